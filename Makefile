@@ -1,0 +1,41 @@
+# Arrears: every task a developer or CI runs. `make run` is the main job, `make test` the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint typecheck check format clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## The main job: database, sample portfolio import, summary (SQLite, no server needed).
+run: $(STAMP)
+	$(BIN)/arrears db upgrade
+	$(BIN)/arrears import examples/feeds/
+	$(BIN)/arrears portfolio summary
+
+## The whole test suite (PostgreSQL variants run when ARREARS_TEST_POSTGRES_URL is set).
+test: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) arrears.db arrears.db-wal arrears.db-shm .pytest_cache .mypy_cache .ruff_cache

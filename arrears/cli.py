@@ -1,0 +1,67 @@
+"""The ``arrears`` command: one Typer application, with a sub-command group per context."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from arrears import __version__
+from arrears.config import get_settings
+
+app = typer.Typer(
+    name="arrears",
+    help="Arrears: collections for banks and consumer lenders (催收管理系统).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="The operational database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+# Sub-command groups contributed by the bounded contexts: (group name, module holding ``app``).
+SUBCOMMANDS: list[tuple[str, str]] = [
+    ("portfolio", "arrears.portfolio.cli"),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"arrears {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Arrears: collections for banks and consumer lenders (催收管理系统)."""
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the operational database schema to the latest revision."""
+    from arrears.db import make_engine
+    from arrears.migrate import current_revision, upgrade
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    console.print(
+        f"database at [bold]{engine.url.render_as_string()}[/] is at revision {current_revision(engine)}"
+    )
+
+
+for _name, _module in SUBCOMMANDS:
+    _sub = importlib.import_module(_module)
+    for _command_name, _command in getattr(_sub, "commands", {}).items():
+        app.command(_command_name)(_command)
+    app.add_typer(_sub.app, name=_name)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The portfolio: customers, contact points, accounts, installments, payments, and feed import."""

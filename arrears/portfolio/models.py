@@ -1,0 +1,135 @@
+"""Portfolio tables, as imported from the core banking system's feeds.
+
+Rows are keyed by the bank's own identifiers (customer_id, account_id, payment_id, and an
+installment's account and sequence number), so that re-importing a feed is an upsert.
+Amounts are integer minor units beside the account's ISO 4217 currency.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from arrears.db import Base, ExactDecimal, UTCDateTime
+
+CUSTOMER_ID = String(64)
+ACCOUNT_ID = String(64)
+PAYMENT_ID = String(64)
+CURRENCY = String(3)
+
+
+class ImportLog(Base):
+    """One row per feed file imported: what it was and what became of its rows."""
+
+    __tablename__ = "import_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(500))
+    checksum: Mapped[str] = mapped_column(String(64), comment="sha256 of the file's bytes")
+    status: Mapped[str] = mapped_column(String(16), comment="stored, partial or unreadable")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_stored: Mapped[int] = mapped_column(Integer, default=0, comment="new rows")
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rejects_path: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(String(2000))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    imported_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (Index(None, "checksum"),)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    national_id: Mapped[str | None] = mapped_column(String(64))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    language: Mapped[str | None] = mapped_column(String(35), comment="BCP 47 tag, e.g. zh-CN")
+    country: Mapped[str | None] = mapped_column(String(2), comment="ISO 3166-1 alpha-2")
+    timezone: Mapped[str | None] = mapped_column(String(64), comment="IANA zone name")
+    segment: Mapped[str | None] = mapped_column(String(64))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"))
+
+
+class ContactPoint(Base):
+    __tablename__ = "contact_points"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
+    type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(320))
+    label: Mapped[str | None] = mapped_column(String(16))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    party: Mapped[str] = mapped_column(String(32), default="debtor")
+    relation: Mapped[str | None] = mapped_column(String(64))
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"))
+
+    __table_args__ = (UniqueConstraint("customer_id", "type", "value"),)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    account_id: Mapped[str] = mapped_column(ACCOUNT_ID, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)
+    product: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(CURRENCY)
+    opened_on: Mapped[date] = mapped_column(Date)
+    principal: Mapped[int | None] = mapped_column(BigInteger, comment="minor units")
+    credit_limit: Mapped[int | None] = mapped_column(BigInteger, comment="minor units")
+    interest_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(), comment="annual, 0.1825 = 18.25%")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    branch: Mapped[str | None] = mapped_column(String(64))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"))
+
+
+class Installment(Base):
+    __tablename__ = "installments"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(CURRENCY, comment="the account's currency")
+    amount_due: Mapped[int] = mapped_column(BigInteger, comment="minor units")
+    principal_due: Mapped[int | None] = mapped_column(BigInteger)
+    interest_due: Mapped[int | None] = mapped_column(BigInteger)
+    fees_due: Mapped[int | None] = mapped_column(BigInteger)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"))
+
+    __table_args__ = (CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),)
+
+
+class Payment(Base):
+    """A payment, or a reversal of an earlier one (``reverses`` names it)."""
+
+    __tablename__ = "payments"
+
+    payment_id: Mapped[str] = mapped_column(PAYMENT_ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    paid_on: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(CURRENCY, comment="the account's currency")
+    amount: Mapped[int] = mapped_column(BigInteger, comment="minor units, positive")
+    channel: Mapped[str | None] = mapped_column(String(32))
+    reverses: Mapped[str | None] = mapped_column(ForeignKey("payments.payment_id"), unique=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"))
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
