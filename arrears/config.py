@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from pydantic import Field
@@ -19,7 +20,10 @@ class Settings(BaseSettings):
         default="Asia/Shanghai", description="IANA zone that defines the bank's business day."
     )
     default_currency: str = Field(default="CNY", description="ISO 4217 currency shown by default.")
-    language: str = Field(default="zh-CN", description="Language of messages: zh-CN or en.")
+    language: str | None = Field(
+        default=None,
+        description="Language of messages, zh-CN or en; unset: from the LANG locale, else en.",
+    )
     environment: str = Field(default="local", description="local, test or production.")
     import_chunk_rows: int = Field(
         default=200_000, description="Rows read and validated at a time during a feed import."
@@ -29,3 +33,9 @@ class Settings(BaseSettings):
 @cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def message_language(settings: Settings | None = None) -> str:
+    """zh-CN or en: ARREARS_LANGUAGE if set, else the user's locale (LANG), else English."""
+    chosen = (settings or get_settings()).language or os.environ.get("LANG", "")
+    return "zh-CN" if chosen.lower().startswith("zh") else "en"

@@ -1,8 +1,166 @@
-"""``arrears portfolio ...`` and ``arrears import``."""
+"""``arrears import`` and ``arrears portfolio ...``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from arrears.clock import SystemClock
+from arrears.config import get_settings, message_language
+from arrears.db import make_engine
+from arrears.money import format_major
+from arrears.portfolio.feeds import KINDS, UnknownKindError
+from arrears.portfolio.importer import (
+    EXIT_UNREADABLE,
+    FileOutcome,
+    ImportOptions,
+    ImportProgress,
+    feed_files,
+    import_files,
+)
+from arrears.portfolio.repository import balances_by_product, row_counts
 
 app = typer.Typer(help="The imported portfolio.", no_args_is_help=True)
-commands: dict[str, object] = {}
+console = Console()
+
+IMPORT_HELP = """Import feed files (CSV or Parquet) of the feed contract v1.
+
+PATHS are files or directories (every .csv, .parquet and .pq file in them). The kind of each
+file comes from its name (customers, contact_points, accounts, installments, payments) unless
+--kind says it. Files are imported in the contract's order, one transaction per file.
+
+Rows with faults are set aside in <file>.rejects.csv beside the input (or in --rejects DIR),
+one line per fault: row (1-based data row, header not counted), column, value, reason. The good
+rows are stored. Importing the same file again changes nothing; changed values are updated.
+
+Exit status: 0 every row stored or unchanged; 3 some rows rejected (the others stored);
+2 a file could not be read at all (missing required columns, undecodable bytes, not CSV or
+Parquet): nothing of that file is stored.
+"""
+
+
+class _RichImportProgress(ImportProgress):
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+        self._name = ""
+
+    def start(self, path: Path, total: int, unit: str) -> None:
+        self._name = path.name
+        self._task = self._progress.add_task(f"{path.name}: reading", total=total or None)
+
+    def advance(self, amount: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+    def phase(self, description: str) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, description=f"{self._name}: {description}")
+
+
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="Feed files or directories.", show_default=False)],
+    kind: Annotated[
+        str | None, typer.Option(help=f"Kind of every file given: {', '.join(KINDS)}.", show_default=False)
+    ] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files, e.g. gb18030.")] = "utf-8",
+    rejects: Annotated[
+        Path | None, typer.Option(help="Directory for the reject files (default: beside each input).")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Who imports, for the import log (default: OS user).")
+    ] = None,
+) -> None:
+    if kind is not None and kind not in KINDS:
+        raise typer.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
+    try:
+        files = feed_files(paths, kind)
+    except UnknownKindError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(EXIT_UNREADABLE) from None
+    settings = get_settings()
+    options = ImportOptions(
+        kind=kind,
+        encoding=encoding,
+        rejects_dir=rejects,
+        language=message_language(settings),
+        chunk_rows=settings.import_chunk_rows,
+        **({"imported_by": by} if by else {}),
+    )
+    engine = make_engine(settings.database_url)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        outcomes = import_files(engine, files, SystemClock(), options, _RichImportProgress(progress))
+    _print_outcomes(outcomes)
+    raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
+
+
+import_command.__doc__ = IMPORT_HELP
+
+
+def _print_outcomes(outcomes: list[FileOutcome]) -> None:
+    table = Table(title="Import")
+    for header in ("file", "kind", "read", "stored", "updated", "unchanged", "rejected"):
+        table.add_column(header, justify="left" if header in ("file", "kind") else "right", no_wrap=True)
+    for o in outcomes:
+        table.add_row(
+            o.path.name,
+            o.kind,
+            *(f"{n:,}" for n in (o.rows_read, o.stored, o.updated, o.unchanged, o.rejected)),
+        )
+    console.print(table)
+    for o in outcomes:
+        if o.error:
+            console.print(f"[red]✗ {o.path}: {o.error} — nothing of this file was stored[/]")
+        elif o.rejects_path:
+            console.print(
+                f"[yellow]! {o.path.name}: {o.rejected} row(s) rejected, "
+                f"{o.fault_lines} fault(s) listed in {o.rejects_path}[/]"
+            )
+        if o.ignored_columns:
+            console.print(
+                f"  {o.path.name}: columns not in the feed contract ignored: {', '.join(o.ignored_columns)}"
+            )
+
+
+@app.command("summary")
+def summary() -> None:
+    """Counts of the stored portfolio and balances by product and currency."""
+    engine = make_engine(get_settings().database_url)
+    with engine.connect() as connection:
+        counts = row_counts(connection)
+        balances = balances_by_product(connection)
+    console.print("  ".join(f"{name}: [bold]{count:,}[/]" for name, count in counts.items()))
+    table = Table(title="Balances by product and currency")
+    for header in ("product", "currency", "accounts", "scheduled", "paid", "outstanding"):
+        table.add_column(header, justify="left" if header in ("product", "currency") else "right")
+    for b in balances:
+        table.add_row(
+            b.product,
+            b.currency,
+            f"{b.accounts:,}",
+            *(format_major(v, b.currency) for v in (b.scheduled, b.paid, b.outstanding)),
+        )
+    console.print(table)
+
+
+commands = {"import": import_command}

@@ -1,0 +1,193 @@
+"""Feed contract v1: the five kinds of file, their columns, keys and references.
+
+This module is data, read by the reader (which columns must be present), the validator (what
+each value must look like) and the loader (how a row is matched to what is stored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    ENUM = "enum"
+    DATE = "date"
+    AMOUNT = "amount"  # decimal string in major units of the row's currency
+    POSITIVE_INTEGER = "positive_integer"
+    BOOLEAN = "boolean"
+    RATE = "rate"  # a non-negative decimal, kept exact
+    TIMEZONE = "timezone"
+    COUNTRY = "country"
+    LANGUAGE = "language"
+    CURRENCY = "currency"
+    CONTACT_VALUE = "contact_value"  # checked against the row's contact type
+
+
+@dataclass(frozen=True)
+class FeedColumn:
+    name: str
+    type: FieldType = FieldType.TEXT
+    required: bool = False
+    max_length: int = 200
+    values: tuple[str, ...] = ()
+    allow_zero: bool = True  # amounts only: False for a payment, which must be above zero
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column that names a row of another kind, which must exist (stored or earlier in the run)."""
+
+    column: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class FeedKind:
+    name: str
+    table: str
+    columns: tuple[FeedColumn, ...]
+    key: tuple[str, ...]
+    references: tuple[Reference, ...] = ()
+    currency_from_account: bool = False
+    extra_columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> FeedColumn:
+        return next(c for c in self.columns if c.name == name)
+
+
+CONTACT_TYPES = ("mobile", "landline", "work_phone", "email", "address", "wechat")
+CONTACT_LABELS = ("home", "work", "other")
+PARTIES = (
+    "debtor",
+    "emergency_contact",
+    "guarantor",
+    "employer",
+    "spouse",
+    "third_party",
+    "attorney",
+)
+PRODUCTS = ("credit_card", "personal_loan", "mortgage", "auto_loan", "sme_loan")
+ACCOUNT_STATUSES = ("active", "closed", "charged_off")
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+
+CUSTOMERS = FeedKind(
+    name="customers",
+    table="customers",
+    key=("customer_id",),
+    columns=(
+        FeedColumn("customer_id", required=True, max_length=64),
+        FeedColumn("name", required=True, max_length=200),
+        FeedColumn("national_id", max_length=64),
+        FeedColumn("birth_date", FieldType.DATE),
+        FeedColumn("language", FieldType.LANGUAGE, max_length=35),
+        FeedColumn("country", FieldType.COUNTRY),
+        FeedColumn("timezone", FieldType.TIMEZONE),
+        FeedColumn("segment", max_length=64),
+    ),
+)
+
+CONTACT_POINTS = FeedKind(
+    name="contact_points",
+    table="contact_points",
+    key=("customer_id", "type", "value"),
+    references=(Reference("customer_id", "customers"),),
+    columns=(
+        FeedColumn("customer_id", required=True, max_length=64),
+        FeedColumn("type", FieldType.ENUM, required=True, values=CONTACT_TYPES),
+        FeedColumn("value", FieldType.CONTACT_VALUE, required=True, max_length=320),
+        FeedColumn("label", FieldType.ENUM, values=CONTACT_LABELS),
+        FeedColumn("is_primary", FieldType.BOOLEAN),
+        FeedColumn("party", FieldType.ENUM, values=PARTIES),
+        FeedColumn("relation", max_length=64),
+        FeedColumn("do_not_contact", FieldType.BOOLEAN),
+    ),
+)
+
+ACCOUNTS = FeedKind(
+    name="accounts",
+    table="accounts",
+    key=("account_id",),
+    references=(Reference("customer_id", "customers"),),
+    columns=(
+        FeedColumn("account_id", required=True, max_length=64),
+        FeedColumn("customer_id", required=True, max_length=64),
+        FeedColumn("product", FieldType.ENUM, required=True, values=PRODUCTS),
+        FeedColumn("currency", FieldType.CURRENCY, required=True),
+        FeedColumn("opened_on", FieldType.DATE, required=True),
+        FeedColumn("principal", FieldType.AMOUNT),
+        FeedColumn("credit_limit", FieldType.AMOUNT),
+        FeedColumn("interest_rate", FieldType.RATE),
+        FeedColumn("status", FieldType.ENUM, values=ACCOUNT_STATUSES),
+        FeedColumn("branch", max_length=64),
+    ),
+)
+
+INSTALLMENTS = FeedKind(
+    name="installments",
+    table="installments",
+    key=("account_id", "seq"),
+    references=(Reference("account_id", "accounts"),),
+    currency_from_account=True,
+    columns=(
+        FeedColumn("account_id", required=True, max_length=64),
+        FeedColumn("seq", FieldType.POSITIVE_INTEGER, required=True),
+        FeedColumn("due_date", FieldType.DATE, required=True),
+        FeedColumn("amount_due", FieldType.AMOUNT, required=True),
+        FeedColumn("principal_due", FieldType.AMOUNT),
+        FeedColumn("interest_due", FieldType.AMOUNT),
+        FeedColumn("fees_due", FieldType.AMOUNT),
+    ),
+)
+
+PAYMENTS = FeedKind(
+    name="payments",
+    table="payments",
+    key=("payment_id",),
+    references=(Reference("account_id", "accounts"),),
+    currency_from_account=True,
+    columns=(
+        FeedColumn("payment_id", required=True, max_length=64),
+        FeedColumn("account_id", required=True, max_length=64),
+        FeedColumn("paid_on", FieldType.DATE, required=True),
+        FeedColumn("amount", FieldType.AMOUNT, required=True, allow_zero=False),
+        FeedColumn("channel", max_length=32),
+        FeedColumn("reverses", max_length=64),
+    ),
+)
+
+KINDS: dict[str, FeedKind] = {
+    kind.name: kind for kind in (CUSTOMERS, CONTACT_POINTS, ACCOUNTS, INSTALLMENTS, PAYMENTS)
+}
+"""In the order a run imports them: a kind only refers to kinds before it."""
+
+
+class UnknownKindError(ValueError):
+    pass
+
+
+def kind_of(path: Path) -> FeedKind:
+    """The kind a file holds, from its name (``customers.csv``, ``20261121_payments.parquet``)."""
+    stem = path.name.lower()
+    found = [kind for kind in KINDS.values() if kind.name.rstrip("s") in stem]
+    if len(found) != 1:
+        raise UnknownKindError(
+            f"cannot tell which kind of feed {path.name} holds: name it after one of "
+            f"{', '.join(KINDS)} or pass --kind"
+        )
+    return found[0]
+
+
+def import_order(kind: FeedKind) -> int:
+    return list(KINDS).index(kind.name)

@@ -1,0 +1,219 @@
+"""Importing feed files: read, validate, set bad rows aside, store good rows, log the file.
+
+Each file is one transaction: it is stored whole (its good rows) or not at all, so a crash or
+a kill halfway leaves the database as it was before that file. Files are taken in the order
+of the feed contract (customers before the accounts that name them, and so on), each committed
+before the next, so that a file may refer to rows of an earlier file of the same run.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from sqlalchemy import Engine, insert, update
+
+from arrears.clock import Clock
+from arrears.portfolio.feeds import KINDS, FeedKind, import_order, kind_of
+from arrears.portfolio.loading import StoreCounts, store
+from arrears.portfolio.models import ImportLog
+from arrears.portfolio.reading import ReadResult, UnreadableFeedError, is_parquet, read_feed, sha256_of
+from arrears.portfolio.references import register_references
+from arrears.portfolio.validation import register_code_lists, validate
+
+FEED_SUFFIXES = (".csv", ".parquet", ".pq")
+REJECTS_SUFFIX = ".rejects.csv"
+EXIT_OK, EXIT_UNREADABLE, EXIT_REJECTS = 0, 2, 3
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    kind: str
+    rows_read: int = 0
+    stored: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    fault_lines: int = 0
+    rejects_path: Path | None = None
+    error: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return EXIT_UNREADABLE
+        return EXIT_REJECTS if self.rejected else EXIT_OK
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    kind: str | None = None
+    encoding: str = "utf-8"
+    rejects_dir: Path | None = None
+    imported_by: str = field(default_factory=getpass.getuser)
+    language: str = "en"
+    chunk_rows: int = 200_000
+
+
+class ImportProgress:
+    """What the importer tells a progress display; the default tells nobody."""
+
+    def start(self, path: Path, total: int, unit: str) -> None: ...
+
+    def advance(self, amount: int) -> None: ...
+
+    def phase(self, description: str) -> None: ...
+
+
+def _is_feed(path: Path) -> bool:
+    name = path.name.lower()
+    return path.suffix.lower() in FEED_SUFFIXES and not name.endswith(REJECTS_SUFFIX)
+
+
+def feed_files(paths: Iterable[Path], kind: str | None = None) -> list[tuple[Path, FeedKind]]:
+    """The files to import, directories expanded, in the order of the feed contract."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if _is_feed(p)))
+        else:
+            files.append(path)
+    chosen = [(file, KINDS[kind] if kind else kind_of(file)) for file in files]
+    return sorted(chosen, key=lambda item: (import_order(item[1]), item[0].name))
+
+
+def import_files(
+    engine: Engine,
+    files: list[tuple[Path, FeedKind]],
+    clock: Clock,
+    options: ImportOptions,
+    progress: ImportProgress | None = None,
+) -> list[FileOutcome]:
+    return [
+        import_file(engine, path, kind, clock, options, progress or ImportProgress()) for path, kind in files
+    ]
+
+
+def import_file(
+    engine: Engine,
+    path: Path,
+    kind: FeedKind,
+    clock: Clock,
+    options: ImportOptions,
+    progress: ImportProgress,
+) -> FileOutcome:
+    outcome = FileOutcome(path=path, kind=kind.name)
+    started = clock.now()
+    with duckdb.connect() as db:
+        register_code_lists(db)
+        try:
+            read = _read(db, path, kind, options, progress)
+        except UnreadableFeedError as error:
+            outcome.error = str(error)
+            _log_unreadable(engine, outcome, clock, started, options)
+            return outcome
+        outcome.rows_read, outcome.ignored_columns = read.rows, read.ignored_columns
+        with engine.begin() as connection:
+            progress.phase("validating")
+            register_references(db, connection, kind, "raw")
+            validate(db, kind, "raw", read.faults, options.language)
+            _set_rejects_aside(db, path, options, outcome)
+            log_id = connection.execute(
+                insert(ImportLog).returning(ImportLog.id),
+                [_log_row(outcome, read.checksum, clock, started, options, status="running")],
+            ).scalar_one()
+            progress.phase("storing")
+            counts = store(connection, kind, db, log_id)
+            _count(outcome, counts)
+            values = _log_row(
+                outcome,
+                read.checksum,
+                clock,
+                started,
+                options,
+                status="partial" if outcome.rejected else "stored",
+            )
+            connection.execute(update(ImportLog).where(ImportLog.id == log_id).values(values))
+    return outcome
+
+
+def _read(
+    db: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: FeedKind,
+    options: ImportOptions,
+    progress: ImportProgress,
+) -> ReadResult:
+    if not path.is_file():
+        raise UnreadableFeedError(f"{path}: no such file")
+    parquet = is_parquet(path)
+    progress.start(path, 0 if parquet else path.stat().st_size, "rows" if parquet else "bytes")
+    return read_feed(
+        path,
+        kind,
+        db,
+        "raw",
+        encoding=options.encoding,
+        chunk_rows=options.chunk_rows,
+        progress=progress.advance,
+    )
+
+
+def _set_rejects_aside(
+    db: duckdb.DuckDBPyConnection, path: Path, options: ImportOptions, outcome: FileOutcome
+) -> None:
+    directory = options.rejects_dir or path.parent
+    rejects_path = directory / f"{path.name}{REJECTS_SUFFIX}"
+    fault_lines, rejected = db.execute('SELECT count(*), count(DISTINCT "row") FROM rejects').fetchone() or (
+        0,
+        0,
+    )
+    outcome.fault_lines, outcome.rejected = int(fault_lines), int(rejected)
+    if not fault_lines:
+        rejects_path.unlink(missing_ok=True)  # a stale list from an earlier import would mislead
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    target = str(rejects_path).replace("'", "''")
+    db.execute(f"""COPY (SELECT "row", "column", "value", reason FROM rejects ORDER BY "row", "column")
+                   TO '{target}' (HEADER, DELIMITER ',')""")
+    outcome.rejects_path = rejects_path
+
+
+def _count(outcome: FileOutcome, counts: StoreCounts) -> None:
+    outcome.stored, outcome.updated, outcome.unchanged = counts.stored, counts.updated, counts.unchanged
+
+
+def _log_row(
+    outcome: FileOutcome, checksum: str, clock: Clock, started: object, options: ImportOptions, status: str
+) -> dict[str, object]:
+    return {
+        "kind": outcome.kind,
+        "file_name": str(outcome.path)[-500:],
+        "checksum": checksum,
+        "status": status,
+        "rows_read": outcome.rows_read,
+        "rows_stored": outcome.stored,
+        "rows_updated": outcome.updated,
+        "rows_unchanged": outcome.unchanged,
+        "rows_rejected": outcome.rejected,
+        "rejects_path": str(outcome.rejects_path)[-500:] if outcome.rejects_path else None,
+        "error": outcome.error[:2000] if outcome.error else None,
+        "started_at": started,
+        "finished_at": clock.now(),
+        "imported_by": options.imported_by[:100],
+    }
+
+
+def _log_unreadable(
+    engine: Engine, outcome: FileOutcome, clock: Clock, started: object, options: ImportOptions
+) -> None:
+    checksum = sha256_of(outcome.path) if outcome.path.is_file() else ""
+    with engine.begin() as connection:
+        connection.execute(
+            insert(ImportLog), [_log_row(outcome, checksum, clock, started, options, "unreadable")]
+        )

@@ -1,0 +1,125 @@
+"""Storing validated feed rows in the operational database, in bulk.
+
+The good rows go into a temporary staging table first (PostgreSQL COPY; SQLite executemany),
+then two set-based statements apply them: an UPDATE of the stored rows whose values differ and
+an INSERT of the rows not stored yet. Rows equal to what is stored are not written at all, so
+re-importing a file changes nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    MetaData,
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from arrears.models import metadata
+from arrears.portfolio.feeds import FeedKind
+
+SQLITE_BATCH = 50_000
+COPY_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    stored: int
+    updated: int
+    unchanged: int
+
+
+def store(
+    connection: Connection, kind: FeedKind, db: duckdb.DuckDBPyConnection, import_id: int
+) -> StoreCounts:
+    """Upsert DuckDB table ``good`` into the kind's table; say how many rows were new or changed."""
+    target = metadata.tables[kind.table]
+    names = [name for name in _good_columns(db) if name in target.c]
+    stage = _stage_table(target, names, kind)
+    stage.create(connection)
+    try:
+        _fill(connection, stage, names, db)
+        return _apply(connection, target, stage, kind, names, import_id)
+    finally:
+        stage.drop(connection)
+
+
+def _good_columns(db: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in db.execute("SELECT column_name FROM (DESCRIBE good)").fetchall()]
+
+
+def _stage_table(target: Table, names: list[str], kind: FeedKind) -> Table:
+    columns = [Column(name, target.c[name].type) for name in names]
+    return Table(f"stage_{kind.table}", MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+def _fill(connection: Connection, stage: Table, names: list[str], db: duckdb.DuckDBPyConnection) -> None:
+    quoted = ", ".join(f'"{name}"' for name in names)
+    if connection.dialect.name == "postgresql":
+        _copy_postgres(connection, stage, quoted, db)
+        return
+    selected = ", ".join(_sqlite_value(db, name) for name in names)
+    cursor = db.execute(f"SELECT {selected} FROM good")
+    placeholders = ", ".join("?" for _ in names)
+    statement = f"INSERT INTO {stage.name} ({quoted}) VALUES ({placeholders})"
+    while batch := cursor.fetchmany(SQLITE_BATCH):
+        connection.exec_driver_sql(statement, batch)
+
+
+def _sqlite_value(db: duckdb.DuckDBPyConnection, name: str) -> str:
+    """Dates as ISO text, the way SQLAlchemy stores them on SQLite."""
+    kind = db.execute(f'SELECT typeof("{name}") FROM good LIMIT 1').fetchone()
+    return f'CAST("{name}" AS VARCHAR)' if kind and kind[0] == "DATE" else f'"{name}"'
+
+
+def _copy_postgres(connection: Connection, stage: Table, quoted: str, db: duckdb.DuckDBPyConnection) -> None:
+    with tempfile.TemporaryDirectory(prefix="arrears-copy-") as directory:
+        path = Path(directory) / "good.csv"
+        db.execute(f"COPY (SELECT {quoted} FROM good) TO '{path}' (HEADER false, DELIMITER ',')")
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        copy_sql = f"COPY {stage.name} ({quoted}) FROM STDIN (FORMAT csv)"
+        with raw.cursor() as cursor:
+            with cursor.copy(copy_sql) as copy, path.open("rb") as stream:
+                while block := stream.read(COPY_BLOCK):
+                    copy.write(block)
+            cursor.execute(f"ANALYZE {stage.name}")
+
+
+def _apply(
+    connection: Connection, target: Table, stage: Table, kind: FeedKind, names: list[str], import_id: int
+) -> StoreCounts:
+    same_key = and_(*[target.c[k] == stage.c[k] for k in kind.key])
+    changed = or_(*[target.c[n].is_distinct_from(stage.c[n]) for n in names if n not in kind.key])
+    is_new = ~exists(select(literal(1)).select_from(target).where(same_key))
+    total = _count(connection, select(func.count()).select_from(stage))
+    new = _count(connection, select(func.count()).select_from(stage).where(is_new))
+    updated = _count(
+        connection, select(func.count()).select_from(stage.join(target, same_key)).where(changed)
+    )
+    if updated:
+        values: dict[str, ColumnElement[object] | int] = {n: stage.c[n] for n in names if n not in kind.key}
+        values["import_id"] = import_id
+        connection.execute(update(target).where(same_key, changed).values(values))
+    if new:
+        source = select(*[stage.c[n] for n in names], literal(import_id)).where(is_new)
+        connection.execute(insert(target).from_select([*names, "import_id"], source))
+    return StoreCounts(stored=new, updated=updated, unchanged=total - new - updated)
+
+
+def _count(connection: Connection, query: object) -> int:
+    return int(connection.execute(query).scalar_one())  # type: ignore[call-overload]

@@ -1,0 +1,393 @@
+"""Validating a feed set-based in DuckDB: every fault of every row, then the good rows typed.
+
+Three stages, each looking only at the rows the stage before left standing:
+1. each field on its own (required, type, enum, code lists, decimals for the currency) and
+   duplicate keys within the file;
+2. references to customers and accounts (stored, or imported earlier in the same run);
+3. for payments, reversals (of a known payment, of the same account and amount, only once).
+
+The reference data a file needs is fetched from the operational database beforehand and
+registered in DuckDB as ``ref_customers``, ``ref_accounts`` and ``ref_payments`` (see
+:mod:`arrears.portfolio.references`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import langcodes
+import pyarrow as pa
+import pycountry
+
+from arrears.clock import time_zone_names
+from arrears.money import known_currencies
+from arrears.portfolio.feeds import FALSE_WORDS, TRUE_WORDS, FeedColumn, FeedKind, FieldType
+from arrears.portfolio.reading import ROW_NUMBER, StructuralFault
+from arrears.portfolio.reasons import reason_rows
+
+FAULT_COLUMNS = "_row BIGINT, col VARCHAR, value VARCHAR, code VARCHAR, a1 VARCHAR, a2 VARCHAR"
+AMOUNT_TEXT = r"[+-]?[0-9]{1,15}([.][0-9]+)?"
+PHONE_TEXT = r"[+]?[0-9][0-9 ()-]{4,24}"
+EMAIL_TEXT = r"[^@\s]+@[^@\s]+[.][^@\s]+"
+PHONE_TYPES = ("mobile", "landline", "work_phone")
+
+
+@dataclass(frozen=True)
+class Validated:
+    """Names of the DuckDB tables holding the outcome."""
+
+    rejects: str = "rejects"  # _row, column, value, reason: one line per fault
+    good: str = "good"  # the stored shape: typed columns, amounts in minor units
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return ", ".join(_quote(v) for v in values)
+
+
+def register_code_lists(db: duckdb.DuckDBPyConnection) -> None:
+    db.register(
+        "currencies", pa.table({"code": list(known_currencies()), "exp": list(known_currencies().values())})
+    )
+    db.register("zones", pa.table({"name": sorted(time_zone_names())}))
+    db.register("countries", pa.table({"code": [c.alpha_2 for c in pycountry.countries]}))
+    db.execute("""
+        CREATE OR REPLACE MACRO major_text(minor, e) AS
+        CASE WHEN e = 0 THEN CAST(minor AS VARCHAR)
+             ELSE (CASE WHEN minor < 0 THEN '-' ELSE '' END)
+                  || CAST(abs(minor) // CAST(10 ** e AS BIGINT) AS VARCHAR) || '.'
+                  || lpad(CAST(abs(minor) % CAST(10 ** e AS BIGINT) AS VARCHAR), CAST(e AS INTEGER), '0')
+        END""")
+    db.execute("""
+        CREATE OR REPLACE MACRO to_minor(text, e) AS
+        CAST(CAST(text AS DECIMAL(38, 4)) * CAST(10 ** e AS BIGINT) AS BIGINT)""")
+
+
+def _register_languages(db: duckdb.DuckDBPyConnection, raw: str) -> None:
+    found = [
+        row[0]
+        for row in db.execute(
+            f"SELECT DISTINCT trim(language) FROM \"{raw}\" WHERE nullif(trim(language), '') IS NOT NULL"
+        ).fetchall()
+    ]
+    db.register("languages", pa.table({"tag": [tag for tag in found if langcodes.tag_is_valid(tag)]}))
+
+
+def validate(
+    db: duckdb.DuckDBPyConnection,
+    kind: FeedKind,
+    raw: str,
+    structural: list[StructuralFault],
+    language: str,
+) -> Validated:
+    """Find every fault, write ``rejects`` and ``good``; returns their table names."""
+    if "language" in kind.column_names:
+        _register_languages(db, raw)
+    trimmed = ", ".join(f'nullif(trim("{c}"), \'\') AS "{c}"' for c in kind.column_names)
+    currency = _currency_expression(kind)
+    db.execute(f'CREATE OR REPLACE TEMP VIEW clean AS SELECT {ROW_NUMBER}, {trimmed} FROM "{raw}"')
+    db.execute(f"""CREATE OR REPLACE TEMP VIEW enriched AS
+        SELECT *, min(_row) OVER (PARTITION BY {_key_expression(kind)}) AS _first FROM (
+            SELECT clean.*, {currency} AS _currency, currencies.exp AS _exp
+            FROM clean {_account_join(kind)} LEFT JOIN currencies ON currencies.code = {currency})""")
+    db.execute(f"CREATE OR REPLACE TABLE faults ({FAULT_COLUMNS})")
+    if structural:
+        db.executemany(
+            "INSERT INTO faults VALUES (?, NULL, NULL, 'wrong_field_count', ?, ?)",
+            [(f.row, str(f.fields), str(f.width)) for f in structural],
+        )
+    _insert_faults(db, [*_field_checks(kind), *_duplicate_checks(kind)], "enriched")
+    db.execute(
+        "CREATE OR REPLACE TEMP VIEW stage2 AS SELECT * FROM enriched "
+        "WHERE _row NOT IN (SELECT _row FROM faults)"
+    )
+    _insert_faults(db, _reference_checks(kind), "stage2")
+    db.execute(
+        f"CREATE OR REPLACE TABLE good AS SELECT {_typed_columns(kind)} FROM enriched "
+        "WHERE _row NOT IN (SELECT _row FROM faults)"
+    )
+    if kind.name == "payments":
+        _check_reversals(db)
+    _write_rejects(db, language)
+    return Validated()
+
+
+def _currency_expression(kind: FeedKind) -> str:
+    if kind.currency_from_account:
+        return "ref_accounts.currency"
+    if "currency" in kind.column_names:
+        return "upper(clean.currency)"
+    return "NULL"
+
+
+def _account_join(kind: FeedKind) -> str:
+    if kind.currency_from_account:
+        return "LEFT JOIN ref_accounts ON ref_accounts.account_id = clean.account_id"
+    return ""
+
+
+# --- stage 1: fields --------------------------------------------------------------------------
+
+Check = tuple[str, str, str, str, str]
+"""(column, condition, code, detail a1, detail a2): SQL over the view, the row is at fault when true."""
+
+
+def _field_checks(kind: FeedKind) -> list[Check]:
+    checks: list[Check] = []
+    for column in kind.columns:
+        name = f'"{column.name}"'
+        if column.required:
+            checks.append((column.name, f"{name} IS NULL", "required", "NULL", "NULL"))
+        checks.extend(
+            (column.name, f"{name} IS NOT NULL AND ({condition})", code, a1, a2)
+            for condition, code, a1, a2 in _type_checks(column, name)
+        )
+    return checks
+
+
+def _type_checks(column: FeedColumn, name: str) -> list[tuple[str, str, str, str]]:
+    t = column.type
+    if t is FieldType.TEXT:
+        return [(f"length({name}) > {column.max_length}", "too_long", str(column.max_length), "NULL")]
+    if t is FieldType.ENUM:
+        return [
+            (
+                f"lower({name}) NOT IN ({_in_list(column.values)})",
+                "not_in_enum",
+                _quote(", ".join(column.values)),
+                "NULL",
+            )
+        ]
+    if t is FieldType.DATE:
+        return [
+            (
+                f"NOT regexp_full_match({name}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                f"OR try_cast({name} AS DATE) IS NULL",
+                "bad_date",
+                "NULL",
+                "NULL",
+            )
+        ]
+    if t is FieldType.POSITIVE_INTEGER:
+        return [
+            (
+                f"NOT regexp_full_match({name}, '[0-9]{{1,9}}') OR CAST({name} AS INTEGER) < 1",
+                "bad_positive_integer",
+                "NULL",
+                "NULL",
+            )
+        ]
+    if t is FieldType.BOOLEAN:
+        return [
+            (f"lower({name}) NOT IN ({_in_list(TRUE_WORDS + FALSE_WORDS)})", "bad_boolean", "NULL", "NULL")
+        ]
+    if t is FieldType.RATE:
+        return [
+            (f"NOT regexp_full_match({name}, '[0-9]{{1,9}}([.][0-9]{{1,8}})?')", "bad_rate", "NULL", "NULL")
+        ]
+    if t is FieldType.TIMEZONE:
+        return [(f"{name} NOT IN (SELECT name FROM zones)", "bad_timezone", "NULL", "NULL")]
+    if t is FieldType.COUNTRY:
+        return [
+            (
+                f"upper({name}) NOT IN (SELECT code FROM countries) OR length({name}) <> 2",
+                "bad_country",
+                "NULL",
+                "NULL",
+            )
+        ]
+    if t is FieldType.LANGUAGE:
+        return [(f"{name} NOT IN (SELECT tag FROM languages)", "bad_language", "NULL", "NULL")]
+    if t is FieldType.CURRENCY:
+        return [
+            (
+                f"upper({name}) NOT IN (SELECT code FROM currencies) OR length({name}) <> 3",
+                "bad_currency",
+                "NULL",
+                "NULL",
+            )
+        ]
+    if t is FieldType.CONTACT_VALUE:
+        return [
+            (
+                f"lower(type) IN ({_in_list(PHONE_TYPES)}) AND NOT regexp_full_match({name}, '{PHONE_TEXT}')",
+                "bad_phone",
+                "NULL",
+                "NULL",
+            ),
+            (
+                f"lower(type) = 'email' AND NOT regexp_full_match({name}, '{EMAIL_TEXT}')",
+                "bad_email",
+                "NULL",
+                "NULL",
+            ),
+            (f"length({name}) > {column.max_length}", "too_long", str(column.max_length), "NULL"),
+        ]
+    return _amount_checks(column, name)
+
+
+def _amount_checks(column: FeedColumn, name: str) -> list[tuple[str, str, str, str]]:
+    well_formed = f"regexp_full_match({name}, '{AMOUNT_TEXT}')"
+    checks = [
+        (f"NOT {well_formed}", "bad_amount", "NULL", "NULL"),
+        (
+            f"{well_formed} AND _exp IS NOT NULL AND length(split_part({name}, '.', 2)) > _exp",
+            "too_many_decimals",
+            "_currency",
+            "CAST(_exp AS VARCHAR)",
+        ),
+        (f"{well_formed} AND CAST({name} AS DECIMAL(38, 4)) < 0", "negative_amount", "NULL", "NULL"),
+    ]
+    if not column.allow_zero:
+        checks.append(
+            (f"{well_formed} AND CAST({name} AS DECIMAL(38, 4)) = 0", "amount_not_positive", "NULL", "NULL")
+        )
+    return checks
+
+
+def _key_text(kind: FeedKind) -> str:
+    parts = [f"'{c} ' || \"{c}\"" for c in kind.key]
+    return " || ', ' || ".join(parts)
+
+
+def _key_expression(kind: FeedKind) -> str:
+    return ", ".join(_normalised(kind.column(c)) for c in kind.key)
+
+
+def _duplicate_checks(kind: FeedKind) -> list[Check]:
+    not_null = " AND ".join(f'"{c}" IS NOT NULL' for c in kind.key)
+    condition = f"{not_null} AND _row > _first"
+    return [(kind.key[0], condition, "duplicate_key", _key_text(kind), "CAST(_first AS VARCHAR)")]
+
+
+def _normalised(column: FeedColumn) -> str:
+    name = f'"{column.name}"'
+    if column.type is FieldType.ENUM:
+        return f"lower({name})"
+    if column.type is FieldType.POSITIVE_INTEGER:
+        return f"coalesce(CAST(try_cast({name} AS BIGINT) AS VARCHAR), {name})"
+    return name
+
+
+def _insert_faults(db: duckdb.DuckDBPyConnection, checks: list[Check], view: str) -> None:
+    for column, condition, code, a1, a2 in checks:
+        db.execute(f"""INSERT INTO faults
+            SELECT _row, '{column}', "{column}", '{code}', {a1}, {a2} FROM {view} WHERE {condition}""")
+
+
+# --- stage 2: references ----------------------------------------------------------------------
+
+
+def _reference_checks(kind: FeedKind) -> list[Check]:
+    checks: list[Check] = []
+    for reference in kind.references:
+        table, code = (
+            ("ref_customers", "unknown_customer")
+            if reference.kind == "customers"
+            else ("ref_accounts", "unknown_account")
+        )
+        key = reference.column
+        checks.append((key, f'"{key}" NOT IN (SELECT {key} FROM {table})', code, "NULL", "NULL"))
+    if kind.name == "accounts":
+        stored = "(SELECT currency FROM ref_accounts r WHERE r.account_id = stage2.account_id)"
+        checks.append(
+            (
+                "currency",
+                f"upper(currency) <> coalesce({stored}, upper(currency))",
+                "currency_changed",
+                stored,
+                "NULL",
+            )
+        )
+    return checks
+
+
+def _typed_columns(kind: FeedKind) -> str:
+    typed = [f'{_typed(column)} AS "{column.name}"' for column in kind.columns]
+    if kind.currency_from_account:
+        typed.append("_currency AS currency")
+    return ", ".join([ROW_NUMBER, *typed])
+
+
+def _typed(column: FeedColumn) -> str:
+    name = f'"{column.name}"'
+    t = column.type
+    if t is FieldType.ENUM:
+        default = {"status": "'active'", "party": "'debtor'"}.get(column.name, "NULL")
+        return f"coalesce(lower({name}), {default})"
+    if t is FieldType.DATE:
+        return f"CAST({name} AS DATE)"
+    if t is FieldType.POSITIVE_INTEGER:
+        return f"CAST({name} AS INTEGER)"
+    if t is FieldType.BOOLEAN:
+        return f"coalesce(lower({name}) IN ({_in_list(TRUE_WORDS)}), false)"
+    if t is FieldType.RATE:
+        return f"CAST(CAST({name} AS DECIMAL(18, 8)) AS VARCHAR)"
+    if t in (FieldType.COUNTRY, FieldType.CURRENCY):
+        return f"upper({name})"
+    if t is FieldType.AMOUNT:
+        return f"to_minor({name}, _exp)"
+    return name
+
+
+# --- stage 3: reversals -----------------------------------------------------------------------
+
+
+def _check_reversals(db: duckdb.DuckDBPyConnection) -> None:
+    """Reversal rows of the good payments, against the good payments and the stored ones."""
+    db.execute("""CREATE OR REPLACE TEMP VIEW reversal_targets AS
+        SELECT g._row, g.payment_id, g.account_id, g.amount, g.currency, g.reverses,
+               coalesce(f.payment_id, s.payment_id) AS target_id,
+               coalesce(f.account_id, s.account_id) AS target_account,
+               CASE WHEN f.payment_id IS NOT NULL THEN f.amount ELSE s.amount END AS target_amount,
+               CASE WHEN f.payment_id IS NOT NULL THEN f.reverses ELSE s.reverses END AS target_reverses,
+               (SELECT min(r._row) FROM clean r WHERE r.payment_id = g.reverses
+                   AND r._row NOT IN (SELECT _row FROM good)) AS rejected_row,
+               (SELECT min(o.payment_id) FROM good o WHERE o.reverses = g.reverses AND o._row < g._row)
+                   AS earlier_in_file,
+               (SELECT min(r.payment_id) FROM ref_payments r WHERE r.reverses = g.reverses
+                   AND r.payment_id <> g.payment_id
+                   AND r.payment_id NOT IN (SELECT payment_id FROM good)) AS stored_reversal,
+               currencies.exp AS exp
+        FROM good g
+        LEFT JOIN good f ON f.payment_id = g.reverses
+        LEFT JOIN ref_payments s ON s.payment_id = g.reverses
+        LEFT JOIN currencies ON currencies.code = g.currency
+        WHERE g.reverses IS NOT NULL""")
+    db.execute("""INSERT INTO faults
+        SELECT _row, 'reverses', reverses, code, a1, a2 FROM (
+            SELECT _row, reverses,
+                CASE WHEN reverses = payment_id THEN 'reverses_itself'
+                     WHEN target_id IS NULL AND rejected_row IS NOT NULL THEN 'reverses_rejected'
+                     WHEN target_id IS NULL THEN 'unknown_payment'
+                     WHEN target_reverses IS NOT NULL THEN 'reverses_reversal'
+                     WHEN target_account <> account_id THEN 'reversal_other_account'
+                     WHEN coalesce(earlier_in_file, stored_reversal) IS NOT NULL THEN 'already_reversed'
+                END AS code,
+                CASE WHEN target_id IS NULL THEN CAST(rejected_row AS VARCHAR)
+                     WHEN target_account <> account_id THEN target_account
+                     ELSE coalesce(earlier_in_file, stored_reversal) END AS a1,
+                NULL AS a2
+            FROM reversal_targets) WHERE code IS NOT NULL""")
+    db.execute("""INSERT INTO faults
+        SELECT _row, 'amount', major_text(amount, exp), 'reversal_amount',
+               major_text(target_amount, exp), NULL
+        FROM reversal_targets
+        WHERE target_id IS NOT NULL AND target_reverses IS NULL AND target_account = account_id
+          AND amount <> target_amount AND _row NOT IN (SELECT _row FROM faults)""")
+    db.execute("DELETE FROM good WHERE _row IN (SELECT _row FROM faults)")
+
+
+def _write_rejects(db: duckdb.DuckDBPyConnection, language: str) -> None:
+    reasons = reason_rows(language)
+    db.register("reasons", pa.table({"code": [c for c, _ in reasons], "template": [t for _, t in reasons]}))
+    db.execute("""CREATE OR REPLACE TABLE rejects AS
+        SELECT f._row AS "row", coalesce(f.col, '') AS "column", f.value AS "value",
+               format(r.template, coalesce(f.col, ''), coalesce(f.value, ''),
+                      coalesce(f.a1, ''), coalesce(f.a2, '')) AS reason
+        FROM faults f JOIN reasons r USING (code)
+        ORDER BY f._row, f.col""")
