@@ -24,6 +24,7 @@ console = Console()
 # Sub-command groups contributed by the bounded contexts: (group name, module holding ``app``).
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("portfolio", "arrears.portfolio.cli"),
+    ("compliance", "arrears.compliance.cli"),
 ]
 
 

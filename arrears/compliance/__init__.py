@@ -1,0 +1,1 @@
+"""Compliance: rule packs, the contact gate, content checks and scenario replay."""

@@ -1,0 +1,187 @@
+"""Rules that do not pass with time: holds, who may be contacted, opt-outs and refusals."""
+
+from __future__ import annotations
+
+from arrears.compliance.context import GateContext
+from arrears.compliance.counting import (
+    communicated_with,
+    consecutive_failed_attempts,
+    every_number_invalid,
+    phone_points,
+)
+from arrears.compliance.decision import Reason
+from arrears.compliance.messages import reason
+from arrears.compliance.standing import HOLD_RULES, opted_out
+
+VERIFICATION_PURPOSES = ("verification", "dispute_response", "validation")
+CLOSING_PURPOSES = ("closing", "cease_ack", "cease_confirmation", "termination", "remedy", "closing_letter")
+CLOSING_CHANNELS = frozenset({"letter", "email"})
+LOCATION_PURPOSES = ("location",)
+
+
+def standing_reasons(ctx: GateContext) -> list[Reason]:
+    return [*hold_reasons(ctx), *party_reasons(ctx), *channel_reasons(ctx)]
+
+
+def _purpose_is(ctx: GateContext, prefixes: tuple[str, ...]) -> bool:
+    purpose = (ctx.request.purpose or "").lower()
+    return any(purpose.startswith(p) for p in prefixes)
+
+
+def hold_reasons(ctx: GateContext) -> list[Reason]:
+    reasons: list[Reason] = []
+    states = ctx.standing.open_states
+    pack = ctx.pack
+    if "dispute" in states and not _purpose_is(ctx, VERIFICATION_PURPOSES):
+        opened = states["dispute"]
+        reasons.append(reason("HOLD-DISPUTE", "异议尚未解决", "the dispute is not resolved"))
+        rule_id = pack.check("dispute")
+        written_only = pack.option("written_dispute_rule_only")
+        if rule_id and not (written_only and opened.written is False):
+            reasons.append(reason(rule_id, *_dispute_detail(ctx)))
+    if "cease" in states and not _closing_letter(ctx):
+        reasons.append(reason("HOLD-CEASE"))
+        rule_id = pack.check("cease")
+        if rule_id and states["cease"].written is not False:
+            reasons.append(reason(rule_id))
+    if "bankruptcy" in states:
+        reasons.append(reason("HOLD-BANKRUPTCY"))
+    if "deceased" in states and (
+        ctx.point.party == "debtor" or not pack.option("deceased_blocks_debtor_only")
+    ):
+        reasons.append(reason("HOLD-DECEASED"))
+    if "hardship" in states:
+        reasons.append(reason("HOLD-HARDSHIP"))
+        if pack.check("hardship"):
+            reasons.append(reason(pack.check("hardship") or "HOLD-HARDSHIP"))
+    return reasons
+
+
+def _dispute_detail(ctx: GateContext) -> tuple[str, str]:
+    days = ctx.pack.parameters.dispute_verification_days
+    opened = ctx.standing.open_states["dispute"].at
+    if days is None or opened is None:
+        return "", ""
+    due = ctx.primary_zone.local(opened).date().toordinal() + days
+    overdue = ctx.primary_zone.local(ctx.request.at).date().toordinal() > due
+    if not overdue:
+        return f"须在 {days} 日内完成核实", f"verification is due within {days} days"
+    return f"核实已超过 {days} 日期限，须立即处理", f"verification is overdue ({days} days): escalate"
+
+
+def _closing_letter(ctx: GateContext) -> bool:
+    return (
+        ctx.pack.option("cease_allows_closing_letters")
+        and ctx.request.channel in CLOSING_CHANNELS
+        and _purpose_is(ctx, CLOSING_PURPOSES)
+    )
+
+
+def party_reasons(ctx: GateContext) -> list[Reason]:
+    point = ctx.point
+    policy = ctx.pack.party_policy(point.party)
+    reasons: list[Reason] = []
+    if point.id in ctx.standing.refused_contacts:
+        reasons.append(reason("OPT-OUT", f"{point.id} 已拒绝联系", f"{point.id} refused further contact"))
+        if ctx.pack.check("contact_refused"):
+            reasons.append(reason(ctx.pack.check("contact_refused") or "OPT-OUT"))
+    if policy == "consumer":
+        reasons.extend(_consumer_reasons(ctx))
+    elif policy == "contact_person":
+        reasons.extend(_contact_person_reasons(ctx))
+    elif policy == "location_only":
+        reasons.extend(_location_reasons(ctx))
+    elif policy == "never":
+        rule_id = ctx.pack.check("unrelated_party") or ctx.pack.check("third_party") or "TENANT-POLICY"
+        reasons.append(reason(rule_id, f"对象为 {point.party}", f"the party is {point.party}"))
+    return reasons
+
+
+def _consumer_reasons(ctx: GateContext) -> list[Reason]:
+    rule_id = ctx.pack.check("attorney")
+    if rule_id and ctx.standing.is_open("attorney"):
+        return [reason(rule_id, "请联系其律师", "contact the attorney instead")]
+    return []
+
+
+def _contact_person_reasons(ctx: GateContext) -> list[Reason]:
+    rule_id = ctx.pack.check("contact_person")
+    if rule_id is None:
+        return [reason(ctx.pack.check("unrelated_party") or "TENANT-POLICY")]
+    if debtor_unreachable(ctx):
+        return []
+    return [
+        reason(
+            rule_id,
+            "债务人并未失联，不得联系联系人",
+            "the debtor is not unreachable, so the contact person may not be contacted",
+        )
+    ]
+
+
+def debtor_unreachable(ctx: GateContext) -> bool:
+    if ctx.standing.is_open("deceased") or ctx.standing.is_open("incapacitated"):
+        return True
+    debtor_points = frozenset(p.id for p in ctx.facts.contact_points if p.party == "debtor")
+    if every_number_invalid(ctx, phone_points(ctx, "debtor")):
+        return True
+    needed = ctx.pack.parameters.contact_person_after_failed_attempts
+    return needed is not None and consecutive_failed_attempts(ctx, debtor_points) >= needed
+
+
+def _location_reasons(ctx: GateContext) -> list[Reason]:
+    reasons: list[Reason] = []
+    location_rule = ctx.pack.check("location")
+    already = communicated_with(ctx, ctx.point.id)
+    if not _purpose_is(ctx, LOCATION_PURPOSES):
+        reasons.append(
+            reason(
+                ctx.pack.check("third_party") or "TENANT-POLICY",
+                f"{ctx.point.party} 为第三方，仅可为获取位置信息联系",
+                f"{ctx.point.party} is a third party: only a location inquiry is allowed",
+            )
+        )
+    if already and location_rule:
+        reasons.append(
+            reason(location_rule, f"已联系过 {ctx.point.id}", f"{ctx.point.id} was already contacted once")
+        )
+    return reasons
+
+
+def channel_reasons(ctx: GateContext) -> list[Reason]:
+    reasons: list[Reason] = []
+    opt_out = opted_out(ctx.standing, ctx.point.id, ctx.request.channel)
+    if opt_out is not None or ctx.point.do_not_contact:
+        detail = (
+            f"{ctx.point.id} 已退订 {ctx.request.channel}",
+            f"{ctx.point.id} opted out of {ctx.request.channel}",
+        )
+        reasons.append(reason("OPT-OUT", *detail))
+        medium_rule = ctx.pack.check("medium_opt_out")
+        if medium_rule and medium_rule != "OPT-OUT":
+            reasons.append(reason(medium_rule, *detail))
+    place_rule = ctx.pack.check("inconvenient_time")
+    for event in ctx.standing.inconvenient:
+        if event.place and place_rule and _at_place(ctx, event.place):
+            reasons.append(
+                reason(
+                    place_rule,
+                    f"对方表示 {event.place} 不方便",
+                    f"the person said {event.place} is inconvenient",
+                )
+            )
+    if not ctx.request.registered_channel:
+        rule_id = ctx.pack.check("unregistered_channel") or "TENANT-POLICY"
+        reasons.append(reason(rule_id, "未报备的联系渠道", "the channel is not registered"))
+    return reasons
+
+
+def _at_place(ctx: GateContext, place: str) -> bool:
+    if place == ctx.point.id:
+        return True
+    return place in ("work", "workplace", "employer") and (
+        ctx.point.type == "work_phone" or ctx.point.party == "employer"
+    )
+
+
+__all__ = ["HOLD_RULES", "standing_reasons"]
