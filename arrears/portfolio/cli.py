@@ -119,8 +119,10 @@ import_command.__doc__ = IMPORT_HELP
 
 def _print_outcomes(outcomes: list[FileOutcome]) -> None:
     table = Table(title="Import")
-    for header in ("file", "kind", "read", "stored", "updated", "unchanged", "rejected"):
-        table.add_column(header, justify="left" if header in ("file", "kind") else "right", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("kind", no_wrap=True)
+    for header in ("read", "stored", "updated", "unchanged", "rejected"):
+        table.add_column(header, justify="right", no_wrap=True)
     for o in outcomes:
         table.add_row(
             o.path.name,
