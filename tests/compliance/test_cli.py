@@ -1,0 +1,70 @@
+"""``arrears compliance replay``: one line per scenario, exit 0 only when all match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from arrears.cli import app
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+runner = CliRunner()
+
+WRONG = """
+scenarios:
+  - id: WRONG-expects-allow-at-night
+    pack: cn
+    debtor: {timezone: Asia/Shanghai}
+    contact_points: [{id: N1, type: mobile, party: debtor}]
+    events: []
+    request: {kind: contact, at: "2026-03-10T23:00:00+08:00", channel: call, to: N1}
+    expect: {decision: allow, rules: []}
+"""
+
+
+def test_replay_of_the_public_scenarios_passes() -> None:
+    files = [str(SCENARIOS / "public-cn.yaml"), str(SCENARIOS / "public-us.yaml")]
+    result = runner.invoke(app, ["compliance", "replay", *files])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("PASS")]
+    assert len(lines) == 16
+    assert any("AT-US-01" in line and "US-REGF-7IN7" in line for line in lines)
+    assert "16/16 scenarios matched" in result.output
+
+
+def test_a_mismatch_fails_the_replay(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(WRONG, "utf-8")
+    result = runner.invoke(app, ["compliance", "replay", str(SCENARIOS / "public-cn.yaml"), str(wrong)])
+    assert result.exit_code == 1
+    assert "FAIL WRONG-expects-allow-at-night" in result.output
+    assert "got block [CN-TIME-1]" in result.output
+
+
+def test_an_unreadable_file_fails_the_replay(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "scenarios:\n  - id: X\n    request: {kind: contact, at: '2026-03-10T10:00:00'}\n", "utf-8"
+    )
+    result = runner.invoke(app, ["compliance", "replay", str(broken)])
+    assert result.exit_code == 1
+    assert "no UTC offset" in result.output
+
+
+def test_a_loosening_policy_is_refused(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("pack: cn\ntighten: {max_conversations_per_day: 5}\n", "utf-8")
+    result = runner.invoke(app, ["compliance", "packs", "--policy", str(policy)])
+    assert result.exit_code == 2
+    assert "may only be tightened" in result.output
+
+
+def test_check_text_exits_non_zero_on_a_threat() -> None:
+    result = runner.invoke(
+        app, ["compliance", "check-text", "--pack", "cn", "--purpose", "script", "我是法院的"]
+    )
+    assert result.exit_code == 1
+    assert "CN-CONDUCT-1" in result.output
+    clean = runner.invoke(app, ["compliance", "check-text", "--pack", "cn", "法院判决后可申请强制执行"])
+    assert clean.exit_code == 0
