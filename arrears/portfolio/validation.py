@@ -89,8 +89,8 @@ def validate(
         _register_languages(db, raw)
     trimmed = ", ".join(f'nullif(trim("{c}"), \'\') AS "{c}"' for c in kind.column_names)
     currency = _currency_expression(kind)
-    db.execute(f'CREATE OR REPLACE TEMP VIEW clean AS SELECT {ROW_NUMBER}, {trimmed} FROM "{raw}"')
-    db.execute(f"""CREATE OR REPLACE TEMP VIEW enriched AS
+    db.execute(f'CREATE OR REPLACE TEMP TABLE clean AS SELECT {ROW_NUMBER}, {trimmed} FROM "{raw}"')
+    db.execute(f"""CREATE OR REPLACE TEMP TABLE enriched AS
         SELECT *, min(_row) OVER (PARTITION BY {_key_expression(kind)}) AS _first FROM (
             SELECT clean.*, {currency} AS _currency, currencies.exp AS _exp
             FROM clean {_account_join(kind)} LEFT JOIN currencies ON currencies.code = {currency})""")
