@@ -25,6 +25,9 @@ console = Console()
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("portfolio", "arrears.portfolio.cli"),
     ("compliance", "arrears.compliance.cli"),
+    ("batch", "arrears.batch.cli"),
+    ("delinquency", "arrears.delinquency.cli"),
+    ("report", "arrears.reports.cli"),
 ]
 
 

@@ -1,9 +1,19 @@
 """Every table of every context, imported so that migrations and tests see one metadata."""
 
+from arrears.batch import models as batch_models
+from arrears.cases import models as cases_models
 from arrears.compliance import models as compliance_models
 from arrears.db import Base
+from arrears.delinquency import models as delinquency_models
 from arrears.portfolio import models as portfolio_models
 
 metadata = Base.metadata
 
-__all__ = ["compliance_models", "metadata", "portfolio_models"]
+__all__ = [
+    "batch_models",
+    "cases_models",
+    "compliance_models",
+    "delinquency_models",
+    "metadata",
+    "portfolio_models",
+]

@@ -1,0 +1,107 @@
+"""Bulk movement between the operational database and Arrow, never row by row through the ORM.
+
+PostgreSQL: ``COPY ... TO STDOUT`` / ``COPY ... FROM STDIN`` in CSV, parsed and written by
+pyarrow. SQLite: one cursor, ``fetchmany`` / ``executemany`` inside the caller's transaction.
+Both run on the caller's connection, so they commit or roll back with it.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlalchemy import Connection
+
+CHUNK_ROWS = 200_000
+
+
+def driver_connection(connection: Connection) -> Any:
+    return connection.connection.dbapi_connection
+
+
+def is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def read_arrow(connection: Connection, sql: str, schema: pa.Schema) -> pa.Table:
+    """Run a plain SELECT (no parameters) and return its rows in the schema's columns and types."""
+    if is_postgres(connection):
+        return _copy_out(connection, sql, schema)
+    return _fetch_sqlite(connection, sql, schema)
+
+
+def _copy_out(connection: Connection, sql: str, schema: pa.Schema) -> pa.Table:
+    buffer = io.BytesIO()
+    cursor = driver_connection(connection).cursor()
+    with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER false)") as copy:
+        for data in copy:
+            buffer.write(data)
+    if buffer.tell() == 0:
+        return schema.empty_table()
+    buffer.seek(0)
+    # PostgreSQL writes NULL as an empty unquoted field and an empty string as "".
+    return pacsv.read_csv(
+        buffer,
+        read_options=pacsv.ReadOptions(column_names=schema.names),
+        convert_options=pacsv.ConvertOptions(
+            column_types=schema,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _fetch_sqlite(connection: Connection, sql: str, schema: pa.Schema) -> pa.Table:
+    cursor = driver_connection(connection).cursor()
+    cursor.execute(sql)
+    batches = []
+    while rows := cursor.fetchmany(CHUNK_ROWS):
+        columns = list(zip(*rows, strict=True))
+        arrays = [
+            _sqlite_array(list(values), field.type) for values, field in zip(columns, schema, strict=True)
+        ]
+        batches.append(pa.record_batch(arrays, schema=schema))
+    cursor.close()
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _sqlite_array(values: list[Any], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_date(kind):
+        return pa.array(values, pa.string()).cast(kind)  # SQLite keeps dates as ISO text
+    if pa.types.is_boolean(kind):
+        return pa.array([None if v is None else bool(v) for v in values], kind)
+    return pa.array(values, kind)
+
+
+def insert_arrow(connection: Connection, table_name: str, rows: pa.Table) -> None:
+    """Append the rows to the table (columns named as in the Arrow schema) in bulk."""
+    if rows.num_rows == 0:
+        return
+    columns = ", ".join(rows.schema.names)
+    if is_postgres(connection):
+        cursor = driver_connection(connection).cursor()
+        with cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            for batch in rows.to_batches(CHUNK_ROWS):
+                out = io.BytesIO()
+                pacsv.write_csv(batch, out, pacsv.WriteOptions(include_header=False))
+                copy.write(out.getvalue())
+        return
+    placeholders = ", ".join("?" for _ in rows.schema.names)
+    cursor = driver_connection(connection).cursor()
+    statement = f"INSERT INTO {table_name} ({columns}) VALUES ({placeholders})"
+    for batch in rows.to_batches(CHUNK_ROWS):
+        values = [_sqlite_values(column) for column in batch.columns]
+        cursor.executemany(statement, zip(*values, strict=True))
+    cursor.close()
+
+
+def _sqlite_values(column: pa.Array) -> list[Any]:
+    if pa.types.is_date(column.type):
+        return pc.cast(column, pa.string()).to_pylist()  # type: ignore[no-any-return]
+    if pa.types.is_boolean(column.type):
+        return [None if v is None else int(v) for v in column.to_pylist()]
+    return column.to_pylist()  # type: ignore[no-any-return]

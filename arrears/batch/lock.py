@@ -1,0 +1,92 @@
+"""The batch run lock: one batch at a time per operational database.
+
+The lock dies with the process that holds it, so a SIGKILL cannot leave a stale lock behind:
+a PostgreSQL session advisory lock on a dedicated connection, or an exclusive ``flock`` on a
+file beside the SQLite database. A second run fails at once with a message naming the holder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+# Any 64-bit number unique to this lock among the application's advisory locks.
+ADVISORY_KEY = 0x4152524541525342  # "ARREARSB"
+
+
+class BatchLockedError(RuntimeError):
+    """Another batch run holds the lock."""
+
+
+def _message(holder: str) -> str:
+    return (
+        f"Another batch run is in progress ({holder}); wait for it to finish and run again. "
+        f"另一个批处理正在运行（{holder}），请等待其结束后重试。"
+    )
+
+
+@contextmanager
+def batch_lock(engine: Engine, label: str) -> Iterator[None]:
+    """Hold the batch lock while the block runs; ``label`` says who holds it (e.g. the dates)."""
+    if engine.dialect.name == "postgresql":
+        with _advisory_lock(engine, label):
+            yield
+        return
+    with _file_lock(_lock_path(engine), label):
+        yield
+
+
+@contextmanager
+def _advisory_lock(engine: Engine, label: str) -> Iterator[None]:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT set_config('application_name', :name, false)"), {"name": label[:63]})
+        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+        connection.commit()
+        if not got:
+            holder = connection.execute(
+                text(
+                    "SELECT a.application_name || ', pid ' || a.pid FROM pg_locks l "
+                    "JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key LIMIT 1"
+                ),
+                {"key": ADVISORY_KEY},
+            ).scalar()
+            raise BatchLockedError(_message(holder or "unknown holder"))
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+            connection.commit()
+
+
+def _lock_path(engine: Engine) -> Path:
+    database = engine.url.database
+    if database in (None, "", ":memory:"):
+        return Path(os.environ.get("TMPDIR", "/tmp")) / f"arrears-batch-{os.getpid()}.lock"
+    return Path(f"{database}.batch.lock")
+
+
+@contextmanager
+def _file_lock(path: Path, label: str) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise BatchLockedError(_message(handle.read().strip() or "unknown holder")) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{label}, pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,105 @@
+"""Queries of the batch: the portfolio in bulk, snapshots and run records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pyarrow as pa
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+
+from arrears.batch.bulk import insert_arrow, read_arrow
+from arrears.batch.models import RUN_SUCCEEDED, BatchRun
+from arrears.delinquency.frames import (
+    ACCOUNTS_SCHEMA,
+    INSTALLMENTS_SCHEMA,
+    PAYMENTS_SCHEMA,
+    PREVIOUS_SCHEMA,
+    PortfolioFrames,
+)
+from arrears.delinquency.models import DelinquencySnapshot
+
+SNAPSHOT_TABLE = DelinquencySnapshot.__tablename__
+STORED_SNAPSHOT_COLUMNS = [c.name for c in DelinquencySnapshot.__table__.columns]
+
+
+def read_portfolio(connection: Connection) -> PortfolioFrames:
+    """The columns of accounts, installments and payments the definition reads, in bulk."""
+    return PortfolioFrames.of(
+        read_arrow(
+            connection, "SELECT account_id, customer_id, currency, status FROM accounts", ACCOUNTS_SCHEMA
+        ),
+        read_arrow(
+            connection, "SELECT account_id, seq, due_date, amount_due FROM installments", INSTALLMENTS_SCHEMA
+        ),
+        read_arrow(
+            connection,
+            "SELECT payment_id, account_id, paid_on, amount, reverses FROM payments",
+            PAYMENTS_SCHEMA,
+        ),
+    )
+
+
+def previous_run_date(connection: Connection, as_of: date) -> date | None:
+    """The latest succeeded batch date before ``as_of``: its snapshot is what roll compares with."""
+    return connection.execute(
+        select(func.max(BatchRun.as_of)).where(BatchRun.as_of < as_of, BatchRun.status == RUN_SUCCEEDED)
+    ).scalar()
+
+
+def read_buckets(connection: Connection, as_of: date) -> pa.Table:
+    sql = f"SELECT account_id, bucket FROM {SNAPSHOT_TABLE} WHERE as_of = '{as_of.isoformat()}'"
+    return read_arrow(connection, sql, PREVIOUS_SCHEMA)
+
+
+def read_snapshot(connection: Connection, as_of: date, schema: pa.Schema) -> pa.Table:
+    columns = ", ".join(schema.names)
+    sql = f"SELECT {columns} FROM {SNAPSHOT_TABLE} WHERE as_of = '{as_of.isoformat()}' ORDER BY account_id"
+    return read_arrow(connection, sql, schema)
+
+
+def replace_snapshot(connection: Connection, as_of: date, snapshot: pa.Table) -> None:
+    """One snapshot per account per date: what a rerun wrote before is replaced, in bulk."""
+    connection.execute(delete(DelinquencySnapshot).where(DelinquencySnapshot.as_of == as_of))
+    insert_arrow(connection, SNAPSHOT_TABLE, snapshot.select(STORED_SNAPSHOT_COLUMNS))
+
+
+def record_run(
+    connection: Connection,
+    as_of: date,
+    *,
+    status: str,
+    engine: str,
+    counts: dict[str, int],
+    started_at: datetime,
+    finished_at: datetime,
+    error: str | None = None,
+) -> None:
+    """Write the run's row, counting attempts; one row per as-of date."""
+    values = {
+        "status": status,
+        "engine": engine,
+        "accounts": counts.get("accounts", 0),
+        "delinquent": counts.get("delinquent", 0),
+        "cases_opened": counts.get("cases_opened", 0),
+        "cases_closed": counts.get("cases_closed", 0),
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "error": None if error is None else error[:2000],
+    }
+    attempts = connection.execute(select(BatchRun.attempts).where(BatchRun.as_of == as_of)).scalar()
+    if attempts is None:
+        connection.execute(insert(BatchRun).values(as_of=as_of, attempts=1, **values))
+    else:
+        connection.execute(
+            update(BatchRun).where(BatchRun.as_of == as_of).values(attempts=attempts + 1, **values)
+        )
+
+
+def snapshot_dates(connection: Connection, first: date, last: date) -> list[date]:
+    rows = connection.execute(
+        text(
+            f"SELECT DISTINCT as_of FROM {SNAPSHOT_TABLE} WHERE as_of BETWEEN :first AND :last ORDER BY as_of"
+        ),
+        {"first": first, "last": last},
+    )
+    return [row[0] if isinstance(row[0], date) else date.fromisoformat(row[0]) for row in rows]

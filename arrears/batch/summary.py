@@ -1,0 +1,122 @@
+"""The batch summary: accounts by bucket with balances, entries, cures, rolls, cases, elapsed time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+from rich.console import Console
+from rich.table import Table
+
+from arrears.cases.service import CaseChanges
+from arrears.delinquency.frames import empty_previous
+from arrears.delinquency.rules import ROLLS, DelinquencyRules
+from arrears.money import format_major
+
+
+@dataclass(frozen=True, slots=True)
+class BucketLine:
+    bucket: str
+    currency: str
+    accounts: int
+    outstanding: int
+    overdue: int
+
+
+@dataclass(slots=True)
+class DaySummary:
+    as_of: date
+    accounts: int
+    delinquent: int
+    entries: int
+    cures: int
+    rolls: dict[str, int]
+    buckets: list[BucketLine]
+    cases: CaseChanges
+    elapsed_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def summarize(
+    snapshot: pa.Table, previous: pa.Table | None, rules: DelinquencyRules
+) -> tuple[int, int, int, int, dict[str, int], list[BucketLine]]:
+    """Accounts, delinquent, entries (current or new -> delinquent), cures, rolls and bucket lines."""
+    con = duckdb.connect()
+    try:
+        con.register(
+            "snapshot",
+            snapshot.select(
+                [
+                    "account_id",
+                    "bucket",
+                    "bucket_rank",
+                    "currency",
+                    "status",
+                    "overdue_amount",
+                    "outstanding_amount",
+                    "roll",
+                ]
+            ),
+        )
+        con.register("previous", previous if previous is not None else empty_previous())
+        first = rules.buckets[0].name.replace("'", "''")
+        totals = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE s.bucket_rank > 0), "
+            f"count(*) FILTER (WHERE s.bucket_rank > 0 AND coalesce(p.bucket, '{first}') = '{first}'), "
+            "count(*) FILTER (WHERE s.roll = 'cured') "
+            "FROM snapshot s LEFT JOIN previous p USING (account_id)"
+        ).fetchone()
+        rolls = dict(con.execute("SELECT roll, count(*) FROM snapshot GROUP BY roll").fetchall())
+        lines = con.execute(
+            "SELECT bucket, currency, count(*), CAST(sum(outstanding_amount) AS BIGINT), "
+            "CAST(sum(overdue_amount) AS BIGINT) FROM snapshot "
+            "GROUP BY bucket, bucket_rank, currency ORDER BY bucket_rank, currency"
+        ).fetchall()
+    finally:
+        con.close()
+    assert totals is not None
+    accounts, delinquent, entries, cures = (int(v) for v in totals)
+    return (
+        accounts,
+        delinquent,
+        entries,
+        cures,
+        {roll: int(rolls.get(roll, 0)) for roll in ROLLS},
+        [BucketLine(str(b), str(c), int(n), int(o), int(d)) for b, c, n, o, d in lines],
+    )
+
+
+def render(summaries: list[DaySummary], console: Console) -> None:
+    for day in summaries:
+        console.print(
+            f"[bold]as of {day.as_of.isoformat()}[/]: {day.accounts:,} accounts 账户, "
+            f"{day.delinquent:,} delinquent 逾期, {day.entries:,} entries 入催, {day.cures:,} cures 出催, "
+            f"cases 案件 +{day.cases.opened:,} opened 新开 / {day.cases.updated:,} updated 更新 / "
+            f"{day.cases.closed:,} closed 结案, {day.elapsed_seconds:.2f} s"
+        )
+        for note in day.notes:
+            console.print(f"  [yellow]{note}[/]")
+    if not summaries:
+        return
+    last = summaries[-1]
+    table = Table(title=f"Accounts by bucket 账龄分布, as of {last.as_of.isoformat()}")
+    for column in ("bucket 账龄", "currency 币种", "accounts 户数", "outstanding 余额", "overdue 逾期金额"):
+        table.add_column(column, justify="left" if "bucket" in column or "currency" in column else "right")
+    for line in last.buckets:
+        table.add_row(
+            line.bucket,
+            line.currency,
+            f"{line.accounts:,}",
+            format_major(line.outstanding, line.currency),
+            format_major(line.overdue, line.currency),
+        )
+    console.print(table)
+    rolls = Table(title="Rolls 迁徙")
+    for roll in ROLLS:
+        rolls.add_column(roll, justify="right")
+    rolls.add_row(*(f"{last.rolls.get(r, 0):,}" for r in ROLLS))
+    console.print(rolls)
+    total = sum(d.elapsed_seconds for d in summaries)
+    console.print(f"{len(summaries)} date(s) in {total:.2f} s 共耗时")

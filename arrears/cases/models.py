@@ -1,0 +1,66 @@
+"""Cases and the accounts in them.
+
+A case id is made of the customer and the opening date (``C-<customer_id>-<yyyymmdd>``), so a
+rerun of the same as-of date recreates the same ids and the database ends in the same state.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from arrears.db import Base
+
+CASE_OPEN = "open"
+CASE_CLOSED = "closed"
+REASON_CURED = "cured"
+REASON_PAID_OFF = "paid_off"
+REASON_WRITTEN_OFF = "written_off"
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
+    status: Mapped[str] = mapped_column(String(16), comment="open or closed")
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    close_reason: Mapped[str | None] = mapped_column(String(16), comment="cured, paid_off or written_off")
+    worst_dpd: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(16), comment="bucket of the worst DPD")
+    overdue_total: Mapped[int] = mapped_column(
+        BigInteger, comment="minor units of `currency`: overdue of the case's accounts in that currency"
+    )
+    currency: Mapped[str] = mapped_column(String(3), comment="currency of the account with the worst DPD")
+    account_count: Mapped[int] = mapped_column(Integer)
+    updated_on: Mapped[date] = mapped_column(Date, comment="as-of date of the batch that last touched it")
+
+    __table_args__ = (
+        Index(
+            "uq_cases_open_customer",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index(None, "status", "updated_on"),
+    )
+
+
+class CaseAccount(Base):
+    """An account in a case: it joins when it turns delinquent and stays until the case closes."""
+
+    __tablename__ = "case_accounts"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), primary_key=True)
+    joined_on: Mapped[date] = mapped_column(Date)
+    delinquent: Mapped[bool] = mapped_column(Boolean, comment="active and past the first bucket")
+    dpd: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(16))
+    overdue_amount: Mapped[int] = mapped_column(BigInteger, comment="minor units")
+    currency: Mapped[str] = mapped_column(String(3))
+    account_status: Mapped[str] = mapped_column(String(16))

@@ -1,0 +1,157 @@
+"""Engines that run the delinquency definition: DuckDB in process, Apache Spark local or cluster.
+
+Both stage the portfolio once (schedule running totals, ledger by day) and then compute one
+snapshot per as-of date, so a backfill of 90 days reads the portfolio once.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from arrears.delinquency.definition import STAGE_LEDGER, STAGE_SCHEDULE, snapshot_sql, to_spark
+from arrears.delinquency.frames import SNAPSHOT_SCHEMA, PortfolioFrames, conform, empty_previous
+from arrears.delinquency.rules import DelinquencyRules
+
+ENGINES = ("duckdb", "spark")
+
+
+class SnapshotEngine(Protocol):
+    name: str
+
+    def load(self, portfolio: PortfolioFrames) -> None:
+        """Stage the portfolio; later snapshots read the staged tables."""
+
+    def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
+        """Every account's delinquency as of the date, rolled against ``previous`` (account_id, bucket)."""
+
+    def close(self) -> None: ...
+
+
+class DuckDBEngine:
+    """The default engine: DuckDB in this process, spilling to ``spill_dir`` past ``memory_limit``."""
+
+    name = "duckdb"
+
+    def __init__(self, memory_limit: str = "3GB", threads: int | None = None, spill_dir: Path | None = None):
+        self._con = duckdb.connect()
+        self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._con.execute("SET preserve_insertion_order = false")
+        if threads is not None:
+            self._con.execute(f"SET threads = {int(threads)}")
+        if spill_dir is not None:
+            self._con.execute(f"SET temp_directory = '{spill_dir}'")
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        return self._con
+
+    def load(self, portfolio: PortfolioFrames) -> None:
+        con = self._con
+        for name in ("accounts", "installments", "payments"):
+            con.register(f"{name}_frame", getattr(portfolio, name))
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_frame")
+            con.unregister(f"{name}_frame")
+        con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
+        con.execute(f"CREATE OR REPLACE TABLE ledger AS {STAGE_LEDGER}")
+        con.execute("DROP TABLE installments")
+
+    def load_parquet(self, accounts: Path, installments: Path, payments: Path) -> None:
+        """Stage straight from Parquet files (the benchmarks, a warehouse export)."""
+        con = self._con
+        for name, path in (("accounts", accounts), ("installments", installments), ("payments", payments)):
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+        con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
+        con.execute(f"CREATE OR REPLACE TABLE ledger AS {STAGE_LEDGER}")
+        con.execute("CREATE OR REPLACE TABLE accounts_t AS SELECT * FROM accounts")
+        con.execute("DROP VIEW accounts")
+        con.execute("ALTER TABLE accounts_t RENAME TO accounts")
+
+    def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
+        self._con.register("previous", previous if previous is not None else empty_previous())
+        try:
+            result = self._con.sql(snapshot_sql(as_of, rules)).to_arrow_table()
+        finally:
+            self._con.unregister("previous")
+        return conform(result, SNAPSHOT_SCHEMA)
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class SparkEngine:
+    """The same definition on Spark: ``local[2]`` in tests, a cluster URL in production.
+
+    The portfolio goes to Spark as Parquet in ``work_dir`` (on a cluster, a path every
+    executor can read).
+    """
+
+    name = "spark"
+
+    def __init__(self, master: str = "local[2]", work_dir: Path | None = None, session: Any = None):
+        self._owns_session = session is None
+        self._spark = session if session is not None else spark_session(master)
+        self._tmp = None if work_dir is not None else tempfile.TemporaryDirectory(prefix="arrears-spark-")
+        self._dir = work_dir if work_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._staged: list[Any] = []
+
+    def _view(self, name: str, table: pa.Table) -> Any:
+        path = self._dir / f"{name}.parquet"
+        pq.write_table(table, path)
+        frame = self._spark.read.parquet(str(path))
+        frame.createOrReplaceTempView(name)
+        return frame
+
+    def load(self, portfolio: PortfolioFrames) -> None:
+        for name in ("accounts", "installments", "payments"):
+            self._view(name, getattr(portfolio, name))
+        for name, sql in (("schedule", STAGE_SCHEDULE), ("ledger", STAGE_LEDGER)):
+            frame = self._spark.sql(to_spark(sql)).cache()
+            frame.createOrReplaceTempView(name)
+            self._staged.append(frame)
+
+    def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
+        self._view("previous", previous if previous is not None else empty_previous())
+        result = self._spark.sql(to_spark(snapshot_sql(as_of, rules))).toArrow()
+        return conform(result, SNAPSHOT_SCHEMA)
+
+    def close(self) -> None:
+        for frame in self._staged:
+            frame.unpersist()
+        if self._owns_session:
+            self._spark.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def spark_session(master: str) -> Any:
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName("arrears-batch")
+    if master.startswith("local"):
+        # small local runs: a few partitions, not the cluster default of 200
+        builder = builder.config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
+    session = (
+        builder.config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def make_engine(name: str, spark_master: str = "local[2]") -> SnapshotEngine:
+    if name == "duckdb":
+        return DuckDBEngine()
+    if name == "spark":
+        return SparkEngine(spark_master)
+    raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")

@@ -1,0 +1,1 @@
+"""Reports: roll rates first; recovery, cure and performance reports later."""

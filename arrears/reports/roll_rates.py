@@ -1,0 +1,138 @@
+"""Roll rates: the bucket-to-bucket transition matrix between two snapshot dates.
+
+Counted in the operational database with one GROUP BY over the two snapshots. Rates are
+exact Decimals (the share of the row: accounts, or the balance outstanding at the first
+date), rounded half-even to four places for display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from arrears.delinquency.rules import DelinquencyRules
+
+BY_COUNT = "count"
+BY_BALANCE = "balance"
+RATE_PLACES = Decimal("0.0001")
+
+
+class RollRateError(ValueError):
+    """The matrix cannot be computed (a missing snapshot, a bad option)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RollMatrix:
+    first: date
+    last: date
+    by: str
+    currency: str | None
+    buckets: tuple[str, ...]
+    cells: dict[tuple[str, str], int]  # (from, to) -> accounts, or minor units of balance
+
+    def row_total(self, bucket: str) -> int:
+        return sum(v for (f, _), v in self.cells.items() if f == bucket)
+
+    def rate(self, source: str, target: str) -> Decimal | None:
+        total = self.row_total(source)
+        if total == 0:
+            return None
+        share = Decimal(self.cells.get((source, target), 0)) / Decimal(total)
+        return share.quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+MATRIX_SQL = """
+SELECT a.bucket, b.bucket, COUNT(*), SUM(a.outstanding_amount)
+FROM delinquency_snapshots a
+JOIN delinquency_snapshots b ON b.account_id = a.account_id AND b.as_of = :last
+WHERE a.as_of = :first {currency_filter}
+GROUP BY a.bucket, b.bucket
+"""
+
+
+def roll_matrix(
+    connection: Connection,
+    first: date,
+    last: date,
+    rules: DelinquencyRules,
+    by: str = BY_COUNT,
+    currency: str | None = None,
+) -> RollMatrix:
+    if by not in (BY_COUNT, BY_BALANCE):
+        raise RollRateError(f"--by must be {BY_COUNT} or {BY_BALANCE}")
+    if last <= first:
+        raise RollRateError("--to must be after --from (结束日期须晚于开始日期)")
+    if by == BY_BALANCE and currency is None:
+        raise RollRateError("--by balance needs a currency (按余额统计须指定币种)")
+    for day in (first, last):
+        found = connection.execute(
+            text("SELECT 1 FROM delinquency_snapshots WHERE as_of = :d LIMIT 1"), {"d": day}
+        ).first()
+        if found is None:
+            raise RollRateError(f"no snapshot as of {day.isoformat()} (没有 {day.isoformat()} 的快照)")
+    params: dict[str, object] = {"first": first, "last": last}
+    currency_filter = ""
+    if currency is not None:
+        currency_filter = "AND a.currency = :currency"
+        params["currency"] = currency
+    rows = connection.execute(text(MATRIX_SQL.format(currency_filter=currency_filter)), params)
+    cells: dict[tuple[str, str], int] = {}
+    for source, target, count, balance in rows:
+        cells[(source, target)] = int(count if by == BY_COUNT else balance or 0)
+    known = list(rules.names)
+    extra = sorted({b for pair in cells for b in pair} - set(known))
+    return RollMatrix(first, last, by, currency, tuple(known + extra), cells)
+
+
+def render_table(matrix: RollMatrix) -> object:
+    from rich.table import Table
+
+    unit = "accounts 户数" if matrix.by == BY_COUNT else f"balance 余额 ({matrix.currency})"
+    table = Table(
+        title=f"Roll rates 迁徙率 {matrix.first.isoformat()} → {matrix.last.isoformat()}, by {unit}"
+    )
+    table.add_column("from \\ to")
+    for bucket in matrix.buckets:
+        table.add_column(bucket, justify="right")
+    table.add_column("total 合计", justify="right")
+    for source in matrix.buckets:
+        total = matrix.row_total(source)
+        if total == 0:
+            continue
+        cells = []
+        for target in matrix.buckets:
+            rate = matrix.rate(source, target)
+            cells.append("" if not rate else f"{rate * 100:.2f}%")
+        table.add_row(source, *cells, f"{total:,}")
+    return table
+
+
+def draw_heat_map(matrix: RollMatrix, path: Path) -> None:
+    """A PNG heat map of the row shares (floats only for the drawing)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(matrix.buckets)
+    shares = [[float(matrix.rate(s, t) or 0) for t in names] for s in names]
+    figure, axes = plt.subplots(figsize=(1.0 + 0.8 * len(names), 0.8 + 0.7 * len(names)))
+    image = axes.imshow(shares, cmap="Reds", vmin=0.0, vmax=1.0)
+    axes.set_xticks(range(len(names)), names)
+    axes.set_yticks(range(len(names)), names)
+    axes.set_xlabel(f"bucket on {matrix.last.isoformat()}")
+    axes.set_ylabel(f"bucket on {matrix.first.isoformat()}")
+    for row, values in enumerate(shares):
+        for column, value in enumerate(values):
+            if value:
+                axes.text(column, row, f"{value:.0%}", ha="center", va="center", fontsize=7)
+    axes.set_title(f"Roll rates by {matrix.by}")
+    figure.colorbar(image, ax=axes, fraction=0.046)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

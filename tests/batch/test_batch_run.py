@@ -1,0 +1,100 @@
+"""The batch on SQLite and PostgreSQL: snapshots equal the definitions, reruns change nothing, the lock holds."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from arrears.batch.lock import BatchLockedError, batch_lock
+from arrears.batch.service import dates_between, run_batch
+from arrears.clock import FixedClock
+from arrears.delinquency.engines import DuckDBEngine
+from arrears.delinquency.reference import reference_snapshot
+from arrears.delinquency.rules import DelinquencyRules
+from tests.batch.book import dump, insert_book
+from tests.delinquency.portfolios import START, facts_of, generated_book
+
+RULES = DelinquencyRules(materiality={"JPY": 100})
+
+
+def stored_snapshot(engine: Engine, as_of: date) -> dict[str, tuple[object, ...]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT account_id, customer_id, currency, status, dpd, bucket, overdue_amount, "
+                "outstanding_amount, roll FROM delinquency_snapshots WHERE as_of = :d"
+            ),
+            {"d": as_of},
+        )
+        return {row[0]: tuple(row) for row in rows}
+
+
+def test_backfill_stores_the_reference_snapshot_for_each_date(
+    engine: Engine, duck: DuckDBEngine, clock: FixedClock
+) -> None:
+    accounts, installments, payments = facts_of(generated_book(80, seed=3))
+    insert_book(engine, accounts, installments, payments)
+    days = dates_between(START + timedelta(days=40), START + timedelta(days=44))
+    summaries = run_batch(engine, days, duck, RULES, clock)
+    assert [s.as_of for s in summaries] == days
+    previous = None
+    for day in days:
+        expected = reference_snapshot(accounts, installments, payments, day, RULES, previous)
+        stored = stored_snapshot(engine, day)
+        assert set(stored) == set(expected)
+        for account_id, row in expected.items():
+            assert stored[account_id] == (
+                row.account_id,
+                row.customer_id,
+                row.currency,
+                row.status,
+                row.dpd,
+                row.bucket,
+                row.overdue_amount,
+                row.outstanding_amount,
+                row.roll,
+            )
+        previous = {a: r.bucket for a, r in expected.items()}
+    assert summaries[0].rolls["new"] == len(accounts)
+    assert summaries[1].rolls["new"] == 0
+    with engine.connect() as connection:
+        runs = connection.execute(text("SELECT as_of, status, accounts FROM batch_runs ORDER BY as_of")).all()
+    assert [(r[1], r[2]) for r in runs] == [("succeeded", len(accounts))] * len(days)
+
+
+def test_rerunning_a_date_leaves_the_same_database(
+    engine: Engine, duck: DuckDBEngine, clock: FixedClock
+) -> None:
+    accounts, installments, payments = facts_of(generated_book(80, seed=4))
+    insert_book(engine, accounts, installments, payments)
+    day = START + timedelta(days=60)
+    run_batch(engine, [day - timedelta(days=1), day], duck, RULES, clock)
+    tables = {
+        "delinquency_snapshots": "as_of, account_id",
+        "cases": "case_id",
+        "case_accounts": "case_id, account_id",
+    }
+    before = {t: dump(engine, t, order) for t, order in tables.items()}
+    assert before["delinquency_snapshots"]
+    run_batch(engine, [day], duck, RULES, clock)
+    after = {t: dump(engine, t, order) for t, order in tables.items()}
+    assert after == before
+    with engine.connect() as connection:
+        attempts = connection.execute(
+            text("SELECT attempts FROM batch_runs WHERE as_of = :d"), {"d": day}
+        ).scalar()
+    assert attempts == 2
+
+
+def test_a_second_run_is_refused_while_the_lock_is_held(
+    engine: Engine, duck: DuckDBEngine, clock: FixedClock
+) -> None:
+    with batch_lock(engine, "arrears batch 2024-03-01..2024-03-01"):
+        with pytest.raises(BatchLockedError) as refused:
+            run_batch(engine, [date(2024, 3, 1)], duck, RULES, clock)
+        message = str(refused.value)
+        assert "2024-03-01" in message
+        assert "Another batch run is in progress" in message and "另一个批处理正在运行" in message
+    run_batch(engine, [date(2024, 3, 1)], duck, RULES, clock)  # released: the next run goes ahead
