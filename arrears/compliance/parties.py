@@ -130,18 +130,23 @@ def debtor_unreachable(ctx: GateContext) -> bool:
 
 
 def _location_reasons(ctx: GateContext) -> list[Reason]:
+    """A third party may be asked once where the consumer is; a request for anything else is refused.
+
+    A request that names no purpose is taken to be that one location inquiry (what is said is
+    checked by the content rules); a second communication with the same person is refused.
+    """
     reasons: list[Reason] = []
-    location_rule = ctx.pack.check("location")
-    already = communicated_with(ctx, ctx.point.id)
-    if not _purpose_is(ctx, LOCATION_PURPOSES):
+    purpose = ctx.request.purpose
+    if purpose is not None and not _purpose_is(ctx, LOCATION_PURPOSES):
         reasons.append(
             reason(
                 ctx.pack.check("third_party") or "TENANT-POLICY",
                 f"{ctx.point.party} 为第三方，仅可为获取位置信息联系",
-                f"{ctx.point.party} is a third party: only a location inquiry is allowed",
+                f"{ctx.point.party} is a third party: only a location inquiry is allowed, not {purpose!r}",
             )
         )
-    if already and location_rule:
+    location_rule = ctx.pack.check("location")
+    if location_rule and communicated_with(ctx, ctx.point.id):
         reasons.append(
             reason(location_rule, f"已联系过 {ctx.point.id}", f"{ctx.point.id} was already contacted once")
         )
