@@ -17,15 +17,17 @@ console = Console()
 
 @app.command("replay")
 def replay_command(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).", exists=True, dir_okay=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="Scenario files (YAML) or folders of them.", exists=True)
+    ],
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each reason's message.")] = False,
 ) -> None:
     """Replay scenario files through the gate: one line per scenario; exit 0 only when all match."""
     from arrears.compliance.parsing import ScenarioError
-    from arrears.compliance.scenarios import load_file, replay
+    from arrears.compliance.scenarios import load_file, replay, scenario_files
 
     total = failed = 0
-    for path in files:
+    for path in scenario_files(files):
         try:
             scenarios = load_file(path)
         except ScenarioError as error:

@@ -12,6 +12,7 @@ from typing import Any
 
 PARTIES = frozenset(
     {"debtor", "spouse", "guarantor", "emergency_contact", "employer", "third_party", "attorney"}
+    | {"guardian", "executor", "parent"}
 )
 CONTACT_TYPES = frozenset({"mobile", "landline", "work_phone", "email", "address", "wechat"})
 CHANNELS = frozenset({"call", "sms", "email", "letter", "visit", "wechat", "voicemail"})
@@ -23,7 +24,13 @@ TEXT_PURPOSES = frozenset({"template", "note", "script"})
 PHONE_CHANNELS = frozenset({"call", "voicemail"})
 """Channels that place a telephone call (a voicemail is left by a call)."""
 
-CHANNEL_ALIASES = {"text": "sms", "phone": "call", "e-mail": "email", "mail": "letter"}
+CHANNEL_ALIASES = {
+    "text": "sms",
+    "phone": "call",
+    "e-mail": "email",
+    "mail": "letter",
+    "field_visit": "visit",
+}
 
 
 def canonical_channel(name: str) -> str:

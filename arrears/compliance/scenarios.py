@@ -75,7 +75,7 @@ def _scenario(data: Mapping[str, Any], where: str) -> Scenario:
             request=request_from_mapping(data.get("request") or {}),
             expect=Expectation(
                 decision=str(expect.get("decision", "")).lower(),
-                rules=tuple(str(r) for r in expect.get("rules") or ()),
+                rules=_rule_list(expect.get("rules")),
                 next_allowed_at=None
                 if next_allowed is None
                 else parse_instant(next_allowed, "expect.next_allowed_at"),
@@ -86,6 +86,22 @@ def _scenario(data: Mapping[str, Any], where: str) -> Scenario:
         raise ScenarioError(f"{where} ({data.get('id', '?')}): {error}") from None
     except (KeyError, TypeError, ValueError) as error:
         raise ScenarioError(f"{where} ({data.get('id', '?')}): {error!r}") from None
+
+
+def _rule_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(str(r) for r in value)
+
+
+def scenario_files(paths: Iterable[Path]) -> list[Path]:
+    """The files named, with a directory standing for the YAML files in it."""
+    found: list[Path] = []
+    for path in paths:
+        found.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path])
+    return found
 
 
 def run(scenario: Scenario) -> Decision:
