@@ -32,6 +32,8 @@ CAUGHT = [
     ("你已经涉嫌诈骗，马上移交公安", "false_legal"),
     ("你涉嫌詐騙，馬上移交公安", "false_legal"),
     ("今天就冻结你的支付宝", "false_legal"),
+    ("再不还钱就到你单位去闹", "threat"),
+    ("明天我们到你公司找你", "disclosure"),
     ("We will sue your family today", "false_legal"),
     ("You will be arrested if you do not pay", "false_legal"),
     ("We will file criminal charges", "false_legal"),
