@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from arrears.delinquency.rules import DelinquencyRules
+from arrears.money import format_major
 
 BY_COUNT = "count"
 BY_BALANCE = "balance"
@@ -106,8 +107,9 @@ def render_table(matrix: RollMatrix) -> object:
         cells = []
         for target in matrix.buckets:
             rate = matrix.rate(source, target)
-            cells.append("" if not rate else f"{rate * 100:.2f}%")
-        table.add_row(source, *cells, f"{total:,}")
+            cells.append("" if not rate else f"{rate * 100:.1f}%")
+        shown = f"{total:,}" if matrix.by == BY_COUNT else format_major(total, matrix.currency or "XXX")
+        table.add_row(source, *cells, shown)
     return table
 
 

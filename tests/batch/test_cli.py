@@ -1,0 +1,66 @@
+"""The batch, export and report commands end to end on a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from arrears.batch.cli import resolve_dates
+from arrears.clock import FixedClock
+from arrears.config import get_settings
+from arrears.db import make_engine
+from arrears.migrate import upgrade
+from tests.batch.book import insert_book
+from tests.delinquency.portfolios import facts_of, generated_book
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "arrears.db"
+    monkeypatch.setenv("ARREARS_DATABASE_URL", f"sqlite:///{path}")
+    get_settings.cache_clear()
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    insert_book(engine, *facts_of(generated_book(200, seed=2)))
+    engine.dispose()
+    yield path
+    get_settings.cache_clear()
+
+
+def test_default_date_is_yesterday_in_the_bank_zone() -> None:
+    late_utc = FixedClock(datetime(2024, 6, 1, 17, 0, tzinfo=UTC))  # already 2 June in Shanghai
+    assert resolve_dates(None, None, None, late_utc, "Asia/Shanghai") == [date(2024, 6, 1)]
+    assert resolve_dates(None, None, None, late_utc, "America/New_York") == [date(2024, 5, 31)]
+    assert resolve_dates(None, date(2024, 1, 30), date(2024, 2, 1), late_utc, "UTC") == [
+        date(2024, 1, 30),
+        date(2024, 1, 31),
+        date(2024, 2, 1),
+    ]
+
+
+def test_run_export_and_roll_rates_from_the_command_line(database: Path, tmp_path: Path) -> None:
+    from arrears.cli import app
+
+    runner = CliRunner()
+    ran = runner.invoke(app, ["batch", "run", "--from", "2024-02-01", "--to", "2024-02-03", "--quiet"])
+    assert ran.exit_code == 0, ran.output
+    assert "as of 2024-02-03" in ran.output and "Accounts by bucket" in ran.output
+
+    out = tmp_path / "s.csv"
+    exported = runner.invoke(app, ["delinquency", "export", "--as-of", "2024-02-03", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 201
+
+    png = tmp_path / "r.png"
+    report = runner.invoke(
+        app, ["report", "roll-rates", "--from", "2024-02-01", "--to", "2024-02-03", "--png", str(png)]
+    )
+    assert report.exit_code == 0, report.output
+    assert "Roll rates" in report.output and png.exists()
+
+    missing = runner.invoke(app, ["delinquency", "export", "--as-of", "2023-01-01", "--out", str(out)])
+    assert missing.exit_code == 2 and "no snapshot" in missing.output
