@@ -25,6 +25,7 @@ console = Console()
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("portfolio", "arrears.portfolio.cli"),
     ("compliance", "arrears.compliance.cli"),
+    ("model", "arrears.scoring.cli"),
     ("sim", "arrears.sim.cli"),
     ("batch", "arrears.batch.cli"),
     ("delinquency", "arrears.delinquency.cli"),

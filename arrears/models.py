@@ -6,6 +6,7 @@ from arrears.compliance import models as compliance_models
 from arrears.db import Base
 from arrears.delinquency import models as delinquency_models
 from arrears.portfolio import models as portfolio_models
+from arrears.scoring import models as scoring_models
 
 metadata = Base.metadata
 
@@ -16,4 +17,5 @@ __all__ = [
     "delinquency_models",
     "metadata",
     "portfolio_models",
+    "scoring_models",
 ]

@@ -1,0 +1,1 @@
+"""Scoring: features, propensity-to-pay models, reason codes, model registry and monitoring."""

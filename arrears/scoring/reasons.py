@@ -1,0 +1,91 @@
+"""Reason codes: the factors that pushed an account's score most, as phrases in zh-CN and en.
+
+They come from the model's own per-feature contributions: SHAP values for the boosted model
+(up or down from the portfolio average), the points short of the feature's best attribute for
+the scorecard (always down). Codes are stored as data (feature, value, effect); the words
+come from the feature registry when shown, in the reader's language.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from arrears.scoring.frame import FeatureTable
+from arrears.scoring.registry import Feature, FeatureRegistry, Kind, Unit, default_registry
+
+UP, DOWN = "▲", "▼"
+
+
+@dataclass(frozen=True)
+class Reason:
+    feature: str
+    value: float | str | None
+    effect: float
+    """Push on the score: log-odds of paying (boosting) or points (scorecard); negative lowers it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "value": self.value, "effect": round(self.effect, 4)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reason:
+        return cls(data["feature"], data["value"], float(data["effect"]))
+
+
+def top_indexes(contributions: NDArray[np.float64], count: int) -> NDArray[np.intp]:
+    """Per row, the columns of the largest effects (by size), largest first."""
+    count = min(count, contributions.shape[1])
+    return np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :count]
+
+
+def reasons_for(
+    table: FeatureTable, contributions: NDArray[np.float64], features: Sequence[str], count: int = 3
+) -> list[list[Reason]]:
+    """The top reasons of every row; features without effect are left out."""
+    chosen = top_indexes(contributions, count)
+    result = []
+    for row in range(table.rows):
+        reasons = []
+        for column in chosen[row]:
+            effect = float(contributions[row, column])
+            if effect != 0.0:
+                name = features[column]
+                reasons.append(Reason(name, _plain(table.display_value(row, name)), effect))
+        result.append(reasons)
+    return result
+
+
+def _plain(value: float | str | None) -> float | str | None:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def describe(name: str, registry: FeatureRegistry | None = None) -> Feature:
+    """The registry's feature, or a plain one for a column of a bank's own data set."""
+    known = (registry or default_registry()).get(name)
+    if known is not None:
+        return known
+    return Feature(
+        name=name,
+        kind=Kind.NUMERIC,
+        unit=Unit.NUMBER,
+        group="dataset",
+        description={"en": name, "zh-CN": name},
+        phrase={"en": f"{name} = {{value}}", "zh-CN": f"{name} = {{value}}"},
+    )
+
+
+def phrase(reason: Reason, language: str, registry: FeatureRegistry | None = None) -> str:
+    feature = describe(reason.feature, registry)
+    arrow = UP if reason.effect > 0 else DOWN
+    return f"{arrow} {feature.say(reason.value, language)}"
+
+
+def phrases(reasons: Sequence[Reason], language: str, registry: FeatureRegistry | None = None) -> list[str]:
+    return [phrase(r, language, registry) for r in reasons]

@@ -1,0 +1,119 @@
+"""Evaluation and scorecard reports as Rich tables (terminal) and Markdown (docs)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from statistics import mean, pstdev
+from typing import Any
+
+from rich.table import Table
+
+from arrears.scoring.evaluation import Evaluation
+from arrears.scoring.metrics import Metrics
+
+
+def metrics_record(evaluation: Evaluation) -> dict[str, Any]:
+    """The figures kept with a model version (JSON-friendly)."""
+
+    def one(m: Metrics) -> dict[str, Any]:
+        return {"accounts": m.accounts, "paid_rate": m.paid_rate, "auc": m.auc, "ks": m.ks, "brier": m.brier}
+
+    return {
+        "cv_folds": len(evaluation.fold_auc),
+        "overall": one(evaluation.overall),
+        "fold_auc": evaluation.fold_auc,
+        "segments": {name: one(m) for name, m in evaluation.segments.items()},
+    }
+
+
+def summary_table(evaluations: Mapping[str, Evaluation]) -> Table:
+    table = Table(title="cross-validated (held-out) results")
+    for column in ("model", "subset", "accounts", "paid", "ROC AUC", "fold AUC", "KS", "Brier"):
+        table.add_column(column, justify="left" if column in ("model", "subset") else "right")
+    for name, evaluation in evaluations.items():
+        spread = f"{mean(evaluation.fold_auc):.4f} ± {pstdev(evaluation.fold_auc):.4f}"
+        table.add_row(name, "all", *_figures(evaluation.overall), spread)
+        for segment, metrics in evaluation.segments.items():
+            table.add_row(name, segment, *_figures(metrics), "")
+    return table
+
+
+def _figures(m: Metrics) -> list[str]:
+    return [f"{m.accounts:,}", f"{m.paid_rate:.1%}", f"{m.auc:.4f}", f"{m.ks:.4f}", f"{m.brier:.4f}"]
+
+
+def calibration_table(name: str, metrics: Metrics) -> Table:
+    table = Table(title=f"calibration, {name}: deciles of predicted probability of paying")
+    for column in ("decile", "accounts", "predicted", "paid"):
+        table.add_column(column, justify="right")
+    for row in metrics.calibration:
+        table.add_row(str(row.group), f"{row.accounts:,}", f"{row.predicted:.3f}", f"{row.realised:.3f}")
+    return table
+
+
+def scorecard_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="scorecard: points per attribute (score = sum of points)")
+    for column in ("feature", "bin", "accounts", "paid", "WOE", "points"):
+        table.add_column(column, justify="left" if column in ("feature", "bin") else "right")
+    previous = None
+    for row in rows:
+        shown = row["feature"] if row["feature"] != previous else ""
+        previous = row["feature"]
+        table.add_row(
+            shown,
+            row["bin"],
+            f"{row['count']:,}",
+            f"{row['pay_rate']:.1%}",
+            f"{row['woe']:+.3f}",
+            str(row["points"]),
+        )
+    return table
+
+
+def markdown_summary(evaluations: Mapping[str, Evaluation]) -> str:
+    lines = [
+        "| model | subset | accounts | paid | ROC AUC | fold AUC (mean ± sd) | KS | Brier |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, evaluation in evaluations.items():
+        spread = f"{mean(evaluation.fold_auc):.4f} ± {pstdev(evaluation.fold_auc):.4f}"
+        lines.append(
+            f"| {name} | all | "
+            + " | ".join(_figures(evaluation.overall)[:3])
+            + f" | {spread} | "
+            + " | ".join(_figures(evaluation.overall)[3:])
+            + " |"
+        )
+        for segment, m in evaluation.segments.items():
+            lines.append(
+                f"| {name} | {segment} | "
+                + " | ".join(_figures(m)[:3])
+                + " | | "
+                + " | ".join(_figures(m)[3:])
+                + " |"
+            )
+    return "\n".join(lines)
+
+
+def markdown_calibration(evaluations: Mapping[str, Evaluation]) -> str:
+    names = list(evaluations)
+    header = "| decile | " + " | ".join(f"{n} predicted | {n} paid" for n in names) + " |"
+    lines = [header, "| ---: |" + " ---: | ---: |" * len(names)]
+    rows = zip(*(evaluations[n].overall.calibration for n in names), strict=True)
+    for group in rows:
+        cells = " | ".join(f"{r.predicted:.3f} | {r.realised:.3f}" for r in group)
+        lines.append(f"| {group[0].group} | {cells} |")
+    return "\n".join(lines)
+
+
+def markdown_scorecard(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| feature | bin | accounts | paid | WOE | points |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['feature']} | {row['bin']} | {row['count']:,} | {row['pay_rate']:.1%} "
+            f"| {row['woe']:+.3f} | {row['points']} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,59 @@
+"""Labelled data for training and evaluation: a public data set or a bank's own CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from arrears.scoring import datasets
+from arrears.scoring.datasets import LabelledData
+from arrears.scoring.frame import from_arrow, identifier_columns, read_csv
+
+POSITIVE = {"1", "true", "yes", "y", "t"}
+NEGATIVE = {"0", "false", "no", "n", "f"}
+
+
+class SourceError(ValueError):
+    """A data set that cannot be used: absent target, a target that is not binary..."""
+
+
+def public(name: str, data_dir: Path) -> LabelledData:
+    path = datasets.require(name, data_dir)
+    if name == datasets.UCI_TAIWAN.name:
+        return datasets.uci_taiwan(path)
+    raise SourceError(f"no adapter for data set {name!r}")
+
+
+def csv_file(path: Path, target: str, target_is: str = "bad", exclude: tuple[str, ...] = ()) -> LabelledData:
+    """Any tabular credit data: numeric columns stay numbers, text columns become categories.
+
+    ``target`` holds 1/0 (or true/false, yes/no); ``target_is`` says whether 1 means the bad
+    outcome (default, did not pay: the usual convention) or the good one (paid). Columns whose
+    every value differs (identifiers) are not features.
+    """
+    table = read_csv(path)
+    if target not in table.column_names:
+        raise SourceError(f"{path.name} has no column {target!r}; columns: {', '.join(table.column_names)}")
+    if target_is not in ("bad", "good"):
+        raise SourceError("--target-is must be bad or good")
+    flag = _binary(table.column(target), target)
+    outcome = (flag if target_is == "good" else 1 - flag).astype(np.int8)
+    skipped = {target, *exclude, *identifier_columns(table)}
+    names = [c for c in table.column_names if c not in skipped]
+    if not names:
+        raise SourceError(f"{path.name} has no feature columns besides {target!r}")
+    features = from_arrow(table, names)
+    return LabelledData(features, outcome, f"{path.name}: {table.num_rows:,} rows, target {target}")
+
+
+def _binary(column: pa.ChunkedArray, name: str) -> np.ndarray[tuple[int], np.dtype[np.int8]]:
+    if column.null_count:
+        raise SourceError(f"target {name!r} has {column.null_count} empty values")
+    text = pc.utf8_lower(pc.cast(column, pa.string())).to_pylist()
+    unknown = sorted({t for t in text if t not in POSITIVE | NEGATIVE})
+    if unknown:
+        raise SourceError(f"target {name!r} must be 1/0 (or true/false); found {', '.join(unknown[:5])}")
+    return np.fromiter((t in POSITIVE for t in text), dtype=np.int8, count=len(text))
