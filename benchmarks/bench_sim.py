@@ -9,6 +9,7 @@ kind, the elapsed seconds, rows per second, customers per second and the bytes o
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import tempfile
@@ -20,9 +21,11 @@ from arrears.sim import FeedFormat, PortfolioSpec, generate_portfolio
 
 def run(customers: int, seed: int, fmt: FeedFormat) -> None:
     out = Path(tempfile.mkdtemp(prefix="bench_sim_"))
+    cpu_before = _cpu_seconds()
     try:
         report = generate_portfolio(PortfolioSpec(customers, seed, date(2026, 11, 21)), out, fmt)
         size = sum(path.stat().st_size for path in report.files.values())
+        cpu = _cpu_seconds() - cpu_before
     finally:
         shutil.rmtree(out, ignore_errors=True)
     rows = ", ".join(f"{kind} {count:,}" for kind, count in report.rows.items())
@@ -33,6 +36,16 @@ def run(customers: int, seed: int, fmt: FeedFormat) -> None:
         f"{customers / report.seconds:,.0f} customers/s, {size / 2**20:,.0f} MiB written, "
         f"peak RSS so far {peak_mib:,.0f} MiB"
     )
+    load = os.getloadavg()[0]
+    print(
+        f"[{fmt.value}] CPU {cpu:.1f} s (user + system, all threads) for {report.seconds:.1f} s wall; "
+        f"load average {load:.1f} on {os.cpu_count()} cores (other work slows the wall time)"
+    )
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ RATES_BP: dict[Product, tuple[int, int]] = {
 }
 CARD_DUE_WINDOW_DAYS = 20  # a card's next due date is known once its statement is cut
 JPY_HOME_SHARES = (0.20, 0.10, 0.70)
+ADULT_AGE = 18
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,11 @@ def draw_accounts(
     if profile.history_months is not None:
         loan_age = np.minimum(loan_age, 1 + (rng.random(size) * profile.history_months).astype(np.int64))
     as_of_month = as_of.astype("datetime64[M]").astype(np.int64)
-    open_month = as_of_month - np.where(card, card_age, loan_age)
+    adult_months = as_of_month - (
+        people.birth[owner].astype("datetime64[M]").astype(np.int64) + 12 * ADULT_AGE + 1
+    )
+    age = np.minimum(np.where(card, card_age, loan_age), np.maximum(adult_months, 1))  # opened as an adult
+    open_month = as_of_month - age
     open_day = rng.integers(1, 29, size)
     opened = open_month.astype("datetime64[M]").astype("datetime64[D]") + (open_day - 1).astype(
         "timedelta64[D]"

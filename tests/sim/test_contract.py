@@ -249,3 +249,10 @@ def test_currencies_are_mostly_cny_with_some_usd_and_jpy(feed: Feed) -> None:
     currencies = Counter(a["currency"] for a in feed["accounts"])
     total = sum(currencies.values())
     assert currencies["CNY"] / total > 0.8 and currencies["USD"] > currencies["JPY"] > 0
+
+
+def test_customers_were_adults_when_their_accounts_were_opened(feed: Feed) -> None:
+    born = {c["customer_id"]: date.fromisoformat(c["birth_date"]) for c in feed["customers"]}
+    for account in feed["accounts"]:
+        birth = born[account["customer_id"]]
+        assert date.fromisoformat(account["opened_on"]) >= birth.replace(year=birth.year + 18, day=1)
