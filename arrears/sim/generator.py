@@ -33,7 +33,7 @@ from arrears.sim.tables import (
 from arrears.sim.text import Ints
 from arrears.sim.writer import KINDS, FeedFormat, feed_writer
 
-CHUNK_CUSTOMERS = 25000
+CHUNK_CUSTOMERS = 25_000
 SECURED = (Product.MORTGAGE, Product.AUTO_LOAN, Product.SME_LOAN)
 
 
