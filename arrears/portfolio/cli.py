@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,7 +22,7 @@ from rich.table import Table
 from arrears.clock import SystemClock
 from arrears.config import get_settings, message_language
 from arrears.db import make_engine
-from arrears.money import format_major
+from arrears.money import to_major
 from arrears.portfolio.feeds import KINDS, UnknownKindError
 from arrears.portfolio.importer import (
     EXIT_UNREADABLE,
@@ -118,15 +119,13 @@ import_command.__doc__ = IMPORT_HELP
 
 
 def _print_outcomes(outcomes: list[FileOutcome]) -> None:
-    table = Table(title="Import")
-    table.add_column("file", overflow="fold")
-    table.add_column("kind", no_wrap=True)
+    table = Table(title="Import", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("file", overflow="fold", min_width=12)
     for header in ("read", "stored", "updated", "unchanged", "rejected"):
         table.add_column(header, justify="right", no_wrap=True)
     for o in outcomes:
         table.add_row(
-            o.path.name,
-            o.kind,
+            o.path.name if o.kind.rstrip("s") in o.path.name.lower() else f"{o.path.name} ({o.kind})",
             *(f"{n:,}" for n in (o.rows_read, o.stored, o.updated, o.unchanged, o.rejected)),
         )
     console.print(table)
@@ -152,17 +151,19 @@ def summary() -> None:
         counts = row_counts(connection)
         balances = balances_by_product(connection)
     console.print("  ".join(f"{name}: [bold]{count:,}[/]" for name, count in counts.items()))
-    table = Table(title="Balances by product and currency")
-    for header in ("product", "currency", "accounts", "scheduled", "paid", "outstanding"):
-        table.add_column(header, justify="left" if header in ("product", "currency") else "right")
+    table = Table(title="Balances by product and currency", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("product", no_wrap=True)
+    table.add_column("ccy", no_wrap=True)
+    for header in ("accounts", "principal/limit", "scheduled", "paid"):
+        table.add_column(header, justify="right", no_wrap=True)
     for b in balances:
-        table.add_row(
-            b.product,
-            b.currency,
-            f"{b.accounts:,}",
-            *(format_major(v, b.currency) for v in (b.scheduled, b.paid, b.outstanding)),
-        )
+        amounts = (b.principal or b.credit_limit, b.scheduled, b.paid)
+        table.add_row(b.product, b.currency, f"{b.accounts:,}", *(_amount(v, b.currency) for v in amounts))
     console.print(table)
+
+
+def _amount(minor: int, currency: str) -> str:
+    return str(to_major(minor, currency)) if minor else "-"
 
 
 commands = {"import": import_command}

@@ -14,9 +14,10 @@ class ProductBalance:
     product: str
     currency: str
     accounts: int
-    scheduled: int  # minor units: every installment of the schedule
+    principal: int  # minor units: loans' principal as booked
+    credit_limit: int  # minor units: cards' and lines' limits
+    scheduled: int  # minor units: every installment of the schedule (a card's minimum dues)
     paid: int  # minor units: payments less reversals
-    outstanding: int  # scheduled less paid
 
 
 def row_counts(connection: Connection) -> dict[str, int]:
@@ -53,6 +54,8 @@ def balances_by_product(connection: Connection) -> list[ProductBalance]:
             Account.product,
             Account.currency,
             func.count(),
+            func.coalesce(func.sum(Account.principal), 0),
+            func.coalesce(func.sum(Account.credit_limit), 0),
             func.coalesce(func.sum(scheduled.c.due), 0),
             func.coalesce(func.sum(paid.c.gross), 0) - func.coalesce(func.sum(paid.c.reversed), 0),
         )
@@ -63,6 +66,6 @@ def balances_by_product(connection: Connection) -> list[ProductBalance]:
         .order_by(Account.product, Account.currency)
     )
     return [
-        ProductBalance(product, currency, int(n), int(due), int(net), int(due) - int(net))
-        for product, currency, n, due, net in connection.execute(query).all()
+        ProductBalance(product, currency, int(n), int(principal), int(limit), int(due), int(net))
+        for product, currency, n, principal, limit, due, net in connection.execute(query).all()
     ]
