@@ -59,12 +59,15 @@ def fixed_point(minor: Ints, scale: int) -> pa.Array:
 
     The integer's digits, padded to at least scale + 1, get a point inserted ``scale`` from the end.
     """
-    if len(minor) and int(minor.min()) < 0:
+    smallest = int(minor.min()) if len(minor) else 0
+    if smallest < 0:
         raise ValueError("the generator writes no negative amounts")
     text = pa.array(minor, pa.int64()).cast(pa.string())
     if scale == 0:
         return text
-    return pc.binary_replace_slice(pc.ascii_lpad(text, scale + 1, "0"), -scale, -scale, ".")
+    if smallest < 10**scale:
+        text = pc.ascii_lpad(text, scale + 1, "0")
+    return pc.binary_replace_slice(text, -scale, -scale, ".")
 
 
 def major_text(minor: Ints, exponent: npt.NDArray[np.integer], missing: Mask | None = None) -> pa.Array:
@@ -73,6 +76,16 @@ def major_text(minor: Ints, exponent: npt.NDArray[np.integer], missing: Mask | N
     ``missing`` marks rows written as empty (an optional amount that does not apply).
     """
     size = len(minor)
+    nonzero = np.flatnonzero(minor)
+    if len(nonzero) < size // 2:  # mostly zeros (fees): format the others, look the zeros up
+        zeros = np.flatnonzero(minor == 0)
+        zero_text = pick(
+            [fixed_point(np.zeros(1, np.int64), s)[0].as_py() for s in range(4)], exponent[zeros]
+        )
+        return _unless_missing(
+            scatter(size, [(zeros, zero_text), (nonzero, major_text(minor[nonzero], exponent[nonzero]))]),
+            missing,
+        )
     groups = []
     for scale in CURRENCY_SCALES:
         matches = exponent == scale
@@ -82,9 +95,12 @@ def major_text(minor: Ints, exponent: npt.NDArray[np.integer], missing: Mask | N
         where = np.flatnonzero(matches)
         if len(where):
             groups.append((where, fixed_point(minor[where], scale)))
-    text = scatter(size, groups) if groups else pa.array([], pa.string())
+    return _unless_missing(scatter(size, groups) if groups else pa.array([], pa.string()), missing)
+
+
+def _unless_missing(text: pa.Array, missing: Mask | None) -> pa.Array:
     if missing is not None and missing.any():
-        text = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
+        return pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
     return text
 
 
