@@ -16,7 +16,7 @@ from arrears.clock import SystemClock, yesterday
 from arrears.config import get_settings
 from arrears.sim.generator import PortfolioSpec, generate_portfolio
 from arrears.sim.profile import DEFAULT_PROFILE, SAMPLE_PROFILE
-from arrears.sim.writer import FeedFormat
+from arrears.sim.writer import KINDS, FeedFormat
 
 app = typer.Typer(
     help="Synthetic portfolios (模拟数据): feeds in the feed contract v1.", no_args_is_help=True
@@ -37,6 +37,19 @@ def _as_of(text: str | None) -> date:
         raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD / 不是 YYYY-MM-DD 格式的日期") from None
 
 
+def _warn_of_other_feeds(out: Path, fmt: FeedFormat) -> None:
+    """Feed files of the other format in ``out`` would be imported beside the new ones."""
+    if not out.is_dir():
+        return
+    ours = {f"{kind}.{fmt.value}" for kind in KINDS}
+    others = sorted(p.name for p in out.iterdir() if p.suffix in (".csv", ".parquet") and p.name not in ours)
+    if others:
+        console.print(
+            f"[yellow]{out} also holds {', '.join(others)}: `arrears import {out}` would read them too. / "
+            f"该目录还有其他数据文件，导入时会一并读取。[/]"
+        )
+
+
 @app.command("portfolio")
 def portfolio(
     out: Annotated[Path, typer.Option("--out", help="Directory for the five feed files.")],
@@ -50,6 +63,10 @@ def portfolio(
     history_months: Annotated[
         int | None,
         typer.Option("--history-months", min=1, help="Open accounts at most this many months ago."),
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="Also write each customer's drawn behaviour to this CSV (not a feed)."),
     ] = None,
     sample: Annotated[
         bool,
@@ -69,6 +86,7 @@ def portfolio(
         if history_months is not None:
             profile = replace(profile, history_months=history_months)
         spec = PortfolioSpec(customers, seed, _as_of(as_of), profile)
+    _warn_of_other_feeds(out, fmt)
     with Progress(
         TextColumn("[bold]generating / 生成中"),
         BarColumn(),
@@ -79,7 +97,9 @@ def portfolio(
         transient=True,
     ) as progress:
         task = progress.add_task("customers", total=spec.customers)
-        report = generate_portfolio(spec, out, fmt, on_progress=lambda done: progress.advance(task, done))
+        report = generate_portfolio(
+            spec, out, fmt, on_progress=lambda done: progress.advance(task, done), truth=truth
+        )
     table = Table("file / 文件")
     table.add_column("rows / 行数", justify="right")
     for kind, rows in report.rows.items():

@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from arrears.sim.accounts import Accounts, draw_accounts
 from arrears.sim.contacts import contact_points_table
 from arrears.sim.payments import Payments, play_payments
 from arrears.sim.people import People, customers_table, draw_people
-from arrears.sim.profile import DEFAULT_PROFILE, Product, Profile
+from arrears.sim.profile import BEHAVIOUR_NAMES, DEFAULT_PROFILE, Product, Profile
 from arrears.sim.schedules import Schedule, build_schedule
 from arrears.sim.tables import (
     account_ids,
@@ -30,7 +31,7 @@ from arrears.sim.tables import (
     installments_table,
     payments_table,
 )
-from arrears.sim.text import Ints
+from arrears.sim.text import Ints, numbered, pick
 from arrears.sim.writer import KINDS, FeedFormat, feed_writer
 
 CHUNK_CUSTOMERS = 25_000
@@ -144,19 +145,40 @@ def generate_portfolio(
     fmt: FeedFormat = FeedFormat.CSV,
     on_progress: Callable[[int], None] | None = None,
     timer: Callable[[], float] = time.perf_counter,
+    truth: Path | None = None,
 ) -> GenerationReport:
-    """Write the five feed files for ``spec`` into ``out_dir``; ``on_progress`` gets customers done."""
+    """Write the five feed files for ``spec`` into ``out_dir``; ``on_progress`` gets customers done.
+
+    ``truth``, when given, is a CSV file (outside the feed) of each customer's drawn behaviour:
+    the label a scoring model or a strategy simulation can be checked against.
+    """
     started = timer()
     counters = Counters()
+    behaviours: list[npt.NDArray[np.int8]] = []
     with feed_writer(out_dir, fmt) as writer:
         for number, size in chunks(spec):
             drawn = draw_chunk(spec, number, size, counters)
             writer.write(drawn.feed_tables)
+            behaviours.append(drawn.people.behaviour)
             counters = drawn.next_counters
             if on_progress is not None:
                 on_progress(size)
+    if truth is not None:
+        write_truth(truth, np.concatenate(behaviours))
     files = {kind: out_dir / f"{kind}.{fmt.value}" for kind in KINDS}
     return GenerationReport(rows=dict(writer.rows), seconds=timer() - started, files=files)
+
+
+def write_truth(path: Path, behaviour: npt.NDArray[np.int8]) -> None:
+    """customer_id, behaviour (on_time, late_then_cures, partial, stops_paying) as CSV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.table(
+        {
+            "customer_id": numbered("C", np.arange(1, len(behaviour) + 1, dtype=np.int64), 10),
+            "behaviour": pick(BEHAVIOUR_NAMES, behaviour),
+        }
+    )
+    pa_csv.write_csv(table, str(path), pa_csv.WriteOptions(quoting_style="none"))
 
 
 def generate_tables(spec: PortfolioSpec) -> tuple[dict[str, pa.Table], npt.NDArray[np.int8]]:
