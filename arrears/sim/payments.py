@@ -59,28 +59,25 @@ def _scheduled_payments(
     a = schedule.account
     in_full = accounts.is_card & (rng.random(accounts.size) < CARD_PAID_IN_FULL_SHARE)
     amount = np.where(in_full[a] & (behaviour == Behaviour.ON_TIME), schedule.statement, schedule.amount)
-    paid_on = schedule.due - _days(rng.integers(0, 6, rows))
+    spread = rng.integers(0, 6 * 16, rows)  # two independent draws in one: 0-5 and 0-15 days
+    days_early_or_late = _days(spread % 6)
+    paid_on = schedule.due - days_early_or_late
 
-    account_owner = accounts.owner
-    stop_seq = (dues_before(people.stop_on[account_owner], accounts.open_month, accounts.due_day) + 1)[a]
-    stopped = (behaviour == Behaviour.STOPS_PAYING) & (seq >= stop_seq)
+    stop_seq = dues_before(people.stop_on[accounts.owner], accounts.open_month, accounts.due_day) + 1
+    stopped = (behaviour == Behaviour.STOPS_PAYING) & (seq >= stop_seq[a])
 
-    first_missed = (dues_before(people.episode_on[account_owner], accounts.open_month, accounts.due_day) + 1)[
-        a
-    ]
-    months = people.episode_months[owner]
+    first_missed = dues_before(people.episode_on[accounts.owner], accounts.open_month, accounts.due_day) + 1
+    episode_end = first_missed + people.episode_months[accounts.owner]  # the due that cures
     curing = behaviour == Behaviour.LATE_THEN_CURES
-    missed = curing & (seq >= first_missed) & (seq < first_missed + months)
-    cure = curing & (seq == first_missed + months)
+    missed = curing & (seq >= first_missed[a]) & (seq < episode_end[a])
+    cure = np.flatnonzero(curing & (seq == episode_end[a]))
     running = np.concatenate(([0], np.cumsum(schedule.amount)))
-    row = np.arange(rows, dtype=np.int64)
-    lump = running[row + 1] - running[np.maximum(row - months, 0)]
-    amount = np.where(cure, lump, amount)
-    paid_on = np.where(cure, schedule.due + _days(rng.integers(0, 6, rows)), paid_on)
+    amount[cure] = running[cure + 1] - running[cure - people.episode_months[owner[cure]]]
+    paid_on[cure] = schedule.due[cure] + days_early_or_late[cure]
 
-    partial = behaviour == Behaviour.PARTIAL
-    amount = np.where(partial, schedule.amount * people.partial_percent[owner] // 100, amount)
-    paid_on = np.where(partial, schedule.due + _days(rng.integers(0, 16, rows)), paid_on)
+    partial = np.flatnonzero(behaviour == Behaviour.PARTIAL)
+    amount[partial] = schedule.amount[partial] * people.partial_percent[owner[partial]] // 100
+    paid_on[partial] = schedule.due[partial] + _days(spread[partial] // 6)
 
     keep = ~stopped & ~missed & (amount > 0) & (paid_on <= as_of)
     return a[keep], paid_on[keep], amount[keep]

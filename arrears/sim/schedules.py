@@ -66,15 +66,16 @@ def build_schedule(rng: np.random.Generator, accounts: Accounts) -> Schedule:
 
 
 def _loan_rows(accounts: Accounts, account: Ints, seq: Ints) -> tuple[Ints, Ints, Ints, Ints]:
-    lent = accounts.principal[account]
-    term = accounts.installments[account]
-    rate = accounts.rate_bp[account]
+    lent = accounts.principal
+    term = np.maximum(accounts.installments, 1)
     part = lent // term
-    principal = part + np.where(seq == term, lent - part * term, 0)
-    outstanding = lent - part * (seq - 1)
-    product = accounts.product[account]
-    flat = (product == Product.PERSONAL_LOAN) | (product == Product.AUTO_LOAN)
-    interest = np.where(flat, lent, outstanding) * rate // 120_000  # bp a year -> a month's share
+    last_extra = lent - part * term
+    flat = (accounts.product == Product.PERSONAL_LOAN) | (accounts.product == Product.AUTO_LOAN)
+    flat_interest = np.where(flat, lent * accounts.rate_bp // 120_000, -1)  # bp a year -> a month's share
+    principal = part[account] + np.where(seq == term[account], last_extra[account], 0)
+    outstanding = lent[account] - part[account] * (seq - 1)
+    declining_interest = outstanding * accounts.rate_bp[account] // 120_000
+    interest = np.where(flat[account], flat_interest[account], declining_interest)
     fees = np.zeros(len(account), dtype=np.int64)
     return principal, interest, fees, principal + interest
 
