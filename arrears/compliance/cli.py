@@ -58,6 +58,10 @@ def _print_outcome(outcome: object, verbose: bool) -> None:
     if outcome.problems:
         line += f"  [red]({escape('; '.join(outcome.problems))})[/]"
     console.print(line, soft_wrap=True)
+    if decision.pack_version == "refused" and not verbose:
+        for r in decision.reasons:
+            refusal = f"{escape(r.message_en)} / {escape(r.message_zh)}"
+            console.print(f"    [red]refused[/] {refusal}", soft_wrap=True)
     if verbose:
         for r in decision.reasons:
             console.print(f"    {r.rule_id}: {escape(r.message_en)} / {escape(r.message_zh)}", soft_wrap=True)

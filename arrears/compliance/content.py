@@ -36,7 +36,9 @@ LETTER_ELEMENT_NAMES = {
     "seal": "盖章/seal",
 }
 LETTER_LIKE_THRESHOLD = 3
-"""A letter template naming this many elements is a collection letter and must carry them all."""
+"""A letter template naming this many elements is a collection letter and must carry them all.
+
+So is one that asks for payment: a bare "请尽快还款" must not escape by being even less complete."""
 
 
 def check_text(request: TextRequest, pack: Pack, lexicon: Lexicon | None = None) -> Decision:
@@ -137,8 +139,9 @@ def _required_elements(
 def _missing_letter_elements(request: TextRequest, text: NormalisedText, lexicon: Lexicon) -> list[str]:
     present = {name for name, patterns in lexicon.letter_elements.items() if patterns.find(text)}
     missing = [name for name in lexicon.letter_elements if name not in present]
+    asks_for_payment = lexicon.collection_demand.find(text) is not None
     is_collection_letter = request.template_kind in ("collection_letter", "demand_letter") or (
-        request.template_kind is None and len(present) >= LETTER_LIKE_THRESHOLD
+        request.template_kind is None and (len(present) >= LETTER_LIKE_THRESHOLD or asks_for_payment)
     )
     return missing if is_collection_letter else []
 

@@ -182,7 +182,7 @@ def _after_conversation(ctx: GateContext, z: Zone, instant: datetime) -> list[Re
     return [
         reason(
             rule_id,
-            f"{latest} 已通话（第1日），{last_blocked} 之前不得再次致电",
+            f"{latest} 已通话（第1日），{last_blocked}（含）之前不得再次致电",
             f"a telephone conversation on {latest} (day 1): no call through {last_blocked} ({z.name})",
             retryable=True,
         )

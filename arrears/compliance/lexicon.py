@@ -57,6 +57,7 @@ class Lexicon:
     safe_phrases: PatternSet
     debt_terms: PatternSet
     opt_out: PatternSet
+    collection_demand: PatternSet
     letter_elements: dict[str, PatternSet]
     traditional: dict[int, str]
 
@@ -86,6 +87,7 @@ def lexicon_from_mapping(data: dict[str, Any]) -> Lexicon:
         safe_phrases=_patterns(data.get("safe_phrases", {})),
         debt_terms=_patterns(data["debt_terms"]),
         opt_out=_patterns(data["opt_out"]),
+        collection_demand=_patterns(data.get("collection_demand", {})),
         letter_elements={name: _patterns({"zh": spec}) for name, spec in data["letter_elements"].items()},
         traditional=_traditional_map(data.get("traditional", "")),
     )

@@ -68,3 +68,18 @@ def test_check_text_exits_non_zero_on_a_threat() -> None:
     assert "CN-CONDUCT-1" in result.output
     clean = runner.invoke(app, ["compliance", "check-text", "--pack", "cn", "法院判决后可申请强制执行"])
     assert clean.exit_code == 0
+
+
+def test_a_scenario_that_loosens_its_pack_names_the_refusal_without_verbose(tmp_path: Path) -> None:
+    loosened = tmp_path / "loosened.yaml"
+    loosened.write_text(
+        WRONG.replace("WRONG-expects-allow-at-night", "LOOSE")
+        .replace("pack: cn", 'pack: cn\n    tighten: {quiet_start: "23:00"}')
+        .replace("23:00:00+08:00", "22:30:00+08:00"),
+        "utf-8",
+    )
+    result = runner.invoke(app, ["compliance", "replay", str(loosened)])
+    assert result.exit_code == 1
+    assert "FAIL LOOSE" in result.output and "got block [TENANT-POLICY]" in result.output
+    assert "refused" in result.output and "quiet_start may only be tightened" in result.output
+    assert "只能收紧" in result.output
