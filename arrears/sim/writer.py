@@ -110,7 +110,7 @@ def _open(path: Path, kind: str, fmt: FeedFormat) -> _TableWriter:
         options = pa_csv.WriteOptions(quoting_style="none" if kind in UNQUOTED else "needed")
         writer: _TableWriter = pa_csv.CSVWriter(str(path), schema, write_options=options)
         return writer
-    parquet: _TableWriter = pq.ParquetWriter(str(path), schema, compression="zstd")
+    parquet: _TableWriter = pq.ParquetWriter(str(path), schema, compression="snappy")
     return parquet
 
 
