@@ -3,11 +3,20 @@
 PostgreSQL: ``COPY ... TO STDOUT`` / ``COPY ... FROM STDIN`` in CSV, parsed and written by
 pyarrow. SQLite: one cursor, ``fetchmany`` / ``executemany`` inside the caller's transaction.
 Both run on the caller's connection, so they commit or roll back with it.
+
+Reads of committed data only (the portfolio, an earlier date's snapshot) may take the fast
+path on SQLite: the ADBC SQLite driver fills Arrow in C, in a child process, about four times
+faster than a Python cursor. It cannot see the caller's uncommitted changes, so reads inside
+a transaction that has written keep the cursor path.
 """
 
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -26,11 +35,46 @@ def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def read_arrow(connection: Connection, sql: str, schema: pa.Schema) -> pa.Table:
-    """Run a plain SELECT (no parameters) and return its rows in the schema's columns and types."""
+def read_arrow(connection: Connection, sql: str, schema: pa.Schema, *, committed: bool = False) -> pa.Table:
+    """Run a plain SELECT (no parameters) and return its rows in the schema's columns and types.
+
+    ``committed``: the rows read are committed and the caller has not changed them, so a
+    connection of its own may read them.
+    """
     if is_postgres(connection):
         return _copy_out(connection, sql, schema)
+    database = connection.engine.url.database
+    if committed and database not in (None, "", ":memory:"):
+        fast = _fetch_adbc(str(database), sql, schema)
+        if fast is not None:
+            return fast
     return _fetch_sqlite(connection, sql, schema)
+
+
+def _fetch_adbc(path: str, sql: str, schema: pa.Schema) -> pa.Table | None:
+    """The rows through the ADBC driver in a child process (see arrears.batch.sqlite_reader)."""
+    with tempfile.TemporaryDirectory(prefix="arrears-read-") as folder:
+        out = Path(folder) / "rows.arrow"
+        done = subprocess.run(
+            [sys.executable, "-m", "arrears.batch.sqlite_reader", path, str(out)],
+            input=sql,
+            text=True,
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:  # e.g. a column typed from an all-NULL first batch: take the safe path
+            return None
+        with pa.memory_map(str(out)) as source:
+            table = pa.ipc.open_file(source).read_all()
+        if table.num_columns != len(schema):
+            return None
+        if table.num_rows == 0:
+            return schema.empty_table()  # no rows: the driver could not tell the types
+        try:
+            columns = [table.column(i).cast(field.type) for i, field in enumerate(schema)]
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        return pa.table(columns, schema=schema)
 
 
 def _copy_out(connection: Connection, sql: str, schema: pa.Schema) -> pa.Table:

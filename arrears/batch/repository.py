@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from arrears.batch.bulk import insert_arrow, read_arrow
@@ -24,18 +25,31 @@ STORED_SNAPSHOT_COLUMNS = [c.name for c in DelinquencySnapshot.__table__.columns
 
 def read_portfolio(connection: Connection) -> PortfolioFrames:
     """The columns of accounts, installments and payments the definition reads, in bulk."""
+    payments = read_arrow(
+        connection,
+        # '' for "no reversal" keeps the column's type the same in every batch a driver reads
+        "SELECT payment_id, account_id, paid_on, amount, COALESCE(reverses, '') FROM payments",
+        PAYMENTS_SCHEMA,
+        committed=True,
+    )
+    reverses = payments.column("reverses")
+    payments = payments.set_column(
+        4, "reverses", pc.if_else(pc.equal(reverses, ""), pa.scalar(None, pa.string()), reverses)
+    )
     return PortfolioFrames.of(
         read_arrow(
-            connection, "SELECT account_id, customer_id, currency, status FROM accounts", ACCOUNTS_SCHEMA
-        ),
-        read_arrow(
-            connection, "SELECT account_id, seq, due_date, amount_due FROM installments", INSTALLMENTS_SCHEMA
+            connection,
+            "SELECT account_id, customer_id, currency, status FROM accounts",
+            ACCOUNTS_SCHEMA,
+            committed=True,
         ),
         read_arrow(
             connection,
-            "SELECT payment_id, account_id, paid_on, amount, reverses FROM payments",
-            PAYMENTS_SCHEMA,
+            "SELECT account_id, seq, due_date, amount_due FROM installments",
+            INSTALLMENTS_SCHEMA,
+            committed=True,
         ),
+        payments,
     )
 
 
@@ -47,8 +61,9 @@ def previous_run_date(connection: Connection, as_of: date) -> date | None:
 
 
 def read_buckets(connection: Connection, as_of: date) -> pa.Table:
+    """The buckets of an earlier, committed date (read before this run writes anything)."""
     sql = f"SELECT account_id, bucket FROM {SNAPSHOT_TABLE} WHERE as_of = '{as_of.isoformat()}'"
-    return read_arrow(connection, sql, PREVIOUS_SCHEMA)
+    return read_arrow(connection, sql, PREVIOUS_SCHEMA, committed=True)
 
 
 def read_snapshot(connection: Connection, as_of: date, schema: pa.Schema) -> pa.Table:

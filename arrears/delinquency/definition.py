@@ -17,7 +17,9 @@ Inputs (views or tables of these names):
   payments(payment_id, account_id, paid_on, amount, reverses)
   previous(account_id, bucket)                        -- the previous snapshot, may be empty
 Staged once per portfolio read: schedule (running total of amounts due, oldest first) and
-ledger (signed payments, reversals negative, summed by account and day).
+ledger (signed payments, reversals negative). A snapshot is two
+steps: the state of every account (recomputed in full, or carried from the previous date of
+a backfill for the accounts that cannot have changed), then DPD, amounts, bucket and roll.
 """
 
 from __future__ import annotations
@@ -65,22 +67,28 @@ FROM installments
 
 # A reversal takes back the reversed payment's amount, dated by the reversal's own paid_on.
 STAGE_LEDGER = """
-SELECT
-    p.account_id,
-    p.paid_on,
-    CAST(SUM(CASE WHEN p.reverses IS NULL THEN p.amount ELSE -COALESCE(o.amount, p.amount) END)
-        AS BIGINT) AS signed_amount
+SELECT p.account_id, p.paid_on, CAST(p.amount AS BIGINT) AS signed_amount
 FROM payments AS p
-LEFT JOIN payments AS o ON o.payment_id = p.reverses
-GROUP BY p.account_id, p.paid_on
+WHERE p.reverses IS NULL
+UNION ALL
+SELECT r.account_id, r.paid_on, CAST(-COALESCE(o.amount, r.amount) AS BIGINT) AS signed_amount
+FROM payments AS r
+LEFT JOIN payments AS o ON o.payment_id = r.reverses
+WHERE r.reverses IS NOT NULL
 """
 
-SNAPSHOT_TEMPLATE = """
-WITH paid AS (
-    SELECT account_id, CAST(SUM(signed_amount) AS BIGINT) AS net
-    FROM ledger
-    WHERE paid_on <= {as_of}
-    GROUP BY account_id
+# The state of every account as of a date. {scope} limits the recomputation to the accounts
+# that can have changed since the carried state (all of them without one); {carried} adds the
+# carried rows of every other account unchanged.
+STATE_TEMPLATE = """
+WITH changed AS (
+    {changed}
+),
+paid AS (
+    SELECT l.account_id, CAST(SUM(l.signed_amount) AS BIGINT) AS net
+    FROM ledger AS l
+    WHERE l.paid_on <= {as_of} {scope_ledger}
+    GROUP BY l.account_id
 ),
 base AS (
     SELECT
@@ -92,6 +100,7 @@ base AS (
         CAST({threshold} AS BIGINT) AS threshold
     FROM accounts AS a
     LEFT JOIN paid AS p ON p.account_id = a.account_id
+    WHERE 1 = 1 {scope_accounts}
 ),
 dues AS (
     SELECT
@@ -102,22 +111,56 @@ dues AS (
         MIN(CASE WHEN s.due_date < {as_of}
                   AND s.amount_due > b.threshold
                   AND s.cum_due - b.paid > b.threshold
-             THEN s.due_date END) AS oldest_overdue
+             THEN s.due_date END) AS oldest_overdue,
+        MIN(CASE WHEN s.due_date >= {as_of} THEN s.due_date END) AS next_due
     FROM schedule AS s
     JOIN base AS b ON b.account_id = s.account_id
     GROUP BY s.account_id
-),
-measured AS (
+)
+SELECT
+    b.account_id,
+    b.customer_id,
+    b.currency,
+    b.status,
+    b.paid,
+    b.threshold,
+    CAST(COALESCE(d.past_due, 0) AS BIGINT) AS past_due,
+    CAST(COALESCE(d.scheduled, 0) AS BIGINT) AS scheduled,
+    d.oldest_overdue,
+    d.next_due
+FROM base AS b
+LEFT JOIN dues AS d ON d.account_id = b.account_id
+{carried}
+"""
+
+# An account's state can only change between two dates by a ledger entry dated in between or
+# by an installment falling due in between (next_due before the new date). Every other account
+# keeps its paid amount, its overdue installments and its sums: only the days are added.
+CHANGED_SINCE = """
+    SELECT l.account_id FROM ledger AS l WHERE l.paid_on > {carried_as_of} AND l.paid_on <= {as_of}
+    UNION
+    SELECT c.account_id FROM carry AS c WHERE c.next_due < {as_of}
+"""
+CARRIED = """
+UNION ALL
+SELECT c.account_id, c.customer_id, c.currency, c.status, c.paid, c.threshold, c.past_due, c.scheduled,
+       c.oldest_overdue, c.next_due
+FROM carry AS c
+LEFT JOIN changed AS x ON x.account_id = c.account_id
+WHERE x.account_id IS NULL
+"""
+
+SNAPSHOT_TEMPLATE = """
+WITH measured AS (
     SELECT
-        b.account_id,
-        b.customer_id,
-        b.currency,
-        b.status,
-        CAST(COALESCE(DATE_DIFF('day', d.oldest_overdue, {as_of}), 0) AS INTEGER) AS dpd,
-        CAST(GREATEST(COALESCE(d.past_due, 0) - b.paid, 0) AS BIGINT) AS overdue_amount,
-        CAST(GREATEST(COALESCE(d.scheduled, 0) - b.paid, 0) AS BIGINT) AS outstanding_amount
-    FROM base AS b
-    LEFT JOIN dues AS d ON d.account_id = b.account_id
+        t.account_id,
+        t.customer_id,
+        t.currency,
+        t.status,
+        CAST(COALESCE(DATE_DIFF('day', t.oldest_overdue, {as_of}), 0) AS INTEGER) AS dpd,
+        CAST(GREATEST(t.past_due - t.paid, 0) AS BIGINT) AS overdue_amount,
+        CAST(GREATEST(t.scheduled - t.paid, 0) AS BIGINT) AS outstanding_amount
+    FROM state AS t
 ),
 bucketed AS (
     SELECT m.*, {bucket_name} AS bucket, CAST({bucket_rank} AS INTEGER) AS bucket_rank
@@ -177,11 +220,40 @@ def _previous_rank_case(rules: DelinquencyRules) -> str:
     return f"CASE bucket {branches} END"
 
 
-def snapshot_sql(as_of: date, rules: DelinquencyRules, *, ordered: bool = True) -> str:
-    """The snapshot query as of ``as_of`` in DuckDB's dialect."""
-    return SNAPSHOT_TEMPLATE.format(
-        as_of=f"DATE '{as_of.isoformat()}'",
+def _literal(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def state_sql(as_of: date, rules: DelinquencyRules, carried_as_of: date | None = None) -> str:
+    """Every account's state as of ``as_of`` (DuckDB dialect): paid, sums, oldest overdue and next due
+    dates. With ``carried_as_of``, a table ``carry`` holds the state as of that earlier date and only
+    the accounts that can have changed since are recomputed.
+    """
+    if carried_as_of is None:
+        return STATE_TEMPLATE.format(
+            changed="SELECT account_id FROM accounts WHERE 1 = 0",
+            as_of=_literal(as_of),
+            scope_ledger="",
+            scope_accounts="",
+            threshold=_threshold_case(rules),
+            carried="",
+        )
+    if carried_as_of >= as_of:
+        raise ValueError("a carried state must be older than the date it is carried to")
+    return STATE_TEMPLATE.format(
+        changed=CHANGED_SINCE.format(carried_as_of=_literal(carried_as_of), as_of=_literal(as_of)),
+        as_of=_literal(as_of),
+        scope_ledger="AND l.account_id IN (SELECT account_id FROM changed)",
+        scope_accounts="AND a.account_id IN (SELECT account_id FROM changed)",
         threshold=_threshold_case(rules),
+        carried=CARRIED,
+    )
+
+
+def snapshot_sql(as_of: date, rules: DelinquencyRules, *, ordered: bool = True) -> str:
+    """The snapshot as of ``as_of`` from the table ``state`` and the table ``previous`` (DuckDB dialect)."""
+    return SNAPSHOT_TEMPLATE.format(
+        as_of=_literal(as_of),
         bucket_name=_bucket_case(rules, "m.dpd", rank=False),
         bucket_rank=_bucket_case(rules, "m.dpd", rank=True),
         previous_rank=_previous_rank_case(rules),

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arrears.delinquency.definition import STAGE_LEDGER, STAGE_SCHEDULE, snapshot_sql, to_spark
+from arrears.delinquency.definition import STAGE_LEDGER, STAGE_SCHEDULE, snapshot_sql, state_sql, to_spark
 from arrears.delinquency.frames import SNAPSHOT_SCHEMA, PortfolioFrames, conform, empty_previous
 from arrears.delinquency.rules import DelinquencyRules
 
@@ -29,18 +29,54 @@ class SnapshotEngine(Protocol):
         """Stage the portfolio; later snapshots read the staged tables."""
 
     def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
-        """Every account's delinquency as of the date, rolled against ``previous`` (account_id, bucket)."""
+        """Every account's delinquency as of the date, rolled against ``previous`` (account_id, bucket).
+
+        After a snapshot the engine carries each account's state, so the next later date on the
+        same staged portfolio recomputes only the accounts that can have changed.
+        """
 
     def close(self) -> None: ...
 
 
+class _Carry:
+    """Which state the engine carries: its date and the rules it was computed with."""
+
+    def __init__(self, incremental: bool) -> None:
+        self.incremental = incremental
+        self.as_of: date | None = None
+        self.rules: DelinquencyRules | None = None
+
+    def usable_for(self, as_of: date, rules: DelinquencyRules) -> date | None:
+        if self.incremental and self.as_of is not None and self.as_of < as_of and self.rules == rules:
+            return self.as_of
+        return None
+
+    def remember(self, as_of: date, rules: DelinquencyRules) -> None:
+        self.as_of, self.rules = as_of, rules
+
+    def forget(self) -> None:
+        self.as_of, self.rules = None, None
+
+
 class DuckDBEngine:
-    """The default engine: DuckDB in this process, spilling to ``spill_dir`` past ``memory_limit``."""
+    """The default engine: DuckDB in this process, spilling to ``spill_dir`` past ``memory_limit``.
+
+    With ``database`` the staged tables live in that DuckDB file instead of memory, so a book
+    larger than ``memory_limit`` is staged on disk.
+    """
 
     name = "duckdb"
 
-    def __init__(self, memory_limit: str = "3GB", threads: int | None = None, spill_dir: Path | None = None):
-        self._con = duckdb.connect()
+    def __init__(
+        self,
+        memory_limit: str = "3GB",
+        threads: int | None = None,
+        spill_dir: Path | None = None,
+        database: Path | None = None,
+        incremental: bool = True,
+    ):
+        self._con = duckdb.connect(str(database) if database is not None else ":memory:")
+        self._carry = _Carry(incremental)
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute("SET preserve_insertion_order = false")
         if threads is not None:
@@ -58,27 +94,37 @@ class DuckDBEngine:
             con.register(f"{name}_frame", getattr(portfolio, name))
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_frame")
             con.unregister(f"{name}_frame")
-        con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
-        con.execute(f"CREATE OR REPLACE TABLE ledger AS {STAGE_LEDGER}")
+        self._stage()
         con.execute("DROP TABLE installments")
+
+    def _stage(self) -> None:
+        self._con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
+        self._con.execute(f"CREATE OR REPLACE TABLE ledger AS {STAGE_LEDGER}")
+        self._con.execute("DROP TABLE IF EXISTS carry")
+        self._carry.forget()
 
     def load_parquet(self, accounts: Path, installments: Path, payments: Path) -> None:
         """Stage straight from Parquet files (the benchmarks, a warehouse export)."""
         con = self._con
         for name, path in (("accounts", accounts), ("installments", installments), ("payments", payments)):
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
-        con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
-        con.execute(f"CREATE OR REPLACE TABLE ledger AS {STAGE_LEDGER}")
+        self._stage()
         con.execute("CREATE OR REPLACE TABLE accounts_t AS SELECT * FROM accounts")
         con.execute("DROP VIEW accounts")
         con.execute("ALTER TABLE accounts_t RENAME TO accounts")
 
     def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
-        self._con.register("previous", previous if previous is not None else empty_previous())
+        con = self._con
+        carried_as_of = self._carry.usable_for(as_of, rules)
+        con.execute(f"CREATE OR REPLACE TABLE state AS {state_sql(as_of, rules, carried_as_of)}")
+        con.register("previous", previous if previous is not None else empty_previous())
         try:
-            result = self._con.sql(snapshot_sql(as_of, rules)).to_arrow_table()
+            result = con.sql(snapshot_sql(as_of, rules)).to_arrow_table()
         finally:
-            self._con.unregister("previous")
+            con.unregister("previous")
+        con.execute("DROP TABLE IF EXISTS carry")
+        con.execute("ALTER TABLE state RENAME TO carry")
+        self._carry.remember(as_of, rules)
         return conform(result, SNAPSHOT_SCHEMA)
 
     def close(self) -> None:
@@ -94,7 +140,14 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, master: str = "local[2]", work_dir: Path | None = None, session: Any = None):
+    def __init__(
+        self,
+        master: str = "local[2]",
+        work_dir: Path | None = None,
+        session: Any = None,
+        incremental: bool = True,
+    ):
+        self._carry = _Carry(incremental)
         self._owns_session = session is None
         self._spark = session if session is not None else spark_session(master)
         self._tmp = None if work_dir is not None else tempfile.TemporaryDirectory(prefix="arrears-spark-")
@@ -116,10 +169,17 @@ class SparkEngine:
             frame = self._spark.sql(to_spark(sql)).cache()
             frame.createOrReplaceTempView(name)
             self._staged.append(frame)
+        self._carry.forget()
 
     def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
+        sql = state_sql(as_of, rules, self._carry.usable_for(as_of, rules))
+        # materialised and cut from its lineage, so that night after night the plan stays one night long
+        state = self._spark.sql(to_spark(sql)).localCheckpoint()
+        state.createOrReplaceTempView("state")
         self._view("previous", previous if previous is not None else empty_previous())
         result = self._spark.sql(to_spark(snapshot_sql(as_of, rules))).toArrow()
+        state.createOrReplaceTempView("carry")
+        self._carry.remember(as_of, rules)
         return conform(result, SNAPSHOT_SCHEMA)
 
     def close(self) -> None:

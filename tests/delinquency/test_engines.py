@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine, SparkEngine
+from arrears.delinquency.frames import PREVIOUS_SCHEMA
 from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentFact, reference_snapshot
 from arrears.delinquency.rules import DelinquencyRules
 from tests.delinquency.portfolios import START, frames_of, generated_book, portfolios
@@ -51,12 +53,40 @@ def check_against_reference(engine: SnapshotEngine, book: Book, as_of: date, rul
         assert got["bucket_rank"] == rules.rank(row.bucket)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(book=portfolios(), as_of=AS_OF, rules=RULE_SETS)
 def test_duckdb_matches_the_reference(book: Book, as_of: date, rules: DelinquencyRules) -> None:
     engine = DuckDBEngine(memory_limit="500MB", threads=1)
     try:
         check_against_reference(engine, book, as_of, rules)
+    finally:
+        engine.close()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    book=portfolios(max_accounts=20),
+    days=st.lists(st.integers(0, 140), min_size=2, max_size=6, unique=True).map(sorted),
+    rules=RULE_SETS,
+)
+def test_carried_state_night_after_night_matches_the_reference(
+    book: Book, days: list[int], rules: DelinquencyRules
+) -> None:
+    """Only accounts with a payment or a due date since the last date are recomputed; nothing drifts."""
+    accounts, installments, payments = book
+    engine = DuckDBEngine(memory_limit="500MB", threads=1)
+    try:
+        engine.load(frames_of(accounts, installments, payments))
+        previous: dict[str, str] = {}
+        for day in (START + timedelta(days=d) for d in days):
+            expected = reference_snapshot(accounts, installments, payments, day, rules, previous)
+            previous_table = pa.table(
+                {"account_id": list(previous), "bucket": list(previous.values())}, schema=PREVIOUS_SCHEMA
+            )
+            actual = rows_by_account(engine.snapshot(day, rules, previous_table))
+            for account_id, row in expected.items():
+                assert {f: actual[account_id][f] for f in row.__dataclass_fields__} == asdict(row), day
+            previous = {a: r.bucket for a, r in expected.items()}
     finally:
         engine.close()
 
@@ -78,16 +108,20 @@ def test_spark_matches_the_reference(spark: Any, book: Book, as_of: date, rules:
 def test_both_engines_give_identical_snapshots_of_a_generated_book(spark: Any) -> None:
     book = generated_book(2_000, seed=7)
     rules = DelinquencyRules(materiality={"JPY": 100})
-    duck, sparkly = DuckDBEngine(), SparkEngine(session=spark)
+    duck, sparkly, full = DuckDBEngine(), SparkEngine(session=spark), DuckDBEngine(incremental=False)
     duck.load(book)
     sparkly.load(book)
+    full.load(book)
     previous_duck = previous_spark = None
     try:
         for as_of in (date(2024, 1, 31), date(2024, 3, 1)):
-            by_duck = duck.snapshot(as_of, DelinquencyRules(materiality={"JPY": 100}), previous_duck)
+            by_duck = duck.snapshot(
+                as_of, DelinquencyRules(materiality={"JPY": 100}), previous_duck
+            )  # equal rules
             by_spark = sparkly.snapshot(as_of, rules, previous_spark)
             assert by_duck.num_rows == 2_000
             assert by_duck.equals(by_spark)
+            assert by_duck.equals(full.snapshot(as_of, rules, previous_duck))
             previous_duck = by_duck.select(["account_id", "bucket"])
             previous_spark = by_spark.select(["account_id", "bucket"])
         rolls = set(by_duck.column("roll").to_pylist())
@@ -97,3 +131,4 @@ def test_both_engines_give_identical_snapshots_of_a_generated_book(spark: Any) -
     finally:
         duck.close()
         sparkly.close()
+        full.close()
