@@ -2,8 +2,9 @@
 
 Point in time: a feature for as-of date D reads snapshots, dues and payments dated D or
 earlier, nothing else. Delinquency history is read at seven points, D and every 30 days back
-to D-180, each from the latest snapshot at or before the point (at most 30 days older), with
-an ASOF join. Payment behaviour is read in six 30-day periods ending at D.
+to D-180, each from the latest snapshot at or before the point and at most 30 days older
+(the latest snapshot of each 30-day period counted back from D: a hash aggregate, no join).
+Payment behaviour is read in six 30-day periods ending at D.
 
 Inputs, as tables or views of the connection (see :func:`stage_portfolio`):
   account_terms(account_id, product, currency, opened_on, credit_limit, birth_date)
@@ -56,35 +57,30 @@ WITH population AS (
     FROM snapshots
     WHERE as_of = {as_of} {delinquent}
 ),
-points AS (
-    SELECT p.account_id, k.k, CAST({as_of} - CAST(k.k * 30 AS INTEGER) AS DATE) AS point
-    FROM population AS p CROSS JOIN range(0, 7) AS k(k)
+latest AS (
+    SELECT s.account_id, CAST(({as_of} - s.as_of) // 30 AS INTEGER) AS k,
+        ARG_MAX(s.dpd, s.as_of) AS dpd,
+        ARG_MAX(s.bucket_rank, s.as_of) AS bucket_rank,
+        ARG_MAX(s.outstanding_amount, s.as_of) AS outstanding
+    FROM snapshots AS s SEMI JOIN population AS p ON p.account_id = s.account_id
+    WHERE s.as_of <= {as_of} AND s.as_of > {as_of} - 210
+    GROUP BY ALL
 ),
-history AS (
-    SELECT q.account_id, q.k,
-        CASE WHEN s.as_of > q.point - 30 THEN s.dpd END AS dpd,
-        CASE WHEN s.as_of > q.point - 30 THEN s.bucket_rank END AS bucket_rank,
-        CASE WHEN s.as_of > q.point - 30 THEN s.outstanding_amount END AS outstanding
-    FROM points AS q
-    ASOF LEFT JOIN snapshots AS s ON s.account_id = q.account_id AND s.as_of <= q.point
-),
-history_flags AS (
-    SELECT *, dpd > 0 AS late,
-        LEAD(dpd > 0) OVER (PARTITION BY account_id ORDER BY k) AS late_before
-    FROM history
-),
-delinquency AS (
+pivoted AS (
     SELECT account_id,
         MAX(bucket_rank) FILTER (WHERE k = 1) AS bucket_1m_ago,
         MAX(bucket_rank) FILTER (WHERE k = 2) AS bucket_2m_ago,
         MAX(bucket_rank) FILTER (WHERE k < 6) AS worst_bucket_6m,
-        COUNT(*) FILTER (WHERE k < 3 AND late) AS months_delinquent_3m,
-        COUNT(*) FILTER (WHERE k < 6 AND late) AS months_delinquent_6m,
-        COUNT(*) FILTER (WHERE k < 5 AND late_before AND NOT late) AS cures_6m,
+        COUNT(*) FILTER (WHERE k < 3 AND dpd > 0) AS months_delinquent_3m,
+        COUNT(*) FILTER (WHERE k < 6 AND dpd > 0) AS months_delinquent_6m,
+        {late_columns},
         MAX(outstanding) FILTER (WHERE k < 6) AS outstanding_max_6m,
         MAX(outstanding) FILTER (WHERE k = 6) AS outstanding_6m_ago
-    FROM history_flags
+    FROM latest
     GROUP BY account_id
+),
+delinquency AS (
+    SELECT *, {cures} AS cures_6m FROM pivoted
 ),
 due_periods AS (
     SELECT d.account_id, CAST(({as_of} - d.due_date) // 30 AS INTEGER) AS period,
@@ -163,9 +159,17 @@ ORDER BY p.account_id
 """
 
 
+# late_k: delinquent at point k; a cure is late at point k+1 and not late at point k
+LATE_COLUMNS = ",\n        ".join(f"BOOL_OR(dpd > 0) FILTER (WHERE k = {k}) AS late_{k}" for k in range(6))
+CURES = " + ".join(f"CAST(COALESCE(late_{k + 1} AND NOT late_{k}, FALSE) AS INTEGER)" for k in range(5))
+
+
 def features_sql(as_of: date, delinquent_only: bool = True) -> str:
     return FEATURES_SQL.format(
-        as_of=f"DATE '{as_of.isoformat()}'", delinquent="AND dpd > 0" if delinquent_only else ""
+        as_of=f"DATE '{as_of.isoformat()}'",
+        delinquent="AND dpd > 0" if delinquent_only else "",
+        late_columns=LATE_COLUMNS,
+        cures=CURES,
     )
 
 

@@ -48,22 +48,24 @@ def reasons_for(
 ) -> list[list[Reason]]:
     """The top reasons of every row; features without effect are left out."""
     chosen = top_indexes(contributions, count)
-    result = []
-    for row in range(table.rows):
-        reasons = []
-        for column in chosen[row]:
-            effect = float(contributions[row, column])
-            if effect != 0.0:
-                name = features[column]
-                reasons.append(Reason(name, _plain(table.display_value(row, name)), effect))
-        result.append(reasons)
-    return result
+    effects = np.take_along_axis(contributions, chosen, axis=1).tolist()
+    columns = [table.names.index(name) for name in features]
+    values = np.take_along_axis(table.values[:, columns], chosen, axis=1).tolist()
+    vocabularies = [table.vocabularies.get(name) for name in features]
+    return [
+        [
+            Reason(features[c], _readable(v, vocabularies[c]), e)
+            for c, v, e in zip(picked, row_values, row_effects, strict=True)
+            if e != 0.0
+        ]
+        for picked, row_values, row_effects in zip(chosen.tolist(), values, effects, strict=True)
+    ]
 
 
-def _plain(value: float | str | None) -> float | str | None:
-    if isinstance(value, float) and math.isnan(value):
+def _readable(value: float, vocabulary: tuple[str, ...] | None) -> float | str | None:
+    if math.isnan(value):
         return None
-    return value
+    return vocabulary[int(value)] if vocabulary is not None else value
 
 
 def describe(name: str, registry: FeatureRegistry | None = None) -> Feature:

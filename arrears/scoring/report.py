@@ -32,9 +32,11 @@ def summary_table(evaluations: Mapping[str, Evaluation]) -> Table:
         table.add_column(column, justify="left" if column in ("model", "subset") else "right")
     for name, evaluation in evaluations.items():
         spread = f"{mean(evaluation.fold_auc):.4f} ± {pstdev(evaluation.fold_auc):.4f}"
-        table.add_row(name, "all", *_figures(evaluation.overall), spread)
+        overall = _figures(evaluation.overall)
+        table.add_row(name, "all", *overall[:3], spread, *overall[3:])
         for segment, metrics in evaluation.segments.items():
-            table.add_row(name, segment, *_figures(metrics), "")
+            figures = _figures(metrics)
+            table.add_row(name, segment, *figures[:3], "", *figures[3:])
     return table
 
 
