@@ -43,11 +43,14 @@ TIGHTENINGS: dict[str, dict[str, list[Any]]] = {
         "quiet_end": ["08:30", "09:00"],
         "max_conversations_per_day": [1, 2],
         "max_unanswered_per_number_per_day": [2, 4],
+        "max_calls_in_7_days": [3, 5],
+        "days_after_conversation": [2],
     },
     "us-regf": {
         "quiet_start": ["19:00", "20:00", "20:30"],
         "quiet_end": ["08:30", "09:00"],
         "max_calls_in_7_days": [3, 5],
+        "days_after_conversation": [8],
     },
 }
 MAX_GAP = timedelta(days=9)
@@ -128,5 +131,5 @@ def test_a_block_without_a_retry_time_does_not_pass_in_the_next_two_days(
     decision = decide(request, facts, pack)
     if decision.verdict is not Verdict.BLOCK or decision.next_allowed_at is not None:
         return
-    for step in range(1, 2 * 96):
-        assert _verdict(pack, facts, request, request.at + QUARTER * step) is Verdict.BLOCK
+    for step in range(1, 25):  # every two hours: each blocked probe repeats the gate's long search
+        assert _verdict(pack, facts, request, request.at + timedelta(hours=2 * step)) is Verdict.BLOCK

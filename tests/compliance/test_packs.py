@@ -121,3 +121,19 @@ def test_a_bank_policy_file_is_loaded_and_checked(tmp_path: Path) -> None:
     bad.write_text('pack: cn\ntighten: {quiet_start: "22:30"}\n', "utf-8")
     with pytest.raises(LooseningRefusedError):
         load_policy(bad)
+
+
+COUNTED_PARAMETERS = {
+    "max_conversations_per_day": "conversations_per_day",
+    "max_unanswered_per_number_per_day": "unanswered_per_number",
+    "max_calls_in_7_days": "calls_in_7_days",
+    "days_after_conversation": "after_conversation",
+    "max_texts_per_day": "texts_per_day",
+}
+
+
+@pytest.mark.parametrize("pack_id", available_packs())
+@pytest.mark.parametrize("parameter", sorted(COUNTED_PARAMETERS))
+def test_every_limit_a_bank_may_set_is_enforced_by_a_check(pack_id: str, parameter: str) -> None:
+    """A tightened limit that no check reads would be accepted and silently ignored."""
+    assert load_pack(pack_id).check(COUNTED_PARAMETERS[parameter]) is not None
