@@ -8,6 +8,7 @@ from typing import Any
 
 from arrears.clock import is_time_zone, zone
 from arrears.compliance.facts import (
+    CALL_OUTCOMES,
     CHANNELS,
     PARTIES,
     TEXT_PURPOSES,
@@ -21,6 +22,16 @@ from arrears.compliance.facts import (
     canonical_channel,
 )
 from arrears.compliance.packs import parse_clock
+from arrears.compliance.standing import CLOSING_EVENTS, OPENING_EVENTS
+
+EVENT_KINDS = frozenset(
+    {"call", "inbound_call", "sms", "email", "letter", "wechat", "visit", "verification_sent"}
+    | {"consent", "callback_requested", "inconvenient_time", "inconvenient_place"}
+    | {"opt_out", "contact_refused", "hold_placed", "hold_lifted"}
+    | set(OPENING_EVENTS)
+    | set(CLOSING_EVENTS)
+)
+"""Every kind the gate reads: an unknown one (a typo) would otherwise be silently ignored."""
 
 
 class ScenarioError(ValueError):
@@ -108,6 +119,12 @@ def _event(data: Mapping[str, Any], index: int, first_zone: str | None) -> Event
     where = f"events[{index}]"
     if "kind" not in data:
         raise ScenarioError(f"{where}: an event has a kind")
+    kind = str(data["kind"])
+    if kind not in EVENT_KINDS:
+        raise ScenarioError(f"{where}: kind {kind!r} is not one of {sorted(EVENT_KINDS)}")
+    outcome = data.get("outcome")
+    if kind in ("call", "inbound_call") and outcome is not None and outcome not in CALL_OUTCOMES:
+        raise ScenarioError(f"{where}: outcome {outcome!r} is not one of {sorted(CALL_OUTCOMES)}")
     at_time = data.get("at_time")
     callback_at = None
     callback_time = None
@@ -117,11 +134,11 @@ def _event(data: Mapping[str, Any], index: int, first_zone: str | None) -> Event
         else:
             callback_at = parse_instant(at_time, f"{where}.at_time")
     return Event(
-        kind=str(data["kind"]),
+        kind=kind,
         at=parse_instant(data["at"], f"{where}.at") if data.get("at") is not None else None,
         to=data.get("to"),
         source=data.get("from"),
-        outcome=data.get("outcome"),
+        outcome=outcome,
         debts=_debts(data),
         channel=canonical_channel(str(data["channel"])) if data.get("channel") else None,
         window=_window(data.get("window"), where),

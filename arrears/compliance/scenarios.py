@@ -14,7 +14,7 @@ from arrears.compliance.decision import Decision, Verdict
 from arrears.compliance.facts import Facts, Request
 from arrears.compliance.gate import decide
 from arrears.compliance.messages import reason
-from arrears.compliance.packs import PackError, load_pack, tighten
+from arrears.compliance.packs import PackError, available_packs, load_pack, tighten
 from arrears.compliance.parsing import ScenarioError, facts_from_mapping, parse_instant, request_from_mapping
 
 REFUSED = ("error", "refused")
@@ -65,11 +65,14 @@ def load_file(path: Path) -> list[Scenario]:
 def _scenario(data: Mapping[str, Any], where: str) -> Scenario:
     try:
         scenario_id = str(data["id"])
+        pack_id = str(data.get("pack", "cn"))
+        if pack_id not in available_packs():
+            raise ScenarioError(f"pack {pack_id!r} is not one of {', '.join(available_packs())}")
         expect = data.get("expect") or {}
         next_allowed = expect.get("next_allowed_at")
         return Scenario(
             id=scenario_id,
-            pack_id=str(data.get("pack", "cn")),
+            pack_id=pack_id,
             tighten=dict(data.get("tighten") or {}),
             facts=facts_from_mapping(data),
             request=request_from_mapping(data.get("request") or {}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from arrears.cli import app
@@ -83,3 +84,24 @@ def test_a_scenario_that_loosens_its_pack_names_the_refusal_without_verbose(tmp_
     assert "FAIL LOOSE" in result.output and "got block [TENANT-POLICY]" in result.output
     assert "refused" in result.output and "quiet_start may only be tightened" in result.output
     assert "只能收紧" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("kind: call, to: N1, outcome: conversation", "kind: dispute_open"), "kind 'dispute_open'"),
+        (("outcome: conversation", "outcome: busy"), "outcome 'busy'"),
+        (("pack: cn", "pack: us"), "pack 'us'"),
+    ],
+)
+def test_a_typo_in_a_scenario_is_an_error_not_silently_ignored(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    with_event = WRONG.replace(
+        "events: []", 'events: [{at: "2026-03-10T09:00:00+08:00", kind: call, to: N1, outcome: conversation}]'
+    )
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(with_event.replace(*change), "utf-8")
+    result = runner.invoke(app, ["compliance", "replay", str(typo)])
+    assert result.exit_code == 1
+    assert "ERROR" in result.output and message in result.output
