@@ -89,15 +89,33 @@ def summarize(
 
 
 def render(summaries: list[DaySummary], console: Console) -> None:
+    days = Table(title="Batch 批处理")
+    for column in (
+        "日期\nas of",
+        "账户\naccounts",
+        "逾期\ndelinq.",
+        "入催\nentries",
+        "出催\ncures",
+        "新案\nopened",
+        "结案\nclosed",
+        "秒\ns",
+    ):
+        days.add_column(column, justify="left" if "as of" in column else "right")
     for day in summaries:
-        console.print(
-            f"[bold]as of {day.as_of.isoformat()}[/]: {day.accounts:,} accounts 账户, "
-            f"{day.delinquent:,} delinquent 逾期, {day.entries:,} entries 入催, {day.cures:,} cures 出催, "
-            f"cases 案件 +{day.cases.opened:,} opened 新开 / {day.cases.updated:,} updated 更新 / "
-            f"{day.cases.closed:,} closed 结案, {day.elapsed_seconds:.2f} s"
+        days.add_row(
+            day.as_of.isoformat(),
+            f"{day.accounts:,}",
+            f"{day.delinquent:,}",
+            f"{day.entries:,}",
+            f"{day.cures:,}",
+            f"{day.cases.opened:,}",
+            f"{day.cases.closed:,}",
+            f"{day.elapsed_seconds:.2f}",
         )
+    console.print(days)
+    for day in summaries:
         for note in day.notes:
-            console.print(f"  [yellow]{note}[/]")
+            console.print(f"[yellow]{day.as_of.isoformat()}: {note}[/]")
     if not summaries:
         return
     last = summaries[-1]

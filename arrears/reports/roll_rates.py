@@ -93,13 +93,12 @@ def render_table(matrix: RollMatrix) -> object:
     from rich.table import Table
 
     unit = "accounts 户数" if matrix.by == BY_COUNT else f"balance 余额 ({matrix.currency})"
-    table = Table(
-        title=f"Roll rates 迁徙率 {matrix.first.isoformat()} → {matrix.last.isoformat()}, by {unit}"
-    )
+    span = f"{matrix.first.isoformat()} → {matrix.last.isoformat()}"
+    table = Table(title=f"Roll rates 迁徙率 (% of row) {span}, by {unit}")
     table.add_column("from \\ to")
     for bucket in matrix.buckets:
         table.add_column(bucket, justify="right")
-    table.add_column("total 合计", justify="right")
+    table.add_column("total", justify="right")
     for source in matrix.buckets:
         total = matrix.row_total(source)
         if total == 0:
@@ -107,7 +106,7 @@ def render_table(matrix: RollMatrix) -> object:
         cells = []
         for target in matrix.buckets:
             rate = matrix.rate(source, target)
-            cells.append("" if not rate else f"{rate * 100:.1f}%")
+            cells.append("" if not rate else f"{rate * 100:.1f}")
         shown = f"{total:,}" if matrix.by == BY_COUNT else format_major(total, matrix.currency or "XXX")
         table.add_row(source, *cells, shown)
     return table
@@ -131,7 +130,8 @@ def draw_heat_map(matrix: RollMatrix, path: Path) -> None:
     for row, values in enumerate(shares):
         for column, value in enumerate(values):
             if value:
-                axes.text(column, row, f"{value:.0%}", ha="center", va="center", fontsize=7)
+                colour = "white" if value > 0.6 else "black"
+                axes.text(column, row, f"{value:.0%}", ha="center", va="center", fontsize=7, color=colour)
     axes.set_title(f"Roll rates by {matrix.by}")
     figure.colorbar(image, ax=axes, fraction=0.046)
     figure.tight_layout()

@@ -53,7 +53,7 @@ def check_against_reference(engine: SnapshotEngine, book: Book, as_of: date, rul
         assert got["bucket_rank"] == rules.rank(row.bucket)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(book=portfolios(), as_of=AS_OF, rules=RULE_SETS)
 def test_duckdb_matches_the_reference(book: Book, as_of: date, rules: DelinquencyRules) -> None:
     engine = DuckDBEngine(memory_limit="500MB", threads=1)
@@ -63,7 +63,7 @@ def test_duckdb_matches_the_reference(book: Book, as_of: date, rules: Delinquenc
         engine.close()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     book=portfolios(max_accounts=20),
     days=st.lists(st.integers(0, 140), min_size=2, max_size=6, unique=True).map(sorted),
