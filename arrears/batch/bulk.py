@@ -35,20 +35,32 @@ def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def read_arrow(connection: Connection, sql: str, schema: pa.Schema, *, committed: bool = False) -> pa.Table:
+def read_arrow(
+    connection: Connection, sql: str, schema: pa.Schema, *, committed_table: str | None = None
+) -> pa.Table:
     """Run a plain SELECT (no parameters) and return its rows in the schema's columns and types.
 
-    ``committed``: the rows read are committed and the caller has not changed them, so a
-    connection of its own may read them.
+    ``committed_table``: the query reads committed rows of this table that the caller has not
+    changed, so on SQLite a large table may be read by the ADBC driver on a connection of its own.
     """
     if is_postgres(connection):
         return _copy_out(connection, sql, schema)
     database = connection.engine.url.database
-    if committed and database not in (None, "", ":memory:"):
+    if committed_table and database not in (None, "", ":memory:") and _large(connection, committed_table):
         fast = _fetch_adbc(str(database), sql, schema)
         if fast is not None:
             return fast
     return _fetch_sqlite(connection, sql, schema)
+
+
+ADBC_MIN_ROWS = 200_000
+"""Below this many rows a Python cursor beats starting the reader process."""
+
+
+def _large(connection: Connection, table: str) -> bool:
+    # max(rowid) is a B-tree lookup, not a count; deleted rows only make it overestimate
+    rows = connection.exec_driver_sql(f"SELECT max(rowid) FROM {table}").scalar()
+    return rows is not None and int(rows) >= ADBC_MIN_ROWS
 
 
 def _fetch_adbc(path: str, sql: str, schema: pa.Schema) -> pa.Table | None:

@@ -30,7 +30,7 @@ def read_portfolio(connection: Connection) -> PortfolioFrames:
         # '' for "no reversal" keeps the column's type the same in every batch a driver reads
         "SELECT payment_id, account_id, paid_on, amount, COALESCE(reverses, '') FROM payments",
         PAYMENTS_SCHEMA,
-        committed=True,
+        committed_table="payments",
     )
     reverses = payments.column("reverses")
     payments = payments.set_column(
@@ -41,13 +41,13 @@ def read_portfolio(connection: Connection) -> PortfolioFrames:
             connection,
             "SELECT account_id, customer_id, currency, status FROM accounts",
             ACCOUNTS_SCHEMA,
-            committed=True,
+            committed_table="accounts",
         ),
         read_arrow(
             connection,
             "SELECT account_id, seq, due_date, amount_due FROM installments",
             INSTALLMENTS_SCHEMA,
-            committed=True,
+            committed_table="installments",
         ),
         payments,
     )
@@ -63,7 +63,7 @@ def previous_run_date(connection: Connection, as_of: date) -> date | None:
 def read_buckets(connection: Connection, as_of: date) -> pa.Table:
     """The buckets of an earlier, committed date (read before this run writes anything)."""
     sql = f"SELECT account_id, bucket FROM {SNAPSHOT_TABLE} WHERE as_of = '{as_of.isoformat()}'"
-    return read_arrow(connection, sql, PREVIOUS_SCHEMA, committed=True)
+    return read_arrow(connection, sql, PREVIOUS_SCHEMA, committed_table=SNAPSHOT_TABLE)
 
 
 def read_snapshot(connection: Connection, as_of: date, schema: pa.Schema) -> pa.Table:
