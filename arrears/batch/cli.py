@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -58,6 +59,12 @@ def run(
     last: Annotated[date | None, typer.Option("--to", parser=_date, help="Last date of a backfill.")] = None,
     engine: Annotated[str, typer.Option(help=f"Batch engine: {', '.join(ENGINES)}.")] = "duckdb",
     spark_master: Annotated[str, typer.Option(help="Spark master URL (--engine spark).")] = "local[2]",
+    spark_work_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where Spark reads the staged portfolio: on a cluster, a path every executor sees."
+        ),
+    ] = None,
     rules_path: RULES_OPTION = None,
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
 ) -> None:
@@ -68,7 +75,7 @@ def run(
         raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}")
     rules = rules_from(rules_path)
     database = make_engine(settings.database_url)
-    snapshot_engine = make_snapshot_engine(engine, spark_master)
+    snapshot_engine = make_snapshot_engine(engine, spark_master, spark_work_dir)
     try:
         with Progress(
             SpinnerColumn(),

@@ -209,9 +209,11 @@ def spark_session(master: str) -> Any:
     return session
 
 
-def make_engine(name: str, spark_master: str = "local[2]") -> SnapshotEngine:
+def make_engine(
+    name: str, spark_master: str = "local[2]", spark_work_dir: Path | None = None
+) -> SnapshotEngine:
     if name == "duckdb":
         return DuckDBEngine()
     if name == "spark":
-        return SparkEngine(spark_master)
+        return SparkEngine(spark_master, work_dir=spark_work_dir)
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
