@@ -15,8 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-# Any 64-bit number unique to this lock among the application's advisory locks.
-ADVISORY_KEY = 0x4152524541525342  # "ARREARSB"
+# The advisory lock key: one per schema, so that two Arrears databases sharing one PostgreSQL
+# database in different schemas (as the parallel tests do) do not lock each other out.
+ADVISORY_KEY_SQL = "hashtextextended('arrears-batch:' || current_schema(), 0)"
 
 
 class BatchLockedError(RuntimeError):
@@ -45,7 +46,8 @@ def batch_lock(engine: Engine, label: str) -> Iterator[None]:
 def _advisory_lock(engine: Engine, label: str) -> Iterator[None]:
     with engine.connect() as connection:
         connection.execute(text("SELECT set_config('application_name', :name, false)"), {"name": label[:63]})
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+        key = connection.execute(text(f"SELECT {ADVISORY_KEY_SQL}")).scalar_one()
+        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
         connection.commit()
         if not got:
             holder = connection.execute(
@@ -55,13 +57,13 @@ def _advisory_lock(engine: Engine, label: str) -> Iterator[None]:
                     "WHERE l.locktype = 'advisory' AND l.granted "
                     "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key LIMIT 1"
                 ),
-                {"key": ADVISORY_KEY},
+                {"key": key},
             ).scalar()
             raise BatchLockedError(_message(holder or "unknown holder"))
         try:
             yield
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             connection.commit()
 
 
