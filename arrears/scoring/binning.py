@@ -206,6 +206,6 @@ def _finish(
 def _numeric_labels(edges: tuple[float, ...]) -> tuple[str, ...]:
     if not edges:
         return ("all",)
-    text = [f"{e:.4g}" for e in edges]
+    text = [f"{e:,.0f}" if abs(e) >= 1000 else f"{e:.4g}" for e in edges]
     middle = [f"[{low}, {high})" for low, high in itertools.pairwise(text)]
     return (f"< {text[0]}", *middle, f"≥ {text[-1]}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from arrears.scoring.boosting import DEFAULT_PARAMETERS, BoostingLearner
 from arrears.scoring.frame import FeatureTable, from_arrow
 
 NAMES = ("months_delinquent_6m", "pay_ratio_6m", "utilisation", "product")
@@ -30,3 +31,8 @@ def portfolio(rows: int = 3000, seed: int = 1) -> tuple[FeatureTable, np.ndarray
         }
     )
     return from_arrow(table, NAMES), outcome
+
+
+def quick_boosting(rounds: int = 40) -> BoostingLearner:
+    """A small single-threaded booster: tests share two cores with other work."""
+    return BoostingLearner(parameters={**DEFAULT_PARAMETERS, "num_threads": 1}, rounds=rounds)

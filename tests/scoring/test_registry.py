@@ -5,9 +5,10 @@ import pyarrow as pa
 import pytest
 
 from arrears.scoring.frame import from_arrow
-from arrears.scoring.model import learner_for, train
+from arrears.scoring.model import train
 from arrears.scoring.reasons import Reason, phrase, phrases, reasons_for
 from arrears.scoring.registry import Feature, FeatureRegistry, Kind, Unit, default_registry
+from tests.scoring.synthetic import quick_boosting
 
 
 def test_every_built_in_feature_reads_in_both_languages() -> None:
@@ -85,7 +86,7 @@ def test_a_new_feature_slots_in_without_model_code() -> None:
         pa.table({"promises_broken_90d": broken, "pay_ratio_6m": ratio}),
         ["promises_broken_90d", "pay_ratio_6m"],
     )
-    model = train(learner_for("boosting", rounds=40), table, outcome)
+    model = train(quick_boosting(), table, outcome)
     worst = int(np.argmax(broken))
     reasons = reasons_for(
         table.take(np.array([worst])), model.contributions(table.take(np.array([worst]))), model.features

@@ -13,7 +13,7 @@ from arrears.scoring.model import learner_for, train
 from arrears.scoring.models import AccountScore, ModelVersion
 from arrears.scoring.reasons import Reason, phrases
 from arrears.scoring.scale import Bands
-from tests.scoring.synthetic import portfolio
+from tests.scoring.synthetic import portfolio, quick_boosting
 
 CLOCK = FixedClock(datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
 BANDS = Bands.parse("A:680,B:640,C:600,D:560,E:0")
@@ -51,7 +51,7 @@ def _accounts(engine: Engine, count: int) -> list[str]:
 
 def test_versions_round_trip_and_one_is_active_per_purpose(engine: Engine) -> None:
     table, outcome = portfolio(800)
-    model = train(learner_for("boosting", rounds=30), table, outcome)
+    model = train(quick_boosting(30), table, outcome)
     with transaction(engine) as session:
         first = service.register(session, model, _record(), CLOCK, "tester")
         second = service.register(session, model, _record(), CLOCK, "tester")
@@ -99,7 +99,7 @@ def test_an_artifact_kept_as_a_file_is_checked_against_its_hash(engine: Engine, 
 
 def test_scores_are_kept_beside_the_model_version_and_a_rerun_replaces_them(engine: Engine) -> None:
     table, outcome = portfolio(1200)
-    model = train(learner_for("boosting", rounds=30), table, outcome)
+    model = train(quick_boosting(30), table, outcome)
     ids = _accounts(engine, 50)
     scored_rows = table.take(np.arange(50))
     with transaction(engine) as session:
