@@ -1,17 +1,24 @@
 """Arrears' own features in DuckDB: point-in-time correct, and values checked by hand."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import numpy as np
 import pytest
+from sqlalchemy import Engine
 
+from arrears.clock import FixedClock
+from arrears.db import transaction
+from arrears.portfolio.models import Account, Customer
+from arrears.scoring import repository, service
 from arrears.scoring.features import OWN_FEATURES, compute_features
 from arrears.scoring.frame import from_arrow
 from arrears.scoring.model import learner_for, train
+from arrears.scoring.nightly import score_as_of
 from arrears.scoring.reasons import phrases, reasons_for
 from arrears.scoring.registry import default_registry
-from tests.scoring.own_portfolio import AS_OF, staged
+from arrears.scoring.settings import ScoringSettings
+from tests.scoring.own_portfolio import ACCOUNTS, AS_OF, staged
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +87,41 @@ def test_a_model_scores_and_explains_the_batch_features(con_then: duckdb.DuckDBP
     reasons = reasons_for(table, model.contributions(table), model.features)
     texts = [t for row in reasons for t in phrases(row, "zh-CN")]
     assert all(t.startswith(("▲", "▼")) for t in texts)
+
+
+def test_the_nightly_step_scores_delinquent_accounts_and_reports_drift(
+    engine: Engine, con_then: duckdb.DuckDBPyConnection
+) -> None:
+    features = compute_features(con_then, AS_OF, delinquent_only=False)
+    table = from_arrow(features, OWN_FEATURES)
+    rows = np.arange(300) % 3
+    outcome = (np.arange(300) % 4 != 0).astype(np.int8)
+    outcome[rows == 2] = 0  # the worst account never pays
+    model = train(learner_for("scorecard"), table.take(rows), outcome)
+    clock = FixedClock(datetime(2026, 4, 1, 1, 0, tzinfo=UTC))
+    with transaction(engine) as session:
+        session.add_all([Customer(customer_id="C1", name="张三"), Customer(customer_id="C2", name="李四")])
+        session.flush()
+        for account in ACCOUNTS.to_pylist():
+            session.add(
+                Account(
+                    account_id=account["account_id"],
+                    customer_id=account["customer_id"],
+                    product=account["product"],
+                    currency="CNY",
+                    opened_on=account["opened_on"],
+                )
+            )
+        record = service.TrainingRecord("pay_30d", "own history", {}, {}, "0" * 64)
+        service.register(session, model, record, clock, "tester")
+        service.activate(session, "pay_30d", 1, clock)
+        settings = ScoringSettings(psi_warn=0.1, psi_alert=0.25)
+        nightly = score_as_of(con_then, session, AS_OF, "pay_30d", settings, {"A1": "CASE-1"})
+    assert nightly.run.accounts == 3
+    assert {d.variable for d in nightly.drift} >= {"score", "bucket_now"}
+    assert all(line.startswith("PSI ") for line in nightly.warnings())
+    with transaction(engine) as session:
+        stored = {s.account_id: s for s in repository.scores_on(session, AS_OF)}
+    assert set(stored) == {"A1", "A2", "A3"}
+    assert stored["A1"].case_id == "CASE-1" and stored["A2"].case_id is None
+    assert stored["A3"].score < stored["A1"].score

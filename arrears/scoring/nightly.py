@@ -1,0 +1,58 @@
+"""The scoring step of the nightly batch: features as of D, the active model, scores, drift.
+
+The batch calls :func:`score_as_of` with its DuckDB connection (the inputs of
+:mod:`arrears.scoring.features` staged) and its session; it owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+from sqlalchemy.orm import Session
+
+from arrears.scoring import service
+from arrears.scoring.features import compute_features
+from arrears.scoring.frame import from_arrow
+from arrears.scoring.monitoring import Drift, Stability, drift_report
+from arrears.scoring.scale import Bands
+from arrears.scoring.settings import ScoringSettings
+
+
+@dataclass(frozen=True)
+class NightlyScoring:
+    run: service.ScoreRun
+    drift: list[Drift]
+
+    def warnings(self) -> list[str]:
+        """Lines for the batch summary: every variable whose PSI passed the warning threshold."""
+        return [
+            f"PSI {d.variable} = {d.psi:.3f} ({d.stability})"
+            for d in self.drift
+            if d.stability != Stability.STABLE
+        ]
+
+
+def score_as_of(
+    con: duckdb.DuckDBPyConnection,
+    session: Session,
+    as_of: date,
+    purpose: str,
+    settings: ScoringSettings,
+    case_of: Mapping[str, str] | None = None,
+) -> NightlyScoring:
+    """Score every delinquent account of the snapshot at ``as_of`` with the purpose's active model."""
+    row, model = service.active_model(session, purpose)
+    features = compute_features(con, as_of)
+    frame = from_arrow(features, model.features, model.vocabularies)
+    accounts = [str(a) for a in features.column("account_id").to_pylist()]
+    cases = [case_of.get(a) for a in accounts] if case_of is not None else None
+    run = service.score_accounts(
+        session, row, model, frame, accounts, as_of, Bands.parse(settings.bands), cases
+    )
+    batch = {name: frame.column(name) for name in model.features}
+    batch["score"] = model.score(frame).score.astype(float)
+    drift = drift_report(model.profile, batch, settings.psi_warn, settings.psi_alert)
+    return NightlyScoring(run, drift)
