@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from arrears.portfolio.models import Account, ContactPoint, Customer, Installment, Payment
-from tests.portfolio.feedkit import GOOD_FEED, counts, import_log, run_import, write_feed
+from tests.portfolio.feedkit import GOOD_FEED, counts, import_log, rejects, run_import, write_feed
 
 
 def test_a_good_feed_is_stored_whole(engine: Engine, tmp_path: Path) -> None:
@@ -182,3 +182,17 @@ def test_a_failure_while_storing_leaves_the_database_as_before(
         patch.undo()
     assert counts(engine) == before
     assert len(import_log(engine)) == 5
+
+
+def test_row_numbers_count_data_rows_on_both_reading_paths(engine: Engine, tmp_path: Path) -> None:
+    header = GOOD_FEED["customers.csv"].splitlines()[0]
+    body = f'{header}\nC1,张伟,,,,,,\n\nC2,"John\nSmith",,,,,,\nC3,,,,,,,\n'
+    (clean,) = run_import(engine, write_feed(tmp_path / "a", {"customers.csv": body}))
+    (ragged,) = run_import(engine, write_feed(tmp_path / "b", {"customers.csv": body + "C4,x\n"}))
+    assert [(r["row"], r["column"]) for r in rejects(clean)] == [("3", "name")]
+    assert [(r["row"], r["column"]) for r in rejects(ragged)] == [("3", "name"), ("4", "")]
+    with engine.connect() as connection:
+        assert (
+            connection.execute(select(Customer.name).where(Customer.customer_id == "C2")).scalar_one()
+            == "John\nSmith"
+        )
