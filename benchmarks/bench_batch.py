@@ -216,11 +216,26 @@ def full_batch(folder: Path) -> int:
     _sqlite_with_book(folder, path)
     database = make_engine(f"sqlite:///{path}")
     engine = _duckdb(folder)
+    steps: list[str] = []
+    mark = [time.perf_counter()]
+
+    def lap(what: str) -> None:
+        now = time.perf_counter()
+        steps.append(f"{now - mark[0]:8.2f} s  until {what}")
+        mark[0] = now
+
     started = time.perf_counter()
     [summary] = run_batch(
-        database, [AS_OF], engine, DelinquencyRules(), FixedClock(datetime(2026, 11, 22, tzinfo=UTC))
+        database,
+        [AS_OF],
+        engine,
+        DelinquencyRules(),
+        FixedClock(datetime(2026, 11, 22, tzinfo=UTC)),
+        report=lambda message, _done, _total: lap(f"report: {message}"),
+        checkpoint=lambda step: lap(f"step: {step}"),
     )
     _report_inner(time.perf_counter() - started)
+    (DATA / "profile.txt").write_text("\n".join(steps) + "\n", encoding="utf-8")
     engine.close()
     database.dispose()
     return summary.accounts
@@ -342,8 +357,13 @@ def main() -> None:
         rows, _, peak, inner = measure(spark_batch, folder, runs=1)
         lines.append(("Spark local[2]: stage + snapshot (no JVM start)", rows, inner or 0.0, peak))
     if options.full_batch:
+        (DATA / "profile.txt").unlink(missing_ok=True)
         rows, _, peak, inner = measure(full_batch, folder, runs=1)
         lines.append(("whole batch on SQLite (read, compute, write, cases)", rows, inner or 0.0, peak))
+    profile = DATA / "profile.txt"
+    if options.full_batch and profile.exists():
+        print("\nwhere the whole batch's time goes (each line: time spent until that point):")
+        print(profile.read_text(encoding="utf-8"))
     if options.orm_sample:
         rows, seconds, peak, _ = measure(orm_peer, folder, options.orm_sample, runs=1)
         lines.append((f"ORM per-account loop ({rows:,}-account sample)", rows, seconds, peak))

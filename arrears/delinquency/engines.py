@@ -89,13 +89,19 @@ class DuckDBEngine:
         return self._con
 
     def load(self, portfolio: PortfolioFrames) -> None:
+        """Stage from Arrow: installments and payments are scanned in place, never copied whole;
+        once staged, the caller can let the frames go."""
         con = self._con
-        for name in ("accounts", "installments", "payments"):
-            con.register(f"{name}_frame", getattr(portfolio, name))
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_frame")
-            con.unregister(f"{name}_frame")
-        self._stage()
-        con.execute("DROP TABLE installments")
+        con.register("accounts_frame", portfolio.accounts)
+        con.execute("CREATE OR REPLACE TABLE accounts AS SELECT * FROM accounts_frame")
+        con.unregister("accounts_frame")
+        con.register("installments", portfolio.installments)
+        con.register("payments", portfolio.payments)
+        try:
+            self._stage()
+        finally:
+            con.unregister("installments")
+            con.unregister("payments")
 
     def _stage(self) -> None:
         self._con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
