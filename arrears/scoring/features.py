@@ -155,7 +155,6 @@ JOIN currency_exponents AS x ON x.currency = t.currency
 LEFT JOIN delinquency AS h ON h.account_id = p.account_id
 LEFT JOIN payment AS m ON m.account_id = p.account_id
 LEFT JOIN last_payment AS lp ON lp.account_id = p.account_id
-ORDER BY p.account_id
 """
 
 
