@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck check format clean bench
+.PHONY: venv run test lint typecheck check format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
