@@ -111,12 +111,21 @@ def _duckdb(folder: Path, incremental: bool = True) -> Any:
     )
 
 
+def _frames(folder: Path) -> Any:
+    """The book as Arrow, as the batch holds it after reading the operational database."""
+    import pyarrow.parquet as pq
+
+    from arrears.delinquency.frames import PortfolioFrames
+
+    return PortfolioFrames.of(*(pq.read_table(p) for p in files(folder)))
+
+
 def duckdb_batch(folder: Path) -> int:
-    """Stage the book and compute one snapshot (the delinquency computation, no database writes)."""
+    """Stage the book from Arrow and compute one snapshot (the delinquency computation, no writes)."""
     from arrears.delinquency.rules import DelinquencyRules
 
     engine = _duckdb(folder)
-    engine.load_parquet(*files(folder))
+    engine.load(_frames(folder))
     snapshot = engine.snapshot(AS_OF, DelinquencyRules())
     engine.close()
     return int(snapshot.num_rows)
@@ -127,7 +136,7 @@ def duckdb_next_night(folder: Path, incremental: bool) -> int:
     from arrears.delinquency.rules import DelinquencyRules
 
     engine = _duckdb(folder, incremental)
-    engine.load_parquet(*files(folder))
+    engine.load(_frames(folder))
     first = engine.snapshot(AS_OF, DelinquencyRules()).select(["account_id", "bucket"])
     started = time.perf_counter()
     rows = engine.snapshot(date.fromordinal(AS_OF.toordinal() + 1), DelinquencyRules(), first).num_rows
@@ -215,6 +224,9 @@ def full_batch(folder: Path) -> int:
     path = folder / "batch.db"
     _sqlite_with_book(folder, path)
     database = make_engine(f"sqlite:///{path}")
+    with database.begin() as connection:  # every measurement starts from the same first night
+        for table in ("case_accounts", "cases", "delinquency_snapshots", "batch_runs"):
+            connection.exec_driver_sql(f"DELETE FROM {table}")
     engine = _duckdb(folder)
     steps: list[str] = []
     mark = [time.perf_counter()]

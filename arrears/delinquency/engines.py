@@ -109,16 +109,6 @@ class DuckDBEngine:
         self._con.execute("DROP TABLE IF EXISTS carry")
         self._carry.forget()
 
-    def load_parquet(self, accounts: Path, installments: Path, payments: Path) -> None:
-        """Stage straight from Parquet files (the benchmarks, a warehouse export)."""
-        con = self._con
-        for name, path in (("accounts", accounts), ("installments", installments), ("payments", payments)):
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
-        self._stage()
-        con.execute("CREATE OR REPLACE TABLE accounts_t AS SELECT * FROM accounts")
-        con.execute("DROP VIEW accounts")
-        con.execute("ALTER TABLE accounts_t RENAME TO accounts")
-
     def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
         con = self._con
         carried_as_of = self._carry.usable_for(as_of, rules)
