@@ -8,7 +8,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, delete, func, select, text, update
 
 from arrears.batch.bulk import insert_arrow, read_arrow
-from arrears.cases.models import CASE_CLOSED, CASE_OPEN, Case, CaseAccount
+from arrears.cases.models import CASE_OPEN, Case, CaseAccount
 
 OPEN_CASES_SCHEMA = pa.schema(
     [("case_id", pa.string()), ("customer_id", pa.string()), ("opened_on", pa.date32())]
@@ -89,6 +89,3 @@ def _bulk_update_cases(connection: Connection, changed: pa.Table) -> None:
 def count_by_status(connection: Connection) -> dict[str, int]:
     rows = connection.execute(select(Case.status, func.count()).group_by(Case.status)).tuples()
     return dict(rows.all())
-
-
-__all__ = ["CASE_CLOSED", "apply_changes", "latest_case_date", "read_open_cases", "undo_date"]

@@ -20,6 +20,7 @@ from datetime import date
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from arrears.cases import repository
@@ -144,5 +145,5 @@ def apply_snapshot(connection: Connection, snapshot: pa.Table, as_of: date) -> C
     open_cases, members = repository.read_open_cases(connection)
     new_cases, changed, accounts = plan(snapshot, open_cases, members, as_of)
     repository.apply_changes(connection, new_cases, changed, accounts)
-    closed = sum(1 for status in changed.column("status").to_pylist() if status == CASE_CLOSED)
+    closed = int(pc.sum(pc.equal(changed.column("status"), CASE_CLOSED)).as_py() or 0)
     return CaseChanges(opened=new_cases.num_rows, updated=changed.num_rows - closed, closed=closed)
