@@ -165,7 +165,8 @@ def spark_batch(folder: Path) -> int:
     return int(rows)
 
 
-def _sqlite_with_book(folder: Path, path: Path) -> None:
+def _database_with_book(folder: Path, url: str | None) -> Any:
+    """The operational database holding the book: a SQLite file beside it, or a PostgreSQL schema."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
     from sqlalchemy import text
@@ -174,21 +175,40 @@ def _sqlite_with_book(folder: Path, path: Path) -> None:
     from arrears.db import make_engine
     from arrears.migrate import upgrade
 
-    if path.exists():
-        return
-    database = make_engine(f"sqlite:///{path}")
+    if url is None:
+        path = folder / "batch.db"
+        ready = path.exists()
+        database = make_engine(f"sqlite:///{path}")
+    else:
+        schema = f"bench_{folder.name.replace('-', '_')}"
+        admin = make_engine(url)
+        with admin.begin() as connection:
+            ready = bool(
+                connection.execute(
+                    text("SELECT count(*) FROM information_schema.schemata WHERE schema_name = :s"),
+                    {"s": schema},
+                ).scalar()
+            )
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        admin.dispose()
+        database = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    if ready:
+        return database
     upgrade(database)
     accounts, installments, payments = (pq.read_table(p) for p in files(folder))
+    # originals before reversals: a reversal's foreign key names an earlier payment
+    payments = payments.take(pc.sort_indices(pc.is_valid(payments["reverses"])))
     currency = dict(zip(accounts["account_id"].to_pylist(), accounts["currency"].to_pylist(), strict=True))
     with database.begin() as connection:
         customers = pc.unique(accounts["customer_id"])
-        connection.execute(text("PRAGMA foreign_keys=OFF"))
+        if url is None:
+            connection.execute(text("PRAGMA foreign_keys=OFF"))
         insert_arrow(connection, "customers", _table(customer_id=customers, name=customers))
         insert_arrow(connection, "accounts", _accounts(accounts))
         for name, table in (("installments", installments), ("payments", payments)):
             currencies = [currency[a] for a in table["account_id"].to_pylist()]
             insert_arrow(connection, name, table.append_column("currency", _string(currencies)))
-    database.dispose()
+    return database
 
 
 def _string(values: list[str]) -> Any:
@@ -212,18 +232,15 @@ def _accounts(accounts: Any) -> Any:
     )
 
 
-def full_batch(folder: Path) -> int:
-    """The whole batch on SQLite: read the portfolio, compute, write snapshots and cases, commit."""
+def full_batch(folder: Path, url: str | None = None) -> int:
+    """The whole batch on SQLite (or PostgreSQL at ``url``): read, compute, write snapshots and cases."""
     from datetime import UTC, datetime
 
     from arrears.batch.service import run_batch
     from arrears.clock import FixedClock
-    from arrears.db import make_engine
     from arrears.delinquency.rules import DelinquencyRules
 
-    path = folder / "batch.db"
-    _sqlite_with_book(folder, path)
-    database = make_engine(f"sqlite:///{path}")
+    database = _database_with_book(folder, url)
     with database.begin() as connection:  # every measurement starts from the same first night
         for table in ("case_accounts", "cases", "delinquency_snapshots", "batch_runs"):
             connection.exec_driver_sql(f"DELETE FROM {table}")
@@ -257,16 +274,14 @@ def orm_peer(folder: Path, sample: int) -> int:
     """The row-by-row peer: for each account, load its rows through the ORM, compute, add a snapshot."""
     from sqlalchemy import delete, select
 
-    from arrears.db import make_engine, session_factory
+    from arrears.db import session_factory
     from arrears.delinquency.models import DelinquencySnapshot
     from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentFact, account_snapshot
     from arrears.delinquency.rules import DelinquencyRules
     from arrears.portfolio.models import Account, Installment, Payment
 
-    path = folder / "batch.db"
-    _sqlite_with_book(folder, path)
     rules = DelinquencyRules()
-    database = make_engine(f"sqlite:///{path}")
+    database = _database_with_book(folder, None)
     with session_factory(database)() as session:
         session.execute(delete(DelinquencySnapshot).where(DelinquencySnapshot.as_of == AS_OF))
         accounts = session.scalars(select(Account).order_by(Account.account_id).limit(sample)).all()
@@ -343,6 +358,14 @@ def measure(task: Callable[..., int], *args: object, runs: int = 3) -> tuple[int
     return rows, statistics.median(times), max(peaks), statistics.median(inner) if inner else None
 
 
+def _print_profile(database: str) -> None:
+    profile = DATA / "profile.txt"
+    if profile.exists():
+        print(f"\nwhere the whole batch's time goes on {database} (time spent until each point):")
+        print(profile.read_text(encoding="utf-8"), flush=True)
+        profile.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -352,6 +375,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--orm-sample", type=int, default=0, help="accounts for the ORM peer (0: skip)")
     parser.add_argument("--full-batch", action="store_true", help="also the whole batch on SQLite")
+    parser.add_argument(
+        "--postgres", help="also the whole batch on this PostgreSQL URL (a schema of its own)"
+    )
     options = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     folder = prepare(options.accounts)
@@ -369,13 +395,15 @@ def main() -> None:
         rows, _, peak, inner = measure(spark_batch, folder, runs=1)
         lines.append(("Spark local[2]: stage + snapshot (no JVM start)", rows, inner or 0.0, peak))
     if options.full_batch:
-        (DATA / "profile.txt").unlink(missing_ok=True)
         rows, _, peak, inner = measure(full_batch, folder, runs=1)
         lines.append(("whole batch on SQLite (read, compute, write, cases)", rows, inner or 0.0, peak))
-    profile = DATA / "profile.txt"
-    if options.full_batch and profile.exists():
-        print("\nwhere the whole batch's time goes (each line: time spent until that point):")
-        print(profile.read_text(encoding="utf-8"))
+        _print_profile("SQLite")
+    if options.postgres:
+        rows, _, peak, inner = measure(full_batch, folder, options.postgres, runs=1)
+        lines.append(
+            ("whole batch on PostgreSQL (COPY out, compute, COPY in, cases)", rows, inner or 0.0, peak)
+        )
+        _print_profile("PostgreSQL")
     if options.orm_sample:
         rows, seconds, peak, _ = measure(orm_peer, folder, options.orm_sample, runs=1)
         lines.append((f"ORM per-account loop ({rows:,}-account sample)", rows, seconds, peak))
