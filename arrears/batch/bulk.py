@@ -64,11 +64,16 @@ def _large(connection: Connection, table: str) -> bool:
 
 
 def _fetch_adbc(path: str, sql: str, schema: pa.Schema) -> pa.Table | None:
-    """The rows through the ADBC driver in a child process (see arrears.batch.sqlite_reader)."""
+    """The rows through the ADBC driver in a child process (see arrears.batch.sqlite_reader).
+
+    The result stays a memory map of the child's Arrow file (deleted on return, kept by the
+    kernel while mapped): pages the engine has read can be dropped instead of swapped.
+    """
     with tempfile.TemporaryDirectory(prefix="arrears-read-") as folder:
-        out = Path(folder) / "rows.arrow"
+        out, schema_file = Path(folder) / "rows.arrow", Path(folder) / "schema.arrow"
+        schema_file.write_bytes(schema.serialize().to_pybytes())
         done = subprocess.run(
-            [sys.executable, "-m", "arrears.batch.sqlite_reader", path, str(out)],
+            [sys.executable, "-m", "arrears.batch.sqlite_reader", path, str(out), str(schema_file)],
             input=sql,
             text=True,
             capture_output=True,
@@ -76,17 +81,8 @@ def _fetch_adbc(path: str, sql: str, schema: pa.Schema) -> pa.Table | None:
         )
         if done.returncode != 0:  # e.g. a column typed from an all-NULL first batch: take the safe path
             return None
-        with pa.memory_map(str(out)) as source:
-            table = pa.ipc.open_file(source).read_all()
-        if table.num_columns != len(schema):
-            return None
-        if table.num_rows == 0:
-            return schema.empty_table()  # no rows: the driver could not tell the types
-        try:
-            columns = [table.column(i).cast(field.type) for i, field in enumerate(schema)]
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
-        return pa.table(columns, schema=schema)
+        table = pa.ipc.open_file(pa.memory_map(str(out))).read_all()
+    return table if table.schema.equals(schema) else None
 
 
 def _copy_out(connection: Connection, sql: str, schema: pa.Schema) -> pa.Table:
