@@ -11,8 +11,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import ARRAY, ColumnElement, Connection, String, Table, any_, cast, select
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from arrears.portfolio.feeds import FeedKind
 from arrears.portfolio.models import Account, Customer, Payment
@@ -72,7 +72,7 @@ def _fetch(
     for start in range(0, len(keys), chunk_size):
         chunk = keys[start : start + chunk_size]
         # One array parameter on PostgreSQL; SQLite takes a list of placeholders.
-        condition = key == any_(cast(array(chunk), ARRAY(String))) if postgres else key.in_(chunk)
+        condition = key == any_(bindparam("keys", chunk, type_=ARRAY(String))) if postgres else key.in_(chunk)
         rows.extend(tuple(row) for row in connection.execute(select(*columns).where(condition)))
     return rows
 

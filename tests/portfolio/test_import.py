@@ -196,3 +196,13 @@ def test_row_numbers_count_data_rows_on_both_reading_paths(engine: Engine, tmp_p
             connection.execute(select(Customer.name).where(Customer.customer_id == "C2")).scalar_one()
             == "John\nSmith"
         )
+
+
+def test_a_file_naming_more_keys_than_a_statement_has_parameters(engine: Engine, tmp_path: Path) -> None:
+    many = 70_000  # PostgreSQL takes at most 65,535 parameters in one statement
+    customers = "customer_id,name\n" + "".join(f"K{i},客户{i}\n" for i in range(many))
+    contacts = "customer_id,type,value\n" + "".join(f"K{i},wechat,wx{i}\n" for i in range(many))
+    outcomes = run_import(
+        engine, write_feed(tmp_path, {"customers.csv": customers, "contact_points.csv": contacts})
+    )
+    assert [(o.stored, o.rejected) for o in outcomes] == [(many, 0), (many, 0)]
