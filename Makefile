@@ -14,11 +14,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## The main job: database, sample portfolio import, summary (SQLite, no server needed).
+# The sample portfolio's business date, and the start of the 90 days the main job backfills.
+SAMPLE_AS_OF := 2026-11-21
+SAMPLE_FROM := 2026-08-24
+
+## The main job (SQLite and DuckDB, no server needed): database, sample portfolio import and
+## summary, the nightly batch backfilled over the sample's last 90 days, the roll-rate matrix.
 run: $(STAMP)
 	$(BIN)/arrears db upgrade
 	$(BIN)/arrears import examples/feeds/
 	$(BIN)/arrears portfolio summary
+	$(BIN)/arrears batch run --from $(SAMPLE_FROM) --to $(SAMPLE_AS_OF)
+	$(BIN)/arrears report roll-rates --from $(SAMPLE_FROM) --to $(SAMPLE_AS_OF)
 
 ## The whole test suite (PostgreSQL variants run when ARREARS_TEST_POSTGRES_URL is set).
 test: $(STAMP)
