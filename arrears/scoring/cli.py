@@ -10,13 +10,14 @@ from typing import Annotated
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from arrears.clock import SystemClock
 from arrears.config import get_settings
 from arrears.db import make_engine, transaction
-from arrears.scoring import datasets, report, repository, service, sources
+from arrears.scoring import datasets, own_data, report, repository, service, sources
 from arrears.scoring.datasets import LabelledData
 from arrears.scoring.evaluation import Evaluation, already_late, cross_validate
 from arrears.scoring.frame import from_arrow, read_csv
@@ -61,6 +62,18 @@ def _labelled(
     except (datasets.DatasetError, sources.SourceError, OSError) as error:
         raise _fail(str(error)) from None
     raise _fail("give either --dataset NAME, or --csv PATH with --target COLUMN")
+
+
+def _own_history(window: tuple[date, date], horizon: int, step: int) -> tuple[LabelledData, str]:
+    engine = make_engine(get_settings().database_url)
+    try:
+        with engine.connect() as connection:
+            sample = own_data.labelled_sample(connection, window[0], window[1], horizon, step)
+    except own_data.SampleError as error:
+        raise _fail(str(error)) from None
+    data = sample.data
+    console.print(f"{data.description}; cured or paid rate {data.outcome.mean():.1%}")
+    return data, f"own history {window[0]}..{window[1]} horizon {horizon}d step {step}d"
 
 
 @app.command("fetch-dataset")
@@ -131,11 +144,26 @@ def train_command(
         Path | None, typer.Option("--artifact-dir", help="Store the model as a file, not in the database.")
     ] = None,
     data_dir: DataDirOption = None,
+    first: Annotated[
+        str | None, typer.Option("--from", help="Own history: first observation date, YYYY-MM-DD.")
+    ] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Own history: last observation date.")] = None,
+    horizon: Annotated[int, typer.Option("--horizon", help="Own history: outcome window in days.")] = 30,
+    step: Annotated[int, typer.Option("--step", help="Own history: days between observation dates.")] = 7,
 ) -> None:
-    """Train a model on labelled data and store it as a new version of the purpose."""
+    """Train a model on labelled data and store it as a new version of the purpose.
+
+    With --from and --to the data is Arrears' own history: delinquent accounts on observation
+    dates, labelled 1 when they cured or paid their overdue amount within --horizon days.
+    """
     if kind not in ("boosting", "scorecard"):
         raise _fail("--kind must be boosting or scorecard")
-    data, source = _labelled(dataset, csv, target, target_is, data_dir)
+    window: tuple[date, date] | None = None
+    if first is not None and last is not None and dataset is None and csv is None:
+        window = (date.fromisoformat(first), date.fromisoformat(last))
+        data, source = _own_history(window, horizon, step)
+    else:
+        data, source = _labelled(dataset, csv, target, target_is, data_dir)
     learner = learner_for(kind, rounds)
     metrics = {}
     if folds >= 2:
@@ -148,6 +176,8 @@ def train_command(
         parameters={"kind": kind, "calibration": calibration, **learner.describe()},
         metrics=metrics,
         checksum=service.data_checksum(data.features, data.outcome),
+        training_from=window[0] if window else None,
+        training_to=window[1] if window else None,
     )
     engine = make_engine(get_settings().database_url)
     clock = SystemClock()
@@ -182,9 +212,9 @@ def list_command(purpose: Annotated[str | None, typer.Option("--purpose")] = Non
     engine = make_engine(get_settings().database_url)
     with transaction(engine) as session:
         rows = repository.list_versions(session, purpose)
-        table = Table(title="model versions")
+        table = Table(title="model versions", box=box.SIMPLE_HEAD, pad_edge=False)
         for column in ("purpose", "version", "kind", "active", "AUC", "features", "data", "code", "created"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column in ("purpose", "version", "kind", "AUC"))
         for row in rows:
             auc = row.metrics.get("overall", {}).get("auc")
             table.add_row(
@@ -194,7 +224,7 @@ def list_command(purpose: Annotated[str | None, typer.Option("--purpose")] = Non
                 "✓" if row.is_active else "",
                 f"{auc:.4f}" if auc is not None else "–",
                 str(len(row.features)),
-                row.data_checksum[:12],
+                row.data_checksum[:8],
                 row.code_version,
                 row.created_at.strftime("%Y-%m-%d %H:%M"),
             )

@@ -163,18 +163,35 @@ LATE_COLUMNS = ",\n        ".join(f"BOOL_OR(dpd > 0) FILTER (WHERE k = {k}) AS l
 CURES = " + ".join(f"CAST(COALESCE(late_{k + 1} AND NOT late_{k}, FALSE) AS INTEGER)" for k in range(5))
 
 
-def features_sql(as_of: date, delinquent_only: bool = True) -> str:
+def features_sql(as_of: date, delinquent_only: bool = True, chosen: bool = False) -> str:
+    population = "AND dpd > 0" if delinquent_only else ""
+    if chosen:
+        population += " AND account_id IN (SELECT account_id FROM chosen_accounts)"
     return FEATURES_SQL.format(
         as_of=f"DATE '{as_of.isoformat()}'",
-        delinquent="AND dpd > 0" if delinquent_only else "",
+        delinquent=population,
         late_columns=LATE_COLUMNS,
         cures=CURES,
     )
 
 
-def compute_features(con: duckdb.DuckDBPyConnection, as_of: date, delinquent_only: bool = True) -> pa.Table:
-    """One row per account of the snapshot at ``as_of`` (delinquent ones by default)."""
-    return con.sql(features_sql(as_of, delinquent_only)).to_arrow_table()
+def compute_features(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    delinquent_only: bool = True,
+    accounts: pa.Table | None = None,
+) -> pa.Table:
+    """One row per account of the snapshot at ``as_of`` (delinquent ones by default).
+
+    ``accounts`` (an ``account_id`` column) replaces the delinquent filter: exactly those accounts.
+    """
+    if accounts is None:
+        return con.sql(features_sql(as_of, delinquent_only)).to_arrow_table()
+    con.register("chosen_accounts", accounts.select(["account_id"]))
+    try:
+        return con.sql(features_sql(as_of, delinquent_only=False, chosen=True)).to_arrow_table()
+    finally:
+        con.unregister("chosen_accounts")
 
 
 def stage_portfolio(

@@ -1,0 +1,173 @@
+"""Arrears' own history as scoring input: the portfolio and its snapshots staged in DuckDB,
+and a labelled sample for training read from the delinquency snapshots.
+
+The sample: for each observation date D, every account delinquent at D with its features as
+of D (point in time), and the outcome 1 when within ``horizon`` days after D the account came
+back to the first bucket (cured) or its payments covered the amount overdue at D.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import Connection
+
+from arrears.batch.bulk import read_arrow
+from arrears.batch.repository import read_portfolio
+from arrears.delinquency.frames import PortfolioFrames
+from arrears.scoring.datasets import LabelledData
+from arrears.scoring.features import OWN_FEATURES, compute_features, stage_portfolio
+from arrears.scoring.frame import from_arrow
+
+HISTORY_DAYS = 210
+"""How far back features read snapshots (see arrears.scoring.features)."""
+
+TERMS_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("product", pa.string()),
+        ("currency", pa.string()),
+        ("opened_on", pa.date32()),
+        ("credit_limit", pa.int64()),
+    ]
+)
+CUSTOMERS_SCHEMA = pa.schema([("customer_id", pa.string()), ("birth_date", pa.date32())])
+HISTORY_SCHEMA = pa.schema(
+    [
+        ("as_of", pa.date32()),
+        ("account_id", pa.string()),
+        ("dpd", pa.int32()),
+        ("bucket_rank", pa.int32()),
+        ("outstanding_amount", pa.int64()),
+        ("overdue_amount", pa.int64()),
+    ]
+)
+
+
+class SampleError(ValueError):
+    """The snapshots do not cover the observation dates and their horizon."""
+
+
+def read_snapshots(connection: Connection, after: date, through: date) -> pa.Table:
+    """Stored snapshot rows dated in (after, through]."""
+    sql = (
+        "SELECT as_of, account_id, dpd, bucket_rank, outstanding_amount, overdue_amount "
+        f"FROM delinquency_snapshots WHERE as_of > '{after.isoformat()}' AND as_of <= '{through.isoformat()}'"
+    )
+    return read_arrow(connection, sql, HISTORY_SCHEMA)
+
+
+def stage_from_database(
+    con: duckdb.DuckDBPyConnection,
+    connection: Connection,
+    snapshots: pa.Table,
+    portfolio: PortfolioFrames | None = None,
+) -> None:
+    """Stage the feature inputs: account terms, customers, dues, payments and ``snapshots``."""
+    portfolio = portfolio if portfolio is not None else read_portfolio(connection)
+    terms = read_arrow(
+        connection,
+        "SELECT account_id, customer_id, product, currency, opened_on, credit_limit FROM accounts",
+        TERMS_SCHEMA,
+    )
+    customers = read_arrow(connection, "SELECT customer_id, birth_date FROM customers", CUSTOMERS_SCHEMA)
+    stage_portfolio(con, terms, portfolio.installments, portfolio.payments, snapshots, customers)
+
+
+def append_snapshot(con: duckdb.DuckDBPyConnection, as_of: date, snapshot: pa.Table) -> None:
+    """Add (or replace) one date's snapshot in the staged history."""
+    con.register("snapshot_in", snapshot.select(["account_id", "dpd", "bucket_rank", "outstanding_amount"]))
+    try:
+        con.execute(f"DELETE FROM snapshots WHERE as_of = DATE '{as_of.isoformat()}'")
+        con.execute(
+            f"INSERT INTO snapshots SELECT DATE '{as_of.isoformat()}', account_id, dpd, bucket_rank, "
+            "outstanding_amount FROM snapshot_in"
+        )
+    finally:
+        con.unregister("snapshot_in")
+
+
+OUTCOME_SQL = """
+SELECT s.account_id,
+    CAST(COALESCE(BOOL_OR(l.bucket_rank = 0), FALSE)
+        OR COALESCE((SELECT SUM(g.signed_amount) FROM ledger AS g
+                     WHERE g.account_id = s.account_id AND g.paid_on > {d} AND g.paid_on <= {end}), 0)
+           >= s.overdue_amount AS TINYINT) AS outcome
+FROM observed AS s
+LEFT JOIN observed_later AS l ON l.account_id = s.account_id
+WHERE s.as_of = {d} AND s.dpd > 0
+GROUP BY s.account_id, s.overdue_amount
+"""
+
+
+@dataclass(frozen=True)
+class OwnSample:
+    data: LabelledData
+    observation_dates: list[date]
+
+
+def observation_dates(first: date, last: date, step_days: int) -> list[date]:
+    if last < first:
+        raise SampleError(f"--to {last} is before --from {first}")
+    return [first + timedelta(days=n) for n in range(0, (last - first).days + 1, step_days)]
+
+
+def labelled_sample(
+    connection: Connection, first: date, last: date, horizon: int, step_days: int = 7
+) -> OwnSample:
+    """Features as of each observation date in [first, last] and the outcome ``horizon`` days on."""
+    dates = observation_dates(first, last, step_days)
+    history = read_snapshots(connection, first - timedelta(days=HISTORY_DAYS), last + timedelta(days=horizon))
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads = 2")
+        stage_from_database(con, connection, history.drop(["overdue_amount"]), None)
+        con.register("history", history)
+        latest = con.execute("SELECT max(as_of) FROM history").fetchone()
+        if latest is None or latest[0] is None or latest[0] < last + timedelta(days=horizon):
+            raise SampleError(
+                f"snapshots end at {latest[0] if latest else None}; the outcome of {last} needs them "
+                f"through {last + timedelta(days=horizon)}: run `arrears batch run` that far first"
+            )
+        parts: list[pa.Table] = []
+        for day in dates:
+            parts.append(_observe(con, day, horizon))
+    finally:
+        con.close()
+    table = pa.concat_tables(parts) if parts else pa.table({})
+    if table.num_rows == 0:
+        raise SampleError(f"no delinquent accounts on the observation dates {first}..{last}")
+    outcome = np.asarray(table.column("outcome").to_numpy(zero_copy_only=False), dtype=np.int8)
+    features = from_arrow(table, OWN_FEATURES)
+    description = (
+        f"own history {first}..{last} every {step_days} d, horizon {horizon} d: "
+        f"{table.num_rows:,} delinquent account-dates"
+    )
+    return OwnSample(LabelledData(features, outcome, description), dates)
+
+
+def _observe(con: duckdb.DuckDBPyConnection, day: date, horizon: int) -> pa.Table:
+    d = f"DATE '{day.isoformat()}'"
+    end = f"DATE '{(day + timedelta(days=horizon)).isoformat()}'"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW observed AS SELECT * FROM history WHERE as_of = {d}")
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW observed_later AS "
+        f"SELECT account_id, bucket_rank FROM history WHERE as_of > {d} AND as_of <= {end}"
+    )
+    outcomes = con.sql(OUTCOME_SQL.format(d=d, end=end)).to_arrow_table()
+    features = compute_features(con, day)
+    con.register("features_at", features)
+    con.register("outcomes_at", outcomes)
+    try:
+        return con.sql(
+            "SELECT f.*, o.outcome FROM features_at AS f JOIN outcomes_at AS o USING (account_id) "
+            "ORDER BY f.account_id"
+        ).to_arrow_table()
+    finally:
+        con.unregister("features_at")
+        con.unregister("outcomes_at")
