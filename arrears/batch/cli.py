@@ -19,6 +19,8 @@ from arrears.db import make_engine
 from arrears.delinquency.cli import RULES_OPTION, rules_from
 from arrears.delinquency.engines import ENGINES
 from arrears.delinquency.engines import make_engine as make_snapshot_engine
+from arrears.scoring.batch_step import BatchScorer
+from arrears.scoring.settings import get_scoring_settings
 
 app = typer.Typer(help="The nightly batch 夜间批处理.", no_args_is_help=True)
 console = Console()
@@ -76,6 +78,7 @@ def run(
     rules = rules_from(rules_path)
     database = make_engine(settings.database_url)
     snapshot_engine = make_snapshot_engine(engine, spark_master, spark_work_dir)
+    scorer = BatchScorer(get_scoring_settings())
     try:
         with Progress(
             SpinnerColumn(),
@@ -92,11 +95,14 @@ def run(
             def report(message: str, done: int, total: int) -> None:
                 progress.update(task, description=message, completed=done, total=total)
 
-            summaries = run_batch(database, dates, snapshot_engine, rules, SystemClock(), report)
+            summaries = run_batch(
+                database, dates, snapshot_engine, rules, SystemClock(), report, scorer=scorer
+            )
     except BatchLockedError as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(3) from None
     finally:
+        scorer.close()
         snapshot_engine.close()
         database.dispose()
     render(summaries, console)

@@ -24,6 +24,7 @@ from arrears.cases import service as cases
 from arrears.clock import Clock
 from arrears.delinquency.engines import SnapshotEngine
 from arrears.delinquency.rules import DelinquencyRules
+from arrears.scoring.batch_step import BatchScorer, DayScores
 
 Report = Callable[[str, int, int], None]
 """Progress: (what is happening, dates done, dates in all)."""
@@ -53,21 +54,27 @@ def run_batch(
     clock: Clock,
     report: Report = _quiet,
     checkpoint: Checkpoint = _no_checkpoint,
+    scorer: BatchScorer | None = None,
 ) -> list[DaySummary]:
-    """Run the batch for each date in order; returns one summary per date."""
+    """Run the batch for each date in order; returns one summary per date.
+
+    With a ``scorer`` each date also scores the open cases' accounts with the active model.
+    """
     label = f"arrears batch {dates[0].isoformat()}..{dates[-1].isoformat()}"
     summaries: list[DaySummary] = []
     with batch_lock(database, label):
         report("reading the portfolio 读取资产组合", 0, len(dates))
         with database.connect() as connection:
             portfolio = repository.read_portfolio(connection)
+            if scorer is not None:
+                scorer.prepare(connection, portfolio, dates[0])
         report(f"staging {portfolio.accounts.num_rows:,} accounts on {engine.name}", 0, len(dates))
         engine.load(portfolio)
         del portfolio
         remembered: tuple[date, pa.Table] | None = None
         for done, as_of in enumerate(dates):
             report(f"as of {as_of.isoformat()}", done, len(dates))
-            summary, buckets = _run_day(database, as_of, engine, rules, clock, remembered, checkpoint)
+            summary, buckets = _run_day(database, as_of, engine, rules, clock, remembered, checkpoint, scorer)
             remembered = (as_of, buckets)
             summaries.append(summary)
         report("done 完成", len(dates), len(dates))
@@ -82,6 +89,7 @@ def _run_day(
     clock: Clock,
     remembered: tuple[date, pa.Table] | None,
     checkpoint: Checkpoint,
+    scorer: BatchScorer | None = None,
 ) -> tuple[DaySummary, pa.Table]:
     started_at, started = clock.now(), time.perf_counter()
     try:
@@ -99,6 +107,10 @@ def _run_day(
             checkpoint("snapshot written")
             changes = cases.apply_snapshot(connection, snapshot, as_of)
             checkpoint("cases applied")
+            scores: DayScores | None = None
+            if scorer is not None:
+                scores = scorer.score_day(connection, as_of, snapshot)
+                checkpoint("scored")
             accounts, delinquent, entries, cures, rolls, buckets = summarize(snapshot, previous, rules)
             counts = {
                 "accounts": accounts,
@@ -141,5 +153,6 @@ def _run_day(
         cases=changes,
         elapsed_seconds=time.perf_counter() - started,
         notes=notes,
+        scores=scores,
     )
     return summary, snapshot.select(["account_id", "bucket"])

@@ -14,6 +14,7 @@ from arrears.cases.service import CaseChanges
 from arrears.delinquency.frames import empty_previous
 from arrears.delinquency.rules import ROLLS, DelinquencyRules
 from arrears.money import format_major
+from arrears.scoring.batch_step import DayScores
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class DaySummary:
     cases: CaseChanges
     elapsed_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    scores: DayScores | None = None
 
 
 def summarize(
@@ -136,5 +138,27 @@ def render(summaries: list[DaySummary], console: Console) -> None:
         rolls.add_column(roll, justify="right")
     rolls.add_row(*(f"{last.rolls.get(r, 0):,}" for r in ROLLS))
     console.print(rolls)
+    _render_scores(summaries, console)
     total = sum(d.elapsed_seconds for d in summaries)
     console.print(f"{len(summaries)} date(s) in {total:.2f} s 共耗时")
+
+
+def _render_scores(summaries: list[DaySummary], console: Console) -> None:
+    """One line when no model was active; else the last date's bands and drift warnings."""
+    scored = [d for d in summaries if d.scores is not None]
+    if not scored:
+        return
+    unscored = [d for d in scored if d.scores is not None and d.scores.model is None]
+    if unscored:
+        purpose = unscored[0].scores.purpose if unscored[0].scores else ""
+        console.print(
+            f"no active {purpose} model: {len(unscored)} date(s) not scored 无启用的 {purpose} 模型，未评分"
+        )
+    last = scored[-1].scores
+    if last is None or last.model is None:
+        return
+    bands = "  ".join(f"{band}: {count:,}" for band, count in last.by_band.items())
+    console.print(f"Scores 评分 {scored[-1].as_of.isoformat()} ({last.model}), {last.accounts:,} accounts 户")
+    console.print(f"  bands 分档  {bands}")
+    for warning in last.warnings:
+        console.print(f"  [yellow]{warning}[/]")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from arrears.scoring import service
@@ -42,10 +43,15 @@ def score_as_of(
     purpose: str,
     settings: ScoringSettings,
     case_of: Mapping[str, str] | None = None,
+    cases_only: bool = False,
 ) -> NightlyScoring:
-    """Score every delinquent account of the snapshot at ``as_of`` with the purpose's active model."""
+    """Score every delinquent account of the snapshot at ``as_of`` with the purpose's active model.
+
+    ``cases_only``: score exactly the accounts of ``case_of`` (those of the open cases) instead.
+    """
     row, model = service.active_model(session, purpose)
-    features = compute_features(con, as_of)
+    chosen = pa.table({"account_id": pa.array(list(case_of or {}), pa.string())}) if cases_only else None
+    features = compute_features(con, as_of, accounts=chosen)
     frame = from_arrow(features, model.features, model.vocabularies)
     accounts = [str(a) for a in features.column("account_id").to_pylist()]
     cases = [case_of.get(a) for a in accounts] if case_of is not None else None

@@ -15,6 +15,7 @@ class ScoringSettings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Where fetched evaluation data sets are cached.")
     psi_warn: float = Field(default=0.1, description="PSI above which the batch summary warns.")
     psi_alert: float = Field(default=0.25, description="PSI above which the batch summary alerts.")
+    purpose: str = Field(default="cure", description="The purpose whose active model the batch scores with.")
     bands: str = Field(
         default="A:680,B:640,C:600,D:560,E:0",
         description="Score bands, best first: name:lowest score, comma separated.",

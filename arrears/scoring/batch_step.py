@@ -1,0 +1,103 @@
+"""The batch's scoring step: after a date's snapshot and cases, score the open cases' accounts.
+
+The step keeps its own DuckDB connection with the feature inputs (account terms, dues,
+payments and the snapshot history, each new date's snapshot appended), so it works whichever
+engine computed the snapshots. It runs inside the date's transaction and never commits.
+When no model is active for the purpose it stages nothing and says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from arrears.batch.bulk import read_arrow
+from arrears.delinquency.frames import PortfolioFrames
+from arrears.scoring import repository
+from arrears.scoring.models import ModelVersion
+from arrears.scoring.nightly import score_as_of
+from arrears.scoring.own_data import HISTORY_DAYS, append_snapshot, read_snapshots, stage_from_database
+from arrears.scoring.settings import ScoringSettings
+
+OPEN_CASE_ACCOUNTS_SQL = (
+    "SELECT a.account_id, a.case_id FROM case_accounts AS a "
+    "JOIN cases AS c ON c.case_id = a.case_id WHERE c.status = 'open'"
+)
+OPEN_CASE_ACCOUNTS_SCHEMA = pa.schema([("account_id", pa.string()), ("case_id", pa.string())])
+
+
+@dataclass(frozen=True)
+class DayScores:
+    """What the batch summary shows of a date's scoring."""
+
+    purpose: str
+    model: str | None
+    """``purpose vN`` of the model used; None when no model was active."""
+    accounts: int = 0
+    by_band: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class BatchScorer:
+    def __init__(self, settings: ScoringSettings, threads: int = 2) -> None:
+        self._settings = settings
+        self._threads = threads
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def purpose(self) -> str:
+        return self._settings.purpose
+
+    def prepare(self, connection: Connection, portfolio: PortfolioFrames, first: date) -> None:
+        """Stage the feature inputs when the purpose has an active model; snapshots before ``first``."""
+        self.close()
+        if _active(connection, self.purpose) is None:
+            return
+        self._con = duckdb.connect()
+        self._con.execute(f"SET threads = {int(self._threads)}")
+        history = read_snapshots(connection, first - timedelta(days=HISTORY_DAYS), first - timedelta(days=1))
+        stage_from_database(self._con, connection, history.drop(["overdue_amount"]), portfolio)
+
+    def score_day(self, connection: Connection, as_of: date, snapshot: pa.Table) -> DayScores:
+        """Score the open cases' accounts as of the date, in the caller's transaction."""
+        if self._con is None:
+            return DayScores(self.purpose, None)
+        append_snapshot(self._con, as_of, snapshot)
+        cases = read_arrow(connection, OPEN_CASE_ACCOUNTS_SQL, OPEN_CASE_ACCOUNTS_SCHEMA)
+        case_of = dict(
+            zip(cases.column("account_id").to_pylist(), cases.column("case_id").to_pylist(), strict=True)
+        )
+        session = Session(bind=connection)
+        try:
+            row = repository.active_version(session, self.purpose)
+            if row is None:
+                return DayScores(self.purpose, None)
+            nightly = score_as_of(
+                self._con, session, as_of, self.purpose, self._settings, case_of, cases_only=True
+            )
+            session.flush()
+            return DayScores(
+                self.purpose,
+                f"{self.purpose} v{row.version}",
+                nightly.run.accounts,
+                nightly.run.by_band,
+                nightly.warnings(),
+            )
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+def _active(connection: Connection, purpose: str) -> int | None:
+    return connection.execute(
+        select(ModelVersion.id).where(ModelVersion.purpose == purpose, ModelVersion.is_active.is_(True))
+    ).scalar()
