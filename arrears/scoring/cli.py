@@ -287,3 +287,33 @@ def score(
     console.print("  ".join(f"{band}: {count:,}" for band, count in run.by_band.items()))
     for account, value, band, reasons in lines:
         console.print(f"{account}  {value} {band}  " + "; ".join(reasons))
+
+
+@app.command("scores")
+def scores_command(
+    as_of: Annotated[str, typer.Option("--as-of", help="Business date of the scores, YYYY-MM-DD.")],
+    purpose: Annotated[str | None, typer.Option("--purpose", help="Default: the batch's purpose.")] = None,
+    show_rows: Annotated[int, typer.Option("--show", help="Accounts to print with reasons.")] = 3,
+) -> None:
+    """The scores the batch kept for a date with the active model: bands, then reasons in zh-CN and en."""
+    purpose = purpose or get_scoring_settings().purpose
+    day = date.fromisoformat(as_of)
+    engine = make_engine(get_settings().database_url)
+    with transaction(engine) as session:
+        row = repository.active_version(session, purpose)
+        if row is None:
+            raise _fail(f"no active model for {purpose} 无启用的模型")
+        stored = repository.scores_on(session, day, row.id)
+        version = row.version
+        by_band = dict.fromkeys(Bands.parse(get_scoring_settings().bands).names(), 0)
+        for s in stored:
+            by_band[s.band] = by_band.get(s.band, 0) + 1
+        # the lowest scores first: the accounts a collector would call about
+        shown = sorted(stored, key=lambda s: (s.score, s.account_id))[:show_rows]
+        lines = [(s.account_id, s.score, s.band, [Reason.from_dict(r) for r in s.reasons]) for s in shown]
+    console.print(f"{purpose} v{version}, as of {day}: {len(stored):,} accounts scored 已评分")
+    console.print("  ".join(f"{band}: {count:,}" for band, count in by_band.items()))
+    for account, value, band, reasons in lines:
+        console.print(f"{account}  score {value}  band {band}")
+        for zh, en in zip(phrases(reasons, "zh-CN"), phrases(reasons, "en"), strict=True):
+            console.print(f"  · {zh}\n    {en}")
