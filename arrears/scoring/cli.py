@@ -72,7 +72,8 @@ def _own_history(window: tuple[date, date], horizon: int, step: int) -> tuple[La
     except own_data.SampleError as error:
         raise _fail(str(error)) from None
     data = sample.data
-    console.print(f"{data.description}; cured or paid rate {data.outcome.mean():.1%}")
+    console.print(data.description)
+    console.print(f"cured or paid within {horizon} days 期内出催或还清: {data.outcome.mean():.1%}")
     return data, f"own history {window[0]}..{window[1]} horizon {horizon}d step {step}d"
 
 

@@ -145,8 +145,7 @@ def labelled_sample(
     outcome = np.asarray(table.column("outcome").to_numpy(zero_copy_only=False), dtype=np.int8)
     features = from_arrow(table, OWN_FEATURES)
     description = (
-        f"own history {first}..{last} every {step_days} d, horizon {horizon} d: "
-        f"{table.num_rows:,} delinquent account-dates"
+        f"own history {first}..{last}, every {step_days} days: {table.num_rows:,} delinquent account-dates"
     )
     return OwnSample(LabelledData(features, outcome, description), dates)
 
