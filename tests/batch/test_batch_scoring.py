@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine, select
 
-from arrears.batch.service import run_batch
+from arrears.batch.service import Checkpoint, run_batch
 from arrears.cases.models import Case, CaseAccount
 from arrears.db import transaction
 from arrears.delinquency.engines import DuckDBEngine
@@ -39,15 +40,23 @@ def _open_case_accounts(engine: Engine) -> dict[str, str]:
     return {str(account): str(case) for account, case in rows}
 
 
-def _run_next_day(engine: Engine) -> list[str | None]:
+def _run_next_day(engine: Engine, checkpoint: Checkpoint | None = None) -> list[str | None]:
     duck = DuckDBEngine(memory_limit="1GB", threads=1)
     scorer = BatchScorer(SETTINGS, threads=1)
     try:
-        summaries = run_batch(engine, [NEXT], duck, RULES, CLOCK, scorer=scorer)
+        if checkpoint is None:
+            summaries = run_batch(engine, [NEXT], duck, RULES, CLOCK, scorer=scorer)
+        else:
+            summaries = run_batch(engine, [NEXT], duck, RULES, CLOCK, checkpoint=checkpoint, scorer=scorer)
     finally:
         scorer.close()
         duck.close()
     return [s.scores.model if s.scores else "absent" for s in summaries]
+
+
+def _fail_after_scoring(step: str) -> None:
+    if step == "scored":
+        raise RuntimeError("stopped after scoring")
 
 
 def test_batch_keeps_scores_with_the_active_model_version(engine: Engine) -> None:
@@ -60,7 +69,12 @@ def test_batch_keeps_scores_with_the_active_model_version(engine: Engine) -> Non
         service.register(session, model, record, CLOCK, "tester")
         version_id = service.activate(session, "cure", 1, CLOCK).id
 
+    with pytest.raises(RuntimeError, match="stopped after scoring"):
+        _run_next_day(engine, _fail_after_scoring)
+    assert _scores(engine) == []  # the scores went with the date's transaction
+
     assert _run_next_day(engine) == ["cure v1"]
+    assert _run_next_day(engine) == ["cure v1"]  # a rerun replaces the date's scores
 
     scores = _scores(engine)
     cases = _open_case_accounts(engine)
