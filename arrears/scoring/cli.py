@@ -36,7 +36,9 @@ TargetOption = Annotated[str | None, typer.Option("--target", help="The outcome 
 TargetIsOption = Annotated[
     str, typer.Option("--target-is", help="bad: 1 means did not pay (default); good: 1 means paid.")
 ]
-KindOption = Annotated[str, typer.Option("--kind", help="boosting, scorecard or both (evaluate only).")]
+KindOption = Annotated[
+    str, typer.Option("--kind", help="boosting (alias lightgbm), scorecard or both (evaluate only).")
+]
 RoundsOption = Annotated[int, typer.Option("--rounds", help="Boosting rounds.")]
 CalibrationOption = Annotated[str, typer.Option("--calibration", help="platt or isotonic.")]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Cache of fetched data sets.")]
@@ -157,8 +159,9 @@ def train_command(
     With --from and --to the data is Arrears' own history: delinquent accounts on observation
     dates, labelled 1 when they cured or paid their overdue amount within --horizon days.
     """
+    kind = "boosting" if kind == "lightgbm" else kind
     if kind not in ("boosting", "scorecard"):
-        raise _fail("--kind must be boosting or scorecard")
+        raise _fail("--kind must be boosting (lightgbm) or scorecard")
     window: tuple[date, date] | None = None
     if first is not None and last is not None and dataset is None and csv is None:
         window = (date.fromisoformat(first), date.fromisoformat(last))

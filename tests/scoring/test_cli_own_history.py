@@ -24,14 +24,16 @@ NEXT = LAST + timedelta(days=1)
 def test_train_on_own_history_then_show_the_batch_scores(database: Engine) -> None:  # noqa: F811
     backfilled_book(database, accounts=100)
     window = ["--from", FIRST.isoformat(), "--to", (LAST - timedelta(days=20)).isoformat()]
-    common = ["model", "train", "--purpose", "cure", *window, "--step", "10", "--kind", "scorecard"]
+    common = ["model", "train", "--purpose", "cure", *window, "--step", "10"]
     too_far = runner.invoke(app, [*common, "--horizon", "30"])
     assert too_far.exit_code == 2 and "batch run" in too_far.output
-    trained = runner.invoke(app, [*common, "--horizon", "20", "--folds", "0", "--activate"])
+    trained = runner.invoke(
+        app, [*common, "--horizon", "20", "--folds", "0", "--kind", "scorecard", "--activate"]
+    )
     assert trained.exit_code == 0, trained.output
     assert "cure version 1" in trained.output and "activated" in trained.output
     with transaction(database) as session:
-        row = session.scalars(select(ModelVersion)).one()
+        row = session.scalars(select(ModelVersion).where(ModelVersion.is_active.is_(True))).one()
         assert (row.training_from, row.training_to) == (FIRST, LAST - timedelta(days=20))
         assert "horizon 20d" in row.training_source and len(row.data_checksum) == 64
 
@@ -45,6 +47,9 @@ def test_train_on_own_history_then_show_the_batch_scores(database: Engine) -> No
     with transaction(database) as session:
         count = session.scalar(select(func.count()).select_from(AccountScore))
     assert count
+    boosted = runner.invoke(app, [*common, "--horizon", "20", "--folds", "0", "--kind", "lightgbm"])
+    assert boosted.exit_code == 0, boosted.output
+    assert "cure version 2 (boosting" in boosted.output
 
     shown = runner.invoke(app, ["model", "scores", "--as-of", NEXT.isoformat(), "--purpose", "cure"])
     assert shown.exit_code == 0, shown.output
