@@ -17,18 +17,21 @@ venv: $(STAMP)
 # The sample portfolio's business date, and the start of the 90 days the main job backfills.
 SAMPLE_AS_OF := 2026-11-21
 SAMPLE_FROM := 2026-08-24
+# The backfill starts 60 days earlier, so that the first observation dates have a history.
+SAMPLE_HISTORY_FROM := 2026-06-25
 # The cure model's observation dates: the backfill's first 60 days, each with a 30-day outcome.
 SAMPLE_TRAIN_TO := 2026-10-22
 
 ## The main job (SQLite and DuckDB, no server needed): database, sample portfolio import and
-## summary, the nightly batch backfilled over the sample's last 90 days, the roll-rate matrix,
+## summary, the nightly batch backfilled over the sample's last 150 days, the roll-rate matrix
+## of the last 90,
 ## a cure model trained on that history and activated, the batch rerun for the last date to
 ## score the open cases, and their score bands with reasons in zh-CN and en.
 run: $(STAMP)
 	$(BIN)/arrears db upgrade
 	$(BIN)/arrears import examples/feeds/
 	$(BIN)/arrears portfolio summary
-	$(BIN)/arrears batch run --from $(SAMPLE_FROM) --to $(SAMPLE_AS_OF)
+	$(BIN)/arrears batch run --from $(SAMPLE_HISTORY_FROM) --to $(SAMPLE_AS_OF)
 	$(BIN)/arrears report roll-rates --from $(SAMPLE_FROM) --to $(SAMPLE_AS_OF)
 	$(BIN)/arrears model train --purpose cure --kind scorecard \
 		--from $(SAMPLE_FROM) --to $(SAMPLE_TRAIN_TO) --horizon 30 --activate
