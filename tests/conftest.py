@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from arrears.clock import FixedClock
 from arrears.db import make_engine
+from arrears.delinquency.engines import DuckDBEngine
 from arrears.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("ARREARS_TEST_POSTGRES_URL")
@@ -70,3 +73,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         m.name == "parametrize" and "bare_engine" in m.args[0] for m in metafunc.definition.iter_markers()
     ):
         metafunc.parametrize("bare_engine", DATABASES, indirect=True)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The batch's clock: 2024-06-01 02:00 UTC (10:00 in Shanghai)."""
+    return FixedClock(datetime(2024, 6, 1, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def duck() -> Iterator[DuckDBEngine]:
+    """The DuckDB snapshot engine, kept small: the tests run two at a time on two cores."""
+    engine = DuckDBEngine(memory_limit="1GB", threads=1)
+    yield engine
+    engine.close()

@@ -80,7 +80,7 @@ def test_money_refuses_to_mix_currencies() -> None:
 
 
 @pytest.fixture(scope="module")
-def duck() -> duckdb.DuckDBPyConnection:
+def importer_sql() -> duckdb.DuckDBPyConnection:
     db = duckdb.connect()
     register_code_lists(db)
     return db
@@ -88,10 +88,10 @@ def duck() -> duckdb.DuckDBPyConnection:
 
 @given(MINOR, CURRENCIES)
 def test_the_importer_converts_amounts_exactly_as_parse_major(
-    duck: duckdb.DuckDBPyConnection, minor: int, currency: str
+    importer_sql: duckdb.DuckDBPyConnection, minor: int, currency: str
 ) -> None:
     text = format_major(minor, currency)
-    converted = duck.execute(
+    converted = importer_sql.execute(
         "SELECT to_minor(?, ?), major_text(?, ?)", [text, exponent(currency), minor, exponent(currency)]
     ).fetchone()
     assert converted == (parse_major(text, currency), text)

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
-from arrears.clock import FixedClock
-from arrears.delinquency.engines import DuckDBEngine
 
 
 @pytest.fixture(scope="session")
@@ -19,15 +15,3 @@ def spark() -> Iterator[Any]:
     session = spark_session("local[2]")
     yield session
     session.stop()
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(datetime(2024, 6, 1, 2, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def duck() -> Iterator[DuckDBEngine]:
-    engine = DuckDBEngine(memory_limit="1GB", threads=1)
-    yield engine
-    engine.close()
