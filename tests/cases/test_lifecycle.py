@@ -51,22 +51,7 @@ def cases(engine: Engine) -> dict[str, tuple[object, ...]]:
                 Case.currency,
                 Case.account_count,
                 Case.closed_on,
-            )
-            .where(Case.status == "open")
-            .union_all(
-                select(
-                    Case.customer_id,
-                    Case.case_id,
-                    Case.status,
-                    Case.close_reason,
-                    Case.worst_dpd,
-                    Case.bucket,
-                    Case.overdue_total,
-                    Case.currency,
-                    Case.account_count,
-                    Case.closed_on,
-                ).where(Case.status != "open")
-            )
+            ).order_by(Case.status != "open", Case.case_id)  # a closed case is read after an open one
         )
         return {row[0]: tuple(row[1:]) for row in rows}
 
