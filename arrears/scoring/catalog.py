@@ -8,6 +8,29 @@ from __future__ import annotations
 
 from arrears.scoring.registry import Feature, FeatureRegistry, Kind, Unit
 
+HISTORY_FEATURES = (
+    "bucket_now",
+    "bucket_1m_ago",
+    "bucket_2m_ago",
+    "worst_bucket_6m",
+    "months_delinquent_3m",
+    "months_delinquent_6m",
+    "cures_6m",
+    "months_paid_in_full_6m",
+    "pay_ratio_1m",
+    "pay_ratio_3m",
+    "pay_ratio_6m",
+    "months_with_payment_6m",
+    "days_since_last_payment",
+    "amount_paid_last",
+    "balance",
+    "utilisation",
+    "utilisation_max_6m",
+    "balance_growth_6m",
+    "credit_limit",
+)
+"""Delinquency, payment and balance history: what every data set the pipeline reads provides."""
+
 
 def _numeric(name: str, unit: Unit, group: str, en: tuple[str, str], zh: tuple[str, str]) -> Feature:
     return Feature(

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from arrears.scoring.catalog import HISTORY_FEATURES
 from arrears.scoring.frame import FeatureTable, from_arrow, read_csv
 
 
@@ -124,25 +125,7 @@ class LabelledData:
 UCI_FEATURES = (
     "repayment_status_now",
     "repayment_status_1m_ago",
-    "bucket_now",
-    "bucket_1m_ago",
-    "bucket_2m_ago",
-    "worst_bucket_6m",
-    "months_delinquent_3m",
-    "months_delinquent_6m",
-    "cures_6m",
-    "months_paid_in_full_6m",
-    "pay_ratio_1m",
-    "pay_ratio_3m",
-    "pay_ratio_6m",
-    "months_with_payment_6m",
-    "days_since_last_payment",
-    "amount_paid_last",
-    "balance",
-    "utilisation",
-    "utilisation_max_6m",
-    "balance_growth_6m",
-    "credit_limit",
+    *HISTORY_FEATURES,
     "customer_age",
 )
 

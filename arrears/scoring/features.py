@@ -24,28 +24,11 @@ import pyarrow as pa
 
 from arrears.delinquency.definition import STAGE_LEDGER
 from arrears.money import exponent
+from arrears.scoring.catalog import HISTORY_FEATURES
 
 OWN_FEATURES = (
     "repayment_status_now",
-    "bucket_now",
-    "bucket_1m_ago",
-    "bucket_2m_ago",
-    "worst_bucket_6m",
-    "months_delinquent_3m",
-    "months_delinquent_6m",
-    "cures_6m",
-    "months_paid_in_full_6m",
-    "pay_ratio_1m",
-    "pay_ratio_3m",
-    "pay_ratio_6m",
-    "months_with_payment_6m",
-    "days_since_last_payment",
-    "amount_paid_last",
-    "balance",
-    "utilisation",
-    "utilisation_max_6m",
-    "balance_growth_6m",
-    "credit_limit",
+    *HISTORY_FEATURES,
     "product",
     "tenure_months",
     "customer_age",
