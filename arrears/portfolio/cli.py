@@ -37,21 +37,6 @@ from arrears.portfolio.repository import balances_by_product, row_counts
 app = typer.Typer(help="The imported portfolio.", no_args_is_help=True)
 console = Console()
 
-IMPORT_HELP = """Import feed files (CSV or Parquet) of the feed contract v1.
-
-PATHS are files or directories (every .csv, .parquet and .pq file in them). The kind of each
-file comes from its name (customers, contact_points, accounts, installments, payments) unless
---kind says it. Files are imported in the contract's order, one transaction per file.
-
-Rows with faults are set aside in <file>.rejects.csv beside the input (or in --rejects DIR),
-one line per fault: row (1-based data row, header not counted), column, value, reason. The good
-rows are stored. Importing the same file again changes nothing; changed values are updated.
-
-Exit status: 0 every row stored or unchanged; 3 some rows rejected (the others stored);
-2 a file could not be read at all (missing required columns, undecodable bytes, not CSV or
-Parquet): nothing of that file is stored.
-"""
-
 
 class _RichImportProgress(ImportProgress):
     def __init__(self, progress: Progress) -> None:
@@ -85,6 +70,22 @@ def import_command(
         str | None, typer.Option(help="Who imports, for the import log (default: OS user).")
     ] = None,
 ) -> None:
+    """Import feed files (CSV or Parquet) of the feed contract v1.
+
+    PATHS are files or directories (every .csv, .parquet and .pq file in them).
+    The kind of each file comes from its name (customers, contact_points,
+    accounts, installments, payments) unless --kind says it. Files are imported
+    in the contract's order, one transaction per file.
+
+    Rows with faults are set aside in <file>.rejects.csv beside the input (or in
+    --rejects DIR), one line per fault: row (1-based data row, header not
+    counted), column, value, reason. The good rows are stored. Importing the
+    same file again changes nothing; changed values are updated.
+
+    Exit status: 0 every row stored or unchanged; 3 some rows rejected (the
+    others stored); 2 a file could not be read at all (missing required
+    columns, undecodable bytes, not CSV or Parquet): nothing of it is stored.
+    """
     if kind is not None and kind not in KINDS:
         raise typer.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
     try:
@@ -113,9 +114,6 @@ def import_command(
         outcomes = import_files(engine, files, SystemClock(), options, _RichImportProgress(progress))
     _print_outcomes(outcomes)
     raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
-
-
-import_command.__doc__ = IMPORT_HELP
 
 
 def _print_outcomes(outcomes: list[FileOutcome]) -> None:

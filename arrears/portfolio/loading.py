@@ -11,12 +11,14 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Date,
     MetaData,
     Table,
     and_,
@@ -72,7 +74,7 @@ def _fill(connection: Connection, stage: Table, names: list[str], db: duckdb.Duc
     if connection.dialect.name == "postgresql":
         _copy_postgres(connection, stage, quoted, db)
         return
-    selected = ", ".join(_sqlite_value(db, name) for name in names)
+    selected = ", ".join(_sqlite_value(stage.c[name]) for name in names)
     cursor = db.execute(f"SELECT {selected} FROM good")
     placeholders = ", ".join("?" for _ in names)
     statement = f"INSERT INTO {stage.name} ({quoted}) VALUES ({placeholders})"
@@ -80,10 +82,10 @@ def _fill(connection: Connection, stage: Table, names: list[str], db: duckdb.Duc
         connection.exec_driver_sql(statement, batch)
 
 
-def _sqlite_value(db: duckdb.DuckDBPyConnection, name: str) -> str:
+def _sqlite_value(column: Column[Any]) -> str:
     """Dates as ISO text, the way SQLAlchemy stores them on SQLite."""
-    kind = db.execute(f'SELECT typeof("{name}") FROM good LIMIT 1').fetchone()
-    return f'CAST("{name}" AS VARCHAR)' if kind and kind[0] == "DATE" else f'"{name}"'
+    name = f'"{column.name}"'
+    return f"CAST({name} AS VARCHAR)" if isinstance(column.type, Date) else name
 
 
 def _copy_postgres(connection: Connection, stage: Table, quoted: str, db: duckdb.DuckDBPyConnection) -> None:
