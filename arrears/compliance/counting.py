@@ -46,6 +46,11 @@ def about_requested_debts(ctx: GateContext, event: Event) -> bool:
     return bool(set(ctx.request.debts) & set(event.debts))
 
 
+def _at_cap(rule_id: str, count: int, cap: int, message_zh: str, message_en: str) -> list[Reason]:
+    """The rule's reason once ``count`` has reached ``cap``; a later instant may pass again."""
+    return [] if count < cap else [reason(rule_id, message_zh, message_en, retryable=True)]
+
+
 def _on_day(z: Zone, event: Event, day: date) -> bool:
     return event.at is not None and z.local(event.at).date() == day
 
@@ -64,16 +69,13 @@ def _conversations_per_day(ctx: GateContext, z: Zone, instant: datetime) -> list
         and e.to in ctx.person_points
         and _on_day(z, e, day)
     )
-    if count < cap:
-        return []
-    return [
-        reason(
-            rule_id,
-            f"{day} 已接通 {count} 次（上限 {cap}）",
-            f"{count} outbound conversations on {day} ({z.name}), the limit is {cap}",
-            retryable=True,
-        )
-    ]
+    return _at_cap(
+        rule_id,
+        count,
+        cap,
+        f"{day} 已接通 {count} 次（上限 {cap}）",
+        f"{count} outbound conversations on {day} ({z.name}), the limit is {cap}",
+    )
 
 
 def _unanswered_per_number(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]:
@@ -87,16 +89,13 @@ def _unanswered_per_number(ctx: GateContext, z: Zone, instant: datetime) -> list
         for e in outbound_calls(ctx)
         if e.to == ctx.point.id and e.outcome in UNANSWERED and _on_day(z, e, day)
     )
-    if count < cap:
-        return []
-    return [
-        reason(
-            rule_id,
-            f"号码 {ctx.point.id} 在 {day} 已有 {count} 次未接通（上限 {cap}）",
-            f"{count} unanswered attempts to {ctx.point.id} on {day} ({z.name}), the limit is {cap}",
-            retryable=True,
-        )
-    ]
+    return _at_cap(
+        rule_id,
+        count,
+        cap,
+        f"号码 {ctx.point.id} 在 {day} 已有 {count} 次未接通（上限 {cap}）",
+        f"{count} unanswered attempts to {ctx.point.id} on {day} ({z.name}), the limit is {cap}",
+    )
 
 
 def _texts_per_day(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]:
@@ -108,16 +107,13 @@ def _texts_per_day(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]
     count = sum(
         1 for e in ctx.facts.events if e.kind == "sms" and e.to in ctx.person_points and _on_day(z, e, day)
     )
-    if count < cap:
-        return []
-    return [
-        reason(
-            rule_id,
-            f"{day} 已发送 {count} 条短信（上限 {cap}）",
-            f"{count} texts on {day}, the limit is {cap}",
-            retryable=True,
-        )
-    ]
+    return _at_cap(
+        rule_id,
+        count,
+        cap,
+        f"{day} 已发送 {count} 条短信（上限 {cap}）",
+        f"{count} texts on {day}, the limit is {cap}",
+    )
 
 
 def _calls_in_7_days(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]:
@@ -136,16 +132,13 @@ def _calls_in_7_days(ctx: GateContext, z: Zone, instant: datetime) -> list[Reaso
         and about_requested_debts(ctx, e)
         and not _excluded_call(ctx, e)
     )
-    if count < cap:
-        return []
-    return [
-        reason(
-            rule_id,
-            f"{first_day} 至 {last_day} 已致电 {count} 次（上限 {cap}）",
-            f"{count} calls from {first_day} to {last_day} ({z.name}), the limit is {cap}",
-            retryable=True,
-        )
-    ]
+    return _at_cap(
+        rule_id,
+        count,
+        cap,
+        f"{first_day} 至 {last_day} 已致电 {count} 次（上限 {cap}）",
+        f"{count} calls from {first_day} to {last_day} ({z.name}), the limit is {cap}",
+    )
 
 
 def _excluded_call(ctx: GateContext, call: Event) -> bool:
