@@ -67,7 +67,7 @@ def run_batch(
         with database.connect() as connection:
             portfolio = repository.read_portfolio(connection)
             if scorer is not None:
-                scorer.prepare(connection, portfolio, dates[0])
+                scorer.prepare(connection, lambda: portfolio, dates[0])
         report(f"staging {portfolio.accounts.num_rows:,} accounts on {engine.name}", 0, len(dates))
         engine.load(portfolio)
         del portfolio

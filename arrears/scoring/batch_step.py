@@ -8,6 +8,7 @@ When no model is active for the purpose it stages nothing and says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -53,15 +54,18 @@ class BatchScorer:
     def purpose(self) -> str:
         return self._settings.purpose
 
-    def prepare(self, connection: Connection, portfolio: PortfolioFrames, first: date) -> None:
-        """Stage the feature inputs when the purpose has an active model; snapshots before ``first``."""
+    def prepare(self, connection: Connection, portfolio: Callable[[], PortfolioFrames], first: date) -> None:
+        """Stage the feature inputs when the purpose has an active model; snapshots before ``first``.
+
+        ``portfolio`` gives the portfolio's frames; it is called only when a model is active.
+        """
         self.close()
         if _active(connection, self.purpose) is None:
             return
         self._con = duckdb.connect()
         self._con.execute(f"SET threads = {int(self._threads)}")
         history = read_snapshots(connection, first - timedelta(days=HISTORY_DAYS), first - timedelta(days=1))
-        stage_from_database(self._con, connection, history.drop(["overdue_amount"]), portfolio)
+        stage_from_database(self._con, connection, history.drop(["overdue_amount"]), portfolio())
 
     def score_day(self, connection: Connection, as_of: date, snapshot: pa.Table) -> DayScores:
         """Score the open cases' accounts as of the date, in the caller's transaction."""
