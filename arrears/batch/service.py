@@ -9,6 +9,7 @@ read for business dates: they are given, or derived by the caller from a Clock.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ from arrears.batch.summary import DaySummary, summarize
 from arrears.cases import service as cases
 from arrears.clock import Clock
 from arrears.delinquency.engines import SnapshotEngine
+from arrears.delinquency.frames import PortfolioFrames
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.scoring.batch_step import BatchScorer, DayScores
 
@@ -36,6 +38,10 @@ def dates_between(first: date, last: date) -> list[date]:
     if last < first:
         raise ValueError(f"--to {last.isoformat()} is before --from {first.isoformat()}")
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _same(frames: PortfolioFrames) -> PortfolioFrames:
+    return frames
 
 
 def _quiet(_message: str, _done: int, _total: int) -> None:
@@ -67,7 +73,7 @@ def run_batch(
         with database.connect() as connection:
             portfolio = repository.read_portfolio(connection)
             if scorer is not None:
-                scorer.prepare(connection, lambda: portfolio, dates[0])
+                scorer.prepare(connection, functools.partial(_same, portfolio), dates[0])
         report(f"staging {portfolio.accounts.num_rows:,} accounts on {engine.name}", 0, len(dates))
         engine.load(portfolio)
         del portfolio
