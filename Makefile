@@ -57,4 +57,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix arrears tests benchmarks
 
 clean:
-	rm -rf $(VENV) arrears.db arrears.db-wal arrears.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) arrears.db arrears.db-wal arrears.db-shm arrears.db.batch.* .pytest_cache .mypy_cache .ruff_cache

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
 
 
 class Settings(BaseSettings):
@@ -25,9 +27,26 @@ class Settings(BaseSettings):
         description="Language of messages, zh-CN or en; unset: from the LANG locale, else en.",
     )
     environment: str = Field(default="local", description="local, test or production.")
+    batch_store: str | None = Field(
+        default=None,
+        description=(
+            "DuckDB file where the batch keeps the staged portfolio between nights; unset: beside "
+            "a SQLite database (arrears.db.batch.duckdb), none for PostgreSQL; 'none' turns it off."
+        ),
+    )
     import_chunk_rows: int = Field(
         default=200_000, description="Rows read and validated at a time during a feed import."
     )
+
+
+def batch_store_path(settings: Settings) -> Path | None:
+    """Where the batch store lives, or None for a store kept in memory for one run."""
+    if settings.batch_store is not None:
+        return None if settings.batch_store.lower() == "none" else Path(settings.batch_store)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(f"{url.database}.batch.duckdb")
+    return None
 
 
 @cache

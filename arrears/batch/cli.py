@@ -14,10 +14,10 @@ from arrears.batch.lock import BatchLockedError
 from arrears.batch.service import dates_between, run_batch
 from arrears.batch.summary import render
 from arrears.clock import Clock, SystemClock, yesterday
-from arrears.config import get_settings
+from arrears.config import batch_store_path, get_settings
 from arrears.db import make_engine
 from arrears.delinquency.cli import RULES_OPTION, rules_from
-from arrears.delinquency.engines import ENGINES
+from arrears.delinquency.engines import ENGINES, DuckDBEngine
 from arrears.delinquency.engines import make_engine as make_snapshot_engine
 from arrears.scoring.batch_step import BatchScorer
 from arrears.scoring.settings import get_scoring_settings
@@ -68,6 +68,10 @@ def run(
         ),
     ] = None,
     rules_path: RULES_OPTION = None,
+    rebuild_store: Annotated[
+        bool,
+        typer.Option(help="Read the whole portfolio again instead of the imports since the last run."),
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
 ) -> None:
     """Snapshot delinquency and move cases for each date; prints the summary."""
@@ -77,7 +81,9 @@ def run(
         raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}")
     rules = rules_from(rules_path)
     database = make_engine(settings.database_url)
-    snapshot_engine = make_snapshot_engine(engine, spark_master, spark_work_dir)
+    store_path = batch_store_path(settings)
+    store = DuckDBEngine(database=store_path) if store_path is not None else None
+    snapshot_engine = make_snapshot_engine(engine, spark_master, spark_work_dir, store)
     scorer = BatchScorer(get_scoring_settings())
     try:
         with Progress(
@@ -96,7 +102,15 @@ def run(
                 progress.update(task, description=message, completed=done, total=total)
 
             summaries = run_batch(
-                database, dates, snapshot_engine, rules, SystemClock(), report, scorer=scorer
+                database,
+                dates,
+                snapshot_engine,
+                rules,
+                SystemClock(),
+                report,
+                scorer=scorer,
+                store=store,
+                rebuild_store=rebuild_store,
             )
     except BatchLockedError as error:
         console.print(f"[red]{error}[/]")
@@ -104,6 +118,8 @@ def run(
     finally:
         scorer.close()
         snapshot_engine.close()
+        if store is not None and store is not snapshot_engine:
+            store.close()
         database.dispose()
     render(summaries, console)
 

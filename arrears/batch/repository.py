@@ -88,8 +88,8 @@ def record_run(
     started_at: datetime,
     finished_at: datetime,
     error: str | None = None,
-) -> None:
-    """Write the run's row, counting attempts; one row per as-of date."""
+) -> int:
+    """Write the run's row, counting attempts; one row per as-of date. Returns this attempt's number."""
     values = {
         "status": status,
         "engine": engine,
@@ -104,10 +104,16 @@ def record_run(
     attempts = connection.execute(select(BatchRun.attempts).where(BatchRun.as_of == as_of)).scalar()
     if attempts is None:
         connection.execute(insert(BatchRun).values(as_of=as_of, attempts=1, **values))
-    else:
-        connection.execute(
-            update(BatchRun).where(BatchRun.as_of == as_of).values(attempts=attempts + 1, **values)
-        )
+        return 1
+    connection.execute(
+        update(BatchRun).where(BatchRun.as_of == as_of).values(attempts=attempts + 1, **values)
+    )
+    return int(attempts) + 1
+
+
+def run_attempts(connection: Connection, as_of: date) -> int:
+    """How many times the date has been run (its latest attempt's number)."""
+    return int(connection.execute(select(BatchRun.attempts).where(BatchRun.as_of == as_of)).scalar_one())
 
 
 def snapshot_dates(connection: Connection, first: date, last: date) -> list[date]:

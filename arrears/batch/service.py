@@ -9,22 +9,21 @@ read for business dates: they are given, or derived by the caller from a Clock.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
 import pyarrow as pa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from arrears.batch import repository
 from arrears.batch.lock import batch_lock
 from arrears.batch.models import RUN_FAILED, RUN_SUCCEEDED
+from arrears.batch.store import SyncOutcome, sync
 from arrears.batch.summary import DaySummary, summarize
 from arrears.cases import service as cases
 from arrears.clock import Clock
-from arrears.delinquency.engines import SnapshotEngine
-from arrears.delinquency.frames import PortfolioFrames
+from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.scoring.batch_step import BatchScorer, DayScores
 
@@ -40,8 +39,12 @@ def dates_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _same(frames: PortfolioFrames) -> PortfolioFrames:
-    return frames
+def _previous_run(connection: Connection, as_of: date) -> tuple[date, int] | None:
+    """The latest succeeded run before ``as_of`` (its date and attempt): the roll compares with it."""
+    previous_date = repository.previous_run_date(connection, as_of)
+    if previous_date is None:
+        return None
+    return previous_date, repository.run_attempts(connection, previous_date)
 
 
 def _quiet(_message: str, _done: int, _total: int) -> None:
@@ -61,30 +64,49 @@ def run_batch(
     report: Report = _quiet,
     checkpoint: Checkpoint = _no_checkpoint,
     scorer: BatchScorer | None = None,
+    store: DuckDBEngine | None = None,
+    rebuild_store: bool = False,
 ) -> list[DaySummary]:
     """Run the batch for each date in order; returns one summary per date.
 
-    With a ``scorer`` each date also scores the open cases' accounts with the active model.
+    The portfolio is staged in ``store`` (arrears.batch.store), brought up to date with the
+    database first; without one, a DuckDB ``engine`` is its own store, and any other engine
+    reads a store kept in memory for the run. With a ``scorer`` each date also scores the open
+    cases' accounts with the active model.
     """
     label = f"arrears batch {dates[0].isoformat()}..{dates[-1].isoformat()}"
     summaries: list[DaySummary] = []
     with batch_lock(database, label):
+        staged = (
+            store if store is not None else engine if isinstance(engine, DuckDBEngine) else DuckDBEngine()
+        )
         report("reading the portfolio 读取资产组合", 0, len(dates))
         with database.connect() as connection:
-            portfolio = repository.read_portfolio(connection)
+            synced = sync(staged, connection, rebuild=rebuild_store)
+            if staged is not engine:
+                report(f"staging the portfolio on {engine.name}", 0, len(dates))
+                engine.load(staged.frames())
             if scorer is not None:
-                scorer.prepare(connection, functools.partial(_same, portfolio), dates[0])
-        report(f"staging {portfolio.accounts.num_rows:,} accounts on {engine.name}", 0, len(dates))
-        engine.load(portfolio)
-        del portfolio
-        remembered: tuple[date, pa.Table] | None = None
+                scorer.prepare(connection, staged.frames, dates[0])
+        if staged is not engine and store is None:
+            staged.close()
         for done, as_of in enumerate(dates):
             report(f"as of {as_of.isoformat()}", done, len(dates))
-            summary, buckets = _run_day(database, as_of, engine, rules, clock, remembered, checkpoint, scorer)
-            remembered = (as_of, buckets)
+            summary = _run_day(database, as_of, engine, rules, clock, checkpoint, scorer)
+            if done == 0:
+                summary.notes.append(_sync_note(synced))
             summaries.append(summary)
         report("done 完成", len(dates), len(dates))
     return summaries
+
+
+def _sync_note(synced: SyncOutcome) -> str:
+    if synced.full:
+        return f"portfolio read in full: {synced.rows:,} rows 全量读取"
+    return (
+        f"portfolio brought up to date: {synced.imports} imports, {synced.rows:,} rows, "
+        f"{synced.dirty:,} accounts to recompute 增量同步"
+    )
 
 
 def _run_day(
@@ -93,21 +115,18 @@ def _run_day(
     engine: SnapshotEngine,
     rules: DelinquencyRules,
     clock: Clock,
-    remembered: tuple[date, pa.Table] | None,
     checkpoint: Checkpoint,
     scorer: BatchScorer | None = None,
-) -> tuple[DaySummary, pa.Table]:
+) -> DaySummary:
     started_at, started = clock.now(), time.perf_counter()
     try:
         with database.begin() as connection:
-            previous_date = repository.previous_run_date(connection, as_of)
-            previous: pa.Table | None = None
-            if previous_date is not None:
-                if remembered is not None and remembered[0] == previous_date:
-                    previous = remembered[1]
-                else:
-                    previous = repository.read_buckets(connection, previous_date)
-            snapshot = engine.snapshot(as_of, rules, previous)
+            previous = _previous_run(connection, as_of)
+            roll_from_carry = previous is not None and engine.carries(previous[0], rules, previous[1])
+            buckets: pa.Table | None = None
+            if previous is not None and not roll_from_carry:
+                buckets = repository.read_buckets(connection, previous[0])
+            snapshot = engine.snapshot(as_of, rules, buckets, roll_from_carry=roll_from_carry)
             checkpoint("computed")
             repository.replace_snapshot(connection, as_of, snapshot)
             checkpoint("snapshot written")
@@ -117,14 +136,14 @@ def _run_day(
             if scorer is not None:
                 scores = scorer.score_day(connection, as_of, snapshot)
                 checkpoint("scored")
-            accounts, delinquent, entries, cures, rolls, buckets = summarize(snapshot, previous, rules)
+            accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)
             counts = {
                 "accounts": accounts,
                 "delinquent": delinquent,
                 "cases_opened": changes.opened,
                 "cases_closed": changes.closed,
             }
-            repository.record_run(
+            attempt = repository.record_run(
                 connection,
                 as_of,
                 status=RUN_SUCCEEDED,
@@ -134,6 +153,7 @@ def _run_day(
                 finished_at=clock.now(),
             )
             checkpoint("recorded")
+        engine.mark_run(as_of, attempt)
     except Exception as error:
         with database.begin() as connection:
             repository.record_run(
@@ -155,10 +175,10 @@ def _run_day(
         entries=entries,
         cures=cures,
         rolls=rolls,
-        buckets=buckets,
+        buckets=lines,
         cases=changes,
         elapsed_seconds=time.perf_counter() - started,
         notes=notes,
         scores=scores,
     )
-    return summary, snapshot.select(["account_id", "bucket"])
+    return summary

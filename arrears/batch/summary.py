@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arrears.cases.service import CaseChanges
-from arrears.delinquency.frames import empty_previous
-from arrears.delinquency.rules import ROLLS, DelinquencyRules
+from arrears.delinquency.rules import ROLLS
 from arrears.money import format_major
 from arrears.scoring.batch_step import DayScores
 
@@ -41,9 +40,7 @@ class DaySummary:
     scores: DayScores | None = None
 
 
-def summarize(
-    snapshot: pa.Table, previous: pa.Table | None, rules: DelinquencyRules
-) -> tuple[int, int, int, int, dict[str, int], list[BucketLine]]:
+def summarize(snapshot: pa.Table) -> tuple[int, int, int, int, dict[str, int], list[BucketLine]]:
     """Accounts, delinquent, entries (current or new -> delinquent), cures, rolls and bucket lines."""
     con = duckdb.connect()
     try:
@@ -51,24 +48,20 @@ def summarize(
             "snapshot",
             snapshot.select(
                 [
-                    "account_id",
                     "bucket",
                     "bucket_rank",
+                    "previous_rank",
                     "currency",
-                    "status",
                     "overdue_amount",
                     "outstanding_amount",
                     "roll",
                 ]
             ),
         )
-        con.register("previous", previous if previous is not None else empty_previous())
-        first = rules.buckets[0].name.replace("'", "''")
         totals = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE s.bucket_rank > 0), "
-            f"count(*) FILTER (WHERE s.bucket_rank > 0 AND coalesce(p.bucket, '{first}') = '{first}'), "
-            "count(*) FILTER (WHERE s.roll = 'cured') "
-            "FROM snapshot s LEFT JOIN previous p USING (account_id)"
+            "SELECT count(*), count(*) FILTER (WHERE bucket_rank > 0), "
+            "count(*) FILTER (WHERE bucket_rank > 0 AND coalesce(previous_rank, 0) = 0), "
+            "count(*) FILTER (WHERE roll = 'cured') FROM snapshot"
         ).fetchone()
         rolls = dict(con.execute("SELECT roll, count(*) FROM snapshot GROUP BY roll").fetchall())
         lines = con.execute(

@@ -50,12 +50,14 @@ SNAPSHOT_COLUMNS = (
     "overdue_amount",
     "outstanding_amount",
     "roll",
+    "previous_rank",
 )
 
 # Running total of each account's schedule, oldest installment first (due_date, then seq).
 STAGE_SCHEDULE = """
 SELECT
     account_id,
+    seq,
     due_date,
     amount_due,
     CAST(SUM(amount_due) OVER (
@@ -66,12 +68,16 @@ FROM installments
 """
 
 # A reversal takes back the reversed payment's amount, dated by the reversal's own paid_on.
+# The payment's own columns stay beside the signed amount, so that a store can restage one
+# account's ledger from it (a reversal always belongs to its payment's account).
 STAGE_LEDGER = """
-SELECT p.account_id, p.paid_on, CAST(p.amount AS BIGINT) AS signed_amount
+SELECT p.account_id, p.paid_on, CAST(p.amount AS BIGINT) AS signed_amount,
+       p.payment_id, CAST(p.amount AS BIGINT) AS amount, p.reverses
 FROM payments AS p
 WHERE p.reverses IS NULL
 UNION ALL
-SELECT r.account_id, r.paid_on, CAST(-COALESCE(o.amount, r.amount) AS BIGINT) AS signed_amount
+SELECT r.account_id, r.paid_on, CAST(-COALESCE(o.amount, r.amount) AS BIGINT) AS signed_amount,
+       r.payment_id, CAST(r.amount AS BIGINT) AS amount, r.reverses
 FROM payments AS r
 LEFT JOIN payments AS o ON o.payment_id = r.reverses
 WHERE r.reverses IS NOT NULL
@@ -136,10 +142,14 @@ LEFT JOIN dues AS d ON d.account_id = b.account_id
 # An account's state can only change between two dates by a ledger entry dated in between or
 # by an installment falling due in between (next_due before the new date). Every other account
 # keeps its paid amount, its overdue installments and its sums: only the days are added.
+# ``dirty`` names the accounts whose feed rows changed since the carried state was computed
+# (a store's sync fills it; see arrears.batch.store).
 CHANGED_SINCE = """
     SELECT l.account_id FROM ledger AS l WHERE l.paid_on > {carried_as_of} AND l.paid_on <= {as_of}
     UNION
     SELECT c.account_id FROM carry AS c WHERE c.next_due < {as_of}
+    UNION
+    SELECT d.account_id FROM dirty AS d
 """
 CARRIED = """
 UNION ALL
@@ -186,7 +196,8 @@ SELECT
         WHEN k.bucket_rank > v.previous_rank THEN '{forward}'
         WHEN k.bucket_rank = 0 THEN '{cured}'
         ELSE '{back}'
-    END AS roll
+    END AS roll,
+    CAST(v.previous_rank AS INTEGER) AS previous_rank
 FROM bucketed AS k
 LEFT JOIN before AS v ON v.account_id = k.account_id
 {order}
@@ -248,6 +259,13 @@ def state_sql(as_of: date, rules: DelinquencyRules, carried_as_of: date | None =
         threshold=_threshold_case(rules),
         carried=CARRIED,
     )
+
+
+def carried_buckets_sql(carried_as_of: date, rules: DelinquencyRules) -> str:
+    """The buckets of the carried state's own date, from its oldest overdue date: the same rows
+    as that date's snapshot, without reading it back (DuckDB dialect)."""
+    dpd = f"COALESCE(DATE_DIFF('day', oldest_overdue, {_literal(carried_as_of)}), 0)"
+    return f"SELECT account_id, {_bucket_case(rules, dpd, rank=False)} AS bucket FROM carry"
 
 
 def snapshot_sql(as_of: date, rules: DelinquencyRules, *, ordered: bool = True) -> str:

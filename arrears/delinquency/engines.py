@@ -7,6 +7,7 @@ snapshot per as-of date, so a backfill of 90 days reads the portfolio once.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +16,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arrears.delinquency.definition import STAGE_LEDGER, STAGE_SCHEDULE, snapshot_sql, state_sql, to_spark
+from arrears.delinquency.definition import (
+    STAGE_LEDGER,
+    STAGE_SCHEDULE,
+    carried_buckets_sql,
+    snapshot_sql,
+    state_sql,
+    to_spark,
+)
 from arrears.delinquency.frames import SNAPSHOT_SCHEMA, PortfolioFrames, conform, empty_previous
 from arrears.delinquency.rules import DelinquencyRules
 
@@ -28,41 +36,48 @@ class SnapshotEngine(Protocol):
     def load(self, portfolio: PortfolioFrames) -> None:
         """Stage the portfolio; later snapshots read the staged tables."""
 
-    def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
-        """Every account's delinquency as of the date, rolled against ``previous`` (account_id, bucket).
+    def snapshot(
+        self,
+        as_of: date,
+        rules: DelinquencyRules,
+        previous: pa.Table | None = None,
+        *,
+        roll_from_carry: bool = False,
+    ) -> pa.Table:
+        """Every account's delinquency as of the date, rolled against ``previous`` (account_id, bucket),
+        or, with ``roll_from_carry``, against the buckets of the state the engine carries.
 
         After a snapshot the engine carries each account's state, so the next later date on the
         same staged portfolio recomputes only the accounts that can have changed.
         """
 
+    def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
+        """Whether the carried state is the one of that run of ``as_of`` (then it can give the roll's
+        previous buckets without reading that snapshot back)."""
+
+    def mark_run(self, as_of: date, run_attempt: int) -> None:
+        """The snapshot of ``as_of`` was committed as that attempt of the date's run."""
+
     def close(self) -> None: ...
 
 
-class _Carry:
-    """Which state the engine carries: its date and the rules it was computed with."""
+@dataclass(slots=True)
+class CarriedState:
+    """The date of the state an engine carries, the rules it was computed under, and the run
+    attempt whose snapshot it equals (None until that run committed)."""
 
-    def __init__(self, incremental: bool) -> None:
-        self.incremental = incremental
-        self.as_of: date | None = None
-        self.rules: DelinquencyRules | None = None
-
-    def usable_for(self, as_of: date, rules: DelinquencyRules) -> date | None:
-        if self.incremental and self.as_of is not None and self.as_of < as_of and self.rules == rules:
-            return self.as_of
-        return None
-
-    def remember(self, as_of: date, rules: DelinquencyRules) -> None:
-        self.as_of, self.rules = as_of, rules
-
-    def forget(self) -> None:
-        self.as_of, self.rules = None, None
+    as_of: date
+    rules: str
+    run_attempt: int | None = None
 
 
 class DuckDBEngine:
     """The default engine: DuckDB in this process, spilling to ``spill_dir`` past ``memory_limit``.
 
-    With ``database`` the staged tables live in that DuckDB file instead of memory, so a book
-    larger than ``memory_limit`` is staged on disk.
+    With ``database`` the staged tables, the carried state and the accounts whose feed rows
+    changed since (``dirty``) live in that DuckDB file and outlast the process: the batch store
+    (arrears.batch.store) keeps them in step with the operational database, so a night
+    recomputes only what can have changed.
     """
 
     name = "duckdb"
@@ -76,17 +91,27 @@ class DuckDBEngine:
         incremental: bool = True,
     ):
         self._con = duckdb.connect(str(database) if database is not None else ":memory:")
-        self._carry = _Carry(incremental)
+        self._incremental = incremental
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute("SET preserve_insertion_order = false")
         if threads is not None:
             self._con.execute(f"SET threads = {int(threads)}")
         if spill_dir is not None:
             self._con.execute(f"SET temp_directory = '{spill_dir}'")
+        self._con.execute("CREATE TABLE IF NOT EXISTS dirty (account_id VARCHAR)")
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS carry_meta (as_of DATE, rules VARCHAR, run_attempt INTEGER)"
+        )
+        self._con.execute("DROP TABLE IF EXISTS state")  # left by a run killed before it kept its state
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self._con
+
+    def staged(self) -> bool:
+        """Whether a portfolio is staged (in a store file, by an earlier process)."""
+        names = {row[0] for row in self._con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        return {"accounts", "schedule", "ledger"} <= names
 
     def load(self, portfolio: PortfolioFrames) -> None:
         """Stage from Arrow: installments and payments are scanned in place, never copied whole;
@@ -98,40 +123,157 @@ class DuckDBEngine:
         con.register("installments", portfolio.installments)
         con.register("payments", portfolio.payments)
         try:
-            self._stage()
+            con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
+            con.execute(f"CREATE OR REPLACE TABLE ledger AS {STAGE_LEDGER}")
         finally:
             con.unregister("installments")
             con.unregister("payments")
+        self._forget()
 
-    def _stage(self) -> None:
-        self._con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
-        self._con.execute(f"CREATE OR REPLACE TABLE ledger AS {STAGE_LEDGER}")
-        self._con.execute("DROP TABLE IF EXISTS carry")
-        self._carry.forget()
-
-    def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
+    def restage(self, changes: PortfolioFrames) -> int:
+        """Apply feed rows that are new or changed since the portfolio was staged: accounts are
+        replaced, and the schedule and ledger of every account they touch are staged again from
+        the stored rows and the changed ones. Those accounts are marked dirty, so the next
+        snapshot recomputes them whatever the carried state says. Returns how many there are.
+        """
         con = self._con
-        carried_as_of = self._carry.usable_for(as_of, rules)
+        con.register("changed_accounts", changes.accounts)
+        con.register("changed_installments", changes.installments)
+        con.register("changed_payments", changes.payments)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(RESTAGE_ACCOUNTS)
+            con.execute(RESTAGE_INSTALLMENTS)
+            con.execute(f"INSERT INTO schedule {STAGE_SCHEDULE}")
+            con.execute(RESTAGE_PAYMENTS)
+            con.execute(f"INSERT INTO ledger {STAGE_LEDGER}")
+            con.execute(MARK_DIRTY)
+            con.execute("DROP TABLE installments; DROP TABLE payments")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for name in ("changed_accounts", "changed_installments", "changed_payments"):
+                con.unregister(name)
+        return int(con.execute("SELECT count(DISTINCT account_id) FROM dirty").fetchone()[0])  # type: ignore[index]
+
+    def frames(self) -> PortfolioFrames:
+        """The staged portfolio as Arrow, e.g. for another engine or the scoring step."""
+        con = self._con
+        return PortfolioFrames.of(
+            con.sql("SELECT account_id, customer_id, currency, status FROM accounts").to_arrow_table(),
+            con.sql("SELECT account_id, seq, due_date, amount_due FROM schedule").to_arrow_table(),
+            con.sql("SELECT payment_id, account_id, paid_on, amount, reverses FROM ledger").to_arrow_table(),
+        )
+
+    def carried(self) -> CarriedState | None:
+        row = self._con.execute("SELECT as_of, rules, run_attempt FROM carry_meta").fetchone()
+        return None if row is None else CarriedState(row[0], row[1], row[2])
+
+    def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
+        carried = self.carried()
+        return carried == CarriedState(as_of, rules.fingerprint, run_attempt)
+
+    def mark_run(self, as_of: date, run_attempt: int) -> None:
+        self._con.execute("UPDATE carry_meta SET run_attempt = ? WHERE as_of = ?", [run_attempt, as_of])
+
+    def snapshot(
+        self,
+        as_of: date,
+        rules: DelinquencyRules,
+        previous: pa.Table | None = None,
+        *,
+        roll_from_carry: bool = False,
+    ) -> pa.Table:
+        con = self._con
+        carried = self.carried()
+        carried_as_of = _usable(carried, as_of, rules, self._incremental)
         con.execute(f"CREATE OR REPLACE TABLE state AS {state_sql(as_of, rules, carried_as_of)}")
-        con.register("previous", previous if previous is not None else empty_previous())
+        if roll_from_carry and carried is not None:
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW previous AS {carried_buckets_sql(carried.as_of, rules)}"
+            )
+        else:
+            con.register("previous", previous if previous is not None else empty_previous())
         try:
             result = con.sql(snapshot_sql(as_of, rules)).to_arrow_table()
         finally:
-            con.unregister("previous")
+            if roll_from_carry and carried is not None:
+                con.execute("DROP VIEW previous")
+            else:
+                con.unregister("previous")
+        self._keep_state(as_of, rules)
+        return conform(result, SNAPSHOT_SCHEMA)
+
+    def _keep_state(self, as_of: date, rules: DelinquencyRules) -> None:
+        """The new state replaces the carried one, all at once: a process killed here keeps either."""
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
         con.execute("DROP TABLE IF EXISTS carry")
         con.execute("ALTER TABLE state RENAME TO carry")
-        self._carry.remember(as_of, rules)
-        return conform(result, SNAPSHOT_SCHEMA)
+        con.execute("DELETE FROM carry_meta")
+        con.execute("INSERT INTO carry_meta VALUES (?, ?, NULL)", [as_of, rules.fingerprint])
+        con.execute("DELETE FROM dirty")
+        con.execute("COMMIT")
+
+    def _forget(self) -> None:
+        self._con.execute("DROP TABLE IF EXISTS carry")
+        self._con.execute("DELETE FROM carry_meta")
+        self._con.execute("DELETE FROM dirty")
 
     def close(self) -> None:
         self._con.close()
+
+
+def _usable(
+    carried: CarriedState | None, as_of: date, rules: DelinquencyRules, incremental: bool
+) -> date | None:
+    """The carried state's date when the state as of ``as_of`` can start from it."""
+    if incremental and carried is not None and carried.as_of < as_of and carried.rules == rules.fingerprint:
+        return carried.as_of
+    return None
+
+
+# Restaging after a feed import (DuckDBEngine.restage): the stored rows of the touched accounts
+# that the import did not replace, plus the imported ones, staged again by the definition.
+RESTAGE_ACCOUNTS = """
+DELETE FROM accounts WHERE account_id IN (SELECT account_id FROM changed_accounts);
+INSERT INTO accounts SELECT account_id, customer_id, currency, status FROM changed_accounts;
+"""
+RESTAGE_INSTALLMENTS = """
+CREATE OR REPLACE TEMP TABLE installments AS
+SELECT s.account_id, s.seq, s.due_date, s.amount_due
+FROM schedule AS s
+WHERE s.account_id IN (SELECT account_id FROM changed_installments)
+  AND NOT EXISTS (SELECT 1 FROM changed_installments AS c WHERE c.account_id = s.account_id AND c.seq = s.seq)
+UNION ALL
+SELECT account_id, seq, due_date, amount_due FROM changed_installments;
+DELETE FROM schedule WHERE account_id IN (SELECT account_id FROM changed_installments);
+"""
+RESTAGE_PAYMENTS = """
+CREATE OR REPLACE TEMP TABLE payments AS
+SELECT l.payment_id, l.account_id, l.paid_on, l.amount, l.reverses
+FROM ledger AS l
+WHERE l.account_id IN (SELECT account_id FROM changed_payments)
+  AND l.payment_id NOT IN (SELECT payment_id FROM changed_payments)
+UNION ALL
+SELECT payment_id, account_id, paid_on, amount, reverses FROM changed_payments;
+DELETE FROM ledger WHERE account_id IN (SELECT account_id FROM changed_payments);
+"""
+MARK_DIRTY = """
+INSERT INTO dirty
+SELECT account_id FROM changed_accounts
+UNION SELECT account_id FROM changed_installments
+UNION SELECT account_id FROM changed_payments
+"""
 
 
 class SparkEngine:
     """The same definition on Spark: ``local[2]`` in tests, a cluster URL in production.
 
     The portfolio goes to Spark as Parquet in ``work_dir`` (on a cluster, a path every
-    executor can read).
+    executor can read). The carried state lives as long as the session.
     """
 
     name = "spark"
@@ -143,13 +285,15 @@ class SparkEngine:
         session: Any = None,
         incremental: bool = True,
     ):
-        self._carry = _Carry(incremental)
+        self._incremental = incremental
+        self._carried: CarriedState | None = None
         self._owns_session = session is None
         self._spark = session if session is not None else spark_session(master)
         self._tmp = None if work_dir is not None else tempfile.TemporaryDirectory(prefix="arrears-spark-")
         self._dir = work_dir if work_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self._dir.mkdir(parents=True, exist_ok=True)
         self._staged: list[Any] = []
+        self._spark.createDataFrame([], "account_id STRING").createOrReplaceTempView("dirty")
 
     def _view(self, name: str, table: pa.Table) -> Any:
         path = self._dir / f"{name}.parquet"
@@ -165,17 +309,37 @@ class SparkEngine:
             frame = self._spark.sql(to_spark(sql)).cache()
             frame.createOrReplaceTempView(name)
             self._staged.append(frame)
-        self._carry.forget()
+        self._carried = None
 
-    def snapshot(self, as_of: date, rules: DelinquencyRules, previous: pa.Table | None = None) -> pa.Table:
-        sql = state_sql(as_of, rules, self._carry.usable_for(as_of, rules))
+    def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
+        return self._carried == CarriedState(as_of, rules.fingerprint, run_attempt)
+
+    def mark_run(self, as_of: date, run_attempt: int) -> None:
+        if self._carried is not None and self._carried.as_of == as_of:
+            self._carried.run_attempt = run_attempt
+
+    def snapshot(
+        self,
+        as_of: date,
+        rules: DelinquencyRules,
+        previous: pa.Table | None = None,
+        *,
+        roll_from_carry: bool = False,
+    ) -> pa.Table:
+        carried = self._carried
+        sql = state_sql(as_of, rules, _usable(carried, as_of, rules, self._incremental))
         # materialised and cut from its lineage, so that night after night the plan stays one night long
         state = self._spark.sql(to_spark(sql)).localCheckpoint()
+        if roll_from_carry and carried is not None:
+            self._spark.sql(to_spark(carried_buckets_sql(carried.as_of, rules))).createOrReplaceTempView(
+                "previous"
+            )
+        else:
+            self._view("previous", previous if previous is not None else empty_previous())
         state.createOrReplaceTempView("state")
-        self._view("previous", previous if previous is not None else empty_previous())
         result = self._spark.sql(to_spark(snapshot_sql(as_of, rules))).toArrow()
         state.createOrReplaceTempView("carry")
-        self._carry.remember(as_of, rules)
+        self._carried = CarriedState(as_of, rules.fingerprint)
         return conform(result, SNAPSHOT_SCHEMA)
 
     def close(self) -> None:
@@ -206,10 +370,14 @@ def spark_session(master: str) -> Any:
 
 
 def make_engine(
-    name: str, spark_master: str = "local[2]", spark_work_dir: Path | None = None
+    name: str,
+    spark_master: str = "local[2]",
+    spark_work_dir: Path | None = None,
+    store: DuckDBEngine | None = None,
 ) -> SnapshotEngine:
+    """The engine by name; DuckDB computes in the batch store when there is one."""
     if name == "duckdb":
-        return DuckDBEngine()
+        return store if store is not None else DuckDBEngine()
     if name == "spark":
         return SparkEngine(spark_master, work_dir=spark_work_dir)
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")

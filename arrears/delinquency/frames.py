@@ -45,6 +45,7 @@ SNAPSHOT_SCHEMA = pa.schema(
         ("overdue_amount", pa.int64()),
         ("outstanding_amount", pa.int64()),
         ("roll", pa.string()),
+        ("previous_rank", pa.int32()),
     ]
 )
 

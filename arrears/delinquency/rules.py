@@ -92,6 +92,13 @@ class DelinquencyRules:
     def names(self) -> tuple[str, ...]:
         return tuple(b.name for b in self.buckets)
 
+    @property
+    def fingerprint(self) -> str:
+        """The rules as one stable text: a state computed under them is kept beside it."""
+        bands = ";".join(f"{b.name}:{b.low}-{'' if b.high is None else b.high}" for b in self.buckets)
+        thresholds = ",".join(f"{c}={t}" for c, t in sorted(self.materiality.items()))
+        return f"{bands}|{thresholds}|{self.default_materiality}"
+
 
 def _check_buckets(buckets: tuple[Bucket, ...]) -> None:
     if not buckets:

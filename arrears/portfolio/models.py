@@ -105,7 +105,7 @@ class Account(Base):
     interest_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(), comment="annual, 0.1825 = 18.25%")
     status: Mapped[str] = mapped_column(String(16), default="active")
     branch: Mapped[str | None] = mapped_column(String(64))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"), index=True)
 
 
 class Installment(Base):
@@ -119,7 +119,7 @@ class Installment(Base):
     principal_due: Mapped[int | None] = mapped_column(BigInteger)
     interest_due: Mapped[int | None] = mapped_column(BigInteger)
     fees_due: Mapped[int | None] = mapped_column(BigInteger)
-    import_id: Mapped[int | None] = mapped_column(Integer, comment="import_log.id")
+    import_id: Mapped[int | None] = mapped_column(Integer, index=True, comment="import_log.id")
 
     __table_args__ = (CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),)
 
@@ -136,6 +136,6 @@ class Payment(Base):
     amount: Mapped[int] = mapped_column(BigInteger, comment="minor units, positive")
     channel: Mapped[str | None] = mapped_column(String(32))
     reverses: Mapped[str | None] = mapped_column(ForeignKey("payments.payment_id"), unique=True)
-    import_id: Mapped[int | None] = mapped_column(Integer, comment="import_log.id")
+    import_id: Mapped[int | None] = mapped_column(Integer, index=True, comment="import_log.id")
 
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
