@@ -100,17 +100,21 @@ def installments_table(accounts: Accounts, ids: pa.Array, schedule: Schedule) ->
     )
 
 
-def payments_table(accounts: Accounts, ids: pa.Array, payments: Payments, first_number: int) -> pa.Table:
-    numbers = np.arange(first_number, first_number + payments.size, dtype=np.int64)
+def reversed_payment_ids(payments: Payments, first_number: int) -> pa.Array:
+    """The payment_id each reversal takes back; null on the other rows."""
     reverses = payments.reverses
     reversal = reverses >= 0
-    reverses_id = scatter(
+    return scatter(
         payments.size,
         [
             (np.flatnonzero(reversal), numbered("P", first_number + reverses[reversal], 12)),
             (np.flatnonzero(~reversal), pa.nulls(int((~reversal).sum()), pa.string())),
         ],
     )
+
+
+def payments_table(accounts: Accounts, ids: pa.Array, payments: Payments, first_number: int) -> pa.Table:
+    numbers = np.arange(first_number, first_number + payments.size, dtype=np.int64)
     return pa.table(
         {
             "payment_id": numbered("P", numbers, 12),
@@ -118,6 +122,6 @@ def payments_table(accounts: Accounts, ids: pa.Array, payments: Payments, first_
             "paid_on": dates(payments.paid_on),
             "amount": major_text(payments.amount, accounts.exponent[payments.account]),
             "channel": pick(CHANNELS, payments.channel),
-            "reverses": reverses_id,
+            "reverses": reversed_payment_ids(payments, first_number),
         }
     )

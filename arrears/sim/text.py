@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 Ints = npt.NDArray[np.int64]
-CURRENCY_SCALES = (2, 0, 3)  # the exponents of ISO 4217 currencies, the common one first
 Mask = npt.NDArray[np.bool_]
 
 
@@ -55,19 +54,21 @@ def scatter(size: int, groups: Sequence[tuple[npt.NDArray[np.integer], pa.Array]
 
 
 def fixed_point(minor: Ints, scale: int) -> pa.Array:
-    """Non-negative integers read as units of 10**-scale, as exact decimal text: (12345, 2) -> "123.45".
+    """Non-negative integers read as units of 10**-scale, as exact decimal text: (12345, 2) -> "123.45"."""
+    return _with_point(_integer_text(minor), scale)
 
-    The integer's digits, padded to at least scale + 1, get a point inserted ``scale`` from the end.
-    """
-    smallest = int(minor.min()) if len(minor) else 0
-    if smallest < 0:
+
+def _integer_text(minor: Ints) -> pa.Array:
+    if len(minor) and int(minor.min()) < 0:
         raise ValueError("the generator writes no negative amounts")
-    text = pa.array(minor, pa.int64()).cast(pa.string())
+    return pa.array(minor, pa.int64()).cast(pa.string())
+
+
+def _with_point(text: pa.Array, scale: int) -> pa.Array:
+    """The digits, padded to at least scale + 1, with a point inserted ``scale`` from the end."""
     if scale == 0:
         return text
-    if smallest < 10**scale:
-        text = pc.ascii_lpad(text, scale + 1, "0")
-    return pc.binary_replace_slice(text, -scale, -scale, ".")
+    return pc.binary_replace_slice(pc.ascii_lpad(text, scale + 1, "0"), -scale, -scale, ".")
 
 
 def major_text(minor: Ints, exponent: npt.NDArray[np.integer], missing: Mask | None = None) -> pa.Array:
@@ -79,23 +80,20 @@ def major_text(minor: Ints, exponent: npt.NDArray[np.integer], missing: Mask | N
     nonzero = np.flatnonzero(minor)
     if len(nonzero) < size // 2:  # mostly zeros (fees): format the others, look the zeros up
         zeros = np.flatnonzero(minor == 0)
-        zero_text = pick(
-            [fixed_point(np.zeros(1, np.int64), s)[0].as_py() for s in range(4)], exponent[zeros]
-        )
+        zero_text = pick([_with_point(pa.array(["0"]), s)[0].as_py() for s in range(4)], exponent[zeros])
         return _unless_missing(
             scatter(size, [(zeros, zero_text), (nonzero, major_text(minor[nonzero], exponent[nonzero]))]),
             missing,
         )
-    groups = []
-    for scale in CURRENCY_SCALES:
-        matches = exponent == scale
-        if matches.all():
-            groups = [(np.arange(size), fixed_point(minor, scale))]
-            break
-        where = np.flatnonzero(matches)
-        if len(where):
-            groups.append((where, fixed_point(minor[where], scale)))
-    return _unless_missing(scatter(size, groups) if groups else pa.array([], pa.string()), missing)
+    # The digits once for all rows; the point where each row's exponent puts it, the common one
+    # first (Arrow's integer to text cast is the costly step, the rest is cheap by comparison).
+    text = _integer_text(minor)
+    rows_per_scale = np.bincount(exponent)
+    scales = [int(s) for s in np.argsort(-rows_per_scale, kind="stable") if rows_per_scale[s]]
+    result = _with_point(text, scales[0]) if scales else text
+    for scale in scales[1:]:
+        result = pc.if_else(pa.array(exponent == scale), _with_point(text, scale), result)
+    return _unless_missing(result, missing)
 
 
 def _unless_missing(text: pa.Array, missing: Mask | None) -> pa.Array:
@@ -107,3 +105,23 @@ def _unless_missing(text: pa.Array, missing: Mask | None) -> pa.Array:
 def dates(days: npt.NDArray[np.datetime64]) -> pa.Array:
     """NumPy day dates as an Arrow date32 array (written as ISO YYYY-MM-DD)."""
     return pa.array(days.astype("datetime64[D]"), pa.date32())
+
+
+def iso_dates(days: pa.Array) -> pa.Array:
+    """date32 values as ISO text YYYY-MM-DD, through a table of the days they span."""
+    if days.null_count or not len(days):
+        return days.cast(pa.string())
+    numbers = days.cast(pa.int32()).to_numpy()
+    first = int(numbers.min())
+    span = np.arange(first, int(numbers.max()) + 1, dtype=np.int32)
+    return pa.array(span, pa.int32()).cast(pa.date32()).cast(pa.string()).take(pa.array(numbers - first))
+
+
+def small_int_text(values: pa.Array, lookup_below: int = 4096) -> pa.Array:
+    """Integers as text; small non-negative ones (installment numbers) through a lookup table."""
+    if values.null_count or not len(values):
+        return values.cast(pa.string())
+    numbers = values.to_numpy()
+    if int(numbers.min()) < 0 or int(numbers.max()) >= lookup_below:
+        return values.cast(pa.string())
+    return pa.array(np.arange(int(numbers.max()) + 1)).cast(pa.string()).take(pa.array(numbers))
