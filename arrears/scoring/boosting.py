@@ -68,8 +68,12 @@ class BoostedModel:
 
     def contributions(self, table: FeatureTable) -> NDArray[np.float64]:
         """Each feature's push on the log-odds of paying (SHAP values), rows x features."""
+        return self.explain(table)[1]
+
+    def explain(self, table: FeatureTable) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Margin and SHAP values; the SHAP values and the expected value add up to the margin."""
         contrib = np.asarray(self.booster.predict(table.values, pred_contrib=True), dtype=np.float64)
-        return contrib[:, : len(self.features)]
+        return contrib.sum(axis=1), contrib[:, : len(self.features)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "booster": self.booster.model_to_string()}

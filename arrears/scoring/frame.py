@@ -45,6 +45,8 @@ class FeatureTable:
         return FeatureTable(self.names, self.values[rows], self.vocabularies)
 
     def select(self, names: Sequence[str]) -> FeatureTable:
+        if tuple(names) == self.names:
+            return self  # already in the model's order: no copy of the matrix
         missing = [n for n in names if n not in self.names]
         if missing:
             raise KeyError(f"features not in the table: {', '.join(missing)}")
@@ -72,18 +74,17 @@ def from_arrow(
     they are learnt from the data (sorted distinct values).
     """
     fixed = dict(vocabularies or {})
-    columns: list[Matrix] = []
+    matrix = np.empty((table.num_rows, len(names)), dtype=np.float64)
     learnt: dict[str, tuple[str, ...]] = {}
-    for name in names:
+    for index, name in enumerate(names):
         column = table.column(name)
         if name in fixed or _is_text(column.type):
             vocabulary = fixed.get(name) or _vocabulary(column)
             learnt[name] = vocabulary
-            columns.append(_codes(column, vocabulary))
+            matrix[:, index] = _codes(column, vocabulary)
         else:
-            columns.append(_floats(column))
-    matrix = np.column_stack(columns) if columns else np.empty((table.num_rows, 0))
-    return FeatureTable(tuple(names), np.ascontiguousarray(matrix, dtype=np.float64), learnt)
+            matrix[:, index] = _floats(column)
+    return FeatureTable(tuple(names), matrix, learnt)
 
 
 def read_csv(path: Path) -> pa.Table:

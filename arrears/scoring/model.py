@@ -36,6 +36,10 @@ class Fitted(Protocol):
 
     def contributions(self, table: FeatureTable) -> NDArray[np.float64]: ...
 
+    def explain(self, table: FeatureTable) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The margin and the contributions together, for the price of the contributions."""
+        ...
+
     def to_dict(self) -> dict[str, Any]: ...
 
 
@@ -80,15 +84,21 @@ class TrainedModel:
         return self.fitted.features
 
     def score(self, table: FeatureTable) -> Scored:
-        aligned = table.select(self.features)
-        margin = self.fitted.margin(aligned)
+        return self._scored(self.fitted.margin(table.select(self.features)))
+
+    def contributions(self, table: FeatureTable) -> NDArray[np.float64]:
+        return self.fitted.contributions(table.select(self.features))
+
+    def explain(self, table: FeatureTable) -> tuple[Scored, NDArray[np.float64]]:
+        """Scores and per-feature contributions (rows x features) in one pass of the model."""
+        margin, contributions = self.fitted.explain(table.select(self.features))
+        return self._scored(margin), contributions
+
+    def _scored(self, margin: NDArray[np.float64]) -> Scored:
         probability = self.calibrator.probability(margin)
         if self.fitted.margin_is_score:
             return Scored(probability, np.rint(margin).astype(np.int64))
         return Scored(probability, self.scale.score(probability))
-
-    def contributions(self, table: FeatureTable) -> NDArray[np.float64]:
-        return self.fitted.contributions(table.select(self.features))
 
     def to_bytes(self) -> bytes:
         document = {

@@ -85,23 +85,30 @@ def append_snapshot(con: duckdb.DuckDBPyConnection, as_of: date, snapshot: pa.Ta
     try:
         con.execute(f"DELETE FROM snapshots WHERE as_of = DATE '{as_of.isoformat()}'")
         con.execute(
-            f"INSERT INTO snapshots SELECT DATE '{as_of.isoformat()}', account_id, dpd, bucket_rank, "
-            "outstanding_amount FROM snapshot_in"
+            f"INSERT INTO snapshots SELECT DATE '{as_of.isoformat()}', t.account_key, s.dpd, "
+            "s.bucket_rank, s.outstanding_amount FROM snapshot_in AS s "
+            "JOIN account_terms AS t ON t.account_id = s.account_id"
         )
     finally:
         con.unregister("snapshot_in")
 
 
 OUTCOME_SQL = """
+WITH cured AS (
+    SELECT account_id, BOOL_OR(bucket_rank = 0) AS cured FROM observed_later GROUP BY account_id
+),
+paid_after AS (
+    SELECT g.account_id, SUM(g.signed_amount) AS paid
+    FROM ledger AS g
+    WHERE g.paid_on > {d} AND g.paid_on <= {end}
+    GROUP BY g.account_id
+)
 SELECT s.account_id,
-    CAST(COALESCE(BOOL_OR(l.bucket_rank = 0), FALSE)
-        OR COALESCE((SELECT SUM(g.signed_amount) FROM ledger AS g
-                     WHERE g.account_id = s.account_id AND g.paid_on > {d} AND g.paid_on <= {end}), 0)
-           >= s.overdue_amount AS TINYINT) AS outcome
+    CAST(COALESCE(c.cured, FALSE) OR COALESCE(p.paid, 0) >= s.overdue_amount AS TINYINT) AS outcome
 FROM observed AS s
-LEFT JOIN observed_later AS l ON l.account_id = s.account_id
+LEFT JOIN cured AS c ON c.account_id = s.account_id
+LEFT JOIN paid_after AS p ON p.account_id = s.account_id
 WHERE s.as_of = {d} AND s.dpd > 0
-GROUP BY s.account_id, s.overdue_amount
 """
 
 

@@ -38,9 +38,19 @@ class Reason:
 
 
 def top_indexes(contributions: NDArray[np.float64], count: int) -> NDArray[np.intp]:
-    """Per row, the columns of the largest effects (by size), largest first."""
+    """Per row, the columns of the largest effects (by size), largest first; ties by column.
+
+    ``count`` passes of argmax over the rows, not a sort of every row: the same order as a
+    stable sort's first ``count`` columns at a fraction of its cost.
+    """
     count = min(count, contributions.shape[1])
-    return np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :count]
+    size = np.abs(contributions)
+    chosen = np.empty((contributions.shape[0], count), dtype=np.intp)
+    rows = np.arange(contributions.shape[0])
+    for rank in range(count):
+        chosen[:, rank] = np.argmax(size, axis=1)
+        size[rows, chosen[:, rank]] = -1.0
+    return chosen
 
 
 def reasons_for(

@@ -8,6 +8,7 @@ out negative (a sign flipped by correlation with others makes the table unreadab
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,17 +98,27 @@ class Scorecard:
     def margin(self, table: FeatureTable) -> NDArray[np.float64]:
         """The score: the sum of each feature's points."""
         total = np.zeros(table.rows)
-        for binning, points in zip(self.binnings, self.points, strict=True):
-            total += np.asarray(points, float)[binning.assign(table.column(binning.feature))]
+        for _, _, earned in self._earned(table):
+            total += earned
         return total
 
     def contributions(self, table: FeatureTable) -> NDArray[np.float64]:
         """Points each feature fell short of its best attribute (0 or negative), rows x features."""
+        return self.explain(table)[1]
+
+    def explain(self, table: FeatureTable) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        total = np.zeros(table.rows)
         shortfall = np.zeros((table.rows, len(self.features)))
+        for feature, best, earned in self._earned(table):
+            total += earned
+            shortfall[:, self.features.index(feature)] = earned - best
+        return total, shortfall
+
+    def _earned(self, table: FeatureTable) -> Iterator[tuple[str, int, NDArray[np.float64]]]:
+        """Per feature of the card: its name, its best points and the points each row earned."""
         for binning, points in zip(self.binnings, self.points, strict=True):
             earned = np.asarray(points, float)[binning.assign(table.column(binning.feature))]
-            shortfall[:, self.features.index(binning.feature)] = earned - max(points)
-        return shortfall
+            yield binning.feature, max(points), earned
 
     def rows(self) -> list[dict[str, Any]]:
         """The printable scorecard: one row per feature and bin."""

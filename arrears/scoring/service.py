@@ -152,11 +152,9 @@ def score_accounts(
     reason_count: int = 3,
 ) -> ScoreRun:
     """Score accounts as of a date and keep each score beside the model version; reruns replace."""
-    scored = model.score(table)
+    scored, contributions = model.explain(table)
     band_of = bands.assign(scored.score)
-    reasons = reasons_for(
-        table.select(model.features), model.contributions(table), model.features, reason_count
-    )
+    reasons = reasons_for(table.select(model.features), contributions, model.features, reason_count)
     repository.delete_scores(session, row.id, as_of)
     cases = case_ids if case_ids is not None else [None] * len(account_ids)
     records = [

@@ -1,10 +1,13 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from arrears.scoring.binning import fit_categorical, fit_numeric
 from arrears.scoring.evaluation import cross_validate
 from arrears.scoring.model import TrainedModel, learner_for, train
-from arrears.scoring.reasons import reasons_for
+from arrears.scoring.reasons import reasons_for, top_indexes
 from arrears.scoring.scale import Bands, ScoreScale
 from tests.scoring.synthetic import portfolio, quick_boosting
 
@@ -103,3 +106,27 @@ def test_score_scale_and_bands() -> None:
         Bands.parse("A:600,B:640")
     with pytest.raises(ValueError, match="name:lowest"):
         Bands.parse("A=600")
+
+
+@pytest.mark.parametrize("kind", ["boosting", "scorecard"])
+def test_explain_gives_the_scores_and_contributions_of_the_separate_calls(kind: str) -> None:
+    table, outcome = portfolio(1500)
+    model = train(quick_boosting(30) if kind == "boosting" else learner_for(kind), table, outcome)
+    scored, contributions = model.explain(table)
+    assert np.array_equal(scored.score, model.score(table).score)
+    assert np.allclose(scored.probability, model.score(table).probability)
+    assert np.allclose(contributions, model.contributions(table))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 8)),
+        elements=st.sampled_from([0.0, -1.0, 1.0, 2.5, -2.5, 0.25]),
+    ),
+    st.integers(1, 5),
+)
+def test_top_indexes_are_the_first_columns_of_a_stable_sort_by_size(values: np.ndarray, count: int) -> None:
+    expected = np.argsort(-np.abs(values), axis=1, kind="stable")[:, : min(count, values.shape[1])]
+    assert np.array_equal(top_indexes(values, count), expected)
