@@ -7,6 +7,7 @@ snapshot per as-of date, so a backfill of 90 days reads the portfolio once.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -116,19 +117,35 @@ class DuckDBEngine:
     def load(self, portfolio: PortfolioFrames) -> None:
         """Stage from Arrow: installments and payments are scanned in place, never copied whole;
         once staged, the caller can let the frames go."""
+        self.load_chunks([portfolio])
+
+    def load_chunks(self, chunks: Iterable[PortfolioFrames]) -> int:
+        """Stage a portfolio that arrives in parts, each holding whole accounts (every row of an
+        account in the same part): a book larger than memory is staged part by part, each part
+        appended to the tables (kept on disk in a store file). Returns the rows staged."""
         con = self._con
-        con.register("accounts_frame", portfolio.accounts)
-        con.execute("CREATE OR REPLACE TABLE accounts AS SELECT * FROM accounts_frame")
-        con.unregister("accounts_frame")
-        con.register("installments", portfolio.installments)
-        con.register("payments", portfolio.payments)
+        con.execute("BEGIN TRANSACTION")
+        rows = 0
         try:
-            con.execute(f"CREATE OR REPLACE TABLE schedule AS {STAGE_SCHEDULE}")
-            con.execute(f"CREATE OR REPLACE TABLE ledger AS {STAGE_LEDGER}")
-        finally:
-            con.unregister("installments")
-            con.unregister("payments")
-        self._forget()
+            for number, chunk in enumerate(chunks):
+                verb = "CREATE OR REPLACE TABLE {} AS" if number == 0 else "INSERT INTO {}"
+                con.register("accounts_frame", chunk.accounts)
+                con.register("installments", chunk.installments)
+                con.register("payments", chunk.payments)
+                try:
+                    con.execute(f"{verb.format('accounts')} SELECT * FROM accounts_frame")
+                    con.execute(f"{verb.format('schedule')} {STAGE_SCHEDULE}")
+                    con.execute(f"{verb.format('ledger')} {STAGE_LEDGER}")
+                finally:
+                    for name in ("accounts_frame", "installments", "payments"):
+                        con.unregister(name)
+                rows += chunk.accounts.num_rows + chunk.installments.num_rows + chunk.payments.num_rows
+            self._forget()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return rows
 
     def restage(self, changes: PortfolioFrames) -> int:
         """Apply feed rows that are new or changed since the portfolio was staged: accounts are

@@ -1,0 +1,254 @@
+"""Benchmark of a bank's night: the day's feed imported, then the whole nightly batch on the store.
+
+    .venv/bin/python benchmarks/bench_nightly.py --accounts 1000000
+    .venv/bin/python benchmarks/bench_nightly.py --accounts 10000000 --postgres postgresql://postgres@127.0.0.1:5432/test
+
+Steps, each in a process of its own (so that its peak RSS is its own), all in one run:
+
+1. setup (timed, not the batch): the book is generated chunk by chunk by the portfolio
+   generator (``arrears.sim.iter_book_batches``); its customers and accounts go to the
+   operational database (SQLite file, or a PostgreSQL schema) and the whole book, staged, to
+   the batch store (a DuckDB file), part by part, the way the first full read stages it. The
+   operational database gets no installment or payment history: the steady-state night never
+   reads it (the first night that does is measured by bench_batch.py).
+2. first night (as of 2026-11-21): every account computed, 1 snapshot row per account written,
+   cases opened.
+3. the day's feed: payments from 3% of the accounts dated 2026-11-22, imported by the importer.
+4. the next night (as of 2026-11-22), the figure that counts: the store reads that import
+   only, restages its accounts, recomputes those and the accounts with an installment falling
+   due, carries every other, writes all snapshots and moves the cases.
+5. the same night rerun: the store's state is of that date already, so every account is
+   recomputed from the store (the batch without the carried state).
+6. the floor: DuckDB reading once the store's input columns the computation reads.
+
+Printed: seconds, accounts per second, peak RSS, the ratio to the floor, and where the night's
+time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_batch import DATA, measure  # noqa: E402
+
+FIRST_NIGHT = date(2026, 11, 21)
+NEXT_NIGHT = date(2026, 11, 22)
+ACCOUNTS_PER_CUSTOMER = 1.42
+STAGE_ACCOUNTS = 500_000
+"""Accounts staged in the store at a time during the setup."""
+PAYERS_PER_1000 = 30
+
+
+def folder_for(accounts: int, url: str | None) -> Path:
+    return DATA / f"nightly-{accounts}-{'pg' if url else 'sqlite'}"
+
+
+def database_for(folder: Path, url: str | None, *, fresh: bool = False) -> Any:
+    from sqlalchemy import text
+
+    from arrears.db import make_engine
+
+    if url is None:
+        path = folder / "operational.db"
+        if fresh:
+            for leftover in folder.glob("operational.db*"):
+                leftover.unlink()
+        return make_engine(f"sqlite:///{path}")
+    schema = f"bench_{folder.name.replace('-', '_')}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        if fresh:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    return make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+
+
+def store_for(folder: Path) -> Any:
+    from arrears.delinquency.engines import DuckDBEngine
+
+    (folder / "spill").mkdir(parents=True, exist_ok=True)
+    return DuckDBEngine(memory_limit="2GB", spill_dir=folder / "spill", database=folder / "store.duckdb")
+
+
+def _stage_parts(spec: Any, database: Any) -> Any:
+    """The book's parts for the store, each of about STAGE_ACCOUNTS accounts; customers and
+    accounts go to the operational database on the way."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from arrears.batch.bulk import insert_arrow
+    from arrears.delinquency.frames import PortfolioFrames
+    from arrears.sim import iter_book_batches
+
+    pending: list[Any] = []
+
+    def flush() -> Any:
+        accounts = pa.concat_tables([c.accounts for c in pending])
+        with database.begin() as connection:
+            customers = pc.unique(accounts["customer_id"])
+            insert_arrow(connection, "customers", pa.table({"customer_id": customers, "name": customers}))
+            insert_arrow(connection, "accounts", accounts)
+        part = PortfolioFrames.of(
+            accounts,
+            pa.concat_tables([c.installments for c in pending]),
+            pa.concat_tables([c.payments for c in pending]),
+        )
+        pending.clear()
+        return part
+
+    for chunk in iter_book_batches(spec):
+        pending.append(chunk)
+        if sum(c.accounts.num_rows for c in pending) >= STAGE_ACCOUNTS:
+            yield flush()
+    if pending:
+        yield flush()
+
+
+def setup(accounts: int, url: str | None) -> int:
+    from arrears.migrate import upgrade
+    from arrears.sim import PortfolioSpec
+
+    folder = folder_for(accounts, url)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "store.duckdb").unlink(missing_ok=True)
+    database = database_for(folder, url, fresh=True)
+    upgrade(database)
+    spec = PortfolioSpec(max(1, int(accounts / ACCOUNTS_PER_CUSTOMER)), 42, FIRST_NIGHT)
+    store = store_for(folder)
+    store.load_chunks(_stage_parts(spec, database))
+    staged = int(store.connection.execute("SELECT count(*) FROM accounts").fetchone()[0])
+    store.close()
+    database.dispose()
+    return staged
+
+
+def night(accounts: int, url: str | None, as_of: date, label: str) -> int:
+    from arrears.batch.service import run_batch
+    from arrears.clock import FixedClock
+    from arrears.delinquency.rules import DelinquencyRules
+
+    folder = folder_for(accounts, url)
+    database = database_for(folder, url)
+    store = store_for(folder)
+    laps: list[str] = []
+    mark = [time.perf_counter()]
+
+    def lap(what: str) -> None:
+        now = time.perf_counter()
+        laps.append(f"{now - mark[0]:8.2f} s  until {what}")
+        mark[0] = now
+
+    [summary] = run_batch(
+        database,
+        [as_of],
+        store,
+        DelinquencyRules(),
+        FixedClock(datetime.combine(as_of, datetime.min.time(), UTC).replace(hour=20)),
+        report=lambda message, _done, _total: lap(message),
+        checkpoint=lap,
+    )
+    laps.append(f"          {'; '.join(summary.notes)}")
+    laps.append(
+        f"          {summary.delinquent:,} delinquent, {summary.cases.opened:,} cases opened, "
+        f"{summary.cases.updated:,} updated, {summary.cases.closed:,} closed"
+    )
+    (folder / f"profile-{label}.txt").write_text("\n".join(laps) + "\n", encoding="utf-8")
+    store.close()
+    database.dispose()
+    return summary.accounts
+
+
+def day_feed(accounts: int, url: str | None) -> int:
+    """The day's payments (3% of the accounts) written as a feed file and imported."""
+    import duckdb
+
+    from arrears.clock import FixedClock
+    from arrears.portfolio.importer import ImportOptions, feed_files, import_files
+
+    folder = folder_for(accounts, url)
+    feed = folder / "day" / "payments.csv"
+    feed.parent.mkdir(exist_ok=True)
+    con = duckdb.connect(str(folder / "store.duckdb"), read_only=True)
+    con.execute(
+        f"COPY (SELECT 'D{NEXT_NIGHT:%Y%m%d}-' || account_id AS payment_id, account_id, "
+        f"DATE '{NEXT_NIGHT}' AS paid_on, CASE currency WHEN 'JPY' THEN '5000' ELSE '100.00' END AS amount "
+        f"FROM accounts WHERE hash(account_id) % 1000 < {PAYERS_PER_1000} ORDER BY account_id) "
+        f"TO '{feed}' (HEADER, DELIMITER ',')"
+    )
+    con.close()
+    database = database_for(folder, url)
+    clock = FixedClock(datetime(2026, 11, 22, 18, 0, tzinfo=UTC))
+    [outcome] = import_files(database, feed_files([feed]), clock, ImportOptions(imported_by="bench"))
+    database.dispose()
+    if outcome.rejected or outcome.error:
+        raise RuntimeError(f"the day's feed was not stored whole: {outcome}")
+    return outcome.stored
+
+
+def store_floor(accounts: int, url: str | None) -> int:
+    """DuckDB reading once, from the store, the columns the computation reads."""
+    import duckdb
+
+    con = duckdb.connect(str(folder_for(accounts, url) / "store.duckdb"), read_only=True)
+    con.execute(
+        "SELECT (SELECT count(account_id) + count(customer_id) + count(currency) + count(status) "
+        "FROM accounts), "
+        "(SELECT count(account_id) + count(due_date) + sum(amount_due) + sum(cum_due) FROM schedule), "
+        "(SELECT count(account_id) + count(paid_on) + sum(signed_amount) FROM ledger)"
+    ).fetchall()
+    rows = int(con.execute("SELECT count(*) FROM accounts").fetchone()[0])  # type: ignore[index]
+    con.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--postgres", help="the operational database: a schema of its own at this URL")
+    parser.add_argument("--reuse", action="store_true", help="keep the setup of an earlier run (skip step 1)")
+    options = parser.parse_args()
+    args = (options.accounts, options.postgres)
+    lines: list[tuple[str, int, float, float]] = []
+    if not options.reuse:
+        rows, seconds, peak, _ = measure(setup, *args, runs=1)
+        lines.append(("setup: generate, store accounts, stage the book", rows, seconds, peak))
+    steps = (
+        ("first night: every account, cases opened", night, (FIRST_NIGHT, "first")),
+        ("the day's feed: payments imported", day_feed, ()),
+        ("next night: whole batch on the store", night, (NEXT_NIGHT, "next")),
+        ("next night rerun: every account recomputed", night, (NEXT_NIGHT, "rerun")),
+        ("floor: DuckDB reads the store's input columns once", store_floor, ()),
+    )
+    for label, task, extra in steps:
+        rows, seconds, peak, _ = measure(task, *args, *extra, runs=1)
+        lines.append((label, rows, seconds, peak))
+    floor_seconds, floor_rows = lines[-1][2], lines[-1][1]
+    database = "PostgreSQL" if options.postgres else "SQLite"
+    print(f"\n{floor_rows:,} accounts; operational database {database}; store {folder_for(*args)}")
+    print(f"{'measurement':52} {'seconds':>8} {'rows':>11} {'rows/s':>10} {'x floor':>8} {'peak RSS':>9}")
+    for label, count, seconds, peak_mib in lines:
+        rate = count / seconds if seconds else float("nan")
+        print(
+            f"{label:52} {seconds:8.1f} {count:11,} {rate:10,.0f} {seconds / floor_seconds:8.1f} "
+            f"{peak_mib / 1024:7.2f} GiB"
+        )
+    for label in ("first", "next", "rerun"):
+        profile = folder_for(*args) / f"profile-{label}.txt"
+        print(f"\nwhere the {label} night's time goes (time spent until each point):")
+        print(profile.read_text(encoding="utf-8"), end="")
+
+
+if __name__ == "__main__":
+    main()
