@@ -254,6 +254,26 @@ def show(
     console.print("features: " + ", ".join(model.features))
 
 
+@app.command("features")
+def features_command(
+    as_of: Annotated[str, typer.Option("--as-of", help="Business date, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    engine_name: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+) -> None:
+    """Compute the features of the accounts delinquent on a date from the stored snapshots.
+
+    The same definition on either engine; the file is what `model score --features` reads.
+    """
+    if engine_name not in own_data.FEATURE_ENGINES:
+        raise _fail(f"--engine must be one of {', '.join(own_data.FEATURE_ENGINES)}")
+    day = date.fromisoformat(as_of)
+    engine = make_engine(get_settings().database_url)
+    with engine.connect() as connection:
+        table = own_data.features_as_of(connection, day, engine_name)
+    pq.write_table(table, out)
+    console.print(f"{table.num_rows:,} accounts' features as of {day} ({engine_name}): {out}")
+
+
 @app.command("score")
 def score(
     purpose: Annotated[str, typer.Option("--purpose")],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -69,6 +70,13 @@ def stage_from_database(
     portfolio: PortfolioFrames | None = None,
 ) -> None:
     """Stage the feature inputs: account terms, customers, dues, payments and ``snapshots``."""
+    stage_portfolio(con, **portfolio_inputs(connection, snapshots, portfolio))
+
+
+def portfolio_inputs(
+    connection: Connection, snapshots: pa.Table, portfolio: PortfolioFrames | None = None
+) -> dict[str, pa.Table]:
+    """The feature inputs as Arrow tables, by the names ``stage_portfolio`` takes them under."""
     portfolio = portfolio if portfolio is not None else read_portfolio(connection)
     terms = read_arrow(
         connection,
@@ -76,7 +84,45 @@ def stage_from_database(
         TERMS_SCHEMA,
     )
     customers = read_arrow(connection, "SELECT customer_id, birth_date FROM customers", CUSTOMERS_SCHEMA)
-    stage_portfolio(con, terms, portfolio.installments, portfolio.payments, snapshots, customers)
+    return {
+        "accounts": terms,
+        "installments": portfolio.installments,
+        "payments": portfolio.payments,
+        "snapshots": snapshots,
+        "customers": customers,
+    }
+
+
+FEATURE_ENGINES = ("duckdb", "spark")
+
+
+def features_as_of(
+    connection: Connection, as_of: date, engine: str = "duckdb", spark: Any = None
+) -> pa.Table:
+    """The features of the accounts delinquent at ``as_of``, from the stored snapshots.
+
+    ``engine``: duckdb (embedded) or spark (a local session unless ``spark`` is given).
+    """
+    if engine not in FEATURE_ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(FEATURE_ENGINES)}")
+    history = read_snapshots(connection, as_of - timedelta(days=HISTORY_DAYS), as_of)
+    inputs = portfolio_inputs(connection, history.drop(["overdue_amount"]))
+    if engine == "spark":
+        from arrears.scoring.spark_features import SparkFeatures  # pyspark only when asked for
+
+        on_spark = SparkFeatures(session=spark)
+        try:
+            on_spark.stage(**inputs)
+            return on_spark.compute(as_of).sort_by("account_id")
+        finally:
+            on_spark.close()
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads = 2")
+        stage_portfolio(con, **inputs)
+        return compute_features(con, as_of).sort_by("account_id")
+    finally:
+        con.close()
 
 
 def append_snapshot(con: duckdb.DuckDBPyConnection, as_of: date, snapshot: pa.Table) -> None:
