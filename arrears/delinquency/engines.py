@@ -95,6 +95,7 @@ class DuckDBEngine:
         self._incremental = incremental
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute("SET preserve_insertion_order = false")
+        self._con.execute("SET enable_progress_bar = false")  # the CLI draws its own
         if threads is not None:
             self._con.execute(f"SET threads = {int(threads)}")
         if spill_dir is not None:

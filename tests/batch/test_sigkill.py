@@ -10,13 +10,16 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from arrears.batch.service import run_batch
 from arrears.clock import FixedClock
 from arrears.delinquency.engines import DuckDBEngine
+from arrears.delinquency.reference import reference_snapshot
 from arrears.delinquency.rules import DelinquencyRules
 from tests.batch.book import dump, insert_book
+from tests.batch.test_batch_run import stored_snapshot
 from tests.delinquency.portfolios import facts_of, generated_book
 
 TABLES = {
@@ -36,24 +39,42 @@ from arrears.db import make_engine
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.rules import DelinquencyRules
 
-url, schema, marker = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+url, schema, marker, kill_at, store = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4], sys.argv[5]
 database = make_engine(url, connect_args={"options": f"-csearch_path={schema}"} if schema else {})
 
 def stop_here(step):
-    if step == "cases applied":  # snapshot and cases written, not committed
+    if step == kill_at:
         marker.write_text(step)
         time.sleep(120)
 
-run_batch(database, [date(2024, 2, 10)], DuckDBEngine(threads=1), DelinquencyRules(),
+engine = DuckDBEngine(threads=1, database=Path(store) if store else None)
+run_batch(database, [date(2024, 2, 10)], engine, DelinquencyRules(),
           FixedClock(datetime(2024, 6, 1, tzinfo=UTC)), checkpoint=stop_here)
 """
 
 
+@pytest.mark.parametrize(
+    ("kill_at", "with_store"),
+    [
+        ("cases applied", False),  # snapshot and cases written, not committed
+        ("computed", True),  # the store already carries the new state; nothing committed
+    ],
+)
 def test_sigkill_mid_run_changes_nothing_and_the_rerun_completes(
-    engine: Engine, duck: DuckDBEngine, clock: FixedClock, tmp_path: Path
+    engine: Engine, clock: FixedClock, tmp_path: Path, kill_at: str, with_store: bool
 ) -> None:
-    insert_book(engine, *facts_of(generated_book(300, seed=11)))
-    run_batch(engine, [date(2024, 2, 9)], duck, DelinquencyRules(), clock)
+    book = facts_of(generated_book(300, seed=11))
+    insert_book(engine, *book)
+    store = tmp_path / "batch.duckdb" if with_store else None
+
+    def batch(day: date) -> None:
+        duck = DuckDBEngine(memory_limit="500MB", threads=1, database=store)
+        try:
+            run_batch(engine, [day], duck, DelinquencyRules(), clock)
+        finally:
+            duck.close()
+
+    batch(date(2024, 2, 9))
     before = {t: dump(engine, t, order) for t, order in TABLES.items()}
     assert before["cases"]
 
@@ -63,7 +84,16 @@ def test_sigkill_mid_run_changes_nothing_and_the_rerun_completes(
             schema = str(connection.execute(text("SELECT current_schema()")).scalar())
     marker = tmp_path / "reached"
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, engine.url.render_as_string(hide_password=False), schema, str(marker)],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            engine.url.render_as_string(hide_password=False),
+            schema,
+            str(marker),
+            kill_at,
+            str(store or ""),
+        ],
         cwd=Path(__file__).resolve().parents[2],
     )
     deadline = time.monotonic() + 90
@@ -76,10 +106,13 @@ def test_sigkill_mid_run_changes_nothing_and_the_rerun_completes(
 
     assert {t: dump(engine, t, order) for t, order in TABLES.items()} == before
 
-    [summary] = run_batch(engine, [date(2024, 2, 10)], duck, DelinquencyRules(), clock)
-    assert summary.accounts == 300
-    with engine.connect() as connection:
-        stored = connection.execute(
-            text("SELECT count(*) FROM delinquency_snapshots WHERE as_of = :d"), {"d": date(2024, 2, 10)}
-        ).scalar()
-    assert stored == 300
+    first = reference_snapshot(*book, date(2024, 2, 9), DelinquencyRules())
+    previous = {a: r.bucket for a, r in first.items()}
+    for day in (date(2024, 2, 10), date(2024, 2, 11)):  # the rerun, then a night carried from it
+        batch(day)
+        expected = reference_snapshot(*book, day, DelinquencyRules(), previous)
+        stored = stored_snapshot(engine, day)
+        assert {a: row[4:] for a, row in stored.items()} == {
+            a: (r.dpd, r.bucket, r.overdue_amount, r.outstanding_amount, r.roll) for a, r in expected.items()
+        }
+        previous = {a: r.bucket for a, r in expected.items()}
