@@ -231,18 +231,24 @@ def _peer_account(
 # --- running each measurement in its own process ----------------------------------------------
 
 
-def _child(queue: mp.Queue[Figures], task: Callable[..., Figures], args: tuple[object, ...]) -> None:
-    queue.put(task(*args))
+def _child(queue: mp.Queue[Figures | str], task: Callable[..., Figures], args: tuple[object, ...]) -> None:
+    try:
+        queue.put(task(*args))
+    except Exception as error:  # the parent reports it and stops
+        queue.put(f"{task.__name__}{args} failed: {error!r}")
+        raise
 
 
 def in_fresh_process(task: Callable[..., Figures], *args: object) -> Figures:
     context = mp.get_context("spawn")
-    queue: mp.Queue[Figures] = context.Queue()
+    queue: mp.Queue[Figures | str] = context.Queue()
     process = context.Process(target=_child, args=(queue, task, args))
     process.start()
-    figures = queue.get()
+    outcome = queue.get()
     process.join()
-    return figures
+    if isinstance(outcome, str):
+        raise SystemExit(outcome)
+    return outcome
 
 
 def main() -> None:
@@ -260,7 +266,7 @@ def main() -> None:
     if args.peer:
         results.append(in_fresh_process(measure_peer, args.peer))
         print(results[-1].line(), flush=True)
-    for size in (int(s) for s in args.sizes.split(",") if s):
+    for size in (int(s) for s in args.sizes.split(",") if s and int(s) > 0):
         for fmt_name in (f for f in args.formats.split(",") if f):
             results.append(in_fresh_process(measure_feed, size, fmt_name))
             print(results[-1].line(), flush=True)

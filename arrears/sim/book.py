@@ -20,6 +20,7 @@ about a third of a feed chunk. ``BOOK_SCHEMAS`` names the columns and their type
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,9 +78,22 @@ class BookChunk:
 
 
 def iter_book_batches(spec: PortfolioSpec) -> Iterator[BookChunk]:
-    """The whole book of ``spec``, one chunk of customers at a time (tables in BOOK_SCHEMAS)."""
-    for number, drawn in enumerate(iter_drawn_chunks(spec)):
-        yield book_chunk(number, drawn)
+    """The whole book of ``spec``, one chunk of customers at a time (tables in BOOK_SCHEMAS).
+
+    The next chunk is made on a background thread while the caller works on this one: at most
+    two chunks are alive at once.
+    """
+    drawn = enumerate(iter_drawn_chunks(spec))
+
+    def make_next() -> BookChunk | None:
+        item = next(drawn, None)
+        return None if item is None else book_chunk(*item)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="book") as pool:
+        pending = pool.submit(make_next)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(make_next)
+            yield chunk
 
 
 def book_chunk(number: int, drawn: DrawnChunk) -> BookChunk:

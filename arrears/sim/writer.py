@@ -145,14 +145,32 @@ def _column_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
+# Columns of (nearly) distinct values: a dictionary would be built, outgrow its page and be
+# given up, at twice the cost of writing them plainly.
+UNREPEATED = {
+    "customers": ("customer_id", "name", "national_id"),
+    "contact_points": ("value",),
+    "accounts": ("account_id", "principal", "credit_limit"),
+    "installments": ("amount_due", "principal_due", "interest_due"),
+    "payments": ("payment_id", "amount"),
+}
+
+
 class _ParquetWriter:
-    """Row groups of at least ROW_GROUP_ROWS rows (or what is left at the end), snappy; statistics
-    only for the typed columns (min/max of free text cost a fifth of the writing)."""
+    """Row groups of at least ROW_GROUP_ROWS rows (or what is left at the end); zstd at level 1
+    (half the size of snappy for about the same CPU); dictionaries only where values repeat;
+    statistics only for the typed columns (min/max of free text cost a fifth of the writing)."""
 
     def __init__(self, path: Path, kind: str) -> None:
         schema = SCHEMAS[kind]
-        typed = [f.name for f in schema if f.type != _TEXT]
-        self._writer = pq.ParquetWriter(str(path), schema, compression="snappy", write_statistics=typed)
+        self._writer = pq.ParquetWriter(
+            str(path),
+            schema,
+            compression="zstd",
+            compression_level=1,
+            use_dictionary=[name for name in schema.names if name not in UNREPEATED[kind]],
+            write_statistics=[f.name for f in schema if f.type != _TEXT],
+        )
         self._pending: list[pa.Table] = []
         self._rows = 0
 
