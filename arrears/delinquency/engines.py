@@ -72,6 +72,9 @@ class CarriedState:
     run_attempt: int | None = None
 
 
+STAGED_TABLES = ("accounts", "schedule", "ledger")
+
+
 class DuckDBEngine:
     """The default engine: DuckDB in this process, spilling to ``spill_dir`` past ``memory_limit``.
 
@@ -104,7 +107,8 @@ class DuckDBEngine:
         self._con.execute(
             "CREATE TABLE IF NOT EXISTS carry_meta (as_of DATE, rules VARCHAR, run_attempt INTEGER)"
         )
-        self._con.execute("DROP TABLE IF EXISTS state")  # left by a run killed before it kept its state
+        for leftover in ("state", *(f"{table}_loading" for table in STAGED_TABLES)):  # by a killed run
+            self._con.execute(f"DROP TABLE IF EXISTS {leftover}")
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -113,7 +117,7 @@ class DuckDBEngine:
     def staged(self) -> bool:
         """Whether a portfolio is staged (in a store file, by an earlier process)."""
         names = {row[0] for row in self._con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        return {"accounts", "schedule", "ledger"} <= names
+        return set(STAGED_TABLES) <= names
 
     def load(self, portfolio: PortfolioFrames) -> None:
         """Stage from Arrow: installments and payments are scanned in place, never copied whole;
@@ -123,29 +127,30 @@ class DuckDBEngine:
     def load_chunks(self, chunks: Iterable[PortfolioFrames]) -> int:
         """Stage a portfolio that arrives in parts, each holding whole accounts (every row of an
         account in the same part): a book larger than memory is staged part by part, each part
-        appended to the tables (kept on disk in a store file). Returns the rows staged."""
+        appended and committed to tables of their own (on disk in a store file; one long
+        transaction would keep them in memory), which replace the staged ones at the end, all
+        at once. Returns the rows staged."""
         con = self._con
-        con.execute("BEGIN TRANSACTION")
         rows = 0
-        try:
-            for number, chunk in enumerate(chunks):
-                verb = "CREATE OR REPLACE TABLE {} AS" if number == 0 else "INSERT INTO {}"
-                con.register("accounts_frame", chunk.accounts)
-                con.register("installments", chunk.installments)
-                con.register("payments", chunk.payments)
-                try:
-                    con.execute(f"{verb.format('accounts')} SELECT * FROM accounts_frame")
-                    con.execute(f"{verb.format('schedule')} {STAGE_SCHEDULE}")
-                    con.execute(f"{verb.format('ledger')} {STAGE_LEDGER}")
-                finally:
-                    for name in ("accounts_frame", "installments", "payments"):
-                        con.unregister(name)
-                rows += chunk.accounts.num_rows + chunk.installments.num_rows + chunk.payments.num_rows
-            self._forget()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        for number, chunk in enumerate(chunks):
+            verb = "CREATE OR REPLACE TABLE {}_loading AS" if number == 0 else "INSERT INTO {}_loading"
+            con.register("accounts_frame", chunk.accounts)
+            con.register("installments", chunk.installments)
+            con.register("payments", chunk.payments)
+            try:
+                con.execute(f"{verb.format('accounts')} SELECT * FROM accounts_frame")
+                con.execute(f"{verb.format('schedule')} {STAGE_SCHEDULE}")
+                con.execute(f"{verb.format('ledger')} {STAGE_LEDGER}")
+            finally:
+                for name in ("accounts_frame", "installments", "payments"):
+                    con.unregister(name)
+            rows += chunk.accounts.num_rows + chunk.installments.num_rows + chunk.payments.num_rows
+        con.execute("BEGIN TRANSACTION")
+        for table in STAGED_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(f"ALTER TABLE {table}_loading RENAME TO {table}")
+        self._forget()
+        con.execute("COMMIT")
         return rows
 
     def restage(self, changes: PortfolioFrames) -> int:
