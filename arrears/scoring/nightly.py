@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from arrears.scoring import service
 from arrears.scoring.features import compute_features
 from arrears.scoring.frame import from_arrow
-from arrears.scoring.monitoring import Drift, Stability, drift_report
+from arrears.scoring.monitoring import MIN_PER_BIN, Drift, Stability, drift_report
 from arrears.scoring.scale import Bands
 from arrears.scoring.settings import ScoringSettings
 
@@ -26,14 +26,32 @@ from arrears.scoring.settings import ScoringSettings
 class NightlyScoring:
     run: service.ScoreRun
     drift: list[Drift]
+    warn: float
+    """The PSI warning threshold the drift was judged with."""
+    needed: int
+    """Accounts the batch needs before PSI is judged (see monitoring.judgeable)."""
 
     def warnings(self) -> list[str]:
-        """Lines for the batch summary: every variable whose PSI passed the warning threshold."""
-        return [
+        """Lines for the batch summary: every variable whose PSI passed the warning threshold
+        and its sampling noise; then how many passed the threshold within the noise, or why
+        PSI was not judged at all."""
+        if self.run.accounts < self.needed:
+            return [
+                f"PSI not judged: {self.run.accounts:,} accounts, fewer than {self.needed:,} "
+                f"({MIN_PER_BIN} per bin) 样本不足"
+            ]
+        lines = [
             f"PSI {d.variable} = {d.psi:.3f} ({d.stability})"
             for d in self.drift
             if d.stability != Stability.STABLE
         ]
+        noisy = sum(1 for d in self.drift if d.stability == Stability.STABLE and d.psi > self.warn)
+        if noisy:
+            lines.append(
+                f"PSI: {noisy} more over {self.warn:g} within the sampling noise of "
+                f"{self.run.accounts:,} accounts 样本噪声内"
+            )
+        return lines
 
 
 def score_as_of(
@@ -61,4 +79,5 @@ def score_as_of(
     batch = {name: frame.column(name) for name in model.features}
     batch["score"] = model.score(frame).score.astype(float)
     drift = drift_report(model.profile, batch, settings.psi_warn, settings.psi_alert)
-    return NightlyScoring(run, drift)
+    needed = max((MIN_PER_BIN * len(p.shares) for p in model.profile.values()), default=0)
+    return NightlyScoring(run, drift, settings.psi_warn, needed)

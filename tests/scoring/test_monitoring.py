@@ -7,6 +7,7 @@ from arrears.scoring.monitoring import (
     Profile,
     Stability,
     drift_report,
+    noise_floor,
     outcome_by_band,
     psi,
     stability,
@@ -70,3 +71,34 @@ def test_realised_outcome_against_predicted_by_band() -> None:
     assert [(r.band, r.accounts) for r in rows] == [("A", 2), ("B", 3), ("C", 1)]
     assert rows[0].predicted == pytest.approx(0.85)
     assert rows[1].realised == pytest.approx(1 / 3)
+
+
+def test_noise_floor_is_the_chi_square_quantile_over_the_effective_sample() -> None:
+    # chi-square with 1 degree of freedom: 99th percentile 6.634897; 1/100 + 1/1000 = 0.011
+    assert noise_floor(2, 100, 1000) == pytest.approx(6.634897 * 0.011, rel=1e-6)
+    assert noise_floor(2, 100, 0) == pytest.approx(6.634897 * 0.01, rel=1e-6)  # training size unknown
+    assert noise_floor(11, 1_000_000, 1_000_000) < 0.0001
+
+
+def test_a_small_batch_from_the_training_distribution_is_not_flagged_but_a_real_shift_is() -> None:
+    rng = np.random.default_rng(6)
+    profile = {"x": Profile.fit(rng.normal(0, 1, 759), False)}
+    same = drift_report(profile, {"x": rng.normal(0, 1, 96)})[0]
+    assert 0.1 < same.psi <= same.noise  # over the warning threshold by chance alone
+    assert same.stability is Stability.STABLE
+    moved = drift_report(profile, {"x": rng.normal(1, 1, 96)})[0]
+    assert moved.psi > moved.noise and moved.stability is Stability.ALERT
+
+
+def test_a_batch_with_fewer_than_five_rows_per_bin_is_not_judged() -> None:
+    profile = {"x": Profile.fit(np.arange(1000, dtype=float), False)}  # 11 bins
+    assert drift_report(profile, {"x": np.arange(54, dtype=float)}) == []
+    assert len(drift_report(profile, {"x": np.arange(55, dtype=float)})) == 1
+
+
+def test_profile_keeps_its_training_size_and_reads_profiles_stored_without_it() -> None:
+    profile = Profile.fit(np.arange(200, dtype=float), False)
+    assert profile.rows == 200
+    assert Profile.from_dict(profile.to_dict()) == profile
+    older = {k: v for k, v in profile.to_dict().items() if k != "rows"}
+    assert Profile.from_dict(older).rows == 0
