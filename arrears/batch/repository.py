@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 
 import pyarrow as pa
@@ -23,12 +24,14 @@ SNAPSHOT_TABLE = DelinquencySnapshot.__tablename__
 STORED_SNAPSHOT_COLUMNS = [c.name for c in DelinquencySnapshot.__table__.columns]
 
 
-def read_portfolio(connection: Connection) -> PortfolioFrames:
-    """The columns of accounts, installments and payments the definition reads, in bulk."""
+def read_portfolio(connection: Connection, where: str = "") -> PortfolioFrames:
+    """The columns of accounts, installments and payments the definition reads, in bulk;
+    ``where`` (an SQL condition on account_id) reads some accounts only."""
+    condition = f" WHERE {where}" if where else ""
     payments = read_arrow(
         connection,
         # '' for "no reversal" keeps the column's type the same in every batch a driver reads
-        "SELECT payment_id, account_id, paid_on, amount, COALESCE(reverses, '') FROM payments",
+        f"SELECT payment_id, account_id, paid_on, amount, COALESCE(reverses, '') FROM payments{condition}",
         PAYMENTS_SCHEMA,
         committed_table="payments",
     )
@@ -39,18 +42,51 @@ def read_portfolio(connection: Connection) -> PortfolioFrames:
     return PortfolioFrames.of(
         read_arrow(
             connection,
-            "SELECT account_id, customer_id, currency, status FROM accounts",
+            f"SELECT account_id, customer_id, currency, status FROM accounts{condition}",
             ACCOUNTS_SCHEMA,
             committed_table="accounts",
         ),
         read_arrow(
             connection,
-            "SELECT account_id, seq, due_date, amount_due FROM installments",
+            f"SELECT account_id, seq, due_date, amount_due FROM installments{condition}",
             INSTALLMENTS_SCHEMA,
             committed_table="installments",
         ),
         payments,
     )
+
+
+PART_ACCOUNTS = 1_000_000
+"""Accounts read at a time when the whole portfolio is read: memory stays that of one part."""
+
+
+def read_portfolio_parts(
+    connection: Connection, part_accounts: int = PART_ACCOUNTS
+) -> Iterator[PortfolioFrames]:
+    """The whole portfolio in parts of ``part_accounts`` accounts, by ranges of account_id: every
+    row of an account (a reversal included, it belongs to its payment's account) in one part."""
+    starts = [
+        row[0]
+        for row in connection.execute(
+            text(
+                "SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS n "
+                "FROM accounts) AS numbered WHERE n % :size = 1 ORDER BY account_id"
+            ),
+            {"size": part_accounts},
+        )
+    ]
+    if len(starts) <= 1:
+        yield read_portfolio(connection)
+        return
+    for index, start in enumerate(starts):
+        where = f"account_id >= {_quote(start)}"
+        if index + 1 < len(starts):
+            where += f" AND account_id < {_quote(starts[index + 1])}"
+        yield read_portfolio(connection, where)
+
+
+def _quote(text_value: str) -> str:
+    return "'" + text_value.replace("'", "''") + "'"
 
 
 def previous_run_date(connection: Connection, as_of: date) -> date | None:

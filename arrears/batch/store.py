@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from arrears.batch.bulk import read_arrow
-from arrears.batch.repository import read_portfolio
+from arrears.batch.repository import read_portfolio_parts
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.frames import ACCOUNTS_SCHEMA, INSTALLMENTS_SCHEMA, PAYMENTS_SCHEMA, PortfolioFrames
 from arrears.portfolio.models import ImportLog
@@ -59,10 +59,8 @@ def sync(store: DuckDBEngine, connection: Connection, *, rebuild: bool = False) 
     logged = _logged_imports(connection)
     applied = set(store.connection.execute(f"SELECT * FROM {APPLIED_TABLE}").fetchall())
     if rebuild or not store.staged() or not applied <= logged:
-        portfolio = read_portfolio(connection)
-        store.load(portfolio)
+        rows = store.load_chunks(read_portfolio_parts(connection))
         _remember(store, logged, replace=True)
-        rows = portfolio.accounts.num_rows + portfolio.installments.num_rows + portfolio.payments.num_rows
         return SyncOutcome(full=True, imports=len(logged), rows=rows, dirty=0)
     pending = sorted(logged - applied)
     if not pending:

@@ -10,9 +10,11 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import Engine
 
+from arrears.batch.repository import read_portfolio, read_portfolio_parts
 from arrears.batch.service import run_batch
 from arrears.batch.store import sync
 from arrears.clock import FixedClock
@@ -220,3 +222,21 @@ def test_a_store_of_another_database_starts_again_from_a_full_read(
         assert_reference(other, second, NEXT_DAY, None)
     finally:
         other.dispose()
+
+
+def test_the_whole_portfolio_is_read_in_parts_holding_whole_accounts(engine: Engine, tmp_path: Path) -> None:
+    book = facts_of(generated_book(50, seed=4))
+    import_facts(engine, tmp_path / "feed", book, book)
+    with engine.connect() as connection:
+        whole = read_portfolio(connection)
+        parts = list(read_portfolio_parts(connection, part_accounts=7))
+    assert [part.accounts.num_rows for part in parts] == [7] * 7 + [1]
+    keys = {"accounts": ["account_id"], "installments": ["account_id", "seq"], "payments": ["payment_id"]}
+    for name, key in keys.items():
+        joined = pa.concat_tables([getattr(part, name) for part in parts])
+        in_order = [(column, "ascending") for column in key]
+        assert joined.sort_by(in_order).to_pylist() == getattr(whole, name).sort_by(in_order).to_pylist()
+    owners = [set(part.accounts["account_id"].to_pylist()) for part in parts]
+    for part, accounts in zip(parts, owners, strict=True):
+        assert set(part.installments["account_id"].to_pylist()) <= accounts
+        assert set(part.payments["account_id"].to_pylist()) <= accounts
