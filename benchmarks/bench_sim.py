@@ -281,10 +281,12 @@ def _compare_with_peer(results: list[Figures]) -> None:
     peers = [r for r in results if r.label.startswith("peer")]
     if not peers:
         return
-    peer_rate = peers[0].rows / peers[0].seconds
+    peer = peers[0]
     for r in results:
         if not r.label.startswith(("peer", "book")):
-            print(f"{r.label} at {r.customers:,}: {r.rows / r.seconds / peer_rate:,.0f}x the peer's rows/s")
+            wall = (r.rows / r.seconds) / (peer.rows / peer.seconds)
+            cpu = (r.rows / r.cpu) / (peer.rows / peer.cpu)
+            print(f"{r.label} at {r.customers:,}: {wall:,.0f}x the peer's rows/s ({cpu:,.0f}x per CPU s)")
 
 
 if __name__ == "__main__":
