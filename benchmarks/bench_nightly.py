@@ -20,9 +20,12 @@ Steps, each in a process of its own (so that its peak RSS is its own), all in on
 5. the same night rerun: the store's state is of that date already, so every account is
    recomputed from the store (the batch without the carried state).
 6. the floor: DuckDB reading once the store's input columns the computation reads.
+7. the peer: the row-by-row way, each account's rows loaded through the ORM, computed in
+   Python and added (bench_batch.orm_peer, 2,000 accounts of a 100k book: its rate is what
+   counts).
 
-Printed: seconds, accounts per second, peak RSS, the ratio to the floor, and where the night's
-time goes.
+Printed: seconds, accounts per second, peak RSS, the ratio to the floor (per account), and
+where each night's time goes.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_batch import DATA, measure  # noqa: E402
+from bench_batch import DATA, _database_with_book, measure, orm_peer, prepare  # noqa: E402
 
 FIRST_NIGHT = date(2026, 11, 21)
 NEXT_NIGHT = date(2026, 11, 22)
@@ -218,6 +221,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--postgres", help="the operational database: a schema of its own at this URL")
     parser.add_argument("--reuse", action="store_true", help="keep the setup of an earlier run (skip step 1)")
+    parser.add_argument(
+        "--orm-sample", type=int, default=2000, help="accounts of the row-by-row peer (0: skip)"
+    )
     options = parser.parse_args()
     args = (options.accounts, options.postgres)
     lines: list[tuple[str, int, float, float]] = []
@@ -235,13 +241,19 @@ def main() -> None:
         rows, seconds, peak, _ = measure(task, *args, *extra, runs=1)
         lines.append((label, rows, seconds, peak))
     floor_seconds, floor_rows = lines[-1][2], lines[-1][1]
+    if options.orm_sample:
+        peer_book = prepare(100_000)
+        _database_with_book(peer_book, None).dispose()  # built once, not timed
+        rows, seconds, peak, _ = measure(orm_peer, peer_book, options.orm_sample, runs=1)
+        lines.append((f"peer: ORM loop, one account at a time ({rows:,})", rows, seconds, peak))
     database = "PostgreSQL" if options.postgres else "SQLite"
     print(f"\n{floor_rows:,} accounts; operational database {database}; store {folder_for(*args)}")
     print(f"{'measurement':52} {'seconds':>8} {'rows':>11} {'rows/s':>10} {'x floor':>8} {'peak RSS':>9}")
     for label, count, seconds, peak_mib in lines:
         rate = count / seconds if seconds else float("nan")
         print(
-            f"{label:52} {seconds:8.1f} {count:11,} {rate:10,.0f} {seconds / floor_seconds:8.1f} "
+            f"{label:52} {seconds:8.1f} {count:11,} {rate:10,.0f} "
+            f"{seconds / floor_seconds * floor_rows / count:8.1f} "
             f"{peak_mib / 1024:7.2f} GiB"
         )
     for label in ("first", "next", "rerun"):
