@@ -12,12 +12,13 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from arrears.batch.lock import BatchLockedError
 from arrears.batch.service import dates_between, run_batch
+from arrears.batch.store import open_store
 from arrears.batch.summary import render
 from arrears.clock import Clock, SystemClock, yesterday
 from arrears.config import batch_store_path, get_settings
 from arrears.db import make_engine
 from arrears.delinquency.cli import RULES_OPTION, rules_from
-from arrears.delinquency.engines import ENGINES, DuckDBEngine
+from arrears.delinquency.engines import ENGINES
 from arrears.delinquency.engines import make_engine as make_snapshot_engine
 from arrears.scoring.batch_step import BatchScorer
 from arrears.scoring.settings import get_scoring_settings
@@ -82,7 +83,11 @@ def run(
     rules = rules_from(rules_path)
     database = make_engine(settings.database_url)
     store_path = batch_store_path(settings)
-    store = DuckDBEngine(database=store_path) if store_path is not None else None
+    try:
+        store = open_store(store_path) if store_path is not None else None
+    except BatchLockedError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(3) from None
     snapshot_engine = make_snapshot_engine(engine, spark_master, spark_work_dir, store)
     scorer = BatchScorer(get_scoring_settings())
     try:

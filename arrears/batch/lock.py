@@ -24,7 +24,7 @@ class BatchLockedError(RuntimeError):
     """Another batch run holds the lock."""
 
 
-def _message(holder: str) -> str:
+def locked_message(holder: str) -> str:
     return (
         f"Another batch run is in progress ({holder}); wait for it to finish and run again. "
         f"另一个批处理正在运行（{holder}），请等待其结束后重试。"
@@ -59,7 +59,7 @@ def _advisory_lock(engine: Engine, label: str) -> Iterator[None]:
                 ),
                 {"key": key},
             ).scalar()
-            raise BatchLockedError(_message(holder or "unknown holder"))
+            raise BatchLockedError(locked_message(holder or "unknown holder"))
         try:
             yield
         finally:
@@ -82,7 +82,7 @@ def _file_lock(path: Path, label: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            raise BatchLockedError(_message(handle.read().strip() or "unknown holder")) from None
+            raise BatchLockedError(locked_message(handle.read().strip() or "unknown holder")) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{label}, pid {os.getpid()}")

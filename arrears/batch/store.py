@@ -18,10 +18,13 @@ made to the portfolio by anything other than the importer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 from sqlalchemy import Connection, select
 
 from arrears.batch.bulk import read_arrow
+from arrears.batch.lock import BatchLockedError, locked_message
 from arrears.batch.repository import read_portfolio_parts
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.frames import ACCOUNTS_SCHEMA, INSTALLMENTS_SCHEMA, PAYMENTS_SCHEMA, PortfolioFrames
@@ -48,6 +51,17 @@ class SyncOutcome:
 
 Applied = tuple[int, str, str]
 """An import as the store remembers it: id, checksum, finish time."""
+
+
+def open_store(path: Path) -> DuckDBEngine:
+    """The store in ``path``. DuckDB lets one process at a time open a file, so a store open
+    elsewhere means a batch is running there: that is said as the run lock says it."""
+    try:
+        return DuckDBEngine(database=path)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise BatchLockedError(locked_message(f"its store {path} is open in another process")) from None
 
 
 def sync(store: DuckDBEngine, connection: Connection, *, rebuild: bool = False) -> SyncOutcome:

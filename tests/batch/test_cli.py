@@ -64,3 +64,32 @@ def test_run_export_and_roll_rates_from_the_command_line(database: Path, tmp_pat
 
     missing = runner.invoke(app, ["delinquency", "export", "--as-of", "2023-01-01", "--out", str(out)])
     assert missing.exit_code == 2 and "no snapshot" in missing.output
+
+
+def test_a_second_run_while_another_process_holds_the_store_stops_with_the_lock_message(
+    database: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from arrears.cli import app
+
+    store = database.parent / "arrears.db.batch.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(store)!r}); print('open'); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        ran = CliRunner().invoke(app, ["batch", "run", "--as-of", "2024-02-01", "--quiet"])
+    finally:
+        holder.communicate("")
+    assert ran.exit_code == 3, ran.output
+    assert "Another batch run is in progress" in ran.output and "另一个批处理正在运行" in ran.output
+    assert str(store) in ran.output.replace("\n", "")
