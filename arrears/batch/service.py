@@ -153,7 +153,6 @@ def _run_day(
                 finished_at=clock.now(),
             )
             checkpoint("recorded")
-        engine.mark_run(as_of, attempt)
     except Exception as error:
         with database.begin() as connection:
             repository.record_run(
@@ -167,6 +166,7 @@ def _run_day(
                 error=f"{type(error).__name__}: {error}",
             )
         raise
+    engine.mark_run(as_of, attempt)  # after the commit, and never a reason to call the run failed
     notes = [] if changes.skipped_reason is None else [f"cases left as they are: {changes.skipped_reason}"]
     summary = DaySummary(
         as_of=as_of,
