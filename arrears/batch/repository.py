@@ -26,7 +26,8 @@ STORED_SNAPSHOT_COLUMNS = [c.name for c in DelinquencySnapshot.__table__.columns
 
 def read_portfolio(connection: Connection, where: str = "") -> PortfolioFrames:
     """The columns of accounts, installments and payments the definition reads, in bulk;
-    ``where`` (an SQL condition on account_id) reads some accounts only."""
+    ``where`` (an SQL condition on columns all three tables have: account_id, import_id) reads
+    some rows only."""
     condition = f" WHERE {where}" if where else ""
     payments = read_arrow(
         connection,

@@ -23,11 +23,10 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import Connection, select
 
-from arrears.batch.bulk import read_arrow
 from arrears.batch.lock import BatchLockedError, locked_message
-from arrears.batch.repository import read_portfolio_parts
+from arrears.batch.repository import read_portfolio, read_portfolio_parts
 from arrears.delinquency.engines import DuckDBEngine
-from arrears.delinquency.frames import ACCOUNTS_SCHEMA, INSTALLMENTS_SCHEMA, PAYMENTS_SCHEMA, PortfolioFrames
+from arrears.delinquency.frames import PortfolioFrames
 from arrears.portfolio.models import ImportLog
 
 APPLIED_TABLE = "applied_imports"
@@ -97,26 +96,7 @@ def _logged_imports(connection: Connection) -> set[Applied]:
 
 def _changed_rows(connection: Connection, import_ids: list[int]) -> PortfolioFrames:
     """The rows the imports inserted or changed last (an index on import_id finds them)."""
-    ids = ", ".join(str(int(i)) for i in import_ids)
-    where = f"WHERE import_id IN ({ids})"
-    payments = read_arrow(
-        connection,
-        f"SELECT payment_id, account_id, paid_on, amount, reverses FROM payments {where}",
-        PAYMENTS_SCHEMA,
-    )
-    return PortfolioFrames.of(
-        read_arrow(
-            connection,
-            f"SELECT account_id, customer_id, currency, status FROM accounts {where}",
-            ACCOUNTS_SCHEMA,
-        ),
-        read_arrow(
-            connection,
-            f"SELECT account_id, seq, due_date, amount_due FROM installments {where}",
-            INSTALLMENTS_SCHEMA,
-        ),
-        payments,
-    )
+    return read_portfolio(connection, f"import_id IN ({', '.join(str(int(i)) for i in import_ids)})")
 
 
 def _remember(store: DuckDBEngine, imports: set[Applied], *, replace: bool) -> None:
