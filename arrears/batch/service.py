@@ -77,9 +77,7 @@ def run_batch(
     label = f"arrears batch {dates[0].isoformat()}..{dates[-1].isoformat()}"
     summaries: list[DaySummary] = []
     with batch_lock(database, label):
-        staged = (
-            store if store is not None else engine if isinstance(engine, DuckDBEngine) else DuckDBEngine()
-        )
+        staged = _store_for(engine, store)
         report("reading the portfolio 读取资产组合", 0, len(dates))
         with database.connect() as connection:
             synced = sync(staged, connection, rebuild=rebuild_store)
@@ -98,6 +96,14 @@ def run_batch(
             summaries.append(summary)
         report("done 完成", len(dates), len(dates))
     return summaries
+
+
+def _store_for(engine: SnapshotEngine, store: DuckDBEngine | None) -> DuckDBEngine:
+    """Where the portfolio is staged: the given store, else a DuckDB engine itself, else a
+    store in memory for this run."""
+    if store is not None:
+        return store
+    return engine if isinstance(engine, DuckDBEngine) else DuckDBEngine()
 
 
 def _sync_note(synced: SyncOutcome) -> str:
