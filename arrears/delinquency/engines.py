@@ -292,6 +292,43 @@ UNION SELECT account_id FROM changed_payments
 """
 
 
+class SparkWorkspace:
+    """A Spark session (its own, or one lent and left running) and a folder where Arrow tables
+    become temporary views through Parquet (on a cluster, a path every executor can read).
+    Frames it caches are released on :meth:`uncache` and :meth:`close`."""
+
+    def __init__(self, master: str, work_dir: Path | None, session: Any, prefix: str) -> None:
+        self._owns_session = session is None
+        self.spark: Any = session if session is not None else spark_session(master)
+        self._tmp = None if work_dir is not None else tempfile.TemporaryDirectory(prefix=prefix)
+        self._dir = work_dir if work_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._cached: list[Any] = []
+
+    def view(self, name: str, table: pa.Table) -> None:
+        path = self._dir / f"{name}.parquet"
+        pq.write_table(table, path)
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    def cache(self, name: str, sql: str) -> None:
+        """The query (DuckDB's dialect) as a cached view of that name."""
+        frame = self.spark.sql(to_spark(sql)).cache()
+        frame.createOrReplaceTempView(name)
+        self._cached.append(frame)
+
+    def uncache(self) -> None:
+        for frame in self._cached:
+            frame.unpersist()
+        self._cached = []
+
+    def close(self) -> None:
+        self.uncache()
+        if self._owns_session:
+            self.spark.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
 class SparkEngine:
     """The same definition on Spark: ``local[2]`` in tests, a cluster URL in production.
 
@@ -310,28 +347,16 @@ class SparkEngine:
     ):
         self._incremental = incremental
         self._carried: CarriedState | None = None
-        self._owns_session = session is None
-        self._spark = session if session is not None else spark_session(master)
-        self._tmp = None if work_dir is not None else tempfile.TemporaryDirectory(prefix="arrears-spark-")
-        self._dir = work_dir if work_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
-        self._dir.mkdir(parents=True, exist_ok=True)
-        self._staged: list[Any] = []
+        self._workspace = SparkWorkspace(master, work_dir, session, prefix="arrears-spark-")
+        self._spark = self._workspace.spark
         self._spark.createDataFrame([], "account_id STRING").createOrReplaceTempView("dirty")
 
-    def _view(self, name: str, table: pa.Table) -> Any:
-        path = self._dir / f"{name}.parquet"
-        pq.write_table(table, path)
-        frame = self._spark.read.parquet(str(path))
-        frame.createOrReplaceTempView(name)
-        return frame
-
     def load(self, portfolio: PortfolioFrames) -> None:
+        self._workspace.uncache()
         for name in ("accounts", "installments", "payments"):
-            self._view(name, getattr(portfolio, name))
+            self._workspace.view(name, getattr(portfolio, name))
         for name, sql in (("schedule", STAGE_SCHEDULE), ("ledger", STAGE_LEDGER)):
-            frame = self._spark.sql(to_spark(sql)).cache()
-            frame.createOrReplaceTempView(name)
-            self._staged.append(frame)
+            self._workspace.cache(name, sql)
         self._carried = None
 
     def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
@@ -358,7 +383,7 @@ class SparkEngine:
                 "previous"
             )
         else:
-            self._view("previous", previous if previous is not None else empty_previous())
+            self._workspace.view("previous", previous if previous is not None else empty_previous())
         state.createOrReplaceTempView("state")
         result = self._spark.sql(to_spark(snapshot_sql(as_of, rules))).toArrow()
         state.createOrReplaceTempView("carry")
@@ -366,12 +391,7 @@ class SparkEngine:
         return conform(result, SNAPSHOT_SCHEMA)
 
     def close(self) -> None:
-        for frame in self._staged:
-            frame.unpersist()
-        if self._owns_session:
-            self._spark.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
+        self._workspace.close()
 
 
 def spark_session(master: str) -> Any:
