@@ -232,6 +232,25 @@ def _accounts(accounts: Any) -> Any:
     )
 
 
+class Laps:
+    """Time spent until each point of a batch run, fed by its report and checkpoint hooks."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._mark = time.perf_counter()
+
+    def __call__(self, what: str) -> None:
+        now = time.perf_counter()
+        self.lines.append(f"{now - self._mark:8.2f} s  until {what}")
+        self._mark = now
+
+    def report(self, message: str, _done: int, _total: int) -> None:
+        self(message)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
 def full_batch(folder: Path, url: str | None = None) -> int:
     """The whole batch on SQLite (or PostgreSQL at ``url``): read, compute, write snapshots and cases."""
     from datetime import UTC, datetime
@@ -245,14 +264,7 @@ def full_batch(folder: Path, url: str | None = None) -> int:
         for table in ("case_accounts", "cases", "delinquency_snapshots", "batch_runs"):
             connection.exec_driver_sql(f"DELETE FROM {table}")
     engine = _duckdb(folder)
-    steps: list[str] = []
-    mark = [time.perf_counter()]
-
-    def lap(what: str) -> None:
-        now = time.perf_counter()
-        steps.append(f"{now - mark[0]:8.2f} s  until {what}")
-        mark[0] = now
-
+    laps = Laps()
     started = time.perf_counter()
     [summary] = run_batch(
         database,
@@ -260,11 +272,11 @@ def full_batch(folder: Path, url: str | None = None) -> int:
         engine,
         DelinquencyRules(),
         FixedClock(datetime(2026, 11, 22, tzinfo=UTC)),
-        report=lambda message, _done, _total: lap(f"report: {message}"),
-        checkpoint=lambda step: lap(f"step: {step}"),
+        report=laps.report,
+        checkpoint=laps,
     )
     _report_inner(time.perf_counter() - started)
-    (DATA / "profile.txt").write_text("\n".join(steps) + "\n", encoding="utf-8")
+    (DATA / "profile.txt").write_text(laps.text(), encoding="utf-8")
     engine.close()
     database.dispose()
     return summary.accounts

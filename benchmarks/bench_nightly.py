@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_batch import DATA, _database_with_book, measure, orm_peer, prepare  # noqa: E402
+from bench_batch import DATA, Laps, _database_with_book, measure, orm_peer, prepare  # noqa: E402
 
 FIRST_NIGHT = date(2026, 11, 21)
 NEXT_NIGHT = date(2026, 11, 22)
@@ -143,29 +142,22 @@ def night(accounts: int, url: str | None, as_of: date, label: str) -> int:
     folder = folder_for(accounts, url)
     database = database_for(folder, url)
     store = store_for(folder)
-    laps: list[str] = []
-    mark = [time.perf_counter()]
-
-    def lap(what: str) -> None:
-        now = time.perf_counter()
-        laps.append(f"{now - mark[0]:8.2f} s  until {what}")
-        mark[0] = now
-
+    laps = Laps()
     [summary] = run_batch(
         database,
         [as_of],
         store,
         DelinquencyRules(),
         FixedClock(datetime.combine(as_of, datetime.min.time(), UTC).replace(hour=20)),
-        report=lambda message, _done, _total: lap(message),
-        checkpoint=lap,
+        report=laps.report,
+        checkpoint=laps,
     )
-    laps.append(f"          {'; '.join(summary.notes)}")
-    laps.append(
+    laps.lines.append(f"          {'; '.join(summary.notes)}")
+    laps.lines.append(
         f"          {summary.delinquent:,} delinquent, {summary.cases.opened:,} cases opened, "
         f"{summary.cases.updated:,} updated, {summary.cases.closed:,} closed"
     )
-    (folder / f"profile-{label}.txt").write_text("\n".join(laps) + "\n", encoding="utf-8")
+    (folder / f"profile-{label}.txt").write_text(laps.text(), encoding="utf-8")
     store.close()
     database.dispose()
     return summary.accounts
