@@ -11,6 +11,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from arrears.batch.bulk import insert_arrow, read_arrow
 from arrears.batch.models import RUN_SUCCEEDED, BatchRun
+from arrears.delinquency.definition import quote
 from arrears.delinquency.frames import (
     ACCOUNTS_SCHEMA,
     INSTALLMENTS_SCHEMA,
@@ -80,14 +81,10 @@ def read_portfolio_parts(
         yield read_portfolio(connection)
         return
     for index, start in enumerate(starts):
-        where = f"account_id >= {_quote(start)}"
+        where = f"account_id >= {quote(start)}"
         if index + 1 < len(starts):
-            where += f" AND account_id < {_quote(starts[index + 1])}"
+            where += f" AND account_id < {quote(starts[index + 1])}"
         yield read_portfolio(connection, where)
-
-
-def _quote(text_value: str) -> str:
-    return "'" + text_value.replace("'", "''") + "'"
 
 
 def previous_run_date(connection: Connection, as_of: date) -> date | None:

@@ -204,30 +204,31 @@ LEFT JOIN before AS v ON v.account_id = k.account_id
 """
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """A text as an SQL string literal (every engine here reads '' as one quote)."""
     return "'" + text.replace("'", "''") + "'"
 
 
 def _bucket_case(rules: DelinquencyRules, column: str, *, rank: bool) -> str:
     branches = [
-        f"WHEN {column} <= {b.high} THEN {index if rank else _quote(b.name)}"
+        f"WHEN {column} <= {b.high} THEN {index if rank else quote(b.name)}"
         for index, b in enumerate(rules.buckets)
         if b.high is not None
     ]
     last = len(rules.buckets) - 1
-    otherwise = str(last) if rank else _quote(rules.buckets[-1].name)
+    otherwise = str(last) if rank else quote(rules.buckets[-1].name)
     return f"CASE {' '.join(branches)} ELSE {otherwise} END"
 
 
 def _threshold_case(rules: DelinquencyRules) -> str:
     if not rules.materiality:
         return str(rules.default_materiality)
-    branches = " ".join(f"WHEN {_quote(c)} THEN {t}" for c, t in sorted(rules.materiality.items()))
+    branches = " ".join(f"WHEN {quote(c)} THEN {t}" for c, t in sorted(rules.materiality.items()))
     return f"CASE a.currency {branches} ELSE {rules.default_materiality} END"
 
 
 def _previous_rank_case(rules: DelinquencyRules) -> str:
-    branches = " ".join(f"WHEN {_quote(b.name)} THEN {i}" for i, b in enumerate(rules.buckets))
+    branches = " ".join(f"WHEN {quote(b.name)} THEN {i}" for i, b in enumerate(rules.buckets))
     return f"CASE bucket {branches} END"
 
 
