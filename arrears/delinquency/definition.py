@@ -12,14 +12,14 @@ line here. Sums are cast to BIGINT so that both engines return int64 (DuckDB wid
 HUGEINT otherwise), which also keeps the comparison of engines exact.
 
 Inputs (views or tables of these names):
-  accounts(account_id, customer_id, currency, status)
+  accounts(account_id, customer_id, currency, status)   -- as the feed has them
   installments(account_id, seq, due_date, amount_due)
   payments(payment_id, account_id, paid_on, amount, reverses)
-  previous(account_id, bucket)                        -- the previous snapshot, may be empty
-Staged once per portfolio read: schedule (running total of amounts due, oldest first) and
-ledger (signed payments, reversals negative). A snapshot is two
-steps: the state of every account (recomputed in full, or carried from the previous date of
-a backfill for the accounts that cannot have changed), then DPD, amounts, bucket and roll.
+Staged once per portfolio read, every account under an integer key k: accounts (with k),
+schedule (running total of amounts due, oldest first) and ledger (signed payments, reversals
+negative). A snapshot is two steps: the state of every account (recomputed in full, or
+carried from an earlier date for the accounts that cannot have changed), then DPD, amounts,
+bucket and roll against previous(k, bucket), the previous snapshot's buckets.
 """
 
 from __future__ import annotations
@@ -53,18 +53,15 @@ SNAPSHOT_COLUMNS = (
     "previous_rank",
 )
 
-# Running total of each account's schedule, oldest installment first (due_date, then seq).
-STAGE_SCHEDULE = """
-SELECT
-    account_id,
-    seq,
-    due_date,
-    amount_due,
-    CAST(SUM(amount_due) OVER (
-        PARTITION BY account_id ORDER BY due_date, seq
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS BIGINT) AS cum_due
-FROM installments
+# Each account with its key: an integer the store gives it once (in account_id order when the
+# whole portfolio is read), so that every join and aggregate after staging is on an integer.
+# ``gen`` is the staging generation: 0 for a full read, one more at each restage of a store
+# (arrears.delinquency.engines), so that rows staged again since a carried state are found by
+# their generation alone.
+STAGE_ACCOUNTS = """
+SELECT CAST({first_key} + ROW_NUMBER() OVER (ORDER BY account_id) - 1 AS BIGINT) AS k,
+       account_id, customer_id, currency, status, CAST({generation} AS INTEGER) AS gen
+FROM {source}
 """
 
 # A reversal takes back the reversed payment's amount, dated by the reversal's own paid_on.
@@ -83,93 +80,151 @@ LEFT JOIN payments AS o ON o.payment_id = r.reverses
 WHERE r.reverses IS NOT NULL
 """
 
-# The state of every account as of a date. {scope} limits the recomputation to the accounts
-# that can have changed since the carried state (all of them without one); {carried} adds the
-# carried rows of every other account unchanged.
-STATE_TEMPLATE = """
-WITH changed AS (
-    {changed}
-),
-paid AS (
-    SELECT l.account_id, CAST(SUM(l.signed_amount) AS BIGINT) AS net
-    FROM ledger AS l
-    WHERE l.paid_on <= {as_of} {scope_ledger}
-    GROUP BY l.account_id
-),
-base AS (
+# Running total of each account's schedule, oldest installment first (due_date, then seq).
+STAGE_SCHEDULE = """
+SELECT
+    a.k,
+    i.seq,
+    i.due_date,
+    i.amount_due,
+    CAST(SUM(i.amount_due) OVER (
+        PARTITION BY i.account_id ORDER BY i.due_date, i.seq
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS BIGINT) AS cum_due,
+    CAST({generation} AS INTEGER) AS gen
+FROM installments AS i
+JOIN account_keys AS a ON a.account_id = i.account_id
+"""
+
+STAGE_KEYED_LEDGER = f"""
+SELECT a.k, l.paid_on, l.signed_amount, l.payment_id, l.amount, l.reverses,
+       CAST({{generation}} AS INTEGER) AS gen
+FROM ({STAGE_LEDGER}) AS l
+JOIN account_keys AS a ON a.account_id = l.account_id
+"""
+
+# An account's state as of a date: net paid (payments less reversals, not yet floored at 0, so
+# that later payments add to it), the threshold of its currency, the sums due before the date
+# and in all, and the oldest overdue date. {scope_*} limit it to some accounts.
+DUES = """
+SELECT
+    b.k,
+    b.net,
+    b.threshold,
+    CAST(COALESCE(d.past_due, 0) AS BIGINT) AS past_due,
+    CAST(COALESCE(d.scheduled, 0) AS BIGINT) AS scheduled,
+    d.oldest_overdue
+FROM base AS b
+LEFT JOIN (
     SELECT
-        a.account_id,
-        a.customer_id,
-        a.currency,
-        a.status,
-        CAST(GREATEST(COALESCE(p.net, 0), 0) AS BIGINT) AS paid,
-        CAST({threshold} AS BIGINT) AS threshold
-    FROM accounts AS a
-    LEFT JOIN paid AS p ON p.account_id = a.account_id
-    WHERE 1 = 1 {scope_accounts}
-),
-dues AS (
-    SELECT
-        s.account_id,
+        s.k,
         CAST(SUM(CASE WHEN s.due_date < {as_of} THEN s.amount_due ELSE 0 END) AS BIGINT) AS past_due,
         CAST(SUM(s.amount_due) AS BIGINT) AS scheduled,
         -- the shortfall min(amount_due, cum_due - paid) exceeds the threshold t >= 0
         MIN(CASE WHEN s.due_date < {as_of}
                   AND s.amount_due > b.threshold
-                  AND s.cum_due - b.paid > b.threshold
-             THEN s.due_date END) AS oldest_overdue,
-        MIN(CASE WHEN s.due_date >= {as_of} THEN s.due_date END) AS next_due
-    FROM schedule AS s
-    JOIN base AS b ON b.account_id = s.account_id
-    GROUP BY s.account_id
+                  AND s.cum_due - GREATEST(b.net, 0) > b.threshold
+             THEN s.due_date END) AS oldest_overdue
+    FROM {schedule} AS s
+    JOIN base AS b ON b.k = s.k
+    GROUP BY s.k
+) AS d ON d.k = b.k
+"""
+
+FULL_STATE = """
+WITH paid AS (
+    SELECT l.k, CAST(SUM(l.signed_amount) AS BIGINT) AS net
+    FROM ledger AS l
+    WHERE l.paid_on <= {as_of}
+    GROUP BY l.k
+),
+base AS (
+    SELECT a.k, CAST(COALESCE(p.net, 0) AS BIGINT) AS net, CAST({threshold} AS BIGINT) AS threshold
+    FROM accounts AS a
+    LEFT JOIN paid AS p ON p.k = a.k
 )
-SELECT
-    b.account_id,
-    b.customer_id,
-    b.currency,
-    b.status,
-    b.paid,
-    b.threshold,
-    CAST(COALESCE(d.past_due, 0) AS BIGINT) AS past_due,
-    CAST(COALESCE(d.scheduled, 0) AS BIGINT) AS scheduled,
-    d.oldest_overdue,
-    d.next_due
-FROM base AS b
-LEFT JOIN dues AS d ON d.account_id = b.account_id
-{carried}
+{dues}
 """
 
-# An account's state can only change between two dates by a ledger entry dated in between or
-# by an installment falling due in between (next_due before the new date). Every other account
-# keeps its paid amount, its overdue installments and its sums: only the days are added.
-# ``dirty`` names the accounts whose feed rows changed since the carried state was computed
-# (a store's sync fills it; see arrears.batch.store).
-CHANGED_SINCE = """
-    SELECT l.account_id FROM ledger AS l WHERE l.paid_on > {carried_as_of} AND l.paid_on <= {as_of}
-    UNION
-    SELECT c.account_id FROM carry AS c WHERE c.next_due < {as_of}
-    UNION
-    SELECT d.account_id FROM dirty AS d
-"""
-CARRIED = """
+# From a state carried from an earlier date C, an account changes only in three ways, each
+# computed from the rows that show it:
+# - restaged: its feed rows changed since (generation above the carried one): computed again
+#   from its rows, which the generation finds without looking at any other account's;
+# - paid late: ledger entries dated after C that were staged before (a payment booked ahead):
+#   its carried net plus those entries, and its whole schedule read again (rare);
+# - fallen due: installments due from C to before D: their sum is added, and the oldest overdue
+#   is the carried one or else the first of them short of the paid amount. Paid is unchanged.
+# Every other account keeps its carried row: only the days are added to its DPD.
+INCREMENTAL_STATE = """
+WITH late AS (
+    SELECT l.k, CAST(SUM(l.signed_amount) AS BIGINT) AS delta
+    FROM ledger AS l
+    WHERE l.paid_on > {carried_as_of} AND l.paid_on <= {as_of} AND l.gen <= {generation}
+    GROUP BY l.k
+),
+restaged_paid AS (
+    SELECT l.k, CAST(SUM(l.signed_amount) AS BIGINT) AS net
+    FROM ledger AS l
+    WHERE l.gen > {generation} AND l.paid_on <= {as_of}
+    GROUP BY l.k
+),
+base AS (
+    SELECT a.k, CAST(COALESCE(p.net, 0) AS BIGINT) AS net, CAST({threshold} AS BIGINT) AS threshold
+    FROM accounts AS a
+    LEFT JOIN restaged_paid AS p ON p.k = a.k
+    WHERE a.gen > {generation}
+    UNION ALL
+    SELECT c.k, CAST(c.net + x.delta AS BIGINT) AS net, c.threshold
+    FROM carry AS c
+    JOIN late AS x ON x.k = c.k
+),
+recomputed_schedule AS (
+    SELECT s.k, s.due_date, s.amount_due, s.cum_due FROM schedule AS s WHERE s.gen > {generation}
+    UNION ALL
+    SELECT s.k, s.due_date, s.amount_due, s.cum_due FROM schedule AS s JOIN late AS x ON x.k = s.k
+),
+recomputed AS (
+    {dues}
+),
+fallen_due AS (
+    SELECT
+        s.k,
+        CAST(SUM(s.amount_due) AS BIGINT) AS newly_due,
+        MIN(CASE WHEN s.amount_due > c.threshold AND s.cum_due - GREATEST(c.net, 0) > c.threshold
+             THEN s.due_date END) AS first_overdue
+    FROM schedule AS s
+    JOIN carry AS c ON c.k = s.k
+    LEFT JOIN late AS x ON x.k = s.k
+    WHERE s.due_date >= {carried_as_of} AND s.due_date < {as_of} AND s.gen <= {generation}
+      AND x.k IS NULL
+    GROUP BY s.k
+),
+moved AS (
+    SELECT k FROM recomputed
+    UNION ALL
+    SELECT k FROM fallen_due
+)
+SELECT * FROM recomputed
 UNION ALL
-SELECT c.account_id, c.customer_id, c.currency, c.status, c.paid, c.threshold, c.past_due, c.scheduled,
-       c.oldest_overdue, c.next_due
+SELECT c.k, c.net, c.threshold, CAST(c.past_due + f.newly_due AS BIGINT) AS past_due, c.scheduled,
+       COALESCE(c.oldest_overdue, f.first_overdue) AS oldest_overdue
 FROM carry AS c
-LEFT JOIN changed AS x ON x.account_id = c.account_id
-WHERE x.account_id IS NULL
+JOIN fallen_due AS f ON f.k = c.k
+UNION ALL
+SELECT c.k, c.net, c.threshold, c.past_due, c.scheduled, c.oldest_overdue
+FROM carry AS c
+LEFT JOIN moved AS m ON m.k = c.k
+WHERE m.k IS NULL
 """
 
+# The snapshot from the table ``state`` and the accounts, rolled against ``previous(k, bucket)``.
 SNAPSHOT_TEMPLATE = """
 WITH measured AS (
     SELECT
-        t.account_id,
-        t.customer_id,
-        t.currency,
-        t.status,
+        t.k,
         CAST(COALESCE(DATE_DIFF('day', t.oldest_overdue, {as_of}), 0) AS INTEGER) AS dpd,
-        CAST(GREATEST(t.past_due - t.paid, 0) AS BIGINT) AS overdue_amount,
-        CAST(GREATEST(t.scheduled - t.paid, 0) AS BIGINT) AS outstanding_amount
+        CAST(GREATEST(t.past_due - GREATEST(t.net, 0), 0) AS BIGINT) AS overdue_amount,
+        CAST(GREATEST(t.scheduled - GREATEST(t.net, 0), 0) AS BIGINT) AS outstanding_amount
     FROM state AS t
 ),
 bucketed AS (
@@ -177,29 +232,30 @@ bucketed AS (
     FROM measured AS m
 ),
 before AS (
-    SELECT account_id, {previous_rank} AS previous_rank FROM previous
+    SELECT k, {previous_rank} AS previous_rank FROM previous
 )
 SELECT
     {as_of} AS as_of,
-    k.account_id,
-    k.customer_id,
-    k.currency,
-    k.status,
-    k.dpd,
-    k.bucket,
-    k.bucket_rank,
-    k.overdue_amount,
-    k.outstanding_amount,
+    a.account_id,
+    a.customer_id,
+    a.currency,
+    a.status,
+    m.dpd,
+    m.bucket,
+    m.bucket_rank,
+    m.overdue_amount,
+    m.outstanding_amount,
     CASE
         WHEN v.previous_rank IS NULL THEN '{new}'
-        WHEN k.bucket_rank = v.previous_rank THEN '{same}'
-        WHEN k.bucket_rank > v.previous_rank THEN '{forward}'
-        WHEN k.bucket_rank = 0 THEN '{cured}'
+        WHEN m.bucket_rank = v.previous_rank THEN '{same}'
+        WHEN m.bucket_rank > v.previous_rank THEN '{forward}'
+        WHEN m.bucket_rank = 0 THEN '{cured}'
         ELSE '{back}'
     END AS roll,
     CAST(v.previous_rank AS INTEGER) AS previous_rank
-FROM bucketed AS k
-LEFT JOIN before AS v ON v.account_id = k.account_id
+FROM bucketed AS m
+JOIN accounts AS a ON a.k = m.k
+LEFT JOIN before AS v ON v.k = m.k
 {order}
 """
 
@@ -236,29 +292,43 @@ def _literal(day: date) -> str:
     return f"DATE '{day.isoformat()}'"
 
 
-def state_sql(as_of: date, rules: DelinquencyRules, carried_as_of: date | None = None) -> str:
-    """Every account's state as of ``as_of`` (DuckDB dialect): paid, sums, oldest overdue and next due
-    dates. With ``carried_as_of``, a table ``carry`` holds the state as of that earlier date and only
-    the accounts that can have changed since are recomputed.
+def stage_accounts_sql(source: str, first_key: int, generation: int) -> str:
+    """The accounts of ``source`` keyed from ``first_key`` on, in account_id order."""
+    return STAGE_ACCOUNTS.format(source=source, first_key=int(first_key), generation=int(generation))
+
+
+def stage_schedule_sql(generation: int) -> str:
+    """The schedule of ``installments`` for the accounts of ``account_keys(account_id, k)``."""
+    return STAGE_SCHEDULE.format(generation=int(generation))
+
+
+def stage_ledger_sql(generation: int) -> str:
+    """The signed ledger of ``payments`` for the accounts of ``account_keys(account_id, k)``."""
+    return STAGE_KEYED_LEDGER.format(generation=int(generation))
+
+
+def state_sql(
+    as_of: date,
+    rules: DelinquencyRules,
+    carried_as_of: date | None = None,
+    generation: int = 0,
+) -> str:
+    """Every account's state as of ``as_of`` (DuckDB dialect). With ``carried_as_of``, a table
+    ``carry`` holds the state as of that earlier date, computed when the staged rows were of
+    ``generation`` at most, and only the accounts that can have changed since are recomputed.
     """
+    threshold = _threshold_case(rules)
     if carried_as_of is None:
-        return STATE_TEMPLATE.format(
-            changed="SELECT account_id FROM accounts WHERE 1 = 0",
-            as_of=_literal(as_of),
-            scope_ledger="",
-            scope_accounts="",
-            threshold=_threshold_case(rules),
-            carried="",
-        )
+        dues = DUES.format(as_of=_literal(as_of), schedule="schedule")
+        return FULL_STATE.format(as_of=_literal(as_of), threshold=threshold, dues=dues)
     if carried_as_of >= as_of:
         raise ValueError("a carried state must be older than the date it is carried to")
-    return STATE_TEMPLATE.format(
-        changed=CHANGED_SINCE.format(carried_as_of=_literal(carried_as_of), as_of=_literal(as_of)),
+    return INCREMENTAL_STATE.format(
         as_of=_literal(as_of),
-        scope_ledger="AND l.account_id IN (SELECT account_id FROM changed)",
-        scope_accounts="AND a.account_id IN (SELECT account_id FROM changed)",
-        threshold=_threshold_case(rules),
-        carried=CARRIED,
+        carried_as_of=_literal(carried_as_of),
+        generation=int(generation),
+        threshold=threshold,
+        dues=DUES.format(as_of=_literal(as_of), schedule="recomputed_schedule"),
     )
 
 
@@ -266,7 +336,7 @@ def carried_buckets_sql(carried_as_of: date, rules: DelinquencyRules) -> str:
     """The buckets of the carried state's own date, from its oldest overdue date: the same rows
     as that date's snapshot, without reading it back (DuckDB dialect)."""
     dpd = f"COALESCE(DATE_DIFF('day', oldest_overdue, {_literal(carried_as_of)}), 0)"
-    return f"SELECT account_id, {_bucket_case(rules, dpd, rank=False)} AS bucket FROM carry"
+    return f"SELECT k, {_bucket_case(rules, dpd, rank=False)} AS bucket FROM carry"
 
 
 def snapshot_sql(as_of: date, rules: DelinquencyRules, *, ordered: bool = True) -> str:
@@ -281,7 +351,7 @@ def snapshot_sql(as_of: date, rules: DelinquencyRules, *, ordered: bool = True) 
         forward=ROLL_FORWARD,
         cured=ROLL_CURED,
         back=ROLL_BACK,
-        order="ORDER BY k.account_id" if ordered else "",
+        order="ORDER BY m.k" if ordered else "",
     )
 
 

@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arrears.delinquency.definition import (
-    STAGE_LEDGER,
-    STAGE_SCHEDULE,
     carried_buckets_sql,
     snapshot_sql,
+    stage_accounts_sql,
+    stage_ledger_sql,
+    stage_schedule_sql,
     state_sql,
     to_spark,
 )
@@ -70,18 +71,22 @@ class CarriedState:
     as_of: date
     rules: str
     run_attempt: int | None = None
+    generation: int = 0
+    """The newest staging generation the state was computed from."""
 
 
 STAGED_TABLES = ("accounts", "schedule", "ledger")
+STORE_FORMAT = 2
+"""The layout of the staged tables; a store file of another layout is staged again (2: integer
+account keys, staging generations, installments by due date and the ledger by paid_on)."""
 
 
 class DuckDBEngine:
     """The default engine: DuckDB in this process, spilling to ``spill_dir`` past ``memory_limit``.
 
-    With ``database`` the staged tables, the carried state and the accounts whose feed rows
-    changed since (``dirty``) live in that DuckDB file and outlast the process: the batch store
-    (arrears.batch.store) keeps them in step with the operational database, so a night
-    recomputes only what can have changed.
+    With ``database`` the staged tables and the carried state live in that DuckDB file and
+    outlast the process: the batch store (arrears.batch.store) keeps them in step with the
+    operational database, so a night recomputes only what can have changed.
     """
 
     name = "duckdb"
@@ -103,12 +108,24 @@ class DuckDBEngine:
             self._con.execute(f"SET threads = {int(threads)}")
         if spill_dir is not None:
             self._con.execute(f"SET temp_directory = '{spill_dir}'")
-        self._con.execute("CREATE TABLE IF NOT EXISTS dirty (account_id VARCHAR)")
+        self._drop_other_format()
         self._con.execute(
-            "CREATE TABLE IF NOT EXISTS carry_meta (as_of DATE, rules VARCHAR, run_attempt INTEGER)"
+            "CREATE TABLE IF NOT EXISTS carry_meta "
+            "(as_of DATE, rules VARCHAR, run_attempt INTEGER, generation INTEGER)"
         )
         for leftover in ("state", *(f"{table}_loading" for table in STAGED_TABLES)):  # by a killed run
             self._con.execute(f"DROP TABLE IF EXISTS {leftover}")
+
+    def _drop_other_format(self) -> None:
+        """A store file written by another version of the layout is emptied (a full read follows)."""
+        con = self._con
+        con.execute("CREATE TABLE IF NOT EXISTS store_format (version INTEGER)")
+        if con.execute("SELECT version FROM store_format").fetchall() == [(STORE_FORMAT,)]:
+            return
+        for table in (*STAGED_TABLES, "carry", "carry_meta", "dirty"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute("DELETE FROM store_format")
+        con.execute("INSERT INTO store_format VALUES (?)", [STORE_FORMAT])
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -132,18 +149,25 @@ class DuckDBEngine:
         at once. Returns the rows staged."""
         con = self._con
         rows = 0
+        first_key = 0
         for number, chunk in enumerate(chunks):
             verb = "CREATE OR REPLACE TABLE {}_loading AS" if number == 0 else "INSERT INTO {}_loading"
             con.register("accounts_frame", chunk.accounts)
             con.register("installments", chunk.installments)
             con.register("payments", chunk.payments)
             try:
-                con.execute(f"{verb.format('accounts')} SELECT * FROM accounts_frame")
-                con.execute(f"{verb.format('schedule')} {STAGE_SCHEDULE}")
-                con.execute(f"{verb.format('ledger')} {STAGE_LEDGER}")
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE account_keys AS "
+                    + stage_accounts_sql("accounts_frame", first_key, generation=0)
+                )
+                con.execute(f"{verb.format('accounts')} SELECT * FROM account_keys ORDER BY k")
+                con.execute(f"{verb.format('schedule')} {stage_schedule_sql(0)} ORDER BY due_date")
+                con.execute(f"{verb.format('ledger')} {stage_ledger_sql(0)} ORDER BY paid_on")
             finally:
                 for name in ("accounts_frame", "installments", "payments"):
                     con.unregister(name)
+                con.execute("DROP TABLE IF EXISTS account_keys")
+            first_key += chunk.accounts.num_rows
             rows += chunk.accounts.num_rows + chunk.installments.num_rows + chunk.payments.num_rows
         con.execute("BEGIN TRANSACTION")
         for table in STAGED_TABLES:
@@ -154,24 +178,26 @@ class DuckDBEngine:
         return rows
 
     def restage(self, changes: PortfolioFrames) -> int:
-        """Apply feed rows that are new or changed since the portfolio was staged: accounts are
-        replaced, and the schedule and ledger of every account they touch are staged again from
-        the stored rows and the changed ones. Those accounts are marked dirty, so the next
-        snapshot recomputes them whatever the carried state says. Returns how many there are.
-        """
+        """Apply feed rows that are new or changed since the portfolio was staged: every account
+        they touch is staged again, whole (its account row, schedule and ledger from the stored
+        rows and the changed ones), under a new staging generation, so that the next snapshot
+        recomputes it whatever the carried state says. A new account gets the next free key.
+        Returns how many accounts were staged again."""
         con = self._con
         con.register("changed_accounts", changes.accounts)
         con.register("changed_installments", changes.installments)
         con.register("changed_payments", changes.payments)
         try:
             con.execute("BEGIN TRANSACTION")
-            con.execute(RESTAGE_ACCOUNTS)
-            con.execute(RESTAGE_INSTALLMENTS)
-            con.execute(f"INSERT INTO schedule {STAGE_SCHEDULE}")
-            con.execute(RESTAGE_PAYMENTS)
-            con.execute(f"INSERT INTO ledger {STAGE_LEDGER}")
-            con.execute(MARK_DIRTY)
-            con.execute("DROP TABLE installments; DROP TABLE payments")
+            generation = _one(con, "SELECT COALESCE(MAX(gen), 0) + 1 FROM accounts")
+            con.execute(RESTAGE_KEYS)
+            con.execute(RESTAGE_ROWS)
+            con.execute(RESTAGE_ACCOUNTS.format(generation=generation))
+            con.execute(f"INSERT INTO schedule {stage_schedule_sql(generation)} ORDER BY due_date")
+            con.execute(f"INSERT INTO ledger {stage_ledger_sql(generation)} ORDER BY paid_on")
+            touched = _one(con, "SELECT count(*) FROM account_keys")
+            for name in ("installments", "payments", "account_keys"):
+                con.execute(f"DROP TABLE {name}")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -179,24 +205,34 @@ class DuckDBEngine:
         finally:
             for name in ("changed_accounts", "changed_installments", "changed_payments"):
                 con.unregister(name)
-        return int(con.execute("SELECT count(DISTINCT account_id) FROM dirty").fetchone()[0])  # type: ignore[index]
+        return touched
 
     def frames(self) -> PortfolioFrames:
         """The staged portfolio as Arrow, e.g. for another engine or the scoring step."""
         con = self._con
         return PortfolioFrames.of(
             con.sql("SELECT account_id, customer_id, currency, status FROM accounts").to_arrow_table(),
-            con.sql("SELECT account_id, seq, due_date, amount_due FROM schedule").to_arrow_table(),
-            con.sql("SELECT payment_id, account_id, paid_on, amount, reverses FROM ledger").to_arrow_table(),
+            con.sql(
+                "SELECT a.account_id, s.seq, s.due_date, s.amount_due "
+                "FROM schedule AS s JOIN accounts AS a ON a.k = s.k"
+            ).to_arrow_table(),
+            con.sql(
+                "SELECT l.payment_id, a.account_id, l.paid_on, l.amount, l.reverses "
+                "FROM ledger AS l JOIN accounts AS a ON a.k = l.k"
+            ).to_arrow_table(),
         )
 
     def carried(self) -> CarriedState | None:
-        row = self._con.execute("SELECT as_of, rules, run_attempt FROM carry_meta").fetchone()
-        return None if row is None else CarriedState(row[0], row[1], row[2])
+        row = self._con.execute("SELECT as_of, rules, run_attempt, generation FROM carry_meta").fetchone()
+        return None if row is None else CarriedState(row[0], row[1], row[2], row[3])
 
     def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
         carried = self.carried()
-        return carried == CarriedState(as_of, rules.fingerprint, run_attempt)
+        return carried is not None and (carried.as_of, carried.rules, carried.run_attempt) == (
+            as_of,
+            rules.fingerprint,
+            run_attempt,
+        )
 
     def mark_run(self, as_of: date, run_attempt: int) -> None:
         self._con.execute("UPDATE carry_meta SET run_attempt = ? WHERE as_of = ?", [run_attempt, as_of])
@@ -212,38 +248,40 @@ class DuckDBEngine:
         con = self._con
         carried = self.carried()
         carried_as_of = _usable(carried, as_of, rules, self._incremental)
-        con.execute(f"CREATE OR REPLACE TABLE state AS {state_sql(as_of, rules, carried_as_of)}")
+        generation = _one(con, "SELECT COALESCE(MAX(gen), 0) FROM accounts")
+        carried_generation = carried.generation if carried is not None else 0
+        con.execute(
+            f"CREATE OR REPLACE TABLE state AS {state_sql(as_of, rules, carried_as_of, carried_generation)}"
+        )
         if roll_from_carry and carried is not None:
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW previous AS {carried_buckets_sql(carried.as_of, rules)}"
             )
         else:
-            con.register("previous", previous if previous is not None else empty_previous())
+            con.register("previous_frame", previous if previous is not None else empty_previous())
+            con.execute(f"CREATE OR REPLACE TEMP VIEW previous AS {KEYED_PREVIOUS}")
         try:
             result = con.sql(snapshot_sql(as_of, rules)).to_arrow_table()
         finally:
-            if roll_from_carry and carried is not None:
-                con.execute("DROP VIEW previous")
-            else:
-                con.unregister("previous")
-        self._keep_state(as_of, rules)
+            con.execute("DROP VIEW previous")
+            if not (roll_from_carry and carried is not None):
+                con.unregister("previous_frame")
+        self._keep_state(as_of, rules, generation)
         return conform(result, SNAPSHOT_SCHEMA)
 
-    def _keep_state(self, as_of: date, rules: DelinquencyRules) -> None:
+    def _keep_state(self, as_of: date, rules: DelinquencyRules, generation: int) -> None:
         """The new state replaces the carried one, all at once: a process killed here keeps either."""
         con = self._con
         con.execute("BEGIN TRANSACTION")
         con.execute("DROP TABLE IF EXISTS carry")
         con.execute("ALTER TABLE state RENAME TO carry")
         con.execute("DELETE FROM carry_meta")
-        con.execute("INSERT INTO carry_meta VALUES (?, ?, NULL)", [as_of, rules.fingerprint])
-        con.execute("DELETE FROM dirty")
+        con.execute("INSERT INTO carry_meta VALUES (?, ?, NULL, ?)", [as_of, rules.fingerprint, generation])
         con.execute("COMMIT")
 
     def _forget(self) -> None:
         self._con.execute("DROP TABLE IF EXISTS carry")
         self._con.execute("DELETE FROM carry_meta")
-        self._con.execute("DELETE FROM dirty")
 
     def close(self) -> None:
         self._con.close()
@@ -258,37 +296,65 @@ def _usable(
     return None
 
 
-# Restaging after a feed import (DuckDBEngine.restage): the stored rows of the touched accounts
-# that the import did not replace, plus the imported ones, staged again by the definition.
-RESTAGE_ACCOUNTS = """
-DELETE FROM accounts WHERE account_id IN (SELECT account_id FROM changed_accounts);
-INSERT INTO accounts SELECT account_id, customer_id, currency, status FROM changed_accounts;
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+# The previous snapshot's buckets, given as Arrow by account_id, under the staged keys.
+KEYED_PREVIOUS = """
+SELECT a.k, p.bucket FROM previous_frame AS p JOIN accounts AS a ON a.account_id = p.account_id
 """
-RESTAGE_INSTALLMENTS = """
-CREATE OR REPLACE TEMP TABLE installments AS
-SELECT s.account_id, s.seq, s.due_date, s.amount_due
-FROM schedule AS s
-WHERE s.account_id IN (SELECT account_id FROM changed_installments)
-  AND NOT EXISTS (SELECT 1 FROM changed_installments AS c WHERE c.account_id = s.account_id AND c.seq = s.seq)
-UNION ALL
-SELECT account_id, seq, due_date, amount_due FROM changed_installments;
-DELETE FROM schedule WHERE account_id IN (SELECT account_id FROM changed_installments);
-"""
-RESTAGE_PAYMENTS = """
-CREATE OR REPLACE TEMP TABLE payments AS
-SELECT l.payment_id, l.account_id, l.paid_on, l.amount, l.reverses
-FROM ledger AS l
-WHERE l.account_id IN (SELECT account_id FROM changed_payments)
-  AND l.payment_id NOT IN (SELECT payment_id FROM changed_payments)
-UNION ALL
-SELECT payment_id, account_id, paid_on, amount, reverses FROM changed_payments;
-DELETE FROM ledger WHERE account_id IN (SELECT account_id FROM changed_payments);
-"""
-MARK_DIRTY = """
-INSERT INTO dirty
+
+# Restaging after a feed import (DuckDBEngine.restage). The touched accounts keep their keys;
+# new ones are numbered after the last key, in account_id order.
+RESTAGE_KEYS = """
+CREATE OR REPLACE TEMP TABLE touched AS
 SELECT account_id FROM changed_accounts
 UNION SELECT account_id FROM changed_installments
-UNION SELECT account_id FROM changed_payments
+UNION SELECT account_id FROM changed_payments;
+CREATE OR REPLACE TEMP TABLE account_keys AS
+SELECT t.account_id, a.k FROM touched AS t JOIN accounts AS a ON a.account_id = t.account_id;
+INSERT INTO account_keys
+SELECT t.account_id, (SELECT COALESCE(MAX(k), -1) FROM accounts) + ROW_NUMBER() OVER (ORDER BY t.account_id)
+FROM touched AS t
+WHERE t.account_id NOT IN (SELECT account_id FROM account_keys);
+DROP TABLE touched;
+"""
+# The touched accounts' rows as the feed has them: the stored ones the import did not replace,
+# and the imported ones; then their stored rows go.
+RESTAGE_ROWS = """
+CREATE OR REPLACE TEMP TABLE installments AS
+SELECT t.account_id, s.seq, s.due_date, s.amount_due
+FROM schedule AS s
+JOIN account_keys AS t ON t.k = s.k
+WHERE NOT EXISTS (
+    SELECT 1 FROM changed_installments AS c WHERE c.account_id = t.account_id AND c.seq = s.seq
+)
+UNION ALL
+SELECT account_id, seq, due_date, amount_due FROM changed_installments;
+CREATE OR REPLACE TEMP TABLE payments AS
+SELECT l.payment_id, t.account_id, l.paid_on, l.amount, l.reverses
+FROM ledger AS l
+JOIN account_keys AS t ON t.k = l.k
+WHERE l.payment_id NOT IN (SELECT payment_id FROM changed_payments)
+UNION ALL
+SELECT payment_id, account_id, paid_on, amount, reverses FROM changed_payments;
+DELETE FROM schedule WHERE k IN (SELECT k FROM account_keys);
+DELETE FROM ledger WHERE k IN (SELECT k FROM account_keys);
+"""
+RESTAGE_ACCOUNTS = """
+CREATE OR REPLACE TEMP TABLE restaged_accounts AS
+SELECT t.k, c.account_id, c.customer_id, c.currency, c.status
+FROM changed_accounts AS c JOIN account_keys AS t ON t.account_id = c.account_id
+UNION ALL
+SELECT a.k, a.account_id, a.customer_id, a.currency, a.status
+FROM accounts AS a JOIN account_keys AS t ON t.k = a.k
+WHERE a.account_id NOT IN (SELECT account_id FROM changed_accounts);
+DELETE FROM accounts WHERE k IN (SELECT k FROM account_keys);
+INSERT INTO accounts
+SELECT k, account_id, customer_id, currency, status, {generation} FROM restaged_accounts ORDER BY k;
+DROP TABLE restaged_accounts;
 """
 
 
@@ -349,18 +415,25 @@ class SparkEngine:
         self._carried: CarriedState | None = None
         self._workspace = SparkWorkspace(master, work_dir, session, prefix="arrears-spark-")
         self._spark = self._workspace.spark
-        self._spark.createDataFrame([], "account_id STRING").createOrReplaceTempView("dirty")
 
     def load(self, portfolio: PortfolioFrames) -> None:
         self._workspace.uncache()
-        for name in ("accounts", "installments", "payments"):
-            self._workspace.view(name, getattr(portfolio, name))
-        for name, sql in (("schedule", STAGE_SCHEDULE), ("ledger", STAGE_LEDGER)):
-            self._workspace.cache(name, sql)
+        self._workspace.view("accounts_frame", portfolio.accounts)
+        self._workspace.view("installments", portfolio.installments)
+        self._workspace.view("payments", portfolio.payments)
+        self._workspace.cache("accounts", stage_accounts_sql("accounts_frame", 0, generation=0))
+        self._spark.table("accounts").createOrReplaceTempView("account_keys")
+        self._workspace.cache("schedule", stage_schedule_sql(0))
+        self._workspace.cache("ledger", stage_ledger_sql(0))
         self._carried = None
 
     def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
-        return self._carried == CarriedState(as_of, rules.fingerprint, run_attempt)
+        carried = self._carried
+        return carried is not None and (carried.as_of, carried.rules, carried.run_attempt) == (
+            as_of,
+            rules.fingerprint,
+            run_attempt,
+        )
 
     def mark_run(self, as_of: date, run_attempt: int) -> None:
         if self._carried is not None and self._carried.as_of == as_of:
@@ -383,7 +456,8 @@ class SparkEngine:
                 "previous"
             )
         else:
-            self._workspace.view("previous", previous if previous is not None else empty_previous())
+            self._workspace.view("previous_frame", previous if previous is not None else empty_previous())
+            self._spark.sql(to_spark(KEYED_PREVIOUS)).createOrReplaceTempView("previous")
         state.createOrReplaceTempView("state")
         result = self._spark.sql(to_spark(snapshot_sql(as_of, rules))).toArrow()
         state.createOrReplaceTempView("carry")
