@@ -196,10 +196,10 @@ def store_floor(accounts: int, url: str | None) -> int:
 
     con = duckdb.connect(str(folder_for(accounts, url) / "store.duckdb"), read_only=True)
     con.execute(
-        "SELECT (SELECT count(account_id) + count(customer_id) + count(currency) + count(status) "
-        "FROM accounts), "
-        "(SELECT count(account_id) + count(due_date) + sum(amount_due) + sum(cum_due) FROM schedule), "
-        "(SELECT count(account_id) + count(paid_on) + sum(signed_amount) FROM ledger)"
+        "SELECT (SELECT count(k) + count(account_id) + count(customer_id) + count(currency) "
+        "+ count(status) FROM accounts), "
+        "(SELECT count(k) + count(due_date) + sum(amount_due) + sum(cum_due) FROM schedule), "
+        "(SELECT count(k) + count(paid_on) + sum(signed_amount) FROM ledger)"
     ).fetchall()
     rows = int(con.execute("SELECT count(*) FROM accounts").fetchone()[0])  # type: ignore[index]
     con.close()

@@ -109,10 +109,11 @@ def _store_for(engine: SnapshotEngine, store: DuckDBEngine | None) -> DuckDBEngi
 def _sync_note(synced: SyncOutcome) -> str:
     if synced.full:
         return f"portfolio read in full: {synced.rows:,} rows 全量读取"
-    return (
+    note = (
         f"portfolio brought up to date: {synced.imports} imports, {synced.rows:,} rows, "
         f"{synced.dirty:,} accounts to recompute 增量同步"
     )
+    return note + ("; store compacted 存储已压缩" if synced.compacted else "")
 
 
 def _run_day(

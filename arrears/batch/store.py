@@ -5,8 +5,9 @@ Why: a bank's 10M accounts hold some 300M installments; reading them all from SQ
 PostgreSQL every night takes minutes, and on most nights a few hundred thousand of them have
 changed. The importer stamps every row it inserts or changes with its ``import_log`` id, so
 the store remembers which imports it has applied and reads only the rows of the others. The
-accounts they touch are staged again and marked dirty: the next snapshot recomputes them
-whatever the carried state says (see ``CHANGED_SINCE`` in arrears.delinquency.definition).
+accounts they touch are staged again, whole, under a new staging generation: the next snapshot
+recomputes them whatever the carried state says, finding their rows by that generation (see
+``INCREMENTAL_STATE`` in arrears.delinquency.definition).
 
 The store is a cache of the operational database, never the record: it keeps, for each
 import it applied, the import's id, checksum and finish time, and when the database no longer
@@ -45,7 +46,9 @@ class SyncOutcome:
     rows: int
     """Feed rows read from the operational database."""
     dirty: int
-    """Accounts the next snapshot recomputes because their rows changed."""
+    """Accounts staged again, which the next snapshot recomputes because their rows changed."""
+    compacted: bool = False
+    """The rows superseded by restaging passed a quarter of the store and were dropped."""
 
 
 Applied = tuple[int, str, str]
@@ -82,7 +85,8 @@ def sync(store: DuckDBEngine, connection: Connection, *, rebuild: bool = False) 
     dirty = store.restage(changes)
     _remember(store, set(pending), replace=False)
     rows = changes.accounts.num_rows + changes.installments.num_rows + changes.payments.num_rows
-    return SyncOutcome(full=False, imports=len(pending), rows=rows, dirty=dirty)
+    compacted = store.compact()
+    return SyncOutcome(full=False, imports=len(pending), rows=rows, dirty=dirty, compacted=compacted)
 
 
 def _logged_imports(connection: Connection) -> set[Applied]:

@@ -56,8 +56,10 @@ SNAPSHOT_COLUMNS = (
 # Each account with its key: an integer the store gives it once (in account_id order when the
 # whole portfolio is read), so that every join and aggregate after staging is on an integer.
 # ``gen`` is the staging generation: 0 for a full read, one more at each restage of a store
-# (arrears.delinquency.engines), so that rows staged again since a carried state are found by
-# their generation alone.
+# (arrears.delinquency.engines). A restaged account's rows are staged again under the new
+# generation and its older rows stay, superseded: an account's rows are those of its own
+# generation. So a restage deletes nothing in the large tables, and the rows staged since a
+# carried state are found by their generation alone.
 STAGE_ACCOUNTS = """
 SELECT CAST({first_key} + ROW_NUMBER() OVER (ORDER BY account_id) - 1 AS BIGINT) AS k,
        account_id, customer_id, currency, status, CAST({generation} AS INTEGER) AS gen
@@ -105,7 +107,7 @@ JOIN account_keys AS a ON a.account_id = l.account_id
 
 # An account's state as of a date: net paid (payments less reversals, not yet floored at 0, so
 # that later payments add to it), the threshold of its currency, the sums due before the date
-# and in all, and the oldest overdue date. {scope_*} limit it to some accounts.
+# and in all, and the oldest overdue date, from the rows of the account's generation.
 DUES = """
 SELECT
     b.k,
@@ -126,30 +128,31 @@ LEFT JOIN (
                   AND s.cum_due - GREATEST(b.net, 0) > b.threshold
              THEN s.due_date END) AS oldest_overdue
     FROM {schedule} AS s
-    JOIN base AS b ON b.k = s.k
+    JOIN base AS b ON b.k = s.k AND b.gen = s.gen
     GROUP BY s.k
 ) AS d ON d.k = b.k
 """
 
 FULL_STATE = """
 WITH paid AS (
-    SELECT l.k, CAST(SUM(l.signed_amount) AS BIGINT) AS net
+    SELECT l.k, l.gen, CAST(SUM(l.signed_amount) AS BIGINT) AS net
     FROM ledger AS l
     WHERE l.paid_on <= {as_of}
-    GROUP BY l.k
+    GROUP BY l.k, l.gen
 ),
 base AS (
-    SELECT a.k, CAST(COALESCE(p.net, 0) AS BIGINT) AS net, CAST({threshold} AS BIGINT) AS threshold
+    SELECT a.k, a.gen, CAST(COALESCE(p.net, 0) AS BIGINT) AS net,
+           CAST({threshold} AS BIGINT) AS threshold
     FROM accounts AS a
-    LEFT JOIN paid AS p ON p.k = a.k
+    LEFT JOIN paid AS p ON p.k = a.k AND p.gen = a.gen
 )
 {dues}
 """
 
-# From a state carried from an earlier date C, an account changes only in three ways, each
-# computed from the rows that show it:
-# - restaged: its feed rows changed since (generation above the carried one): computed again
-#   from its rows, which the generation finds without looking at any other account's;
+# From a state carried from an earlier date C, computed when the newest generation was G, an
+# account changes only in three ways, each computed from the rows that show it:
+# - restaged: staged again since (generation above G): computed again from its rows, which
+#   the generation finds without looking at any other account's;
 # - paid late: ledger entries dated after C that were staged before (a payment booked ahead):
 #   its carried net plus those entries, and its whole schedule read again (rare);
 # - fallen due: installments due from C to before D: their sum is added, and the oldest overdue
@@ -157,31 +160,37 @@ base AS (
 # Every other account keeps its carried row: only the days are added to its DPD.
 INCREMENTAL_STATE = """
 WITH late AS (
-    SELECT l.k, CAST(SUM(l.signed_amount) AS BIGINT) AS delta
+    SELECT l.k, l.gen, CAST(SUM(l.signed_amount) AS BIGINT) AS delta
     FROM ledger AS l
+    JOIN accounts AS a ON a.k = l.k AND a.gen = l.gen
     WHERE l.paid_on > {carried_as_of} AND l.paid_on <= {as_of} AND l.gen <= {generation}
-    GROUP BY l.k
+    GROUP BY l.k, l.gen
 ),
 restaged_paid AS (
-    SELECT l.k, CAST(SUM(l.signed_amount) AS BIGINT) AS net
+    SELECT l.k, l.gen, CAST(SUM(l.signed_amount) AS BIGINT) AS net
     FROM ledger AS l
     WHERE l.gen > {generation} AND l.paid_on <= {as_of}
-    GROUP BY l.k
+    GROUP BY l.k, l.gen
 ),
 base AS (
-    SELECT a.k, CAST(COALESCE(p.net, 0) AS BIGINT) AS net, CAST({threshold} AS BIGINT) AS threshold
+    SELECT a.k, a.gen, CAST(COALESCE(p.net, 0) AS BIGINT) AS net,
+           CAST({threshold} AS BIGINT) AS threshold
     FROM accounts AS a
-    LEFT JOIN restaged_paid AS p ON p.k = a.k
+    LEFT JOIN restaged_paid AS p ON p.k = a.k AND p.gen = a.gen
     WHERE a.gen > {generation}
     UNION ALL
-    SELECT c.k, CAST(c.net + x.delta AS BIGINT) AS net, c.threshold
+    SELECT c.k, x.gen, CAST(c.net + x.delta AS BIGINT) AS net, c.threshold
     FROM carry AS c
     JOIN late AS x ON x.k = c.k
 ),
 recomputed_schedule AS (
-    SELECT s.k, s.due_date, s.amount_due, s.cum_due FROM schedule AS s WHERE s.gen > {generation}
+    SELECT s.k, s.gen, s.due_date, s.amount_due, s.cum_due
+    FROM schedule AS s
+    WHERE s.gen > {generation}
     UNION ALL
-    SELECT s.k, s.due_date, s.amount_due, s.cum_due FROM schedule AS s JOIN late AS x ON x.k = s.k
+    SELECT s.k, s.gen, s.due_date, s.amount_due, s.cum_due
+    FROM schedule AS s
+    JOIN late AS x ON x.k = s.k AND x.gen = s.gen
 ),
 recomputed AS (
     {dues}
@@ -193,6 +202,7 @@ fallen_due AS (
         MIN(CASE WHEN s.amount_due > c.threshold AND s.cum_due - GREATEST(c.net, 0) > c.threshold
              THEN s.due_date END) AS first_overdue
     FROM schedule AS s
+    JOIN accounts AS a ON a.k = s.k AND a.gen = s.gen
     JOIN carry AS c ON c.k = s.k
     LEFT JOIN late AS x ON x.k = s.k
     WHERE s.due_date >= {carried_as_of} AND s.due_date < {as_of} AND s.gen <= {generation}

@@ -76,9 +76,11 @@ class CarriedState:
 
 
 STAGED_TABLES = ("accounts", "schedule", "ledger")
-STORE_FORMAT = 2
-"""The layout of the staged tables; a store file of another layout is staged again (2: integer
-account keys, staging generations, installments by due date and the ledger by paid_on)."""
+STORE_FORMAT = 3
+"""The layout of the staged tables; a store file of another layout is staged again (3: integer
+account keys and staging generations, superseded rows kept until compacted)."""
+COMPACT_SHARE = 0.25
+"""Superseded rows, as a share of the schedule and ledger rows, past which a store compacts."""
 
 
 class DuckDBEngine:
@@ -113,6 +115,7 @@ class DuckDBEngine:
             "CREATE TABLE IF NOT EXISTS carry_meta "
             "(as_of DATE, rules VARCHAR, run_attempt INTEGER, generation INTEGER)"
         )
+        self._con.execute("CREATE TABLE IF NOT EXISTS superseded (rows BIGINT)")
         for leftover in ("state", *(f"{table}_loading" for table in STAGED_TABLES)):  # by a killed run
             self._con.execute(f"DROP TABLE IF EXISTS {leftover}")
 
@@ -122,7 +125,7 @@ class DuckDBEngine:
         con.execute("CREATE TABLE IF NOT EXISTS store_format (version INTEGER)")
         if con.execute("SELECT version FROM store_format").fetchall() == [(STORE_FORMAT,)]:
             return
-        for table in (*STAGED_TABLES, "carry", "carry_meta", "dirty"):
+        for table in (*STAGED_TABLES, "carry", "carry_meta", "dirty", "superseded"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("DELETE FROM store_format")
         con.execute("INSERT INTO store_format VALUES (?)", [STORE_FORMAT])
@@ -161,8 +164,8 @@ class DuckDBEngine:
                     + stage_accounts_sql("accounts_frame", first_key, generation=0)
                 )
                 con.execute(f"{verb.format('accounts')} SELECT * FROM account_keys ORDER BY k")
-                con.execute(f"{verb.format('schedule')} {stage_schedule_sql(0)} ORDER BY due_date")
-                con.execute(f"{verb.format('ledger')} {stage_ledger_sql(0)} ORDER BY paid_on")
+                con.execute(f"{verb.format('schedule')} {stage_schedule_sql(0)}")
+                con.execute(f"{verb.format('ledger')} {stage_ledger_sql(0)}")
             finally:
                 for name in ("accounts_frame", "installments", "payments"):
                     con.unregister(name)
@@ -174,15 +177,18 @@ class DuckDBEngine:
             con.execute(f"DROP TABLE IF EXISTS {table}")
             con.execute(f"ALTER TABLE {table}_loading RENAME TO {table}")
         self._forget()
+        con.execute("DELETE FROM superseded")
         con.execute("COMMIT")
         return rows
 
     def restage(self, changes: PortfolioFrames) -> int:
         """Apply feed rows that are new or changed since the portfolio was staged: every account
-        they touch is staged again, whole (its account row, schedule and ledger from the stored
+        they touch is staged again, whole (its account row, schedule and ledger from its stored
         rows and the changed ones), under a new staging generation, so that the next snapshot
-        recomputes it whatever the carried state says. A new account gets the next free key.
-        Returns how many accounts were staged again."""
+        recomputes it whatever the carried state says. Its older schedule and ledger rows are
+        superseded, not deleted: deleting rows scattered over a 300M-row table makes DuckDB
+        hold a deletion mask for nearly every vector of it in memory (GiBs at 10M accounts).
+        A new account gets the next free key. Returns how many accounts were staged again."""
         con = self._con
         con.register("changed_accounts", changes.accounts)
         con.register("changed_installments", changes.installments)
@@ -193,8 +199,8 @@ class DuckDBEngine:
             con.execute(RESTAGE_KEYS)
             con.execute(RESTAGE_ROWS)
             con.execute(RESTAGE_ACCOUNTS.format(generation=generation))
-            con.execute(f"INSERT INTO schedule {stage_schedule_sql(generation)} ORDER BY due_date")
-            con.execute(f"INSERT INTO ledger {stage_ledger_sql(generation)} ORDER BY paid_on")
+            con.execute(f"INSERT INTO schedule {stage_schedule_sql(generation)}")
+            con.execute(f"INSERT INTO ledger {stage_ledger_sql(generation)}")
             touched = _one(con, "SELECT count(*) FROM account_keys")
             for name in ("installments", "payments", "account_keys"):
                 con.execute(f"DROP TABLE {name}")
@@ -207,6 +213,29 @@ class DuckDBEngine:
                 con.unregister(name)
         return touched
 
+    def compact(self, *, force: bool = False) -> bool:
+        """Drop the superseded rows once they pass COMPACT_SHARE of the schedule and ledger (or
+        when forced): each table is written again with its current rows only, in one
+        transaction. Returns whether it did."""
+        con = self._con
+        superseded = _one(con, "SELECT COALESCE(SUM(rows), 0) FROM superseded")
+        if not superseded or not self.staged():
+            return False
+        stored = _one(con, "SELECT (SELECT count(*) FROM schedule) + (SELECT count(*) FROM ledger)")
+        if not force and superseded < COMPACT_SHARE * stored:
+            return False
+        con.execute("BEGIN TRANSACTION")
+        for table in ("schedule", "ledger"):
+            con.execute(
+                f"CREATE TABLE {table}_loading AS SELECT t.* FROM {table} AS t "
+                "SEMI JOIN accounts AS a ON a.k = t.k AND a.gen = t.gen"
+            )
+            con.execute(f"DROP TABLE {table}")
+            con.execute(f"ALTER TABLE {table}_loading RENAME TO {table}")
+        con.execute("DELETE FROM superseded")
+        con.execute("COMMIT")
+        return True
+
     def frames(self) -> PortfolioFrames:
         """The staged portfolio as Arrow, e.g. for another engine or the scoring step."""
         con = self._con
@@ -214,11 +243,11 @@ class DuckDBEngine:
             con.sql("SELECT account_id, customer_id, currency, status FROM accounts").to_arrow_table(),
             con.sql(
                 "SELECT a.account_id, s.seq, s.due_date, s.amount_due "
-                "FROM schedule AS s JOIN accounts AS a ON a.k = s.k"
+                "FROM schedule AS s JOIN accounts AS a ON a.k = s.k AND a.gen = s.gen"
             ).to_arrow_table(),
             con.sql(
                 "SELECT l.payment_id, a.account_id, l.paid_on, l.amount, l.reverses "
-                "FROM ledger AS l JOIN accounts AS a ON a.k = l.k"
+                "FROM ledger AS l JOIN accounts AS a ON a.k = l.k AND a.gen = l.gen"
             ).to_arrow_table(),
         )
 
@@ -314,34 +343,44 @@ SELECT account_id FROM changed_accounts
 UNION SELECT account_id FROM changed_installments
 UNION SELECT account_id FROM changed_payments;
 CREATE OR REPLACE TEMP TABLE account_keys AS
-SELECT t.account_id, a.k FROM touched AS t JOIN accounts AS a ON a.account_id = t.account_id;
+SELECT t.account_id, a.k, a.gen AS stored_gen
+FROM touched AS t JOIN accounts AS a ON a.account_id = t.account_id;
 INSERT INTO account_keys
-SELECT t.account_id, (SELECT COALESCE(MAX(k), -1) FROM accounts) + ROW_NUMBER() OVER (ORDER BY t.account_id)
+SELECT t.account_id, (SELECT COALESCE(MAX(k), -1) FROM accounts) + ROW_NUMBER() OVER (ORDER BY t.account_id),
+       NULL
 FROM touched AS t
 WHERE t.account_id NOT IN (SELECT account_id FROM account_keys);
 DROP TABLE touched;
 """
-# The touched accounts' rows as the feed has them: the stored ones the import did not replace,
-# and the imported ones; then their stored rows go.
+# The touched accounts' rows as the feed has them: their current stored rows the import did not
+# replace, and the imported ones. Their stored rows become superseded, and are counted.
 RESTAGE_ROWS = """
-CREATE OR REPLACE TEMP TABLE installments AS
+CREATE OR REPLACE TEMP TABLE stored_installments AS
 SELECT t.account_id, s.seq, s.due_date, s.amount_due
 FROM schedule AS s
-JOIN account_keys AS t ON t.k = s.k
+JOIN account_keys AS t ON t.k = s.k AND t.stored_gen = s.gen;
+CREATE OR REPLACE TEMP TABLE stored_payments AS
+SELECT l.payment_id, t.account_id, l.paid_on, l.amount, l.reverses
+FROM ledger AS l
+JOIN account_keys AS t ON t.k = l.k AND t.stored_gen = l.gen;
+INSERT INTO superseded
+SELECT (SELECT count(*) FROM stored_installments) + (SELECT count(*) FROM stored_payments);
+CREATE OR REPLACE TEMP TABLE installments AS
+SELECT s.account_id, s.seq, s.due_date, s.amount_due
+FROM stored_installments AS s
 WHERE NOT EXISTS (
-    SELECT 1 FROM changed_installments AS c WHERE c.account_id = t.account_id AND c.seq = s.seq
+    SELECT 1 FROM changed_installments AS c WHERE c.account_id = s.account_id AND c.seq = s.seq
 )
 UNION ALL
 SELECT account_id, seq, due_date, amount_due FROM changed_installments;
 CREATE OR REPLACE TEMP TABLE payments AS
-SELECT l.payment_id, t.account_id, l.paid_on, l.amount, l.reverses
-FROM ledger AS l
-JOIN account_keys AS t ON t.k = l.k
-WHERE l.payment_id NOT IN (SELECT payment_id FROM changed_payments)
+SELECT p.payment_id, p.account_id, p.paid_on, p.amount, p.reverses
+FROM stored_payments AS p
+WHERE p.payment_id NOT IN (SELECT payment_id FROM changed_payments)
 UNION ALL
 SELECT payment_id, account_id, paid_on, amount, reverses FROM changed_payments;
-DELETE FROM schedule WHERE k IN (SELECT k FROM account_keys);
-DELETE FROM ledger WHERE k IN (SELECT k FROM account_keys);
+DROP TABLE stored_installments;
+DROP TABLE stored_payments;
 """
 RESTAGE_ACCOUNTS = """
 CREATE OR REPLACE TEMP TABLE restaged_accounts AS

@@ -5,7 +5,8 @@ Each row of a generated book arrives in one of three parts: staged at first, or 
 before the second or the third night. Some installments and accounts arrive again in a later
 part with another due date, amount, currency or status. The nights carry their state, so
 every way an account can change is crossed: restaged, paid late (a ledger entry dated after
-the carried date, staged before), an installment falling due, or none of them."""
+the carried date, staged before), an installment falling due, or none of them; with the
+superseded rows kept or compacted away."""
 
 from __future__ import annotations
 
@@ -103,9 +104,13 @@ def _previous_table(previous: dict[str, str]) -> pa.Table:
     book=arrivals(),
     days=NIGHTS,
     roll_from_carry=st.booleans(),
+    compact=st.booleans(),
 )
 def test_restaged_nights_match_the_reference(
-    book: tuple[Book, list[Book]], days: list[int], roll_from_carry: bool
+    book: tuple[Book, list[Book]],
+    days: list[int],
+    roll_from_carry: bool,
+    compact: bool,
 ) -> None:
     _, parts = book
     engine = DuckDBEngine(memory_limit="500MB", threads=1)
@@ -115,6 +120,8 @@ def test_restaged_nights_match_the_reference(
         for number, day in enumerate(START + timedelta(days=d) for d in days):
             if number:
                 engine.restage(frames_of(*parts[number]))
+                if compact:
+                    engine.compact(force=True)
             standing = _latest(parts[: number + 1])
             expected = reference_snapshot(*standing, day, RULES, previous)
             use_carry = roll_from_carry and number > 0
@@ -155,5 +162,40 @@ def test_a_restage_gives_new_accounts_the_next_keys_and_keeps_the_old() -> None:
             ("A3", 2, 0, "active"),
             ("A0", 3, 1, "active"),
         ]
+    finally:
+        engine.close()
+
+
+def _counts(engine: DuckDBEngine) -> tuple[int, int]:
+    con = engine.connection
+    return (
+        con.execute("SELECT count(*) FROM schedule").fetchall()[0][0],
+        con.execute("SELECT count(*) FROM ledger").fetchall()[0][0],
+    )
+
+
+def _sorted_rows(table: pa.Table) -> list[tuple[object, ...]]:
+    return sorted(tuple(row.values()) for row in table.to_pylist())
+
+
+def test_compaction_keeps_the_current_rows_only() -> None:
+    first = [AccountFact("A1", "C1", "CNY", "active")]
+    schedule = [InstallmentFact("A1", seq, START + timedelta(days=30 * seq), 1_000) for seq in (1, 2, 3)]
+    paid = [PaymentFact("P1", "A1", START + timedelta(days=31), 1_000)]
+    engine = DuckDBEngine(memory_limit="500MB", threads=1)
+    try:
+        engine.load(frames_of(first, schedule, paid))
+        moved = InstallmentFact("A1", 2, START + timedelta(days=75), 700)
+        more = PaymentFact("P2", "A1", START + timedelta(days=80), 500)
+        engine.restage(frames_of([], [moved], [more]))
+        # the first generation's 3 installments and 1 payment are superseded
+        assert _counts(engine) == (6, 3)
+        current = engine.frames()
+        assert engine.compact() is True  # 4 superseded of 9 rows: over a quarter
+        assert _counts(engine) == (3, 2)
+        after = engine.frames()
+        for name in ("accounts", "installments", "payments"):
+            assert _sorted_rows(getattr(after, name)) == _sorted_rows(getattr(current, name))
+        assert engine.compact(force=True) is False  # nothing left to drop
     finally:
         engine.close()
