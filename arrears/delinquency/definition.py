@@ -19,7 +19,7 @@ Staged once per portfolio read, every account under an integer key k: accounts (
 schedule (running total of amounts due, oldest first) and ledger (signed payments, reversals
 negative). A snapshot is two steps: the state of every account (recomputed in full, or
 carried from an earlier date for the accounts that cannot have changed), then DPD, amounts,
-bucket and roll against previous(k, bucket), the previous snapshot's buckets.
+bucket and roll against previous(k, previous_rank), the previous snapshot's bucket ranks.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ JOIN account_keys AS a ON a.account_id = l.account_id
 DUES = """
 SELECT
     b.k,
+    b.gen,
     b.net,
     b.threshold,
     CAST(COALESCE(d.past_due, 0) AS BIGINT) AS past_due,
@@ -149,8 +150,10 @@ base AS (
 {dues}
 """
 
-# From a state carried from an earlier date C, computed when the newest generation was G, an
-# account changes only in three ways, each computed from the rows that show it:
+# From a state carried from an earlier date C, computed when the newest generation was G (each
+# carried row keeps the generation it was computed from, which is the account's own unless it
+# was restaged since), an account changes only in three ways, each computed from the rows that
+# show it:
 # - restaged: staged again since (generation above G): computed again from its rows, which
 #   the generation finds without looking at any other account's;
 # - paid late: ledger entries dated after C that were staged before (a payment booked ahead):
@@ -160,9 +163,9 @@ base AS (
 # Every other account keeps its carried row: only the days are added to its DPD.
 INCREMENTAL_STATE = """
 WITH late AS (
+    -- superseded generations included: base keeps the carried one only
     SELECT l.k, l.gen, CAST(SUM(l.signed_amount) AS BIGINT) AS delta
     FROM ledger AS l
-    JOIN accounts AS a ON a.k = l.k AND a.gen = l.gen
     WHERE l.paid_on > {carried_as_of} AND l.paid_on <= {as_of} AND l.gen <= {generation}
     GROUP BY l.k, l.gen
 ),
@@ -172,16 +175,21 @@ restaged_paid AS (
     WHERE l.gen > {generation} AND l.paid_on <= {as_of}
     GROUP BY l.k, l.gen
 ),
-base AS (
-    SELECT a.k, a.gen, CAST(COALESCE(p.net, 0) AS BIGINT) AS net,
-           CAST({threshold} AS BIGINT) AS threshold
+restaged AS (
+    SELECT a.k, a.gen, CAST({threshold} AS BIGINT) AS threshold
     FROM accounts AS a
-    LEFT JOIN restaged_paid AS p ON p.k = a.k AND p.gen = a.gen
     WHERE a.gen > {generation}
+),
+base AS (
+    SELECT r.k, r.gen, CAST(COALESCE(p.net, 0) AS BIGINT) AS net, r.threshold
+    FROM restaged AS r
+    LEFT JOIN restaged_paid AS p ON p.k = r.k AND p.gen = r.gen
     UNION ALL
-    SELECT c.k, x.gen, CAST(c.net + x.delta AS BIGINT) AS net, c.threshold
+    SELECT c.k, c.gen, CAST(c.net + x.delta AS BIGINT) AS net, c.threshold
     FROM carry AS c
-    JOIN late AS x ON x.k = c.k
+    JOIN late AS x ON x.k = c.k AND x.gen = c.gen
+    LEFT JOIN restaged AS r ON r.k = c.k
+    WHERE r.k IS NULL
 ),
 recomputed_schedule AS (
     SELECT s.k, s.gen, s.due_date, s.amount_due, s.cum_due
@@ -190,7 +198,8 @@ recomputed_schedule AS (
     UNION ALL
     SELECT s.k, s.gen, s.due_date, s.amount_due, s.cum_due
     FROM schedule AS s
-    JOIN late AS x ON x.k = s.k AND x.gen = s.gen
+    JOIN base AS b ON b.k = s.k AND b.gen = s.gen
+    WHERE b.gen <= {generation}
 ),
 recomputed AS (
     {dues}
@@ -202,11 +211,10 @@ fallen_due AS (
         MIN(CASE WHEN s.amount_due > c.threshold AND s.cum_due - GREATEST(c.net, 0) > c.threshold
              THEN s.due_date END) AS first_overdue
     FROM schedule AS s
-    JOIN accounts AS a ON a.k = s.k AND a.gen = s.gen
-    JOIN carry AS c ON c.k = s.k
-    LEFT JOIN late AS x ON x.k = s.k
+    JOIN carry AS c ON c.k = s.k AND c.gen = s.gen
+    LEFT JOIN base AS b ON b.k = s.k
     WHERE s.due_date >= {carried_as_of} AND s.due_date < {as_of} AND s.gen <= {generation}
-      AND x.k IS NULL
+      AND b.k IS NULL
     GROUP BY s.k
 ),
 moved AS (
@@ -216,18 +224,19 @@ moved AS (
 )
 SELECT * FROM recomputed
 UNION ALL
-SELECT c.k, c.net, c.threshold, CAST(c.past_due + f.newly_due AS BIGINT) AS past_due, c.scheduled,
-       COALESCE(c.oldest_overdue, f.first_overdue) AS oldest_overdue
+SELECT c.k, c.gen, c.net, c.threshold, CAST(c.past_due + f.newly_due AS BIGINT) AS past_due,
+       c.scheduled, COALESCE(c.oldest_overdue, f.first_overdue) AS oldest_overdue
 FROM carry AS c
 JOIN fallen_due AS f ON f.k = c.k
 UNION ALL
-SELECT c.k, c.net, c.threshold, c.past_due, c.scheduled, c.oldest_overdue
+SELECT c.k, c.gen, c.net, c.threshold, c.past_due, c.scheduled, c.oldest_overdue
 FROM carry AS c
 LEFT JOIN moved AS m ON m.k = c.k
 WHERE m.k IS NULL
 """
 
-# The snapshot from the table ``state`` and the accounts, rolled against ``previous(k, bucket)``.
+# The snapshot from the table ``state`` and the accounts, rolled against the previous snapshot's
+# bucket ranks, ``previous(k, previous_rank)``.
 SNAPSHOT_TEMPLATE = """
 WITH measured AS (
     SELECT
@@ -240,9 +249,6 @@ WITH measured AS (
 bucketed AS (
     SELECT m.*, {bucket_name} AS bucket, CAST({bucket_rank} AS INTEGER) AS bucket_rank
     FROM measured AS m
-),
-before AS (
-    SELECT k, {previous_rank} AS previous_rank FROM previous
 )
 SELECT
     {as_of} AS as_of,
@@ -265,7 +271,7 @@ SELECT
     CAST(v.previous_rank AS INTEGER) AS previous_rank
 FROM bucketed AS m
 JOIN accounts AS a ON a.k = m.k
-LEFT JOIN before AS v ON v.k = m.k
+LEFT JOIN previous AS v ON v.k = m.k
 {order}
 """
 
@@ -295,7 +301,7 @@ def _threshold_case(rules: DelinquencyRules) -> str:
 
 def _previous_rank_case(rules: DelinquencyRules) -> str:
     branches = " ".join(f"WHEN {quote(b.name)} THEN {i}" for i, b in enumerate(rules.buckets))
-    return f"CASE bucket {branches} END"
+    return f"CASE p.bucket {branches} END"
 
 
 def _literal(day: date) -> str:
@@ -342,11 +348,20 @@ def state_sql(
     )
 
 
-def carried_buckets_sql(carried_as_of: date, rules: DelinquencyRules) -> str:
-    """The buckets of the carried state's own date, from its oldest overdue date: the same rows
-    as that date's snapshot, without reading it back (DuckDB dialect)."""
+def carried_ranks_sql(carried_as_of: date, rules: DelinquencyRules) -> str:
+    """The bucket ranks of the carried state's own date, from its oldest overdue date: those of
+    that date's snapshot, without reading it back (DuckDB dialect)."""
     dpd = f"COALESCE(DATE_DIFF('day', oldest_overdue, {_literal(carried_as_of)}), 0)"
-    return f"SELECT k, {_bucket_case(rules, dpd, rank=False)} AS bucket FROM carry"
+    return f"SELECT k, CAST({_bucket_case(rules, dpd, rank=True)} AS INTEGER) AS previous_rank FROM carry"
+
+
+def previous_ranks_sql(rules: DelinquencyRules) -> str:
+    """The bucket ranks of ``previous_frame(account_id, bucket)``, a snapshot read back, under
+    the staged keys (DuckDB dialect)."""
+    return (
+        f"SELECT a.k, CAST({_previous_rank_case(rules)} AS INTEGER) AS previous_rank "
+        "FROM previous_frame AS p JOIN accounts AS a ON a.account_id = p.account_id"
+    )
 
 
 def snapshot_sql(as_of: date, rules: DelinquencyRules, *, ordered: bool = True) -> str:
@@ -355,7 +370,6 @@ def snapshot_sql(as_of: date, rules: DelinquencyRules, *, ordered: bool = True) 
         as_of=_literal(as_of),
         bucket_name=_bucket_case(rules, "m.dpd", rank=False),
         bucket_rank=_bucket_case(rules, "m.dpd", rank=True),
-        previous_rank=_previous_rank_case(rules),
         new=ROLL_NEW,
         same=ROLL_SAME,
         forward=ROLL_FORWARD,

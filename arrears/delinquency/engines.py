@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arrears.delinquency.definition import (
-    carried_buckets_sql,
+    carried_ranks_sql,
+    previous_ranks_sql,
     snapshot_sql,
     stage_accounts_sql,
     stage_ledger_sql,
@@ -76,8 +77,8 @@ class CarriedState:
 
 
 STAGED_TABLES = ("accounts", "schedule", "ledger")
-STORE_FORMAT = 3
-"""The layout of the staged tables; a store file of another layout is staged again (3: integer
+STORE_FORMAT = 4
+"""The layout of the staged tables; a store file of another layout is staged again (4: integer
 account keys and staging generations, superseded rows kept until compacted)."""
 COMPACT_SHARE = 0.25
 """Superseded rows, as a share of the schedule and ledger rows, past which a store compacts."""
@@ -252,8 +253,8 @@ class DuckDBEngine:
         )
 
     def carried(self) -> CarriedState | None:
-        row = self._con.execute("SELECT as_of, rules, run_attempt, generation FROM carry_meta").fetchone()
-        return None if row is None else CarriedState(row[0], row[1], row[2], row[3])
+        rows = self._con.execute("SELECT as_of, rules, run_attempt, generation FROM carry_meta").fetchall()
+        return CarriedState(*rows[0]) if rows else None
 
     def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
         carried = self.carried()
@@ -283,12 +284,10 @@ class DuckDBEngine:
             f"CREATE OR REPLACE TABLE state AS {state_sql(as_of, rules, carried_as_of, carried_generation)}"
         )
         if roll_from_carry and carried is not None:
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW previous AS {carried_buckets_sql(carried.as_of, rules)}"
-            )
+            con.execute(f"CREATE OR REPLACE TEMP VIEW previous AS {carried_ranks_sql(carried.as_of, rules)}")
         else:
             con.register("previous_frame", previous if previous is not None else empty_previous())
-            con.execute(f"CREATE OR REPLACE TEMP VIEW previous AS {KEYED_PREVIOUS}")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW previous AS {previous_ranks_sql(rules)}")
         try:
             result = con.sql(snapshot_sql(as_of, rules)).to_arrow_table()
         finally:
@@ -326,14 +325,9 @@ def _usable(
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row is not None else 0
+    rows = con.execute(sql).fetchall()  # all: DuckDB refuses other work while a result is pending
+    return int(rows[0][0]) if rows else 0
 
-
-# The previous snapshot's buckets, given as Arrow by account_id, under the staged keys.
-KEYED_PREVIOUS = """
-SELECT a.k, p.bucket FROM previous_frame AS p JOIN accounts AS a ON a.account_id = p.account_id
-"""
 
 # Restaging after a feed import (DuckDBEngine.restage). The touched accounts keep their keys;
 # new ones are numbered after the last key, in account_id order.
@@ -491,12 +485,12 @@ class SparkEngine:
         # materialised and cut from its lineage, so that night after night the plan stays one night long
         state = self._spark.sql(to_spark(sql)).localCheckpoint()
         if roll_from_carry and carried is not None:
-            self._spark.sql(to_spark(carried_buckets_sql(carried.as_of, rules))).createOrReplaceTempView(
+            self._spark.sql(to_spark(carried_ranks_sql(carried.as_of, rules))).createOrReplaceTempView(
                 "previous"
             )
         else:
             self._workspace.view("previous_frame", previous if previous is not None else empty_previous())
-            self._spark.sql(to_spark(KEYED_PREVIOUS)).createOrReplaceTempView("previous")
+            self._spark.sql(to_spark(previous_ranks_sql(rules))).createOrReplaceTempView("previous")
         state.createOrReplaceTempView("state")
         result = self._spark.sql(to_spark(snapshot_sql(as_of, rules))).toArrow()
         state.createOrReplaceTempView("carry")
