@@ -16,10 +16,11 @@ Inputs (views or tables of these names):
   installments(account_id, seq, due_date, amount_due)
   payments(payment_id, account_id, paid_on, amount, reverses)
 Staged once per portfolio read, every account under an integer key k: accounts (with k),
-schedule (running total of amounts due, oldest first) and ledger (signed payments, reversals
-negative). A snapshot is two steps: the state of every account (recomputed in full, or
-carried from an earlier date for the accounts that cannot have changed), then DPD, amounts,
-bucket and roll against previous(k, previous_rank), the previous snapshot's bucket ranks.
+schedule (running total of amounts due, oldest first), calendar (the same rows by due date)
+and ledger (signed payments, reversals negative). A snapshot is two steps: the state of every
+account (recomputed in full, or carried from an earlier date for the accounts that cannot
+have changed), then DPD, amounts, bucket and roll against previous(k, previous_rank), the
+previous snapshot's bucket ranks.
 """
 
 from __future__ import annotations
@@ -103,6 +104,13 @@ SELECT a.k, l.paid_on, l.signed_amount, l.payment_id, l.amount, l.reverses,
        CAST({{generation}} AS INTEGER) AS gen
 FROM ({STAGE_LEDGER}) AS l
 JOIN account_keys AS a ON a.account_id = l.account_id
+"""
+
+# The schedule's rows by due date: what an installment falling due changes. A store keeps this
+# table sorted by due date, so that the days between two nights are found by zone maps among
+# 300M rows; an engine without one reads it as a view of the schedule.
+STAGE_CALENDAR = """
+SELECT due_date, k, gen, amount_due, cum_due FROM schedule
 """
 
 # An account's state as of a date: net paid (payments less reversals, not yet floored at 0, so
@@ -210,7 +218,7 @@ fallen_due AS (
         CAST(SUM(s.amount_due) AS BIGINT) AS newly_due,
         MIN(CASE WHEN s.amount_due > c.threshold AND s.cum_due - GREATEST(c.net, 0) > c.threshold
              THEN s.due_date END) AS first_overdue
-    FROM schedule AS s
+    FROM calendar AS s
     JOIN carry AS c ON c.k = s.k AND c.gen = s.gen
     LEFT JOIN base AS b ON b.k = s.k
     WHERE s.due_date >= {carried_as_of} AND s.due_date < {as_of} AND s.gen <= {generation}

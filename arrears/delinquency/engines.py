@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arrears.delinquency.definition import (
+    STAGE_CALENDAR,
     carried_ranks_sql,
     previous_ranks_sql,
     snapshot_sql,
@@ -76,10 +77,12 @@ class CarriedState:
     """The newest staging generation the state was computed from."""
 
 
-STAGED_TABLES = ("accounts", "schedule", "ledger")
-STORE_FORMAT = 4
-"""The layout of the staged tables; a store file of another layout is staged again (4: integer
-account keys and staging generations, superseded rows kept until compacted)."""
+STAGED_TABLES = ("accounts", "schedule", "ledger", "calendar")
+CALENDAR_PART = 1_000_000
+"""Accounts whose installments are sorted by due date at a time when the calendar is written."""
+STORE_FORMAT = 5
+"""The layout of the staged tables; a store file of another layout is staged again (5: integer
+account keys and staging generations, superseded rows kept until compacted, the calendar)."""
 COMPACT_SHARE = 0.25
 """Superseded rows, as a share of the schedule and ledger rows, past which a store compacts."""
 
@@ -166,6 +169,9 @@ class DuckDBEngine:
                 )
                 con.execute(f"{verb.format('accounts')} SELECT * FROM account_keys ORDER BY k")
                 con.execute(f"{verb.format('schedule')} {stage_schedule_sql(0)}")
+                con.execute(
+                    f"{verb.format('calendar')} " + _calendar_sql("schedule_loading", f"k >= {first_key}")
+                )
                 con.execute(f"{verb.format('ledger')} {stage_ledger_sql(0)}")
             finally:
                 for name in ("accounts_frame", "installments", "payments"):
@@ -201,6 +207,7 @@ class DuckDBEngine:
             con.execute(RESTAGE_ROWS)
             con.execute(RESTAGE_ACCOUNTS.format(generation=generation))
             con.execute(f"INSERT INTO schedule {stage_schedule_sql(generation)}")
+            con.execute("INSERT INTO calendar " + _calendar_sql("schedule", f"gen = {generation}"))
             con.execute(f"INSERT INTO ledger {stage_ledger_sql(generation)}")
             touched = _one(con, "SELECT count(*) FROM account_keys")
             for name in ("installments", "payments", "account_keys"):
@@ -233,9 +240,22 @@ class DuckDBEngine:
             )
             con.execute(f"DROP TABLE {table}")
             con.execute(f"ALTER TABLE {table}_loading RENAME TO {table}")
+        self._write_calendar()
         con.execute("DELETE FROM superseded")
         con.execute("COMMIT")
         return True
+
+    def _write_calendar(self) -> None:
+        """The calendar again from the schedule, sorted by due date a range of accounts at a
+        time (one sort of 300M rows would spill them all)."""
+        con = self._con
+        last = _one(con, "SELECT COALESCE(MAX(k), -1) FROM accounts")
+        con.execute("CREATE OR REPLACE TABLE calendar_loading AS " + _calendar_sql("schedule", "false"))
+        for first in range(0, last + 1, CALENDAR_PART):
+            where = f"k >= {first} AND k < {first + CALENDAR_PART}"
+            con.execute("INSERT INTO calendar_loading " + _calendar_sql("schedule", where))
+        con.execute("DROP TABLE calendar")
+        con.execute("ALTER TABLE calendar_loading RENAME TO calendar")
 
     def frames(self) -> PortfolioFrames:
         """The staged portfolio as Arrow, e.g. for another engine or the scoring step."""
@@ -322,6 +342,12 @@ def _usable(
     if incremental and carried is not None and carried.as_of < as_of and carried.rules == rules.fingerprint:
         return carried.as_of
     return None
+
+
+def _calendar_sql(schedule: str, where: str) -> str:
+    """The calendar's rows of ``schedule`` that meet ``where``, by due date."""
+    calendar = STAGE_CALENDAR.replace("FROM schedule", f"FROM {schedule}")
+    return f"SELECT * FROM ({calendar}) AS c WHERE {where} ORDER BY due_date"
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -457,6 +483,7 @@ class SparkEngine:
         self._workspace.cache("accounts", stage_accounts_sql("accounts_frame", 0, generation=0))
         self._spark.table("accounts").createOrReplaceTempView("account_keys")
         self._workspace.cache("schedule", stage_schedule_sql(0))
+        self._spark.sql(to_spark(STAGE_CALENDAR)).createOrReplaceTempView("calendar")
         self._workspace.cache("ledger", stage_ledger_sql(0))
         self._carried = None
 

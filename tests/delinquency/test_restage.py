@@ -193,6 +193,14 @@ def test_compaction_keeps_the_current_rows_only() -> None:
         current = engine.frames()
         assert engine.compact() is True  # 4 superseded of 9 rows: over a quarter
         assert _counts(engine) == (3, 2)
+        calendar = engine.connection.execute(
+            "SELECT due_date, amount_due FROM calendar ORDER BY due_date"
+        ).fetchall()
+        assert calendar == [
+            (START + timedelta(days=30), 1_000),
+            (START + timedelta(days=75), 700),
+            (START + timedelta(days=90), 1_000),
+        ]
         after = engine.frames()
         for name in ("accounts", "installments", "payments"):
             assert _sorted_rows(getattr(after, name)) == _sorted_rows(getattr(current, name))
