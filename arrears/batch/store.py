@@ -47,8 +47,6 @@ class SyncOutcome:
     """Feed rows read from the operational database."""
     dirty: int
     """Accounts staged again, which the next snapshot recomputes because their rows changed."""
-    compacted: bool = False
-    """The rows superseded by restaging passed a quarter of the store and were dropped."""
 
 
 Applied = tuple[int, str, str]
@@ -85,8 +83,7 @@ def sync(store: DuckDBEngine, connection: Connection, *, rebuild: bool = False) 
     dirty = store.restage(changes)
     _remember(store, set(pending), replace=False)
     rows = changes.accounts.num_rows + changes.installments.num_rows + changes.payments.num_rows
-    compacted = store.compact()
-    return SyncOutcome(full=False, imports=len(pending), rows=rows, dirty=dirty, compacted=compacted)
+    return SyncOutcome(full=False, imports=len(pending), rows=rows, dirty=dirty)
 
 
 def _logged_imports(connection: Connection) -> set[Applied]:

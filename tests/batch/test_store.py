@@ -184,7 +184,36 @@ def test_the_night_after_an_import_restages_only_its_accounts_and_equals_the_def
         [summary] = run_batch(engine, [NEXT_DAY], store, RULES, clock)
     previous = {account_id: row[5] for account_id, row in stored_snapshot(engine, DAY).items()}
     assert_reference(engine, after, NEXT_DAY, previous)
-    assert "0 imports" in summary.notes[-1]  # synced above; the run itself found nothing new
+    # synced above; the run itself found nothing new
+    assert any("0 imports" in note for note in summary.notes)
+
+
+def test_a_night_that_restaged_most_accounts_compacts_the_store_after_it(
+    engine: Engine, clock: FixedClock, store_file: Path, tmp_path: Path
+) -> None:
+    book = facts_of(generated_book(40, seed=3))
+    import_facts(engine, tmp_path / "feed-1", book, book)
+    for store in open_store(store_file):
+        run_batch(engine, [DAY], store, RULES, clock)
+    accounts = book[0]
+    paid = [PaymentFact(f"Q{n:04d}", a.account_id, NEXT_DAY, 1_000 + n) for n, a in enumerate(accounts)]
+    after: Book = (book[0], book[1], book[2] + paid)
+    import_facts(engine, tmp_path / "feed-2", ([], [], paid), after)
+    for store in open_store(store_file):
+        [summary] = run_batch(engine, [NEXT_DAY], store, RULES, clock)
+        superseded = store.connection.execute("SELECT count(*) FROM superseded").fetchall()
+        generations = store.connection.execute(
+            "SELECT DISTINCT gen FROM schedule UNION SELECT DISTINCT gen FROM ledger"
+        ).fetchall()
+    assert summary.notes[-1].startswith("store compacted")
+    assert superseded == [(0,)] and generations == [(1,)]
+    previous = {a: row[5] for a, row in stored_snapshot(engine, DAY).items()}
+    assert_reference(engine, after, NEXT_DAY, previous)
+    third = NEXT_DAY + timedelta(days=5)
+    for store in open_store(store_file):  # carried on from the compacted store
+        run_batch(engine, [third], store, RULES, clock)
+    previous = {a: row[5] for a, row in stored_snapshot(engine, NEXT_DAY).items()}
+    assert_reference(engine, after, third, previous)
 
 
 def test_the_roll_from_the_carried_state_equals_the_roll_from_the_stored_snapshot(
