@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from arrears.batch.repository import read_portfolio, read_portfolio_parts
 from arrears.batch.service import run_batch
 from arrears.batch.store import sync
+from arrears.batch.summary import DaySummary
 from arrears.clock import FixedClock
 from arrears.db import make_engine
 from arrears.delinquency.engines import DuckDBEngine
@@ -154,6 +155,13 @@ def open_store(path: Path) -> Iterator[DuckDBEngine]:
         store.close()
 
 
+def run_night(engine: Engine, clock: FixedClock, store_file: Path, day: date) -> DaySummary:
+    """The batch of ``day`` with the store opened for it, as a nightly process does."""
+    for store in open_store(store_file):
+        [summary] = run_batch(engine, [day], store, RULES, clock)
+    return summary
+
+
 def test_the_night_after_an_import_restages_only_its_accounts_and_equals_the_definitions(
     engine: Engine, clock: FixedClock, store_file: Path, tmp_path: Path
 ) -> None:
@@ -193,8 +201,7 @@ def test_a_night_that_restaged_most_accounts_compacts_the_store_after_it(
 ) -> None:
     book = facts_of(generated_book(40, seed=3))
     import_facts(engine, tmp_path / "feed-1", book, book)
-    for store in open_store(store_file):
-        run_batch(engine, [DAY], store, RULES, clock)
+    run_night(engine, clock, store_file, DAY)
     accounts = book[0]
     paid = [PaymentFact(f"Q{n:04d}", a.account_id, NEXT_DAY, 1_000 + n) for n, a in enumerate(accounts)]
     after: Book = (book[0], book[1], book[2] + paid)
@@ -210,8 +217,7 @@ def test_a_night_that_restaged_most_accounts_compacts_the_store_after_it(
     previous = {a: row[5] for a, row in stored_snapshot(engine, DAY).items()}
     assert_reference(engine, after, NEXT_DAY, previous)
     third = NEXT_DAY + timedelta(days=5)
-    for store in open_store(store_file):  # carried on from the compacted store
-        run_batch(engine, [third], store, RULES, clock)
+    run_night(engine, clock, store_file, third)  # carried on from the compacted store
     previous = {a: row[5] for a, row in stored_snapshot(engine, NEXT_DAY).items()}
     assert_reference(engine, after, third, previous)
 
@@ -223,8 +229,7 @@ def test_the_roll_from_the_carried_state_equals_the_roll_from_the_stored_snapsho
     import_facts(engine, tmp_path / "feed", book, book)
     days = [DAY + timedelta(days=n) for n in (0, 9, 40)]
     for day in days:
-        for store in open_store(store_file):
-            run_batch(engine, [day], store, RULES, clock)
+        run_night(engine, clock, store_file, day)
     previous = None
     for day in days:
         assert_reference(engine, book, day, previous)
