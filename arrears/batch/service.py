@@ -78,6 +78,7 @@ def run_batch(
     summaries: list[DaySummary] = []
     with batch_lock(database, label):
         staged = _store_for(engine, store)
+        kept = staged is engine or store is not None  # else a store in memory, for this run's reading
         report("reading the portfolio 读取资产组合", 0, len(dates))
         with database.connect() as connection:
             synced = sync(staged, connection, rebuild=rebuild_store)
@@ -86,7 +87,7 @@ def run_batch(
                 engine.load(staged.frames())
             if scorer is not None:
                 scorer.prepare(connection, staged.frames, dates[0])
-        if staged is not engine and store is None:
+        if not kept:
             staged.close()
         for done, as_of in enumerate(dates):
             report(f"as of {as_of.isoformat()}", done, len(dates))
@@ -94,7 +95,7 @@ def run_batch(
             if done == 0:
                 summary.notes.append(_sync_note(synced))
             summaries.append(summary)
-        if staged is engine or store is not None:
+        if kept:
             report("compacting the store 压缩批处理存储", len(dates), len(dates))
             if staged.compact():  # after the nights committed: they never wait for it
                 summaries[-1].notes.append("store compacted: superseded rows dropped 已压缩")

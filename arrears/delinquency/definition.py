@@ -110,7 +110,7 @@ JOIN account_keys AS a ON a.account_id = l.account_id
 # table sorted by due date, so that the days between two nights are found by zone maps among
 # 300M rows; an engine without one reads it as a view of the schedule.
 STAGE_CALENDAR = """
-SELECT due_date, k, gen, amount_due, cum_due FROM schedule
+SELECT due_date, k, gen, amount_due, cum_due FROM {schedule}
 """
 
 # An account's state as of a date: net paid (payments less reversals, not yet floored at 0, so
@@ -329,6 +329,11 @@ def stage_schedule_sql(generation: int) -> str:
 def stage_ledger_sql(generation: int) -> str:
     """The signed ledger of ``payments`` for the accounts of ``account_keys(account_id, k)``."""
     return STAGE_KEYED_LEDGER.format(generation=int(generation))
+
+
+def stage_calendar_sql(schedule: str = "schedule") -> str:
+    """The calendar's rows of the staged schedule in the table ``schedule``."""
+    return STAGE_CALENDAR.format(schedule=schedule)
 
 
 def state_sql(

@@ -18,11 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arrears.delinquency.definition import (
-    STAGE_CALENDAR,
     carried_ranks_sql,
     previous_ranks_sql,
     snapshot_sql,
     stage_accounts_sql,
+    stage_calendar_sql,
     stage_ledger_sql,
     stage_schedule_sql,
     state_sql,
@@ -75,6 +75,10 @@ class CarriedState:
     run_attempt: int | None = None
     generation: int = 0
     """The newest staging generation the state was computed from."""
+
+    def is_run(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
+        """Whether this is the state of that committed run of ``as_of``, under those rules."""
+        return (self.as_of, self.rules, self.run_attempt) == (as_of, rules.fingerprint, run_attempt)
 
 
 STAGED_TABLES = ("accounts", "schedule", "ledger", "calendar")
@@ -278,11 +282,7 @@ class DuckDBEngine:
 
     def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
         carried = self.carried()
-        return carried is not None and (carried.as_of, carried.rules, carried.run_attempt) == (
-            as_of,
-            rules.fingerprint,
-            run_attempt,
-        )
+        return carried is not None and carried.is_run(as_of, rules, run_attempt)
 
     def mark_run(self, as_of: date, run_attempt: int) -> None:
         self._con.execute("UPDATE carry_meta SET run_attempt = ? WHERE as_of = ?", [run_attempt, as_of])
@@ -346,8 +346,7 @@ def _usable(
 
 def _calendar_sql(schedule: str, where: str) -> str:
     """The calendar's rows of ``schedule`` that meet ``where``, by due date."""
-    calendar = STAGE_CALENDAR.replace("FROM schedule", f"FROM {schedule}")
-    return f"SELECT * FROM ({calendar}) AS c WHERE {where} ORDER BY due_date"
+    return f"SELECT * FROM ({stage_calendar_sql(schedule)}) AS c WHERE {where} ORDER BY due_date"
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -483,17 +482,13 @@ class SparkEngine:
         self._workspace.cache("accounts", stage_accounts_sql("accounts_frame", 0, generation=0))
         self._spark.table("accounts").createOrReplaceTempView("account_keys")
         self._workspace.cache("schedule", stage_schedule_sql(0))
-        self._spark.sql(to_spark(STAGE_CALENDAR)).createOrReplaceTempView("calendar")
+        self._spark.sql(to_spark(stage_calendar_sql())).createOrReplaceTempView("calendar")
         self._workspace.cache("ledger", stage_ledger_sql(0))
         self._carried = None
 
     def carries(self, as_of: date, rules: DelinquencyRules, run_attempt: int) -> bool:
         carried = self._carried
-        return carried is not None and (carried.as_of, carried.rules, carried.run_attempt) == (
-            as_of,
-            rules.fingerprint,
-            run_attempt,
-        )
+        return carried is not None and carried.is_run(as_of, rules, run_attempt)
 
     def mark_run(self, as_of: date, run_attempt: int) -> None:
         if self._carried is not None and self._carried.as_of == as_of:

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import strategies as st
 
-from arrears.delinquency.frames import PortfolioFrames
+from arrears.delinquency.frames import PREVIOUS_SCHEMA, PortfolioFrames
 from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentFact
 
 START = date(2024, 1, 1)
@@ -94,6 +94,14 @@ def frames_of(
                 "reverses": pa.array([p.reverses for p in payments], pa.string()),
             }
         ),
+    )
+
+
+def previous_frame(previous: dict[str, str]) -> pa.Table:
+    """The previous snapshot's buckets by account, as an engine takes them."""
+    return pa.table(
+        {"account_id": list(previous), "bucket": list(previous.values())},
+        schema=PREVIOUS_SCHEMA,
     )
 
 

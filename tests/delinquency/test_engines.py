@@ -12,10 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine, SparkEngine
-from arrears.delinquency.frames import PREVIOUS_SCHEMA
 from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentFact, reference_snapshot
 from arrears.delinquency.rules import DelinquencyRules
-from tests.delinquency.portfolios import START, frames_of, generated_book, portfolios
+from tests.delinquency.portfolios import START, frames_of, generated_book, portfolios, previous_frame
 
 Book = tuple[list[AccountFact], list[InstallmentFact], list[PaymentFact]]
 
@@ -80,9 +79,7 @@ def test_carried_state_night_after_night_matches_the_reference(
         previous: dict[str, str] = {}
         for day in (START + timedelta(days=d) for d in days):
             expected = reference_snapshot(accounts, installments, payments, day, rules, previous)
-            previous_table = pa.table(
-                {"account_id": list(previous), "bucket": list(previous.values())}, schema=PREVIOUS_SCHEMA
-            )
+            previous_table = previous_frame(previous)
             actual = rows_by_account(engine.snapshot(day, rules, previous_table))
             for account_id, row in expected.items():
                 assert {f: actual[account_id][f] for f in row.__dataclass_fields__} == asdict(row), day

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arrears.delinquency.engines import DuckDBEngine
-from arrears.delinquency.frames import PREVIOUS_SCHEMA
 from arrears.delinquency.reference import (
     AccountFact,
     InstallmentFact,
@@ -26,7 +25,13 @@ from arrears.delinquency.reference import (
     reference_snapshot,
 )
 from arrears.delinquency.rules import DelinquencyRules
-from tests.delinquency.portfolios import CURRENCIES, START, frames_of, portfolios
+from tests.delinquency.portfolios import (
+    CURRENCIES,
+    START,
+    frames_of,
+    portfolios,
+    previous_frame,
+)
 
 Book = tuple[list[AccountFact], list[InstallmentFact], list[PaymentFact]]
 RULES = DelinquencyRules(materiality={"JPY": 100, "CNY": 250})
@@ -88,13 +93,6 @@ def _latest(parts: list[Book]) -> Book:
     return list(accounts.values()), list(installments.values()), list(payments.values())
 
 
-def _previous_table(previous: dict[str, str]) -> pa.Table:
-    return pa.table(
-        {"account_id": list(previous), "bucket": list(previous.values())},
-        schema=PREVIOUS_SCHEMA,
-    )
-
-
 @settings(
     max_examples=60,
     deadline=None,
@@ -130,7 +128,7 @@ def test_restaged_nights_match_the_reference(
                 for row in engine.snapshot(
                     day,
                     RULES,
-                    None if use_carry else _previous_table(previous),
+                    None if use_carry else previous_frame(previous),
                     roll_from_carry=use_carry,
                 ).to_pylist()
             }
