@@ -3,16 +3,51 @@
 from __future__ import annotations
 
 import importlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from arrears import __version__
-from arrears.config import get_settings
+from arrears.config import get_settings, message_language
+from arrears.errors import ArrearsError, InvalidInputError
+from arrears.i18n import N_
+
+# File-system errors a user causes by naming the wrong path; any other exception is a bug.
+USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError)
+
+
+errors = Console(stderr=True)
+
+
+def report(error: ArrearsError) -> None:
+    """Show a domain error as the command line does: one line in the user's language, no traceback."""
+    errors.print(
+        f"[bold red]{error.code}[/]: {error.message(message_language())}", markup=True, highlight=False
+    )
+
+
+class ArrearsGroup(TyperGroup):
+    """The root command: the one place where domain errors become a message and an exit status."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArrearsError as error:
+            report(error)
+            raise typer.Exit(error.exit_code) from error
+        except USER_OS_ERRORS as error:
+            failure = InvalidInputError(
+                N_("{path}: {reason}"), path=error.filename or "", reason=error.strerror or str(error)
+            )
+            report(failure)
+            raise typer.Exit(failure.exit_code) from error
+
 
 app = typer.Typer(
     name="arrears",
+    cls=ArrearsGroup,
     help="Arrears: collections for banks and consumer lenders (催收管理系统).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
+
+from arrears.i18n import choose_language
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,11 @@ class Settings(BaseSettings):
     import_chunk_rows: int = Field(
         default=200_000, description="Rows read and validated at a time during a feed import."
     )
+    locale: str | None = Field(
+        default=None,
+        validation_alias="LANG",
+        description="The process locale (LANG, not ARREARS_*): the language when ARREARS_LANGUAGE is unset.",
+    )
 
 
 def batch_store_path(settings: Settings) -> Path | None:
@@ -55,6 +61,6 @@ def get_settings() -> Settings:
 
 
 def message_language(settings: Settings | None = None) -> str:
-    """zh-CN or en: ARREARS_LANGUAGE if set, else the user's locale (LANG), else English."""
-    chosen = (settings or get_settings()).language or os.environ.get("LANG", "")
-    return "zh-CN" if chosen.lower().startswith("zh") else "en"
+    """zh-CN or en for the command line: ARREARS_LANGUAGE if set, else the locale (LANG), else English."""
+    chosen = settings or get_settings()
+    return choose_language(configured=chosen.language, locale=chosen.locale)

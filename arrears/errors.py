@@ -1,0 +1,122 @@
+"""One hierarchy of domain errors, each with a stable code, an HTTP status, a CLI exit status and
+a message in every language of the catalogue.
+
+Raise the most specific class with a marked message and its parameters::
+
+    raise RulesError(N_("{file}, line {line}: {key} is not a known key"), file=..., line=..., key=...)
+
+The CLI renders every :class:`ArrearsError` in one place (``arrears.cli``), the API as an RFC 9457
+problem document; neither prints a traceback for them. Anything else escaping is a bug.
+
+Exit statuses: 2 the input or the settings are wrong (fix them and run again); 3 the command met a
+conflict or a busy resource (wait or resolve it); 4 refused by permission; 5 a required service is
+unavailable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from arrears.i18n import N_, both, translate
+
+MAX_ECHO = 200
+"""Characters of a user's value an error message repeats, at most."""
+
+
+def echo(value: object, limit: int = MAX_ECHO) -> str:
+    """A value as an error message may repeat it: cut to ``limit`` characters, marked when cut."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters)"
+
+
+class ArrearsError(Exception):
+    """The root of every error Arrears raises on purpose."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+    default_message: ClassVar[str] = N_("Arrears could not complete the request")
+
+    def __init__(self, message: str | None = None, /, **params: Any) -> None:
+        self.template = message or type(self).default_message
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, language: str) -> str:
+        """The message in ``language`` (zh-CN or en), its named placeholders filled in."""
+        return translate(self.template, language, **self.params)
+
+    def messages(self) -> dict[str, str]:
+        """The message in every language, keyed by language tag."""
+        return both(self.template, **self.params)
+
+
+class InvalidInputError(ArrearsError, ValueError):
+    """A value, an option or a payload the caller gave cannot be used."""
+
+    code = "invalid_input"
+    http_status = 400
+    exit_code = 2
+    default_message = N_("The input is not valid")
+
+
+class InvalidFileError(InvalidInputError):
+    """A file the caller named (a feed, a rules file, a pack, a policy, scenarios) cannot be used."""
+
+    code = "invalid_file"
+    default_message = N_("The file cannot be used")
+
+
+class ConfigurationError(ArrearsError, ValueError):
+    """A setting (``ARREARS_*``) is missing or wrong."""
+
+    code = "configuration"
+    http_status = 500
+    exit_code = 2
+    default_message = N_("The configuration is not valid")
+
+
+class NotFoundError(ArrearsError, LookupError):
+    """The object asked for does not exist (or is not visible to the caller)."""
+
+    code = "not_found"
+    http_status = 404
+    exit_code = 2
+    default_message = N_("Not found")
+
+
+class ConflictError(ArrearsError):
+    """The request contradicts the state of the data (a stale write, a final record, a rule)."""
+
+    code = "conflict"
+    http_status = 409
+    exit_code = 3
+    default_message = N_("The request conflicts with the current state")
+
+
+class BusyError(ConflictError):
+    """A resource is held by another run; the same request succeeds once it is released."""
+
+    code = "busy"
+    http_status = 423
+    default_message = N_("Another run holds this resource; try again when it has finished")
+
+
+class PermissionDeniedError(ArrearsError):
+    """The caller's role does not allow this."""
+
+    code = "permission_denied"
+    http_status = 403
+    exit_code = 4
+    default_message = N_("You are not allowed to do this")
+
+
+class UnavailableError(ArrearsError):
+    """A service Arrears needs (the database, the batch store) cannot be used right now."""
+
+    code = "unavailable"
+    http_status = 503
+    exit_code = 5
+    default_message = N_("A service Arrears needs is not available")
