@@ -1,23 +1,36 @@
 """Cases and the accounts in them.
 
-A case id is made of the customer and the opening date (``C-<customer_id>-<yyyymmdd>``), so a
-rerun of the same as-of date recreates the same ids and the database ends in the same state.
+A case is the collections work for one customer, and it lasts: its id, made of the customer and
+the opening date (``C-<customer_id>-<yyyymmdd>``), is given once and never reused, and no batch run
+deletes or re-creates a case. Contacts, promises, plans and holds point at it.
+
+Who writes what:
+- the nightly batch owns these two tables: a case's life (opened, closed and why) and its figures
+  (worst DPD, bucket, overdue, the accounts in it), rewritten in place each night;
+- people own the work on a case (assignment, contacts, promises, …), kept in tables of their own
+  that point at ``cases.case_id``; the batch never writes them, so the two never touch one row.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.db import Base
 
-CASE_OPEN = "open"
-CASE_CLOSED = "closed"
-REASON_CURED = "cured"
-REASON_PAID_OFF = "paid_off"
-REASON_WRITTEN_OFF = "written_off"
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CloseReason(StrEnum):
+    CURED = "cured"
+    PAID_OFF = "paid_off"
+    WRITTEN_OFF = "written_off"
 
 
 class Case(Base):

@@ -1,16 +1,20 @@
-"""Queries of cases: open cases and their accounts in bulk, undoing a date, applying changes in bulk."""
+"""Queries of cases: the cases a date works on, and applying the batch's plan in place, in bulk.
+
+Functions over the caller's connection; none commits. Nothing here deletes a case: a case's id
+lasts its whole life (see :mod:`arrears.cases.models`).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pyarrow as pa
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, func, select, text
 
 from arrears.batch.bulk import insert_arrow, read_arrow
-from arrears.cases.models import CASE_OPEN, Case, CaseAccount
+from arrears.cases.models import Case, CaseAccount, CaseStatus
 
-OPEN_CASES_SCHEMA = pa.schema(
+CANDIDATE_CASES_SCHEMA = pa.schema(
     [("case_id", pa.string()), ("customer_id", pa.string()), ("opened_on", pa.date32())]
 )
 MEMBERS_SCHEMA = pa.schema(
@@ -18,7 +22,10 @@ MEMBERS_SCHEMA = pa.schema(
 )
 CASE_COLUMNS = [c.name for c in Case.__table__.columns]
 CASE_ACCOUNT_COLUMNS = [c.name for c in CaseAccount.__table__.columns]
-_UPDATED = [c for c in CASE_COLUMNS if c not in ("case_id", "customer_id", "opened_on")]
+CASE_KEY = ("case_id",)
+CASE_ACCOUNT_KEY = ("case_id", "account_id")
+CASE_FIGURES = [c for c in CASE_COLUMNS if c not in ("case_id", "customer_id", "opened_on")]
+CASE_ACCOUNT_FIGURES = [c for c in CASE_ACCOUNT_COLUMNS if c not in CASE_ACCOUNT_KEY]
 
 
 def latest_case_date(connection: Connection) -> date | None:
@@ -26,66 +33,73 @@ def latest_case_date(connection: Connection) -> date | None:
     return connection.execute(select(func.max(Case.updated_on))).scalar()
 
 
-def undo_date(connection: Connection, as_of: date) -> None:
-    """Take back what the batch of ``as_of`` did to cases, before that date is applied again."""
-    opened = select(Case.case_id).where(Case.opened_on == as_of).scalar_subquery()
-    connection.execute(delete(CaseAccount).where(CaseAccount.case_id.in_(opened)))
-    connection.execute(delete(Case).where(Case.opened_on == as_of))
-    connection.execute(delete(CaseAccount).where(CaseAccount.joined_on == as_of))
-    connection.execute(
-        update(Case)
-        .where(Case.closed_on == as_of)
-        .values(status=CASE_OPEN, closed_on=None, close_reason=None)
-    )
+def read_candidates(connection: Connection, as_of: date) -> tuple[pa.Table, pa.Table]:
+    """The cases open at the start of ``as_of`` and their accounts.
 
-
-def read_open_cases(connection: Connection) -> tuple[pa.Table, pa.Table]:
+    Those are the open cases and, when ``as_of`` is run again, the cases that its first run
+    closed (they carry ``updated_on = as_of``): the rerun decides again whether they close.
+    """
+    day = as_of.isoformat()  # a date's ISO text: nothing a caller can inject
+    where = f"status = '{CaseStatus.OPEN}' OR (status = '{CaseStatus.CLOSED}' AND updated_on = '{day}')"
     cases = read_arrow(
-        connection,
-        f"SELECT case_id, customer_id, opened_on FROM cases WHERE status = '{CASE_OPEN}'",
-        OPEN_CASES_SCHEMA,
+        connection, f"SELECT case_id, customer_id, opened_on FROM cases WHERE {where}", CANDIDATE_CASES_SCHEMA
     )
     members = read_arrow(
         connection,
         "SELECT m.case_id, m.account_id, m.joined_on FROM case_accounts m "
-        f"JOIN cases c ON c.case_id = m.case_id WHERE c.status = '{CASE_OPEN}'",
+        f"JOIN cases ON cases.case_id = m.case_id WHERE {where}",
         MEMBERS_SCHEMA,
     )
     return cases, members
 
 
-def apply_changes(
-    connection: Connection, new_cases: pa.Table, changed_cases: pa.Table, members: pa.Table
+def apply_plan(
+    connection: Connection,
+    new_cases: pa.Table,
+    changed_cases: pa.Table,
+    members: pa.Table,
+    left: pa.Table,
 ) -> None:
-    """Insert new cases, update the open ones and rewrite the accounts of every case touched, in bulk."""
+    """Write the batch's plan in place: insert new cases and accounts, update the others' figures,
+    and take out the accounts that a rerun of the date no longer finds in their case (``left``)."""
     insert_arrow(connection, "cases", new_cases.select(CASE_COLUMNS))
-    if changed_cases.num_rows:
-        _bulk_update_cases(connection, changed_cases)
+    _update_from(connection, "cases", changed_cases.select(CASE_COLUMNS), CASE_KEY, CASE_FIGURES)
+    is_new = members.column("is_new")
+    insert_arrow(connection, "case_accounts", members.filter(is_new).select(CASE_ACCOUNT_COLUMNS))
+    kept = members.filter(pa.compute.invert(is_new)).select(CASE_ACCOUNT_COLUMNS)
+    _update_from(connection, "case_accounts", kept, CASE_ACCOUNT_KEY, CASE_ACCOUNT_FIGURES)
+    if left.num_rows:
+        _stage(connection, "tmp_case_accounts_left", left.select(list(CASE_ACCOUNT_KEY)), CASE_ACCOUNT_KEY)
         connection.execute(
-            text("DELETE FROM case_accounts WHERE case_id IN (SELECT case_id FROM tmp_case_changes)")
+            text(
+                "DELETE FROM case_accounts WHERE EXISTS (SELECT 1 FROM tmp_case_accounts_left t "
+                "WHERE t.case_id = case_accounts.case_id AND t.account_id = case_accounts.account_id)"
+            )
         )
-        connection.execute(text("DROP TABLE tmp_case_changes"))
-    insert_arrow(connection, "case_accounts", members.select(CASE_ACCOUNT_COLUMNS))
+        connection.execute(text("DROP TABLE tmp_case_accounts_left"))
 
 
-def _bulk_update_cases(connection: Connection, changed: pa.Table) -> None:
-    connection.execute(
-        text(
-            "CREATE TEMPORARY TABLE tmp_case_changes (case_id VARCHAR(100) PRIMARY KEY, status VARCHAR(16), "
-            "closed_on DATE, close_reason VARCHAR(16), worst_dpd INTEGER, bucket VARCHAR(16), "
-            "overdue_total BIGINT, currency VARCHAR(3), account_count INTEGER, updated_on DATE)"
-        )
-    )
-    insert_arrow(connection, "tmp_case_changes", changed.select(["case_id", *_UPDATED]))
-    assignments = ", ".join(f"{c} = tmp_case_changes.{c}" for c in _UPDATED)
-    connection.execute(
-        text(
-            f"UPDATE cases SET {assignments} FROM tmp_case_changes "
-            "WHERE cases.case_id = tmp_case_changes.case_id"
-        )
-    )
+def _update_from(
+    connection: Connection, table: str, rows: pa.Table, key: tuple[str, ...], columns: list[str]
+) -> None:
+    """UPDATE ``table`` from ``rows`` by ``key`` in one statement, through a temporary table."""
+    if rows.num_rows == 0:
+        return
+    staged = f"tmp_{table}_changes"
+    _stage(connection, staged, rows, key)
+    assignments = ", ".join(f"{c} = {staged}.{c}" for c in columns)
+    matches = " AND ".join(f"{table}.{c} = {staged}.{c}" for c in key)
+    connection.execute(text(f"UPDATE {table} SET {assignments} FROM {staged} WHERE {matches}"))
+    connection.execute(text(f"DROP TABLE {staged}"))
 
 
-def count_by_status(connection: Connection) -> dict[str, int]:
-    rows = connection.execute(select(Case.status, func.count()).group_by(Case.status)).tuples()
-    return dict(rows.all())
+def _stage(connection: Connection, name: str, rows: pa.Table, key: tuple[str, ...]) -> None:
+    """A temporary table keyed by ``key``, with the columns (and SQL types) of ``rows``' namesakes
+    in the case tables, holding ``rows``."""
+    types = {c.name: c.type.compile(connection.dialect) for c in Case.__table__.columns}
+    types.update({c.name: c.type.compile(connection.dialect) for c in CaseAccount.__table__.columns})
+    columns = ", ".join(f"{column} {types[column]}" for column in rows.schema.names)
+    primary_key = ", ".join(key)
+    connection.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}, PRIMARY KEY ({primary_key}))"))
+    insert_arrow(connection, name, rows)
+

@@ -17,26 +17,30 @@ def insert_book(
     installments: Sequence[InstallmentFact],
     payments: Sequence[PaymentFact],
 ) -> None:
-    currency_of = {a.account_id: a.currency for a in accounts}
     with engine.begin() as connection:
+        currency_of = {
+            row[0]: row[1] for row in connection.execute(text("SELECT account_id, currency FROM accounts"))
+        }
+        currency_of.update({a.account_id: a.currency for a in accounts})
         existing = {row[0] for row in connection.execute(text("SELECT customer_id FROM customers"))}
         customers = sorted({a.customer_id for a in accounts} - existing)
         if customers:
             connection.execute(insert(Customer), [{"customer_id": c, "name": f"客户 {c}"} for c in customers])
-        connection.execute(
-            insert(Account),
-            [
-                {
-                    "account_id": a.account_id,
-                    "customer_id": a.customer_id,
-                    "product": "personal_loan",
-                    "currency": a.currency,
-                    "opened_on": date(2023, 1, 1),
-                    "status": a.status,
-                }
-                for a in accounts
-            ],
-        )
+        if accounts:
+            connection.execute(
+                insert(Account),
+                [
+                    {
+                        "account_id": a.account_id,
+                        "customer_id": a.customer_id,
+                        "product": "personal_loan",
+                        "currency": a.currency,
+                        "opened_on": date(2023, 1, 1),
+                        "status": a.status,
+                    }
+                    for a in accounts
+                ],
+            )
         if installments:
             connection.execute(
                 insert(Installment),
