@@ -7,8 +7,8 @@ from datetime import date
 import pyarrow as pa
 from sqlalchemy import Connection, delete, func, select, text, update
 
-from arrears.batch.bulk import insert_arrow, read_arrow
 from arrears.cases.models import CASE_OPEN, Case, CaseAccount
+from arrears.db.arrow import insert_arrow, read_arrow
 
 OPEN_CASES_SCHEMA = pa.schema(
     [("case_id", pa.string()), ("customer_id", pa.string()), ("opened_on", pa.date32())]
@@ -89,3 +89,18 @@ def _bulk_update_cases(connection: Connection, changed: pa.Table) -> None:
 def count_by_status(connection: Connection) -> dict[str, int]:
     rows = connection.execute(select(Case.status, func.count()).group_by(Case.status)).tuples()
     return dict(rows.all())
+
+
+# --- Queries other contexts ask of cases (scoring's nightly step). ---------------------------
+
+
+def read_open_case_accounts(connection: Connection) -> pa.Table:
+    """The accounts of the open cases (case_id, account_id, joined_on), in the caller's
+    transaction: it sees the cases the batch has just applied."""
+    return read_arrow(
+        connection,
+        "SELECT m.case_id, m.account_id, m.joined_on FROM case_accounts AS m "
+        "JOIN cases AS c ON c.case_id = m.case_id WHERE c.status = :open",
+        MEMBERS_SCHEMA,
+        {"open": CASE_OPEN},
+    )

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from arrears.batch import bulk
-from arrears.batch.repository import read_portfolio
+from arrears.db import arrow as bulk
 from arrears.db import make_engine
 from arrears.migrate import upgrade
+from arrears.portfolio.repository import read_portfolio
 from tests.batch.book import insert_book
 from tests.delinquency.portfolios import facts_of, generated_book
 
