@@ -26,7 +26,15 @@ from arrears.portfolio.frames import (
     PAYMENTS_SCHEMA,
     PortfolioFrames,
 )
-from arrears.portfolio.models import Account, ContactPoint, Customer, ImportLog, Installment, Payment
+from arrears.portfolio.models import (
+    Account,
+    ContactPoint,
+    Customer,
+    ImportLog,
+    ImportStatus,
+    Installment,
+    Payment,
+)
 
 
 @dataclass(frozen=True)
@@ -186,7 +194,7 @@ def read_customer_births(connection: Connection) -> pa.Table:
     return read_arrow(connection, "SELECT customer_id, birth_date FROM customers", CUSTOMER_BIRTHS_SCHEMA)
 
 
-STORED_IMPORT_STATUSES = ("stored", "partial")
+STORED_IMPORT_STATUSES = (ImportStatus.STORED, ImportStatus.PARTIAL)
 """Imports whose rows reached the database (an unreadable file stores nothing)."""
 
 
