@@ -92,11 +92,12 @@ def append_snapshot(con: duckdb.DuckDBPyConnection, as_of: date, snapshot: pa.Ta
     """Add (or replace) one date's snapshot in the staged history."""
     con.register("snapshot_in", snapshot.select(["account_id", "dpd", "bucket_rank", "outstanding_amount"]))
     try:
-        con.execute(f"DELETE FROM snapshots WHERE as_of = DATE '{as_of.isoformat()}'")
+        con.execute("DELETE FROM snapshots WHERE as_of = $as_of", {"as_of": as_of})
         con.execute(
-            f"INSERT INTO snapshots SELECT DATE '{as_of.isoformat()}', t.account_key, s.dpd, "
+            "INSERT INTO snapshots SELECT CAST($as_of AS DATE), t.account_key, s.dpd, "
             "s.bucket_rank, s.outstanding_amount FROM snapshot_in AS s "
-            "JOIN account_terms AS t ON t.account_id = s.account_id"
+            "JOIN account_terms AS t ON t.account_id = s.account_id",
+            {"as_of": as_of},
         )
     finally:
         con.unregister("snapshot_in")
