@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+
+from arrears.clock import ensure_aware
 
 CHUNK_ROWS = 200_000
 
@@ -102,7 +104,10 @@ def _compiled(
 
 
 def _sqlite_param(value: Any) -> Any:
-    """A value as SQLite stores it (dates as ISO text, the way SQLAlchemy writes them)."""
+    """A value as SQLite stores it: dates and instants as the text SQLAlchemy writes for them
+    (instants in UTC, see arrears.db.UTCDateTime), booleans as integers."""
+    if isinstance(value, datetime):
+        return ensure_aware(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
