@@ -115,7 +115,7 @@ def _frames(folder: Path) -> Any:
     """The book as Arrow, as the batch holds it after reading the operational database."""
     import pyarrow.parquet as pq
 
-    from arrears.delinquency.frames import PortfolioFrames
+    from arrears.portfolio.frames import PortfolioFrames
 
     return PortfolioFrames.of(*(pq.read_table(p) for p in files(folder)))
 
@@ -149,8 +149,8 @@ def spark_batch(folder: Path) -> int:
     import pyarrow.parquet as pq
 
     from arrears.delinquency.engines import SparkEngine, spark_session
-    from arrears.delinquency.frames import PortfolioFrames
     from arrears.delinquency.rules import DelinquencyRules
+    from arrears.portfolio.frames import PortfolioFrames
 
     session = spark_session("local[2]")
     session.conf.set("spark.sql.shuffle.partitions", "8")
@@ -171,8 +171,8 @@ def _database_with_book(folder: Path, url: str | None) -> Any:
     import pyarrow.parquet as pq
     from sqlalchemy import text
 
-    from arrears.batch.bulk import insert_arrow
     from arrears.db import make_engine
+    from arrears.db.arrow import insert_arrow
     from arrears.migrate import upgrade
 
     if url is None:

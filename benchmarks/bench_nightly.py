@@ -90,8 +90,8 @@ def _stage_parts(spec: Any, database: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from arrears.batch.bulk import insert_arrow
-    from arrears.delinquency.frames import PortfolioFrames
+    from arrears.db.arrow import insert_arrow
+    from arrears.portfolio.frames import PortfolioFrames
     from arrears.sim import iter_book_batches
 
     pending: list[Any] = []

@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from arrears.scoring.features import OWN_FEATURES, compute_features, stage_portfolio
 from arrears.scoring.frame import FeatureTable, from_arrow
-from arrears.scoring.model import TrainedModel, learner_for, train
 from arrears.scoring.reasons import reasons_for, top_indexes
 from arrears.scoring.scale import Bands
+from arrears.scoring.trained_model import TrainedModel, learner_for, train
 
 AS_OF = date(2026, 11, 21)
 PRODUCTS = np.array(["credit_card", "personal_loan", "auto_loan"])

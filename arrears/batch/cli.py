@@ -20,7 +20,7 @@ from arrears.db import make_engine
 from arrears.delinquency.cli import RULES_OPTION, rules_from
 from arrears.delinquency.engines import ENGINES
 from arrears.delinquency.engines import make_engine as make_snapshot_engine
-from arrears.scoring.batch_step import BatchScorer
+from arrears.scoring.batch_scorer import BatchScorer
 from arrears.scoring.settings import get_scoring_settings
 
 app = typer.Typer(help="The nightly batch 夜间批处理.", no_args_is_help=True)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.db import Base, UTCDateTime
 
-RUN_SUCCEEDED = "succeeded"
-RUN_FAILED = "failed"
+
+class RunStatus(StrEnum):
+    """How a date's last batch run ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class BatchRun(Base):

@@ -18,14 +18,15 @@ from sqlalchemy import Connection, Engine
 
 from arrears.batch import repository
 from arrears.batch.lock import batch_lock
-from arrears.batch.models import RUN_FAILED, RUN_SUCCEEDED
+from arrears.batch.models import RunStatus
 from arrears.batch.store import SyncOutcome, sync
 from arrears.batch.summary import DaySummary, summarize
 from arrears.cases import service as cases
 from arrears.clock import Clock
+from arrears.delinquency import repository as snapshots
 from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine
 from arrears.delinquency.rules import DelinquencyRules
-from arrears.scoring.batch_step import BatchScorer, DayScores
+from arrears.scoring.batch_scorer import BatchScorer, DayScores
 
 Report = Callable[[str, int, int], None]
 """Progress: (what is happening, dates done, dates in all)."""
@@ -136,10 +137,10 @@ def _run_day(
             roll_from_carry = previous is not None and engine.carries(previous[0], rules, previous[1])
             buckets: pa.Table | None = None
             if previous is not None and not roll_from_carry:
-                buckets = repository.read_buckets(connection, previous[0])
+                buckets = snapshots.read_buckets(connection, previous[0])
             snapshot = engine.snapshot(as_of, rules, buckets, roll_from_carry=roll_from_carry)
             checkpoint("computed")
-            repository.replace_snapshot(connection, as_of, snapshot)
+            snapshots.replace_snapshot(connection, as_of, snapshot)
             checkpoint("snapshot written")
             changes = cases.apply_snapshot(connection, snapshot, as_of)
             checkpoint("cases applied")
@@ -157,7 +158,7 @@ def _run_day(
             attempt = repository.record_run(
                 connection,
                 as_of,
-                status=RUN_SUCCEEDED,
+                status=RunStatus.SUCCEEDED,
                 engine=engine.name,
                 counts=counts,
                 started_at=started_at,
@@ -169,7 +170,7 @@ def _run_day(
             repository.record_run(
                 connection,
                 as_of,
-                status=RUN_FAILED,
+                status=RunStatus.FAILED,
                 engine=engine.name,
                 counts={},
                 started_at=started_at,

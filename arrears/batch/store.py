@@ -22,17 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from arrears.batch.lock import BatchLockedError, locked_message
-from arrears.batch.repository import read_portfolio, read_portfolio_parts
 from arrears.delinquency.engines import DuckDBEngine
-from arrears.delinquency.frames import PortfolioFrames
-from arrears.portfolio.models import ImportLog
+from arrears.portfolio.frames import PortfolioFrames
+from arrears.portfolio.repository import read_portfolio, read_portfolio_parts, stored_imports
 
 APPLIED_TABLE = "applied_imports"
-STORED_STATUSES = ("stored", "partial")
-"""Imports whose rows reached the database (an unreadable file stores nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +84,12 @@ def sync(store: DuckDBEngine, connection: Connection, *, rebuild: bool = False) 
 
 
 def _logged_imports(connection: Connection) -> set[Applied]:
-    rows = connection.execute(
-        select(ImportLog.id, ImportLog.checksum, ImportLog.finished_at).where(
-            ImportLog.status.in_(STORED_STATUSES)
-        )
-    )
-    return {(int(i), str(checksum), finished.isoformat()) for i, checksum, finished in rows}
+    return {(i, checksum, finished.isoformat()) for i, checksum, finished in stored_imports(connection)}
 
 
 def _changed_rows(connection: Connection, import_ids: list[int]) -> PortfolioFrames:
     """The rows the imports inserted or changed last (an index on import_id finds them)."""
-    return read_portfolio(connection, f"import_id IN ({', '.join(str(int(i)) for i in import_ids)})")
+    return read_portfolio(connection, import_ids=import_ids)
 
 
 def _remember(store: DuckDBEngine, imports: set[Applied], *, replace: bool) -> None:

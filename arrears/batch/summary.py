@@ -13,7 +13,7 @@ from rich.table import Table
 from arrears.cases.service import CaseChanges
 from arrears.delinquency.rules import ROLLS
 from arrears.money import format_major
-from arrears.scoring.batch_step import DayScores
+from arrears.scoring.batch_scorer import DayScores
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from datetime import date
 import pyarrow as pa
 from sqlalchemy import Connection, func, select, text
 
-from arrears.batch.bulk import insert_arrow, read_arrow
 from arrears.cases.models import Case, CaseAccount, CaseStatus
+from arrears.db.arrow import insert_arrow, read_arrow
 
 CANDIDATE_CASES_SCHEMA = pa.schema(
     [("case_id", pa.string()), ("customer_id", pa.string()), ("opened_on", pa.date32())]
@@ -39,16 +39,20 @@ def read_candidates(connection: Connection, as_of: date) -> tuple[pa.Table, pa.T
     Those are the open cases and, when ``as_of`` is run again, the cases that its first run
     closed (they carry ``updated_on = as_of``): the rerun decides again whether they close.
     """
-    day = as_of.isoformat()  # a date's ISO text: nothing a caller can inject
-    where = f"status = '{CaseStatus.OPEN}' OR (status = '{CaseStatus.CLOSED}' AND updated_on = '{day}')"
+    where = "status = :open OR (status = :closed AND updated_on = :as_of)"
+    params = {"open": str(CaseStatus.OPEN), "closed": str(CaseStatus.CLOSED), "as_of": as_of}
     cases = read_arrow(
-        connection, f"SELECT case_id, customer_id, opened_on FROM cases WHERE {where}", CANDIDATE_CASES_SCHEMA
+        connection,
+        f"SELECT case_id, customer_id, opened_on FROM cases WHERE {where}",
+        CANDIDATE_CASES_SCHEMA,
+        params,
     )
     members = read_arrow(
         connection,
         "SELECT m.case_id, m.account_id, m.joined_on FROM case_accounts m "
         f"JOIN cases ON cases.case_id = m.case_id WHERE {where}",
         MEMBERS_SCHEMA,
+        params,
     )
     return cases, members
 
@@ -103,3 +107,17 @@ def _stage(connection: Connection, name: str, rows: pa.Table, key: tuple[str, ..
     connection.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}, PRIMARY KEY ({primary_key}))"))
     insert_arrow(connection, name, rows)
 
+
+# --- Queries other contexts ask of cases (scoring's nightly step). ---------------------------
+
+
+def read_open_case_accounts(connection: Connection) -> pa.Table:
+    """The accounts of the open cases (case_id, account_id, joined_on), in the caller's
+    transaction: it sees the cases the batch has just applied."""
+    return read_arrow(
+        connection,
+        "SELECT m.case_id, m.account_id, m.joined_on FROM case_accounts AS m "
+        "JOIN cases AS c ON c.case_id = m.case_id WHERE c.status = :open",
+        MEMBERS_SCHEMA,
+        {"open": str(CaseStatus.OPEN)},
+    )

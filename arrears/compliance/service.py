@@ -10,7 +10,7 @@ from arrears.compliance.facts import Facts, Request
 from arrears.compliance.gate import decide
 from arrears.compliance.models import ComplianceDecision
 from arrears.compliance.packs import Pack
-from arrears.compliance.repository import DecisionRepository
+from arrears.compliance.repository import add_decision
 
 
 def record_decision(
@@ -38,7 +38,7 @@ def record_decision(
         tightened={k: _plain(v) for k, v in (tightened or {}).items()},
         requested_by=requested_by,
     )
-    return DecisionRepository(session).add(row)
+    return add_decision(session, row)
 
 
 def gate(

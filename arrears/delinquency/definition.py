@@ -285,7 +285,14 @@ LEFT JOIN previous AS v ON v.k = m.k
 
 
 def quote(text: str) -> str:
-    """A text as an SQL string literal (every engine here reads '' as one quote)."""
+    """A text as an SQL string literal (every engine here reads '' as one quote).
+
+    The one quoting helper left in Arrears, for the one place binding cannot serve: the
+    definition is SQL text written once and transpiled by sqlglot for Spark, and the bank's
+    rules (bucket names, currencies of the materiality table) are compiled into its CASE
+    expressions, not passed as values. Queries of the operational database bind every value
+    (arrears.db.arrow); DuckDB statements with values bind them too (``$name``).
+    """
     return "'" + text.replace("'", "''") + "'"
 
 

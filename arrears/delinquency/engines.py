@@ -28,8 +28,9 @@ from arrears.delinquency.definition import (
     state_sql,
     to_spark,
 )
-from arrears.delinquency.frames import SNAPSHOT_SCHEMA, PortfolioFrames, conform, empty_previous
+from arrears.delinquency.frames import SNAPSHOT_SCHEMA, empty_previous
 from arrears.delinquency.rules import DelinquencyRules
+from arrears.portfolio.frames import PortfolioFrames, conform
 
 ENGINES = ("duckdb", "spark")
 

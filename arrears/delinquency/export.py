@@ -14,22 +14,10 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection
 
+from arrears.delinquency import repository
 from arrears.money import exponent
 
 EXPORT_COLUMNS = ("account_id", "customer_id", "as_of", "dpd", "bucket", "overdue_amount", "currency", "roll")
-STORED = pa.schema(
-    [
-        ("account_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("as_of", pa.date32()),
-        ("dpd", pa.int32()),
-        ("bucket", pa.string()),
-        ("overdue_amount", pa.int64()),
-        ("currency", pa.string()),
-        ("roll", pa.string()),
-    ]
-)
-
 FORMAT_SQL = """
 SELECT s.account_id, s.customer_id, s.as_of, s.dpd, s.bucket,
     CASE WHEN e.places = 0 THEN CAST(s.overdue_amount AS VARCHAR)
@@ -74,23 +62,16 @@ def write_table(table: pa.Table, out: Path) -> None:
     try:
         con.register("export_rows", table)
         options = "FORMAT csv, HEADER true" if suffix == ".csv" else "FORMAT parquet"
-        target = str(out).replace("'", "''")
-        con.execute(f"COPY export_rows TO '{target}' ({options})")
+        con.execute(f"COPY export_rows TO $path ({options})", {"path": str(out)})
     finally:
         con.close()
 
 
 def export_snapshot(connection: Connection, as_of: date, out: Path) -> int:
     """Write the snapshot of ``as_of`` to ``out``; returns the number of rows."""
-    from arrears.batch.bulk import read_arrow
-
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise ExportError(f"{out}: write .csv or .parquet (导出文件须为 .csv 或 .parquet)")
-    sql = (
-        f"SELECT {', '.join(STORED.names)} FROM delinquency_snapshots "
-        f"WHERE as_of = '{as_of.isoformat()}' ORDER BY account_id"
-    )
-    snapshot = read_arrow(connection, sql, STORED)
+    snapshot = repository.read_snapshot(connection, as_of, EXPORT_COLUMNS)
     if snapshot.num_rows == 0:
         raise ExportError(
             f"no snapshot as of {as_of.isoformat()}: "

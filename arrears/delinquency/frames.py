@@ -1,37 +1,14 @@
-"""Columnar frames the engines read and return: the portfolio in, the snapshot out (Arrow)."""
+"""Columnar frames the engines return: the snapshot (Arrow), one schema declared here once.
+
+The portfolio the engines read is :class:`arrears.portfolio.frames.PortfolioFrames`. Every
+reader of stored snapshots (the batch's roll base, the export, scoring's history) takes its
+columns from ``SNAPSHOT_SCHEMA`` (``arrears.db.arrow.columns_of`` picks a part).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pyarrow as pa
 
-ACCOUNTS_SCHEMA = pa.schema(
-    [
-        ("account_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("currency", pa.string()),
-        ("status", pa.string()),
-    ]
-)
-INSTALLMENTS_SCHEMA = pa.schema(
-    [
-        ("account_id", pa.string()),
-        ("seq", pa.int64()),
-        ("due_date", pa.date32()),
-        ("amount_due", pa.int64()),
-    ]
-)
-PAYMENTS_SCHEMA = pa.schema(
-    [
-        ("payment_id", pa.string()),
-        ("account_id", pa.string()),
-        ("paid_on", pa.date32()),
-        ("amount", pa.int64()),
-        ("reverses", pa.string()),
-    ]
-)
-PREVIOUS_SCHEMA = pa.schema([("account_id", pa.string()), ("bucket", pa.string())])
 SNAPSHOT_SCHEMA = pa.schema(
     [
         ("as_of", pa.date32()),
@@ -48,28 +25,8 @@ SNAPSHOT_SCHEMA = pa.schema(
         ("previous_rank", pa.int32()),
     ]
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PortfolioFrames:
-    """The columns of the portfolio the delinquency definition reads."""
-
-    accounts: pa.Table
-    installments: pa.Table
-    payments: pa.Table
-
-    @classmethod
-    def of(cls, accounts: pa.Table, installments: pa.Table, payments: pa.Table) -> PortfolioFrames:
-        return cls(
-            conform(accounts, ACCOUNTS_SCHEMA),
-            conform(installments, INSTALLMENTS_SCHEMA),
-            conform(payments, PAYMENTS_SCHEMA),
-        )
-
-
-def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """The table's columns in the schema's order and types (string views and int32 included)."""
-    return pa.table([table.column(f.name).cast(f.type) for f in schema], schema=schema)
+PREVIOUS_SCHEMA = pa.schema([SNAPSHOT_SCHEMA.field("account_id"), SNAPSHOT_SCHEMA.field("bucket")])
+"""The previous date's buckets the roll compares with."""
 
 
 def empty_previous() -> pa.Table:

@@ -1,24 +1,20 @@
 """Storing validated feed rows in the operational database, in bulk.
 
-The good rows go into a temporary staging table first (PostgreSQL COPY; SQLite executemany),
-then two set-based statements apply them: an UPDATE of the stored rows whose values differ and
-an INSERT of the rows not stored yet. Rows equal to what is stored are not written at all, so
-re-importing a file changes nothing.
+The good rows go into a temporary staging table first (arrears.db.arrow, streamed from DuckDB:
+PostgreSQL COPY; SQLite executemany), then two set-based statements apply them: an UPDATE of
+the stored rows whose values differ and an INSERT of the rows not stored yet. Rows equal to
+what is stored are not written at all, so re-importing a file changes nothing.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import duckdb
 from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Date,
     MetaData,
     Table,
     and_,
@@ -31,11 +27,10 @@ from sqlalchemy import (
     update,
 )
 
-from arrears.models import metadata
+from arrears.db import Base
+from arrears.db.arrow import CHUNK_ROWS, insert_arrow
+from arrears.portfolio import models  # noqa: F401  (the portfolio's tables in Base.metadata)
 from arrears.portfolio.feeds import FeedKind
-
-SQLITE_BATCH = 50_000
-COPY_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ def store(
     connection: Connection, kind: FeedKind, db: duckdb.DuckDBPyConnection, import_id: int
 ) -> StoreCounts:
     """Upsert DuckDB table ``good`` into the kind's table; say how many rows were new or changed."""
-    target = metadata.tables[kind.table]
+    target = Base.metadata.tables[kind.table]
     names = [name for name in _good_columns(db) if name in target.c]
     stage = _stage_table(target, names, kind)
     stage.create(connection)
@@ -71,35 +66,10 @@ def _stage_table(target: Table, names: list[str], kind: FeedKind) -> Table:
 
 def _fill(connection: Connection, stage: Table, names: list[str], db: duckdb.DuckDBPyConnection) -> None:
     quoted = ", ".join(f'"{name}"' for name in names)
+    rows = db.sql(f"SELECT {quoted} FROM good").to_arrow_reader(CHUNK_ROWS)
+    insert_arrow(connection, stage.name, rows)
     if connection.dialect.name == "postgresql":
-        _copy_postgres(connection, stage, quoted, db)
-        return
-    selected = ", ".join(_sqlite_value(stage.c[name]) for name in names)
-    cursor = db.execute(f"SELECT {selected} FROM good")
-    placeholders = ", ".join("?" for _ in names)
-    statement = f"INSERT INTO {stage.name} ({quoted}) VALUES ({placeholders})"
-    while batch := cursor.fetchmany(SQLITE_BATCH):
-        connection.exec_driver_sql(statement, batch)
-
-
-def _sqlite_value(column: Column[Any]) -> str:
-    """Dates as ISO text, the way SQLAlchemy stores them on SQLite."""
-    name = f'"{column.name}"'
-    return f"CAST({name} AS VARCHAR)" if isinstance(column.type, Date) else name
-
-
-def _copy_postgres(connection: Connection, stage: Table, quoted: str, db: duckdb.DuckDBPyConnection) -> None:
-    with tempfile.TemporaryDirectory(prefix="arrears-copy-") as directory:
-        path = Path(directory) / "good.csv"
-        db.execute(f"COPY (SELECT {quoted} FROM good) TO '{path}' (HEADER false, DELIMITER ',')")
-        raw = connection.connection.driver_connection
-        assert raw is not None
-        copy_sql = f"COPY {stage.name} ({quoted}) FROM STDIN (FORMAT csv)"
-        with raw.cursor() as cursor:
-            with cursor.copy(copy_sql) as copy, path.open("rb") as stream:
-                while block := stream.read(COPY_BLOCK):
-                    copy.write(block)
-            cursor.execute(f"ANALYZE {stage.name}")
+        connection.exec_driver_sql(f"ANALYZE {stage.name}")
 
 
 def _apply(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +36,25 @@ CUSTOMER_ID = String(64)
 ACCOUNT_ID = String(64)
 PAYMENT_ID = String(64)
 CURRENCY = String(3)
+
+
+class AccountStatus(StrEnum):
+    """An account's status in the core system (feed column ``status``)."""
+
+    ACTIVE = "active"
+    CLOSED = "closed"
+    CHARGED_OFF = "charged_off"
+
+
+class ImportStatus(StrEnum):
+    """What became of an imported file (``import_log.status``)."""
+
+    STORED = "stored"
+    """Every row stored or unchanged."""
+    PARTIAL = "partial"
+    """Some rows rejected, the others stored."""
+    UNREADABLE = "unreadable"
+    """The file could not be read: nothing of it stored."""
 
 
 class ImportLog(Base):
@@ -103,7 +123,7 @@ class Account(Base):
     principal: Mapped[int | None] = mapped_column(BigInteger, comment="minor units")
     credit_limit: Mapped[int | None] = mapped_column(BigInteger, comment="minor units")
     interest_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(), comment="annual, 0.1825 = 18.25%")
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=AccountStatus.ACTIVE)
     branch: Mapped[str | None] = mapped_column(String(64))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"), index=True)
 

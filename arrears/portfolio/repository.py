@@ -1,12 +1,40 @@
-"""Queries over the stored portfolio."""
+"""Queries over the stored portfolio.
+
+Every repository in Arrears has this shape: module-level functions that take the caller's
+SQLAlchemy ``Connection`` (bulk and set-based work) or ``Session`` (ORM work) first, bind
+every value as a parameter, and never commit: the caller owns the transaction. Bulk reads
+into Arrow go through :mod:`arrears.db.arrow`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, func, select, text
 
-from arrears.portfolio.models import Account, ContactPoint, Customer, Installment, Payment
+from arrears.db.arrow import read_arrow
+from arrears.portfolio.frames import (
+    ACCOUNT_TERMS_SCHEMA,
+    ACCOUNTS_SCHEMA,
+    CUSTOMER_BIRTHS_SCHEMA,
+    INSTALLMENTS_SCHEMA,
+    PAYMENTS_SCHEMA,
+    PortfolioFrames,
+)
+from arrears.portfolio.models import (
+    Account,
+    ContactPoint,
+    Customer,
+    ImportLog,
+    ImportStatus,
+    Installment,
+    Payment,
+)
 
 
 @dataclass(frozen=True)
@@ -69,3 +97,112 @@ def balances_by_product(connection: Connection) -> list[ProductBalance]:
         ProductBalance(product, currency, int(n), int(principal), int(limit), int(due), int(net))
         for product, currency, n, principal, limit, due, net in connection.execute(query).all()
     ]
+
+
+def read_portfolio(
+    connection: Connection,
+    *,
+    import_ids: Sequence[int] | None = None,
+    first_account: str | None = None,
+    end_account: str | None = None,
+) -> PortfolioFrames:
+    """The columns of accounts, installments and payments the delinquency definition reads, in
+    bulk. ``import_ids``: only the rows these imports inserted or changed last (an index on
+    import_id finds them); ``first_account``/``end_account``: only the accounts in
+    [first, end) (a reversal belongs to its payment's account, so it comes with it)."""
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    if import_ids is not None:
+        conditions.append("import_id IN :import_ids")
+        params["import_ids"] = [int(i) for i in import_ids]
+    if first_account is not None:
+        conditions.append("account_id >= :first_account")
+        params["first_account"] = first_account
+    if end_account is not None:
+        conditions.append("account_id < :end_account")
+        params["end_account"] = end_account
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    payments = read_arrow(
+        connection,
+        # '' for "no reversal" keeps the column's type the same in every batch a driver reads
+        f"SELECT payment_id, account_id, paid_on, amount, COALESCE(reverses, '') FROM payments{where}",
+        PAYMENTS_SCHEMA,
+        params,
+        committed_table="payments",
+    )
+    reverses = payments.column("reverses")
+    payments = payments.set_column(
+        4, "reverses", pc.if_else(pc.equal(reverses, ""), pa.scalar(None, pa.string()), reverses)
+    )
+    return PortfolioFrames.of(
+        read_arrow(
+            connection,
+            f"SELECT account_id, customer_id, currency, status FROM accounts{where}",
+            ACCOUNTS_SCHEMA,
+            params,
+            committed_table="accounts",
+        ),
+        read_arrow(
+            connection,
+            f"SELECT account_id, seq, due_date, amount_due FROM installments{where}",
+            INSTALLMENTS_SCHEMA,
+            params,
+            committed_table="installments",
+        ),
+        payments,
+    )
+
+
+PART_ACCOUNTS = 1_000_000
+"""Accounts read at a time when the whole portfolio is read: memory stays that of one part."""
+
+
+def read_portfolio_parts(
+    connection: Connection, part_accounts: int = PART_ACCOUNTS
+) -> Iterator[PortfolioFrames]:
+    """The whole portfolio in parts of ``part_accounts`` accounts, by ranges of account_id: every
+    row of an account (a reversal included, it belongs to its payment's account) in one part."""
+    starts = [
+        row[0]
+        for row in connection.execute(
+            text(
+                "SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS n "
+                "FROM accounts) AS numbered WHERE n % :size = 1 ORDER BY account_id"
+            ),
+            {"size": part_accounts},
+        )
+    ]
+    if len(starts) <= 1:
+        yield read_portfolio(connection)
+        return
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else None
+        yield read_portfolio(connection, first_account=start, end_account=end)
+
+
+def read_account_terms(connection: Connection) -> pa.Table:
+    """Every account's terms (product, currency, opening date, credit limit), in bulk."""
+    return read_arrow(
+        connection,
+        "SELECT account_id, customer_id, product, currency, opened_on, credit_limit FROM accounts",
+        ACCOUNT_TERMS_SCHEMA,
+    )
+
+
+def read_customer_births(connection: Connection) -> pa.Table:
+    """Every customer's birth date (null when the feed gave none), in bulk."""
+    return read_arrow(connection, "SELECT customer_id, birth_date FROM customers", CUSTOMER_BIRTHS_SCHEMA)
+
+
+STORED_IMPORT_STATUSES = (ImportStatus.STORED, ImportStatus.PARTIAL)
+"""Imports whose rows reached the database (an unreadable file stores nothing)."""
+
+
+def stored_imports(connection: Connection) -> set[tuple[int, str, datetime]]:
+    """The imports whose rows reached the database: id, checksum and finish time."""
+    rows = connection.execute(
+        select(ImportLog.id, ImportLog.checksum, ImportLog.finished_at).where(
+            ImportLog.status.in_(STORED_IMPORT_STATUSES)
+        )
+    )
+    return {(int(i), str(checksum), finished) for i, checksum, finished in rows}

@@ -1,8 +1,8 @@
 """Roll rates: the bucket-to-bucket transition matrix between two snapshot dates.
 
-Counted in the operational database with one GROUP BY over the two snapshots. Rates are
-exact Decimals (the share of the row: accounts, or the balance outstanding at the first
-date), rounded half-even to four places for display.
+Counted in the operational database with one GROUP BY over the two snapshots
+(arrears.reports.repository). Rates are exact Decimals (the share of the row: accounts, or the
+balance outstanding at the first date), rounded half-even to four places for display.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from arrears.delinquency.repository import has_snapshot
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.money import format_major
+from arrears.reports import repository
 
 BY_COUNT = "count"
 BY_BALANCE = "balance"
@@ -46,15 +48,6 @@ class RollMatrix:
         return share.quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-MATRIX_SQL = """
-SELECT a.bucket, b.bucket, COUNT(*), SUM(a.outstanding_amount)
-FROM delinquency_snapshots a
-JOIN delinquency_snapshots b ON b.account_id = a.account_id AND b.as_of = :last
-WHERE a.as_of = :first {currency_filter}
-GROUP BY a.bucket, b.bucket
-"""
-
-
 def roll_matrix(
     connection: Connection,
     first: date,
@@ -70,19 +63,10 @@ def roll_matrix(
     if by == BY_BALANCE and currency is None:
         raise RollRateError("--by balance needs a currency (按余额统计须指定币种)")
     for day in (first, last):
-        found = connection.execute(
-            text("SELECT 1 FROM delinquency_snapshots WHERE as_of = :d LIMIT 1"), {"d": day}
-        ).first()
-        if found is None:
+        if not has_snapshot(connection, day):
             raise RollRateError(f"no snapshot as of {day.isoformat()} (没有 {day.isoformat()} 的快照)")
-    params: dict[str, object] = {"first": first, "last": last}
-    currency_filter = ""
-    if currency is not None:
-        currency_filter = "AND a.currency = :currency"
-        params["currency"] = currency
-    rows = connection.execute(text(MATRIX_SQL.format(currency_filter=currency_filter)), params)
     cells: dict[tuple[str, str], int] = {}
-    for source, target, count, balance in rows:
+    for source, target, count, balance in repository.roll_cells(connection, first, last, currency):
         cells[(source, target)] = int(count if by == BY_COUNT else balance or 0)
     known = list(rules.names)
     extra = sorted({b for pair in cells for b in pair} - set(known))

@@ -21,11 +21,11 @@ from arrears.scoring import datasets, own_data, report, repository, service, sou
 from arrears.scoring.datasets import LabelledData
 from arrears.scoring.evaluation import Evaluation, already_late, cross_validate
 from arrears.scoring.frame import from_arrow, read_csv
-from arrears.scoring.model import learner_for, train
 from arrears.scoring.plots import calibration_plot
 from arrears.scoring.reasons import Reason, phrases
 from arrears.scoring.scale import Bands
 from arrears.scoring.settings import get_scoring_settings
+from arrears.scoring.trained_model import learner_for, train
 
 app = typer.Typer(help="Propensity-to-pay models (还款意愿评分): train, evaluate, activate, score.")
 console = Console()

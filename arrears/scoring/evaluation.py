@@ -11,7 +11,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from arrears.scoring.frame import FeatureTable
 from arrears.scoring.metrics import Metrics, measure
-from arrears.scoring.model import Learner, train
+from arrears.scoring.trained_model import Learner, train
 
 
 @dataclass(frozen=True)

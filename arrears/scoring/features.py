@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from arrears.delinquency.definition import STAGE_LEDGER
 from arrears.money import exponent
+from arrears.portfolio.frames import CUSTOMER_BIRTHS_SCHEMA
 from arrears.scoring.catalog import HISTORY_FEATURES
 
 OWN_FEATURES = (
@@ -255,8 +256,6 @@ Every table is keyed by ``account_key``, a dense integer given to each account a
 the feature query groups and joins millions of rows, and integer keys make that cheaper.
 """
 
-CUSTOMERS_SCHEMA = pa.schema([("customer_id", pa.string()), ("birth_date", pa.date32())])
-
 
 def staging_inputs(
     accounts: pa.Table,
@@ -269,7 +268,7 @@ def staging_inputs(
     currencies = sorted(set(accounts.column("currency").to_pylist()))
     return {
         "accounts_in": accounts,
-        "customers_in": customers if customers is not None else CUSTOMERS_SCHEMA.empty_table(),
+        "customers_in": customers if customers is not None else CUSTOMER_BIRTHS_SCHEMA.empty_table(),
         "installments_in": installments,
         "payments": payments,
         "snapshots_in": snapshots,

@@ -17,9 +17,9 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import Connection
 
-from arrears.batch.bulk import read_arrow
-from arrears.batch.repository import read_portfolio
-from arrears.delinquency.frames import PortfolioFrames
+from arrears.delinquency.repository import read_history
+from arrears.portfolio.frames import PortfolioFrames
+from arrears.portfolio.repository import read_account_terms, read_customer_births, read_portfolio
 from arrears.scoring.datasets import LabelledData
 from arrears.scoring.features import OWN_FEATURES, compute_features, stage_portfolio
 from arrears.scoring.frame import from_arrow
@@ -27,40 +27,9 @@ from arrears.scoring.frame import from_arrow
 HISTORY_DAYS = 210
 """How far back features read snapshots (see arrears.scoring.features)."""
 
-TERMS_SCHEMA = pa.schema(
-    [
-        ("account_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("product", pa.string()),
-        ("currency", pa.string()),
-        ("opened_on", pa.date32()),
-        ("credit_limit", pa.int64()),
-    ]
-)
-CUSTOMERS_SCHEMA = pa.schema([("customer_id", pa.string()), ("birth_date", pa.date32())])
-HISTORY_SCHEMA = pa.schema(
-    [
-        ("as_of", pa.date32()),
-        ("account_id", pa.string()),
-        ("dpd", pa.int32()),
-        ("bucket_rank", pa.int32()),
-        ("outstanding_amount", pa.int64()),
-        ("overdue_amount", pa.int64()),
-    ]
-)
-
 
 class SampleError(ValueError):
     """The snapshots do not cover the observation dates and their horizon."""
-
-
-def read_snapshots(connection: Connection, after: date, through: date) -> pa.Table:
-    """Stored snapshot rows dated in (after, through]."""
-    sql = (
-        "SELECT as_of, account_id, dpd, bucket_rank, outstanding_amount, overdue_amount "
-        f"FROM delinquency_snapshots WHERE as_of > '{after.isoformat()}' AND as_of <= '{through.isoformat()}'"
-    )
-    return read_arrow(connection, sql, HISTORY_SCHEMA)
 
 
 def stage_from_database(
@@ -78,18 +47,12 @@ def portfolio_inputs(
 ) -> dict[str, pa.Table]:
     """The feature inputs as Arrow tables, by the names ``stage_portfolio`` takes them under."""
     portfolio = portfolio if portfolio is not None else read_portfolio(connection)
-    terms = read_arrow(
-        connection,
-        "SELECT account_id, customer_id, product, currency, opened_on, credit_limit FROM accounts",
-        TERMS_SCHEMA,
-    )
-    customers = read_arrow(connection, "SELECT customer_id, birth_date FROM customers", CUSTOMERS_SCHEMA)
     return {
-        "accounts": terms,
+        "accounts": read_account_terms(connection),
         "installments": portfolio.installments,
         "payments": portfolio.payments,
         "snapshots": snapshots,
-        "customers": customers,
+        "customers": read_customer_births(connection),
     }
 
 
@@ -105,7 +68,7 @@ def features_as_of(
     """
     if engine not in FEATURE_ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(FEATURE_ENGINES)}")
-    history = read_snapshots(connection, as_of - timedelta(days=HISTORY_DAYS), as_of)
+    history = read_history(connection, as_of - timedelta(days=HISTORY_DAYS), as_of)
     inputs = portfolio_inputs(connection, history.drop(["overdue_amount"]))
     if engine == "spark":
         from arrears.scoring.spark_features import SparkFeatures  # pyspark only when asked for
@@ -129,11 +92,12 @@ def append_snapshot(con: duckdb.DuckDBPyConnection, as_of: date, snapshot: pa.Ta
     """Add (or replace) one date's snapshot in the staged history."""
     con.register("snapshot_in", snapshot.select(["account_id", "dpd", "bucket_rank", "outstanding_amount"]))
     try:
-        con.execute(f"DELETE FROM snapshots WHERE as_of = DATE '{as_of.isoformat()}'")
+        con.execute("DELETE FROM snapshots WHERE as_of = $as_of", {"as_of": as_of})
         con.execute(
-            f"INSERT INTO snapshots SELECT DATE '{as_of.isoformat()}', t.account_key, s.dpd, "
+            "INSERT INTO snapshots SELECT CAST($as_of AS DATE), t.account_key, s.dpd, "
             "s.bucket_rank, s.outstanding_amount FROM snapshot_in AS s "
-            "JOIN account_terms AS t ON t.account_id = s.account_id"
+            "JOIN account_terms AS t ON t.account_id = s.account_id",
+            {"as_of": as_of},
         )
     finally:
         con.unregister("snapshot_in")
@@ -175,7 +139,7 @@ def labelled_sample(
 ) -> OwnSample:
     """Features as of each observation date in [first, last] and the outcome ``horizon`` days on."""
     dates = observation_dates(first, last, step_days)
-    history = read_snapshots(connection, first - timedelta(days=HISTORY_DAYS), last + timedelta(days=horizon))
+    history = read_history(connection, first - timedelta(days=HISTORY_DAYS), last + timedelta(days=horizon))
     con = duckdb.connect()
     try:
         con.execute("SET threads = 2")

@@ -1,10 +1,16 @@
-"""Queries on model versions and account scores."""
+"""Queries on model versions and account scores.
+
+Module-level functions taking the caller's ``Session`` (or ``Connection``), values bound as
+parameters, never committing (see arrears.portfolio.repository).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from arrears.scoring.models import AccountScore, ModelVersion
@@ -27,6 +33,13 @@ def active_version(session: Session, purpose: str) -> ModelVersion | None:
     )
 
 
+def active_version_id(connection: Connection, purpose: str) -> int | None:
+    """The id of the purpose's active model, without loading it."""
+    return connection.execute(
+        select(ModelVersion.id).where(ModelVersion.purpose == purpose, ModelVersion.is_active.is_(True))
+    ).scalar()
+
+
 def list_versions(session: Session, purpose: str | None = None) -> list[ModelVersion]:
     query = select(ModelVersion).order_by(ModelVersion.purpose, ModelVersion.version)
     if purpose is not None:
@@ -40,6 +53,12 @@ def delete_scores(session: Session, model_version_id: int, as_of: date) -> None:
             AccountScore.model_version_id == model_version_id, AccountScore.as_of == as_of
         )
     )
+
+
+def insert_scores(session: Session, records: Sequence[dict[str, Any]]) -> None:
+    """Add account scores in bulk (one executemany, not one ORM object each)."""
+    if records:
+        session.execute(insert(AccountScore), list(records))
 
 
 def scores_on(session: Session, as_of: date, model_version_id: int | None = None) -> list[AccountScore]:

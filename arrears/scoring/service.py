@@ -14,17 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from arrears import __version__
 from arrears.clock import Clock
 from arrears.scoring import repository
 from arrears.scoring.frame import FeatureTable
-from arrears.scoring.model import TrainedModel
-from arrears.scoring.models import AccountScore, ModelVersion
+from arrears.scoring.models import ModelVersion
 from arrears.scoring.reasons import reasons_for
 from arrears.scoring.scale import Bands
+from arrears.scoring.trained_model import TrainedModel
 
 
 class RegistryError(LookupError):
@@ -170,8 +169,7 @@ def score_accounts(
         }
         for i, (account, case) in enumerate(zip(account_ids, cases, strict=True))
     ]
-    if records:
-        session.execute(insert(AccountScore), records)
+    repository.insert_scores(session, records)
     session.flush()
     names, counts = np.unique(band_of, return_counts=True)
     by_band = {str(n): int(c) for n, c in zip(names, counts, strict=True)}

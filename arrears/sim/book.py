@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from arrears.portfolio.frames import PAYMENTS_SCHEMA
 from arrears.sim.generator import DrawnChunk, PortfolioSpec, iter_drawn_chunks
 from arrears.sim.profile import CURRENCIES, PRODUCT_NAMES
 from arrears.sim.tables import STATUSES, account_ids, reversed_payment_ids
@@ -56,15 +57,7 @@ BOOK_SCHEMAS: dict[str, pa.Schema] = {
             ("fees_due", _MINOR),
         ]
     ),
-    "payments": pa.schema(
-        [
-            ("payment_id", _TEXT),
-            ("account_id", _TEXT),
-            ("paid_on", pa.date32()),
-            ("amount", _MINOR),
-            ("reverses", _TEXT),
-        ]
-    ),
+    "payments": PAYMENTS_SCHEMA,
 }
 
 

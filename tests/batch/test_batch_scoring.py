@@ -12,11 +12,11 @@ from arrears.cases.models import Case, CaseAccount
 from arrears.db import transaction
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.scoring import service
-from arrears.scoring.batch_step import BatchScorer
-from arrears.scoring.model import learner_for, train
+from arrears.scoring.batch_scorer import BatchScorer
 from arrears.scoring.models import AccountScore
 from arrears.scoring.own_data import labelled_sample
 from arrears.scoring.settings import ScoringSettings
+from arrears.scoring.trained_model import learner_for, train
 from tests.scoring.own_history_book import CLOCK, FIRST, LAST, RULES, backfilled_book
 
 SETTINGS = ScoringSettings(purpose="cure")

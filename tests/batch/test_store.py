@@ -14,7 +14,6 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine
 
-from arrears.batch.repository import read_portfolio, read_portfolio_parts
 from arrears.batch.service import run_batch
 from arrears.batch.store import sync
 from arrears.batch.summary import DaySummary
@@ -25,6 +24,7 @@ from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentF
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.migrate import upgrade
 from arrears.money import format_major
+from arrears.portfolio.repository import read_portfolio, read_portfolio_parts
 from tests.batch.test_batch_run import stored_snapshot
 from tests.delinquency.portfolios import START, facts_of, generated_book
 from tests.portfolio.feedkit import run_import, write_feed

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from arrears.clock import FixedClock
 from arrears.compliance.facts import ContactPoint, ContactRequest, Event, Facts, TextRequest
 from arrears.compliance.packs import load_pack, tighten
-from arrears.compliance.repository import DecisionRepository
+from arrears.compliance.repository import decisions_for_customer, flagged_decisions
 from arrears.compliance.service import gate
 from arrears.db import transaction
 
@@ -31,7 +31,7 @@ def test_a_blocked_contact_is_recorded_with_its_facts(engine: Engine) -> None:
     assert decision.verdict.value == "block"
 
     with transaction(engine) as session:
-        (row,) = DecisionRepository(session).for_customer("C1")
+        (row,) = decisions_for_customer(session, "C1")
         assert row.pack == "cn"
         assert row.pack_version == "2026.1+tenant"
         assert row.decision == "block"
@@ -52,7 +52,7 @@ def test_a_flagged_note_is_kept_for_review(engine: Engine) -> None:
     with transaction(engine) as session:
         gate(session, note, Facts(), load_pack("cn"), CLOCK, customer_id="C2", requested_by="collector:u7")
     with transaction(engine) as session:
-        (flagged,) = DecisionRepository(session).flagged()
+        (flagged,) = flagged_decisions(session)
         assert flagged.customer_id == "C2"
         assert flagged.request["text"] == "再不还就爆你通讯录"
         assert set(flagged.rule_ids) == {"CN-CONDUCT-1", "CN-PI-2"}
@@ -64,4 +64,4 @@ def test_the_service_does_not_commit(engine: Engine) -> None:
         gate(session, request, Facts(), load_pack("cn"), CLOCK, customer_id="C3")
         session.rollback()
     with transaction(engine) as session:
-        assert DecisionRepository(session).for_customer("C3") == []
+        assert decisions_for_customer(session, "C3") == []

@@ -9,8 +9,9 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import strategies as st
 
-from arrears.delinquency.frames import PREVIOUS_SCHEMA, PortfolioFrames
+from arrears.delinquency.frames import PREVIOUS_SCHEMA
 from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentFact
+from arrears.portfolio.frames import PortfolioFrames
 
 START = date(2024, 1, 1)
 CURRENCIES = ("CNY", "JPY", "USD")

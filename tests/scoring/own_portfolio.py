@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arrears.delinquency.engines import DuckDBEngine
-from arrears.delinquency.frames import PortfolioFrames
 from arrears.delinquency.rules import DelinquencyRules
+from arrears.portfolio.frames import PortfolioFrames
 from arrears.scoring.features import stage_portfolio
 
 AS_OF = date(2026, 3, 31)

@@ -11,7 +11,7 @@ from arrears.batch.service import run_batch
 from arrears.cli import app
 from arrears.db import transaction
 from arrears.delinquency.engines import DuckDBEngine
-from arrears.scoring.batch_step import BatchScorer
+from arrears.scoring.batch_scorer import BatchScorer
 from arrears.scoring.models import AccountScore, ModelVersion
 from arrears.scoring.settings import ScoringSettings
 from tests.scoring.own_history_book import CLOCK, FIRST, LAST, RULES, backfilled_book

@@ -11,13 +11,13 @@ from arrears.clock import FixedClock
 from arrears.db import transaction
 from arrears.portfolio.models import Account, Customer
 from arrears.scoring import repository, service
+from arrears.scoring.date_scoring import score_as_of
 from arrears.scoring.features import OWN_FEATURES, compute_features
 from arrears.scoring.frame import from_arrow
-from arrears.scoring.model import learner_for, train
-from arrears.scoring.nightly import score_as_of
 from arrears.scoring.reasons import phrases, reasons_for
 from arrears.scoring.registry import default_registry
 from arrears.scoring.settings import ScoringSettings
+from arrears.scoring.trained_model import learner_for, train
 from tests.scoring.own_portfolio import ACCOUNTS, AS_OF, staged
 
 

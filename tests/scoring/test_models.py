@@ -6,9 +6,9 @@ from hypothesis.extra.numpy import arrays
 
 from arrears.scoring.binning import fit_categorical, fit_numeric
 from arrears.scoring.evaluation import cross_validate
-from arrears.scoring.model import TrainedModel, learner_for, train
 from arrears.scoring.reasons import reasons_for, top_indexes
 from arrears.scoring.scale import Bands, ScoreScale
+from arrears.scoring.trained_model import TrainedModel, learner_for, train
 from tests.scoring.synthetic import portfolio, quick_boosting
 
 

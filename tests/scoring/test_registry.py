@@ -5,9 +5,9 @@ import pyarrow as pa
 import pytest
 
 from arrears.scoring.frame import from_arrow
-from arrears.scoring.model import train
 from arrears.scoring.reasons import Reason, phrase, phrases, reasons_for
 from arrears.scoring.registry import Feature, FeatureRegistry, Kind, Unit, default_registry
+from arrears.scoring.trained_model import train
 from tests.scoring.synthetic import quick_boosting
 
 

@@ -9,10 +9,10 @@ from arrears.clock import FixedClock
 from arrears.db import transaction
 from arrears.portfolio.models import Account, Customer
 from arrears.scoring import repository, service
-from arrears.scoring.model import learner_for, train
 from arrears.scoring.models import AccountScore, ModelVersion
 from arrears.scoring.reasons import Reason, phrases
 from arrears.scoring.scale import Bands
+from arrears.scoring.trained_model import learner_for, train
 from tests.scoring.synthetic import portfolio, quick_boosting
 
 CLOCK = FixedClock(datetime(2026, 3, 1, 2, 0, tzinfo=UTC))

@@ -1,4 +1,4 @@
-"""The batch's scoring step: after a date's snapshot and cases, score the open cases' accounts.
+"""The batch's scorer (BatchScorer): after a date's snapshot and cases, score the open cases' accounts.
 
 The step keeps its own DuckDB connection with the feature inputs (account terms, dues,
 payments and the snapshot history, each new date's snapshot appended), so it works whichever
@@ -14,22 +14,16 @@ from datetime import date, timedelta
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from arrears.batch.bulk import read_arrow
-from arrears.delinquency.frames import PortfolioFrames
+from arrears.cases.repository import read_open_case_accounts
+from arrears.delinquency.repository import read_history
+from arrears.portfolio.frames import PortfolioFrames
 from arrears.scoring import repository
-from arrears.scoring.models import ModelVersion
-from arrears.scoring.nightly import score_as_of
-from arrears.scoring.own_data import HISTORY_DAYS, append_snapshot, read_snapshots, stage_from_database
+from arrears.scoring.date_scoring import score_as_of
+from arrears.scoring.own_data import HISTORY_DAYS, append_snapshot, stage_from_database
 from arrears.scoring.settings import ScoringSettings
-
-OPEN_CASE_ACCOUNTS_SQL = (
-    "SELECT a.account_id, a.case_id FROM case_accounts AS a "
-    "JOIN cases AS c ON c.case_id = a.case_id WHERE c.status = 'open'"
-)
-OPEN_CASE_ACCOUNTS_SCHEMA = pa.schema([("account_id", pa.string()), ("case_id", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -60,11 +54,11 @@ class BatchScorer:
         ``portfolio`` gives the portfolio's frames; it is called only when a model is active.
         """
         self.close()
-        if _active(connection, self.purpose) is None:
+        if repository.active_version_id(connection, self.purpose) is None:
             return
         self._con = duckdb.connect()
         self._con.execute(f"SET threads = {int(self._threads)}")
-        history = read_snapshots(connection, first - timedelta(days=HISTORY_DAYS), first - timedelta(days=1))
+        history = read_history(connection, first - timedelta(days=HISTORY_DAYS), first - timedelta(days=1))
         stage_from_database(self._con, connection, history.drop(["overdue_amount"]), portfolio())
 
     def score_day(self, connection: Connection, as_of: date, snapshot: pa.Table) -> DayScores:
@@ -72,7 +66,7 @@ class BatchScorer:
         if self._con is None:
             return DayScores(self.purpose, None)
         append_snapshot(self._con, as_of, snapshot)
-        cases = read_arrow(connection, OPEN_CASE_ACCOUNTS_SQL, OPEN_CASE_ACCOUNTS_SCHEMA)
+        cases = read_open_case_accounts(connection)
         case_of = dict(
             zip(cases.column("account_id").to_pylist(), cases.column("case_id").to_pylist(), strict=True)
         )
@@ -99,9 +93,3 @@ class BatchScorer:
         if self._con is not None:
             self._con.close()
             self._con = None
-
-
-def _active(connection: Connection, purpose: str) -> int | None:
-    return connection.execute(
-        select(ModelVersion.id).where(ModelVersion.purpose == purpose, ModelVersion.is_active.is_(True))
-    ).scalar()

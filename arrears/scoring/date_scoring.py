@@ -1,7 +1,8 @@
-"""The scoring step of the nightly batch: features as of D, the active model, scores, drift.
+"""Scoring one date: features as of D, the active model, scores, drift (:func:`score_as_of`).
 
-The batch calls :func:`score_as_of` with its DuckDB connection (the inputs of
-:mod:`arrears.scoring.features` staged) and its session; it owns the transaction.
+The batch's scorer (arrears.scoring.batch_scorer) calls it with its DuckDB connection (the
+inputs of :mod:`arrears.scoring.features` staged) and its session; the batch owns the
+transaction.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +26,13 @@ from arrears.scoring.scale import ScoreScale
 from arrears.scoring.scorecard import Scorecard, ScorecardLearner
 
 ARTIFACT_FORMAT = 1
+
+
+class ModelKind(StrEnum):
+    """How a model is made (``model_versions.kind``, the ``kind`` of a learner and a fitted model)."""
+
+    BOOSTING = "boosting"
+    SCORECARD = "scorecard"
 
 
 class Fitted(Protocol):
@@ -53,9 +61,9 @@ class Learner(Protocol):
 
 
 def learner_for(kind: str, rounds: int | None = None) -> Learner:
-    if kind == "boosting":
+    if kind == ModelKind.BOOSTING:
         return BoostingLearner() if rounds is None else BoostingLearner(rounds=rounds)
-    if kind == "scorecard":
+    if kind == ModelKind.SCORECARD:
         return ScorecardLearner()
     raise ValueError(f"unknown model kind {kind!r}: boosting or scorecard")
 
@@ -121,7 +129,7 @@ class TrainedModel:
         vocabularies = {k: tuple(v) for k, v in document["vocabularies"].items()}
         model = document["model"]
         fitted: Fitted
-        if model["kind"] == "boosting":
+        if model["kind"] == ModelKind.BOOSTING:
             fitted = BoostedModel.from_dict(model, features, vocabularies)
         else:
             fitted = Scorecard.from_dict(model, features, vocabularies)

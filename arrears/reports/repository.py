@@ -1,0 +1,34 @@
+"""Queries of the reports: aggregates over other contexts' tables, read only.
+
+Module-level functions taking the caller's ``Connection``, values bound as parameters, never
+committing (see arrears.portfolio.repository).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+ROLL_CELLS_SQL = """
+SELECT a.bucket, b.bucket, COUNT(*), SUM(a.outstanding_amount)
+FROM delinquency_snapshots a
+JOIN delinquency_snapshots b ON b.account_id = a.account_id AND b.as_of = :last
+WHERE a.as_of = :first {currency_filter}
+GROUP BY a.bucket, b.bucket
+"""
+
+
+def roll_cells(
+    connection: Connection, first: date, last: date, currency: str | None = None
+) -> list[tuple[str, str, int, int | None]]:
+    """(bucket at ``first``, bucket at ``last``, accounts, their outstanding at ``first``) for
+    every pair of buckets an account moved between; only accounts in ``currency`` when given."""
+    params: dict[str, Any] = {"first": first, "last": last}
+    currency_filter = ""
+    if currency is not None:
+        currency_filter = "AND a.currency = :currency"
+        params["currency"] = currency
+    rows = connection.execute(text(ROLL_CELLS_SQL.format(currency_filter=currency_filter)), params)
+    return [(source, target, int(count), balance) for source, target, count, balance in rows]
