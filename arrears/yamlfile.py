@@ -28,6 +28,8 @@ from arrears.i18n import N_, Text
 M = TypeVar("M", bound=BaseModel)
 Key = tuple[str | int, ...]
 
+THE_FILE = N_("the file")
+"""How a problem names the whole document (it has no key)."""
 MAX_PROBLEMS = 10
 """Problems one error lists, at most (the rest are counted)."""
 
@@ -179,7 +181,7 @@ def _problems(document: Document, model: type[BaseModel], errors: list[ErrorDeta
 def _problem(document: Document, model: type[BaseModel], detail: ErrorDetails, root: Key) -> Text:
     key = data_key(document.data, detail["loc"])
     kind = detail["type"]
-    where = {"file": document.source, "line": document.line(key), "key": key_text(key) or "-"}
+    where = {"file": document.source, "line": document.line(key), "key": key_text(key) or Text.of(THE_FILE)}
     value = echo(repr(detail.get("input")), 80)
     context = detail.get("ctx") or {}
     if kind == "missing":

@@ -65,24 +65,26 @@ def replay_command(
     from arrears.compliance.scenarios import read_file, replay, scenario_files
 
     language = _language()
-    total = failed = 0
+    total = matched = unreadable = 0
     for path in scenario_files(files):
         try:
             found = read_file(path)
         except ScenarioError as error:
             console.print(f"[red]ERROR[/] {escape(error.message(language))}", soft_wrap=True)
-            failed += 1
+            unreadable += 1
             continue
         for problem in found.problems:
             console.print(f"[red]ERROR[/] {escape(problem.message(language))}", soft_wrap=True)
         total += len(found.problems)
-        failed += len(found.problems)
         for outcome in replay(found.scenarios):
             total += 1
-            failed += not outcome.matched
+            matched += outcome.matched
             _print_outcome(outcome, verbose)
-    style = "green" if failed == 0 else "red"
-    console.print(f"[{style}]{max(total - failed, 0)}/{total} scenarios matched[/]")
+    failed = matched < total or unreadable > 0
+    summary = f"{matched}/{total} scenarios matched"
+    if unreadable:
+        summary += f"; {unreadable} file{'s' if unreadable > 1 else ''} could not be read"
+    console.print(f"[{'red' if failed else 'green'}]{summary}[/]")
     if failed:
         raise typer.Exit(1)
 

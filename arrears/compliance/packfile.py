@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from arrears.clock import is_time_zone
+from arrears.compliance.calendars import parse_entry
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 
@@ -46,7 +47,14 @@ RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*
 Count = Annotated[int, Field(ge=0)]
 PartyPolicy = Literal["consumer", "attorney", "contact_person", "location_only", "never"]
 Channel = Literal["call", "sms", "email", "letter", "visit", "wechat", "voicemail"]
-HolidayEntry = date | str
+
+
+def _holiday_entry(value: date | str) -> date | str:
+    parse_entry(value)  # a date, a range, a named period or a calendar; else refused here, with its line
+    return value
+
+
+HolidayEntry = Annotated[date | str, AfterValidator(_holiday_entry)]
 
 
 class Strict(BaseModel):
