@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from arrears.errors import ArrearsError, InvalidFileError, echo
@@ -32,6 +32,12 @@ THE_FILE = N_("the file")
 """How a problem names the whole document (it has no key)."""
 MAX_PROBLEMS = 10
 """Problems one error lists, at most (the rest are counted)."""
+
+
+class FileModel(BaseModel):
+    """The base of every model a file is read into: unknown keys refused, types strict, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class YamlFileError(InvalidFileError):

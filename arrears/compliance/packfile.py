@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from arrears.clock import is_time_zone
 from arrears.compliance.calendars import parse_entry
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
+from arrears.yamlfile import FileModel
 
 
 class ClockError(InvalidInputError):
@@ -57,10 +58,6 @@ def _holiday_entry(value: date | str) -> date | str:
 HolidayEntry = Annotated[date | str, AfterValidator(_holiday_entry)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
 def _as_changes(value: Any) -> Any:
     """A list of entries (or one entry) is a list of additions."""
     if isinstance(value, list | str | date):
@@ -68,7 +65,7 @@ def _as_changes(value: Any) -> Any:
     return value
 
 
-class HolidayChanges(Strict):
+class HolidayChanges(FileModel):
     """``holidays: [cn-rest-days, "2026-12-31"]`` or ``{add: [...], remove: ["2026-05-09"]}``."""
 
     add: list[HolidayEntry] = Field(default_factory=list)
@@ -78,32 +75,32 @@ class HolidayChanges(Strict):
 Holidays = Annotated[HolidayChanges, BeforeValidator(_as_changes)]
 
 
-class EarlierClock(Strict):
+class EarlierClock(FileModel):
     value: Clock
     stricter: Literal["earlier"]
 
 
-class LaterClock(Strict):
+class LaterClock(FileModel):
     value: Clock
     stricter: Literal["later"]
 
 
-class LowerCount(Strict):
+class LowerCount(FileModel):
     value: Count | None
     stricter: Literal["lower"]
 
 
-class HigherCount(Strict):
+class HigherCount(FileModel):
     value: Count | None
     stricter: Literal["higher"]
 
 
-class HolidayParameter(Strict):
+class HolidayParameter(FileModel):
     value: Holidays
     stricter: Literal["superset"]
 
 
-class PackParameters(Strict):
+class PackParameters(FileModel):
     """Each parameter, its value and the direction a bank may move it (``stricter``)."""
 
     quiet_start: EarlierClock
@@ -118,7 +115,7 @@ class PackParameters(Strict):
     holidays: HolidayParameter
 
 
-class PackChecks(Strict):
+class PackChecks(FileModel):
     """The rule id each check of the gate raises in this pack; a check left out is not in the pack."""
 
     time: RuleId | None = None
@@ -142,7 +139,7 @@ class PackChecks(Strict):
     location: RuleId | None = None
 
 
-class PackParties(Strict):
+class PackParties(FileModel):
     """How each party may be contacted; every party the facts know is listed."""
 
     debtor: PartyPolicy
@@ -157,7 +154,7 @@ class PackParties(Strict):
     parent: PartyPolicy
 
 
-class PackOptions(Strict):
+class PackOptions(FileModel):
     deceased_blocks_debtor_only: bool = False
     written_dispute_rule_only: bool = False
     verification_ends_dispute: bool = False
@@ -166,7 +163,7 @@ class PackOptions(Strict):
     cease_allows_closing_letters: bool = False
 
 
-class PackContent(Strict):
+class PackContent(FileModel):
     """The rule ids a content finding raises, per category and per required element."""
 
     threat: list[RuleId] = Field(default_factory=list)
@@ -184,7 +181,7 @@ class PackContent(Strict):
     electronic_opt_out: list[RuleId] = Field(default_factory=list)
 
 
-class PackFile(Strict):
+class PackFile(FileModel):
     """A rule pack as shipped in ``arrears/compliance/packs/``."""
 
     id: Literal["cn", "us-regf", "uk-fca"]
@@ -200,7 +197,7 @@ class PackFile(Strict):
     content: PackContent = PackContent()
 
 
-class Tightening(Strict):
+class Tightening(FileModel):
     """A bank's stricter settings: any parameter of the pack, each optional."""
 
     quiet_start: Clock | None = None
@@ -215,7 +212,7 @@ class Tightening(Strict):
     holidays: Holidays | None = None
 
 
-class PolicyFile(Strict):
+class PolicyFile(FileModel):
     """A bank's policy: ``{pack: cn, tighten: {quiet_start: "21:00", holidays: [cn-rest-days]}}``."""
 
     pack: Literal["cn", "us-regf", "uk-fca"]

@@ -31,10 +31,10 @@ from arrears.compliance.facts import (
     TimeWindow,
     canonical_channel,
 )
-from arrears.compliance.packfile import Clock, Strict, Tightening, TimeZoneName, parse_clock
+from arrears.compliance.packfile import Clock, Tightening, TimeZoneName, parse_clock
 from arrears.compliance.standing import CLOSING_EVENTS, OPENING_EVENTS
 from arrears.i18n import N_
-from arrears.yamlfile import YamlFileError
+from arrears.yamlfile import FileModel, YamlFileError
 
 PackId = Literal["cn", "us-regf", "uk-fca"]
 Party = Literal[
@@ -180,7 +180,7 @@ assert set(typing.get_args(typing.get_args(Channel)[0])) == CHANNELS
 Debts = list[str] | str
 
 
-class WindowModel(Strict):
+class WindowModel(FileModel):
     start: Clock = Field(alias="from")
     end: Clock = Field(alias="to")
 
@@ -188,19 +188,19 @@ class WindowModel(Strict):
 Window = Annotated[WindowModel, BeforeValidator(_window)]
 
 
-class DebtorModel(Strict):
+class DebtorModel(FileModel):
     timezone: TimeZoneName | None = None
     candidate_timezones: list[TimeZoneName] = Field(default_factory=list)
 
 
-class ContactPointModel(Strict):
+class ContactPointModel(FileModel):
     id: str
     type: ContactType = "mobile"
     party: Party = "debtor"
     do_not_contact: bool = False
 
 
-class EventModel(Strict):
+class EventModel(FileModel):
     kind: EventKind
     at: Instant | None = None
     to: str | None = None
@@ -233,7 +233,7 @@ class EventModel(Strict):
         return self
 
 
-class ContactRequestModel(Strict):
+class ContactRequestModel(FileModel):
     kind: Literal["contact"] = "contact"
     at: Instant
     channel: Channel = "call"
@@ -245,7 +245,7 @@ class ContactRequestModel(Strict):
     registered: bool | None = None
 
 
-class TextRequestModel(Strict):
+class TextRequestModel(FileModel):
     kind: Literal["text"]
     purpose: Purpose = "note"
     text: str = ""
@@ -265,13 +265,13 @@ RequestModel = Annotated[
 ]
 
 
-class ExpectModel(Strict):
+class ExpectModel(FileModel):
     decision: Literal["allow", "block", "review", "error", "refused"]
     rules: list[str] | str | None = None
     next_allowed_at: Instant | None = None
 
 
-class ScenarioModel(Strict):
+class ScenarioModel(FileModel):
     id: str
     pack: PackId = "cn"
     tighten: Tightening | None = None
@@ -282,7 +282,7 @@ class ScenarioModel(Strict):
     expect: ExpectModel
 
 
-class ScenarioFileModel(Strict):
+class ScenarioFileModel(FileModel):
     """The file: a list under ``scenarios:``; each item is validated on its own (:class:`ScenarioModel`)."""
 
     scenarios: list[dict[str, Any]]

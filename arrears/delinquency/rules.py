@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from arrears.i18n import N_, Text
 from arrears.money import is_currency
-from arrears.yamlfile import Document, YamlFileError, problem, read_yaml, validate
+from arrears.yamlfile import Document, FileModel, YamlFileError, problem, read_yaml, validate
 
 ROLL_NEW = "new"
 ROLL_SAME = "same"
@@ -148,20 +148,16 @@ def roll_between(previous: str | None, current: str, rules: DelinquencyRules) ->
     return ROLL_CURED if after == 0 else ROLL_BACK
 
 
-class BucketSpec(BaseModel):
+class BucketSpec(FileModel):
     """One band of a rules file: ``{name: M1, low: 1, high: 30}``; no ``high`` is open-ended."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     name: str
     low: int
     high: int | None = None
 
 
-class RulesFile(BaseModel):
+class RulesFile(FileModel):
     """A delinquency rules file, as the ``--rules`` option reads it."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     buckets: list[BucketSpec] | None = None
     materiality: dict[str, int] = Field(default_factory=dict)
