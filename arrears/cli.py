@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from arrears import __version__
@@ -24,7 +25,10 @@ errors = Console(stderr=True)
 def report(error: ArrearsError) -> None:
     """Show a domain error as the command line does: one line in the user's language, no traceback."""
     errors.print(
-        f"[bold red]{error.code}[/]: {error.message(message_language())}", markup=True, highlight=False
+        f"[bold red]{error.code}[/]: {escape(error.message(message_language()))}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -13,6 +13,7 @@ translation must use the same ones. The language of a reader is chosen in one pl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -104,11 +105,43 @@ def gettext(message: str, language: str) -> str:
 
 
 def translate(message: str, language: str, *args: Any, **params: Any) -> str:
-    """The text in ``language`` with its placeholders filled in."""
+    """The text in ``language`` with its placeholders filled in (a :class:`Text` value in its turn)."""
     text = gettext(message, language)
-    return text.format(*args, **params) if args or params else text
+    if not (args or params):
+        return text
+    args = tuple(_in(value, language) for value in args)
+    return text.format(*args, **{name: _in(value, language) for name, value in params.items()})
+
+
+def _in(value: Any, language: str) -> Any:
+    return value.render(language) if isinstance(value, Text) else value
 
 
 def both(message: str, *args: Any, **params: Any) -> dict[str, str]:
     """The text in every language, keyed by language tag (for documents that carry both)."""
     return {language: translate(message, language, *args, **params) for language in LANGUAGES}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A marked message and its named parameters, kept as a value and translated when shown.
+
+    A parameter may itself be a :class:`Text` (a translated name inside a sentence)::
+
+        Text.of(N_("{category}: {fragment}"), category=Text.of(N_("a threat")), fragment="...")
+    """
+
+    message: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, message: str, /, **params: Any) -> Text:
+        return cls(message, tuple(params.items()))
+
+    def render(self, language: str) -> str:
+        """The text in ``language``, its placeholders (and any :class:`Text` among them) filled in."""
+        return translate(self.message, language, **dict(self.params))
+
+    def both(self) -> dict[str, str]:
+        """The text in every language, keyed by language tag."""
+        return {language: self.render(language) for language in LANGUAGES}

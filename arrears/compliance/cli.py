@@ -3,16 +3,51 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+
+if TYPE_CHECKING:
+    from arrears.compliance.decision import Reason
+    from arrears.compliance.scenarios import Outcome
+
 app = typer.Typer(
     help="Compliance: rule packs, the contact gate, content checks (合规).", no_args_is_help=True
 )
 console = Console()
+
+
+class UnknownChoiceError(InvalidInputError):
+    """An option's value is not one of those the command knows."""
+
+    code = "unknown_choice"
+    default_message = N_("The value is not one of those allowed")
+
+
+def _choice(option: str, value: str, known: list[str]) -> str:
+    if value not in known:
+        raise UnknownChoiceError(
+            N_("{option} {value} is not one of: {known}"),
+            option=option,
+            value=repr(value),
+            known=", ".join(known),
+        )
+    return value
+
+
+def _language() -> str:
+    from arrears.config import message_language
+
+    return message_language()
+
+
+def _both(reason: Reason) -> str:
+    return f"{escape(reason.message('en'))} / {escape(reason.message('zh-CN'))}"
 
 
 @app.command("replay")
@@ -22,32 +57,39 @@ def replay_command(
     ],
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each reason's message.")] = False,
 ) -> None:
-    """Replay scenario files through the gate: one line per scenario; exit 0 only when all match."""
-    from arrears.compliance.parsing import ScenarioError
-    from arrears.compliance.scenarios import load_file, replay, scenario_files
+    """Replay scenario files through the gate: one line per scenario; exit 0 only when all match.
 
-    total = failed = 0
+    A scenario that cannot be read is reported (ERROR) and the others still run.
+    """
+    from arrears.compliance.parsing import ScenarioError
+    from arrears.compliance.scenarios import read_file, replay, scenario_files
+
+    language = _language()
+    total = matched = unreadable = 0
     for path in scenario_files(files):
         try:
-            scenarios = load_file(path)
+            found = read_file(path)
         except ScenarioError as error:
-            console.print(f"[red]ERROR[/] {escape(str(error))}")
-            failed += 1
+            console.print(f"[red]ERROR[/] {escape(error.message(language))}", soft_wrap=True)
+            unreadable += 1
             continue
-        for outcome in replay(scenarios):
+        for problem in found.problems:
+            console.print(f"[red]ERROR[/] {escape(problem.message(language))}", soft_wrap=True)
+        total += len(found.problems)
+        for outcome in replay(found.scenarios):
             total += 1
-            failed += not outcome.matched
+            matched += outcome.matched
             _print_outcome(outcome, verbose)
-    style = "green" if failed == 0 else "red"
-    console.print(f"[{style}]{total - failed if total >= failed else 0}/{total} scenarios matched[/]")
+    failed = matched < total or unreadable > 0
+    summary = f"{matched}/{total} scenarios matched"
+    if unreadable:
+        summary += f"; {unreadable} file{'s' if unreadable > 1 else ''} could not be read"
+    console.print(f"[{'red' if failed else 'green'}]{summary}[/]")
     if failed:
         raise typer.Exit(1)
 
 
-def _print_outcome(outcome: object, verbose: bool) -> None:
-    from arrears.compliance.scenarios import Outcome
-
-    assert isinstance(outcome, Outcome)
+def _print_outcome(outcome: Outcome, verbose: bool) -> None:
     scenario, decision = outcome.scenario, outcome.decision
     mark = "[green]PASS[/]" if outcome.matched else "[red]FAIL[/]"
     expected = f"{scenario.expect.decision} [{', '.join(scenario.expect.rules)}]"
@@ -60,11 +102,10 @@ def _print_outcome(outcome: object, verbose: bool) -> None:
     console.print(line, soft_wrap=True)
     if decision.pack_version == "refused" and not verbose:
         for r in decision.reasons:
-            refusal = f"{escape(r.message_en)} / {escape(r.message_zh)}"
-            console.print(f"    [red]refused[/] {refusal}", soft_wrap=True)
+            console.print(f"    [red]refused[/] {_both(r)}", soft_wrap=True)
     if verbose:
         for r in decision.reasons:
-            console.print(f"    {r.rule_id}: {escape(r.message_en)} / {escape(r.message_zh)}", soft_wrap=True)
+            console.print(f"    {r.rule_id}: {_both(r)}", soft_wrap=True)
 
 
 @app.command("packs")
@@ -73,21 +114,28 @@ def packs_command(
         Path | None, typer.Option("--policy", help="A bank policy file: {pack: cn, tighten: {...}}.")
     ] = None,
 ) -> None:
-    """List the shipped packs and their parameters, or a bank policy's effective parameters."""
+    """List the shipped packs and their parameters, or a bank policy's effective parameters.
+
+    A policy that cannot be read, or that loosens its pack, is refused (exit 2).
+    """
     from dataclasses import asdict
 
-    from arrears.compliance.packs import PackError, available_packs, load_pack, load_policy
+    from arrears.compliance.packs import available_packs, load_pack, load_policy
 
-    try:
-        packs = [load_policy(policy)] if policy else [load_pack(p) for p in available_packs()]
-    except PackError as error:
-        console.print(f"[red]refused[/] {escape(str(error))}")
-        raise typer.Exit(2) from None
+    language = _language()
+    packs = [load_policy(policy)] if policy else [load_pack(p) for p in available_packs()]
     for pack in packs:
-        console.print(f"[bold]{pack.id}[/] {pack.label}  {pack.title_en} / {pack.title_zh}")
+        console.print(
+            f"[bold]{pack.id}[/] {pack.label}  {escape(pack.title_en)} / {escape(pack.title_zh)}",
+            soft_wrap=True,
+        )
         for name, value in asdict(pack.parameters).items():
-            shown = sorted(d.isoformat() for d in value) if name == "holidays" else value
-            console.print(f"    {name}: {escape(str(shown))}")
+            if name == "holidays":
+                layers = pack.parameters.holidays.layers
+                shown = "; ".join(layer.describe().render(language) for layer in layers) or "-"
+            else:
+                shown = str(value)
+            console.print(f"    {name}: {escape(shown)}", soft_wrap=True)
 
 
 @app.command("check-text")
@@ -95,17 +143,29 @@ def check_text_command(
     text: Annotated[str, typer.Argument(help="The text to check.")],
     pack_id: Annotated[str, typer.Option("--pack", help="cn, us-regf or uk-fca.")] = "cn",
     purpose: Annotated[str, typer.Option(help="template, script or note.")] = "template",
-    channel: Annotated[str | None, typer.Option(help="sms, email, letter, call ...")] = None,
-    party: Annotated[str, typer.Option(help="Who the text is for.")] = "debtor",
+    channel: Annotated[
+        str | None, typer.Option(help="call, sms, email, letter, visit, wechat or voicemail.")
+    ] = None,
+    party: Annotated[
+        str, typer.Option(help="Who the text is for (debtor, spouse, guarantor ...).")
+    ] = "debtor",
 ) -> None:
-    """Check a template, script or note against the content rules; exit 1 unless allowed."""
-    from arrears.compliance.content import check_text
-    from arrears.compliance.facts import TextRequest
-    from arrears.compliance.packs import load_pack
+    """Check a template, script or note against the content rules; exit 1 unless allowed.
 
+    An unknown pack, purpose, channel or party is refused with the list of known ones (exit 2).
+    """
+    from arrears.compliance.content import check_text
+    from arrears.compliance.facts import CHANNELS, PARTIES, TEXT_PURPOSES, TextRequest, canonical_channel
+    from arrears.compliance.packs import available_packs, load_pack
+
+    _choice("--pack", pack_id, list(available_packs()))
+    _choice("--purpose", purpose, sorted(TEXT_PURPOSES))
+    _choice("--party", party, sorted(PARTIES))
+    if channel is not None:
+        channel = _choice("--channel", canonical_channel(channel), sorted(CHANNELS))
     decision = check_text(TextRequest(purpose, text, channel, party), load_pack(pack_id))
     console.print(f"{decision.verdict.value} [{escape(', '.join(decision.rule_ids))}]")
     for r in decision.reasons:
-        console.print(f"    {r.rule_id}: {escape(r.message_en)} / {escape(r.message_zh)}", soft_wrap=True)
+        console.print(f"    {r.rule_id}: {_both(r)}", soft_wrap=True)
     if not decision.allowed:
         raise typer.Exit(1)

@@ -7,33 +7,35 @@ electronic opt-out on e-mail and text templates, the elements of a Chinese colle
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from arrears.compliance.decision import Decision, Reason, Verdict, verdict_of
 from arrears.compliance.facts import TextRequest, canonical_channel
 from arrears.compliance.lexicon import CATEGORIES, Lexicon, NormalisedText, load_lexicon
-from arrears.compliance.messages import describe, reason
+from arrears.compliance.messages import reason
 from arrears.compliance.packs import Pack
+from arrears.i18n import N_, Text
 
 CATEGORY_NAMES = {
-    "threat": ("威胁恐吓", "a threat"),
-    "insult": ("侮辱谩骂", "an insult or profanity"),
-    "impersonation": ("冒充公检法", "impersonation of a court or the police"),
-    "false_legal": ("虚构法律后果", "a false legal consequence"),
-    "disclosure": ("向第三方披露债务", "disclosure of the debt to third parties"),
-    "public_posting": ("公开张贴曝光", "a public posting"),
-    "collection_fee": ("收取催收费用", "a collection fee"),
-    "new_borrowing": ("诱导借新还旧", "pushing new borrowing"),
+    "threat": N_("a threat"),
+    "insult": N_("an insult or profanity"),
+    "impersonation": N_("impersonation of a court or the police"),
+    "false_legal": N_("a false legal consequence"),
+    "disclosure": N_("disclosure of the debt to third parties"),
+    "public_posting": N_("a public posting"),
+    "collection_fee": N_("a collection fee"),
+    "new_borrowing": N_("pushing new borrowing"),
 }
 ELECTRONIC_CHANNELS = frozenset({"email", "sms"})
 LETTER_ELEMENT_NAMES = {
-    "name": "姓名/name",
-    "balance": "欠款金额/balance",
-    "reason": "欠款原因/reason",
-    "rights": "权利告知/rights",
-    "objection": "异议方式/how to object",
-    "contact": "联系方式/contact",
-    "seal": "盖章/seal",
+    "name": N_("the debtor's name"),
+    "balance": N_("the balance"),
+    "reason": N_("the reason for the debt"),
+    "rights": N_("the debtor's rights"),
+    "objection": N_("how to object"),
+    "contact": N_("how to contact the bank"),
+    "seal": N_("the seal"),
 }
 LETTER_LIKE_THRESHOLD = 3
 """A letter template naming this many elements is a collection letter and must carry them all.
@@ -65,12 +67,16 @@ def _merge_by_rule(reasons: list[Reason]) -> list[Reason]:
 
 
 def _joined(first: Reason, other: Reason) -> Reason:
-    standard_zh, standard_en = describe(first.rule_id)
-    extra_zh = other.message_zh.removeprefix(standard_zh).lstrip("：")
-    extra_en = other.message_en.removeprefix(standard_en).lstrip(": ")
-    return replace(
-        first, message_zh=f"{first.message_zh}；{extra_zh}", message_en=f"{first.message_en}; {extra_en}"
-    )
+    return replace(first, details=first.details + other.details)
+
+
+def listed(names: Iterable[str]) -> Text:
+    """Names as one list in the reader's language ("a, b, c" or "a、b、c")."""
+    texts = [Text.of(name) for name in names]
+    combined = texts[0]
+    for text in texts[1:]:
+        combined = Text.of(N_("{first}, {second}"), first=combined, second=text)
+    return combined
 
 
 def flagged_categories(text: str, lexicon: Lexicon | None = None) -> dict[str, str]:
@@ -87,9 +93,10 @@ def _category_reasons(text: NormalisedText, pack: Pack, lexicon: Lexicon) -> lis
         fragment = lexicon.categories[name].find(text)
         if fragment is None:
             continue
-        zh_name, en_name = CATEGORY_NAMES[name]
-        for rule_id in pack.content.get(name, ()):
-            reasons.append(reason(rule_id, f"{zh_name}：“{fragment}”", f"{en_name}: “{fragment}”"))
+        detail = Text.of(
+            N_("{category}: “{fragment}”"), category=Text.of(CATEGORY_NAMES[name]), fragment=fragment
+        )
+        reasons.extend(reason(rule_id, detail) for rule_id in pack.content.get(name, ()))
     return reasons
 
 
@@ -109,8 +116,11 @@ def _party_reasons(request: TextRequest, text: NormalisedText, pack: Pack, lexic
     return [
         reason(
             rule_id,
-            f"发给{request.party}的内容提及债务：“{fragment}”",
-            f"a text for the {request.party} mentions the debt: “{fragment}”",
+            Text.of(
+                N_("a text for the {party} mentions the debt: “{fragment}”"),
+                party=request.party,
+                fragment=fragment,
+            ),
         )
         for rule_id in rule_ids
     ]
@@ -124,15 +134,17 @@ def _required_elements(
     opt_out_rules = pack.content.get("electronic_opt_out", ())
     if channel in ELECTRONIC_CHANNELS and opt_out_rules and lexicon.opt_out.find(text) is None:
         reasons.extend(
-            reason(rule_id, "缺少退订方式", f"the {channel} template has no opt-out")
+            reason(rule_id, Text.of(N_("the {channel} template has no opt-out"), channel=channel))
             for rule_id in opt_out_rules
         )
     letter_rules = pack.content.get("letter_elements", ())
     if channel == "letter" and letter_rules:
         missing = _missing_letter_elements(request, text, lexicon)
         if missing:
-            shown = "、".join(LETTER_ELEMENT_NAMES[m] for m in missing)
-            reasons.extend(reason(rule_id, f"缺少：{shown}", f"missing: {shown}") for rule_id in letter_rules)
+            detail = Text.of(
+                N_("missing: {elements}"), elements=listed(LETTER_ELEMENT_NAMES[m] for m in missing)
+            )
+            reasons.extend(reason(rule_id, detail) for rule_id in letter_rules)
     return reasons
 
 

@@ -14,6 +14,7 @@ from arrears.compliance.context import GateContext, Zone
 from arrears.compliance.decision import Reason
 from arrears.compliance.facts import PHONE_CHANNELS, Event
 from arrears.compliance.messages import reason
+from arrears.i18n import N_, Text
 
 UNANSWERED = frozenset({"no_answer", "voicemail", "not_connected", "invalid_number"})
 NOT_CONNECTED = frozenset({"not_connected", "invalid_number"})
@@ -46,9 +47,9 @@ def about_requested_debts(ctx: GateContext, event: Event) -> bool:
     return bool(set(ctx.request.debts) & set(event.debts))
 
 
-def _at_cap(rule_id: str, count: int, cap: int, message_zh: str, message_en: str) -> list[Reason]:
+def _at_cap(rule_id: str, count: int, cap: int, detail: Text) -> list[Reason]:
     """The rule's reason once ``count`` has reached ``cap``; a later instant may pass again."""
-    return [] if count < cap else [reason(rule_id, message_zh, message_en, retryable=True)]
+    return [] if count < cap else [reason(rule_id, detail, retryable=True)]
 
 
 def _on_day(z: Zone, event: Event, day: date) -> bool:
@@ -73,8 +74,13 @@ def _conversations_per_day(ctx: GateContext, z: Zone, instant: datetime) -> list
         rule_id,
         count,
         cap,
-        f"{day} 已接通 {count} 次（上限 {cap}）",
-        f"{count} outbound conversations on {day} ({z.name}), the limit is {cap}",
+        Text.of(
+            N_("{count} outbound conversations on {day} ({zone}), the limit is {cap}"),
+            count=count,
+            day=day,
+            zone=z.name,
+            cap=cap,
+        ),
     )
 
 
@@ -93,8 +99,14 @@ def _unanswered_per_number(ctx: GateContext, z: Zone, instant: datetime) -> list
         rule_id,
         count,
         cap,
-        f"号码 {ctx.point.id} 在 {day} 已有 {count} 次未接通（上限 {cap}）",
-        f"{count} unanswered attempts to {ctx.point.id} on {day} ({z.name}), the limit is {cap}",
+        Text.of(
+            N_("{count} unanswered attempts to {point} on {day} ({zone}), the limit is {cap}"),
+            count=count,
+            point=ctx.point.id,
+            day=day,
+            zone=z.name,
+            cap=cap,
+        ),
     )
 
 
@@ -111,8 +123,7 @@ def _texts_per_day(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]
         rule_id,
         count,
         cap,
-        f"{day} 已发送 {count} 条短信（上限 {cap}）",
-        f"{count} texts on {day}, the limit is {cap}",
+        Text.of(N_("{count} texts on {day}, the limit is {cap}"), count=count, day=day, cap=cap),
     )
 
 
@@ -136,8 +147,14 @@ def _calls_in_7_days(ctx: GateContext, z: Zone, instant: datetime) -> list[Reaso
         rule_id,
         count,
         cap,
-        f"{first_day} 至 {last_day} 已致电 {count} 次（上限 {cap}）",
-        f"{count} calls from {first_day} to {last_day} ({z.name}), the limit is {cap}",
+        Text.of(
+            N_("{count} calls from {first} to {last} ({zone}), the limit is {cap}"),
+            count=count,
+            first=first_day,
+            last=last_day,
+            zone=z.name,
+            cap=cap,
+        ),
     )
 
 
@@ -175,8 +192,12 @@ def _after_conversation(ctx: GateContext, z: Zone, instant: datetime) -> list[Re
     return [
         reason(
             rule_id,
-            f"{latest} 已通话（第1日），{last_blocked}（含）之前不得再次致电",
-            f"a telephone conversation on {latest} (day 1): no call through {last_blocked} ({z.name})",
+            Text.of(
+                N_("a telephone conversation on {day} (day 1): no call through {last} ({zone})"),
+                day=latest,
+                last=last_blocked,
+                zone=z.name,
+            ),
             retryable=True,
         )
     ]

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from arrears.i18n import LANGUAGES, N_, Text, translate
+
 
 class Verdict(StrEnum):
     ALLOW = "allow"
@@ -16,20 +18,38 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class Reason:
-    """One rule behind a decision, explained in Simplified Chinese and English."""
+    """One rule behind a decision: its standard wording and what in the facts triggered it, as
+    catalogue messages shown in any language (:meth:`message`)."""
 
     rule_id: str
-    message_zh: str
-    message_en: str
+    rule: Text
+    details: tuple[Text, ...] = ()
     blocking: bool = True
     retryable: bool = False
     """A time or frequency rule: the same request passes later (see ``next_allowed_at``)."""
 
+    def message(self, language: str) -> str:
+        """The rule's wording followed by the details, in ``language``."""
+        wording = self.rule.render(language)
+        if not self.details:
+            return wording
+        detail = self.details[0]
+        for more in self.details[1:]:
+            detail = Text.of(N_("{first}; {second}"), first=detail, second=more)
+        return translate(N_("{rule}: {detail}"), language, rule=wording, detail=detail)
+
+    @property
+    def message_zh(self) -> str:
+        return self.message("zh-CN")
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
+
     def to_json(self) -> dict[str, Any]:
         return {
             "rule_id": self.rule_id,
-            "zh-CN": self.message_zh,
-            "en": self.message_en,
+            **{language: self.message(language) for language in LANGUAGES},
             "blocking": self.blocking,
         }
 

@@ -18,6 +18,7 @@ from arrears.compliance.messages import reason
 from arrears.compliance.packs import Pack
 from arrears.compliance.parties import standing_reasons
 from arrears.compliance.windows import boundary_instants, time_reasons, window_open_in_all_zones
+from arrears.i18n import N_, Text
 
 SEARCH_CHUNKS = ((-1, 8), (9, 45), (46, 400))
 """Local days ahead searched for ``next_allowed_at``, nearest first."""
@@ -62,9 +63,7 @@ def _reasons_at_request(ctx: GateContext) -> list[Reason]:
     if any(r.rule_id in time_rules for r in timed) and not _common_window_exists(ctx):
         zones = ", ".join(z.name for z in ctx.zones)
         reasons.append(
-            reason(
-                "NO-COMMON-WINDOW", f"候选时区 {zones} 无共同允许时段", f"no permitted time common to {zones}"
-            )
+            reason("NO-COMMON-WINDOW", Text.of(N_("no permitted time common to {zones}"), zones=zones))
         )
     return [*reasons, *timed]
 
@@ -92,8 +91,7 @@ def _tenant_policy_reasons(
     return [
         reason(
             "TENANT-POLICY",
-            f"银行收紧的设置（{settings}）",
-            f"the bank's tightened settings ({settings})",
+            Text.of(N_("the bank's tightened settings ({settings})"), settings=settings),
             retryable=all(r.retryable for r in added),
         )
     ]

@@ -7,9 +7,13 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Annotated
 
-import yaml
+from pydantic import AfterValidator, Field
+
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
 
 CATEGORIES = (
     "threat",
@@ -72,31 +76,81 @@ class Lexicon:
         return NormalisedText(zh=zh, en=en)
 
 
+class LexiconError(YamlFileError):
+    """The shipped content lexicon cannot be used."""
+
+    code = "invalid_lexicon"
+    default_message = N_("The content lexicon cannot be used")
+
+
+def _pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise InvalidInputError(N_("not a regular expression: {problem}"), problem=str(error)) from None
+    return value
+
+
+Pattern = Annotated[str, AfterValidator(_pattern)]
+
+
+class PatternsSpec(FileModel):
+    zh: list[Pattern] = Field(default_factory=list)
+    en: list[Pattern] = Field(default_factory=list)
+
+
+class CategoriesSpec(FileModel):
+    threat: PatternsSpec = PatternsSpec()
+    insult: PatternsSpec = PatternsSpec()
+    impersonation: PatternsSpec = PatternsSpec()
+    false_legal: PatternsSpec = PatternsSpec()
+    disclosure: PatternsSpec = PatternsSpec()
+    public_posting: PatternsSpec = PatternsSpec()
+    collection_fee: PatternsSpec = PatternsSpec()
+    new_borrowing: PatternsSpec = PatternsSpec()
+
+
+class LexiconFile(FileModel):
+    """``lexicon/content.yaml``: patterns per category and per required element."""
+
+    version: str
+    categories: CategoriesSpec
+    safe_phrases: PatternsSpec = PatternsSpec()
+    debt_terms: PatternsSpec
+    opt_out: PatternsSpec
+    collection_demand: PatternsSpec = PatternsSpec()
+    letter_elements: dict[str, list[Pattern]]
+    traditional: str = ""
+
+
 @lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
     text = (
         resources.files("arrears.compliance").joinpath("lexicon").joinpath("content.yaml").read_text("utf-8")
     )
-    return lexicon_from_mapping(yaml.safe_load(text))
+    document = parse_yaml(text, "arrears/compliance/lexicon/content.yaml", error=LexiconError)
+    return lexicon_from_file(validate(document, LexiconFile, error=LexiconError))
 
 
-def lexicon_from_mapping(data: dict[str, Any]) -> Lexicon:
+def lexicon_from_file(spec: LexiconFile) -> Lexicon:
     return Lexicon(
-        version=str(data["version"]),
-        categories={name: _patterns(data["categories"].get(name, {})) for name in CATEGORIES},
-        safe_phrases=_patterns(data.get("safe_phrases", {})),
-        debt_terms=_patterns(data["debt_terms"]),
-        opt_out=_patterns(data["opt_out"]),
-        collection_demand=_patterns(data.get("collection_demand", {})),
-        letter_elements={name: _patterns({"zh": spec}) for name, spec in data["letter_elements"].items()},
-        traditional=_traditional_map(data.get("traditional", "")),
+        version=spec.version,
+        categories={name: _patterns(getattr(spec.categories, name)) for name in CATEGORIES},
+        safe_phrases=_patterns(spec.safe_phrases),
+        debt_terms=_patterns(spec.debt_terms),
+        opt_out=_patterns(spec.opt_out),
+        collection_demand=_patterns(spec.collection_demand),
+        letter_elements={
+            name: _patterns(PatternsSpec(zh=spec)) for name, spec in spec.letter_elements.items()
+        },
+        traditional=_traditional_map(spec.traditional),
     )
 
 
-def _patterns(spec: dict[str, list[str]]) -> PatternSet:
+def _patterns(spec: PatternsSpec) -> PatternSet:
     return PatternSet(
-        zh=tuple(re.compile(p) for p in spec.get("zh", [])),
-        en=tuple(re.compile(p) for p in spec.get("en", [])),
+        zh=tuple(re.compile(p) for p in spec.zh),
+        en=tuple(re.compile(p) for p in spec.en),
     )
 
 

@@ -1,23 +1,34 @@
 """Rule packs: versioned YAML data shipped in the package, and a bank's tightening of them.
 
-A pack's parameters (quiet hours, caps, holidays) may only be made stricter by a bank; an attempt
-to loosen one is refused with :class:`LooseningRefusedError`, whose message says which parameter, the
-pack's value and the value given, in Simplified Chinese and English.
+A pack's file is validated whole (:mod:`arrears.compliance.packfile`); its parameters (quiet hours,
+caps, holidays) may only be made stricter by a bank, in the direction the pack declares for each
+(``stricter:``). An attempt to loosen one is refused with :class:`LooseningRefusedError`, whose
+message says which parameter, the pack's value and the value given, in every language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, time, timedelta
+from datetime import date, time
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from arrears.compliance.calendars import CalendarError, Holidays, HolidaySet
+from arrears.compliance.packfile import ClockError, PackFile, PolicyFile, parse_clock
+from arrears.i18n import N_, Text, translate
+from arrears.yamlfile import YamlFileError, parse_yaml, problem, read_yaml, validate
 
 PACK_IDS = ("cn", "us-regf", "uk-fca")
+
+TITLES = (
+    N_("China (mainland) collection rules"),
+    N_("United States FDCPA / Regulation F"),
+    N_("United Kingdom FCA CONC 7"),
+)
+"""The packs' titles as their files give them, marked for the catalogue."""
 
 CAP_PARAMETERS = (
     "max_conversations_per_day",
@@ -28,19 +39,34 @@ CAP_PARAMETERS = (
 )
 FLOOR_PARAMETERS = ("days_after_conversation", "contact_person_after_failed_attempts")
 PARAMETER_NAMES = ("quiet_start", "quiet_end", *CAP_PARAMETERS, *FLOOR_PARAMETERS, "holidays")
+UNLIMITED = N_("unlimited")
 
 
-class PackError(ValueError):
-    """A pack or a bank's policy that cannot be used, explained in both languages."""
+class PackError(YamlFileError):
+    """A pack or a bank's policy that cannot be used (a ``ValueError`` too)."""
 
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_en} / {message_zh}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    code = "invalid_rule_pack"
+    default_message = N_("The rule pack or policy cannot be used")
+
+    @property
+    def message_zh(self) -> str:
+        return self.message("zh-CN")
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
+
+    @property
+    def text(self) -> Text:
+        """The message as a value, to be shown later in any language."""
+        return Text.of(self.template, **self.params)
 
 
 class LooseningRefusedError(PackError):
     """A bank tried to make a pack's parameter less strict than the pack."""
+
+    code = "loosening_refused"
+    default_message = N_("A bank's policy may only tighten its pack")
 
 
 @dataclass(frozen=True)
@@ -54,17 +80,20 @@ class Parameters:
     dispute_verification_days: int | None = None
     days_after_conversation: int | None = None
     contact_person_after_failed_attempts: int | None = None
-    holidays: frozenset[date] = frozenset()
+    holidays: Holidays = field(default_factory=Holidays)
 
 
 @dataclass(frozen=True)
 class Pack:
     id: str
     version: str
-    title_zh: str
-    title_en: str
+    title: str
+    """The English title, a catalogue message (:attr:`title_zh` is its translation)."""
     default_timezones: tuple[str, ...]
     parameters: Parameters
+    stricter: Mapping[str, str]
+    """For each parameter, the direction in which a bank may move it (earlier, later, lower, higher,
+    superset): :func:`tighten` reads it."""
     checks: Mapping[str, str]
     parties: Mapping[str, str]
     options: frozenset[str]
@@ -83,6 +112,17 @@ class Pack:
 
     def party_policy(self, party: str) -> str:
         return self.parties.get(party, "never")
+
+    def title_in(self, language: str) -> str:
+        return translate(self.title, language)
+
+    @property
+    def title_zh(self) -> str:
+        return self.title_in("zh-CN")
+
+    @property
+    def title_en(self) -> str:
+        return self.title_in("en")
 
     @property
     def label(self) -> str:
@@ -103,35 +143,36 @@ def load_pack(pack_id: str) -> Pack:
     """A shipped pack by id (cn, us-regf, uk-fca)."""
     if pack_id not in PACK_IDS:
         raise PackError(
-            f"未知规则包 {pack_id!r}", f"unknown rule pack {pack_id!r}; known: {', '.join(PACK_IDS)}"
+            N_("unknown rule pack {pack}; known: {known}"), pack=repr(pack_id), known=", ".join(PACK_IDS)
         )
-    text = (
-        resources.files("arrears.compliance").joinpath("packs").joinpath(f"{pack_id}.yaml").read_text("utf-8")
-    )
-    return pack_from_mapping(yaml.safe_load(text))
+    name = f"{pack_id}.yaml"
+    text = resources.files("arrears.compliance").joinpath("packs").joinpath(name).read_text("utf-8")
+    document = parse_yaml(text, f"arrears/compliance/packs/{name}", error=PackError)
+    return pack_from_file(validate(document, PackFile, error=PackError))
 
 
-def pack_from_mapping(data: Mapping[str, Any]) -> Pack:
-    raw = {name: spec["value"] for name, spec in data["parameters"].items()}
+def pack_from_file(spec: PackFile) -> Pack:
+    p = spec.parameters
+    holidays = p.holidays.value
     parameters = Parameters(
-        quiet_start=parse_clock(raw["quiet_start"]),
-        quiet_end=parse_clock(raw["quiet_end"]),
-        holidays=parse_holidays(raw.get("holidays") or []),
-        **{name: raw.get(name) for name in (*CAP_PARAMETERS, *FLOOR_PARAMETERS)},
+        quiet_start=p.quiet_start.value,
+        quiet_end=p.quiet_end.value,
+        holidays=Holidays().adding(_holiday_set(holidays.add, holidays.remove)),
+        **{name: getattr(p, name).value for name in (*CAP_PARAMETERS, *FLOOR_PARAMETERS)},
     )
     return Pack(
-        id=data["id"],
-        version=str(data["version"]),
-        title_zh=data["title"]["zh-CN"],
-        title_en=data["title"]["en"],
-        default_timezones=tuple(data["default_timezones"]),
+        id=spec.id,
+        version=spec.version,
+        title=spec.title,
+        default_timezones=tuple(spec.default_timezones),
         parameters=parameters,
-        checks=dict(data["checks"]),
-        parties=dict(data["parties"]),
-        options=frozenset(k for k, v in (data.get("options") or {}).items() if v),
-        time_exempt_channels=frozenset(data.get("time_exempt_channels") or ()),
-        conversation_channels=frozenset(data.get("conversation_channels") or ()),
-        content={k: tuple(v) for k, v in (data.get("content") or {}).items()},
+        stricter={name: getattr(p, name).stricter for name in PARAMETER_NAMES},
+        checks={name: rule for name, rule in spec.checks.model_dump().items() if rule is not None},
+        parties=spec.parties.model_dump(),
+        options=frozenset(name for name, on in spec.options.model_dump().items() if on),
+        time_exempt_channels=frozenset(spec.time_exempt_channels),
+        conversation_channels=frozenset(spec.conversation_channels),
+        content={name: tuple(rules) for name, rules in spec.content.model_dump().items() if rules},
     )
 
 
@@ -141,12 +182,9 @@ def tighten(pack: Pack, overrides: Mapping[str, Any]) -> Pack:
         return pack
     parameters = pack.parameters
     for name, value in overrides.items():
-        parameters = _tighten_one(parameters, name, value)
+        parameters = _tighten_one(pack, parameters, name, value)
     if not parameters.quiet_end < parameters.quiet_start:
-        raise LooseningRefusedError(
-            "允许联系时段必须在同一天内且不为空",
-            "the permitted hours must be a non-empty span within one day",
-        )
+        raise LooseningRefusedError(N_("the permitted hours must be a non-empty span within one day"))
     return replace(
         pack,
         parameters=parameters,
@@ -156,31 +194,46 @@ def tighten(pack: Pack, overrides: Mapping[str, Any]) -> Pack:
 
 
 def load_policy(path: Path) -> Pack:
-    """A bank's policy file: ``{pack: cn, tighten: {quiet_start: "21:00", ...}}``."""
-    data = yaml.safe_load(path.read_text("utf-8")) or {}
-    if not isinstance(data, Mapping) or "pack" not in data:
-        raise PackError(
-            f"{path}：缺少 pack", f"{path}: a policy names its pack (pack: cn | us-regf | uk-fca)"
+    """A bank's policy file: ``{pack: cn, tighten: {quiet_start: "21:00", ...}}``.
+
+    Every key is checked with its line; a loosening is refused naming the file, line and key.
+    """
+    document = read_yaml(path, error=PackError)
+    spec = validate(document, PolicyFile, error=PackError)
+    overrides = dict(document.data.get("tighten") or {})
+    try:
+        return tighten(load_pack(spec.pack), overrides)
+    except PackError as error:
+        name = error.params.get("name")
+        key: tuple[str, ...] = (
+            ("tighten", name) if isinstance(name, str) and name in overrides else ("tighten",)
         )
-    return tighten(load_pack(str(data["pack"])), data.get("tighten") or {})
+        located = problem(document, key, N_("{file}, line {line}: {key}: {problem}"), problem=error.text)
+        raise type(error)(N_("{problems}"), problems=located) from None
 
 
-def _tighten_one(parameters: Parameters, name: str, value: Any) -> Parameters:
-    if name not in PARAMETER_NAMES:
+def _tighten_one(pack: Pack, parameters: Parameters, name: str, value: Any) -> Parameters:
+    direction = pack.stricter.get(name)
+    if direction is None:
         raise PackError(
-            f"未知参数 {name!r}", f"unknown pack parameter {name!r}; known: {', '.join(PARAMETER_NAMES)}"
+            N_("unknown pack parameter {name}; known: {known}"),
+            name=repr(name),
+            known=", ".join(pack.stricter),
         )
     current = getattr(parameters, name)
-    if name == "holidays":
-        return replace(parameters, holidays=current | parse_holidays(value))
-    if name in ("quiet_start", "quiet_end"):
-        given = parse_clock(value)
-        stricter = given <= current if name == "quiet_start" else given >= current
+    if direction == "superset":
+        return replace(parameters, holidays=current.adding(_holiday_changes(value)))
+    if direction in ("earlier", "later"):
+        try:
+            given = parse_clock(value)
+        except ClockError as error:
+            raise PackError(error.template, **error.params) from None
+        stricter = given <= current if direction == "earlier" else given >= current
         _refuse_unless(stricter, name, current.strftime("%H:%M"), given.strftime("%H:%M"))
         changes: dict[str, Any] = {name: given}
         return replace(parameters, **changes)
     given_count = _count(name, value)
-    if name in CAP_PARAMETERS:
+    if direction == "lower":
         stricter = given_count is not None and (current is None or given_count <= current)
     else:
         stricter = given_count is not None and (current is None or given_count >= current)
@@ -192,12 +245,14 @@ def _tighten_one(parameters: Parameters, name: str, value: Any) -> Parameters:
 def _refuse_unless(stricter: bool, name: str, current: Any, given: Any) -> None:
     if stricter:
         return
-    shown_current = "不限/unlimited" if current is None else current
-    shown_given = "不限/unlimited" if given is None else given
     raise LooseningRefusedError(
-        f"参数 {name} 只能收紧，不能放宽：规则包为 {shown_current}，收到 {shown_given}",
-        f"parameter {name} may only be tightened, never loosened: the pack has {shown_current}, "
-        f"the bank asked for {shown_given}",
+        N_(
+            "parameter {name} may only be tightened, never loosened: the pack has {current}, "
+            "the bank asked for {given}"
+        ),
+        name=name,
+        current=Text.of(UNLIMITED) if current is None else current,
+        given=Text.of(UNLIMITED) if given is None else given,
     )
 
 
@@ -206,54 +261,44 @@ def _count(name: str, value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise PackError(
-            f"参数 {name} 须为非负整数", f"parameter {name} must be a whole number >= 0, got {value!r}"
+            N_("parameter {name} must be a whole number >= 0, got {value}"), name=name, value=repr(value)
         )
     return value
 
 
-def parse_clock(value: Any) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, int):  # YAML 1.1 reads an unquoted 21:00 as sexagesimal minutes
-        return time(value // 60, value % 60)
+def _holiday_changes(value: Any) -> HolidaySet:
+    """``[entries]``, one entry, or ``{add: [entries], remove: [dates or ranges]}``."""
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {"add", "remove"})
+        if unknown:
+            raise PackError(
+                N_("holidays: {keys} is not a known key; known keys: add, remove"), keys=", ".join(unknown)
+            )
+        return _holiday_set(value.get("add") or (), value.get("remove") or ())
+    entries = value if isinstance(value, list | tuple) else [value]
+    return _holiday_set(entries, ())
+
+
+def _holiday_set(add: Iterable[Any], remove: Iterable[Any]) -> HolidaySet:
     try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        raise PackError(f"时间格式错误：{value!r}", f"not a time of day (HH:MM): {value!r}") from None
+        return HolidaySet.parse(add, remove)
+    except CalendarError as error:
+        raise PackError(error.template, **error.params) from None
 
 
-def parse_holidays(entries: Iterable[Any] | str) -> frozenset[date]:
-    """Dates, ``from..to`` ranges, or names of calendars shipped in ``packs/calendars.yaml``."""
-    if isinstance(entries, str):
-        entries = [entries]
-    days: set[date] = set()
-    for entry in entries:
-        days |= _holiday_entry(entry)
-    return frozenset(days)
+def parse_holidays(entries: Iterable[Any] | str | date) -> HolidaySet:
+    """Dates, ``from..to`` ranges, named periods and calendars of every year (see calendars.py)."""
+    return _holiday_changes(entries)
 
 
-def _holiday_entry(entry: Any) -> set[date]:
-    if isinstance(entry, date):
-        return {entry}
-    text = str(entry).strip()
-    calendars = _calendars()
-    if text in calendars:
-        return set(parse_holidays(calendars[text]))
-    try:
-        if ".." in text:
-            first, last = (date.fromisoformat(part.strip()) for part in text.split("..", 1))
-            return {first + timedelta(days=n) for n in range((last - first).days + 1)}
-        return {date.fromisoformat(text)}
-    except ValueError:
-        raise PackError(
-            f"无法识别的节假日：{text!r}",
-            f"not a date, a date range (from..to) or a known calendar: {text!r}",
-        ) from None
-
-
-@lru_cache(maxsize=1)
-def _calendars() -> dict[str, list[str]]:
-    text = (
-        resources.files("arrears.compliance").joinpath("packs").joinpath("calendars.yaml").read_text("utf-8")
-    )
-    return dict(yaml.safe_load(text)["calendars"])
+__all__ = [
+    "LooseningRefusedError",
+    "Pack",
+    "PackError",
+    "Parameters",
+    "available_packs",
+    "load_pack",
+    "load_policy",
+    "parse_clock",
+    "tighten",
+]

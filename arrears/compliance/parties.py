@@ -12,6 +12,7 @@ from arrears.compliance.counting import (
 from arrears.compliance.decision import Reason
 from arrears.compliance.messages import reason
 from arrears.compliance.standing import HOLD_RULES, opted_out
+from arrears.i18n import N_, Text
 
 VERIFICATION_PURPOSES = ("verification", "dispute_response", "validation")
 CLOSING_PURPOSES = ("closing", "cease_ack", "cease_confirmation", "termination", "remedy", "closing_letter")
@@ -34,11 +35,11 @@ def hold_reasons(ctx: GateContext) -> list[Reason]:
     pack = ctx.pack
     if "dispute" in states and not _purpose_is(ctx, VERIFICATION_PURPOSES):
         opened = states["dispute"]
-        reasons.append(reason("HOLD-DISPUTE", "异议尚未解决", "the dispute is not resolved"))
+        reasons.append(reason("HOLD-DISPUTE", Text.of(N_("the dispute is not resolved"))))
         rule_id = pack.check("dispute")
         written_only = pack.option("written_dispute_rule_only")
         if rule_id and not (written_only and opened.written is False):
-            reasons.append(reason(rule_id, *_dispute_detail(ctx)))
+            reasons.append(reason(rule_id, _dispute_detail(ctx)))
     if "cease" in states and not _closing_letter(ctx):
         reasons.append(reason("HOLD-CEASE"))
         rule_id = pack.check("cease")
@@ -57,16 +58,16 @@ def hold_reasons(ctx: GateContext) -> list[Reason]:
     return reasons
 
 
-def _dispute_detail(ctx: GateContext) -> tuple[str, str]:
+def _dispute_detail(ctx: GateContext) -> Text | None:
     days = ctx.pack.parameters.dispute_verification_days
     opened = ctx.standing.open_states["dispute"].at
     if days is None or opened is None:
-        return "", ""
+        return None
     due = ctx.primary_zone.local(opened).date().toordinal() + days
     overdue = ctx.primary_zone.local(ctx.request.at).date().toordinal() > due
     if not overdue:
-        return f"须在 {days} 日内完成核实", f"verification is due within {days} days"
-    return f"核实已超过 {days} 日期限，须立即处理", f"verification is overdue ({days} days): escalate"
+        return Text.of(N_("verification is due within {days} days"), days=days)
+    return Text.of(N_("verification is overdue ({days} days): escalate"), days=days)
 
 
 def _closing_letter(ctx: GateContext) -> bool:
@@ -82,7 +83,7 @@ def party_reasons(ctx: GateContext) -> list[Reason]:
     policy = ctx.pack.party_policy(point.party)
     reasons: list[Reason] = []
     if point.id in ctx.standing.refused_contacts:
-        reasons.append(reason("OPT-OUT", f"{point.id} 已拒绝联系", f"{point.id} refused further contact"))
+        reasons.append(reason("OPT-OUT", Text.of(N_("{point} refused further contact"), point=point.id)))
         if ctx.pack.check("contact_refused"):
             reasons.append(reason(ctx.pack.check("contact_refused") or "OPT-OUT"))
     if policy == "consumer":
@@ -93,14 +94,14 @@ def party_reasons(ctx: GateContext) -> list[Reason]:
         reasons.extend(_location_reasons(ctx))
     elif policy == "never":
         rule_id = ctx.pack.check("unrelated_party") or ctx.pack.check("third_party") or "TENANT-POLICY"
-        reasons.append(reason(rule_id, f"对象为 {point.party}", f"the party is {point.party}"))
+        reasons.append(reason(rule_id, Text.of(N_("the party is {party}"), party=point.party)))
     return reasons
 
 
 def _consumer_reasons(ctx: GateContext) -> list[Reason]:
     rule_id = ctx.pack.check("attorney")
     if rule_id and ctx.standing.is_open("attorney"):
-        return [reason(rule_id, "请联系其律师", "contact the attorney instead")]
+        return [reason(rule_id, Text.of(N_("contact the attorney instead")))]
     return []
 
 
@@ -113,8 +114,7 @@ def _contact_person_reasons(ctx: GateContext) -> list[Reason]:
     return [
         reason(
             rule_id,
-            "债务人并未失联，不得联系联系人",
-            "the debtor is not unreachable, so the contact person may not be contacted",
+            Text.of(N_("the debtor is not unreachable, so the contact person may not be contacted")),
         )
     ]
 
@@ -141,14 +141,17 @@ def _location_reasons(ctx: GateContext) -> list[Reason]:
         reasons.append(
             reason(
                 ctx.pack.check("third_party") or "TENANT-POLICY",
-                f"{ctx.point.party} 为第三方，仅可为获取位置信息联系",
-                f"{ctx.point.party} is a third party: only a location inquiry is allowed, not {purpose!r}",
+                Text.of(
+                    N_("{party} is a third party: only a location inquiry is allowed, not {purpose}"),
+                    party=ctx.point.party,
+                    purpose=repr(purpose),
+                ),
             )
         )
     location_rule = ctx.pack.check("location")
     if location_rule and communicated_with(ctx, ctx.point.id):
         reasons.append(
-            reason(location_rule, f"已联系过 {ctx.point.id}", f"{ctx.point.id} was already contacted once")
+            reason(location_rule, Text.of(N_("{point} was already contacted once"), point=ctx.point.id))
         )
     return reasons
 
@@ -157,27 +160,25 @@ def channel_reasons(ctx: GateContext) -> list[Reason]:
     reasons: list[Reason] = []
     opt_out = opted_out(ctx.standing, ctx.point.id, ctx.request.channel)
     if opt_out is not None or ctx.point.do_not_contact:
-        detail = (
-            f"{ctx.point.id} 已退订 {ctx.request.channel}",
-            f"{ctx.point.id} opted out of {ctx.request.channel}",
+        detail = Text.of(
+            N_("{point} opted out of {channel}"), point=ctx.point.id, channel=ctx.request.channel
         )
-        reasons.append(reason("OPT-OUT", *detail))
+        reasons.append(reason("OPT-OUT", detail))
         medium_rule = ctx.pack.check("medium_opt_out")
         if medium_rule and medium_rule != "OPT-OUT":
-            reasons.append(reason(medium_rule, *detail))
+            reasons.append(reason(medium_rule, detail))
     place_rule = ctx.pack.check("inconvenient_time")
     for event in ctx.standing.inconvenient:
         if event.place and place_rule and _at_place(ctx, event.place):
             reasons.append(
                 reason(
                     place_rule,
-                    f"对方表示 {event.place} 不方便",
-                    f"the person said {event.place} is inconvenient",
+                    Text.of(N_("the person said {place} is inconvenient"), place=event.place),
                 )
             )
     if not ctx.request.registered_channel:
         rule_id = ctx.pack.check("unregistered_channel") or "TENANT-POLICY"
-        reasons.append(reason(rule_id, "未报备的联系渠道", "the channel is not registered"))
+        reasons.append(reason(rule_id, Text.of(N_("the channel is not registered"))))
     return reasons
 
 

@@ -1,4 +1,4 @@
-"""Scenario files (compliance-scenarios/README.md): loading them and replaying them through the gate."""
+"""Scenario files (docs/compliance-scenarios.md): loading them and replaying them through the gate."""
 
 from __future__ import annotations
 
@@ -8,14 +8,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from arrears.compliance.decision import Decision, Verdict
 from arrears.compliance.facts import Facts, Request
 from arrears.compliance.gate import decide
 from arrears.compliance.messages import reason
-from arrears.compliance.packs import PackError, available_packs, load_pack, tighten
-from arrears.compliance.parsing import ScenarioError, facts_from_mapping, parse_instant, request_from_mapping
+from arrears.compliance.packs import PackError, load_pack, tighten
+from arrears.compliance.parsing import (
+    ScenarioError,
+    ScenarioFileModel,
+    ScenarioModel,
+    facts_of,
+    request_of,
+)
+from arrears.errors import ArrearsError
+from arrears.i18n import N_
+from arrears.yamlfile import Document, problem, read_yaml, validate, validate_each
 
 REFUSED = ("error", "refused")
 """Expected decisions that a refused (loosening) policy also satisfies, beside block."""
@@ -47,56 +54,96 @@ class Outcome:
     problems: tuple[str, ...] = field(default=())
 
 
-def load_file(path: Path) -> list[Scenario]:
-    try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"{path}: not YAML: {error}") from None
-    if not isinstance(data, Mapping) or not isinstance(data.get("scenarios"), list):
-        raise ScenarioError(f"{path}: the scenarios are a list under `scenarios:`")
-    scenarios = [_scenario(item, f"{path}#{i}") for i, item in enumerate(data["scenarios"])]
-    ids = [s.id for s in scenarios]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise ScenarioError(f"{path}: duplicate scenario ids: {', '.join(duplicates)}")
-    return scenarios
+@dataclass(frozen=True)
+class ScenarioFile:
+    """The scenarios of one file that could be read, and what is wrong with each one that could not."""
+
+    path: Path
+    scenarios: list[Scenario]
+    problems: list[ArrearsError]
 
 
-def _scenario(data: Mapping[str, Any], where: str) -> Scenario:
-    try:
-        scenario_id = str(data["id"])
-        pack_id = str(data.get("pack", "cn"))
-        if pack_id not in available_packs():
-            raise ScenarioError(f"pack {pack_id!r} is not one of {', '.join(available_packs())}")
-        expect = data.get("expect") or {}
-        next_allowed = expect.get("next_allowed_at")
-        return Scenario(
-            id=scenario_id,
-            pack_id=pack_id,
-            tighten=dict(data.get("tighten") or {}),
-            facts=facts_from_mapping(data),
-            request=request_from_mapping(data.get("request") or {}),
-            expect=Expectation(
-                decision=str(expect.get("decision", "")).lower(),
-                rules=_rule_list(expect.get("rules")),
-                next_allowed_at=None
-                if next_allowed is None
-                else parse_instant(next_allowed, "expect.next_allowed_at"),
-            ),
-            source=where,
+def read_file(path: Path) -> ScenarioFile:
+    """A scenario file: a bad scenario is reported and the others kept; a file that is not YAML,
+    not a list under ``scenarios:`` or holds none raises :class:`ScenarioError`."""
+    document = read_yaml(path, error=ScenarioError)
+    top = validate(document, ScenarioFileModel, error=ScenarioError)
+    if not top.scenarios:
+        raise ScenarioError(
+            N_("{file}: the file holds no scenarios (they are a list under scenarios:)"), file=str(path)
         )
-    except ScenarioError as error:
-        raise ScenarioError(f"{where} ({data.get('id', '?')}): {error}") from None
-    except (KeyError, TypeError, ValueError) as error:
-        raise ScenarioError(f"{where} ({data.get('id', '?')}): {error!r}") from None
+    scenarios: list[Scenario] = []
+    problems: list[ArrearsError] = []
+    seen: set[str] = set()
+    for index, result in enumerate(
+        validate_each(document, ("scenarios",), ScenarioModel, error=ScenarioError)
+    ):
+        if isinstance(result, ArrearsError):
+            problems.append(result)
+        elif result.id in seen:
+            problems.append(_duplicate(document, index, result.id))
+        else:
+            seen.add(result.id)
+            scenarios.append(_scenario(result, f"{path}#{index}"))
+    return ScenarioFile(path, scenarios, problems)
 
 
-def _rule_list(value: Any) -> tuple[str, ...]:
+def load_file(path: Path) -> list[Scenario]:
+    """Every scenario of a file; any problem in it raises (the first one)."""
+    found = read_file(path)
+    if found.problems:
+        raise found.problems[0]
+    return found.scenarios
+
+
+def _duplicate(document: Document, index: int, scenario_id: str) -> ScenarioError:
+    return ScenarioError(
+        N_("{problems}"),
+        problems=problem(
+            document,
+            ("scenarios", index, "id"),
+            N_("{file}, line {line}: {key} {value} is used by an earlier scenario"),
+            value=repr(scenario_id),
+        ),
+    )
+
+
+def _scenario(model: ScenarioModel, where: str) -> Scenario:
+    expect = model.expect
+    return Scenario(
+        id=model.id,
+        pack_id=model.pack,
+        tighten={} if model.tighten is None else _raw_tightening(model),
+        facts=facts_of(model),
+        request=request_of(model.request),
+        expect=Expectation(
+            decision=expect.decision,
+            rules=_rule_list(expect.rules),
+            next_allowed_at=expect.next_allowed_at,
+        ),
+        source=where,
+    )
+
+
+def _raw_tightening(model: ScenarioModel) -> dict[str, Any]:
+    """The settings as the file wrote them ("21:00", not a time), as a decision records them."""
+    assert model.tighten is not None
+    values = model.tighten.model_dump(exclude_unset=True)
+    for name in ("quiet_start", "quiet_end"):
+        if name in values and values[name] is not None:
+            values[name] = values[name].strftime("%H:%M")
+    if "holidays" in values and values["holidays"] is not None:
+        changes = values["holidays"]
+        values["holidays"] = changes.get("add", []) if not changes.get("remove") else changes
+    return values
+
+
+def _rule_list(value: list[str] | str | None) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
-    return tuple(str(r) for r in value)
+    return tuple(value)
 
 
 def scenario_files(paths: Iterable[Path]) -> list[Path]:
@@ -112,7 +159,7 @@ def run(scenario: Scenario) -> Decision:
     try:
         pack = tighten(load_pack(scenario.pack_id), scenario.tighten)
     except PackError as error:
-        refusal = reason("TENANT-POLICY", error.message_zh, error.message_en)
+        refusal = reason("TENANT-POLICY", error.text)
         return Decision(Verdict.BLOCK, (refusal,), scenario.pack_id, "refused")
     return decide(scenario.request, scenario.facts, pack)
 

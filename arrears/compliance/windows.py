@@ -14,6 +14,7 @@ from arrears.compliance.decision import Reason
 from arrears.compliance.facts import Event, TimeWindow
 from arrears.compliance.messages import reason
 from arrears.compliance.standing import CALLBACK_EARLY, channel_matches
+from arrears.i18n import N_, Text
 
 MIDNIGHT = time(0, 0)
 
@@ -41,8 +42,7 @@ def time_reasons(ctx: GateContext, instant: datetime) -> list[Reason]:
         reasons.append(
             reason(
                 "TENANT-POLICY",
-                f"{day} 为银行设定的节假日",
-                f"{day} is a holiday set by the bank",
+                Text.of(N_("{day} is a holiday set by the bank"), day=day),
                 retryable=True,
             )
         )
@@ -73,12 +73,13 @@ def _consent_covers(ctx: GateContext, consent: Event, instant: datetime, local: 
 def _quiet_hours_reasons(ctx: GateContext, failing: list[Zone], instant: datetime) -> list[Reason]:
     window = permitted_window(ctx).to_json()
     shown = ", ".join(f"{z.local(instant):%Y-%m-%d %H:%M} {z.name}" for z in failing)
-    zh = f"当地时间 {shown} 不在允许时段 {window['from']}–{window['to']} 内"
-    en = f"local time {shown} is outside {window['from']}–{window['to']}"
+    detail = Text.of(
+        N_("local time {local} is outside {start}–{end}"), local=shown, start=window["from"], end=window["to"]
+    )
     ids = [ctx.pack.check("time") or "TENANT-POLICY"]
     if any(z.candidate for z in failing):
         ids.append(ctx.pack.check("time_candidates") or ids[0])
-    return [reason(rule_id, zh, en, retryable=True) for rule_id in dict.fromkeys(ids)]
+    return [reason(rule_id, detail, retryable=True) for rule_id in dict.fromkeys(ids)]
 
 
 def _inconvenient_reasons(ctx: GateContext, instant: datetime) -> list[Reason]:
@@ -96,8 +97,11 @@ def _inconvenient_reasons(ctx: GateContext, instant: datetime) -> list[Reason]:
             return [
                 reason(
                     rule_id,
-                    f"对方表示 {span['from']}–{span['to']} 不方便",
-                    f"the person said {span['from']}–{span['to']} is inconvenient",
+                    Text.of(
+                        N_("the person said {start}–{end} is inconvenient"),
+                        start=span["from"],
+                        end=span["to"],
+                    ),
                     retryable=True,
                 )
             ]

@@ -11,11 +11,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
+from pydantic import Field
 
-from arrears.money import exponent
+from arrears.i18n import N_, Text
+from arrears.money import is_currency
+from arrears.yamlfile import Document, FileModel, YamlFileError, problem, read_yaml, validate
 
 ROLL_NEW = "new"
 ROLL_SAME = "same"
@@ -27,8 +28,11 @@ ROLLS = (ROLL_NEW, ROLL_SAME, ROLL_FORWARD, ROLL_BACK, ROLL_CURED)
 _BUCKET_NAME = re.compile(r"^[A-Za-z0-9+_\-]{1,16}$")
 
 
-class RulesError(ValueError):
-    """A bucket table or threshold that cannot define delinquency."""
+class RulesError(YamlFileError):
+    """A bucket table or threshold that cannot define delinquency (a ``ValueError`` too)."""
+
+    code = "invalid_delinquency_rules"
+    default_message = N_("The delinquency rules cannot be used")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +71,16 @@ class DelinquencyRules:
     def __post_init__(self) -> None:
         _check_buckets(self.buckets)
         for currency, threshold in self.materiality.items():
-            exponent(currency)
+            if not is_currency(currency):
+                raise RulesError(N_("{currency} is not an ISO 4217 currency code"), currency=repr(currency))
             if threshold < 0:
-                raise RulesError(f"materiality threshold for {currency} must be >= 0, got {threshold}")
+                raise RulesError(
+                    N_("the materiality threshold for {currency} must be 0 or more, not {threshold}"),
+                    currency=currency,
+                    threshold=threshold,
+                )
         if self.default_materiality < 0:
-            raise RulesError("the default materiality threshold must be >= 0")
+            raise RulesError(N_("the default materiality threshold must be 0 or more"))
 
     def threshold(self, currency: str) -> int:
         return self.materiality.get(currency, self.default_materiality)
@@ -80,13 +89,13 @@ class DelinquencyRules:
         for bucket in self.buckets:
             if bucket.high is None or dpd <= bucket.high:
                 return bucket
-        raise RulesError(f"no bucket holds DPD {dpd}")  # unreachable: the last band is open-ended
+        raise RulesError(N_("no bucket holds DPD {dpd}"), dpd=dpd)  # unreachable: the last is open-ended
 
     def rank(self, bucket_name: str) -> int:
         for index, bucket in enumerate(self.buckets):
             if bucket.name == bucket_name:
                 return index
-        raise RulesError(f"unknown bucket {bucket_name!r}")
+        raise RulesError(N_("unknown bucket {bucket}"), bucket=repr(bucket_name))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -102,22 +111,29 @@ class DelinquencyRules:
 
 def _check_buckets(buckets: tuple[Bucket, ...]) -> None:
     if not buckets:
-        raise RulesError("the bucket table is empty")
+        raise RulesError(N_("the bucket table is empty"))
     expected_low = 0
     for index, bucket in enumerate(buckets):
         if not _BUCKET_NAME.match(bucket.name):
-            raise RulesError(f"bucket name {bucket.name!r}: use letters, digits, + _ - (at most 16)")
+            raise RulesError(
+                N_("bucket name {name}: use letters, digits, + _ - (at most 16)"), name=repr(bucket.name)
+            )
         if bucket.low != expected_low:
-            raise RulesError(f"bucket {bucket.name} starts at {bucket.low}, expected {expected_low}")
+            raise RulesError(
+                N_("bucket {name} starts at {low}, expected {expected}"),
+                name=bucket.name,
+                low=bucket.low,
+                expected=expected_low,
+            )
         last = index == len(buckets) - 1
         if bucket.high is None:
             if not last:
-                raise RulesError(f"only the last bucket may be open-ended, not {bucket.name}")
+                raise RulesError(N_("only the last bucket may be open-ended, not {name}"), name=bucket.name)
             return
         if bucket.high < bucket.low:
-            raise RulesError(f"bucket {bucket.name} ends before it starts")
+            raise RulesError(N_("bucket {name} ends before it starts"), name=bucket.name)
         expected_low = bucket.high + 1
-    raise RulesError("the last bucket must be open-ended (no upper bound)")
+    raise RulesError(N_("the last bucket must be open-ended (no upper bound)"))
 
 
 def roll_between(previous: str | None, current: str, rules: DelinquencyRules) -> str:
@@ -132,21 +148,53 @@ def roll_between(previous: str | None, current: str, rules: DelinquencyRules) ->
     return ROLL_CURED if after == 0 else ROLL_BACK
 
 
+class BucketSpec(FileModel):
+    """One band of a rules file: ``{name: M1, low: 1, high: 30}``; no ``high`` is open-ended."""
+
+    name: str
+    low: int
+    high: int | None = None
+
+
+class RulesFile(FileModel):
+    """A delinquency rules file, as the ``--rules`` option reads it."""
+
+    buckets: list[BucketSpec] | None = None
+    materiality: dict[str, int] = Field(default_factory=dict)
+    default_materiality: int = 0
+
+
 def load_rules(path: Path) -> DelinquencyRules:
     """Rules from a YAML file::
 
     buckets: [{name: M0, low: 0, high: 0}, {name: M1, low: 1, high: 30}, {name: M2+, low: 31}]
     materiality: {JPY: 100, CNY: 500}
     default_materiality: 0
+
+    Every key is checked (an unknown or misplaced one is refused with its line), and so is the
+    table itself (bands that leave a DPD without a bucket).
     """
-    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(raw, dict):
-        raise RulesError(f"{path}: expected a mapping with buckets and materiality")
+    document = read_yaml(path, error=RulesError)
+    spec = validate(document, RulesFile, error=RulesError)
     buckets = DEFAULT_BUCKETS
-    if "buckets" in raw:
-        buckets = tuple(
-            Bucket(str(b["name"]), int(b["low"]), None if b.get("high") is None else int(b["high"]))
-            for b in raw["buckets"]
-        )
-    materiality = {str(k): int(v) for k, v in (raw.get("materiality") or {}).items()}
-    return DelinquencyRules(buckets, materiality, int(raw.get("default_materiality", 0)))
+    if spec.buckets is not None:
+        buckets = tuple(Bucket(b.name, b.low, b.high) for b in spec.buckets)
+    try:
+        _check_buckets(buckets)
+    except RulesError as error:
+        raise _at(document, "buckets", error) from None
+    try:
+        return DelinquencyRules(buckets, dict(spec.materiality), spec.default_materiality)
+    except RulesError as error:
+        raise _at(
+            document, "default_materiality" if spec.default_materiality < 0 else "materiality", error
+        ) from None
+
+
+def _at(document: Document, key: str, error: RulesError) -> RulesError:
+    """The error of a rules file's value, with the file, the line and the key."""
+    cause = Text.of(error.template, **error.params)
+    return RulesError(
+        N_("{problems}"),
+        problems=problem(document, (key,), N_("{file}, line {line}: {key}: {problem}"), problem=cause),
+    )

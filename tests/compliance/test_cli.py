@@ -105,3 +105,48 @@ def test_a_typo_in_a_scenario_is_an_error_not_silently_ignored(
     result = runner.invoke(app, ["compliance", "replay", str(typo)])
     assert result.exit_code == 1
     assert "ERROR" in result.output and message in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "known"),
+    [
+        ("--pack", "xx", "cn, us-regf, uk-fca"),
+        ("--party", "neighbour", "attorney, debtor, emergency_contact, employer, executor, guarantor"),
+        ("--channel", "fax", "call, email, letter, sms, visit, voicemail, wechat"),
+        ("--purpose", "poem", "note, script, template"),
+    ],
+)
+def test_check_text_refuses_an_unknown_value_with_the_known_ones(option: str, value: str, known: str) -> None:
+    result = runner.invoke(app, ["compliance", "check-text", option, value, "请尽快还款"])
+    assert result.exit_code == 2
+    assert f"{option} '{value}' is not one of: {known}" in result.output
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+        result.exception, SystemExit
+    )
+
+
+def test_check_text_takes_a_channel_alias() -> None:
+    result = runner.invoke(
+        app, ["compliance", "check-text", "--channel", "text", "--pack", "us-regf", "Pay now."]
+    )
+    assert result.exit_code == 1
+    assert "US-REGF-EOPTOUT" in result.output
+
+
+def test_a_malformed_policy_is_refused_with_its_line_and_no_traceback(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("pack: cn\ntighten:\n  quiet_start: '21:00'\n  max_calls_per_day: 2\n", "utf-8")
+    result = runner.invoke(app, ["compliance", "packs", "--policy", str(policy)])
+    assert result.exit_code == 2
+    assert "policy.yaml, line 4: tighten.max_calls_per_day is not a known key here" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_packs_show_holiday_calendars(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "pack: cn\ntighten:\n  holidays: {add: [cn-rest-days], remove: ['2026-03-07']}\n", "utf-8"
+    )
+    result = runner.invoke(app, ["compliance", "packs", "--policy", str(policy)])
+    assert result.exit_code == 0, result.output
+    assert "calendars: cn-rest-days; dates added: -; dates taken out: 2026-03-07" in result.output

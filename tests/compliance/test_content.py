@@ -140,3 +140,18 @@ def test_the_lexicon_is_versioned_and_maps_traditional_characters() -> None:
     lexicon = load_lexicon()
     assert lexicon.version == "2026.2"
     assert lexicon.normalise("還錢 通訊錄").zh == "还钱通讯录"
+
+
+def test_the_lexicon_file_is_checked_like_every_other() -> None:
+    from importlib import resources
+
+    from arrears.compliance.lexicon import LexiconError, LexiconFile
+    from arrears.yamlfile import parse_yaml, validate
+
+    text = resources.files("arrears.compliance").joinpath("lexicon/content.yaml").read_text("utf-8")
+    broken = text.replace("  threat:\n", "  threats:\n", 1)
+    with pytest.raises(LexiconError, match=r"categories.threats is not a known key here"):
+        validate(parse_yaml(broken, "content.yaml", error=LexiconError), LexiconFile, error=LexiconError)
+    unbalanced = text.replace("'弄死|", "'(弄死|", 1)
+    with pytest.raises(LexiconError, match=r"categories.threat.zh\[0\]: not a regular expression"):
+        validate(parse_yaml(unbalanced, "content.yaml", error=LexiconError), LexiconFile, error=LexiconError)

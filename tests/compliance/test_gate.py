@@ -18,6 +18,7 @@ from arrears.compliance.packs import load_pack
 NEW_YORK = ZoneInfo("America/New_York")
 DEBTOR_PHONE = ContactPoint("M1", "mobile", "debtor")
 PURE_MODULES = [
+    "calendars",
     "content",
     "context",
     "counting",
@@ -26,6 +27,7 @@ PURE_MODULES = [
     "gate",
     "lexicon",
     "messages",
+    "packfile",
     "packs",
     "parsing",
     "parties",

@@ -108,7 +108,7 @@ def test_holidays_accept_dates_ranges_and_named_calendars() -> None:
     holidays = pack.parameters.holidays
     assert date(2026, 2, 15) in holidays and date(2026, 2, 23) in holidays
     assert date(2026, 2, 24) not in holidays
-    assert {date(2026, 5, 1), date(2026, 10, 2)} <= holidays
+    assert date(2026, 5, 1) in holidays and date(2026, 10, 2) in holidays
     with pytest.raises(PackError, match="known calendar"):
         tighten(load_pack("cn"), {"holidays": ["lunar-new-year"]})
 

@@ -9,6 +9,7 @@ from arrears.delinquency.rules import (
     load_rules,
     roll_between,
 )
+from arrears.errors import InvalidFileError
 
 RULES = DelinquencyRules()
 
@@ -91,3 +92,51 @@ def test_rules_load_from_yaml(tmp_path: Path) -> None:
     assert rules.bucket_for(30).name == "X2"
     assert rules.threshold("JPY") == 50
     assert rules.threshold("EUR") == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            "buckets:\n  - {name: M0, low: 0, high: 0}\n  - {name: M1, low: 1, hihg: 30}\n",
+            3,
+            "buckets[1].hihg is not a known key here; known keys: name, low, high",
+        ),
+        (
+            "buckets:\n  - {name: M0, low: 0, high: 0}\n  - {name: M1, low: 1}\n  - default_materiality: 5\n",
+            4,
+            "buckets[2].default_materiality is not a known key here",
+        ),
+        ("materiality: {JPY: '100'}\n", 1, "materiality.JPY '100' should be a whole number"),
+        (
+            "bukets: []\n",
+            1,
+            "bukets is not a known key here; known keys: buckets, materiality, default_materiality",
+        ),
+        (
+            "buckets:\n  - {name: M0, low: 0, high: 0}\n  - {name: M1, low: 2}\n",
+            1,
+            "buckets: bucket M1 starts at 2, expected 1",
+        ),
+        ("materiality: {ABC: 5}\n", 1, "materiality: 'ABC' is not an ISO 4217 currency code"),
+        ("buckets: [\n", 2, "not valid YAML"),
+    ],
+)
+def test_a_bad_rules_file_is_refused_with_its_line_and_key(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as refused:
+        load_rules(path)
+    assert f"rules.yaml, line {line}" in refused.value.message("en")
+    assert message in refused.value.message("en")
+    assert f"第 {line} 行" in refused.value.message("zh-CN")
+    assert isinstance(refused.value, InvalidFileError) and isinstance(refused.value, ValueError)
+
+
+def test_an_empty_rules_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(RulesError, match="the file is empty"):
+        load_rules(path)
