@@ -24,10 +24,12 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import Connection, select
 
-from arrears.batch.lock import BatchLockedError, locked_message
+from arrears.batch.lock import BatchLockedError
 from arrears.batch.repository import read_portfolio, read_portfolio_parts
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.frames import PortfolioFrames
+from arrears.errors import UnavailableError, echo
+from arrears.i18n import N_
 from arrears.portfolio.models import ImportLog
 
 APPLIED_TABLE = "applied_imports"
@@ -53,15 +55,49 @@ Applied = tuple[int, str, str]
 """An import as the store remembers it: id, checksum, finish time."""
 
 
-def open_store(path: Path) -> DuckDBEngine:
+class StoreDamagedError(UnavailableError):
+    """The store file cannot be read: truncated, damaged, or written by another DuckDB version."""
+
+    code = "batch_store_damaged"
+    default_message = N_("The batch store cannot be read: run `arrears batch run --rebuild-store`")
+
+
+def open_store(path: Path, *, rebuild: bool = False) -> DuckDBEngine:
     """The store in ``path``. DuckDB lets one process at a time open a file, so a store open
-    elsewhere means a batch is running there: that is said as the run lock says it."""
+    elsewhere means a batch is running there: that is said as the run lock says it.
+
+    A file that cannot be read as a store (truncated, damaged, written by another DuckDB
+    version) is refused with a way on; with ``rebuild`` it is set aside and a new store begun,
+    since the store is only a cache of the operational database.
+    """
     try:
         return DuckDBEngine(database=path)
-    except duckdb.IOException as error:
-        if "lock" not in str(error).lower():
-            raise
-        raise BatchLockedError(locked_message(f"its store {path} is open in another process")) from None
+    except duckdb.Error as error:
+        if _held_elsewhere(error):
+            raise BatchLockedError(f"its store {path} is open in another process") from None
+        if not rebuild:
+            raise StoreDamagedError(
+                N_(
+                    "the batch store {path} cannot be read ({reason}); it is a cache of the database: "
+                    "run `arrears batch run --rebuild-store` to build it again"
+                ),
+                path=path,
+                reason=echo(str(error).splitlines()[0] if str(error) else type(error).__name__),
+            ) from None
+    _set_aside(path)
+    return DuckDBEngine(database=path)
+
+
+def _held_elsewhere(error: duckdb.Error) -> bool:
+    text = str(error)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def _set_aside(path: Path) -> None:
+    """Move a damaged store (and its write-ahead log) out of the way, kept for a look."""
+    for damaged in (path, path.with_name(path.name + ".wal")):
+        if damaged.exists():
+            damaged.replace(damaged.with_name(damaged.name + ".damaged"))
 
 
 def sync(store: DuckDBEngine, connection: Connection, *, rebuild: bool = False) -> SyncOutcome:

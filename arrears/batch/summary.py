@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -13,7 +14,9 @@ from rich.table import Table
 from arrears.cases.service import CaseChanges
 from arrears.delinquency.rules import ROLLS
 from arrears.money import format_major
-from arrears.scoring.batch_step import DayScores
+
+if TYPE_CHECKING:
+    from arrears.scoring.batch_step import DayScores
 
 
 @dataclass(frozen=True, slots=True)
