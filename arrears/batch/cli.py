@@ -6,12 +6,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from arrears.batch.orchestrator import resolve_dates, run_batch
-from arrears.batch.store import open_store
+from arrears.batch.store import damaged, is_damage, open_store
 from arrears.batch.summary import DaySummary, render
 from arrears.cli_options import date_option, one_of
 from arrears.clock import SystemClock
@@ -80,6 +81,10 @@ def run(
         scorer = BatchScorer(get_scoring_settings())
         try:
             summaries = _run(database, dates, snapshot_engine, rules, scorer, store, rebuild_store, quiet)
+        except duckdb.Error as error:
+            if store_path is not None and is_damage(error):
+                raise damaged(store_path, error) from error
+            raise
         finally:
             scorer.close()
             snapshot_engine.close()

@@ -67,25 +67,45 @@ def open_store(path: Path, *, rebuild: bool = False) -> DuckDBEngine:
     elsewhere means a batch is running there: that is said as the run lock says it.
 
     A file that cannot be read as a store (truncated, damaged, written by another DuckDB
-    version) is refused with a way on; with ``rebuild`` it is set aside and a new store begun,
-    since the store is only a cache of the operational database.
+    version) is refused with a way on. With ``rebuild`` the file is removed whatever its
+    state and a new store begun (the store is only a cache of the operational database: the
+    run reads the whole portfolio again).
     """
     try:
-        return DuckDBEngine(database=path)
+        store = DuckDBEngine(database=path)
     except duckdb.Error as error:
         if _held_elsewhere(error):
             raise BatchLockedError(f"its store {path} is open in another process") from None
         if not rebuild:
-            raise StoreDamagedError(
-                N_(
-                    "the batch store {path} cannot be read ({reason}); it is a cache of the database: "
-                    "run `arrears batch run --rebuild-store` to build it again"
-                ),
-                path=path,
-                reason=echo(str(error).splitlines()[0] if str(error) else type(error).__name__),
-            ) from None
-    _set_aside(path)
+            raise damaged(path, error) from None
+    else:
+        if not rebuild:
+            return store
+        store.close()
+    _discard(path)
     return DuckDBEngine(database=path)
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether a DuckDB error says the store file cannot be read (not a lock, not a query's bug)."""
+    if not isinstance(error, duckdb.Error) or _held_elsewhere(error):
+        return False
+    return isinstance(error, duckdb.IOException | duckdb.SerializationException) or (
+        "corrupt" in str(error).lower()
+    )
+
+
+def damaged(path: Path, error: BaseException) -> StoreDamagedError:
+    """The error that says a store file cannot be read, and the way on."""
+    text = str(error).strip()
+    return StoreDamagedError(
+        N_(
+            "the batch store {path} cannot be read ({reason}); it is a cache of the database: "
+            "run `arrears batch run --rebuild-store` to build it again"
+        ),
+        path=path,
+        reason=echo(text.splitlines()[0] if text else type(error).__name__),
+    )
 
 
 def _held_elsewhere(error: duckdb.Error) -> bool:
@@ -93,11 +113,10 @@ def _held_elsewhere(error: duckdb.Error) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-def _set_aside(path: Path) -> None:
-    """Move a damaged store (and its write-ahead log) out of the way, kept for a look."""
-    for damaged in (path, path.with_name(path.name + ".wal")):
-        if damaged.exists():
-            damaged.replace(damaged.with_name(damaged.name + ".damaged"))
+def _discard(path: Path) -> None:
+    """Remove the old store and its write-ahead log: a cache, read again in full from the database."""
+    for old in (path, path.with_name(path.name + ".wal")):
+        old.unlink(missing_ok=True)
 
 
 def sync(store: DuckDBEngine, connection: Connection, *, rebuild: bool = False) -> SyncOutcome:
