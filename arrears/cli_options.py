@@ -8,14 +8,13 @@ with a usage error (exit status 2) in the user's language, never a traceback::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 import typer
 
 from arrears.config import message_language
-from arrears.errors import InvalidInputError, echo
+from arrears.errors import echo
 from arrears.i18n import N_, translate
 
 DATE_FORMAT = "YYYY-MM-DD"
@@ -35,16 +34,3 @@ def parse_date(text: str | date) -> date:
 def date_option(*names: str, help: str) -> Any:
     """A Typer option holding a business date (``date``, or ``date | None`` with a default)."""
     return typer.Option(*names, parser=parse_date, metavar=DATE_FORMAT, help=help)
-
-
-def one_of(value: str, valid: Iterable[str], option: str) -> str:
-    """``value`` if it is one of ``valid``, else an error listing the valid ones."""
-    known = list(valid)
-    if value not in known:
-        raise InvalidInputError(
-            N_("{option} must be one of {valid}, not {value}"),
-            option=option,
-            valid=", ".join(known),
-            value=repr(echo(value)),
-        )
-    return value

@@ -446,3 +446,19 @@ def test_help_works_without_the_scoring_extra_or_matplotlib(args: list[str]) -> 
     )
     assert done.returncode == 0, done.stderr
     assert "Usage" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_business_today_is_the_last_date_a_night_may_run() -> None:
+    from datetime import UTC, date, datetime
+
+    from arrears.batch.orchestrator import resolve_dates
+    from arrears.clock import FixedClock
+    from arrears.errors import InvalidInputError
+
+    late_utc = FixedClock(datetime(2024, 6, 1, 17, 0, tzinfo=UTC))  # already 2 June in Shanghai
+    assert resolve_dates(date(2024, 6, 2), None, None, late_utc, "Asia/Shanghai") == [date(2024, 6, 2)]
+    with pytest.raises(InvalidInputError, match="2024-06-02"):
+        resolve_dates(date(2024, 6, 2), None, None, late_utc, "America/New_York")
+    with pytest.raises(InvalidInputError, match="--simulate"):
+        resolve_dates(None, date(2024, 5, 30), date(2024, 6, 3), late_utc, "Asia/Shanghai")
+    assert resolve_dates(date(2099, 1, 1), None, None, late_utc, "UTC", simulate=True) == [date(2099, 1, 1)]

@@ -20,6 +20,7 @@ from rich.table import Table
 from arrears.cli_options import date_option
 from arrears.clock import SystemClock
 from arrears.db import open_database, transaction
+from arrears.errors import one_of
 from arrears.scoring.settings import get_scoring_settings
 
 app = typer.Typer(help="Propensity-to-pay models (还款意愿评分): train, evaluate, activate, score.")
@@ -224,7 +225,6 @@ def features_command(
     """
     import pyarrow.parquet as pq
 
-    from arrears.cli_options import one_of
     from arrears.scoring import own_data
 
     one_of(engine_name, own_data.FEATURE_ENGINES, "--engine")
@@ -243,7 +243,6 @@ def score(
     show_rows: Annotated[int, typer.Option("--show", help="Accounts to print with reasons.")] = 5,
 ) -> None:
     """Score accounts with the purpose's active model and keep the scores with the model version."""
-    from arrears.cli_options import one_of
     from arrears.i18n import LANGUAGES
     from arrears.scoring import use_cases
     from arrears.scoring.reasons import Reason, phrases

@@ -8,7 +8,6 @@ Nothing here prints or commits: the caller shows the result and owns the transac
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from arrears.clock import Clock
-from arrears.errors import InvalidInputError, echo
+from arrears.errors import InvalidInputError, echo, one_of
 from arrears.i18n import N_
 from arrears.scoring import own_data, repository, service, sources
 from arrears.scoring.datasets import LabelledData
@@ -42,21 +41,10 @@ CALIBRATION_FOLDS = 3
 PURPOSE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-def _one_of(value: str, valid: Sequence[str], option: str) -> str:
-    if value not in valid:
-        raise InvalidInputError(
-            N_("{option} must be one of {valid}, not {value}"),
-            option=option,
-            valid=", ".join(valid),
-            value=repr(echo(value)),
-        )
-    return value
-
-
 def model_kind(kind: str, *, evaluate: bool = False) -> str:
     """boosting or scorecard (lightgbm is boosting); ``both`` as well for an evaluation."""
     chosen = KIND_ALIASES.get(kind, kind)
-    return _one_of(chosen, EVALUATE_KINDS if evaluate else KINDS, "--kind")
+    return one_of(chosen, EVALUATE_KINDS if evaluate else KINDS, "--kind")
 
 
 @dataclass(frozen=True)
@@ -73,7 +61,7 @@ class TrainingOptions:
         cls, kind: str, rounds: int, calibration: str, folds: int, *, evaluate: bool = False
     ) -> TrainingOptions:
         chosen = model_kind(kind, evaluate=evaluate)
-        _one_of(calibration, CALIBRATIONS, "--calibration")
+        one_of(calibration, CALIBRATIONS, "--calibration")
         if rounds < 1:
             raise InvalidInputError(N_("--rounds must be at least 1, not {rounds}"), rounds=rounds)
         if evaluate and folds < 2:
