@@ -36,8 +36,23 @@ class BatchLockedError(BusyError):
     code = "batch_locked"
     default_message = LOCKED_MESSAGE
 
-    def __init__(self, holder: str) -> None:
-        super().__init__(LOCKED_MESSAGE, holder=holder)
+    def __init__(self, holder: str, message: str = LOCKED_MESSAGE, **params: object) -> None:
+        super().__init__(message, holder=holder, **params)
+
+
+STORE_HELD_MESSAGE = N_(
+    "Another batch run is in progress (its store {path} is open in another process) / "
+    "另一个批处理正在运行: wait for it to finish and run again"
+)
+
+
+class StoreHeldError(BatchLockedError):
+    """Another process holds the batch store file: a batch is running there."""
+
+    default_message = STORE_HELD_MESSAGE
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"its store {path} is open in another process", STORE_HELD_MESSAGE, path=path)
 
 
 @contextmanager

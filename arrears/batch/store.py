@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import Connection, select
 
-from arrears.batch.lock import BatchLockedError
+from arrears.batch.lock import StoreHeldError
 from arrears.batch.repository import read_portfolio, read_portfolio_parts
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.frames import PortfolioFrames
@@ -75,7 +75,7 @@ def open_store(path: Path, *, rebuild: bool = False) -> DuckDBEngine:
         store = DuckDBEngine(database=path)
     except duckdb.Error as error:
         if _held_elsewhere(error):
-            raise BatchLockedError(f"its store {path} is open in another process") from None
+            raise StoreHeldError(path) from None
         if not rebuild:
             raise damaged(path, error) from None
     else:
