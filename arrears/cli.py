@@ -89,16 +89,17 @@ def _root(
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create or migrate the operational database schema to the latest revision."""
-    from arrears.db import make_engine
+    """Create or migrate the operational database schema to the latest revision.
+
+    A SQLite file is created when absent, in a directory that must exist."""
+    from arrears.db import open_database
     from arrears.migrate import current_revision, upgrade
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    console.print(
-        f"database at [bold]{engine.url.render_as_string()}[/] is at revision {current_revision(engine)}"
-    )
+    with open_database(get_settings(), create=True) as engine:
+        upgrade(engine)
+        console.print(
+            f"database at [bold]{engine.url.render_as_string()}[/] is at revision {current_revision(engine)}"
+        )
 
 
 for _name, _module in SUBCOMMANDS:

@@ -11,6 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from arrears.errors import InvalidInputError, echo
+from arrears.i18n import N_
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -36,14 +39,17 @@ class FixedClock:
         self._instant += delta
 
 
-class NaiveDatetimeError(ValueError):
+class NaiveDatetimeError(InvalidInputError):
     """A datetime without a time zone reached a place that stores instants."""
+
+    code = "naive_datetime"
+    default_message = N_("A date and time without a time zone cannot be stored as an instant")
 
 
 def ensure_aware(instant: datetime) -> datetime:
     """Return the instant in UTC; refuse a naive datetime instead of guessing its zone."""
     if instant.tzinfo is None or instant.utcoffset() is None:
-        raise NaiveDatetimeError(f"naive datetime {instant.isoformat()} has no time zone")
+        raise NaiveDatetimeError(N_("naive datetime {instant} has no time zone"), instant=instant.isoformat())
     return instant.astimezone(UTC)
 
 
@@ -51,7 +57,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not an IANA time zone") from None
+        raise InvalidInputError(N_("{name} is not an IANA time zone"), name=repr(echo(name))) from None
 
 
 def is_time_zone(name: str) -> bool:

@@ -1,19 +1,30 @@
-"""One settings object, read from ``ARREARS_*`` environment variables."""
+"""One settings object, read from ``ARREARS_*`` environment variables.
+
+Nothing else in the package reads the environment. A setting that cannot be used stops a
+command with a :class:`~arrears.errors.ConfigurationError` naming the variable.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
-from arrears.i18n import choose_language
+from arrears.errors import ConfigurationError, echo
+from arrears.i18n import N_, choose_language
+
+ENV_PREFIX = "ARREARS_"
+DATABASE_BACKENDS = ("sqlite", "postgresql")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ARREARS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     database_url: str = Field(
         default="sqlite:///arrears.db",
@@ -36,13 +47,56 @@ class Settings(BaseSettings):
         ),
     )
     import_chunk_rows: int = Field(
-        default=200_000, description="Rows read and validated at a time during a feed import."
+        default=200_000, gt=0, description="Rows read and validated at a time during a feed import."
+    )
+    sqlite_busy_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds a command waits for a SQLite file another process holds before giving up.",
+    )
+    delinquency_rules: Path | None = Field(
+        default=None,
+        description="YAML bucket table and materiality thresholds (default: built in); --rules overrides.",
+    )
+    scoring_data_dir: Path = Field(
+        default=Path("data"), description="Where fetched evaluation data sets are cached."
+    )
+    scoring_psi_warn: float = Field(default=0.1, description="PSI above which the batch summary warns.")
+    scoring_psi_alert: float = Field(default=0.25, description="PSI above which the batch summary alerts.")
+    scoring_purpose: str = Field(
+        default="cure", description="The purpose whose active model the batch scores with."
+    )
+    scoring_bands: str = Field(
+        default="A:680,B:640,C:600,D:560,E:0",
+        description="Score bands, best first: name:lowest score, comma separated.",
     )
     locale: str | None = Field(
         default=None,
         validation_alias="LANG",
         description="The process locale (LANG, not ARREARS_*): the language when ARREARS_LANGUAGE is unset.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL: write sqlite:///path/arrears.db or postgresql://user@host/db"
+            ) from None
+        if url.get_backend_name() not in DATABASE_BACKENDS:
+            raise ValueError(f"the database must be one of {', '.join(DATABASE_BACKENDS)}")
+        return value
+
+    @field_validator("bank_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from arrears.clock import is_time_zone
+
+        if not is_time_zone(value):
+            raise ValueError("not an IANA time zone (write it like Asia/Shanghai)")
+        return value
 
 
 def batch_store_path(settings: Settings) -> Path | None:
@@ -55,12 +109,55 @@ def batch_store_path(settings: Settings) -> Path | None:
     return None
 
 
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment (and ``overrides``), or a ConfigurationError naming the
+    first variable that cannot be used."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        variable = "LANG" if field == "locale" else f"{ENV_PREFIX}{field.upper()}"
+        template = _SAID.get(field, {}).get(str(first["type"]), N_("{variable}={value}: {reason}"))
+        raise ConfigurationError(
+            template,
+            variable=variable,
+            value=repr(echo(first.get("input", ""))),
+            reason=str(first["msg"]).removeprefix("Value error, "),
+        ) from None
+
+
+_SAID = {
+    "database_url": {
+        "value_error": N_(
+            "{variable}={value} is not a database URL Arrears can use: write "
+            "sqlite:///path/arrears.db or postgresql://user@host/database"
+        )
+    },
+    "bank_timezone": {
+        "value_error": N_("{variable}={value} is not an IANA time zone (write it like Asia/Shanghai)")
+    },
+    "import_chunk_rows": {
+        "int_parsing": N_("{variable}={value} is not a whole number of rows"),
+        "greater_than": N_("{variable}={value}: the number of rows must be positive"),
+    },
+}
+"""What a refused setting is told in, by field and pydantic error type (else pydantic's reason)."""
+
+
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()
 
 
 def message_language(settings: Settings | None = None) -> str:
-    """zh-CN or en for the command line: ARREARS_LANGUAGE if set, else the locale (LANG), else English."""
-    chosen = settings or get_settings()
-    return choose_language(configured=chosen.language, locale=chosen.locale)
+    """zh-CN or en for the command line: ARREARS_LANGUAGE if set, else the locale (LANG), else English.
+
+    Settings that cannot be read still leave a language to say so in."""
+    if settings is None:
+        try:
+            settings = get_settings()
+        except ConfigurationError:
+            configured = os.environ.get(f"{ENV_PREFIX}LANGUAGE")
+            return choose_language(configured=configured, locale=os.environ.get("LANG"))
+    return choose_language(configured=settings.language, locale=settings.locale)

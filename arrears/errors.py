@@ -15,6 +15,7 @@ unavailable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from arrears.i18n import N_, both, translate
@@ -120,3 +121,16 @@ class UnavailableError(ArrearsError):
     http_status = 503
     exit_code = 5
     default_message = N_("A service Arrears needs is not available")
+
+
+def one_of(value: str, valid: Iterable[str], option: str) -> str:
+    """``value`` if it is one of ``valid``, else an :class:`InvalidInputError` listing them."""
+    known = list(valid)
+    if value not in known:
+        raise InvalidInputError(
+            N_("{option} must be one of {valid}, not {value}"),
+            option=option,
+            valid=", ".join(known),
+            value=repr(echo(value)),
+        )
+    return value

@@ -15,11 +15,17 @@ from functools import cache
 
 import iso4217
 
+from arrears.errors import InvalidInputError, echo
+from arrears.i18n import N_
+
 _DECIMAL_TEXT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
-class MoneyError(ValueError):
+class MoneyError(InvalidInputError):
     """An amount or currency that cannot be booked."""
+
+    code = "money"
+    default_message = N_("The amount or currency cannot be booked")
 
 
 @cache
@@ -28,9 +34,13 @@ def exponent(currency: str) -> int:
     try:
         found = iso4217.Currency(currency.upper())
     except ValueError:
-        raise MoneyError(f"{currency!r} is not an ISO 4217 currency code") from None
+        raise MoneyError(
+            N_("{currency} is not an ISO 4217 currency code"), currency=repr(echo(currency))
+        ) from None
     if currency != currency.upper():
-        raise MoneyError(f"{currency!r} is not an ISO 4217 currency code (use upper case)")
+        raise MoneyError(
+            N_("{currency} is not an ISO 4217 currency code (use upper case)"), currency=repr(echo(currency))
+        )
     return found.exponent if found.exponent is not None else 0
 
 
@@ -57,11 +67,17 @@ def parse_major(text: str, currency: str) -> int:
     """
     cleaned = text.strip()
     if not _DECIMAL_TEXT.match(cleaned):
-        raise MoneyError(f"{text!r} is not a decimal number (write it like 1234.56)")
+        raise MoneyError(N_("{text} is not a decimal number (write it like 1234.56)"), text=repr(echo(text)))
     places = exponent(currency)
     fraction = cleaned.partition(".")[2]
     if len(fraction) > places:
-        raise MoneyError(f"{text!r} has {len(fraction)} decimals; {currency} allows {places}")
+        raise MoneyError(
+            N_("{text} has {decimals} decimals; {currency} allows {places}"),
+            text=repr(echo(text)),
+            decimals=len(fraction),
+            currency=currency,
+            places=places,
+        )
     return int(Decimal(cleaned).scaleb(places))
 
 
@@ -99,7 +115,9 @@ class Money:
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
-            raise MoneyError(f"cannot combine {self.currency} and {other.currency}")
+            raise MoneyError(
+                N_("cannot combine {first} and {second}"), first=self.currency, second=other.currency
+            )
 
     @classmethod
     def parse(cls, text: str, currency: str) -> Money:
@@ -124,7 +142,7 @@ def allocate(minor: int, weights: list[int]) -> list[int]:
     Largest-remainder method: the shares add up to ``minor`` exactly.
     """
     if not weights or any(w < 0 for w in weights) or sum(weights) == 0:
-        raise MoneyError("allocation needs non-negative weights with a positive total")
+        raise MoneyError(N_("allocation needs non-negative weights with a positive total"))
     total = sum(weights)
     shares = [minor * w // total for w in weights]
     remainders = sorted(range(len(weights)), key=lambda i: (minor * weights[i] % total, -i), reverse=True)

@@ -255,7 +255,7 @@ def full_batch(folder: Path, url: str | None = None) -> int:
     """The whole batch on SQLite (or PostgreSQL at ``url``): read, compute, write snapshots and cases."""
     from datetime import UTC, datetime
 
-    from arrears.batch.service import run_batch
+    from arrears.batch.orchestrator import run_batch
     from arrears.clock import FixedClock
     from arrears.delinquency.rules import DelinquencyRules
 

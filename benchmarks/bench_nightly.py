@@ -137,7 +137,7 @@ def setup(accounts: int, url: str | None) -> int:
 
 
 def night(accounts: int, url: str | None, as_of: date, label: str) -> int:
-    from arrears.batch.service import run_batch
+    from arrears.batch.orchestrator import run_batch
     from arrears.clock import FixedClock
     from arrears.delinquency.rules import DelinquencyRules
 

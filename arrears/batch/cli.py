@@ -4,62 +4,51 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from arrears.batch.lock import BatchLockedError
-from arrears.batch.service import dates_between, run_batch
-from arrears.batch.store import open_store
-from arrears.batch.summary import render
-from arrears.clock import Clock, SystemClock, yesterday
+from arrears.batch.orchestrator import resolve_dates, run_batch
+from arrears.batch.store import damaged, is_damage, open_store
+from arrears.batch.summary import DaySummary
+from arrears.cli_options import date_option
+from arrears.clock import SystemClock
 from arrears.config import batch_store_path, get_settings
-from arrears.db import make_engine
+from arrears.db import open_database
 from arrears.delinquency.cli import RULES_OPTION, rules_from
-from arrears.delinquency.engines import ENGINES
+from arrears.delinquency.engines import ENGINES, DuckDBEngine, SnapshotEngine
 from arrears.delinquency.engines import make_engine as make_snapshot_engine
-from arrears.scoring.batch_scorer import BatchScorer
-from arrears.scoring.settings import get_scoring_settings
+from arrears.delinquency.rules import ROLLS, DelinquencyRules
+from arrears.errors import one_of
+from arrears.money import format_major
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from arrears.scoring.batch_scorer import BatchScorer
 
 app = typer.Typer(help="The nightly batch 夜间批处理.", no_args_is_help=True)
 console = Console()
 
 
-def resolve_dates(
-    as_of: date | None, first: date | None, last: date | None, clock: Clock, zone: str
-) -> list[date]:
-    """The dates to run: --as-of, or --from/--to, or yesterday in the bank's time zone."""
-    if as_of is not None and (first is not None or last is not None):
-        raise typer.BadParameter("give --as-of or --from/--to, not both")
-    if (first is None) != (last is None):
-        raise typer.BadParameter("--from and --to go together")
-    if first is not None and last is not None:
-        try:
-            return dates_between(first, last)
-        except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
-    return [as_of if as_of is not None else yesterday(clock, zone)]
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 @app.command("run")
 def run(
     as_of: Annotated[
-        date | None,
-        typer.Option("--as-of", parser=_date, help="Business date (default: yesterday, bank zone)."),
+        date | None, date_option("--as-of", help="Business date (default: yesterday, bank zone).")
     ] = None,
-    first: Annotated[
-        date | None, typer.Option("--from", parser=_date, help="First date of a backfill.")
-    ] = None,
-    last: Annotated[date | None, typer.Option("--to", parser=_date, help="Last date of a backfill.")] = None,
+    first: Annotated[date | None, date_option("--from", help="First date of a backfill.")] = None,
+    last: Annotated[date | None, date_option("--to", help="Last date of a backfill.")] = None,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Allow dates after the bank's business today (a simulation, e.g. of a synthetic portfolio).",
+        ),
+    ] = False,
     engine: Annotated[str, typer.Option(help=f"Batch engine: {', '.join(ENGINES)}.")] = "duckdb",
     spark_master: Annotated[str, typer.Option(help="Spark master URL (--engine spark).")] = "local[2]",
     spark_work_dir: Annotated[
@@ -76,57 +65,148 @@ def run(
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
 ) -> None:
     """Snapshot delinquency and move cases for each date; prints the summary."""
+    from arrears.scoring.batch_scorer import BatchScorer
+    from arrears.scoring.settings import get_scoring_settings
+
     settings = get_settings()
-    dates = resolve_dates(as_of, first, last, SystemClock(), settings.bank_timezone)
-    if engine not in ENGINES:
-        raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}")
+    dates = resolve_dates(as_of, first, last, SystemClock(), settings.bank_timezone, simulate=simulate)
+    one_of(engine, ENGINES, "--engine")
     rules = rules_from(rules_path)
-    database = make_engine(settings.database_url)
-    store_path = batch_store_path(settings)
-    try:
-        store = open_store(store_path) if store_path is not None else None
-    except BatchLockedError as error:
-        console.print(f"[red]{error}[/]")
-        raise typer.Exit(3) from None
-    snapshot_engine = make_snapshot_engine(engine, spark_master, spark_work_dir, store)
-    scorer = BatchScorer(get_scoring_settings())
-    try:
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=console,
-            disable=quiet,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("batch", total=len(dates))
-
-            def report(message: str, done: int, total: int) -> None:
-                progress.update(task, description=message, completed=done, total=total)
-
-            summaries = run_batch(
-                database,
-                dates,
-                snapshot_engine,
-                rules,
-                SystemClock(),
-                report,
-                scorer=scorer,
-                store=store,
-                rebuild_store=rebuild_store,
-            )
-    except BatchLockedError as error:
-        console.print(f"[red]{error}[/]")
-        raise typer.Exit(3) from None
-    finally:
-        scorer.close()
-        snapshot_engine.close()
-        if store is not None and store is not snapshot_engine:
-            store.close()
-        database.dispose()
+    with open_database(settings) as database:
+        store_path = batch_store_path(settings)
+        store = open_store(store_path, rebuild=rebuild_store) if store_path is not None else None
+        try:
+            snapshot_engine = make_snapshot_engine(engine, spark_master, spark_work_dir, store)
+        except BaseException:
+            if store is not None:
+                store.close()
+            raise
+        scorer = BatchScorer(get_scoring_settings())
+        try:
+            summaries = _run(database, dates, snapshot_engine, rules, scorer, store, rebuild_store, quiet)
+        except duckdb.Error as error:
+            if store_path is not None and is_damage(error):
+                raise damaged(store_path, error) from error
+            raise
+        finally:
+            scorer.close()
+            snapshot_engine.close()
+            if store is not None and store is not snapshot_engine:
+                store.close()
     render(summaries, console)
 
 
-__all__ = ["app", "resolve_dates", "run"]
+def _run(
+    database: Engine,
+    dates: list[date],
+    snapshot_engine: SnapshotEngine,
+    rules: DelinquencyRules,
+    scorer: BatchScorer,
+    store: DuckDBEngine | None,
+    rebuild_store: bool,
+    quiet: bool,
+) -> list[DaySummary]:
+    """The run with its progress drawn on the console (unless ``quiet``)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("batch", total=len(dates))
+
+        def report(message: str, done: int, total: int) -> None:
+            progress.update(task, description=message, completed=done, total=total)
+
+        return run_batch(
+            database,
+            dates,
+            snapshot_engine,
+            rules,
+            SystemClock(),
+            report,
+            scorer=scorer,
+            store=store,
+            rebuild_store=rebuild_store,
+        )
+
+
+def render(summaries: list[DaySummary], console: Console) -> None:
+    days = Table(title="Batch 批处理")
+    for column in (
+        "日期\nas of",
+        "账户\naccounts",
+        "逾期\ndelinq.",
+        "入催\nentries",
+        "出催\ncures",
+        "新案\nopened",
+        "结案\nclosed",
+        "秒\ns",
+    ):
+        days.add_column(column, justify="left" if "as of" in column else "right")
+    for day in summaries:
+        days.add_row(
+            day.as_of.isoformat(),
+            f"{day.accounts:,}",
+            f"{day.delinquent:,}",
+            f"{day.entries:,}",
+            f"{day.cures:,}",
+            f"{day.cases.opened:,}",
+            f"{day.cases.closed:,}",
+            f"{day.elapsed_seconds:.2f}",
+        )
+    console.print(days)
+    for day in summaries:
+        for note in day.notes:
+            console.print(f"[yellow]{day.as_of.isoformat()}: {note}[/]")
+    if not summaries:
+        return
+    last = summaries[-1]
+    table = Table(title=f"Accounts by bucket 账龄分布, as of {last.as_of.isoformat()}")
+    for column in ("bucket 账龄", "currency 币种", "accounts 户数", "outstanding 余额", "overdue 逾期金额"):
+        table.add_column(column, justify="left" if "bucket" in column or "currency" in column else "right")
+    for line in last.buckets:
+        table.add_row(
+            line.bucket,
+            line.currency,
+            f"{line.accounts:,}",
+            format_major(line.outstanding, line.currency),
+            format_major(line.overdue, line.currency),
+        )
+    console.print(table)
+    rolls = Table(title="Rolls 迁徙")
+    for roll in ROLLS:
+        rolls.add_column(roll, justify="right")
+    rolls.add_row(*(f"{last.rolls.get(r, 0):,}" for r in ROLLS))
+    console.print(rolls)
+    _render_scores(summaries, console)
+    total = sum(d.elapsed_seconds for d in summaries)
+    console.print(f"{len(summaries)} date(s) in {total:.2f} s 共耗时")
+
+
+def _render_scores(summaries: list[DaySummary], console: Console) -> None:
+    """One line when no model was active; else the last date's bands and drift warnings."""
+    scored = [d for d in summaries if d.scores is not None]
+    if not scored:
+        return
+    unscored = [d for d in scored if d.scores is not None and d.scores.model is None]
+    if unscored:
+        purpose = unscored[0].scores.purpose if unscored[0].scores else ""
+        console.print(
+            f"no active {purpose} model: {len(unscored)} date(s) not scored 无启用的 {purpose} 模型，未评分"
+        )
+    last = scored[-1].scores
+    if last is None or last.model is None:
+        return
+    bands = "  ".join(f"{band}: {count:,}" for band, count in last.by_band.items())
+    console.print(f"Scores 评分 {scored[-1].as_of.isoformat()} ({last.model}), {last.accounts:,} accounts 户")
+    console.print(f"  bands 分档  {bands}")
+    for warning in last.warnings:
+        console.print(f"  [yellow]{warning}[/]")
+
+
+__all__ = ["app", "render", "resolve_dates", "run"]

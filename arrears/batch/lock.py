@@ -9,26 +9,50 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from arrears.errors import BusyError
+from arrears.i18n import N_
+
 # The advisory lock key: one per schema, so that two Arrears databases sharing one PostgreSQL
 # database in different schemas (as the parallel tests do) do not lock each other out.
 ADVISORY_KEY_SQL = "hashtextextended('arrears-batch:' || current_schema(), 0)"
 
 
-class BatchLockedError(RuntimeError):
+LOCKED_MESSAGE = N_(
+    "Another batch run is in progress ({holder}) / 另一个批处理正在运行: wait for it to finish and run again"
+)
+"""What docs/batch.md says a second run prints (exit status 3)."""
+
+
+class BatchLockedError(BusyError):
     """Another batch run holds the lock."""
 
+    code = "batch_locked"
+    default_message = LOCKED_MESSAGE
 
-def locked_message(holder: str) -> str:
-    return (
-        f"Another batch run is in progress ({holder}); wait for it to finish and run again. "
-        f"另一个批处理正在运行（{holder}），请等待其结束后重试。"
-    )
+    def __init__(self, holder: str, message: str = LOCKED_MESSAGE, **params: object) -> None:
+        super().__init__(message, holder=holder, **params)
+
+
+STORE_HELD_MESSAGE = N_(
+    "Another batch run is in progress (its store {path} is open in another process) / "
+    "另一个批处理正在运行: wait for it to finish and run again"
+)
+
+
+class StoreHeldError(BatchLockedError):
+    """Another process holds the batch store file: a batch is running there."""
+
+    default_message = STORE_HELD_MESSAGE
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"its store {path} is open in another process", STORE_HELD_MESSAGE, path=path)
 
 
 @contextmanager
@@ -59,7 +83,7 @@ def _advisory_lock(engine: Engine, label: str) -> Iterator[None]:
                 ),
                 {"key": key},
             ).scalar()
-            raise BatchLockedError(locked_message(holder or "unknown holder"))
+            raise BatchLockedError(holder or "unknown holder")
         try:
             yield
         finally:
@@ -70,7 +94,7 @@ def _advisory_lock(engine: Engine, label: str) -> Iterator[None]:
 def _lock_path(engine: Engine) -> Path:
     database = engine.url.database
     if database in (None, "", ":memory:"):
-        return Path(os.environ.get("TMPDIR", "/tmp")) / f"arrears-batch-{os.getpid()}.lock"
+        return Path(tempfile.gettempdir()) / f"arrears-batch-{os.getpid()}.lock"
     return Path(f"{database}.batch.lock")
 
 
@@ -82,7 +106,7 @@ def _file_lock(path: Path, label: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            raise BatchLockedError(locked_message(handle.read().strip() or "unknown holder")) from None
+            raise BatchLockedError(handle.read().strip() or "unknown holder") from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{label}, pid {os.getpid()}")

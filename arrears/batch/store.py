@@ -24,8 +24,10 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import Connection
 
-from arrears.batch.lock import BatchLockedError, locked_message
+from arrears.batch.lock import StoreHeldError
 from arrears.delinquency.engines import DuckDBEngine
+from arrears.errors import UnavailableError, echo
+from arrears.i18n import N_
 from arrears.portfolio.frames import PortfolioFrames
 from arrears.portfolio.repository import read_portfolio, read_portfolio_parts, stored_imports
 
@@ -50,15 +52,68 @@ Applied = tuple[int, str, str]
 """An import as the store remembers it: id, checksum, finish time."""
 
 
-def open_store(path: Path) -> DuckDBEngine:
+class StoreDamagedError(UnavailableError):
+    """The store file cannot be read: truncated, damaged, or written by another DuckDB version."""
+
+    code = "batch_store_damaged"
+    default_message = N_("The batch store cannot be read: run `arrears batch run --rebuild-store`")
+
+
+def open_store(path: Path, *, rebuild: bool = False) -> DuckDBEngine:
     """The store in ``path``. DuckDB lets one process at a time open a file, so a store open
-    elsewhere means a batch is running there: that is said as the run lock says it."""
+    elsewhere means a batch is running there: that is said as the run lock says it.
+
+    A file that cannot be read as a store (truncated, damaged, written by another DuckDB
+    version) is refused with a way on. With ``rebuild`` the file is removed whatever its
+    state and a new store begun (the store is only a cache of the operational database: the
+    run reads the whole portfolio again).
+    """
     try:
-        return DuckDBEngine(database=path)
-    except duckdb.IOException as error:
-        if "lock" not in str(error).lower():
-            raise
-        raise BatchLockedError(locked_message(f"its store {path} is open in another process")) from None
+        store = DuckDBEngine(database=path)
+    except duckdb.Error as error:
+        if _held_elsewhere(error):
+            raise StoreHeldError(path) from None
+        if not rebuild:
+            raise damaged(path, error) from None
+    else:
+        if not rebuild:
+            return store
+        store.close()
+    _discard(path)
+    return DuckDBEngine(database=path)
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether a DuckDB error says the store file cannot be read (not a lock, not a query's bug)."""
+    if not isinstance(error, duckdb.Error) or _held_elsewhere(error):
+        return False
+    return isinstance(error, duckdb.IOException | duckdb.SerializationException) or (
+        "corrupt" in str(error).lower()
+    )
+
+
+def damaged(path: Path, error: BaseException) -> StoreDamagedError:
+    """The error that says a store file cannot be read, and the way on."""
+    text = str(error).strip()
+    return StoreDamagedError(
+        N_(
+            "the batch store {path} cannot be read ({reason}); it is a cache of the database: "
+            "run `arrears batch run --rebuild-store` to build it again"
+        ),
+        path=path,
+        reason=echo(text.splitlines()[0] if text else type(error).__name__),
+    )
+
+
+def _held_elsewhere(error: duckdb.Error) -> bool:
+    text = str(error)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def _discard(path: Path) -> None:
+    """Remove the old store and its write-ahead log: a cache, read again in full from the database."""
+    for old in (path, path.with_name(path.name + ".wal")):
+        old.unlink(missing_ok=True)
 
 
 def sync(store: DuckDBEngine, connection: Connection, *, rebuild: bool = False) -> SyncOutcome:

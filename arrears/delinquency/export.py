@@ -15,6 +15,8 @@ import pyarrow as pa
 from sqlalchemy import Connection
 
 from arrears.delinquency import repository
+from arrears.errors import InvalidInputError, NotFoundError, echo
+from arrears.i18n import N_
 from arrears.money import exponent
 
 EXPORT_COLUMNS = ("account_id", "customer_id", "as_of", "dpd", "bucket", "overdue_amount", "currency", "roll")
@@ -30,8 +32,23 @@ ORDER BY s.account_id
 """
 
 
-class ExportError(ValueError):
-    """The export cannot be written (no snapshot for the date, unknown file type)."""
+class ExportError(InvalidInputError):
+    """The export cannot be written (unknown file type)."""
+
+    code = "export"
+    default_message = N_("The export cannot be written")
+
+
+class NoSnapshotError(ExportError, NotFoundError):
+    """No snapshot is stored for the date asked for."""
+
+    code = "no_snapshot"
+    http_status = 404
+
+
+def _check_suffix(out: Path) -> None:
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ExportError(N_("{path}: write .csv or .parquet"), path=echo(out))
 
 
 def decimal_strings(snapshot: pa.Table) -> pa.Table:
@@ -54,9 +71,8 @@ def decimal_strings(snapshot: pa.Table) -> pa.Table:
 
 
 def write_table(table: pa.Table, out: Path) -> None:
+    _check_suffix(out)
     suffix = out.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise ExportError(f"{out}: write .csv or .parquet (导出文件须为 .csv 或 .parquet)")
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
@@ -69,14 +85,12 @@ def write_table(table: pa.Table, out: Path) -> None:
 
 def export_snapshot(connection: Connection, as_of: date, out: Path) -> int:
     """Write the snapshot of ``as_of`` to ``out``; returns the number of rows."""
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise ExportError(f"{out}: write .csv or .parquet (导出文件须为 .csv 或 .parquet)")
+    _check_suffix(out)
     snapshot = repository.read_snapshot(connection, as_of, EXPORT_COLUMNS)
     if snapshot.num_rows == 0:
-        raise ExportError(
-            f"no snapshot as of {as_of.isoformat()}: "
-            f"run `arrears batch run --as-of {as_of.isoformat()}` first "
-            f"（{as_of.isoformat()} 没有快照，请先运行批处理）"
+        raise NoSnapshotError(
+            N_("no snapshot as of {date}: run `arrears batch run --as-of {date}` first"),
+            date=as_of.isoformat(),
         )
     write_table(decimal_strings(snapshot), out)
     return int(snapshot.num_rows)

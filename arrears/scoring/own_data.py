@@ -18,6 +18,8 @@ import pyarrow as pa
 from sqlalchemy import Connection
 
 from arrears.delinquency.repository import read_history
+from arrears.errors import InvalidInputError, echo
+from arrears.i18n import N_
 from arrears.portfolio.frames import PortfolioFrames
 from arrears.portfolio.repository import read_account_terms, read_customer_births, read_portfolio
 from arrears.scoring.datasets import LabelledData
@@ -28,8 +30,11 @@ HISTORY_DAYS = 210
 """How far back features read snapshots (see arrears.scoring.features)."""
 
 
-class SampleError(ValueError):
+class SampleError(InvalidInputError):
     """The snapshots do not cover the observation dates and their horizon."""
+
+    code = "training_sample"
+    default_message = N_("The stored history cannot give a training sample")
 
 
 def stage_from_database(
@@ -67,7 +72,11 @@ def features_as_of(
     ``engine``: duckdb (embedded) or spark (a local session unless ``spark`` is given).
     """
     if engine not in FEATURE_ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(FEATURE_ENGINES)}")
+        raise InvalidInputError(
+            N_("unknown engine {engine}; choose one of {known}"),
+            engine=repr(echo(engine)),
+            known=", ".join(FEATURE_ENGINES),
+        )
     history = read_history(connection, as_of - timedelta(days=HISTORY_DAYS), as_of)
     inputs = portfolio_inputs(connection, history.drop(["overdue_amount"]))
     if engine == "spark":
@@ -130,7 +139,7 @@ class OwnSample:
 
 def observation_dates(first: date, last: date, step_days: int) -> list[date]:
     if last < first:
-        raise SampleError(f"--to {last} is before --from {first}")
+        raise SampleError(N_("--to {last} is before --from {first}"), last=last, first=first)
     return [first + timedelta(days=n) for n in range(0, (last - first).days + 1, step_days)]
 
 
@@ -148,8 +157,13 @@ def labelled_sample(
         latest = con.execute("SELECT max(as_of) FROM history").fetchone()
         if latest is None or latest[0] is None or latest[0] < last + timedelta(days=horizon):
             raise SampleError(
-                f"snapshots end at {latest[0] if latest else None}; the outcome of {last} needs them "
-                f"through {last + timedelta(days=horizon)}: run `arrears batch run` that far first"
+                N_(
+                    "snapshots end at {end}; the outcome of {last} needs them through {through}: "
+                    "run `arrears batch run` that far first"
+                ),
+                end=latest[0] if latest else None,
+                last=last,
+                through=last + timedelta(days=horizon),
             )
         parts: list[pa.Table] = []
         for day in dates:
@@ -158,7 +172,9 @@ def labelled_sample(
         con.close()
     table = pa.concat_tables(parts) if parts else pa.table({})
     if table.num_rows == 0:
-        raise SampleError(f"no delinquent accounts on the observation dates {first}..{last}")
+        raise SampleError(
+            N_("no delinquent accounts on the observation dates {first}..{last}"), first=first, last=last
+        )
     outcome = np.asarray(table.column("outcome").to_numpy(zero_copy_only=False), dtype=np.int8)
     features = from_arrow(table, OWN_FEATURES)
     description = (

@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
+from arrears.errors import InvalidInputError, echo
+from arrears.i18n import N_
 from arrears.scoring.metrics import Metrics
 
 
+def check_png(path: Path) -> None:
+    """Refuse a plot file name that is not a PNG's, before any work is done."""
+    if path.suffix.lower() != ".png":
+        raise InvalidInputError(N_("{path}: the plot is a PNG image: name a .png file"), path=echo(path))
+
+
 def calibration_plot(results: Mapping[str, Metrics], title: str, path: Path) -> Path:
+    check_png(path)
+    import matplotlib  # only where a chart is drawn
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     figure, axes = plt.subplots(figsize=(5.5, 5.0), dpi=110)
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect")
     for label, metrics in results.items():

@@ -15,6 +15,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from arrears.errors import NotFoundError, echo
+from arrears.i18n import N_
+
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -38,8 +41,11 @@ class Unit(StrEnum):
     STATUS = "status"  # a statement's repayment status: -2 no balance, -1 paid in full, 0 minimum, k late
 
 
-class UnknownFeatureError(KeyError):
+class UnknownFeatureError(NotFoundError, KeyError):
     """A model or data set names a feature the registry does not know."""
+
+    code = "unknown_feature"
+    default_message = N_("The feature is not in the registry")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +133,9 @@ class FeatureRegistry:
         try:
             return self._features[name]
         except KeyError:
-            raise UnknownFeatureError(f"feature {name!r} is not in the registry") from None
+            raise UnknownFeatureError(
+                N_("feature {name} is not in the registry"), name=repr(echo(name))
+            ) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._features

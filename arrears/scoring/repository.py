@@ -40,6 +40,11 @@ def active_version_id(connection: Connection, purpose: str) -> int | None:
     ).scalar()
 
 
+def purposes(session: Session) -> list[str]:
+    """The purposes that have at least one model version, in order."""
+    return list(session.scalars(select(ModelVersion.purpose).distinct().order_by(ModelVersion.purpose)))
+
+
 def list_versions(session: Session, purpose: str | None = None) -> list[ModelVersion]:
     query = select(ModelVersion).order_by(ModelVersion.purpose, ModelVersion.version)
     if purpose is not None:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from arrears import __version__
 from arrears.clock import Clock
+from arrears.errors import NotFoundError, echo
+from arrears.i18n import N_
 from arrears.scoring import repository
 from arrears.scoring.frame import FeatureTable
 from arrears.scoring.models import ModelVersion
@@ -26,8 +28,11 @@ from arrears.scoring.scale import Bands
 from arrears.scoring.trained_model import TrainedModel
 
 
-class RegistryError(LookupError):
+class RegistryError(NotFoundError):
     """A model version that does not exist, or a stored model that does not match its hash."""
+
+    code = "model_registry"
+    default_message = N_("The model is not in the registry")
 
 
 @cache
@@ -106,7 +111,9 @@ def activate(session: Session, purpose: str, version: int, clock: Clock) -> Mode
     """Make a version the purpose's active model; the one active before steps down."""
     chosen = repository.find_version(session, purpose, version)
     if chosen is None:
-        raise RegistryError(f"no model {purpose} version {version}")
+        raise RegistryError(
+            N_("no model {purpose} version {version}"), purpose=echo(purpose), version=version
+        )
     current = repository.active_version(session, purpose)
     if current is not None and current.id != chosen.id:
         current.is_active = False
@@ -120,14 +127,21 @@ def activate(session: Session, purpose: str, version: int, clock: Clock) -> Mode
 def load(row: ModelVersion) -> TrainedModel:
     artifact = row.artifact if row.artifact is not None else Path(row.artifact_path or "").read_bytes()
     if hashlib.sha256(artifact).hexdigest() != row.artifact_sha256:
-        raise RegistryError(f"model {row.purpose} v{row.version}: artifact does not match its sha256")
+        raise RegistryError(
+            N_("model {purpose} v{version}: artifact does not match its sha256"),
+            purpose=row.purpose,
+            version=row.version,
+        )
     return TrainedModel.from_bytes(artifact)
 
 
 def active_model(session: Session, purpose: str) -> tuple[ModelVersion, TrainedModel]:
     row = repository.active_version(session, purpose)
     if row is None:
-        raise RegistryError(f"no active model for {purpose}: train one and run `arrears model activate`")
+        raise RegistryError(
+            N_("no active model for {purpose}: train one and run `arrears model activate`"),
+            purpose=echo(purpose),
+        )
     return row, load(row)
 
 

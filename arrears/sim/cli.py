@@ -12,8 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from arrears.cli_options import date_option
 from arrears.clock import SystemClock, yesterday
 from arrears.config import get_settings
+from arrears.errors import InvalidInputError, echo
+from arrears.i18n import N_
 from arrears.sim.generator import PortfolioSpec, generate_portfolio
 from arrears.sim.profile import DEFAULT_PROFILE, SAMPLE_PROFILE
 from arrears.sim.writer import KINDS, FeedFormat
@@ -28,13 +31,17 @@ SAMPLE_SEED = 20261121
 SAMPLE_AS_OF = date(2026, 11, 21)
 
 
-def _as_of(text: str | None) -> date:
-    if text is None:
-        return yesterday(SystemClock(), get_settings().bank_timezone)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD / 不是 YYYY-MM-DD 格式的日期") from None
+def _as_of(given: date | None) -> date:
+    return given if given is not None else yesterday(SystemClock(), get_settings().bank_timezone)
+
+
+def _check_out(out: Path) -> None:
+    """``--out`` is a directory: one that exists, or a new one; never a file."""
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(
+            N_("--out {path} is a file: name a directory for the five feed files (a new one is created)"),
+            path=echo(out),
+        )
 
 
 def _warn_of_other_feeds(out: Path, fmt: FeedFormat) -> None:
@@ -57,8 +64,8 @@ def portfolio(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed: same seed, same feed.")] = 1,
     fmt: Annotated[FeedFormat, typer.Option("--format", help="csv or parquet.")] = FeedFormat.CSV,
     as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="The portfolio's business date YYYY-MM-DD (default: yesterday)."),
+        date | None,
+        date_option("--as-of", help="The portfolio's business date YYYY-MM-DD (default: yesterday)."),
     ] = None,
     history_months: Annotated[
         int | None,
@@ -78,6 +85,7 @@ def portfolio(
     ] = False,
 ) -> None:
     """Write a synthetic portfolio: customers, contact points, accounts, installments, payments."""
+    _check_out(out)
     if sample:
         spec = PortfolioSpec(SAMPLE_CUSTOMERS, SAMPLE_SEED, SAMPLE_AS_OF, SAMPLE_PROFILE)
         fmt = FeedFormat.CSV

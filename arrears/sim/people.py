@@ -30,9 +30,7 @@ SEGMENT_WEIGHTS = np.array([0.70, 0.18, 0.10, 0.02])
 def weighted(rng: np.random.Generator, weights: npt.ArrayLike, size: int) -> npt.NDArray[np.int64]:
     """Indices drawn with the given relative weights."""
     w = np.asarray(weights, dtype=np.float64)
-    cumulative = np.cumsum(w / w.sum())
-    cumulative[-1] = 1.0
-    return np.searchsorted(cumulative, rng.random(size), side="right").astype(np.int64)
+    return rng.choice(len(w), size=size, p=w / w.sum()).astype(np.int64)
 
 
 @dataclass(frozen=True)

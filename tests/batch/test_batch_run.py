@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from arrears.batch.lock import BatchLockedError, batch_lock
-from arrears.batch.service import dates_between, run_batch
+from arrears.batch.orchestrator import dates_between, run_batch
 from arrears.clock import FixedClock
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.reference import reference_snapshot

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from arrears.batch.service import Checkpoint, run_batch
+from arrears.batch.orchestrator import Checkpoint, run_batch
 from arrears.cases.models import Case, CaseAccount
 from arrears.db import transaction
 from arrears.delinquency.engines import DuckDBEngine

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from arrears.batch.service import run_batch
+from arrears.batch.orchestrator import run_batch
 from arrears.clock import FixedClock
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.reference import reference_snapshot
@@ -33,7 +33,7 @@ CHILD = """
 import sys, time
 from datetime import UTC, date, datetime
 from pathlib import Path
-from arrears.batch.service import run_batch
+from arrears.batch.orchestrator import run_batch
 from arrears.clock import FixedClock
 from arrears.db import make_engine
 from arrears.delinquency.engines import DuckDBEngine

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine
 
-from arrears.batch.service import run_batch
+from arrears.batch.orchestrator import run_batch
 from arrears.batch.store import sync
 from arrears.batch.summary import DaySummary
 from arrears.clock import FixedClock

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import Engine, select, text
 
-from arrears.batch.service import run_batch
+from arrears.batch.orchestrator import run_batch
 from arrears.cases.models import Case, CaseAccount
 from arrears.clock import FixedClock
 from arrears.delinquency.engines import DuckDBEngine

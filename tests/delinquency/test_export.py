@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine
 
-from arrears.batch.service import run_batch
+from arrears.batch.orchestrator import run_batch
 from arrears.clock import FixedClock
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.export import EXPORT_COLUMNS, ExportError, export_snapshot

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from arrears.batch.service import run_batch
+from arrears.batch.orchestrator import run_batch
 from arrears.clock import FixedClock
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.models import DelinquencySnapshot

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from arrears.batch.service import dates_between, run_batch
+from arrears.batch.orchestrator import dates_between, run_batch
 from arrears.clock import FixedClock
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.reference import PaymentFact

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from arrears.batch.service import run_batch
+from arrears.batch.orchestrator import run_batch
 from arrears.cli import app
 from arrears.db import transaction
 from arrears.delinquency.engines import DuckDBEngine

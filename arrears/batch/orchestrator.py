@@ -1,10 +1,15 @@
-"""The nightly run: read the portfolio once, then for each as-of date, in one transaction each,
-snapshot delinquency, move cases and record the run.
+"""The nightly run's orchestrator: read the portfolio once, then for each as-of date, in one
+transaction each, snapshot delinquency, move cases and record the run.
+
+Unlike a context's ``service.py`` (which only flushes), the orchestrator owns the transaction:
+it commits each date's work. Progress goes out through a ``report`` callback and the result
+comes back as summaries; showing either is the caller's business (the CLI's).
 
 A date's work commits at once or not at all: killed at any point (SIGKILL included), the
 database keeps what it had before that date's run, and the next run completes it. The run
 lock (:mod:`arrears.batch.lock`) keeps a second batch out meanwhile. The wall clock is never
-read for business dates: they are given, or derived by the caller from a Clock.
+read for business dates: they are given, or resolved from a Clock by :func:`resolve_dates`,
+which refuses a night after the bank's business today unless the run simulates.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from sqlalchemy import Connection, Engine
@@ -22,11 +28,15 @@ from arrears.batch.models import RunStatus
 from arrears.batch.store import SyncOutcome, sync
 from arrears.batch.summary import DaySummary, summarize
 from arrears.cases import service as cases
-from arrears.clock import Clock
+from arrears.clock import Clock, business_today, yesterday
 from arrears.delinquency import repository as snapshots
 from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine
 from arrears.delinquency.rules import DelinquencyRules
-from arrears.scoring.batch_scorer import BatchScorer, DayScores
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+
+if TYPE_CHECKING:  # scoring needs the optional scoring extra; the batch imports it when it scores
+    from arrears.scoring.batch_scorer import BatchScorer, DayScores
 
 Report = Callable[[str, int, int], None]
 """Progress: (what is happening, dates done, dates in all)."""
@@ -36,8 +46,46 @@ Checkpoint = Callable[[str], None]
 
 def dates_between(first: date, last: date) -> list[date]:
     if last < first:
-        raise ValueError(f"--to {last.isoformat()} is before --from {first.isoformat()}")
+        raise InvalidInputError(
+            N_("--to {last} is before --from {first}"), last=last.isoformat(), first=first.isoformat()
+        )
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def resolve_dates(
+    as_of: date | None,
+    first: date | None,
+    last: date | None,
+    clock: Clock,
+    zone: str,
+    *,
+    simulate: bool = False,
+) -> list[date]:
+    """The dates to run: ``as_of``, or ``first`` to ``last``, or yesterday in the bank's zone.
+
+    A date after the bank's business today is refused unless the run ``simulate``s: a night in
+    the future would book payments and cases that have not happened.
+    """
+    if as_of is not None and (first is not None or last is not None):
+        raise InvalidInputError(N_("give --as-of or --from/--to, not both"))
+    if (first is None) != (last is None):
+        raise InvalidInputError(N_("--from and --to go together"))
+    if first is not None and last is not None:
+        dates = dates_between(first, last)
+    else:
+        dates = [as_of if as_of is not None else yesterday(clock, zone)]
+    today = business_today(clock, zone)
+    if not simulate and dates[-1] > today:
+        raise InvalidInputError(
+            N_(
+                "{date} is after the bank's business today ({today}, {zone}): a night cannot run "
+                "in the future; give --simulate to run it on purpose"
+            ),
+            date=dates[-1].isoformat(),
+            today=today.isoformat(),
+            zone=zone,
+        )
+    return dates
 
 
 def _previous_run(connection: Connection, as_of: date) -> tuple[date, int] | None:

@@ -1,0 +1,36 @@
+"""Options shared by the commands, parsed and checked once.
+
+A business date is written ``YYYY-MM-DD`` everywhere; a value that is not one stops the command
+with a usage error (exit status 2) in the user's language, never a traceback::
+
+    as_of: Annotated[date | None, date_option("--as-of", help="Business date.")] = None
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import typer
+
+from arrears.config import message_language
+from arrears.errors import echo
+from arrears.i18n import N_, translate
+
+DATE_FORMAT = "YYYY-MM-DD"
+NOT_A_DATE = N_("{value} is not a date (YYYY-MM-DD) / 不是日期")
+
+
+def parse_date(text: str | date) -> date:
+    """A business date from ``YYYY-MM-DD``, or a usage error saying what is wrong."""
+    if isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(translate(NOT_A_DATE, message_language(), value=repr(echo(text)))) from None
+
+
+def date_option(*names: str, help: str) -> Any:
+    """A Typer option holding a business date (``date``, or ``date | None`` with a default)."""
+    return typer.Option(*names, parser=parse_date, metavar=DATE_FORMAT, help=help)

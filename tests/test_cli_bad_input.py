@@ -1,0 +1,466 @@
+"""A user's mistake through the command line: a clear message naming what is wrong, the documented
+exit status, never a traceback.
+
+Exit statuses (arrears.errors): 2 the input or the settings are wrong, 3 busy or in conflict,
+5 a service (the database, the batch store) cannot be used as it is.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from arrears.cli import app
+from arrears.config import get_settings
+from arrears.db import make_engine
+from arrears.errors import ConflictError
+from arrears.i18n import N_
+from arrears.migrate import upgrade
+from tests.batch.book import insert_book
+from tests.delinquency.portfolios import facts_of, generated_book
+from tests.scoring.synthetic import portfolio
+
+runner = CliRunner(env={"COLUMNS": "200", "ARREARS_LANGUAGE": "en"})
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test's own SQLite file (not created), and settings read afresh."""
+    path = tmp_path / "arrears.db"
+    monkeypatch.setenv("ARREARS_DATABASE_URL", f"sqlite:///{path}")
+    for name in ("ARREARS_BATCH_STORE", "ARREARS_DELINQUENCY_RULES", "ARREARS_BANK_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def database(settings: Path) -> Path:
+    """An upgraded database holding a small book with payments in February 2024."""
+    engine = make_engine(f"sqlite:///{settings}")
+    upgrade(engine)
+    insert_book(engine, *facts_of(generated_book(60, seed=3)))
+    engine.dispose()
+    return settings
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    get_settings.cache_clear()
+    result = runner.invoke(app, list(args), env=env)
+    get_settings.cache_clear()
+    exception = result.exception
+    assert exception is None or isinstance(exception, SystemExit), (
+        f"{' '.join(args)} raised {type(exception).__name__}: {exception}\n{result.output}"
+    )
+    assert "Traceback" not in result.output
+    return result.exit_code, " ".join(result.output.split())
+
+
+def refused(status: int, *args: str, says: tuple[str, ...], env: dict[str, str] | None = None) -> str:
+    code, output = invoke(*args, env=env)
+    assert code == status, output
+    squashed = "".join(output.split())  # the console wraps long paths anywhere, even inside a word
+    for needle in says:
+        assert "".join(needle.split()) in squashed, f"{needle!r} not in {output!r}"
+    return output
+
+
+def labelled_csv(path: Path, rows: int = 300, *, one_class: bool = False) -> Path:
+    table, outcome = portfolio(rows, seed=4)
+    columns = {
+        "months_late": table.column("months_delinquent_6m"),
+        "paid_share": table.column("pay_ratio_6m"),
+        "defaulted": np.zeros(rows, dtype=int) if one_class else (1 - outcome).astype(int),
+    }
+    pa_csv.write_csv(pa.table(columns), path)
+    return path
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["model", "scores", "--as-of", "2024-13-01"],
+        ["batch", "run", "--as-of", "2024-13-01"],
+        ["delinquency", "export", "--as-of", "2024-13-01", "--out", "x.csv"],
+        ["report", "roll-rates", "--from", "2024-02-01", "--to", "2024-13-01"],
+        ["model", "features", "--as-of", "2024-13-01", "--out", "x.parquet"],
+        ["model", "train", "--purpose", "cure", "--from", "yesterday", "--to", "2024-02-01"],
+        ["sim", "portfolio", "--out", "feeds", "--as-of", "2024-13-01"],
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_a_date_that_is_not_one_is_refused_by_every_command(args: list[str]) -> None:
+    refused(2, *args, says=("is not a date (YYYY-MM-DD)",))
+
+
+def test_a_night_in_the_future_is_refused_unless_simulated(database: Path) -> None:
+    refused(2, "batch", "run", "--as-of", "2099-01-01", says=("2099-01-01", "business today", "--simulate"))
+    refused(2, "batch", "run", "--from", "2099-01-01", "--to", "2099-01-02", says=("2099-01-02",))
+    code, output = invoke("batch", "run", "--as-of", "2099-01-01", "--simulate", "--quiet")
+    assert code == 0, output
+
+
+def test_make_run_dates_are_in_the_past() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "SAMPLE_AS_OF := 2026-11-21" in makefile  # before any business today the suite runs on
+
+
+# --- the database --------------------------------------------------------------------------------
+
+
+def test_a_database_never_created_or_never_upgraded_says_to_run_db_upgrade(settings: Path) -> None:
+    refused(5, "model", "list", says=("no database", str(settings), "arrears db upgrade"))
+    assert not settings.exists()  # a read does not create an empty file
+    make_engine(f"sqlite:///{settings}").dispose()
+    settings.touch()
+    refused(5, "model", "list", says=("no tables yet", "arrears db upgrade"))
+    refused(5, "batch", "run", "--as-of", "2024-02-01", says=("arrears db upgrade",))
+    refused(5, "report", "roll-rates", "--from", "2024-02-01", "--to", "2024-02-02", says=("db upgrade",))
+    refused(5, "delinquency", "export", "--as-of", "2024-02-01", "--out", "x.csv", says=("db upgrade",))
+
+
+def test_db_upgrade_refuses_a_directory_that_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "arrears.db"
+    env = {"ARREARS_DATABASE_URL": f"sqlite:///{missing}"}
+    refused(2, "db", "upgrade", says=(str(missing.parent), "does not exist"), env=env)
+    assert not missing.parent.exists()
+    code, output = invoke("db", "upgrade")
+    assert code == 0, output
+
+
+def test_a_locked_sqlite_file_is_busy_not_a_traceback(database: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sqlite3, sys
+                c = sqlite3.connect({str(database)!r}, isolation_level=None)
+                c.execute("PRAGMA locking_mode=EXCLUSIVE")
+                c.execute("BEGIN EXCLUSIVE")
+                c.execute("CREATE TABLE IF NOT EXISTS held (x)")
+                print("held", flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        refused(
+            3,
+            "model",
+            "list",
+            says=("locked by another process", "ARREARS_SQLITE_BUSY_TIMEOUT"),
+            env={"ARREARS_SQLITE_BUSY_TIMEOUT": "0.2"},
+        )
+    finally:
+        holder.communicate("")
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("ARREARS_DATABASE_URL", "sqlite//arrears.db", "sqlite:///"),
+        ("ARREARS_DATABASE_URL", "mysql://bank/arrears", "postgresql://"),
+        ("ARREARS_BANK_TIMEZONE", "Asia/Shanghia", "IANA time zone"),
+        ("ARREARS_IMPORT_CHUNK_ROWS", "lots", "whole number"),
+        ("ARREARS_IMPORT_CHUNK_ROWS", "0", "positive"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_is_named(variable: str, value: str, says: str) -> None:
+    for command in (["db", "upgrade"], ["batch", "run", "--as-of", "2024-02-01"], ["model", "list"]):
+        refused(2, *command, says=(variable, value, says), env={variable: value})
+
+
+def test_a_bad_setting_is_said_in_chinese_too() -> None:
+    refused(
+        2,
+        "db",
+        "upgrade",
+        says=("ARREARS_BANK_TIMEZONE", "不是 IANA 时区"),
+        env={"ARREARS_BANK_TIMEZONE": "Mars/Olympus", "ARREARS_LANGUAGE": "zh-CN"},
+    )
+
+
+# --- the batch store and the rules -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["truncated", "another program's file"])
+def test_a_damaged_batch_store_says_so_once_and_rebuild_store_goes_on(database: Path, damage: str) -> None:
+    code, output = invoke("batch", "run", "--as-of", "2024-02-01", "--quiet")
+    assert code == 0, output
+    store = database.parent / "arrears.db.batch.duckdb"
+    assert store.exists()
+    content = store.read_bytes()
+    store.write_bytes(
+        content[: len(content) // 3] if damage == "truncated" else b"PK\x03\x04" + content[:5000]
+    )
+    output = refused(5, "batch", "run", "--as-of", "2024-02-02", "--quiet", says=("--rebuild-store",))
+    assert "arrears.db.batch.duckdb" in output.replace(" ", "")
+    code, output = invoke("batch", "run", "--as-of", "2024-02-02", "--quiet", "--rebuild-store")
+    assert code == 0, output
+    assert "readinfull" in "".join(output.split())
+    code, output = invoke("batch", "run", "--as-of", "2024-02-03", "--quiet")
+    assert code == 0, output
+
+
+def test_rebuild_store_works_from_a_store_that_does_not_exist(database: Path) -> None:
+    code, output = invoke("batch", "run", "--as-of", "2024-02-01", "--quiet", "--rebuild-store")
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["buckets: [{name: M0, low: 0, high: 0}", "buckets: [{nom: M0}]", "- just\n- a list\n"],
+    ids=["not YAML", "a key missing", "not a mapping"],
+)
+def test_a_malformed_rules_file_is_named_by_the_commands_that_read_it(
+    database: Path, tmp_path: Path, text: str
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text, encoding="utf-8")
+    for command in (
+        ["batch", "run", "--as-of", "2024-02-01", "--quiet"],
+        ["report", "roll-rates", "--from", "2024-02-01", "--to", "2024-02-02"],
+    ):
+        refused(2, *command, "--rules", str(rules), says=("rules.yaml",))
+    refused(
+        2,
+        "batch",
+        "run",
+        "--as-of",
+        "2024-02-01",
+        says=("rules.yaml",),
+        env={"ARREARS_DELINQUENCY_RULES": str(rules)},
+    )
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--folds", "0"], ("--folds", "at least 2")),
+        (["--folds", "1"], ("--folds", "at least 2")),
+        (["--rounds", "0"], ("--rounds", "at least 1")),
+        (["--kind", "forest"], ("--kind", "boosting, scorecard, both", "'forest'")),
+        (["--calibration", "magic"], ("--calibration", "platt, isotonic", "'magic'")),
+        (["--plot", "calibration.jpg"], ("calibration.jpg", ".png")),
+    ],
+)
+def test_model_evaluate_refuses_options_it_cannot_use(
+    tmp_path: Path, options: list[str], says: tuple[str, ...]
+) -> None:
+    csv = labelled_csv(tmp_path / "bank.csv")
+    refused(2, "model", "evaluate", "--csv", str(csv), "--target", "defaulted", *options, says=says)
+
+
+def test_model_evaluate_and_train_refuse_data_with_one_outcome(database: Path, tmp_path: Path) -> None:
+    csv = labelled_csv(tmp_path / "bank.csv", one_class=True)
+    says = ("0 rows with outcome 1", "both outcomes")
+    refused(2, "model", "evaluate", "--csv", str(csv), "--target", "defaulted", says=says)
+    refused(2, "model", "train", "--purpose", "cure", "--csv", str(csv), "--target", "defaulted", says=says)
+
+
+def test_model_train_refuses_folds_of_one_and_a_purpose_that_is_not_a_name(
+    database: Path, tmp_path: Path
+) -> None:
+    csv = labelled_csv(tmp_path / "bank.csv")
+    common = ["model", "train", "--csv", str(csv), "--target", "defaulted"]
+    refused(2, *common, "--purpose", "cure", "--folds", "1", says=("--folds",))
+    refused(2, *common, "--purpose", "Cure Model!", says=("--purpose", "'Cure Model!'"))
+
+
+def test_an_unknown_purpose_is_refused_with_the_purposes_there_are(database: Path, tmp_path: Path) -> None:
+    csv = labelled_csv(tmp_path / "bank.csv")
+    common = ["--csv", str(csv), "--target", "defaulted", "--folds", "0", "--kind", "scorecard"]
+    refused(2, "model", "scores", "--as-of", "2024-02-01", "--purpose", "nope", says=("'nope'", "no model"))
+    code, output = invoke("model", "train", "--purpose", "cure", *common, "--activate")
+    assert code == 0, output
+    code, output = invoke("model", "train", "--purpose", "pay_30d", *common)
+    assert code == 0, output
+    for command in (
+        ["model", "scores", "--as-of", "2024-02-01", "--purpose", "nope"],
+        ["model", "activate", "--purpose", "nope", "--version", "1"],
+        ["model", "show", "--purpose", "nope", "--version", "1"],
+    ):
+        refused(2, *command, says=("'nope'", "cure, pay_30d"))
+    refused(2, "model", "show", "--purpose", "cure", "--version", "9", says=("cure version 9",))
+
+
+# --- reports and the simulator ---------------------------------------------------------------------
+
+
+def test_roll_rates_refuses_a_heat_map_that_is_not_a_png_before_any_work(tmp_path: Path) -> None:
+    # no database at all: the file name is refused first
+    refused(
+        2,
+        "report",
+        "roll-rates",
+        "--from",
+        "2024-02-01",
+        "--to",
+        "2024-02-02",
+        "--png",
+        str(tmp_path / "out.jpg"),
+        says=("out.jpg", ".png"),
+    )
+
+
+def test_roll_rates_names_an_unknown_currency(database: Path) -> None:
+    code, output = invoke("batch", "run", "--from", "2024-02-01", "--to", "2024-02-02", "--quiet")
+    assert code == 0, output
+    for currency in ("XYZ", "cny"):
+        refused(
+            2,
+            "report",
+            "roll-rates",
+            "--from",
+            "2024-02-01",
+            "--to",
+            "2024-02-02",
+            "--by",
+            "balance",
+            "--currency",
+            currency,
+            says=(f"'{currency}'", "ISO 4217"),
+        )
+    refused(
+        2, "report", "roll-rates", "--from", "2024-02-01", "--to", "2024-02-02", "--by", "sum", says=("--by",)
+    )
+
+
+def test_sim_portfolio_refuses_an_out_that_is_a_file(tmp_path: Path) -> None:
+    existing = tmp_path / "feeds.csv"
+    existing.write_text("keep me\n", encoding="utf-8")
+    refused(
+        2, "sim", "portfolio", "--out", str(existing), "--customers", "5", says=("feeds.csv", "is a file")
+    )
+    assert existing.read_text(encoding="utf-8") == "keep me\n"
+
+
+# --- one place renders, in the user's language ------------------------------------------------------
+
+
+def _commands(group: typer.Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:
+    for info in group.registered_commands:
+        name = info.name or (info.callback.__name__.replace("_", "-") if info.callback else "")
+        yield (*path, name), info
+    for sub in group.registered_groups:
+        assert sub.typer_instance is not None and sub.name is not None
+        yield from _commands(sub.typer_instance, (*path, sub.name))
+
+
+def test_an_arrears_error_inside_any_command_is_rendered_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    def conflict() -> None:
+        raise ConflictError(N_("The request conflicts with the current state"))
+
+    commands = list(_commands(app))
+    assert len(commands) >= 15
+    for _path, info in commands:
+        monkeypatch.setattr(info, "callback", conflict)
+    for path, _info in commands:
+        code, output = invoke(*path, env={"ARREARS_LANGUAGE": "zh-CN"})
+        assert code == 3, (path, output)
+        squashed = "".join(output.split())
+        assert "conflict" in squashed and "请求与当前状态冲突" in squashed, (path, output)
+
+
+def test_a_domain_error_is_said_in_the_language_asked_for(database: Path, tmp_path: Path) -> None:
+    out = str(tmp_path / "s.csv")
+    zh = refused(
+        2,
+        "delinquency",
+        "export",
+        "--as-of",
+        "2023-01-01",
+        "--out",
+        out,
+        says=("2023-01-01 没有快照",),
+        env={"ARREARS_LANGUAGE": "zh-CN"},
+    )
+    assert "no snapshot" not in zh
+    refused(
+        2,
+        "delinquency",
+        "export",
+        "--as-of",
+        "2023-01-01",
+        "--out",
+        out,
+        says=("no snapshot as of 2023-01-01",),
+    )
+
+
+# --- dependencies -----------------------------------------------------------------------------------
+
+BLOCK_SCORING_EXTRA = """
+import importlib.abc, sys
+
+class NoScoringExtra(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("lightgbm", "sklearn", "scipy", "matplotlib"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoScoringExtra())
+sys.argv = ["arrears", *sys.argv[1:]]
+from arrears.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["model", "--help"], ["batch", "run", "--help"], ["report", "--help"]]
+)
+def test_help_works_without_the_scoring_extra_or_matplotlib(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_SCORING_EXTRA, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_business_today_is_the_last_date_a_night_may_run() -> None:
+    from datetime import UTC, date, datetime
+
+    from arrears.batch.orchestrator import resolve_dates
+    from arrears.clock import FixedClock
+    from arrears.errors import InvalidInputError
+
+    late_utc = FixedClock(datetime(2024, 6, 1, 17, 0, tzinfo=UTC))  # already 2 June in Shanghai
+    assert resolve_dates(date(2024, 6, 2), None, None, late_utc, "Asia/Shanghai") == [date(2024, 6, 2)]
+    with pytest.raises(InvalidInputError, match="2024-06-02"):
+        resolve_dates(date(2024, 6, 2), None, None, late_utc, "America/New_York")
+    with pytest.raises(InvalidInputError, match="--simulate"):
+        resolve_dates(None, date(2024, 5, 30), date(2024, 6, 3), late_utc, "Asia/Shanghai")
+    assert resolve_dates(date(2099, 1, 1), None, None, late_utc, "UTC", simulate=True) == [date(2099, 1, 1)]
