@@ -25,6 +25,7 @@ from arrears.portfolio.models import ImportLog
 from arrears.portfolio.reading import ReadResult, UnreadableFeedError, is_parquet, read_feed, sha256_of
 from arrears.portfolio.references import register_references
 from arrears.portfolio.validation import register_code_lists, validate
+from arrears.spreadsheet import neutralise_sql
 
 FEED_SUFFIXES = (".csv", ".parquet", ".pq")
 REJECTS_SUFFIX = ".rejects.csv"
@@ -214,7 +215,9 @@ def _set_rejects_aside(
         return
     directory.mkdir(parents=True, exist_ok=True)
     target = str(rejects_path).replace("'", "''")
-    db.execute(f"""COPY (SELECT "row", "column", "value", reason FROM rejects ORDER BY "row", "column")
+    value, reason = neutralise_sql('"value"'), neutralise_sql("reason")
+    cells = f'"row", "column", {value} AS "value", {reason} AS reason'
+    db.execute(f"""COPY (SELECT {cells} FROM rejects ORDER BY "row", "column")
                    TO '{target}' (HEADER, DELIMITER ',')""")
     outcome.rejects_path = rejects_path
 

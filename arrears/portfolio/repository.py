@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from arrears.portfolio.models import Account, ContactPoint, Customer, Installment, Payment
 
@@ -34,6 +35,20 @@ def row_counts(connection: Connection) -> dict[str, int]:
     }
 
 
+SPLIT = 2**32
+"""Sums over many accounts are taken in two halves (x // 2**32 and x % 2**32), each of which
+stays far inside 64 bits for two billion rows, and joined in Python: SQLite's integer sum
+stops at 2**63, and a portfolio total may pass it where no account does."""
+
+
+def _wide_sum(column: Any) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    return func.coalesce(func.sum(column // SPLIT), 0), func.coalesce(func.sum(column % SPLIT), 0)
+
+
+def _joined(high: Any, low: Any) -> int:
+    return int(high) * SPLIT + int(low)
+
+
 def balances_by_product(connection: Connection) -> list[ProductBalance]:
     scheduled = (
         select(Installment.account_id, func.sum(Installment.amount_due).label("due"))
@@ -49,23 +64,27 @@ def balances_by_product(connection: Connection) -> list[ProductBalance]:
         .group_by(Payment.account_id)
         .subquery()
     )
+    # Each account's sums fit in 64 bits (the importer keeps them under MAX_AMOUNT); their sums
+    # over a product are taken wide.
+    sums = (
+        *_wide_sum(Account.principal),
+        *_wide_sum(Account.credit_limit),
+        *_wide_sum(scheduled.c.due),
+        *_wide_sum(paid.c.gross),
+        *_wide_sum(paid.c.reversed),
+    )
     query = (
-        select(
-            Account.product,
-            Account.currency,
-            func.count(),
-            func.coalesce(func.sum(Account.principal), 0),
-            func.coalesce(func.sum(Account.credit_limit), 0),
-            func.coalesce(func.sum(scheduled.c.due), 0),
-            func.coalesce(func.sum(paid.c.gross), 0) - func.coalesce(func.sum(paid.c.reversed), 0),
-        )
+        select(Account.product, Account.currency, func.count(), *sums)
         .select_from(Account)
         .outerjoin(scheduled, scheduled.c.account_id == Account.account_id)
         .outerjoin(paid, paid.c.account_id == Account.account_id)
         .group_by(Account.product, Account.currency)
         .order_by(Account.product, Account.currency)
     )
-    return [
-        ProductBalance(product, currency, int(n), int(principal), int(limit), int(due), int(net))
-        for product, currency, n, principal, limit, due, net in connection.execute(query).all()
-    ]
+    balances = []
+    for product, currency, n, *halves in connection.execute(query).all():
+        principal, limit, due, gross, reversed_ = (
+            _joined(halves[i], halves[i + 1]) for i in range(0, len(halves), 2)
+        )
+        balances.append(ProductBalance(product, currency, int(n), principal, limit, due, gross - reversed_))
+    return balances
