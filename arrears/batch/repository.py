@@ -44,7 +44,7 @@ def read_portfolio(connection: Connection, where: str = "") -> PortfolioFrames:
     return PortfolioFrames.of(
         read_arrow(
             connection,
-            f"SELECT account_id, customer_id, currency, status FROM accounts{condition}",
+            f"SELECT account_id, customer_id, currency, status, opened_on FROM accounts{condition}",
             ACCOUNTS_SCHEMA,
             committed_table="accounts",
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, select
 
 from arrears.portfolio.models import Account, ContactPoint, Customer, Installment, Payment
 
@@ -51,21 +51,24 @@ def _joined(high: Any, low: Any) -> int:
 
 def balances_by_product(connection: Connection) -> list[ProductBalance]:
     scheduled = (
-        select(Installment.account_id, func.sum(Installment.amount_due).label("due"))
+        select(Installment.account_id, cast(func.sum(Installment.amount_due), BigInteger).label("due"))
         .group_by(Installment.account_id)
         .subquery()
     )
     paid = (
         select(
             Payment.account_id,
-            func.sum(Payment.amount).filter(Payment.reverses.is_(None)).label("gross"),
-            func.sum(Payment.amount).filter(Payment.reverses.is_not(None)).label("reversed"),
+            cast(func.sum(Payment.amount).filter(Payment.reverses.is_(None)), BigInteger).label("gross"),
+            cast(func.sum(Payment.amount).filter(Payment.reverses.is_not(None)), BigInteger).label(
+                "reversed"
+            ),
         )
         .group_by(Payment.account_id)
         .subquery()
     )
-    # Each account's sums fit in 64 bits (the importer keeps them under MAX_AMOUNT); their sums
-    # over a product are taken wide.
+    # Each account's sums fit in 64 bits (the importer keeps them under MAX_AMOUNT), so they are
+    # integers on every database (PostgreSQL's sum of BIGINT is NUMERIC); their sums over a
+    # product are taken wide.
     sums = (
         *_wide_sum(Account.principal),
         *_wide_sum(Account.credit_limit),
