@@ -24,6 +24,8 @@ PHONE_TYPES = ("mobile", "landline", "work_phone")
 DEFAULT_REGION = "CN"
 SEPARATORS = re.compile(r"[\s().\-]")
 MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+MAX_DIGITS = 17
+"""The longest national number any numbering plan has (ITU-T E.164 allows 15 with the country code)."""
 
 
 @cache
@@ -46,7 +48,9 @@ def _quick(text: str, region: str) -> tuple[str, bool] | None:
     code, prefixes, national = known
     digits = SEPARATORS.sub("", text)
     rest = next((digits[len(p) :] for p in prefixes if digits.startswith(p)), digits)
-    if not rest.isdigit() or rest.startswith("0") or (national is not None and national.match(rest)):
+    if not rest.isdigit() or len(rest) > MAX_DIGITS or rest.startswith("0"):
+        return None
+    if national is not None and national.match(rest):
         return None
     kind = phonenumbers.number_type(PhoneNumber(country_code=int(code), national_number=int(rest)))
     if kind == PhoneNumberType.UNKNOWN:

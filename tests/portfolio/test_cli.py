@@ -119,7 +119,7 @@ def test_a_header_or_a_value_of_100_kb_is_refused_at_once_and_echoed_cut(
     result = runner.invoke(app, ["import", str(feed)], env={"COLUMNS": "400"})
     assert time.perf_counter() - started < 10  # it hung, growing quadratically with the echo
     assert result.exit_code == 3  # the most severe of 2 (customers unreadable) and 3 (a row rejected)
-    assert "a column name of the header is longer than 200 characters" in result.stdout
+    assert "a column name of the header is longer than 200 characters" in " ".join(result.stdout.split())
     assert len(result.stdout) < 5_000
     (line,) = list(csv.DictReader((feed / "accounts.csv.rejects.csv").open(encoding="utf-8")))
     assert line["value"] == huge  # the value itself is kept, the reason repeats it cut

@@ -168,3 +168,27 @@ def test_a_file_of_unknown_kind_fails_alone(engine: Engine, tmp_path: Path) -> N
     logged = {entry.file_name.rsplit("/", 1)[-1]: entry.status for entry in import_log(engine)}
     assert logged == {"customers.csv": "stored", "notes.csv": "unreadable"}
     assert all(isinstance(entry, ImportLog) for entry in import_log(engine))
+
+
+def test_the_quick_reading_of_a_phone_number_agrees_with_the_parser() -> None:
+    import random
+
+    import phonenumbers
+
+    from arrears.portfolio.phones import normalise_phone
+
+    chance = random.Random(7)
+    for _ in range(3_000):
+        text = str(chance.randint(10**6, 10**13))
+        for region in ("CN", "US", "GB", "HK", "JP"):
+            try:
+                number = phonenumbers.parse(text, region)
+                parsed = (
+                    phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                    if phonenumbers.is_valid_number(number)
+                    else None
+                )
+            except phonenumbers.NumberParseException:
+                parsed = None
+            assert normalise_phone(text, region)[0] == parsed, (text, region)
+    assert normalise_phone("1" * 100_000, "CN") == (None, False)  # no 100,000-digit integer is made
