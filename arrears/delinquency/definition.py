@@ -12,7 +12,7 @@ line here. Sums are cast to BIGINT so that both engines return int64 (DuckDB wid
 HUGEINT otherwise), which also keeps the comparison of engines exact.
 
 Inputs (views or tables of these names):
-  accounts(account_id, customer_id, currency, status)   -- as the feed has them
+  accounts(account_id, customer_id, currency, status, opened_on)   -- as the feed has them
   installments(account_id, seq, due_date, amount_due)
   payments(payment_id, account_id, paid_on, amount, reverses)
 Staged once per portfolio read, every account under an integer key k: accounts (with k),
@@ -63,7 +63,7 @@ SNAPSHOT_COLUMNS = (
 # carried state are found by their generation alone.
 STAGE_ACCOUNTS = """
 SELECT CAST({first_key} + ROW_NUMBER() OVER (ORDER BY account_id) - 1 AS BIGINT) AS k,
-       account_id, customer_id, currency, status, CAST({generation} AS INTEGER) AS gen
+       account_id, customer_id, currency, status, opened_on, CAST({generation} AS INTEGER) AS gen
 FROM {source}
 """
 
@@ -244,7 +244,8 @@ WHERE m.k IS NULL
 """
 
 # The snapshot from the table ``state`` and the accounts, rolled against the previous snapshot's
-# bucket ranks, ``previous(k, previous_rank)``.
+# bucket ranks, ``previous(k, previous_rank)``. An account opened after the date is not in it yet
+# (its state is still computed, so that a carried state holds it on the day it opens).
 SNAPSHOT_TEMPLATE = """
 WITH measured AS (
     SELECT
@@ -280,6 +281,7 @@ SELECT
 FROM bucketed AS m
 JOIN accounts AS a ON a.k = m.k
 LEFT JOIN previous AS v ON v.k = m.k
+WHERE a.opened_on IS NULL OR a.opened_on <= {as_of}
 {order}
 """
 
@@ -371,8 +373,13 @@ def state_sql(
 def carried_ranks_sql(carried_as_of: date, rules: DelinquencyRules) -> str:
     """The bucket ranks of the carried state's own date, from its oldest overdue date: those of
     that date's snapshot, without reading it back (DuckDB dialect)."""
-    dpd = f"COALESCE(DATE_DIFF('day', oldest_overdue, {_literal(carried_as_of)}), 0)"
-    return f"SELECT k, CAST({_bucket_case(rules, dpd, rank=True)} AS INTEGER) AS previous_rank FROM carry"
+    day = _literal(carried_as_of)
+    dpd = f"COALESCE(DATE_DIFF('day', c.oldest_overdue, {day}), 0)"
+    return (
+        f"SELECT c.k, CAST({_bucket_case(rules, dpd, rank=True)} AS INTEGER) AS previous_rank "
+        "FROM carry AS c JOIN accounts AS a ON a.k = c.k "
+        f"WHERE a.opened_on IS NULL OR a.opened_on <= {day}"  # in that date's snapshot
+    )
 
 
 def previous_ranks_sql(rules: DelinquencyRules) -> str:

@@ -85,9 +85,10 @@ class CarriedState:
 STAGED_TABLES = ("accounts", "schedule", "ledger", "calendar")
 CALENDAR_PART = 1_000_000
 """Accounts whose installments are sorted by due date at a time when the calendar is written."""
-STORE_FORMAT = 5
+STORE_FORMAT = 6
 """The layout of the staged tables; a store file of another layout is staged again (5: integer
-account keys and staging generations, superseded rows kept until compacted, the calendar)."""
+account keys and staging generations, superseded rows kept until compacted, the calendar;
+6: accounts carry their opened_on)."""
 COMPACT_SHARE = 0.25
 """Superseded rows, as a share of the schedule and ledger rows, past which a store compacts."""
 
@@ -266,7 +267,9 @@ class DuckDBEngine:
         """The staged portfolio as Arrow, e.g. for another engine or the scoring step."""
         con = self._con
         return PortfolioFrames.of(
-            con.sql("SELECT account_id, customer_id, currency, status FROM accounts").to_arrow_table(),
+            con.sql(
+                "SELECT account_id, customer_id, currency, status, opened_on FROM accounts"
+            ).to_arrow_table(),
             con.sql(
                 "SELECT a.account_id, s.seq, s.due_date, s.amount_due "
                 "FROM schedule AS s JOIN accounts AS a ON a.k = s.k AND a.gen = s.gen"
@@ -404,15 +407,16 @@ DROP TABLE stored_payments;
 """
 RESTAGE_ACCOUNTS = """
 CREATE OR REPLACE TEMP TABLE restaged_accounts AS
-SELECT t.k, c.account_id, c.customer_id, c.currency, c.status
+SELECT t.k, c.account_id, c.customer_id, c.currency, c.status, c.opened_on
 FROM changed_accounts AS c JOIN account_keys AS t ON t.account_id = c.account_id
 UNION ALL
-SELECT a.k, a.account_id, a.customer_id, a.currency, a.status
+SELECT a.k, a.account_id, a.customer_id, a.currency, a.status, a.opened_on
 FROM accounts AS a JOIN account_keys AS t ON t.k = a.k
 WHERE a.account_id NOT IN (SELECT account_id FROM changed_accounts);
 DELETE FROM accounts WHERE k IN (SELECT k FROM account_keys);
 INSERT INTO accounts
-SELECT k, account_id, customer_id, currency, status, {generation} FROM restaged_accounts ORDER BY k;
+SELECT k, account_id, customer_id, currency, status, opened_on, {generation}
+FROM restaged_accounts ORDER BY k;
 DROP TABLE restaged_accounts;
 """
 

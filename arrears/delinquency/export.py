@@ -18,6 +18,7 @@ from arrears.delinquency import repository
 from arrears.errors import InvalidInputError, NotFoundError, echo
 from arrears.i18n import N_
 from arrears.money import exponent
+from arrears.spreadsheet import neutralise_table
 
 EXPORT_COLUMNS = ("account_id", "customer_id", "as_of", "dpd", "bucket", "overdue_amount", "currency", "roll")
 FORMAT_SQL = """
@@ -76,7 +77,8 @@ def write_table(table: pa.Table, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
-        con.register("export_rows", table)
+        # A cell a spreadsheet would run as a formula is neutralised in a CSV (arrears.spreadsheet).
+        con.register("export_rows", neutralise_table(table) if suffix == ".csv" else table)
         options = "FORMAT csv, HEADER true" if suffix == ".csv" else "FORMAT parquet"
         con.execute(f"COPY export_rows TO $path ({options})", {"path": str(out)})
     finally:

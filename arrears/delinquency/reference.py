@@ -19,6 +19,7 @@ class AccountFact:
     customer_id: str
     currency: str
     status: str
+    opened_on: date | None = None  # None: opened before any snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ def reference_snapshot(
     rules: DelinquencyRules,
     previous: Mapping[str, str] | None = None,
 ) -> dict[str, SnapshotRow]:
-    """The snapshot of every account as of ``as_of``; ``previous`` maps account_id to its last bucket."""
+    """The snapshot of every account opened by ``as_of``; ``previous`` maps account_id to its last bucket."""
     by_account_installments: dict[str, list[InstallmentFact]] = {}
     for installment in installments:
         by_account_installments.setdefault(installment.account_id, []).append(installment)
@@ -132,4 +133,5 @@ def reference_snapshot(
             amount_of,
         )
         for account in accounts
+        if account.opened_on is None or account.opened_on <= as_of
     }

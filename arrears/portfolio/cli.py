@@ -22,20 +22,16 @@ from rich.table import Table
 from arrears.clock import SystemClock
 from arrears.config import get_settings, message_language
 from arrears.db import make_engine
+from arrears.errors import echo
 from arrears.money import to_major
-from arrears.portfolio.feeds import KINDS, UnknownKindError
-from arrears.portfolio.importer import (
-    EXIT_UNREADABLE,
-    FileOutcome,
-    ImportOptions,
-    ImportProgress,
-    feed_files,
-    import_files,
-)
+from arrears.portfolio.feeds import KINDS
+from arrears.portfolio.importer import FileOutcome, ImportOptions, ImportProgress, import_paths
 from arrears.portfolio.repository import balances_by_product, row_counts
 
 app = typer.Typer(help="The imported portfolio.", no_args_is_help=True)
 console = Console()
+WIDE = 10_000
+"""Characters a line of output may have when it goes to a file or a pipe."""
 
 
 class _RichImportProgress(ImportProgress):
@@ -84,15 +80,11 @@ def import_command(
 
     Exit status: 0 every row stored or unchanged; 3 some rows rejected (the
     others stored); 2 a file could not be read at all (missing required
-    columns, undecodable bytes, not CSV or Parquet): nothing of it is stored.
+    columns, undecodable bytes, not CSV or Parquet, a name that tells no
+    kind): nothing of it is stored, the other files are imported.
     """
     if kind is not None and kind not in KINDS:
-        raise typer.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
-    try:
-        files = feed_files(paths, kind)
-    except UnknownKindError as error:
-        console.print(f"[red]{error}[/]")
-        raise typer.Exit(EXIT_UNREADABLE) from None
+        raise typer.BadParameter(f"{echo(kind, 40)!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
     settings = get_settings()
     options = ImportOptions(
         kind=kind,
@@ -111,7 +103,7 @@ def import_command(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        outcomes = import_files(engine, files, SystemClock(), options, _RichImportProgress(progress))
+        outcomes = import_paths(engine, paths, SystemClock(), options, _RichImportProgress(progress))
     _print_outcomes(outcomes)
     raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
 
@@ -129,7 +121,9 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> None:
     console.print(table)
     for o in outcomes:
         if o.error:
-            console.print(f"[red]✗ {o.path}: {o.error} — nothing of this file was stored[/]")
+            console.print(
+                f"✗ {o.path}: {o.error} — nothing of this file was stored", style="red", markup=False
+            )
         elif o.rejects_path:
             console.print(
                 f"[yellow]! {o.path.name}: {o.rejected} row(s) rejected, "
@@ -137,7 +131,9 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> None:
             )
         if o.ignored_columns:
             console.print(
-                f"  {o.path.name}: columns not in the feed contract ignored: {', '.join(o.ignored_columns)}"
+                f"  {o.path.name}: columns not in the feed contract ignored: "
+                f"{echo(', '.join(o.ignored_columns))}",
+                markup=False,
             )
 
 
@@ -148,7 +144,9 @@ def summary() -> None:
     with engine.connect() as connection:
         counts = row_counts(connection)
         balances = balances_by_product(connection)
-    console.print("  ".join(f"{name}: [bold]{count:,}[/]" for name, count in counts.items()))
+    # Piped or redirected, the table is as wide as its content: no amount or name is cut.
+    out = console if console.is_terminal else Console(width=WIDE)
+    out.print("  ".join(f"{name}: [bold]{count:,}[/]" for name, count in counts.items()))
     table = Table(title="Balances by product and currency", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("product", no_wrap=True)
     table.add_column("ccy", no_wrap=True)
@@ -157,7 +155,7 @@ def summary() -> None:
     for b in balances:
         amounts = (b.principal or b.credit_limit, b.scheduled, b.paid)
         table.add_row(b.product, b.currency, f"{b.accounts:,}", *(_amount(v, b.currency) for v in amounts))
-    console.print(table)
+    out.print(table)
 
 
 def _amount(minor: int, currency: str) -> str:

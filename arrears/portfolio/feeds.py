@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
+
+from babel import Locale
+
+from arrears.errors import InvalidFileError, echo
+from arrears.i18n import N_
 
 
 class FieldType(StrEnum):
@@ -34,6 +40,9 @@ class FeedColumn:
     max_length: int = 200
     values: tuple[str, ...] = ()
     allow_zero: bool = True  # amounts only: False for a payment, which must be above zero
+    default: str | bool | None = None
+    """A column that cannot be empty when stored: a new row takes this value when the file has
+    no value for it (the column absent or the cell empty); a stored row keeps its own."""
 
 
 @dataclass(frozen=True)
@@ -108,10 +117,10 @@ CONTACT_POINTS = FeedKind(
         FeedColumn("type", FieldType.ENUM, required=True, values=CONTACT_TYPES),
         FeedColumn("value", FieldType.CONTACT_VALUE, required=True, max_length=320),
         FeedColumn("label", FieldType.ENUM, values=CONTACT_LABELS),
-        FeedColumn("is_primary", FieldType.BOOLEAN),
-        FeedColumn("party", FieldType.ENUM, values=PARTIES),
+        FeedColumn("is_primary", FieldType.BOOLEAN, default=False),
+        FeedColumn("party", FieldType.ENUM, values=PARTIES, default="debtor"),
         FeedColumn("relation", max_length=64),
-        FeedColumn("do_not_contact", FieldType.BOOLEAN),
+        FeedColumn("do_not_contact", FieldType.BOOLEAN, default=False),
     ),
 )
 
@@ -129,7 +138,7 @@ ACCOUNTS = FeedKind(
         FeedColumn("principal", FieldType.AMOUNT),
         FeedColumn("credit_limit", FieldType.AMOUNT),
         FeedColumn("interest_rate", FieldType.RATE),
-        FeedColumn("status", FieldType.ENUM, values=ACCOUNT_STATUSES),
+        FeedColumn("status", FieldType.ENUM, values=ACCOUNT_STATUSES, default="active"),
         FeedColumn("branch", max_length=64),
     ),
 )
@@ -173,8 +182,34 @@ KINDS: dict[str, FeedKind] = {
 """In the order a run imports them: a kind only refers to kinds before it."""
 
 
-class UnknownKindError(ValueError):
-    pass
+MAX_AMOUNT = 10**15
+"""The largest amount a feed may carry, in minor units (10 trillion CNY), and the most an
+account's installments, or its payments, may add up to: so that no sum over an account, nor over
+a large portfolio, leaves the 64-bit range of the database and the batch."""
+
+# Codes CLDR lists among territories that ISO 3166-1 does not assign to a country: exceptionally
+# reserved (AC, CP, DG, EA, EU, EZ, IC, TA, UN), user-assigned (QO, XA, XB, XK, ZZ) and CQ.
+NOT_ISO_3166 = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"}
+)
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 country codes, from the territory data of Babel (CLDR)."""
+    territories = [str(code) for code in Locale("en").territories]
+    return frozenset(
+        code for code in territories if len(code) == 2 and code.isalpha() and code not in NOT_ISO_3166
+    )
+
+
+class UnknownKindError(InvalidFileError):
+    """A file's name does not say which kind of feed it holds, and no --kind was given."""
+
+    code = "unknown_feed_kind"
+    default_message = N_(
+        "cannot tell which kind of feed {file} holds: name it after one of {kinds} or pass --kind"
+    )
 
 
 def kind_of(path: Path) -> FeedKind:
@@ -182,10 +217,7 @@ def kind_of(path: Path) -> FeedKind:
     stem = path.name.lower()
     found = [kind for kind in KINDS.values() if kind.name.rstrip("s") in stem]
     if len(found) != 1:
-        raise UnknownKindError(
-            f"cannot tell which kind of feed {path.name} holds: name it after one of "
-            f"{', '.join(KINDS)} or pass --kind"
-        )
+        raise UnknownKindError(file=echo(path.name), kinds=", ".join(KINDS))
     return found[0]
 
 

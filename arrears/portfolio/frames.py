@@ -17,6 +17,7 @@ ACCOUNTS_SCHEMA = pa.schema(
         ("customer_id", pa.string()),
         ("currency", pa.string()),
         ("status", pa.string()),
+        ("opened_on", pa.date32()),  # an account is in the snapshots from this date on
     ]
 )
 """The accounts as the delinquency definition reads them."""
@@ -62,6 +63,9 @@ class PortfolioFrames:
 
     @classmethod
     def of(cls, accounts: pa.Table, installments: pa.Table, payments: pa.Table) -> PortfolioFrames:
+        """The frames in their schemas; accounts without ``opened_on`` count as opened long ago."""
+        if "opened_on" not in accounts.column_names:
+            accounts = accounts.append_column("opened_on", pa.nulls(accounts.num_rows, pa.date32()))
         return cls(
             conform(accounts, ACCOUNTS_SCHEMA),
             conform(installments, INSTALLMENTS_SCHEMA),

@@ -17,12 +17,15 @@ import duckdb
 from sqlalchemy import Engine, insert, update
 
 from arrears.clock import Clock
-from arrears.portfolio.feeds import KINDS, FeedKind, import_order, kind_of
+from arrears.errors import echo
+from arrears.i18n import N_
+from arrears.portfolio.feeds import KINDS, FeedKind, UnknownKindError, import_order, kind_of
 from arrears.portfolio.loading import StoreCounts, store
 from arrears.portfolio.models import ImportLog
 from arrears.portfolio.reading import ReadResult, UnreadableFeedError, is_parquet, read_feed, sha256_of
 from arrears.portfolio.references import register_references
 from arrears.portfolio.validation import register_code_lists, validate
+from arrears.spreadsheet import neutralise_sql
 
 FEED_SUFFIXES = (".csv", ".parquet", ".pq")
 REJECTS_SUFFIX = ".rejects.csv"
@@ -75,16 +78,49 @@ def _is_feed(path: Path) -> bool:
     return path.suffix.lower() in FEED_SUFFIXES and not name.endswith(REJECTS_SUFFIX)
 
 
-def feed_files(paths: Iterable[Path], kind: str | None = None) -> list[tuple[Path, FeedKind]]:
-    """The files to import, directories expanded, in the order of the feed contract."""
+def feed_files(
+    paths: Iterable[Path],
+    kind: str | None = None,
+    *,
+    unknown: list[tuple[Path, UnknownKindError]] | None = None,
+) -> list[tuple[Path, FeedKind]]:
+    """The files to import, directories expanded, in the order of the feed contract.
+
+    A file whose kind its name does not tell raises :class:`UnknownKindError`, or, when a list
+    ``unknown`` is given, is put there with its error and left out (the others are imported)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             files.extend(sorted(p for p in path.iterdir() if _is_feed(p)))
         else:
             files.append(path)
-    chosen = [(file, KINDS[kind] if kind else kind_of(file)) for file in files]
+    chosen: list[tuple[Path, FeedKind]] = []
+    for file in files:
+        try:
+            chosen.append((file, KINDS[kind] if kind else kind_of(file)))
+        except UnknownKindError as error:
+            if unknown is None:
+                raise
+            unknown.append((file, error))
     return sorted(chosen, key=lambda item: (import_order(item[1]), item[0].name))
+
+
+def import_paths(
+    engine: Engine,
+    paths: Iterable[Path],
+    clock: Clock,
+    options: ImportOptions,
+    progress: ImportProgress | None = None,
+) -> list[FileOutcome]:
+    """Import files and directories; a file of unknown kind fails alone (logged as unreadable)."""
+    unknown: list[tuple[Path, UnknownKindError]] = []
+    files = feed_files(paths, options.kind, unknown=unknown)
+    outcomes = import_files(engine, files, clock, options, progress)
+    for path, error in unknown:
+        outcome = FileOutcome(path=path, kind="unknown", error=error.message(options.language))
+        _log_unreadable(engine, outcome, clock, clock.now(), options)
+        outcomes.append(outcome)
+    return outcomes
 
 
 def import_files(
@@ -114,14 +150,14 @@ def import_file(
         try:
             read = _read(db, path, kind, options, progress)
         except UnreadableFeedError as error:
-            outcome.error = str(error)
+            outcome.error = error.message(options.language)
             _log_unreadable(engine, outcome, clock, started, options)
             return outcome
         outcome.rows_read, outcome.ignored_columns = read.rows, read.ignored_columns
         with engine.begin() as connection:
             progress.phase("validating")
             register_references(db, connection, kind, "raw")
-            validate(db, kind, "raw", read.faults, options.language)
+            validate(db, kind, "raw", read.faults, options.language, read.columns)
             _set_rejects_aside(db, path, options, outcome)
             log_id = connection.execute(
                 insert(ImportLog).returning(ImportLog.id),
@@ -150,7 +186,7 @@ def _read(
     progress: ImportProgress,
 ) -> ReadResult:
     if not path.is_file():
-        raise UnreadableFeedError(f"{path}: no such file")
+        raise UnreadableFeedError(N_("{file}: no such file"), file=echo(path))
     parquet = is_parquet(path)
     progress.start(path, 0 if parquet else path.stat().st_size, "rows" if parquet else "bytes")
     return read_feed(
@@ -179,7 +215,9 @@ def _set_rejects_aside(
         return
     directory.mkdir(parents=True, exist_ok=True)
     target = str(rejects_path).replace("'", "''")
-    db.execute(f"""COPY (SELECT "row", "column", "value", reason FROM rejects ORDER BY "row", "column")
+    value, reason = neutralise_sql('"value"'), neutralise_sql("reason")
+    cells = f'"row", "column", {value} AS "value", {reason} AS reason'
+    db.execute(f"""COPY (SELECT {cells} FROM rejects ORDER BY "row", "column")
                    TO '{target}' (HEADER, DELIMITER ',')""")
     outcome.rejects_path = rejects_path
 

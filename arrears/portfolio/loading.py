@@ -9,6 +9,7 @@ what is stored are not written at all, so re-importing a file changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 from sqlalchemy import (
@@ -76,7 +77,14 @@ def _apply(
     connection: Connection, target: Table, stage: Table, kind: FeedKind, names: list[str], import_id: int
 ) -> StoreCounts:
     same_key = and_(*[target.c[k] == stage.c[k] for k in kind.key])
-    changed = or_(*[target.c[n].is_distinct_from(stage.c[n]) for n in names if n not in kind.key])
+    # A column with a default is never emptied: no value keeps the stored one (a new row: the default).
+    defaults = {c.name: c.default for c in kind.columns if c.default is not None and c.name in names}
+    incoming = {
+        n: func.coalesce(stage.c[n], target.c[n]) if n in defaults else stage.c[n]
+        for n in names
+        if n not in kind.key
+    }
+    changed = or_(*[target.c[n].is_distinct_from(value) for n, value in incoming.items()])
     is_new = ~exists(select(literal(1)).select_from(target).where(same_key))
     total = _count(connection, select(func.count()).select_from(stage))
     new = _count(connection, select(func.count()).select_from(stage).where(is_new))
@@ -84,11 +92,15 @@ def _apply(
         connection, select(func.count()).select_from(stage.join(target, same_key)).where(changed)
     )
     if updated:
-        values: dict[str, ColumnElement[object] | int] = {n: stage.c[n] for n in names if n not in kind.key}
+        values: dict[str, ColumnElement[Any] | int] = dict(incoming)
         values["import_id"] = import_id
         connection.execute(update(target).where(same_key, changed).values(values))
     if new:
-        source = select(*[stage.c[n] for n in names], literal(import_id)).where(is_new)
+        inserted = [
+            func.coalesce(stage.c[n], literal(defaults[n], target.c[n].type)) if n in defaults else stage.c[n]
+            for n in names
+        ]
+        source = select(*inserted, literal(import_id)).where(is_new)
         connection.execute(insert(target).from_select([*names, "import_id"], source))
     return StoreCounts(stored=new, updated=updated, unchanged=total - new - updated)
 

@@ -21,19 +21,27 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from arrears.errors import InvalidFileError, echo
+from arrears.i18n import N_
 from arrears.portfolio.feeds import FeedKind
 
 ROW_NUMBER = "_row"
 PARQUET_MAGIC = b"PAR1"
 CSV_BLOCK = 1 << 20
 ARROW_BLOCK = 16 << 20
+MAX_COLUMN_NAME = 200
+"""Characters a column name of a header may have: a longer one is not a header."""
+MAX_COLUMNS = 1_000
 
 Progress = Callable[[int], None]
 """Told how many more bytes (CSV) or rows (Parquet) were read."""
 
 
-class UnreadableFeedError(Exception):
+class UnreadableFeedError(InvalidFileError):
     """The file cannot be read at all; nothing of it may be stored."""
+
+    code = "unreadable_feed"
+    default_message = N_("{file}: the file cannot be read as a feed")
 
 
 @dataclass(frozen=True)
@@ -51,14 +59,13 @@ class ReadResult:
     checksum: str
     faults: list[StructuralFault] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    """The contract's columns the file carries (a column it lacks leaves stored values alone)."""
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(CSV_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def is_parquet(path: Path) -> bool:
@@ -78,7 +85,7 @@ def read_feed(
 ) -> ReadResult:
     """Load ``path`` into DuckDB table ``table`` (``_row`` plus the contract's columns, as text)."""
     if not path.is_file():
-        raise UnreadableFeedError(f"{path}: no such file")
+        raise UnreadableFeedError(N_("{file}: no such file"), file=echo(path))
     columns = ", ".join(f'"{name}" VARCHAR' for name in kind.column_names)
     db.execute(f'CREATE OR REPLACE TABLE "{table}" ({ROW_NUMBER} BIGINT, {columns})')
     reader = _read_parquet if is_parquet(path) else _read_csv
@@ -88,15 +95,36 @@ def read_feed(
 
 
 def _check_header(header: list[str], kind: FeedKind, path: Path) -> list[str]:
+    too_long = next((name for name in header if len(name) > MAX_COLUMN_NAME), None)
+    if too_long is not None:
+        raise UnreadableFeedError(
+            N_("{file}: a column name of the header is longer than {limit} characters: {name}"),
+            file=echo(path.name),
+            limit=MAX_COLUMN_NAME,
+            name=echo(too_long, 40),
+        )
+    if len(header) > MAX_COLUMNS:
+        raise UnreadableFeedError(
+            N_("{file}: the header has {count} columns; a feed has at most {limit}"),
+            file=echo(path.name),
+            count=len(header),
+            limit=MAX_COLUMNS,
+        )
     missing = [name for name in kind.required if name not in header]
     if missing:
         raise UnreadableFeedError(
-            f"{path.name}: required column(s) {', '.join(missing)} missing; "
-            f"the header has {', '.join(header) or 'no columns'}"
+            N_("{file}: required column(s) {missing} missing; the header has {header}"),
+            file=echo(path.name),
+            missing=", ".join(missing),
+            header=echo(", ".join(header) or "-"),
         )
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
-        raise UnreadableFeedError(f"{path.name}: column(s) {', '.join(duplicated)} appear twice")
+        raise UnreadableFeedError(
+            N_("{file}: column(s) {columns} appear twice"),
+            file=echo(path.name),
+            columns=echo(", ".join(duplicated)),
+        )
     return [name for name in header if name not in kind.column_names]
 
 
@@ -159,6 +187,7 @@ def _read_csv_with_arrow(
         return None
     result = ReadResult(rows=0, checksum="", ignored_columns=_check_header(header, kind, path))
     wanted = [name for name in kind.column_names if name in header]
+    result.columns = wanted
     try:
         with path.open("rb") as raw:
             reader = pacsv.open_csv(
@@ -209,7 +238,9 @@ def _read_csv(
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise UnreadableFeedError(f"{encoding!r} is not a known text encoding") from None
+        raise UnreadableFeedError(
+            N_("{encoding} is not a known text encoding"), encoding=echo(encoding, 40)
+        ) from None
     decoding = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
     fast = _read_csv_with_arrow(path, kind, db, table, decoding, progress)
     if fast is not None:
@@ -223,11 +254,19 @@ def _read_csv(
             _read_csv_rows(rows, path, kind, db, table, chunk_rows, result, position)
         except UnicodeDecodeError as error:
             raise UnreadableFeedError(
-                f"{path.name}: bytes that are not valid {encoding} after row {result.rows} "
-                f"({error.reason}); if the file comes from a legacy system try --encoding gb18030"
+                N_(
+                    "{file}: bytes that are not valid {encoding} after row {row} ({reason}); "
+                    "if the file comes from a legacy system try --encoding gb18030"
+                ),
+                file=echo(path.name),
+                encoding=encoding,
+                row=result.rows,
+                reason=error.reason,
             ) from None
         except csv.Error as error:
-            raise UnreadableFeedError(f"{path.name}: not a readable CSV file ({error})") from None
+            raise UnreadableFeedError(
+                N_("{file}: not a readable CSV file ({reason})"), file=echo(path.name), reason=echo(error)
+            ) from None
     return result
 
 
@@ -243,9 +282,10 @@ def _read_csv_rows(
 ) -> None:
     header = [name.strip().lower() for name in next(rows, [])]
     if not any(header):
-        raise UnreadableFeedError(f"{path.name}: the file is empty or has no header line")
+        raise UnreadableFeedError(N_("{file}: the file is empty or has no header line"), file=echo(path.name))
     result.ignored_columns = _check_header(header, kind, path)
     wanted = [(header.index(name), name) for name in kind.column_names if name in header]
+    result.columns = [name for _index, name in wanted]
     width = len(header)
     numbers: list[int] = []
     chunk = _empty_chunk(wanted)
@@ -287,9 +327,12 @@ def _read_parquet(
         parquet = pq.ParquetFile(path)
         header = [name.strip().lower() for name in parquet.schema_arrow.names]
     except (pa.ArrowException, OSError) as error:
-        raise UnreadableFeedError(f"{path.name}: not a readable Parquet file ({error})") from None
+        raise UnreadableFeedError(
+            N_("{file}: not a readable Parquet file ({reason})"), file=echo(path.name), reason=echo(error)
+        ) from None
     result = ReadResult(rows=0, checksum="")
     result.ignored_columns = _check_header(header, kind, path)
+    result.columns = [name for name in kind.column_names if name in header]
     try:
         for batch in parquet.iter_batches(batch_size=chunk_rows):
             renamed = batch.rename_columns(header)
@@ -299,7 +342,9 @@ def _read_parquet(
             result.rows += size
             progress(size)
     except pa.ArrowException as error:
-        raise UnreadableFeedError(f"{path.name}: not a readable Parquet file ({error})") from None
+        raise UnreadableFeedError(
+            N_("{file}: not a readable Parquet file ({reason})"), file=echo(path.name), reason=echo(error)
+        ) from None
     return result
 
 

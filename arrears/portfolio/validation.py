@@ -4,7 +4,12 @@ Three stages, each looking only at the rows the stage before left standing:
 1. each field on its own (required, type, enum, code lists, decimals for the currency) and
    duplicate keys within the file;
 2. references to customers and accounts (stored, or imported earlier in the same run);
-3. for payments, reversals (of a known payment, of the same account and amount, only once).
+3. for payments, reversals (of a known payment, of the same account and amount, only once) and
+   their finality (a payment that is reversed, or reverses another, never changes);
+   for installments and payments, each account's total (at most ``MAX_AMOUNT``).
+
+Telephone numbers are checked with ``phonenumbers`` for the customer's country (else CN), once
+per distinct number, and stored in E.164. Every value a reason repeats is cut (``echo_text``).
 
 The reference data a file needs is fetched from the operational database beforehand and
 registered in DuckDB as ``ref_customers``, ``ref_accounts`` and ``ref_payments`` (see
@@ -13,24 +18,32 @@ registered in DuckDB as ``ref_customers``, ``ref_accounts`` and ``ref_payments``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 import langcodes
 import pyarrow as pa
-import pycountry
 
 from arrears.clock import time_zone_names
+from arrears.errors import MAX_ECHO
 from arrears.money import known_currencies
-from arrears.portfolio.feeds import FALSE_WORDS, TRUE_WORDS, FeedColumn, FeedKind, FieldType
+from arrears.portfolio.feeds import (
+    FALSE_WORDS,
+    MAX_AMOUNT,
+    TRUE_WORDS,
+    FeedColumn,
+    FeedKind,
+    FieldType,
+    country_codes,
+)
+from arrears.portfolio.phones import DEFAULT_REGION, PHONE_TYPES, register_phones
 from arrears.portfolio.reading import ROW_NUMBER, StructuralFault
 from arrears.portfolio.reasons import reason_rows
 
 FAULT_COLUMNS = "_row BIGINT, col VARCHAR, value VARCHAR, code VARCHAR, a1 VARCHAR, a2 VARCHAR"
 AMOUNT_TEXT = r"[+-]?[0-9]{1,15}([.][0-9]+)?"
-PHONE_TEXT = r"[+]?[0-9][0-9 ()-]{4,24}"
 EMAIL_TEXT = r"[^@\s]+@[^@\s]+[.][^@\s]+"
-PHONE_TYPES = ("mobile", "landline", "work_phone")
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ def register_code_lists(db: duckdb.DuckDBPyConnection) -> None:
         "currencies", pa.table({"code": list(known_currencies()), "exp": list(known_currencies().values())})
     )
     db.register("zones", pa.table({"name": sorted(time_zone_names())}))
-    db.register("countries", pa.table({"code": [c.alpha_2 for c in pycountry.countries]}))
+    db.register("countries", pa.table({"code": sorted(country_codes())}))
     db.execute("""
         CREATE OR REPLACE MACRO major_text(minor, e) AS
         CASE WHEN e = 0 THEN CAST(minor AS VARCHAR)
@@ -65,6 +78,10 @@ def register_code_lists(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("""
         CREATE OR REPLACE MACRO to_minor(text, e) AS
         CAST(CAST(text AS DECIMAL(38, 4)) * CAST(10 ** e AS BIGINT) AS BIGINT)""")
+    db.execute(f"""
+        CREATE OR REPLACE MACRO echo_text(v) AS
+        CASE WHEN length(v) <= {MAX_ECHO} THEN v
+             ELSE left(v, {MAX_ECHO}) || '… (' || CAST(length(v) AS VARCHAR) || ' characters)' END""")
 
 
 def _register_languages(db: duckdb.DuckDBPyConnection, raw: str) -> None:
@@ -83,17 +100,28 @@ def validate(
     raw: str,
     structural: list[StructuralFault],
     language: str,
+    columns: Sequence[str] | None = None,
 ) -> Validated:
-    """Find every fault, write ``rejects`` and ``good``; returns their table names."""
+    """Find every fault, write ``rejects`` and ``good``; returns their table names.
+
+    ``columns`` are the contract's columns the file carries (all when None): ``good`` holds only
+    those, and the columns with a default, so that a column the file lacks stays as stored.
+    """
     if "language" in kind.column_names:
         _register_languages(db, raw)
     trimmed = ", ".join(f'nullif(trim("{c}"), \'\') AS "{c}"' for c in kind.column_names)
     currency = _currency_expression(kind)
     db.execute(f'CREATE OR REPLACE TEMP TABLE clean AS SELECT {ROW_NUMBER}, {trimmed} FROM "{raw}"')
+    phone, mobile, region = "NULL", "NULL", "NULL"
+    if any(c.type is FieldType.CONTACT_VALUE for c in kind.columns):
+        register_phones(db)
+        phone, mobile, region = "phones.e164", "phones.mobile", f"coalesce(_rc.country, '{DEFAULT_REGION}')"
     db.execute(f"""CREATE OR REPLACE TEMP TABLE enriched AS
         SELECT *, min(_row) OVER (PARTITION BY {_key_expression(kind)}) AS _first FROM (
-            SELECT clean.*, {currency} AS _currency, currencies.exp AS _exp
-            FROM clean {_account_join(kind)} LEFT JOIN currencies ON currencies.code = {currency})""")
+            SELECT clean.*, {currency} AS _currency, currencies.exp AS _exp,
+                   {phone} AS _e164, {mobile} AS _mobile, {region} AS _region
+            FROM clean {_account_join(kind)} LEFT JOIN currencies ON currencies.code = {currency}
+            {_phone_join(kind)})""")
     db.execute(f"CREATE OR REPLACE TABLE faults ({FAULT_COLUMNS})")
     if structural:
         db.executemany(
@@ -111,9 +139,38 @@ def validate(
         "WHERE _row NOT IN (SELECT _row FROM faults)"
     )
     if kind.name == "payments":
+        _check_finality(db, columns is None or "reverses" in columns)
         _check_reversals(db)
+    if kind.currency_from_account:
+        _check_account_totals(db, kind)
+    _keep_carried_columns(db, kind, columns)
     _write_rejects(db, language)
     return Validated()
+
+
+def _keep_carried_columns(
+    db: duckdb.DuckDBPyConnection, kind: FeedKind, columns: Sequence[str] | None
+) -> None:
+    """Drop from ``good`` the optional columns the file does not carry: their stored values stay.
+
+    A column with a default stays: it is empty (NULL) in every row, which the loader reads as
+    "keep the stored value; a new row takes the default" (a do-not-contact flag is never cleared
+    by silence)."""
+    if columns is None:
+        return
+    for column in kind.columns:
+        if column.name not in columns and not column.required and column.default is None:
+            db.execute(f'ALTER TABLE good DROP COLUMN "{column.name}"')
+
+
+def _phone_join(kind: FeedKind) -> str:
+    if not any(c.type is FieldType.CONTACT_VALUE for c in kind.columns):
+        return ""
+    return (
+        "LEFT JOIN ref_customers AS _rc ON _rc.customer_id = clean.customer_id "
+        f"LEFT JOIN phones ON phones.raw = clean.value AND lower(clean.type) IN ({_in_list(PHONE_TYPES)}) "
+        f"AND phones.region = coalesce(_rc.country, '{DEFAULT_REGION}')"
+    )
 
 
 def _currency_expression(kind: FeedKind) -> str:
@@ -214,9 +271,10 @@ def _type_checks(column: FeedColumn, name: str) -> list[tuple[str, str, str, str
     if t is FieldType.CONTACT_VALUE:
         return [
             (
-                f"lower(type) IN ({_in_list(PHONE_TYPES)}) AND NOT regexp_full_match({name}, '{PHONE_TEXT}')",
+                f"lower(type) IN ({_in_list(PHONE_TYPES)}) "
+                "AND (_e164 IS NULL OR (lower(type) = 'mobile' AND NOT _mobile))",
                 "bad_phone",
-                "NULL",
+                "_region",
                 "NULL",
             ),
             (
@@ -233,6 +291,13 @@ def _type_checks(column: FeedColumn, name: str) -> list[tuple[str, str, str, str
 def _amount_checks(column: FeedColumn, name: str) -> list[tuple[str, str, str, str]]:
     well_formed = f"regexp_full_match({name}, '{AMOUNT_TEXT}')"
     checks = [
+        (
+            f"{well_formed} AND _exp IS NOT NULL "
+            f"AND abs(CAST({name} AS DECIMAL(38, 4))) * CAST(10 ** _exp AS BIGINT) > {MAX_AMOUNT}",
+            "amount_too_large",
+            f"'{MAX_AMOUNT}'",
+            "NULL",
+        ),
         (f"NOT {well_formed}", "bad_amount", "NULL", "NULL"),
         (
             f"{well_formed} AND _exp IS NOT NULL AND length(split_part({name}, '.', 2)) > _exp",
@@ -270,6 +335,8 @@ def _normalised(column: FeedColumn) -> str:
         return f"lower({name})"
     if column.type is FieldType.POSITIVE_INTEGER:
         return f"coalesce(CAST(try_cast({name} AS BIGINT) AS VARCHAR), {name})"
+    if column.type is FieldType.CONTACT_VALUE:
+        return f"coalesce(_e164, {name})"
     return name
 
 
@@ -317,20 +384,21 @@ def _typed(column: FeedColumn) -> str:
     name = f'"{column.name}"'
     t = column.type
     if t is FieldType.ENUM:
-        default = {"status": "'active'", "party": "'debtor'"}.get(column.name, "NULL")
-        return f"coalesce(lower({name}), {default})"
+        return f"lower({name})"  # empty: the stored value, or the column's default for a new row
     if t is FieldType.DATE:
         return f"CAST({name} AS DATE)"
     if t is FieldType.POSITIVE_INTEGER:
         return f"CAST({name} AS INTEGER)"
     if t is FieldType.BOOLEAN:
-        return f"coalesce(lower({name}) IN ({_in_list(TRUE_WORDS)}), false)"
+        return f"lower({name}) IN ({_in_list(TRUE_WORDS)})"  # NULL when empty, as an enum
     if t is FieldType.RATE:
         return f"CAST(CAST({name} AS DECIMAL(18, 8)) AS VARCHAR)"
     if t in (FieldType.COUNTRY, FieldType.CURRENCY):
         return f"upper({name})"
     if t is FieldType.AMOUNT:
         return f"to_minor({name}, _exp)"
+    if t is FieldType.CONTACT_VALUE:
+        return f"coalesce(_e164, {name})"
     return name
 
 
@@ -382,12 +450,67 @@ def _check_reversals(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("DELETE FROM good WHERE _row IN (SELECT _row FROM faults)")
 
 
+# --- stage 3: finality and totals ---------------------------------------------------------------
+
+FINAL_COLUMNS = {
+    "account_id": "s.account_id",
+    "paid_on": "CAST(s.paid_on AS VARCHAR)",
+    "amount": "major_text(s.amount, currencies.exp)",
+    "reverses": "coalesce(s.reverses, '')",
+}
+
+
+def _check_finality(db: duckdb.DuckDBPyConnection, carries_reverses: bool) -> None:
+    """A stored payment that is reversed, or reverses another, keeps its account, date, amount
+    and link: a row that would change one of them is rejected (``ref_final`` holds them)."""
+    for column, stored in FINAL_COLUMNS.items():
+        if column == "reverses" and not carries_reverses:
+            continue
+        db.execute(f"""INSERT INTO faults
+            SELECT g._row, '{column}', c."{column}", 'reversal_final', {stored}, s.partner
+            FROM good g JOIN ref_final s ON s.payment_id = g.payment_id
+            JOIN clean c ON c._row = g._row
+            LEFT JOIN currencies ON currencies.code = g.currency
+            WHERE g."{column}" IS DISTINCT FROM s."{column}" """)
+    db.execute("DELETE FROM good WHERE _row IN (SELECT _row FROM faults)")
+
+
+def _check_account_totals(db: duckdb.DuckDBPyConnection, kind: FeedKind) -> None:
+    """No account's installments (or payments) may add up to more than ``MAX_AMOUNT``: the rows
+    that would take it past are rejected, in the file's order. Only the accounts that could pass
+    it (``ref_amounts``) are looked at; a row counts the larger of its amount and the stored one,
+    so what a rejected row leaves stored is counted too."""
+    amount, key = (
+        ("amount_due", "CAST(g.seq AS VARCHAR)")
+        if kind.name == "installments"
+        else (
+            "amount",
+            "g.payment_id",
+        )
+    )
+    counted = "g.reverses IS NULL" if kind.name == "payments" else "true"
+    db.execute(f"""INSERT INTO faults
+        SELECT _row, '{amount}', raw_value, 'account_total_too_large', '{kind.name}', '{MAX_AMOUNT}' FROM (
+            SELECT g._row, c."{amount}" AS raw_value,
+                   coalesce(t.total, 0) - coalesce(sum(s.amount) OVER (PARTITION BY g.account_id), 0)
+                   + sum(greatest(g."{amount}", coalesce(s.amount, 0))) OVER (
+                       PARTITION BY g.account_id ORDER BY g._row
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
+            FROM good g
+            LEFT JOIN ref_totals t ON t.account_id = g.account_id
+            JOIN clean c ON c._row = g._row
+            LEFT JOIN ref_amounts s ON s.account_id = g.account_id AND s.key = {key}
+            WHERE {counted} AND g.account_id IN (SELECT account_id FROM ref_suspects)
+        ) WHERE running > {MAX_AMOUNT}""")
+    db.execute("DELETE FROM good WHERE _row IN (SELECT _row FROM faults)")
+
+
 def _write_rejects(db: duckdb.DuckDBPyConnection, language: str) -> None:
     reasons = reason_rows(language)
     db.register("reasons", pa.table({"code": [c for c, _ in reasons], "template": [t for _, t in reasons]}))
     db.execute("""CREATE OR REPLACE TABLE rejects AS
         SELECT f._row AS "row", coalesce(f.col, '') AS "column", f.value AS "value",
-               format(r.template, coalesce(f.col, ''), coalesce(f.value, ''),
-                      coalesce(f.a1, ''), coalesce(f.a2, '')) AS reason
+               format(r.template, coalesce(f.col, ''), echo_text(coalesce(f.value, '')),
+                      echo_text(coalesce(f.a1, '')), echo_text(coalesce(f.a2, ''))) AS reason
         FROM faults f JOIN reasons r USING (code)
         ORDER BY f._row, f.col""")

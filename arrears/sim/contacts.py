@@ -98,6 +98,14 @@ def _rows(
     }
 
 
+def _landlines(prefix: pa.Array, numbers: Ints, people: People, who: Ints) -> pa.Array:
+    """Area code and subscriber number, the number cut to its place's length (7 or 8 digits);
+    numbers from 80 are moved to 81 (800 is the toll-free range, not a landline)."""
+    eight = digits(np.where(numbers // 1_000_000 == 80, numbers + 1_000_000, numbers), 8)
+    seven = np.array([p.landline_digits == 7 for p in PLACES])[people.place[who]]
+    return join(prefix, pc.if_else(pa.array(seven), pc.utf8_slice_codeunits(eight, 0, 7), eight))
+
+
 def contact_points_table(rng: np.random.Generator, people: People, has_secured_loan: Mask) -> pa.Table:
     n = people.size
     everyone = np.arange(n, dtype=np.int64)
@@ -166,7 +174,9 @@ def contact_points_table(rng: np.random.Generator, people: People, has_secured_l
         _rows(
             with_employer,
             "landline",
-            join(landline, digits(rng.integers(20_000_000, 90_000_000, len(with_employer)), 8)),
+            _landlines(
+                landline, rng.integers(20_000_000, 90_000_000, len(with_employer)), people, with_employer
+            ),
             label="work",
             primary=False,
             party="employer",

@@ -285,7 +285,8 @@ ENGLISH_SURNAMES: tuple[str, ...] = (
 EMAIL_DOMAINS_CN: tuple[str, ...] = ("qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "139.com")
 EMAIL_DOMAINS_INTL: tuple[str, ...] = ("gmail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com")
 
-# Mainland mobile number prefixes (+86 1xx): China Mobile, Unicom and Telecom ranges.
+# Mainland mobile number prefixes (+86 1xx): China Mobile, Unicom and Telecom ranges. Every plan
+# here gives numbers that phonenumbers reads as valid mobiles of their country (the importer checks).
 CN_MOBILE_PREFIXES: tuple[str, ...] = tuple(
     f"+861{p}"
     for p in (
@@ -340,10 +341,13 @@ class Place:
     branch: str
     region_code: int = 0  # the six-digit 行政区划代码 of a Chinese resident identity number
     landline_prefix: str = ""
+    landline_digits: int = 8  # digits after the area code (7 where the numbering plan has 7)
 
 
-def _cn(tail: str, code: int, branch: str, area: str, zone: str = "Asia/Shanghai") -> Place:
-    return Place("CN", tail, zone, CN_MOBILE_PREFIXES, 8, 0, branch, code, f"+86-{area}-")
+def _cn(
+    tail: str, code: int, branch: str, area: str, zone: str = "Asia/Shanghai", landline_digits: int = 8
+) -> Place:
+    return Place("CN", tail, zone, CN_MOBILE_PREFIXES, 8, 0, branch, code, f"+86-{area}-", landline_digits)
 
 
 # (place, relative weight); mainland places weighted roughly by population of the city.
@@ -364,27 +368,39 @@ CHINESE_PLACES: tuple[tuple[Place, float], ...] = (
     (_cn("湖北省武汉市洪山区", 420111, "WH001", "27"), 4),
     (_cn("陕西省西安市雁塔区", 610113, "XA001", "29"), 3),
     (_cn("山东省青岛市市南区", 370202, "QD001", "532"), 2),
-    (_cn("福建省厦门市思明区", 350203, "XM001", "592"), 2),
+    (_cn("福建省厦门市思明区", 350203, "XM001", "592", landline_digits=7), 2),
     (_cn("湖南省长沙市岳麓区", 430104, "CS001", "731"), 3),
     (_cn("河南省郑州市金水区", 410105, "ZZ001", "371"), 3),
     (_cn("辽宁省沈阳市和平区", 210102, "SY001", "24"), 2),
-    (_cn("新疆维吾尔自治区乌鲁木齐市天山区", 650102, "UR001", "991", "Asia/Urumqi"), 1),
+    (_cn("新疆维吾尔自治区乌鲁木齐市天山区", 650102, "UR001", "991", "Asia/Urumqi", 7), 1),
 )
 
 OVERSEAS_PLACES: tuple[tuple[Place, float], ...] = (
     (
         Place(
-            "HK", "Mong Kok, Kowloon, Hong Kong", "Asia/Hong_Kong", ("+8525", "+8526", "+8529"), 7, 0, "HK001"
+            "HK",
+            "Mong Kok, Kowloon, Hong Kong",
+            "Asia/Hong_Kong",
+            ("+85261", "+85264", "+85296"),
+            6,
+            0,
+            "HK001",
         ),
         6,
     ),
     (
         Place(
-            "HK", "Central, Hong Kong Island, Hong Kong", "Asia/Hong_Kong", ("+8526", "+8529"), 7, 0, "HK001"
+            "HK",
+            "Central, Hong Kong Island, Hong Kong",
+            "Asia/Hong_Kong",
+            ("+85263", "+85297"),
+            6,
+            0,
+            "HK001",
         ),
         3,
     ),
-    (Place("SG", "Singapore 238801", "Asia/Singapore", ("+658", "+659"), 7, 0, "SG001"), 5),
+    (Place("SG", "Singapore 238801", "Asia/Singapore", ("+6581", "+6591"), 6, 0, "SG001"), 5),
     (Place("US", "New York, NY 10001", "America/New_York", ("+1212", "+1646"), 7, 2_000_000, "NY001"), 5),
     (Place("US", "Boston, MA 02108", "America/New_York", ("+1617",), 7, 2_000_000, "NY001"), 2),
     (Place("US", "Chicago, IL 60601", "America/Chicago", ("+1312",), 7, 2_000_000, "NY001"), 2),
@@ -396,12 +412,12 @@ OVERSEAS_PLACES: tuple[tuple[Place, float], ...] = (
     (Place("US", "Honolulu, HI 96813", "Pacific/Honolulu", ("+1808",), 7, 2_000_000, "LA001"), 1),
     (Place("CA", "Toronto, ON M5H 2N2", "America/Toronto", ("+1416",), 7, 2_000_000, "TO001"), 2),
     (Place("CA", "Vancouver, BC V6B 1A1", "America/Vancouver", ("+1604",), 7, 2_000_000, "VA001"), 2),
-    (Place("GB", "London SW1A 1AA", "Europe/London", ("+447",), 9, 100_000_000, "LN001"), 4),
-    (Place("GB", "Manchester M1 1AE", "Europe/London", ("+447",), 9, 100_000_000, "LN001"), 1),
-    (Place("JP", "Minato-ku, Tokyo 105-0011", "Asia/Tokyo", ("+8190", "+8180"), 8, 0, "TK001"), 3),
-    (Place("JP", "Kita-ku, Osaka 530-0001", "Asia/Tokyo", ("+8190", "+8170"), 8, 0, "TK001"), 1),
-    (Place("AU", "Sydney NSW 2000", "Australia/Sydney", ("+614",), 8, 0, "SY001"), 2),
-    (Place("AU", "Melbourne VIC 3000", "Australia/Melbourne", ("+614",), 8, 0, "SY001"), 1),
+    (Place("GB", "London SW1A 1AA", "Europe/London", ("+4474",), 8, 0, "LN001"), 4),
+    (Place("GB", "Manchester M1 1AE", "Europe/London", ("+4474",), 8, 0, "LN001"), 1),
+    (Place("JP", "Minato-ku, Tokyo 105-0011", "Asia/Tokyo", ("+81901", "+81801"), 7, 0, "TK001"), 3),
+    (Place("JP", "Kita-ku, Osaka 530-0001", "Asia/Tokyo", ("+81901", "+81701"), 7, 0, "TK001"), 1),
+    (Place("AU", "Sydney NSW 2000", "Australia/Sydney", ("+6141",), 7, 0, "SY001"), 2),
+    (Place("AU", "Melbourne VIC 3000", "Australia/Melbourne", ("+6141",), 7, 0, "SY001"), 1),
 )
 
 CHINESE_ROADS: tuple[str, ...] = (

@@ -81,9 +81,36 @@ def test_carried_state_night_after_night_matches_the_reference(
             expected = reference_snapshot(accounts, installments, payments, day, rules, previous)
             previous_table = previous_frame(previous)
             actual = rows_by_account(engine.snapshot(day, rules, previous_table))
+            assert set(actual) == set(expected), day  # none opened after the day
             for account_id, row in expected.items():
                 assert {f: actual[account_id][f] for f in row.__dataclass_fields__} == asdict(row), day
             previous = {a: r.bucket for a, r in expected.items()}
+    finally:
+        engine.close()
+
+
+def test_an_account_opened_after_the_date_is_left_out_until_it_opens() -> None:
+    opened = START + timedelta(days=40)
+    accounts = [
+        AccountFact("A0001", "C1", "CNY", "active"),
+        AccountFact("A0002", "C2", "CNY", "active", opened),
+    ]
+    installments = [InstallmentFact("A0002", 1, opened + timedelta(days=30), 1_000)]
+    engine = DuckDBEngine(memory_limit="500MB", threads=1)
+    try:
+        engine.load(frames_of(accounts, installments, []))
+        before = rows_by_account(engine.snapshot(opened - timedelta(days=1), DelinquencyRules()))
+        assert set(before) == {"A0001"}
+        previous = previous_frame({a: r["bucket"] for a, r in before.items()})
+        on_the_day = rows_by_account(engine.snapshot(opened, DelinquencyRules(), previous))  # carried
+        assert set(on_the_day) == {"A0001", "A0002"} and on_the_day["A0002"]["roll"] == "new"
+        later = opened + timedelta(days=45)
+        expected = reference_snapshot(accounts, installments, [], later, DelinquencyRules())
+        assert rows_by_account(engine.snapshot(later, DelinquencyRules()))["A0002"]["dpd"] == 15
+        assert expected["A0002"].dpd == 15
+        assert set(
+            reference_snapshot(accounts, installments, [], opened - timedelta(days=1), DelinquencyRules())
+        ) == {"A0001"}
     finally:
         engine.close()
 

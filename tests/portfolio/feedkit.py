@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from arrears.clock import FixedClock
 from arrears.portfolio.feeds import KINDS
-from arrears.portfolio.importer import FileOutcome, ImportOptions, feed_files, import_files
+from arrears.portfolio.importer import FileOutcome, ImportOptions, feed_files, import_files, import_paths
 from arrears.portfolio.models import Account, ContactPoint, Customer, ImportLog, Installment, Payment
 
 CLOCK = FixedClock(datetime(2026, 11, 22, 1, 0, tzinfo=UTC))
@@ -64,7 +64,12 @@ def write_feed(directory: Path, files: dict[str, str], encoding: str = "utf-8") 
     return directory
 
 
-def run_import(engine: Engine, *paths: Path, **options: object) -> list[FileOutcome]:
+def run_import(
+    engine: Engine, *paths: Path, skip_unknown: bool = False, **options: object
+) -> list[FileOutcome]:
+    """Import as ``arrears import`` does; with ``skip_unknown``, a file of unknown kind fails alone."""
+    if skip_unknown:
+        return import_paths(engine, list(paths), CLOCK, ImportOptions(imported_by="test", **options))  # type: ignore[arg-type]
     kind = options.get("kind")
     files = feed_files(list(paths), kind if isinstance(kind, str) else None)
     return import_files(engine, files, CLOCK, ImportOptions(imported_by="test", **options))  # type: ignore[arg-type]

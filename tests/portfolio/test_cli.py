@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
@@ -89,3 +90,52 @@ def test_a_killed_import_leaves_the_database_as_before(database: str, tmp_path: 
     assert {k: v for k, v in after.items() if k != "installments"} == {
         k: v for k, v in before.items() if k != "installments"
     }
+
+
+def test_a_directory_with_a_file_of_unknown_kind_imports_the_others(database: str, tmp_path: Path) -> None:
+    files = {**GOOD_FEED, "readme.csv": "a,b\n1,2\n"}
+    result = runner.invoke(app, ["import", str(write_feed(tmp_path / "feed", files))], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert "cannot tell which kind of feed readme.csv holds" in result.stdout
+    assert counts(make_engine(database)) == {
+        "customers": 2,
+        "contact_points": 3,
+        "accounts": 3,
+        "installments": 4,
+        "payments": 4,
+    }
+
+
+def test_a_header_or_a_value_of_100_kb_is_refused_at_once_and_echoed_cut(
+    database: str, tmp_path: Path
+) -> None:
+    huge = "x" * 100_000
+    files = {
+        "customers.csv": f"customer_id,name,{huge}\nC1,a,b\n",
+        "accounts.csv": f"account_id,customer_id,product,currency,opened_on\nA1,C1,{huge},CNY,2025-01-01\n",
+    }
+    feed = write_feed(tmp_path / "feed", files)
+    started = time.perf_counter()
+    result = runner.invoke(app, ["import", str(feed)], env={"COLUMNS": "400"})
+    assert time.perf_counter() - started < 10  # it hung, growing quadratically with the echo
+    assert result.exit_code == 3  # the most severe of 2 (customers unreadable) and 3 (a row rejected)
+    assert "a column name of the header is longer than 200 characters" in " ".join(result.stdout.split())
+    assert len(result.stdout) < 5_000
+    (line,) = list(csv.DictReader((feed / "accounts.csv.rejects.csv").open(encoding="utf-8")))
+    assert line["value"] == huge  # the value itself is kept, the reason repeats it cut
+    assert len(line["reason"]) < 400 and "(100000 characters)" in line["reason"]
+
+
+def test_a_piped_summary_cuts_no_amount_and_no_name(database: str, tmp_path: Path) -> None:
+    accounts = "account_id,customer_id,product,currency,opened_on,principal\n" + "".join(
+        f"B{i},C1,sme_loan,CNY,2025-01-01,9999999999999.99\n" for i in range(10_000)
+    )
+    feed = write_feed(
+        tmp_path / "feed", {"customers.csv": GOOD_FEED["customers.csv"], "accounts.csv": accounts}
+    )
+    assert runner.invoke(app, ["import", str(feed)]).exit_code == 0
+    # 10,000 accounts near 10^15 minor units: their sum passes what SQLite's integer sum holds.
+    summary = runner.invoke(app, ["portfolio", "summary"], env={"COLUMNS": "40"})
+    assert summary.exit_code == 0, summary.output
+    assert "99999999999999900.00" in summary.stdout and "sme_loan" in summary.stdout
+    assert "…" not in summary.stdout

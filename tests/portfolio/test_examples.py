@@ -28,7 +28,7 @@ def test_the_bad_examples_show_every_rejection_reason(engine: Engine, tmp_path: 
     reasons = [line["reason"] for o in outcomes for line in rejects(o)]
     shown = {
         code
-        for code, (english, _) in REASONS.items()
+        for code, english in REASONS.items()
         if any(_reason_pattern(english).fullmatch(reason) for reason in reasons)
     }
     assert shown == set(REASONS)

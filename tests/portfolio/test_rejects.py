@@ -26,7 +26,7 @@ class Case:
 
     @property
     def expected_reason(self) -> str:
-        return REASONS[self.code][0].format(self.column, self.value, self.a1, self.a2)
+        return REASONS[self.code].format(self.column, self.value, self.a1, self.a2)
 
 
 GOOD_LINE = {
@@ -61,7 +61,7 @@ CASES = [
     Case("negative_amount", "installments.csv", "A1,8,2025-10-01,-5.00,,,", "amount_due", "-5.00"),
     Case("amount_not_positive", "payments.csv", "P8,A1,2025-04-01,0.00,,", "amount", "0.00"),
     Case("too_many_decimals", "payments.csv", "P8,A3,2025-04-01,100.5,,", "amount", "100.5", "JPY", "0"),
-    Case("bad_phone", "contact_points.csv", "C1,mobile,call me,,,debtor,,", "value", "call me"),
+    Case("bad_phone", "contact_points.csv", "C1,mobile,call me,,,debtor,,", "value", "call me", "CN"),
     Case(
         "bad_email",
         "contact_points.csv",
@@ -89,6 +89,32 @@ CASES = [
         "currency",
         "USD",
         "CNY",
+    ),
+    Case(
+        "amount_too_large",
+        "installments.csv",
+        "A1,8,2025-10-01,10000000000000.01,,,",
+        "amount_due",
+        "10000000000000.01",
+        "1000000000000000",
+    ),
+    Case(
+        "account_total_too_large",
+        "installments.csv",
+        "A1,8,2025-10-01,9999999999999.00,,,",
+        "amount_due",
+        "9999999999999.00",
+        "installments",
+        "1000000000000000",
+    ),
+    Case(
+        "reversal_final",
+        "payments.csv",
+        "P2,A1,2025-03-07,1060.00,bank,",
+        "paid_on",
+        "2025-03-07",
+        "2025-03-05",
+        "R1",
     ),
     Case("reverses_itself", "payments.csv", "P8,A1,2025-04-01,10.00,,P8", "reverses", "P8"),
     Case("unknown_payment", "payments.csv", "R8,A1,2025-04-01,10.00,,P404", "reverses", "P404"),
@@ -126,7 +152,7 @@ def test_a_reversal_of_a_rejected_payment_is_rejected_with_it(engine: Engine, tm
     (outcome,) = run_import(engine, write_feed(tmp_path / "bad", {"payments.csv": body}))
     lines = rejects(outcome)
     assert [(line["row"], line["column"]) for line in lines] == [("1", "amount"), ("2", "reverses")]
-    assert lines[1]["reason"] == REASONS["reverses_rejected"][0].format("reverses", "P8", "1", "")
+    assert lines[1]["reason"] == REASONS["reverses_rejected"].format("reverses", "P8", "1", "")
     assert outcome.stored == 2  # P7 and its reversal R7 in the same file
 
 

@@ -8,10 +8,11 @@ from collections import Counter, defaultdict
 from datetime import date
 
 import langcodes
-import pycountry
 
 from arrears.clock import is_time_zone
 from arrears.money import exponent, is_currency, parse_major
+from arrears.portfolio.feeds import country_codes
+from arrears.portfolio.phones import normalise_phone
 from tests.sim.conftest import AS_OF
 
 Feed = dict[str, list[dict[str, str]]]
@@ -104,7 +105,7 @@ def test_enumerated_columns_hold_only_their_values(feed: Feed) -> None:
 
 
 def test_codes_are_iso_and_iana(feed: Feed) -> None:
-    countries = {c.alpha_2 for c in pycountry.countries}
+    countries = country_codes()
     for customer in feed["customers"]:
         assert customer["country"] in countries
         assert is_time_zone(customer["timezone"]), customer["timezone"]
@@ -240,7 +241,10 @@ def test_contact_values_look_like_what_they_are(feed: Feed) -> None:
         elif contact["type"] == "email":
             assert re.fullmatch(r"[a-z0-9.]+@[a-z0-9]+\.[a-z.]+", value)
         elif contact["type"] == "landline":
-            assert re.fullmatch(r"\+86-\d{2,3}-\d{8}", value)
+            assert re.fullmatch(r"\+86-\d{2,3}-\d{7,8}", value)
+        if contact["type"] in ("mobile", "landline"):
+            e164, mobile = normalise_phone(value, country[contact["customer_id"]])
+            assert e164 is not None and (mobile or contact["type"] == "landline"), value
         if contact["party"] in ("emergency_contact", "guarantor"):
             assert contact["relation"] and contact["is_primary"] == "false"
 
