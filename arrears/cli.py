@@ -93,7 +93,7 @@ def db_upgrade() -> None:
 
     A SQLite file is created when absent, in a directory that must exist."""
     from arrears.db import open_database
-    from arrears.migrate import current_revision, upgrade
+    from arrears.db.migrate import current_revision, upgrade
 
     with open_database(get_settings(), create=True) as engine:
         upgrade(engine)

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, text
 
 from arrears.clock import FixedClock
 from arrears.db import make_engine
+from arrears.db.migrate import upgrade
 from arrears.delinquency.engines import DuckDBEngine
-from arrears.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("ARREARS_TEST_POSTGRES_URL")
 NO_POSTGRES = "ARREARS_TEST_POSTGRES_URL is not set: PostgreSQL variants skip (CI sets it)"

@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 from arrears.cli import app
 from arrears.config import get_settings
 from arrears.db import make_engine
+from arrears.db.migrate import upgrade
 from arrears.errors import ConflictError
 from arrears.i18n import N_
-from arrears.migrate import upgrade
 from tests.batch.book import insert_book
 from tests.delinquency.portfolios import facts_of, generated_book
 from tests.scoring.synthetic import portfolio

@@ -1,6 +1,6 @@
 from sqlalchemy import Engine, inspect
 
-from arrears.migrate import current_revision, upgrade
+from arrears.db.migrate import current_revision, upgrade
 from arrears.models import metadata
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 
 from arrears.cases import repository
 from arrears.cases.models import CaseStatus, CloseReason
+from arrears.portfolio.models import AccountStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class CaseChanges:
 
 PLAN_SQL = """
 CREATE TEMP TABLE delinquent AS
-    SELECT account_id, customer_id FROM snapshot WHERE status = 'active' AND bucket_rank > 0;
+    SELECT account_id, customer_id FROM snapshot WHERE status = '{active}' AND bucket_rank > 0;
 CREATE TEMP TABLE all_cases AS
     SELECT case_id, customer_id, opened_on, false AS is_new FROM candidates
     UNION ALL
@@ -72,7 +73,7 @@ CREATE TEMP TABLE left_members AS
 CREATE TEMP TABLE member_rows AS
     SELECT m.case_id, m.account_id, m.joined_on,
            (m.case_id, m.account_id) NOT IN (SELECT (case_id, account_id) FROM members) AS is_new,
-           (s.status = 'active' AND s.bucket_rank > 0) AS delinquent,
+           (s.status = '{active}' AND s.bucket_rank > 0) AS delinquent,
            s.dpd, s.bucket, s.bucket_rank, s.overdue_amount, s.outstanding_amount, s.currency,
            s.status AS account_status,
            row_number() OVER (PARTITION BY m.case_id
@@ -82,8 +83,8 @@ CREATE TEMP TABLE case_rows AS
     WITH per_case AS (
         SELECT m.case_id,
                bool_or(m.delinquent) AS still_delinquent,
-               bool_or(m.account_status = 'charged_off') AS any_written_off,
-               bool_and(m.account_status = 'closed' OR m.outstanding_amount = 0) AS all_paid_off,
+               bool_or(m.account_status = '{charged_off}') AS any_written_off,
+               bool_and(m.account_status = '{account_closed}' OR m.outstanding_amount = 0) AS all_paid_off,
                CAST(max(m.dpd) AS INTEGER) AS worst_dpd,
                CAST(count(*) AS INTEGER) AS account_count
         FROM member_rows m GROUP BY m.case_id
@@ -124,6 +125,9 @@ def plan(
         con.execute(
             PLAN_SQL.format(
                 as_of=as_of.isoformat(),
+                active=AccountStatus.ACTIVE,
+                charged_off=AccountStatus.CHARGED_OFF,
+                account_closed=AccountStatus.CLOSED,
                 open=CaseStatus.OPEN,
                 closed=CaseStatus.CLOSED,
                 written_off=CloseReason.WRITTEN_OFF,

@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from arrears.errors import InvalidInputError
-from arrears.i18n import N_
+from arrears.errors import one_of
 
 if TYPE_CHECKING:
     from arrears.compliance.decision import Reason
@@ -20,24 +19,6 @@ app = typer.Typer(
     help="Compliance: rule packs, the contact gate, content checks (合规).", no_args_is_help=True
 )
 console = Console()
-
-
-class UnknownChoiceError(InvalidInputError):
-    """An option's value is not one of those the command knows."""
-
-    code = "unknown_choice"
-    default_message = N_("The value is not one of those allowed")
-
-
-def _choice(option: str, value: str, known: list[str]) -> str:
-    if value not in known:
-        raise UnknownChoiceError(
-            N_("{option} {value} is not one of: {known}"),
-            option=option,
-            value=repr(value),
-            known=", ".join(known),
-        )
-    return value
 
 
 def _language() -> str:
@@ -158,11 +139,11 @@ def check_text_command(
     from arrears.compliance.facts import CHANNELS, PARTIES, TEXT_PURPOSES, TextRequest, canonical_channel
     from arrears.compliance.packs import available_packs, load_pack
 
-    _choice("--pack", pack_id, list(available_packs()))
-    _choice("--purpose", purpose, sorted(TEXT_PURPOSES))
-    _choice("--party", party, sorted(PARTIES))
+    one_of(pack_id, available_packs(), "--pack")
+    one_of(purpose, sorted(TEXT_PURPOSES), "--purpose")
+    one_of(party, sorted(PARTIES), "--party")
     if channel is not None:
-        channel = _choice("--channel", canonical_channel(channel), sorted(CHANNELS))
+        channel = one_of(canonical_channel(channel), sorted(CHANNELS), "--channel")
     decision = check_text(TextRequest(purpose, text, channel, party), load_pack(pack_id))
     console.print(f"{decision.verdict.value} [{escape(', '.join(decision.rule_ids))}]")
     for r in decision.reasons:

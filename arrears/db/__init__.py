@@ -191,7 +191,7 @@ def _check_schema(engine: Engine, url: URL) -> None:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from arrears.migrate import MIGRATIONS
+    from arrears.db.migrate import MIGRATIONS
 
     with engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())

@@ -21,8 +21,8 @@ from rich.table import Table
 
 from arrears.clock import SystemClock
 from arrears.config import get_settings, message_language
-from arrears.db import make_engine
-from arrears.errors import echo
+from arrears.db import open_database
+from arrears.errors import echo, one_of
 from arrears.money import to_major
 from arrears.portfolio.feeds import KINDS
 from arrears.portfolio.importer import FileOutcome, ImportOptions, ImportProgress, import_paths
@@ -83,8 +83,8 @@ def import_command(
     columns, undecodable bytes, not CSV or Parquet, a name that tells no
     kind): nothing of it is stored, the other files are imported.
     """
-    if kind is not None and kind not in KINDS:
-        raise typer.BadParameter(f"{echo(kind, 40)!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
+    if kind is not None:
+        one_of(kind, KINDS, "--kind")
     settings = get_settings()
     options = ImportOptions(
         kind=kind,
@@ -94,7 +94,6 @@ def import_command(
         chunk_rows=settings.import_chunk_rows,
         **({"imported_by": by} if by else {}),
     )
-    engine = make_engine(settings.database_url)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -102,7 +101,10 @@ def import_command(
         TransferSpeedColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
+    with (
+        open_database(settings) as engine,
+        Progress(*columns, console=console, transient=True) as progress,
+    ):
         outcomes = import_paths(engine, paths, SystemClock(), options, _RichImportProgress(progress))
     _print_outcomes(outcomes)
     raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
@@ -140,8 +142,7 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> None:
 @app.command("summary")
 def summary() -> None:
     """Counts of the stored portfolio and balances by product and currency."""
-    engine = make_engine(get_settings().database_url)
-    with engine.connect() as connection:
+    with open_database() as engine, engine.connect() as connection:
         counts = row_counts(connection)
         balances = balances_by_product(connection)
     # Piped or redirected, the table is as wide as its content: no amount or name is cut.

@@ -9,7 +9,7 @@ import pytest
 
 from arrears.db import arrow as bulk
 from arrears.db import make_engine
-from arrears.migrate import upgrade
+from arrears.db.migrate import upgrade
 from arrears.portfolio.repository import read_portfolio
 from tests.batch.book import insert_book
 from tests.delinquency.portfolios import facts_of, generated_book

@@ -13,7 +13,7 @@ from arrears.batch.cli import resolve_dates
 from arrears.clock import FixedClock
 from arrears.config import get_settings
 from arrears.db import make_engine
-from arrears.migrate import upgrade
+from arrears.db.migrate import upgrade
 from tests.batch.book import insert_book
 from tests.delinquency.portfolios import facts_of, generated_book
 

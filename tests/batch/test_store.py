@@ -19,10 +19,10 @@ from arrears.batch.store import sync
 from arrears.batch.summary import DaySummary
 from arrears.clock import FixedClock
 from arrears.db import make_engine
+from arrears.db.migrate import upgrade
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentFact, reference_snapshot
 from arrears.delinquency.rules import DelinquencyRules
-from arrears.migrate import upgrade
 from arrears.money import format_major
 from arrears.portfolio.repository import read_portfolio, read_portfolio_parts
 from tests.batch.test_batch_run import stored_snapshot

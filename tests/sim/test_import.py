@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from arrears.clock import FixedClock
 from arrears.db import make_engine
-from arrears.migrate import upgrade
+from arrears.db.migrate import upgrade
 from arrears.portfolio.importer import ImportOptions, feed_files, import_files
 from arrears.portfolio.models import Account, Customer, Installment, Payment
 from arrears.sim import FeedFormat, PortfolioSpec, generate_portfolio
