@@ -173,7 +173,7 @@ def _database_with_book(folder: Path, url: str | None) -> Any:
 
     from arrears.db import make_engine
     from arrears.db.arrow import insert_arrow
-    from arrears.migrate import upgrade
+    from arrears.db.migrate import upgrade
 
     if url is None:
         path = folder / "batch.db"

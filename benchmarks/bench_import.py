@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from arrears.clock import FixedClock
 from arrears.db import make_engine
-from arrears.migrate import upgrade
+from arrears.db.migrate import upgrade
 from arrears.portfolio.importer import ImportOptions, feed_files, import_files
 from arrears.portfolio.models import Installment
 

@@ -119,7 +119,7 @@ def _stage_parts(spec: Any, database: Any) -> Any:
 
 
 def setup(accounts: int, url: str | None) -> int:
-    from arrears.migrate import upgrade
+    from arrears.db.migrate import upgrade
     from arrears.sim import PortfolioSpec
 
     folder = folder_for(accounts, url)
