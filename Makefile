@@ -62,7 +62,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel --quiet extract --mapping babel.cfg --keywords N_ --keywords translate --keywords gettext \
 		--no-location --sort-output --omit-header --output-file arrears/locale/arrears.pot .
 	$(BIN)/pybabel --quiet update --input-file arrears/locale/arrears.pot --output-dir arrears/locale \
-		--domain arrears --locale zh_CN --no-fuzzy-matching
+		--domain arrears --locale zh_CN --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) arrears.db arrears.db-wal arrears.db-shm arrears.db.batch.* .pytest_cache .mypy_cache .ruff_cache

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from arrears.i18n import N_, both, translate
+from arrears.i18n import N_, Spoken, both, translate
 
 MAX_ECHO = 200
 """Characters of a user's value an error message repeats, at most."""
@@ -32,7 +32,7 @@ def echo(value: object, limit: int = MAX_ECHO) -> str:
     return f"{text[:limit]}… ({len(text)} characters)"
 
 
-class ArrearsError(Exception):
+class ArrearsError(Spoken, Exception):
     """The root of every error Arrears raises on purpose."""
 
     code: ClassVar[str] = "error"

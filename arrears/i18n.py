@@ -122,6 +122,21 @@ def both(message: str, *args: Any, **params: Any) -> dict[str, str]:
     return {language: translate(message, language, *args, **params) for language in LANGUAGES}
 
 
+class Spoken:
+    """For a class that says ``message(language)``: its message in each language by name."""
+
+    def message(self, language: str) -> str:
+        raise NotImplementedError
+
+    @property
+    def message_zh(self) -> str:
+        return self.message("zh-CN")
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
+
+
 @dataclass(frozen=True)
 class Text:
     """A marked message and its named parameters, kept as a value and translated when shown.

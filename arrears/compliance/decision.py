@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from arrears.i18n import LANGUAGES, N_, Text, translate
+from arrears.i18n import LANGUAGES, N_, Spoken, Text, translate
 
 
 class Verdict(StrEnum):
@@ -17,7 +17,7 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class Reason:
+class Reason(Spoken):
     """One rule behind a decision: its standard wording and what in the facts triggered it, as
     catalogue messages shown in any language (:meth:`message`)."""
 
@@ -37,14 +37,6 @@ class Reason:
         for more in self.details[1:]:
             detail = Text.of(N_("{first}; {second}"), first=detail, second=more)
         return translate(N_("{rule}: {detail}"), language, rule=wording, detail=detail)
-
-    @property
-    def message_zh(self) -> str:
-        return self.message("zh-CN")
-
-    @property
-    def message_en(self) -> str:
-        return self.message("en")
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -49,14 +49,6 @@ class PackError(YamlFileError):
     default_message = N_("The rule pack or policy cannot be used")
 
     @property
-    def message_zh(self) -> str:
-        return self.message("zh-CN")
-
-    @property
-    def message_en(self) -> str:
-        return self.message("en")
-
-    @property
     def text(self) -> Text:
         """The message as a value, to be shown later in any language."""
         return Text.of(self.template, **self.params)
