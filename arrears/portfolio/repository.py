@@ -8,14 +8,14 @@ into Arrow go through :mod:`arrears.db.arrow`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, select, text
+from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, insert, select, text, update
 
 from arrears.db.arrow import read_arrow
 from arrears.portfolio.frames import (
@@ -227,3 +227,13 @@ def stored_imports(connection: Connection) -> set[tuple[int, str, datetime]]:
         )
     )
     return {(int(i), str(checksum), finished) for i, checksum, finished in rows}
+
+
+def insert_import_log(connection: Connection, values: Mapping[str, object]) -> int:
+    """Log a file (its ``import_log`` row); returns the row's id, which its stored rows carry."""
+    return int(connection.execute(insert(ImportLog).returning(ImportLog.id), [dict(values)]).scalar_one())
+
+
+def update_import_log(connection: Connection, import_id: int, values: Mapping[str, object]) -> None:
+    """Say what became of a logged file (status, counts, finish time)."""
+    connection.execute(update(ImportLog).where(ImportLog.id == import_id).values(dict(values)))
