@@ -7,6 +7,7 @@ Exit statuses (arrears.errors): 2 the input or the settings are wrong, 3 busy or
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -361,6 +362,49 @@ def test_sim_portfolio_refuses_an_out_that_is_a_file(tmp_path: Path) -> None:
         2, "sim", "portfolio", "--out", str(existing), "--customers", "5", says=("feeds.csv", "is a file")
     )
     assert existing.read_text(encoding="utf-8") == "keep me\n"
+
+
+def _feed_with_a_bad_row(tmp_path: Path) -> Path:
+    """A customers file whose second row would be set aside in a rejects file."""
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "customers.csv").write_text("customer_id,name\nC1,Ann\n,No Id\n", encoding="utf-8")
+    return feed / "customers.csv"
+
+
+def _imports(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute("SELECT count(*) FROM import_log").fetchone()[0])
+
+
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        ("a-file.txt", "is a file"),
+        ("nowhere/rejects", "no such directory"),
+        ("/proc", "cannot be written"),
+    ],
+    ids=["a file", "no such directory", "not writable"],
+)
+def test_import_refuses_rejects_it_cannot_write_before_importing_anything(
+    database: Path, tmp_path: Path, where: str, says: str
+) -> None:
+    if where.startswith("/") and not Path(where).is_dir():
+        pytest.skip(f"{where}, a directory no one may write in, is Linux's")
+    feed = _feed_with_a_bad_row(tmp_path)
+    rejects = Path(where) if where.startswith("/") else tmp_path / where
+    if where.endswith(".txt"):
+        rejects.write_text("keep me\n", encoding="utf-8")
+    before = _imports(database)
+    refused(2, "import", str(feed), "--rejects", str(rejects), says=(str(rejects), says))
+    assert _imports(database) == before  # no file imported, none half-imported
+    assert not list(tmp_path.rglob("*.rejects.csv"))
+    assert not (tmp_path / "nowhere").exists()
+    if where.endswith(".txt"):
+        assert rejects.read_text(encoding="utf-8") == "keep me\n"
+    code, output = invoke("import", str(feed), "--rejects", str(tmp_path))
+    assert code == 3, output  # the same import with a usable directory: one row set aside
+    assert (tmp_path / "customers.csv.rejects.csv").exists() and _imports(database) == before + 1
 
 
 # --- one place renders, in the user's language ------------------------------------------------------

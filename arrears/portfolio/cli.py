@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +23,8 @@ from rich.table import Table
 from arrears.clock import SystemClock
 from arrears.config import get_settings, message_language
 from arrears.db import open_database
-from arrears.errors import echo, one_of
+from arrears.errors import InvalidInputError, echo, one_of
+from arrears.i18n import N_
 from arrears.money import to_major
 from arrears.portfolio.feeds import KINDS
 from arrears.portfolio.importer import FileOutcome, ImportOptions, ImportProgress, import_paths
@@ -60,7 +62,8 @@ def import_command(
     ] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files, e.g. gb18030.")] = "utf-8",
     rejects: Annotated[
-        Path | None, typer.Option(help="Directory for the reject files (default: beside each input).")
+        Path | None,
+        typer.Option(help="Existing directory for the reject files (default: beside each input)."),
     ] = None,
     by: Annotated[
         str | None, typer.Option(help="Who imports, for the import log (default: OS user).")
@@ -85,6 +88,8 @@ def import_command(
     """
     if kind is not None:
         one_of(kind, KINDS, "--kind")
+    if rejects is not None:
+        _check_rejects(rejects)
     settings = get_settings()
     options = ImportOptions(
         kind=kind,
@@ -108,6 +113,27 @@ def import_command(
         outcomes = import_paths(engine, paths, SystemClock(), options, _RichImportProgress(progress))
     _print_outcomes(outcomes)
     raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
+
+
+def _check_rejects(directory: Path) -> None:
+    """``--rejects`` is a directory that exists and can be written to, checked before any file
+    is imported: a reject list that could not be written would fail a file halfway through."""
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInputError(
+            N_("--rejects {path} is a file: name a directory for the reject files"), path=echo(directory)
+        )
+    if not directory.is_dir():
+        raise InvalidInputError(
+            N_("--rejects {path}: no such directory: create it first"), path=echo(directory)
+        )
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError:
+        raise InvalidInputError(
+            N_("--rejects {path}: the reject files cannot be written in this directory"),
+            path=echo(directory),
+        ) from None
 
 
 def _print_outcomes(outcomes: list[FileOutcome]) -> None:

@@ -15,6 +15,7 @@ from babel import Locale
 
 from arrears.errors import InvalidFileError, echo
 from arrears.i18n import N_
+from arrears.portfolio.models import AccountStatus
 
 
 class FieldType(StrEnum):
@@ -87,7 +88,8 @@ PARTIES = (
     "attorney",
 )
 PRODUCTS = ("credit_card", "personal_loan", "mortgage", "auto_loan", "sme_loan")
-ACCOUNT_STATUSES = ("active", "closed", "charged_off")
+ACCOUNT_STATUSES = tuple(status.value for status in AccountStatus)
+"""The statuses an account may have, as the model defines them (``AccountStatus``)."""
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 
@@ -138,7 +140,7 @@ ACCOUNTS = FeedKind(
         FeedColumn("principal", FieldType.AMOUNT),
         FeedColumn("credit_limit", FieldType.AMOUNT),
         FeedColumn("interest_rate", FieldType.RATE),
-        FeedColumn("status", FieldType.ENUM, values=ACCOUNT_STATUSES, default="active"),
+        FeedColumn("status", FieldType.ENUM, values=ACCOUNT_STATUSES, default=AccountStatus.ACTIVE.value),
         FeedColumn("branch", max_length=64),
     ),
 )

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine
 
 from arrears.clock import Clock
 from arrears.errors import echo
 from arrears.i18n import N_
 from arrears.portfolio.feeds import KINDS, FeedKind, UnknownKindError, import_order, kind_of
 from arrears.portfolio.loading import StoreCounts, store
-from arrears.portfolio.models import ImportLog
+from arrears.portfolio.models import ImportStatus
 from arrears.portfolio.reading import ReadResult, UnreadableFeedError, is_parquet, read_feed, sha256_of
 from arrears.portfolio.references import register_references
+from arrears.portfolio.repository import insert_import_log, update_import_log
 from arrears.portfolio.validation import register_code_lists, validate
 from arrears.spreadsheet import neutralise_sql
 
@@ -159,10 +160,9 @@ def import_file(
             register_references(db, connection, kind, "raw")
             validate(db, kind, "raw", read.faults, options.language, read.columns)
             _set_rejects_aside(db, path, options, outcome)
-            log_id = connection.execute(
-                insert(ImportLog).returning(ImportLog.id),
-                [_log_row(outcome, read.checksum, clock, started, options, status="running")],
-            ).scalar_one()
+            log_id = insert_import_log(
+                connection, _log_row(outcome, read.checksum, clock, started, options, ImportStatus.RUNNING)
+            )
             progress.phase("storing")
             counts = store(connection, kind, db, log_id)
             _count(outcome, counts)
@@ -172,9 +172,9 @@ def import_file(
                 clock,
                 started,
                 options,
-                status="partial" if outcome.rejected else "stored",
+                ImportStatus.PARTIAL if outcome.rejected else ImportStatus.STORED,
             )
-            connection.execute(update(ImportLog).where(ImportLog.id == log_id).values(values))
+            update_import_log(connection, log_id, values)
     return outcome
 
 
@@ -214,11 +214,13 @@ def _set_rejects_aside(
         rejects_path.unlink(missing_ok=True)  # a stale list from an earlier import would mislead
         return
     directory.mkdir(parents=True, exist_ok=True)
-    target = str(rejects_path).replace("'", "''")
     value, reason = neutralise_sql('"value"'), neutralise_sql("reason")
     cells = f'"row", "column", {value} AS "value", {reason} AS reason'
-    db.execute(f"""COPY (SELECT {cells} FROM rejects ORDER BY "row", "column")
-                   TO '{target}' (HEADER, DELIMITER ',')""")
+    db.execute(
+        f"""COPY (SELECT {cells} FROM rejects ORDER BY "row", "column")
+            TO $path (HEADER, DELIMITER ',')""",
+        {"path": str(rejects_path)},
+    )
     outcome.rejects_path = rejects_path
 
 
@@ -227,13 +229,18 @@ def _count(outcome: FileOutcome, counts: StoreCounts) -> None:
 
 
 def _log_row(
-    outcome: FileOutcome, checksum: str, clock: Clock, started: object, options: ImportOptions, status: str
+    outcome: FileOutcome,
+    checksum: str,
+    clock: Clock,
+    started: object,
+    options: ImportOptions,
+    status: ImportStatus,
 ) -> dict[str, object]:
     return {
         "kind": outcome.kind,
         "file_name": str(outcome.path)[-500:],
         "checksum": checksum,
-        "status": status,
+        "status": status.value,
         "rows_read": outcome.rows_read,
         "rows_stored": outcome.stored,
         "rows_updated": outcome.updated,
@@ -252,6 +259,6 @@ def _log_unreadable(
 ) -> None:
     checksum = sha256_of(outcome.path) if outcome.path.is_file() else ""
     with engine.begin() as connection:
-        connection.execute(
-            insert(ImportLog), [_log_row(outcome, checksum, clock, started, options, "unreadable")]
+        insert_import_log(
+            connection, _log_row(outcome, checksum, clock, started, options, ImportStatus.UNREADABLE)
         )

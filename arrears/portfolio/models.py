@@ -55,6 +55,8 @@ class ImportStatus(StrEnum):
     """Some rows rejected, the others stored."""
     UNREADABLE = "unreadable"
     """The file could not be read: nothing of it stored."""
+    RUNNING = "running"
+    """Being stored: only ever seen inside the file's own transaction, never committed."""
 
 
 class ImportLog(Base):

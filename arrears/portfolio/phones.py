@@ -77,11 +77,12 @@ def normalise_phone(text: str, region: str | None) -> tuple[str | None, bool]:
 def register_phones(db: duckdb.DuckDBPyConnection) -> None:
     """Register ``phones(raw, region, e164, mobile)`` for the telephone numbers of table ``clean``,
     each distinct number and region once; ``ref_customers(customer_id, country)`` gives regions."""
-    types = ", ".join(f"'{t}'" for t in PHONE_TYPES)
-    pairs = db.execute(f"""
-        SELECT DISTINCT c.value, coalesce(r.country, '{DEFAULT_REGION}')
+    pairs = db.execute(
+        """SELECT DISTINCT c.value, coalesce(r.country, $region)
         FROM clean c LEFT JOIN ref_customers r ON r.customer_id = c.customer_id
-        WHERE lower(c.type) IN ({types}) AND c.value IS NOT NULL""").fetchall()
+        WHERE list_contains($types, lower(c.type)) AND c.value IS NOT NULL""",
+        {"region": DEFAULT_REGION, "types": list(PHONE_TYPES)},
+    ).fetchall()
     found = [normalise_phone(text, region) for text, region in pairs]
     db.register(
         "phones",

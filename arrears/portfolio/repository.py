@@ -8,14 +8,30 @@ into Arrow go through :mod:`arrears.db.arrow`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute
 
 from arrears.db.arrow import read_arrow
 from arrears.portfolio.frames import (
@@ -227,3 +243,113 @@ def stored_imports(connection: Connection) -> set[tuple[int, str, datetime]]:
         )
     )
     return {(int(i), str(checksum), finished) for i, checksum, finished in rows}
+
+
+def insert_import_log(connection: Connection, values: Mapping[str, object]) -> int:
+    """Log a file (its ``import_log`` row); returns the row's id, which its stored rows carry."""
+    return int(connection.execute(insert(ImportLog).returning(ImportLog.id), [dict(values)]).scalar_one())
+
+
+def update_import_log(connection: Connection, import_id: int, values: Mapping[str, object]) -> None:
+    """Say what became of a logged file (status, counts, finish time)."""
+    connection.execute(update(ImportLog).where(ImportLog.id == import_id).values(dict(values)))
+
+
+# --- the stored rows a feed file refers to (arrears.portfolio.references) ----------------------
+
+SQLITE_CHUNK = 5_000
+POSTGRES_CHUNK = 100_000
+
+Selected = ColumnElement[Any] | QueryableAttribute[Any]
+
+
+def _with_keys(
+    connection: Connection,
+    columns: Sequence[Selected],
+    key: Selected,
+    keys: Sequence[str],
+    where: ColumnElement[bool] | None = None,
+    group_by: Selected | None = None,
+) -> list[tuple[Any, ...]]:
+    """Rows whose key is among ``keys`` (and ``where`` holds), asked for in chunks."""
+    postgres = connection.dialect.name == "postgresql"
+    chunk_size = POSTGRES_CHUNK if postgres else SQLITE_CHUNK
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(keys), chunk_size):
+        chunk = list(keys[start : start + chunk_size])
+        # One array parameter on PostgreSQL; SQLite takes a list of placeholders.
+        condition = key == any_(bindparam("keys", chunk, type_=ARRAY(String))) if postgres else key.in_(chunk)
+        query = select(*columns).where(condition)
+        if where is not None:
+            query = query.where(where)
+        if group_by is not None:
+            query = query.group_by(group_by)
+        rows.extend(tuple(row) for row in connection.execute(query))
+    return rows
+
+
+def customer_countries(connection: Connection, customer_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(customer_id, country) of the stored customers among ``customer_ids``."""
+    return _with_keys(
+        connection, [Customer.customer_id, Customer.country], Customer.customer_id, customer_ids
+    )
+
+
+def account_currencies(connection: Connection, account_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(account_id, customer_id, currency) of the stored accounts among ``account_ids``."""
+    columns = [Account.account_id, Account.customer_id, Account.currency]
+    return _with_keys(connection, columns, Account.account_id, account_ids)
+
+
+def reversals_of(connection: Connection, payment_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(payment_id, account_id, amount, reverses) of the stored payments among ``payment_ids``
+    and of any stored reversal of them, each once."""
+    columns = [Payment.payment_id, Payment.account_id, Payment.amount, Payment.reverses]
+    found = _with_keys(connection, columns, Payment.payment_id, payment_ids)
+    found += _with_keys(connection, columns, Payment.reverses, payment_ids)
+    return list(set(found))
+
+
+def final_payments(connection: Connection, payment_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(payment_id, account_id, paid_on, amount, reverses, partner) of the payments among
+    ``payment_ids`` stored as a reversal, or reversed by a stored one; ``partner`` is the other
+    payment of the reversal."""
+    stored = [Payment.payment_id, Payment.account_id, Payment.paid_on, Payment.amount]
+    reversals = _with_keys(
+        connection,
+        [*stored, Payment.reverses, Payment.reverses.label("partner")],
+        Payment.payment_id,
+        payment_ids,
+        Payment.reverses.is_not(None),
+    )
+    partners = dict(
+        _with_keys(connection, [Payment.reverses, Payment.payment_id], Payment.reverses, payment_ids)
+    )
+    reversed_rows = _with_keys(connection, [*stored, Payment.reverses], Payment.payment_id, list(partners))
+    return reversals + [(*row, partners[row[0]]) for row in reversed_rows]
+
+
+def _amounts(table: str) -> tuple[Selected, Selected, Selected, ColumnElement[bool]]:
+    """The account, amount and key columns of ``installments`` or ``payments``, and which rows
+    count towards an account's total (a reversal does not)."""
+    if table == "installments":
+        return Installment.account_id, Installment.amount_due, Installment.seq, true()
+    if table == "payments":
+        return Payment.account_id, Payment.amount, Payment.payment_id, Payment.reverses.is_(None)
+    raise ValueError(f"no amounts in table {table}")
+
+
+def account_totals(connection: Connection, table: str, account_ids: Sequence[str]) -> list[tuple[str, int]]:
+    """(account_id, total) of the stored ``installments`` or ``payments`` of ``account_ids``."""
+    account, amount, _, counted = _amounts(table)
+    totals = _with_keys(
+        connection, [account, func.sum(amount)], account, account_ids, counted, group_by=account
+    )
+    return [(account_id, int(total or 0)) for account_id, total in totals]
+
+
+def stored_amounts(connection: Connection, table: str, account_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(account_id, key as text, amount) of every counted row of ``installments`` or ``payments``
+    of ``account_ids``."""
+    account, amount, key, counted = _amounts(table)
+    return _with_keys(connection, [account, cast(key, String), amount], account, account_ids, counted)

@@ -54,12 +54,22 @@ class Validated:
     good: str = "good"  # the stored shape: typed columns, amounts in minor units
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _set_words(db: duckdb.DuckDBPyConnection, name: str, words: Sequence[str]) -> None:
+    """A list of allowed words as the DuckDB variable ``name``, bound (no SQL literal is built)."""
+    db.execute(f"SET VARIABLE {name} = $words", {"words": list(words)})
 
 
-def _in_list(values: tuple[str, ...]) -> str:
-    return ", ".join(_quote(v) for v in values)
+def _words(name: str) -> str:
+    return f"getvariable('{name}')"
+
+
+def _in_words(value: str, name: str) -> str:
+    """SQL: the value is one of the words of variable ``name`` (NULL when the value is NULL)."""
+    return f"list_contains({_words(name)}, {value})"
+
+
+def _enum_words(column: FeedColumn) -> str:
+    return f"enum_{column.name}"
 
 
 def register_code_lists(db: duckdb.DuckDBPyConnection) -> None:
@@ -68,6 +78,9 @@ def register_code_lists(db: duckdb.DuckDBPyConnection) -> None:
     )
     db.register("zones", pa.table({"name": sorted(time_zone_names())}))
     db.register("countries", pa.table({"code": sorted(country_codes())}))
+    _set_words(db, "true_words", TRUE_WORDS)
+    _set_words(db, "boolean_words", TRUE_WORDS + FALSE_WORDS)
+    _set_words(db, "phone_types", PHONE_TYPES)
     db.execute("""
         CREATE OR REPLACE MACRO major_text(minor, e) AS
         CASE WHEN e = 0 THEN CAST(minor AS VARCHAR)
@@ -109,6 +122,9 @@ def validate(
     """
     if "language" in kind.column_names:
         _register_languages(db, raw)
+    for column in kind.columns:
+        if column.type is FieldType.ENUM:
+            _set_words(db, _enum_words(column), column.values)
     trimmed = ", ".join(f'nullif(trim("{c}"), \'\') AS "{c}"' for c in kind.column_names)
     currency = _currency_expression(kind)
     db.execute(f'CREATE OR REPLACE TEMP TABLE clean AS SELECT {ROW_NUMBER}, {trimmed} FROM "{raw}"')
@@ -168,7 +184,7 @@ def _phone_join(kind: FeedKind) -> str:
         return ""
     return (
         "LEFT JOIN ref_customers AS _rc ON _rc.customer_id = clean.customer_id "
-        f"LEFT JOIN phones ON phones.raw = clean.value AND lower(clean.type) IN ({_in_list(PHONE_TYPES)}) "
+        f"LEFT JOIN phones ON phones.raw = clean.value AND {_in_words('lower(clean.type)', 'phone_types')} "
         f"AND phones.region = coalesce(_rc.country, '{DEFAULT_REGION}')"
     )
 
@@ -213,9 +229,9 @@ def _type_checks(column: FeedColumn, name: str) -> list[tuple[str, str, str, str
     if t is FieldType.ENUM:
         return [
             (
-                f"lower({name}) NOT IN ({_in_list(column.values)})",
+                f"NOT {_in_words(f'lower({name})', _enum_words(column))}",
                 "not_in_enum",
-                _quote(", ".join(column.values)),
+                f"array_to_string({_words(_enum_words(column))}, ', ')",
                 "NULL",
             )
         ]
@@ -239,9 +255,7 @@ def _type_checks(column: FeedColumn, name: str) -> list[tuple[str, str, str, str
             )
         ]
     if t is FieldType.BOOLEAN:
-        return [
-            (f"lower({name}) NOT IN ({_in_list(TRUE_WORDS + FALSE_WORDS)})", "bad_boolean", "NULL", "NULL")
-        ]
+        return [(f"NOT {_in_words(f'lower({name})', 'boolean_words')}", "bad_boolean", "NULL", "NULL")]
     if t is FieldType.RATE:
         return [
             (f"NOT regexp_full_match({name}, '[0-9]{{1,9}}([.][0-9]{{1,8}})?')", "bad_rate", "NULL", "NULL")
@@ -271,7 +285,7 @@ def _type_checks(column: FeedColumn, name: str) -> list[tuple[str, str, str, str
     if t is FieldType.CONTACT_VALUE:
         return [
             (
-                f"lower(type) IN ({_in_list(PHONE_TYPES)}) "
+                f"{_in_words('lower(type)', 'phone_types')} "
                 "AND (_e164 IS NULL OR (lower(type) = 'mobile' AND NOT _mobile))",
                 "bad_phone",
                 "_region",
@@ -390,7 +404,7 @@ def _typed(column: FeedColumn) -> str:
     if t is FieldType.POSITIVE_INTEGER:
         return f"CAST({name} AS INTEGER)"
     if t is FieldType.BOOLEAN:
-        return f"lower({name}) IN ({_in_list(TRUE_WORDS)})"  # NULL when empty, as an enum
+        return _in_words(f"lower({name})", "true_words")  # NULL when empty, as an enum
     if t is FieldType.RATE:
         return f"CAST(CAST({name} AS DECIMAL(18, 8)) AS VARCHAR)"
     if t in (FieldType.COUNTRY, FieldType.CURRENCY):
