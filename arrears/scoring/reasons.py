@@ -82,7 +82,7 @@ def _readable(value: float, vocabulary: tuple[str, ...] | None) -> float | str |
 def describe(name: str, registry: FeatureRegistry | None = None) -> Feature:
     """The registry's feature, or a plain one for a column of a bank's own data set.
 
-    Such a column is described by its own name, which the catalogue leaves as it is.
+    Such a column reads by its own name, never translated (a column called ``currency`` stays so).
     """
     known = (registry or default_registry()).get(name)
     if known is not None:
@@ -94,6 +94,7 @@ def describe(name: str, registry: FeatureRegistry | None = None) -> Feature:
         group="dataset",
         description=name,
         phrase=N_("{name} = {value}"),
+        missing_phrase=N_("{name}: none"),
     )
 
 

@@ -129,4 +129,5 @@ def test_a_new_feature_slots_in_without_model_code(monkeypatch: pytest.MonkeyPat
 
 def test_a_column_unknown_to_the_registry_still_reads() -> None:
     assert phrase(Reason("EXT_SOURCE_2", 0.25, -1.0), "en") == "▼ EXT_SOURCE_2 = 0.25"
+    assert phrase(Reason("currency", None, -1.0), "zh-CN") == "▼ currency: 无"  # a column name, not a message
     assert math.isclose(Reason.from_dict(Reason("a", 1.0, -0.123456).to_dict()).effect, -0.1235)
