@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import duckdb
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -17,13 +17,14 @@ from arrears.batch.store import damaged, is_damage, open_store
 from arrears.batch.summary import DaySummary
 from arrears.cli_options import date_option
 from arrears.clock import SystemClock
-from arrears.config import batch_store_path, get_settings
+from arrears.config import batch_store_path, get_settings, message_language
 from arrears.db import open_database
 from arrears.delinquency.cli import RULES_OPTION, rules_from
 from arrears.delinquency.engines import ENGINES, DuckDBEngine, SnapshotEngine
 from arrears.delinquency.engines import make_engine as make_snapshot_engine
 from arrears.delinquency.rules import ROLLS, DelinquencyRules
 from arrears.errors import one_of
+from arrears.i18n import N_, translate
 from arrears.money import format_major
 
 if TYPE_CHECKING:
@@ -135,19 +136,36 @@ def _run(
         )
 
 
-def render(summaries: list[DaySummary], console: Console) -> None:
-    days = Table(title="Batch 批处理")
-    for column in (
-        "日期\nas of",
-        "账户\naccounts",
-        "逾期\ndelinq.",
-        "入催\nentries",
-        "出催\ncures",
-        "新案\nopened",
-        "结案\nclosed",
-        "秒\ns",
-    ):
-        days.add_column(column, justify="left" if "as of" in column else "right")
+DAY_COLUMNS: tuple[tuple[str, JustifyMethod], ...] = (
+    (N_("as of"), "left"),
+    (N_("accounts"), "right"),
+    (N_("delinq."), "right"),
+    (N_("entries"), "right"),
+    (N_("cures"), "right"),
+    (N_("opened"), "right"),
+    (N_("closed"), "right"),
+    (N_("s"), "right"),
+)
+"""The headings of the summary's table of dates (seconds last), and how each column is aligned."""
+BUCKET_COLUMNS: tuple[tuple[str, JustifyMethod], ...] = (
+    (N_("bucket"), "left"),
+    (N_("currency"), "left"),
+    (N_("accounts"), "right"),
+    (N_("outstanding"), "right"),
+    (N_("overdue"), "right"),
+)
+
+
+def render(summaries: list[DaySummary], console: Console, language: str | None = None) -> None:
+    """The run's summary, its headings and titles in ``language`` (default: the user's)."""
+    lang = language or message_language()
+
+    def say(message: str, **params: object) -> str:
+        return translate(message, lang, **params)
+
+    days = Table(title=say(N_("Batch")))
+    for heading, justify in DAY_COLUMNS:
+        days.add_column(say(heading), justify=justify)
     for day in summaries:
         days.add_row(
             day.as_of.isoformat(),
@@ -166,9 +184,9 @@ def render(summaries: list[DaySummary], console: Console) -> None:
     if not summaries:
         return
     last = summaries[-1]
-    table = Table(title=f"Accounts by bucket 账龄分布, as of {last.as_of.isoformat()}")
-    for column in ("bucket 账龄", "currency 币种", "accounts 户数", "outstanding 余额", "overdue 逾期金额"):
-        table.add_column(column, justify="left" if "bucket" in column or "currency" in column else "right")
+    table = Table(title=say(N_("Accounts by bucket, as of {as_of}"), as_of=last.as_of.isoformat()))
+    for heading, justify in BUCKET_COLUMNS:
+        table.add_column(say(heading), justify=justify)
     for line in last.buckets:
         table.add_row(
             line.bucket,
@@ -178,17 +196,17 @@ def render(summaries: list[DaySummary], console: Console) -> None:
             format_major(line.overdue, line.currency),
         )
     console.print(table)
-    rolls = Table(title="Rolls 迁徙")
+    rolls = Table(title=say(N_("Rolls")))
     for roll in ROLLS:
         rolls.add_column(roll, justify="right")
     rolls.add_row(*(f"{last.rolls.get(r, 0):,}" for r in ROLLS))
     console.print(rolls)
-    _render_scores(summaries, console)
+    _render_scores(summaries, console, lang)
     total = sum(d.elapsed_seconds for d in summaries)
-    console.print(f"{len(summaries)} date(s) in {total:.2f} s 共耗时")
+    console.print(say(N_("{count} date(s) in {seconds} s"), count=len(summaries), seconds=f"{total:.2f}"))
 
 
-def _render_scores(summaries: list[DaySummary], console: Console) -> None:
+def _render_scores(summaries: list[DaySummary], console: Console, language: str) -> None:
     """One line when no model was active; else the last date's bands and drift warnings."""
     scored = [d for d in summaries if d.scores is not None]
     if not scored:
@@ -197,14 +215,27 @@ def _render_scores(summaries: list[DaySummary], console: Console) -> None:
     if unscored:
         purpose = unscored[0].scores.purpose if unscored[0].scores else ""
         console.print(
-            f"no active {purpose} model: {len(unscored)} date(s) not scored 无启用的 {purpose} 模型，未评分"
+            translate(
+                N_("no active {purpose} model: {count} date(s) not scored"),
+                language,
+                purpose=purpose,
+                count=len(unscored),
+            )
         )
     last = scored[-1].scores
     if last is None or last.model is None:
         return
     bands = "  ".join(f"{band}: {count:,}" for band, count in last.by_band.items())
-    console.print(f"Scores 评分 {scored[-1].as_of.isoformat()} ({last.model}), {last.accounts:,} accounts 户")
-    console.print(f"  bands 分档  {bands}")
+    console.print(
+        translate(
+            N_("Scores {as_of} ({model}), {accounts} accounts"),
+            language,
+            as_of=scored[-1].as_of.isoformat(),
+            model=last.model,
+            accounts=f"{last.accounts:,}",
+        )
+    )
+    console.print("  " + translate(N_("bands  {bands}"), language, bands=bands))
     for warning in last.warnings:
         console.print(f"  [yellow]{warning}[/]")
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from arrears.i18n import N_
 from arrears.scoring.frame import FeatureTable
 from arrears.scoring.registry import Feature, FeatureRegistry, Kind, Unit, default_registry
 
@@ -79,7 +80,10 @@ def _readable(value: float, vocabulary: tuple[str, ...] | None) -> float | str |
 
 
 def describe(name: str, registry: FeatureRegistry | None = None) -> Feature:
-    """The registry's feature, or a plain one for a column of a bank's own data set."""
+    """The registry's feature, or a plain one for a column of a bank's own data set.
+
+    Such a column reads by its own name, never translated (a column called ``currency`` stays so).
+    """
     known = (registry or default_registry()).get(name)
     if known is not None:
         return known
@@ -88,8 +92,9 @@ def describe(name: str, registry: FeatureRegistry | None = None) -> Feature:
         kind=Kind.NUMERIC,
         unit=Unit.NUMBER,
         group="dataset",
-        description={"en": name, "zh-CN": name},
-        phrase={"en": f"{name} = {{value}}", "zh-CN": f"{name} = {{value}}"},
+        description=name,
+        phrase=N_("{name} = {value}"),
+        missing_phrase=N_("{name}: none"),
     )
 
 

@@ -1,24 +1,26 @@
-"""The feature registry: every feature a model may use, with its meaning in zh-CN and en.
+"""The feature registry: every feature a model may use, and how it reads in each language.
 
 A feature declares its name, whether it is numeric or categorical, how its value reads
-(a count, a share, days...), a description and a phrase template in each language. Models
-only see feature names and a matrix; reason codes look phrases up here. A later context
-(contact history, promises, holds) adds its features by calling :meth:`FeatureRegistry.register`
-from its own module and listing that module in :data:`FEATURE_MODULES`; no model code changes.
+(a count, a share, days...), a description and a phrase template. Both are English source
+messages marked with :func:`arrears.i18n.N_` and translated through the project's one text
+catalogue when shown (the Chinese is in ``arrears/locale/zh_CN/LC_MESSAGES/arrears.po``), like
+the unit words a value reads with. Models only see feature names and a matrix; reason codes
+look phrases up here. A later context (contact history, promises, holds) adds its features by
+calling :meth:`FeatureRegistry.register` from its own module under ``arrears/`` and listing that
+module in :data:`FEATURE_MODULES`; ``make messages`` then brings its texts into the catalogue to
+be translated. No model code changes.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 
 from arrears.errors import NotFoundError, echo
-from arrears.i18n import N_
-
-LANGUAGES = ("zh-CN", "en")
+from arrears.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, catalogue, translate
 
 
 class Kind(StrEnum):
@@ -48,72 +50,94 @@ class UnknownFeatureError(NotFoundError, KeyError):
     default_message = N_("The feature is not in the registry")
 
 
+MISSING = N_("{description}: none")
+"""Said of a missing value when the feature has no phrase of its own for it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Feature:
     name: str
     kind: Kind
     unit: Unit
     group: str
-    description: Mapping[str, str]
-    phrase: Mapping[str, str]
-    """Templates with ``{value}``, e.g. "paid {value} of dues in the last 6 months"."""
-    missing_phrase: Mapping[str, str] = field(default_factory=dict)
+    description: str
+    """A marked English message, e.g. ``N_("share of dues paid in 6 months")``."""
+    phrase: str
+    """A marked English template with ``{value}``, e.g. ``N_("paid {value} of dues in the last 6 months")``.
+
+    It may also use ``{description}`` (the translated description) and ``{name}`` (the feature's name).
+    """
+    missing_phrase: str | None = None
     """Said when the value is missing (no payment on record); defaults to "{description}: none"."""
 
     def __post_init__(self) -> None:
-        for label, texts in (("description", self.description), ("phrase", self.phrase)):
-            absent = [lang for lang in LANGUAGES if not texts.get(lang)]
-            if absent:
-                raise ValueError(f"feature {self.name!r} has no {label} in {', '.join(absent)}")
         if self.kind is Kind.CATEGORICAL and self.unit is not Unit.CATEGORY:
             raise ValueError(f"categorical feature {self.name!r} must use the category unit")
 
+    def texts(self) -> list[str]:
+        """The feature's messages, as the catalogue holds them."""
+        return [self.description, self.phrase, *([self.missing_phrase] if self.missing_phrase else [])]
+
     def say(self, value: float | str | None, language: str) -> str:
         """The feature's value as a short phrase a collector can read."""
-        lang = language if language in LANGUAGES else "en"
+        lang = language if language in LANGUAGES else SOURCE_LANGUAGE
+        description = translate(self.description, lang)
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return self.missing_phrase.get(lang) or f"{self.description[lang]}: " + (
-                "无" if lang == "zh-CN" else "none"
-            )
-        return self.phrase[lang].format(value=format_value(value, self.unit, lang))
+            return translate(self.missing_phrase or MISSING, lang, description=description, name=self.name)
+        shown = format_value(value, self.unit, lang)
+        return translate(self.phrase, lang, value=shown, description=description, name=self.name)
+
+
+_UNIT_WORDS = {
+    Unit.DAYS: (N_("{count} day"), N_("{count} days")),
+    Unit.MONTHS: (N_("{count} month"), N_("{count} months")),
+    Unit.YEARS: (N_("{count} year"), N_("{count} years")),
+}
+"""How a whole number of days, months or years reads: singular, then plural."""
+
+_STATUS_WORDS = {-2: N_("no balance"), -1: N_("paid in full"), 0: N_("paid the minimum")}
+_MONTHS_LATE = (N_("{count} month late"), N_("{count} months late"))
 
 
 def format_value(value: float | str, unit: Unit, language: str) -> str:
+    """A value as it reads in a phrase, its unit words in ``language``."""
     if isinstance(value, str) or unit is Unit.CATEGORY:
         return str(value)
-    zh = language == "zh-CN"
     if unit is Unit.SHARE:
-        return f"{value:.0%}"
+        return translate(N_("{share:.0%}"), language, share=value)
     if unit is Unit.BUCKET:
         number = round(value)
         return "M7+" if number >= 7 else f"M{number}"
     if unit is Unit.STATUS:
-        return _status_text(round(value), zh)
+        return _status_text(round(value), language)
     if unit is Unit.AMOUNT:
-        return f"{value:,.0f}"
+        return translate(N_("{amount:,.0f}"), language, amount=value)
     if unit is Unit.NUMBER:
         return f"{value:.2f}".rstrip("0").rstrip(".")
     number = round(value)
-    if zh:
-        suffix = {Unit.DAYS: "天", Unit.MONTHS: "个月", Unit.YEARS: "年", Unit.COUNT: ""}[unit]
-        return f"{number}{suffix}"
-    words = {Unit.DAYS: "day", Unit.MONTHS: "month", Unit.YEARS: "year", Unit.COUNT: ""}
-    word = words[unit]
-    if not word:
+    words = _UNIT_WORDS.get(unit)
+    if words is None:
         return str(number)
-    return f"{number} {word}" + ("" if number == 1 else "s")
+    return translate(_one_or_more(words, number), language, count=number)
 
 
-def _status_text(status: int, zh: bool) -> str:
-    if status <= -2:
-        return "无欠款" if zh else "no balance"
-    if status == -1:
-        return "全额还款" if zh else "paid in full"
-    if status == 0:
-        return "还了最低还款额" if zh else "paid the minimum"
-    if zh:
-        return f"逾期{status}个月"
-    return f"{status} month{'s' if status > 1 else ''} late"
+def _status_text(status: int, language: str) -> str:
+    if status <= 0:
+        return translate(_STATUS_WORDS[max(status, -2)], language)
+    return translate(_one_or_more(_MONTHS_LATE, status), language, count=status)
+
+
+def _one_or_more(words: tuple[str, str], count: int) -> str:
+    return words[0] if count == 1 else words[1]
+
+
+def untranslated(feature: Feature) -> list[str]:
+    """The languages the catalogue cannot say the feature's texts in."""
+    return [
+        language
+        for language in LANGUAGES
+        if language != SOURCE_LANGUAGE and not all(catalogue(language).get(text) for text in feature.texts())
+    ]
 
 
 class FeatureRegistry:
@@ -123,6 +147,13 @@ class FeatureRegistry:
             self.register(feature)
 
     def register(self, feature: Feature) -> Feature:
+        """Add a feature; refused when its texts are not translated in every language."""
+        absent = untranslated(feature)
+        if absent:
+            raise ValueError(
+                f"feature {feature.name!r} has texts not translated in {', '.join(absent)}"
+                " (mark them with N_, run `make messages` and fill them in)"
+            )
         known = self._features.get(feature.name)
         if known is not None and known != feature:
             raise ValueError(f"feature {feature.name!r} is already registered differently")

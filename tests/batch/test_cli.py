@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
-from arrears.batch.cli import resolve_dates
+from arrears.batch.cli import render, resolve_dates
+from arrears.batch.summary import BucketLine, DaySummary
+from arrears.cases.service import CaseChanges
 from arrears.clock import FixedClock
 from arrears.config import get_settings
 from arrears.db import make_engine
 from arrears.db.migrate import upgrade
+from arrears.scoring.batch_scorer import DayScores
 from tests.batch.book import insert_book
 from tests.delinquency.portfolios import facts_of, generated_book
 
@@ -42,10 +47,37 @@ def test_default_date_is_yesterday_in_the_bank_zone() -> None:
     ]
 
 
+def test_the_summary_reads_in_the_users_language_with_the_same_figures() -> None:
+    day = DaySummary(
+        as_of=date(2024, 2, 3),
+        accounts=1234,
+        delinquent=56,
+        entries=7,
+        cures=3,
+        rolls={"forward": 2},
+        buckets=[BucketLine("M1", "CNY", 56, 1_234_567_89, 98_765_43)],
+        cases=CaseChanges(opened=5, updated=1, closed=2),
+        elapsed_seconds=0.5,
+        scores=DayScores("cure", "cure v1", 1234, {"A": 1000, "B": 234}),
+    )
+    shown = {}
+    for language in ("en", "zh-CN"):
+        console = Console(record=True, width=200)
+        render([day], console, language)
+        shown[language] = console.export_text()
+    assert "Accounts by bucket, as of 2024-02-03" in shown["en"] and "cures" in shown["en"]
+    assert "账龄分布，截至 2024-02-03" in shown["zh-CN"] and "出催" in shown["zh-CN"]
+    assert "Accounts" not in shown["zh-CN"] and "账龄" not in shown["en"]
+    for figure in ("1,234", "1234567.89", "98765.43", "A: 1,000  B: 234", "cure v1", "0.50"):
+        assert figure in shown["en"] and figure in shown["zh-CN"], figure
+    digits = [re.findall(r"[0-9][0-9,.:]*", shown[language]) for language in ("en", "zh-CN")]
+    assert digits[0] == digits[1]
+
+
 def test_run_export_and_roll_rates_from_the_command_line(database: Path, tmp_path: Path) -> None:
     from arrears.cli import app
 
-    runner = CliRunner()
+    runner = CliRunner(env={"ARREARS_LANGUAGE": "en"})
     ran = runner.invoke(app, ["batch", "run", "--from", "2024-02-01", "--to", "2024-02-03", "--quiet"])
     assert ran.exit_code == 0, ran.output
     assert "as of 2024-02-03" in ran.output and "Accounts by bucket" in ran.output

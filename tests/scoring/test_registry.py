@@ -1,9 +1,12 @@
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from arrears import i18n
+from arrears.scoring import registry as registry_module
 from arrears.scoring.frame import from_arrow
 from arrears.scoring.reasons import Reason, phrase, phrases, reasons_for
 from arrears.scoring.registry import Feature, FeatureRegistry, Kind, Unit, default_registry
@@ -49,24 +52,51 @@ def test_reason_phrase_carries_the_direction_of_its_effect() -> None:
     assert phrase(up, "zh-CN") == "▲ 近6个月还款为应还额的80%"
 
 
-def test_a_feature_without_both_languages_is_refused() -> None:
+def with_translations(monkeypatch: pytest.MonkeyPatch, zh: dict[str, str]) -> None:
+    """The catalogue as a later context leaves it once `make messages` has run and its Chinese is in."""
+    known = i18n.catalogue
+
+    def catalogue(language: str) -> Mapping[str, str]:
+        return {**known(language), **zh} if language == "zh-CN" else known(language)
+
+    monkeypatch.setattr(i18n, "catalogue", catalogue)
+    monkeypatch.setattr(registry_module, "catalogue", catalogue)
+
+
+def test_a_feature_the_catalogue_cannot_say_in_both_languages_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    untranslated = Feature("x", Kind.NUMERIC, Unit.COUNT, "g", "x", "x {value}")
     with pytest.raises(ValueError, match="zh-CN"):
-        Feature("x", Kind.NUMERIC, Unit.COUNT, "g", {"en": "x"}, {"en": "x {value}"})
+        FeatureRegistry().register(untranslated)
+    with_translations(monkeypatch, {"x": "x", "x {value}": "x {value}"})
+    assert FeatureRegistry([untranslated]).get("x") == untranslated
+
+
+def test_every_built_in_feature_text_is_a_catalogue_message() -> None:
+    translated = i18n.catalogue("zh-CN")
+    for feature in default_registry():
+        assert all(translated.get(text) for text in feature.texts()), feature.name
 
 
 def test_registering_the_same_name_differently_is_refused() -> None:
     registry = FeatureRegistry()
-    first = Feature("x", Kind.NUMERIC, Unit.COUNT, "g", {"en": "x", "zh-CN": "x"}, {"en": "a", "zh-CN": "a"})
+    first = Feature("x", Kind.NUMERIC, Unit.COUNT, "g", "credit limit", "credit limit {value}")
     registry.register(first)
     registry.register(first)
     with pytest.raises(ValueError, match="already registered"):
-        registry.register(
-            Feature("x", Kind.NUMERIC, Unit.DAYS, "g", {"en": "x", "zh-CN": "x"}, {"en": "b", "zh-CN": "b"})
-        )
+        registry.register(Feature("x", Kind.NUMERIC, Unit.DAYS, "g", "credit limit", "credit limit {value}"))
 
 
-def test_a_new_feature_slots_in_without_model_code() -> None:
+def test_a_new_feature_slots_in_without_model_code(monkeypatch: pytest.MonkeyPatch) -> None:
     """A contact-history feature, declared only in the registry, is trained on and explained."""
+    with_translations(
+        monkeypatch,
+        {
+            "promises broken in 90 days": "近90天违约承诺次数",
+            "{value} promises broken in 90 days": "近90天{value}次承诺未兑现",
+        },
+    )
     registry = FeatureRegistry(default_registry())
     registry.register(
         Feature(
@@ -74,8 +104,8 @@ def test_a_new_feature_slots_in_without_model_code() -> None:
             kind=Kind.NUMERIC,
             unit=Unit.COUNT,
             group="contact",
-            description={"en": "promises broken in 90 days", "zh-CN": "近90天违约承诺次数"},
-            phrase={"en": "{value} promises broken in 90 days", "zh-CN": "近90天{value}次承诺未兑现"},
+            description="promises broken in 90 days",
+            phrase="{value} promises broken in 90 days",
         )
     )
     rng = np.random.default_rng(3)
@@ -99,4 +129,5 @@ def test_a_new_feature_slots_in_without_model_code() -> None:
 
 def test_a_column_unknown_to_the_registry_still_reads() -> None:
     assert phrase(Reason("EXT_SOURCE_2", 0.25, -1.0), "en") == "▼ EXT_SOURCE_2 = 0.25"
+    assert phrase(Reason("currency", None, -1.0), "zh-CN") == "▼ currency: 无"  # a column name, not a message
     assert math.isclose(Reason.from_dict(Reason("a", 1.0, -0.123456).to_dict()).effect, -0.1235)
