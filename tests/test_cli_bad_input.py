@@ -316,43 +316,20 @@ def test_an_unknown_purpose_is_refused_with_the_purposes_there_are(database: Pat
 # --- reports and the simulator ---------------------------------------------------------------------
 
 
+ROLL_RATES = ("report", "roll-rates", "--from", "2024-02-01", "--to", "2024-02-02")
+
+
 def test_roll_rates_refuses_a_heat_map_that_is_not_a_png_before_any_work(tmp_path: Path) -> None:
     # no database at all: the file name is refused first
-    refused(
-        2,
-        "report",
-        "roll-rates",
-        "--from",
-        "2024-02-01",
-        "--to",
-        "2024-02-02",
-        "--png",
-        str(tmp_path / "out.jpg"),
-        says=("out.jpg", ".png"),
-    )
+    refused(2, *ROLL_RATES, "--png", str(tmp_path / "out.jpg"), says=("out.jpg", ".png"))
 
 
 def test_roll_rates_names_an_unknown_currency(database: Path) -> None:
     code, output = invoke("batch", "run", "--from", "2024-02-01", "--to", "2024-02-02", "--quiet")
     assert code == 0, output
     for currency in ("XYZ", "cny"):
-        refused(
-            2,
-            "report",
-            "roll-rates",
-            "--from",
-            "2024-02-01",
-            "--to",
-            "2024-02-02",
-            "--by",
-            "balance",
-            "--currency",
-            currency,
-            says=(f"'{currency}'", "ISO 4217"),
-        )
-    refused(
-        2, "report", "roll-rates", "--from", "2024-02-01", "--to", "2024-02-02", "--by", "sum", says=("--by",)
-    )
+        refused(2, *ROLL_RATES, "--by", "balance", "--currency", currency, says=(f"'{currency}'", "ISO 4217"))
+    refused(2, *ROLL_RATES, "--by", "sum", says=("--by",))
 
 
 def test_sim_portfolio_refuses_an_out_that_is_a_file(tmp_path: Path) -> None:

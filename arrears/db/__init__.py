@@ -188,14 +188,9 @@ def _check_file(url: URL, create: bool) -> None:
 
 
 def _check_schema(engine: Engine, url: URL) -> None:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    from arrears.db.migrate import code_revisions, database_revisions
 
-    from arrears.db.migrate import MIGRATIONS
-
-    with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    wanted = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    current, wanted = database_revisions(engine), code_revisions()
     if current == wanted:
         return
     if not current:

@@ -25,10 +25,21 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The revisions the database is at, comma-separated (one per branch of migrations)."""
+def database_revisions(engine: Engine) -> set[str]:
+    """The revisions the database is at (one per branch of migrations; none before the first)."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        heads = MigrationContext.configure(connection).get_current_heads()
-    return ",".join(sorted(heads)) or None
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def code_revisions() -> set[str]:
+    """The revisions this version of the code migrates to."""
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revisions the database is at, comma-separated."""
+    return ",".join(sorted(database_revisions(engine))) or None

@@ -19,13 +19,18 @@ def _row(engine: Engine, model: Any, **key: str) -> Any:
         return connection.execute(select(model).filter_by(**key)).one()
 
 
-def test_a_file_without_an_optional_column_leaves_the_stored_value(engine: Engine, tmp_path: Path) -> None:
+def stored_with_flags(engine: Engine, tmp_path: Path) -> None:
+    """The good feed stored, then A1 charged off and C1's mobile marked do-not-contact."""
     run_import(engine, write_feed(tmp_path / "base", GOOD_FEED))
     with engine.begin() as connection:
         connection.execute(update(Account).where(Account.account_id == "A1").values(status="charged_off"))
         connection.execute(
             update(ContactPoint).where(ContactPoint.value == "+8613800138000").values(do_not_contact=True)
         )
+
+
+def test_a_file_without_an_optional_column_leaves_the_stored_value(engine: Engine, tmp_path: Path) -> None:
+    stored_with_flags(engine, tmp_path)
     files = {
         "customers.csv": "customer_id,name\nC1,张伟\n",
         "contact_points.csv": "customer_id,type,value\nC1,mobile,+8613800138000\n",
@@ -46,12 +51,7 @@ def test_a_file_without_an_optional_column_leaves_the_stored_value(engine: Engin
 
 
 def test_an_empty_cell_clears_what_may_be_cleared_and_never_a_flag(engine: Engine, tmp_path: Path) -> None:
-    run_import(engine, write_feed(tmp_path / "base", GOOD_FEED))
-    with engine.begin() as connection:
-        connection.execute(update(Account).where(Account.account_id == "A1").values(status="charged_off"))
-        connection.execute(
-            update(ContactPoint).where(ContactPoint.value == "+8613800138000").values(do_not_contact=True)
-        )
+    stored_with_flags(engine, tmp_path)
     files = {
         "customers.csv": "customer_id,name,national_id,timezone\nC1,张伟,,\n",
         "contact_points.csv": "customer_id,type,value,label,do_not_contact\nC1,mobile,+8613800138000,,\n",
