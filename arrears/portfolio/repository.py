@@ -25,13 +25,14 @@ from sqlalchemy import (
     cast,
     func,
     insert,
+    or_,
     select,
     text,
     true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from arrears.db.arrow import read_arrow
 from arrears.portfolio.frames import (
@@ -270,8 +271,10 @@ def _with_keys(
     keys: Sequence[str],
     where: ColumnElement[bool] | None = None,
     group_by: Selected | None = None,
+    outer_join: tuple[Any, Any, ColumnElement[bool]] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Rows whose key is among ``keys`` (and ``where`` holds), asked for in chunks."""
+    """Rows whose key is among ``keys`` (and ``where`` holds), asked for in chunks;
+    ``outer_join``: (left, right, on) the rows come from."""
     postgres = connection.dialect.name == "postgresql"
     chunk_size = POSTGRES_CHUNK if postgres else SQLITE_CHUNK
     rows: list[tuple[Any, ...]] = []
@@ -279,7 +282,10 @@ def _with_keys(
         chunk = list(keys[start : start + chunk_size])
         # One array parameter on PostgreSQL; SQLite takes a list of placeholders.
         condition = key == any_(bindparam("keys", chunk, type_=ARRAY(String))) if postgres else key.in_(chunk)
-        query = select(*columns).where(condition)
+        query = select(*columns)
+        if outer_join is not None:
+            query = query.outerjoin_from(*outer_join)
+        query = query.where(condition)
         if where is not None:
             query = query.where(where)
         if group_by is not None:
@@ -313,20 +319,24 @@ def reversals_of(connection: Connection, payment_ids: Sequence[str]) -> list[tup
 def final_payments(connection: Connection, payment_ids: Sequence[str]) -> list[tuple[Any, ...]]:
     """(payment_id, account_id, paid_on, amount, reverses, partner) of the payments among
     ``payment_ids`` stored as a reversal, or reversed by a stored one; ``partner`` is the other
-    payment of the reversal."""
-    stored = [Payment.payment_id, Payment.account_id, Payment.paid_on, Payment.amount]
-    reversals = _with_keys(
+    payment of the reversal (a reversal is never itself reversed, and reversed at most once)."""
+    reversal = aliased(Payment)
+    columns: list[Selected] = [
+        Payment.payment_id,
+        Payment.account_id,
+        Payment.paid_on,
+        Payment.amount,
+        Payment.reverses,
+        func.coalesce(Payment.reverses, reversal.payment_id).label("partner"),
+    ]
+    return _with_keys(
         connection,
-        [*stored, Payment.reverses, Payment.reverses.label("partner")],
+        columns,
         Payment.payment_id,
         payment_ids,
-        Payment.reverses.is_not(None),
+        or_(Payment.reverses.is_not(None), reversal.payment_id.is_not(None)),
+        outer_join=(Payment, reversal, reversal.reverses == Payment.payment_id),
     )
-    partners = dict(
-        _with_keys(connection, [Payment.reverses, Payment.payment_id], Payment.reverses, payment_ids)
-    )
-    reversed_rows = _with_keys(connection, [*stored, Payment.reverses], Payment.payment_id, list(partners))
-    return reversals + [(*row, partners[row[0]]) for row in reversed_rows]
 
 
 def _amounts(table: str) -> tuple[Selected, Selected, Selected, ColumnElement[bool]]:
