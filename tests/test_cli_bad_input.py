@@ -316,6 +316,15 @@ def test_an_unknown_purpose_is_refused_with_the_purposes_there_are(database: Pat
 # --- reports and the simulator ---------------------------------------------------------------------
 
 
+def test_import_refuses_a_directory_without_a_feed_file(database: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a feed\n", encoding="utf-8")
+    before = invoke("portfolio", "summary")
+    refused(2, "import", str(empty), says=("nothing-here", ".csv"))
+    assert invoke("portfolio", "summary") == before
+
+
 ROLL_RATES = ("report", "roll-rates", "--from", "2024-02-01", "--to", "2024-02-02")
 
 

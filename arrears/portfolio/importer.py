@@ -17,7 +17,7 @@ import duckdb
 from sqlalchemy import Engine
 
 from arrears.clock import Clock
-from arrears.errors import echo
+from arrears.errors import InvalidInputError, echo
 from arrears.i18n import N_
 from arrears.portfolio.feeds import KINDS, FeedKind, UnknownKindError, import_order, kind_of
 from arrears.portfolio.loading import StoreCounts, store
@@ -92,7 +92,13 @@ def feed_files(
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if _is_feed(p)))
+            found = sorted(p for p in path.iterdir() if _is_feed(p))
+            if not found:
+                raise InvalidInputError(
+                    N_("{directory} holds no feed file (.csv or .parquet): nothing to import"),
+                    directory=echo(path),
+                )
+            files.extend(found)
         else:
             files.append(path)
     chosen: list[tuple[Path, FeedKind]] = []
