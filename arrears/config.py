@@ -70,6 +70,35 @@ class Settings(BaseSettings):
         default="A:680,B:640,C:600,D:560,E:0",
         description="Score bands, best first: name:lowest score, comma separated.",
     )
+    secret_key: str | None = Field(
+        default=None,
+        description=(
+            "Secret that keys CSRF tokens and other server-side signatures; required in production "
+            "(at least 32 characters)."
+        ),
+    )
+    session_idle_minutes: int = Field(
+        default=15, gt=0, description="Minutes a token or web session lives without use (PCI DSS 8.2.8)."
+    )
+    session_max_hours: int = Field(
+        default=12, gt=0, description="Hours a token or web session lives in all, however much it is used."
+    )
+    sign_in_max_failures: int = Field(
+        default=5, gt=0, description="Failed sign-ins per user name or per client address before throttling."
+    )
+    sign_in_window_minutes: int = Field(
+        default=15, gt=0, description="The window the failed sign-ins are counted over, in minutes."
+    )
+    reveal_daily_cap: int = Field(
+        default=50, ge=0, description="Personal fields one user may reveal per day; the excess is refused."
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description=(
+            "Addresses of the TLS-terminating proxy whose X-Forwarded-* headers are trusted "
+            "(comma separated); required in production."
+        ),
+    )
     locale: str | None = Field(
         default=None,
         validation_alias="LANG",

@@ -1,5 +1,7 @@
 """Every table of every context, imported so that migrations and tests see one metadata."""
 
+from arrears.audit import models as audit_models
+from arrears.auth import models as auth_models
 from arrears.batch import models as batch_models
 from arrears.cases import models as cases_models
 from arrears.compliance import models as compliance_models
@@ -11,6 +13,8 @@ from arrears.scoring import models as scoring_models
 metadata = Base.metadata
 
 __all__ = [
+    "audit_models",
+    "auth_models",
     "batch_models",
     "cases_models",
     "compliance_models",

@@ -13,13 +13,13 @@ Who writes what:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from arrears.db import Base
+from arrears.db import Base, UTCDateTime
 
 
 class CaseStatus(StrEnum):
@@ -77,3 +77,77 @@ class CaseAccount(Base):
     overdue_amount: Mapped[int] = mapped_column(BigInteger, comment="minor units")
     currency: Mapped[str] = mapped_column(String(3))
     account_status: Mapped[str] = mapped_column(String(16))
+
+
+class CaseAssignment(Base):
+    """Who works a case: a team and, optionally, one of its collectors. History is kept: a new
+    assignment ends the current one (``ended_at``) instead of overwriting it."""
+
+    __tablename__ = "case_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="none: the system")
+    reason: Mapped[str] = mapped_column(String(500))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="none: the current one")
+
+    __table_args__ = (
+        Index(
+            "uq_case_assignments_current",
+            "case_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        Index(None, "team_id", "ended_at"),
+        Index(None, "collector_id", "ended_at"),
+    )
+
+
+class Placement(Base):
+    """An account placed with an outside agency from one date to another; a supervisor may recall
+    it early, and from that instant the agency no longer sees it."""
+
+    __tablename__ = "placements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date, comment="the last day of the placement")
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    placed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recalled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recall_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index(None, "agency_id", "recalled_at"), Index(None, "account_id"))
+
+
+class VisitStatus(StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class FieldVisit(Base):
+    """A visit to a customer assigned to a field agent (the agent sees that customer while it is
+    planned). Its outcome and evidence come with case work."""
+
+    __tablename__ = "field_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    planned_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), comment="planned, done or cancelled")
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+
+    __table_args__ = (Index(None, "agent_id", "status"), Index(None, "case_id"))

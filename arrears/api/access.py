@@ -1,0 +1,106 @@
+"""How a route declares who may call it, checked in one place.
+
+Every route of the API takes exactly one of these as a dependency:
+
+- ``Depends(public)``: anyone, signed in or not (health checks, sign-in itself);
+- ``Depends(signed_in)``: anyone signed in, whatever the role (sign-out, "who am I");
+- ``Depends(requires(Permission.X))``: a role that holds X in :data:`ROLE_PERMISSIONS`.
+
+The last two give the route its :class:`Principal`. The route-matrix test finds the declaration
+of each route through the ``access`` attribute these dependencies carry, and fails for a route
+that declares none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from arrears.auth import service as auth
+from arrears.auth.models import CredentialKind
+from arrears.auth.permissions import Permission
+from arrears.auth.principal import Principal
+
+SESSION_COOKIE = "arrears_session"
+CSRF_HEADER = "X-CSRF-Token"
+API_KEY_HEADER = "X-API-Key"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(auto_error=False, description="An opaque token from POST /api/v1/auth/token")
+_api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="A machine client's API key")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="A web session")
+
+
+@dataclass(frozen=True)
+class Access:
+    kind: str
+    """public, signed_in or permission"""
+    permission: Permission | None = None
+
+
+def database(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed when the route returns, rolled back when it raises."""
+    with request.app.state.sessions() as session, session.begin():
+        yield session
+
+
+DatabaseSession = Annotated[Session, Depends(database, scope="function")]
+
+
+def _principal(
+    request: Request,
+    session: DatabaseSession,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Principal:
+    context = request.app.state.context
+    common = {
+        "now": context.clock.now(),
+        "lifetimes": context.lifetimes,
+        "request_id": getattr(request.state, "request_id", None),
+        "client": request.client.host if request.client else None,
+    }
+    if bearer is not None:
+        principal = auth.principal_for(session, bearer.credentials, kinds=(CredentialKind.TOKEN,), **common)
+    elif api_key is not None:
+        principal = auth.principal_for(session, api_key, kinds=(CredentialKind.API_KEY,), **common)
+    elif cookie is not None:
+        principal = auth.principal_for(session, cookie, kinds=(CredentialKind.SESSION,), **common)
+        if request.method not in SAFE_METHODS:
+            auth.check_csrf(session, principal, request.headers.get(CSRF_HEADER))
+    else:
+        raise auth.NotSignedInError()
+    request.state.principal = principal
+    return principal
+
+
+def public() -> None:
+    """Open to anyone."""
+
+
+public.access = Access("public")  # type: ignore[attr-defined]
+
+
+def signed_in(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    return principal
+
+
+signed_in.access = Access("signed_in")  # type: ignore[attr-defined]
+
+
+def requires(permission: Permission) -> Callable[..., Principal]:
+    """A dependency that signs the caller in and checks they hold ``permission`` (else 403)."""
+
+    def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        principal.require(permission)
+        return principal
+
+    check.access = Access("permission", permission)  # type: ignore[attr-defined]
+    check.__name__ = f"requires_{permission.value.replace('.', '_')}"
+    return check

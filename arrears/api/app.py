@@ -1,0 +1,75 @@
+"""The app factory: one FastAPI application per process, all state in ``app.state.context``.
+
+Workers are stateless: everything a request needs beyond the process's settings (credentials,
+throttling counts, the audit chain's head) is in the database, so any number of workers against
+one PostgreSQL serve the same API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from arrears import __version__
+from arrears.api import health, observability, problems
+from arrears.audit import api as audit_api
+from arrears.auth import api as auth_api
+from arrears.auth.service import Lifetimes
+from arrears.batch import api as batch_api
+from arrears.cases import api as cases_api
+from arrears.clock import Clock, SystemClock
+from arrears.compliance import api as compliance_api
+from arrears.config import Settings, get_settings
+from arrears.db import make_engine, session_factory
+from arrears.portfolio import api as portfolio_api
+from arrears.reports import api as reports_api
+
+API_PREFIX = "/api/v1"
+CONTEXT_ROUTERS = (
+    auth_api.router,
+    portfolio_api.router,
+    cases_api.router,
+    compliance_api.router,
+    batch_api.router,
+    reports_api.router,
+    audit_api.router,
+)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+
+    @property
+    def lifetimes(self) -> Lifetimes:
+        return Lifetimes(
+            idle=timedelta(minutes=self.settings.session_idle_minutes),
+            total=timedelta(hours=self.settings.session_max_hours),
+        )
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+    app = FastAPI(
+        title="Arrears",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.context = AppContext(settings=settings, engine=engine, clock=clock or SystemClock())
+    app.state.sessions = session_factory(engine)
+    problems.install(app)
+    observability.install(app)
+    app.include_router(health.router)
+    for router in CONTEXT_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,133 @@
+"""Errors as RFC 9457 problem documents (``application/problem+json``), rendered in one place.
+
+Every :class:`ArrearsError` becomes a problem with its stable ``code``, its HTTP status and its
+message in the caller's language; a malformed payload is 422 with each wrong field named; any
+other exception is a 500 that says nothing of its cause but the request id to quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from arrears.errors import ArrearsError
+from arrears.i18n import N_, choose_language, translate
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://arrears.dev/problems/"
+"""Problem types are named by code under this URI (documented in docs/api.md)."""
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(description="URI naming the kind of problem: https://arrears.dev/problems/<code>")
+    title: str = Field(description="The kind of problem, in the caller's language")
+    status: int = Field(description="The HTTP status")
+    detail: str = Field(description="What went wrong here, in the caller's language")
+    code: str = Field(description="Stable machine code (also the last part of type)")
+    instance: str | None = Field(default=None, description="The request path")
+    request_id: str | None = Field(default=None, description="Quote it when reporting the problem")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="For 422: each malformed field, where it is and what is wrong"
+    )
+
+
+TITLES = {
+    400: N_("Bad request"),
+    401: N_("Not signed in"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    422: N_("Malformed request"),
+    423: N_("Locked"),
+    429: N_("Too many requests"),
+    500: N_("Internal error"),
+    503: N_("Service unavailable"),
+}
+
+
+def language_of(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    settings = request.app.state.context.settings
+    return choose_language(
+        principal.language if principal else None,
+        request.headers.get("accept-language"),
+        settings.language,
+        settings.locale,
+    )
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    language = language_of(request)
+    problem = Problem(
+        type=PROBLEM_BASE + code,
+        title=translate(TITLES.get(status, N_("Error")), language),
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+        errors=errors,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=dict(headers or {}),
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the one renderer of every error."""
+
+    @app.exception_handler(ArrearsError)
+    async def arrears_error(request: Request, error: ArrearsError) -> JSONResponse:
+        headers = getattr(error, "headers", None)
+        return problem_response(
+            request, error.http_status, error.code, error.message(language_of(request)), headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+            for item in error.errors()
+        ]
+        detail = translate(
+            N_("The request is malformed: {where}"),
+            language_of(request),
+            where="; ".join(f"{e['location']}: {e['message']}" for e in errors),
+        )
+        return problem_response(request, 422, "malformed", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        language = language_of(request)
+        title = translate(TITLES.get(error.status_code, N_("Error")), language)
+        return problem_response(
+            request, error.status_code, f"http_{error.status_code}", title, headers=error.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        detail = translate(
+            N_("Arrears failed on this request; quote the request id when you report it"),
+            language_of(request),
+        )
+        return problem_response(request, 500, "internal", detail)

@@ -1,0 +1,146 @@
+"""Writing to the audit trail: :func:`record`, called by every service that writes or shows
+personal data, inside the caller's transaction (the entry commits or rolls back with the work).
+
+Entries form one chain: an entry's ``hash`` is the SHA-256 of its canonical content (sorted-key
+JSON of every column but the hash) including the previous entry's hash. Writers take the chain's
+head in turn: on PostgreSQL a transaction-scoped advisory lock, on SQLite the database's own
+single writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from arrears.audit.models import AuditEntry
+from arrears.clock import ensure_aware
+
+GENESIS = "0" * 64
+"""The ``prev_hash`` of the first entry."""
+CHAIN_LOCK = 0x4152524541525321
+"""PostgreSQL advisory lock key held while appending (any 64-bit constant unique to the chain)."""
+
+HASHED_COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "action",
+    "outcome",
+    "object_type",
+    "object_id",
+    "customer_id",
+    "before",
+    "after",
+    "reason",
+    "rules",
+    "request_id",
+    "client",
+    "prev_hash",
+)
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, as the trail records them: a signed-in user, a machine client or the system."""
+
+    user_id: int | None
+    name: str
+    role: str
+    request_id: str | None = None
+    client: str | None = None
+
+
+SYSTEM = Actor(user_id=None, name="system", role="system")
+"""The actor of the command line's own work (the nightly batch, imports)."""
+
+
+def canonical(values: Mapping[str, Any]) -> str:
+    """The text an entry's hash is taken over: its hashed columns as sorted-key JSON."""
+    content = {name: _plain(values.get(name)) for name in HASHED_COLUMNS}
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_hash(values: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(values).encode("utf-8")).hexdigest()
+
+
+def as_json(value: Mapping[str, Any] | None) -> str | None:
+    """A before or after value as stored: canonical JSON (the caller masks personal fields first)."""
+    if value is None:
+        return None
+    return json.dumps({k: _plain(v) for k, v in value.items()}, sort_keys=True, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return ensure_aware(value).isoformat(timespec="microseconds")
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    at: datetime,
+    outcome: Outcome = Outcome.OK,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    customer_id: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    rules: list[str] | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain, in the caller's transaction."""
+    _take_head(session)
+    head = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    values: dict[str, Any] = {
+        "seq": seq,
+        "at": ensure_aware(at),
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "actor_role": actor.role,
+        "action": action,
+        "outcome": str(outcome),
+        "object_type": object_type,
+        "object_id": object_id,
+        "customer_id": customer_id,
+        "before": as_json(before),
+        "after": as_json(after),
+        "reason": reason,
+        "rules": ",".join(rules) if rules else None,
+        "request_id": actor.request_id,
+        "client": actor.client,
+        "prev_hash": prev_hash,
+    }
+    entry = AuditEntry(**values, hash=entry_hash(values))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _take_head(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
