@@ -69,7 +69,12 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("batch", "arrears.batch.cli"),
     ("delinquency", "arrears.delinquency.cli"),
     ("report", "arrears.reports.cli"),
+    ("users", "arrears.auth.cli"),
+    ("audit", "arrears.audit.cli"),
+    ("serve", "arrears.api.cli"),
 ]
+"""(group name, module): a module's ``app`` becomes the group, its ``groups`` more groups, and its
+``commands`` top-level commands."""
 
 
 def _version(value: bool) -> None:
@@ -106,7 +111,10 @@ for _name, _module in SUBCOMMANDS:
     _sub = importlib.import_module(_module)
     for _command_name, _command in getattr(_sub, "commands", {}).items():
         app.command(_command_name)(_command)
-    app.add_typer(_sub.app, name=_name)
+    for _group_name, _group in getattr(_sub, "groups", {}).items():
+        app.add_typer(_group, name=_group_name)
+    if hasattr(_sub, "app"):
+        app.add_typer(_sub.app, name=_name)
 
 
 def main() -> None:
