@@ -14,7 +14,10 @@ MIGRATIONS = Path(__file__).parents[1] / "migrations"
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser reads % as interpolation: a URL with an escaped query (options=-csearch_path%3D…)
+    # must be written with %% to come back unchanged.
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", url)
     return config
 
 
