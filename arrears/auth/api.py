@@ -59,7 +59,11 @@ _SAID = {
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declarations of the problem documents a route may answer with."""
     return {
-        status: {"model": Problem, "description": _SAID[status], "content": {PROBLEM_JSON: {}}}
+        status: {
+            "model": Problem,
+            "description": _SAID[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
         for status in statuses
     }
 

@@ -40,6 +40,8 @@ groups = {
 }
 teams_app, agencies_app, apikeys_app = groups["teams"], groups["agencies"], groups["apikeys"]
 console = Console()
+WIDE = 10_000
+"""Characters a line of a table may have when it goes to a file or a pipe."""
 
 ROLES = ", ".join(str(role) for role in Role)
 
@@ -94,6 +96,10 @@ def _table(title: str, *headings: str) -> Table:
     for heading in headings:
         table.add_column(say(heading))
     return table
+
+
+def _show(table: Table) -> None:
+    (console if console.is_terminal else Console(width=WIDE)).print(table)
 
 
 def _when(value: datetime | None) -> str:
@@ -203,7 +209,7 @@ def users_list() -> None:
                 yes_no(user.active),
                 _when(user.created_at),
             )
-    console.print(table)
+    _show(table)
 
 
 def _set_active(name: str, active: bool) -> None:
@@ -269,7 +275,7 @@ def users_set_role(
         auth.update_user(
             session, cli_actor(), user, changes, now=now, customer_exists=customer_check(session)
         )
-    console.print(say(N_("User {name} is now a {role}"), name=name, role=role_name(chosen)))
+    console.print(say(N_("User {name} now has the role {role}"), name=name, role=role_name(chosen)))
 
 
 # --- teams -----------------------------------------------------------------------------------
@@ -307,7 +313,7 @@ def teams_list() -> None:
                 ", ".join(name for _, name in leaders.get(team.id, [])),
                 str(members.get(team.id, 0)),
             )
-    console.print(table)
+    _show(table)
 
 
 @teams_app.command("add-leader")
@@ -359,7 +365,7 @@ def agencies_list() -> None:
         table = _table(N_("Agencies"), N_("code"), N_("name"), N_("active"), N_("created"))
         for agency in repository.agencies(session):
             table.add_row(agency.code, agency.name, yes_no(agency.active), _when(agency.created_at))
-    console.print(table)
+    _show(table)
 
 
 def _agency_active(code: str, active: bool) -> None:
@@ -432,7 +438,7 @@ def apikeys_list() -> None:
                 _when(key.last_used_at if key else None),
                 _when(key.revoked_at if key else None),
             )
-    console.print(table)
+    _show(table)
 
 
 @apikeys_app.command("revoke")

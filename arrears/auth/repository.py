@@ -65,7 +65,8 @@ def team_codes(session: Session, team_ids: Iterable[int]) -> dict[int, str]:
     ids = set(team_ids)
     if not ids:
         return {}
-    return dict(session.execute(select(Team.id, Team.code).where(Team.id.in_(ids))).tuples().all())
+    rows = session.execute(select(Team.id, Team.code).where(Team.id.in_(ids)))
+    return {team_id: code for team_id, code in rows}  # noqa: C416 (rows, not pairs, for mypy)
 
 
 def agency_by_code(session: Session, code: str) -> Agency | None:
@@ -84,7 +85,8 @@ def agency_codes(session: Session, agency_ids: Iterable[int]) -> dict[int, str]:
     ids = set(agency_ids)
     if not ids:
         return {}
-    return dict(session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(ids))).tuples().all())
+    rows = session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(ids)))
+    return {agency_id: code for agency_id, code in rows}  # noqa: C416 (rows, not pairs, for mypy)
 
 
 def led_team_ids(session: Session, user_id: int) -> frozenset[int]:
@@ -103,7 +105,7 @@ def leaders(session: Session, team_ids: Iterable[int]) -> dict[int, list[tuple[i
         .join(User, User.id == TeamLeader.user_id)
         .where(TeamLeader.team_id.in_(ids))
         .order_by(User.username)
-    ).tuples()
+    )
     for team_id, user_id, username in rows:
         found[team_id].append((user_id, username))
     return found
@@ -116,7 +118,7 @@ def members(session: Session, team_ids: Iterable[int]) -> dict[int, int]:
         return {}
     rows = session.execute(
         select(User.team_id, func.count()).where(User.team_id.in_(ids)).group_by(User.team_id)
-    ).tuples()
+    )
     return {team_id: count for team_id, count in rows if team_id is not None}
 
 
@@ -169,8 +171,8 @@ def api_keys(session: Session) -> Sequence[tuple[User, Credential | None]]:
         .outerjoin(Credential, Credential.id == latest.c.id)
         .where(User.is_machine.is_(True))
         .order_by(User.username)
-    ).tuples()
-    return list(rows)
+    )
+    return [(user, credential) for user, credential in rows]
 
 
 def add_attempt(session: Session, *, username: str, client: str, at: datetime, succeeded: bool) -> None:
@@ -179,12 +181,12 @@ def add_attempt(session: Session, *, username: str, client: str, at: datetime, s
 
 
 def failures_of_name(session: Session, username: str, since: datetime) -> list[datetime]:
-    """When ``username`` failed to sign in since ``since`` and after its last success, oldest first."""
+    """When ``username`` failed to sign in after ``since`` and after its last success, oldest first."""
     last_success = session.scalar(
         select(func.max(SignInAttempt.id)).where(
             SignInAttempt.username == username,
             SignInAttempt.succeeded.is_(True),
-            SignInAttempt.at >= since,
+            SignInAttempt.at > since,
         )
     )
     condition = SignInAttempt.username == username
@@ -201,7 +203,7 @@ def failures_of_client(session: Session, client: str, since: datetime) -> list[d
 def _failures(session: Session, condition: ColumnElement[bool], since: datetime) -> list[datetime]:
     rows = session.execute(
         select(SignInAttempt.at)
-        .where(condition, SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since)
+        .where(condition, SignInAttempt.succeeded.is_(False), SignInAttempt.at > since)
         .order_by(SignInAttempt.at, SignInAttempt.id)
     ).scalars()
     return list(rows)
