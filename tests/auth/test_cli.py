@@ -159,6 +159,18 @@ def test_membership_rules_teams_and_moves(database: Engine) -> None:
         password=PASSWORD,
     )
     assert stray.exit_code == 2
+    no_customer = run(
+        "users",
+        "create",
+        "cust",
+        "--role",
+        "customer",
+        "--customer",
+        "C404",
+        "--password-stdin",
+        password=PASSWORD,
+    )
+    assert no_customer.exit_code == 2 and "There is no customer 'C404'" in no_customer.output
     not_a_leader = run("teams", "add-leader", "SOUTH", "li.na")
     assert not_a_leader.exit_code == 2 and "Only a supervisor leads a team" in not_a_leader.output
     assert run("teams", "add-leader", "SOUTH", "boss").exit_code == 0

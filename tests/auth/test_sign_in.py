@@ -5,18 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from types import SimpleNamespace
 
+import httpx
 import pytest
 from argon2 import PasswordHasher, Type
 from sqlalchemy import select
 
+from arrears.api.app import create_app
 from arrears.audit.models import AuditEntry
+from arrears.auth import api as auth_api
 from arrears.auth import passwords
 from arrears.auth import service as auth
 from arrears.auth.models import Credential, CredentialKind, SignInAttempt, User
 from arrears.auth.permissions import Role
+from arrears.config import load_settings
 from arrears.db import transaction
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serving
 from tests.auth.conftest import PASSWORD, TEST_ACTOR
 
 pytestmark = pytest.mark.usefixtures("cheap_hashing")
@@ -360,3 +365,30 @@ def test_users_of_a_disabled_agency_are_signed_out_at_once(api: Api, signed_up: 
     assert sign_in(api, "agent.kim").status_code == 401
     assert api.as_(admin).patch(f"/api/v1/agencies/{agency}", json={"active": True}).status_code == 200
     assert sign_in(api, "agent.kim").status_code == 200
+
+
+def test_the_secure_flag_is_off_only_when_configured_and_never_in_production(
+    api: Api, signed_up: SignUp
+) -> None:
+    signed_up("local.dev")
+    settings = load_settings(
+        database_url=api.engine.url.render_as_string(hide_password=False),
+        language="en",
+        session_cookie_secure=False,
+    )
+    local = create_app(settings, engine=api.engine, clock=api.clock)
+    with serving(local) as url, httpx.Client(base_url=url) as client:
+        answer = client.post(SESSION, data={"username": "local.dev", "password": PASSWORD})
+        assert answer.status_code == 200
+        flags = {part.strip().lower() for part in answer.headers["set-cookie"].split(";")[1:]}
+        assert "secure" not in flags and {"httponly", "samesite=strict"} <= flags
+        # Sent back by the client itself over http://, as a browser on localhost does.
+        assert client.get(ME).status_code == 200
+    production = SimpleNamespace(
+        app=SimpleNamespace(
+            state=SimpleNamespace(
+                context=SimpleNamespace(settings=settings.model_copy(update={"environment": "production"}))
+            )
+        )
+    )
+    assert auth_api._secure_cookie(production) is True  # type: ignore[arg-type]
