@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(
         default=12, gt=0, description="Hours a token or web session lives in all, however much it is used."
     )
+    session_cookie_secure: bool = Field(
+        default=True,
+        description=(
+            "Mark the web session cookie Secure (sent over HTTPS only); false only to try the web "
+            "interface on http://localhost, never honoured in production."
+        ),
+    )
     sign_in_max_failures: int = Field(
         default=5, gt=0, description="Failed sign-ins per user name or per client address before throttling."
     )
