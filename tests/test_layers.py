@@ -45,7 +45,7 @@ SCHEMA = {"models", "migrations"}
 WAYS_IN_MODULES = {"cli", "cli_options", "__main__", "api"}
 """Top-level modules and packages that are ways in (the command line, the HTTP API's assembly);
 besides them, every ``<context>/cli.py`` and ``<context>/api.py`` is one."""
-WAYS_IN_FILES = {"cli", "api"}
+WAYS_IN_FILES = {"cli", "api", "work_api"}
 
 # Pure rule code: a function of facts, tested without a database, a web or a command line.
 PURE_MODULES = {
