@@ -15,11 +15,17 @@ from arrears.audit.models import AuditEntry
 from arrears.auth.models import User
 from arrears.auth.permissions import Role
 from arrears.auth.service import principal_of
+from arrears.batch.orchestrator import run_batch
 from arrears.cases.models import Case, CaseAccount, CaseAssignment
 from arrears.cases.scope import account_filter, customer_filter
+from arrears.clock import FixedClock
 from arrears.db import transaction
+from arrears.delinquency.engines import DuckDBEngine
+from arrears.delinquency.rules import DelinquencyRules
 from arrears.portfolio.models import Account, ContactPoint, Customer
 from tests.api.conftest import API_NOW, Api, Person
+from tests.batch.book import insert_book
+from tests.delinquency.portfolios import facts_of, generated_book
 
 OPENED = date(2026, 11, 1)
 TODAY = date(2026, 11, 21)
@@ -178,3 +184,11 @@ def disable(api: Api, person: Person) -> Person:
         assert user is not None
         user.active = False
     return person
+
+
+def nightly_book(
+    api: Api, duck: DuckDBEngine, clock: FixedClock, dates: list[date], accounts: int = 60
+) -> None:
+    """A generated book, with the nightly batch run for each of ``dates`` (snapshots, cases, runs)."""
+    insert_book(api.engine, *facts_of(generated_book(accounts, seed=21)))
+    run_batch(api.engine, dates, duck, DelinquencyRules(), clock)
