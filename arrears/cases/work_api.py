@@ -9,16 +9,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
 from arrears.api.access import DatabaseSession, requires
-from arrears.api.shapes import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, errors, now, today
+from arrears.api.shapes import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    CursorError,
+    decode_cursor,
+    encode_cursor,
+    errors,
+    now,
+    today,
+)
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases import assignment, placements, visits
 from arrears.cases.assignment import UNASSIGNED, Expected, Target
 from arrears.cases.placements import PlacementRequest
 from arrears.cases.work_schemas import (
+    MAX_ID,
     AssignmentHistoryOut,
     AssignmentIn,
     AssignmentOut,
@@ -42,6 +52,8 @@ CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 Placer = Annotated[Principal, Depends(requires(Permission.PLACEMENT_WRITE))]
 PlacementReader = Annotated[Principal, Depends(requires(Permission.PLACEMENT_READ))]
 VisitAssigner = Annotated[Principal, Depends(requires(Permission.VISIT_ASSIGN))]
+PlacementId = Annotated[int, Path(ge=1, le=MAX_ID)]
+VisitId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def etag(assignment_id: int | None) -> str:
@@ -173,7 +185,7 @@ def create_placements(
     summary="Recall a placement at once",
 )
 def recall_placement(
-    placement_id: int, body: RecallIn, principal: Placer, session: DatabaseSession, request: Request
+    placement_id: PlacementId, body: RecallIn, principal: Placer, session: DatabaseSession, request: Request
 ) -> PlacementOut:
     """From this instant the agency's users no longer see the account."""
     day = today(request)
@@ -191,14 +203,14 @@ def list_placements(
     principal: PlacementReader,
     session: DatabaseSession,
     request: Request,
-    agency_id: Annotated[int | None, Query(description="Only this agency's")] = None,
+    agency_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this agency's")] = None,
     account_id: Annotated[str | None, Query(description="Only this account's")] = None,
     active: Annotated[bool | None, Query(description="true: in force today; false: the others")] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> PlacementsOut:
     """The placements of the accounts the caller sees."""
-    before_id = int(decode_cursor(cursor, "id")["id"]) if cursor else None
+    before_id = _cursor_id(cursor) if cursor else None
     day = today(request)
     rows = placements.listing(
         session,
@@ -246,10 +258,17 @@ def plan_visit(
     summary="Cancel a planned field visit",
 )
 def cancel_visit(
-    visit_id: int, body: CancelIn, principal: VisitAssigner, session: DatabaseSession, request: Request
+    visit_id: VisitId, body: CancelIn, principal: VisitAssigner, session: DatabaseSession, request: Request
 ) -> VisitOut:
     """From this instant the agent no longer sees the customer through this visit."""
     visit = visits.cancel_visit(
         session, principal, visit_id, body.reason, now=now(request), today=today(request)
     )
     return VisitOut.of(visit)
+
+
+def _cursor_id(cursor: str) -> int:
+    value = decode_cursor(cursor, "id")["id"]
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID + 1:
+        raise CursorError()
+    return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,17 +18,22 @@ def _reason() -> Any:
     )
 
 
+MAX_ID = 2**31 - 1
+"""The largest row id (an INTEGER column); a larger one is malformed (422), never a database error."""
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class AssignmentIn(_In):
-    team_id: int = Field(description="A team the caller leads")
-    collector_id: int | None = Field(
+    team_id: Id = Field(description="A team the caller leads")
+    collector_id: Id | None = Field(
         default=None, description="An active collector of that team; none: the team's pool"
     )
     reason: str = _reason()
-    expected_assignment_id: int | Literal["unassigned"] | None = Field(
+    expected_assignment_id: Id | Literal["unassigned"] | None = Field(
         default=None,
         description=(
             "The assignment the caller expects to replace (as read), or 'unassigned'; when it is no "
@@ -39,8 +44,8 @@ class AssignmentIn(_In):
 
 class BulkAssignmentIn(_In):
     case_ids: list[str] = Field(min_length=1, description="The cases to move, all or nothing (at most 500)")
-    team_id: int = Field(description="A team the caller leads")
-    collector_id: int | None = Field(default=None, description="An active collector of that team")
+    team_id: Id = Field(description="A team the caller leads")
+    collector_id: Id | None = Field(default=None, description="An active collector of that team")
     reason: str = _reason()
 
 
@@ -81,7 +86,7 @@ class AssignmentHistoryOut(BaseModel):
 
 class PlacementIn(_In):
     account_ids: list[str] = Field(min_length=1, description="Accounts to place (at most 500)")
-    agency_id: int
+    agency_id: Id
     starts_on: date
     ends_on: date = Field(description="The last day of the placement (not before starts_on)")
     reason: str = _reason()
@@ -94,7 +99,7 @@ class RecallIn(_In):
 class PlacementOut(BaseModel):
     id: int
     account_id: str
-    agency_id: int
+    agency_id: Id
     starts_on: date
     ends_on: date
     placed_at: datetime
@@ -129,7 +134,7 @@ class PlacementsOut(BaseModel):
 
 
 class VisitIn(_In):
-    agent_id: int = Field(description="An active field agent of a team the caller leads")
+    agent_id: Id = Field(description="An active field agent of a team the caller leads")
     planned_on: date = Field(description="Today or later")
     reason: str = _reason()
 

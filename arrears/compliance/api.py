@@ -54,8 +54,15 @@ def check(body: CheckIn, principal: Checker, session: DatabaseSession, request: 
     the caller's language, and for a contact blocked by time or frequency rules only, when the
     same contact would pass (``next_allowed_at``, UTC)."""
     question = _question(body, request)
-    facts = _facts(session, principal, body, request)
-    decision = service.ask(question, facts, body.pack, raw_tightening(body.tighten) if body.tighten else None)
+    try:
+        facts = _facts(session, principal, body, request)
+        decision = service.ask(
+            question, facts, body.pack, raw_tightening(body.tighten) if body.tighten else None
+        )
+    except OverflowError:  # date arithmetic at the ends of the calendar (year 1 or 9999)
+        raise InvalidInputError(
+            N_("An instant or a date of the question is too close to the ends of the calendar")
+        ) from None
     instant = now(request)
     next_at = decision.next_allowed_at
     record(

@@ -125,3 +125,13 @@ def test_malformed_or_forbidden_questions_are_refused(api: Api) -> None:
     assert "TENANT-POLICY" in tightened.json()["rules"]
     customer = api.person(Role.CUSTOMER)
     assert api.as_(customer).post("/api/v1/compliance/check", json=LATE_CALL).status_code == 403
+
+
+def test_instants_at_the_ends_of_the_calendar_are_a_400_not_a_500(api: Api) -> None:
+    client = api.as_(api.person(Role.COLLECTOR))
+    far = {**LATE_CALL, "contact": {**LATE_CALL["contact"], "at": "9999-12-31T23:30:00+08:00"}}
+    assert client.post("/api/v1/compliance/check", json=far).status_code == 400
+    held = {**LATE_CALL, "events": [{"kind": "consent", "channel": "call", "until": "9999-12-31"}]}
+    assert client.post("/api/v1/compliance/check", json=held).status_code in (200, 400)
+    naive = {**LATE_CALL, "contact": {**LATE_CALL["contact"], "at": "2026-11-21T22:30:00"}}
+    assert client.post("/api/v1/compliance/check", json=naive).status_code == 400

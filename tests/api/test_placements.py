@@ -156,3 +156,22 @@ def test_placements_are_listed_newest_first_by_cursor_with_filters(api: Api) -> 
     assert client.get("/api/v1/placements", params={"cursor": "not-a-cursor"}).status_code == 400
     collector = api.person(Role.COLLECTOR, team_id=team)
     assert api.as_(collector).get("/api/v1/placements").status_code == 403
+
+
+def test_ids_beyond_the_columns_and_forged_cursors_are_refused_not_failed(api: Api) -> None:
+    boss, (team,) = supervisor_of(api, "east")
+    book = add_cases(api, "PLH", 1, team_id=team)
+    client = api.as_(boss)
+    huge = 2**40
+    assert place(client, book.account_ids, huge).status_code == 422
+    assert client.post(f"/api/v1/placements/{huge}/recall", json={"reason": REASON}).status_code == 422
+    assert client.post(f"/api/v1/visits/{huge}/cancel", json={"reason": REASON}).status_code == 422
+    assert client.get("/api/v1/placements", params={"agency_id": huge}).status_code == 422
+    assert put_assignment(client, book.case_ids[0], huge).status_code == 422
+    for forged in ("eyJpZCI6ImFiYyJ9", "eyJpZCI6MTAwMDAwMDAwMDAwMH0", "W10", "%%%"):
+        assert client.get("/api/v1/placements", params={"cursor": forged}).status_code == 400
+
+
+def put_assignment(client: httpx.Client, case_id: str, collector_id: int) -> httpx.Response:
+    body = {"team_id": 1, "collector_id": collector_id, "reason": REASON}
+    return client.put(f"/api/v1/cases/{case_id}/assignment", json=body)
