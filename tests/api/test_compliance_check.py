@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from arrears.auth.permissions import Role
+from arrears.db import transaction
+from arrears.portfolio.models import ContactPoint, Customer
 from tests.api.conftest import Api
 from tests.api.work_book import add_cases, audit_entries, supervisor_of
 
@@ -94,6 +97,23 @@ def test_a_stored_customer_must_be_in_scope_and_lends_their_zone_and_points(api:
     assert hidden.json()["detail"] == missing.json()["detail"].replace("NOSUCH", theirs)
     [entry] = audit_entries(api, "compliance.check")
     assert entry["customer_id"] == mine
+
+    # the stored zone decides the local time, and `to` names a stored contact point by its id
+    with transaction(api.engine) as session:
+        customer = session.get(Customer, mine)
+        assert customer is not None
+        customer.timezone = "America/Los_Angeles"
+        point = session.execute(select(ContactPoint).where(ContactPoint.customer_id == mine)).scalar_one()
+        point.do_not_contact = True
+        point_id = str(point.id)
+    afternoon = {"customer_id": mine, "contact": {"at": "2026-11-21T14:00:00+08:00", "channel": "call"}}
+    in_los_angeles = client.post("/api/v1/compliance/check", json=afternoon).json()
+    assert in_los_angeles["rules"] == ["CN-TIME-1"]  # 22:00 in Los Angeles
+    assert in_los_angeles["next_allowed_local"].endswith("-08:00")
+    told = {**afternoon, "debtor": {"timezone": "Asia/Shanghai"}}
+    assert client.post("/api/v1/compliance/check", json=told).json()["decision"] == "allow"
+    to_point = {**told, "contact": {**told["contact"], "to": point_id}}
+    assert client.post("/api/v1/compliance/check", json=to_point).json()["rules"] == ["OPT-OUT"]
 
 
 def test_malformed_or_forbidden_questions_are_refused(api: Api) -> None:

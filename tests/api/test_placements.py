@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import httpx
@@ -175,3 +176,26 @@ def test_ids_beyond_the_columns_and_forged_cursors_are_refused_not_failed(api: A
 def put_assignment(client: httpx.Client, case_id: str, collector_id: int) -> httpx.Response:
     body = {"team_id": 1, "collector_id": collector_id, "reason": REASON}
     return client.put(f"/api/v1/cases/{case_id}/assignment", json=body)
+
+
+def test_two_supervisors_placing_one_account_at_once_one_wins(api: Api) -> None:
+    boss, (team,) = supervisor_of(api, "east")
+    other = api.person(Role.SUPERVISOR)
+    api.lead(other, team)
+    account = add_cases(api, "PLR", 1, team_id=team).account_ids
+    agencies = [api.agency("race-one"), api.agency("race-two")]
+    answers: list[httpx.Response] = []
+    start = threading.Barrier(2)
+
+    def go(index: int) -> None:
+        client = api.as_((boss, other)[index])
+        start.wait()
+        answers.append(place(client, account, agencies[index]))
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    assert len(audit_entries(api, "placement.create")) == 1
