@@ -67,7 +67,7 @@ def _expected(body: Expected, if_match: str | None) -> Expected:
     tag = if_match.strip().removeprefix("W/").strip('"')
     if tag == UNASSIGNED:
         from_header: Expected = UNASSIGNED
-    elif tag.isdigit():
+    elif tag.isascii() and tag.isdigit() and len(tag) <= 18:
         from_header = int(tag)
     else:
         raise InvalidInputError(

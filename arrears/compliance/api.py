@@ -23,6 +23,7 @@ from arrears.auth.principal import Principal
 from arrears.cases.scope import customer_filter
 from arrears.clock import is_time_zone
 from arrears.compliance import service
+from arrears.compliance.context import CHANNEL_POINT_TYPES
 from arrears.compliance.facts import ContactPoint, ContactRequest, Facts, TextRequest
 from arrears.compliance.facts import Request as Question
 from arrears.compliance.parsing import DebtorModel, debts_of, facts_from
@@ -36,6 +37,10 @@ from arrears.portfolio.repository import contact_facts
 router = APIRouter(tags=["compliance"])
 
 Checker = Annotated[Principal, Depends(requires(Permission.COMPLIANCE_CHECK))]
+
+
+ASKED_PARTY = "asked-party"
+"""The id of the contact point a question names only by its party."""
 
 
 class CustomerNotFoundError(NotFoundError):
@@ -112,7 +117,7 @@ def _question(body: CheckIn, request: Request) -> Question:
     return ContactRequest(
         at=at,
         channel=contact.channel,
-        to=contact.to,
+        to=contact.to or (ASKED_PARTY if contact.party else None),
         debts=debts_of(contact.debts),
         registered_channel=contact.registered_channel,
     )
@@ -129,4 +134,8 @@ def _facts(session: Session, principal: Principal, body: CheckIn, request: Reque
         known = [ContactPoint(str(i), kind, party, dnc) for i, kind, party, dnc in stored.points]
         if debtor is None and stored.timezone and is_time_zone(stored.timezone):
             debtor = DebtorModel.model_validate({"timezone": stored.timezone})
+    asked = body.contact
+    if asked is not None and asked.to is None and asked.party is not None:
+        kind = CHANNEL_POINT_TYPES.get(asked.channel, "mobile")
+        known.append(ContactPoint(ASKED_PARTY, kind, asked.party))
     return facts_from(debtor or DebtorModel(), body.contact_points, body.events, known_points=known)

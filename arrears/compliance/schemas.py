@@ -36,6 +36,13 @@ class ContactQuestion(_In):
             "given in contact_points; none: the debtor by the channel's usual point"
         ),
     )
+    party: Party | None = Field(
+        default=None,
+        description=(
+            "Who is contacted, when `to` names no point: a point of the channel's type for this "
+            "party joins the facts (e.g. emergency_contact)"
+        ),
+    )
     debts: Debts | None = Field(default=None, description="The debts the contact is about")
     registered_channel: bool = Field(default=True, description="False: an agency's unregistered channel")
 

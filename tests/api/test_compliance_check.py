@@ -52,6 +52,10 @@ def test_the_same_call_in_the_afternoon_is_allowed(api: Api) -> None:
     afternoon = {**LATE_CALL, "contact": {**LATE_CALL["contact"], "at": "2026-11-21T15:00:00+08:00"}}
     body = api.as_(collector).post("/api/v1/compliance/check", json=afternoon).json()
     assert (body["decision"], body["rules"], body["next_allowed_at"]) == ("allow", [], None)
+    unrelated = {"debtor": {"timezone": "Asia/Shanghai"}, "contact": {**afternoon["contact"], "to": None}}
+    unrelated["contact"]["party"] = "third_party"
+    answer = api.as_(collector).post("/api/v1/compliance/check", json=unrelated).json()
+    assert (answer["decision"], answer["rules"]) == ("block", ["CN-PARTY-1"])
 
 
 def test_a_threat_in_a_template_is_blocked_and_in_a_note_flagged(api: Api) -> None:
