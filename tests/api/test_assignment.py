@@ -106,6 +106,7 @@ def test_a_collector_cannot_assign_and_a_short_reason_is_refused(api: Api) -> No
 
     refused = put(api.as_(collector), case_id, team_id=team_a)
     assert refused.status_code == 403
+    assert api.as_(collector).put(f"/api/v1/cases/{case_id}/assignment").status_code == 403  # before the body
     assert refused.json()["code"] == "permission_denied"
     bulk = api.as_(collector).post(
         "/api/v1/cases/assignments", json={"case_ids": [case_id], "team_id": team_a, "reason": REASON}
