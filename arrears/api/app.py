@@ -20,6 +20,7 @@ from arrears.auth import api as auth_api
 from arrears.auth.service import Lifetimes
 from arrears.batch import api as batch_api
 from arrears.cases import api as cases_api
+from arrears.cases import work_api as case_work_api
 from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
 from arrears.config import Settings, get_settings
@@ -32,6 +33,7 @@ CONTEXT_ROUTERS = (
     auth_api.router,
     portfolio_api.router,
     cases_api.router,
+    case_work_api.router,
     compliance_api.router,
     batch_api.router,
     reports_api.router,

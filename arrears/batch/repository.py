@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from arrears.batch.models import BatchRun, RunStatus
 
@@ -57,3 +58,11 @@ def record_run(
 def run_attempts(connection: Connection, as_of: date) -> int:
     """How many times the date has been run (its latest attempt's number)."""
     return int(connection.execute(select(BatchRun.attempts).where(BatchRun.as_of == as_of)).scalar_one())
+
+
+def list_runs(session: Session, before: date | None, limit: int) -> list[BatchRun]:
+    """The run log, newest as-of date first, from before ``before`` (a page's cursor)."""
+    query = select(BatchRun).order_by(BatchRun.as_of.desc()).limit(limit)
+    if before is not None:
+        query = query.where(BatchRun.as_of < before)
+    return list(session.execute(query).scalars())

@@ -9,7 +9,7 @@ The format is documented in ``docs/compliance-scenarios.md``.
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -296,12 +296,25 @@ def debts_of(*values: Debts | None) -> tuple[str, ...]:
 
 
 def facts_of(model: ScenarioModel) -> Facts:
-    debtor = model.debtor
+    return facts_from(model.debtor, model.contact_points, model.events)
+
+
+def facts_from(
+    debtor: DebtorModel,
+    contact_points: Sequence[ContactPointModel],
+    events: Sequence[EventModel],
+    *,
+    known_points: Sequence[ContactPoint] = (),
+) -> Facts:
+    """Facts from the scenario format's parts (a scenario, or the API's compliance check, which
+    adds the customer's stored contact points as ``known_points``)."""
     candidates = tuple(debtor.candidate_timezones)
     first_zone = debtor.timezone or (candidates[0] if candidates else None)
-    points = tuple(ContactPoint(p.id, p.type, p.party, p.do_not_contact) for p in model.contact_points)
-    events = tuple(_event(e, first_zone) for e in model.events)
-    return Facts(debtor.timezone, candidates, points, events)
+    points = (
+        *known_points,
+        *(ContactPoint(p.id, p.type, p.party, p.do_not_contact) for p in contact_points),
+    )
+    return Facts(debtor.timezone, candidates, points, tuple(_event(e, first_zone) for e in events))
 
 
 def request_of(model: ContactRequestModel | TextRequestModel) -> Request:

@@ -12,6 +12,7 @@ from arrears.compliance.decision import Decision, Verdict
 from arrears.compliance.facts import Facts, Request
 from arrears.compliance.gate import decide
 from arrears.compliance.messages import reason
+from arrears.compliance.packfile import Tightening
 from arrears.compliance.packs import PackError, load_pack, tighten
 from arrears.compliance.parsing import (
     ScenarioError,
@@ -113,7 +114,7 @@ def _scenario(model: ScenarioModel, where: str) -> Scenario:
     return Scenario(
         id=model.id,
         pack_id=model.pack,
-        tighten={} if model.tighten is None else _raw_tightening(model),
+        tighten={} if model.tighten is None else raw_tightening(model.tighten),
         facts=facts_of(model),
         request=request_of(model.request),
         expect=Expectation(
@@ -125,10 +126,9 @@ def _scenario(model: ScenarioModel, where: str) -> Scenario:
     )
 
 
-def _raw_tightening(model: ScenarioModel) -> dict[str, Any]:
+def raw_tightening(tightening: Tightening) -> dict[str, Any]:
     """The settings as the file wrote them ("21:00", not a time), as a decision records them."""
-    assert model.tighten is not None
-    values = model.tighten.model_dump(exclude_unset=True)
+    values = tightening.model_dump(exclude_unset=True)
     for name in ("quiet_start", "quiet_end"):
         if name in values and values[name] is not None:
             values[name] = values[name].strftime("%H:%M")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from arrears.clock import Clock
@@ -9,7 +12,7 @@ from arrears.compliance.decision import Decision
 from arrears.compliance.facts import Facts, Request
 from arrears.compliance.gate import decide
 from arrears.compliance.models import ComplianceDecision
-from arrears.compliance.packs import Pack
+from arrears.compliance.packs import Pack, load_pack, tighten
 from arrears.compliance.repository import add_decision
 
 
@@ -72,3 +75,12 @@ def _plain(value: object) -> object:
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(v) for v in value]
     return str(value)
+
+
+def ask(
+    request: Request, facts: Facts, pack_id: str, tightening: Mapping[str, Any] | None = None
+) -> Decision:
+    """The gate's answer to a question asked ahead of any contact (the API's compliance check,
+    like ``arrears compliance replay``), under the pack tightened by the bank's settings; nothing
+    is recorded here. A policy that loosens the pack is refused (LooseningRefusedError)."""
+    return decide(request, facts, tighten(load_pack(pack_id), tightening or {}))

@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from arrears.db.arrow import read_arrow
 from arrears.portfolio.frames import (
@@ -363,3 +363,33 @@ def stored_amounts(connection: Connection, table: str, account_ids: Sequence[str
     of ``account_ids``."""
     account, amount, key, counted = _amounts(table)
     return _with_keys(connection, [account, cast(key, String), amount], account, account_ids, counted)
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """What the contact gate needs to know of a stored customer: their zone and their contact
+    points (ids, types, parties; never the numbers or addresses themselves)."""
+
+    customer_id: str
+    timezone: str | None
+    points: list[tuple[int, str, str, bool]]  # id, type, party, do_not_contact
+
+
+def contact_facts(
+    connection: Connection | Session, customer_id: str, visible: ColumnElement[bool]
+) -> ContactFacts | None:
+    """The customer's contact facts, or None when there is no such customer or ``visible`` (the
+    caller's row scope, a filter on ``customers.customer_id``) hides them."""
+    timezone = connection.execute(
+        select(Customer.timezone).where(Customer.customer_id == customer_id, visible)
+    ).first()
+    if timezone is None:
+        return None
+    points = connection.execute(
+        select(ContactPoint.id, ContactPoint.type, ContactPoint.party, ContactPoint.do_not_contact)
+        .where(ContactPoint.customer_id == customer_id)
+        .order_by(ContactPoint.id)
+    ).all()
+    return ContactFacts(
+        customer_id, timezone[0], [(int(i), str(t), str(p), bool(d)) for i, t, p, d in points]
+    )

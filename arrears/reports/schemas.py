@@ -1,0 +1,55 @@
+"""API shapes of the reports: the portfolio summary and the roll-rate matrix.
+
+Amounts are decimal strings in major units beside their currency, rates decimal strings (four
+places, half-even); never a float.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProductBalanceOut(BaseModel):
+    product: str
+    currency: str
+    accounts: int
+    principal: str = Field(description="Loans' principal as booked, major units")
+    credit_limit: str = Field(description="Cards' and lines' limits, major units")
+    scheduled: str = Field(description="Every installment of the schedules, major units")
+    paid: str = Field(description="Payments less reversals, major units")
+
+
+class PortfolioSummaryOut(BaseModel):
+    counts: dict[str, int] = Field(description="Stored rows: customers, contact points, accounts, …")
+    balances: list[ProductBalanceOut] = Field(description="By product and currency")
+
+
+class RollCellOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    to: str = Field(description="The bucket at the second date")
+    accounts: int | None = Field(default=None, description="by count: accounts that moved so")
+    balance: str | None = Field(default=None, description="by balance: their outstanding at the first date")
+    rate: str | None = Field(description="Share of the row (0.0000 to 1.0000); none: an empty row")
+
+
+class RollRowOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from", description="The bucket at the first date")
+    accounts: int | None = None
+    balance: str | None = None
+    cells: list[RollCellOut]
+
+
+class RollRatesOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    by: str = Field(description="count or balance")
+    currency: str | None
+    buckets: list[str]
+    rows: list[RollRowOut]
