@@ -185,7 +185,12 @@ class Book:
             )
 
     def place(
-        self, account_id: str, agency_id: int, *, starts_on: date = TODAY, ends_on: date = TODAY + timedelta(30)
+        self,
+        account_id: str,
+        agency_id: int,
+        *,
+        starts_on: date = TODAY,
+        ends_on: date = TODAY + timedelta(30),
     ) -> int:
         with self.engine.begin() as connection:
             return int(
@@ -261,7 +266,13 @@ class Book:
             connection.execute(
                 insert(Installment),
                 [
-                    {"account_id": account_id, "seq": n, "due_date": due, "currency": "CNY", "amount_due": amount}
+                    {
+                        "account_id": account_id,
+                        "seq": n,
+                        "due_date": due,
+                        "currency": "CNY",
+                        "amount_due": amount,
+                    }
                     for n, (due, amount) in enumerate(amounts, start=1)
                 ],
             )

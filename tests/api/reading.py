@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from arrears.audit.models import AuditEntry
 from tests.api.book import account_id_of, case_id_of
 
 
@@ -52,3 +55,11 @@ def seen_of(client: httpx.Client, customer_ids: list[str]) -> set[str]:
 def without_request(body: dict[str, Any]) -> dict[str, Any]:
     """A problem document less what differs by request (its id and path)."""
     return {key: value for key, value in body.items() if key not in ("request_id", "instance")}
+
+
+def audit(engine: Engine, action: str) -> list[AuditEntry]:
+    """The audit entries of ``action``, in the chain's order."""
+    with Session(engine) as session:
+        return list(
+            session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq))
+        )

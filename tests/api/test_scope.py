@@ -13,7 +13,7 @@ from arrears.auth.models import User
 from arrears.auth.permissions import Role
 from tests.api.book import TODAY, Book, account_id_of
 from tests.api.conftest import Api, Person
-from tests.api.reading import seen_of
+from tests.api.reading import seen_of, without_request
 
 EVERYONE = ["K1", "K2", "K3", "K4", "K5"]
 
@@ -125,3 +125,26 @@ def test_auditors_compliance_administrators_and_analysts_see_everything(api: Api
     world(api)
     for role in (Role.AUDITOR, Role.COMPLIANCE_OFFICER, Role.ADMINISTRATOR, Role.STRATEGY_ANALYST):
         assert seen_of(api.as_(api.person(role)), EVERYONE) == set(EVERYONE), role
+
+
+def test_out_of_scope_answers_exactly_what_a_missing_id_answers(api: Api) -> None:
+    w = world(api)
+    agency = api.agency("AG1")
+    placed = w.book.place(account_id_of("K4"), agency)
+    agency_user = api.person(Role.AGENCY_USER, agency_id=agency)
+    w.book.recall(placed, api.clock.now())
+    for person in (w.me, agency_user):
+        client = api.as_(person, **{"Accept-Language": "zh-CN"})
+        for hidden, missing in (
+            ("/api/v1/customers/K4", "/api/v1/customers/NOBODY"),
+            ("/api/v1/cases/C-K4-20261101", "/api/v1/cases/C-NOBODY-20261101"),
+            (f"/api/v1/accounts/{account_id_of('K4')}", "/api/v1/accounts/NO-SUCH-ACCOUNT"),
+        ):
+            out_of_scope, absent = client.get(hidden), client.get(missing)
+            assert out_of_scope.status_code == absent.status_code == 404
+            assert out_of_scope.headers["content-type"] == absent.headers["content-type"]
+            assert without_request(out_of_scope.json()) == without_request(absent.json())
+            assert out_of_scope.json()["instance"] == hidden.split("?")[0]
+            assert "K4" not in out_of_scope.text.replace(hidden, "")
+    # and the administrator, who sees K4, gets it
+    assert api.as_(api.person(Role.ADMINISTRATOR)).get("/api/v1/customers/K4").status_code == 200
