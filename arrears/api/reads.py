@@ -96,12 +96,13 @@ _DESCRIPTIONS = {
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The problem documents a route answers with, for the OpenAPI document."""
+    """The problem documents a route answers with, for the OpenAPI document (422, a malformed
+    request, is always among them)."""
     return {
         status: {
             "model": Problem,
             "description": _DESCRIPTIONS.get(status, "A problem"),
-            "content": {"application/problem+json": {}},
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
+        for status in sorted({*statuses, 422})
     }

@@ -142,8 +142,14 @@ def record(
 
 
 def _take_head(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    elif dialect == "sqlite":
+        # SQLite's driver opens the transaction at the first write, so the head read before it
+        # could be stale by the time of the insert (two requests, one seq): a write that changes
+        # nothing takes the database's write lock first, and the head is read under it.
+        session.execute(text("UPDATE audit_entries SET seq = seq WHERE 1 = 0"))
 
 
 def hold_chain(session: Session) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+
+import httpx
+
 from arrears.auth.permissions import Role
 from tests.api.book import Book
 from tests.api.conftest import API_NOW, Api
@@ -69,3 +74,19 @@ def test_no_credential_no_customer(api: Api) -> None:
     answer = api.client().get("/api/v1/customers/K1")
     assert answer.status_code == 401
     assert "张伟" not in answer.text
+
+
+def test_concurrent_looks_are_each_on_the_record(api: Api) -> None:
+    """Many callers at once: every look answered and audited, the chain without gaps or forks."""
+    Book(api.engine).case("K1")
+    clients = [api.as_(api.person(Role.AUDITOR)) for _ in range(6)]
+
+    def look(client: httpx.Client) -> list[int]:
+        return [client.get("/api/v1/customers/K1").status_code for _ in range(5)]
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        codes = [code for codes in pool.map(look, clients) for code in codes]
+    assert codes == [200] * 30
+    entries = audit(api.engine, "customer.read")
+    assert [e.seq for e in entries] == list(range(1, 31))
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(entries))

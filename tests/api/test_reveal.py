@@ -4,10 +4,12 @@ the record although the request fails."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -212,3 +214,21 @@ def test_reveals_are_capped_per_user_per_business_day(api: Api) -> None:
     again = api.as_(morning).post("/api/v1/customers/K1/reveal", json=body("phone", phone))
     assert again.status_code == 200, again.text
     assert again.json()["revealed_today"] == 1
+
+
+def test_the_cap_holds_under_concurrent_reveals(api: Api) -> None:
+    book = Book(api.engine)
+    book.case("K1")
+    set_cap(api, 3)
+    collector = collector_of_k1(api, book)
+    phone = book.contact_ids["K1"]["mobile"]
+    clients = [api.as_(fresh_token(api, collector)) for _ in range(8)]
+
+    def ask(client: httpx.Client) -> int:
+        return client.post("/api/v1/customers/K1/reveal", json=body("phone", phone)).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        codes = sorted(pool.map(ask, clients))
+    assert codes == [200] * 3 + [429] * 5
+    outcomes = [e.outcome for e in audit(api.engine, "personal.reveal")]
+    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 5
