@@ -30,7 +30,7 @@ class CaseNotFoundError(NotFoundError):
     """No such case, or one out of the caller's scope (the two are not told apart)."""
 
     code = "case_not_found"
-    default_message = N_("No such case")
+    default_message = N_("There is no such case")
 
 
 def list_cases(
@@ -67,10 +67,10 @@ def read_case(session: Session, principal: Principal, case_id: str, *, today: da
     """The case, if ``principal`` sees it; the look audited (case.read)."""
     case = repository.visible_case(session, case_id, case_filter(principal, today))
     if case is None:
-        raise CaseNotFoundError(N_("There is no such case"))
+        raise CaseNotFoundError()
     customer = portfolio.visible_customer(session, case.customer_id, true())
     if customer is None:  # a foreign key holds it: never
-        raise CaseNotFoundError(N_("There is no such case"))
+        raise CaseNotFoundError()
     accounts = repository.accounts_of_case(
         session, case_id, account_filter(principal, today, CaseAccount.account_id)
     )

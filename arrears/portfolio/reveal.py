@@ -87,7 +87,7 @@ class RevealInputError(InvalidInputError):
 
 class ContactPointNotFoundError(NotFoundError):
     code = "contact_point_not_found"
-    default_message = N_("No such contact point")
+    default_message = N_("The customer has no such contact point")
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def reveal(
         )
     customer = repository.visible_customer(session, customer_id, visible)
     if customer is None:
-        raise no_customer(customer_id)
+        raise no_customer()
     value = _value_of(
         session, customer_id, field, contact_point_id, customer.national_id, customer.birth_date
     )
@@ -202,7 +202,7 @@ def _value_of(
         raise RevealInputError(N_("Name the contact point whose {field} to reveal"), field=str(field))
     point = repository.contact_point_of(session, customer_id, contact_point_id)
     if point is None:
-        raise ContactPointNotFoundError(N_("The customer has no such contact point"))
+        raise ContactPointNotFoundError()
     if contact_field(point.type) is not field:
         raise RevealInputError(
             N_("Contact point {contact_point_id} is a {type}, not a {field}"),

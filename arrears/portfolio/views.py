@@ -28,25 +28,25 @@ class CustomerNotFoundError(NotFoundError):
     """No such customer, or one out of the caller's scope (the two are not told apart)."""
 
     code = "customer_not_found"
-    default_message = N_("No such customer")
+    default_message = N_("There is no such customer")
 
 
 class AccountNotFoundError(NotFoundError):
     """No such account, or one out of the caller's scope (the two are not told apart)."""
 
     code = "account_not_found"
-    default_message = N_("No such account")
+    default_message = N_("There is no such account")
 
 
-def no_customer(customer_id: str) -> CustomerNotFoundError:
+def no_customer() -> CustomerNotFoundError:
     """The error for a customer missing or out of scope: the same words for both, and without the
     id, so that two answers compare equal whichever id was asked for."""
-    return CustomerNotFoundError(N_("There is no such customer"))
+    return CustomerNotFoundError()
 
 
-def no_account(account_id: str) -> AccountNotFoundError:
+def no_account() -> AccountNotFoundError:
     """The error for an account missing or out of scope (see :func:`no_customer`)."""
-    return AccountNotFoundError(N_("There is no such account"))
+    return AccountNotFoundError()
 
 
 def contact_field(contact_type: str) -> PersonalField:
@@ -137,7 +137,7 @@ def read_customer(
     (customer.read). CustomerNotFoundError when missing or out of scope."""
     customer = repository.visible_customer(session, customer_id, visible)
     if customer is None:
-        raise no_customer(customer_id)
+        raise no_customer()
     card = customer_card(principal, customer, repository.contact_points_of(session, customer_id))
     trail.record(
         session,
@@ -163,7 +163,7 @@ def read_account(
     is personal data too). AccountNotFoundError when missing or out of scope."""
     account = repository.visible_account(session, account_id, visible)
     if account is None:
-        raise no_account(account_id)
+        raise no_account()
     trail.record(
         session,
         principal.actor(),
