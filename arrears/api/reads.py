@@ -21,6 +21,8 @@ from arrears.clock import business_today
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 
+INT32 = 2**31 - 1
+"""The range of an integer sort key in a cursor (DPD, sequence numbers are INTEGER columns)."""
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -78,7 +80,7 @@ def decode_cursor(cursor: str | None, kind: str, *types: type) -> tuple[Any, ...
                 parts.append(date.fromisoformat(part))
             except (TypeError, ValueError):
                 raise BadCursorError() from None
-        elif type(part) is not wanted:
+        elif type(part) is not wanted or (isinstance(part, int) and abs(part) > INT32):
             raise BadCursorError()
         else:
             parts.append(part)

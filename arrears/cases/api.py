@@ -49,6 +49,14 @@ router = APIRouter(tags=["cases"])
 
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 CASES_CURSOR = "cases"
+INT32 = 2**31 - 1
+INT64 = 2**63 - 1
+
+
+def _bounded(minor: int) -> int:
+    """An amount filter within the column's range (no stored amount lies beyond it), so that a
+    huge figure narrows the list as it says instead of failing in the database."""
+    return max(-INT64, min(INT64, minor))
 
 
 def summary_fields(
@@ -85,10 +93,12 @@ def list_cases(
     principal: CaseReader,
     status: Annotated[CaseStatus | None, Query(description="open or closed")] = None,
     bucket: Annotated[str | None, Query(max_length=16, description="The worst DPD's bucket, e.g. M2")] = None,
-    dpd_min: Annotated[int | None, Query(ge=0, description="Worst DPD at least")] = None,
-    dpd_max: Annotated[int | None, Query(ge=0, description="Worst DPD at most")] = None,
-    team: Annotated[int | None, Query(description="Assigned now to this team (id)")] = None,
-    collector: Annotated[int | None, Query(description="Assigned now to this collector (user id)")] = None,
+    dpd_min: Annotated[int | None, Query(ge=0, le=INT32, description="Worst DPD at least")] = None,
+    dpd_max: Annotated[int | None, Query(ge=0, le=INT32, description="Worst DPD at most")] = None,
+    team: Annotated[int | None, Query(ge=0, le=INT32, description="Assigned now to this team (id)")] = None,
+    collector: Annotated[
+        int | None, Query(ge=0, le=INT32, description="Assigned now to this collector (user id)")
+    ] = None,
     product: Annotated[
         str | None, Query(max_length=32, description="Holding an account of this product")
     ] = None,
@@ -129,8 +139,8 @@ def list_cases(
         collector_id=collector,
         product=product,
         currency=money,
-        balance_min=parse_major(balance_min, money) if balance_min is not None else None,
-        balance_max=parse_major(balance_max, money) if balance_max is not None else None,
+        balance_min=_bounded(parse_major(balance_min, money)) if balance_min is not None else None,
+        balance_max=_bounded(parse_major(balance_max, money)) if balance_max is not None else None,
     )
     also = []
     if score_band is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from arrears.api.reads import encode_cursor
 from arrears.auth.permissions import Role
 from tests.api.book import TODAY, Book, account_id_of, case_id_of
 from tests.api.conftest import Api, Person
@@ -89,9 +90,22 @@ def test_bad_filters_are_problems_not_errors(api: Api) -> None:
         ({"dpd_min": -1}, 422, "malformed"),
         ({"limit": 500}, 422, "malformed"),
         ({"cursor": "%%%"}, 400, "bad_cursor"),
+        ({"cursor": encode_cursor("cases", 10**30, "C")}, 400, "bad_cursor"),
+        ({"cursor": encode_cursor("cases", "45", "C")}, 400, "bad_cursor"),
+        ({"dpd_min": 10**30}, 422, "malformed"),
+        ({"team": 10**30}, 422, "malformed"),
     ):
         answer = client.get("/api/v1/cases", params=params)
         assert (answer.status_code, answer.json()["code"]) == (status, code), (params, answer.text)
+
+
+def test_huge_amounts_narrow_instead_of_failing(api: Api) -> None:
+    cases(api)
+    client = api.as_(api.person(Role.AUDITOR))
+    huge = "9" * 30
+    assert listed(client, balance_min=huge) == []
+    assert len(listed(client, balance_max=huge, status="open")) == 5  # the CNY ones
+    assert listed(client, balance_min=f"-{huge}", currency="JPY") == [case_id_of("K4")]
 
 
 def test_list_items_carry_figures_assignment_and_score(api: Api) -> None:
