@@ -120,7 +120,10 @@ class RevealIn(BaseModel):
 
     field: PersonalField
     contact_point_id: int | None = Field(
-        default=None, description="Required for phone, email and address; absent for the others"
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Required for phone, email and address; absent for the others",
     )
     reason_code: RevealReason = Field(
         description=(

@@ -155,6 +155,7 @@ def test_reveal_asks_for_a_visible_customer_and_a_matching_contact_point(api: Ap
         (body("phone", ids["K1"]["mobile"], reason="          x         "), 400, "reveal_invalid"),
         (body("phone", ids["K1"]["mobile"], reason_code="curiosity"), 422, "malformed"),
         (body("iris_scan"), 422, "malformed"),
+        (body("phone", 10**20), 422, "malformed"),
     ):
         answer = client.post("/api/v1/customers/K1/reveal", json=payload)
         assert (answer.status_code, answer.json()["code"]) == (status, code), (payload, answer.text)
