@@ -36,6 +36,7 @@ from arrears.clock import local_date, zone
 from arrears.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from arrears.i18n import N_
 from arrears.portfolio import repository
+from arrears.portfolio.models import Customer
 from arrears.portfolio.views import contact_field, no_customer
 
 ACTION = "personal.reveal"
@@ -131,9 +132,7 @@ def reveal(
     customer = repository.visible_customer(session, customer_id, visible)
     if customer is None:
         raise no_customer()
-    value = _value_of(
-        session, customer_id, field, contact_point_id, customer.national_id, customer.birth_date
-    )
+    value = _value_of(session, customer, field, contact_point_id)
     text = reason.strip()
     if len(text) < MIN_REASON_LENGTH:
         raise RevealInputError(
@@ -183,12 +182,7 @@ def reveal(
 
 
 def _value_of(
-    session: Session,
-    customer_id: str,
-    field: PersonalField,
-    contact_point_id: int | None,
-    national_id: str | None,
-    birth_date: object,
+    session: Session, customer: Customer, field: PersonalField, contact_point_id: int | None
 ) -> str | None:
     if field not in CONTACT_FIELDS:
         if contact_point_id is not None:
@@ -196,11 +190,11 @@ def _value_of(
                 N_("{field} is not held by a contact point: leave contact_point_id out"), field=str(field)
             )
         if field is PersonalField.NATIONAL_ID:
-            return national_id
-        return None if birth_date is None else str(birth_date)
+            return customer.national_id
+        return None if customer.birth_date is None else customer.birth_date.isoformat()
     if contact_point_id is None:
         raise RevealInputError(N_("Name the contact point whose {field} to reveal"), field=str(field))
-    point = repository.contact_point_of(session, customer_id, contact_point_id)
+    point = repository.contact_point_of(session, customer.customer_id, contact_point_id)
     if point is None:
         raise ContactPointNotFoundError()
     if contact_field(point.type) is not field:
