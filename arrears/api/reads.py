@@ -36,11 +36,11 @@ Cursor = Annotated[
 ]
 
 
-class BadCursorError(InvalidInputError):
+class CursorError(InvalidInputError):
     """A cursor this API did not make (or made for another list)."""
 
-    code = "bad_cursor"
-    default_message = N_("The cursor is not one this list gave: start again without a cursor")
+    code = "invalid_cursor"
+    default_message = N_("The cursor is not one this API gave: start again without it")
 
 
 def now(request: Request) -> datetime:
@@ -63,25 +63,25 @@ def encode_cursor(kind: str, *key: Any) -> str:
 
 def decode_cursor(cursor: str | None, kind: str, *types: type) -> tuple[Any, ...] | None:
     """The sort key a cursor of the list ``kind`` holds, each part of the given type; None for
-    no cursor; :class:`BadCursorError` for anything else."""
+    no cursor; :class:`CursorError` for anything else."""
     if cursor is None or cursor == "":
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
     except (ValueError, UnicodeError, binascii.Error):
-        raise BadCursorError() from None
+        raise CursorError() from None
     if not isinstance(value, list) or len(value) != len(types) + 1 or value[0] != kind:
-        raise BadCursorError()
+        raise CursorError()
     parts: list[Any] = []
     for part, wanted in zip(value[1:], types, strict=True):
         if wanted is date:
             try:
                 parts.append(date.fromisoformat(part))
             except (TypeError, ValueError):
-                raise BadCursorError() from None
+                raise CursorError() from None
         elif type(part) is not wanted or (isinstance(part, int) and abs(part) > INT32):
-            raise BadCursorError()
+            raise CursorError()
         else:
             parts.append(part)
     return tuple(parts)

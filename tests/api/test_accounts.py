@@ -113,7 +113,7 @@ def test_an_account_before_any_batch_and_bad_paging(api: Api) -> None:
     for params in ({"payments_cursor": "not-a-cursor"}, {"history_cursor": "WyJjYXNlcyIsMSwiQyJd"}):
         answer = client.get(f"/api/v1/accounts/{ACCOUNT}", params=params)
         assert answer.status_code == 400, params
-        assert answer.json()["code"] == "bad_cursor"
+        assert answer.json()["code"] == "invalid_cursor"
     for limit in (0, 201):
         answer = client.get(f"/api/v1/accounts/{ACCOUNT}", params={"limit": limit})
         assert answer.status_code == 422

@@ -89,9 +89,9 @@ def test_bad_filters_are_problems_not_errors(api: Api) -> None:
         ({"status": "lost"}, 422, "malformed"),
         ({"dpd_min": -1}, 422, "malformed"),
         ({"limit": 500}, 422, "malformed"),
-        ({"cursor": "%%%"}, 400, "bad_cursor"),
-        ({"cursor": encode_cursor("cases", 10**30, "C")}, 400, "bad_cursor"),
-        ({"cursor": encode_cursor("cases", "45", "C")}, 400, "bad_cursor"),
+        ({"cursor": "%%%"}, 400, "invalid_cursor"),
+        ({"cursor": encode_cursor("cases", 10**30, "C")}, 400, "invalid_cursor"),
+        ({"cursor": encode_cursor("cases", "45", "C")}, 400, "invalid_cursor"),
         ({"dpd_min": 10**30}, 422, "malformed"),
         ({"team": 10**30}, 422, "malformed"),
     ):
