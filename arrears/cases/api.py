@@ -204,9 +204,11 @@ def get_case(
     with DPD, bucket and overdue, its score with the reasons in the caller's language, who works
     it and its placements in force; 404 for a case out of the caller's scope. The look is audited."""
     settings = request.app.state.context.settings
+    # the score first: reading the case records the look, and nothing should be read after that
+    # (the audit trail's lock is held to the commit); a case out of scope discards it unseen
+    score = scoring.latest_case_scores(session, settings.scoring_purpose, [case_id]).get(case_id)
     found = views.read_case(session, principal, case_id, today=today(request), at=now(request))
     case, customer, assignment = found.case, found.customer, found.assignment
-    score = scoring.latest_case_scores(session, settings.scoring_purpose, [case_id]).get(case_id)
     current = assignment.assignment if assignment is not None else None
     fields = summary_fields(
         case,

@@ -13,7 +13,6 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, true
 from sqlalchemy.orm import Session
 
-from arrears.audit import trail
 from arrears.auth.permissions import Permission, Scope
 from arrears.auth.principal import Principal
 from arrears.cases import repository
@@ -24,6 +23,7 @@ from arrears.errors import NotFoundError
 from arrears.i18n import N_
 from arrears.portfolio import repository as portfolio
 from arrears.portfolio.models import Customer
+from arrears.portfolio.views import record_look
 
 
 class CaseNotFoundError(NotFoundError):
@@ -64,7 +64,8 @@ class CaseFile:
 
 
 def read_case(session: Session, principal: Principal, case_id: str, *, today: date, at: datetime) -> CaseFile:
-    """The case, if ``principal`` sees it; the look audited (case.read)."""
+    """The case, if ``principal`` sees it; the look audited (case.read), last: the way in reads
+    nothing after it (see arrears.portfolio.views.record_look)."""
     case = repository.visible_case(session, case_id, case_filter(principal, today))
     if case is None:
         raise CaseNotFoundError()
@@ -79,13 +80,6 @@ def read_case(session: Session, principal: Principal, case_id: str, *, today: da
         own = principal.agency_id if principal.scope is Scope.AGENCY else None
         held = [member.account_id for member, _ in accounts]
         placements = repository.placements_in_force(session, held, today, agency_id=own)
-    trail.record(
-        session,
-        principal.actor(),
-        "case.read",
-        at=at,
-        object_type="case",
-        object_id=case_id,
-        customer_id=case.customer_id,
-    )
-    return CaseFile(case, customer, accounts, repository.current_assignment_of(session, case_id), placements)
+    assignment = repository.current_assignment_of(session, case_id)
+    record_look(session, principal, "case.read", "case", case_id, case.customer_id, at=at)
+    return CaseFile(case, customer, accounts, assignment, placements)

@@ -119,7 +119,7 @@ def get_account(
     payments_before = decode_cursor(payments_cursor, "payments", date, str)
 
     visible = account_filter(principal, today(request), Account.account_id)
-    account = views.read_account(session, principal, account_id, visible=visible, at=now(request))
+    account = views.find_account(session, account_id, visible=visible)
     currency = account.currency
 
     history = delinquency.history_of_account(
@@ -146,6 +146,7 @@ def get_account(
         limit=limit + 1,
         before=(payments_before[0], payments_before[1]) if payments_before else None,
     )
+    views.record_account_look(session, principal, account, at=now(request))  # last: see record_look
     return AccountOut(
         account_id=account.account_id,
         customer_id=account.customer_id,

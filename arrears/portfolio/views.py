@@ -125,6 +125,29 @@ def customer_card(principal: Principal, customer: Customer, points: list[Contact
     )
 
 
+def record_look(
+    session: Session,
+    principal: Principal,
+    action: str,
+    object_type: str,
+    object_id: str,
+    customer_id: str,
+    *,
+    at: datetime,
+) -> None:
+    """A look at someone's data on the audit trail. Called last, just before the answer: the
+    trail's lock is held from here to the commit, so nothing else should run in between."""
+    trail.record(
+        session,
+        principal.actor(),
+        action,
+        at=at,
+        object_type=object_type,
+        object_id=object_id,
+        customer_id=customer_id,
+    )
+
+
 def read_customer(
     session: Session,
     principal: Principal,
@@ -139,38 +162,21 @@ def read_customer(
     if customer is None:
         raise no_customer()
     card = customer_card(principal, customer, repository.contact_points_of(session, customer_id))
-    trail.record(
-        session,
-        principal.actor(),
-        "customer.read",
-        at=at,
-        object_type="customer",
-        object_id=customer_id,
-        customer_id=customer_id,
-    )
+    record_look(session, principal, "customer.read", "customer", customer_id, customer_id, at=at)
     return card
 
 
-def read_account(
-    session: Session,
-    principal: Principal,
-    account_id: str,
-    *,
-    visible: ColumnElement[bool],
-    at: datetime,
-) -> Account:
-    """The account, if ``principal`` sees it; the look audited (account.read: whose money it is
-    is personal data too). AccountNotFoundError when missing or out of scope."""
+def find_account(session: Session, account_id: str, *, visible: ColumnElement[bool]) -> Account:
+    """The account, if the caller sees it (``visible``), else AccountNotFoundError, as for a
+    missing one. The way in reads what it shows of the account, then records the look
+    (:func:`record_account_look`) last."""
     account = repository.visible_account(session, account_id, visible)
     if account is None:
         raise no_account()
-    trail.record(
-        session,
-        principal.actor(),
-        "account.read",
-        at=at,
-        object_type="account",
-        object_id=account_id,
-        customer_id=account.customer_id,
-    )
     return account
+
+
+def record_account_look(session: Session, principal: Principal, account: Account, *, at: datetime) -> None:
+    """The look at an account on the audit trail (account.read: whose money it is is personal
+    data too)."""
+    record_look(session, principal, "account.read", "account", account.account_id, account.customer_id, at=at)
