@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditEntry
@@ -142,5 +142,32 @@ def record(
 
 
 def _take_head(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    elif dialect == "sqlite":
+        # SQLite's driver opens the transaction at the first write, so the head read before it
+        # could be stale by the time of the insert (two requests, one seq): a write that changes
+        # nothing takes the database's write lock first, and the head is read under it.
+        session.execute(text("UPDATE audit_entries SET seq = seq WHERE 1 = 0"))
+
+
+def hold_chain(session: Session) -> None:
+    """Take the chain's head for the rest of the transaction before deciding what to record: a
+    count of earlier entries (a daily cap) then stays true until this transaction has written."""
+    _take_head(session)
+
+
+def count_entries(
+    session: Session, *, actor_id: int, action: str, outcome: Outcome, since: datetime, until: datetime
+) -> int:
+    """How many entries of ``action`` with ``outcome`` the user made in [since, until) (an index
+    on actor_id, action, at finds them)."""
+    query = select(func.count()).where(
+        AuditEntry.actor_id == actor_id,
+        AuditEntry.action == action,
+        AuditEntry.outcome == str(outcome),
+        AuditEntry.at >= ensure_aware(since),
+        AuditEntry.at < ensure_aware(until),
+    )
+    return int(session.execute(query).scalar_one())

@@ -6,13 +6,19 @@ lasts its whole life (see :mod:`arrears.cases.models`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, text
+from sqlalchemy.orm import Session
 
-from arrears.cases.models import Case, CaseAccount, CaseStatus
+from arrears.auth.models import Agency, Team, User
+from arrears.cases.models import Case, CaseAccount, CaseAssignment, CaseStatus, Placement
+from arrears.cases.scope import active_placements, current_assignments
 from arrears.db.arrow import insert_arrow, read_arrow
+from arrears.portfolio.models import Account
 
 CANDIDATE_CASES_SCHEMA = pa.schema(
     [("case_id", pa.string()), ("customer_id", pa.string()), ("opened_on", pa.date32())]
@@ -121,3 +127,156 @@ def read_open_case_accounts(connection: Connection) -> pa.Table:
         MEMBERS_SCHEMA,
         {"open": str(CaseStatus.OPEN)},
     )
+
+
+# Reading cases for a person (the API). ``visible`` is the caller's scope from
+# arrears.cases.scope, in the same WHERE clause as everything else: lists paginate over the rows
+# the caller sees, and a case out of scope is not found like one that does not exist.
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What a case list is narrowed to; None: not narrowed. Amounts in minor units of
+    ``currency`` (a balance filter keeps only the cases whose overdue is in that currency)."""
+
+    status: str | None = None
+    bucket: str | None = None
+    dpd_min: int | None = None
+    dpd_max: int | None = None
+    team_id: int | None = None
+    collector_id: int | None = None
+    product: str | None = None
+    currency: str | None = None
+    balance_min: int | None = None
+    balance_max: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Case
+    team_id: int | None
+    collector_id: int | None
+
+
+CaseKey = tuple[int, str]
+"""A case's place in a list: (worst_dpd, case_id), sorted worst DPD first, then by id."""
+
+
+def _narrowed(filters: CaseFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status is not None:
+        conditions.append(Case.status == filters.status)
+    if filters.bucket is not None:
+        conditions.append(Case.bucket == filters.bucket)
+    if filters.dpd_min is not None:
+        conditions.append(Case.worst_dpd >= filters.dpd_min)
+    if filters.dpd_max is not None:
+        conditions.append(Case.worst_dpd <= filters.dpd_max)
+    if filters.team_id is not None:
+        conditions.append(CaseAssignment.team_id == filters.team_id)
+    if filters.collector_id is not None:
+        conditions.append(CaseAssignment.collector_id == filters.collector_id)
+    if filters.product is not None:
+        holding = (
+            select(CaseAccount.case_id)
+            .join(Account, Account.account_id == CaseAccount.account_id)
+            .where(Account.product == filters.product)
+        )
+        conditions.append(Case.case_id.in_(holding))
+    if filters.balance_min is not None or filters.balance_max is not None:
+        conditions.append(Case.currency == filters.currency)
+    if filters.balance_min is not None:
+        conditions.append(Case.overdue_total >= filters.balance_min)
+    if filters.balance_max is not None:
+        conditions.append(Case.overdue_total <= filters.balance_max)
+    return conditions
+
+
+def list_cases(
+    session: Session,
+    visible: ColumnElement[bool],
+    filters: CaseFilters,
+    *,
+    limit: int,
+    after: CaseKey | None = None,
+    also: Sequence[ColumnElement[bool]] = (),
+) -> list[CaseRow]:
+    """Up to ``limit`` visible cases after ``after``, worst DPD first then by id, each with its
+    current assignment. ``also``: further filters on ``cases`` (e.g. another context's subquery).
+
+    The assignments are joined only to filter on them; otherwise they are read for the page's
+    cases alone: an outer join over every visible case would cost more than the sort."""
+    query = select(Case).where(visible, *_narrowed(filters), *also)
+    if filters.team_id is not None or filters.collector_id is not None:
+        query = query.join(
+            CaseAssignment, and_(CaseAssignment.case_id == Case.case_id, current_assignments())
+        )
+    if after is not None:
+        dpd, case_id = after
+        query = query.where(or_(Case.worst_dpd < dpd, and_(Case.worst_dpd == dpd, Case.case_id > case_id)))
+    query = query.order_by(Case.worst_dpd.desc(), Case.case_id).limit(limit)
+    cases = list(session.execute(query).scalars())
+    held = session.execute(
+        select(CaseAssignment.case_id, CaseAssignment.team_id, CaseAssignment.collector_id).where(
+            CaseAssignment.case_id.in_([case.case_id for case in cases]), current_assignments()
+        )
+    ).all()
+    assigned = {case_id: (team, collector) for case_id, team, collector in held}
+    return [CaseRow(case, *assigned.get(case.case_id, (None, None))) for case in cases]
+
+
+def visible_case(session: Session, case_id: str, visible: ColumnElement[bool]) -> Case | None:
+    """The case, if it exists and ``visible`` holds for it."""
+    return session.execute(select(Case).where(Case.case_id == case_id, visible)).scalar_one_or_none()
+
+
+def accounts_of_case(
+    session: Session, case_id: str, visible: ColumnElement[bool]
+) -> list[tuple[CaseAccount, str]]:
+    """The case's accounts that ``visible`` (a filter on accounts) holds for, each with its
+    product; the worst first."""
+    query = (
+        select(CaseAccount, Account.product)
+        .join(Account, Account.account_id == CaseAccount.account_id)
+        .where(CaseAccount.case_id == case_id, visible)
+        .order_by(CaseAccount.dpd.desc(), CaseAccount.account_id)
+    )
+    return [(member, product) for member, product in session.execute(query).all()]
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    assignment: CaseAssignment
+    team_code: str
+    team_name: str
+    collector_name: str | None
+
+
+def current_assignment_of(session: Session, case_id: str) -> AssignmentRow | None:
+    """Who works the case now: its current assignment, with the team's and collector's names."""
+    query = (
+        select(CaseAssignment, Team.code, Team.name, User.username)
+        .join(Team, Team.id == CaseAssignment.team_id)
+        .outerjoin(User, User.id == CaseAssignment.collector_id)
+        .where(CaseAssignment.case_id == case_id, current_assignments())
+    )
+    found = session.execute(query).first()
+    return AssignmentRow(*found) if found is not None else None
+
+
+def placements_in_force(
+    session: Session, account_ids: Sequence[str], today: date, *, agency_id: int | None = None
+) -> list[tuple[Placement, str]]:
+    """The placements of ``account_ids`` in force on ``today`` (of one agency, if given), each
+    with the agency's name."""
+    if not account_ids:
+        return []
+    query = (
+        select(Placement, Agency.name)
+        .join(Agency, Agency.id == Placement.agency_id)
+        .where(Placement.account_id.in_(list(account_ids)), active_placements(today))
+        .order_by(Placement.account_id, Placement.id)
+    )
+    if agency_id is not None:
+        query = query.where(Placement.agency_id == agency_id)
+    return [(placement, name) for placement, name in session.execute(query).all()]

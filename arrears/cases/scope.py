@@ -20,13 +20,14 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy.orm import QueryableAttribute
 
 from arrears.auth.permissions import Scope
 from arrears.auth.principal import Principal
 from arrears.cases.models import Case, CaseAccount, CaseAssignment, FieldVisit, Placement, VisitStatus
 from arrears.portfolio.models import Account
 
-Column = ColumnElement[str]
+Column = ColumnElement[str] | QueryableAttribute[str]
 """A SQL column expression holding an id (e.g. ``Customer.customer_id``)."""
 
 

@@ -13,6 +13,7 @@ from datetime import date
 
 import pyarrow as pa
 from sqlalchemy import Connection, delete, select
+from sqlalchemy.orm import Session
 
 from arrears.db.arrow import columns_of, insert_arrow, read_arrow
 from arrears.delinquency.frames import PREVIOUS_SCHEMA, SNAPSHOT_SCHEMA
@@ -69,3 +70,28 @@ def has_snapshot(connection: Connection, as_of: date) -> bool:
         select(DelinquencySnapshot.as_of).where(DelinquencySnapshot.as_of == as_of).limit(1)
     ).first()
     return found is not None
+
+
+def latest_of_account(session: Session, account_id: str, customer_id: str) -> DelinquencySnapshot | None:
+    """The account's latest snapshot. The customer (the account's own) lets the query use the
+    (customer_id, as_of) index: the key (as_of, account_id) cannot find one account's rows."""
+    query = (
+        select(DelinquencySnapshot)
+        .where(DelinquencySnapshot.customer_id == customer_id, DelinquencySnapshot.account_id == account_id)
+        .order_by(DelinquencySnapshot.as_of.desc())
+        .limit(1)
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
+def history_of_account(
+    session: Session, account_id: str, customer_id: str, *, limit: int, before: date | None = None
+) -> list[DelinquencySnapshot]:
+    """The account's snapshots, the latest first, ``limit`` of them dated before ``before``."""
+    query = select(DelinquencySnapshot).where(
+        DelinquencySnapshot.customer_id == customer_id, DelinquencySnapshot.account_id == account_id
+    )
+    if before is not None:
+        query = query.where(DelinquencySnapshot.as_of < before)
+    query = query.order_by(DelinquencySnapshot.as_of.desc()).limit(limit)
+    return list(session.execute(query).scalars())

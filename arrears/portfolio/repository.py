@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     String,
+    and_,
     any_,
     bindparam,
     cast,
@@ -393,3 +394,68 @@ def contact_facts(
     return ContactFacts(
         customer_id, timezone[0], [(int(i), str(t), str(p), bool(d)) for i, t, p, d in points]
     )
+
+
+# Reading one customer or account for a person (the API). ``visible`` is the caller's row scope
+# as a SQL filter (arrears.cases.scope), put into the same WHERE clause as the id: an object out
+# of scope is not found, exactly like one that does not exist.
+
+CONTACT_POINTS_SHOWN = 100
+"""Contact points of one customer shown at most (a feed holds a handful per customer)."""
+
+
+def visible_customer(session: Session, customer_id: str, visible: ColumnElement[bool]) -> Customer | None:
+    """The customer, if it exists and ``visible`` holds for it."""
+    query = select(Customer).where(Customer.customer_id == customer_id, visible)
+    return session.execute(query).scalar_one_or_none()
+
+
+def contact_points_of(session: Session, customer_id: str) -> list[ContactPoint]:
+    """A customer's contact points: the primary ones first, then by type and id."""
+    query = (
+        select(ContactPoint)
+        .where(ContactPoint.customer_id == customer_id)
+        .order_by(ContactPoint.is_primary.desc(), ContactPoint.type, ContactPoint.id)
+        .limit(CONTACT_POINTS_SHOWN)
+    )
+    return list(session.execute(query).scalars())
+
+
+def contact_point_of(session: Session, customer_id: str, contact_point_id: int) -> ContactPoint | None:
+    """One contact point of one customer (None when it belongs to someone else)."""
+    query = select(ContactPoint).where(
+        ContactPoint.id == contact_point_id, ContactPoint.customer_id == customer_id
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
+def visible_account(session: Session, account_id: str, visible: ColumnElement[bool]) -> Account | None:
+    """The account, if it exists and ``visible`` holds for it."""
+    query = select(Account).where(Account.account_id == account_id, visible)
+    return session.execute(query).scalar_one_or_none()
+
+
+def installments_of(
+    session: Session, account_id: str, *, limit: int, before_seq: int | None = None
+) -> list[Installment]:
+    """An account's installments, the latest first (by sequence number), ``limit`` of them from
+    before ``before_seq``."""
+    query = select(Installment).where(Installment.account_id == account_id)
+    if before_seq is not None:
+        query = query.where(Installment.seq < before_seq)
+    return list(session.execute(query.order_by(Installment.seq.desc()).limit(limit)).scalars())
+
+
+def payments_of(
+    session: Session, account_id: str, *, limit: int, before: tuple[date, str] | None = None
+) -> list[Payment]:
+    """An account's payments and reversals, the latest first (by date, then id), ``limit`` of
+    them from before the (paid_on, payment_id) ``before``."""
+    query = select(Payment).where(Payment.account_id == account_id)
+    if before is not None:
+        paid_on, payment_id = before
+        query = query.where(
+            or_(Payment.paid_on < paid_on, and_(Payment.paid_on == paid_on, Payment.payment_id < payment_id))
+        )
+    order = (Payment.paid_on.desc(), Payment.payment_id.desc())
+    return list(session.execute(query.order_by(*order).limit(limit)).scalars())

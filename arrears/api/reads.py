@@ -1,0 +1,110 @@
+"""What the read routes share: the request's instant and business date, opaque cursors, page
+sizes, and the problem documents a read declares in the OpenAPI document.
+
+A cursor is the last sort key of a page, as base64url JSON: opaque to the client, who passes it
+back unchanged. It carries no right to anything: the next page is read with the caller's scope
+filter like the first, so a forged cursor only moves where the list starts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+
+from arrears.api.problems import Problem
+from arrears.clock import business_today
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+
+INT32 = 2**31 - 1
+"""The range of an integer sort key in a cursor (DPD, sequence numbers are INTEGER columns)."""
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+Limit = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, description=f"Items per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})"),
+]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=500, description="The `next_cursor` of the previous page; none for the first page"),
+]
+
+
+class CursorError(InvalidInputError):
+    """A cursor this API did not make (or made for another list)."""
+
+    code = "invalid_cursor"
+    default_message = N_("The cursor is not one this API gave: start again without it")
+
+
+def now(request: Request) -> datetime:
+    """The request's instant, from the app's clock."""
+    instant: datetime = request.app.state.context.clock.now()
+    return instant
+
+
+def today(request: Request) -> date:
+    """The bank's business date now: the date the row scoping compares placements with."""
+    context = request.app.state.context
+    return business_today(context.clock, context.settings.bank_timezone)
+
+
+def encode_cursor(kind: str, *key: Any) -> str:
+    """An opaque cursor for the list ``kind`` after the sort key ``key`` (JSON scalars)."""
+    text = json.dumps([kind, *key], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str | None, kind: str, *types: type) -> tuple[Any, ...] | None:
+    """The sort key a cursor of the list ``kind`` holds, each part of the given type; None for
+    no cursor; :class:`CursorError` for anything else."""
+    if cursor is None or cursor == "":
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise CursorError() from None
+    if not isinstance(value, list) or len(value) != len(types) + 1 or value[0] != kind:
+        raise CursorError()
+    parts: list[Any] = []
+    for part, wanted in zip(value[1:], types, strict=True):
+        if wanted is date:
+            try:
+                parts.append(date.fromisoformat(part))
+            except (TypeError, ValueError):
+                raise CursorError() from None
+        elif type(part) is not wanted or (isinstance(part, int) and abs(part) > INT32):
+            raise CursorError()
+        else:
+            parts.append(part)
+    return tuple(parts)
+
+
+_DESCRIPTIONS = {
+    400: "A filter or cursor that cannot be used",
+    401: "Not signed in: the credential is missing, expired or revoked",
+    403: "The caller's role does not allow this",
+    404: "No such object, or not in the caller's scope (the same body either way)",
+    422: "A malformed request",
+    429: "Too many requests",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem documents a route answers with, for the OpenAPI document (422, a malformed
+    request, is always among them)."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS.get(status, "A problem"),
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in sorted({*statuses, 422})
+    }
