@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from arrears import __version__
-from arrears.api import health, observability, problems
+from arrears.api import health, observability, openapi, problems
 from arrears.audit import api as audit_api
 from arrears.auth import api as auth_api
 from arrears.auth.service import Lifetimes
@@ -22,7 +22,7 @@ from arrears.batch import api as batch_api
 from arrears.cases import api as cases_api
 from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
-from arrears.config import Settings, get_settings
+from arrears.config import Settings, check_production, get_settings
 from arrears.db import make_engine, session_factory
 from arrears.portfolio import api as portfolio_api
 from arrears.reports import api as reports_api
@@ -57,11 +57,12 @@ def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+    check_production(settings)
     engine = engine or make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     app = FastAPI(
         title="Arrears",
         version=__version__,
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        openapi_url=None,  # served by arrears.api.openapi, declared public like every route
         docs_url=None,
         redoc_url=None,
     )
@@ -72,4 +73,5 @@ def create_app(
     app.include_router(health.router)
     for router in CONTEXT_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    openapi.install(app, API_PREFIX)
     return app

@@ -1,0 +1,106 @@
+"""``arrears serve`` as a bank runs it: a process of its own, the app factory in its workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from arrears.db import make_engine
+from arrears.db.migrate import upgrade
+
+ARREARS = [sys.executable, "-m", "arrears"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _environment(database: Path, **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
+    env.update({"ARREARS_DATABASE_URL": f"sqlite:///{database}", "ARREARS_LANGUAGE": "en", **more})
+    return env
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Path:
+    path = tmp_path / "arrears.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@contextmanager
+def served(database: Path, *arguments: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [*ARREARS, "serve", "--port", str(port), *arguments],
+        env=_environment(database),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"arrears serve exited {process.returncode}: {process.stderr.read()}")
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield url, process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_serve_answers_health_readiness_and_the_api_then_stops(migrated: Path) -> None:
+    with served(migrated, "--workers", "2") as (url, process):
+        health = httpx.get(f"{url}/healthz", headers={"X-Request-ID": "probe-1"})
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok"}
+        assert health.headers["X-Request-ID"] == "probe-1"
+        assert "server" not in health.headers  # no version banner
+        assert httpx.get(f"{url}/readyz").status_code == 200
+        me = httpx.get(f"{url}/api/v1/auth/me")
+        assert me.status_code == 401
+        assert me.headers["content-type"] == "application/problem+json"
+    assert process.returncode == 0
+    lines = [line for line in process.stderr.read().splitlines() if '"arrears.api.requests"' in line]
+    assert any('"route":"/api/v1/auth/me"' in line and '"status":401' in line for line in lines)
+
+
+def test_serve_refuses_a_database_never_upgraded(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    make_engine(f"sqlite:///{empty}").connect().close()
+    done = subprocess.run(
+        [*ARREARS, "serve", "--port", str(_free_port())],
+        env=_environment(empty),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 5
+    assert "arrears db upgrade" in done.stderr
