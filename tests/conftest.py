@@ -140,7 +140,9 @@ def pytest_configure_node(node: object) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    handler = session.config.stash[_LOG_HANDLER]
+    handler = session.config.stash.get(_LOG_HANDLER, None)
+    if handler is None:
+        return
     logging.getLogger("arrears").removeHandler(handler)
     handler.close()
     if hasattr(session.config, "workerinput"):
@@ -152,7 +154,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_sep("=", "personal data in the test run's log", red=True, bold=True)
+        reporter.ensure_newline()
+        reporter.write_sep("=", "personal data in the test run's log: the run fails", red=True, bold=True)
         for finding in findings[:20]:
             reporter.write_line(str(finding))
         reporter.write_line(f"{len(findings)} in all; the logs are kept in {directory}")

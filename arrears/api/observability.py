@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -61,6 +62,17 @@ def request_id_from(presented: str | None) -> str:
     if presented and REQUEST_ID_SHAPE.fullmatch(presented) and not find_personal(presented):
         return presented
     return uuid.uuid4().hex
+
+
+def client_address(host: str | None) -> str | None:
+    """The client's IP address as logged: only ever an address (a forwarded header that a proxy
+    passed on may hold anything)."""
+    if not host:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return "invalid"
 
 
 # --- logs ---------------------------------------------------------------------------------------
@@ -311,7 +323,7 @@ class RequestObserver:
                     "duration_ms": round(seconds * 1000, 3),
                     "user_id": principal.user_id if principal else None,
                     "role": str(principal.role) if principal else None,
-                    "client": client[0] if client else None,
+                    "client": client_address(client[0] if client else None),
                 },
             )
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
 from arrears.api.app import create_app
-from arrears.config import Settings, check_production, load_settings
+from arrears.cli import app
+from arrears.config import Settings, check_production, get_settings, load_settings
 from arrears.errors import ConfigurationError
 
 SAFE: dict[str, Any] = {
@@ -76,23 +78,26 @@ def test_the_environment_is_one_of_three_and_also_read_as_arrears_env(
     assert load_settings().production
 
 
-def _serve(language: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
-    env.update({"ARREARS_LANGUAGE": language, **variables})
-    return subprocess.run(
-        [sys.executable, "-m", "arrears", "serve", "--port", "1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in [n for n in os.environ if n.startswith("ARREARS_")]:
+        monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _serve(language: str, **variables: str) -> Result:
+    """``arrears serve`` in this process: the refusals come before uvicorn starts."""
+    runner = CliRunner(env={"COLUMNS": "300", "ARREARS_LANGUAGE": language, **variables})
+    return runner.invoke(app, ["serve", "--port", "1"])
 
 
 @pytest.mark.parametrize(
     ("language", "said"),
     [("en", "must be set in production"), ("zh-CN", "生产环境必须设置")],
 )
+@pytest.mark.usefixtures("clean_environment")
 def test_serve_exits_2_saying_which_variable_in_the_users_language(language: str, said: str) -> None:
     done = _serve(
         language,
@@ -100,14 +105,15 @@ def test_serve_exits_2_saying_which_variable_in_the_users_language(language: str
         ARREARS_DATABASE_URL=SAFE["database_url"],
         ARREARS_FORWARDED_ALLOW_IPS="10.0.0.5",
     )
-    assert done.returncode == 2, done.stderr
+    assert done.exit_code == 2, done.output
     assert "ARREARS_SECRET_KEY" in done.stderr
     assert said in done.stderr
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.output
 
 
+@pytest.mark.usefixtures("clean_environment")
 def test_serve_refuses_sqlite_in_production() -> None:
     done = _serve("en", ARREARS_ENV="production", ARREARS_SECRET_KEY=SAFE["secret_key"])
-    assert done.returncode == 2
+    assert done.exit_code == 2
     assert "ARREARS_DATABASE_URL" in done.stderr
     assert "PostgreSQL" in done.stderr

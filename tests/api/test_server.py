@@ -14,7 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from arrears.cli import app
+from arrears.config import get_settings
 from arrears.db import make_engine
 from arrears.db.migrate import upgrade
 
@@ -91,16 +94,14 @@ def test_serve_answers_health_readiness_and_the_api_then_stops(migrated: Path) -
     assert any('"route":"/api/v1/auth/me"' in line and '"status":401' in line for line in lines)
 
 
-def test_serve_refuses_a_database_never_upgraded(tmp_path: Path) -> None:
+def test_serve_refuses_a_database_never_upgraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     empty = tmp_path / "empty.db"
     make_engine(f"sqlite:///{empty}").connect().close()
-    done = subprocess.run(
-        [*ARREARS, "serve", "--port", str(_free_port())],
-        env=_environment(empty),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 5
+    for name in [n for n in os.environ if n.startswith("ARREARS_")]:
+        monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    runner = CliRunner(env={"ARREARS_DATABASE_URL": f"sqlite:///{empty}", "ARREARS_LANGUAGE": "en"})
+    done = runner.invoke(app, ["serve", "--port", str(_free_port())])
+    get_settings.cache_clear()
+    assert done.exit_code == 5
     assert "arrears db upgrade" in done.stderr
