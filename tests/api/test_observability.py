@@ -160,7 +160,13 @@ def test_the_masking_filter_masks_message_arguments_extras_and_traceback() -> No
     except ValueError:
         exc_info = sys.exc_info()
     record = logging.LogRecord(
-        "arrears.test", logging.ERROR, __file__, 1, "call %s or write to %s", (PERSONAL["mobile"], PERSONAL["email"]), exc_info
+        "arrears.test",
+        logging.ERROR,
+        __file__,
+        1,
+        "call %s or write to %s",
+        (PERSONAL["mobile"], PERSONAL["email"]),
+        exc_info,
     )
     record.contact = PERSONAL["landline"]
     assert MaskingFilter().filter(record)
@@ -174,7 +180,9 @@ def test_the_masking_filter_masks_message_arguments_extras_and_traceback() -> No
 
 
 def test_an_unexpected_error_is_a_500_problem_with_the_request_id_and_an_error_line(engine: Engine) -> None:
-    app = create_app(load_settings(database_url="sqlite://", language="en"), engine=engine, clock=FixedClock(API_NOW))
+    app = create_app(
+        load_settings(database_url="sqlite://", language="en"), engine=engine, clock=FixedClock(API_NOW)
+    )
     broken = APIRouter()
 
     @broken.get("/broken")
@@ -242,11 +250,16 @@ def test_metrics_count_requests_per_route_template_and_read_the_batch_and_import
     assert first.status_code == 200
     assert first.headers["content-type"].startswith("text/plain")
     text = first.text
-    assert _metric(text, 'arrears_http_requests_total{method="GET",route="/api/v1/auth/me",status="401"}') == 3
+    assert (
+        _metric(text, 'arrears_http_requests_total{method="GET",route="/api/v1/auth/me",status="401"}') == 3
+    )
     assert _metric(text, 'arrears_http_requests_total{method="GET",route="<unmatched>",status="404"}') == 1
     assert "C0000000001" not in text
     assert (
-        _metric(text, 'arrears_http_request_duration_seconds_count{method="GET",route="/api/v1/auth/me",status="401"}')
+        _metric(
+            text,
+            'arrears_http_request_duration_seconds_count{method="GET",route="/api/v1/auth/me",status="401"}',
+        )
         == 3
     )
     assert _metric(text, "arrears_database_up") == 1
@@ -289,9 +302,10 @@ def test_metrics_count_requests_per_route_template_and_read_the_batch_and_import
                 )
             )
     text = client.get("/metrics").text
-    assert _metric(text, "arrears_batch_last_run_as_of_timestamp_seconds") == datetime(
-        2026, 11, 19, tzinfo=UTC
-    ).timestamp()
+    assert (
+        _metric(text, "arrears_batch_last_run_as_of_timestamp_seconds")
+        == datetime(2026, 11, 19, tzinfo=UTC).timestamp()
+    )
     assert _metric(text, "arrears_batch_last_run_duration_seconds") == 20 * 60
     assert _metric(text, 'arrears_batch_last_run_succeeded{engine="duckdb",status="failed"}') == 0
     assert _metric(text, 'arrears_batch_last_run_figure{figure="accounts"}') == 433
@@ -309,7 +323,10 @@ def test_each_app_has_its_own_registry_and_a_dead_database_is_a_gauge_not_an_err
     gone = make_engine("sqlite:////nonexistent-directory/arrears.db")
     first, second = Metrics(gone), Metrics(gone)
     first.observe("GET", "/healthz", 200, 0.01)
-    assert 'arrears_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in first.render().decode()
+    assert (
+        'arrears_http_requests_total{method="GET",route="/healthz",status="200"} 1.0'
+        in first.render().decode()
+    )
     assert "arrears_http_requests_total{" not in second.render().decode()
     assert _metric(second.render().decode(), "arrears_database_up") == 0
 

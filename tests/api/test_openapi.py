@@ -99,8 +99,14 @@ def test_every_error_response_is_a_problem_document(app: FastAPI, document: dict
             assert "404" in responses, f"{method} {path}: a path parameter, no 404"
     schemas = document["components"]["schemas"]
     assert "HTTPValidationError" not in schemas
-    assert schemas["Problem"]["required"] == sorted(schemas["Problem"]["required"]) or True
-    assert set(schemas["Problem"]["properties"]) >= {"type", "title", "status", "detail", "code", "request_id"}
+    assert set(schemas["Problem"]["properties"]) >= {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+        "request_id",
+    }
 
 
 def test_every_reference_resolves(document: dict[str, Any]) -> None:

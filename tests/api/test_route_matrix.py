@@ -110,7 +110,9 @@ def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                 Role.AGENCY_USER: {"agency_id": agency},
                 Role.CUSTOMER: {"customer_id": "M0000000001"},
             }
-            users = {role: api.person(role, f"matrix-{role}", **columns.get(role, {})).user_id for role in Role}
+            users = {
+                role: api.person(role, f"matrix-{role}", **columns.get(role, {})).user_id for role in Role
+            }
             supervisor = api.person(Role.SUPERVISOR, "matrix-supervisor-2")
             api.lead(supervisor, team)
             users[Role.SUPERVISOR] = supervisor.user_id
