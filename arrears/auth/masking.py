@@ -88,8 +88,17 @@ _EDGE_BEFORE = r"(?<![0-9A-Za-z_])"
 _EDGE_AFTER = r"(?![0-9A-Za-z_])"
 SHAPES: tuple[tuple[PersonalField, re.Pattern[str]], ...] = (
     (PersonalField.EMAIL, re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
-    # Chinese resident id (18, or the old 15 digits); a passport-like letter and 7 or 8 digits.
-    (PersonalField.NATIONAL_ID, re.compile(_EDGE_BEFORE + r"(?:\d{17}[\dXx]|\d{15})" + _EDGE_AFTER)),
+    # A Chinese resident id (region, birth date, sequence, check character: a bare run of 18
+    # digits is not enough, so ids and counters in a log line are left alone); a passport-like
+    # letter or two and 7 or 8 digits.
+    (
+        PersonalField.NATIONAL_ID,
+        re.compile(
+            _EDGE_BEFORE
+            + r"\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+            + _EDGE_AFTER
+        ),
+    ),
     (PersonalField.NATIONAL_ID, re.compile(_EDGE_BEFORE + r"[A-Z]{1,2}\d{7,8}" + _EDGE_AFTER)),
     # International (+86 138…, +86-10-…, +1 713…), a Chinese mobile, a domestic landline, a US number.
     (PersonalField.PHONE, re.compile(r"(?<![0-9A-Za-z_+])\+\d[\d -]{6,18}\d" + _EDGE_AFTER)),
