@@ -82,19 +82,33 @@ def describe_access(declared: list[Access]) -> str:
     return f"{english} · {chinese}"
 
 
+def _holders(declared: list[Access]) -> str:
+    if len(declared) != 1:
+        return "—"
+    permission = declared[0].permission
+    if permission is None:
+        return "all 全部" if declared[0].kind == "signed_in" else "anyone 任何人"
+    return _roles(role for role in Role if permission in ROLE_PERMISSIONS[role])
+
+
 def _route_rows(routes: list[Endpoint]) -> list[list[str]]:
     rows = []
     for route in routes:
         if route.is_api:
-            access = describe_access(declared_access(route.dependant))
+            declared = declared_access(route.dependant)
             summary = (getattr(route.route, "description", "") or "").strip().splitlines()
             what = summary[0] if summary else ""
         else:
-            access = describe_access([Access("public")])
-            what = "static files"
+            declared, what = [Access("public")], "static files"
         for method in sorted(route.methods or {"GET"}):
-            rows.append([method, f"`{route.path}`", access, what.replace("|", "\\|")])
-    return sorted(rows, key=lambda row: (row[1], row[0]))
+            rows.append(
+                (
+                    route.path,
+                    method,
+                    [describe_access(declared), _holders(declared), what.replace("|", "\\|")],
+                )
+            )
+    return [[method, f"`{path}`", *rest] for path, method, rest in sorted(rows, key=lambda row: row[:2])]
 
 
 def render(routes: list[Endpoint] | None = None) -> str:
@@ -168,7 +182,7 @@ def render(routes: list[Endpoint] | None = None) -> str:
         ),
     )
     lines += ["", "## Routes 接口", ""]
-    lines += _table(["method", "path", "access 访问", "what"], _route_rows(routes))
+    lines += _table(["method", "path", "access 访问", "roles 角色", "what"], _route_rows(routes))
     lines.append("")
     return "\n".join(lines)
 
