@@ -82,6 +82,15 @@ def describe_access(declared: list[Access]) -> str:
     return f"{english} · {chinese}"
 
 
+def _what(route: Endpoint) -> str:
+    """The first sentence of the route's docstring, else its name in words."""
+    paragraph = " ".join((getattr(route.route, "description", "") or "").strip().split("\n\n")[0].split())
+    sentence = paragraph.split(". ")[0].rstrip(".") if paragraph else ""
+    if not sentence:
+        sentence = str(getattr(route.route, "name", "")).replace("_", " ").capitalize()
+    return sentence.replace("``", "`")
+
+
 def _holders(declared: list[Access]) -> str:
     if len(declared) != 1:
         return "—"
@@ -95,9 +104,7 @@ def _route_rows(routes: list[Endpoint]) -> list[list[str]]:
     rows = []
     for route in routes:
         if route.is_api:
-            declared = declared_access(route.dependant)
-            summary = (getattr(route.route, "description", "") or "").strip().splitlines()
-            what = summary[0] if summary else ""
+            declared, what = declared_access(route.dependant), _what(route)
         else:
             declared, what = [Access("public")], "static files"
         for method in sorted(route.methods or {"GET"}):
