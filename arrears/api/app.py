@@ -7,6 +7,8 @@ one PostgreSQL serve the same API.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,8 +60,17 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     check_production(settings)
+    owned = engine is None
     engine = engine or make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:  # the engine the factory made (a worker's): its connections closed on shutdown
+            engine.dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Arrears",
         version=__version__,
         openapi_url=None,  # served by arrears.api.openapi, declared public like every route

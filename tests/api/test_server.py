@@ -105,3 +105,33 @@ def test_serve_refuses_a_database_never_upgraded(tmp_path: Path, monkeypatch: py
     get_settings.cache_clear()
     assert done.exit_code == 5
     assert "arrears db upgrade" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("proxies", "trusted"),
+    [(None, False), ("10.0.1.10,10.0.1.11", True)],
+    ids=["no-proxy-named", "proxy-named"],
+)
+def test_serve_runs_the_factory_trusting_forwarded_headers_only_from_the_named_proxy(
+    migrated: Path, monkeypatch: pytest.MonkeyPatch, proxies: str | None, trusted: bool
+) -> None:
+    import uvicorn
+
+    calls: list[tuple[tuple[object, ...], dict[str, object]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    for name in [n for n in os.environ if n.startswith("ARREARS_")]:
+        monkeypatch.delenv(name)
+    env = {"ARREARS_DATABASE_URL": f"sqlite:///{migrated}"}
+    if proxies:
+        env["ARREARS_FORWARDED_ALLOW_IPS"] = proxies
+    get_settings.cache_clear()
+    done = CliRunner(env=env).invoke(app, ["serve", "--host", "0.0.0.0", "--port", "9000", "--workers", "3"])
+    get_settings.cache_clear()
+    assert done.exit_code == 0, done.output
+    [(args, kwargs)] = calls
+    assert args == ("arrears.api.app:create_app",)
+    assert kwargs["factory"] is True
+    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 9000, 3)
+    assert kwargs["proxy_headers"] is trusted
+    assert kwargs["forwarded_allow_ips"] == (proxies or "")
+    assert kwargs["access_log"] is False  # uvicorn's access log writes raw paths and queries
