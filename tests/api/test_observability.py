@@ -24,6 +24,7 @@ from arrears.api.observability import (
     JsonFormatter,
     MaskingFilter,
     Metrics,
+    log_config,
     request_id_from,
 )
 from arrears.auth.masking import find_personal
@@ -178,6 +179,20 @@ def test_the_masking_filter_masks_message_arguments_extras_and_traceback() -> No
     assert parsed["message"] == "call 138****5678 or write to z***@example.com"
     assert parsed["contact"] == "+86-10-****6538"
     assert "110***********1234" in parsed["exception"]
+
+
+def test_serve_logs_json_lines_through_the_masking_filter_and_no_access_log() -> None:
+    config = log_config("info")
+    assert config["filters"]["masking"]["()"] is MaskingFilter
+    assert config["formatters"]["json"]["()"] is JsonFormatter
+    for handler in config["handlers"].values():
+        assert handler["filters"] == ["masking"]
+        assert handler["formatter"] == "json"
+    loggers = config["loggers"]
+    for name in ("arrears", "uvicorn"):
+        assert loggers[name]["handlers"] == ["json"]
+    assert config["root"]["handlers"] == ["json"]
+    assert loggers["uvicorn.access"] == {"handlers": [], "level": "WARNING", "propagate": False}
 
 
 def test_an_unexpected_error_is_a_500_problem_with_the_request_id_and_an_error_line(engine: Engine) -> None:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from arrears.auth.masking import find_personal
 from arrears.cli import app
 from arrears.config import get_settings
 from arrears.db import make_engine
@@ -90,8 +91,10 @@ def test_serve_answers_health_readiness_and_the_api_then_stops(migrated: Path) -
         assert me.status_code == 401
         assert me.headers["content-type"] == "application/problem+json"
     assert process.returncode == 0
-    lines = [line for line in process.stderr.read().splitlines() if '"arrears.api.requests"' in line]
+    log = process.stderr.read()
+    lines = [line for line in log.splitlines() if '"arrears.api.requests"' in line]
     assert any('"route":"/api/v1/auth/me"' in line and '"status":401' in line for line in lines)
+    assert find_personal(log) == []
 
 
 def test_serve_refuses_a_database_never_upgraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
