@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv run test lint typecheck check format clean messages
+.PHONY: venv run test lint typecheck check format clean messages access-doc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ messages: $(STAMP)
 		--no-location --sort-output --omit-header --output-file arrears/locale/arrears.pot .
 	$(BIN)/pybabel --quiet update --input-file arrears/locale/arrears.pot --output-dir arrears/locale \
 		--domain arrears --locale zh_CN --no-fuzzy-matching --ignore-obsolete
+
+# docs/access.md from the code (roles, permissions, personal fields, every route and its access);
+# tests/api/test_route_matrix.py fails while the committed page differs.
+access-doc: $(STAMP)
+	$(BIN)/python -m arrears.api.accessdoc > docs/access.md
 
 clean:
 	rm -rf $(VENV) arrears.db arrears.db-wal arrears.db-shm arrears.db.batch.* .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -21,10 +21,32 @@ from arrears.i18n import N_, choose_language
 
 ENV_PREFIX = "ARREARS_"
 DATABASE_BACKENDS = ("sqlite", "postgresql")
+ENVIRONMENTS = ("local", "test", "production")
+PRODUCTION = "production"
+SECRET_KEY_MIN_LENGTH = 32
+MAX_IDLE_MINUTES = 15
+MAX_SESSION_HOURS = 12
+"""PCI DSS 8.2.8: production never lets a session live longer than this without use, or in all."""
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "default",
+        "password",
+        "development",
+        "insecure",
+        "replace-me-with-a-long-random-string-of-at-least-32-characters",
+    }
+)
+"""Secret keys seen in examples and templates: refused in production whatever their length."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", populate_by_name=True)
 
     database_url: str = Field(
         default="sqlite:///arrears.db",
@@ -38,7 +60,14 @@ class Settings(BaseSettings):
         default=None,
         description="Language of messages, zh-CN or en; unset: from the LANG locale, else en.",
     )
-    environment: str = Field(default="local", description="local, test or production.")
+    environment: str = Field(
+        default="local",
+        validation_alias=AliasChoices(f"{ENV_PREFIX}ENVIRONMENT", f"{ENV_PREFIX}ENV"),
+        description=(
+            "local, test or production (ARREARS_ENVIRONMENT, or ARREARS_ENV); production refuses "
+            "settings that are unsafe for a server (see check_production)."
+        ),
+    )
     batch_store: str | None = Field(
         default=None,
         description=(
@@ -125,6 +154,17 @@ class Settings(BaseSettings):
             raise ValueError(f"the database must be one of {', '.join(DATABASE_BACKENDS)}")
         return value
 
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, value: str) -> str:
+        if value.strip().lower() not in ENVIRONMENTS:
+            raise ValueError(f"the environment must be one of {', '.join(ENVIRONMENTS)}")
+        return value.strip().lower()
+
+    @property
+    def production(self) -> bool:
+        return self.environment == PRODUCTION
+
     @field_validator("bank_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -163,12 +203,79 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
 
 
+def check_production(settings: Settings) -> None:
+    """Nothing unless ``settings`` are production's; there, a ConfigurationError naming the first
+    variable that makes a server unsafe: a secret key missing, short or a known placeholder; a
+    SQLite database; no TLS-terminating proxy named (or every address trusted); sessions that
+    live longer than 15 minutes idle or 12 hours in all."""
+    if not settings.production:
+        return
+    key = settings.secret_key or ""
+    if not key.strip():
+        raise ConfigurationError(
+            N_("{variable} must be set in production: a random secret of at least {length} characters"),
+            variable=f"{ENV_PREFIX}SECRET_KEY",
+            length=SECRET_KEY_MIN_LENGTH,
+        )
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        raise ConfigurationError(
+            N_("{variable} is too short for production: at least {length} characters, it has {actual}"),
+            variable=f"{ENV_PREFIX}SECRET_KEY",
+            length=SECRET_KEY_MIN_LENGTH,
+            actual=len(key),
+        )
+    if key.strip().lower() in PLACEHOLDER_SECRETS or len(set(key)) < 8:
+        raise ConfigurationError(
+            N_("{variable} is a placeholder, not a secret: generate a random one for production"),
+            variable=f"{ENV_PREFIX}SECRET_KEY",
+        )
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        raise ConfigurationError(
+            N_("{variable} names a SQLite database: production runs on PostgreSQL"),
+            variable=f"{ENV_PREFIX}DATABASE_URL",
+        )
+    proxies = [part.strip() for part in (settings.forwarded_allow_ips or "").split(",") if part.strip()]
+    if not proxies:
+        raise ConfigurationError(
+            N_(
+                "{variable} must be set in production: the addresses of the TLS-terminating proxy "
+                "in front of Arrears (comma separated)"
+            ),
+            variable=f"{ENV_PREFIX}FORWARDED_ALLOW_IPS",
+        )
+    if "*" in proxies:
+        raise ConfigurationError(
+            N_(
+                "{variable}=* trusts forwarded headers from anyone: name the TLS-terminating proxy's "
+                "addresses in production"
+            ),
+            variable=f"{ENV_PREFIX}FORWARDED_ALLOW_IPS",
+        )
+    if settings.session_idle_minutes > MAX_IDLE_MINUTES:
+        raise ConfigurationError(
+            N_("{variable}={value}: production allows at most {limit} minutes without use"),
+            variable=f"{ENV_PREFIX}SESSION_IDLE_MINUTES",
+            value=settings.session_idle_minutes,
+            limit=MAX_IDLE_MINUTES,
+        )
+    if settings.session_max_hours > MAX_SESSION_HOURS:
+        raise ConfigurationError(
+            N_("{variable}={value}: production allows sessions of at most {limit} hours in all"),
+            variable=f"{ENV_PREFIX}SESSION_MAX_HOURS",
+            value=settings.session_max_hours,
+            limit=MAX_SESSION_HOURS,
+        )
+
+
 _SAID = {
     "database_url": {
         "value_error": N_(
             "{variable}={value} is not a database URL Arrears can use: write "
             "sqlite:///path/arrears.db or postgresql://user@host/database"
         )
+    },
+    "environment": {
+        "value_error": N_("{variable}={value}: the environment must be local, test or production")
     },
     "bank_timezone": {
         "value_error": N_("{variable}={value} is not an IANA time zone (write it like Asia/Shanghai)")

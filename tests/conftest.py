@@ -7,19 +7,25 @@ gets a schema of its own, so tests may run in parallel against one server.
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from arrears.api.observability import JsonFormatter
 from arrears.clock import FixedClock
 from arrears.db import make_engine
 from arrears.db.migrate import upgrade
 from arrears.delinquency.engines import DuckDBEngine
+from tests.log_check import scan
 
 POSTGRES_URL = os.environ.get("ARREARS_TEST_POSTGRES_URL")
 NO_POSTGRES = "ARREARS_TEST_POSTGRES_URL is not set: PostgreSQL variants skip (CI sets it)"
@@ -38,12 +44,12 @@ def _sqlite_engine(directory: Path) -> Engine:
     return make_engine(f"sqlite:///{directory / 'arrears.db'}")
 
 
-@pytest.fixture
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database (no schema yet) of the kind the test is parametrised with."""
-    kind = getattr(request, "param", "sqlite")
+@contextmanager
+def database(kind: str, directory: Path) -> Iterator[Engine]:
+    """An empty database of ``kind`` (sqlite: a file in ``directory``; postgresql: a schema of its
+    own), dropped afterwards. The fixtures below use it; a module-scoped fixture may too."""
     if kind == "sqlite":
-        engine = _sqlite_engine(tmp_path)
+        engine = _sqlite_engine(directory)
         yield engine
         engine.dispose()
         return
@@ -53,11 +59,20 @@ def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database (no schema yet) of the kind the test is parametrised with."""
+    with database(getattr(request, "param", "sqlite"), tmp_path) as engine:
+        yield engine
 
 
 @pytest.fixture
@@ -87,3 +102,61 @@ def duck() -> Iterator[DuckDBEngine]:
     engine = DuckDBEngine(memory_limit="1GB", threads=1)
     yield engine
     engine.close()
+
+
+# --- the whole run's log: no personal data in it --------------------------------------------------
+#
+# Every record of the "arrears" loggers (a request line, an error, anything the code logs) goes to
+# a file per process (per xdist worker), written by the server's own JSON formatter but WITHOUT
+# its masking filter: the check is that the code logs no personal data, not that the filter
+# hides it. At the end the controller scans the files for anything shaped like a national id, a
+# phone number or an e-mail address (the sample books' values all are) and fails the run, naming
+# the file and line, if one is there.
+
+_LOG_DIR = pytest.StashKey[Path]()
+_LOG_HANDLER = pytest.StashKey[logging.Handler]()
+_LOG_DIR_INPUT = "arrears_log_dir"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        directory, name = Path(tempfile.mkdtemp(prefix="arrears-test-log-")), "main"
+    else:
+        directory, name = Path(workerinput[_LOG_DIR_INPUT]), str(workerinput["workerid"])
+    handler = logging.FileHandler(directory / f"{name}.log", encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("arrears")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    config.stash[_LOG_DIR] = directory
+    config.stash[_LOG_HANDLER] = handler
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """xdist: tell each worker where the controller's log directory is."""
+    node.workerinput[_LOG_DIR_INPUT] = str(node.config.stash[_LOG_DIR])  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    handler = session.config.stash.get(_LOG_HANDLER, None)
+    if handler is None:
+        return
+    logging.getLogger("arrears").removeHandler(handler)
+    handler.close()
+    if hasattr(session.config, "workerinput"):
+        return  # the controller scans every worker's file once all have finished
+    directory = session.config.stash[_LOG_DIR]
+    findings = scan(sorted(directory.glob("*.log")))
+    if not findings:
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "personal data in the test run's log: the run fails", red=True, bold=True)
+        for finding in findings[:20]:
+            reporter.write_line(str(finding))
+        reporter.write_line(f"{len(findings)} in all; the logs are kept in {directory}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

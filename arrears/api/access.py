@@ -13,13 +13,17 @@ that declares none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+import fastapi.routing
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
 
 from arrears.auth import service as auth
 from arrears.auth.models import CredentialKind
@@ -104,3 +108,55 @@ def requires(permission: Permission) -> Callable[..., Principal]:
     check.access = Access("permission", permission)  # type: ignore[attr-defined]
     check.__name__ = f"requires_{permission.value.replace('.', '_')}"
     return check
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A route of the app as it is served: its full path template (with the router's prefix),
+    its methods and, for an API route, its dependencies (the router's included)."""
+
+    path: str
+    methods: frozenset[str]
+    route: BaseRoute
+    """The route as declared (an APIRoute, a Mount, …)."""
+    dependant: Dependant | None
+    responses: Mapping[int | str, Any]
+    include_in_schema: bool
+
+    @property
+    def is_api(self) -> bool:
+        return isinstance(self.route, APIRoute)
+
+
+def endpoints(app: FastAPI) -> list[Endpoint]:
+    """Every route the app serves, each as it is served, in the app's order."""
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    found = []
+    for served in iterate(app.routes) if iterate else app.routes:
+        route = getattr(served, "original_route", served)
+        path = getattr(served, "path_format", None) or getattr(served, "path", "")
+        found.append(
+            Endpoint(
+                path=str(path),
+                methods=frozenset(getattr(served, "methods", None) or ()),
+                route=route,
+                dependant=getattr(served, "dependant", None) if isinstance(route, APIRoute) else None,
+                responses=dict(getattr(served, "responses", None) or {}),
+                include_in_schema=bool(getattr(served, "include_in_schema", False)),
+            )
+        )
+    return found
+
+
+def declared_access(dependant: Dependant | None) -> list[Access]:
+    """Every access a route declares (the ``access`` of a dependency anywhere in its tree), each
+    once; a sound route declares exactly one (the route-matrix test checks)."""
+    found: list[Access] = []
+    pending = [dependant] if dependant is not None else []
+    while pending:
+        current = pending.pop()
+        access = getattr(current.call, "access", None)
+        if isinstance(access, Access) and access not in found:
+            found.append(access)
+        pending.extend(current.dependencies)
+    return found

@@ -7,6 +7,8 @@ one PostgreSQL serve the same API.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from arrears import __version__
-from arrears.api import health, observability, problems
+from arrears.api import health, observability, openapi, problems
 from arrears.audit import api as audit_api
 from arrears.auth import api as auth_api
 from arrears.auth.service import Lifetimes
@@ -23,7 +25,7 @@ from arrears.cases import api as cases_api
 from arrears.cases import work_api as case_work_api
 from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
-from arrears.config import Settings, get_settings
+from arrears.config import Settings, check_production, get_settings
 from arrears.db import make_engine, session_factory
 from arrears.portfolio import api as portfolio_api
 from arrears.reports import api as reports_api
@@ -59,11 +61,21 @@ def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+    check_production(settings)
+    owned = engine is None
     engine = engine or make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:  # the engine the factory made (a worker's): its connections closed on shutdown
+            engine.dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Arrears",
         version=__version__,
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        openapi_url=None,  # served by arrears.api.openapi, declared public like every route
         docs_url=None,
         redoc_url=None,
     )
@@ -74,4 +86,5 @@ def create_app(
     app.include_router(health.router)
     for router in CONTEXT_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    openapi.install(app, API_PREFIX)
     return app

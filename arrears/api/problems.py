@@ -7,6 +7,7 @@ other exception is a 500 that says nothing of its cause but the request id to qu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ from arrears.errors import ArrearsError
 from arrears.i18n import N_, choose_language, translate
 
 PROBLEM_JSON = "application/problem+json"
+REQUEST_ID_HEADER = "X-Request-ID"
+log = logging.getLogger("arrears.api.errors")
 PROBLEM_BASE = "https://arrears.dev/problems/"
 """Problem types are named by code under this URI (documented in docs/api.md)."""
 
@@ -85,11 +88,14 @@ def problem_response(
         request_id=getattr(request.state, "request_id", None),
         errors=errors,
     )
+    answer_headers = dict(headers or {})
+    if problem.request_id:  # also here: a 500 is answered outside the middleware that sets it
+        answer_headers[REQUEST_ID_HEADER] = problem.request_id
     return JSONResponse(
         problem.model_dump(exclude_none=True),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers=dict(headers or {}),
+        headers=answer_headers,
     )
 
 
@@ -126,6 +132,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.error(
+            "unexpected error",
+            exc_info=error,
+            extra={"request_id": getattr(request.state, "request_id", None)},
+        )
         detail = translate(
             N_("Arrears failed on this request; quote the request id when you report it"),
             language_of(request),

@@ -80,3 +80,44 @@ def mask(field: PersonalField, value: str | date | None) -> str | None:
     if value is None:
         return None
     return MASKS[field](value if isinstance(value, str) else value.isoformat())
+
+
+# --- personal data by its shape, in free text (log lines: defense in depth) -------------------
+
+_EDGE_BEFORE = r"(?<![0-9A-Za-z_])"
+_EDGE_AFTER = r"(?![0-9A-Za-z_])"
+SHAPES: tuple[tuple[PersonalField, re.Pattern[str]], ...] = (
+    (PersonalField.EMAIL, re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
+    # A Chinese resident id (region, birth date, sequence, check character: a bare run of 18
+    # digits is not enough, so ids and counters in a log line are left alone); a passport-like
+    # letter or two and 7 or 8 digits.
+    (
+        PersonalField.NATIONAL_ID,
+        re.compile(
+            _EDGE_BEFORE
+            + r"\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+            + _EDGE_AFTER
+        ),
+    ),
+    (PersonalField.NATIONAL_ID, re.compile(_EDGE_BEFORE + r"[A-Z]{1,2}\d{7,8}" + _EDGE_AFTER)),
+    # International (+86 138…, +86-10-…, +1 713…), a Chinese mobile, a domestic landline, a US number.
+    (PersonalField.PHONE, re.compile(r"(?<![0-9A-Za-z_+])\+\d[\d -]{6,18}\d" + _EDGE_AFTER)),
+    (PersonalField.PHONE, re.compile(_EDGE_BEFORE + r"1[3-9]\d{9}" + _EDGE_AFTER)),
+    (PersonalField.PHONE, re.compile(_EDGE_BEFORE + r"0\d{2,3}-\d{7,8}" + _EDGE_AFTER)),
+    (PersonalField.PHONE, re.compile(_EDGE_BEFORE + r"\(?\d{3}\)?[ .-]\d{3}[.-]\d{4}" + _EDGE_AFTER)),
+)
+"""What a national id, a phone number or an e-mail address looks like in free text. The edges are
+ASCII (a Chinese character beside a number does not hide it); a hex request id or a timestamp
+does not match."""
+
+
+def find_personal(text: str) -> list[tuple[PersonalField, str]]:
+    """Every piece of ``text`` shaped like a national id, a phone number or an e-mail address."""
+    return [(field, found.group(0)) for field, shape in SHAPES for found in shape.finditer(text)]
+
+
+def scrub(text: str) -> str:
+    """``text`` with everything shaped like a national id, phone number or e-mail address masked."""
+    for field, shape in SHAPES:
+        text = shape.sub(lambda found, field=field: MASKS[field](found.group(0)), text)  # type: ignore[misc]
+    return text

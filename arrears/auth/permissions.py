@@ -4,7 +4,7 @@ Every route and every service entry that acts for a person declares one :class:`
 is declared public, or open to anyone signed in) and checks it through :func:`require`. Which
 personal fields a role sees in full, and which it may reveal with a stated reason, are
 permissions too, so the whole access policy is this one table; ``docs/access.md`` is generated
-from it (``arrears users access-table``) and a test keeps the two equal.
+from it (``make access-doc``, :mod:`arrears.api.accessdoc`) and a test keeps the two equal.
 
 Which rows a role sees is its :class:`Scope`, applied inside the queries (see
 :mod:`arrears.cases.scope`).

@@ -8,8 +8,9 @@ values bound as parameters, never committing (see arrears.portfolio.repository).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from arrears.batch.models import BatchRun, RunStatus
@@ -20,6 +21,14 @@ def previous_run_date(connection: Connection, as_of: date) -> date | None:
     return connection.execute(
         select(func.max(BatchRun.as_of)).where(BatchRun.as_of < as_of, BatchRun.status == RunStatus.SUCCEEDED)
     ).scalar()
+
+
+def latest_run(connection: Connection) -> Row[Any] | None:
+    """The run that finished last (whatever its as-of date: a backfill may rerun an older one),
+    with every column of ``batch_runs``."""
+    return connection.execute(
+        select(BatchRun).order_by(BatchRun.finished_at.desc(), BatchRun.as_of.desc()).limit(1)
+    ).first()
 
 
 def record_run(

@@ -257,6 +257,39 @@ def update_import_log(connection: Connection, import_id: int, values: Mapping[st
     connection.execute(update(ImportLog).where(ImportLog.id == import_id).values(dict(values)))
 
 
+@dataclass(frozen=True)
+class ImportTotals:
+    """What every import so far amounts to (the server's metrics)."""
+
+    files: dict[str, int]
+    """Files by status (stored, partial, unreadable)."""
+    rows: dict[str, int]
+    """Rows by outcome: read, stored, updated, unchanged, rejected."""
+    last_finished_at: datetime | None
+
+
+def import_totals(connection: Connection) -> ImportTotals:
+    """Files by status, rows by outcome and the last file's finish, in two grouped queries."""
+    files = {
+        str(status): int(n)
+        for status, n in connection.execute(
+            select(ImportLog.status, func.count()).group_by(ImportLog.status).order_by(ImportLog.status)
+        )
+    }
+    outcomes = ("read", "stored", "updated", "unchanged", "rejected")
+    totals = connection.execute(
+        select(
+            *(func.coalesce(func.sum(getattr(ImportLog, f"rows_{name}")), 0) for name in outcomes),
+            func.max(ImportLog.finished_at),
+        )
+    ).one()
+    return ImportTotals(
+        files=files,
+        rows={name: int(value) for name, value in zip(outcomes, totals, strict=False)},
+        last_finished_at=totals[-1],
+    )
+
+
 # --- the stored rows a feed file refers to (arrears.portfolio.references) ----------------------
 
 SQLITE_CHUNK = 5_000
