@@ -287,7 +287,7 @@ async def client_loop(
 
 
 def compliance_question(customer_id: str) -> dict[str, object]:
-    return {"customer_id": customer_id, "channel": "call", "party": "debtor", "at": NOW.isoformat()}
+    return {"customer_id": customer_id, "contact": {"channel": "call", "party": "debtor"}}
 
 
 def free_port() -> int:
