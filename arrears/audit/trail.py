@@ -3,8 +3,18 @@ personal data, inside the caller's transaction (the entry commits or rolls back 
 
 Entries form one chain: an entry's ``hash`` is the SHA-256 of its canonical content (sorted-key
 JSON of every column but the hash) including the previous entry's hash. Writers take the chain's
-head in turn: on PostgreSQL a transaction-scoped advisory lock, on SQLite the database's own
-single writer.
+head in turn, holding a lock until their transaction ends, and only then read the head:
+
+- on PostgreSQL a transaction-scoped advisory lock (``pg_advisory_xact_lock``); under READ
+  COMMITTED, the isolation the engine uses, the head read after it sees every entry committed
+  before the lock was granted;
+- on SQLite the database's write lock, taken before the head is read: ``BEGIN IMMEDIATE`` when
+  no transaction is open (pysqlite opens one only at the first write, so a unit of work that has
+  only read holds no snapshot yet and waits its turn up to the busy timeout), else a write that
+  changes nothing, which takes the lock an open transaction does not hold yet. A transaction
+  opened explicitly that read before another writer committed cannot take it
+  (``SQLITE_BUSY_SNAPSHOT``): that is a :class:`~arrears.errors.BusyError`, and the unit of work
+  succeeds when run again.
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditEntry
 from arrears.clock import ensure_aware
+from arrears.errors import BusyError
+from arrears.i18n import N_
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
@@ -141,6 +153,35 @@ def record(
     return entry
 
 
+class ChainMovedError(BusyError):
+    """Another writer appended while this SQLite transaction held an older snapshot."""
+
+    code = "audit_chain_moved"
+    default_message = N_(
+        "The audit trail moved on while this work was reading; run it again (nothing was saved)"
+    )
+
+
+def _sqlite_write_lock(session: Session) -> None:
+    """Take SQLite's write lock before the head is read (see the module's docstring)."""
+    from sqlalchemy.exc import OperationalError
+
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    try:
+        if not getattr(driver, "in_transaction", True):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("UPDATE audit_entries SET seq = seq WHERE 0")
+    except OperationalError as error:
+        if getattr(error.orig, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
+            raise ChainMovedError() from None
+        raise
+
+
 def _take_head(session: Session) -> None:
+    """Hold the chain's lock until the transaction ends, before the head is read."""
+    if session.get_bind().dialect.name == "sqlite":
+        _sqlite_write_lock(session)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
