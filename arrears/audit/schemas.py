@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 from arrears.audit.repository import COLUMN_NAMES
 
@@ -31,6 +31,11 @@ class AuditEntryOut(BaseModel):
     client: str | None = Field(description="The caller's address")
     prev_hash: str = Field(description="The hash of the entry before (64 zeros for the first)")
     hash: str = Field(description="SHA-256 of this entry's canonical content, prev_hash included")
+
+    @field_serializer("at")
+    def _as_hashed(self, value: datetime) -> str:
+        """The instant as the hash took it (UTC, with microseconds), not pydantic's short form."""
+        return value.isoformat(timespec="microseconds")
 
     @classmethod
     def of(cls, row: Any) -> AuditEntryOut:
