@@ -118,7 +118,7 @@ def verify(connection: Connection, anchor: Anchor | None = None) -> ChainState:
     content_ok = True
     with repository.chain(connection) as rows:
         for row in rows:
-            values = row._mapping
+            values = dict(zip(repository.COLUMN_NAMES, row, strict=True))
             seq = int(values["seq"])
             if seq != expected:
                 kind = BreakKind.REMOVED if seq > expected else BreakKind.INSERTED
@@ -127,7 +127,7 @@ def verify(connection: Connection, anchor: Anchor | None = None) -> ChainState:
             content_ok = entry_hash(values) == values["hash"]
             if not (content_ok and values["prev_hash"] == previous):
                 broken = Break(-1, BreakKind.CHANGED)  # diagnosed below, once the stream is closed
-                suspect = dict(values)
+                suspect = values
                 break
             if anchor is not None and seq == anchor.seq and values["hash"] != anchor.hash:
                 broken = Break(seq, BreakKind.CHANGED)
