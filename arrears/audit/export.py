@@ -99,10 +99,15 @@ def json_chunks(rows: Iterable[Any], about: Mapping[str, Any]) -> Iterator[str]:
     head = json.dumps(dict(about), ensure_ascii=False, sort_keys=True)
     yield head[:-1] + (', "entries": [' if len(head) > 2 else '"entries": [')
     count = 0
+    pending: list[str] = []
     for row in rows:
         entry = {name: _plain(value) for name, value in zip(COLUMN_NAMES, row, strict=True)}
-        yield ("\n" if count == 0 else ",\n") + json.dumps(entry, ensure_ascii=False)
+        pending.append(("\n" if count == 0 else ",\n") + json.dumps(entry, ensure_ascii=False))
         count += 1
+        if len(pending) >= ROWS_PER_CHUNK:
+            yield "".join(pending)
+            pending.clear()
+    yield "".join(pending)
     yield f'\n], "count": {count}}}\n'
 
 

@@ -114,7 +114,7 @@ def verify(connection: Connection, anchor: Anchor | None = None) -> ChainState:
     """Walk the whole chain in ``seq`` order; the first break, or the head when intact."""
     expected, previous = 1, GENESIS
     broken: Break | None = None
-    suspect: dict[str, Any] = {}
+    suspect: dict[str, Any] | None = None  # the first entry that does not follow, to diagnose
     content_ok = True
     with repository.chain(connection) as rows:
         for row in rows:
@@ -126,15 +126,14 @@ def verify(connection: Connection, anchor: Anchor | None = None) -> ChainState:
                 break
             content_ok = entry_hash(values) == values["hash"]
             if not (content_ok and values["prev_hash"] == previous):
-                broken = Break(-1, BreakKind.CHANGED)  # diagnosed below, once the stream is closed
-                suspect = values
+                suspect = values  # diagnosed below, once the stream is closed
                 break
             if anchor is not None and seq == anchor.seq and values["hash"] != anchor.hash:
                 broken = Break(seq, BreakKind.CHANGED)
                 break
             previous = str(values["hash"])
             expected += 1
-    if broken is not None and broken.seq == -1:
+    if suspect is not None:
         broken = _diagnose(connection, suspect, expected, content_ok)
     if broken is None and anchor is not None and anchor.seq >= expected:
         broken = Break(expected, BreakKind.REMOVED)  # the anchored head is gone: the end was cut
