@@ -8,13 +8,12 @@ head in turn, holding a lock until their transaction ends, and only then read th
 - on PostgreSQL a transaction-scoped advisory lock (``pg_advisory_xact_lock``); under READ
   COMMITTED, the isolation the engine uses, the head read after it sees every entry committed
   before the lock was granted;
-- on SQLite the database's write lock, taken before the head is read: ``BEGIN IMMEDIATE`` when
-  no transaction is open (pysqlite opens one only at the first write, so a unit of work that has
-  only read holds no snapshot yet and waits its turn up to the busy timeout), else a write that
-  changes nothing, which takes the lock an open transaction does not hold yet. A transaction
-  opened explicitly that read before another writer committed cannot take it
-  (``SQLITE_BUSY_SNAPSHOT``): that is a :class:`~arrears.errors.BusyError`, and the unit of work
-  succeeds when run again.
+- on SQLite the database's write lock, taken before the head is read by a write that changes
+  nothing. pysqlite opens a transaction only at the first write, so a unit of work that has only
+  read holds no snapshot yet: it waits its turn up to the busy timeout, then reads the head under
+  the lock. A transaction opened explicitly that read before another writer committed cannot take
+  it (``SQLITE_BUSY_SNAPSHOT``): that is :class:`ChainMovedError`, a busy error, and the unit of
+  work succeeds when run again.
 """
 
 from __future__ import annotations
@@ -107,6 +106,28 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class ChainMovedError(BusyError):
+    """Another writer appended while this SQLite transaction held an older snapshot."""
+
+    code = "audit_chain_moved"
+    default_message = N_(
+        "The audit trail moved on while this work was reading; run it again (nothing was saved)"
+    )
+
+
+def _hold_head(session: Session) -> None:
+    """Take the chain's lock (:func:`_take_head`); on SQLite, a transaction whose snapshot is older
+    than the head cannot (``SQLITE_BUSY_SNAPSHOT``): a busy error, the work to be run again."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        _take_head(session)
+    except OperationalError as error:
+        if getattr(error.orig, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
+            raise ChainMovedError() from None
+        raise
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -123,7 +144,7 @@ def record(
     rules: list[str] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, in the caller's transaction."""
-    _take_head(session)
+    _hold_head(session)
     head = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
@@ -153,35 +174,12 @@ def record(
     return entry
 
 
-class ChainMovedError(BusyError):
-    """Another writer appended while this SQLite transaction held an older snapshot."""
-
-    code = "audit_chain_moved"
-    default_message = N_(
-        "The audit trail moved on while this work was reading; run it again (nothing was saved)"
-    )
-
-
-def _sqlite_write_lock(session: Session) -> None:
-    """Take SQLite's write lock before the head is read (see the module's docstring)."""
-    from sqlalchemy.exc import OperationalError
-
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    try:
-        if not getattr(driver, "in_transaction", True):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("UPDATE audit_entries SET seq = seq WHERE 0")
-    except OperationalError as error:
-        if getattr(error.orig, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
-            raise ChainMovedError() from None
-        raise
-
-
 def _take_head(session: Session) -> None:
-    """Hold the chain's lock until the transaction ends, before the head is read."""
-    if session.get_bind().dialect.name == "sqlite":
-        _sqlite_write_lock(session)
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    elif dialect == "sqlite":
+        # SQLite's driver opens the transaction at the first write, so the head read before it
+        # could be stale by the time of the insert (two requests, one seq): a write that changes
+        # nothing takes the database's write lock first, and the head is read under it.
+        session.execute(text("UPDATE audit_entries SET seq = seq WHERE 1 = 0"))
