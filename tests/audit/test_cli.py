@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,3 +151,24 @@ def test_grants_print_and_apply_only_on_postgresql(database: Engine) -> None:
         assert code == 2 and "PostgreSQL" in output
         return
     assert code == 0 and "GRANT SELECT, INSERT ON" in output and "REVOKE UPDATE, DELETE, TRUNCATE" in output
+    role = f"arrears_app_{uuid.uuid4().hex[:10]}"
+    with database.begin() as connection:
+        connection.execute(text(f'CREATE ROLE "{role}" NOLOGIN'))
+    try:
+        code, output = invoke("audit", "grants", "--role", role, "--apply")
+        assert code == 0 and f"Applied to {role}" in output
+        with database.connect() as connection:
+            may = {
+                privilege: connection.execute(
+                    text("SELECT has_table_privilege(:role, 'audit_entries', :privilege)"),
+                    {"role": role, "privilege": privilege},
+                ).scalar()
+                for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+            }
+        assert may == {"SELECT": True, "INSERT": True, "UPDATE": False, "DELETE": False, "TRUNCATE": False}
+        code, output = invoke("audit", "grants", "--role", "no_such_role_here", "--apply")
+        assert code == 2 and "no_such_role_here" in output
+    finally:
+        with database.begin() as connection:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
