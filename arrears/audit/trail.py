@@ -3,8 +3,17 @@ personal data, inside the caller's transaction (the entry commits or rolls back 
 
 Entries form one chain: an entry's ``hash`` is the SHA-256 of its canonical content (sorted-key
 JSON of every column but the hash) including the previous entry's hash. Writers take the chain's
-head in turn: on PostgreSQL a transaction-scoped advisory lock, on SQLite the database's own
-single writer.
+head in turn, holding a lock until their transaction ends, and only then read the head:
+
+- on PostgreSQL a transaction-scoped advisory lock (``pg_advisory_xact_lock``); under READ
+  COMMITTED, the isolation the engine uses, the head read after it sees every entry committed
+  before the lock was granted;
+- on SQLite the database's write lock, taken before the head is read by a write that changes
+  nothing. pysqlite opens a transaction only at the first write, so a unit of work that has only
+  read holds no snapshot yet: it waits its turn up to the busy timeout, then reads the head under
+  the lock. A transaction opened explicitly that read before another writer committed cannot take
+  it (``SQLITE_BUSY_SNAPSHOT``): that is :class:`ChainMovedError`, a busy error, and the unit of
+  work succeeds when run again.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditEntry
 from arrears.clock import ensure_aware
+from arrears.errors import BusyError
+from arrears.i18n import N_
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
@@ -95,6 +106,28 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class ChainMovedError(BusyError):
+    """Another writer appended while this SQLite transaction held an older snapshot."""
+
+    code = "audit_chain_moved"
+    default_message = N_(
+        "The audit trail moved on while this work was reading; run it again (nothing was saved)"
+    )
+
+
+def _hold_head(session: Session) -> None:
+    """Take the chain's lock (:func:`_take_head`); on SQLite, a transaction whose snapshot is older
+    than the head cannot (``SQLITE_BUSY_SNAPSHOT``): a busy error, the work to be run again."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        _take_head(session)
+    except OperationalError as error:
+        if getattr(error.orig, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
+            raise ChainMovedError() from None
+        raise
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -111,7 +144,7 @@ def record(
     rules: list[str] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, in the caller's transaction."""
-    _take_head(session)
+    _hold_head(session)
     head = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
@@ -155,7 +188,7 @@ def _take_head(session: Session) -> None:
 def hold_chain(session: Session) -> None:
     """Take the chain's head for the rest of the transaction before deciding what to record: a
     count of earlier entries (a daily cap) then stays true until this transaction has written."""
-    _take_head(session)
+    _hold_head(session)
 
 
 def count_entries(

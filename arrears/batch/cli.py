@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import duckdb
 import typer
 from rich.console import Console, JustifyMethod
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from arrears.audit.verify import ChainBrokenError
 from arrears.batch.orchestrator import resolve_dates, run_batch
 from arrears.batch.store import damaged, is_damage, open_store
 from arrears.batch.summary import DaySummary
@@ -184,6 +186,7 @@ def render(summaries: list[DaySummary], console: Console, language: str | None =
     if not summaries:
         return
     last = summaries[-1]
+    _render_audit(last, console, lang)
     table = Table(title=say(N_("Accounts by bucket, as of {as_of}"), as_of=last.as_of.isoformat()))
     for heading, justify in BUCKET_COLUMNS:
         table.add_column(say(heading), justify=justify)
@@ -204,6 +207,26 @@ def render(summaries: list[DaySummary], console: Console, language: str | None =
     _render_scores(summaries, console, lang)
     total = sum(d.elapsed_seconds for d in summaries)
     console.print(say(N_("{count} date(s) in {seconds} s"), count=len(summaries), seconds=f"{total:.2f}"))
+
+
+def _render_audit(day: DaySummary, console: Console, language: str) -> None:
+    """One line: the audit trail intact (its count and head), or its first break."""
+    state = day.audit
+    if state is None:
+        return
+    if state.broken is not None:
+        console.print(f"[bold red]{escape(ChainBrokenError(state.broken).message(language))}[/]")
+        return
+    console.print(
+        translate(
+            N_("Audit trail intact: {count} entries, head {seq}:{hash}"),
+            language,
+            count=f"{state.entries:,}",
+            seq=state.head_seq,
+            hash=state.head_hash,
+        ),
+        highlight=False,
+    )
 
 
 def _render_scores(summaries: list[DaySummary], console: Console, language: str) -> None:

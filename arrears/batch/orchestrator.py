@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
+from arrears.audit.verify import verify as verify_audit_trail
 from arrears.batch import repository
 from arrears.batch.lock import batch_lock
 from arrears.batch.models import RunStatus
@@ -144,6 +145,9 @@ def run_batch(
             if done == 0:
                 summary.notes.append(_sync_note(synced))
             summaries.append(summary)
+        report("verifying the audit trail 校验审计记录", len(dates), len(dates))
+        with database.connect() as connection:
+            summaries[-1].audit = verify_audit_trail(connection)
         if kept:
             report("compacting the store 压缩批处理存储", len(dates), len(dates))
             if staged.compact():  # after the nights committed: they never wait for it

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from arrears.audit.verify import ChainState
 from arrears.cases.service import CaseChanges
 from arrears.delinquency.rules import ROLLS
 
@@ -40,6 +41,8 @@ class DaySummary:
     elapsed_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     scores: DayScores | None = None
+    audit: ChainState | None = None
+    """The audit trail verified after the run's last date (on the last summary only)."""
 
 
 def summarize(snapshot: pa.Table) -> tuple[int, int, int, int, dict[str, int], list[BucketLine]]:
