@@ -55,6 +55,8 @@ NOW = datetime.now(UTC)
 TEAMS = 10
 COLLECTORS_PER_TEAM = 5
 BUCKETS = [(29, "M1"), (59, "M2"), (89, "M3"), (119, "M4"), (149, "M5"), (179, "M6"), (10**6, "M7+")]
+SERVER_LOG = Path("bench_api.server.log")
+"""The server's own log (JSON lines) of the last run, kept for a look after."""
 MIX = {"case list": 3, "case page": 3, "customer": 2, "compliance": 1, "floor": 1}
 
 
@@ -89,7 +91,9 @@ def build_book(engine: Engine, accounts: int, open_cases: int, seed: int = 11) -
                 {
                     "customer_id": cust,
                     "name": np.char.add("客户", cust_idx.astype(str)),
-                    "national_id": np.char.add("1101011990", np.char.zfill((cust_idx % 10**8).astype(str), 8)),
+                    "national_id": np.char.add(
+                        "1101011990", np.char.zfill((cust_idx % 10**8).astype(str), 8)
+                    ),
                     "birth_date": pa.array([date(1990, 1, 1)] * customers, pa.date32()),
                     "language": np.full(customers, "zh-CN"),
                     "country": np.full(customers, "CN"),
@@ -174,7 +178,12 @@ def build_book(engine: Engine, accounts: int, open_cases: int, seed: int = 11) -
             {"z": "0" * 64, "now": NOW},
         ).scalar_one()
         scores = rng.integers(500, 750, size=len(member_case))
-        reasons = json.dumps([{"feature": "worst_dpd", "points": -12}, {"feature": "paid_ratio_90d", "points": 8}])
+        reasons = json.dumps(
+            [
+                {"feature": "repayment_status_now", "value": 2, "effect": -12.0},
+                {"feature": "tenure_months", "value": 34, "effect": 8.0},
+            ]
+        )
         insert_arrow(
             connection,
             "account_scores",
@@ -213,7 +222,11 @@ def _people_and_assignments(
             session.add(TeamLeader(team_id=team.id, user_id=lead.id))
             for c in range(COLLECTORS_PER_TEAM):
                 user = User(
-                    username=f"col{t}-{c}", role=str(Role.COLLECTOR), team_id=team.id, created_at=NOW, active=True
+                    username=f"col{t}-{c}",
+                    role=str(Role.COLLECTOR),
+                    team_id=team.id,
+                    created_at=NOW,
+                    active=True,
                 )
                 session.add(user)
                 session.flush()
@@ -221,9 +234,9 @@ def _people_and_assignments(
                 collectors.append((team.id, secret))
                 collectors[-1] = (team.id, secret)
         team_ids = sorted({team for team, _ in collectors})
-        user_ids = session.execute(
-            text("SELECT id FROM users WHERE role = 'collector' ORDER BY id")
-        ).scalars().all()
+        user_ids = (
+            session.execute(text("SELECT id FROM users WHERE role = 'collector' ORDER BY id")).scalars().all()
+        )
     n = len(case_ids)
     slot = np.arange(n) % len(user_ids)
     team_of_slot = np.array([team_ids[i // COLLECTORS_PER_TEAM] for i in range(len(user_ids))])
@@ -257,7 +270,13 @@ class Measured:
 
 
 async def client_loop(
-    url: str, token: str, cases: list[str], customers: list[str], until: float, measure_from: float, out: Measured
+    url: str,
+    token: str,
+    cases: list[str],
+    customers: list[str],
+    until: float,
+    measure_from: float,
+    out: Measured,
 ) -> None:
     routes = [name for name, weight in MIX.items() for _ in range(weight)]
     rand = random.Random(token)
@@ -274,7 +293,9 @@ async def client_loop(
             elif route == "customer":
                 answer = await client.get(f"/api/v1/customers/{customers[pick]}")
             elif route == "compliance":
-                answer = await client.post("/api/v1/compliance/check", json=compliance_question(customers[pick]))
+                answer = await client.post(
+                    "/api/v1/compliance/check", json=compliance_question(customers[pick])
+                )
             else:
                 answer = await client.get("/api/v1/auth/me")
             elapsed = time.perf_counter() - started
@@ -304,7 +325,7 @@ def serve(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str
         [str(arrears), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=SERVER_LOG.open("wb"),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -324,7 +345,7 @@ def server_seconds(url: str) -> dict[str, tuple[float, float]]:
     found: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     body = httpx.get(f"{url}/metrics", timeout=10).text
     for line in body.splitlines():
-        match = re.match(r'^(\w+)_(sum|count)\{(.*)\} ([0-9.e+-]+)$', line)
+        match = re.match(r"^(\w+)_(sum|count)\{(.*)\} ([0-9.e+-]+)$", line)
         if not match or "duration" not in match.group(1):
             continue
         labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(3)))
@@ -339,14 +360,19 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--open-cases", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--postgres", default=os.environ.get("ARREARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("ARREARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
     args = parser.parse_args()
 
@@ -374,7 +400,10 @@ def main() -> None:
         async def run() -> None:
             clients = [book.collectors[i % len(book.collectors)] for i in range(args.clients)]
             await asyncio.gather(
-                *(client_loop(url, token, cases, custs, until, measure_from, measured) for token, cases, custs in clients)
+                *(
+                    client_loop(url, token, cases, custs, until, measure_from, measured)
+                    for token, cases, custs in clients
+                )
             )
 
         asyncio.run(run())
@@ -421,7 +450,10 @@ def report(
     for route, (total_s, count) in sorted(after.items()):
         base_s, base_n = before.get(route, (0.0, 0.0))
         if count - base_n > 0:
-            print(f"  {route:<40} {1000 * (total_s - base_s) / (count - base_n):8.2f} ms over {count - base_n:.0f}")
+            print(
+                f"  {route:<40} {1000 * (total_s - base_s) / (count - base_n):8.2f} ms"
+                f" over {count - base_n:.0f}"
+            )
 
 
 if __name__ == "__main__":
