@@ -16,7 +16,9 @@ seconds, each a collector with its own bearer token, on a mix of:
 
 The floor runs in the same mix, so it sees the same load. Printed: requests per second and
 p50/p95/p99 per route, the case page's p95 over the floor's, and the server's own time per route
-(from /metrics) beside the client's, which tells queueing from work.
+(from /metrics, with --workers 1) beside the client's, which tells queueing from work. With --rate
+the clients offer that many requests a second in all (each on its own schedule): latency below
+saturation; without it, each client asks again as soon as answered: throughput at saturation.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from arrears.auth import service as auth
 from arrears.auth.models import CredentialKind, Team, TeamLeader, User
@@ -263,6 +265,30 @@ def _people_and_assignments(
     return out
 
 
+def reuse_book(engine: Engine) -> Book:
+    """The collectors of a book a --keep run left, each with a fresh token."""
+    started = time.perf_counter()
+    lifetimes = Lifetimes(idle=timedelta(hours=12), total=timedelta(hours=12))
+    out: list[tuple[str, list[str], list[str]]] = []
+    with transaction(engine) as session:
+        users = session.execute(
+            select(User).where(User.role == str(Role.COLLECTOR)).order_by(User.id)
+        ).scalars()
+        for user in users:
+            secret, _ = auth.issue(
+                session, user, CredentialKind.TOKEN, now=datetime.now(UTC), lifetimes=lifetimes
+            )
+            rows = session.execute(
+                text(
+                    "SELECT c.case_id, c.customer_id FROM case_assignments a JOIN cases c "
+                    "ON c.case_id = a.case_id WHERE a.collector_id = :id AND a.ended_at IS NULL"
+                ),
+                {"id": user.id},
+            ).all()
+            out.append((secret, [r[0] for r in rows], [r[1] for r in rows]))
+    return Book(collectors=out, build_seconds=time.perf_counter() - started)
+
+
 @dataclass
 class Measured:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -277,12 +303,20 @@ async def client_loop(
     until: float,
     measure_from: float,
     out: Measured,
+    pace: float = 0.0,
 ) -> None:
+    """One client: a request after the other, or one every ``pace`` seconds when pace is set (the
+    latency then is service time and queueing below saturation, not the queue of a closed loop)."""
     routes = [name for name, weight in MIX.items() for _ in range(weight)]
     rand = random.Random(token)
     headers = {"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        next_at = time.perf_counter() + rand.random() * pace
         while (now := time.perf_counter()) < until:
+            if pace:
+                await asyncio.sleep(max(0.0, next_at - now))
+                next_at += pace
+                now = time.perf_counter()
             route = rand.choice(routes)
             pick = rand.randrange(len(cases))
             started = time.perf_counter()
@@ -373,19 +407,30 @@ def main() -> None:
         "--postgres",
         default=os.environ.get("ARREARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="offered requests/s in all, spread over the clients (default: as fast as answered)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument("--reuse", metavar="SCHEMA", help="a schema a --keep run left: skip the build")
     args = parser.parse_args()
 
-    schema = f"bench_api_{uuid.uuid4().hex[:8]}"
+    schema = args.reuse or f"bench_api_{uuid.uuid4().hex[:8]}"
     admin = make_engine(args.postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    if not args.reuse:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     database_url = f"{args.postgres}?options=-csearch_path%3D{schema}"
     engine = make_engine(database_url)
     process = None
     try:
-        upgrade(engine)
-        book = build_book(engine, args.accounts, args.open_cases)
+        if args.reuse:
+            book = reuse_book(engine)
+        else:
+            upgrade(engine)
+            book = build_book(engine, args.accounts, args.open_cases)
         print(
             f"book: {args.accounts:,} accounts, {args.open_cases:,} open cases, "
             f"{len(book.collectors)} collectors; built in {book.build_seconds:.1f} s (schema {schema})"
@@ -397,11 +442,13 @@ def main() -> None:
         measure_from = start + args.warmup
         until = measure_from + args.seconds
 
+        pace = args.clients / args.rate if args.rate else 0.0
+
         async def run() -> None:
             clients = [book.collectors[i % len(book.collectors)] for i in range(args.clients)]
             await asyncio.gather(
                 *(
-                    client_loop(url, token, cases, custs, until, measure_from, measured)
+                    client_loop(url, token, cases, custs, until, measure_from, measured, pace)
                     for token, cases, custs in clients
                 )
             )
@@ -414,7 +461,7 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
         engine.dispose()
-        if not args.keep:
+        if not args.keep and not args.reuse:
             with admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
@@ -446,7 +493,10 @@ def report(
         print(f"case page p95 / floor p95: {ratio:.2f}x")
     if measured.errors:
         print("non-200 answers:", dict(measured.errors))
-    print("server time per route (mean ms, from /metrics):")
+    if args.workers != 1:
+        print("server time per route: run with --workers 1 (each worker counts its own requests)")
+        return
+    print("server time per route (mean ms, from /metrics; the rest of the client's time is queueing):")
     for route, (total_s, count) in sorted(after.items()):
         base_s, base_n = before.get(route, (0.0, 0.0))
         if count - base_n > 0:
