@@ -298,7 +298,11 @@ class RequestObserver:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                # Answers carry personal data and credentials: no shared or browser cache keeps them.
+                if "cache-control" not in headers and scope["path"].startswith("/api/"):
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         try:

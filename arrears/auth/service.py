@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,8 @@ class NotSignedInError(ArrearsError):
     http_status = 401
     exit_code = 4
     default_message = N_("Sign in first: the credential is missing, expired or revoked")
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}
+    """RFC 6750: a 401 names the scheme to sign in with."""
 
 
 @dataclass(frozen=True)
