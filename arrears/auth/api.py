@@ -17,6 +17,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
 from arrears.api.access import SESSION_COOKIE, DatabaseSession, public, requires, signed_in
+from arrears.api.paging import Cursor, decode_cursor, page_of
 from arrears.api.problems import PROBLEM_JSON, Problem
 from arrears.auth import repository
 from arrears.auth import service as auth
@@ -230,15 +231,14 @@ def _user_out(session: Session, user: User) -> UserOut:
 def list_users(
     session: DatabaseSession,
     _: Annotated[Principal, Depends(requires(Permission.USER_READ))],
-    after: Annotated[int | None, Query(ge=0, description="The next_after of the page before")] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> UserList:
     """Users (people and machine clients), by id, a page at a time."""
-    found = repository.users(session, after=after, limit=limit)
-    return UserList(
-        items=[_user_out(session, user) for user in found],
-        next_after=found[-1].id if len(found) == limit else None,
-    )
+    after = decode_cursor(cursor, "users", int)
+    found = repository.users(session, after=after[0] if after else None, limit=limit + 1)
+    page, following = page_of(found, limit, "users", lambda user: (user.id,))
+    return UserList(items=[_user_out(session, user) for user in page], next_cursor=following)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, responses=problems(*ADMIN, 400, 409))
