@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import record
+from arrears.audit.trail import Actor, record
 from arrears.auth.principal import Principal
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_
@@ -55,7 +55,7 @@ def checked_reason(reason: str) -> str:
 
 def audit(
     session: Session,
-    principal: Principal,
+    who: Principal | Actor,
     action: str,
     *,
     at: datetime,
@@ -66,10 +66,11 @@ def audit(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> None:
-    """The audit entry of one change, in the caller's transaction."""
+    """The audit entry of one change, in the caller's transaction (``who``: the caller, or the
+    system's actor for the command line)."""
     record(
         session,
-        principal.actor(),
+        who.actor() if isinstance(who, Principal) else who,
         action,
         at=at,
         object_type=object_type,
