@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor, record
+from arrears.auth.masking import scrub
 from arrears.auth.principal import Principal
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_
@@ -44,13 +45,14 @@ class UserNotEligibleError(ConflictError):
 
 
 def checked_reason(reason: str) -> str:
-    """The reason trimmed, or ReasonTooShortError."""
+    """The reason trimmed, anything in it shaped like a phone, e-mail or national id masked
+    (it is kept in the audit trail and its exports), or ReasonTooShortError."""
     text = reason.strip()
     if len(text) < MIN_REASON:
         raise ReasonTooShortError(N_("State a reason of at least {minimum} characters"), minimum=MIN_REASON)
     if len(text) > MAX_REASON:
         raise InvalidInputError(N_("A reason has at most {maximum} characters"), maximum=MAX_REASON)
-    return text
+    return scrub(text)
 
 
 def audit(
