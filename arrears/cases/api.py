@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from arrears.api.access import DatabaseSession, requires
 from arrears.api.paging import (
     DEFAULT_LIMIT,
+    INT32,
+    INT64,
     Cursor,
     Limit,
     decode_cursor,
@@ -49,8 +51,6 @@ router = APIRouter(tags=["cases"])
 
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 CASES_CURSOR = "cases"
-INT32 = 2**31 - 1
-INT64 = 2**63 - 1
 
 
 def _bounded(minor: int) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from arrears.auth.permissions import Role
@@ -22,6 +22,7 @@ from arrears.cli import app
 from arrears.config import get_settings
 from tests.api.book import ADDRESS, BIRTH_DATE, EMAIL, MOBILE, NATIONAL_ID, Book, account_id_of
 from tests.api.conftest import Api
+from tests.conftest import command_line_url
 
 runner = CliRunner()
 REASON = "customer called in, confirming the details on file"
@@ -40,12 +41,7 @@ PERSONAL = {
 def command_line(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The command line on the API's database (PostgreSQL: the test's own schema)."""
     engine = api.engine
-    url = engine.url
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    monkeypatch.setenv("ARREARS_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ARREARS_DATABASE_URL", command_line_url(engine))
     monkeypatch.setenv("ARREARS_LANGUAGE", "en")
     get_settings.cache_clear()
     yield engine
@@ -57,6 +53,26 @@ def cli(*args: str) -> None:
     assert result.exit_code == 0, result.output
     for label, value in PERSONAL.items():
         assert value not in result.output, f"{label} in the output of {args[:2]}"
+
+
+def audit_export(directory: Path, fmt: str, customer: str | None = None) -> str:
+    """``arrears audit export`` of November and December (of ``customer``), as written."""
+    out = directory / f"audit-{customer or 'all'}.{fmt}"
+    more = ("--customer", customer) if customer else ()
+    cli(
+        "audit",
+        "export",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-12-31",
+        "--format",
+        fmt,
+        "--out",
+        str(out),
+        *more,
+    )
+    return out.read_text(encoding="utf-8")
 
 
 def personal_activity(api: Api, book: Book) -> None:
@@ -122,25 +138,11 @@ def test_no_export_holds_a_customers_personal_data_in_clear(
         book.history(account_id_of(customer), customer, [(AS_OF, 45, 123_456)])
     personal_activity(api, book)
 
-    written: dict[str, str] = {}
-    for fmt in ("csv", "json"):
-        for customer in (None, "K1"):
-            out = tmp_path / f"audit-{customer or 'all'}.{fmt}"
-            more = ("--customer", customer) if customer else ()
-            cli(
-                "audit",
-                "export",
-                "--from",
-                "2026-11-01",
-                "--to",
-                "2026-12-31",
-                "--format",
-                fmt,
-                "--out",
-                str(out),
-                *more,
-            )
-            written[out.name] = out.read_text(encoding="utf-8")
+    written = {
+        f"audit-{customer or 'all'}.{fmt}": audit_export(tmp_path, fmt, customer)
+        for fmt in ("csv", "json")
+        for customer in (None, "K1")
+    }
     for suffix in ("csv", "parquet"):
         out = tmp_path / f"snapshot.{suffix}"
         cli("delinquency", "export", "--as-of", AS_OF.isoformat(), "--out", str(out))
@@ -189,21 +191,8 @@ def test_personal_data_quoted_in_a_reason_is_masked_before_it_reaches_the_trail_
     assert revealed.status_code == 200, revealed.text
     cli("cases", "assign", "C-K1-20261101", "--team", "T1", "--reason", quoted)
     for fmt in ("csv", "json"):
-        out = tmp_path / f"audit.{fmt}"
-        cli(
-            "audit",
-            "export",
-            "--from",
-            "2026-11-01",
-            "--to",
-            "2026-12-31",
-            "--format",
-            fmt,
-            "--out",
-            str(out),
-        )
-        content = out.read_text(encoding="utf-8")
+        content = audit_export(tmp_path, fmt)
         assert content.count("to call later") == 3  # the three reasons, masked
         for label, value in PERSONAL.items():
-            assert value not in content, f"{label} in clear in {out.name}"
+            assert value not in content, f"{label} in clear in the {fmt} export"
         assert "+86138****5678" in content and "z***@example.com" in content
