@@ -116,13 +116,13 @@ def decode_cursor(cursor: str | None, kind: str, *types: type) -> tuple[Any, ...
 
 
 _DESCRIPTIONS = {
-    400: "A filter or cursor that cannot be used",
-    401: "Not signed in: the credential is missing, expired or revoked",
-    403: "The caller's role does not allow this",
+    400: "The input breaks a rule, or a filter or cursor cannot be used",
+    401: "Not signed in (the credential is missing, expired or revoked), or the sign-in was refused",
+    403: "The caller's role does not allow this, or the CSRF token is missing or wrong",
     404: "No such object, or not in the caller's scope (the same body either way)",
     409: "Conflicts with the current state (e.g. a stale If-Match)",
     422: "A malformed request",
-    429: "Too many requests",
+    429: "Too many requests (failed sign-ins, reveals over the daily cap): wait Retry-After seconds",
 }
 
 
