@@ -71,6 +71,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("report", "arrears.reports.cli"),
     ("users", "arrears.auth.cli"),
     ("audit", "arrears.audit.cli"),
+    ("cases", "arrears.cases.cli"),
     ("serve", "arrears.api.cli"),
 ]
 """(group name, module): a module's ``app`` becomes the group, its ``groups`` more groups, and its

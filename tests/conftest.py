@@ -68,6 +68,17 @@ def database(kind: str, directory: Path) -> Iterator[Engine]:
         admin.dispose()
 
 
+def command_line_url(engine: Engine) -> str:
+    """The URL a command run in the test (ARREARS_DATABASE_URL) reaches ``engine``'s database
+    with: on PostgreSQL, with the test's own schema on its search path."""
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            schema = connection.scalar(text("SELECT current_schema()"))
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database (no schema yet) of the kind the test is parametrised with."""

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from arrears.api.access import DatabaseSession, requires
-from arrears.api.problems import Problem, language_of
+from arrears.api.paging import BigInt, Cursor, decode_cursor, page_of, problem_responses
+from arrears.api.problems import language_of
 from arrears.audit import export as exporting
 from arrears.audit import repository
 from arrears.audit.export import MEDIA_TYPES, ExportFormat
@@ -27,12 +28,8 @@ from arrears.auth.principal import Principal
 
 router = APIRouter(tags=["audit"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "A filter that cannot be used (e.g. to before from)"},
-    401: {"model": Problem, "description": "Not signed in"},
-    403: {"model": Problem, "description": "The caller's role does not allow this"},
-    422: {"model": Problem, "description": "A malformed parameter"},
-}
+ERRORS = problem_responses(400, 401, 403)
+ENTRIES_CURSOR = "audit"
 ReadAudit = Annotated[Principal, Depends(requires(Permission.AUDIT_READ))]
 ExportAudit = Annotated[Principal, Depends(requires(Permission.AUDIT_EXPORT))]
 From = Annotated[date | None, Query(alias="from", description="First day, in the bank's zone")]
@@ -55,9 +52,7 @@ def list_entries(
     object_type: str | None = None,
     object_id: str | None = None,
     customer_id: str | None = None,
-    cursor: Annotated[
-        str | None, Query(pattern=r"^[0-9]{1,18}$", description="next_cursor of the page before")
-    ] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> EntriesPage:
     """The entries the filters select, oldest first (by seq), a page at a time."""
@@ -71,11 +66,10 @@ def list_entries(
         object_id=object_id,
         customer_id=customer_id,
     )
-    after = int(cursor) if cursor is not None else None
-    rows = repository.page(session.connection(), where, after=after, limit=limit + 1)
-    items = [AuditEntryOut.of(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return EntriesPage(items=items, next_cursor=str(items[-1].seq) if more else None)
+    after = decode_cursor(cursor, ENTRIES_CURSOR, BigInt)
+    rows = repository.page(session.connection(), where, after=after[0] if after else None, limit=limit + 1)
+    page, following = page_of(rows, limit, ENTRIES_CURSOR, lambda row: (row.seq,))
+    return EntriesPage(items=[AuditEntryOut.of(row) for row in page], next_cursor=following)
 
 
 @router.get("/audit/verify", response_model=VerifyOut, responses=ERRORS)

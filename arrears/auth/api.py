@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
 from arrears.api.access import SESSION_COOKIE, DatabaseSession, public, requires, signed_in
-from arrears.api.problems import PROBLEM_JSON, Problem
+from arrears.api.paging import Cursor, decode_cursor, now, page_of
+from arrears.api.paging import problem_responses as problems
 from arrears.auth import repository
 from arrears.auth import service as auth
 from arrears.auth.models import Agency, CredentialKind, Team, User
@@ -45,36 +46,8 @@ from arrears.portfolio.models import Customer
 
 router = APIRouter(tags=["auth"])
 
-_SAID = {
-    400: "The input breaks a rule (policy, membership)",
-    401: "Not signed in, or the sign-in was refused",
-    403: "The role does not allow this, or the CSRF token is missing or wrong",
-    404: "No such object",
-    409: "Conflicts with the current state",
-    422: "Malformed request",
-    429: "Too many failed sign-ins; wait Retry-After seconds",
-}
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI declarations of the problem documents a route may answer with."""
-    return {
-        status: {
-            "model": Problem,
-            "description": _SAID[status],
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
-    }
-
-
 SIGNED_IN = (401, 403)
 ADMIN = (401, 403, 422)
-
-
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.context.clock.now()
-    return now
 
 
 def _client(request: Request) -> str:
@@ -136,7 +109,7 @@ def logout(
     request: Request, session: DatabaseSession, principal: Annotated[Principal, Depends(signed_in)]
 ) -> None:
     """Revoke the credential presented (a token or a web session)."""
-    auth.sign_out(session, principal, now=_now(request))
+    auth.sign_out(session, principal, now=now(request))
 
 
 def _secure_cookie(request: Request) -> bool:
@@ -183,7 +156,7 @@ def close_session(
     principal: Annotated[Principal, Depends(signed_in)],
 ) -> None:
     """Web sign-out: the session ends and its cookie is cleared."""
-    auth.sign_out(session, principal, now=_now(request))
+    auth.sign_out(session, principal, now=now(request))
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=_secure_cookie(request), httponly=True, samesite="strict"
     )
@@ -230,15 +203,14 @@ def _user_out(session: Session, user: User) -> UserOut:
 def list_users(
     session: DatabaseSession,
     _: Annotated[Principal, Depends(requires(Permission.USER_READ))],
-    after: Annotated[int | None, Query(ge=0, description="The next_after of the page before")] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> UserList:
     """Users (people and machine clients), by id, a page at a time."""
-    found = repository.users(session, after=after, limit=limit)
-    return UserList(
-        items=[_user_out(session, user) for user in found],
-        next_after=found[-1].id if len(found) == limit else None,
-    )
+    after = decode_cursor(cursor, "users", int)
+    found = repository.users(session, after=after[0] if after else None, limit=limit + 1)
+    page, following = page_of(found, limit, "users", lambda user: (user.id,))
+    return UserList(items=[_user_out(session, user) for user in page], next_cursor=following)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, responses=problems(*ADMIN, 400, 409))
@@ -252,7 +224,7 @@ def create_user(
     user = auth.create_user(
         session,
         principal.actor(),
-        now=_now(request),
+        now=now(request),
         username=body.username,
         role=body.role,
         password=body.password.get_secret_value(),
@@ -299,7 +271,7 @@ def change_user(
         principal.actor(),
         auth.user_with_id(session, user_id),
         changes,
-        now=_now(request),
+        now=now(request),
         customer_exists=_customers(session),
     )
     return _user_out(session, user)
@@ -342,7 +314,7 @@ def create_team(
 ) -> TeamOut:
     leaders = [auth.user_with_id(session, user_id) for user_id in body.leader_ids]
     team = auth.create_team(
-        session, principal.actor(), now=_now(request), code=body.code, name=body.name, leaders=leaders
+        session, principal.actor(), now=now(request), code=body.code, name=body.name, leaders=leaders
     )
     return _teams_out(session, [team])[0]
 
@@ -358,7 +330,7 @@ def add_team_leader(
     """A supervisor leads this team too."""
     team = auth.team_with_id(session, team_id)
     auth.add_leader(
-        session, principal.actor(), team, auth.user_with_id(session, body.user_id), now=_now(request)
+        session, principal.actor(), team, auth.user_with_id(session, body.user_id), now=now(request)
     )
     return _teams_out(session, [team])[0]
 
@@ -390,7 +362,7 @@ def create_agency(
     principal: Annotated[Principal, Depends(requires(Permission.AGENCY_MANAGE))],
     body: AgencyCreate,
 ) -> AgencyOut:
-    agency = auth.create_agency(session, principal.actor(), now=_now(request), code=body.code, name=body.name)
+    agency = auth.create_agency(session, principal.actor(), now=now(request), code=body.code, name=body.name)
     return _agency_out(agency)
 
 
@@ -407,7 +379,7 @@ def change_agency(
         session,
         principal.actor(),
         auth.agency_with_id(session, agency_id),
-        now=_now(request),
+        now=now(request),
         name=body.name,
         active=body.active,
     )

@@ -64,8 +64,8 @@ class UserOut(BaseModel):
 
 class UserList(BaseModel):
     items: list[UserOut]
-    next_after: int | None = Field(
-        description="Pass it as ?after= for the next page; none: this was the last page"
+    next_cursor: str | None = Field(
+        description="Pass it back as ?cursor= for the next page; none: this was the last page"
     )
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -469,46 +469,50 @@ def _check_language(language: str | None) -> str | None:
     return None if language is None else one_of(language, LANGUAGES, "language")
 
 
+Found = TypeVar("Found")
+
+
+def _found(thing: Found | None, message: str, **params: Any) -> Found:
+    """``thing``, or NotFoundError with ``message`` when there is none."""
+    if thing is None:
+        raise NotFoundError(message, **params)
+    return thing
+
+
 def user_named(session: Session, username: str) -> User:
-    user = repository.user_by_name(session, username)
-    if user is None:
-        raise NotFoundError(N_("There is no user named {name}"), name=repr(echo(username)))
-    return user
+    return _found(
+        repository.user_by_name(session, username),
+        N_("There is no user named {name}"),
+        name=repr(echo(username)),
+    )
 
 
 def user_with_id(session: Session, user_id: int) -> User:
-    user = repository.user_by_id(session, user_id)
-    if user is None:
-        raise NotFoundError(N_("There is no user with id {id}"), id=user_id)
-    return user
+    return _found(repository.user_by_id(session, user_id), N_("There is no user with id {id}"), id=user_id)
 
 
 def team_coded(session: Session, code: str) -> Team:
-    team = repository.team_by_code(session, code)
-    if team is None:
-        raise NotFoundError(N_("There is no team with code {code}"), code=repr(echo(code)))
-    return team
+    return _found(
+        repository.team_by_code(session, code), N_("There is no team with code {code}"), code=repr(echo(code))
+    )
 
 
 def team_with_id(session: Session, team_id: int) -> Team:
-    team = repository.team_by_id(session, team_id)
-    if team is None:
-        raise NotFoundError(N_("There is no team with id {id}"), id=team_id)
-    return team
+    return _found(repository.team_by_id(session, team_id), N_("There is no team with id {id}"), id=team_id)
 
 
 def agency_coded(session: Session, code: str) -> Agency:
-    agency = repository.agency_by_code(session, code)
-    if agency is None:
-        raise NotFoundError(N_("There is no agency with code {code}"), code=repr(echo(code)))
-    return agency
+    return _found(
+        repository.agency_by_code(session, code),
+        N_("There is no agency with code {code}"),
+        code=repr(echo(code)),
+    )
 
 
 def agency_with_id(session: Session, agency_id: int) -> Agency:
-    agency = repository.agency_by_id(session, agency_id)
-    if agency is None:
-        raise NotFoundError(N_("There is no agency with id {id}"), id=agency_id)
-    return agency
+    return _found(
+        repository.agency_by_id(session, agency_id), N_("There is no agency with id {id}"), id=agency_id
+    )
 
 
 def _check_membership(

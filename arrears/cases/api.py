@@ -11,17 +11,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from arrears.api.access import DatabaseSession, requires
-from arrears.api.problems import language_of
-from arrears.api.reads import (
+from arrears.api.paging import (
     DEFAULT_LIMIT,
+    INT32,
+    INT64,
     Cursor,
     Limit,
     decode_cursor,
-    encode_cursor,
     now,
+    page_of,
     problem_responses,
     today,
 )
+from arrears.api.problems import language_of
 from arrears.auth.permissions import Permission, PersonalField
 from arrears.auth.principal import Principal
 from arrears.cases import views
@@ -49,8 +51,6 @@ router = APIRouter(tags=["cases"])
 
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 CASES_CURSOR = "cases"
-INT32 = 2**31 - 1
-INT64 = 2**63 - 1
 
 
 def _bounded(minor: int) -> int:
@@ -154,9 +154,8 @@ def list_cases(
         after=(after[0], after[1]) if after is not None else None,
         also=also,
     )
-    page = rows[:limit]
+    page, following = page_of(rows, limit, CASES_CURSOR, lambda row: (row.case.worst_dpd, row.case.case_id))
     scores = scoring.latest_case_scores(session, settings.scoring_purpose, [row.case.case_id for row in page])
-    last = page[-1].case if page else None
     return CasePage(
         items=[
             CaseSummary(
@@ -164,11 +163,7 @@ def list_cases(
             )
             for row in page
         ],
-        next_cursor=(
-            encode_cursor(CASES_CURSOR, last.worst_dpd, last.case_id)
-            if last is not None and len(rows) > limit
-            else None
-        ),
+        next_cursor=following,
         limit=limit,
     )
 

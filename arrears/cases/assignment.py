@@ -12,6 +12,10 @@ The rules:
   other is refused (the conditional end of the current row, and the unique index on current rows);
 - every change leaves an audit entry with the team and collector before and after, and the reason.
 
+The command line (``arrears cases assign``, :func:`assign_as_system`) gives cases their first
+assignment, which no supervisor can (they see only the cases already assigned to their teams):
+it acts as the system, over every case and to any team, with the same rules otherwise.
+
 Nothing here commits; the way in owns the transaction.
 """
 
@@ -22,9 +26,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from sqlalchemy import ColumnElement, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from arrears.audit.trail import Actor
 from arrears.auth import repository as people
 from arrears.auth.permissions import Permission, Role
 from arrears.auth.principal import Principal
@@ -32,7 +38,7 @@ from arrears.cases import work_repository as repository
 from arrears.cases.models import CaseAssignment, CaseStatus
 from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError, UserNotEligibleError, audit, checked_reason
-from arrears.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from arrears.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from arrears.i18n import N_
 
 MAX_BULK = 500
@@ -79,6 +85,48 @@ def assign(
 ) -> list[CaseAssignment]:
     """Assign every case of ``case_ids`` to ``target``, all or nothing; the new assignments."""
     principal.require(Permission.CASE_ASSIGN)
+    if target.team_id not in principal.led_team_ids:
+        raise TeamNotLedError()
+    return _assign(
+        session,
+        principal,
+        principal.user_id,
+        case_ids,
+        target,
+        reason,
+        now=now,
+        visible=case_filter(principal, today),
+        expected=expected,
+    )
+
+
+def assign_as_system(
+    session: Session, actor: Actor, case_ids: Sequence[str], target: Target, reason: str, *, now: datetime
+) -> list[CaseAssignment]:
+    """As :func:`assign`, by the system (the command line): any open case, to any team; the
+    actor is recorded in the audit entries, the assignments have no ``assigned_by``."""
+    if people.team_by_id(session, target.team_id) is None:
+        raise NotFoundError(N_("There is no team with id {id}"), id=target.team_id)
+    return _assign(session, actor, None, case_ids, target, reason, now=now, visible=true())
+
+
+def unassigned_cases(session: Session, *, bucket: str | None, limit: int) -> list[str]:
+    """Open cases with no current assignment (of ``bucket``), worst DPD first, at most ``limit``."""
+    return repository.unassigned_case_ids(session, bucket=bucket, limit=limit)
+
+
+def _assign(
+    session: Session,
+    who: Principal | Actor,
+    assigned_by: int | None,
+    case_ids: Sequence[str],
+    target: Target,
+    reason: str,
+    *,
+    now: datetime,
+    visible: ColumnElement[bool],
+    expected: Expected = None,
+) -> list[CaseAssignment]:
     reason = checked_reason(reason)
     ids = list(dict.fromkeys(case_ids))
     if not ids:
@@ -89,8 +137,8 @@ def assign(
         )
     if expected is not None and len(ids) != 1:
         raise InvalidInputError(N_("An expected assignment is stated for one case at a time"))
-    _check_target(session, principal, target)
-    cases = repository.visible_cases(session, ids, case_filter(principal, today))
+    _check_collector(session, target)
+    cases = repository.visible_cases(session, ids, visible)
     for case_id in ids:
         if case_id not in cases:
             raise CaseNotFoundError(N_("No case {case_id}"), case_id=case_id)
@@ -112,7 +160,7 @@ def assign(
             team_id=target.team_id,
             collector_id=target.collector_id,
             assigned_at=now,
-            assigned_by=principal.user_id,
+            assigned_by=assigned_by,
             reason=reason,
         )
         for case_id in ordered
@@ -125,7 +173,7 @@ def assign(
         previous = current.get(row.case_id)
         audit(
             session,
-            principal,
+            who,
             "case.assign",
             at=now,
             object_type="case",
@@ -147,9 +195,7 @@ def history(session: Session, principal: Principal, case_id: str, today: date) -
     return rows
 
 
-def _check_target(session: Session, principal: Principal, target: Target) -> None:
-    if target.team_id not in principal.led_team_ids:
-        raise TeamNotLedError()
+def _check_collector(session: Session, target: Target) -> None:
     if target.collector_id is None:
         return
     user = people.user_by_id(session, target.collector_id)

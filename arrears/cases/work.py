@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import record
+from arrears.audit.trail import Actor, record
+from arrears.auth.masking import scrub
 from arrears.auth.principal import Principal
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_
@@ -44,18 +45,19 @@ class UserNotEligibleError(ConflictError):
 
 
 def checked_reason(reason: str) -> str:
-    """The reason trimmed, or ReasonTooShortError."""
+    """The reason trimmed, anything in it shaped like a phone, e-mail or national id masked
+    (it is kept in the audit trail and its exports), or ReasonTooShortError."""
     text = reason.strip()
     if len(text) < MIN_REASON:
         raise ReasonTooShortError(N_("State a reason of at least {minimum} characters"), minimum=MIN_REASON)
     if len(text) > MAX_REASON:
         raise InvalidInputError(N_("A reason has at most {maximum} characters"), maximum=MAX_REASON)
-    return text
+    return scrub(text)
 
 
 def audit(
     session: Session,
-    principal: Principal,
+    who: Principal | Actor,
     action: str,
     *,
     at: datetime,
@@ -66,10 +68,11 @@ def audit(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> None:
-    """The audit entry of one change, in the caller's transaction."""
+    """The audit entry of one change, in the caller's transaction (``who``: the caller, or the
+    system's actor for the command line)."""
     record(
         session,
-        principal.actor(),
+        who.actor() if isinstance(who, Principal) else who,
         action,
         at=at,
         object_type=object_type,

@@ -12,14 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
 from arrears.api.access import DatabaseSession, requires
-from arrears.api.shapes import (
+from arrears.api.paging import (
     DEFAULT_LIMIT,
-    MAX_LIMIT,
-    CursorError,
+    Cursor,
+    Limit,
     decode_cursor,
-    encode_cursor,
-    errors,
     now,
+    page_of,
+    problem_responses,
     today,
 )
 from arrears.auth.permissions import Permission
@@ -46,6 +46,7 @@ from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 
 router = APIRouter(tags=["case work"])
+PLACEMENTS_CURSOR = "placements"
 
 Assigner = Annotated[Principal, Depends(requires(Permission.CASE_ASSIGN))]
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
@@ -82,7 +83,7 @@ def _expected(body: Expected, if_match: str | None) -> Expected:
 @router.put(
     "/cases/{case_id}/assignment",
     response_model=AssignmentOut,
-    responses=errors(400, 403, 404, 409),
+    responses=problem_responses(400, 403, 404, 409),
     summary="Assign a case to a team and, optionally, a collector",
 )
 def assign_case(
@@ -116,7 +117,7 @@ def assign_case(
 @router.post(
     "/cases/assignments",
     response_model=BulkAssignmentOut,
-    responses=errors(400, 403, 404, 409),
+    responses=problem_responses(400, 403, 404, 409),
     summary="Assign many cases to one team (and collector), all or nothing",
 )
 def assign_cases(
@@ -138,7 +139,7 @@ def assign_cases(
 @router.get(
     "/cases/{case_id}/assignments",
     response_model=AssignmentHistoryOut,
-    responses=errors(403, 404),
+    responses=problem_responses(403, 404),
     summary="The assignment history of a case",
 )
 def case_assignments(
@@ -159,7 +160,7 @@ def case_assignments(
     "/placements",
     response_model=list[PlacementOut],
     status_code=status.HTTP_201_CREATED,
-    responses=errors(400, 403, 404, 409),
+    responses=problem_responses(400, 403, 404, 409),
     summary="Place accounts with an agency",
 )
 def create_placements(
@@ -181,7 +182,7 @@ def create_placements(
 @router.post(
     "/placements/{placement_id}/recall",
     response_model=PlacementOut,
-    responses=errors(400, 403, 404, 409),
+    responses=problem_responses(400, 403, 404, 409),
     summary="Recall a placement at once",
 )
 def recall_placement(
@@ -196,7 +197,7 @@ def recall_placement(
 @router.get(
     "/placements",
     response_model=PlacementsOut,
-    responses=errors(400, 403),
+    responses=problem_responses(400, 403),
     summary="List placements (newest first)",
 )
 def list_placements(
@@ -206,11 +207,11 @@ def list_placements(
     agency_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this agency's")] = None,
     account_id: Annotated[str | None, Query(description="Only this account's")] = None,
     active: Annotated[bool | None, Query(description="true: in force today; false: the others")] = None,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> PlacementsOut:
     """The placements of the accounts the caller sees."""
-    before_id = _cursor_id(cursor) if cursor else None
+    before = decode_cursor(cursor, PLACEMENTS_CURSOR, int)
     day = today(request)
     rows = placements.listing(
         session,
@@ -219,11 +220,10 @@ def list_placements(
         agency_id=agency_id,
         account_id=account_id,
         active=active,
-        before_id=before_id,
+        before_id=before[0] if before else None,
         limit=limit + 1,
     )
-    page = rows[:limit]
-    following = encode_cursor({"id": page[-1].id}) if len(rows) > limit else None
+    page, following = page_of(rows, limit, PLACEMENTS_CURSOR, lambda row: (row.id,))
     return PlacementsOut(placements=[PlacementOut.of(row, day) for row in page], next_cursor=following)
 
 
@@ -231,7 +231,7 @@ def list_placements(
     "/cases/{case_id}/visits",
     response_model=VisitOut,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(400, 403, 404, 409),
+    responses=problem_responses(400, 403, 404, 409),
     summary="Assign a field visit to a field agent",
 )
 def plan_visit(
@@ -254,7 +254,7 @@ def plan_visit(
 @router.post(
     "/visits/{visit_id}/cancel",
     response_model=VisitOut,
-    responses=errors(400, 403, 404, 409),
+    responses=problem_responses(400, 403, 404, 409),
     summary="Cancel a planned field visit",
 )
 def cancel_visit(
@@ -265,10 +265,3 @@ def cancel_visit(
         session, principal, visit_id, body.reason, now=now(request), today=today(request)
     )
     return VisitOut.of(visit)
-
-
-def _cursor_id(cursor: str) -> int:
-    value = decode_cursor(cursor, "id")["id"]
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID + 1:
-        raise CursorError()
-    return value

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from arrears.cases.models import Case, CaseAssignment, FieldVisit, Placement
+from arrears.cases.models import Case, CaseAssignment, CaseStatus, FieldVisit, Placement
 from arrears.portfolio.models import Account
 
 # --- Cases and accounts, as the caller sees them. -------------------------------------------
@@ -44,6 +44,15 @@ def visible_accounts(
 
 
 # --- Assignments. ----------------------------------------------------------------------------
+
+
+def unassigned_case_ids(session: Session, *, bucket: str | None, limit: int) -> list[str]:
+    """Open cases without a current assignment (of ``bucket``), worst DPD first then case id."""
+    current = select(CaseAssignment.case_id).where(CaseAssignment.ended_at.is_(None))
+    query = select(Case.case_id).where(Case.status == CaseStatus.OPEN, Case.case_id.not_in(current))
+    if bucket is not None:
+        query = query.where(Case.bucket == bucket)
+    return list(session.execute(query.order_by(Case.worst_dpd.desc(), Case.case_id).limit(limit)).scalars())
 
 
 def current_assignments(session: Session, case_ids: Sequence[str]) -> dict[str, CaseAssignment]:

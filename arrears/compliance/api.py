@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from arrears.api.access import DatabaseSession, requires
+from arrears.api.paging import now, problem_responses, today
 from arrears.api.problems import language_of
-from arrears.api.shapes import errors, now, today
 from arrears.audit.trail import record
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
@@ -51,7 +51,7 @@ class CustomerNotFoundError(NotFoundError):
 @router.post(
     "/compliance/check",
     response_model=CheckOut,
-    responses=errors(400, 403, 404),
+    responses=problem_responses(400, 403, 404),
     summary="Ask the compliance gate about one contact or one text",
 )
 def check(body: CheckIn, principal: Checker, session: DatabaseSession, request: Request) -> CheckOut:

@@ -12,13 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 
 from arrears.api.access import DatabaseSession, requires
-from arrears.api.reads import (
+from arrears.api.paging import (
     DEFAULT_LIMIT,
     Cursor,
     Limit,
     decode_cursor,
-    encode_cursor,
     now,
+    page_of,
     problem_responses,
     today,
 )
@@ -147,6 +147,11 @@ def get_account(
         before=(payments_before[0], payments_before[1]) if payments_before else None,
     )
     views.record_account_look(session, principal, account, at=now(request))  # last: see record_look
+    history, history_next = page_of(history, limit, "history", lambda row: (row.as_of.isoformat(),))
+    installments, installments_next = page_of(installments, limit, "installments", lambda row: (row.seq,))
+    payments, payments_next = page_of(
+        payments, limit, "payments", lambda row: (row.paid_on.isoformat(), row.payment_id)
+    )
     return AccountOut(
         account_id=account.account_id,
         customer_id=account.customer_id,
@@ -160,12 +165,8 @@ def get_account(
         interest_rate=None if account.interest_rate is None else str(account.interest_rate),
         snapshot=snapshot_out(latest) if latest is not None else None,
         dpd_history=SnapshotPage(
-            items=[snapshot_out(row) for row in history[:limit]],
-            next_cursor=(
-                encode_cursor("history", history[limit - 1].as_of.isoformat())
-                if len(history) > limit
-                else None
-            ),
+            items=[snapshot_out(row) for row in history],
+            next_cursor=history_next,
         ),
         installments=InstallmentPage(
             items=[
@@ -177,13 +178,9 @@ def get_account(
                     interest_due=Amount.maybe(row.interest_due, row.currency),
                     fees_due=Amount.maybe(row.fees_due, row.currency),
                 )
-                for row in installments[:limit]
+                for row in installments
             ],
-            next_cursor=(
-                encode_cursor("installments", installments[limit - 1].seq)
-                if len(installments) > limit
-                else None
-            ),
+            next_cursor=installments_next,
         ),
         payments=PaymentPage(
             items=[
@@ -194,15 +191,9 @@ def get_account(
                     channel=row.channel,
                     reverses=row.reverses,
                 )
-                for row in payments[:limit]
+                for row in payments
             ],
-            next_cursor=(
-                encode_cursor(
-                    "payments", payments[limit - 1].paid_on.isoformat(), payments[limit - 1].payment_id
-                )
-                if len(payments) > limit
-                else None
-            ),
+            next_cursor=payments_next,
         ),
     )
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from arrears.audit import trail
 from arrears.audit.trail import Outcome
+from arrears.auth.masking import scrub
 from arrears.auth.permissions import PersonalField
 from arrears.auth.principal import Principal
 from arrears.clock import local_date, zone
@@ -133,7 +134,7 @@ def reveal(
     if customer is None:
         raise no_customer()
     value = _value_of(session, customer, field, contact_point_id)
-    text = reason.strip()
+    text = scrub(reason.strip())  # free text kept in the trail: a quoted phone, e-mail or id masked
     if len(text) < MIN_REASON_LENGTH:
         raise RevealInputError(
             N_("State the reason in at least {length} characters"), length=MIN_REASON_LENGTH

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from arrears.api.access import DatabaseSession, requires
-from arrears.api.shapes import errors
+from arrears.api.paging import problem_responses
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.delinquency.rules import DelinquencyRules, load_rules
@@ -34,7 +34,7 @@ def _major(minor: int, currency: str) -> str:
 @router.get(
     "/portfolio/summary",
     response_model=PortfolioSummaryOut,
-    responses=errors(403),
+    responses=problem_responses(403),
     summary="Counts of the stored portfolio and balances by product",
 )
 def portfolio_summary(
@@ -61,7 +61,7 @@ def portfolio_summary(
     "/reports/roll-rates",
     response_model=RollRatesOut,
     response_model_by_alias=True,
-    responses=errors(400, 403, 404),
+    responses=problem_responses(400, 403, 404),
     summary="The bucket-to-bucket roll-rate matrix between two snapshot dates",
 )
 def roll_rates(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, update
 
 from arrears.cases.models import Case, CaseAccount, CaseAssignment, FieldVisit, Placement
 from arrears.delinquency.models import DelinquencySnapshot
@@ -26,6 +26,11 @@ MOBILE = "+8613812345678"
 EMAIL = "zhang.wei@example.com"
 ADDRESS = "北京市朝阳区建国路88号"
 BIRTH_DATE = date(1990, 3, 7)
+
+
+def new_id(connection: Connection, model: Any, **values: Any) -> int:
+    """Insert one row of ``model`` and answer its id."""
+    return int(connection.execute(insert(model).values(**values).returning(model.id)).scalar_one())
 
 
 def case_id_of(customer_id: str) -> str:
@@ -67,19 +72,17 @@ class Book:
                 ("email", EMAIL, False),
                 ("address", ADDRESS, False),
             ):
-                row = connection.execute(
-                    insert(ContactPoint)
-                    .values(
-                        customer_id=customer_id,
-                        type=kind,
-                        value=value,
-                        label="home" if kind == "address" else None,
-                        is_primary=primary,
-                        party="debtor",
-                        do_not_contact=False,
-                    )
-                    .returning(ContactPoint.id)
-                ).scalar_one()
+                row = new_id(
+                    connection,
+                    ContactPoint,
+                    customer_id=customer_id,
+                    type=kind,
+                    value=value,
+                    label="home" if kind == "address" else None,
+                    is_primary=primary,
+                    party="debtor",
+                    do_not_contact=False,
+                )
                 ids[kind] = row
             self.contact_ids[customer_id] = ids
 
@@ -170,18 +173,14 @@ class Book:
                 .where(CaseAssignment.case_id == case_id, CaseAssignment.ended_at.is_(None))
                 .values(ended_at=AT)
             )
-            return int(
-                connection.execute(
-                    insert(CaseAssignment)
-                    .values(
-                        case_id=case_id,
-                        team_id=team_id,
-                        collector_id=collector_id,
-                        assigned_at=AT,
-                        reason="test book",
-                    )
-                    .returning(CaseAssignment.id)
-                ).scalar_one()
+            return new_id(
+                connection,
+                CaseAssignment,
+                case_id=case_id,
+                team_id=team_id,
+                collector_id=collector_id,
+                assigned_at=AT,
+                reason="test book",
             )
 
     def place(
@@ -193,19 +192,15 @@ class Book:
         ends_on: date = TODAY + timedelta(30),
     ) -> int:
         with self.engine.begin() as connection:
-            return int(
-                connection.execute(
-                    insert(Placement)
-                    .values(
-                        account_id=account_id,
-                        agency_id=agency_id,
-                        starts_on=starts_on,
-                        ends_on=ends_on,
-                        placed_at=AT,
-                        reason="test book",
-                    )
-                    .returning(Placement.id)
-                ).scalar_one()
+            return new_id(
+                connection,
+                Placement,
+                account_id=account_id,
+                agency_id=agency_id,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                placed_at=AT,
+                reason="test book",
             )
 
     def recall(self, placement_id: int, at: datetime) -> None:
@@ -218,20 +213,16 @@ class Book:
 
     def visit(self, case_id: str, customer_id: str, agent_id: int, *, status: str = "planned") -> int:
         with self.engine.begin() as connection:
-            return int(
-                connection.execute(
-                    insert(FieldVisit)
-                    .values(
-                        case_id=case_id,
-                        customer_id=customer_id,
-                        agent_id=agent_id,
-                        planned_on=TODAY,
-                        status=status,
-                        assigned_at=AT,
-                        reason="test book",
-                    )
-                    .returning(FieldVisit.id)
-                ).scalar_one()
+            return new_id(
+                connection,
+                FieldVisit,
+                case_id=case_id,
+                customer_id=customer_id,
+                agent_id=agent_id,
+                planned_on=TODAY,
+                status=status,
+                assigned_at=AT,
+                reason="test book",
             )
 
     def set_visit(self, visit_id: int, status: str) -> None:
@@ -296,27 +287,23 @@ class Book:
     def model(self, purpose: str = "cure") -> int:
         """An active model version of ``purpose`` (its artifact is never loaded here)."""
         with self.engine.begin() as connection:
-            return int(
-                connection.execute(
-                    insert(ModelVersion)
-                    .values(
-                        purpose=purpose,
-                        version=1,
-                        kind="scorecard",
-                        training_source="test",
-                        features=["max_dpd_90d"],
-                        parameters={},
-                        metrics={},
-                        data_checksum="0" * 64,
-                        code_version="test",
-                        artifact=None,
-                        artifact_sha256="0" * 64,
-                        is_active=True,
-                        created_at=AT,
-                        created_by="test",
-                    )
-                    .returning(ModelVersion.id)
-                ).scalar_one()
+            return new_id(
+                connection,
+                ModelVersion,
+                purpose=purpose,
+                version=1,
+                kind="scorecard",
+                training_source="test",
+                features=["max_dpd_90d"],
+                parameters={},
+                metrics={},
+                data_checksum="0" * 64,
+                code_version="test",
+                artifact=None,
+                artifact_sha256="0" * 64,
+                is_active=True,
+                created_at=AT,
+                created_by="test",
             )
 
     def score(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from arrears.api.reads import encode_cursor
+from arrears.api.paging import encode_cursor
 from arrears.auth.permissions import Role
 from tests.api.book import TODAY, Book, account_id_of, case_id_of
 from tests.api.conftest import Api, Person

@@ -8,6 +8,7 @@ import json
 
 from sqlalchemy import text
 
+from arrears.api.paging import encode_cursor
 from arrears.audit.trail import entry_hash
 from arrears.auth.permissions import Role
 from tests.api.conftest import Api
@@ -44,7 +45,9 @@ def test_entries_page_by_cursor_in_seq_order_with_filters(api: Api) -> None:
     reveals = auditor.get(ENTRIES, params={"action": "personal.reveal", "actor": "system"}).json()["items"]
     assert [i["seq"] for i in reveals] == [1, 7]  # n = 0 and 6: reveals by the system
     assert [i["seq"] for i in auditor.get(ENTRIES, params={"object_id": "K0003"}).json()["items"]] == [4]
-    assert auditor.get(ENTRIES, params={"cursor": "x1"}).status_code == 422
+    for forged in ("x1", "57", encode_cursor("users", 3), encode_cursor("audit", 2**64)):
+        refused = auditor.get(ENTRIES, params={"cursor": forged})
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_cursor"
     assert auditor.get(ENTRIES, params={"from": "2026-11-03", "to": "2026-11-02"}).status_code == 400
 
 

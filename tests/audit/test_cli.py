@@ -17,6 +17,7 @@ from arrears.audit.trail import entry_hash
 from arrears.cli import app
 from arrears.config import get_settings
 from tests.audit.chain import fill, rows
+from tests.conftest import command_line_url
 
 runner = CliRunner()
 
@@ -25,12 +26,7 @@ runner = CliRunner()
 def database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """12 entries, six hours apart from 2026-11-01 09:00 in Shanghai; the CLI pointed at them."""
     fill(engine, 12)
-    url = engine.url
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            schema = connection.execute(text("SELECT current_schema()")).scalar_one()
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    monkeypatch.setenv("ARREARS_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ARREARS_DATABASE_URL", command_line_url(engine))
     monkeypatch.setenv("ARREARS_BANK_TIMEZONE", "Asia/Shanghai")
     get_settings.cache_clear()
     yield engine

@@ -144,10 +144,11 @@ def test_users_are_listed_a_page_at_a_time_and_read_by_id(api: Api) -> None:
         api.person(Role.AUDITOR, f"au.{n}")
     first = admin.get("/api/v1/users", params={"limit": 2}).json()
     assert [u["username"] for u in first["items"]] == ["a.one", "au.0"]
-    second = admin.get("/api/v1/users", params={"limit": 2, "after": first["next_after"]}).json()
+    second = admin.get("/api/v1/users", params={"limit": 2, "cursor": first["next_cursor"]}).json()
     assert [u["username"] for u in second["items"]] == ["au.1", "au.2"]
-    last = admin.get("/api/v1/users", params={"limit": 2, "after": second["next_after"]}).json()
-    assert last == {"items": [], "next_after": None}
+    assert second["next_cursor"] is None
+    forged = admin.get("/api/v1/users", params={"cursor": first["next_cursor"] + "x"})
+    assert forged.status_code == 400 and forged.json()["code"] == "invalid_cursor"
     one = admin.get(f"/api/v1/users/{first['items'][1]['id']}")
     assert one.status_code == 200 and one.json()["role"] == "auditor"
     missing = admin.get("/api/v1/users/99999")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
 from arrears.audit.models import AuditEntry
@@ -19,6 +19,7 @@ from arrears.clock import SystemClock
 from arrears.config import get_settings
 from arrears.db import transaction
 from tests.auth.conftest import PASSWORD
+from tests.conftest import command_line_url
 
 pytestmark = pytest.mark.usefixtures("cheap_hashing")
 runner = CliRunner()
@@ -27,12 +28,7 @@ WIDE = {"COLUMNS": "200"}
 
 @pytest.fixture
 def database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    url = engine.url
-    if engine.dialect.name == "postgresql":  # the test's own schema, as the engine fixture set it
-        with engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    monkeypatch.setenv("ARREARS_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ARREARS_DATABASE_URL", command_line_url(engine))
     monkeypatch.setenv("ARREARS_LANGUAGE", "en")
     get_settings.cache_clear()
     yield engine

@@ -1,9 +1,14 @@
-"""What the read routes share: the request's instant and business date, opaque cursors, page
-sizes, and the problem documents a read declares in the OpenAPI document.
+"""What routes share: cursor paging (page sizes, one cursor encoding for every list), the
+request's instant and business date, and the problem documents a route declares in the OpenAPI
+document.
 
-A cursor is the last sort key of a page, as base64url JSON: opaque to the client, who passes it
-back unchanged. It carries no right to anything: the next page is read with the caller's scope
-filter like the first, so a forged cursor only moves where the list starts.
+Every list (cases, an account's lists, placements, batch runs, audit entries, users) answers at
+most ``limit`` items in a stable order and, when more follow, ``next_cursor``; the client passes it
+back unchanged as ``cursor``. A cursor is the list's name and the last sort key of a page, as
+base64url JSON (:func:`encode_cursor`): opaque to the client. It carries no right to anything: the
+next page is read with the caller's scope filter like the first, so a forged cursor only moves
+where the list starts; a cursor this API did not make, or made for another list, is
+``400 invalid_cursor`` (:func:`decode_cursor`).
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
 
@@ -22,7 +28,9 @@ from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 
 INT32 = 2**31 - 1
-"""The range of an integer sort key in a cursor (DPD, sequence numbers are INTEGER columns)."""
+"""The range of an integer sort key in a cursor (DPD, ids, sequence numbers are INTEGER columns)."""
+INT64 = 2**63 - 1
+"""The range of a BIGINT sort key (the audit chain's seq)."""
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -34,6 +42,10 @@ Cursor = Annotated[
     str | None,
     Query(max_length=500, description="The `next_cursor` of the previous page; none for the first page"),
 ]
+
+
+class BigInt(int):
+    """In :func:`decode_cursor`'s types: an integer up to :data:`INT64` (plain ``int``: :data:`INT32`)."""
 
 
 class CursorError(InvalidInputError):
@@ -61,6 +73,18 @@ def encode_cursor(kind: str, *key: Any) -> str:
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
 
+Item = TypeVar("Item")
+
+
+def page_of(
+    rows: Sequence[Item], limit: int, kind: str, key: Callable[[Item], tuple[Any, ...]]
+) -> tuple[list[Item], str | None]:
+    """The first ``limit`` of ``rows`` (read as ``limit + 1``) and the cursor after them when
+    more follow: ``key`` gives the last row's sort key as JSON scalars."""
+    page = list(rows[:limit])
+    return page, encode_cursor(kind, *key(page[-1])) if len(rows) > limit else None
+
+
 def decode_cursor(cursor: str | None, kind: str, *types: type) -> tuple[Any, ...] | None:
     """The sort key a cursor of the list ``kind`` holds, each part of the given type; None for
     no cursor; :class:`CursorError` for anything else."""
@@ -75,7 +99,11 @@ def decode_cursor(cursor: str | None, kind: str, *types: type) -> tuple[Any, ...
         raise CursorError()
     parts: list[Any] = []
     for part, wanted in zip(value[1:], types, strict=True):
-        if wanted is date:
+        if wanted is BigInt:
+            if type(part) is not int or abs(part) > INT64:
+                raise CursorError()
+            parts.append(part)
+        elif wanted is date:
             try:
                 parts.append(date.fromisoformat(part))
             except (TypeError, ValueError):
@@ -88,12 +116,13 @@ def decode_cursor(cursor: str | None, kind: str, *types: type) -> tuple[Any, ...
 
 
 _DESCRIPTIONS = {
-    400: "A filter or cursor that cannot be used",
-    401: "Not signed in: the credential is missing, expired or revoked",
-    403: "The caller's role does not allow this",
+    400: "The input breaks a rule, or a filter or cursor cannot be used",
+    401: "Not signed in (the credential is missing, expired or revoked), or the sign-in was refused",
+    403: "The caller's role does not allow this, or the CSRF token is missing or wrong",
     404: "No such object, or not in the caller's scope (the same body either way)",
+    409: "Conflicts with the current state (e.g. a stale If-Match)",
     422: "A malformed request",
-    429: "Too many requests",
+    429: "Too many requests (failed sign-ins, reveals over the daily cap): wait Retry-After seconds",
 }
 
 
