@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     import_chunk_rows: int = Field(
         default=200_000, gt=0, description="Rows read and validated at a time during a feed import."
     )
+    database_pool_size: int = Field(
+        default=40,
+        gt=0,
+        description=(
+            "Database connections one API worker keeps: as many as the threads it runs routes in "
+            "(40), so that no request waits for a connection."
+        ),
+    )
+    database_pool_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a request waits for a free connection before a 503."
+    )
     sqlite_busy_timeout: float = Field(
         default=30.0,
         ge=0,

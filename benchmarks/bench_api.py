@@ -320,18 +320,23 @@ async def client_loop(
             route = rand.choice(routes)
             pick = rand.randrange(len(cases))
             started = time.perf_counter()
-            if route == "case list":
-                answer = await client.get("/api/v1/cases", params={"limit": 50})
-            elif route == "case page":
-                answer = await client.get(f"/api/v1/cases/{cases[pick]}")
-            elif route == "customer":
-                answer = await client.get(f"/api/v1/customers/{customers[pick]}")
-            elif route == "compliance":
-                answer = await client.post(
-                    "/api/v1/compliance/check", json=compliance_question(customers[pick])
-                )
-            else:
-                answer = await client.get("/api/v1/auth/me")
+            try:
+                if route == "case list":
+                    answer = await client.get("/api/v1/cases", params={"limit": 50})
+                elif route == "case page":
+                    answer = await client.get(f"/api/v1/cases/{cases[pick]}")
+                elif route == "customer":
+                    answer = await client.get(f"/api/v1/customers/{customers[pick]}")
+                elif route == "compliance":
+                    answer = await client.post(
+                        "/api/v1/compliance/check", json=compliance_question(customers[pick])
+                    )
+                else:
+                    answer = await client.get("/api/v1/auth/me")
+            except httpx.TransportError as error:
+                if now >= measure_from:
+                    out.errors[f"{route} {type(error).__name__}"] += 1
+                continue
             elapsed = time.perf_counter() - started
             if now < measure_from:
                 continue

@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from arrears import __version__
 from arrears.api import health, observability, openapi, problems
@@ -57,13 +58,27 @@ class AppContext:
         )
 
 
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """A worker's connection pool on PostgreSQL: one connection per thread routes run in, none
+    more, and a bounded wait (a 503 to retry after it). SQLite keeps SQLAlchemy's own pool."""
+    if make_url(settings.database_url).get_backend_name() != "postgresql":
+        return {}
+    return {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": 0,
+        "pool_timeout": settings.database_pool_timeout,
+    }
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
     check_production(settings)
     owned = engine is None
-    engine = engine or make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+    engine = engine or make_engine(
+        settings.database_url, busy_timeout=settings.sqlite_busy_timeout, **pool_options(settings)
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -15,11 +15,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arrears.errors import ArrearsError
 from arrears.i18n import N_, choose_language, translate
 
+RETRY_AFTER_SECONDS = 1
+"""What a 503 for a busy or unreachable database asks the client to wait."""
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
 log = logging.getLogger("arrears.api.errors")
@@ -128,6 +132,23 @@ def install(app: FastAPI) -> None:
         title = translate(TITLES.get(error.status_code, N_("Error")), language)
         return problem_response(
             request, error.status_code, f"http_{error.status_code}", title, headers=error.headers
+        )
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+        # Every connection of the pool busy, the server gone, a lock that timed out: the same
+        # request succeeds a moment later, so it is a 503 to retry, not a failure of Arrears.
+        log.warning(
+            "database unavailable: %s",
+            type(error).__name__,
+            extra={"request_id": getattr(request.state, "request_id", None)},
+        )
+        detail = translate(
+            N_("The database is busy or unreachable; try again in a moment"), language_of(request)
+        )
+        return problem_response(
+            request, 503, "unavailable", detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
         )
 
     @app.exception_handler(Exception)

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from arrears.api.app import create_app
 from arrears.auth.permissions import Role
-from tests.api.conftest import Api
+from arrears.clock import FixedClock
+from arrears.config import load_settings
+from tests.api.conftest import API_NOW, Api, serving
+from tests.conftest import DATABASES
+
+POSTGRESQL = DATABASES[1]
 
 
 def test_me_names_the_caller_and_their_permissions(api: Api) -> None:
@@ -32,3 +42,26 @@ def test_a_401_names_the_scheme_and_no_answer_is_cached(api: Api) -> None:
     collector = api.person(Role.COLLECTOR)
     assert api.as_(collector).get("/api/v1/auth/me").headers["Cache-Control"] == "no-store"
     assert "Cache-Control" not in api.client().get("/healthz").headers
+
+
+@pytest.mark.parametrize("bare_engine", [POSTGRESQL], indirect=True)
+def test_a_database_without_a_free_connection_is_a_503_to_retry(engine: Engine) -> None:
+    """PostgreSQL only: the pool settings are PostgreSQL's (SQLite keeps SQLAlchemy's own pool)."""
+    settings = load_settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        language="en",
+        database_pool_size=1,
+        database_pool_timeout=0.2,
+    )
+    app = create_app(settings, clock=FixedClock(API_NOW))
+    busy = app.state.context.engine.connect()  # the pool's only connection, held
+    try:
+        with serving(app) as url, httpx.Client(base_url=url) as client:
+            answer = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer x"})
+    finally:
+        busy.close()
+        app.state.context.engine.dispose()
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "unavailable"
+    assert answer.headers["Retry-After"] == "1"
