@@ -79,11 +79,12 @@ class Settings(BaseSettings):
         default=200_000, gt=0, description="Rows read and validated at a time during a feed import."
     )
     database_pool_size: int = Field(
-        default=40,
+        default=20,
         gt=0,
+        lt=40,
         description=(
-            "Database connections one API worker keeps: as many as the threads it runs routes in "
-            "(40), so that no request waits for a connection."
+            "Requests one API worker serves at once, each with its database connection; below the "
+            "40 threads a worker runs routes in, so that one is always free to finish a request."
         ),
     )
     database_pool_timeout: float = Field(

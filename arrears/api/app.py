@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from sqlalchemy import Engine, make_url
 
@@ -49,6 +50,15 @@ class AppContext:
     settings: Settings
     engine: Engine
     clock: Clock
+
+    _units: anyio.Semaphore | None = None
+
+    def units_of_work(self) -> anyio.Semaphore:
+        """The worker's limit on requests holding a database session at once (made on first use,
+        inside the worker's event loop)."""
+        if self._units is None:
+            self._units = anyio.Semaphore(self.settings.database_pool_size)
+        return self._units
 
     @property
     def lifetimes(self) -> Lifetimes:
