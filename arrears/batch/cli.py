@@ -217,6 +217,9 @@ def _render_audit(day: DaySummary, console: Console, language: str) -> None:
     if state.broken is not None:
         console.print(f"[bold red]{escape(ChainBrokenError(state.broken).message(language))}[/]")
         return
+    if state.entries == 0:
+        console.print(translate(N_("Audit trail empty: nothing recorded yet"), language))
+        return
     console.print(
         translate(
             N_("Audit trail intact: {count} entries, head {seq}:{hash}"),

@@ -45,3 +45,11 @@ def test_the_summary_shows_the_trail_intact_then_its_first_break(
     assert state is not None and state.broken == Break(2, BreakKind.REMOVED)
     assert "broken at entry 2 (removed)" in shown(summaries, "en")
     assert "第 2 条处断裂（removed" in shown(summaries, "zh-CN")
+
+
+def test_an_empty_trail_is_said_to_be_empty(engine: Engine, duck: DuckDBEngine, clock: FixedClock) -> None:
+    insert_book(engine, *facts_of(generated_book(5, seed=3)))
+    summaries = run_batch(engine, [START + timedelta(days=40)], duck, DelinquencyRules(), clock)
+    assert "Audit trail empty: nothing recorded yet" in shown(summaries, "en")
+    assert "head" not in shown(summaries, "en").split("Audit trail")[1]
+    assert "审计记录为空：尚无记录" in shown(summaries, "zh-CN")
