@@ -32,7 +32,6 @@ from arrears.portfolio.models import Account, Customer
 from arrears.portfolio.schemas import (
     AccountOut,
     Amount,
-    ContactPointOut,
     CustomerOut,
     InstallmentOut,
     InstallmentPage,
@@ -52,21 +51,6 @@ CustomerReader = Annotated[Principal, Depends(requires(Permission.CUSTOMER_READ)
 AccountReader = Annotated[Principal, Depends(requires(Permission.ACCOUNT_READ))]
 
 
-def customer_out(card: views.CustomerCard) -> CustomerOut:
-    return CustomerOut(
-        customer_id=card.customer_id,
-        name=card.name,
-        language=card.language,
-        country=card.country,
-        timezone=card.timezone,
-        segment=card.segment,
-        national_id=card.national_id,
-        birth_date=card.birth_date,
-        masked=card.masked,
-        contact_points=[ContactPointOut(**vars(point)) for point in card.contact_points],
-    )
-
-
 @router.get(
     "/customers/{customer_id}",
     response_model=CustomerOut,
@@ -80,7 +64,7 @@ def get_customer(
     sees them in full; 404 for a customer out of the caller's scope. The look is audited."""
     visible = customer_filter(principal, today(request), Customer.customer_id)
     card = views.read_customer(session, principal, customer_id, visible=visible, at=now(request))
-    return customer_out(card)
+    return CustomerOut.model_validate(card, from_attributes=True)
 
 
 def snapshot_out(row: DelinquencySnapshot) -> SnapshotOut:
