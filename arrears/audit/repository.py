@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditEntry
+from arrears.clock import ensure_aware
 from arrears.errors import InvalidInputError, echo
 from arrears.i18n import N_
 
@@ -122,6 +124,27 @@ def head(connection: Connection) -> tuple[int, str] | None:
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     return (int(row[0]), str(row[1])) if row else None
+
+
+def count_entries(
+    connection: Connection | Session,
+    *,
+    actor_id: int,
+    action: str,
+    outcome: str,
+    since: datetime,
+    until: datetime,
+) -> int:
+    """How many entries of ``action`` with ``outcome`` the user made in [since, until) (an index
+    on actor_id, action, at finds them)."""
+    query = select(func.count()).where(
+        AuditEntry.actor_id == actor_id,
+        AuditEntry.action == action,
+        AuditEntry.outcome == outcome,
+        AuditEntry.at >= ensure_aware(since),
+        AuditEntry.at < ensure_aware(until),
+    )
+    return int(connection.execute(query).scalar_one())
 
 
 def count(connection: Connection) -> int:

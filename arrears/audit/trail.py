@@ -26,7 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditEntry
@@ -189,18 +189,3 @@ def hold_chain(session: Session) -> None:
     """Take the chain's head for the rest of the transaction before deciding what to record: a
     count of earlier entries (a daily cap) then stays true until this transaction has written."""
     _hold_head(session)
-
-
-def count_entries(
-    session: Session, *, actor_id: int, action: str, outcome: Outcome, since: datetime, until: datetime
-) -> int:
-    """How many entries of ``action`` with ``outcome`` the user made in [since, until) (an index
-    on actor_id, action, at finds them)."""
-    query = select(func.count()).where(
-        AuditEntry.actor_id == actor_id,
-        AuditEntry.action == action,
-        AuditEntry.outcome == str(outcome),
-        AuditEntry.at >= ensure_aware(since),
-        AuditEntry.at < ensure_aware(until),
-    )
-    return int(session.execute(query).scalar_one())

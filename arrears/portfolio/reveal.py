@@ -28,6 +28,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
+from arrears.audit import repository as audit_repository
 from arrears.audit import trail
 from arrears.audit.trail import Outcome
 from arrears.auth.masking import scrub
@@ -142,7 +143,7 @@ def reveal(
 
     trail.hold_chain(session)
     start, end = bank_day(now, bank_timezone)
-    done = trail.count_entries(
+    done = audit_repository.count_entries(
         session, actor_id=principal.user_id, action=ACTION, outcome=Outcome.OK, since=start, until=end
     )
     what = {"field": str(field), "contact_point_id": contact_point_id, "reason_code": str(reason_code)}
