@@ -80,6 +80,18 @@ def command_line_url(engine: Engine) -> str:
 
 
 @pytest.fixture
+def command_line_database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """``engine``'s database as the commands a test runs reach it, their messages in English."""
+    from arrears.config import get_settings
+
+    monkeypatch.setenv("ARREARS_DATABASE_URL", command_line_url(engine))
+    monkeypatch.setenv("ARREARS_LANGUAGE", "en")
+    get_settings.cache_clear()
+    yield engine
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database (no schema yet) of the kind the test is parametrised with."""
     with database(getattr(request, "param", "sqlite"), tmp_path) as engine:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
@@ -19,7 +18,6 @@ from arrears.clock import SystemClock
 from arrears.config import get_settings
 from arrears.db import transaction
 from tests.auth.conftest import PASSWORD
-from tests.conftest import command_line_url
 
 pytestmark = pytest.mark.usefixtures("cheap_hashing")
 runner = CliRunner()
@@ -27,12 +25,8 @@ WIDE = {"COLUMNS": "200"}
 
 
 @pytest.fixture
-def database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("ARREARS_DATABASE_URL", command_line_url(engine))
-    monkeypatch.setenv("ARREARS_LANGUAGE", "en")
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
+def database(command_line_database: Engine) -> Engine:
+    return command_line_database
 
 
 def in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:

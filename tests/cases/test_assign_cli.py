@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
@@ -19,19 +18,14 @@ from arrears.cli import app
 from arrears.config import get_settings
 from arrears.db import transaction
 from tests.api.book import AT, Book, new_id
-from tests.conftest import command_line_url
 
 runner = CliRunner()
 REASON = "first assignment after the batch"
 
 
 @pytest.fixture
-def database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("ARREARS_DATABASE_URL", command_line_url(engine))
-    monkeypatch.setenv("ARREARS_LANGUAGE", "en")
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
+def database(command_line_database: Engine) -> Engine:
+    return command_line_database
 
 
 def run(*args: str) -> Result:
