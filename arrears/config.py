@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         default=None,
         description="YAML bucket table and materiality thresholds (default: built in); --rules overrides.",
     )
+    compliance_pack: str = Field(
+        default="cn",
+        description="The rule pack contacts are put to (cn, us-regf or uk-fca) when no policy file is given.",
+    )
+    compliance_policy: Path | None = Field(
+        default=None,
+        description="A bank policy file ({pack: cn, tighten: {...}}): its pack, tightened, is used instead.",
+    )
     scoring_data_dir: Path = Field(
         default=Path("data"), description="Where fetched evaluation data sets are cached."
     )

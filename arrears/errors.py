@@ -97,6 +97,14 @@ class ConflictError(ArrearsError):
     default_message = N_("The request conflicts with the current state")
 
 
+class PreconditionFailedError(ConflictError):
+    """The caller's precondition (If-Match: the version they read) no longer holds."""
+
+    code = "precondition_failed"
+    http_status = 412
+    default_message = N_("The record changed since you read it: read it again and retry")
+
+
 class BusyError(ConflictError):
     """A resource is held by another run; the same request succeeds once it is released."""
 

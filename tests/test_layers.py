@@ -26,7 +26,19 @@ import arrears
 
 PACKAGE = Path(arrears.__file__).parent
 
-KERNEL = {"arrears", "money", "clock", "config", "db", "errors", "i18n", "spreadsheet", "yamlfile"}
+KERNEL = {
+    "arrears",
+    "money",
+    "clock",
+    "concurrency",
+    "config",
+    "db",
+    "errors",
+    "i18n",
+    "idempotency",
+    "spreadsheet",
+    "yamlfile",
+}
 
 CONTEXTS: dict[str, set[str]] = {
     # context: the other contexts it may import (never a cycle)
@@ -39,6 +51,31 @@ CONTEXTS: dict[str, set[str]] = {
     "reports": {"delinquency", "auth"},
     "sim": {"portfolio"},
     "scoring": {"portfolio", "delinquency", "cases"},
+    "disputes": {"cases", "portfolio", "auth", "audit"},
+    "contacts": {"cases", "compliance", "disputes", "portfolio", "auth", "audit"},
+    "arrangements": {"cases", "contacts", "disputes", "portfolio", "auth", "audit"},
+    "queues": {
+        "cases",
+        "contacts",
+        "arrangements",
+        "disputes",
+        "compliance",
+        "scoring",
+        "portfolio",
+        "auth",
+        "audit",
+    },
+    "timeline": {
+        "cases",
+        "contacts",
+        "arrangements",
+        "disputes",
+        "queues",
+        "delinquency",
+        "portfolio",
+        "auth",
+        "audit",
+    },
 }
 ORCHESTRATION: dict[str, set[str]] = {"batch": set(CONTEXTS)}
 SCHEMA = {"models", "migrations"}

@@ -17,8 +17,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from arrears.concurrency import LostRaceError
 from arrears.errors import ArrearsError
 from arrears.i18n import N_, choose_language, translate
 
@@ -53,6 +55,7 @@ TITLES = {
     404: N_("Not found"),
     405: N_("Method not allowed"),
     409: N_("Conflict"),
+    412: N_("Precondition failed"),
     422: N_("Malformed request"),
     423: N_("Locked"),
     429: N_("Too many requests"),
@@ -133,6 +136,12 @@ def install(app: FastAPI) -> None:
         return problem_response(
             request, error.status_code, f"http_{error.status_code}", title, headers=error.headers
         )
+
+    @app.exception_handler(StaleDataError)
+    async def lost_race(request: Request, _error: StaleDataError) -> JSONResponse:
+        # A versioned UPDATE found the row changed by a concurrent request: that request won.
+        race = LostRaceError()
+        return problem_response(request, race.http_status, race.code, race.message(language_of(request)))
 
     @app.exception_handler(SQLAlchemyTimeoutError)
     @app.exception_handler(OperationalError)

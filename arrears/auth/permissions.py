@@ -72,6 +72,18 @@ class Permission(StrEnum):
     AGENCY_MANAGE = "agency.manage"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
+    QUEUE_WORK = "queue.work"
+    QUEUE_READ = "queue.read"
+    QUEUE_MANAGE = "queue.manage"
+    CONTACT_LOG = "contact.log"
+    CONTACT_REVIEW = "contact.review"
+    PROMISE_TAKE = "promise.take"
+    ARRANGEMENT_PROPOSE = "arrangement.propose"
+    ARRANGEMENT_APPROVE = "arrangement.approve"
+    HOLD_RECORD = "hold.record"
+    HOLD_LIFT = "hold.lift"
+    DISPUTE_RESOLVE = "dispute.resolve"
+    COMPLAINT_HANDLE = "complaint.handle"
 
     SEE_NATIONAL_ID = "personal.national_id.see"
     SEE_PHONE = "personal.phone.see"
@@ -103,6 +115,20 @@ PERMISSION_NAMES: Mapping[Permission, str] = {
     Permission.AGENCY_MANAGE: N_("create and disable agencies"),
     Permission.AUDIT_READ: N_("read and verify the audit trail"),
     Permission.AUDIT_EXPORT: N_("export the audit trail"),
+    Permission.QUEUE_WORK: N_("work one's queues: list them and take the next case"),
+    Permission.QUEUE_READ: N_("read queues, their sizes and the assignment rules"),
+    Permission.QUEUE_MANAGE: N_(
+        "define queues and assignment rules, collectors' skills and capacity, retain cases"
+    ),
+    Permission.CONTACT_LOG: N_("log contacts and schedule callbacks"),
+    Permission.CONTACT_REVIEW: N_("review flagged contacts and notes"),
+    Permission.PROMISE_TAKE: N_("take promises to pay"),
+    Permission.ARRANGEMENT_PROPOSE: N_("propose repayment plans and settlements"),
+    Permission.ARRANGEMENT_APPROVE: N_("approve or reject plans and settlements within the role's limits"),
+    Permission.HOLD_RECORD: N_("record disputes, complaints and holds"),
+    Permission.HOLD_LIFT: N_("lift a hold"),
+    Permission.DISPUTE_RESOLVE: N_("resolve disputes"),
+    Permission.COMPLAINT_HANDLE: N_("own, answer and close complaints"),
     Permission.SEE_NATIONAL_ID: N_("see national ids in full"),
     Permission.SEE_PHONE: N_("see phone numbers in full"),
     Permission.SEE_EMAIL: N_("see e-mail addresses in full"),
@@ -146,6 +172,12 @@ _READ = {Permission.CUSTOMER_READ, Permission.ACCOUNT_READ, Permission.CASE_READ
 _REPORTS = {Permission.BATCH_READ, Permission.PORTFOLIO_READ, Permission.REPORT_READ}
 _CONTACT_REVEAL = {Permission.REVEAL_PHONE, Permission.REVEAL_EMAIL, Permission.REVEAL_ADDRESS}
 _ALL_REVEAL = set(REVEAL.values())
+_CASE_WORK = {
+    Permission.CONTACT_LOG,
+    Permission.PROMISE_TAKE,
+    Permission.ARRANGEMENT_PROPOSE,
+    Permission.HOLD_RECORD,
+}
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(
@@ -171,16 +203,28 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.PLACEMENT_WRITE,
             Permission.COMPLIANCE_CHECK,
             Permission.USER_READ,
+            Permission.QUEUE_WORK,
+            Permission.QUEUE_READ,
+            Permission.QUEUE_MANAGE,
+            Permission.ARRANGEMENT_APPROVE,
+            Permission.HOLD_LIFT,
+            Permission.DISPUTE_RESOLVE,
+            Permission.COMPLAINT_HANDLE,
         }
+        | _CASE_WORK
     ),
-    Role.COLLECTOR: frozenset(_READ | _CONTACT_REVEAL | {Permission.COMPLIANCE_CHECK}),
+    Role.COLLECTOR: frozenset(
+        _READ | _CONTACT_REVEAL | _CASE_WORK | {Permission.COMPLIANCE_CHECK, Permission.QUEUE_WORK}
+    ),
     Role.FIELD_AGENT: frozenset(
-        _READ | {Permission.REVEAL_ADDRESS, Permission.REVEAL_PHONE, Permission.COMPLIANCE_CHECK}
+        _READ
+        | {Permission.REVEAL_ADDRESS, Permission.REVEAL_PHONE, Permission.COMPLIANCE_CHECK}
+        | {Permission.CONTACT_LOG, Permission.PROMISE_TAKE, Permission.HOLD_RECORD}
     ),
     Role.AGENCY_USER: frozenset(
-        _READ | {Permission.REVEAL_PHONE, Permission.REVEAL_ADDRESS, Permission.COMPLIANCE_CHECK}
+        _READ | _CASE_WORK | {Permission.REVEAL_PHONE, Permission.REVEAL_ADDRESS, Permission.COMPLIANCE_CHECK}
     ),
-    Role.STRATEGY_ANALYST: frozenset(_READ | _REPORTS | {Permission.COMPLIANCE_CHECK}),
+    Role.STRATEGY_ANALYST: frozenset(_READ | _REPORTS | {Permission.COMPLIANCE_CHECK, Permission.QUEUE_READ}),
     Role.COMPLIANCE_OFFICER: frozenset(
         _READ
         | _REPORTS
@@ -191,6 +235,12 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.AUDIT_EXPORT,
             Permission.USER_READ,
+            Permission.CONTACT_REVIEW,
+            Permission.HOLD_RECORD,
+            Permission.HOLD_LIFT,
+            Permission.DISPUTE_RESOLVE,
+            Permission.COMPLAINT_HANDLE,
+            Permission.QUEUE_READ,
         }
     ),
     Role.AUDITOR: frozenset(

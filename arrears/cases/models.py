@@ -49,6 +49,9 @@ class Case(Base):
     )
     currency: Mapped[str] = mapped_column(String(3), comment="currency of the account with the worst DPD")
     account_count: Mapped[int] = mapped_column(Integer)
+    broken_promises: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", comment="promises found broken, counted by the batch"
+    )
     updated_on: Mapped[date] = mapped_column(Date, comment="as-of date of the batch that last touched it")
 
     __table_args__ = (

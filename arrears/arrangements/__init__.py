@@ -1,0 +1,1 @@
+"""Promises to pay, repayment plans and settlements, and their approval (maker-checker)."""

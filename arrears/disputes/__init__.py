@@ -1,0 +1,1 @@
+"""Disputes, complaints and holds: what stops collection contact, and its lifting."""
