@@ -57,7 +57,7 @@ def parse_if_match(header: str | None) -> int | None:
     if header is None or header.strip() in ("", "*"):
         return None
     tag = header.strip().removeprefix("W/").strip('"')
-    if not (tag.isascii() and tag.isdigit() and 0 < len(tag) <= 9):
+    if not (tag.isascii() and tag.isdigit() and 0 < len(tag) <= 9 and int(tag) > 0):
         raise InvalidInputError(
             N_('If-Match names a version by its ETag, such as "3"; {value} is not one'),
             value=repr(header[:40]),
