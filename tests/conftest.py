@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from arrears.api.observability import JsonFormatter
@@ -26,6 +27,11 @@ from arrears.db import make_engine
 from arrears.db.migrate import upgrade
 from arrears.delinquency.engines import DuckDBEngine
 from tests.log_check import scan
+
+# No per-example deadline: a test asserts what the code does, never how fast it is on a busy
+# machine (timings are the benchmarks' business); CI runs two workers on two cores.
+settings.register_profile("arrears", deadline=None)
+settings.load_profile("arrears")
 
 POSTGRES_URL = os.environ.get("ARREARS_TEST_POSTGRES_URL")
 NO_POSTGRES = "ARREARS_TEST_POSTGRES_URL is not set: PostgreSQL variants skip (CI sets it)"
