@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from arrears.errors import InvalidFileError
+from arrears.errors import InvalidFileError, InvalidInputError
 from arrears.i18n import N_
 from arrears.yamlfile import FileModel, parse_yaml, validate
 
@@ -39,7 +39,7 @@ class Band(FileModel):
     @model_validator(mode="after")
     def _ordered(self) -> Band:
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is above max")
+            raise InvalidInputError(N_("min {low} is above max {high}"), low=self.min, high=self.max)
         return self
 
 
@@ -109,10 +109,12 @@ class QueueSetDocument(FileModel):
         codes = [q.code for q in queues]
         for code in codes:
             if codes.count(code) > 1:
-                raise ValueError(f"queue code {code} appears twice")
+                raise InvalidInputError(N_("queue code {code} appears twice"), code=code)
         for queue in queues[:-1]:
             if queue.rule.catch_all:
-                raise ValueError(f"queue {queue.code} matches every case: only the last queue may")
+                raise InvalidInputError(
+                    N_("queue {code} matches every case: only the last queue may"), code=queue.code
+                )
         return queues
 
 
