@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -44,9 +45,11 @@ from sqlalchemy import (
     Date,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -114,6 +117,7 @@ loads = Table(
     Column("capacity", Integer),
     Column("load", Integer),
     Column("balance", BigInteger),
+    Column("quota", Integer, comment="free places one skill group's pass may take"),
     prefixes=["TEMPORARY"],
 )
 matches = Table(
@@ -373,7 +377,14 @@ def _fill_loads(connection: Connection, collectors: Sequence[Collector]) -> None
         connection.execute(
             insert(loads),
             [
-                {"user_id": c.user_id, "team_id": c.team_id, "capacity": c.capacity, "load": 0, "balance": 0}
+                {
+                    "user_id": c.user_id,
+                    "team_id": c.team_id,
+                    "capacity": c.capacity,
+                    "load": 0,
+                    "balance": 0,
+                    "quota": 0,
+                }
                 for c in collectors
             ],
         )
@@ -409,17 +420,23 @@ def _keep(
             connection.execute(update(facts).where(stays, stale).values(avoid=c.cur_collector))
             stays = and_(stays, c.avoid.is_(None))
         connection.execute(update(facts).where(stays).values(keep=True, target=c.cur_collector))
-    counted = (
-        select(func.count())
-        .where(facts.c.target == loads.c.user_id, facts.c.keep.is_(True))
-        .scalar_subquery()
+    kept = select(facts.c.target, func.count(), func.coalesce(func.sum(facts.c.overdue), 0)).where(
+        facts.c.keep.is_(True), facts.c.target.is_not(None)
     )
-    weighed = (
-        select(func.coalesce(func.sum(facts.c.overdue), 0))
-        .where(facts.c.target == loads.c.user_id, facts.c.keep.is_(True))
-        .scalar_subquery()
-    )
-    connection.execute(update(loads).values(load=counted, balance=weighed))
+    _add_loads(connection, kept.group_by(facts.c.target), 1)
+
+
+def _add_loads(connection: Connection, per_collector: Select[Any], sign: int) -> None:
+    """Add (or take away) the cases and balance of ``per_collector`` (user, cases, balance) to
+    the collectors' loads: one aggregate, then one UPDATE per collector (never per case)."""
+    rows = connection.execute(per_collector).all()
+    if rows:
+        connection.execute(
+            update(loads)
+            .where(loads.c.user_id == bindparam("who"))
+            .values(load=loads.c.load + bindparam("cases"), balance=loads.c.balance + bindparam("weight")),
+            [{"who": row[0], "cases": sign * int(row[1]), "weight": sign * int(row[2])} for row in rows],
+        )
 
 
 def progress_since(since: date) -> ColumnElement[bool]:
@@ -478,12 +495,17 @@ def _match(
 ) -> None:
     """The pending cases of one skill group take the free places of its eligible collectors."""
     c = facts.c
-    room = connection.execute(
-        select(func.max(loads.c.capacity - loads.c.load)).where(loads.c.user_id.in_(eligible))
-    ).scalar()
-    most = min(int(room or 0), count)
+    state = connection.execute(
+        select(loads.c.user_id, loads.c.load, loads.c.capacity).where(loads.c.user_id.in_(eligible))
+    ).all()
+    quotas = _quotas({row[0]: (row[1], row[2]) for row in state}, count)
+    most = max(quotas.values(), default=0)
     if most <= 0:
         return
+    connection.execute(
+        update(loads).where(loads.c.user_id == bindparam("who")).values(quota=bindparam("places")),
+        [{"who": who, "places": places} for who, places in quotas.items()],
+    )
     numbers = select(literal(1).label("k")).cte("numbers", recursive=True)
     numbers = numbers.union_all(select((numbers.c.k + 1).label("k")).where(numbers.c.k < most))
     slots = (
@@ -493,7 +515,7 @@ def _match(
             .over(order_by=(loads.c.load + numbers.c.k, loads.c.balance, loads.c.user_id))
             .label("rn"),
         )
-        .join(numbers, numbers.c.k <= loads.c.capacity - loads.c.load)
+        .join(numbers, numbers.c.k <= loads.c.quota)
         .where(loads.c.user_id.in_(eligible))
         .subquery("slots")
     )
@@ -514,23 +536,38 @@ def _match(
     _take_matches(connection)
 
 
+def _quotas(state: Mapping[int, tuple[int, int]], count: int) -> dict[int, int]:
+    """The free places each collector (load, capacity) offers so that ``count`` cases fill the
+    lowest places first: up to the lowest level that holds them all (water filling), within
+    capacity. Only these places are made into rows."""
+
+    def places(level: int) -> dict[int, int]:
+        return {who: max(0, min(capacity - load, level - load)) for who, (load, capacity) in state.items()}
+
+    if not state:
+        return {}
+    low = min(load for load, _ in state.values())
+    high = max(low, *(capacity for _, capacity in state.values()))
+    while low < high:  # the lowest level whose places hold every case (or the top of capacity)
+        middle = (low + high) // 2
+        if sum(places(middle).values()) >= count:
+            high = middle
+        else:
+            low = middle + 1
+    return places(low)
+
+
 def _take_matches(connection: Connection) -> None:
     chosen = select(matches.c.user_id).where(matches.c.case_id == facts.c.case_id).scalar_subquery()
     connection.execute(
         update(facts).where(facts.c.case_id.in_(select(matches.c.case_id))).values(target=chosen)
     )
-    mine = and_(matches.c.user_id == loads.c.user_id, matches.c.case_id == facts.c.case_id)
-    connection.execute(
-        update(loads).values(
-            load=loads.c.load
-            + select(func.count())
-            .select_from(matches)
-            .where(matches.c.user_id == loads.c.user_id)
-            .scalar_subquery(),
-            balance=loads.c.balance
-            + select(func.coalesce(func.sum(facts.c.overdue), 0)).where(mine).scalar_subquery(),
-        )
+    taken = (
+        select(matches.c.user_id, func.count(), func.coalesce(func.sum(facts.c.overdue), 0))
+        .join(facts, facts.c.case_id == matches.c.case_id)
+        .group_by(matches.c.user_id)
     )
+    _add_loads(connection, taken, 1)
     connection.execute(delete(matches))
 
 
@@ -541,13 +578,8 @@ def _fix_up(connection: Connection, queues: Sequence[Queue], collectors: Sequenc
     if connection.execute(select(func.count()).where(back)).scalar_one() == 0:
         return
     # Give them back: their own collector's places free again.
-    given = select(func.count()).where(facts.c.target == loads.c.user_id, back).scalar_subquery()
-    weighed = (
-        select(func.coalesce(func.sum(facts.c.overdue), 0))
-        .where(facts.c.target == loads.c.user_id, back)
-        .scalar_subquery()
-    )
-    connection.execute(update(loads).values(load=loads.c.load - given, balance=loads.c.balance - weighed))
+    given = select(facts.c.target, func.count(), func.coalesce(func.sum(facts.c.overdue), 0)).where(back)
+    _add_loads(connection, given.group_by(facts.c.target), -1)
     connection.execute(update(facts).where(back).values(target=None))
     skills = {q.code: q.assignment.skills for q in queues}
     waiting = and_(c.avoid.is_not(None), c.target.is_(None), c.keep.is_(False))
