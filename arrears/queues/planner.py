@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -127,7 +128,21 @@ matches = Table(
     Column("user_id", Integer),
     prefixes=["TEMPORARY"],
 )
-TABLES = (facts, loads, matches)
+ranks = Table(
+    "queue_ranks",
+    _meta,
+    Column("rn", Integer, primary_key=True, autoincrement=False),
+    Column("case_id", String(100)),
+    prefixes=["TEMPORARY"],
+)
+slots_table = Table(
+    "queue_slots",
+    _meta,
+    Column("rn", Integer, primary_key=True, autoincrement=False),
+    Column("user_id", Integer),
+    prefixes=["TEMPORARY"],
+)
+TABLES = (facts, loads, matches, ranks, slots_table)
 
 
 @dataclass(frozen=True)
@@ -175,8 +190,8 @@ def plan(
     as_of: date,
 ) -> Plan:
     """Fill the temporary tables with the plan for ``as_of`` (call :func:`prepare` first)."""
-    _fill_facts(connection, as_of)
-    _place(connection, document.queues, teams)
+    _fill_facts(connection, as_of, document.queues, teams)
+    connection.exec_driver_sql("CREATE INDEX ix_queue_facts_queue ON queue_facts (queue, keep)")
     collectors = _collectors(connection, set(teams.values()), document.default_capacity)
     _fill_loads(connection, collectors)
     _keep(connection, document.queues, collectors, as_of)
@@ -193,7 +208,9 @@ def _since(as_of: date, days: int) -> date:
     return as_of - timedelta(days=days - 1)
 
 
-def _fill_facts(connection: Connection, as_of: date) -> None:
+def _fill_facts(
+    connection: Connection, as_of: date, queues: Sequence[Queue], teams: Mapping[str, int]
+) -> None:
     worst = (
         select(
             CaseAccount.case_id,
@@ -235,28 +252,46 @@ def _fill_facts(connection: Connection, as_of: date) -> None:
         .subquery()
     )
     current = select(CaseAssignment).where(CaseAssignment.ended_at.is_(None)).subquery()
+    read = SimpleNamespace(  # the facts a rule reads, as expressions of this query
+        bucket=Case.bucket,
+        dpd=Case.worst_dpd,
+        overdue=Case.overdue_total,
+        currency=Case.currency,
+        language=func.coalesce(Customer.language, ""),
+        country=func.coalesce(Customer.country, ""),
+        product=func.coalesce(worst.c.product, ""),
+        branch=func.coalesce(worst.c.branch, ""),
+        score=scores.c.score,
+        broken=Case.broken_promises,
+        placed=placed.c.case_id.is_not(None),
+        held=held.c.customer_id.is_not(None),
+    )
+    queue, team = _placed_in(read, queues, teams)
     chosen = (
         select(
             Case.case_id,
             Case.customer_id,
-            Case.bucket,
-            Case.worst_dpd,
-            Case.overdue_total,
-            Case.currency,
-            func.coalesce(Customer.language, ""),
-            func.coalesce(Customer.country, ""),
-            func.coalesce(worst.c.product, ""),
-            func.coalesce(worst.c.branch, ""),
-            scores.c.score,
-            Case.broken_promises,
-            placed.c.case_id.is_not(None),
-            held.c.customer_id.is_not(None),
+            read.bucket,
+            read.dpd,
+            read.overdue,
+            read.currency,
+            read.language,
+            read.country,
+            read.product,
+            read.branch,
+            read.score,
+            read.broken,
+            read.placed,
+            read.held,
             retained.c.case_id.is_not(None),
             current.c.team_id,
             current.c.collector_id,
             CaseQueue.queue,
             func.coalesce(CaseQueue.collector_since, CaseQueue.entered_on),
             literal(False),
+            queue,
+            team,
+            team,
         )
         .join(Customer, Customer.customer_id == Case.customer_id)
         .outerjoin(worst, and_(worst.c.case_id == Case.case_id, worst.c.n == 1))
@@ -289,13 +324,15 @@ def _fill_facts(connection: Connection, as_of: date) -> None:
         "prev_queue",
         "prev_since",
         "keep",
+        "queue",
+        "team_id",
+        "target_team",
     ]
     connection.execute(insert(facts).from_select(names, chosen))
 
 
-def condition(rule: Rule) -> ColumnElement[bool]:
-    """The rule as a SQL condition on ``queue_facts``."""
-    c = facts.c
+def condition(rule: Rule, c: Any) -> ColumnElement[bool]:
+    """The rule as a SQL condition on the facts ``c`` (columns by name)."""
     parts: list[ColumnElement[bool]] = []
     if rule.buckets is not None:
         parts.append(c.bucket.in_(rule.buckets))
@@ -320,9 +357,9 @@ def condition(rule: Rule) -> ColumnElement[bool]:
     if rule.broken_promises is not None:
         parts.append(c.broken >= rule.broken_promises)
     if rule.placed is not None:
-        parts.append(c.placed == rule.placed)
+        parts.append(c.placed if rule.placed else ~c.placed)
     if rule.held is not None:
-        parts.append(c.held == rule.held)
+        parts.append(c.held if rule.held else ~c.held)
     return and_(true(), *parts)
 
 
@@ -335,12 +372,11 @@ def _band(column: ColumnElement[int], low: int | None, high: int | None) -> list
     return found
 
 
-def _place(connection: Connection, queues: Sequence[Queue], teams: Mapping[str, int]) -> None:
-    """Each case's queue: the first whose rule matches (one CASE expression)."""
-    whens = [(condition(q.rule), q.code) for q in queues]
-    team_whens = [(facts.c.queue == q.code, team_of(q, teams)) for q in queues]
-    connection.execute(update(facts).values(queue=case(*whens, else_=null())))
-    connection.execute(update(facts).values(team_id=case(*team_whens, else_=null())))
+def _placed_in(c: Any, queues: Sequence[Queue], teams: Mapping[str, int]) -> tuple[Any, Any]:
+    """Each case's queue and its team: the first queue whose rule matches (CASE expressions)."""
+    whens = [(condition(q.rule, c), q.code) for q in queues]
+    team_whens = [(condition(q.rule, c), team_of(q, teams)) for q in queues]
+    return case(*whens, else_=null()), case(*team_whens, else_=null())
 
 
 def _collectors(connection: Connection, team_ids: set[int], default_capacity: int) -> list[Collector]:
@@ -401,7 +437,6 @@ def _keep(
         .where(or_(c.queue.is_(None), c.retained.is_(True)))
         .values(keep=True, target=c.cur_collector, target_team=c.cur_team)
     )
-    connection.execute(update(facts).where(c.keep.is_(False)).values(target_team=c.team_id))
     for queue in queues:
         if not queue.assignment.sticky:
             continue
@@ -506,33 +541,36 @@ def _match(
         update(loads).where(loads.c.user_id == bindparam("who")).values(quota=bindparam("places")),
         [{"who": who, "places": places} for who, places in quotas.items()],
     )
+    # The free places and the cases, each ranked into a table keyed by rank: the i-th case takes
+    # the i-th place (a join on the keys, whatever plan the database picks).
     numbers = select(literal(1).label("k")).cte("numbers", recursive=True)
     numbers = numbers.union_all(select((numbers.c.k + 1).label("k")).where(numbers.c.k < most))
-    slots = (
+    places = (
         select(
-            loads.c.user_id,
             func.row_number()
             .over(order_by=(loads.c.load + numbers.c.k, loads.c.balance, loads.c.user_id))
             .label("rn"),
+            loads.c.user_id,
         )
         .join(numbers, numbers.c.k <= loads.c.quota)
         .where(loads.c.user_id.in_(eligible))
-        .subquery("slots")
     )
+    connection.execute(insert(slots_table).from_select(["rn", "user_id"], places))
     group = and_(c.queue == queue.code, c.keep.is_(False), c.target.is_(None))
     if language != "*":
         group = and_(group, c.language == language, c.product == product)
-    ranked = (
-        select(c.case_id, func.row_number().over(order_by=(c.overdue.desc(), c.case_id)).label("rn"))
-        .where(group)
-        .subquery("ranked")
-    )
+    ranked = select(
+        func.row_number().over(order_by=(c.overdue.desc(), c.case_id)).label("rn"), c.case_id
+    ).where(group)
+    connection.execute(insert(ranks).from_select(["rn", "case_id"], ranked))
     connection.execute(
         insert(matches).from_select(
             ["case_id", "user_id"],
-            select(ranked.c.case_id, slots.c.user_id).join(slots, slots.c.rn == ranked.c.rn),
+            select(ranks.c.case_id, slots_table.c.user_id).join(slots_table, slots_table.c.rn == ranks.c.rn),
         )
     )
+    connection.execute(delete(ranks))
+    connection.execute(delete(slots_table))
     _take_matches(connection)
 
 
