@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditEntry
-from arrears.cases.models import CaseAssignment
+from arrears.auth.models import Agency
+from arrears.cases.models import Case, CaseAssignment
 from arrears.db import transaction
+from arrears.disputes.models import Hold
+from arrears.portfolio.models import Account
 from arrears.queues import service
 from arrears.queues.models import Retention
-from tests.api.book import TODAY, case_id_of
+from tests.api.book import TODAY, account_id_of, case_id_of, new_id
 from tests.queues.helpers import NOW, Desk, queue, queue_set
 
 
@@ -47,10 +50,25 @@ def test_first_matching_queue_takes_the_case(engine: Engine) -> None:
 def test_each_rule_field(engine: Engine) -> None:
     desk = Desk(engine)
     desk.team("T")
+    agency = _agency(engine)
     desk.case("card", products=("credit_card",))
     desk.case("usd", currency="USD")
     desk.case("english", language="en", country="GB")
+    desk.case("held")
+    desk.case("placed")
+    desk.case("broken")
+    desk.case("scored")
+    desk.case("branch")
+    desk.case("old", dpd=95, bucket="M4")
     desk.case("plain")
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Hold).values(customer_id="held", kind="cease", evidence="letter", placed_at=NOW, version=1)
+        )
+        connection.execute(update(Case).where(Case.customer_id == "broken").values(broken_promises=2))
+        connection.execute(update(Account).where(Account.customer_id == "branch").values(branch="SZ002"))
+    desk.book.place(account_id_of("placed"), agency)
+    desk.book.score(desk.book.model(), case_id_of("scored"), account_id_of("scored"), 720, "A")
     desk.activate(
         queue_set(
             queue("cards", "T", "{products: [credit_card]}"),
@@ -58,9 +76,11 @@ def test_each_rule_field(engine: Engine) -> None:
             queue("gb", "T", "{countries: [GB], languages: [en]}"),
             queue("held", "T", "{held: true}"),
             queue("placed", "T", "{placed: true}"),
-            queue("broken", "T", "{broken_promises: 1}"),
-            queue("scored", "T", "{score: {min: 1}}"),
-            queue("rest", "T"),
+            queue("broken", "T", "{broken_promises: 2}"),
+            queue("scored", "T", "{score: {min: 700, max: 800}}"),
+            queue("branch", "T", "{branches: [SZ002]}"),
+            queue("old", "T", "{dpd: {min: 91}, buckets: [M4]}"),
+            queue("rest", "T", "{held: false, placed: false, dpd: {max: 90}}"),
         )
     )
     desk.night()
@@ -68,8 +88,53 @@ def test_each_rule_field(engine: Engine) -> None:
         case_id_of("card"): "cards",
         case_id_of("usd"): "dollars",
         case_id_of("english"): "gb",
+        case_id_of("held"): "held",
+        case_id_of("placed"): "placed",
+        case_id_of("broken"): "broken",
+        case_id_of("scored"): "scored",
+        case_id_of("branch"): "branch",
+        case_id_of("old"): "old",
         case_id_of("plain"): "rest",
     }
+
+
+def test_no_matching_queue_leaves_the_case_out_and_closed_cases_leave(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.team("T")
+    desk.case("m1", bucket="M1", dpd=5)
+    desk.case("m2")
+    desk.activate(queue_set(queue("m1", "T", "{buckets: [M1]}"), queue("m2", "T", "{buckets: [M2]}")))
+    desk.night()
+    assert set(desk.queues()) == {case_id_of("m1"), case_id_of("m2")}
+    with engine.begin() as connection:
+        connection.execute(
+            update(Case).where(Case.customer_id == "m1").values(status="closed", closed_on=TODAY)
+        )
+        connection.execute(update(Case).where(Case.customer_id == "m2").values(bucket="M3", worst_dpd=70))
+    outcome = desk.night(TODAY + timedelta(1))
+    assert desk.queues() == {}
+    assert outcome.plan is not None and outcome.plan.cases == {"m1": 0, "m2": 0}
+
+
+def _agency(engine: Engine) -> int:
+    with engine.begin() as connection:
+        return new_id(connection, Agency, code="AG", name="AG", active=True, created_at=NOW)
+
+
+def test_product_skills_and_stale_cases_respect_capacity(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.team("T")
+    cards = desk.collector("cards", "T", capacity=10, products=("credit_card",))
+    loans = desk.collector("loans", "T", capacity=10, products=("personal_loan",))
+    desk.case("c1", products=("credit_card",))
+    desk.case("l1")
+    desk.activate(queue_set(queue("all", "T", assignment="{reassign_after_days: 2}")))
+    desk.night()
+    assert desk.collectors() == {case_id_of("c1"): cards, case_id_of("l1"): loans}
+    # no progress in 2 days: no other collector has the skill, so they wait in the team's pool
+    outcome = desk.night(TODAY + timedelta(2))
+    assert desk.collectors() == {case_id_of("c1"): None, case_id_of("l1"): None}
+    assert outcome.plan is not None and outcome.plan.pooled == 2
 
 
 def test_balanced_within_capacity_and_skills(engine: Engine) -> None:
