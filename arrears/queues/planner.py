@@ -70,6 +70,7 @@ from arrears.auth.permissions import Role
 from arrears.cases.models import Case, CaseAccount, CaseAssignment, CaseStatus, Placement
 from arrears.contacts.dispositions import Counts, dispositions
 from arrears.contacts.models import Contact
+from arrears.db import UTCDateTime
 from arrears.disputes.models import Hold
 from arrears.portfolio.models import Account, Customer, Payment
 from arrears.queues.models import CaseQueue, CollectorProfile, Retention
@@ -100,6 +101,7 @@ facts = Table(
     Column("retained", Boolean),
     Column("cur_team", Integer),
     Column("cur_collector", Integer),
+    Column("cur_since", UTCDateTime()),
     Column("prev_queue", String(64)),
     Column("prev_since", Date),
     Column("queue", String(64)),
@@ -286,6 +288,7 @@ def _fill_facts(
             retained.c.case_id.is_not(None),
             current.c.team_id,
             current.c.collector_id,
+            current.c.assigned_at,
             CaseQueue.queue,
             func.coalesce(CaseQueue.collector_since, CaseQueue.entered_on),
             literal(False),
@@ -321,6 +324,7 @@ def _fill_facts(
         "retained",
         "cur_team",
         "cur_collector",
+        "cur_since",
         "prev_queue",
         "prev_since",
         "keep",
@@ -451,7 +455,8 @@ def _keep(
         days = queue.assignment.reassign_after_days
         if days is not None:
             since = _since(as_of, days)
-            stale = and_(c.prev_since < since, ~progress_since(since))
+            instant = datetime.combine(since, time(0), tzinfo=UTC)
+            stale = and_(c.prev_since < since, c.cur_since < instant, ~progress_since(since))
             connection.execute(update(facts).where(stays, stale).values(avoid=c.cur_collector))
             stays = and_(stays, c.avoid.is_(None))
         connection.execute(update(facts).where(stays).values(keep=True, target=c.cur_collector))

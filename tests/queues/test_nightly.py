@@ -269,3 +269,35 @@ def test_preview_counts_equal_what_the_night_does(engine: Engine) -> None:
     assert outcome.plan == plan
     assert plan.cases == {"m1": 2, "rest": 2}
     assert plan.collector_moves == 4 and plan.pooled == 2
+
+
+def test_a_recent_hand_reassignment_restarts_the_count(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.team("T")
+    a = desk.collector("a", "T", capacity=100)
+    b = desk.collector("b", "T", capacity=100)
+    desk.case("s1")
+    desk.activate(queue_set(queue("all", "T", assignment="{reassign_after_days: 3}")))
+    desk.night()
+    first = desk.collectors()[case_id_of("s1")]
+    other = b if first == a else a
+    with engine.begin() as connection:  # a supervisor moved it by hand on day 2
+        connection.execute(
+            update(CaseAssignment)
+            .where(CaseAssignment.ended_at.is_(None))
+            .values(ended_at=NOW + timedelta(1))
+        )
+        connection.execute(
+            insert(CaseAssignment).values(
+                case_id=case_id_of("s1"),
+                team_id=desk.teams["T"],
+                collector_id=other,
+                assigned_at=NOW + timedelta(1),
+                assigned_by=None,
+                reason="by hand, for a test",
+            )
+        )
+    desk.night(TODAY + timedelta(3))
+    assert desk.collectors()[case_id_of("s1")] == other
+    desk.night(TODAY + timedelta(4))
+    assert desk.collectors()[case_id_of("s1")] == first
