@@ -135,6 +135,7 @@ ranks = Table(
     _meta,
     Column("rn", Integer, primary_key=True, autoincrement=False),
     Column("case_id", String(100)),
+    Column("overdue", BigInteger),
     prefixes=["TEMPORARY"],
 )
 slots_table = Table(
@@ -528,6 +529,7 @@ def _deal(
         for _size, language, product, count, eligible in sorted(groups, key=lambda g: (g[0], g[1], g[2])):
             if eligible:
                 _match(connection, queue, language, product, count, eligible)
+    _apply_matches(connection)
 
 
 def _match(
@@ -565,18 +567,32 @@ def _match(
     if language != "*":
         group = and_(group, c.language == language, c.product == product)
     ranked = select(
-        func.row_number().over(order_by=(c.overdue.desc(), c.case_id)).label("rn"), c.case_id
+        func.row_number().over(order_by=(c.overdue.desc(), c.case_id)).label("rn"), c.case_id, c.overdue
     ).where(group)
-    connection.execute(insert(ranks).from_select(["rn", "case_id"], ranked))
+    connection.execute(insert(ranks).from_select(["rn", "case_id", "overdue"], ranked))
+    paired = ranks.join(slots_table, slots_table.c.rn == ranks.c.rn)
+    taken = (
+        select(slots_table.c.user_id, func.count(), func.coalesce(func.sum(ranks.c.overdue), 0))
+        .select_from(paired)
+        .group_by(slots_table.c.user_id)
+    )
+    _add_loads(connection, taken, 1)
+    # The groups' cases are apart: the matches gather, and reach the facts once (_apply_matches).
     connection.execute(
         insert(matches).from_select(
-            ["case_id", "user_id"],
-            select(ranks.c.case_id, slots_table.c.user_id).join(slots_table, slots_table.c.rn == ranks.c.rn),
+            ["case_id", "user_id"], select(ranks.c.case_id, slots_table.c.user_id).select_from(paired)
         )
     )
     connection.execute(delete(ranks))
     connection.execute(delete(slots_table))
-    _take_matches(connection)
+
+
+def _apply_matches(connection: Connection) -> None:
+    """The matches gathered become the facts' targets (one UPDATE … FROM), then go."""
+    connection.execute(
+        update(facts).where(facts.c.case_id == matches.c.case_id).values(target=matches.c.user_id)
+    )
+    connection.execute(delete(matches))
 
 
 def _quotas(state: Mapping[int, tuple[int, int]], count: int) -> dict[int, int]:
@@ -601,17 +617,14 @@ def _quotas(state: Mapping[int, tuple[int, int]], count: int) -> dict[int, int]:
 
 
 def _take_matches(connection: Connection) -> None:
-    chosen = select(matches.c.user_id).where(matches.c.case_id == facts.c.case_id).scalar_subquery()
-    connection.execute(
-        update(facts).where(facts.c.case_id.in_(select(matches.c.case_id))).values(target=chosen)
-    )
+    """A fix-up pass's matches: into the collectors' loads, then the facts' targets."""
     taken = (
         select(matches.c.user_id, func.count(), func.coalesce(func.sum(facts.c.overdue), 0))
         .join(facts, facts.c.case_id == matches.c.case_id)
         .group_by(matches.c.user_id)
     )
     _add_loads(connection, taken, 1)
-    connection.execute(delete(matches))
+    _apply_matches(connection)
 
 
 def _fix_up(connection: Connection, queues: Sequence[Queue], collectors: Sequence[Collector]) -> None:
