@@ -1,7 +1,7 @@
 """The set-based plan of queues and assignment over today's open cases, shared by the nightly step
 (which writes it) and the preview (which only counts it).
 
-Everything here is a handful of SQL statements over three temporary tables; the Python loops go
+Everything here is a handful of SQL statements over temporary tables; the Python loops go
 over queues, skill groups and collectors (tens or hundreds), never over cases:
 
 - ``queue_facts``: one row per open case with the facts the rules read, the queue it falls in
@@ -9,7 +9,9 @@ over queues, skill groups and collectors (tens or hundreds), never over cases:
   collector the plan gives it (``target``);
 - ``queue_loads``: one row per eligible collector (active, of the queue's team) with capacity,
   open cases and balance kept so far;
-- ``queue_matches``: the matches of one pass.
+- ``queue_ranks`` and ``queue_slots``: one skill group's cases and its collectors' free places,
+  each numbered in order, so that the i-th case meets the i-th place by key;
+- ``queue_matches``: the matches gathered, applied to the facts in one ``UPDATE … FROM``.
 
 The assignment, per queue, in this order:
 
