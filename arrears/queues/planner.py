@@ -199,6 +199,9 @@ def plan(
     connection.exec_driver_sql("CREATE INDEX ix_queue_facts_queue ON queue_facts (queue, keep)")
     collectors = _collectors(connection, set(teams.values()), document.default_capacity)
     _fill_loads(connection, collectors)
+    if connection.dialect.name == "postgresql":  # temporary tables have no statistics until asked
+        connection.exec_driver_sql("ANALYZE queue_facts")
+        connection.exec_driver_sql("ANALYZE queue_loads")
     _keep(connection, document.queues, collectors, as_of)
     _deal(connection, document.queues, teams, collectors)
     _fix_up(connection, document.queues, collectors)
