@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv run test lint typecheck check format clean messages access-doc
+.PHONY: venv run demo-people test lint typecheck check format clean messages access-doc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,27 @@ run: $(STAMP)
 	$(BIN)/arrears report roll-rates --from $(SAMPLE_FROM) --to $(SAMPLE_AS_OF)
 	$(BIN)/arrears model train --purpose cure --kind scorecard \
 		--from $(SAMPLE_FROM) --to $(SAMPLE_TRAIN_TO) --horizon 30 --activate
+	-$(MAKE) --no-print-directory demo-people
+	$(BIN)/arrears queues draft examples/queues.yaml --note "demo queues" --activate
 	$(BIN)/arrears batch run --as-of $(SAMPLE_AS_OF)
+	$(BIN)/arrears queues list
 	$(BIN)/arrears model scores --purpose cure --as-of $(SAMPLE_AS_OF)
+
+## The demo's teams and people for the queues (examples/queues.yaml): two teams led by one
+## supervisor, two collectors in each (languages and capacity on one). A second run finds them
+## there already (`make run` goes on).
+DEMO_PASSWORD := demo password only 2026
+demo-people: $(STAMP)
+	$(BIN)/arrears teams create DEMO-EARLY --name "Early collections 前期催收"
+	$(BIN)/arrears teams create DEMO-LATE --name "Late collections 后期催收"
+	printf '%s' "$(DEMO_PASSWORD)" | $(BIN)/arrears users create demo-lead --role supervisor --password-stdin
+	$(BIN)/arrears teams add-leader DEMO-EARLY demo-lead
+	$(BIN)/arrears teams add-leader DEMO-LATE demo-lead
+	printf '%s' "$(DEMO_PASSWORD)" | $(BIN)/arrears users create demo-early-zh --role collector --team DEMO-EARLY --password-stdin
+	printf '%s' "$(DEMO_PASSWORD)" | $(BIN)/arrears users create demo-early-en --role collector --team DEMO-EARLY --password-stdin
+	$(BIN)/arrears queues profile demo-early-en --languages en --capacity 100
+	printf '%s' "$(DEMO_PASSWORD)" | $(BIN)/arrears users create demo-late-1 --role collector --team DEMO-LATE --password-stdin
+	printf '%s' "$(DEMO_PASSWORD)" | $(BIN)/arrears users create demo-late-2 --role collector --team DEMO-LATE --password-stdin
 
 ## The whole test suite (PostgreSQL variants run when ARREARS_TEST_POSTGRES_URL is set).
 test: $(STAMP)

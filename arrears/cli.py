@@ -72,6 +72,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("users", "arrears.auth.cli"),
     ("audit", "arrears.audit.cli"),
     ("cases", "arrears.cases.cli"),
+    ("queues", "arrears.queues.cli"),
     ("serve", "arrears.api.cli"),
 ]
 """(group name, module): a module's ``app`` becomes the group, its ``groups`` more groups, and its

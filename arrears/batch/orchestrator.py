@@ -35,6 +35,7 @@ from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
+from arrears.queues import nightly as queues
 
 if TYPE_CHECKING:  # scoring needs the optional scoring extra; the batch imports it when it scores
     from arrears.scoring.batch_scorer import BatchScorer, DayScores
@@ -200,12 +201,15 @@ def _run_day(
             if scorer is not None:
                 scores = scorer.score_day(connection, as_of, snapshot)
                 checkpoint("scored")
+            queued = queues.assign_book(connection, as_of, clock.now())
+            checkpoint("queues assigned")
             accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)
             counts = {
                 "accounts": accounts,
                 "delinquent": delinquent,
                 "cases_opened": changes.opened,
                 "cases_closed": changes.closed,
+                "cases_reassigned": queued.moved,
             }
             attempt = repository.record_run(
                 connection,
@@ -232,6 +236,7 @@ def _run_day(
         raise
     engine.mark_run(as_of, attempt)  # after the commit, and never a reason to call the run failed
     notes = [] if changes.skipped_reason is None else [f"cases left as they are: {changes.skipped_reason}"]
+    notes.append(queued.note())
     summary = DaySummary(
         as_of=as_of,
         accounts=accounts,

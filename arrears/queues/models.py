@@ -59,6 +59,9 @@ class CaseQueue(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     queue_set: Mapped[int] = mapped_column(Integer, comment="queue_sets.number that placed it")
     entered_on: Mapped[date] = mapped_column(Date, comment="the business date it entered this queue")
+    collector_since: Mapped[date | None] = mapped_column(
+        Date, comment="the business date the nightly assignment last gave it a collector"
+    )
     last_progress_on: Mapped[date | None] = mapped_column(
         Date, comment="the last right-party contact, promise or payment (for reassignment after N days)"
     )

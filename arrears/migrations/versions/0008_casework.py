@@ -530,6 +530,12 @@ def _queues_upgrade() -> None:
         sa.Column("queue_set", sa.Integer(), nullable=False, comment="queue_sets.number that placed it"),
         sa.Column("entered_on", sa.Date(), nullable=False, comment="the business date it entered this queue"),
         sa.Column(
+            "collector_since",
+            sa.Date(),
+            nullable=True,
+            comment="the business date the nightly assignment last gave it a collector",
+        ),
+        sa.Column(
             "last_progress_on",
             sa.Date(),
             nullable=True,
