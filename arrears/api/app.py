@@ -30,6 +30,7 @@ from arrears.compliance import api as compliance_api
 from arrears.config import Settings, check_production, get_settings
 from arrears.db import make_engine, session_factory
 from arrears.portfolio import api as portfolio_api
+from arrears.queues import next_api
 from arrears.reports import api as reports_api
 
 API_PREFIX = "/api/v1"
@@ -42,6 +43,7 @@ CONTEXT_ROUTERS = (
     batch_api.router,
     reports_api.router,
     audit_api.router,
+    next_api.router,
 )
 
 
