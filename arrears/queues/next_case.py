@@ -52,7 +52,6 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
-    false,
     func,
     not_,
     or_,
@@ -169,7 +168,8 @@ def next_case(
     if held is not None:
         if skip is None and _reachable(session, principal, held.case_id):
             return _handed(session, held, repeated=True, assigned=False)
-        _end(session, principal, held, now=now, lease_minutes=lease_minutes, skip=skip)
+        _end(held, now=now, lease_minutes=lease_minutes, skip=skip)
+        session.flush()
     checked: set[str] = set()
     while len(checked) < MAX_GATE_CHECKS:
         candidates = _candidates(session, principal, now, exclude=checked)
@@ -184,6 +184,9 @@ def next_case(
             lease = _take(session, principal, candidate, now=now, lease_minutes=lease_minutes)
             if lease is None:  # leased by another request meanwhile
                 continue
+            # the audit entries last: the first takes the trail's head until the commit
+            if held is not None:
+                _audit_end(session, principal, held, now=now)
             assigned = _assign_if_pooled(session, principal, candidate, now)
             audit(
                 session,
@@ -208,7 +211,9 @@ def release(session: Session, principal: Principal, *, now: datetime) -> Lease:
     held = _live_lease(session, principal.user_id, now)
     if held is None:
         raise NoLeaseError()
-    _end(session, principal, held, now=now, lease_minutes=0, skip=None)
+    _end(held, now=now, lease_minutes=0, skip=None)
+    session.flush()
+    _audit_end(session, principal, held, now=now)
     return held
 
 
@@ -316,28 +321,30 @@ def _live_lease(session: Session, collector_id: int, now: datetime) -> Lease | N
 
 def _reachable(session: Session, principal: Principal, case_id: str) -> bool:
     """Whether the case is open and still the caller's (assigned to them, or in their team's pool)."""
-    query = select(Case.case_id).where(
-        Case.case_id == case_id, Case.status == CaseStatus.OPEN, _in_reach(principal, Case.case_id)
+    query = (
+        select(Case.case_id)
+        .join(CaseQueue, CaseQueue.case_id == Case.case_id)
+        .where(
+            Case.case_id == case_id,
+            Case.status == CaseStatus.OPEN,
+            CaseQueue.team_id == principal.team_id,
+            _in_reach(principal, Case.case_id),
+        )
     )
     return session.scalar(query) is not None
 
 
-def _end(
-    session: Session,
-    principal: Principal,
-    lease: Lease,
-    *,
-    now: datetime,
-    lease_minutes: int,
-    skip: str | None,
-) -> None:
+def _end(lease: Lease, *, now: datetime, lease_minutes: int, skip: str | None) -> None:
     """End ``lease``: released now; a skipped case stays out of the caller's next case for a
-    whole lease from now, a released one until the lease would have expired."""
+    whole lease from now, a released one until the lease would have expired (the caller flushes)."""
     lease.released_at = now
     lease.skip_reason = skip
     if skip is not None:
         lease.expires_at = max(lease.expires_at, now + timedelta(minutes=lease_minutes))
-    session.flush()
+
+
+def _audit_end(session: Session, principal: Principal, lease: Lease, *, now: datetime) -> None:
+    skip = lease.skip_reason
     customer_id = session.scalar(select(Case.customer_id).where(Case.case_id == lease.case_id))
     audit(
         session,
@@ -371,40 +378,19 @@ def _held_by_others(
     )
 
 
-def _mine(principal: Principal, case_id: Any) -> ColumnElement[bool]:
+def _in_reach(principal: Principal, case_id: Any) -> ColumnElement[bool]:
+    """The case's current assignment is the caller's, or their team's with no collector (the pool),
+    as the row scope has it (arrears.cases.scope); the caller's team's queue is joined besides."""
+    who = CaseAssignment.collector_id == principal.user_id
+    if principal.team_id is not None:
+        who = or_(
+            who, and_(CaseAssignment.collector_id.is_(None), CaseAssignment.team_id == principal.team_id)
+        )
     return (
         exists()
-        .where(
-            CaseAssignment.case_id == case_id,
-            CaseAssignment.ended_at.is_(None),
-            CaseAssignment.collector_id == principal.user_id,
-        )
+        .where(CaseAssignment.case_id == case_id, CaseAssignment.ended_at.is_(None), who)
         .correlate_except(CaseAssignment)
     )
-
-
-def _pooled(principal: Principal, case_id: Any) -> ColumnElement[bool]:
-    """In the caller's team's queues and held by no collector nor another team."""
-    if principal.team_id is None:
-        return false()
-    team_id = principal.team_id
-    held_elsewhere = (
-        exists()
-        .where(
-            CaseAssignment.case_id == case_id,
-            CaseAssignment.ended_at.is_(None),
-            or_(CaseAssignment.collector_id.is_not(None), CaseAssignment.team_id != team_id),
-        )
-        .correlate_except(CaseAssignment)
-    )
-    queued = (
-        exists().where(CaseQueue.case_id == case_id, CaseQueue.team_id == team_id).correlate_except(CaseQueue)
-    )
-    return and_(queued, not_(held_elsewhere))
-
-
-def _in_reach(principal: Principal, case_id: Any) -> ColumnElement[bool]:
-    return or_(_mine(principal, case_id), _pooled(principal, case_id))
 
 
 def _locked(query: Rows) -> Rows:
@@ -416,68 +402,47 @@ def _locked(query: Rows) -> Rows:
 def _candidates(
     session: Session, principal: Principal, now: datetime, *, exclude: set[str]
 ) -> list[_Candidate]:
-    """The best few candidates of each source, merged in priority order."""
+    """The best few candidates of the caller's team's queues and of its callbacks due, merged in
+    priority order. The queue is read in the order of its index (team, level, value), so a
+    request reads about as many rows as it hands out, whatever the size of the book."""
+    if principal.team_id is None:
+        return []
     me = principal.user_id
-    out_of_play = sorted(exclude)
 
     def common(query: Rows) -> Rows:
-        query = query.where(Case.status == CaseStatus.OPEN, not_(_held_by_others(Case.case_id, me, now)))
-        if out_of_play:
-            query = query.where(Case.case_id.not_in(out_of_play))
-        return query
-
-    level = func.coalesce(CaseQueue.priority_level, 0)
-    value = func.coalesce(CaseQueue.priority_value, 0)
-    columns = (Case.case_id, Case.customer_id, Case.opened_on, level, value)
-    order = (level.desc(), value.desc(), Case.opened_on, Case.case_id)
-    assigned = common(
-        select(*columns)
-        .join(CaseAssignment, CaseAssignment.case_id == Case.case_id)
-        .outerjoin(CaseQueue, CaseQueue.case_id == Case.case_id)
-        .where(CaseAssignment.ended_at.is_(None), CaseAssignment.collector_id == me)
-    )
-    rows: list[tuple[tuple[Any, ...], str, str, Reason]] = []
-    for case_id, customer_id, opened_on, lvl, val in session.execute(
-        _locked(assigned.order_by(*order).limit(CANDIDATES))
-    ):
-        rows.append(((-lvl, -val, opened_on, case_id), case_id, customer_id, _reason_of(lvl)))
-    if principal.team_id is not None:
-        pooled = common(
-            select(
-                Case.case_id,
-                Case.customer_id,
-                Case.opened_on,
-                CaseQueue.priority_level,
-                CaseQueue.priority_value,
+        query = (
+            query.join(CaseQueue, CaseQueue.case_id == Case.case_id)
+            .where(
+                CaseQueue.team_id == principal.team_id,
+                Case.status == CaseStatus.OPEN,
+                _in_reach(principal, Case.case_id),
+                not_(_held_by_others(Case.case_id, me, now)),
             )
-            .join(CaseQueue, CaseQueue.case_id == Case.case_id)
-            .where(CaseQueue.team_id == principal.team_id, _pooled(principal, Case.case_id))
+            .limit(CANDIDATES)
         )
-        pool_order = (
-            CaseQueue.priority_level.desc(),
-            CaseQueue.priority_value.desc(),
-            Case.opened_on,
-            Case.case_id,
+        if exclude:
+            query = query.where(Case.case_id.not_in(sorted(exclude)))
+        return _locked(query)
+
+    queued = common(
+        select(
+            Case.case_id, Case.customer_id, Case.opened_on, CaseQueue.priority_level, CaseQueue.priority_value
         )
-        for case_id, customer_id, opened_on, lvl, val in session.execute(
-            _locked(pooled.order_by(*pool_order).limit(CANDIDATES))
-        ):
-            rows.append(((-lvl, -val, opened_on, case_id), case_id, customer_id, _reason_of(lvl)))
+    ).order_by(CaseQueue.priority_level.desc(), CaseQueue.priority_value.desc(), Case.opened_on, Case.case_id)
+    rows: list[tuple[tuple[Any, ...], str, str, Reason]] = [
+        ((-level, -value, opened_on, case_id), case_id, customer_id, _reason_of(level))
+        for case_id, customer_id, opened_on, level, value in session.execute(queued)
+    ]
     due = common(
         select(Case.case_id, Case.customer_id, Callback.due_at)
-        .join(Callback, Callback.case_id == Case.case_id)
-        .where(
-            Callback.status == CallbackStatus.OPEN,
-            Callback.due_at <= now,
-            _in_reach(principal, Case.case_id),
-        )
+        .select_from(Callback)
+        .join(Case, Case.case_id == Callback.case_id)
+        .where(Callback.status == CallbackStatus.OPEN, Callback.due_at <= now)
+    ).order_by(Callback.due_at, Case.case_id)
+    rows.extend(
+        ((-CALLBACK_LEVEL, due_at.timestamp(), case_id), case_id, customer_id, Reason.CALLBACK_DUE)
+        for case_id, customer_id, due_at in session.execute(due)
     )
-    for case_id, customer_id, due_at in session.execute(
-        _locked(due.order_by(Callback.due_at, Case.case_id).limit(CANDIDATES))
-    ):
-        rows.append(
-            ((-CALLBACK_LEVEL, due_at.timestamp(), case_id), case_id, customer_id, Reason.CALLBACK_DUE)
-        )
     merged: dict[str, _Candidate] = {}
     for key, case_id, customer_id, reason in sorted(rows, key=lambda row: row[0]):
         merged.setdefault(case_id, _Candidate(key, case_id, customer_id, reason))
