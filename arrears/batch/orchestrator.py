@@ -35,6 +35,7 @@ from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
+from arrears.queues import next_case
 
 if TYPE_CHECKING:  # scoring needs the optional scoring extra; the batch imports it when it scores
     from arrears.scoring.batch_scorer import BatchScorer, DayScores
@@ -200,12 +201,15 @@ def _run_day(
             if scorer is not None:
                 scores = scorer.score_day(connection, as_of, snapshot)
                 checkpoint("scored")
+            prioritised = next_case.refresh_priorities(connection, as_of)
+            checkpoint("queue priorities")
             accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)
             counts = {
                 "accounts": accounts,
                 "delinquent": delinquent,
                 "cases_opened": changes.opened,
                 "cases_closed": changes.closed,
+                "queue_priorities_changed": prioritised,
             }
             attempt = repository.record_run(
                 connection,
