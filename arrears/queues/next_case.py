@@ -181,6 +181,9 @@ def next_case(
             checked.add(candidate.case_id)
             if not _workable(facts_for(session, candidate.customer_id, now), now, pack):
                 continue
+            # the case's row is locked now: read again what committed before the lock was ours
+            if not _reachable(session, principal, candidate.case_id, free_at=now):
+                continue
             lease = _take(session, principal, candidate, now=now, lease_minutes=lease_minutes)
             if lease is None:  # leased by another request meanwhile
                 continue
@@ -217,12 +220,6 @@ def release(session: Session, principal: Principal, *, now: datetime) -> Lease:
     return held
 
 
-def current_lease(session: Session, principal: Principal, *, now: datetime) -> Lease | None:
-    """The caller's live lease, if any."""
-    principal.require(Permission.QUEUE_WORK)
-    return _live_lease(session, principal.user_id, now)
-
-
 def refresh_priorities(connection: Connection, as_of: date) -> int:
     """Recompute ``priority_level`` and ``priority_value`` of every queued open case for the
     business date ``as_of``, in one statement; rewrites only the rows whose priority changed and
@@ -236,6 +233,7 @@ def refresh_priorities(connection: Connection, as_of: date) -> int:
                     WHEN EXISTS (
                         SELECT 1 FROM promises p JOIN promise_installments i ON i.promise_id = p.id
                         WHERE p.case_id = q.case_id AND p.status = 'open' AND i.due_on = :as_of
+                            AND i.status = 'open'
                     ) THEN :due_level
                     WHEN EXISTS (
                         SELECT 1 FROM promises p
@@ -319,8 +317,14 @@ def _live_lease(session: Session, collector_id: int, now: datetime) -> Lease | N
     ).first()
 
 
-def _reachable(session: Session, principal: Principal, case_id: str) -> bool:
-    """Whether the case is open and still the caller's (assigned to them, or in their team's pool)."""
+def _reachable(
+    session: Session, principal: Principal, case_id: str, *, free_at: datetime | None = None
+) -> bool:
+    """Whether the case is open and still the caller's (assigned to them, or in their team's pool);
+    with ``free_at``, also that no lease keeps it from them at that instant.
+
+    Read by a statement of its own: on PostgreSQL it sees what committed up to now, also what
+    committed after the candidates' statement began (whose snapshot is older than its row lock)."""
     query = (
         select(Case.case_id)
         .join(CaseQueue, CaseQueue.case_id == Case.case_id)
@@ -331,6 +335,8 @@ def _reachable(session: Session, principal: Principal, case_id: str) -> bool:
             _in_reach(principal, Case.case_id),
         )
     )
+    if free_at is not None:
+        query = query.where(not_(_held_by_others(Case.case_id, principal.user_id, free_at)))
     return session.scalar(query) is not None
 
 
@@ -503,6 +509,8 @@ def _assign_if_pooled(session: Session, principal: Principal, candidate: _Candid
     if current is not None and current.collector_id == principal.user_id:
         return False
     assert principal.team_id is not None  # a pooled case is only reached through a team
+    if current is not None and current.collector_id is not None:  # taken by another meanwhile
+        raise StaleAssignmentError(case_id=candidate.case_id)
     if current is not None and not work_repository.end_assignment(session, current.id, now):
         raise StaleAssignmentError(case_id=candidate.case_id)
     row = CaseAssignment(
@@ -560,7 +568,6 @@ __all__: Sequence[str] = (
     "NoCaseToWorkError",
     "NoLeaseError",
     "Reason",
-    "current_lease",
     "next_case",
     "reason_message",
     "refresh_priorities",
