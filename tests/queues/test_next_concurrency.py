@@ -63,11 +63,11 @@ def hammer(api: Api, *, clients: int, calls: int, cases: int) -> None:
     assert all(not got["repeated"] for run in runs for got in run.given)
 
     with api.engine.connect() as connection:
-        live = dict(
-            connection.execute(
-                select(Lease.collector_id, Lease.case_id).where(Lease.released_at.is_(None))
-            ).all()
-        )
+        live_rows = connection.execute(
+            select(Lease.collector_id, Lease.case_id).where(Lease.released_at.is_(None))
+        ).all()
+        live = dict(live_rows)
+        assert len(live_rows) == len(live) == clients  # one live lease each
         current = dict(
             connection.execute(
                 select(CaseAssignment.case_id, CaseAssignment.collector_id).where(
