@@ -276,6 +276,7 @@ def breakdown(engine: Engine, calls: int) -> tuple[dict[str, list[float]], list[
         "_candidates",
         "facts_for",
         "_workable",
+        "_reachable",
         "_take",
         "_assign_if_pooled",
         "audit",
