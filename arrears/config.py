@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     reveal_daily_cap: int = Field(
         default=50, ge=0, description="Personal fields one user may reveal per day; the excess is refused."
     )
+    lease_minutes: int = Field(
+        default=15,
+        gt=0,
+        le=24 * 60,
+        description="Minutes a case handed out by next case stays the collector's alone (its lease).",
+    )
     forwarded_allow_ips: str | None = Field(
         default=None,
         description=(

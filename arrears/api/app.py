@@ -31,6 +31,7 @@ from arrears.config import Settings, check_production, get_settings
 from arrears.db import make_engine, session_factory
 from arrears.portfolio import api as portfolio_api
 from arrears.queues import api as queues_api
+from arrears.queues import next_api
 from arrears.reports import api as reports_api
 
 API_PREFIX = "/api/v1"
@@ -44,6 +45,7 @@ CONTEXT_ROUTERS = (
     reports_api.router,
     audit_api.router,
     queues_api.router,
+    next_api.router,
 )
 
 

@@ -35,6 +35,7 @@ from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
+from arrears.queues import next_case
 from arrears.queues import nightly as queues
 
 if TYPE_CHECKING:  # scoring needs the optional scoring extra; the batch imports it when it scores
@@ -203,6 +204,8 @@ def _run_day(
                 checkpoint("scored")
             queued = queues.assign_book(connection, as_of, clock.now())
             checkpoint("queues assigned")
+            prioritised = next_case.refresh_priorities(connection, as_of)
+            checkpoint("queue priorities")
             accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)
             counts = {
                 "accounts": accounts,
@@ -210,6 +213,7 @@ def _run_day(
                 "cases_opened": changes.opened,
                 "cases_closed": changes.closed,
                 "cases_reassigned": queued.moved,
+                "queue_priorities_changed": prioritised,
             }
             attempt = repository.record_run(
                 connection,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.concurrency import Versioned
@@ -65,8 +65,24 @@ class CaseQueue(Base):
     last_progress_on: Mapped[date | None] = mapped_column(
         Date, comment="the last right-party contact, promise or payment (for reassignment after N days)"
     )
+    # next case's precomputed order (arrears.queues.next_case.refresh_priorities), highest first
+    priority_level: Mapped[int] = mapped_column(
+        SmallInteger,
+        default=0,
+        server_default="0",
+        comment="2: a promise due today, 1: a promise found broken this morning, 0: the rest",
+    )
+    priority_value: Mapped[int] = mapped_column(
+        BigInteger,
+        default=0,
+        server_default="0",
+        comment="expected recovery: minor units of the case's currency (overdue x probability of paying)",
+    )
 
-    __table_args__ = (Index(None, "team_id", "queue"),)
+    __table_args__ = (
+        Index(None, "team_id", "queue"),
+        Index(None, "team_id", "priority_level", "priority_value"),
+    )
 
 
 class CollectorProfile(Versioned, Base):
@@ -100,7 +116,9 @@ class Retention(Base):
 
 
 class Lease(Base):
-    """A case handed to a collector by next case, theirs alone until it expires."""
+    """A case handed to a collector by next case, theirs alone until it expires or they release
+    it; a released (or skipped) lease stays as the case's last one and keeps the case from that
+    collector's next case until ``expires_at``."""
 
     __tablename__ = "case_leases"
 
@@ -108,5 +126,8 @@ class Lease(Base):
     collector_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(32), comment="why next case chose it (a priority reason code)")
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="none: live until expires_at")
+    skip_reason: Mapped[str | None] = mapped_column(String(500), comment="the collector's reason to skip it")
 
     __table_args__ = (Index(None, "collector_id", "expires_at"),)

@@ -620,9 +620,67 @@ def _queues_upgrade() -> None:
             sqlite_where=sa.text("status = 'active'"),
             postgresql_where=sa.text("status = 'active'"),
         )
+    # next case: the precomputed priority of each case in its queue, and the lease's state
+    with op.batch_alter_table("case_queues", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "priority_level",
+                sa.SmallInteger(),
+                server_default="0",
+                nullable=False,
+                comment="2: a promise due today, 1: a promise found broken this morning, 0: the rest",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "priority_value",
+                sa.BigInteger(),
+                server_default="0",
+                nullable=False,
+                comment="expected recovery: minor units of the case's currency (overdue x probability of paying)",
+            )
+        )
+        batch_op.create_index(
+            batch_op.f("ix_case_queues_team_id_priority_level_priority_value"),
+            ["team_id", "priority_level", "priority_value"],
+            unique=False,
+        )
+    with op.batch_alter_table("case_leases", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "reason",
+                sa.String(length=32),
+                nullable=False,
+                comment="why next case chose it (a priority reason code)",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "released_at",
+                arrears.db.UTCDateTime(timezone=True),
+                nullable=True,
+                comment="none: live until expires_at",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "skip_reason",
+                sa.String(length=500),
+                nullable=True,
+                comment="the collector's reason to skip it",
+            )
+        )
 
 
 def _queues_downgrade() -> None:
+    with op.batch_alter_table("case_leases", schema=None) as batch_op:
+        batch_op.drop_column("skip_reason")
+        batch_op.drop_column("released_at")
+        batch_op.drop_column("reason")
+    with op.batch_alter_table("case_queues", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_queues_team_id_priority_level_priority_value"))
+        batch_op.drop_column("priority_value")
+        batch_op.drop_column("priority_level")
     with op.batch_alter_table("queue_sets", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_queue_sets_active",
