@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
+from arrears.arrangements import promise_batch
+from arrears.arrangements.promise_batch import PromiseTerms
 from arrears.audit.verify import verify as verify_audit_trail
 from arrears.batch import repository
 from arrears.batch.lock import batch_lock
@@ -116,6 +118,7 @@ def run_batch(
     scorer: BatchScorer | None = None,
     store: DuckDBEngine | None = None,
     rebuild_store: bool = False,
+    promise_terms: PromiseTerms | None = None,
 ) -> list[DaySummary]:
     """Run the batch for each date in order; returns one summary per date.
 
@@ -141,7 +144,7 @@ def run_batch(
             staged.close()
         for done, as_of in enumerate(dates):
             report(f"as of {as_of.isoformat()}", done, len(dates))
-            summary = _run_day(database, as_of, engine, rules, clock, checkpoint, scorer)
+            summary = _run_day(database, as_of, engine, rules, clock, checkpoint, scorer, promise_terms)
             if done == 0:
                 summary.notes.append(_sync_note(synced))
             summaries.append(summary)
@@ -181,6 +184,7 @@ def _run_day(
     clock: Clock,
     checkpoint: Checkpoint,
     scorer: BatchScorer | None = None,
+    promise_terms: PromiseTerms | None = None,
 ) -> DaySummary:
     started_at, started = clock.now(), time.perf_counter()
     try:
@@ -200,12 +204,18 @@ def _run_day(
             if scorer is not None:
                 scores = scorer.score_day(connection, as_of, snapshot)
                 checkpoint("scored")
+            promises = promise_batch.evaluate(connection, as_of, promise_terms)
+            checkpoint("promises evaluated")
             accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)
             counts = {
                 "accounts": accounts,
                 "delinquent": delinquent,
                 "cases_opened": changes.opened,
                 "cases_closed": changes.closed,
+                "promises_evaluated": promises.evaluated,
+                "promises_kept": promises.kept,
+                "promises_partially_kept": promises.partially_kept,
+                "promises_broken": promises.broken,
             }
             attempt = repository.record_run(
                 connection,
