@@ -319,10 +319,9 @@ def _audit(
 ) -> None:
     after = shown(promise)
     if installments is not None:
-        after["installments"] = [
-            {"due_on": row.due_on.isoformat(), "amount": format_major(row.amount, promise.currency)}
-            for row in installments
-        ]
+        after["installments"] = "; ".join(
+            f"{row.due_on.isoformat()} {format_major(row.amount, promise.currency)}" for row in installments
+        )
     record(
         session,
         principal.actor(),
