@@ -94,7 +94,7 @@ def read_promise(
     request: Request,
     response: Response,
 ) -> PromiseOut:
-    """The ETag names its version (for If-Match)."""
+    """The promise with its installments, as last evaluated; the ETag names its version (for If-Match)."""
     view = promises.one(session, principal, promise_id, today(request))
     response.headers["ETag"] = etag(view.promise.version)
     return PromiseOut.of(view)
