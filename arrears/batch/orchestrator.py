@@ -242,6 +242,11 @@ def _run_day(
         raise
     engine.mark_run(as_of, attempt)  # after the commit, and never a reason to call the run failed
     notes = [] if changes.skipped_reason is None else [f"cases left as they are: {changes.skipped_reason}"]
+    if promises.evaluated:
+        notes.append(
+            f"promises 承诺还款: {promises.evaluated} evaluated, {promises.kept} kept, "
+            f"{promises.partially_kept} partially kept, {promises.broken} broken"
+        )
     summary = DaySummary(
         as_of=as_of,
         accounts=accounts,

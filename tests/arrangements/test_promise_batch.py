@@ -16,9 +16,15 @@ from sqlalchemy import Engine, insert, select, update
 
 from arrears.arrangements.models import Promise, PromiseInstallment
 from arrears.arrangements.promise_batch import PromiseCounts, PromiseTerms, evaluate
+from arrears.batch.orchestrator import run_batch
 from arrears.cases.models import Case
+from arrears.clock import FixedClock
+from arrears.delinquency.engines import DuckDBEngine
+from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentFact
+from arrears.delinquency.rules import DelinquencyRules
 from arrears.portfolio.models import Payment
 from tests.api.book import Book, account_id_of, case_id_of
+from tests.batch.book import insert_book
 
 TAKEN = date(2026, 11, 21)
 AT = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
@@ -392,3 +398,69 @@ def test_the_evaluation_agrees_with_a_plain_reference(engine: Engine, history: t
     assert (got.status, [status for status, _ in got.installments]) == reference(
         installments, payments, as_of, terms
     )
+
+
+# -- inside the nightly run ---------------------------------------------------------------------
+
+
+def test_the_nightly_run_evaluates_promises_after_the_cases(engine: Engine, clock: FixedClock) -> None:
+    insert_book(
+        engine,
+        [AccountFact("A", "K1", "CNY", "active"), AccountFact("C", "K2", "CNY", "active")],
+        [
+            InstallmentFact("A", 1, date(2024, 1, 10), 1_000),
+            InstallmentFact("C", 1, date(2024, 1, 10), 1_000),
+        ],
+        [],
+    )
+
+    def night(day: date) -> list[str]:
+        duck = DuckDBEngine(memory_limit="500MB", threads=1)
+        try:
+            [summary] = run_batch(
+                engine, [day], duck, DelinquencyRules(), clock, promise_terms=PromiseTerms(grace_days=1)
+            )
+        finally:
+            duck.close()
+        return [note for note in summary.notes if note.startswith("promises")]
+
+    night(date(2024, 1, 20))
+    with engine.connect() as connection:
+        case_of = dict(connection.execute(select(Case.customer_id, Case.case_id)).all())
+    ids = {}
+    for customer in ("K1", "K2"):
+        with engine.begin() as connection:
+            ids[customer] = connection.execute(
+                insert(Promise)
+                .values(
+                    case_id=case_of[customer],
+                    currency="CNY",
+                    amount=1_000,
+                    paid_amount=0,
+                    status="open",
+                    taken_at=AT,
+                    taken_on=date(2024, 1, 20),
+                    first_due_on=date(2024, 1, 22),
+                    last_due_on=date(2024, 1, 22),
+                    version=1,
+                )
+                .returning(Promise.id)
+            ).scalar_one()
+            connection.execute(
+                insert(PromiseInstallment).values(
+                    promise_id=ids[customer],
+                    seq=1,
+                    due_on=date(2024, 1, 22),
+                    amount=1_000,
+                    paid_amount=0,
+                    status="open",
+                )
+            )
+    insert_book(engine, [], [], [PaymentFact("PA", "A", date(2024, 1, 21), 1_000)])
+    assert night(date(2024, 1, 25)) == ["promises 承诺还款: 2 evaluated, 1 kept, 0 partially kept, 1 broken"]
+    assert seen(engine, ids["K1"]).status == "kept"
+    assert seen(engine, ids["K2"]).status == "broken"
+    assert night(date(2024, 1, 25)) == []  # the rerun finds them closed: nothing to evaluate
+    night(date(2024, 1, 26))  # the case step of a later night leaves the count alone
+    with engine.connect() as connection:
+        assert connection.scalar(select(Case.broken_promises).where(Case.customer_id == "K2")) == 1
