@@ -166,7 +166,9 @@ def lap(engine: Any, as_of: date, label: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--promises", type=int, default=300_000, help="open promises (default 300,000)")
     parser.add_argument("--postgres", metavar="URL", help="measure on PostgreSQL (a schema of its own)")
     args = parser.parse_args()
