@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Date, Integer, bindparam, text
 
+CANDIDATES = "promise_candidates"
 LEDGER = "promise_ledger"
 INSTALLMENTS = "promise_eval"
 OUTCOME = "promise_outcome"
@@ -66,19 +67,22 @@ def _plus_days(dialect: str, column: str) -> str:
     return f"({column} + CAST(:grace AS INTEGER))"
 
 
+_CANDIDATES_SQL = """
+CREATE TEMPORARY TABLE {candidates} AS
+SELECT id, case_id, account_id, currency, taken_on, version
+FROM promises
+WHERE status = 'open' AND taken_on <= :as_of
+"""
+
 _LEDGER_SQL = """
 CREATE TEMPORARY TABLE {ledger} AS
-WITH candidates AS (
-    SELECT id, case_id, account_id, currency, taken_on
-    FROM promises
-    WHERE status = 'open' AND taken_on <= :as_of
-), scope AS (
+WITH scope AS (
     SELECT c.id AS promise_id, c.account_id, c.currency, c.taken_on
-    FROM candidates AS c
+    FROM {candidates} AS c
     WHERE c.account_id IS NOT NULL
     UNION ALL
     SELECT c.id AS promise_id, ca.account_id, c.currency, c.taken_on
-    FROM candidates AS c
+    FROM {candidates} AS c
     JOIN case_accounts AS ca ON ca.case_id = c.case_id AND ca.currency = c.currency
     WHERE c.account_id IS NULL
 )
@@ -96,17 +100,15 @@ WHERE p.currency = s.currency
 _INSTALLMENTS_SQL = """
 CREATE TEMPORARY TABLE {installments} AS
 WITH schedule AS (
-    SELECT i.promise_id, i.seq, i.due_on, i.amount, pr.version,
+    SELECT i.promise_id, i.seq, i.due_on, i.amount, c.version,
            SUM(i.amount) OVER (PARTITION BY i.promise_id ORDER BY i.seq) AS cum
-    FROM promise_installments AS i
-    JOIN promises AS pr ON pr.id = i.promise_id
-    WHERE pr.status = 'open' AND pr.taken_on <= :as_of
+    FROM {candidates} AS c
+    JOIN promise_installments AS i ON i.promise_id = c.id
 ), paid AS (
     SELECT s.promise_id, s.seq, s.due_on, s.amount, s.cum, s.version,
-           COALESCE(SUM(l.signed), 0) AS paid
+           (SELECT COALESCE(SUM(l.signed), 0) FROM {ledger} AS l
+            WHERE l.promise_id = s.promise_id AND l.paid_on <= {deadline}) AS paid
     FROM schedule AS s
-    LEFT JOIN {ledger} AS l ON l.promise_id = s.promise_id AND l.paid_on <= {deadline}
-    GROUP BY s.promise_id, s.seq, s.due_on, s.amount, s.cum, s.version
 )
 SELECT promise_id, seq, cum, paid, version,
        CASE WHEN paid - (cum - amount) <= 0 THEN 0
@@ -181,7 +183,7 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
     terms = terms or PromiseTerms()
     dialect = connection.dialect.name
     num, den = terms.ratio()
-    names = {"ledger": LEDGER, "installments": INSTALLMENTS, "outcome": OUTCOME}
+    names = {"candidates": CANDIDATES, "ledger": LEDGER, "installments": INSTALLMENTS, "outcome": OUTCOME}
     params = {
         "as_of": as_of,
         "missed_before": as_of - timedelta(days=terms.grace_days),
@@ -203,14 +205,18 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
         connection.execute(statement, wanted)
 
     _drop(connection)
-    run(_LEDGER_SQL)
-    connection.execute(text(f"CREATE INDEX ix_{LEDGER} ON {LEDGER} (promise_id, paid_on)"))
-    run(_INSTALLMENTS_SQL)
-    connection.execute(text(f"CREATE INDEX ix_{INSTALLMENTS} ON {INSTALLMENTS} (promise_id, seq)"))
-    if dialect == "postgresql":  # nothing analyses a temporary table by itself
-        connection.execute(text(f"ANALYZE {LEDGER}"))
-        connection.execute(text(f"ANALYZE {INSTALLMENTS}"))
-    run(_OUTCOME_SQL)
+
+    def staged(sql: str, table: str, *key: str) -> None:
+        run(sql)
+        if key:
+            connection.execute(text(f"CREATE INDEX ix_{table} ON {table} ({', '.join(key)})"))
+        if dialect == "postgresql":  # nothing analyses a temporary table by itself
+            connection.execute(text(f"ANALYZE {table}"))
+
+    staged(_CANDIDATES_SQL, CANDIDATES)
+    staged(_LEDGER_SQL, LEDGER, "promise_id", "paid_on")
+    staged(_INSTALLMENTS_SQL, INSTALLMENTS, "promise_id", "seq")
+    staged(_OUTCOME_SQL, OUTCOME)  # read whole by the updates
     run(_UPDATE_INSTALLMENTS_SQL)
     run(_UPDATE_PROMISES_SQL)
     run(_COUNT_BROKEN_SQL)
@@ -220,5 +226,5 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
 
 
 def _drop(connection: Connection) -> None:
-    for name in (OUTCOME, INSTALLMENTS, LEDGER):
+    for name in (OUTCOME, INSTALLMENTS, LEDGER, CANDIDATES):
         connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
