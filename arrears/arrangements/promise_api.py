@@ -13,7 +13,16 @@ from fastapi.responses import JSONResponse
 
 from arrears.api.access import DatabaseSession, requires
 from arrears.api.idempotency import IdempotencyKey, idempotent
-from arrears.api.paging import now, problem_responses, today
+from arrears.api.paging import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_cursor,
+    now,
+    page_of,
+    problem_responses,
+    today,
+)
 from arrears.arrangements import promises
 from arrears.arrangements.promise_schemas import MAX_ID, PromiseCancelIn, PromiseIn, PromiseOut, PromisesOut
 from arrears.auth.permissions import Permission
@@ -21,6 +30,7 @@ from arrears.auth.principal import Principal
 from arrears.concurrency import etag, parse_if_match
 
 router = APIRouter(tags=["promises"])
+PROMISES_CURSOR = "promises"
 
 Taker = Annotated[Principal, Depends(requires(Permission.PROMISE_TAKE))]
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
@@ -70,15 +80,26 @@ def take_promise(
 @router.get(
     "/cases/{case_id}/promises",
     response_model=PromisesOut,
-    responses=problem_responses(403, 404),
+    responses=problem_responses(400, 403, 404),
     summary="The promises of a case, newest first",
 )
 def case_promises(
-    case_id: str, principal: CaseReader, session: DatabaseSession, request: Request
+    case_id: str,
+    principal: CaseReader,
+    session: DatabaseSession,
+    request: Request,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> PromisesOut:
     """Every promise taken on the case: open, kept, partially kept, broken, superseded, cancelled."""
-    views = promises.history(session, principal, case_id, today(request))
-    return PromisesOut(case_id=case_id, promises=[PromiseOut.of(view) for view in views])
+    before = decode_cursor(cursor, PROMISES_CURSOR, int)
+    views = promises.history(
+        session, principal, case_id, today(request), before_id=before[0] if before else None, limit=limit + 1
+    )
+    page, following = page_of(views, limit, PROMISES_CURSOR, lambda view: (view.promise.id,))
+    return PromisesOut(
+        case_id=case_id, promises=[PromiseOut.of(view) for view in page], next_cursor=following
+    )
 
 
 @router.get(

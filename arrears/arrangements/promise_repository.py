@@ -21,11 +21,14 @@ def visible_promise(session: Session, promise_id: int, visible: ColumnElement[bo
     ).scalar_one_or_none()
 
 
-def promises_of_case(session: Session, case_id: str) -> Sequence[Promise]:
-    """Every promise of the case, newest first."""
-    return session.scalars(
-        select(Promise).where(Promise.case_id == case_id).order_by(Promise.id.desc())
-    ).all()
+def promises_of_case(
+    session: Session, case_id: str, *, before_id: int | None = None, limit: int | None = None
+) -> Sequence[Promise]:
+    """The promises of the case, newest first (ids below ``before_id``; at most ``limit``)."""
+    query = select(Promise).where(Promise.case_id == case_id)
+    if before_id is not None:
+        query = query.where(Promise.id < before_id)
+    return session.scalars(query.order_by(Promise.id.desc()).limit(limit)).all()
 
 
 def installments_of(session: Session, promise_ids: Sequence[int]) -> dict[int, list[PromiseInstallment]]:

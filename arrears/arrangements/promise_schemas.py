@@ -119,3 +119,4 @@ class PromiseOut(BaseModel):
 class PromisesOut(BaseModel):
     case_id: str
     promises: list[PromiseOut] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="The cursor of the next page; none: the last page")

@@ -248,11 +248,19 @@ def cancel(
     return PromiseView(promise, repository.installments_of(session, [promise.id])[promise.id])
 
 
-def history(session: Session, principal: Principal, case_id: str, today: date) -> list[PromiseView]:
-    """Every promise of a case the caller sees, newest first."""
+def history(
+    session: Session,
+    principal: Principal,
+    case_id: str,
+    today: date,
+    *,
+    before_id: int | None = None,
+    limit: int | None = None,
+) -> list[PromiseView]:
+    """The promises of a case the caller sees, newest first (ids below ``before_id``)."""
     principal.require(Permission.CASE_READ)
     _visible_case(session, principal, case_id, today)
-    promises = repository.promises_of_case(session, case_id)
+    promises = repository.promises_of_case(session, case_id, before_id=before_id, limit=limit)
     installments = repository.installments_of(session, [promise.id for promise in promises])
     return [PromiseView(promise, installments[promise.id]) for promise in promises]
 

@@ -216,3 +216,20 @@ def test_an_idempotency_key_replays_the_first_answer(api: Api) -> None:
     colleague = api.person(Role.SUPERVISOR)
     assert take(api.as_(colleague), case_id, payload, key="key-1").status_code == 404
     assert take(client, case_id, payload, key="k" * 201).status_code == 400
+
+
+def test_the_history_is_paginated_newest_first(api: Api) -> None:
+    collector, book = promised_cases(api, "PTG")
+    client = api.as_(collector)
+    case_id = book.case_ids[0]
+    made = [take(client, case_id, body((day, "10"))).json()["id"] for day in (1, 2, 3)]
+    first = client.get(f"/api/v1/cases/{case_id}/promises", params={"limit": 2}).json()
+    assert [p["id"] for p in first["promises"]] == made[:0:-1]
+    assert [p["status"] for p in first["promises"]] == ["open", "superseded"]
+    second = client.get(
+        f"/api/v1/cases/{case_id}/promises", params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert [p["id"] for p in second["promises"]] == made[:1]
+    assert second["next_cursor"] is None
+    bad = client.get(f"/api/v1/cases/{case_id}/promises", params={"cursor": "nonsense"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
