@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_batch import DATA  # noqa: E402
 
-TAKEN = date(2026, 11, 18)
+TAKEN = date(2026, 11, 15)
 FIRST_NIGHT = date(2026, 11, 21)
 NEXT_NIGHT = FIRST_NIGHT + timedelta(days=1)
 
@@ -55,7 +55,7 @@ BOOK_SQL = {
                CASE WHEN i % 10 = 0 THEN 'JPY' ELSE 'CNY' END AS currency,
                CAST(30000 * (1 + i % 3) AS BIGINT) AS amount, CAST(0 AS BIGINT) AS paid_amount,
                CASE WHEN k = 0 THEN 'broken' ELSE 'open' END AS status,
-               TIMESTAMPTZ '2026-11-18 02:00:00+00' AS taken_at,
+               TIMESTAMPTZ '2026-11-15 02:00:00+00' AS taken_at,
                DATE '{taken}' - CAST(30 * (1 - k) AS INTEGER) AS taken_on,
                DATE '{taken}' - CAST(30 * (1 - k) AS INTEGER) + CAST(2 + i % 7 AS INTEGER) AS first_due_on,
                DATE '{taken}' - CAST(30 * (1 - k) AS INTEGER) + CAST(2 + i % 7 + 7 * (i % 3) AS INTEGER)

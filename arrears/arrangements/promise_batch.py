@@ -30,6 +30,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Date, Integer, bindparam, text
 
 CANDIDATES = "promise_candidates"
+SCHEDULE = "promise_schedule"
 LEDGER = "promise_ledger"
 INSTALLMENTS = "promise_eval"
 OUTCOME = "promise_outcome"
@@ -97,18 +98,22 @@ WHERE p.currency = s.currency
   AND (p.reverses IS NULL OR o.paid_on >= s.taken_on)
 """
 
+_SCHEDULE_SQL = """
+CREATE TEMPORARY TABLE {schedule} AS
+SELECT i.promise_id AS promise_id, i.seq AS seq, i.due_on AS due_on, {deadline} AS deadline,
+       i.amount AS amount, c.version AS version,
+       SUM(i.amount) OVER (PARTITION BY i.promise_id ORDER BY i.seq) AS cum
+FROM {candidates} AS c
+JOIN promise_installments AS i ON i.promise_id = c.id
+"""
+
 _INSTALLMENTS_SQL = """
 CREATE TEMPORARY TABLE {installments} AS
-WITH schedule AS (
-    SELECT i.promise_id, i.seq, i.due_on, i.amount, c.version,
-           SUM(i.amount) OVER (PARTITION BY i.promise_id ORDER BY i.seq) AS cum
-    FROM {candidates} AS c
-    JOIN promise_installments AS i ON i.promise_id = c.id
-), paid AS (
+WITH paid AS MATERIALIZED (  -- computed once per row, not once per use below
     SELECT s.promise_id, s.seq, s.due_on, s.amount, s.cum, s.version,
            (SELECT COALESCE(SUM(l.signed), 0) FROM {ledger} AS l
-            WHERE l.promise_id = s.promise_id AND l.paid_on <= {deadline}) AS paid
-    FROM schedule AS s
+            WHERE l.promise_id = s.promise_id AND l.paid_on <= s.deadline) AS paid
+    FROM {schedule} AS s
 )
 SELECT promise_id, seq, cum, paid, version,
        CASE WHEN paid - (cum - amount) <= 0 THEN 0
@@ -183,7 +188,13 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
     terms = terms or PromiseTerms()
     dialect = connection.dialect.name
     num, den = terms.ratio()
-    names = {"candidates": CANDIDATES, "ledger": LEDGER, "installments": INSTALLMENTS, "outcome": OUTCOME}
+    names = {
+        "candidates": CANDIDATES,
+        "schedule": SCHEDULE,
+        "ledger": LEDGER,
+        "installments": INSTALLMENTS,
+        "outcome": OUTCOME,
+    }
     params = {
         "as_of": as_of,
         "missed_before": as_of - timedelta(days=terms.grace_days),
@@ -194,7 +205,7 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
     }
 
     def run(sql: str) -> None:
-        statement = text(sql.format(**names, deadline=_plus_days(dialect, "s.due_on")))
+        statement = text(sql.format(**names, deadline=_plus_days(dialect, "i.due_on")))
         wanted = {name: params[name] for name in statement.compile().params if name in params}
         for name in ("as_of", "missed_before"):
             if name in wanted:
@@ -215,6 +226,7 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
 
     staged(_CANDIDATES_SQL, CANDIDATES)
     staged(_LEDGER_SQL, LEDGER, "promise_id", "paid_on")
+    staged(_SCHEDULE_SQL, SCHEDULE)
     staged(_INSTALLMENTS_SQL, INSTALLMENTS, "promise_id", "seq")
     staged(_OUTCOME_SQL, OUTCOME)  # read whole by the updates
     run(_UPDATE_INSTALLMENTS_SQL)
@@ -226,5 +238,5 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
 
 
 def _drop(connection: Connection) -> None:
-    for name in (OUTCOME, INSTALLMENTS, LEDGER, CANDIDATES):
+    for name in (OUTCOME, INSTALLMENTS, SCHEDULE, LEDGER, CANDIDATES):
         connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
