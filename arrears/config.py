@@ -7,6 +7,7 @@ command with a :class:`~arrears.errors.ConfigurationError` naming the variable.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,22 @@ class Settings(BaseSettings):
     )
     sign_in_window_minutes: int = Field(
         default=15, gt=0, description="The window the failed sign-ins are counted over, in minutes."
+    )
+    promise_grace_days: int = Field(
+        default=2,
+        ge=0,
+        le=60,
+        description="Days after an installment's due date that a promise's payment still counts as on time.",
+    )
+    promise_tolerance: Decimal = Field(
+        default=Decimal("0.05"),
+        ge=0,
+        lt=1,
+        decimal_places=4,
+        description=(
+            "Share of a promised amount that may be missing and the promise still count as kept "
+            "(0.05: 5%), a decimal of at most 4 places."
+        ),
     )
     reveal_daily_cap: int = Field(
         default=50, ge=0, description="Personal fields one user may reveal per day; the excess is refused."

@@ -121,6 +121,7 @@ _DESCRIPTIONS = {
     403: "The caller's role does not allow this, or the CSRF token is missing or wrong",
     404: "No such object, or not in the caller's scope (the same body either way)",
     409: "Conflicts with the current state (e.g. a stale If-Match)",
+    412: "If-Match names a version older than the current one: read it again and retry",
     422: "A malformed request",
     429: "Too many requests (failed sign-ins, reveals over the daily cap): wait Retry-After seconds",
 }

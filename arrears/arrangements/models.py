@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.concurrency import Versioned
@@ -38,6 +49,9 @@ class Promise(Versioned, Base):
     paid_amount: Mapped[int] = mapped_column(BigInteger, default=0, comment="minor units, as last evaluated")
     status: Mapped[str] = mapped_column(String(16))
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    taken_on: Mapped[date] = mapped_column(
+        Date, comment="the bank's business date when taken: payments from then on count"
+    )
     taken_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     superseded_by: Mapped[int | None] = mapped_column(ForeignKey("promises.id"))
@@ -50,6 +64,13 @@ class Promise(Versioned, Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         Index(None, "case_id", "status"),
         Index(None, "status", "last_due_on"),
+        Index(
+            "uq_promises_open_case",
+            "case_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from arrears.arrangements.promise_batch import PromiseTerms
 from arrears.audit.verify import ChainBrokenError
 from arrears.batch.orchestrator import resolve_dates, run_batch
 from arrears.batch.store import damaged, is_damage, open_store
@@ -86,7 +87,10 @@ def run(
             raise
         scorer = BatchScorer(get_scoring_settings())
         try:
-            summaries = _run(database, dates, snapshot_engine, rules, scorer, store, rebuild_store, quiet)
+            terms = PromiseTerms(settings.promise_grace_days, settings.promise_tolerance)
+            summaries = _run(
+                database, dates, snapshot_engine, rules, scorer, store, rebuild_store, quiet, terms
+            )
         except duckdb.Error as error:
             if store_path is not None and is_damage(error):
                 raise damaged(store_path, error) from error
@@ -108,6 +112,7 @@ def _run(
     store: DuckDBEngine | None,
     rebuild_store: bool,
     quiet: bool,
+    promise_terms: PromiseTerms,
 ) -> list[DaySummary]:
     """The run with its progress drawn on the console (unless ``quiet``)."""
     with Progress(
@@ -135,6 +140,7 @@ def _run(
             scorer=scorer,
             store=store,
             rebuild_store=rebuild_store,
+            promise_terms=promise_terms,
         )
 
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
+from arrears.arrangements import promise_batch
+from arrears.arrangements.promise_batch import PromiseTerms
 from arrears.audit.verify import verify as verify_audit_trail
 from arrears.batch import repository
 from arrears.batch.lock import batch_lock
@@ -118,6 +120,7 @@ def run_batch(
     scorer: BatchScorer | None = None,
     store: DuckDBEngine | None = None,
     rebuild_store: bool = False,
+    promise_terms: PromiseTerms | None = None,
 ) -> list[DaySummary]:
     """Run the batch for each date in order; returns one summary per date.
 
@@ -143,7 +146,7 @@ def run_batch(
             staged.close()
         for done, as_of in enumerate(dates):
             report(f"as of {as_of.isoformat()}", done, len(dates))
-            summary = _run_day(database, as_of, engine, rules, clock, checkpoint, scorer)
+            summary = _run_day(database, as_of, engine, rules, clock, checkpoint, scorer, promise_terms)
             if done == 0:
                 summary.notes.append(_sync_note(synced))
             summaries.append(summary)
@@ -183,6 +186,7 @@ def _run_day(
     clock: Clock,
     checkpoint: Checkpoint,
     scorer: BatchScorer | None = None,
+    promise_terms: PromiseTerms | None = None,
 ) -> DaySummary:
     started_at, started = clock.now(), time.perf_counter()
     try:
@@ -202,6 +206,9 @@ def _run_day(
             if scorer is not None:
                 scores = scorer.score_day(connection, as_of, snapshot)
                 checkpoint("scored")
+            # Promises and plans first: the queues' rules and the next-case priority read them.
+            promises = promise_batch.evaluate(connection, as_of, promise_terms)
+            checkpoint("promises evaluated")
             queued = queues.assign_book(connection, as_of, clock.now())
             checkpoint("queues assigned")
             prioritised = next_case.refresh_priorities(connection, as_of)
@@ -214,6 +221,10 @@ def _run_day(
                 "cases_closed": changes.closed,
                 "cases_reassigned": queued.moved,
                 "queue_priorities_changed": prioritised,
+                "promises_evaluated": promises.evaluated,
+                "promises_kept": promises.kept,
+                "promises_partially_kept": promises.partially_kept,
+                "promises_broken": promises.broken,
             }
             attempt = repository.record_run(
                 connection,
@@ -241,6 +252,11 @@ def _run_day(
     engine.mark_run(as_of, attempt)  # after the commit, and never a reason to call the run failed
     notes = [] if changes.skipped_reason is None else [f"cases left as they are: {changes.skipped_reason}"]
     notes.append(queued.note())
+    if promises.evaluated:
+        notes.append(
+            f"promises 承诺还款: {promises.evaluated} evaluated, {promises.kept} kept, "
+            f"{promises.partially_kept} partially kept, {promises.broken} broken"
+        )
     summary = DaySummary(
         as_of=as_of,
         accounts=accounts,

@@ -432,6 +432,12 @@ def _arrangements_upgrade() -> None:
         sa.Column("paid_amount", sa.BigInteger(), nullable=False, comment="minor units, as last evaluated"),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("taken_at", arrears.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "taken_on",
+            sa.Date(),
+            nullable=False,
+            comment="the bank's business date when taken: payments from then on count",
+        ),
         sa.Column("taken_by", sa.Integer(), nullable=True),
         sa.Column("contact_id", sa.Integer(), nullable=True),
         sa.Column("superseded_by", sa.Integer(), nullable=True),
@@ -458,6 +464,13 @@ def _arrangements_upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_promises_case_id_status"), ["case_id", "status"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_promises_status_last_due_on"), ["status", "last_due_on"], unique=False
+        )
+        batch_op.create_index(
+            "uq_promises_open_case",
+            ["case_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
         )
     op.create_table(
         "promise_installments",
@@ -492,6 +505,11 @@ def _arrangements_downgrade() -> None:
         batch_op.drop_column("broken_promises")
     op.drop_table("promise_installments")
     with op.batch_alter_table("promises", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_promises_open_case",
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        )
         batch_op.drop_index(batch_op.f("ix_promises_status_last_due_on"))
         batch_op.drop_index(batch_op.f("ix_promises_case_id_status"))
     op.drop_table("promises")
