@@ -86,7 +86,17 @@ def run(
             raise
         scorer = BatchScorer(get_scoring_settings())
         try:
-            summaries = _run(database, dates, snapshot_engine, rules, scorer, store, rebuild_store, quiet)
+            summaries = _run(
+                database,
+                dates,
+                snapshot_engine,
+                rules,
+                scorer,
+                store,
+                rebuild_store,
+                quiet,
+                settings.plan_grace_days,
+            )
         except duckdb.Error as error:
             if store_path is not None and is_damage(error):
                 raise damaged(store_path, error) from error
@@ -108,6 +118,7 @@ def _run(
     store: DuckDBEngine | None,
     rebuild_store: bool,
     quiet: bool,
+    plan_grace_days: int,
 ) -> list[DaySummary]:
     """The run with its progress drawn on the console (unless ``quiet``)."""
     with Progress(
@@ -135,6 +146,7 @@ def _run(
             scorer=scorer,
             store=store,
             rebuild_store=rebuild_store,
+            plan_grace_days=plan_grace_days,
         )
 
 

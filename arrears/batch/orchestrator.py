@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
+from arrears.arrangements import plan_batch
 from arrears.audit.verify import verify as verify_audit_trail
 from arrears.batch import repository
 from arrears.batch.lock import batch_lock
@@ -116,6 +117,7 @@ def run_batch(
     scorer: BatchScorer | None = None,
     store: DuckDBEngine | None = None,
     rebuild_store: bool = False,
+    plan_grace_days: int = plan_batch.DEFAULT_GRACE_DAYS,
 ) -> list[DaySummary]:
     """Run the batch for each date in order; returns one summary per date.
 
@@ -141,7 +143,7 @@ def run_batch(
             staged.close()
         for done, as_of in enumerate(dates):
             report(f"as of {as_of.isoformat()}", done, len(dates))
-            summary = _run_day(database, as_of, engine, rules, clock, checkpoint, scorer)
+            summary = _run_day(database, as_of, engine, rules, clock, checkpoint, scorer, plan_grace_days)
             if done == 0:
                 summary.notes.append(_sync_note(synced))
             summaries.append(summary)
@@ -181,6 +183,7 @@ def _run_day(
     clock: Clock,
     checkpoint: Checkpoint,
     scorer: BatchScorer | None = None,
+    plan_grace_days: int = plan_batch.DEFAULT_GRACE_DAYS,
 ) -> DaySummary:
     started_at, started = clock.now(), time.perf_counter()
     try:
@@ -200,12 +203,17 @@ def _run_day(
             if scorer is not None:
                 scores = scorer.score_day(connection, as_of, snapshot)
                 checkpoint("scored")
+            plan_changes = plan_batch.evaluate_plans(
+                connection, as_of, now=clock.now(), grace_days=plan_grace_days
+            )
+            checkpoint("plans evaluated")
             accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)
             counts = {
                 "accounts": accounts,
                 "delinquent": delinquent,
                 "cases_opened": changes.opened,
                 "cases_closed": changes.closed,
+                **plan_changes.counts(),
             }
             attempt = repository.record_run(
                 connection,
