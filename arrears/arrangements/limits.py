@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -199,7 +199,9 @@ def share_of(part: int, whole: int) -> Decimal:
 
 
 def _percent(share: Decimal) -> str:
-    return f"{(share * 100).quantize(Decimal('0.01')).normalize():f}%"
+    """A share as a percentage to 0.001%, rounded up (so that a share beyond a limit never reads
+    as equal to it)."""
+    return f"{(share * 100).quantize(Decimal('0.001'), rounding=ROUND_CEILING).normalize():f}%"
 
 
 def _merged(default: LimitEntry, override: LimitOverride | None) -> LimitEntry:

@@ -50,7 +50,7 @@ from arrears.cases.work import CaseNotFoundError, audit, checked_reason
 from arrears.concurrency import check_version
 from arrears.disputes.models import Dispute, DisputeStatus, Hold, HoldKind
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from arrears.i18n import N_
+from arrears.i18n import N_, Text
 from arrears.portfolio.models import Account
 
 STANDING = (ArrangementStatus.PROPOSED, ArrangementStatus.APPROVED, ArrangementStatus.ACTIVE)
@@ -273,7 +273,9 @@ def cancel(
     row = visible(session, principal, arrangement_id, today)
     check_version(row, expected, WHAT, arrangement_id)
     if row.status not in STANDING:
-        raise WrongStateError(arrangement_id=arrangement_id, status=row.status, action=N_("cancelled"))
+        raise WrongStateError(
+            arrangement_id=arrangement_id, status=row.status, action=Text.of(N_("cancelled"))
+        )
     before = shown(row)
     row.status = str(ArrangementStatus.CANCELLED)
     row.ended_on = today
@@ -552,7 +554,7 @@ def _waiting(
     row = visible(session, principal, arrangement_id, today)
     check_version(row, expected, WHAT, arrangement_id)
     if row.status != ArrangementStatus.PROPOSED:
-        raise WrongStateError(arrangement_id=arrangement_id, status=row.status, action=action)
+        raise WrongStateError(arrangement_id=arrangement_id, status=row.status, action=Text.of(action))
     if row.proposed_by == principal.user_id:
         raise OwnProposalError(arrangement_id=arrangement_id)
     return row
