@@ -68,11 +68,12 @@ figures AS (
 )
 """
 
+# UPDATE first, its CTEs inside the FROM: SQLite's driver counts the rows changed only for a
+# statement that begins with UPDATE.
 INSTALLMENTS = f"""
-WITH {_PAID}
 UPDATE arrangement_installments
 SET paid_amount = figures.paid_amount, status = figures.status
-FROM figures
+FROM (WITH {_PAID} SELECT arrangement_id, seq, paid_amount, status FROM figures) AS figures
 WHERE arrangement_installments.arrangement_id = figures.arrangement_id
   AND arrangement_installments.seq = figures.seq
   AND (arrangement_installments.paid_amount <> figures.paid_amount
@@ -80,6 +81,14 @@ WHERE arrangement_installments.arrangement_id = figures.arrangement_id
 """
 
 ARRANGEMENTS = """
+UPDATE arrangements
+SET status = decided.status,
+    ended_on = CASE WHEN decided.status IN ('completed', 'broken') THEN :as_of ELSE NULL END,
+    activated_at = CASE WHEN arrangements.activated_at IS NULL AND decided.paid > 0
+                        THEN :now ELSE arrangements.activated_at END,
+    evaluated_on = :as_of,
+    version = arrangements.version + 1
+FROM (
 WITH tally AS (
     SELECT i.arrangement_id,
            MIN(CASE WHEN i.status = 'paid' THEN 1 ELSE 0 END) AS all_paid,
@@ -91,24 +100,18 @@ WITH tally AS (
     GROUP BY i.arrangement_id
 ),
 decided AS (
-    SELECT a.id,
+    SELECT a.id, tally.paid,
            CASE WHEN tally.all_paid = 1 THEN 'completed'
                 WHEN tally.any_missed = 1 THEN 'broken'
                 WHEN tally.paid > 0 THEN 'active'
                 ELSE a.status END AS status
     FROM arrangements AS a JOIN tally ON tally.arrangement_id = a.id
 )
-UPDATE arrangements
-SET status = decided.status,
-    ended_on = CASE WHEN decided.status IN ('completed', 'broken') THEN :as_of ELSE NULL END,
-    activated_at = CASE WHEN arrangements.activated_at IS NULL AND decided.status <> 'approved'
-                        THEN :now ELSE arrangements.activated_at END,
-    evaluated_on = :as_of,
-    version = arrangements.version + 1
-FROM decided
+SELECT id, paid, status FROM decided
+) AS decided
 WHERE arrangements.id = decided.id
   AND (decided.status <> arrangements.status
-       OR (arrangements.activated_at IS NULL AND decided.status <> 'approved'))
+       OR (arrangements.activated_at IS NULL AND decided.paid > 0))
 """
 
 COUNT = """
@@ -123,6 +126,13 @@ class PlanChanges:
     activated: int
     completed: int
     broken: int
+
+    def note(self) -> str:
+        """The day summary's line."""
+        return (
+            f"plans and settlements 分期与和解: {self.installments:,} installments changed, "
+            f"{self.activated:,} activated, {self.completed:,} completed, {self.broken:,} broken"
+        )
 
     def counts(self) -> dict[str, int]:
         return {

@@ -240,6 +240,8 @@ def _run_day(
         raise
     engine.mark_run(as_of, attempt)  # after the commit, and never a reason to call the run failed
     notes = [] if changes.skipped_reason is None else [f"cases left as they are: {changes.skipped_reason}"]
+    if plan_changes.installments or plan_changes.activated or plan_changes.completed or plan_changes.broken:
+        notes.append(plan_changes.note())
     summary = DaySummary(
         as_of=as_of,
         accounts=accounts,

@@ -11,8 +11,16 @@ from sqlalchemy import Engine, insert, select
 from arrears.arrangements.models import Arrangement, ArrangementInstallment
 from arrears.arrangements.plan_batch import evaluate_plans
 from arrears.arrangements.plans import broken_on_query, rescheduled_accounts
+from arrears.batch.orchestrator import run_batch
+from arrears.cases.models import Case
+from arrears.clock import FixedClock
+from arrears.delinquency.engines import DuckDBEngine
+from arrears.delinquency.rules import DelinquencyRules
 from arrears.portfolio.models import Payment
 from tests.api.book import Book, account_id_of
+from tests.batch.book import insert_book
+from tests.delinquency.portfolios import START as START_OF_BOOK
+from tests.delinquency.portfolios import facts_of, generated_book
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
 START = date(2026, 11, 21)
@@ -128,7 +136,8 @@ def test_payments_are_applied_in_date_order_and_the_first_activates(engine: Engi
     assert state(engine, plan) == ("approved", None, False, 1, [(0, "open")] * 3)
 
     pay(engine, account, START + timedelta(days=3), 1500)
-    assert evaluate(engine, START + timedelta(days=3))["plans_activated"] == 1
+    counts = evaluate(engine, START + timedelta(days=3))
+    assert (counts["plans_activated"], counts["plan_installments_changed"]) == (1, 2)
     assert state(engine, plan) == ("active", None, True, 2, [(1000, "paid"), (500, "open"), (0, "open")])
 
     # the same night again writes nothing
@@ -203,3 +212,52 @@ def test_an_unpaid_approved_plan_breaks_on_its_first_installment(engine: Engine)
     counts = evaluate(engine, DUES[0] + timedelta(days=2), grace_days=1)
     assert counts["plans_broken"] == 1
     assert state(engine, plan)[:2] == ("broken", DUES[0] + timedelta(days=2))
+
+
+def test_the_nightly_batch_evaluates_the_plans(engine: Engine, duck: DuckDBEngine, clock: FixedClock) -> None:
+    insert_book(engine, *facts_of(generated_book(40, seed=5)))
+    first = START_OF_BOOK + timedelta(days=60)
+    run_batch(engine, [first], duck, DelinquencyRules(), clock)
+    with engine.begin() as connection:
+        case_id, currency = connection.execute(
+            select(Case.case_id, Case.currency).where(Case.status == "open").order_by(Case.case_id).limit(1)
+        ).one()
+        plan = int(
+            connection.execute(
+                insert(Arrangement)
+                .values(
+                    case_id=case_id,
+                    kind="plan",
+                    method="single",
+                    rounding="remainder_last",
+                    status="approved",
+                    currency=currency,
+                    owed_amount=10**9,
+                    total_amount=10**9,
+                    discount_amount=0,
+                    waived_fees=0,
+                    installment_count=1,
+                    needs_approval=False,
+                    proposed_at=NOW,
+                    decided_at=NOW,
+                    starts_on=first,
+                    version=1,
+                )
+                .returning(Arrangement.id)
+            ).scalar_one()
+        )
+        connection.execute(
+            insert(ArrangementInstallment).values(
+                arrangement_id=plan,
+                seq=1,
+                due_on=first + timedelta(days=1),
+                amount=10**9,
+                paid_amount=0,
+                status="open",
+            )
+        )
+    [summary] = run_batch(
+        engine, [first + timedelta(days=3)], duck, DelinquencyRules(), clock, plan_grace_days=1
+    )
+    assert any("1 broken" in note for note in summary.notes), (summary.notes, state(engine, plan))
+    assert state(engine, plan)[:3] == ("broken", first + timedelta(days=3), False)
