@@ -23,6 +23,7 @@ the as-of date).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -112,10 +113,7 @@ SELECT id, paid, status FROM decided
 WHERE arrangements.id = decided.id
   AND (decided.status <> arrangements.status
        OR (arrangements.activated_at IS NULL AND decided.paid > 0))
-"""
-
-COUNT = """
-SELECT status, COUNT(*) FROM arrangements WHERE evaluated_on = :as_of GROUP BY status
+RETURNING arrangements.status
 """
 
 
@@ -150,9 +148,7 @@ def evaluate_plans(
     description), in the caller's transaction; answers what changed."""
     params = {"as_of": as_of, "cutoff": as_of - timedelta(days=grace_days), "now": now}
     installments = connection.execute(_typed(INSTALLMENTS, "as_of", "cutoff"), params).rowcount
-    connection.execute(_typed(ARRANGEMENTS, "as_of", "now"), params)
-    rows = connection.execute(_typed(COUNT, "as_of"), {"as_of": as_of}).all()
-    changed: dict[str, int] = {str(status): int(count) for status, count in rows}
+    changed = Counter(connection.execute(_typed(ARRANGEMENTS, "as_of", "now"), params).scalars())
     return PlanChanges(
         installments=max(installments, 0),
         activated=changed.get(str(ArrangementStatus.ACTIVE), 0),
