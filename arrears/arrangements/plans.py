@@ -235,6 +235,7 @@ def approve(
     principal.require(Permission.ARRANGEMENT_APPROVE)
     row = _waiting(session, principal, arrangement_id, expected, today, N_("approved"))
     limits.check_approver(principal.role, proposal_of(session, row))
+    _workable_case(session, principal, row.case_id, today)  # not closed nor held since proposed
     text = None if note is None or not note.strip() else checked_reason(note)
     return _decide(session, principal, row, ArrangementStatus.APPROVED, text, now=now, today=today)
 

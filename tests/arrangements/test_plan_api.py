@@ -119,9 +119,9 @@ def test_a_maker_never_approves_their_own(api: Api) -> None:
     boss, _, _ = team_of(api, "PC")
     other, (team,) = supervisor_of(api, "PC2")
     api.lead(boss, team)
-    agency_user = api.person(Role.COLLECTOR, team_id=team)
-    [case_id] = add_cases(api, "PC2", 1, team_id=team, collector_id=agency_user.user_id).case_ids
-    made = plan(api.as_(agency_user), case_id, count=13)
+    maker = api.person(Role.COLLECTOR, team_id=team)
+    [case_id] = add_cases(api, "PC2", 1, team_id=team, collector_id=maker.user_id).case_ids
+    made = plan(api.as_(maker), case_id, count=13)
     assert made.status_code == 201 and made.json()["status"] == "proposed"
     arrangement_id = made.json()["id"]
     # the collector cannot approve; a supervisor who proposed cannot either
@@ -336,3 +336,22 @@ def test_the_inbox_lists_oldest_first_in_pages(api: Api) -> None:
     rest = api.as_(boss).get("/api/v1/approvals", params={"limit": 2, "cursor": first["next_cursor"]}).json()
     assert [a["id"] for a in rest["arrangements"]] == order[2:] and rest["next_cursor"] is None
     assert api.as_(boss).get("/api/v1/approvals", params={"cursor": "bm9wZQ"}).status_code == 400
+
+
+def test_a_hold_placed_after_the_proposal_stops_its_approval(api: Api) -> None:
+    boss, collector, book = team_of(api, "PL", 1)
+    waiting = plan(api.as_(collector), book.case_ids[0], count=13).json()
+    with transaction(api.engine) as session:
+        session.execute(
+            insert(Hold).values(
+                customer_id=book.customer_ids[0],
+                kind="cease",
+                evidence="客户书面要求停止联系",
+                placed_at=API_NOW,
+                version=1,
+            )
+        )
+    held = api.as_(boss).post(f"/api/v1/arrangements/{waiting['id']}/approve", json={})
+    assert held.status_code == 409 and held.json()["code"] == "case_on_hold"
+    read = api.as_(boss).get(f"/api/v1/arrangements/{waiting['id']}").json()
+    assert (read["status"], read["version"]) == ("proposed", waiting["version"])
