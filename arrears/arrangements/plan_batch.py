@@ -1,7 +1,7 @@
 """The nightly step of plans and settlements: installments paid, plans active, completed or broken.
 
-Set-based, three SQL statements on the operational database (SQLite or PostgreSQL), whatever the
-number of plans; no Python loop over rows:
+Set-based, two SQL statements (1 and 2 below in the first) on the operational database (SQLite or
+PostgreSQL), whatever the number of plans; no Python loop over rows:
 
 1. the payments of each plan in force (approved or active): the net payments (a reversal counts
    against) on its accounts (the one named, else the case's accounts in its currency) dated from
