@@ -3,15 +3,16 @@ concurrency and idempotency headers, permission and scope, the audit trail."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from arrears.arrangements.models import Arrangement
 from arrears.auth.permissions import Role
-from arrears.cases.models import Case
+from arrears.cases.models import Case, CaseAssignment
 from arrears.db import transaction
 from arrears.disputes.models import Hold
 from tests.api.conftest import API_NOW, Api, Person
@@ -355,3 +356,25 @@ def test_a_hold_placed_after_the_proposal_stops_its_approval(api: Api) -> None:
     assert held.status_code == 409 and held.json()["code"] == "case_on_hold"
     read = api.as_(boss).get(f"/api/v1/arrangements/{waiting['id']}").json()
     assert (read["status"], read["version"]) == ("proposed", waiting["version"])
+
+
+def test_two_checkers_racing_on_one_proposal_never_both_win(api: Api) -> None:
+    boss, collector, book = team_of(api, "PM", 1)
+    second, _ = supervisor_of(api, "PM2")
+    with transaction(api.engine) as session:
+        team = session.execute(
+            select(CaseAssignment.team_id).where(CaseAssignment.case_id == book.case_ids[0])
+        ).scalar_one()
+    api.lead(second, team)
+    waiting = plan(api.as_(collector), book.case_ids[0], count=13).json()
+    clients = [api.as_(boss), api.as_(second)]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(
+                lambda client: client.post(f"/api/v1/arrangements/{waiting['id']}/approve", json={}), clients
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    assert len(audit_entries(api, "arrangement.approve")) == 1
+    read = api.as_(boss).get(f"/api/v1/arrangements/{waiting['id']}").json()
+    assert (read["status"], read["version"]) == ("approved", waiting["version"] + 1)

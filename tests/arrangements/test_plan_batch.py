@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
+import pytest
 from sqlalchemy import Engine, insert, select
 
 from arrears.arrangements.models import Arrangement, ArrangementInstallment
@@ -29,7 +30,12 @@ _ids = count(1)
 
 
 def arrange(
-    engine: Engine, customer_id: str, *, status: str = "approved", amounts: tuple[int, ...] = (1000,) * 3
+    engine: Engine,
+    customer_id: str,
+    *,
+    status: str = "approved",
+    amounts: tuple[int, ...] = (1000,) * 3,
+    kind: str = "plan",
 ) -> int:
     """A case of ``customer_id`` (one CNY account, one USD account) with a plan of ``amounts``
     due on DUES, approved on START."""
@@ -42,7 +48,7 @@ def arrange(
                 insert(Arrangement)
                 .values(
                     case_id=case_id,
-                    kind="plan",
+                    kind=kind,
                     method="custom",
                     rounding="remainder_last",
                     status=status,
@@ -173,10 +179,11 @@ def test_a_missed_installment_breaks_the_plan_after_the_grace(engine: Engine) ->
     assert state(engine, plan)[0] == "broken"
 
 
-def test_the_plan_completes_when_every_installment_is_paid_and_reversals_count_against(
-    engine: Engine,
+@pytest.mark.parametrize("kind", ["plan", "settlement"])
+def test_it_completes_when_every_installment_is_paid_and_reversals_count_against(
+    engine: Engine, kind: str
 ) -> None:
-    plan = arrange(engine, "B3", amounts=(1000, 2000))
+    plan = arrange(engine, "B3", amounts=(1000, 2000), kind=kind)
     account = account_id_of("B3")
     first = pay(engine, account, START, 3000)
     pay(engine, account, START + timedelta(days=1), 3000, reverses=first)
