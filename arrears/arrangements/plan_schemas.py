@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from arrears.arrangements.models import Arrangement, ArrangementInstallment
 from arrears.arrangements.plans import PlanRequest, SettlementRequest, Terms
@@ -65,6 +65,16 @@ class PlanIn(_TermsIn):
         description='graduated: the installments in proportion to these (["1", "1", "2"])',
     )
     note: str | None = _note("Why, for the audit trail (8 characters at least when given)")
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> PlanIn:
+        if (self.step is not None or self.weights is not None) and self.method is not Method.GRADUATED:
+            raise ValueError("step and weights go with the graduated method")
+        if self.step is not None and self.weights is not None:
+            raise ValueError("a graduated plan rises by a step or by weights, not both")
+        if self.method is Method.SINGLE:
+            raise ValueError("a plan is equal, graduated or custom")
+        return self
 
     def request(self) -> PlanRequest:
         method = Method.CUSTOM if self.installments is not None else self.method

@@ -257,6 +257,11 @@ def test_graduated_and_custom_plans(api: Api) -> None:
         api.as_(collector), book.case_ids[1], method="graduated", step=1_000, count=4, frequency="weekly"
     )
     assert [i["amount"] for i in stepped.json()["installments"]] == [28_500, 29_500, 30_500, 31_500]
+    assert plan(api.as_(collector), book.case_ids[2], step=1_000).status_code == 422
+    assert (
+        plan(api.as_(collector), book.case_ids[2], method="graduated", step=1, weights=["1"]).status_code
+        == 422
+    )
     custom = plan(api.as_(collector), book.case_ids[2], installments=[20_000, 100_000], frequency="biweekly")
     assert [i["due_on"] for i in custom.json()["installments"]] == [
         FIRST,
