@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         default=None,
         description="YAML bucket table and materiality thresholds (default: built in); --rules overrides.",
     )
+    approval_limits: Path | None = Field(
+        default=None,
+        description="YAML of the approval limits of plans and settlements (default: the shipped one).",
+    )
+    plan_grace_days: int = Field(
+        default=5, ge=0, le=90, description="Days past an installment's due date before its plan is broken."
+    )
     compliance_pack: str = Field(
         default="cn",
         description="The rule pack contacts are put to (cn, us-regf or uk-fca) when no policy file is given.",

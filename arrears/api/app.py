@@ -20,6 +20,7 @@ from sqlalchemy import Engine, make_url
 from arrears import __version__
 from arrears.api import health, observability, openapi, problems
 from arrears.arrangements import promise_api
+from arrears.arrangements import plan_api
 from arrears.audit import api as audit_api
 from arrears.auth import api as auth_api
 from arrears.auth.service import Lifetimes
@@ -42,6 +43,7 @@ CONTEXT_ROUTERS = (
     cases_api.router,
     case_work_api.router,
     promise_api.router,
+    plan_api.router,
     compliance_api.router,
     batch_api.router,
     reports_api.router,

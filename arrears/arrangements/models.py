@@ -130,12 +130,22 @@ class Arrangement(Versioned, Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str | None] = mapped_column(Text)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    starts_on: Mapped[date | None] = mapped_column(
+        Date, comment="business date of the approval: payments from it count towards the installments"
+    )
     ended_on: Mapped[date | None] = mapped_column(Date, comment="completed, broken or cancelled on")
     evaluated_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
         CheckConstraint("total_amount > 0", name="total_positive"),
         Index(None, "case_id", "status"),
+        Index(
+            "uq_arrangements_standing_case",
+            "case_id",
+            unique=True,
+            sqlite_where=text("status IN ('proposed', 'approved', 'active')"),
+            postgresql_where=text("status IN ('proposed', 'approved', 'active')"),
+        ),
         Index(None, "status", "needs_approval", "proposed_at"),
     )
 

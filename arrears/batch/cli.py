@@ -89,7 +89,16 @@ def run(
         try:
             terms = PromiseTerms(settings.promise_grace_days, settings.promise_tolerance)
             summaries = _run(
-                database, dates, snapshot_engine, rules, scorer, store, rebuild_store, quiet, terms
+                database,
+                dates,
+                snapshot_engine,
+                rules,
+                scorer,
+                store,
+                rebuild_store,
+                quiet,
+                terms,
+                settings.plan_grace_days,
             )
         except duckdb.Error as error:
             if store_path is not None and is_damage(error):
@@ -113,6 +122,7 @@ def _run(
     rebuild_store: bool,
     quiet: bool,
     promise_terms: PromiseTerms,
+    plan_grace_days: int,
 ) -> list[DaySummary]:
     """The run with its progress drawn on the console (unless ``quiet``)."""
     with Progress(
@@ -141,6 +151,7 @@ def _run(
             store=store,
             rebuild_store=rebuild_store,
             promise_terms=promise_terms,
+            plan_grace_days=plan_grace_days,
         )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 
 from arrears.arrangements import promise_batch
 from arrears.arrangements.promise_batch import PromiseTerms
+from arrears.arrangements import plan_batch
 from arrears.audit.verify import verify as verify_audit_trail
 from arrears.batch import repository
 from arrears.batch.lock import batch_lock
@@ -121,6 +122,7 @@ def run_batch(
     store: DuckDBEngine | None = None,
     rebuild_store: bool = False,
     promise_terms: PromiseTerms | None = None,
+    plan_grace_days: int = plan_batch.DEFAULT_GRACE_DAYS,
 ) -> list[DaySummary]:
     """Run the batch for each date in order; returns one summary per date.
 
@@ -146,7 +148,9 @@ def run_batch(
             staged.close()
         for done, as_of in enumerate(dates):
             report(f"as of {as_of.isoformat()}", done, len(dates))
-            summary = _run_day(database, as_of, engine, rules, clock, checkpoint, scorer, promise_terms)
+            summary = _run_day(
+                database, as_of, engine, rules, clock, checkpoint, scorer, promise_terms, plan_grace_days
+            )
             if done == 0:
                 summary.notes.append(_sync_note(synced))
             summaries.append(summary)
@@ -187,6 +191,7 @@ def _run_day(
     checkpoint: Checkpoint,
     scorer: BatchScorer | None = None,
     promise_terms: PromiseTerms | None = None,
+    plan_grace_days: int = plan_batch.DEFAULT_GRACE_DAYS,
 ) -> DaySummary:
     started_at, started = clock.now(), time.perf_counter()
     try:
@@ -209,6 +214,10 @@ def _run_day(
             # Promises and plans first: the queues' rules and the next-case priority read them.
             promises = promise_batch.evaluate(connection, as_of, promise_terms)
             checkpoint("promises evaluated")
+            plan_changes = plan_batch.evaluate_plans(
+                connection, as_of, now=clock.now(), grace_days=plan_grace_days
+            )
+            checkpoint("plans evaluated")
             queued = queues.assign_book(connection, as_of, clock.now())
             checkpoint("queues assigned")
             prioritised = next_case.refresh_priorities(connection, as_of)
@@ -225,6 +234,7 @@ def _run_day(
                 "promises_kept": promises.kept,
                 "promises_partially_kept": promises.partially_kept,
                 "promises_broken": promises.broken,
+                **plan_changes.counts(),
             }
             attempt = repository.record_run(
                 connection,
@@ -257,6 +267,8 @@ def _run_day(
             f"promises 承诺还款: {promises.evaluated} evaluated, {promises.kept} kept, "
             f"{promises.partially_kept} partially kept, {promises.broken} broken"
         )
+    if plan_changes.installments or plan_changes.activated or plan_changes.completed or plan_changes.broken:
+        notes.append(plan_changes.note())
     summary = DaySummary(
         as_of=as_of,
         accounts=accounts,

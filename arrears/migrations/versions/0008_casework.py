@@ -376,6 +376,12 @@ def _arrangements_upgrade() -> None:
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
         sa.Column("activated_at", arrears.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "starts_on",
+            sa.Date(),
+            nullable=True,
+            comment="business date of the approval: payments from it count towards the installments",
+        ),
         sa.Column("ended_on", sa.Date(), nullable=True, comment="completed, broken or cancelled on"),
         sa.Column("evaluated_on", sa.Date(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False, comment="1 when written, one more on each change"),
@@ -399,6 +405,14 @@ def _arrangements_upgrade() -> None:
             ["status", "needs_approval", "proposed_at"],
             unique=False,
         )
+    op.create_index(
+        "uq_arrangements_standing_case",
+        "arrangements",
+        ["case_id"],
+        unique=True,
+        sqlite_where=sa.text("status IN ('proposed', 'approved', 'active')"),
+        postgresql_where=sa.text("status IN ('proposed', 'approved', 'active')"),
+    )
     op.create_table(
         "arrangement_installments",
         sa.Column("arrangement_id", sa.Integer(), nullable=False),
@@ -514,6 +528,7 @@ def _arrangements_downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_promises_case_id_status"))
     op.drop_table("promises")
     op.drop_table("arrangement_installments")
+    op.drop_index("uq_arrangements_standing_case", table_name="arrangements")
     with op.batch_alter_table("arrangements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_arrangements_status_needs_approval_proposed_at"))
         batch_op.drop_index(batch_op.f("ix_arrangements_case_id_status"))
