@@ -19,8 +19,7 @@ from sqlalchemy import Engine, make_url
 
 from arrears import __version__
 from arrears.api import health, observability, openapi, problems
-from arrears.arrangements import promise_api
-from arrears.arrangements import plan_api
+from arrears.arrangements import plan_api, promise_api
 from arrears.audit import api as audit_api
 from arrears.auth import api as auth_api
 from arrears.auth.service import Lifetimes

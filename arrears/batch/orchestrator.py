@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
-from arrears.arrangements import promise_batch
+from arrears.arrangements import plan_batch, promise_batch
 from arrears.arrangements.promise_batch import PromiseTerms
-from arrears.arrangements import plan_batch
 from arrears.audit.verify import verify as verify_audit_trail
 from arrears.batch import repository
 from arrears.batch.lock import batch_lock

@@ -186,6 +186,7 @@ def add_promise(engine: Engine, case_id: str, *, status: str, due_on: date, clos
                 paid_amount=0,
                 status=status,
                 taken_at=AT,
+                taken_on=AT.date(),
                 first_due_on=due_on,
                 last_due_on=due_on,
                 closed_on=closed_on,

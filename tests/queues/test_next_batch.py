@@ -63,7 +63,8 @@ def test_the_night_refreshes_the_priorities(engine: Engine) -> None:
     try:
         with pytest.raises(RuntimeError, match="stopped after the priorities"):
             run_batch(engine, [NEXT], duck, RULES, CLOCK, checkpoint=stop_after_priorities)
-        assert steps[-2:] == ["cases applied", "queue priorities"]
+        assert steps[-2:] == ["queues assigned", "queue priorities"]
+        assert steps.index("promises evaluated") < steps.index("queue priorities")
         with engine.connect() as connection:  # the priorities went with the date's transaction
             assert set(connection.execute(select(CaseQueue.priority_value)).scalars()) == {0}
         run_batch(engine, [NEXT], duck, RULES, CLOCK)
