@@ -63,9 +63,12 @@ def read_candidates(
     """
     where = "(status = :open OR (status = :closed AND updated_on = :as_of))"
     params = {"open": str(CaseStatus.OPEN), "closed": str(CaseStatus.CLOSED), "as_of": as_of}
-    if customers is not None:
+    if customers is not None:  # a night after the cases' latest date: no case closed on as_of yet
         _stage_keys(connection, "tmp_plan_customers", "customer_id", customers)
-        where += " AND cases.customer_id IN (SELECT customer_id FROM tmp_plan_customers)"
+        # status = open alone, so that the partial index on the open cases' customer finds each
+        # one (with the OR, SQLite would scan every case for each customer)
+        where = "status = :open AND cases.customer_id IN (SELECT customer_id FROM tmp_plan_customers)"
+        params = {"open": str(CaseStatus.OPEN)}
     cases = read_arrow(
         connection,
         f"SELECT case_id, customer_id, opened_on, bucket FROM cases WHERE {where}",
