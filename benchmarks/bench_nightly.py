@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +165,8 @@ def night(accounts: int, url: str | None, as_of: date, label: str) -> int:
     return summary.accounts
 
 
-def day_feed(accounts: int, url: str | None) -> int:
-    """The day's payments (3% of the accounts) written as a feed file and imported."""
+def day_feed(accounts: int, url: str | None, paid_on: date = NEXT_NIGHT) -> int:
+    """The day's payments (3% of the accounts), dated ``paid_on``, written as a feed file and imported."""
     import duckdb
 
     from arrears.clock import FixedClock
@@ -177,14 +177,14 @@ def day_feed(accounts: int, url: str | None) -> int:
     feed.parent.mkdir(exist_ok=True)
     con = duckdb.connect(str(folder / "store.duckdb"), read_only=True)
     con.execute(
-        f"COPY (SELECT 'D{NEXT_NIGHT:%Y%m%d}-' || account_id AS payment_id, account_id, "
-        f"DATE '{NEXT_NIGHT}' AS paid_on, CASE currency WHEN 'JPY' THEN '5000' ELSE '100.00' END AS amount "
+        f"COPY (SELECT 'D{paid_on:%Y%m%d}-' || account_id AS payment_id, account_id, "
+        f"DATE '{paid_on}' AS paid_on, CASE currency WHEN 'JPY' THEN '5000' ELSE '100.00' END AS amount "
         f"FROM accounts WHERE hash(account_id) % 1000 < {PAYERS_PER_1000} ORDER BY account_id) "
         f"TO '{feed}' (HEADER, DELIMITER ',')"
     )
     con.close()
     database = database_for(folder, url)
-    clock = FixedClock(datetime(2026, 11, 22, 18, 0, tzinfo=UTC))
+    clock = FixedClock(datetime.combine(paid_on, datetime.min.time(), UTC).replace(hour=18))
     [outcome] = import_files(database, feed_files([feed]), clock, ImportOptions(imported_by="bench"))
     database.dispose()
     if outcome.rejected or outcome.error:
@@ -215,10 +215,22 @@ def compaction(accounts: int, url: str | None) -> int:
     con = store.connection
     rows = int(con.execute("SELECT count(*) FROM schedule").fetchall()[0][0])
     rows += int(con.execute("SELECT count(*) FROM ledger").fetchall()[0][0])
-    if not store.compact(force=True):
-        raise RuntimeError("the store had no superseded rows to compact")
+    compacted = store.compact(force=True)
     store.close()
-    return rows
+    return rows if compacted else 0  # nothing superseded (the day's feed restaged nothing)
+
+
+def latest_night(accounts: int, url: str | None) -> date | None:
+    """The latest date the batch ran on the database of an earlier run (``--reuse``)."""
+    from sqlalchemy import func, select
+
+    from arrears.batch.models import BatchRun
+
+    database = database_for(folder_for(accounts, url), url)
+    with database.connect() as connection:
+        latest: date | None = connection.execute(select(func.max(BatchRun.as_of))).scalar()
+    database.dispose()
+    return latest
 
 
 def main() -> None:
@@ -227,21 +239,30 @@ def main() -> None:
     )
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--postgres", help="the operational database: a schema of its own at this URL")
-    parser.add_argument("--reuse", action="store_true", help="keep the setup of an earlier run (skip step 1)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the setup and the nights of an earlier run (skip step 1): the book goes on, "
+        "its two nights are the two days after the latest one run",
+    )
     parser.add_argument(
         "--orm-sample", type=int, default=2000, help="accounts of the row-by-row peer (0: skip)"
     )
     options = parser.parse_args()
     args = (options.accounts, options.postgres)
     lines: list[tuple[str, int, float, float]] = []
+    first_night, next_night = FIRST_NIGHT, NEXT_NIGHT
+    latest = latest_night(*args) if options.reuse else None
+    if latest is not None:  # the book goes on: a night run again before the latest would be a backfill
+        first_night, next_night = latest + timedelta(days=1), latest + timedelta(days=2)
     if not options.reuse:
         rows, seconds, peak, _ = measure(setup, *args, runs=1)
         lines.append(("setup: generate, store accounts, stage the book", rows, seconds, peak))
     steps = (
-        ("first night: every account, cases opened", night, (FIRST_NIGHT, "first")),
-        ("the day's feed: payments imported", day_feed, ()),
-        ("next night: whole batch on the store", night, (NEXT_NIGHT, "next")),
-        ("next night rerun: every account recomputed", night, (NEXT_NIGHT, "rerun")),
+        ("first night: every account, cases opened", night, (first_night, "first")),
+        ("the day's feed: payments imported", day_feed, (next_night,)),
+        ("next night: whole batch on the store", night, (next_night, "next")),
+        ("next night rerun: every account recomputed", night, (next_night, "rerun")),
         ("floor: DuckDB reads the store's input columns once", store_floor, ()),
         ("store compaction, forced (rows before)", compaction, ()),
     )
@@ -259,11 +280,8 @@ def main() -> None:
     print(f"{'measurement':52} {'seconds':>8} {'rows':>11} {'rows/s':>10} {'x floor':>8} {'peak RSS':>9}")
     for label, count, seconds, peak_mib in lines:
         rate = count / seconds if seconds else float("nan")
-        print(
-            f"{label:52} {seconds:8.1f} {count:11,} {rate:10,.0f} "
-            f"{seconds / floor_seconds * floor_rows / count:8.1f} "
-            f"{peak_mib / 1024:7.2f} GiB"
-        )
+        ratio = seconds / floor_seconds * floor_rows / count if count else float("nan")
+        print(f"{label:52} {seconds:8.1f} {count:11,} {rate:10,.0f} {ratio:8.1f} {peak_mib / 1024:7.2f} GiB")
     for label in ("first", "next", "rerun"):
         profile = folder_for(*args) / f"profile-{label}.txt"
         print(f"\nwhere the {label} night's time goes (time spent until each point):")

@@ -181,6 +181,25 @@ def _sync_note(synced: SyncOutcome) -> str:
     )
 
 
+def _write_snapshot(
+    connection: Connection, as_of: date, engine: SnapshotEngine, snapshot: pa.Table
+) -> tuple[pa.Table, date | None]:
+    """Store the date's snapshot as ranges, writing only the accounts that changed; returns them
+    and the snapshot date they changed since (None: the date is before a stored one).
+
+    A DuckDB engine keeps the snapshot it wrote last: when the database's latest snapshot is
+    that one (same date, same run attempt), the changes are found against it without reading
+    the database's rows back."""
+    changed = None
+    latest = snapshots.latest_date(connection)
+    ahead = latest is None or as_of >= latest
+    if isinstance(engine, DuckDBEngine) and ahead:
+        base = None if latest is None else (latest, repository.attempts_of(connection, latest))
+        changed = engine.changes_since_written(snapshot, as_of, base)
+    changed = snapshots.replace_snapshot(connection, as_of, snapshot, changed)
+    return changed, latest if ahead else None
+
+
 def _run_day(
     database: Engine,
     as_of: date,
@@ -202,9 +221,9 @@ def _run_day(
                 buckets = snapshots.read_buckets(connection, previous[0])
             snapshot = engine.snapshot(as_of, rules, buckets, roll_from_carry=roll_from_carry)
             checkpoint("computed")
-            snapshots.replace_snapshot(connection, as_of, snapshot)
+            changed, since = _write_snapshot(connection, as_of, engine, snapshot)
             checkpoint("snapshot written")
-            changes = cases.apply_snapshot(connection, snapshot, as_of)
+            changes = cases.apply_snapshot(connection, snapshot, as_of, changed, since)
             checkpoint("cases applied")
             scores: DayScores | None = None
             if scorer is not None:

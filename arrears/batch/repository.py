@@ -69,6 +69,14 @@ def run_attempts(connection: Connection, as_of: date) -> int:
     return int(connection.execute(select(BatchRun.attempts).where(BatchRun.as_of == as_of)).scalar_one())
 
 
+def attempts_of(connection: Connection, as_of: date) -> int:
+    """The attempt number of the date's last succeeded run; 0 when its last run did not succeed."""
+    found = connection.execute(
+        select(BatchRun.attempts).where(BatchRun.as_of == as_of, BatchRun.status == RunStatus.SUCCEEDED)
+    ).scalar()
+    return int(found or 0)
+
+
 def list_runs(session: Session, before: date | None, limit: int) -> list[BatchRun]:
     """The run log, newest as-of date first, from before ``before`` (a page's cursor)."""
     query = select(BatchRun).order_by(BatchRun.as_of.desc()).limit(limit)

@@ -154,3 +154,35 @@ class FieldVisit(Base):
     reason: Mapped[str] = mapped_column(String(500))
 
     __table_args__ = (Index(None, "agent_id", "status"), Index(None, "case_id"))
+
+
+class CaseEventKind(StrEnum):
+    """What the nightly batch did to a case on a date (the case timeline's batch events)."""
+
+    OPENED = "opened"
+    REOPENED = "reopened"
+    BUCKET_CHANGED = "bucket_changed"
+    CURED = "cured"
+    CLOSED = "closed"
+    ACCOUNT_JOINED = "account_joined"
+    ACCOUNT_LEFT = "account_left"
+
+
+class CaseEvent(Base):
+    """A batch event of a case, written by the case step in the same transaction as the case
+    changes; a rerun of a date replaces that date's events (``as_of``)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"))
+    occurred_on: Mapped[date] = mapped_column(Date, comment="the business date it happened on")
+    kind: Mapped[str] = mapped_column(
+        String(16), comment="opened, reopened, bucket_changed, cured, closed, account_joined or account_left"
+    )
+    from_bucket: Mapped[str | None] = mapped_column(String(16))
+    to_bucket: Mapped[str | None] = mapped_column(String(16))
+    account_id: Mapped[str | None] = mapped_column(String(64), comment="the account that joined or left")
+    as_of: Mapped[date] = mapped_column(Date, comment="as-of date of the batch run that wrote it")
+
+    __table_args__ = (Index(None, "case_id", "occurred_on"), Index(None, "as_of"))

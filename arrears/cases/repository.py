@@ -15,13 +15,26 @@ from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from arrears.auth.models import Agency, Team, User
-from arrears.cases.models import Case, CaseAccount, CaseAssignment, CaseStatus, Placement
+from arrears.cases.models import (
+    Case,
+    CaseAccount,
+    CaseAssignment,
+    CaseEvent,
+    CaseEventKind,
+    CaseStatus,
+    Placement,
+)
 from arrears.cases.scope import active_placements, current_assignments
 from arrears.db.arrow import insert_arrow, read_arrow
 from arrears.portfolio.models import Account
 
 CANDIDATE_CASES_SCHEMA = pa.schema(
-    [("case_id", pa.string()), ("customer_id", pa.string()), ("opened_on", pa.date32())]
+    [
+        ("case_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("opened_on", pa.date32()),
+        ("bucket", pa.string()),
+    ]
 )
 MEMBERS_SCHEMA = pa.schema(
     [("case_id", pa.string()), ("account_id", pa.string()), ("joined_on", pa.date32())]
@@ -41,17 +54,26 @@ def latest_case_date(connection: Connection) -> date | None:
     return connection.execute(select(func.max(Case.updated_on))).scalar()
 
 
-def read_candidates(connection: Connection, as_of: date) -> tuple[pa.Table, pa.Table]:
-    """The cases open at the start of ``as_of`` and their accounts.
+def read_candidates(
+    connection: Connection, as_of: date, customers: pa.Array | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """The cases open at the start of ``as_of`` (of ``customers`` only, when given) and their
+    accounts.
 
     Those are the open cases and, when ``as_of`` is run again, the cases that its first run
     closed (they carry ``updated_on = as_of``): the rerun decides again whether they close.
     """
-    where = "status = :open OR (status = :closed AND updated_on = :as_of)"
+    where = "(status = :open OR (status = :closed AND updated_on = :as_of))"
     params = {"open": str(CaseStatus.OPEN), "closed": str(CaseStatus.CLOSED), "as_of": as_of}
+    if customers is not None:  # a night after the cases' latest date: no case closed on as_of yet
+        _stage_keys(connection, "tmp_plan_customers", "customer_id", customers)
+        # status = open alone, so that the partial index on the open cases' customer finds each
+        # one (with the OR, SQLite would scan every case for each customer)
+        where = "status = :open AND cases.customer_id IN (SELECT customer_id FROM tmp_plan_customers)"
+        params = {"open": str(CaseStatus.OPEN)}
     cases = read_arrow(
         connection,
-        f"SELECT case_id, customer_id, opened_on FROM cases WHERE {where}",
+        f"SELECT case_id, customer_id, opened_on, bucket FROM cases WHERE {where}",
         CANDIDATE_CASES_SCHEMA,
         params,
     )
@@ -62,7 +84,102 @@ def read_candidates(connection: Connection, as_of: date) -> tuple[pa.Table, pa.T
         MEMBERS_SCHEMA,
         params,
     )
+    if customers is not None:
+        connection.execute(text("DROP TABLE tmp_plan_customers"))
     return cases, members
+
+
+def customers_to_plan(connection: Connection, changed: pa.Table) -> pa.Array:
+    """The customers whose cases a night must plan: those of the accounts whose state changed
+    (``changed``: account_id, present, customer_id), and those whose open case holds one of
+    them (an account that left the feed, or changed customer)."""
+    _stage_keys(connection, "tmp_changed_accounts", "account_id", changed.column("account_id"))
+    holding = connection.execute(
+        text(
+            "SELECT DISTINCT c.customer_id FROM case_accounts AS m JOIN cases AS c ON c.case_id = m.case_id "
+            "WHERE c.status = :open AND m.account_id IN (SELECT account_id FROM tmp_changed_accounts)"
+        ),
+        {"open": str(CaseStatus.OPEN)},
+    ).scalars()
+    found = pa.array(list(holding), pa.string())
+    connection.execute(text("DROP TABLE tmp_changed_accounts"))
+    present = changed.filter(changed.column("present")).column("customer_id")
+    return pa.compute.unique(pa.chunked_array([*present.chunks, found], pa.string()).combine_chunks())
+
+
+def move_on(connection: Connection, since: date, as_of: date) -> int:
+    """The open cases last planned on ``since`` and not planned again: nothing changed in their
+    accounts but the date, so their DPD and their accounts' DPD grow by the days elapsed (a DPD
+    of 0 stays 0), in place. Returns how many cases."""
+    params = {"open": str(CaseStatus.OPEN), "since": since, "as_of": as_of, "days": (as_of - since).days}
+    connection.execute(
+        text(
+            "UPDATE case_accounts SET dpd = dpd + :days WHERE dpd > 0 AND case_id IN "
+            "(SELECT case_id FROM cases WHERE status = :open AND updated_on = :since)"
+        ),
+        params,
+    )
+    moved = connection.execute(
+        text(
+            "UPDATE cases SET worst_dpd = CASE WHEN worst_dpd > 0 THEN worst_dpd + :days ELSE worst_dpd END, "
+            "updated_on = :as_of WHERE status = :open AND updated_on = :since"
+        ),
+        params,
+    )
+    return int(moved.rowcount or 0)
+
+
+EARLIER_EVENTS_SCHEMA = pa.schema([("case_id", pa.string()), ("from_bucket", pa.string())])
+
+
+def take_back_events(connection: Connection, as_of: date) -> pa.Table:
+    """Delete the events a run of ``as_of`` wrote (a rerun writes them again); returns the buckets
+    its bucket moves and closures started from (case_id, from_bucket): the cases' buckets before
+    the date, which the first run overwrote."""
+    moves = [str(k) for k in (CaseEventKind.BUCKET_CHANGED, CaseEventKind.CURED, CaseEventKind.CLOSED)]
+    earlier = read_arrow(
+        connection,
+        "SELECT case_id, from_bucket FROM case_events WHERE as_of = :as_of AND kind IN :moves",
+        EARLIER_EVENTS_SCHEMA,
+        {"as_of": as_of, "moves": moves},
+    )
+    connection.execute(text("DELETE FROM case_events WHERE as_of = :as_of"), {"as_of": as_of})
+    return earlier
+
+
+def customers_with_cases_before(connection: Connection, customers: pa.Array, as_of: date) -> pa.Array:
+    """Those of ``customers`` who had a case opened before ``as_of``."""
+    _stage_keys(connection, "tmp_event_customers", "customer_id", customers)
+    found = connection.execute(
+        text(
+            "SELECT DISTINCT customer_id FROM cases WHERE opened_on < :as_of "
+            "AND customer_id IN (SELECT customer_id FROM tmp_event_customers)"
+        ),
+        {"as_of": as_of},
+    ).scalars()
+    result = pa.array(list(found), pa.string())
+    connection.execute(text("DROP TABLE tmp_event_customers"))
+    return result
+
+
+EVENT_COLUMNS = ["case_id", "occurred_on", "kind", "from_bucket", "to_bucket", "account_id", "as_of"]
+
+
+def write_events(connection: Connection, events: pa.Table, as_of: date) -> None:
+    """Insert the date's case events, in bulk."""
+    if events.num_rows == 0:
+        return
+    day = pa.array([as_of] * events.num_rows, pa.date32())
+    rows = events.append_column("occurred_on", day).append_column("as_of", day)
+    insert_arrow(connection, CaseEvent.__tablename__, rows.select(EVENT_COLUMNS))
+
+
+def _stage_keys(connection: Connection, name: str, column: str, keys: pa.Array | pa.ChunkedArray) -> None:
+    """A temporary table ``name`` of distinct text keys in ``column``."""
+    connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    connection.execute(text(f"CREATE TEMPORARY TABLE {name} ({column} VARCHAR(100) PRIMARY KEY)"))
+    unique = pa.compute.unique(keys)
+    insert_arrow(connection, name, pa.table({column: unique}))
 
 
 def apply_plan(

@@ -29,6 +29,7 @@ from arrears.delinquency.definition import (
     to_spark,
 )
 from arrears.delinquency.frames import SNAPSHOT_SCHEMA, empty_previous
+from arrears.delinquency.ranges import CHANGES_SCHEMA, changes_sql, states_sql
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.portfolio.frames import PortfolioFrames, conform
 
@@ -126,7 +127,10 @@ class DuckDBEngine:
             "(as_of DATE, rules VARCHAR, run_attempt INTEGER, generation INTEGER)"
         )
         self._con.execute("CREATE TABLE IF NOT EXISTS superseded (rows BIGINT)")
-        for leftover in ("state", *(f"{table}_loading" for table in STAGED_TABLES)):  # by a killed run
+        self._con.execute("CREATE TABLE IF NOT EXISTS written_meta (as_of DATE, run_attempt INTEGER)")
+        self._pending_written: date | None = None
+        leftovers = ("state", "written_next", *(f"{table}_loading" for table in STAGED_TABLES))
+        for leftover in leftovers:  # by a killed run
             self._con.execute(f"DROP TABLE IF EXISTS {leftover}")
 
     def _drop_other_format(self) -> None:
@@ -135,7 +139,15 @@ class DuckDBEngine:
         con.execute("CREATE TABLE IF NOT EXISTS store_format (version INTEGER)")
         if con.execute("SELECT version FROM store_format").fetchall() == [(STORE_FORMAT,)]:
             return
-        for table in (*STAGED_TABLES, "carry", "carry_meta", "dirty", "superseded"):
+        for table in (
+            *STAGED_TABLES,
+            "carry",
+            "carry_meta",
+            "dirty",
+            "superseded",
+            "written",
+            "written_meta",
+        ):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("DELETE FROM store_format")
         con.execute("INSERT INTO store_format VALUES (?)", [STORE_FORMAT])
@@ -290,6 +302,39 @@ class DuckDBEngine:
 
     def mark_run(self, as_of: date, run_attempt: int) -> None:
         self._con.execute("UPDATE carry_meta SET run_attempt = ? WHERE as_of = ?", [run_attempt, as_of])
+        if self._pending_written == as_of:
+            self._keep_written(as_of, run_attempt)
+
+    def changes_since_written(
+        self, snapshot: pa.Table, as_of: date, base: tuple[date, int] | None
+    ) -> pa.Table | None:
+        """What ``snapshot`` (of ``as_of``, the latest snapshot date or after it) changes against
+        the snapshot this store wrote last, when that is the one the database holds for
+        ``base`` (its date and run attempt): the accounts whose state differs
+        (``ranges.CHANGES_SCHEMA``); None when the store does not hold that one. The snapshot's
+        states are kept aside, to be the written one once its run is marked (:meth:`mark_run`)."""
+        con = self._con
+        con.register("night_snapshot", snapshot)
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE written_next AS {states_sql('night_snapshot')}")
+        finally:
+            con.unregister("night_snapshot")
+        self._pending_written = as_of
+        held = con.execute("SELECT as_of, run_attempt FROM written_meta").fetchall()
+        if base is None or held != [base]:
+            return None
+        return con.sql(changes_sql("written_next", "written")).to_arrow_table().cast(CHANGES_SCHEMA)
+
+    def _keep_written(self, as_of: date, run_attempt: int) -> None:
+        """The states kept aside become the written snapshot of that run, all at once."""
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DROP TABLE IF EXISTS written")
+        con.execute("ALTER TABLE written_next RENAME TO written")
+        con.execute("DELETE FROM written_meta")
+        con.execute("INSERT INTO written_meta VALUES (?, ?)", [as_of, run_attempt])
+        con.execute("COMMIT")
+        self._pending_written = None
 
     def snapshot(
         self,

@@ -161,13 +161,16 @@ def read_portfolio(
         conditions.append("account_id < :end_account")
         params["end_account"] = end_account
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    # The rows of some imports are found by the import_id index and are few: a cursor reads them
+    # at once, where the ADBC reader would first start a process (seconds, for each table).
+    bulk = import_ids is None
     payments = read_arrow(
         connection,
         # '' for "no reversal" keeps the column's type the same in every batch a driver reads
         f"SELECT payment_id, account_id, paid_on, amount, COALESCE(reverses, '') FROM payments{where}",
         PAYMENTS_SCHEMA,
         params,
-        committed_table="payments",
+        committed_table="payments" if bulk else None,
     )
     reverses = payments.column("reverses")
     payments = payments.set_column(
@@ -179,14 +182,14 @@ def read_portfolio(
             f"SELECT account_id, customer_id, currency, status, opened_on FROM accounts{where}",
             ACCOUNTS_SCHEMA,
             params,
-            committed_table="accounts",
+            committed_table="accounts" if bulk else None,
         ),
         read_arrow(
             connection,
             f"SELECT account_id, seq, due_date, amount_due FROM installments{where}",
             INSTALLMENTS_SCHEMA,
             params,
-            committed_table="installments",
+            committed_table="installments" if bulk else None,
         ),
         payments,
     )

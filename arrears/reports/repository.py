@@ -11,11 +11,14 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+# The snapshot is stored as validity ranges (arrears.delinquency.models): an account's rows at
+# the two dates are the ranges covering each; the second is found by the key (account_id, valid_from).
 ROLL_CELLS_SQL = """
 SELECT a.bucket, b.bucket, COUNT(*), SUM(a.outstanding_amount)
-FROM delinquency_snapshots a
-JOIN delinquency_snapshots b ON b.account_id = a.account_id AND b.as_of = :last
-WHERE a.as_of = :first {currency_filter}
+FROM delinquency_ranges a
+JOIN delinquency_ranges b ON b.account_id = a.account_id
+    AND b.valid_from <= :last AND (b.valid_to IS NULL OR b.valid_to > :last)
+WHERE a.valid_from <= :first AND (a.valid_to IS NULL OR a.valid_to > :first) {currency_filter}
 GROUP BY a.bucket, b.bucket
 """
 

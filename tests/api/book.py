@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from arrears.cases.models import Case, CaseAccount, CaseAssignment, FieldVisit, Placement
-from arrears.delinquency.models import DelinquencySnapshot
+from arrears.delinquency.models import DelinquencyRange, SnapshotDate
 from arrears.portfolio.models import Account, ContactPoint, Customer, Installment, Payment
 from arrears.scoring.models import AccountScore, ModelVersion
 
@@ -230,18 +230,20 @@ class Book:
             connection.execute(update(FieldVisit).where(FieldVisit.id == visit_id).values(status=status))
 
     def history(self, account_id: str, customer_id: str, days: list[tuple[date, int, int]]) -> None:
-        """Snapshots of the account: (as_of, dpd, overdue in minor units) each."""
+        """Snapshots of the account: (as_of, dpd, overdue in minor units) each, stored as ranges of
+        one day each (the account has no state on the other snapshot dates)."""
         with self.engine.begin() as connection:
             connection.execute(
-                insert(DelinquencySnapshot),
+                insert(DelinquencyRange),
                 [
                     {
-                        "as_of": as_of,
                         "account_id": account_id,
+                        "valid_from": as_of,
+                        "valid_to": as_of + timedelta(days=1),
                         "customer_id": customer_id,
                         "currency": "CNY",
                         "status": "active",
-                        "dpd": dpd,
+                        "overdue_since": as_of - timedelta(days=dpd) if dpd else None,
                         "bucket": "M0" if dpd == 0 else "M1" if dpd <= 30 else "M2",
                         "bucket_rank": 0 if dpd == 0 else 1 if dpd <= 30 else 2,
                         "overdue_amount": overdue,
@@ -251,6 +253,9 @@ class Book:
                     for as_of, dpd, overdue in days
                 ],
             )
+            known = set(connection.execute(select(SnapshotDate.as_of)).scalars())
+            for as_of in sorted({as_of for as_of, _, _ in days} - known):
+                connection.execute(insert(SnapshotDate).values(as_of=as_of))
 
     def installments(self, account_id: str, amounts: list[tuple[date, int]]) -> None:
         with self.engine.begin() as connection:

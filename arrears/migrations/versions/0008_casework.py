@@ -1,7 +1,7 @@
 """casework: queues, contacts, callbacks, preferences, holds, disputes, complaints, promises, plans and settlements, idempotency keys
 
 Revision ID: 0008_casework
-Revises: 0006_access, 0002_compliance, 0004_scoring, 0005_import_watermark (joins the branches)
+Revises: 0007_snapshot_ranges, 0002_compliance, 0004_scoring, 0005_import_watermark (joins the branches)
 Create Date: 2026-12-04 10:51:18.585899
 """
 
@@ -14,7 +14,7 @@ import arrears.db
 
 revision: str = "0008_casework"
 down_revision: str | Sequence[str] | None = (
-    "0006_access",
+    "0007_snapshot_ranges",
     "0002_compliance",
     "0004_scoring",
     "0005_import_watermark",
