@@ -28,6 +28,7 @@ from arrears.cases import work_api as case_work_api
 from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
 from arrears.config import Settings, check_production, get_settings
+from arrears.contacts import api as contacts_api
 from arrears.db import make_engine, session_factory
 from arrears.portfolio import api as portfolio_api
 from arrears.reports import api as reports_api
@@ -39,6 +40,7 @@ CONTEXT_ROUTERS = (
     cases_api.router,
     case_work_api.router,
     compliance_api.router,
+    contacts_api.router,
     batch_api.router,
     reports_api.router,
     audit_api.router,
