@@ -52,13 +52,15 @@ class Desk:
     def at(self, instant: datetime) -> None:
         """Move the API's clock to ``instant``; the collector and supervisor sign in again then (a
         token idle longer than the session's idle time is refused)."""
-        self.api.clock._instant = instant  # noqa: SLF001 - the test moves the API's clock
+        self.api.clock._instant = instant
         for person in (self.collector, self.supervisor):
             person.token = fresh_token(self.api, person)
 
     def contacts(self) -> list[Contact]:
         with transaction(self.api.engine) as session:
-            rows = session.scalars(select(Contact).where(Contact.case_id == self.case_id).order_by(Contact.id))
+            rows = session.scalars(
+                select(Contact).where(Contact.case_id == self.case_id).order_by(Contact.id)
+            )
             result = list(rows)
             session.expunge_all()
             return result
@@ -75,7 +77,11 @@ def fresh_token(api: Api, person: Person) -> str:
         user = session.get(User, person.user_id)
         assert user is not None
         secret, _ = auth.issue(
-            session, user, CredentialKind.TOKEN, now=api.clock.now(), lifetimes=api.app.state.context.lifetimes
+            session,
+            user,
+            CredentialKind.TOKEN,
+            now=api.clock.now(),
+            lifetimes=api.app.state.context.lifetimes,
         )
         return secret
 
@@ -100,7 +106,7 @@ def desk(api: Api, prefix: str = "CT") -> Desk:
             do_not_contact=False,
         )
     points = book.contact_ids[customer_id]
-    api.clock._instant = API_NOW  # noqa: SLF001
+    api.clock._instant = API_NOW
     return Desk(
         api, team, collector, supervisor, case_id, customer_id, points["mobile"], points["email"], emergency
     )

@@ -14,7 +14,9 @@ from tests.contacts.helpers import desk, local
 
 def test_an_allowed_call_is_logged_with_the_gates_decision_and_audited(api: Api) -> None:
     d = desk(api)
-    made = d.log(disposition="right_party_contact", ended_at=(api.clock.now() + timedelta(minutes=4)).isoformat())
+    made = d.log(
+        disposition="right_party_contact", ended_at=(api.clock.now() + timedelta(minutes=4)).isoformat()
+    )
     assert made.status_code == 201, made.text
     contact = made.json()
     assert contact["gate_verdict"] == "allow" and contact["gate_decision_id"] is not None
@@ -22,7 +24,11 @@ def test_an_allowed_call_is_logged_with_the_gates_decision_and_audited(api: Api)
     assert contact["counts_as"] == ["attempt", "connected", "right_party"]
     assert contact["contact_point"]["value"] == "+86138****5678" and contact["contact_point"]["masked"]
     [row] = d.contacts()
-    assert (row.started_at, row.started_on.isoformat(), row.team_id) == (api.clock.now(), "2026-11-21", d.team)
+    assert (row.started_at, row.started_on.isoformat(), row.team_id) == (
+        api.clock.now(),
+        "2026-11-21",
+        d.team,
+    )
     [entry] = audit_entries(api, "contact.log")
     assert entry["object_id"] == str(contact["id"]) and entry["customer_id"] == d.customer_id
     assert MOBILE not in str(entry)
@@ -59,7 +65,9 @@ def test_the_chinese_problem_names_the_rules(api: Api) -> None:
 
 def test_a_contact_after_the_fact_is_kept_with_its_violations_for_review(api: Api) -> None:
     d = desk(api)
-    made = d.log(after_the_fact=True, started_at=local(20, 23, 15).isoformat(), disposition="right_party_contact")
+    made = d.log(
+        after_the_fact=True, started_at=local(20, 23, 15).isoformat(), disposition="right_party_contact"
+    )
     assert made.status_code == 201, made.text
     contact = made.json()
     assert contact["violations"] == ["CN-TIME-1"] and contact["review_status"] == "pending"
@@ -98,7 +106,9 @@ def test_a_flagged_note_is_kept_with_its_flags_and_listed_for_review(api: Api) -
     assert contact["review_status"] == "pending" and contact["note_flags"]
     assert "13812345678" not in contact["note"]  # the collector does not see phones in full
     officer = api.person(Role.COMPLIANCE_OFFICER)
-    assert [c["id"] for c in api.as_(officer).get("/api/v1/contacts/review").json()["contacts"]] == [contact["id"]]
+    assert [c["id"] for c in api.as_(officer).get("/api/v1/contacts/review").json()["contacts"]] == [
+        contact["id"]
+    ]
     [entry] = audit_entries(api, "contact.log")
     assert "通讯录" not in str(entry) and entry["rules"]
 
@@ -115,7 +125,9 @@ def test_three_conversations_a_day_then_the_fourth_call_is_refused(api: Api) -> 
     d = desk(api)
     d.at(local(21, 12))
     for hour in (9, 10, 11):
-        made = d.log(after_the_fact=True, started_at=local(21, hour).isoformat(), disposition="right_party_contact")
+        made = d.log(
+            after_the_fact=True, started_at=local(21, hour).isoformat(), disposition="right_party_contact"
+        )
         assert made.status_code == 201
     refused = d.log()
     assert refused.status_code == 409 and "CN-FREQ-1" in refused.json()["rules"]
@@ -129,7 +141,9 @@ def test_a_clearance_is_used_once_for_the_contact_it_was_asked_for(api: Api) -> 
     assert cleared.status_code == 201, cleared.text
     ident = cleared.json()["gate_decision_id"]
     d.at(api.clock.now() + timedelta(minutes=3))
-    wrong_point = d.log(gate_decision_id=ident, contact_point_id=d.email, channel="email", disposition="message_sent")
+    wrong_point = d.log(
+        gate_decision_id=ident, contact_point_id=d.email, channel="email", disposition="message_sent"
+    )
     assert wrong_point.status_code == 409 and wrong_point.json()["code"] == "clearance_invalid"
     made = d.log(gate_decision_id=ident, disposition="voicemail")
     assert made.status_code == 201, made.text
@@ -137,7 +151,9 @@ def test_a_clearance_is_used_once_for_the_contact_it_was_asked_for(api: Api) -> 
     twice = d.log(gate_decision_id=ident)
     assert twice.status_code == 409 and twice.json()["code"] == "clearance_invalid"
     d.at(api.clock.now() + timedelta(minutes=1))
-    late = d.client.post(url, json={"channel": "call", "contact_point_id": d.mobile}).json()["gate_decision_id"]
+    late = d.client.post(url, json={"channel": "call", "contact_point_id": d.mobile}).json()[
+        "gate_decision_id"
+    ]
     d.at(api.clock.now() + timedelta(minutes=20))
     expired = d.log(gate_decision_id=late)
     assert expired.status_code == 409 and expired.json()["code"] == "clearance_invalid"
@@ -146,7 +162,9 @@ def test_a_clearance_is_used_once_for_the_contact_it_was_asked_for(api: Api) -> 
 def test_an_attempt_the_gate_blocks_is_refused_and_recorded(api: Api) -> None:
     d = desk(api)
     d.at(local(21, 7, 30))
-    refused = d.client.post(f"/api/v1/cases/{d.case_id}/contacts/attempts", json={"channel": "sms", "contact_point_id": d.mobile})
+    refused = d.client.post(
+        f"/api/v1/cases/{d.case_id}/contacts/attempts", json={"channel": "sms", "contact_point_id": d.mobile}
+    )
     assert refused.status_code == 409 and refused.json()["next_allowed_at"] == local(21, 8).isoformat()
     [row] = d.contacts()
     assert (row.channel, row.disposition, row.gate_verdict) == ("sms", "refused_by_gate", "block")
@@ -166,14 +184,22 @@ def test_wrong_input_is_refused_with_a_clear_problem(api: Api) -> None:
     cases = [
         ({"contact_point_id": other.mobile}, 400, "contact_point_unknown"),
         ({"ended_at": (now - timedelta(minutes=1)).isoformat()}, 400, "contact_invalid"),
-        ({"channel": "sms", "recording_uri": "s3://r/1.wav", "recording_sha256": "a" * 64}, 400, "contact_invalid"),
+        (
+            {"channel": "sms", "recording_uri": "s3://r/1.wav", "recording_sha256": "a" * 64},
+            400,
+            "contact_invalid",
+        ),
         ({"recording_uri": "s3://r/1.wav"}, 400, "contact_invalid"),
         ({"recording_uri": "s3://r/1.wav", "recording_sha256": "xyz"}, 422, "malformed"),
         ({"disposition": "nonsense"}, 400, "unknown_disposition"),
         ({"disposition": "refused_by_gate"}, 400, "contact_invalid"),
         ({"started_at": "2026-11-21T10:00:00"}, 422, "malformed"),
         ({"started_at": (now - timedelta(hours=2)).isoformat()}, 400, "contact_invalid"),
-        ({"started_at": (now + timedelta(hours=2)).isoformat(), "after_the_fact": True}, 400, "contact_invalid"),
+        (
+            {"started_at": (now + timedelta(hours=2)).isoformat(), "after_the_fact": True},
+            400,
+            "contact_invalid",
+        ),
         ({"after_the_fact": True}, 400, "contact_invalid"),
         ({"contact_point_id": None}, 400, "contact_invalid"),
         ({"channel": "fax"}, 422, "malformed"),
@@ -193,7 +219,10 @@ def test_scope_and_permission(api: Api) -> None:
     d = desk(api)
     stranger = desk(api, "SX").collector
     hidden = d.log(api.as_(stranger))
-    missing = api.as_(stranger).post("/api/v1/cases/C-NOSUCH-20261101/contacts", json={"channel": "call", "contact_point_id": d.mobile, "disposition": "busy"})
+    missing = api.as_(stranger).post(
+        "/api/v1/cases/C-NOSUCH-20261101/contacts",
+        json={"channel": "call", "contact_point_id": d.mobile, "disposition": "busy"},
+    )
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["detail"] == missing.json()["detail"].replace("C-NOSUCH-20261101", d.case_id)
     assert api.as_(stranger).get(f"/api/v1/cases/{d.case_id}/contacts").status_code == 404
@@ -211,10 +240,14 @@ def test_the_case_list_is_newest_first_in_pages_and_the_look_audited(api: Api) -
     first = client.get(f"/api/v1/cases/{d.case_id}/contacts", params={"limit": 2})
     assert first.status_code == 200, first.text
     page = first.json()
-    second = client.get(f"/api/v1/cases/{d.case_id}/contacts", params={"limit": 2, "cursor": page["next_cursor"]})
+    second = client.get(
+        f"/api/v1/cases/{d.case_id}/contacts", params={"limit": 2, "cursor": page["next_cursor"]}
+    )
     started = [c["started_at"] for c in page["contacts"] + second.json()["contacts"]]
     assert started == sorted(started, reverse=True) and len(started) == 3
     assert second.json()["next_cursor"] is None
-    assert page["contacts"][0]["contact_point"]["value"] == "+86138****5678"  # no role but the customer sees it
+    assert (
+        page["contacts"][0]["contact_point"]["value"] == "+86138****5678"
+    )  # no role but the customer sees it
     reads = audit_entries(api, "contact.read")
     assert len(reads) == 2 and reads[0]["customer_id"] == d.customer_id
