@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from arrears.audit.trail import hold_chain
 from arrears.cases.models import Case
 from arrears.clock import Clock
 from arrears.compliance import service as compliance
@@ -101,7 +102,12 @@ def check_contact(
     requested_by: str,
     codes: Mapping[str, Disposition] | None = None,
 ) -> Checked:
-    """Put one contact to the gate and record the decision (allowed or not); nothing else is done."""
+    """Put one contact to the gate and record the decision (allowed or not); nothing else is done.
+
+    The customer's questions take turns (:func:`take_turn`) until the caller's transaction ends, so
+    that two contacts asked at the same moment (two collectors, a collector and the outbox) cannot
+    both pass a count that only one of them may: the second reads the facts the first wrote."""
+    take_turn(session, customer_id)
     facts = facts_for(session, customer_id, at, codes)
     request = ContactRequest(
         at=at, channel=GATE_CHANNELS[channel], to=None if contact_point_id is None else str(contact_point_id)
@@ -118,6 +124,22 @@ def check_contact(
         tightened=dict(pack.tightened),
     )
     return Checked(decision, row.id, facts)
+
+
+GATE_LOCK = "contact-gate:"
+"""The prefix of the PostgreSQL advisory lock a customer's gate questions take turns on."""
+
+
+def take_turn(session: Session, customer_id: str) -> None:
+    """Hold the customer's gate until the transaction ends: on PostgreSQL a transaction-scoped
+    advisory lock on the customer; on SQLite the database's write lock (one writer at a time), taken
+    before the facts are read as the audit trail takes it."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        key = func.hashtextextended(GATE_LOCK + customer_id, 0)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    elif dialect == "sqlite":
+        hold_chain(session)  # the write lock, with the audit trail's answer to a stale snapshot
 
 
 def _contact_events(

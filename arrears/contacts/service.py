@@ -26,16 +26,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import Outcome, record
+from arrears.audit.trail import SYSTEM, Actor, Outcome, record
 from arrears.auth.masking import scrub
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases import repository as cases
 from arrears.cases.models import Case
 from arrears.cases.scope import case_filter
+from arrears.cases.work import CaseNotFoundError
 from arrears.clock import local_date
 from arrears.compliance import repository as decisions
 from arrears.compliance.content import check_text
@@ -275,6 +277,62 @@ def log_contact(
     return contact, agreed
 
 
+def record_outbound(
+    session: Session,
+    case_id: str,
+    draft: Draft,
+    *,
+    ctx: Gatekeeping,
+    source: str,
+    actor: Actor = SYSTEM,
+) -> Contact:
+    """The way a path without a person at a desk (the channels' outbox, a strategy's step) records
+    an outbound contact it makes now: put to the gate first; blocked, the refusal is recorded and
+    :class:`ContactBlockedError` raised (the caller commits the refusal and does not send)."""
+    case = cases.visible_case(session, case_id, true())
+    if case is None:
+        raise CaseNotFoundError(N_("No case {case_id}"), case_id=case_id)
+    if draft.direction != Direction.OUTBOUND or draft.after_the_fact or draft.gate_decision_id is not None:
+        raise ContactInputError(N_("Only an outbound contact made now is recorded this way"))
+    started_at = _checked(session, case, draft, ctx)
+    assert draft.contact_point_id is not None  # _checked: outbound names its point
+    checked = check_contact(
+        session,
+        customer_id=case.customer_id,
+        channel=draft.channel,
+        contact_point_id=draft.contact_point_id,
+        at=started_at,
+        pack=ctx.pack,
+        clock=ctx.clock,
+        requested_by=f"{source}:{actor.name}"[:100],
+        codes=ctx.codes,
+    )
+    if checked.decision.verdict is Verdict.BLOCK:
+        raise refuse(session, actor, case, draft, checked, at=started_at, ctx=ctx, source=source)
+    contact = record_contact(
+        session,
+        case,
+        draft,
+        started_at=started_at,
+        gated=Gated.of(checked),
+        note_flags=note_findings(draft.note, draft.party, ctx.pack),
+        recorded_by=actor.user_id,
+        source=source,
+        ctx=ctx,
+    )
+    record(
+        session,
+        actor,
+        "contact.log",
+        at=ctx.clock.now(),
+        object_type="contact",
+        object_id=str(contact.id),
+        customer_id=case.customer_id,
+        after=shown(contact),
+    )
+    return contact
+
+
 def clear_attempt(
     session: Session,
     principal: Principal,
@@ -322,7 +380,7 @@ def clear_attempt(
 
 def refuse(
     session: Session,
-    principal: Principal | None,
+    who: Principal | Actor,
     case: Case,
     draft: Draft,
     checked: Checked,
@@ -347,25 +405,24 @@ def refuse(
         started_at=at,
         gated=Gated(checked.decision_id, Verdict.BLOCK.value),
         note_flags=[],
-        recorded_by=None if principal is None else principal.user_id,
+        recorded_by=who.user_id,
         source=source,
         ctx=ctx,
     )
     decision = checked.decision
     next_at = None if decision.next_allowed_at is None else decision.next_allowed_at.astimezone(UTC)
-    if principal is not None:
-        record(
-            session,
-            principal.actor(),
-            "contact.refused",
-            at=now,
-            outcome=Outcome.REFUSED,
-            object_type="contact",
-            object_id=str(refused.id),
-            customer_id=case.customer_id,
-            after=shown(refused) | {"next_allowed_at": next_at},
-            rules=list(decision.rule_ids),
-        )
+    record(
+        session,
+        who.actor() if isinstance(who, Principal) else who,
+        "contact.refused",
+        at=now,
+        outcome=Outcome.REFUSED,
+        object_type="contact",
+        object_id=str(refused.id),
+        customer_id=case.customer_id,
+        after=shown(refused) | {"next_allowed_at": next_at},
+        rules=list(decision.rule_ids),
+    )
     return ContactBlockedError(decision, contact_id=refused.id, gate_decision_id=checked.decision_id)
 
 

@@ -6,20 +6,30 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import OperationalError
 
 import arrears
+from arrears.audit.models import AuditEntry
 from arrears.cases.models import Case
 from arrears.clock import FixedClock
 from arrears.contacts.common import Gatekeeping
 from arrears.contacts.dispositions import dispositions
-from arrears.contacts.gate import pack_of
+from arrears.contacts.gate import GATE_LOCK, check_contact, pack_of
 from arrears.contacts.models import Contact
-from arrears.contacts.service import Draft, UngatedContactError, record_contact
+from arrears.contacts.service import (
+    ContactBlockedError,
+    ContactInputError,
+    Draft,
+    UngatedContactError,
+    record_contact,
+    record_outbound,
+)
 from arrears.db import transaction
 from arrears.portfolio.models import ContactPoint, Customer
 
@@ -153,3 +163,92 @@ def test_record_contact_refuses_an_outbound_contact_without_a_decision(engine: E
         )
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Contact)) == 1
+
+
+def _one_case(engine: Engine, customer_id: str = "G2") -> int:
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Customer).values(customer_id=customer_id, name="G", timezone="Asia/Shanghai")
+        )
+        point = connection.execute(
+            insert(ContactPoint)
+            .values(customer_id=customer_id, type="mobile", value="+8613800000000", party="debtor")
+            .returning(ContactPoint.id)
+        ).scalar_one()
+        connection.execute(
+            insert(Case).values(
+                case_id=f"C-{customer_id}",
+                customer_id=customer_id,
+                status="open",
+                opened_on=date(2026, 11, 1),
+                worst_dpd=40,
+                bucket="M2",
+                overdue_total=1,
+                currency="CNY",
+                account_count=1,
+                updated_on=date(2026, 11, 21),
+            )
+        )
+    return int(point)
+
+
+def test_the_outbox_path_passes_the_gate_and_its_refusals_are_kept(engine: Engine) -> None:
+    point = _one_case(engine)
+    clock = FixedClock(datetime(2026, 11, 21, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+    ctx = Gatekeeping(pack_of("cn", None), dispositions(), clock, "Asia/Shanghai")
+    sms = Draft(
+        channel="sms",
+        direction="outbound",
+        party="debtor",
+        disposition="message_sent",
+        contact_point_id=point,
+    )
+    with transaction(engine) as session:
+        sent = record_outbound(session, "C-G2", sms, ctx=ctx, source="outbox")
+        assert (sent.gate_verdict, sent.source, sent.recorded_by) == ("allow", "outbox", None)
+    clock.advance(timedelta(hours=13))  # 23:00 in Shanghai
+    with transaction(engine) as session:
+        with pytest.raises(ContactBlockedError) as refused:
+            record_outbound(session, "C-G2", sms, ctx=ctx, source="outbox")
+        assert "CN-TIME-1" in refused.value.extensions["rules"]
+    with transaction(engine) as session:
+        rows = session.scalars(select(Contact).order_by(Contact.id)).all()
+        assert [(r.disposition, r.gate_verdict) for r in rows] == [
+            ("message_sent", "allow"),
+            ("refused_by_gate", "block"),
+        ]
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        assert [(e.action, e.outcome, e.actor_name) for e in entries] == [
+            ("contact.log", "ok", "system"),
+            ("contact.refused", "refused", "system"),
+        ]
+        with pytest.raises(ContactInputError):
+            record_outbound(session, "C-G2", replace(sms, after_the_fact=True), ctx=ctx, source="outbox")
+
+
+def test_a_customers_gate_questions_take_turns(engine: Engine) -> None:
+    point = _one_case(engine)
+    clock = FixedClock(datetime(2026, 11, 21, 2, 0, tzinfo=UTC))
+    with transaction(engine) as first:
+        check_contact(
+            first,
+            customer_id="G2",
+            channel="call",
+            contact_point_id=point,
+            at=clock.now(),
+            pack=pack_of("cn", None),
+            clock=clock,
+            requested_by="test",
+        )
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as other:
+                key = func.hashtextextended(GATE_LOCK + "G2", 0)
+                assert other.scalar(select(func.pg_try_advisory_xact_lock(key))) is False
+                assert other.scalar(
+                    select(func.pg_try_advisory_xact_lock(func.hashtextextended(GATE_LOCK + "G3", 0)))
+                )
+        else:
+            with engine.connect() as other:
+                other.exec_driver_sql("PRAGMA busy_timeout = 0")
+                with pytest.raises(OperationalError):
+                    other.exec_driver_sql("BEGIN IMMEDIATE")

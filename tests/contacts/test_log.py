@@ -226,9 +226,18 @@ def test_scope_and_permission(api: Api) -> None:
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["detail"] == missing.json()["detail"].replace("C-NOSUCH-20261101", d.case_id)
     assert api.as_(stranger).get(f"/api/v1/cases/{d.case_id}/contacts").status_code == 404
+    attempt = {"channel": "call", "contact_point_id": d.mobile}
+    assert (
+        api.as_(stranger).post(f"/api/v1/cases/{d.case_id}/contacts/attempts", json=attempt).status_code
+        == 404
+    )
+    callback = {"due_at": "2026-11-21T08:00:00Z", "contact_point_id": d.mobile}
+    assert api.as_(stranger).post(f"/api/v1/cases/{d.case_id}/callbacks", json=callback).status_code == 404
     officer = api.person(Role.COMPLIANCE_OFFICER)
     assert d.log(api.as_(officer)).status_code == 403
-    assert d.contacts() == []
+    assert d.contacts() == [] and d.decisions() == []
+    agency_user = api.person(Role.AGENCY_USER, agency_id=api.agency("AG-contacts"))
+    assert d.log(api.as_(agency_user)).status_code == 404
 
 
 def test_the_case_list_is_newest_first_in_pages_and_the_look_audited(api: Api) -> None:
