@@ -22,12 +22,12 @@ from arrears.audit.trail import record
 from arrears.auth.masking import scrub
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
-from arrears.cases.models import Case
+from arrears.cases.models import Case, CaseStatus
 from arrears.cases.scope import case_filter
 from arrears.compliance.decision import Verdict
 from arrears.concurrency import check_version
 from arrears.contacts import repository
-from arrears.contacts.common import Gatekeeping, GateRefusalError, visible_case
+from arrears.contacts.common import CaseClosedError, Gatekeeping, GateRefusalError, visible_case
 from arrears.contacts.gate import check_contact
 from arrears.contacts.models import Callback, CallbackStatus, Channel
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
@@ -97,6 +97,8 @@ def schedule_on(
 ) -> Callback:
     """Schedule a callback on ``case`` (already found in the caller's scope)."""
     now = ctx.clock.now()
+    if case.status != CaseStatus.OPEN:
+        raise CaseClosedError(case_id=case.case_id)
     if draft.due_at <= now:
         raise InvalidInputError(N_("due_at ({due_at}) is not in the future"), due_at=draft.due_at.isoformat())
     if portfolio.contact_point_of(session, case.customer_id, draft.contact_point_id) is None:

@@ -54,6 +54,11 @@ def visible_customer(session: Session, principal: Principal, customer_id: str, t
     return customer
 
 
+class CaseClosedError(ConflictError):
+    code = "case_closed"
+    default_message = N_("Case {case_id} is closed: no collection contact is made on it")
+
+
 class GateRefusalError(ConflictError):
     """The gate refused a contact (or a callback time): the message names the rule ids and, for
     a refusal by time or frequency only, the earliest instant allowed; the problem document carries

@@ -35,7 +35,7 @@ from arrears.auth.masking import scrub
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases import repository as cases
-from arrears.cases.models import Case
+from arrears.cases.models import Case, CaseStatus
 from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError
 from arrears.clock import local_date
@@ -46,7 +46,7 @@ from arrears.compliance.facts import TextRequest
 from arrears.compliance.packs import Pack
 from arrears.contacts import repository
 from arrears.contacts.callbacks import CallbackDraft, schedule_on
-from arrears.contacts.common import Gatekeeping, GateRefusalError, visible_case
+from arrears.contacts.common import CaseClosedError, Gatekeeping, GateRefusalError, visible_case
 from arrears.contacts.dispositions import CALLBACK_REQUESTED, REFUSED_BY_GATE, UnknownDispositionError
 from arrears.contacts.gate import GATE_CHANNELS, GATE_PARTIES, Checked, check_contact
 from arrears.contacts.models import Callback, Channel, Contact, Direction, ReviewOutcome, ReviewStatus
@@ -207,7 +207,9 @@ def record_contact(
         with session.begin_nested():
             repository.add_contact(session, contact)
     except IntegrityError:  # the unique index on gate_decision_id: a clearance used twice at once
-        raise ClearanceError(decision_id=gated.decision_id if gated else 0, why=Text.of(USED)) from None
+        if gated is None or not repository.decision_used(session, gated.decision_id):
+            raise
+        raise ClearanceError(decision_id=gated.decision_id, why=Text.of(USED)) from None
     return contact
 
 
@@ -237,6 +239,7 @@ def log_contact(
     started_at = _checked(session, case, draft, ctx)
     if draft.disposition == CALLBACK_REQUESTED and callback is None:
         raise ContactInputError(N_("callback_requested needs the callback: its due_at and contact point"))
+    _open_for(case, draft)
     note_flags = note_findings(draft.note, draft.party, ctx.pack)
     now = ctx.clock.now()
     gated: Gated | None = None
@@ -295,6 +298,7 @@ def record_outbound(
     if draft.direction != Direction.OUTBOUND or draft.after_the_fact or draft.gate_decision_id is not None:
         raise ContactInputError(N_("Only an outbound contact made now is recorded this way"))
     started_at = _checked(session, case, draft, ctx)
+    _open_for(case, draft)
     assert draft.contact_point_id is not None  # _checked: outbound names its point
     checked = check_contact(
         session,
@@ -356,6 +360,7 @@ def clear_attempt(
         contact_point_id=contact_point_id,
     )
     _checked(session, case, draft, ctx, logged=False)
+    _open_for(case, draft)
     now = ctx.clock.now()
     checked = _ask(session, principal, case, channel, contact_point_id, now, ctx)
     if checked.decision.verdict is Verdict.BLOCK:
@@ -503,6 +508,12 @@ def _checked(
     if draft.note is not None and len(draft.note) > MAX_NOTE:
         raise ContactInputError(N_("A note has at most {maximum} characters"), maximum=MAX_NOTE)
     return started_at
+
+
+def _open_for(case: Case, draft: Draft) -> None:
+    """No outbound contact is made on a closed case (one made before, or an inbound one, is logged)."""
+    if case.status != CaseStatus.OPEN and draft.direction == Direction.OUTBOUND and not draft.after_the_fact:
+        raise CaseClosedError(case_id=case.case_id)
 
 
 def _cleared(session: Session, case: Case, draft: Draft, started_at: datetime) -> Gated:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from arrears.auth.permissions import Role
-from tests.api.book import MOBILE
+from tests.api.book import MOBILE, Book
 from tests.api.conftest import Api
 from tests.api.work_book import audit_entries
 from tests.contacts.helpers import desk, local
@@ -260,3 +260,25 @@ def test_the_case_list_is_newest_first_in_pages_and_the_look_audited(api: Api) -
     )  # no role but the customer sees it
     reads = audit_entries(api, "contact.read")
     assert len(reads) == 2 and reads[0]["customer_id"] == d.customer_id
+
+
+def test_no_outbound_contact_on_a_closed_case(api: Api) -> None:
+    d = desk(api)
+    book = Book(api.engine)
+    closed = book.case("CLOSED1", status="closed")
+    book.assign(closed, d.team, d.collector.user_id)
+    mobile = book.contact_ids["CLOSED1"]["mobile"]
+    url = f"/api/v1/cases/{closed}/contacts"
+    body = {"channel": "call", "contact_point_id": mobile, "disposition": "no_answer"}
+    refused = d.client.post(url, json=body)
+    assert refused.status_code == 409 and refused.json()["code"] == "case_closed"
+    callback = {"due_at": local(21, 15).isoformat(), "contact_point_id": mobile}
+    assert d.client.post(f"/api/v1/cases/{closed}/callbacks", json=callback).json()["code"] == "case_closed"
+    assert (
+        d.client.post(
+            url, json=body | {"direction": "inbound", "disposition": "right_party_contact"}
+        ).status_code
+        == 201
+    )
+    earlier = body | {"after_the_fact": True, "started_at": local(21, 9).isoformat()}
+    assert d.client.post(url, json=earlier).status_code == 201
