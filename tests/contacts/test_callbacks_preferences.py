@@ -3,6 +3,8 @@ reads them: an opt-out stops the next SMS, a consent allows a call at 22:30 unde
 
 from __future__ import annotations
 
+import pytest
+
 from arrears.auth.permissions import Role
 from tests.api.conftest import Api
 from tests.api.work_book import audit_entries
@@ -150,3 +152,43 @@ def test_preferences_are_checked_scoped_and_permitted(api: Api) -> None:
     assert api.as_(auditor).post(url, json={"kind": "opt_out", "channel": "sms"}).status_code == 403
     assert api.as_(auditor).get(url).status_code == 200
     assert d.client.delete(f"{url}/987654").status_code == 404
+
+
+def test_two_people_closing_one_callback_at_once_one_loses_with_409(api: Api) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from arrears.auth.models import User
+    from arrears.auth.service import principal_of
+    from arrears.contacts.callbacks import CallbackClosedError, close
+    from arrears.contacts.models import CallbackStatus
+    from arrears.db import session_factory
+    from tests.api.work_book import TODAY
+
+    d = desk(api)
+    url = f"/api/v1/cases/{d.case_id}/callbacks"
+    ident = d.client.post(
+        url, json={"due_at": local(21, 15).isoformat(), "contact_point_id": d.mobile}
+    ).json()["id"]
+    sessions = session_factory(api.engine)
+    first, second = sessions(), sessions()
+    try:
+        who = principal_of(first, first.get(User, d.collector.user_id))  # type: ignore[arg-type]
+        boss = principal_of(second, second.get(User, d.supervisor.user_id))  # type: ignore[arg-type]
+        from sqlalchemy import true
+
+        from arrears.contacts.repository import visible_callback
+
+        assert visible_callback(second, ident, true()) is not None  # the second reads version 1 too
+        first.commit()
+        close(first, who, ident, CallbackStatus.DONE, expected=1, now=api.clock.now(), today=TODAY)
+        first.commit()
+        with pytest.raises((StaleDataError, CallbackClosedError)):  # both answered 409
+            close(
+                second, boss, ident, CallbackStatus.CANCELLED, expected=None, now=api.clock.now(), today=TODAY
+            )
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    listed = d.client.get(url).json()["callbacks"]
+    assert [(c["status"], c["version"]) for c in listed] == [("done", 2)]
