@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
-from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -165,7 +165,7 @@ class ContactOut(BaseModel):
         row: Contact,
         principal: Principal,
         language: str,
-        codes: dict[str, Disposition] | Any,
+        codes: Mapping[str, Disposition],
         points: dict[int, ContactPoint],
         callback: Callback | None = None,
     ) -> ContactOut:
