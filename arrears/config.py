@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         default=None,
         description="A bank policy file ({pack: cn, tighten: {...}}): its pack, tightened, is used instead.",
     )
+    dispositions: Path | None = Field(
+        default=None,
+        description=(
+            "The bank's disposition codes, a YAML of the shape of arrears/contacts/dispositions.yaml "
+            "(default: that file)."
+        ),
+    )
     scoring_data_dir: Path = Field(
         default=Path("data"), description="Where fetched evaluation data sets are cached."
     )

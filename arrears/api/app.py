@@ -29,6 +29,7 @@ from arrears.cases import work_api as case_work_api
 from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
 from arrears.config import Settings, check_production, get_settings
+from arrears.contacts import api as contacts_api
 from arrears.db import make_engine, session_factory
 from arrears.portfolio import api as portfolio_api
 from arrears.queues import api as queues_api
@@ -44,6 +45,7 @@ CONTEXT_ROUTERS = (
     promise_api.router,
     plan_api.router,
     compliance_api.router,
+    contacts_api.router,
     batch_api.router,
     reports_api.router,
     audit_api.router,

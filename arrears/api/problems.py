@@ -83,6 +83,7 @@ def problem_response(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     language = language_of(request)
     problem = Problem(
@@ -98,8 +99,11 @@ def problem_response(
     answer_headers = dict(headers or {})
     if problem.request_id:  # also here: a 500 is answered outside the middleware that sets it
         answer_headers[REQUEST_ID_HEADER] = problem.request_id
+    body = problem.model_dump(exclude_none=True)
+    for name, value in (extensions or {}).items():  # RFC 9457 extension members; never the standard ones
+        body.setdefault(name, value)
     return JSONResponse(
-        problem.model_dump(exclude_none=True),
+        body,
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=answer_headers,
@@ -113,7 +117,12 @@ def install(app: FastAPI) -> None:
     async def arrears_error(request: Request, error: ArrearsError) -> JSONResponse:
         headers = getattr(error, "headers", None)
         return problem_response(
-            request, error.http_status, error.code, error.message(language_of(request)), headers=headers
+            request,
+            error.http_status,
+            error.code,
+            error.message(language_of(request)),
+            headers=headers,
+            extensions=getattr(error, "extensions", None),
         )
 
     @app.exception_handler(RequestValidationError)

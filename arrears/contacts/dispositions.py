@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
-from arrears.yamlfile import FileModel, load_yaml
+from arrears.yamlfile import FileModel, YamlFileError, load_yaml
 
 SHIPPED = Path(__file__).with_name("dispositions.yaml")
 
@@ -52,20 +52,60 @@ class DispositionFile(FileModel):
     codes: list[Disposition] = Field(min_length=1)
 
 
+REFUSED_BY_GATE = "refused_by_gate"
+"""The code of a contact the gate refused: it never happened (counts as nothing)."""
+CALLBACK_REQUESTED = "callback_requested"
+"""The code of a conversation where the customer asked to be called back: a callback time is needed."""
+REQUIRED = (REFUSED_BY_GATE,)
+"""Codes every list must hold: the service writes them itself."""
+
+
 class UnknownDispositionError(InvalidInputError):
     code = "unknown_disposition"
     default_message = N_("{code} is not a disposition code; known: {known}")
 
 
+class DispositionFileError(YamlFileError):
+    code = "invalid_dispositions"
+    default_message = N_("The disposition codes cannot be used")
+
+
 @cache
-def dispositions(path: Path = SHIPPED) -> Mapping[str, Disposition]:
-    """The codes of the file at ``path``, by code (each code once)."""
-    loaded = load_yaml(path, DispositionFile)
-    return {d.code: d for d in loaded.codes}
+def dispositions(path: Path | None = None) -> Mapping[str, Disposition]:
+    """The codes of the file at ``path`` (the shipped list when None), by code, in file order.
+
+    A code given twice, or a list without the codes the service writes itself (``refused_by_gate``),
+    is refused naming the file."""
+    source = path or SHIPPED
+    loaded = load_yaml(source, DispositionFile, error=DispositionFileError)
+    by_code: dict[str, Disposition] = {}
+    for item in loaded.codes:
+        if item.code in by_code:
+            raise DispositionFileError(
+                N_("{file}: the code {code} is given twice"), file=str(source), code=item.code
+            )
+        by_code[item.code] = item
+    missing = [code for code in REQUIRED if code not in by_code]
+    if missing:
+        raise DispositionFileError(
+            N_("{file}: the codes {codes} are missing (the service writes them)"),
+            file=str(source),
+            codes=", ".join(missing),
+        )
+    return by_code
 
 
-def disposition(code: str, path: Path = SHIPPED) -> Disposition:
+def disposition(code: str, path: Path | None = None) -> Disposition:
     known = dispositions(path)
     if code not in known:
         raise UnknownDispositionError(code=repr(code[:40]), known=", ".join(known))
     return known[code]
+
+
+def markdown_table(path: Path | None = None) -> str:
+    """The codes as the Markdown table of docs/casework.md (code, zh-CN, en, counts as)."""
+    lines = ["| code | zh-CN | en | counts as |", "| --- | --- | --- | --- |"]
+    for item in dispositions(path).values():
+        counts = ", ".join(item.counts_as) or "—"
+        lines.append(f"| `{item.code}` | {item.zh_cn} | {item.en} | {counts} |")
+    return "\n".join(lines) + "\n"

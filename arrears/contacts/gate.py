@@ -12,15 +12,16 @@ compliance context's :func:`~arrears.compliance.service.gate`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from arrears.audit.trail import hold_chain
 from arrears.cases.models import Case
 from arrears.clock import Clock
 from arrears.compliance import service as compliance
@@ -29,7 +30,7 @@ from arrears.compliance.facts import ContactPoint as GatePoint
 from arrears.compliance.facts import ContactRequest, Event, Facts, TimeWindow
 from arrears.compliance.gate import decide
 from arrears.compliance.packs import Pack, load_pack, load_policy
-from arrears.contacts.dispositions import dispositions
+from arrears.contacts.dispositions import REFUSED_BY_GATE, Disposition, dispositions
 from arrears.contacts.models import Callback, CallbackStatus, Contact, ContactPreference, PreferenceKind
 from arrears.disputes.models import Hold
 from arrears.portfolio.models import ContactPoint, Customer
@@ -55,15 +56,18 @@ def pack_of(pack_id: str, policy: Path | None) -> Pack:
     return load_policy(policy) if policy is not None else load_pack(pack_id)
 
 
-def facts_for(session: Session, customer_id: str, at: datetime) -> Facts:
-    """What the gate knows about ``customer_id`` at the instant ``at``."""
+def facts_for(
+    session: Session, customer_id: str, at: datetime, codes: Mapping[str, Disposition] | None = None
+) -> Facts:
+    """What the gate knows about ``customer_id`` at the instant ``at`` (``codes``: the disposition
+    list the contacts were logged with, for the outcome of each call; the shipped one when None)."""
     customer = session.get(Customer, customer_id)
     points = session.scalars(
         select(ContactPoint).where(ContactPoint.customer_id == customer_id).order_by(ContactPoint.id)
     ).all()
     events = sorted(
         [
-            *_contact_events(session, customer_id, at),
+            *_contact_events(session, customer_id, at, codes or dispositions()),
             *_hold_events(session, customer_id, at),
             *_preference_events(session, customer_id, at),
             *_callback_events(session, customer_id, at),
@@ -96,9 +100,15 @@ def check_contact(
     pack: Pack,
     clock: Clock,
     requested_by: str,
+    codes: Mapping[str, Disposition] | None = None,
 ) -> Checked:
-    """Put one contact to the gate and record the decision (allowed or not); nothing else is done."""
-    facts = facts_for(session, customer_id, at)
+    """Put one contact to the gate and record the decision (allowed or not); nothing else is done.
+
+    The customer's questions take turns (:func:`take_turn`) until the caller's transaction ends, so
+    that two contacts asked at the same moment (two collectors, a collector and the outbox) cannot
+    both pass a count that only one of them may: the second reads the facts the first wrote."""
+    take_turn(session, customer_id)
+    facts = facts_for(session, customer_id, at, codes)
     request = ContactRequest(
         at=at, channel=GATE_CHANNELS[channel], to=None if contact_point_id is None else str(contact_point_id)
     )
@@ -116,14 +126,34 @@ def check_contact(
     return Checked(decision, row.id, facts)
 
 
-def _contact_events(session: Session, customer_id: str, at: datetime) -> Iterable[Event]:
-    codes = dispositions()
+GATE_LOCK = "contact-gate:"
+"""The prefix of the PostgreSQL advisory lock a customer's gate questions take turns on."""
+
+
+def take_turn(session: Session, customer_id: str) -> None:
+    """Hold the customer's gate until the transaction ends: on PostgreSQL a transaction-scoped
+    advisory lock on the customer; on SQLite the database's write lock (one writer at a time), taken
+    before the facts are read as the audit trail takes it."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        key = func.hashtextextended(GATE_LOCK + customer_id, 0)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    elif dialect == "sqlite":
+        hold_chain(session)  # the write lock, with the audit trail's answer to a stale snapshot
+
+
+def _contact_events(
+    session: Session, customer_id: str, at: datetime, codes: Mapping[str, Disposition]
+) -> Iterable[Event]:
     rows = session.scalars(
         select(Contact)
         .where(
             Contact.customer_id == customer_id,
             Contact.started_at >= at - timedelta(days=HISTORY_DAYS),
             Contact.started_at <= at,
+            # a contact the gate refused never happened; one recorded after the fact did, whatever
+            # the gate says of it now
+            Contact.disposition != REFUSED_BY_GATE,
             or_(Contact.gate_verdict.is_(None), Contact.gate_verdict != "block", Contact.after_the_fact),
         )
         .order_by(Contact.started_at)
@@ -164,17 +194,18 @@ def _preference_events(session: Session, customer_id: str, at: datetime) -> Iter
     )
     for p in preferences:
         to = None if p.contact_point_id is None else str(p.contact_point_id)
+        channel = None if p.channel is None else GATE_CHANNELS.get(p.channel, p.channel)
         window = (
             TimeWindow(p.window_start, p.window_end)
             if p.window_start is not None and p.window_end is not None
             else None
         )
         if p.kind == PreferenceKind.CONSENT:
-            yield Event("consent", at=p.recorded_at, channel=p.channel, window=window, until=p.until)
+            yield Event("consent", at=p.recorded_at, channel=channel, window=window, until=p.until)
         elif p.kind == PreferenceKind.INCONVENIENT_TIME:
-            yield Event("inconvenient_time", at=p.recorded_at, window=window)
+            yield Event("inconvenient_time", at=p.recorded_at, channel=channel, to=to, window=window)
         elif p.kind == PreferenceKind.OPT_OUT:
-            yield Event("opt_out", at=p.recorded_at, channel=p.channel, to=to)
+            yield Event("opt_out", at=p.recorded_at, channel=channel, to=to)
         elif p.kind == PreferenceKind.CONTACT_REFUSED:
             yield Event("contact_refused", at=p.recorded_at, contact=to)
 

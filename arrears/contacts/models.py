@@ -3,11 +3,11 @@ contact (consents to another time, inconvenient times, opt-outs, refusals)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, Time
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.concurrency import Versioned
@@ -71,7 +71,9 @@ class Contact(Base):
     )
     recording_uri: Mapped[str | None] = mapped_column(String(1000))
     recording_sha256: Mapped[str | None] = mapped_column(String(64))
-    gate_decision_id: Mapped[int | None] = mapped_column(ForeignKey("compliance_decisions.id"))
+    gate_decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compliance_decisions.id"), comment="the gate's decision on it; one contact per decision"
+    )
     gate_verdict: Mapped[str | None] = mapped_column(String(8), comment="allow, block or review")
     violations: Mapped[list[str]] = mapped_column(
         JSON, default=list, comment="rule ids the contact broke (recorded after the fact)"
@@ -80,15 +82,22 @@ class Contact(Base):
     review_status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.NONE)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_outcome: Mapped[str | None] = mapped_column(String(16), comment="cleared or confirmed")
     review_note: Mapped[str | None] = mapped_column(String(1000))
     source: Mapped[str] = mapped_column(String(16), comment="collector, outbox, strategy, agency, system")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="none: the system")
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id"), comment="the team working the case when recorded (metrics per team)"
+    )
+    started_on: Mapped[date] = mapped_column(Date, comment="the bank's business day of started_at (metrics)")
 
     __table_args__ = (
         Index(None, "case_id", "started_at"),
         Index(None, "customer_id", "started_at"),
-        Index(None, "review_status"),
+        Index(None, "review_status", "recorded_at"),
+        Index(None, "started_on", "team_id"),
+        Index(None, "gate_decision_id", unique=True),
     )
 
 
@@ -115,6 +124,13 @@ class Callback(Versioned, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index(None, "case_id", "status"), Index(None, "status", "due_at"))
+
+
+class ReviewOutcome(StrEnum):
+    CLEARED = "cleared"
+    """Looked at: no breach (e.g. the customer had agreed to the time)."""
+    CONFIRMED = "confirmed"
+    """A breach: kept on the record for the compliance report and the collector's supervisor."""
 
 
 class PreferenceKind(StrEnum):

@@ -96,7 +96,12 @@ def _contacts_upgrade() -> None:
         ),
         sa.Column("recording_uri", sa.String(length=1000), nullable=True),
         sa.Column("recording_sha256", sa.String(length=64), nullable=True),
-        sa.Column("gate_decision_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "gate_decision_id",
+            sa.Integer(),
+            nullable=True,
+            comment="the gate's decision on it; one contact per decision",
+        ),
         sa.Column("gate_verdict", sa.String(length=8), nullable=True, comment="allow, block or review"),
         sa.Column(
             "violations",
@@ -108,6 +113,7 @@ def _contacts_upgrade() -> None:
         sa.Column("review_status", sa.String(length=16), nullable=False),
         sa.Column("reviewed_at", arrears.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reviewed_by", sa.Integer(), nullable=True),
+        sa.Column("review_outcome", sa.String(length=16), nullable=True, comment="cleared or confirmed"),
         sa.Column("review_note", sa.String(length=1000), nullable=True),
         sa.Column(
             "source",
@@ -117,6 +123,15 @@ def _contacts_upgrade() -> None:
         ),
         sa.Column("recorded_at", arrears.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", sa.Integer(), nullable=True, comment="none: the system"),
+        sa.Column(
+            "team_id",
+            sa.Integer(),
+            nullable=True,
+            comment="the team working the case when recorded (metrics per team)",
+        ),
+        sa.Column(
+            "started_on", sa.Date(), nullable=False, comment="the bank's business day of started_at (metrics)"
+        ),
         sa.ForeignKeyConstraint(["case_id"], ["cases.case_id"], name=op.f("fk_contacts_case_id_cases")),
         sa.ForeignKeyConstraint(
             ["contact_point_id"],
@@ -133,6 +148,7 @@ def _contacts_upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["recorded_by"], ["users.id"], name=op.f("fk_contacts_recorded_by_users")),
         sa.ForeignKeyConstraint(["reviewed_by"], ["users.id"], name=op.f("fk_contacts_reviewed_by_users")),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_contacts_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
@@ -142,7 +158,15 @@ def _contacts_upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_contacts_customer_id_started_at"), ["customer_id", "started_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_contacts_review_status"), ["review_status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_contacts_review_status_recorded_at"),
+            ["review_status", "recorded_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_contacts_started_on_team_id"), ["started_on", "team_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_contacts_gate_decision_id"), ["gate_decision_id"], unique=True)
     op.create_table(
         "callbacks",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -216,7 +240,9 @@ def _contacts_downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_callbacks_case_id_status"))
     op.drop_table("callbacks")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contacts_review_status"))
+        batch_op.drop_index(batch_op.f("ix_contacts_gate_decision_id"))
+        batch_op.drop_index(batch_op.f("ix_contacts_started_on_team_id"))
+        batch_op.drop_index(batch_op.f("ix_contacts_review_status_recorded_at"))
         batch_op.drop_index(batch_op.f("ix_contacts_customer_id_started_at"))
         batch_op.drop_index(batch_op.f("ix_contacts_case_id_started_at"))
     op.drop_table("contacts")

@@ -1,0 +1,144 @@
+"""Contact metrics straight from the log: contact rate, right-party-contact rate and promise rate per
+collector, team and day, from what each disposition code counts as.
+
+Counted over outbound contacts only (an inbound call is the customer's doing); a contact the gate
+refused counts as nothing (its code counts as nothing). For a group of contacts:
+
+- ``attempts``: contacts whose code counts as an attempt; ``connected``, ``third_party``,
+  ``right_party``, ``promises`` likewise;
+- contact rate = connected / attempts; right-party-contact rate = right_party / attempts;
+  promise rate = promises / right_party (promises per conversation with the debtor), each a
+  Decimal of 4 places rounded half to even (:func:`rate`), none when the divisor is 0.
+
+One SQL statement (a GROUP BY over the day's index, the codes' counts as CASE sums), whatever the
+number of contacts; the day is the bank's business day a contact started on (``started_on``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal_column, null, select, true
+from sqlalchemy.orm import Session
+
+from arrears.auth.permissions import Permission, Scope
+from arrears.auth.principal import Principal
+from arrears.cases.models import Case
+from arrears.cases.scope import case_filter
+from arrears.contacts.dispositions import Counts, Disposition
+from arrears.contacts.models import Contact, Direction
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+
+MAX_DAYS = 366
+RATE_PLACES = Decimal("0.0001")
+
+
+class GroupBy(StrEnum):
+    COLLECTOR = "collector"
+    """Per day, team and collector."""
+    TEAM = "team"
+    """Per day and team."""
+    DAY = "day"
+    """Per day."""
+
+
+@dataclass(frozen=True)
+class MetricsRow:
+    day: date | None
+    """None: the period's total."""
+    team_id: int | None
+    collector_id: int | None
+    attempts: int
+    connected: int
+    third_party: int
+    right_party: int
+    promises: int
+
+    @property
+    def contact_rate(self) -> Decimal | None:
+        return rate(self.connected, self.attempts)
+
+    @property
+    def right_party_rate(self) -> Decimal | None:
+        return rate(self.right_party, self.attempts)
+
+    @property
+    def promise_rate(self) -> Decimal | None:
+        return rate(self.promises, self.right_party)
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """``part / whole`` to 4 places, half to even; None when ``whole`` is 0."""
+    if whole == 0:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def contact_metrics(
+    session: Session,
+    principal: Principal,
+    codes: Mapping[str, Disposition],
+    *,
+    first: date,
+    last: date,
+    team_id: int | None,
+    group_by: GroupBy,
+    today: date,
+) -> list[MetricsRow]:
+    """The counts and rates of the contacts the caller may report on, ``first`` to ``last``."""
+    principal.require(Permission.REPORT_READ)
+    if last < first:
+        raise InvalidInputError(
+            N_("from ({first}) is after to ({last})"), first=first.isoformat(), last=last.isoformat()
+        )
+    if (last - first).days >= MAX_DAYS:
+        raise InvalidInputError(N_("A period of at most {days} days"), days=MAX_DAYS)
+    sums = [_count(codes, what).label(what.value) for what in Counts]
+    keys: list[Any] = [Contact.started_on]
+    if group_by is not GroupBy.DAY:
+        keys.append(Contact.team_id)
+    if group_by is GroupBy.COLLECTOR:
+        keys.append(Contact.recorded_by)
+    team = Contact.team_id if group_by is not GroupBy.DAY else cast(null(), Integer)
+    collector = Contact.recorded_by if group_by is GroupBy.COLLECTOR else cast(null(), Integer)
+    query = (
+        select(Contact.started_on, team.label("team_id"), collector.label("collector_id"), *sums)
+        .where(
+            Contact.direction == Direction.OUTBOUND,
+            Contact.started_on >= first,
+            Contact.started_on <= last,
+            _scope(principal, today),
+        )
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    if team_id is not None:
+        query = query.where(Contact.team_id == team_id)
+    return [
+        MetricsRow(row[0], row[1], row[2], *(int(v or 0) for v in row[3:]))
+        for row in session.execute(query).all()
+    ]
+
+
+def _count(codes: Mapping[str, Disposition], what: Counts) -> ColumnElement[Any]:
+    counted = sorted(code for code, d in codes.items() if d.counts(what))
+    if not counted:
+        return literal_column("0")
+    return func.sum(case((Contact.disposition.in_(counted), 1), else_=0))
+
+
+def _scope(principal: Principal, today: date) -> ColumnElement[bool]:
+    """The contacts a caller reports on: everything (scope all); a supervisor's, the contacts on
+    the cases of the teams they lead (at the time of the contact: its ``team_id``); anyone else's,
+    those on the cases they see now."""
+    if principal.scope is Scope.ALL:
+        return true()
+    if principal.scope is Scope.LED_TEAMS:
+        return Contact.team_id.in_(sorted(principal.led_team_ids))
+    return and_(Contact.case_id.in_(select(Case.case_id).where(case_filter(principal, today))))
