@@ -29,6 +29,7 @@ from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
 from arrears.config import Settings, check_production, get_settings
 from arrears.db import make_engine, session_factory
+from arrears.disputes import api as disputes_api
 from arrears.portfolio import api as portfolio_api
 from arrears.reports import api as reports_api
 
@@ -38,6 +39,7 @@ CONTEXT_ROUTERS = (
     portfolio_api.router,
     cases_api.router,
     case_work_api.router,
+    disputes_api.router,
     compliance_api.router,
     batch_api.router,
     reports_api.router,
