@@ -4,9 +4,12 @@ team a supervisor leads, a compliance officer, and the gate's decision on a call
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from arrears.auth import service as auth
+from arrears.auth.models import CredentialKind, User
 from arrears.auth.permissions import Role
 from arrears.compliance.decision import Decision
 from arrears.compliance.facts import ContactRequest
@@ -51,3 +54,22 @@ def call_decision(api: Api, customer_id: str) -> Decision:
         facts = facts_for(session, customer_id, now)
     request = ContactRequest(at=now, channel="call", to=str(point))
     return decide(request, facts, pack_of("cn", None))
+
+
+def later(api: Api, days: int, *people: Person) -> list[Person]:
+    """The clock ``days`` on, and a fresh token for each of ``people`` (theirs had expired)."""
+    api.clock.advance(timedelta(days=days))
+    fresh = []
+    with transaction(api.engine) as session:
+        for person in people:
+            user = session.get(User, person.user_id)
+            assert user is not None
+            secret, _ = auth.issue(
+                session,
+                user,
+                CredentialKind.TOKEN,
+                now=api.clock.now(),
+                lifetimes=api.app.state.context.lifetimes,
+            )
+            fresh.append(Person(person.user_id, person.username, person.role, secret))
+    return fresh
