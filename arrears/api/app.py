@@ -32,6 +32,7 @@ from arrears.db import make_engine, session_factory
 from arrears.disputes import api as disputes_api
 from arrears.portfolio import api as portfolio_api
 from arrears.reports import api as reports_api
+from arrears.timeline import api as timeline_api
 
 API_PREFIX = "/api/v1"
 CONTEXT_ROUTERS = (
@@ -40,6 +41,7 @@ CONTEXT_ROUTERS = (
     cases_api.router,
     case_work_api.router,
     disputes_api.router,
+    timeline_api.router,
     compliance_api.router,
     batch_api.router,
     reports_api.router,
