@@ -84,8 +84,8 @@ def place_hold(
     request: Request,
     response: Response,
 ) -> HoldOut:
-    """Cease-communication request, bankruptcy, death, hardship or vulnerability, with its evidence.
-    The compliance gate reads it from this moment (vulnerability: see docs/casework.md)."""
+    """Place a hold (cease, bankruptcy, deceased, hardship, vulnerability) with its evidence; the
+    compliance gate reads it from this moment (vulnerability does not block: docs/casework.md)."""
     hold = holds.place(
         session,
         principal,
@@ -115,7 +115,7 @@ def lift_hold(
     response: Response,
     if_match: IfMatch = None,
 ) -> HoldOut:
-    """A lifted hold is final; a dispute's hold is lifted by resolving or withdrawing the dispute."""
+    """Lift a hold (final); a dispute's hold is lifted by resolving or withdrawing the dispute."""
     hold = holds.lift(
         session,
         principal,
@@ -144,8 +144,8 @@ def customer_holds(
         bool | None, Query(description="true: only those standing; false: only lifted")
     ] = None,
 ) -> HoldsOut:
-    """Every hold of the customer, newest first (the look is audited: a hold says bankruptcy,
-    death or vulnerability)."""
+    """The customer's holds, newest first (the look is audited: a hold tells of bankruptcy, death
+    or vulnerability)."""
     rows = holds.holds_of(session, principal, customer_id, standing=standing, today=today(request))
     answer = HoldsOut(customer_id=customer_id, holds=[HoldOut.of(row) for row in rows])
     record_look(session, principal, "hold.read", "customer", customer_id, customer_id, at=now(request))
@@ -170,6 +170,7 @@ def raise_dispute(
     request: Request,
     response: Response,
 ) -> DisputeOut:
+    """Record a dispute: a hold on contact with the customer and a verification deadline."""
     day = today(request)
     dispute = disputes.raise_dispute(
         session,
@@ -206,6 +207,7 @@ def list_disputes(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> DisputesOut:
+    """Disputes of the cases the caller sees, newest first; overdue: open past verify_by."""
     before = decode_cursor(cursor, DISPUTES_CURSOR, int)
     day = today(request)
     rows = disputes.listing(
@@ -231,6 +233,7 @@ def list_disputes(
 def read_dispute(
     dispute_id: RowId, principal: CaseReader, session: DatabaseSession, request: Request, response: Response
 ) -> DisputeOut:
+    """One dispute and its ETag (for If-Match)."""
     day = today(request)
     dispute = disputes.read(session, principal, dispute_id, today=day)
     _etag(response, dispute.version)
@@ -252,6 +255,7 @@ def resolve_dispute(
     response: Response,
     if_match: IfMatch = None,
 ) -> DisputeOut:
+    """Resolve a dispute, upheld or rejected (final); its hold is lifted."""
     day = today(request)
     dispute = disputes.resolve(
         session,
@@ -282,6 +286,7 @@ def withdraw_dispute(
     response: Response,
     if_match: IfMatch = None,
 ) -> DisputeOut:
+    """The customer withdraws a dispute (final); its hold is lifted."""
     day = today(request)
     dispute = disputes.withdraw(
         session,
@@ -314,6 +319,7 @@ def record_complaint(
     request: Request,
     response: Response,
 ) -> ComplaintOut:
+    """Record a complaint: its owner (the team's leader, else the compliance queue) and deadline."""
     day = today(request)
     complaint = complaints.record_complaint(
         session,
@@ -350,6 +356,7 @@ def list_complaints(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> ComplaintsOut:
+    """Complaints of the cases the caller sees, newest first, by owner and overdue."""
     before = decode_cursor(cursor, COMPLAINTS_CURSOR, int)
     day = today(request)
     rows = complaints.listing(
@@ -376,6 +383,7 @@ def list_complaints(
 def read_complaint(
     complaint_id: RowId, principal: Handler, session: DatabaseSession, request: Request, response: Response
 ) -> ComplaintOut:
+    """One complaint and its ETag (for If-Match)."""
     day = today(request)
     complaint = complaints.read(session, principal, complaint_id, today=day)
     _etag(response, complaint.version)
@@ -397,6 +405,7 @@ def assign_complaint(
     response: Response,
     if_match: IfMatch = None,
 ) -> ComplaintOut:
+    """Give a complaint to an owner who handles complaints (not the one complained about)."""
     day = today(request)
     complaint = complaints.assign(
         session,
@@ -427,6 +436,7 @@ def respond_complaint(
     response: Response,
     if_match: IfMatch = None,
 ) -> ComplaintOut:
+    """Answer a complaint: open → responded."""
     day = today(request)
     complaint = complaints.respond(
         session,
@@ -456,6 +466,7 @@ def close_complaint(
     response: Response,
     if_match: IfMatch = None,
 ) -> ComplaintOut:
+    """Close an answered complaint: responded → closed (final)."""
     day = today(request)
     complaint = complaints.close(
         session,

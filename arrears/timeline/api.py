@@ -56,9 +56,11 @@ def case_timeline(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> TimelineOut:
-    """The batch's events, assignments, contacts and their gate verdicts, promises and their
+    """The case's timeline, newest first, in the caller's language (the look is audited).
+
+    The batch's events, assignments, contacts and their gate verdicts, promises and their
     outcomes, plans and settlements, payments, holds, disputes, complaints, placements and field
-    visits of the case (the look is audited)."""
+    visits."""
     language = language_of(request)
     context = request.app.state.context
     entries, names = service.timeline(
