@@ -115,6 +115,9 @@ def test_complaints_out_of_scope_are_not_found_and_bad_input_is_refused(api: Api
     assert complain(api, d.collector, d.case_id, contact_id=999_999).status_code == 400
     row = complain(api, d.collector, d.case_id).json()
     assert act(api, other.boss, row["id"], "respond", {"response": RESPONSE}).status_code == 404
+    to_other = {"owner_id": other.boss.user_id, "reason": REASON}
+    assert act(api, other.boss, row["id"], "assign", to_other).status_code == 404
+    assert act(api, other.boss, row["id"], "close", {"reason": REASON}).status_code == 404
     assert api.as_(other.boss).get(f"/api/v1/complaints/{row['id']}").status_code == 404
     assert api.as_(other.boss).get("/api/v1/complaints").json()["complaints"] == []
     assert api.as_(d.collector).get("/api/v1/complaints").status_code == 403

@@ -133,6 +133,10 @@ def test_disputes_out_of_scope_are_not_found_and_bad_input_is_refused(api: Api) 
 
     row = dispute(api, d.collector, d.case_id).json()
     assert resolve(api, other.boss, row["id"]).status_code == 404
+    withdraw = api.as_(other.collector).post(
+        f"/api/v1/disputes/{row['id']}/withdraw", json={"reason": REASON}
+    )
+    assert withdraw.status_code == 404
     assert api.as_(other.collector).get(f"/api/v1/disputes/{row['id']}").status_code == 404
     assert api.as_(other.collector).get("/api/v1/disputes").json()["disputes"] == []
     assert [r["id"] for r in api.as_(d.collector).get("/api/v1/disputes").json()["disputes"]] == [row["id"]]
