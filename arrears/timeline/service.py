@@ -91,6 +91,11 @@ WORDS = {
     "charges": N_("charges"),
     "service": N_("service"),
     "other": N_("other"),
+    "debtor": N_("debtor"),
+    "spouse": N_("spouse"),
+    "emergency_contact": N_("emergency contact"),
+    "guarantor": N_("guarantor"),
+    "employer": N_("employer"),
 }
 """The codes an entry names, in words (a code without a word is shown as it is)."""
 
@@ -310,7 +315,7 @@ def _contacts(principal: Principal, case_id: str, language: str) -> Source:
             shown = (
                 row.point_value if field is None or principal.sees(field) else mask(field, row.point_value)
             )
-            details.append(Text.of(N_("To {point} ({party})"), point=shown, party=row.party))
+            details.append(Text.of(N_("To {point} ({party})"), point=shown, party=word(row.party)))
         if row.gate_verdict is not None:
             details.append(Text.of(N_("Compliance gate: {verdict}"), verdict=word(row.gate_verdict)))
         if row.violations:
