@@ -233,11 +233,15 @@ def list_disputes(
 def read_dispute(
     dispute_id: RowId, principal: CaseReader, session: DatabaseSession, request: Request, response: Response
 ) -> DisputeOut:
-    """One dispute and its ETag (for If-Match)."""
+    """One dispute and its ETag (for If-Match); the look is audited."""
     day = today(request)
     dispute = disputes.read(session, principal, dispute_id, today=day)
     _etag(response, dispute.version)
-    return DisputeOut.of(dispute, day)
+    answer = DisputeOut.of(dispute, day)
+    record_look(
+        session, principal, "dispute.read", "dispute", str(dispute_id), dispute.customer_id, at=now(request)
+    )
+    return answer
 
 
 @router.post(
@@ -383,11 +387,21 @@ def list_complaints(
 def read_complaint(
     complaint_id: RowId, principal: Handler, session: DatabaseSession, request: Request, response: Response
 ) -> ComplaintOut:
-    """One complaint and its ETag (for If-Match)."""
+    """One complaint and its ETag (for If-Match); the look is audited."""
     day = today(request)
     complaint = complaints.read(session, principal, complaint_id, today=day)
     _etag(response, complaint.version)
-    return ComplaintOut.of(complaint, day)
+    answer = ComplaintOut.of(complaint, day)
+    record_look(
+        session,
+        principal,
+        "complaint.read",
+        "complaint",
+        str(complaint_id),
+        complaint.customer_id,
+        at=now(request),
+    )
+    return answer
 
 
 @router.post(

@@ -152,3 +152,4 @@ def test_of_two_handlers_answering_at_once_one_wins_and_nothing_is_lost(api: Api
     stored = api.as_(d.boss).get(f"/api/v1/complaints/{row['id']}").json()
     assert (stored["response"], stored["version"]) == (winner["response"], 2)
     assert len(audit_entries(api, "complaint.respond")) == 1
+    assert [look["customer_id"] for look in audit_entries(api, "complaint.read")] == [d.customer_id]

@@ -69,6 +69,12 @@ def test_a_dispute_holds_contact_until_it_is_resolved_and_stays_resolved(api: Ap
     withdrawn = api.as_(d.collector).post(f"/api/v1/disputes/{row['id']}/withdraw", json={"reason": REASON})
     assert withdrawn.status_code == 409
     assert api.as_(d.collector).get(f"/api/v1/disputes/{row['id']}").json()["status"] == "rejected"
+    [look] = audit_entries(api, "dispute.read")
+    assert (look["object_id"], look["customer_id"], look["actor_id"]) == (
+        str(row["id"]),
+        d.customer_id,
+        d.collector.user_id,
+    )
 
     [raised] = audit_entries(api, "dispute.raise")
     assert (raised["object_id"], raised["customer_id"], raised["actor_id"]) == (
