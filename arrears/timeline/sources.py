@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Integer, String, and_, column, false, or_, table, true
@@ -61,7 +61,7 @@ class Source:
 
 def start_of(day: date, bank_zone: str) -> datetime:
     """The instant a business date's entries stand at: the day's start in the bank's zone."""
-    return datetime.combine(day, time(0), tzinfo=zone(bank_zone))
+    return datetime.combine(day, time(0), tzinfo=zone(bank_zone)).astimezone(UTC)
 
 
 def read(session: Session, source: Source, after: Key | None, limit: int, bank_zone: str) -> list[Entry]:
@@ -112,7 +112,7 @@ def parse_key(at: str, kind: str, ident: str) -> Key:
     instant = datetime.fromisoformat(at)
     if instant.tzinfo is None or not kind or len(kind) > 40 or len(ident) > 100:
         raise ValueError(at)
-    return (instant, kind, ident if kind in TEXT_IDS else int(ident))
+    return (instant.astimezone(UTC), kind, ident if kind in TEXT_IDS else int(ident))
 
 
 TEXT_IDS = frozenset({"payment"})
