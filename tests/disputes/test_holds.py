@@ -3,6 +3,7 @@ permission of its own (final), audited; out of scope is 404."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import httpx
@@ -117,3 +118,24 @@ def test_holds_are_refused_out_of_scope_with_bad_evidence_or_for_the_wrong_role(
     assert api.as_(other.boss).post(f"/api/v1/holds/{hold['id']}/lift", json=lift).status_code == 404
     assert api.as_(d.officer).post("/api/v1/holds/99999/lift", json=lift).status_code == 404
     assert audit_entries(api, "hold.lift") == []
+
+
+def test_of_two_officers_lifting_at_once_one_wins(api: Api) -> None:
+    d = desk(api, "HRC")
+    hold = place(api, d.collector, d.customer_id).json()
+    answers: list[httpx.Response] = []
+    start = threading.Barrier(2)
+
+    def lift(who: Person) -> None:
+        client = api.as_(who, **{"If-Match": '"1"'})
+        start.wait()
+        answers.append(client.post(f"/api/v1/holds/{hold['id']}/lift", json={"reason": REASON}))
+
+    threads = [threading.Thread(target=lift, args=(who,)) for who in (d.boss, d.officer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses[0] == 200 and statuses[1] in (409, 412), [answer.text for answer in answers]
+    assert len(audit_entries(api, "hold.lift")) == 1
