@@ -122,6 +122,18 @@ class Settings(BaseSettings):
             "(default: that file)."
         ),
     )
+    dispute_verify_days: int = Field(
+        default=15,
+        gt=0,
+        le=366,
+        description="Calendar days (the bank's) a dispute is to be verified in, from its day of receipt.",
+    )
+    complaint_respond_days: int = Field(
+        default=15,
+        gt=0,
+        le=366,
+        description="Calendar days (the bank's) a complaint is to be answered in, from its day of receipt.",
+    )
     scoring_data_dir: Path = Field(
         default=Path("data"), description="Where fetched evaluation data sets are cached."
     )

@@ -31,10 +31,12 @@ from arrears.compliance import api as compliance_api
 from arrears.config import Settings, check_production, get_settings
 from arrears.contacts import api as contacts_api
 from arrears.db import make_engine, session_factory
+from arrears.disputes import api as disputes_api
 from arrears.portfolio import api as portfolio_api
 from arrears.queues import api as queues_api
 from arrears.queues import next_api
 from arrears.reports import api as reports_api
+from arrears.timeline import api as timeline_api
 
 API_PREFIX = "/api/v1"
 CONTEXT_ROUTERS = (
@@ -44,6 +46,8 @@ CONTEXT_ROUTERS = (
     case_work_api.router,
     promise_api.router,
     plan_api.router,
+    disputes_api.router,
+    timeline_api.router,
     compliance_api.router,
     contacts_api.router,
     batch_api.router,

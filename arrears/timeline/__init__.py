@@ -1,0 +1,1 @@
+"""The case timeline: one chronological view of everything that happened to a case."""
