@@ -37,11 +37,6 @@ from arrears.portfolio.models import ContactPoint, Payment
 from arrears.portfolio.views import record_look
 from arrears.timeline.sources import CASE_EVENTS, Entry, Key, Source, below, read, sorted_page, start_of
 
-CASE_EVENTS_LANDED = False
-"""Whether the batch writes ``case_events`` (the snapshot engineer's table). Until it does, the
-case's opening and closing are derived from ``cases.opened_on`` / ``closed_on``; the lead sets this
-to True when merging that table, and :func:`batch_event_sources` reads it instead."""
-
 WORDS = {
     "open": N_("open"),
     "kept": N_("kept"),
@@ -134,7 +129,7 @@ def timeline(
         read(session, source, after, limit, bank_zone)
         for source in _sources(principal, case, accounts, today, language)
     ]
-    if not CASE_EVENTS_LANDED:
+    if not _has_batch_events(session, case_id):  # a case older than the batch's case_events
         groups.append([e for e in derived_case_events(case, bank_zone) if below(e, after)])
     page = sorted_page(groups, limit)
     actor_ids = sorted({e.actor_id for e in page if e.actor_id is not None})
@@ -147,7 +142,8 @@ def timeline(
 
 
 def derived_case_events(case: Case, bank_zone: str) -> list[Entry]:
-    """The case's opening and closing from its row (until the batch's ``case_events`` land)."""
+    """The case's opening and closing from its row, for a case the batch wrote no events for (one
+    opened before ``case_events`` existed)."""
     entries = [Entry(start_of(case.opened_on, bank_zone), "case_opened", 0, Text.of(N_("Case opened")))]
     if case.closed_on is not None:
         title = Text.of(N_("Case closed ({reason})"), reason=word(case.close_reason))
@@ -174,7 +170,7 @@ def _sources(
         payments = payments.where(account_filter(principal, today, Payment.account_id.expression))
         placements = placements.where(account_filter(principal, today, Placement.account_id.expression))
     sources = [
-        *(batch_event_sources(case.case_id) if CASE_EVENTS_LANDED else []),
+        *batch_event_sources(case.case_id),
         _assignments(case.case_id),
         _contacts(principal, case.case_id, language),
         *_promises(case.case_id),
@@ -189,8 +185,13 @@ def _sources(
     return sources
 
 
+def _has_batch_events(session: Session, case_id: str) -> bool:
+    events = CASE_EVENTS.c
+    return session.execute(select(events.id).where(events.case_id == case_id).limit(1)).first() is not None
+
+
 def batch_event_sources(case_id: str) -> list[Source]:
-    """The batch's events of the case from ``case_events`` (see :data:`CASE_EVENTS_LANDED`)."""
+    """The batch's events of the case from ``case_events`` (opened, bucket moves, cured, closed …)."""
     events = CASE_EVENTS.c
     base = select(
         events.id.label("ident"),

@@ -59,6 +59,7 @@ def contacts(api: Api, d: Desk, count: int, at: datetime, **values: Any) -> None
                     contact_point_id=point.id,
                     party="debtor",
                     started_at=at,
+                    started_on=at.date(),
                     disposition="no_answer",
                     source="collector",
                     recorded_at=at,
@@ -100,6 +101,7 @@ def every_source(api: Api, d: Desk) -> None:
                 paid_amount=20_000,
                 status="broken",
                 taken_at=base + timedelta(hours=1),
+                taken_on=(base + timedelta(hours=1)).date(),
                 taken_by=d.collector.user_id,
                 first_due_on=date(2026, 11, 19),
                 last_due_on=date(2026, 11, 19),
@@ -331,17 +333,22 @@ def test_an_agency_sees_the_payments_of_its_placed_accounts_only(api: Api) -> No
 
 
 def test_the_batch_events_reader_reads_the_case_events_shape(engine: Engine) -> None:
-    """Until the snapshot engineer's table lands, a table of its shape stands in for it."""
+    """The batch's case_events of one case, each kind titled, and none of another case's."""
     with engine.begin() as connection:
+        connection.execute(text("INSERT INTO customers (customer_id, name) VALUES ('P1', 'Test Customer')"))
         connection.execute(
             text(
-                "CREATE TABLE case_events (id INTEGER PRIMARY KEY, case_id VARCHAR(100), occurred_on DATE, "
-                "kind VARCHAR(32), from_bucket VARCHAR(16), to_bucket VARCHAR(16), account_id VARCHAR(64), "
-                "as_of DATE)"
-            )
+                "INSERT INTO cases (case_id, customer_id, status, opened_on, worst_dpd, bucket, "
+                "overdue_total, currency, account_count, updated_on) VALUES "
+                "(:case, 'P1', 'closed', :on, 1, 'M1', 100, 'CNY', 1, :on)"
+            ),
+            [{"case": "C-1", "on": date(2026, 11, 1)}, {"case": "C-2", "on": date(2026, 11, 1)}],
         )
         connection.execute(
-            text("INSERT INTO case_events VALUES (:id, :case, :on, :kind, :f, :t, :a, :on)"),
+            text(
+                "INSERT INTO case_events (id, case_id, occurred_on, kind, from_bucket, to_bucket, "
+                "account_id, as_of) VALUES (:id, :case, :on, :kind, :f, :t, :a, :on)"
+            ),
             [
                 {
                     "id": 1,
