@@ -84,6 +84,7 @@ def contact(api: Api, case_id: str, customer_id: str) -> int:
             direction="outbound",
             party="debtor",
             started_at=API_NOW,
+            started_on=API_NOW.date(),
             disposition="promise",
             source="collector",
             recorded_at=API_NOW,
