@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from arrears.api.access import DatabaseSession, requires
+from arrears.api.concurrency import IfMatch
 from arrears.api.idempotency import IdempotencyKey, idempotent
 from arrears.api.paging import (
     DEFAULT_LIMIT,
@@ -51,10 +52,6 @@ Proposer = Annotated[Principal, Depends(requires(Permission.ARRANGEMENT_PROPOSE)
 Approver = Annotated[Principal, Depends(requires(Permission.ARRANGEMENT_APPROVE))]
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 ArrangementId = Annotated[int, Path(ge=1, le=MAX_ID)]
-IfMatch = Annotated[
-    str | None,
-    Header(description='The ETag of the arrangement as read ("3"): a later version is refused (412)'),
-]
 
 
 def _limits(request: Request) -> Limits:

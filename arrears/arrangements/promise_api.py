@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from arrears.api.access import DatabaseSession, requires
+from arrears.api.concurrency import IfMatch
 from arrears.api.idempotency import IdempotencyKey, idempotent
 from arrears.api.paging import (
     DEFAULT_LIMIT,
@@ -35,9 +36,6 @@ PROMISES_CURSOR = "promises"
 Taker = Annotated[Principal, Depends(requires(Permission.PROMISE_TAKE))]
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 PromiseId = Annotated[int, Path(ge=1, le=MAX_ID)]
-IfMatch = Annotated[
-    str | None, Header(description='The ETag of the promise as read ("3"); a stale one is refused (412)')
-]
 
 
 @router.post(

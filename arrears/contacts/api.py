@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from arrears.api.access import DatabaseSession, requires
+from arrears.api.concurrency import IfMatch
 from arrears.api.paging import (
     DEFAULT_LIMIT,
     Cursor,
@@ -72,9 +73,6 @@ Reporter = Annotated[Principal, Depends(requires(Permission.REPORT_READ))]
 ContactId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CallbackId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PreferenceId = Annotated[int, Path(ge=1, le=MAX_ID)]
-IfMatch = Annotated[
-    str | None, Header(description='The ETag of the version read ("3"): a stale one is refused with 412')
-]
 
 
 def gatekeeping(request: Request) -> Gatekeeping:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from arrears.api.access import DatabaseSession, requires
+from arrears.api.concurrency import IfMatch
 from arrears.api.paging import (
     DEFAULT_LIMIT,
     Cursor,
@@ -57,9 +58,6 @@ Handler = Annotated[Principal, Depends(requires(Permission.COMPLAINT_HANDLE))]
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 CustomerReader = Annotated[Principal, Depends(requires(Permission.CUSTOMER_READ))]
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
-IfMatch = Annotated[
-    str | None, Header(description='The ETag of the version the caller read ("3"); a stale one is 412')
-]
 
 
 def _etag(response: Response, version: int) -> None:

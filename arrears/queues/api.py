@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from arrears.api.access import DatabaseSession, requires
+from arrears.api.concurrency import IfMatch
 from arrears.api.paging import now, problem_responses, today
 from arrears.api.problems import language_of
 from arrears.auth.permissions import Permission
@@ -35,7 +36,6 @@ Reader = Annotated[Principal, Depends(requires(Permission.QUEUE_READ))]
 Manager = Annotated[Principal, Depends(requires(Permission.QUEUE_MANAGE))]
 Number = Annotated[int, Path(ge=1, le=2**31 - 1)]
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-IfMatch = Annotated[str | None, Header(description='The ETag read ("3"): a stale one is refused (412)')]
 
 
 @router.get(
