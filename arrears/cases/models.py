@@ -81,6 +81,8 @@ class CaseAccount(Base):
     currency: Mapped[str] = mapped_column(String(3))
     account_status: Mapped[str] = mapped_column(String(16))
 
+    __table_args__ = (Index(None, "account_id"),)
+
 
 class CaseAssignment(Base):
     """Who works a case: a team and, optionally, one of its collectors. History is kept: a new

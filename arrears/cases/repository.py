@@ -96,8 +96,11 @@ def customers_to_plan(connection: Connection, changed: pa.Table) -> pa.Array:
     _stage_keys(connection, "tmp_changed_accounts", "account_id", changed.column("account_id"))
     holding = connection.execute(
         text(
-            "SELECT DISTINCT c.customer_id FROM case_accounts AS m JOIN cases AS c ON c.case_id = m.case_id "
-            "WHERE c.status = :open AND m.account_id IN (SELECT account_id FROM tmp_changed_accounts)"
+            # from the changed accounts to their cases, by the index on account_id: SQLite's own
+            # choice (every open case, probing each for every changed account) is quadratic
+            "SELECT DISTINCT c.customer_id FROM tmp_changed_accounts AS t "
+            "CROSS JOIN case_accounts AS m CROSS JOIN cases AS c "
+            "WHERE m.account_id = t.account_id AND c.case_id = m.case_id AND c.status = :open"
         ),
         {"open": str(CaseStatus.OPEN)},
     ).scalars()

@@ -46,11 +46,6 @@ from arrears.cases import repository
 from arrears.cases.models import CaseEventKind, CaseStatus, CloseReason
 from arrears.portfolio.models import AccountStatus
 
-PLAN_ONLY_CHANGED = False
-"""Plan only the changed accounts' cases and move the others on in place. Off: proven equal to
-planning every case (tests/cases/test_events.py turns it on), but at 100k accounts on SQLite one
-of its reads still runs in time quadratic in the cases (a plan to fix before it is turned on)."""
-
 
 @dataclass(frozen=True, slots=True)
 class CaseChanges:
@@ -261,13 +256,7 @@ def apply_snapshot(
     earlier_events = None
     if latest == as_of:  # a rerun: the date's events are written again
         earlier_events = repository.take_back_events(connection, as_of)
-    incremental = (
-        PLAN_ONLY_CHANGED
-        and changed is not None
-        and latest is not None
-        and since == latest
-        and as_of > latest
-    )
+    incremental = changed is not None and latest is not None and since == latest and as_of > latest
     if incremental and changed is not None and latest is not None:
         customers = repository.customers_to_plan(connection, changed)
         snapshot = snapshot.filter(pc.is_in(snapshot.column("customer_id"), value_set=customers))

@@ -86,7 +86,6 @@ def test_planning_only_the_changed_cases_ends_as_planning_every_case(
         planned.append(-1 if changed is None else changed.num_rows)
         return apply(connection, snapshot, as_of, changed, since)
 
-    monkeypatch.setattr(cases, "PLAN_ONLY_CHANGED", True)
     monkeypatch.setattr(cases, "apply_snapshot", counting)
     nights(engine, clock)
     incremental = dump(engine)
