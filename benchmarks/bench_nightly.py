@@ -50,6 +50,48 @@ ACCOUNTS_PER_CUSTOMER = 1.42
 STAGE_ACCOUNTS = 500_000
 """Accounts staged in the store at a time during the setup."""
 PAYERS_PER_1000 = 30
+PROMISES_PER_1000 = 30
+"""Open promises to pay, per 1,000 accounts (300k at 10M), put on open cases after the first night."""
+PLANS_PER_1000 = 10
+"""Active repayment plans, per 1,000 accounts (100k at 10M)."""
+CASES_PER_COLLECTOR = 300
+OPEN_CASES_PER_1000 = 135
+"""About the share of accounts whose customer has an open case after the first night."""
+
+ARRANGEMENTS_SQL = {
+    "promises": """
+        SELECT first_promise + rn AS id, case_id, CAST(NULL AS VARCHAR) AS account_id, currency,
+               amount, CAST(0 AS BIGINT) AS paid_amount, 'open' AS status, taken_at,
+               taken_on, due_on AS first_due_on, due_on AS last_due_on, 1 AS version
+        FROM (SELECT *, CAST(greatest(100, overdue_total // 2) AS BIGINT) AS amount,
+                     DATE '{night}' - 2 AS taken_on,
+                     TIMESTAMPTZ '{night} 02:00:00+00' - INTERVAL 2 DAY AS taken_at,
+                     DATE '{night}' - 1 + CAST(hash(case_id, 1) % 8 AS INTEGER) AS due_on
+              FROM chosen WHERE rn <= {promises})""",
+    "promise_installments": """
+        SELECT first_promise + rn AS promise_id, 1 AS seq,
+               DATE '{night}' - 1 + CAST(hash(case_id, 1) % 8 AS INTEGER) AS due_on,
+               CAST(greatest(100, overdue_total // 2) AS BIGINT) AS amount, CAST(0 AS BIGINT) AS paid_amount,
+               'open' AS status
+        FROM chosen WHERE rn <= {promises}""",
+    "arrangements": """
+        SELECT first_plan + rn AS id, case_id, CAST(NULL AS VARCHAR) AS account_id, 'plan' AS kind,
+               'equal' AS method, 'remainder_last' AS rounding, 'active' AS status, currency,
+               total AS owed_amount, total AS total_amount, CAST(0 AS BIGINT) AS discount_amount,
+               CAST(0 AS BIGINT) AS waived_fees, 6 AS installment_count, false AS needs_approval,
+               started AS proposed_at, started AS decided_at, started AS activated_at,
+               DATE '{night}' - 20 AS starts_on, 1 AS version
+        FROM (SELECT *, CAST(greatest(600, overdue_total) AS BIGINT) AS total,
+                     TIMESTAMPTZ '{night} 02:00:00+00' - INTERVAL 20 DAY AS started
+              FROM chosen WHERE rn > {promises} AND rn <= {promises} + {plans})""",
+    "arrangement_installments": """
+        SELECT first_plan + rn AS arrangement_id, CAST(j + 1 AS INTEGER) AS seq,
+               DATE '{night}' + CAST(hash(case_id, 2) % 25 AS INTEGER) + CAST(30 * j AS INTEGER) AS due_on,
+               CASE WHEN j = 5 THEN total - 5 * (total // 6) ELSE total // 6 END AS amount,
+               CAST(0 AS BIGINT) AS paid_amount, 'open' AS status
+        FROM (SELECT *, CAST(greatest(600, overdue_total) AS BIGINT) AS total FROM chosen
+              WHERE rn > {promises} AND rn <= {promises} + {plans}), range(6) t(j)""",
+}
 
 
 def folder_for(accounts: int, url: str | None) -> Path:
@@ -134,6 +176,61 @@ def setup(accounts: int, url: str | None) -> int:
     store.close()
     database.dispose()
     return staged
+
+
+def staffing(accounts: int, url: str | None) -> int:
+    """The collectors (bench_queues' two teams, room for twice their share of the open cases) and
+    its queue set, active before the first night, which deals the whole book."""
+    from bench_queues import QUEUES, activate, staff
+
+    database = database_for(folder_for(accounts, url), url)
+    collectors = max(10, accounts * OPEN_CASES_PER_1000 // 1000 // CASES_PER_COLLECTOR)
+    with database.begin() as connection:
+        staff(connection, collectors, 2 * CASES_PER_COLLECTOR)
+    activate(database, datetime.combine(FIRST_NIGHT, datetime.min.time(), UTC), QUEUES)
+    database.dispose()
+    return collectors
+
+
+def arrangements(accounts: int, url: str | None, night: date) -> int:
+    """Open promises and active plans on open cases without one (chosen by a hash of the case
+    id), as collectors would have taken them before ``night``: each promise a single amount,
+    half the case's overdue, due from the day before the night to six days after; each plan
+    six monthly installments of the overdue, the first due within 25 days of the night."""
+    import duckdb
+    import pyarrow as pa
+    from sqlalchemy import text
+
+    from arrears.db.arrow import insert_arrow, read_arrow
+
+    database = database_for(folder_for(accounts, url), url)
+    promises, plans = accounts * PROMISES_PER_1000 // 1000, accounts * PLANS_PER_1000 // 1000
+    with database.begin() as connection:
+        free = read_arrow(
+            connection,
+            "SELECT case_id, currency, overdue_total FROM cases AS c WHERE status = 'open' "
+            "AND NOT EXISTS (SELECT 1 FROM promises AS p WHERE p.case_id = c.case_id AND p.status = 'open') "
+            "AND NOT EXISTS (SELECT 1 FROM arrangements AS a WHERE a.case_id = c.case_id "
+            "AND a.status IN ('proposed', 'approved', 'active'))",
+            pa.schema([("case_id", pa.string()), ("currency", pa.string()), ("overdue_total", pa.int64())]),
+        )
+        first_promise = connection.execute(text("SELECT coalesce(max(id), 0) FROM promises")).scalar_one()
+        first_plan = connection.execute(text("SELECT coalesce(max(id), 0) FROM arrangements")).scalar_one()
+        con = duckdb.connect()
+        con.register("free", free)
+        con.execute(
+            f"CREATE TABLE chosen AS SELECT *, {first_promise} AS first_promise, {first_plan} AS first_plan, "
+            "row_number() OVER (ORDER BY hash(case_id), case_id) AS rn FROM free"
+        )
+        params = {"night": night.isoformat(), "promises": promises, "plans": plans}
+        for table, sql in ARRANGEMENTS_SQL.items():
+            insert_arrow(connection, table, con.sql(sql.format(**params)).to_arrow_table())
+        con.close()
+        if connection.dialect.name == "postgresql":
+            for sequence, table in (("promises_id_seq", "promises"), ("arrangements_id_seq", "arrangements")):
+                connection.execute(text(f"SELECT setval('{sequence}', (SELECT max(id) FROM {table}))"))
+    database.dispose()
+    return min(free.num_rows, promises + plans)
 
 
 def night(accounts: int, url: str | None, as_of: date, label: str) -> int:
@@ -258,8 +355,11 @@ def main() -> None:
     if not options.reuse:
         rows, seconds, peak, _ = measure(setup, *args, runs=1)
         lines.append(("setup: generate, store accounts, stage the book", rows, seconds, peak))
+        rows, seconds, peak, _ = measure(staffing, *args, runs=1)
+        lines.append(("setup: collectors and the queue set", rows, seconds, peak))
     steps = (
-        ("first night: every account, cases opened", night, (first_night, "first")),
+        ("first night: every account, cases opened, dealt", night, (first_night, "first")),
+        ("setup: open promises and active plans taken", arrangements, (next_night,)),
         ("the day's feed: payments imported", day_feed, (next_night,)),
         ("next night: whole batch on the store", night, (next_night, "next")),
         ("next night rerun: every account recomputed", night, (next_night, "rerun")),

@@ -24,7 +24,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from arrears.audit.trail import SYSTEM
 from arrears.db import transaction
@@ -99,37 +99,48 @@ def build(engine: Engine, cases: int, collectors: int) -> None:
                 " c.overdue_total, 'CNY', 'active' FROM cases c"
             )
         )
-        for code in ("EARLY", "LATE"):
-            connection.execute(
-                text("INSERT INTO teams (code, name, created_at) VALUES (:code, :code, :at)"),
-                {"code": code, "at": NOW},
-            )
-        for k in range(collectors):
-            team = "EARLY" if k % 2 else "LATE"
-            user_id = connection.execute(
-                text(
-                    "INSERT INTO users (username, role, is_machine, team_id, active, created_at) "
-                    "SELECT :name, 'collector', false, id, true, :at FROM teams WHERE code = :team"
-                    " RETURNING id"
-                ),
-                {"name": f"k{k}", "team": team, "at": NOW},
-            ).scalar_one()
-            connection.execute(
-                text(
-                    "INSERT INTO collector_profiles"
-                    " (user_id, languages, products, capacity, updated_at, version)"
-                    " VALUES (:id, :languages, '[]', :capacity, :at, 1)"
-                ),
-                {
-                    "id": user_id,
-                    "languages": '["en"]' if k % 10 == 1 else "[]",
-                    "capacity": 2 * cases // collectors,
-                    "at": NOW,
-                },
-            )
+        staff(connection, collectors, 2 * cases // collectors)
+    activate(engine, NOW)
+
+
+def staff(connection: Connection, collectors: int, capacity: int, now: datetime = NOW) -> None:
+    """Two teams (EARLY, LATE) and their ``collectors``, each with a profile (one in ten speaks
+    English) and room for ``capacity`` open cases."""
+    for code in ("EARLY", "LATE"):
+        connection.execute(
+            text("INSERT INTO teams (code, name, created_at) VALUES (:code, :code, :at)"),
+            {"code": code, "at": now},
+        )
+    for k in range(collectors):
+        team = "EARLY" if k % 2 else "LATE"
+        user_id = connection.execute(
+            text(
+                "INSERT INTO users (username, role, is_machine, team_id, active, created_at) "
+                "SELECT :name, 'collector', false, id, true, :at FROM teams WHERE code = :team"
+                " RETURNING id"
+            ),
+            {"name": f"k{k}", "team": team, "at": now},
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO collector_profiles"
+                " (user_id, languages, products, capacity, updated_at, version)"
+                " VALUES (:id, :languages, '[]', :capacity, :at, 1)"
+            ),
+            {
+                "id": user_id,
+                "languages": '["en"]' if k % 10 == 1 else "[]",
+                "capacity": capacity,
+                "at": now,
+            },
+        )
+
+
+def activate(engine: Engine, now: datetime, document: str = QUEUES) -> None:
+    """The queue set ``document`` drafted and made active."""
     with transaction(engine) as session:
-        row = service.draft(session, SYSTEM, QUEUES, "bench", note=None, now=NOW)
-        service.activate(session, SYSTEM, row.number, expected=None, now=NOW)
+        row = service.draft(session, SYSTEM, document, "bench", note=None, now=now)
+        service.activate(session, SYSTEM, row.number, expected=None, now=now)
 
 
 def lap(label: str, work: object) -> None:

@@ -90,9 +90,10 @@ WITH scope AS (
 SELECT s.promise_id AS promise_id, p.paid_on AS paid_on,
        CASE WHEN p.reverses IS NULL THEN p.amount ELSE -o.amount END AS signed
 FROM scope AS s
-JOIN payments AS p ON p.account_id = s.account_id
+CROSS JOIN payments AS p  -- from each promise to its accounts' payments (SQLite keeps the order)
 LEFT JOIN payments AS o ON o.payment_id = p.reverses
-WHERE p.currency = s.currency
+WHERE p.account_id = s.account_id
+  AND p.currency = s.currency
   AND p.paid_on >= s.taken_on
   AND p.paid_on <= :as_of
   AND (p.reverses IS NULL OR o.paid_on >= s.taken_on)

@@ -236,7 +236,9 @@ def _run_day(
                 connection, as_of, now=clock.now(), grace_days=plan_grace_days
             )
             checkpoint("plans evaluated")
-            queued = queues.assign_book(connection, as_of, clock.now())
+            queued = queues.assign_book(
+                connection, as_of, clock.now(), progress_from=None if previous is None else previous[0]
+            )
             checkpoint("queues assigned")
             prioritised = next_case.refresh_priorities(connection, as_of)
             checkpoint("queue priorities")

@@ -160,4 +160,4 @@ class Payment(Base):
     reverses: Mapped[str | None] = mapped_column(ForeignKey("payments.payment_id"), unique=True)
     import_id: Mapped[int | None] = mapped_column(Integer, index=True, comment="import_log.id")
 
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"), Index(None, "paid_on"))

@@ -55,15 +55,24 @@ class NightlyOutcome:
         )
 
 
-def assign_book(connection: Connection, as_of: date, now: datetime, actor: Actor = SYSTEM) -> NightlyOutcome:
-    """Place and assign every open case by the active queue set, in the caller's transaction."""
+def assign_book(
+    connection: Connection,
+    as_of: date,
+    now: datetime,
+    actor: Actor = SYSTEM,
+    progress_from: date | None = None,
+) -> NightlyOutcome:
+    """Place and assign every open case by the active queue set, in the caller's transaction.
+    ``progress_from``: the previous night's date (see :func:`arrears.queues.planner.plan`)."""
     with Session(bind=connection) as session:
-        outcome = apply(session, as_of, now, actor)
+        outcome = apply(session, as_of, now, actor, progress_from)
         session.flush()
     return outcome
 
 
-def apply(session: Session, as_of: date, now: datetime, actor: Actor = SYSTEM) -> NightlyOutcome:
+def apply(
+    session: Session, as_of: date, now: datetime, actor: Actor = SYSTEM, progress_from: date | None = None
+) -> NightlyOutcome:
     active = repository.active_set(session)
     if active is None:
         return NightlyOutcome(None, "no active queue set")
@@ -75,7 +84,7 @@ def apply(session: Session, as_of: date, now: datetime, actor: Actor = SYSTEM) -
     connection = session.connection()
     planner.prepare(connection)
     try:
-        found = planner.plan(connection, document, teams, active.number, as_of)
+        found = planner.plan(connection, document, teams, active.number, as_of, progress_from)
         _write_queues(connection, active.number, as_of)
         moves = _write_assignments(connection, as_of, now)
         _audit(session, actor, active.number, as_of, now, moves)
@@ -105,10 +114,11 @@ def _write_queues(connection: Connection, number: int, as_of: date) -> None:
             ),
         )
     )
+    progress = select(c.progress_on).where(c.case_id == CaseQueue.case_id).scalar_subquery()
     connection.execute(
         update(CaseQueue)
-        .where(CaseQueue.case_id.in_(select(c.case_id).where(planner.progress_since(as_of))))
-        .values(last_progress_on=as_of)
+        .where(CaseQueue.case_id.in_(select(c.case_id).where(c.progressed.is_(True))))
+        .values(last_progress_on=progress)
     )
 
 

@@ -62,19 +62,18 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     true,
     update,
 )
 
-from arrears.arrangements.models import Promise
 from arrears.auth.models import User
 from arrears.auth.permissions import Role
 from arrears.cases.models import Case, CaseAccount, CaseAssignment, CaseStatus, Placement
 from arrears.contacts.dispositions import Counts, dispositions
-from arrears.contacts.models import Contact
 from arrears.db import UTCDateTime
 from arrears.disputes.models import Hold
-from arrears.portfolio.models import Account, Customer, Payment
+from arrears.portfolio.models import Account, Customer
 from arrears.queues.models import CaseQueue, CollectorProfile, Retention
 from arrears.queues.rules import Queue, QueueSetDocument, Rule
 from arrears.scoring.models import AccountScore
@@ -106,6 +105,8 @@ facts = Table(
     Column("cur_since", UTCDateTime()),
     Column("prev_queue", String(64)),
     Column("prev_since", Date),
+    Column("progress_on", Date, comment="the latest day something happened on the case, as known"),
+    Column("progressed", Boolean, comment="progress found in this night's window"),
     Column("queue", String(64)),
     Column("team_id", Integer),
     Column("target_team", Integer),
@@ -193,9 +194,15 @@ def plan(
     teams: Mapping[str, int],
     number: int,
     as_of: date,
+    progress_from: date | None = None,
 ) -> Plan:
-    """Fill the temporary tables with the plan for ``as_of`` (call :func:`prepare` first)."""
+    """Fill the temporary tables with the plan for ``as_of`` (call :func:`prepare` first).
+
+    ``progress_from``: the day from which progress on the cases (:func:`find_progress`) is not
+    yet recorded in ``case_queues.last_progress_on`` (the previous night's date); None: look
+    back over the longest reassignment window of the set."""
     _fill_facts(connection, as_of, document.queues, teams)
+    find_progress(connection, _progress_window(document.queues, as_of, progress_from), as_of)
     connection.exec_driver_sql("CREATE INDEX ix_queue_facts_queue ON queue_facts (queue, keep)")
     collectors = _collectors(connection, set(teams.values()), document.default_capacity)
     _fill_loads(connection, collectors)
@@ -297,6 +304,8 @@ def _fill_facts(
             current.c.assigned_at,
             CaseQueue.queue,
             func.coalesce(CaseQueue.collector_since, CaseQueue.entered_on),
+            CaseQueue.last_progress_on,
+            literal(False),
             literal(False),
             queue,
             team,
@@ -333,6 +342,8 @@ def _fill_facts(
         "cur_since",
         "prev_queue",
         "prev_since",
+        "progress_on",
+        "progressed",
         "keep",
         "queue",
         "team_id",
@@ -462,7 +473,11 @@ def _keep(
         if days is not None:
             since = _since(as_of, days)
             instant = datetime.combine(since, time(0), tzinfo=UTC)
-            stale = and_(c.prev_since < since, c.cur_since < instant, ~progress_since(since))
+            stale = and_(
+                c.prev_since < since,
+                c.cur_since < instant,
+                or_(c.progress_on.is_(None), c.progress_on < since),
+            )
             connection.execute(update(facts).where(stays, stale).values(avoid=c.cur_collector))
             stays = and_(stays, c.avoid.is_(None))
         connection.execute(update(facts).where(stays).values(keep=True, target=c.cur_collector))
@@ -485,24 +500,47 @@ def _add_loads(connection: Connection, per_collector: Select[Any], sign: int) ->
         )
 
 
-def progress_since(since: date) -> ColumnElement[bool]:
-    """Something happened on the case since ``since`` (a right-party contact, a promise, a payment)."""
-    c = facts.c
-    instant = datetime.combine(since, time(0), tzinfo=UTC)
+def _progress_window(queues: Sequence[Queue], as_of: date, progress_from: date | None) -> date:
+    """The first day whose progress the night looks for: the previous night's (what it recorded
+    is kept), never before the longest reassignment window of the set needs."""
+    windows = [
+        _since(as_of, q.assignment.reassign_after_days) for q in queues if q.assignment.reassign_after_days
+    ]
+    earliest = min(windows, default=as_of)
+    return earliest if progress_from is None else min(as_of, max(earliest, progress_from))
+
+
+PROGRESS_SQL = """
+UPDATE queue_facts SET progress_on = recent.day, progressed = :yes
+FROM (
+    SELECT case_id, max(day) AS day FROM (
+        SELECT case_id, started_on AS day FROM contacts
+        WHERE started_on BETWEEN :start AND :as_of AND disposition IN :codes
+        UNION ALL
+        SELECT case_id, taken_on FROM promises WHERE taken_on BETWEEN :start AND :as_of
+        UNION ALL
+        SELECT m.case_id, p.paid_on FROM payments AS p JOIN case_accounts AS m ON m.account_id = p.account_id
+        WHERE p.paid_on BETWEEN :start AND :as_of AND p.reverses IS NULL
+    ) AS happened GROUP BY case_id
+) AS recent
+WHERE queue_facts.case_id = recent.case_id
+  AND (queue_facts.progress_on IS NULL OR queue_facts.progress_on < recent.day)
+"""
+
+
+def find_progress(connection: Connection, start: date, as_of: date) -> None:
+    """Record in the facts the latest day from ``start`` to ``as_of`` on which something happened
+    on each case: a right-party contact, a promise, a payment (``progressed``: found now).
+
+    Set-based over the days' rows (by the indexes on their dates), never a probe per case: the
+    days before ``start`` are in ``case_queues.last_progress_on``, which the night writes."""
     codes = sorted(
         code for code, d in dispositions().items() if d.counts(Counts.RIGHT_PARTY) or d.counts(Counts.PROMISE)
     )
-    contact = exists().where(
-        Contact.case_id == c.case_id, Contact.started_at >= instant, Contact.disposition.in_(codes)
+    statement = text(PROGRESS_SQL).bindparams(
+        bindparam("codes", expanding=True), bindparam("start", type_=Date()), bindparam("as_of", type_=Date())
     )
-    promise = exists().where(Promise.case_id == c.case_id, Promise.taken_at >= instant)
-    payment = exists().where(
-        CaseAccount.case_id == c.case_id,
-        Payment.account_id == CaseAccount.account_id,
-        Payment.paid_on >= since,
-        Payment.reverses.is_(None),
-    )
-    return or_(contact, promise, payment)
+    connection.execute(statement, {"yes": True, "codes": codes, "start": start, "as_of": as_of})
 
 
 def _groups(connection: Connection, queue: Queue) -> list[tuple[str, str, int]]:

@@ -94,9 +94,11 @@ class Desk:
             service.activate(session, SYSTEM, row.number, expected=None, now=NOW)
             return row.number
 
-    def night(self, as_of: date = TODAY, now: datetime = NOW) -> NightlyOutcome:
+    def night(
+        self, as_of: date = TODAY, now: datetime = NOW, progress_from: date | None = None
+    ) -> NightlyOutcome:
         with self.engine.begin() as connection:
-            return nightly.assign_book(connection, as_of, now)
+            return nightly.assign_book(connection, as_of, now, progress_from=progress_from)
 
     def collectors(self) -> dict[str, int | None]:
         """Each open case's current collector (None: the team's pool or unassigned)."""

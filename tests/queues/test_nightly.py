@@ -224,6 +224,38 @@ def test_reassign_after_days_without_progress(engine: Engine) -> None:
     assert second != first and {first, second} == {a, b}
 
 
+def test_a_payment_in_the_window_keeps_the_collector(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.team("T")
+    desk.collector("a", "T", capacity=100)
+    desk.collector("b", "T", capacity=100)
+    desk.case("s1")
+    desk.activate(queue_set(queue("all", "T", assignment="{reassign_after_days: 3}")))
+    desk.night()
+    first = desk.collectors()[case_id_of("s1")]
+    desk.book.payments(account_id_of("s1"), [("PAY-1", TODAY + timedelta(1), 5000, None)])
+    desk.night(TODAY + timedelta(3))  # no night in between: the night looks back over the 3 days
+    assert desk.collectors()[case_id_of("s1")] == first
+
+
+def test_progress_a_night_found_is_remembered_until_the_window_passes_it(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.team("T")
+    desk.collector("a", "T", capacity=100)
+    desk.collector("b", "T", capacity=100)
+    desk.case("s1")
+    desk.activate(queue_set(queue("all", "T", assignment="{reassign_after_days: 4}")))
+    desk.night()
+    first = desk.collectors()[case_id_of("s1")]
+    desk.book.payments(account_id_of("s1"), [("PAY-1", TODAY + timedelta(1), 5000, None)])
+    desk.night(TODAY + timedelta(1), progress_from=TODAY)
+    # this night reads only its own days' rows: the payment of day 1 is known from case_queues
+    desk.night(TODAY + timedelta(4), progress_from=TODAY + timedelta(3))
+    assert desk.collectors()[case_id_of("s1")] == first
+    desk.night(TODAY + timedelta(5), progress_from=TODAY + timedelta(4))  # 4 days without progress
+    assert desk.collectors()[case_id_of("s1")] != first
+
+
 def test_moves_are_audited_and_history_kept(engine: Engine) -> None:
     desk = Desk(engine)
     desk.team("T")
