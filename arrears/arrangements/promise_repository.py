@@ -52,13 +52,16 @@ def open_promise_of_case(session: Session, case_id: str) -> Promise | None:
     ).scalar_one_or_none()
 
 
-def accounts_of_case(session: Session, case_id: str) -> dict[str, str]:
-    """The accounts in the case, account id → its currency."""
-    rows = session.execute(
+def accounts_of_case(
+    session: Session, case_id: str, visible: ColumnElement[bool] | None = None
+) -> dict[str, str]:
+    """The accounts in the case (those ``visible`` holds for, when given), account id → its currency."""
+    query = (
         select(CaseAccount.account_id, Account.currency)
         .join(Account, Account.account_id == CaseAccount.account_id)
         .where(CaseAccount.case_id == case_id)
     )
+    rows = session.execute(query if visible is None else query.where(visible))
     return {str(account_id): str(currency) for account_id, currency in rows}
 
 

@@ -6,6 +6,8 @@ The rules of taking one (docs/casework.md, "Promises to pay"):
 - no hold that stops collection stands for the customer (dispute, cease, bankruptcy, deceased);
 - the currency is that of an account of the case (and of ``account_id`` when one is named); a
   ``contact_id`` is a contact of this case;
+- the accounts are those the caller sees: an agency's are the accounts placed with it, and it
+  names the account when the case has others in that currency;
 - 1 to 24 installments, each due today (the bank's business date) or later, in strictly
   increasing dates, each amount a decimal string in major units, above zero, with no more decimals
   than the currency has;
@@ -34,8 +36,8 @@ from arrears.audit.trail import record
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases import repository as cases
-from arrears.cases.models import Case, CaseStatus
-from arrears.cases.scope import case_filter
+from arrears.cases.models import Case, CaseAccount, CaseStatus
+from arrears.cases.scope import account_filter, case_filter
 from arrears.cases.work import CaseNotFoundError, checked_reason
 from arrears.concurrency import check_version
 from arrears.disputes.models import HoldKind
@@ -93,6 +95,13 @@ class CurrencyNotOfCaseError(InvalidPromiseError):
 class AccountNotOfCaseError(InvalidPromiseError):
     code = "promise_account"
     default_message = N_("Account {account_id} is not in case {case_id}")
+
+
+class AccountRequiredError(InvalidPromiseError):
+    code = "promise_account_required"
+    default_message = N_(
+        "Name the account of the promise: you see only some of the accounts of case {case_id} in {currency}"
+    )
 
 
 class ContactNotOfCaseError(InvalidPromiseError):
@@ -154,8 +163,19 @@ def take(
     held = repository.standing_hold_kinds(session, case.customer_id, [str(kind) for kind in STOPPING_HOLDS])
     if held:
         raise CollectionHeldError(case_id=case_id, kinds=", ".join(held))
-    accounts = repository.accounts_of_case(session, case_id)
+    every = repository.accounts_of_case(session, case_id)
+    # an agency sees, and promises on, only the accounts placed with it
+    accounts = repository.accounts_of_case(
+        session, case_id, account_filter(principal, today, CaseAccount.account_id)
+    )
     in_currency = sorted(account for account, currency in accounts.items() if currency == terms.currency)
+    unseen = [
+        account
+        for account, currency in every.items()
+        if currency == terms.currency and account not in accounts
+    ]
+    if terms.account_id is None and unseen and in_currency:
+        raise AccountRequiredError(case_id=case_id, currency=terms.currency)
     if terms.account_id is not None:
         if terms.account_id not in accounts:
             raise AccountNotOfCaseError(account_id=terms.account_id, case_id=case_id)

@@ -152,6 +152,7 @@ def run_batch(
             )
             if done == 0:
                 summary.notes.append(_sync_note(synced))
+            _say_once(summary, summaries)
             summaries.append(summary)
         report("verifying the audit trail 校验审计记录", len(dates), len(dates))
         with database.connect() as connection:
@@ -162,6 +163,12 @@ def run_batch(
                 summaries[-1].notes.append("store compacted: superseded rows dropped 已压缩")
         report("done 完成", len(dates), len(dates))
     return summaries
+
+
+def _say_once(summary: DaySummary, earlier: list[DaySummary]) -> None:
+    """Drop the note that the queues did nothing when an earlier night of the run said it already."""
+    said = {note for day in earlier for note in day.notes}
+    summary.notes = [n for n in summary.notes if not (n.startswith(queues.NOTHING_DONE) and n in said)]
 
 
 def _store_for(engine: SnapshotEngine, store: DuckDBEngine | None) -> DuckDBEngine:

@@ -109,6 +109,7 @@ class CaseAssignment(Base):
         ),
         Index(None, "team_id", "ended_at"),
         Index(None, "collector_id", "ended_at"),
+        Index(None, "case_id", "assigned_at"),
     )
 
 

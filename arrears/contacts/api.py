@@ -59,6 +59,7 @@ from arrears.contacts.schemas import (
     ReviewIn,
 )
 from arrears.portfolio import repository as portfolio
+from arrears.portfolio.views import record_looks
 
 router = APIRouter(tags=["contacts"])
 COUNTED = ("attempts", "connected", "third_party", "right_party", "promises")
@@ -246,17 +247,14 @@ def review_list(
     )
     page, following = page_of(rows, limit, REVIEW_CURSOR, lambda r: (r.recorded_at.isoformat(), r.id))
     answer = ContactsOut(contacts=_out(session, request, principal, page), next_cursor=following)
-    at = now(request)
-    for customer_id in sorted({row.customer_id for row in page}):
-        record(
-            session,
-            principal.actor(),
-            "contact.read",
-            at=at,
-            object_type="contact_review",
-            object_id=None,
-            customer_id=customer_id,
-        )
+    record_looks(
+        session,
+        principal,
+        "contact.read",
+        "contact_review",
+        (row.customer_id for row in page),
+        at=now(request),
+    )
     return answer
 
 

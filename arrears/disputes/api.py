@@ -45,7 +45,7 @@ from arrears.disputes.schemas import (
     RespondIn,
     WithdrawIn,
 )
-from arrears.portfolio.views import record_look
+from arrears.portfolio.views import record_look, record_looks
 
 router = APIRouter(tags=["disputes, complaints and holds"])
 DISPUTES_CURSOR = "disputes"
@@ -205,7 +205,8 @@ def list_disputes(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> DisputesOut:
-    """Disputes of the cases the caller sees, newest first; overdue: open past verify_by."""
+    """Disputes of the cases the caller sees, newest first; overdue: open past verify_by. Each
+    customer's look on the page is audited."""
     before = decode_cursor(cursor, DISPUTES_CURSOR, int)
     day = today(request)
     rows = disputes.listing(
@@ -219,7 +220,11 @@ def list_disputes(
         limit=limit + 1,
     )
     page, following = page_of(rows, limit, DISPUTES_CURSOR, lambda row: (row.id,))
-    return DisputesOut(disputes=[DisputeOut.of(row, day) for row in page], next_cursor=following)
+    answer = DisputesOut(disputes=[DisputeOut.of(row, day) for row in page], next_cursor=following)
+    record_looks(
+        session, principal, "dispute.read", "dispute", (row.customer_id for row in page), at=now(request)
+    )
+    return answer
 
 
 @router.get(
@@ -358,7 +363,8 @@ def list_complaints(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> ComplaintsOut:
-    """Complaints of the cases the caller sees, newest first, by owner and overdue."""
+    """Complaints of the cases the caller sees, newest first, by owner and overdue. Each
+    customer's look on the page is audited."""
     before = decode_cursor(cursor, COMPLAINTS_CURSOR, int)
     day = today(request)
     rows = complaints.listing(
@@ -373,7 +379,11 @@ def list_complaints(
         limit=limit + 1,
     )
     page, following = page_of(rows, limit, COMPLAINTS_CURSOR, lambda row: (row.id,))
-    return ComplaintsOut(complaints=[ComplaintOut.of(row, day) for row in page], next_cursor=following)
+    answer = ComplaintsOut(complaints=[ComplaintOut.of(row, day) for row in page], next_cursor=following)
+    record_looks(
+        session, principal, "complaint.read", "complaint", (row.customer_id for row in page), at=now(request)
+    )
+    return answer
 
 
 @router.get(

@@ -8,6 +8,7 @@ into its query. An object out of scope is then not found, with the same error as
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -146,6 +147,29 @@ def record_look(
         object_id=object_id,
         customer_id=customer_id,
     )
+
+
+def record_looks(
+    session: Session,
+    principal: Principal,
+    action: str,
+    object_type: str,
+    customer_ids: Iterable[str],
+    *,
+    at: datetime,
+) -> None:
+    """A list's look at several people's data: one entry per customer on the page, in order.
+    Called last, like :func:`record_look`."""
+    for customer_id in sorted(set(customer_ids)):
+        trail.record(
+            session,
+            principal.actor(),
+            action,
+            at=at,
+            object_type=object_type,
+            object_id=None,
+            customer_id=customer_id,
+        )
 
 
 def read_customer(

@@ -42,7 +42,9 @@ class NextCaseIn(BaseModel):
 
 class NextCaseOut(BaseModel):
     case_id: str
-    reason: Reason = Field(description="callback_due, promise_due, promise_broken or expected_recovery")
+    reason: Reason = Field(
+        description="callback_due, promise_due, promise_broken, plan_broken or expected_recovery"
+    )
     why: str = Field(description="The reason, in the caller's language")
     expected_recovery: str = Field(description="Overdue times probability of paying, major units")
     currency: str

@@ -9,7 +9,8 @@ Priority, highest first (docs/casework.md, "Next case"):
 
 1. a callback due now (open, ``due_at`` ≤ now), earliest first; then a promise due today (an open
    promise with an installment due today);
-2. a promise found broken this morning (status broken, closed on today's business date);
+2. a promise found broken this morning (status broken, closed on today's business date); then a
+   repayment plan or settlement found broken this morning (status broken, ended today);
 3. expected recovery: the overdue of the case's accounts in the case's currency, each times the
    calibrated probability of paying of the account's latest score (no score:
    :data:`DEFAULT_PROBABILITY_BP`), highest first;
@@ -89,9 +90,10 @@ GATE_CHANNELS: dict[str, frozenset[str]] = {
     "email": frozenset({"email"}),
 }
 """The channels a case must be open to at least one of, and the contact point types each reaches."""
-PROMISE_DUE_LEVEL = 2
-PROMISE_BROKEN_LEVEL = 1
-CALLBACK_LEVEL = 3
+PROMISE_DUE_LEVEL = 3
+PROMISE_BROKEN_LEVEL = 2
+PLAN_BROKEN_LEVEL = 1
+CALLBACK_LEVEL = 4
 """A callback due outranks every precomputed level (it is read live, not stored)."""
 POOL_REASON = "taken by next case from the team's queue"
 MAX_SKIP_REASON = 500
@@ -104,6 +106,7 @@ class Reason(StrEnum):
     CALLBACK_DUE = "callback_due"
     PROMISE_DUE = "promise_due"
     PROMISE_BROKEN = "promise_broken"
+    PLAN_BROKEN = "plan_broken"
     EXPECTED_RECOVERY = "expected_recovery"
 
 
@@ -111,6 +114,7 @@ REASON_MESSAGES: dict[Reason, str] = {
     Reason.CALLBACK_DUE: N_("A callback is due"),
     Reason.PROMISE_DUE: N_("A promise to pay is due today"),
     Reason.PROMISE_BROKEN: N_("A promise to pay was found broken this morning"),
+    Reason.PLAN_BROKEN: N_("A repayment plan or settlement was found broken this morning"),
     Reason.EXPECTED_RECOVERY: N_("The highest expected recovery in your queues"),
 }
 
@@ -239,6 +243,10 @@ def refresh_priorities(connection: Connection, as_of: date) -> int:
                         SELECT 1 FROM promises p
                         WHERE p.case_id = q.case_id AND p.status = 'broken' AND p.closed_on = :as_of
                     ) THEN :broken_level
+                    WHEN EXISTS (
+                        SELECT 1 FROM arrangements a
+                        WHERE a.case_id = q.case_id AND a.status = 'broken' AND a.ended_on = :as_of
+                    ) THEN :plan_broken_level
                     ELSE 0
                 END AS level,
                 COALESCE(e.value, 0) AS value
@@ -276,6 +284,7 @@ def refresh_priorities(connection: Connection, as_of: date) -> int:
             "as_of": as_of,
             "due_level": PROMISE_DUE_LEVEL,
             "broken_level": PROMISE_BROKEN_LEVEL,
+            "plan_broken_level": PLAN_BROKEN_LEVEL,
             "default_bp": DEFAULT_PROBABILITY_BP,
         },
     )
@@ -460,6 +469,8 @@ def _reason_of(level: int) -> Reason:
         return Reason.PROMISE_DUE
     if level == PROMISE_BROKEN_LEVEL:
         return Reason.PROMISE_BROKEN
+    if level == PLAN_BROKEN_LEVEL:
+        return Reason.PLAN_BROKEN
     return Reason.EXPECTED_RECOVERY
 
 

@@ -29,6 +29,8 @@ from arrears.queues import planner, repository
 from arrears.queues.models import CaseQueue
 from arrears.queues.planner import Plan, facts
 
+NOTHING_DONE = "queues: nothing done"
+"""How the note of a night without queue work begins (a run of several nights says it once)."""
 MOVES_PER_ENTRY = 2000
 """Moves one audit entry lists at most."""
 REASON = "nightly assignment: queue "
@@ -45,7 +47,7 @@ class NightlyOutcome:
 
     def note(self) -> str:
         if self.plan is None:
-            return f"queues: nothing done: {self.skipped_reason} 未分案"
+            return f"{NOTHING_DONE}: {self.skipped_reason} 未分案"
         p = self.plan
         placed = sum(p.cases.values())
         return (

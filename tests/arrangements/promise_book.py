@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from arrears.arrangements.models import Promise
 from arrears.auth.permissions import Role
+from arrears.cases.models import CaseAccount
 from arrears.contacts.models import Contact
 from arrears.db import transaction
 from arrears.disputes.models import Hold
-from arrears.portfolio.models import Installment
+from arrears.portfolio.models import Account, Installment
 from tests.api.conftest import API_NOW, Api, Person
 from tests.api.work_book import TODAY, Book, add_cases
 
@@ -40,6 +41,42 @@ def promised_cases(api: Api, prefix: str, count: int = 1) -> tuple[Person, Book]
                     )
                 )
     return collector, book
+
+
+def second_account(api: Api, case_id: str, customer_id: str) -> str:
+    """Another account of the customer in the case, owing OWED too; its id."""
+    account_id = f"A-{customer_id}-2"
+    with transaction(api.engine) as session:
+        session.add(
+            Account(
+                account_id=account_id,
+                customer_id=customer_id,
+                product="credit_card",
+                currency="CNY",
+                opened_on=date(2025, 1, 1),
+                status="active",
+            )
+        )
+        session.flush()
+        session.add(
+            CaseAccount(
+                case_id=case_id,
+                account_id=account_id,
+                joined_on=TODAY,
+                delinquent=True,
+                dpd=45,
+                bucket="M2",
+                overdue_amount=OWED,
+                currency="CNY",
+                account_status="active",
+            )
+        )
+        session.add(
+            Installment(
+                account_id=account_id, seq=1, due_date=date(2026, 10, 1), currency="CNY", amount_due=OWED
+            )
+        )
+    return account_id
 
 
 def body(*installments: tuple[int, str], currency: str = "CNY", **extra: Any) -> dict[str, Any]:

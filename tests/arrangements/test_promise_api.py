@@ -6,11 +6,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from arrears.auth.permissions import Role
-from arrears.cases.models import Case
+from arrears.cases.models import Case, Placement
 from arrears.db import transaction
-from tests.api.conftest import Api
+from tests.api.conftest import API_NOW, Api
 from tests.api.work_book import REASON, TODAY, audit_entries
-from tests.arrangements.promise_book import body, contact, hold, promise_count, promised_cases, take
+from tests.arrangements.promise_book import (
+    body,
+    contact,
+    hold,
+    promise_count,
+    promised_cases,
+    second_account,
+    take,
+)
 
 
 def test_a_promise_is_taken_read_and_listed(api: Api) -> None:
@@ -182,6 +190,34 @@ def test_permission_and_scope(api: Api) -> None:
     assert api.as_(collector).get("/api/v1/promises/999999").status_code == 404
     assert promise_count(api, book.case_ids[1]) == 0
     assert take(outsider, elsewhere.case_ids[0], body((2, "50"))).status_code == 201
+
+
+def test_an_agency_promises_only_on_the_accounts_placed_with_it(api: Api) -> None:
+    _, book = promised_cases(api, "PAG")
+    case_id, customer_id, placed = book.case_ids[0], book.customer_ids[0], book.account_ids[0]
+    other = second_account(api, case_id, customer_id)
+    agency = api.agency("AG-P")
+    with transaction(api.engine) as session:
+        session.add(
+            Placement(
+                account_id=placed,
+                agency_id=agency,
+                starts_on=TODAY,
+                ends_on=TODAY + timedelta(days=30),
+                placed_at=API_NOW,
+                reason="test",
+            )
+        )
+    agent = api.as_(api.person(Role.AGENCY_USER, agency_id=agency))
+
+    unplaced = take(agent, case_id, body((2, "50"), account_id=other))
+    assert unplaced.status_code == 422 and unplaced.json()["code"] == "promise_account"
+    whole_case = take(agent, case_id, body((2, "50")))
+    assert whole_case.status_code == 422 and whole_case.json()["code"] == "promise_account_required"
+    assert promise_count(api, case_id) == 0
+    made = take(agent, case_id, body((2, "50"), account_id=placed))
+    assert made.status_code == 201, made.text
+    assert made.json()["account_id"] == placed
 
 
 def test_an_idempotency_key_replays_the_first_answer(api: Api) -> None:

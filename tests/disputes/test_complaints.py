@@ -82,6 +82,8 @@ def test_without_a_team_leader_a_complaint_waits_in_the_compliance_queue(api: Ap
     queue = api.as_(officer).get("/api/v1/complaints?owner=none").json()["complaints"]
     assert [c["id"] for c in queue] == [row["id"]]
     assert api.as_(officer).get("/api/v1/complaints?owner=me").json()["complaints"] == []
+    [look] = audit_entries(api, "complaint.read")  # the list with a row, not the empty one
+    assert (look["customer_id"], look["actor_id"]) == (row["customer_id"], officer.user_id)
 
     to_subject = act(api, officer, row["id"], "assign", {"owner_id": collector.user_id, "reason": REASON})
     assert to_subject.status_code == 409 and to_subject.json()["code"] == "user_not_eligible"

@@ -146,6 +146,13 @@ def test_disputes_out_of_scope_are_not_found_and_bad_input_is_refused(api: Api) 
     assert api.as_(other.collector).get(f"/api/v1/disputes/{row['id']}").status_code == 404
     assert api.as_(other.collector).get("/api/v1/disputes").json()["disputes"] == []
     assert [r["id"] for r in api.as_(d.collector).get("/api/v1/disputes").json()["disputes"]] == [row["id"]]
+    # the list's look is audited per customer on the page; an empty page looks at no one
+    [look] = audit_entries(api, "dispute.read")
+    assert (look["object_type"], look["customer_id"], look["actor_id"]) == (
+        "dispute",
+        d.customer_id,
+        d.collector.user_id,
+    )
     bad_tag = resolve(api, d.boss, row["id"], **{"If-Match": "yesterday"})
     assert bad_tag.status_code == 400
     assert audit_entries(api, "dispute.resolve") == []

@@ -26,8 +26,9 @@ def test_the_batch_places_and_assigns_the_open_cases(
     accounts, installments, payments = facts_of(generated_book(60, seed=5))
     insert_book(engine, accounts, installments, payments)
     days = dates_between(START + timedelta(days=40), START + timedelta(days=41))
-    first = run_batch(engine, days[:1], duck, RULES, clock)
+    first = run_batch(engine, days[:1] * 3, duck, RULES, clock)  # the same night three times
     assert any("queues: nothing done: no active queue set" in note for note in first[0].notes)
+    assert not any("queues: nothing done" in note for day in first[1:] for note in day.notes)
     desk = Desk(engine)
     desk.team("T")
     collector = desk.collector("k", "T", capacity=1000)

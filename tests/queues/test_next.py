@@ -201,6 +201,30 @@ def add_promise(engine: Engine, case_id: str, *, status: str, due_on: date, clos
         )
 
 
+def add_broken_plan(engine: Engine, case_id: str, *, ended_on: date) -> None:
+    from arrears.arrangements.models import Arrangement
+
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Arrangement).values(
+                case_id=case_id,
+                kind="plan",
+                method="equal",
+                rounding="remainder_last",
+                status="broken",
+                currency="CNY",
+                owed_amount=60_000,
+                total_amount=60_000,
+                installment_count=3,
+                needs_approval=False,
+                proposed_at=AT,
+                starts_on=AT.date(),
+                ended_on=ended_on,
+                version=1,
+            )
+        )
+
+
 def add_callback(engine: Engine, case_id: str, due_at: datetime) -> None:
     with engine.begin() as connection:
         connection.execute(
@@ -230,6 +254,7 @@ def test_priority_each_level_in_order(api: Api) -> None:
             Queued("big", team, me.user_id, overdue=100_000),
             Queued("scored", team, me.user_id, overdue=150_000),
             Queued("broken", team, me.user_id, overdue=1_000),
+            Queued("plan", team, me.user_id, overdue=1_000),
             Queued("due", team, me.user_id, overdue=1_000),
             Queued("callback", team, me.user_id, overdue=500),
         ],
@@ -240,11 +265,12 @@ def test_priority_each_level_in_order(api: Api) -> None:
     add_promise(
         api.engine, case_id_of("broken"), status="broken", due_on=TODAY - timedelta(days=1), closed_on=TODAY
     )
+    add_broken_plan(api.engine, case_id_of("plan"), ended_on=TODAY)
     add_callback(api.engine, case_id_of("callback"), API_NOW - timedelta(minutes=5))
-    # the book's queue rows already hold overdue / 2: only the three that differ are rewritten
-    assert refresh(api.engine) == 3
+    # the book's queue rows already hold overdue / 2: only the four that differ are rewritten
+    assert refresh(api.engine) == 4
     assert refresh(api.engine) == 0
-    assert refresh(api.engine, TODAY + timedelta(days=1)) == 2  # the promises' day is over
+    assert refresh(api.engine, TODAY + timedelta(days=1)) == 3  # the promises' and the plan's day is over
     with api.engine.connect() as connection:
         values = dict(connection.execute(select(CaseQueue.case_id, CaseQueue.priority_value)).all())
     assert values[case_id_of("big")] == 50_000  # no score: one in two
@@ -253,7 +279,7 @@ def test_priority_each_level_in_order(api: Api) -> None:
     refresh(api.engine)
     client = api.as_(me)
     order = []
-    for _ in range(7):
+    for _ in range(8):
         got = take(client)
         order.append((got["case_id"], got["reason"]))
         release(client)
@@ -261,6 +287,7 @@ def test_priority_each_level_in_order(api: Api) -> None:
         (case_id_of("callback"), "callback_due"),
         (case_id_of("due"), "promise_due"),
         (case_id_of("broken"), "promise_broken"),
+        (case_id_of("plan"), "plan_broken"),
         (case_id_of("big"), "expected_recovery"),
         (case_id_of("scored"), "expected_recovery"),
         (case_id_of("old"), "expected_recovery"),
