@@ -131,7 +131,7 @@ def record_look(
     principal: Principal,
     action: str,
     object_type: str,
-    object_id: str,
+    object_id: str | None,
     customer_id: str,
     *,
     at: datetime,
@@ -161,15 +161,7 @@ def record_looks(
     """A list's look at several people's data: one entry per customer on the page, in order.
     Called last, like :func:`record_look`."""
     for customer_id in sorted(set(customer_ids)):
-        trail.record(
-            session,
-            principal.actor(),
-            action,
-            at=at,
-            object_type=object_type,
-            object_id=None,
-            customer_id=customer_id,
-        )
+        record_look(session, principal, action, object_type, None, customer_id, at=at)
 
 
 def read_customer(

@@ -224,29 +224,28 @@ def test_reassign_after_days_without_progress(engine: Engine) -> None:
     assert second != first and {first, second} == {a, b}
 
 
-def test_a_payment_in_the_window_keeps_the_collector(engine: Engine) -> None:
+def _dealt_to_one_of_two(engine: Engine, reassign_after_days: int) -> tuple[Desk, int | None]:
+    """One case, two collectors, a queue that reassigns after the days; the first night dealt it:
+    the desk and the collector it went to."""
     desk = Desk(engine)
     desk.team("T")
     desk.collector("a", "T", capacity=100)
     desk.collector("b", "T", capacity=100)
     desk.case("s1")
-    desk.activate(queue_set(queue("all", "T", assignment="{reassign_after_days: 3}")))
+    desk.activate(queue_set(queue("all", "T", assignment=f"{{reassign_after_days: {reassign_after_days}}}")))
     desk.night()
-    first = desk.collectors()[case_id_of("s1")]
+    return desk, desk.collectors()[case_id_of("s1")]
+
+
+def test_a_payment_in_the_window_keeps_the_collector(engine: Engine) -> None:
+    desk, first = _dealt_to_one_of_two(engine, 3)
     desk.book.payments(account_id_of("s1"), [("PAY-1", TODAY + timedelta(1), 5000, None)])
     desk.night(TODAY + timedelta(3))  # no night in between: the night looks back over the 3 days
     assert desk.collectors()[case_id_of("s1")] == first
 
 
 def test_progress_a_night_found_is_remembered_until_the_window_passes_it(engine: Engine) -> None:
-    desk = Desk(engine)
-    desk.team("T")
-    desk.collector("a", "T", capacity=100)
-    desk.collector("b", "T", capacity=100)
-    desk.case("s1")
-    desk.activate(queue_set(queue("all", "T", assignment="{reassign_after_days: 4}")))
-    desk.night()
-    first = desk.collectors()[case_id_of("s1")]
+    desk, first = _dealt_to_one_of_two(engine, 4)
     desk.book.payments(account_id_of("s1"), [("PAY-1", TODAY + timedelta(1), 5000, None)])
     desk.night(TODAY + timedelta(1), progress_from=TODAY)
     # this night reads only its own days' rows: the payment of day 1 is known from case_queues
