@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -283,11 +283,12 @@ def full_batch(folder: Path, url: str | None = None) -> int:
 
 
 def orm_peer(folder: Path, sample: int) -> int:
-    """The row-by-row peer: for each account, load its rows through the ORM, compute, add a snapshot."""
+    """The row-by-row peer: for each account, load its rows through the ORM, compute, add its
+    snapshot (a range from the date, as the batch stores it)."""
     from sqlalchemy import delete, select
 
     from arrears.db import session_factory
-    from arrears.delinquency.models import DelinquencySnapshot
+    from arrears.delinquency.models import DelinquencyRange
     from arrears.delinquency.reference import AccountFact, InstallmentFact, PaymentFact, account_snapshot
     from arrears.delinquency.rules import DelinquencyRules
     from arrears.portfolio.models import Account, Installment, Payment
@@ -295,7 +296,7 @@ def orm_peer(folder: Path, sample: int) -> int:
     rules = DelinquencyRules()
     database = _database_with_book(folder, None)
     with session_factory(database)() as session:
-        session.execute(delete(DelinquencySnapshot).where(DelinquencySnapshot.as_of == AS_OF))
+        session.execute(delete(DelinquencyRange).where(DelinquencyRange.valid_from == AS_OF))
         accounts = session.scalars(select(Account).order_by(Account.account_id).limit(sample)).all()
         for account in accounts:
             installments = session.scalars(
@@ -316,13 +317,13 @@ def orm_peer(folder: Path, sample: int) -> int:
                 amount_of,
             )
             session.add(
-                DelinquencySnapshot(
-                    as_of=AS_OF,
+                DelinquencyRange(
+                    valid_from=AS_OF,
                     account_id=row.account_id,
                     customer_id=row.customer_id,
                     currency=row.currency,
                     status=row.status,
-                    dpd=row.dpd,
+                    overdue_since=AS_OF - timedelta(days=row.dpd) if row.dpd else None,
                     bucket=row.bucket,
                     bucket_rank=rules.rank(row.bucket),
                     overdue_amount=row.overdue_amount,

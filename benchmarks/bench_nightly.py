@@ -10,19 +10,25 @@ Steps, each in a process of its own (so that its peak RSS is its own), all in on
    operational database (SQLite file, or a PostgreSQL schema) and the whole book, staged, to
    the batch store (a DuckDB file), part by part, the way the first full read stages it. The
    operational database gets no installment or payment history: the steady-state night never
-   reads it (the first night that does is measured by bench_batch.py).
-2. first night (as of 2026-11-21): every account computed, 1 snapshot row per account written,
-   cases opened.
-3. the day's feed: payments from 3% of the accounts dated 2026-11-22, imported by the importer.
-4. the next night (as of 2026-11-22), the figure that counts: the store reads that import
+   reads it (the first night that does is measured by bench_batch.py). Then the collectors
+   (bench_queues' two teams, room for twice their share of the cases) and its queue set, active.
+2. first night (as of 2026-11-21): every account computed, a snapshot range per account
+   written, cases opened and dealt to the collectors.
+3. second night (2026-11-22): every account's roll goes from ``new`` to what it is, so every
+   range is written again; after it, a night writes only what changes.
+4. setup: open promises on 3% of the accounts' worth of open cases (300k at 10M) and active plans
+   on 1% (100k), as collectors would have taken them.
+5. the day's feed: payments from 3% of the accounts dated 2026-11-23, imported by the importer.
+6. the next night (as of 2026-11-23), the figure that counts: the store reads that import
    only, restages its accounts, recomputes those and the accounts with an installment falling
-   due, carries every other, writes all snapshots and moves the cases.
-5. the same night rerun: the store's state is of that date already, so every account is
-   recomputed from the store (the batch without the carried state).
-6. the floor: DuckDB reading once the store's input columns the computation reads.
-7. the store compacted, forced: the rows the restage superseded dropped (what a sync does
+   due, carries every other, writes the snapshot ranges that changed, moves the cases that
+   changed, evaluates the promises and plans, assigns the book and its priorities.
+7. the same night rerun: the store's state is of that date already, so every account is
+   recomputed from the store (the batch without the carried state), and every open case planned.
+8. the floor: DuckDB reading once the store's input columns the computation reads.
+9. the store compacted, forced: the rows the restage superseded dropped (what a sync does
    when they pass a quarter of the store).
-8. the peer: the row-by-row way, each account's rows loaded through the ORM, computed in
+10. the peer: the row-by-row way, each account's rows loaded through the ORM, computed in
    Python and added (bench_batch.orm_peer, 2,000 accounts of a 100k book: its rate is what
    counts).
 
@@ -45,7 +51,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_batch import DATA, Laps, _database_with_book, measure, orm_peer, prepare  # noqa: E402
 
 FIRST_NIGHT = date(2026, 11, 21)
-NEXT_NIGHT = date(2026, 11, 22)
+SECOND_NIGHT = date(2026, 11, 22)
+NEXT_NIGHT = date(2026, 11, 23)
 ACCOUNTS_PER_CUSTOMER = 1.42
 STAGE_ACCOUNTS = 500_000
 """Accounts staged in the store at a time during the setup."""
@@ -348,10 +355,10 @@ def main() -> None:
     options = parser.parse_args()
     args = (options.accounts, options.postgres)
     lines: list[tuple[str, int, float, float]] = []
-    first_night, next_night = FIRST_NIGHT, NEXT_NIGHT
+    first_night, second_night, next_night = FIRST_NIGHT, SECOND_NIGHT, NEXT_NIGHT
     latest = latest_night(*args) if options.reuse else None
     if latest is not None:  # the book goes on: a night run again before the latest would be a backfill
-        first_night, next_night = latest + timedelta(days=1), latest + timedelta(days=2)
+        first_night, second_night, next_night = (latest + timedelta(days=n) for n in (1, 2, 3))
     if not options.reuse:
         rows, seconds, peak, _ = measure(setup, *args, runs=1)
         lines.append(("setup: generate, store accounts, stage the book", rows, seconds, peak))
@@ -359,6 +366,7 @@ def main() -> None:
         lines.append(("setup: collectors and the queue set", rows, seconds, peak))
     steps = (
         ("first night: every account, cases opened, dealt", night, (first_night, "first")),
+        ("second night: every account's roll settles", night, (second_night, "second")),
         ("setup: open promises and active plans taken", arrangements, (next_night,)),
         ("the day's feed: payments imported", day_feed, (next_night,)),
         ("next night: whole batch on the store", night, (next_night, "next")),
@@ -382,7 +390,7 @@ def main() -> None:
         rate = count / seconds if seconds else float("nan")
         ratio = seconds / floor_seconds * floor_rows / count if count else float("nan")
         print(f"{label:52} {seconds:8.1f} {count:11,} {rate:10,.0f} {ratio:8.1f} {peak_mib / 1024:7.2f} GiB")
-    for label in ("first", "next", "rerun"):
+    for label in ("first", "second", "next", "rerun"):
         profile = folder_for(*args) / f"profile-{label}.txt"
         print(f"\nwhere the {label} night's time goes (time spent until each point):")
         print(profile.read_text(encoding="utf-8"), end="")
