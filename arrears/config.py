@@ -10,7 +10,7 @@ import os
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -196,6 +196,36 @@ class Settings(BaseSettings):
         gt=0,
         le=24 * 60,
         description="Minutes a case handed out by next case stays the collector's alone (its lease).",
+    )
+    # Channels (docs/channels.md): without a provider, messages go to files under outbox_dir.
+    outbox_dir: Path = Field(
+        default=Path("outbox"),
+        description="Where the file sinks write messages sent without a provider, and letters' PDFs.",
+    )
+    outbox_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Sends of a message before a transient error makes it dead."
+    )
+    outbox_backoff_seconds: int = Field(
+        default=30, ge=1, description="The first retry's delay; each next one doubles it, with jitter."
+    )
+    smtp_host: str | None = Field(default=None, description="The SMTP relay; none: e-mail to the file sink.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="The SMTP relay's port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls, tls (implicit TLS, port 465) or none (loopback only)."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP AUTH user, when the relay asks.")
+    smtp_password: str | None = Field(default=None, description="SMTP AUTH password.")
+    mail_from: str = Field(default="collections@bank.example", description="The From address of e-mail.")
+    sms_provider: Literal["file", "aliyun"] = Field(
+        default="file", description="file (the embedded default) or aliyun (Alibaba Cloud SMS API)."
+    )
+    sms_endpoint: str | None = Field(default=None, description="The SMS provider's API URL.")
+    sms_access_key_id: str | None = Field(default=None, description="The SMS provider's access key id.")
+    sms_access_key_secret: str | None = Field(default=None, description="The SMS provider's secret.")
+    sms_sign_name: str | None = Field(default=None, description="The SMS signature registered there.")
+    public_url: str | None = Field(
+        default=None,
+        description="The bank's public address of Arrears, for opt-out links and provider callbacks.",
     )
     forwarded_allow_ips: str | None = Field(
         default=None,

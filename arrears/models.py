@@ -6,6 +6,7 @@ from arrears.audit import models as audit_models
 from arrears.auth import models as auth_models
 from arrears.batch import models as batch_models
 from arrears.cases import models as cases_models
+from arrears.channels import models as channels_models
 from arrears.compliance import models as compliance_models
 from arrears.contacts import models as contacts_models
 from arrears.db import Base
@@ -23,6 +24,7 @@ __all__ = [
     "auth_models",
     "batch_models",
     "cases_models",
+    "channels_models",
     "compliance_models",
     "contacts_models",
     "delinquency_models",

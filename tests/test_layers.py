@@ -76,6 +76,19 @@ CONTEXTS: dict[str, set[str]] = {
         "auth",
         "audit",
     },
+    "channels": {"cases", "contacts", "compliance", "disputes", "arrangements", "portfolio", "auth", "audit"},
+    "payments": {
+        "cases",
+        "contacts",
+        "arrangements",
+        "disputes",
+        "queues",
+        "channels",
+        "delinquency",
+        "portfolio",
+        "auth",
+        "audit",
+    },
 }
 ORCHESTRATION: dict[str, set[str]] = {"batch": set(CONTEXTS)}
 SCHEMA = {"models", "migrations"}

@@ -29,6 +29,8 @@ class Role(StrEnum):
     COMPLIANCE_OFFICER = "compliance_officer"
     AUDITOR = "auditor"
     CUSTOMER = "customer"
+    CORE_SYSTEM = "core_system"
+    """A machine client: the core banking system, posting payments as they happen."""
 
 
 ROLE_NAMES: Mapping[Role, str] = {
@@ -41,6 +43,7 @@ ROLE_NAMES: Mapping[Role, str] = {
     Role.COMPLIANCE_OFFICER: N_("compliance officer"),
     Role.AUDITOR: N_("auditor"),
     Role.CUSTOMER: N_("customer"),
+    Role.CORE_SYSTEM: N_("core banking system"),
 }
 
 
@@ -84,6 +87,11 @@ class Permission(StrEnum):
     HOLD_LIFT = "hold.lift"
     DISPUTE_RESOLVE = "dispute.resolve"
     COMPLAINT_HANDLE = "complaint.handle"
+    MESSAGE_SEND = "message.send"
+    OUTBOX_MANAGE = "outbox.manage"
+    TEMPLATE_WRITE = "template.write"
+    TEMPLATE_APPROVE = "template.approve"
+    PAYMENT_POST = "payment.post"
 
     SEE_NATIONAL_ID = "personal.national_id.see"
     SEE_PHONE = "personal.phone.see"
@@ -129,6 +137,11 @@ PERMISSION_NAMES: Mapping[Permission, str] = {
     Permission.HOLD_LIFT: N_("lift a hold"),
     Permission.DISPUTE_RESOLVE: N_("resolve disputes"),
     Permission.COMPLAINT_HANDLE: N_("own, answer and close complaints"),
+    Permission.MESSAGE_SEND: N_("send a customer an SMS, e-mail or letter from an approved template"),
+    Permission.OUTBOX_MANAGE: N_("watch the outbox, send a dead message again or cancel a queued one"),
+    Permission.TEMPLATE_WRITE: N_("draft message templates"),
+    Permission.TEMPLATE_APPROVE: N_("approve or retire message templates (not one's own)"),
+    Permission.PAYMENT_POST: N_("post payments as they happen (the core banking system)"),
     Permission.SEE_NATIONAL_ID: N_("see national ids in full"),
     Permission.SEE_PHONE: N_("see phone numbers in full"),
     Permission.SEE_EMAIL: N_("see e-mail addresses in full"),
@@ -190,6 +203,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.TEAM_MANAGE,
             Permission.AGENCY_MANAGE,
             Permission.AUDIT_READ,
+            Permission.OUTBOX_MANAGE,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -210,11 +224,17 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.HOLD_LIFT,
             Permission.DISPUTE_RESOLVE,
             Permission.COMPLAINT_HANDLE,
+            Permission.MESSAGE_SEND,
+            Permission.OUTBOX_MANAGE,
+            Permission.TEMPLATE_WRITE,
         }
         | _CASE_WORK
     ),
     Role.COLLECTOR: frozenset(
-        _READ | _CONTACT_REVEAL | _CASE_WORK | {Permission.COMPLIANCE_CHECK, Permission.QUEUE_WORK}
+        _READ
+        | _CONTACT_REVEAL
+        | _CASE_WORK
+        | {Permission.COMPLIANCE_CHECK, Permission.QUEUE_WORK, Permission.MESSAGE_SEND}
     ),
     Role.FIELD_AGENT: frozenset(
         _READ
@@ -224,7 +244,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.AGENCY_USER: frozenset(
         _READ | _CASE_WORK | {Permission.REVEAL_PHONE, Permission.REVEAL_ADDRESS, Permission.COMPLIANCE_CHECK}
     ),
-    Role.STRATEGY_ANALYST: frozenset(_READ | _REPORTS | {Permission.COMPLIANCE_CHECK, Permission.QUEUE_READ}),
+    Role.STRATEGY_ANALYST: frozenset(
+        _READ | _REPORTS | {Permission.COMPLIANCE_CHECK, Permission.QUEUE_READ, Permission.TEMPLATE_WRITE}
+    ),
     Role.COMPLIANCE_OFFICER: frozenset(
         _READ
         | _REPORTS
@@ -241,6 +263,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.DISPUTE_RESOLVE,
             Permission.COMPLAINT_HANDLE,
             Permission.QUEUE_READ,
+            Permission.TEMPLATE_APPROVE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -256,6 +279,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     ),
     # A customer sees their own personal data in full: it is theirs.
     Role.CUSTOMER: frozenset(_READ | set(SEE.values())),
+    Role.CORE_SYSTEM: frozenset({Permission.PAYMENT_POST}),
 }
 """The access policy. A permission missing here is refused (403) to that role."""
 
@@ -269,6 +293,7 @@ ROLE_SCOPES: Mapping[Role, Scope] = {
     Role.COMPLIANCE_OFFICER: Scope.ALL,
     Role.AUDITOR: Scope.ALL,
     Role.CUSTOMER: Scope.OWN,
+    Role.CORE_SYSTEM: Scope.NONE,
 }
 
 

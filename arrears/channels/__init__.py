@@ -1,0 +1,1 @@
+"""Messages to customers: the outbox, its providers (SMTP, SMS, letters), templates."""

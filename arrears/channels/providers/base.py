@@ -1,0 +1,74 @@
+"""What every provider adapter is: the outbox's worker knows this interface and nothing else.
+
+Exactly once rests on two things an adapter gives:
+
+- ``send`` hands the provider the message under the outbox's idempotency key (as the provider's
+  own idempotency key, its client reference, or the e-mail's Message-ID) and answers the
+  provider's id for it, or raises :class:`TransientError` (try again later) or
+  :class:`PermanentError` (never: the message is dead);
+- ``find`` answers whether the provider already accepted the message of that key, and its id:
+  the worker asks it about a message it finds ``sending`` (its worker died between the hand-over
+  and marking it sent) before it would send again.
+
+A later channel (WeChat template messages, app push) is one more adapter of this interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message as the adapter needs it."""
+
+    message_id: int
+    idempotency_key: str
+    channel: str
+    to: str
+    """The phone number (E.164), the e-mail address, or the postal address of a letter."""
+    body: str
+    language: str
+    subject: str | None = None
+    recipient_name: str | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+    """The template's settings for this channel (an SMS provider's template code …)."""
+    queued_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The provider took the message."""
+
+    provider_message_id: str
+
+
+class ProviderError(Exception):
+    """A send that did not go through; ``code`` is the provider's own code, kept on the message."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+class TransientError(ProviderError):
+    """Try again later (a timeout, a refused connection, the provider's rate limit …)."""
+
+    retry_after_seconds: float | None = None
+
+
+class PermanentError(ProviderError):
+    """Sending again will never work (an invalid number, an address the relay refuses …)."""
+
+
+class Provider(Protocol):
+    name: str
+    """Kept on the message (``outbox_messages.provider``)."""
+    channel: str
+
+    def send(self, message: Outgoing) -> Accepted: ...
+
+    def find(self, message: Outgoing) -> Accepted | None: ...
