@@ -89,6 +89,14 @@ def queue_the_book(engine: Engine, as_of: date) -> tuple[int, float]:
     from arrears.queues.next_case import refresh_priorities
 
     with engine.begin() as connection:
+        # what the cases' accounts owe (one installment each, overdue): a promise has a debt to cover
+        connection.execute(
+            text(
+                "INSERT INTO installments (account_id, seq, due_date, currency, amount_due) "
+                "SELECT account_id, 1, :due, currency, overdue_amount FROM case_accounts"
+            ),
+            {"due": date(2026, 10, 1)},
+        )
         connection.execute(
             text(
                 "INSERT INTO case_queues (case_id, queue, team_id, queue_set, entered_on) "
