@@ -54,6 +54,21 @@ def list_queues(principal: Worker, session: DatabaseSession, request: Request) -
 
 
 @router.get(
+    "/queues/overview",
+    response_model=QueuesOut,
+    responses=problem_responses(403),
+    summary="The active queues and their sizes, for those who watch them",
+)
+def queues_overview(principal: Reader, session: DatabaseSession, request: Request) -> QueuesOut:
+    """Per queue and currency, as ``GET /queues``, for a reader of the queues: an analyst or a
+    compliance officer sees every team's queues, a supervisor their teams'."""
+    active, sizes = service.overview(session, principal, today(request))
+    return QueuesOut(
+        queue_set=None if active is None else active.number, queues=[QueueSizeOut.of(s) for s in sizes]
+    )
+
+
+@router.get(
     "/queues/sets",
     response_model=QueueSetsOut,
     responses=problem_responses(403),

@@ -197,9 +197,22 @@ class QueueSize:
 
 
 def queues(session: Session, principal: Principal, today: date) -> tuple[QueueSet | None, list[QueueSize]]:
-    """The active queue set and its queues' sizes the caller sees: every team's (an unscoped
-    reader), their teams' (a supervisor), their own cases in their team's queues (a collector)."""
+    """The queues one works (queue.work): the active set and its queues' sizes the caller sees:
+    their teams' (a supervisor), their own cases in their team's queues (a collector)."""
     principal.require(Permission.QUEUE_WORK)
+    return _sizes(session, principal)
+
+
+def overview(session: Session, principal: Principal, today: date) -> tuple[QueueSet | None, list[QueueSize]]:
+    """The queues one watches (queue.read): the same sizes, for a reader of the queues who works
+    none (an analyst or a compliance officer sees every team's)."""
+    principal.require(Permission.QUEUE_READ)
+    return _sizes(session, principal)
+
+
+def _sizes(session: Session, principal: Principal) -> tuple[QueueSet | None, list[QueueSize]]:
+    """The active set and its queues' sizes within the caller's scope: every team's (an
+    unscoped reader), their teams' (a supervisor), their own cases (a collector)."""
     active = repository.active_set(session)
     if active is None:
         return None, []

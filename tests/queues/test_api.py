@@ -3,6 +3,8 @@ profiles with If-Match, retention; permissions (403) and scope (404), audit entr
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,7 +12,7 @@ from arrears.audit.models import AuditEntry
 from arrears.auth.permissions import Role
 from arrears.queues import nightly
 from tests.api.book import TODAY, Book, case_id_of
-from tests.api.conftest import API_NOW, Api
+from tests.api.conftest import API_NOW, Api, Person
 from tests.queues.helpers import queue, queue_set
 
 
@@ -73,11 +75,22 @@ def test_queue_set_life_cycle_preview_and_activation(api: Api) -> None:
     other = api.person(Role.SUPERVISOR)
     api.team("T2", leader=other)
     assert api.as_(other).get("/api/v1/queues").json()["queues"] == []
+    assert api.as_(other).get("/api/v1/queues/overview").json()["queues"] == []
+    _watchers_see_every_team(api, collector, listed)
     # a collector may not draft or read sets
     assert api.as_(collector).post("/api/v1/queues/sets", json={"document": "x"}).status_code == 403
     assert api.as_(collector).get("/api/v1/queues/sets").status_code == 403
     sets = api.as_(api.person(Role.STRATEGY_ANALYST)).get("/api/v1/queues/sets")
     assert sets.status_code == 200 and sets.json()["sets"][0]["queues"][0]["name"] == "Queue m1"
+
+
+def _watchers_see_every_team(api: Api, collector: Person, listed: dict[str, Any]) -> None:
+    """An analyst works no queue but watches them all; a collector does not watch."""
+    analyst = api.as_(api.person(Role.STRATEGY_ANALYST))
+    assert analyst.get("/api/v1/queues").status_code == 403
+    watched = analyst.get("/api/v1/queues/overview")
+    assert watched.status_code == 200 and watched.json() == listed
+    assert api.as_(collector).get("/api/v1/queues/overview").status_code == 403
 
 
 def test_profiles_with_if_match_and_scope(api: Api) -> None:
