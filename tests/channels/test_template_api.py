@@ -184,7 +184,11 @@ def test_a_preview_renders_the_case_masked_and_audited(api: Api) -> None:
     assert answer["body"] == (
         "【示例银行】客户 TPV000您好，您的个人贷款已逾期，欠款¥1,200.00，请尽快还款。详询400-800-9588。拒收请回复TD"
     )
-    assert answer["sms"] == {"encoding": "ucs2", "characters": 68, "segments": 1} == {**answer["sms"], "characters": len(answer["body"])}
+    assert (
+        answer["sms"]
+        == {"encoding": "ucs2", "characters": 68, "segments": 1}
+        == {**answer["sms"], "characters": len(answer["body"])}
+    )
 
     printed = (
         api.as_(collector)
