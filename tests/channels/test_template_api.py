@@ -5,14 +5,21 @@ with a real case's data, masked, the look audited."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from arrears.auth.models import User
 from arrears.auth.permissions import Role
+from arrears.auth.service import principal_of
+from arrears.channels import template_repository, templates
+from arrears.channels.models import MessageTemplate
 from arrears.channels.templates import active_template
+from arrears.compliance.packs import load_pack
+from arrears.concurrency import LostRaceError
 from arrears.db import transaction
 from arrears.portfolio.models import ContactPoint
-from tests.api.conftest import Api
+from tests.api.conftest import API_NOW, Api
 from tests.api.work_book import add_cases, audit_entries
 from tests.channels.template_book import LETTER, SHORT_LETTER, SMS, THREAT, approve, draft, drafted, people
 
@@ -208,3 +215,28 @@ def test_a_preview_renders_the_case_masked_and_audited(api: Api) -> None:
         (collector.user_id, book.customer_ids[0])
     ] * 2
     assert officer.user_id not in {e["actor_id"] for e in looks}
+
+
+def test_one_approved_version_at_a_time_even_when_two_race(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer, officer = people(api)
+    author = api.as_(writer)
+    first, second = drafted(author), drafted(author)
+    assert approve(api.as_(officer), first).status_code == 200
+    with pytest.raises(IntegrityError), transaction(api.engine) as session:
+        session.execute(
+            update(MessageTemplate).where(MessageTemplate.id == second["id"]).values(status="approved")
+        )
+    # an approval that read before the other committed: it did not see the approved version
+    monkeypatch.setattr(template_repository, "approved", lambda *_: None)
+    with transaction(api.engine) as session:
+        user = session.get(User, officer.user_id)
+        assert user is not None
+        with pytest.raises(LostRaceError):
+            templates.approve(
+                session,
+                principal_of(session, user),
+                second["id"],
+                expected=None,
+                pack=load_pack("cn"),
+                now=API_NOW,
+            )
