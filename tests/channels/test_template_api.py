@@ -21,6 +21,8 @@ from arrears.db import transaction
 from arrears.portfolio.models import ContactPoint
 from tests.api.conftest import API_NOW, Api
 from tests.api.work_book import add_cases, audit_entries
+from tests.arrangements.promise_book import body as promise_body
+from tests.arrangements.promise_book import promised_cases, take
 from tests.channels.template_book import LETTER, SHORT_LETTER, SMS, THREAT, approve, draft, drafted, people
 
 
@@ -240,3 +242,25 @@ def test_one_approved_version_at_a_time_even_when_two_race(api: Api, monkeypatch
                 pack=load_pack("cn"),
                 now=API_NOW,
             )
+
+
+def test_a_preview_shows_the_open_promise_and_the_first_unpaid_due_date(api: Api) -> None:
+    writer, _ = people(api)
+    collector, book = promised_cases(api, "TPP")
+    case_id = book.case_ids[0]
+    template = drafted(
+        api.as_(writer),
+        "{% if promise_date %}请于{{ promise_date | date }}还款{{ promise_amount | money }}{% else %}无承诺{% endif %}，"
+        "自{{ due_date | date }}起逾期。",
+    )
+    client = api.as_(collector)
+
+    def shown() -> str:
+        answer = client.post(f"/api/v1/templates/{template['id']}/preview", json={"case_id": case_id})
+        assert answer.status_code == 200, answer.text
+        body: str = answer.json()["body"]
+        return body
+
+    assert shown() == "无承诺，自2026年10月7日起逾期。"
+    assert take(client, case_id, promise_body((7, "300"), (14, "200"))).status_code == 201
+    assert shown() == "请于2026年11月28日还款¥300.00，自2026年10月7日起逾期。"
