@@ -40,6 +40,7 @@ from arrears.auth.principal import Principal
 from arrears.cases import repository as cases
 from arrears.cases.models import Case
 from arrears.cases.scope import case_filter
+from arrears.cases.work import CaseNotFoundError
 from arrears.channels import template_repository as repository
 from arrears.channels.letters import SEAL_CAPTION
 from arrears.channels.models import LatePolicy, MessageChannel, MessageTemplate, TemplateStatus
@@ -293,7 +294,7 @@ def preview(
     row = one(session, template_id)
     case = cases.visible_case(session, case_id, case_filter(principal, today))
     if case is None:
-        raise NotFoundError(N_("No case {case_id}"), case_id=case_id)
+        raise CaseNotFoundError(N_("No case {case_id}"), case_id=case_id)
     context = context_for(session, case, today, full_address=principal.sees(PersonalField.ADDRESS))
     subject = render(row.subject, context, row.language) if row.subject else None
     body = render(row.body, context, row.language)
