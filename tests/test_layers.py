@@ -96,7 +96,16 @@ WAYS_IN_MODULES = {"cli", "cli_options", "__main__", "api"}
 """Top-level modules and packages that are ways in (the command line, the HTTP API's assembly);
 besides them, every ``<context>/cli.py`` and ``<context>/api.py`` is one, and
 ``cases/work_api.py`` (the routes of case work, kept beside the case reads' ``api.py``)."""
-WAYS_IN_FILES = {"cli", "api", "work_api", "next_api", "promise_api", "plan_api"}
+WAYS_IN_FILES = {
+    "cli",
+    "api",
+    "work_api",
+    "next_api",
+    "promise_api",
+    "plan_api",
+    "template_api",
+    "template_cli",
+}
 
 # Pure rule code: a function of facts, tested without a database, a web or a command line.
 PURE_MODULES = {

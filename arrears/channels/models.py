@@ -31,7 +31,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.concurrency import Versioned
@@ -177,4 +177,14 @@ class MessageTemplate(Versioned, Base):
     __table_args__ = (
         UniqueConstraint("code", "channel", "language", "number"),
         Index(None, "code", "channel", "status"),
+        # one approved version per code, channel and language: of two approvals racing, one fails
+        Index(
+            "uq_message_templates_approved",
+            "code",
+            "channel",
+            "language",
+            unique=True,
+            sqlite_where=text("status = 'approved'"),
+            postgresql_where=text("status = 'approved'"),
+        ),
     )

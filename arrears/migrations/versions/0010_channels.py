@@ -82,10 +82,18 @@ def _templates_upgrade() -> None:
             ["code", "channel", "status"],
             unique=False,
         )
+        batch_op.create_index(
+            "uq_message_templates_approved",
+            ["code", "channel", "language"],
+            unique=True,
+            sqlite_where=sa.text("status = 'approved'"),
+            postgresql_where=sa.text("status = 'approved'"),
+        )
 
 
 def _templates_downgrade() -> None:
     with op.batch_alter_table("message_templates", schema=None) as batch_op:
+        batch_op.drop_index("uq_message_templates_approved")
         batch_op.drop_index(batch_op.f("ix_message_templates_code_channel_status"))
     op.drop_table("message_templates")
 
