@@ -117,7 +117,7 @@ def test_a_promise_the_payment_covers_is_kept_that_day_and_one_it_does_not_stays
         rows = connection.execute(
             select(Promise.case_id, Promise.status).where(Promise.case_id.in_([covered, short]))
         )
-        promises = {case_id: status for case_id, status in rows}
+        promises = {str(row[0]): str(row[1]) for row in rows}
         closed = connection.scalar(select(Promise.closed_on).where(Promise.case_id == covered))
         paid_short = connection.scalar(select(Promise.paid_amount).where(Promise.case_id == short))
     # within the 5% tolerance: kept today; too short: open (missing it is the night's judgement)
