@@ -6,8 +6,11 @@ payment.post is 403. Cases and queues are filled directly, as the night would ha
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -230,6 +233,7 @@ def test_a_malformed_body_is_422_naming_the_field(api: Api) -> None:
 
 
 def test_the_problem_speaks_the_callers_language(api: Api) -> None:
+    add_cases(api.engine, [Queued("zh", api.team("T1"), None)])
     client = core_system(api)
     client.headers["Accept-Language"] = "zh-CN"
     answer = post(client, payment("P-1", "A-NOBODY", "10.00"))
@@ -238,6 +242,9 @@ def test_the_problem_speaks_the_callers_language(api: Api) -> None:
     assert "A-NOBODY" in problem["errors"][0]["message"]
     assert any("\u4e00" <= character <= "\u9fff" for character in problem["errors"][0]["message"])
     assert problem["title"] != "Malformed request"
+    in_dollars = post(client, payment("P-2", "A-Nzh", "10.00", currency="USD")).json()
+    assert in_dollars["errors"][0]["message"] == "currency“USD”不是账户 A-Nzh 的币种（CNY）"
+    assert in_dollars["detail"].startswith("未入账任何还款：")
 
 
 def test_a_reversal_is_stored_and_waits_for_the_night(api: Api) -> None:
@@ -276,3 +283,24 @@ def test_a_role_without_payment_post_is_forbidden(api: Api, role: Role) -> None:
     assert answer.json()["code"] == "permission_denied"
     assert count(api, Payment) == 0
     assert overdue(api, case_id) == (100_000, [100_000])
+
+
+def test_the_same_payment_posted_twice_at_once_is_taken_once(api: Api) -> None:
+    team = api.team("T1")
+    [case_id] = add_cases(api.engine, [Queued("race", team, None)])
+    clients = [core_system(api), core_system(api)]
+    body = payment("P-1", "A-Nrace", "300.00")
+    start = threading.Barrier(len(clients))
+
+    def send(client: httpx.Client) -> httpx.Response:
+        start.wait()
+        return post(client, body)
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(send, clients))
+
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert answers[0].json() == answers[1].json()
+    assert overdue(api, case_id) == (70_000, [70_000])
+    assert [new for _, _, _, new, _ in import_logs(api)] == [1]
+    assert len(audit_entries(api, "payment.post")) == 1
