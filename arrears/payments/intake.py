@@ -61,16 +61,6 @@ class Fault:
     reason: str
 
 
-@dataclass(frozen=True)
-class Checked:
-    """What validation found: every fault (none: every payment may be stored), and the currency
-    of each good payment's account."""
-
-    faults: list[Fault]
-    currencies: dict[str, str]
-    """payment_id → the account's currency, of the good payments."""
-
-
 def check(
     db: duckdb.DuckDBPyConnection,
     connection: Connection,
@@ -78,8 +68,9 @@ def check(
     *,
     today: date,
     language: str,
-) -> Checked:
-    """Validate ``posted`` as a payments file; leaves DuckDB table ``good`` for :func:`store_good`."""
+) -> list[Fault]:
+    """Every fault of ``posted`` validated as a payments file, by position and field (none: all
+    may be stored); leaves DuckDB table ``good`` for :func:`store_good`."""
     register_code_lists(db)
     _load_raw(db, posted)
     register_references(db, connection, PAYMENTS, RAW)
@@ -90,13 +81,10 @@ def check(
             'SELECT "row", "column", reason FROM rejects ORDER BY "row", "column"'
         ).fetchall()
     ]
-    good = db.execute(f"SELECT {ROW_NUMBER}, payment_id, currency, paid_on FROM good").fetchall()
-    currencies: dict[str, str] = {}
-    for row, payment_id, currency, paid_on in good:
+    good = db.execute(f"SELECT {ROW_NUMBER}, currency, paid_on FROM good").fetchall()
+    for row, currency, paid_on in good:
         faults.extend(_own_faults(posted[int(row) - 1], int(row) - 1, currency, paid_on, today, language))
-        currencies[str(payment_id)] = str(currency)
-    faults.sort(key=lambda fault: (fault.index, fault.field))
-    return Checked(faults, currencies)
+    return sorted(faults, key=lambda fault: (fault.index, fault.field))
 
 
 def _own_faults(

@@ -135,9 +135,9 @@ def _store(
 ) -> None:
     connection = session.connection()
     with duckdb.connect() as db:
-        checked = intake.check(db, connection, posted, today=day.today, language=language)
-        if checked.faults:
-            raise InvalidPaymentsError(checked.faults)
+        faults = intake.check(db, connection, posted, today=day.today, language=language)
+        if faults:
+            raise InvalidPaymentsError(faults)
         intake.store_good(
             db,
             connection,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, select, text, update
+from sqlalchemy import case, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from arrears.cases.models import Case, CaseAccount, CaseStatus
@@ -145,9 +145,3 @@ def stop_queued(
         [{"message_id": i, "at": now, "kind": MessageState.STOPPED.value, "detail": detail} for i in ids],
     )
     return ids
-
-
-def case_overdue_total(session: Session, case_id: str) -> int:
-    return int(
-        session.scalar(select(func.coalesce(Case.overdue_total, 0)).where(Case.case_id == case_id)) or 0
-    )
