@@ -7,7 +7,7 @@ time live here and nowhere else.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -85,6 +85,11 @@ def local(instant: datetime, zone_name: str) -> datetime:
 
 def local_date(instant: datetime, zone_name: str) -> date:
     return local(instant, zone_name).date()
+
+
+def day_start(day: date, zone_name: str) -> datetime:
+    """The instant (UTC) a date begins in an IANA zone: its first wall-clock instant there."""
+    return datetime.combine(day, time(0), tzinfo=zone(zone_name)).astimezone(UTC)
 
 
 def business_today(clock: Clock, bank_zone: str) -> date:

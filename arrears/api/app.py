@@ -33,6 +33,7 @@ from arrears.config import Settings, check_production, get_settings
 from arrears.contacts import api as contacts_api
 from arrears.db import make_engine, session_factory
 from arrears.disputes import api as disputes_api
+from arrears.payments import api as payments_api
 from arrears.portfolio import api as portfolio_api
 from arrears.queues import api as queues_api
 from arrears.queues import next_api
@@ -57,6 +58,7 @@ CONTEXT_ROUTERS = (
     queues_api.router,
     next_api.router,
     template_api.router,
+    payments_api.router,
 )
 
 

@@ -19,6 +19,11 @@ For every open promise taken on or before D:
 Only rows whose values change are written (an open promise with nothing new is not touched), a
 closed promise is never evaluated again (final states stay final), and a rerun of D finds the
 same answers: idempotent per as-of date. The caller owns the transaction.
+
+During the day (a payment posted through the API, :mod:`arrears.payments`) the same statements
+run for one case with ``during_the_day``: an installment can then be found kept, never missed
+(the day's payments are not all in yet: missing is the night's judgement), so a promise closes
+*kept* or stays *open*, exactly as the night would find it kept.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ _CANDIDATES_SQL = """
 CREATE TEMPORARY TABLE {candidates} AS
 SELECT id, case_id, account_id, currency, taken_on, version
 FROM promises
-WHERE status = 'open' AND taken_on <= :as_of
+WHERE status = 'open' AND taken_on <= :as_of{one_case}
 """
 
 _LEDGER_SQL = """
@@ -184,8 +189,22 @@ FROM {outcome}
 """
 
 
-def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = None) -> PromiseCounts:
-    """Evaluate the open promises as of ``as_of``; the counts of those evaluated and closed."""
+NEVER_MISSED = date(1, 1, 1)
+"""``missed_before`` during the day: no deadline is before it, so no installment is missed."""
+
+
+def evaluate(
+    connection: Connection,
+    as_of: date,
+    terms: PromiseTerms | None = None,
+    *,
+    case_id: str | None = None,
+    during_the_day: bool = False,
+) -> PromiseCounts:
+    """Evaluate the open promises as of ``as_of``; the counts of those evaluated and closed.
+
+    ``case_id``: only that case's open promise; ``during_the_day``: find kept only, never missed
+    (see the module's description)."""
     terms = terms or PromiseTerms()
     dialect = connection.dialect.name
     num, den = terms.ratio()
@@ -198,7 +217,8 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
     }
     params = {
         "as_of": as_of,
-        "missed_before": as_of - timedelta(days=terms.grace_days),
+        "missed_before": NEVER_MISSED if during_the_day else as_of - timedelta(days=terms.grace_days),
+        "case_id": case_id,
         "num": num,
         "den": den,
         "grace": terms.grace_days,
@@ -206,7 +226,8 @@ def evaluate(connection: Connection, as_of: date, terms: PromiseTerms | None = N
     }
 
     def run(sql: str) -> None:
-        statement = text(sql.format(**names, deadline=_plus_days(dialect, "i.due_on")))
+        one_case = "" if case_id is None else " AND case_id = :case_id"
+        statement = text(sql.format(**names, deadline=_plus_days(dialect, "i.due_on"), one_case=one_case))
         wanted = {name: params[name] for name in statement.compile().params if name in params}
         for name in ("as_of", "missed_before"):
             if name in wanted:

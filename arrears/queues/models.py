@@ -79,6 +79,12 @@ class CaseQueue(Base):
         comment="expected recovery: minor units of the case's currency (overdue x probability of paying)",
     )
 
+    skip_until: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(),
+        comment="next case passes the case over until then (a payment posted during the day: "
+        "the end of that business day)",
+    )
+
     __table_args__ = (
         Index(None, "team_id", "queue"),
         Index(None, "team_id", "priority_level", "priority_value"),

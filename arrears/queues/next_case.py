@@ -21,8 +21,11 @@ Levels 1 (promises), 2 and 3 are precomputed per case in ``case_queues.priority_
 are read live. A case with no ``case_queues`` row (assigned to the caller but not queued yet) has
 level 0 and value 0.
 
-Skipped: closed cases, cases under another collector's live lease, cases the caller released or
-skipped while that lease would still run, and cases the compliance gate blocks right now for
+Skipped: closed cases, cases resting after a payment (``case_queues.skip_until`` not passed: a
+payment posted during the day rests the case until the end of that business day, so that a
+customer who paid this morning is not called this afternoon; :mod:`arrears.payments`), cases
+under another collector's live lease, cases the caller released or skipped while that lease
+would still run, and cases the compliance gate blocks right now for
 every channel (call, sms, email) and every contact point of the customer that channel reaches (a
 customer with none of them is blocked too). The gate is asked without recording, for the few top
 candidates only (at most :data:`MAX_GATE_CHECKS` per request); handing a case out contacts no one,
@@ -430,6 +433,7 @@ def _candidates(
             .where(
                 CaseQueue.team_id == principal.team_id,
                 Case.status == CaseStatus.OPEN,
+                or_(CaseQueue.skip_until.is_(None), CaseQueue.skip_until <= now),
                 _in_reach(principal, Case.case_id),
                 not_(_held_by_others(Case.case_id, me, now)),
             )

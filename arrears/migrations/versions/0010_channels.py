@@ -24,9 +24,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     _templates_upgrade()
     _outbox_upgrade()
+    _payments_upgrade()
 
 
 def downgrade() -> None:
+    _payments_downgrade()
     _outbox_downgrade()
     _templates_downgrade()
 
@@ -249,3 +251,22 @@ def _outbox_downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_messages_case_id_created_at"))
 
     op.drop_table("outbox_messages")
+
+
+def _payments_upgrade() -> None:
+    # a payment posted during the day rests its case in next case until the end of that day
+    with op.batch_alter_table("case_queues", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "skip_until",
+                arrears.db.UTCDateTime(timezone=True),
+                nullable=True,
+                comment="next case passes the case over until then (a payment posted during the day: "
+                "the end of that business day)",
+            )
+        )
+
+
+def _payments_downgrade() -> None:
+    with op.batch_alter_table("case_queues", schema=None) as batch_op:
+        batch_op.drop_column("skip_until")

@@ -1,0 +1,114 @@
+"""What a payment posted during the day changes at once, in the transaction that stores it.
+
+For a payment (not a reversal) of an account in an open case:
+
+1. the account's ``case_accounts.overdue_amount`` goes down by the amount, never below zero; the
+   case's ``overdue_total`` by as much, when the account is in the case's currency (the total
+   counts that currency only);
+2. the case's open promise is evaluated as the night evaluates it, for that case only and
+   finding kept only (:func:`arrears.arrangements.promise_batch.evaluate` with
+   ``during_the_day``): a promise the payment covers is kept today;
+3. the case rests in next case until the end of the bank's business day
+   (``case_queues.skip_until``): a customer who paid this morning is not handed out to be
+   called this afternoon; the next night's figures and priorities decide again;
+4. its queued reminders that the payment makes moot (:data:`MOOT_PURPOSES`) stop, with
+   ``stop_reason`` ``paid`` and a ``stopped`` event each.
+
+A reversal is stored and changes nothing at once: what it takes back (overdue, a promise's
+ledger) is the night's to compute from the whole account. The night recomputes every figure
+from the stored payments, the posted ones included, so these changes only bring forward what
+it will find.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from arrears.arrangements import promise_batch
+from arrears.arrangements.promise_batch import PromiseTerms
+from arrears.clock import day_start
+from arrears.payments import repository as payments
+from arrears.payments.repository import OpenCase
+from arrears.portfolio.models import Payment
+
+MOOT_PURPOSES = ("promise_reminder", "plan_reminder", "first_delinquency", "broken_promise")
+"""Outbox purposes a payment makes moot: reminders to pay what was just paid."""
+STOP_REASON = "paid"
+
+
+@dataclass(frozen=True)
+class Day:
+    """Where the posting happens in time: the instant, the bank's business date and zone."""
+
+    now: datetime
+    today: date
+    bank_zone: str
+
+
+@dataclass
+class Effect:
+    """What one stored payment changed."""
+
+    payment: Payment
+    case_id: str | None = None
+    overdue_before: int | None = None
+    overdue_after: int | None = None
+    promises_kept: int = 0
+    messages_stopped: list[int] = field(default_factory=list)
+
+    def as_audit(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "overdue_before": self.overdue_before,
+            "overdue_after": self.overdue_after,
+            "promises_kept": self.promises_kept,
+            "messages_stopped": ",".join(str(i) for i in self.messages_stopped) or None,
+        }
+
+
+def take_payments(
+    session: Session, stored: Sequence[Payment], *, day: Day, terms: PromiseTerms
+) -> list[Effect]:
+    """Let the open case of each payment's account take it; answers one effect per payment."""
+    done = [Effect(payment) for payment in stored]
+    cases: dict[str, tuple[OpenCase, Effect]] = {}
+    for effect in done:
+        if effect.payment.reverses is not None:
+            continue
+        found = payments.open_case_of(session, effect.payment.account_id)
+        if found is None:
+            continue
+        _reduce(session, found, effect)
+        cases.setdefault(found.case_id, (found, effect))
+    rest_until = day_start(day.today + timedelta(days=1), day.bank_zone)
+    for case_id, (_, first) in cases.items():
+        counts = promise_batch.evaluate(
+            session.connection(), day.today, terms, case_id=case_id, during_the_day=True
+        )
+        first.promises_kept = counts.kept
+        payments.rest_case(session, case_id, rest_until)
+        first.messages_stopped = payments.stop_queued(
+            session,
+            case_id,
+            MOOT_PURPOSES,
+            reason=STOP_REASON,
+            detail=f"{STOP_REASON}: payment {first.payment.payment_id}",
+            now=day.now,
+        )
+    return done
+
+
+def _reduce(session: Session, found: OpenCase, effect: Effect) -> None:
+    payment = effect.payment
+    effect.case_id = found.case_id
+    overdue = payments.reduce_overdue(session, found.case_id, payment.account_id, payment.amount)
+    if overdue is None:
+        return
+    effect.overdue_before, effect.overdue_after = overdue
+    if payment.currency == found.currency:
+        payments.reduce_case_total(session, found.case_id, overdue[0] - overdue[1])
