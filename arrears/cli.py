@@ -73,6 +73,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("audit", "arrears.audit.cli"),
     ("cases", "arrears.cases.cli"),
     ("queues", "arrears.queues.cli"),
+    ("outbox", "arrears.channels.cli"),
     ("serve", "arrears.api.cli"),
 ]
 """(group name, module): a module's ``app`` becomes the group, its ``groups`` more groups, and its

@@ -26,6 +26,7 @@ from arrears.auth.service import Lifetimes
 from arrears.batch import api as batch_api
 from arrears.cases import api as cases_api
 from arrears.cases import work_api as case_work_api
+from arrears.channels import api as outbox_api
 from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
 from arrears.config import Settings, check_production, get_settings
@@ -55,6 +56,7 @@ CONTEXT_ROUTERS = (
     audit_api.router,
     queues_api.router,
     next_api.router,
+    outbox_api.router,
 )
 
 
