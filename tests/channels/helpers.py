@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,9 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine, insert, select
 
 from arrears.audit.trail import SYSTEM
@@ -187,6 +191,58 @@ def free_port() -> int:
 def smtp_server(port: int | None = None) -> Iterator[tuple[Relay, int]]:
     relay = Relay()
     controller = Controller(relay, hostname="127.0.0.1", port=port or free_port())
+    controller.start()
+    try:
+        yield relay, controller.port
+    finally:
+        controller.stop()
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by openssl (the tests' only TLS peer)."""
+    cert, key = directory / "relay.pem", directory / "relay.key"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@contextmanager
+def tls_smtp_server(
+    cert: Path, key: Path, *, implicit: bool, users: dict[str, str] | None = None
+) -> Iterator[tuple[Relay, int]]:
+    """The relay behind STARTTLS (required) or implicit TLS, with AUTH PLAIN/LOGIN for ``users``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    relay = Relay()
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        known = users or {}
+        ok = isinstance(data, LoginPassword) and known.get(data.login.decode()) == data.password.decode()
+        return AuthResult(success=ok, handled=False)
+
+    # implicit TLS: aiosmtpd only knows of TLS it started itself, so it is told not to ask for it
+    options: dict[str, Any] = {
+        "authenticator": authenticator if users else None,
+        "auth_require_tls": not implicit,
+    }
+    if implicit:
+        controller = Controller(relay, hostname="127.0.0.1", port=free_port(), ssl_context=context, **options)
+    else:
+        controller = Controller(
+            relay,
+            hostname="127.0.0.1",
+            port=free_port(),
+            tls_context=context,
+            require_starttls=True,
+            **options,
+        )
     controller.start()
     try:
         yield relay, controller.port

@@ -5,10 +5,15 @@ dead at once."""
 from __future__ import annotations
 
 import random
+import shutil
+import ssl
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
+from arrears.channels.providers.base import Outgoing, ProviderError, TransientError
 from arrears.channels.providers.smtp import SmtpProvider, message_id
 from arrears.channels.worker import work
 from arrears.clock import FixedClock
@@ -22,8 +27,10 @@ from tests.channels.helpers import (
     message,
     queue,
     seed,
+    self_signed,
     settings_for,
     smtp_server,
+    tls_smtp_server,
 )
 
 PUBLIC = "https://arrears.bank.example"
@@ -134,3 +141,44 @@ def test_a_permanent_error_is_dead_at_once(engine: Engine) -> None:
     row = message(engine, ident)
     assert (row.state, row.attempts, row.last_error) == ("dead", 1, "smtp_550: 5.1.1 No such user here")
     assert events(engine, ident)[-1] == ("dead", "smtp_550: 5.1.1 No such user here")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the relay's certificate")
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+def _tls_provider(port: int, cert: Path, security: str, password: str) -> SmtpProvider:
+    return SmtpProvider(
+        "127.0.0.1",
+        port,
+        security=security,
+        username="arrears",
+        password=password,
+        sender="collections@bank.example",
+        timeout=5,
+        tls=ssl.create_default_context(cafile=cert),
+    )
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_starttls_implicit_tls_and_auth(security: str, certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    mail = Outgoing(1, "tls-1", "email", "c1@example.cn", "正文", "zh-CN", subject="主题")
+    with tls_smtp_server(cert, key, implicit=security == "tls", users={"arrears": "s3cret"}) as (relay, port):
+        provider = _tls_provider(port, cert, security, "s3cret")
+        try:
+            assert provider.send(mail).provider_message_id == "<tls-1@arrears>"
+        finally:
+            provider.close()
+        wrong = _tls_provider(port, cert, security, "wrong")
+        with pytest.raises(TransientError) as refused:
+            wrong.send(mail)
+        assert refused.value.code == "smtp_setup"
+        plain = SmtpProvider("127.0.0.1", port, security="none", sender="collections@bank.example", timeout=1)
+        with pytest.raises(ProviderError):  # no TLS: the relay refuses (STARTTLS required) or talks TLS
+            plain.send(mail)
+        plain.close()
+    assert relay.ids() == ["<tls-1@arrears>"]

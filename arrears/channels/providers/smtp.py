@@ -7,7 +7,8 @@ a ``List-Unsubscribe`` header (RFC 2369, with RFC 8058's one-click POST) with th
 also written under the body in the message's language.
 
 The relay's replies: 4xx is :class:`TransientError`, 5xx :class:`PermanentError`; a refused or
-dropped connection, a timeout, is transient. :meth:`SmtpProvider.find` cannot ask a relay whether
+dropped connection, a timeout, a TLS failure, credentials refused (they are the settings' fault,
+not the message's) are transient. :meth:`SmtpProvider.find` cannot ask a relay whether
 it took a message: it answers None, and the worker sends a message it finds ``sending`` again
 under the same Message-ID (docs/channels.md, "Exactly once, for e-mail").
 """
@@ -109,6 +110,11 @@ class SmtpProvider:
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
             raise self._reply(code, text) from None
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as error:
+            # our credentials or the relay's abilities: the settings, not the message, are wrong;
+            # the messages wait for the fix (and are dead after the attempts allowed)
+            self.close()
+            raise TransientError("smtp_setup", str(error)[:300]) from None
         except smtplib.SMTPResponseException as error:  # sender refused, data refused, AUTH …
             self.close()
             raise self._reply(error.smtp_code, error.smtp_error) from None
