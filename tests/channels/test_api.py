@@ -40,6 +40,10 @@ def test_counts_cancel_and_resend(api: Api) -> None:
     sent_again = admin.post(f"/api/v1/outbox/{dead}/resend", json={"reason": "the address is corrected"})
     assert (sent_again.status_code, sent_again.json()["state"]) == (200, "queued")
     assert collector.post(f"/api/v1/outbox/{dead}/cancel", json=reason).status_code == 403
+    supervisor = api.person(Role.SUPERVISOR)
+    api.team("T-OTHER", leader=supervisor)  # leads a team the case is not assigned to
+    hidden = api.as_(supervisor).post(f"/api/v1/outbox/{dead}/cancel", json=reason)
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
     with transaction(api.engine) as session:
         actions = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("message.%"))).all()
     assert sorted(actions) == ["message.cancel", "message.queue", "message.queue", "message.resend"]
