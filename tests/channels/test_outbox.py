@@ -3,6 +3,7 @@ a queued message and send a dead one again; the counts per channel and state."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from arrears.channels.outbox import KeyReusedError, MessageStateError, queue_mes
 from arrears.db import transaction
 from arrears.errors import PermissionDeniedError, PreconditionFailedError
 from tests.channels.helpers import NOW, events, message, queue, seed
+from tests.conftest import DATABASES
 
 
 def _count(engine: Engine, what: object) -> int:
@@ -116,3 +118,37 @@ def test_cancel_and_resend(engine: Engine) -> None:
         actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
     assert actions == ["message.queue", "message.cancel", "message.queue", "message.resend"]
     assert events(engine, dead)[-1] == ("queued", "resend: address corrected")
+
+
+@pytest.mark.parametrize("bare_engine", [DATABASES[1]], indirect=True)
+def test_two_callers_racing_on_one_key_make_one_message(engine: Engine) -> None:
+    customer = seed(engine)[0]
+    ready = threading.Barrier(2)
+    made: list[int] = []
+
+    def caller() -> None:
+        with transaction(engine) as session:
+            ready.wait(10)
+            message = queue_message(
+                session,
+                SYSTEM,
+                channel="email",
+                customer_id=customer[0],
+                case_id=f"C-{customer[0]}",
+                contact_point_id=customer[1],
+                language="zh-CN",
+                subject="还款提醒",
+                body="您的账单已逾期",
+                purpose="manual",
+                idempotency_key="raced",
+                now=NOW,
+            )
+            made.append(message.id)
+
+    threads = [threading.Thread(target=caller) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(made) == 2 and made[0] == made[1]
+    assert _count(engine, OutboxMessage) == 1 and _count(engine, MessageEvent) == 1
