@@ -7,7 +7,8 @@ The rules:
   lease is ``next_attempt_at`` while a message is ``sending``) is asked about at its provider
   (:meth:`Provider.find`): found, it is ``sent`` with the provider's id; not found, it goes back to
   ``queued``, due now, and is sent again like any other (through the gate again). A worker does
-  this when it starts and before every batch.
+  this when it starts and before every batch. A late acceptance (a worker slower than its lease)
+  of a message waiting in the queue again still marks it ``sent``.
 - **Claim.** Due messages (``queued``, ``next_attempt_at`` at or before now) are taken in one
   short transaction: on PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED``, so workers side by side
   never take the same message; on SQLite under the database's write lock (one writer at a time).
@@ -333,10 +334,15 @@ class Worker:
         with transaction(self.engine) as session:
             now = self.clock.now()
             message = session.get(OutboxMessage, message_id)
-            if message is None or message.state != MessageState.SENDING:
-                # its lease ran out and another worker reconciled it meanwhile: only say what came
-                if message is not None:
-                    add_event(session, message, "late_outcome", now, _said(outcome))
+            if message is None:
+                return
+            if message.state == MessageState.QUEUED and isinstance(outcome, Accepted):
+                # its lease ran out and a worker put it back in the queue: not sent twice
+                _mark_sent(session, message, outcome, now, "accepted after its lease ran out")
+                tally.sent += 1
+                return
+            if message.state != MessageState.SENDING:  # reconciled and settled meanwhile
+                add_event(session, message, "late_outcome", now, _said(outcome))
                 return
             if isinstance(outcome, Accepted):
                 _mark_sent(session, message, outcome, now)

@@ -119,3 +119,31 @@ def test_the_rate_limit_spaces_sends() -> None:
     assert slept == [0.25] * 4
     RateLimit(None, sleep=sleep).wait()
     assert len(slept) == 4
+
+
+def test_an_acceptance_after_the_lease_ran_out_still_counts(engine: Engine, tmp_path: Path) -> None:
+    customer = seed(engine)[0]
+    slow, other = queue(engine, customer, "slow-1"), queue(engine, customer, "slow-2")
+    clock = FixedClock(NOW)
+    settings = settings_for(engine)
+    sink = FileSink(tmp_path, "email")
+    stalled = Worker(engine, {"email": sink}, gatekeeping(settings, clock), Policy(3, 60))
+    assert stalled.claim(2) == [slow, other]
+    passed = [stalled.gate(slow, Tally()), stalled.gate(other, Tally())]
+    assert None not in passed
+    clock.advance(timedelta(minutes=6))  # the worker stalls past its lease: another reconciles
+    other_worker = Worker(
+        engine,
+        {"email": FileSink(tmp_path / "elsewhere", "email")},
+        gatekeeping(settings, clock),
+        Policy(3, 60),
+    )
+    assert other_worker.reconcile().reconciled == 2
+    tally = Tally()
+    for ident, outgoing in zip((slow, other), passed, strict=True):
+        assert outgoing is not None
+        stalled.settle(ident, sink.send(outgoing), tally)
+    assert tally.sent == 2
+    assert [message(engine, i).state for i in (slow, other)] == ["sent", "sent"]
+    assert events(engine, slow)[-1] == ("sent", "accepted after its lease ran out")
+    assert work(engine, {"email": sink}, clock, once=True, settings=settings).claimed == 0
