@@ -4,7 +4,11 @@ file sink and shows the counts. The rate limit spaces sends evenly."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +24,9 @@ from arrears.clock import FixedClock
 from arrears.contacts.models import Contact
 from arrears.db import transaction
 from tests.channels.helpers import NOW, events, message, queue, seed, settings_for
+from tests.conftest import DATABASES
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _outgoing(key: str) -> Outgoing:
@@ -147,3 +154,35 @@ def test_an_acceptance_after_the_lease_ran_out_still_counts(engine: Engine, tmp_
     assert [message(engine, i).state for i in (slow, other)] == ["sent", "sent"]
     assert events(engine, slow)[-1] == ("sent", "accepted after its lease ran out")
     assert work(engine, {"email": sink}, clock, once=True, settings=settings).claimed == 0
+
+
+@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+def test_the_worker_stops_cleanly_on_ctrl_c(command_line_database: Engine, tmp_path: Path) -> None:
+    engine = command_line_database
+    queue(engine, seed(engine)[0], "ctrl-c-1")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "arrears", "outbox", "work", "--channel", "email"],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "ARREARS_OUTBOX_DIR": str(tmp_path),
+            "PYTHONUNBUFFERED": "1",
+            "COLUMNS": "200",
+        },
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        first = worker.stdout.readline()  # the first batch's line: it is working
+        assert "claimed 1" in first, first + (worker.stderr.read() if worker.poll() is not None else "")
+        worker.send_signal(signal.SIGINT)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert "Outbox worker stopped" in out and "Traceback" not in err
+    assert message(engine, 1).state in ("sent", "queued")  # never left sending
