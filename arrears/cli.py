@@ -74,6 +74,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("cases", "arrears.cases.cli"),
     ("queues", "arrears.queues.cli"),
     ("templates", "arrears.channels.template_cli"),
+    ("outbox", "arrears.channels.cli"),
     ("serve", "arrears.api.cli"),
 ]
 """(group name, module): a module's ``app`` becomes the group, its ``groups`` more groups, and its

@@ -26,6 +26,7 @@ from arrears.auth.service import Lifetimes
 from arrears.batch import api as batch_api
 from arrears.cases import api as cases_api
 from arrears.cases import work_api as case_work_api
+from arrears.channels import api as outbox_api
 from arrears.channels import template_api
 from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
@@ -59,6 +60,7 @@ CONTEXT_ROUTERS = (
     next_api.router,
     template_api.router,
     payments_api.router,
+    outbox_api.router,
 )
 
 

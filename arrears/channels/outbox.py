@@ -1,0 +1,349 @@
+"""The outbox: a message is queued in the transaction of what caused it; people cancel or resend.
+
+The rules (docs/channels.md, "The outbox"):
+
+- :func:`queue_message` writes one message under its idempotency key, with its ``queued`` event
+  and an audit entry (``message.queue``), in the caller's transaction (flush only). The same key
+  again answers the message already there (never a second row, also when two callers race); the
+  same key with a different content is refused (:class:`KeyReusedError`, 409);
+- :func:`cancel` stops a ``queued`` message (``stopped``, the reason kept); :func:`resend` puts a
+  ``dead`` one back in the queue, its attempts counted from zero. Both need ``outbox.manage``, see
+  the message's case (else 404, as for a missing one) and name the version they read (412 when
+  the message moved on); both are audited;
+- :func:`transition` is the one way a message changes state: it writes the ``message_events``
+  row of the change (the worker uses it too).
+
+Nothing here commits; the way in owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from arrears.audit.trail import Actor, record
+from arrears.auth.permissions import Permission
+from arrears.auth.principal import Principal
+from arrears.cases.models import Case
+from arrears.cases.scope import case_filter
+from arrears.cases.work import checked_reason
+from arrears.channels.models import (
+    FINAL_STATES,
+    LatePolicy,
+    MessageChannel,
+    MessageEvent,
+    MessageState,
+    OutboxMessage,
+)
+from arrears.concurrency import check_version
+from arrears.errors import ConflictError, InvalidInputError, NotFoundError
+from arrears.i18n import N_, Text
+
+MAX_DETAIL = 1000
+CONTENT = (
+    "channel",
+    "customer_id",
+    "case_id",
+    "contact_point_id",
+    "language",
+    "subject",
+    "body",
+    "purpose",
+    "template_id",
+)
+"""What a message's key stands for: the same key with any of these different is another message."""
+
+
+class MessageNotFoundError(NotFoundError):
+    code = "not_found"
+    default_message = N_("No message {message_id}")
+
+
+class KeyReusedError(ConflictError):
+    code = "idempotency_key_reused"
+    default_message = N_("Idempotency key {key} was used for another message ({fields} differ)")
+
+
+class MessageStateError(ConflictError):
+    code = "message_state"
+    default_message = N_("Message {message_id} is {state}: only a {wanted} message can be {action}")
+
+
+class InvalidMessageError(InvalidInputError):
+    code = "invalid_message"
+    http_status = 422
+    default_message = N_("The message cannot be queued as given")
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What :func:`queue_message` did: the message, and whether this call wrote it."""
+
+    message: OutboxMessage
+    created: bool
+
+
+def queue_message(
+    session: Session,
+    actor: Actor,
+    *,
+    channel: str,
+    customer_id: str,
+    case_id: str | None,
+    contact_point_id: int | None,
+    language: str,
+    subject: str | None,
+    body: str,
+    purpose: str,
+    idempotency_key: str,
+    now: datetime,
+    not_after: datetime | None = None,
+    late_policy: LatePolicy = LatePolicy.WAIT,
+    template_id: int | None = None,
+    created_by: int | None = None,
+) -> OutboxMessage:
+    """Queue one message (see the module); answers the message of ``idempotency_key``."""
+    return queue(
+        session,
+        actor,
+        channel=channel,
+        customer_id=customer_id,
+        case_id=case_id,
+        contact_point_id=contact_point_id,
+        language=language,
+        subject=subject,
+        body=body,
+        purpose=purpose,
+        idempotency_key=idempotency_key,
+        now=now,
+        not_after=not_after,
+        late_policy=late_policy,
+        template_id=template_id,
+        created_by=created_by,
+    ).message
+
+
+def queue(session: Session, actor: Actor, *, idempotency_key: str, now: datetime, **given: Any) -> Queued:
+    """:func:`queue_message`, saying whether the message was written by this call."""
+    _check(idempotency_key, given)
+    existing = _by_key(session, idempotency_key)
+    if existing is not None:
+        return Queued(_same(existing, given), created=False)
+    message = OutboxMessage(
+        idempotency_key=idempotency_key,
+        state=MessageState.QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        **given,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:  # another caller wrote the key at the same moment
+        existing = _by_key(session, idempotency_key)
+        if existing is None:
+            raise
+        return Queued(_same(existing, given), created=False)
+    add_event(session, message, MessageState.QUEUED, now, given["purpose"])
+    record(
+        session,
+        actor,
+        "message.queue",
+        at=now,
+        object_type="message",
+        object_id=str(message.id),
+        customer_id=message.customer_id,
+        after=shown(message),
+    )
+    return Queued(message, created=True)
+
+
+def _check(key: str, given: dict[str, Any]) -> None:
+    if not key or len(key) > 200:
+        raise InvalidMessageError(N_("An idempotency key has 1 to 200 characters"))
+    if given["channel"] not in set(MessageChannel):
+        raise InvalidMessageError(
+            N_("{channel} is not a channel of the outbox"), channel=given["channel"][:20]
+        )
+    if not given["body"]:
+        raise InvalidMessageError(N_("A message has a body"))
+    if given["late_policy"] not in set(LatePolicy):
+        raise InvalidMessageError(N_("late_policy is wait or expire"))
+
+
+def _by_key(session: Session, key: str) -> OutboxMessage | None:
+    return session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+
+
+def _same(existing: OutboxMessage, given: dict[str, Any]) -> OutboxMessage:
+    differ = [name for name in CONTENT if getattr(existing, name) != given.get(name)]
+    if differ:
+        raise KeyReusedError(key=existing.idempotency_key[:60], fields=", ".join(differ))
+    return existing
+
+
+def add_event(
+    session: Session, message: OutboxMessage, kind: str, at: datetime, detail: str | None = None
+) -> None:
+    session.add(
+        MessageEvent(
+            message_id=message.id,
+            at=at,
+            kind=str(kind),
+            detail=None if detail is None else detail[:MAX_DETAIL],
+        )
+    )
+
+
+def transition(
+    session: Session,
+    message: OutboxMessage,
+    state: MessageState,
+    at: datetime,
+    detail: str | None = None,
+) -> None:
+    """Move ``message`` to ``state`` and write the event of it; a final state is settled at ``at``."""
+    message.state = state
+    if state in FINAL_STATES:
+        message.settled_at = at
+    add_event(session, message, state, at, detail)
+
+
+# --- People: cancel and resend. ------------------------------------------------------------------
+
+
+def visible_message(session: Session, principal: Principal, message_id: int, today: date) -> OutboxMessage:
+    """The message if the caller sees its case (a message without a case: a holder of the
+    permission sees it), else not found."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise MessageNotFoundError(message_id=message_id)
+    if message.case_id is not None:
+        seen = session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.case_id == message.case_id, case_filter(principal, today))
+        )
+        if not seen:
+            raise MessageNotFoundError(message_id=message_id)
+    return message
+
+
+def cancel(
+    session: Session,
+    principal: Principal,
+    message_id: int,
+    reason: str,
+    expected_version: int | None,
+    *,
+    now: datetime,
+    today: date,
+) -> OutboxMessage:
+    """Stop a queued message for good (``stopped``, ``stop_reason`` "cancelled: <reason>")."""
+    principal.require(Permission.OUTBOX_MANAGE)
+    message = visible_message(session, principal, message_id, today)
+    check_version(message, expected_version, N_("message"), message_id)
+    text = checked_reason(reason)
+    _require(message, MessageState.QUEUED, N_("cancelled"))
+    before = shown(message)
+    message.stop_reason = f"cancelled: {text}"[:500]
+    transition(session, message, MessageState.STOPPED, now, message.stop_reason)
+    session.flush()
+    _audit(session, principal, "message.cancel", message, before, now, text)
+    return message
+
+
+def resend(
+    session: Session,
+    principal: Principal,
+    message_id: int,
+    reason: str,
+    expected_version: int | None,
+    *,
+    now: datetime,
+    today: date,
+) -> OutboxMessage:
+    """Put a dead message back in the queue, due now, its attempts counted from zero."""
+    principal.require(Permission.OUTBOX_MANAGE)
+    message = visible_message(session, principal, message_id, today)
+    check_version(message, expected_version, N_("message"), message_id)
+    text = checked_reason(reason)
+    _require(message, MessageState.DEAD, N_("sent again"))
+    before = shown(message)
+    message.attempts = 0
+    message.next_attempt_at = now
+    message.settled_at = None
+    transition(session, message, MessageState.QUEUED, now, f"resend: {text}")
+    session.flush()
+    _audit(session, principal, "message.resend", message, before, now, text)
+    return message
+
+
+def _require(message: OutboxMessage, wanted: MessageState, action: str) -> None:
+    if message.state != wanted:
+        raise MessageStateError(
+            message_id=message.id, state=message.state, wanted=wanted.value, action=Text.of(action)
+        )
+
+
+def _audit(
+    session: Session,
+    principal: Principal,
+    action: str,
+    message: OutboxMessage,
+    before: dict[str, Any],
+    now: datetime,
+    reason: str,
+) -> None:
+    record(
+        session,
+        principal.actor(),
+        action,
+        at=now,
+        object_type="message",
+        object_id=str(message.id),
+        customer_id=message.customer_id,
+        before=before,
+        after=shown(message),
+        reason=reason,
+    )
+
+
+def shown(message: OutboxMessage) -> dict[str, Any]:
+    """A message as the audit trail keeps it: ids, codes and states, never its text."""
+    return {
+        "idempotency_key": message.idempotency_key,
+        "channel": message.channel,
+        "purpose": message.purpose,
+        "case_id": message.case_id,
+        "contact_point_id": message.contact_point_id,
+        "template_id": message.template_id,
+        "language": message.language,
+        "state": message.state,
+        "attempts": message.attempts,
+        "not_after": message.not_after,
+        "late_policy": message.late_policy,
+    }
+
+
+# --- The dashboard. ------------------------------------------------------------------------------
+
+
+def counts(session: Session) -> dict[str, dict[str, int]]:
+    """Messages per channel and state, every state of every channel named (zero when none)."""
+    result = {channel.value: dict.fromkeys((s.value for s in MessageState), 0) for channel in MessageChannel}
+    rows = session.execute(
+        select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(
+            OutboxMessage.channel, OutboxMessage.state
+        )
+    )
+    for channel, state, number in rows:
+        result.setdefault(channel, {})[state] = int(number)
+    return result

@@ -1,0 +1,29 @@
+"""The providers the settings choose: SMTP for e-mail when ``smtp_host`` is set, else the file
+sink; SMS and letters to the file sink (their own adapters plug in here)."""
+
+from __future__ import annotations
+
+from arrears.channels.models import MessageChannel
+from arrears.channels.providers.base import Provider
+from arrears.channels.providers.files import FileSink
+from arrears.channels.providers.smtp import SmtpProvider
+from arrears.config import Settings
+
+
+def providers_for(settings: Settings) -> dict[str, Provider]:
+    """One provider per channel, as the settings say."""
+    chosen: dict[str, Provider] = {
+        channel.value: FileSink(settings.outbox_dir, channel.value) for channel in MessageChannel
+    }
+    if settings.smtp_host:
+        chosen[MessageChannel.EMAIL.value] = SmtpProvider(
+            settings.smtp_host,
+            settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            sender=settings.mail_from,
+            public_url=settings.public_url,
+            secret=settings.secret_key,
+        )
+    return chosen
