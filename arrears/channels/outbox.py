@@ -6,6 +6,8 @@ The rules (docs/channels.md, "The outbox"):
   and an audit entry (``message.queue``), in the caller's transaction (flush only). The same key
   again answers the message already there (never a second row, also when two callers race); the
   same key with a different content is refused (:class:`KeyReusedError`, 409);
+- a letter queued without a contact point goes to the debtor's postal address (the primary
+  ``address`` point, else the first); a customer without one cannot be sent a letter (422);
 - :func:`cancel` stops a ``queued`` message (``stopped``, the reason kept); :func:`resend` puts a
   ``dead`` one back in the queue, its attempts counted from zero. Both need ``outbox.manage``, see
   the message's case (else 404, as for a missing one) and name the version they read (412 when
@@ -43,6 +45,7 @@ from arrears.channels.models import (
 from arrears.concurrency import check_version
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
+from arrears.portfolio.models import ContactPoint
 
 MAX_DETAIL = 1000
 CONTENT = (
@@ -131,6 +134,8 @@ def queue_message(
 def queue(session: Session, actor: Actor, *, idempotency_key: str, now: datetime, **given: Any) -> Queued:
     """:func:`queue_message`, saying whether the message was written by this call."""
     _check(idempotency_key, given)
+    if given["channel"] == MessageChannel.LETTER and given["contact_point_id"] is None:
+        given["contact_point_id"] = _postal_address_of(session, given["customer_id"])
     existing = _by_key(session, idempotency_key)
     if existing is not None:
         return Queued(_same(existing, given), created=False)
@@ -176,6 +181,25 @@ def _check(key: str, given: dict[str, Any]) -> None:
         raise InvalidMessageError(N_("A message has a body"))
     if given["late_policy"] not in set(LatePolicy):
         raise InvalidMessageError(N_("late_policy is wait or expire"))
+
+
+def _postal_address_of(session: Session, customer_id: str) -> int:
+    """The debtor's postal address a letter goes to: the primary one, else the first recorded."""
+    point = session.scalars(
+        select(ContactPoint.id)
+        .where(
+            ContactPoint.customer_id == customer_id,
+            ContactPoint.type == "address",
+            ContactPoint.party == "debtor",
+        )
+        .order_by(ContactPoint.is_primary.desc(), ContactPoint.id)
+    ).first()
+    if point is None:
+        raise InvalidMessageError(
+            N_("Customer {customer_id} has no postal address: a letter cannot be queued"),
+            customer_id=customer_id,
+        )
+    return point
 
 
 def _by_key(session: Session, key: str) -> OutboxMessage | None:

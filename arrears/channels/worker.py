@@ -420,4 +420,5 @@ def outgoing(session: Session, message: OutboxMessage) -> Outgoing:
         subject=message.subject,
         recipient_name=None if customer is None else customer.name,
         queued_at=message.created_at,
+        case_id=message.case_id,
     )

@@ -36,6 +36,8 @@ class Outgoing:
     settings: dict[str, str] = field(default_factory=dict)
     """The template's settings for this channel (an SMS provider's template code …)."""
     queued_at: datetime | None = None
+    case_id: str | None = None
+    """The message's case (a letter's reference is the case and the date)."""
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,27 @@
 """The providers the settings choose: SMTP for e-mail when ``smtp_host`` is set, else the file
-sink; SMS and letters to the file sink (their own adapters plug in here)."""
+sink; letters as PDF files for the print run (:mod:`.letters`); SMS to the file sink (its own
+adapter plugs in here)."""
 
 from __future__ import annotations
 
 from arrears.channels.models import MessageChannel
 from arrears.channels.providers.base import Provider
 from arrears.channels.providers.files import FileSink
+from arrears.channels.providers.letters import LetterProvider
 from arrears.channels.providers.smtp import SmtpProvider
+from arrears.clock import Clock, SystemClock, local_date
 from arrears.config import Settings
 
 
-def providers_for(settings: Settings) -> dict[str, Provider]:
-    """One provider per channel, as the settings say."""
+def providers_for(settings: Settings, clock: Clock | None = None) -> dict[str, Provider]:
+    """One provider per channel, as the settings say (``clock``: the letters' business date)."""
     chosen: dict[str, Provider] = {
         channel.value: FileSink(settings.outbox_dir, channel.value) for channel in MessageChannel
     }
+    told = clock or SystemClock()
+    chosen[MessageChannel.LETTER.value] = LetterProvider(
+        settings.outbox_dir, lambda: local_date(told.now(), settings.bank_timezone)
+    )
     if settings.smtp_host:
         chosen[MessageChannel.EMAIL.value] = SmtpProvider(
             settings.smtp_host,
