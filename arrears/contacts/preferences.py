@@ -8,6 +8,9 @@
 - ``contact_refused``: a contact person (a point whose party is not the debtor) asked never to be
   contacted again.
 
+A customer's own opt-out through the signed link of a message (:func:`record_asked_by_customer`)
+is recorded as the system, without a signed-in caller, and once per channel and contact point.
+
 A preference is withdrawn (``DELETE``), never changed or deleted: the gate reads each as it stood
 at the instant of a contact. Every write is audited. Nothing here commits.
 """
@@ -19,7 +22,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import record
+from arrears.audit.trail import Actor, record
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.contacts import repository
@@ -62,6 +65,30 @@ def record_preference(
 ) -> ContactPreference:
     principal.require(Permission.CONTACT_LOG)
     visible_customer(session, principal, customer_id, today)
+    return _record(session, principal.actor(), customer_id, draft, now=now)
+
+
+def record_asked_by_customer(
+    session: Session, actor: Actor, customer_id: str, draft: PreferenceDraft, *, now: datetime
+) -> ContactPreference:
+    """A preference the customer set themselves through a signed link (the opt-out link of a
+    message): no one signed in, the signature is the authority; recorded as ``actor`` (the
+    system), audited. An opt-out already standing for the same channel and contact point is
+    answered as it is (the link followed twice records one opt-out)."""
+    if draft.kind is PreferenceKind.OPT_OUT:
+        for standing in repository.customer_preferences(session, customer_id, standing_only=True):
+            if (standing.kind, standing.channel, standing.contact_point_id) == (
+                draft.kind.value,
+                draft.channel,
+                draft.contact_point_id,
+            ):
+                return standing
+    return _record(session, actor, customer_id, draft, now=now)
+
+
+def _record(
+    session: Session, actor: Actor, customer_id: str, draft: PreferenceDraft, *, now: datetime
+) -> ContactPreference:
     _check(session, customer_id, draft, now)
     preference = repository.add_preference(
         session,
@@ -74,13 +101,13 @@ def record_preference(
             window_end=draft.window_end,
             until=draft.until,
             recorded_at=now,
-            recorded_by=principal.user_id,
+            recorded_by=actor.user_id,
             contact_id=draft.contact_id,
         ),
     )
     record(
         session,
-        principal.actor(),
+        actor,
         "contact_preference.record",
         at=now,
         object_type="contact_preference",

@@ -68,10 +68,10 @@ def test_an_email_arrives_with_its_headers_in_both_languages(engine: Engine) -> 
         subject, body = TEXTS[language]
         assert mail["Subject"] == subject
         assert mail["Content-Language"] == language
-        assert str(mail["List-Unsubscribe"]).startswith(f"<{PUBLIC}/opt-out/")
+        assert str(mail["List-Unsubscribe"]).startswith(f"<{PUBLIC}/api/v1/opt-out?token=")
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         text = mail.get_content()
-        assert body in text and unsubscribe in text and f"{PUBLIC}/opt-out/" in text
+        assert body in text and unsubscribe in text and f"{PUBLIC}/api/v1/opt-out?token=" in text
     assert by_id["<reminder-zh-1@arrears>"]["To"].addresses[0].display_name == "王小明"
     for ident, key in ((first, "reminder-zh-1"), (second, "reminder-en-1")):
         row = message(engine, ident)

@@ -46,16 +46,28 @@ def message_id(key: str) -> str:
 def opt_out_token(key: str, secret: str | None) -> str:
     """The opt-out link's token: the message key and an HMAC-SHA256 of it under the secret key.
 
-    The route that honours it (the customer's opt-out page) comes with the receipts part of #13;
-    it will find the message by the key and check the signature."""
+    The route that honours it, ``/api/v1/opt-out?token=…`` (:mod:`arrears.channels.opt_out`),
+    finds the message by the key and checks the signature (:func:`token_key`)."""
     mac = hmac.new((secret or DEVELOPMENT_SECRET).encode("utf-8"), f"opt-out:{key}".encode(), hashlib.sha256)
     payload = base64.urlsafe_b64encode(key.encode("utf-8")).decode("ascii").rstrip("=")
     return f"{payload}.{mac.hexdigest()[:32]}"
 
 
+def token_key(token: str, secret: str | None) -> str | None:
+    """The message key a token was signed for, or None when the token is not one we signed."""
+    payload, dot, _signature = token.partition(".")
+    if not dot or len(token) > 1000:
+        return None
+    try:
+        key = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return key if hmac.compare_digest(opt_out_token(key, secret), token) else None
+
+
 def opt_out_url(public_url: str | None, key: str, secret: str | None) -> str:
     base = (public_url or "http://localhost:8000").rstrip("/")
-    return f"{base}/opt-out/{opt_out_token(key, secret)}"
+    return f"{base}/api/v1/opt-out?token={opt_out_token(key, secret)}"
 
 
 def compose(message: Outgoing, *, sender: str, public_url: str | None, secret: str | None) -> EmailMessage:

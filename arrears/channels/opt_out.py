@@ -1,0 +1,80 @@
+"""The opt-out link of an e-mail (#13 §4): the customer stops a channel at one contact point.
+
+The rules:
+
+- The link carries a token (:func:`arrears.channels.providers.smtp.opt_out_token`): the message's
+  idempotency key and an HMAC-SHA256 of it under ``ARREARS_SECRET_KEY``. A token that does not
+  verify, or whose message is not in the outbox, is :class:`BadOptOutTokenError` (400), one answer
+  for every such case: it tells nothing of which messages exist.
+- :func:`read` answers the message the token stands for (the confirmation page shows no personal
+  data; it only needs the message's language); it writes nothing (a link scanner following the
+  link opts no one out: RFC 8058 wants the POST).
+- :func:`opt_out` records an ``opt_out`` preference for the message's channel at its contact
+  point (:func:`arrears.contacts.preferences.record_asked_by_customer`, as the system, audited
+  ``contact_preference.record``); following it again records nothing more. The gate reads it at
+  the next send (``OPT-OUT``): the worker stops the message.
+
+Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arrears.audit.trail import Actor
+from arrears.channels.models import OutboxMessage
+from arrears.channels.providers.smtp import token_key
+from arrears.contacts.models import ContactPreference, PreferenceKind
+from arrears.contacts.preferences import PreferenceDraft, record_asked_by_customer
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+
+OPT_OUT_ACTOR = Actor(user_id=None, name="opt-out-link", role="system")
+
+
+class BadOptOutTokenError(InvalidInputError):
+    code = "invalid_opt_out_link"
+    default_message = N_("This opt-out link is not valid. Please use the link of a message we sent you.")
+
+
+@dataclass(frozen=True)
+class Linked:
+    """The message of a valid token: what the page needs."""
+
+    message_id: int
+    channel: str
+    language: str
+
+
+def read(session: Session, token: str, secret: str | None) -> Linked:
+    """The message of ``token`` (see the module), or :class:`BadOptOutTokenError`."""
+    message = _message_of(session, token, secret)
+    return Linked(message.id, message.channel, message.language)
+
+
+def opt_out(session: Session, token: str, secret: str | None, *, now: datetime) -> ContactPreference:
+    """Record the opt-out the token stands for (once), as the system; answers the preference."""
+    message = _message_of(session, token, secret)
+    return record_asked_by_customer(
+        session,
+        OPT_OUT_ACTOR,
+        message.customer_id,
+        PreferenceDraft(
+            kind=PreferenceKind.OPT_OUT, channel=message.channel, contact_point_id=message.contact_point_id
+        ),
+        now=now,
+    )
+
+
+def _message_of(session: Session, token: str, secret: str | None) -> OutboxMessage:
+    key = token_key(token, secret)
+    message = None
+    if key is not None:
+        message = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+    if message is None or message.contact_point_id is None:
+        raise BadOptOutTokenError()
+    return message

@@ -1,0 +1,120 @@
+"""The opt-out link (#13 §4): the link of an e-mail received over SMTP opens a confirmation page in
+the customer's language (plain HTML, nothing loaded from elsewhere) that records nothing; the
+one-click POST records one opt-out for the e-mail at that address, as the system and audited,
+however often it is followed; the next e-mail to that address is stopped by the gate at send
+time. A tampered token, or one signed under another key, is a 400 that names nothing."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import httpx
+from sqlalchemy import Engine, select
+
+from arrears.audit.models import AuditEntry
+from arrears.channels.providers.smtp import SmtpProvider, opt_out_token
+from arrears.channels.worker import Tally, work
+from arrears.clock import FixedClock
+from arrears.contacts.models import ContactPreference
+from arrears.db import transaction
+from tests.api.conftest import Api
+from tests.channels.helpers import NOW, Relay, message, queue, seed, settings_for, smtp_server
+
+
+def _work(engine: Engine, port: int, public_url: str) -> Tally:
+    provider = SmtpProvider(
+        "127.0.0.1",
+        port,
+        security="none",
+        sender="collections@bank.example",
+        public_url=public_url,
+        timeout=5,
+    )
+    try:
+        return work(
+            engine,
+            {"email": provider},
+            FixedClock(NOW),
+            once=True,
+            settings=settings_for(engine),
+            rng=random.Random(5),
+        )
+    finally:
+        provider.close()
+
+
+def _link(relay: Relay) -> str:
+    header = str(relay.received[-1]["List-Unsubscribe"])
+    found = re.fullmatch(r"<(.+)>", header)
+    assert found is not None, header
+    return found.group(1)
+
+
+def _opt_outs(engine: Engine) -> list[tuple[str, str | None, int | None, int | None]]:
+    with transaction(engine) as session:
+        rows = session.scalars(select(ContactPreference).order_by(ContactPreference.id))
+        return [(r.kind, r.channel, r.contact_point_id, r.recorded_by) for r in rows]
+
+
+def test_the_link_of_a_received_email_opts_out_and_the_gate_stops_the_next(api: Api) -> None:
+    customer = seed(api.engine)[0]
+    first = queue(api.engine, customer, "optout-1")
+    with smtp_server() as (relay, port):
+        assert _work(api.engine, port, api.url).sent == 1
+        link = _link(relay)
+        assert link.startswith(f"{api.url}/api/v1/opt-out?token=")
+        client = api.client()
+
+        page = client.get(link)
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert '<html lang="zh-CN">' in page.text and "退订" in page.text
+        assert "<script" not in page.text and "http" not in page.text.split("<body>")[1]
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+        assert _opt_outs(api.engine) == []  # looking records nothing
+
+        for _ in range(2):  # one-click, twice: one opt-out
+            done = client.post(link, content=b"List-Unsubscribe=One-Click",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+            assert done.status_code == 200 and "已退订" in done.text
+        assert _opt_outs(api.engine) == [("opt_out", "email", customer[1], None)]
+        with transaction(api.engine) as session:
+            actions = list(
+                session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("contact_pref%")))
+            )
+        assert actions == ["contact_preference.record"]
+
+        second = queue(api.engine, customer, "optout-2")
+        done_tally = _work(api.engine, port, api.url)
+        assert (done_tally.sent, done_tally.stopped) == (0, 1)
+        assert len(relay.received) == 1
+    assert message(api.engine, first).state == "sent"
+    stopped = message(api.engine, second)
+    assert (stopped.state, stopped.stop_reason) == ("stopped", "gate: OPT-OUT")
+
+
+def test_a_tampered_or_foreign_token_is_a_400_that_names_nothing(api: Api) -> None:
+    customer = seed(api.engine)[0]
+    queue(api.engine, customer, "optout-3")
+    good = opt_out_token("optout-3", None)
+    payload, mac = good.split(".")
+    tampered = [
+        f"{payload}.{'0' * len(mac)}",
+        f"{opt_out_token('optout-4', None).split('.')[0]}.{mac}",  # another key, this signature
+        opt_out_token("optout-3", "another-secret-of-at-least-32-characters!"),
+        opt_out_token("no-such-message", None),  # well signed, but no message of it
+        "garbage",
+    ]
+    client = api.client(**{"Accept-Language": "en"})
+    for token in tampered:
+        for answer in (
+            client.get("/api/v1/opt-out", params={"token": token}),
+            client.post("/api/v1/opt-out", params={"token": token}),
+        ):
+            assert answer.status_code == 400, token
+            problem = answer.json()
+            assert problem["code"] == "invalid_opt_out_link"
+            assert "optout" not in answer.text and customer[0] not in answer.text
+    assert _opt_outs(api.engine) == []
+    assert httpx.get(f"{api.url}/api/v1/opt-out", params={"token": good}).status_code == 200
