@@ -1,4 +1,5 @@
-"""``arrears outbox``: the outbox's worker (``work``) and its counts (``status``).
+"""``arrears outbox``: the outbox's worker (``work``), its counts (``status``) and the print
+vendor's batch of a day's letters (``print-batch``, :mod:`arrears.channels.print_run`).
 
 ``work`` sends as the system (the contacts it records are the outbox's), with the providers the
 settings choose (:mod:`arrears.channels.providers.configured`). Ctrl-C (or SIGTERM) stops it after
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -17,8 +20,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from arrears.auth.cli import say
-from arrears.channels import outbox
+from arrears.auth.cli import cli_actor, say
+from arrears.channels import outbox, print_run
 from arrears.channels.models import MessageChannel, MessageState
 from arrears.channels.providers.configured import providers_for
 from arrears.channels.worker import BATCH, Tally, work
@@ -58,7 +61,7 @@ def work_command(
         stop.set()
 
     previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGINT, signal.SIGTERM)}
-    providers = providers_for(settings)
+    providers = providers_for(settings, SystemClock())
     try:
         with open_database(settings) as engine:
             total = work(
@@ -98,3 +101,36 @@ def status() -> None:
     for name, row in counted.items():
         table.add_row(name, *(f"{row.get(s, 0):,}" for s in states))
     console.print(table)
+
+
+@app.command("print-batch")
+def print_batch_command(
+    day: Annotated[
+        datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The day the letters were sent 寄出日期.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="The batch's folder (default: <outbox_dir>/print/<date>).", show_default=False
+        ),
+    ] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="Make a batch that exists anew 重新生成已有批次.")
+    ] = False,
+) -> None:
+    """The print vendor's batch of a day's letters: one PDF each and the manifest 信函打印批次."""
+    settings = get_settings()
+    with open_database(settings) as engine, transaction(engine) as session:
+        made = print_run.print_day(
+            session,
+            cli_actor(),
+            settings.outbox_dir,
+            day.date(),
+            now=SystemClock().now(),
+            folder=out,
+            again=again,
+        )
+    console.print(
+        say(N_("Print batch of {day}: {count} letters, manifest {manifest}"), day=made.day.isoformat(),
+            count=made.letters, manifest=str(made.manifest))
+    )  # fmt: skip
