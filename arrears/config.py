@@ -227,6 +227,13 @@ class Settings(BaseSettings):
         default=None,
         description="The bank's public address of Arrears, for opt-out links and provider callbacks.",
     )
+    channel_callback_secret: str | None = Field(
+        default=None,
+        description=(
+            "The secret the providers' callbacks (e-mail bounces, SMS receipts) sign their body with "
+            "(HMAC-SHA256, header X-Arrears-Signature); unset, every callback is refused."
+        ),
+    )
     forwarded_allow_ips: str | None = Field(
         default=None,
         description=(

@@ -22,7 +22,8 @@ The rules:
   a contact record too and the message goes back to ``queued`` at the next allowed time (late
   policy ``wait``, before ``not_after``), is ``expired`` (late policy ``expire``, or the next
   allowed time past ``not_after``), or is ``stopped`` with the rule ids (a refusal without a next
-  time: a hold, an opt-out). A case closed or a contact point gone stops it too.
+  time: a hold, an opt-out). A case closed, a contact point gone, or one marked invalid (a
+  permanent e-mail bounce, :mod:`arrears.channels.bounces`) stops it too, before the gate.
 - **The send.** At most ``rate`` messages a second per provider. Accepted: ``sent`` with the
   provider's id. :class:`TransientError`: ``queued`` again after ``outbox_backoff_seconds``
   doubling with each attempt, half of it random (jitter), or the provider's own retry-after if
@@ -293,6 +294,11 @@ class Worker:
     def _record_contact(self, session: Session, message: OutboxMessage) -> int:
         if message.case_id is None:
             raise NoCaseError(message_id=message.id)
+        point = (
+            None if message.contact_point_id is None else session.get(ContactPoint, message.contact_point_id)
+        )
+        if point is not None and point.invalid_at is not None:
+            raise ContactPointInvalidError(contact_point_id=point.id, reason=point.invalid_reason or "")
         draft = Draft(
             channel=message.channel,
             direction="outbound",
@@ -362,6 +368,11 @@ class Worker:
 class NoCaseError(ArrearsError):
     code = "no_case"
     default_message = N_("Message {message_id} has no case: no contact can be recorded for it")
+
+
+class ContactPointInvalidError(ArrearsError):
+    code = "contact_point_invalid"
+    default_message = N_("Contact point {contact_point_id} does not work ({reason}): nothing is sent to it")
 
 
 def _locked(

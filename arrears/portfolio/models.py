@@ -110,6 +110,10 @@ class ContactPoint(Base):
     relation: Mapped[str | None] = mapped_column(String(64))
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"))
+    invalid_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), comment="found not to work (a permanent e-mail bounce): the outbox sends nothing to it"
+    )
+    invalid_reason: Mapped[str | None] = mapped_column(String(200), comment="why, e.g. bounce 5.1.1")
 
     __table_args__ = (UniqueConstraint("customer_id", "type", "value"),)
 

@@ -6,6 +6,7 @@ time. A tampered token, or one signed under another key, is a 400 that names not
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -13,11 +14,13 @@ import httpx
 from sqlalchemy import Engine, select
 
 from arrears.audit.models import AuditEntry
+from arrears.channels.bounces import SIGNATURE_HEADER, signature
 from arrears.channels.providers.smtp import SmtpProvider, opt_out_token
 from arrears.channels.worker import Tally, work
 from arrears.clock import FixedClock
 from arrears.contacts.models import ContactPreference
 from arrears.db import transaction
+from arrears.portfolio.models import ContactPoint
 from tests.api.conftest import Api
 from tests.channels.helpers import NOW, Relay, message, queue, seed, settings_for, smtp_server
 
@@ -118,3 +121,78 @@ def test_a_tampered_or_foreign_token_is_a_400_that_names_nothing(api: Api) -> No
             assert "optout" not in answer.text and customer[0] not in answer.text
     assert _opt_outs(api.engine) == []
     assert httpx.get(f"{api.url}/api/v1/opt-out", params={"token": good}).status_code == 200
+
+
+# --- bounces ---------------------------------------------------------------------------------------
+
+SECRET = "callback-secret-for-the-tests-0123456789"
+
+
+def _bounce(api: Api, payload: dict[str, str], *, secret: str | None = SECRET) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[SIGNATURE_HEADER] = signature(body, secret)
+    return api.client().post("/api/v1/channels/email/bounces", content=body, headers=headers)
+
+
+def _point(engine: Engine, point_id: int) -> ContactPoint:
+    with transaction(engine) as session:
+        point = session.get(ContactPoint, point_id)
+        assert point is not None
+        session.expunge(point)
+        return point
+
+
+def test_bounces_mark_the_message_and_a_permanent_one_its_address(api: Api) -> None:
+    context = api.app.state.context
+    context.settings = context.settings.model_copy(update={"channel_callback_secret": SECRET})
+    customer = seed(api.engine)[0]
+    soft = queue(api.engine, customer, "bounce-1")
+    hard = queue(api.engine, customer, "bounce-2")
+    with smtp_server() as (relay, port):
+        assert _work(api.engine, port, api.url).sent == 2
+
+        unsigned = _bounce(api, {"message_id": "<bounce-1@arrears>", "status": "5.1.1"}, secret=None)
+        forged = _bounce(
+            api, {"message_id": "<bounce-1@arrears>", "status": "5.1.1"}, secret="not-the-secret"
+        )
+        assert (unsigned.status_code, forged.status_code) == (400, 400)
+        assert unsigned.json()["code"] == forged.json()["code"] == "bad_signature"
+        assert _bounce(api, {"message_id": "<bounce-1@arrears>", "status": "2.0.0"}).status_code == 422
+        assert _bounce(api, {"message_id": "<nothing@arrears>", "status": "5.1.1"}).status_code == 404
+        assert message(api.engine, soft).state == "sent"
+
+        transient = _bounce(
+            api, {"message_id": "<bounce-1@arrears>", "status": "4.2.2", "diagnostic": "mailbox full"}
+        )
+        assert transient.status_code == 200, transient.text
+        assert transient.json() == {"message_id": soft, "state": "bounced", "contact_point_invalid": False}
+        assert _point(api.engine, customer[1]).invalid_at is None
+
+        permanent = {
+            "message_id": "<bounce-2@arrears>",
+            "status": "5.1.1",
+            "diagnostic": "550 <c0@example.cn> unknown",
+        }
+        for _ in range(2):  # the same bounce twice: one change
+            answer = _bounce(api, permanent)
+            assert answer.json() == {"message_id": hard, "state": "bounced", "contact_point_invalid": True}
+        point = _point(api.engine, customer[1])
+        assert point.invalid_at == NOW and point.invalid_reason == "bounce 5.1.1: 550 … unknown"
+        assert message(api.engine, hard).last_error == "bounce 5.1.1: 550 … unknown"
+
+        later = queue(api.engine, customer, "bounce-3")
+        assert _work(api.engine, port, api.url).stopped == 1
+        assert len(relay.received) == 2
+    stopped = message(api.engine, later)
+    assert stopped.state == "stopped" and (stopped.stop_reason or "").startswith("contact_point_invalid")
+    with transaction(api.engine) as session:
+        actions = list(
+            session.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.action.in_(["message.bounce", "contact_point.invalidate"]))
+                .order_by(AuditEntry.seq)
+            )
+        )
+    assert actions == ["message.bounce", "message.bounce", "contact_point.invalidate"]

@@ -25,9 +25,11 @@ def upgrade() -> None:
     _templates_upgrade()
     _outbox_upgrade()
     _payments_upgrade()
+    _letters_upgrade()
 
 
 def downgrade() -> None:
+    _letters_downgrade()
     _payments_downgrade()
     _outbox_downgrade()
     _templates_downgrade()
@@ -270,3 +272,27 @@ def _payments_upgrade() -> None:
 def _payments_downgrade() -> None:
     with op.batch_alter_table("case_queues", schema=None) as batch_op:
         batch_op.drop_column("skip_until")
+
+
+def _letters_upgrade() -> None:
+    # a permanent e-mail bounce marks its contact point: the outbox's worker stops messages to it
+    with op.batch_alter_table("contact_points", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "invalid_at",
+                arrears.db.UTCDateTime(timezone=True),
+                nullable=True,
+                comment="found not to work (a permanent e-mail bounce): the outbox sends nothing to it",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "invalid_reason", sa.String(length=200), nullable=True, comment="why, e.g. bounce 5.1.1"
+            )
+        )
+
+
+def _letters_downgrade() -> None:
+    with op.batch_alter_table("contact_points", schema=None) as batch_op:
+        batch_op.drop_column("invalid_reason")
+        batch_op.drop_column("invalid_at")
