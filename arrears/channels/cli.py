@@ -130,7 +130,5 @@ def print_batch_command(
             folder=out,
             again=again,
         )
-    console.print(
-        say(N_("Print batch of {day}: {count} letters, manifest {manifest}"), day=made.day.isoformat(),
-            count=made.letters, manifest=str(made.manifest))
-    )  # fmt: skip
+    said = N_("Print batch of {day}: {count} letters, manifest {manifest}")
+    console.print(say(said, day=made.day.isoformat(), count=made.letters, manifest=str(made.manifest)))
