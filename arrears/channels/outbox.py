@@ -128,8 +128,17 @@ def queue_message(
     ).message
 
 
-def queue(session: Session, actor: Actor, *, idempotency_key: str, now: datetime, **given: Any) -> Queued:
-    """:func:`queue_message`, saying whether the message was written by this call."""
+def queue(
+    session: Session,
+    actor: Actor,
+    *,
+    idempotency_key: str,
+    now: datetime,
+    send_from: datetime | None = None,
+    **given: Any,
+) -> Queued:
+    """:func:`queue_message`, saying whether the message was written by this call; the message is
+    due at ``send_from`` (a reminder's time of day), else at once."""
     _check(idempotency_key, given)
     existing = _by_key(session, idempotency_key)
     if existing is not None:
@@ -138,7 +147,7 @@ def queue(session: Session, actor: Actor, *, idempotency_key: str, now: datetime
         idempotency_key=idempotency_key,
         state=MessageState.QUEUED,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=now if send_from is None else max(send_from, now),
         created_at=now,
         **given,
     )
