@@ -57,7 +57,7 @@ from arrears.arrangements.plans import IN_FORCE, rescheduled_accounts_query
 from arrears.audit.trail import SYSTEM
 from arrears.cases.models import Case, CaseAccount, CaseEvent, CaseEventKind
 from arrears.channels.models import LatePolicy, MessageChannel, MessageTemplate, OutboxMessage
-from arrears.channels.outbox import queue
+from arrears.channels.outbox import queue_many
 from arrears.channels.rendering import (
     FALLBACK_LANGUAGE,
     LANGUAGES,
@@ -109,7 +109,6 @@ class Skip(StrEnum):
     NO_CONTACT = "no contact point"
     NO_TEMPLATE = "no approved template"
     RENDERING = "template does not render"
-    ALREADY = "queued before"
 
 
 class RemindersFileError(YamlFileError):
@@ -273,6 +272,7 @@ def _queue(
     held = _held_customers(session, case_ids)
     rescheduled = _rescheduled_cases(session, as_of, case_ids)
     templates: dict[tuple[str, str, str], MessageTemplate | None] = {}
+    specs: list[dict[str, Any]] = []
     for row in rows:
         candidate = Candidate(
             kind=ReminderKind(row.kind),
@@ -303,17 +303,21 @@ def _queue(
             if wanted not in templates:
                 templates[wanted] = active_template(session, *wanted)
             template = templates[wanted]
-            skip = (
+            made = (
                 Skip.NO_TEMPLATE
                 if template is None
-                else _send(session, candidate, rule, template, product, points, send_day, now, bank_zone)
+                else _message(candidate, rule, template, product, points, send_day, bank_zone)
             )
-        if skip is None:
+            if isinstance(made, dict):
+                specs.append(made)
+                continue
+            skip = made
+        outcome.skipped[str(skip)] += 1
+    for queued in queue_many(session, SYSTEM, specs, now=now):
+        if queued.created:
             outcome.queued += 1
-        elif skip == Skip.ALREADY:
-            outcome.already += 1
         else:
-            outcome.skipped[str(skip)] += 1
+            outcome.already += 1
     return outcome
 
 
@@ -462,17 +466,16 @@ def _why_not(
     return None
 
 
-def _send(
-    session: Session,
+def _message(
     candidate: Candidate,
     rule: ReminderRule,
     template: MessageTemplate,
     product: str,
     points: dict[tuple[str, str], tuple[int, str]],
     send_day: date,
-    now: datetime,
     bank_zone: str,
-) -> Skip | None:
+) -> Skip | dict[str, Any]:
+    """The message to queue (:func:`queue_many`'s mapping), or why there is none."""
     point_id, point_value = points[(candidate.customer_id, POINT_TYPES[rule.channel])]
     letter = rule.channel == str(MessageChannel.LETTER)
     context = _context(candidate, product, send_day, point_value if letter else None)
@@ -483,26 +486,24 @@ def _send(
         return Skip.RENDERING
     send_at = datetime.combine(send_day, rule.local_time, tzinfo=ZoneInfo(candidate.zone or bank_zone))
     valid_hours = rule.valid_hours or template.valid_hours
-    queued = queue(
-        session,
-        SYSTEM,
-        channel=str(rule.channel),
-        customer_id=candidate.customer_id,
-        case_id=candidate.case_id,
-        contact_point_id=None if letter else point_id,  # a letter goes to the address it carries
-        language=template.language,
-        subject=subject,
-        body=body,
-        purpose=str(candidate.kind),
-        idempotency_key=candidate.key,
-        now=now,
-        not_after=None if valid_hours is None else (send_at + timedelta(hours=valid_hours)).astimezone(UTC),
-        late_policy=LatePolicy(template.late_policy),
-        template_id=template.id,
-        created_by=None,
-        send_from=send_at.astimezone(UTC),
-    )
-    return None if queued.created else Skip.ALREADY
+    return {
+        "channel": str(rule.channel),
+        "customer_id": candidate.customer_id,
+        "case_id": candidate.case_id,
+        "contact_point_id": None if letter else point_id,  # a letter goes to the address it carries
+        "language": template.language,
+        "subject": subject,
+        "body": body,
+        "purpose": str(candidate.kind),
+        "idempotency_key": candidate.key,
+        "not_after": None
+        if valid_hours is None
+        else (send_at + timedelta(hours=valid_hours)).astimezone(UTC),
+        "late_policy": LatePolicy(template.late_policy),
+        "template_id": template.id,
+        "created_by": None,
+        "send_from": send_at.astimezone(UTC),
+    }
 
 
 def _context(candidate: Candidate, product: str, send_day: date, address: str | None) -> MessageContext:
