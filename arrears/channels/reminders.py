@@ -20,7 +20,8 @@ The rules (docs/channels.md, "Reminders"):
   in force rescheduling its amounts (every kind but the plan's own reminder); the channel's
   contact point is missing (the debtor's primary mobile for SMS, primary e-mail for e-mail, an
   address for a letter); no version of the template is approved in the customer's language or
-  zh-CN (never sent raw); the template does not render with the case's facts;
+  zh-CN (never sent raw); the template does not render with the case's facts; its validity
+  ended before ``now`` (a night run again long after);
 - a reminder is queued with :func:`arrears.channels.outbox.queue_message` under the key
   ``reminder:<kind>:<promise, plan or case id>:<date>`` (the installment's due date; the night's
   date for the notices): a rerun of the night queues nothing twice. It is sent from
@@ -109,6 +110,7 @@ class Skip(StrEnum):
     NO_CONTACT = "no contact point"
     NO_TEMPLATE = "no approved template"
     RENDERING = "template does not render"
+    LATE = "past its validity"
 
 
 class RemindersFileError(YamlFileError):
@@ -306,7 +308,7 @@ def _queue(
             made = (
                 Skip.NO_TEMPLATE
                 if template is None
-                else _message(candidate, rule, template, product, points, send_day, bank_zone)
+                else _message(candidate, rule, template, product, points, send_day, now, bank_zone)
             )
             if isinstance(made, dict):
                 specs.append(made)
@@ -473,6 +475,7 @@ def _message(
     product: str,
     points: dict[tuple[str, str], tuple[int, str]],
     send_day: date,
+    now: datetime,
     bank_zone: str,
 ) -> Skip | dict[str, Any]:
     """The message to queue (:func:`queue_many`'s mapping), or why there is none."""
@@ -486,6 +489,9 @@ def _message(
         return Skip.RENDERING
     send_at = datetime.combine(send_day, rule.local_time, tzinfo=ZoneInfo(candidate.zone or bank_zone))
     valid_hours = rule.valid_hours or template.valid_hours
+    not_after = None if valid_hours is None else (send_at + timedelta(hours=valid_hours)).astimezone(UTC)
+    if not_after is not None and not_after <= now:
+        return Skip.LATE  # a night run again long after: its reminders' time has passed
     return {
         "channel": str(rule.channel),
         "customer_id": candidate.customer_id,

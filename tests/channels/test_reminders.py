@@ -22,6 +22,7 @@ from arrears.arrangements.models import (
 from arrears.audit.models import AuditEntry
 from arrears.audit.trail import SYSTEM
 from arrears.audit.verify import verify
+from arrears.batch.orchestrator import run_batch
 from arrears.cases.models import Case, CaseAccount, CaseEvent
 from arrears.channels.models import MessageTemplate, OutboxMessage
 from arrears.channels.outbox import KeyReusedError, queue_many
@@ -31,10 +32,15 @@ from arrears.channels.reminders import (
     load_reminders,
     queue_reminders,
 )
+from arrears.clock import FixedClock
 from arrears.db import transaction
+from arrears.delinquency.engines import DuckDBEngine
+from arrears.delinquency.reference import AccountFact, InstallmentFact
+from arrears.delinquency.rules import DelinquencyRules
 from arrears.disputes.models import Hold
 from arrears.portfolio.models import Account, ContactPoint, Customer
 from arrears.yamlfile import parse_yaml, validate
+from tests.batch.book import insert_book
 
 AS_OF = date(2026, 11, 20)
 SEND_DAY = date(2026, 11, 21)
@@ -527,3 +533,33 @@ def test_a_few_thousand_promises_are_reminded_in_well_under_a_few_seconds(engine
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == count
     assert elapsed < 5, f"{count} reminders took {elapsed:.1f}s"
+
+
+def test_the_nightly_run_queues_the_reminders_and_says_so(engine: Engine) -> None:
+    clock = FixedClock(datetime(2024, 1, 20, 19, 0, tzinfo=UTC))  # 03:00 the next morning in Shanghai
+    insert_book(
+        engine,
+        [AccountFact("A", "K1", "CNY", "active")],
+        [InstallmentFact("A", 1, date(2024, 1, 10), 1_000)],
+        [],
+    )
+    with transaction(engine) as session:
+        session.add(template("first_delinquency", "zh-CN"))
+        session.add(ContactPoint(customer_id="K1", type="mobile", value="13800000000", is_primary=True))
+
+    def night() -> list[str]:
+        duck = DuckDBEngine(memory_limit="500MB", threads=1)
+        try:
+            [summary] = run_batch(
+                engine, [date(2024, 1, 20)], duck, DelinquencyRules(), clock, reminders=load_reminders()
+            )
+        finally:
+            duck.close()
+        return [note for note in summary.notes if note.startswith("reminders")]
+
+    assert night() == ["reminders 提醒: 1 queued"]
+    (only,) = messages(engine).values()
+    assert only.purpose == "first_delinquency" and only.next_attempt_at == datetime(
+        2024, 1, 21, 2, 0, tzinfo=UTC
+    )
+    assert night() == ["reminders 提醒: 0 queued, 1 queued before"]
