@@ -299,6 +299,7 @@ def _queue(
         if candidate.key in existing:
             outcome.already += 1
             continue
+        existing.add(candidate.key)  # two installments of one promise due the same day: one reminder
         skip = _why_not(candidate, rule, held, rescheduled, points)
         if skip is None:
             wanted = (rule.template, str(rule.channel), candidate.language)

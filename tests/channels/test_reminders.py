@@ -220,14 +220,16 @@ def plan(engine: Engine, case_id: str, due_on: date) -> int:
         return row.id
 
 
-def night(engine: Engine, as_of: date = AS_OF, config_text: str | None = None) -> ReminderOutcome:
+def night(
+    engine: Engine, as_of: date = AS_OF, config_text: str | None = None, now: datetime = NOW
+) -> ReminderOutcome:
     config = (
         load_reminders()
         if config_text is None
         else validate(parse_yaml(config_text, "r.yaml"), type(load_reminders()))
     )
     with engine.begin() as connection:
-        return queue_reminders(connection, as_of, NOW, config, "Asia/Shanghai")
+        return queue_reminders(connection, as_of, now, config, "Asia/Shanghai")
 
 
 def messages(engine: Engine) -> dict[str, OutboxMessage]:
@@ -385,6 +387,34 @@ def test_a_hold_a_plan_in_force_or_no_contact_point_skips(engine: Engine) -> Non
             f"reminder:promise_reminder:{promise_id(engine, lifted)}:2026-11-22",
         ]
     )
+
+
+def test_a_night_run_again_long_after_skips_what_expired(engine: Engine) -> None:
+    approve_all(engine)
+    promise(engine, customer(engine, "P1"), date(2026, 11, 22))
+    customer(engine, "O1", opened=True)
+    outcome = night(engine, now=NOW + timedelta(days=1))  # the SMS was good until 21:00 on the 21st
+    assert outcome.skipped == {"past its validity": 1} and outcome.queued == 1
+    (late,) = messages(engine).values()
+    assert late.purpose == "first_delinquency" and late.next_attempt_at == NOW + timedelta(days=1)
+
+
+def test_two_installments_of_one_promise_due_the_same_day_make_one_reminder(engine: Engine) -> None:
+    approve_all(engine)
+    promised = promise(engine, customer(engine, "P1"), date(2026, 11, 22))
+    with transaction(engine) as session:
+        session.add(
+            PromiseInstallment(
+                promise_id=promised,
+                seq=2,
+                due_on=date(2026, 11, 22),
+                amount=300_00,
+                paid_amount=0,
+                status="open",
+            )
+        )
+    assert night(engine).queued == 1
+    assert list(messages(engine)) == [f"reminder:promise_reminder:{promised}:2026-11-22"]
 
 
 def promise_id(engine: Engine, case_id: str) -> int:
