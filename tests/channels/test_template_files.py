@@ -4,7 +4,7 @@ load drafts nothing; a wrong header names the file and line; an unknown approver
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 from arrears.auth.models import User
 from arrears.channels.models import MessageTemplate
 from arrears.cli import app
+from tests.channels.test_reminders import customer, messages, night, plan, promise
 
 runner = CliRunner()
 AT = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
@@ -72,3 +73,27 @@ def test_a_wrong_header_or_approver_is_refused(database: Engine, tmp_path: Path)
     assert not_allowed.exit_code != 0 and statuses(database) == {}
     drafted = run("load", str(tmp_path))
     assert drafted.exit_code == 0 and statuses(database) == {("x", "sms", "zh-CN"): ["draft"]}
+
+
+def test_the_shipped_templates_make_every_reminder(database: Engine) -> None:
+    officer(database)
+    assert run("load", str(EXAMPLES), "--approve-as", "demo-compliance").exit_code == 0
+    promise(database, customer(database, "P1"), date(2026, 11, 22))
+    promise(database, customer(database, "P2", language="en"), date(2026, 11, 22))
+    plan(database, customer(database, "L1"), date(2026, 11, 24))
+    promise(database, customer(database, "B1"), date(2026, 11, 19), status="broken")
+    customer(database, "O1", opened=True)
+    customer(database, "O2", opened=True, product="mortgage")
+
+    outcome = night(database)
+
+    assert outcome.queued == 6 and not outcome.skipped
+    bodies = {m.idempotency_key.split(":")[1] + ":" + m.language: m.body for m in messages(database).values()}
+    assert "2026年11月22日还款¥500.00" in bodies["promise_reminder:zh-CN"]
+    assert "pay CN¥500.00 on November 22, 2026" in bodies["promise_reminder:en"]
+    assert (
+        "拒收请回复TD" in bodies["plan_reminder:zh-CN"]
+        and "尚有¥500.00未还" in bodies["broken_promise:zh-CN"]
+    )
+    letter = next(m for m in messages(database).values() if m.channel == "letter")
+    assert letter.subject == "逾期还款通知书" and "如对欠款有异议" in letter.body
