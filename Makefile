@@ -37,13 +37,16 @@ run: $(STAMP)
 		--from $(SAMPLE_FROM) --to $(SAMPLE_TRAIN_TO) --horizon 30 --activate
 	-$(MAKE) --no-print-directory demo-people
 	$(BIN)/arrears queues draft examples/queues.yaml --note "demo queues" --activate
+	-printf '%s' "$(DEMO_PASSWORD)" | $(BIN)/arrears users create demo-compliance --role compliance_officer --password-stdin
+	$(BIN)/arrears templates load examples/templates --approve-as demo-compliance
 	$(BIN)/arrears batch run --as-of $(SAMPLE_AS_OF)
 	$(BIN)/arrears queues list
 	$(BIN)/arrears model scores --purpose cure --as-of $(SAMPLE_AS_OF)
 
 ## The demo's teams and people for the queues (examples/queues.yaml): two teams led by one
 ## supervisor, two collectors in each (languages and capacity on one). A second run finds them
-## there already (`make run` goes on).
+## there already (`make run` goes on). `make run` also creates demo-compliance, the compliance
+## officer who approves the example message templates (examples/templates/) loaded as drafts.
 DEMO_PASSWORD := demo password only 2026
 demo-people: $(STAMP)
 	$(BIN)/arrears teams create DEMO-EARLY --name "Early collections 前期催收"

@@ -223,6 +223,10 @@ class Settings(BaseSettings):
     sms_access_key_id: str | None = Field(default=None, description="The SMS provider's access key id.")
     sms_access_key_secret: str | None = Field(default=None, description="The SMS provider's secret.")
     sms_sign_name: str | None = Field(default=None, description="The SMS signature registered there.")
+    reminders: Path | None = Field(
+        default=None,
+        description="The reminders file (docs/channels.md, Reminders); none: the shipped defaults.",
+    )
     public_url: str | None = Field(
         default=None,
         description="The bank's public address of Arrears, for opt-out links and provider callbacks.",

@@ -18,6 +18,7 @@ from arrears.audit.verify import ChainBrokenError
 from arrears.batch.orchestrator import resolve_dates, run_batch
 from arrears.batch.store import damaged, is_damage, open_store
 from arrears.batch.summary import DaySummary
+from arrears.channels.reminders import RemindersDocument, load_reminders
 from arrears.cli_options import date_option
 from arrears.clock import SystemClock
 from arrears.config import batch_store_path, get_settings, message_language
@@ -76,6 +77,7 @@ def run(
     dates = resolve_dates(as_of, first, last, SystemClock(), settings.bank_timezone, simulate=simulate)
     one_of(engine, ENGINES, "--engine")
     rules = rules_from(rules_path)
+    reminders = load_reminders(settings.reminders)
     with open_database(settings) as database:
         store_path = batch_store_path(settings)
         store = open_store(store_path, rebuild=rebuild_store) if store_path is not None else None
@@ -99,6 +101,8 @@ def run(
                 quiet,
                 terms,
                 settings.plan_grace_days,
+                reminders,
+                settings.bank_timezone,
             )
         except duckdb.Error as error:
             if store_path is not None and is_damage(error):
@@ -123,6 +127,8 @@ def _run(
     quiet: bool,
     promise_terms: PromiseTerms,
     plan_grace_days: int,
+    reminders: RemindersDocument,
+    bank_zone: str,
 ) -> list[DaySummary]:
     """The run with its progress drawn on the console (unless ``quiet``)."""
     with Progress(
@@ -152,6 +158,8 @@ def _run(
             rebuild_store=rebuild_store,
             promise_terms=promise_terms,
             plan_grace_days=plan_grace_days,
+            reminders=reminders,
+            bank_zone=bank_zone,
         )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ from arrears.batch.models import RunStatus
 from arrears.batch.store import SyncOutcome, sync
 from arrears.batch.summary import DaySummary, summarize
 from arrears.cases import service as cases
+from arrears.channels import reminders as reminder_step
 from arrears.clock import Clock, business_today, yesterday
 from arrears.delinquency import repository as snapshots
 from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine
@@ -122,13 +124,17 @@ def run_batch(
     rebuild_store: bool = False,
     promise_terms: PromiseTerms | None = None,
     plan_grace_days: int = plan_batch.DEFAULT_GRACE_DAYS,
+    reminders: reminder_step.RemindersDocument | None = None,
+    bank_zone: str = "Asia/Shanghai",
 ) -> list[DaySummary]:
     """Run the batch for each date in order; returns one summary per date.
 
     The portfolio is staged in ``store`` (arrears.batch.store), brought up to date with the
     database first; without one, a DuckDB ``engine`` is its own store, and any other engine
     reads a store kept in memory for the run. With a ``scorer`` each date also scores the open
-    cases' accounts with the active model.
+    cases' accounts with the active model; with ``reminders`` each date queues the reminders of
+    the next morning (arrears.channels.reminders), at the customers' local times (else
+    ``bank_zone``'s).
     """
     label = f"arrears batch {dates[0].isoformat()}..{dates[-1].isoformat()}"
     summaries: list[DaySummary] = []
@@ -148,7 +154,16 @@ def run_batch(
         for done, as_of in enumerate(dates):
             report(f"as of {as_of.isoformat()}", done, len(dates))
             summary = _run_day(
-                database, as_of, engine, rules, clock, checkpoint, scorer, promise_terms, plan_grace_days
+                database,
+                as_of,
+                engine,
+                rules,
+                clock,
+                checkpoint,
+                scorer,
+                promise_terms,
+                plan_grace_days,
+                _Reminders(reminders, bank_zone) if reminders is not None else None,
             )
             if done == 0:
                 summary.notes.append(_sync_note(synced))
@@ -207,6 +222,12 @@ def _write_snapshot(
     return changed, latest if ahead else None
 
 
+@dataclass(frozen=True)
+class _Reminders:
+    config: reminder_step.RemindersDocument
+    bank_zone: str
+
+
 def _run_day(
     database: Engine,
     as_of: date,
@@ -217,6 +238,7 @@ def _run_day(
     scorer: BatchScorer | None = None,
     promise_terms: PromiseTerms | None = None,
     plan_grace_days: int = plan_batch.DEFAULT_GRACE_DAYS,
+    reminders: _Reminders | None = None,
 ) -> DaySummary:
     started_at, started = clock.now(), time.perf_counter()
     try:
@@ -249,6 +271,14 @@ def _run_day(
             checkpoint("queues assigned")
             prioritised = next_case.refresh_priorities(connection, as_of)
             checkpoint("queue priorities")
+            # Reminders last: they read the promises, plans and cases above and nothing after
+            # reads them, so the morning's case work never waits for the messages' rendering.
+            reminded: reminder_step.ReminderOutcome | None = None
+            if reminders is not None:
+                reminded = reminder_step.queue_reminders(
+                    connection, as_of, clock.now(), reminders.config, reminders.bank_zone
+                )
+                checkpoint("reminders queued")
             accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)
             counts = {
                 "accounts": accounts,
@@ -262,6 +292,7 @@ def _run_day(
                 "promises_partially_kept": promises.partially_kept,
                 "promises_broken": promises.broken,
                 **plan_changes.counts(),
+                **(reminded.counts() if reminded is not None else {}),
             }
             attempt = repository.record_run(
                 connection,
@@ -296,6 +327,8 @@ def _run_day(
         )
     if plan_changes.installments or plan_changes.activated or plan_changes.completed or plan_changes.broken:
         notes.append(plan_changes.note())
+    if reminded is not None:
+        notes.append(reminded.note())
     summary = DaySummary(
         as_of=as_of,
         accounts=accounts,

@@ -20,15 +20,16 @@ Nothing here commits; the way in owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import Actor, record
+from arrears.audit.trail import Actor, record, record_many
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases.models import Case
@@ -131,8 +132,17 @@ def queue_message(
     ).message
 
 
-def queue(session: Session, actor: Actor, *, idempotency_key: str, now: datetime, **given: Any) -> Queued:
-    """:func:`queue_message`, saying whether the message was written by this call."""
+def queue(
+    session: Session,
+    actor: Actor,
+    *,
+    idempotency_key: str,
+    now: datetime,
+    send_from: datetime | None = None,
+    **given: Any,
+) -> Queued:
+    """:func:`queue_message`, saying whether the message was written by this call; the message is
+    due at ``send_from`` (a reminder's time of day), else at once."""
     _check(idempotency_key, given)
     if given["channel"] == MessageChannel.LETTER and given["contact_point_id"] is None:
         given["contact_point_id"] = _postal_address_of(session, given["customer_id"])
@@ -143,7 +153,7 @@ def queue(session: Session, actor: Actor, *, idempotency_key: str, now: datetime
         idempotency_key=idempotency_key,
         state=MessageState.QUEUED,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=now if send_from is None else max(send_from, now),
         created_at=now,
         **given,
     )
@@ -168,6 +178,95 @@ def queue(session: Session, actor: Actor, *, idempotency_key: str, now: datetime
         after=shown(message),
     )
     return Queued(message, created=True)
+
+
+BULK_CHUNK = 1000
+"""Messages one statement of :func:`queue_many` inserts."""
+OPTIONAL: dict[str, Any] = {
+    "not_after": None,
+    "late_policy": LatePolicy.WAIT,
+    "template_id": None,
+    "created_by": None,
+    "send_from": None,
+}
+""":func:`queue_message`'s keywords with a default, and theirs."""
+
+
+def queue_many(
+    session: Session, actor: Actor, messages: Sequence[dict[str, Any]], *, now: datetime
+) -> list[Queued]:
+    """:func:`queue` for many messages at once (each a mapping of :func:`queue`'s keywords but
+    ``now``), set-based: the messages, their ``queued`` events and their audit entries are each
+    written in statements of :data:`BULK_CHUNK` rows. A key already there answers its message as
+    :func:`queue` does (checked one by one: a rerun's few)."""
+    done: list[Queued] = []
+    given = [OPTIONAL | spec for spec in messages]
+    for start in range(0, len(given), BULK_CHUNK):
+        done.extend(_queue_chunk(session, actor, given[start : start + BULK_CHUNK], now))
+    return done
+
+
+def _queue_chunk(
+    session: Session, actor: Actor, chunk: Sequence[dict[str, Any]], now: datetime
+) -> list[Queued]:
+    for spec in chunk:
+        _check(spec["idempotency_key"], spec)
+    keys = [spec["idempotency_key"] for spec in chunk]
+    there = set(
+        session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys)))
+    )
+    fresh = [spec for spec in chunk if spec["idempotency_key"] not in there]
+    rows = [_row(spec, now) for spec in fresh]
+    try:
+        with session.begin_nested():
+            ids = session.scalars(
+                insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
+            ).all()
+    except IntegrityError:  # a key written meanwhile by another caller: one by one, as queue does
+        return [queue(session, actor, now=now, **spec) for spec in chunk]
+    made = [OutboxMessage(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+    if made:
+        session.execute(
+            insert(MessageEvent),
+            [
+                {"message_id": m.id, "at": now, "kind": str(MessageState.QUEUED), "detail": m.purpose}
+                for m in made
+            ],
+        )
+        record_many(
+            session,
+            actor,
+            "message.queue",
+            at=now,
+            entries=[
+                {
+                    "object_type": "message",
+                    "object_id": str(m.id),
+                    "customer_id": m.customer_id,
+                    "after": shown(m),
+                }
+                for m in made
+            ],
+        )
+    by_key = {m.idempotency_key: m for m in made}
+    return [
+        Queued(by_key[spec["idempotency_key"]], created=True)
+        if spec["idempotency_key"] in by_key
+        else queue(session, actor, now=now, **spec)
+        for spec in chunk
+    ]
+
+
+def _row(spec: dict[str, Any], now: datetime) -> dict[str, Any]:
+    given = {name: value for name, value in spec.items() if name != "send_from"}
+    send_from = spec.get("send_from")
+    return given | {
+        "state": str(MessageState.QUEUED),
+        "attempts": 0,
+        "next_attempt_at": now if send_from is None else max(send_from, now),
+        "created_at": now,
+        "version": 1,
+    }
 
 
 def _check(key: str, given: dict[str, Any]) -> None:

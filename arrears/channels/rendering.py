@@ -25,7 +25,14 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency
-from jinja2 import StrictUndefined, TemplateError, TemplateRuntimeError, TemplateSyntaxError, pass_context
+from jinja2 import (
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateRuntimeError,
+    TemplateSyntaxError,
+    pass_context,
+)
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -159,9 +166,15 @@ def render(source: str, context: MessageContext, language: str) -> str:
     """The template ``source`` rendered with ``context`` in ``language`` (plain text)."""
     variables = context.variables(language)
     try:
-        return _environment(_language(language)).from_string(source).render(variables).strip()
+        return _compiled(_language(language), source).render(variables).strip()
     except RENDER_ERRORS as error:
         raise _invalid(error) from None
+
+
+@lru_cache(maxsize=256)
+def _compiled(language: str, source: str) -> Template:
+    """A template compiled once (a night renders the same few sources many thousand times)."""
+    return _environment(language).from_string(source)
 
 
 def check_syntax(source: str) -> None:

@@ -2,7 +2,7 @@
 through the same services as the API (:mod:`arrears.channels.templates`), as
 the system (the operating-system user who ran the command is the actor on the audit trail). The
 system approves no template it drafted itself: a template drafted here is approved by a
-compliance officer over the API."""
+compliance officer over the API, or by a named user with ``load --approve-as``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arrears.auth.cli import cli_actor, say, work
-from arrears.channels import templates
+from arrears.channels import template_files, templates
 from arrears.config import get_settings
 from arrears.contacts.gate import pack_of
 from arrears.errors import InvalidInputError
@@ -88,6 +88,37 @@ def approve(
     with work() as (session, now):
         templates.approve(session, cli_actor(), template_id, expected=None, pack=pack, now=now)
     console.print(say(N_("Template {template_id} is approved"), template_id=template_id))
+
+
+@app.command("load")
+def load(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder of <code>.<channel>.<language>.txt files 模板文件夹.", show_default=False
+        ),
+    ],
+    approve_as: Annotated[
+        str | None,
+        typer.Option("--approve-as", help="Approve them as this user 以该用户身份审批.", show_default=False),
+    ] = None,
+) -> None:
+    """Draft the templates of a folder, and approve them as a named user 批量导入模板."""
+    settings = get_settings()
+    pack = pack_of(settings.compliance_pack, settings.compliance_policy)
+    with work() as (session, now):
+        loaded = template_files.load_folder(
+            session, cli_actor(), folder, approver=approve_as, pack=pack, now=now
+        )
+    for item in loaded:
+        console.print(
+            say(
+                N_("{file}: template {template_id} {status}"),
+                file=item.file,
+                template_id=item.template_id,
+                status=item.status,
+            )
+        )
 
 
 @app.command("retire")
