@@ -109,7 +109,18 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engin
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy_timeout * 1000)))
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
     return engine
+
+
+def _sqlite_begin_before_savepoint(connection: Any, _name: str) -> None:
+    """The driver (pysqlite) opens a transaction only before a statement that writes: a SAVEPOINT
+    issued first would be a transaction of its own, committed by its RELEASE, beyond the
+    caller's rollback (work half written). Open the transaction first: the savepoint nests in it.
+    (SQLite would open it as deferred either way, so nothing else changes.)"""
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_ms: int = 30000) -> None:
