@@ -12,6 +12,7 @@ from arrears.contacts import models as contacts_models
 from arrears.db import Base
 from arrears.delinquency import models as delinquency_models
 from arrears.disputes import models as disputes_models
+from arrears.payments import models as payments_models
 from arrears.portfolio import models as portfolio_models
 from arrears.queues import models as queues_models
 from arrears.scoring import models as scoring_models
@@ -29,6 +30,7 @@ __all__ = [
     "contacts_models",
     "delinquency_models",
     "disputes_models",
+    "payments_models",
     "idempotency_models",
     "metadata",
     "portfolio_models",
