@@ -64,7 +64,9 @@ class PendingPayment(Versioned, Base):
     account_id: Mapped[str] = mapped_column(String(64), comment="accounts.account_id")
     amount: Mapped[int] = mapped_column(BigInteger, comment="minor units")
     currency: Mapped[str] = mapped_column(String(3))
-    paid_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), comment="the provider's gmt_payment")
+    paid_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(timezone=True), comment="the provider's gmt_payment"
+    )
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16), comment="pending, confirmed")
     payment_id: Mapped[str | None] = mapped_column(
