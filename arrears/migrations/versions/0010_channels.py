@@ -319,7 +319,10 @@ def _paylinks_upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False, comment="minor units"),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column(
-            "paid_at", arrears.db.UTCDateTime(timezone=True), nullable=False, comment="the provider's gmt_payment"
+            "paid_at",
+            arrears.db.UTCDateTime(timezone=True),
+            nullable=False,
+            comment="the provider's gmt_payment",
         ),
         sa.Column("received_at", arrears.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False, comment="pending, confirmed"),
@@ -331,7 +334,9 @@ def _paylinks_upgrade() -> None:
         ),
         sa.Column("confirmed_at", arrears.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False, comment="1 when written, one more on each change"),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.case_id"], name=op.f("fk_pending_payments_case_id_cases")),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.case_id"], name=op.f("fk_pending_payments_case_id_cases")
+        ),
         sa.ForeignKeyConstraint(
             ["link_id"], ["pay_links.id"], name=op.f("fk_pending_payments_link_id_pay_links")
         ),
