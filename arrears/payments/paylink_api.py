@@ -59,10 +59,17 @@ class PayLinkOut(BaseModel):
     status: str
 
 
-def _configured(settings: Settings) -> tuple[str, HmacProvider]:
+def _provider(settings: Settings) -> HmacProvider | None:
+    """The provider the settings name; none when pay-now is off (no gateway, secret or key)."""
     if not (settings.secret_key and settings.pay_gateway_url and settings.pay_provider_secret):
+        return None
+    return HmacProvider(settings.pay_gateway_url, settings.pay_app_id, settings.pay_provider_secret)
+
+
+def _configured(settings: Settings) -> tuple[str, HmacProvider]:
+    provider = _provider(settings)
+    if provider is None or not settings.secret_key:
         raise PayNowUnavailableError()
-    provider = HmacProvider(settings.pay_gateway_url, settings.pay_app_id, settings.pay_provider_secret)
     return settings.secret_key, provider
 
 
@@ -120,14 +127,18 @@ def issue_pay_link(
     dependencies=[Depends(public)],
     status_code=status.HTTP_303_SEE_OTHER,
     response_class=RedirectResponse,
-    responses=problem_responses(404, 410, 503),
+    responses=problem_responses(404, 410),
     summary="Follow a pay-now link to the payment provider's checkout (the customer)",
 )
 def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> RedirectResponse:
     """Once: the link is marked used and the customer sent (303) to the provider's checkout for
     its amount. An unknown or tampered link is 404 ``pay_link_unknown``; a used, expired or
-    cancelled one 410 ``pay_link_gone``. Neither says anything of the customer."""
-    secret, provider = _configured(request.app.state.context.settings)
+    cancelled one 410 ``pay_link_gone``. Neither says anything of the customer. (Pay-now off:
+    every link is unknown.)"""
+    settings = request.app.state.context.settings
+    if _provider(settings) is None:  # no link can have been issued: unknown, like any other
+        raise paylinks.PayLinkUnknownError()
+    secret, provider = _configured(settings)
     link = paylinks.use_link(session, token[:200], now(request), secret=secret)
     url = provider.create_checkout(
         Checkout(
@@ -155,7 +166,7 @@ async def _form(request: Request) -> dict[str, str]:
     "/pay/notify",
     dependencies=[Depends(public)],
     response_class=PlainTextResponse,
-    responses=problem_responses(400, 503),
+    responses=problem_responses(400),
     summary="The payment provider's confirmation of a payment (signed)",
 )
 def pay_notify(
@@ -166,7 +177,9 @@ def pay_notify(
     (the same for a delivery taken already). A bad signature, a wrong amount or an unknown order
     is 400 ``invalid_notify``."""
     settings = request.app.state.context.settings
-    _, provider = _configured(settings)
+    provider = _provider(settings)
+    if provider is None:  # nothing to verify the signature with: not the provider's
+        raise paylinks.InvalidNotifyError(reason=N_("the signature is not the provider's"))
     day = Day(now=now(request), today=today(request), bank_zone=settings.bank_timezone)
     paylinks.take_notify(session, provider, form, day=day)
     return PlainTextResponse(ANSWER)
