@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from arrears.api.app import create_app
 from arrears.arrangements.models import Promise
 from arrears.auth.permissions import Role
+from arrears.channels.rendering import VARIABLES, render, sample_context
 from arrears.clock import FixedClock
 from arrears.config import load_settings
 from arrears.payments.models import PayLink, PendingPayment
@@ -255,3 +256,12 @@ def test_the_core_posting_of_the_same_money_confirms_it_without_counting_it_twic
     # another payment of the account is new money: counted
     assert post(core_system(shop.api), payment("P-2", "A-Npaid", "100.00")).status_code == 200
     assert overdue(shop.api, shop.case_id) == (140_000, [140_000])
+
+
+def test_a_template_carries_the_link_as_pay_link() -> None:
+    context = replace(sample_context(TODAY), pay_link="https://bank.example/api/v1/pay/abc.def")
+
+    text = render("还款请点击 {{ pay_link }}", context, "zh-CN")
+
+    assert text == "还款请点击 https://bank.example/api/v1/pay/abc.def"
+    assert "pay_link" in VARIABLES
