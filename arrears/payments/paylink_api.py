@@ -21,7 +21,7 @@ from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.config import Settings
 from arrears.errors import InvalidInputError, UnavailableError
-from arrears.i18n import N_
+from arrears.i18n import N_, Text
 from arrears.money import MoneyError, format_major, parse_major
 from arrears.payments import paylinks
 from arrears.payments.effects import Day
@@ -96,7 +96,9 @@ def issue_pay_link(
     try:
         amount = parse_major(body.amount.strip(), currency)
     except MoneyError as error:
-        raise paylinks.InvalidPayLinkError(reason=N_("the amount is not one in the currency")) from error
+        raise paylinks.InvalidPayLinkError(
+            reason=Text.of(N_("the amount is not one in the currency"))
+        ) from error
     issued = paylinks.issue_link(
         session,
         principal,
@@ -179,7 +181,7 @@ def pay_notify(
     settings = request.app.state.context.settings
     provider = _provider(settings)
     if provider is None:  # nothing to verify the signature with: not the provider's
-        raise paylinks.InvalidNotifyError(reason=N_("the signature is not the provider's"))
+        raise paylinks.InvalidNotifyError(reason=Text.of(N_("the signature is not the provider's")))
     day = Day(now=now(request), today=today(request), bank_zone=settings.bank_timezone)
     paylinks.take_notify(session, provider, form, day=day)
     return PlainTextResponse(ANSWER)

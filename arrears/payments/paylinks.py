@@ -47,7 +47,7 @@ from arrears.auth.principal import Principal
 from arrears.cases.models import Case, CaseAccount, CaseStatus
 from arrears.cases.scope import case_filter
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
-from arrears.i18n import N_
+from arrears.i18n import N_, Text
 from arrears.money import MoneyError, format_major, parse_major
 from arrears.payments import effects
 from arrears.payments.effects import Day
@@ -120,9 +120,9 @@ def issue_link(
         raise NotFoundError(N_("No case {case_id}"), case_id=case_id)
     owed = _owed(session, case, account_id, currency)
     if not timedelta(minutes=1) <= ttl <= MAX_TTL:
-        raise InvalidPayLinkError(reason=N_("its lifetime must be between a minute and 30 days"))
+        raise InvalidPayLinkError(reason=Text.of(N_("its lifetime must be between a minute and 30 days")))
     if amount <= 0:
-        raise InvalidPayLinkError(reason=N_("the amount must be above zero"))
+        raise InvalidPayLinkError(reason=Text.of(N_("the amount must be above zero")))
     if amount > owed:
         raise AmountAboveDebtError(amount=format_major(amount, currency), owed=format_major(owed, currency))
     token = make_token(secret)
@@ -162,16 +162,16 @@ def issue_link(
 
 def _owed(session: Session, case: Case, account_id: str, currency: str) -> int:
     if case.status != CaseStatus.OPEN:
-        raise InvalidPayLinkError(reason=N_("the case is closed"))
+        raise InvalidPayLinkError(reason=Text.of(N_("the case is closed")))
     row = session.execute(
         select(CaseAccount.overdue_amount, CaseAccount.currency).where(
             CaseAccount.case_id == case.case_id, CaseAccount.account_id == account_id
         )
     ).first()
     if row is None:
-        raise InvalidPayLinkError(reason=N_("the account is not one of the case's"))
+        raise InvalidPayLinkError(reason=Text.of(N_("the account is not one of the case's")))
     if row[1] != currency:
-        raise InvalidPayLinkError(reason=N_("the currency is not the account's"))
+        raise InvalidPayLinkError(reason=Text.of(N_("the currency is not the account's")))
     return int(row[0] or 0)
 
 
@@ -234,16 +234,16 @@ def take_notify(
 ) -> NotifyOutcome:
     """Take the provider's confirmation (see the module's description)."""
     if not provider.verify(form):
-        raise InvalidNotifyError(reason=N_("the signature is not the provider's"))
+        raise InvalidNotifyError(reason=Text.of(N_("the signature is not the provider's")))
     if form.get("trade_status") not in PAID_STATUSES:
         return NotifyOutcome(taken=False)
     trade_no = (form.get("trade_no") or "").strip()
     reference = (form.get("out_trade_no") or "").strip()
     if not trade_no or not reference:
-        raise InvalidNotifyError(reason=N_("trade_no and out_trade_no are required"))
+        raise InvalidNotifyError(reason=Text.of(N_("trade_no and out_trade_no are required")))
     link = _locked_link(session, reference)
     if link is None:
-        raise InvalidNotifyError(reason=N_("no such order"))
+        raise InvalidNotifyError(reason=Text.of(N_("no such order")))
     if session.scalar(select(PendingPayment).where(PendingPayment.trade_no == trade_no)) is not None:
         return NotifyOutcome(taken=False)
     _check_amount(form, link)
@@ -288,7 +288,7 @@ def _check_amount(form: Mapping[str, str], link: PayLink) -> None:
     except MoneyError:
         paid = None
     if paid != link.amount:
-        raise InvalidNotifyError(reason=N_("the amount is not the link's"))
+        raise InvalidNotifyError(reason=Text.of(N_("the amount is not the link's")))
 
 
 def _paid_at(form: Mapping[str, str], now: datetime) -> datetime:
