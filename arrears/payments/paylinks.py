@@ -46,6 +46,7 @@ from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases.models import Case, CaseAccount, CaseStatus
 from arrears.cases.scope import case_filter
+from arrears.cases.work import CaseNotFoundError
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
 from arrears.money import MoneyError, format_major, parse_major
@@ -117,7 +118,7 @@ def issue_link(
     actor.require(Permission.MESSAGE_SEND)
     case = session.scalar(select(Case).where(Case.case_id == case_id, case_filter(actor, today)))
     if case is None:
-        raise NotFoundError(N_("No case {case_id}"), case_id=case_id)
+        raise CaseNotFoundError(case_id=case_id)
     owed = _owed(session, case, account_id, currency)
     if not timedelta(minutes=1) <= ttl <= MAX_TTL:
         raise InvalidPayLinkError(reason=Text.of(N_("its lifetime must be between a minute and 30 days")))

@@ -9,7 +9,9 @@ once). Cases and queues are filled directly, as the night would have left them."
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -265,3 +267,32 @@ def test_a_template_carries_the_link_as_pay_link() -> None:
 
     assert text == "还款请点击 https://bank.example/api/v1/pay/abc.def"
     assert "pay_link" in VARIABLES
+
+
+def test_a_refusal_speaks_the_callers_language(shop: Shop) -> None:
+    answer = shop.api.as_(shop.collector, **{"Accept-Language": "zh-CN"}).post(
+        f"/api/v1/cases/{shop.case_id}/pay-links",
+        json={"account_id": "A-Npaid", "amount": "0", "currency": "CNY"},
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "无法生成还款链接：金额必须大于零"
+
+
+def test_two_deliveries_of_one_notify_at_once_record_one_pending_payment(shop: Shop) -> None:
+    reference = paid_link(shop)
+    form = shop.provider.notify_form(reference, "T-7", paid_at=API_NOW)
+    url = shop.provider.orders[reference]["notify_url"]
+    start = threading.Barrier(2)
+
+    def deliver() -> httpx.Response:
+        start.wait()
+        return httpx.post(url, data=form, timeout=30)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: deliver(), range(2)))
+
+    assert [(a.status_code, a.text) for a in answers] == [(200, "success")] * 2
+    assert pending(shop.api) == [("T-7", 50_000, "pending", None)]
+    assert overdue(shop.api, shop.case_id) == (150_000, [150_000])
+    assert len(audit_entries(shop.api, "paylink.paid")) == 1
