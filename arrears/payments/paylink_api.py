@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from arrears.api.access import DatabaseSession, public, requires
 from arrears.api.paging import now, problem_responses, today
+from arrears.audit.trail import Actor
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.config import Settings
@@ -141,7 +142,14 @@ def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> R
     if _provider(settings) is None:  # no link can have been issued: unknown, like any other
         raise paylinks.PayLinkUnknownError()
     secret, provider = _configured(settings)
-    link = paylinks.use_link(session, token[:200], now(request), secret=secret)
+    visitor = Actor(
+        user_id=None,
+        name="pay link",
+        role="anonymous",
+        request_id=getattr(request.state, "request_id", None),
+        client=request.client.host if request.client else None,
+    )
+    link = paylinks.use_link(session, token[:200], now(request), secret=secret, actor=visitor)
     url = provider.create_checkout(
         Checkout(
             reference=link.provider_reference,

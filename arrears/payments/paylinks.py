@@ -13,11 +13,13 @@ The rules:
   signature fails is refused before any lookup;
 - a link is **single use** and **expires** (``expires_at``): following it (``use_link``) marks
   it ``used`` in one conditional update, so two clicks never both pass; an unknown, tampered,
-  used, expired or cancelled link is refused and the refusal names nothing of the customer;
+  used, expired or cancelled link is refused and the refusal names nothing of the customer; its
+  use is audited (``paylink.use``, by an anonymous actor with the caller's address);
 - the provider's confirmation (``take_notify``) is verified (its signature), taken **once per
   provider trade number** (``trade_no``), must be for the link's amount, and records a
   **pending payment**: the case takes it at once (:func:`arrears.payments.effects.take_pending`:
-  overdue down, rest in next case, moot reminders stopped) and it is audited (``paylink.paid``);
+  overdue down, rest in next case, moot reminders stopped) and it is audited (``paylink.paid``,
+  by the payment provider);
 - when the core system posts the same money (``confirm_posted``, called by the posting), the
   pending payment becomes ``confirmed`` with the payment's id, and the posting does not lower the
   overdue again: **a payment is never counted twice**. A posted payment matches a pending one
@@ -41,7 +43,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import SYSTEM, record
+from arrears.audit.trail import Actor, record
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases.models import Case, CaseAccount, CaseStatus
@@ -60,6 +62,8 @@ REFERENCE_PREFIX = "PL"
 """The links' order numbers (``out_trade_no``): ``PL`` and 16 hex digits, short enough for a
 posted payment's ``channel`` (32 characters) to carry one."""
 MAX_TTL = timedelta(days=30)
+PROVIDER = Actor(user_id=None, name="payment provider", role="system")
+"""The actor of a provider's confirmation on the audit trail."""
 
 
 class PayLinkUnknownError(NotFoundError):
@@ -198,9 +202,10 @@ def signed(token: str, secret: str) -> bool:
     return bool(nonce) and hmac.compare_digest(signature.encode(), _signature(nonce, secret).encode())
 
 
-def use_link(session: Session, token: str, now: datetime, *, secret: str) -> PayLink:
-    """Mark the link of ``token`` used and answer it; refused when unknown, tampered, used,
-    expired or cancelled (nothing of the customer in the refusal)."""
+def use_link(session: Session, token: str, now: datetime, *, secret: str, actor: Actor) -> PayLink:
+    """Mark the link of ``token`` used and answer it (audited: ``paylink.use``, by ``actor``, the
+    anonymous caller); refused when unknown, tampered, used, expired or cancelled (nothing of the
+    customer in the refusal)."""
     if not signed(token, secret):
         raise PayLinkUnknownError()
     hashed = token_hash(token)
@@ -218,6 +223,17 @@ def use_link(session: Session, token: str, now: datetime, *, secret: str) -> Pay
     if link is None:
         raise PayLinkUnknownError()
     if taken.rowcount == 1:  # type: ignore[attr-defined]
+        customer_id = session.scalar(select(Case.customer_id).where(Case.case_id == link.case_id))
+        record(
+            session,
+            actor,
+            "paylink.use",
+            at=now,
+            object_type="pay_link",
+            object_id=str(link.id),
+            customer_id=customer_id,
+            after={"status": LinkStatus.USED.value},
+        )
         return link
     state = LinkStatus.EXPIRED if link.status == LinkStatus.ISSUED else LinkStatus(link.status)
     raise PayLinkGoneError(state.value)
@@ -305,7 +321,7 @@ def _audit_paid(
     customer_id = session.scalar(select(Case.customer_id).where(Case.case_id == link.case_id))
     record(
         session,
-        SYSTEM,
+        PROVIDER,
         "paylink.paid",
         at=now,
         object_type="pending_payment",

@@ -148,6 +148,13 @@ def test_a_link_leads_once_to_the_checkout_for_its_amount_and_issuing_is_audited
     order = shop.provider.orders[link[1]]
     assert order["notify_url"] == f"{shop.api.url}/api/v1/pay/notify"
 
+    [used] = audit_entries(shop.api, "paylink.use")
+    assert (used["actor_role"], used["object_id"], used["customer_id"]) == (
+        "anonymous",
+        str(issued["id"]),
+        "Npaid",
+    )
+
     second = follow(issued["url"])
     assert second.status_code == 410
     assert second.json()["code"] == "pay_link_gone"
@@ -200,6 +207,7 @@ def test_a_tampered_token_is_refused(shop: Shop) -> None:
         answer = follow(f"{base}/{forged}")
         assert answer.status_code == 404, forged
         assert answer.json()["code"] == "pay_link_unknown"
+    assert audit_entries(shop.api, "paylink.use") == []
     assert follow(url).status_code == 303  # the genuine link was not spent by the forgeries
 
 
@@ -224,6 +232,7 @@ def test_the_notify_is_verified_and_taken_once_per_trade_number(shop: Shop) -> N
     assert take(shop.client)["case_id"] == shop.other_case
     [entry] = audit_entries(shop.api, "paylink.paid")
     assert entry["after"]["trade_no"] == "T-1"
+    assert entry["actor_role"] == "system"
     assert (entry["after"]["overdue_before"], entry["after"]["overdue_after"]) == (200_000, 150_000)
 
 
