@@ -5,9 +5,9 @@ The rules:
 
 - issuing needs ``message.send`` (the link goes to the customer in a message, like any other
   text a collector may send) and a case in the issuer's scope (else 404, as a missing one); the
-  case is open, the account is one of its accounts, the amount is above zero in the account's
-  currency and **never more than the account's overdue in the case** (which pending payments
-  have lowered already); issuing is audited (``paylink.issue``);
+  case is open (else 409 ``case_closed``), the account is one of its accounts, the amount is
+  above zero in the account's currency and **never more than the account's overdue in the
+  case** (which pending payments have lowered already); issuing is audited (``paylink.issue``);
 - the token is ``<nonce>.<signature>``: 16 random bytes and the first 16 bytes of their
   HMAC-SHA256 under the secret key, both base64url; only its SHA-256 is stored; a token whose
   signature fails is refused before any lookup;
@@ -93,6 +93,11 @@ class InvalidPayLinkError(InvalidInputError):
     default_message = N_("A payment link cannot be issued: {reason}")
 
 
+class CaseClosedError(ConflictError):
+    code = "case_closed"
+    default_message = N_("Case {case_id} is closed: it takes no payment link")
+
+
 class InvalidNotifyError(InvalidInputError):
     code = "invalid_notify"
     default_message = N_("The payment confirmation was refused: {reason}")
@@ -167,7 +172,7 @@ def issue_link(
 
 def _owed(session: Session, case: Case, account_id: str, currency: str) -> int:
     if case.status != CaseStatus.OPEN:
-        raise InvalidPayLinkError(reason=Text.of(N_("the case is closed")))
+        raise CaseClosedError(case_id=case.case_id)
     row = session.execute(
         select(CaseAccount.overdue_amount, CaseAccount.currency).where(
             CaseAccount.case_id == case.case_id, CaseAccount.account_id == account_id

@@ -42,6 +42,7 @@ class Shop:
     api: Api
     provider: FakeProvider
     collector: Person
+    team: int
     case_id: str
     other_case: str
 
@@ -76,7 +77,7 @@ def shop(engine: Engine) -> Iterator[Shop]:
                     Queued("other", team, me.user_id, overdue=100_000),
                 ],
             )
-            yield Shop(api, provider, me, paid, other)
+            yield Shop(api, provider, me, team, paid, other)
             api.close()
 
 
@@ -181,6 +182,15 @@ def test_a_link_asks_no_more_than_the_account_owes_of_a_case_in_scope(shop: Shop
     assert issue(shop, "0").json()["code"] == "invalid_pay_link"
     assert issue(shop, "10.00", currency="USD").json()["code"] == "invalid_pay_link"
     assert issue(shop, "10.00", account_id="A-Nother").json()["code"] == "invalid_pay_link"
+    [closed] = add_cases(
+        shop.api.engine, [Queued("closed", shop.team, shop.collector.user_id, status="closed")]
+    )
+    closed_case = shop.client.post(
+        f"/api/v1/cases/{closed}/pay-links",
+        json={"account_id": "A-Nclosed", "amount": "1.00", "currency": "CNY"},
+    )
+    assert closed_case.status_code == 409
+    assert closed_case.json()["code"] == "case_closed"
     stranger = collector(shop.api, shop.api.team("T2"))
     out_of_scope = shop.api.as_(stranger).post(
         f"/api/v1/cases/{shop.case_id}/pay-links",
