@@ -7,7 +7,9 @@ The rules:
   text a collector may send) and a case in the issuer's scope (else 404, as a missing one); the
   case is open (else 409 ``case_closed``), the account is one of its accounts, the amount is
   above zero in the account's currency and **never more than the account's overdue in the
-  case** (which pending payments have lowered already); issuing is audited (``paylink.issue``);
+  case** (which pending payments have lowered already) less what its live links ask already
+  (issued or used, not expired, not paid): the links out never ask more than is owed; issuing
+  is audited (``paylink.issue``);
 - the token is ``<nonce>.<signature>``: 16 random bytes and the first 16 bytes of their
   HMAC-SHA256 under the secret key, both base64url; only its SHA-256 is stored; a token whose
   signature fails is refused before any lookup;
@@ -40,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor, record
@@ -128,7 +130,7 @@ def issue_link(
     case = session.scalar(select(Case).where(Case.case_id == case_id, case_filter(actor, today)))
     if case is None:
         raise CaseNotFoundError(case_id=case_id)
-    owed = _owed(session, case, account_id, currency)
+    owed = _owed(session, case, account_id, currency) - _reserved(session, case.case_id, account_id, now)
     if not timedelta(minutes=1) <= ttl <= MAX_TTL:
         raise InvalidPayLinkError(reason=Text.of(N_("its lifetime must be between a minute and 30 days")))
     if amount <= 0:
@@ -183,6 +185,22 @@ def _owed(session: Session, case: Case, account_id: str, currency: str) -> int:
     if row[1] != currency:
         raise InvalidPayLinkError(reason=Text.of(N_("the currency is not the account's")))
     return int(row[0] or 0)
+
+
+def _reserved(session: Session, case_id: str, account_id: str, now: datetime) -> int:
+    """What the account's live links ask already: issued or used, not expired, not paid (a paid
+    link's pending payment has lowered the overdue itself)."""
+    paid = select(PendingPayment.link_id)
+    total = session.scalar(
+        select(func.coalesce(func.sum(PayLink.amount), 0)).where(
+            PayLink.case_id == case_id,
+            PayLink.account_id == account_id,
+            PayLink.status.in_([LinkStatus.ISSUED, LinkStatus.USED]),
+            PayLink.expires_at > now,
+            PayLink.id.not_in(paid),
+        )
+    )
+    return int(total or 0)
 
 
 def make_token(secret: str) -> str:

@@ -172,13 +172,16 @@ def test_a_link_expires_after_its_ttl(shop: Shop) -> None:
     assert answer.status_code == 410
     assert answer.json()["state"] == "expired"
     assert shop.provider.orders == {}
+    assert issue(shop, "2000.00").status_code == 201  # an expired link asks nothing any more
 
 
 def test_a_link_asks_no_more_than_the_account_owes_of_a_case_in_scope(shop: Shop) -> None:
     above = issue(shop, "2000.01")
     assert above.status_code == 422
     assert above.json()["code"] == "amount_above_debt"
-    assert issue(shop, "2000.00").status_code == 201
+    assert issue(shop, "1500.00").status_code == 201
+    assert issue(shop, "500.01").json()["code"] == "amount_above_debt"  # 1,500.00 asked already
+    assert issue(shop, "500.00").status_code == 201
     assert issue(shop, "0").json()["code"] == "invalid_pay_link"
     assert issue(shop, "10.00", currency="USD").json()["code"] == "invalid_pay_link"
     assert issue(shop, "10.00", account_id="A-Nother").json()["code"] == "invalid_pay_link"
@@ -203,7 +206,7 @@ def test_a_link_asks_no_more_than_the_account_owes_of_a_case_in_scope(shop: Shop
         json={"account_id": "A-Npaid", "amount": "10.00", "currency": "CNY"},
     )
     assert refused.status_code == 403
-    assert len(audit_entries(shop.api, "paylink.issue")) == 1
+    assert len(audit_entries(shop.api, "paylink.issue")) == 2
 
 
 def test_a_tampered_token_is_refused(shop: Shop) -> None:
@@ -243,6 +246,9 @@ def test_the_notify_is_verified_and_taken_once_per_trade_number(shop: Shop) -> N
     [entry] = audit_entries(shop.api, "paylink.paid")
     assert entry["after"]["trade_no"] == "T-1"
     assert entry["actor_role"] == "system"
+    # the paid link asks nothing any more; the overdue left can be asked, not a cent more
+    assert issue(shop, "1500.01").json()["code"] == "amount_above_debt"
+    assert issue(shop, "1500.00").status_code == 201
     assert (entry["after"]["overdue_before"], entry["after"]["overdue_after"]) == (200_000, 150_000)
 
 
