@@ -238,6 +238,14 @@ class Settings(BaseSettings):
             "(HMAC-SHA256, header X-Arrears-Signature); unset, every callback is refused."
         ),
     )
+    pay_gateway_url: str | None = Field(
+        default=None,
+        description="The payment provider's checkout gateway for pay-now links; none: pay-now is off.",
+    )
+    pay_app_id: str = Field(default="arrears", description="The bank's app id at the payment provider.")
+    pay_provider_secret: str | None = Field(
+        default=None, description="The secret the payment provider and Arrears sign with (HMAC-SHA256)."
+    )
     forwarded_allow_ips: str | None = Field(
         default=None,
         description=(

@@ -12,6 +12,7 @@ from arrears.contacts import models as contacts_models
 from arrears.db import Base
 from arrears.delinquency import models as delinquency_models
 from arrears.disputes import models as disputes_models
+from arrears.payments import models as payments_models
 from arrears.portfolio import models as portfolio_models
 from arrears.queues import models as queues_models
 from arrears.scoring import models as scoring_models
@@ -31,6 +32,7 @@ __all__ = [
     "disputes_models",
     "idempotency_models",
     "metadata",
+    "payments_models",
     "portfolio_models",
     "queues_models",
     "scoring_models",

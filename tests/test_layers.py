@@ -104,6 +104,7 @@ WAYS_IN_FILES = {
     "promise_api",
     "plan_api",
     "template_api",
+    "paylink_api",
     "template_cli",
 }
 

@@ -35,6 +35,7 @@ from arrears.contacts import api as contacts_api
 from arrears.db import make_engine, session_factory
 from arrears.disputes import api as disputes_api
 from arrears.payments import api as payments_api
+from arrears.payments import paylink_api
 from arrears.portfolio import api as portfolio_api
 from arrears.queues import api as queues_api
 from arrears.queues import next_api
@@ -60,6 +61,7 @@ CONTEXT_ROUTERS = (
     next_api.router,
     template_api.router,
     payments_api.router,
+    paylink_api.router,
     outbox_api.router,
     opt_out_api.router,
     bounce_api.router,

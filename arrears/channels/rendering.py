@@ -98,6 +98,7 @@ VARIABLES: dict[str, str] = {
     "opt_out": "the SMS opt-out text in the template's language",
     "today": "the bank's business date",
     "postal_address": "the customer's postal address (letters), or none",
+    "pay_link": "a pay-now link to the bank's payment page (issued for the message), or none",
 }
 """Every variable a template may use, and what it holds (docs/channels.md lists them)."""
 
@@ -116,6 +117,8 @@ class MessageContext:
     promise_date: date | None = None
     promise_amount: int | None = None
     postal_address: str | None = None
+    pay_link: str | None = None
+    """Issued by :func:`arrears.payments.paylinks.issue_link` for this message (its URL)."""
 
     @property
     def reference(self) -> str:
@@ -147,6 +150,7 @@ def sample_context(today: date) -> MessageContext:
         promise_date=date.fromordinal(today.toordinal() + 7),
         promise_amount=50_000,
         postal_address="北京市朝阳区建国路88号",
+        pay_link="https://bank.example/api/v1/pay/SAMPLE.TOKEN",
     )
 
 

@@ -14,6 +14,12 @@ For a payment (not a reversal) of an account in an open case:
 4. its queued reminders that the payment makes moot (:data:`MOOT_PURPOSES`) stop, with
    ``stop_reason`` ``paid`` and a ``stopped`` event each.
 
+A payment that confirms a pending one (money the payment provider confirmed through a pay-now
+link, :mod:`arrears.payments.paylinks`) was taken already: its overdue is not lowered again; the
+rest (the promise, the rest, the reminders) applies as to any payment. A pending payment itself
+is taken by :func:`take_pending`: 1, 3 and 4 above, not 2 (a promise is judged on booked money,
+so it is kept when the core system posts the payment).
+
 A reversal is stored and changes nothing at once: what it takes back (overdue, a promise's
 ledger) is the night's to compute from the whole account. The night recomputes every figure
 from the stored payments, the posted ones included, so these changes only bring forward what
@@ -22,7 +28,7 @@ it will find.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -60,10 +66,12 @@ class Effect:
     overdue_after: int | None = None
     promises_kept: int = 0
     messages_stopped: list[int] = field(default_factory=list)
+    counted_already: bool = False
 
     def as_audit(self) -> dict[str, Any]:
         return {
             "case_id": self.case_id,
+            "counted_already": self.counted_already,
             "overdue_before": self.overdue_before,
             "overdue_after": self.overdue_after,
             "promises_kept": self.promises_kept,
@@ -72,9 +80,16 @@ class Effect:
 
 
 def take_payments(
-    session: Session, stored: Sequence[Payment], *, day: Day, terms: PromiseTerms
+    session: Session,
+    stored: Sequence[Payment],
+    *,
+    day: Day,
+    terms: PromiseTerms,
+    counted_already: Collection[str] = (),
 ) -> list[Effect]:
-    """Let the open case of each payment's account take it; answers one effect per payment."""
+    """Let the open case of each payment's account take it; answers one effect per payment.
+    ``counted_already``: the ids of payments whose money the case took as a pending payment (its
+    overdue is not lowered again)."""
     done = [Effect(payment) for payment in stored]
     cases: dict[str, tuple[OpenCase, Effect]] = {}
     for effect in done:
@@ -83,24 +98,54 @@ def take_payments(
         found = payments.open_case_of(session, effect.payment.account_id)
         if found is None:
             continue
-        _reduce(session, found, effect)
+        if effect.payment.payment_id in counted_already:
+            effect.case_id, effect.counted_already = found.case_id, True
+        else:
+            _reduce(session, found, effect)
         cases.setdefault(found.case_id, (found, effect))
-    rest_until = day_start(day.today + timedelta(days=1), day.bank_zone)
     for case_id, (_, first) in cases.items():
         counts = promise_batch.evaluate(
             session.connection(), day.today, terms, case_id=case_id, during_the_day=True
         )
         first.promises_kept = counts.kept
-        payments.rest_case(session, case_id, rest_until)
-        first.messages_stopped = payments.stop_queued(
-            session,
-            case_id,
-            MOOT_PURPOSES,
-            reason=STOP_REASON,
-            detail=f"{STOP_REASON}: payment {first.payment.payment_id}",
-            now=day.now,
-        )
+        first.messages_stopped = _rest_and_stop(session, case_id, f"payment {first.payment.payment_id}", day)
     return done
+
+
+@dataclass
+class PendingEffect:
+    """What a pending payment changed in its case."""
+
+    case_id: str | None = None
+    overdue_before: int | None = None
+    overdue_after: int | None = None
+    messages_stopped: list[int] = field(default_factory=list)
+
+
+def take_pending(
+    session: Session, account_id: str, amount: int, currency: str, *, label: str, day: Day
+) -> PendingEffect:
+    """Let the open case of the account take money the payment provider confirmed: its overdue
+    goes down, it rests in next case, its moot reminders stop (not the promise: see above)."""
+    effect = PendingEffect()
+    found = payments.open_case_of(session, account_id)
+    if found is None:
+        return effect
+    effect.case_id = found.case_id
+    overdue = payments.reduce_overdue(session, found.case_id, account_id, amount)
+    if overdue is not None:
+        effect.overdue_before, effect.overdue_after = overdue
+        if currency == found.currency:
+            payments.reduce_case_total(session, found.case_id, overdue[0] - overdue[1])
+    effect.messages_stopped = _rest_and_stop(session, found.case_id, label, day)
+    return effect
+
+
+def _rest_and_stop(session: Session, case_id: str, label: str, day: Day) -> list[int]:
+    payments.rest_case(session, case_id, day_start(day.today + timedelta(days=1), day.bank_zone))
+    return payments.stop_queued(
+        session, case_id, MOOT_PURPOSES, reason=STOP_REASON, detail=f"{STOP_REASON}: {label}", now=day.now
+    )
 
 
 def _reduce(session: Session, found: OpenCase, effect: Effect) -> None:

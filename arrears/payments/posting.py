@@ -11,7 +11,9 @@ The rules (docs/channels.md, "Payments during the day"):
   ``invalid_payment``, each fault naming its payment and field) and nothing is stored;
 - stored as an import of their own (the next night picks them up exactly once);
 - at once, in the same transaction, the open case of each paid account takes the payment
-  (:mod:`arrears.payments.effects`); a reversal is stored and waits for the night;
+  (:mod:`arrears.payments.effects`); a reversal is stored and waits for the night; a payment
+  that books money a pay-now link's provider confirmed confirms that pending payment
+  (:func:`arrears.payments.paylinks.confirm_posted`) and does not lower the overdue again;
 - each stored payment is audited (``payment.post``).
 
 The core system's role sees no rows (scope none): the case is found here by its account, as the
@@ -34,7 +36,7 @@ from arrears.auth.principal import Principal
 from arrears.errors import ConflictError, InvalidInputError
 from arrears.i18n import N_
 from arrears.money import MoneyError, format_major, parse_major
-from arrears.payments import effects, intake
+from arrears.payments import effects, intake, paylinks
 from arrears.payments import repository as payments
 from arrears.payments.effects import Day, Effect
 from arrears.payments.intake import Fault, Posted
@@ -92,7 +94,9 @@ def post(
     new = [p for p in posted if p.payment_id.strip() not in stored]
     if new:
         _store(session, principal, posted, day=day, language=language)
-        done = effects.take_payments(session, _rows(session, new), day=day, terms=terms)
+        rows = _rows(session, new)
+        counted = paylinks.confirm_posted(session, rows, now=day.now)
+        done = effects.take_payments(session, rows, day=day, terms=terms, counted_already=counted)
         _audit(session, principal, done, now=day.now)
     answer = payments.stored_payments(session, [p.payment_id.strip() for p in posted])
     return [answer[p.payment_id.strip()] for p in posted]

@@ -26,9 +26,11 @@ def upgrade() -> None:
     _outbox_upgrade()
     _payments_upgrade()
     _letters_upgrade()
+    _paylinks_upgrade()
 
 
 def downgrade() -> None:
+    _paylinks_downgrade()
     _letters_downgrade()
     _payments_downgrade()
     _outbox_downgrade()
@@ -296,3 +298,86 @@ def _letters_downgrade() -> None:
     with op.batch_alter_table("contact_points", schema=None) as batch_op:
         batch_op.drop_column("invalid_reason")
         batch_op.drop_column("invalid_at")
+
+
+def _paylinks_upgrade() -> None:
+    op.create_table(
+        "pay_links",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False, comment="SHA-256 of the token, hex"),
+        sa.Column("case_id", sa.String(length=100), nullable=False),
+        sa.Column("account_id", sa.String(length=64), nullable=False, comment="accounts.account_id"),
+        sa.Column("amount", sa.BigInteger(), nullable=False, comment="minor units, fixed when issued"),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("issued_at", arrears.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_by", sa.Integer(), nullable=True),
+        sa.Column("expires_at", arrears.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", arrears.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "provider_reference",
+            sa.String(length=64),
+            nullable=False,
+            comment="the merchant's order number at the provider (out_trade_no)",
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False, comment="issued, used, expired, cancelled"),
+        sa.Column("version", sa.Integer(), nullable=False, comment="1 when written, one more on each change"),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.case_id"], name=op.f("fk_pay_links_case_id_cases")),
+        sa.ForeignKeyConstraint(["issued_by"], ["users.id"], name=op.f("fk_pay_links_issued_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pay_links")),
+        sa.UniqueConstraint("provider_reference", name=op.f("uq_pay_links_provider_reference")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_pay_links_token_hash")),
+    )
+    with op.batch_alter_table("pay_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pay_links_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
+        "pending_payments",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column(
+            "trade_no",
+            sa.String(length=64),
+            nullable=False,
+            comment="the provider's trade number: one confirmation taken once",
+        ),
+        sa.Column("link_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.String(length=100), nullable=False),
+        sa.Column("account_id", sa.String(length=64), nullable=False, comment="accounts.account_id"),
+        sa.Column("amount", sa.BigInteger(), nullable=False, comment="minor units"),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column(
+            "paid_at",
+            arrears.db.UTCDateTime(timezone=True),
+            nullable=False,
+            comment="the provider's gmt_payment",
+        ),
+        sa.Column("received_at", arrears.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False, comment="pending, confirmed"),
+        sa.Column(
+            "payment_id",
+            sa.String(length=64),
+            nullable=True,
+            comment="the core system's posted payment that confirmed it",
+        ),
+        sa.Column("confirmed_at", arrears.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False, comment="1 when written, one more on each change"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.case_id"], name=op.f("fk_pending_payments_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["link_id"], ["pay_links.id"], name=op.f("fk_pending_payments_link_id_pay_links")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_payments")),
+        sa.UniqueConstraint("payment_id", name=op.f("uq_pending_payments_payment_id")),
+        sa.UniqueConstraint("trade_no", name=op.f("uq_pending_payments_trade_no")),
+    )
+    with op.batch_alter_table("pending_payments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pending_payments_link_id"), ["link_id"], unique=False)
+
+
+def _paylinks_downgrade() -> None:
+    with op.batch_alter_table("pending_payments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pending_payments_link_id"))
+    op.drop_table("pending_payments")
+    with op.batch_alter_table("pay_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pay_links_case_id"))
+    op.drop_table("pay_links")

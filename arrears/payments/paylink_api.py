@@ -1,0 +1,195 @@
+"""Routes of pay-now links under /api/v1: issuing one (``message.send``), following one (public),
+and the payment provider's confirmation (public, its signature verified).
+
+Thin: parse, declare the access, call :mod:`arrears.payments.paylinks` in the request's
+transaction, render.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from arrears.api.access import DatabaseSession, public, requires
+from arrears.api.paging import now, problem_responses, today
+from arrears.audit.trail import Actor
+from arrears.auth.permissions import Permission
+from arrears.auth.principal import Principal
+from arrears.config import Settings
+from arrears.errors import InvalidInputError, UnavailableError
+from arrears.i18n import N_, Text
+from arrears.money import MoneyError, format_major, parse_major
+from arrears.payments import paylinks
+from arrears.payments.effects import Day
+from arrears.payments.providers import ANSWER, Checkout, HmacProvider
+
+router = APIRouter(tags=["payments"])
+
+Sender = Annotated[Principal, Depends(requires(Permission.MESSAGE_SEND))]
+
+
+class PayNowUnavailableError(UnavailableError):
+    code = "pay_now_unavailable"
+    default_message = N_("Pay-now links are not set up on this server")
+
+
+class PayLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(max_length=64, description="One of the case's accounts")
+    amount: str = Field(
+        max_length=32, description="A decimal string in major units: not more than the account owes"
+    )
+    currency: str = Field(max_length=3, description="The account's currency", examples=["CNY"])
+    ttl_minutes: int = Field(default=24 * 60, ge=1, le=30 * 24 * 60, description="How long the link lives")
+
+
+class PayLinkOut(BaseModel):
+    id: int
+    url: str = Field(description="The link to send: it carries the token, answered this once only")
+    case_id: str
+    account_id: str
+    amount: str
+    currency: str
+    expires_at: datetime
+    status: str
+
+
+def _provider(settings: Settings) -> HmacProvider | None:
+    """The provider the settings name; none when pay-now is off (no gateway, secret or key)."""
+    if not (settings.secret_key and settings.pay_gateway_url and settings.pay_provider_secret):
+        return None
+    return HmacProvider(settings.pay_gateway_url, settings.pay_app_id, settings.pay_provider_secret)
+
+
+def _configured(settings: Settings) -> tuple[str, HmacProvider]:
+    provider = _provider(settings)
+    if provider is None or not settings.secret_key:
+        raise PayNowUnavailableError()
+    return settings.secret_key, provider
+
+
+def _base_url(request: Request) -> str:
+    public_url: str | None = request.app.state.context.settings.public_url
+    return (public_url or str(request.base_url)).rstrip("/")
+
+
+@router.post(
+    "/cases/{case_id}/pay-links",
+    response_model=PayLinkOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 403, 404, 503),
+    summary="Issue a pay-now link for an amount of one of the case's accounts",
+)
+def issue_pay_link(
+    case_id: str, body: PayLinkIn, principal: Sender, session: DatabaseSession, request: Request
+) -> PayLinkOut:
+    """A single-use link to the bank's payment page, for a fixed amount (never more than the
+    account's overdue in the case), expiring after ``ttl_minutes``. Its URL is answered once:
+    only the token's hash is stored. Send it in a message (the ``pay_link`` variable)."""
+    secret, _ = _configured(request.app.state.context.settings)
+    currency = body.currency.strip().upper()
+    try:
+        amount = parse_major(body.amount.strip(), currency)
+    except MoneyError as error:
+        raise paylinks.InvalidPayLinkError(
+            reason=Text.of(N_("the amount is not one in the currency"))
+        ) from error
+    issued = paylinks.issue_link(
+        session,
+        principal,
+        case_id,
+        body.account_id.strip(),
+        amount,
+        currency,
+        now(request),
+        timedelta(minutes=body.ttl_minutes),
+        today=today(request),
+        secret=secret,
+    )
+    link = issued.link
+    return PayLinkOut(
+        id=link.id,
+        url=f"{_base_url(request)}/api/v1/pay/{issued.token}",
+        case_id=link.case_id,
+        account_id=link.account_id,
+        amount=format_major(link.amount, link.currency),
+        currency=link.currency,
+        expires_at=link.expires_at,
+        status=link.status,
+    )
+
+
+@router.get(
+    "/pay/{token}",
+    dependencies=[Depends(public)],
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    responses=problem_responses(404, 410),
+    summary="Follow a pay-now link to the payment provider's checkout (the customer)",
+)
+def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> RedirectResponse:
+    """Once: the link is marked used and the customer sent (303) to the provider's checkout for
+    its amount. An unknown or tampered link is 404 ``pay_link_unknown``; a used, expired or
+    cancelled one 410 ``pay_link_gone``. Neither says anything of the customer. (Pay-now off:
+    every link is unknown.)"""
+    settings = request.app.state.context.settings
+    if _provider(settings) is None:  # no link can have been issued: unknown, like any other
+        raise paylinks.PayLinkUnknownError()
+    secret, provider = _configured(settings)
+    visitor = Actor(
+        user_id=None,
+        name="pay link",
+        role="anonymous",
+        request_id=getattr(request.state, "request_id", None),
+        client=request.client.host if request.client else None,
+    )
+    link = paylinks.use_link(session, token[:200], now(request), secret=secret, actor=visitor)
+    url = provider.create_checkout(
+        Checkout(
+            reference=link.provider_reference,
+            amount=link.amount,
+            currency=link.currency,
+            subject=f"Repayment {link.provider_reference}",
+            expires_at=link.expires_at,
+            notify_url=f"{_base_url(request)}/api/v1/pay/notify",
+        )
+    )
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The notify's fields (application/x-www-form-urlencoded, as Alipay sends them)."""
+    body = await request.body()
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidInputError(N_("The request body is not a form")) from error
+
+
+@router.post(
+    "/pay/notify",
+    dependencies=[Depends(public)],
+    response_class=PlainTextResponse,
+    responses=problem_responses(400),
+    summary="The payment provider's confirmation of a payment (signed)",
+)
+def pay_notify(
+    form: Annotated[dict[str, str], Depends(_form)], session: DatabaseSession, request: Request
+) -> PlainTextResponse:
+    """Alipay's asynchronous notify (a form, signed: see docs/channels.md "Pay now"). A paid
+    trade records a pending payment on the case, once per ``trade_no``; answers ``success``
+    (the same for a delivery taken already). A bad signature, a wrong amount or an unknown order
+    is 400 ``invalid_notify``."""
+    settings = request.app.state.context.settings
+    provider = _provider(settings)
+    if provider is None:  # nothing to verify the signature with: not the provider's
+        raise paylinks.InvalidNotifyError(reason=Text.of(N_("the signature is not the provider's")))
+    day = Day(now=now(request), today=today(request), bank_zone=settings.bank_timezone)
+    paylinks.take_notify(session, provider, form, day=day)
+    return PlainTextResponse(ANSWER)
