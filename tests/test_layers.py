@@ -105,6 +105,8 @@ WAYS_IN_FILES = {
     "plan_api",
     "template_api",
     "paylink_api",
+    "opt_out_api",
+    "bounce_api",
     "template_cli",
 }
 
