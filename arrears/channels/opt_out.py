@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from arrears.audit.trail import Actor
 from arrears.channels.models import OutboxMessage
 from arrears.channels.providers.smtp import token_key
-from arrears.contacts.models import ContactPreference, PreferenceKind
+from arrears.contacts.models import PreferenceKind
 from arrears.contacts.preferences import PreferenceDraft, record_asked_by_customer
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
@@ -56,10 +56,10 @@ def read(session: Session, token: str, secret: str | None) -> Linked:
     return Linked(message.id, message.channel, message.language)
 
 
-def opt_out(session: Session, token: str, secret: str | None, *, now: datetime) -> ContactPreference:
-    """Record the opt-out the token stands for (once), as the system; answers the preference."""
+def opt_out(session: Session, token: str, secret: str | None, *, now: datetime) -> Linked:
+    """Record the opt-out the token stands for (once), as the system; answers its message."""
     message = _message_of(session, token, secret)
-    return record_asked_by_customer(
+    record_asked_by_customer(
         session,
         OPT_OUT_ACTOR,
         message.customer_id,
@@ -68,6 +68,7 @@ def opt_out(session: Session, token: str, secret: str | None, *, now: datetime) 
         ),
         now=now,
     )
+    return Linked(message.id, message.channel, message.language)
 
 
 def _message_of(session: Session, token: str, secret: str | None) -> OutboxMessage:

@@ -61,8 +61,7 @@ def opt_out_page(token: Token, session: DatabaseSession, request: Request) -> HT
 )
 def opt_out_now(token: Token, session: DatabaseSession, request: Request) -> HTMLResponse:
     """Record the opt-out for the message's channel at its contact point (once)."""
-    linked = opt_out.read(session, token, _secret(request))
-    opt_out.opt_out(session, token, _secret(request), now=now(request))
+    linked = opt_out.opt_out(session, token, _secret(request), now=now(request))
     return _page(linked.language, f"<p>{escape(gettext(DONE, linked.language))}</p>")
 
 

@@ -31,6 +31,7 @@ from arrears.auth.principal import Principal
 from arrears.auth.service import principal_of
 from arrears.channels import template_repository as repository
 from arrears.channels import templates
+from arrears.channels.rendering import MAX_TEMPLATE
 from arrears.compliance.packs import Pack
 from arrears.errors import InvalidInputError, NotFoundError
 from arrears.i18n import N_
@@ -79,6 +80,10 @@ def read_template(path: Path) -> templates.TemplateDraft:
         raise InvalidInputError(
             N_("{file} cannot be read as UTF-8 text: {problem}"), file=str(path), problem=str(error)
         ) from None
+    if len(text) > MAX_TEMPLATE:
+        raise InvalidInputError(
+            N_("{file}: a template has at most {maximum} characters"), file=str(path), maximum=MAX_TEMPLATE
+        )
     header = TemplateHeader()
     found = HEADER.match(text)
     if found is not None:
@@ -100,6 +105,8 @@ def load_folder(
     session: Session, actor: Actor, folder: Path, *, approver: str | None, pack: Pack, now: datetime
 ) -> list[Loaded]:
     """Draft (and approve, given an approver) every template file of ``folder`` (see the module)."""
+    if not folder.is_dir():
+        raise InvalidInputError(N_("{folder} is not a folder of template files"), folder=str(folder))
     files = sorted(path for path in folder.glob("*.txt") if path.is_file())
     if not files:
         raise InvalidInputError(N_("{folder} holds no template file (*.txt)"), folder=str(folder))
