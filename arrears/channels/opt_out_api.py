@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from arrears.api.access import DatabaseSession, public
 from arrears.api.paging import now, problem_responses
+from arrears.api.problems import language_of
 from arrears.channels import opt_out
 from arrears.i18n import N_, gettext
 
@@ -42,7 +43,10 @@ DONE = N_("You are unsubscribed: we will send no more of these messages to this 
 )
 def opt_out_page(token: Token, session: DatabaseSession, request: Request) -> HTMLResponse:
     """A page asking the customer to confirm (nothing is recorded until they do)."""
-    linked = opt_out.read(session, token, _secret(request))
+    try:
+        linked = opt_out.read(session, token, _secret(request))
+    except opt_out.BadOptOutTokenError as error:
+        return _refusal(request, error)
     language = linked.language
     form = (
         f'<form method="post" action="opt-out?token={escape(quote(token, safe=""))}">'
@@ -61,8 +65,21 @@ def opt_out_page(token: Token, session: DatabaseSession, request: Request) -> HT
 )
 def opt_out_now(token: Token, session: DatabaseSession, request: Request) -> HTMLResponse:
     """Record the opt-out for the message's channel at its contact point (once)."""
-    linked = opt_out.opt_out(session, token, _secret(request), now=now(request))
+    try:
+        linked = opt_out.opt_out(session, token, _secret(request), now=now(request))
+    except opt_out.BadOptOutTokenError as error:
+        return _refusal(request, error)
     return _page(linked.language, f"<p>{escape(gettext(DONE, linked.language))}</p>")
+
+
+def _refusal(request: Request, error: opt_out.BadOptOutTokenError) -> HTMLResponse:
+    """A link that is not valid: a browser (asking for HTML) gets a page in its language, any
+    other client the problem document (400) as every route answers it."""
+    if "text/html" not in request.headers.get("accept", ""):
+        raise error
+    language = language_of(request)
+    text = gettext(opt_out.BadOptOutTokenError.default_message, language)
+    return _page(language, f"<p>{escape(text)}</p>", status=400)
 
 
 def _secret(request: Request) -> str | None:
@@ -70,11 +87,11 @@ def _secret(request: Request) -> str | None:
     return secret
 
 
-def _page(language: str, content: str) -> HTMLResponse:
+def _page(language: str, content: str, status: int = 200) -> HTMLResponse:
     title = escape(gettext(TITLE, language))
     html = (
         f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title></head><body><h1>{title}</h1>{content}</body></html>"
     )
-    return HTMLResponse(html, headers=HEADERS)
+    return HTMLResponse(html, status_code=status, headers=HEADERS)

@@ -196,3 +196,15 @@ def test_bounces_mark_the_message_and_a_permanent_one_its_address(api: Api) -> N
             )
         )
     assert actions == ["message.bounce", "message.bounce", "contact_point.invalidate"]
+
+
+def test_a_browser_following_a_bad_link_gets_a_page_in_its_language(api: Api) -> None:
+    client = api.client()
+    for language, words in (("zh-CN", "此退订链接无效"), ("en", "This opt-out link is not valid")):
+        headers = {"Accept": "text/html,*/*;q=0.8", "Accept-Language": language}
+        for method in ("GET", "POST"):
+            answer = client.request(method, "/api/v1/opt-out", params={"token": "forged"}, headers=headers)
+            assert answer.status_code == 400
+            assert answer.headers["content-type"].startswith("text/html")
+            assert f'<html lang="{language}">' in answer.text and words in answer.text
+            assert "<script" not in answer.text
