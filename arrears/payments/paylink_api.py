@@ -1,5 +1,5 @@
-"""Routes of pay-now links under /api/v1: issuing one (``message.send``), following one (public),
-and the payment provider's confirmation (public, its signature verified).
+"""Routes of pay-now links under /api/v1: issuing and cancelling one (``message.send``), following
+one (public), and the payment provider's confirmation (public, its signature verified).
 
 Thin: parse, declare the access, call :mod:`arrears.payments.paylinks` in the request's
 transaction, render.
@@ -52,6 +52,16 @@ class PayLinkIn(BaseModel):
 class PayLinkOut(BaseModel):
     id: int
     url: str = Field(description="The link to send: it carries the token, answered this once only")
+    case_id: str
+    account_id: str
+    amount: str
+    currency: str
+    expires_at: datetime
+    status: str
+
+
+class PayLinkStateOut(BaseModel):
+    id: int
     case_id: str
     account_id: str
     amount: str
@@ -116,6 +126,31 @@ def issue_pay_link(
     return PayLinkOut(
         id=link.id,
         url=f"{_base_url(request)}/api/v1/pay/{issued.token}",
+        case_id=link.case_id,
+        account_id=link.account_id,
+        amount=format_major(link.amount, link.currency),
+        currency=link.currency,
+        expires_at=link.expires_at,
+        status=link.status,
+    )
+
+
+@router.post(
+    "/pay-links/{link_id}/cancel",
+    response_model=PayLinkStateOut,
+    responses=problem_responses(403, 404, 409),
+    summary="Cancel a pay-now link not used yet",
+)
+def cancel_pay_link(
+    link_id: int, principal: Sender, session: DatabaseSession, request: Request
+) -> PayLinkStateOut:
+    """The link can no longer be followed (410 ``pay_link_gone``, state ``cancelled``) and asks
+    nothing any more of what the account owes. Whoever may issue a link may cancel one of a case
+    in their scope (else 404 ``pay_link_not_found``); a used link is 409 ``pay_link_used``; a
+    cancelled one is answered as it is. Audited (``paylink.cancel``)."""
+    link = paylinks.cancel_link(session, principal, link_id, now(request), today=today(request))
+    return PayLinkStateOut(
+        id=link.id,
         case_id=link.case_id,
         account_id=link.account_id,
         amount=format_major(link.amount, link.currency),
