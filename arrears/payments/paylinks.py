@@ -376,8 +376,31 @@ def cancel_message_links(session: Session, message_ids: Sequence[int], *, now: d
     done = _cancelled(session, [row[0] for row in rows], now)
     for link_id, customer_id, message_id in rows:
         if link_id in done:
-            _audit_cancel(session, SYSTEM, link_id, customer_id, now=now, reason=f"message {message_id} stopped")
+            _audit_cancel(
+                session, SYSTEM, link_id, customer_id, now=now, reason=f"message {message_id} stopped"
+            )
     return sorted(done)
+
+
+def attach_to_messages(session: Session, links: Mapping[int, int | None], *, now: datetime) -> None:
+    """Tie each reminder's link to its message (``message_id``); a link whose reminder was not
+    queued (none: it did not render, came too late, or another run queued it) is cancelled."""
+    for link_id, message_id in links.items():
+        if message_id is not None:
+            session.execute(
+                update(PayLink)
+                .where(PayLink.id == link_id)
+                .values(message_id=message_id)
+                .execution_options(synchronize_session=False)
+            )
+    unsent = [link_id for link_id, message_id in links.items() if message_id is None]
+    for link_id in sorted(_cancelled(session, unsent, now)):
+        customer_id = session.scalar(
+            select(Case.customer_id)
+            .join(PayLink, PayLink.case_id == Case.case_id)
+            .where(PayLink.id == link_id)
+        )
+        _audit_cancel(session, SYSTEM, link_id, customer_id, now=now, reason="its reminder was not queued")
 
 
 def _cancelled(session: Session, link_ids: Sequence[int], now: datetime) -> set[int]:

@@ -9,10 +9,10 @@ One block per part (``_<part>_upgrade`` / ``_<part>_downgrade``), as in 0010.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
-import arrears.db  # noqa: F401
+import arrears.db
 
 revision: str = "0011_channels_returns"
 down_revision: str | None = "0010_channels"
