@@ -46,12 +46,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, TemplateError, meta
 from pydantic import Field, field_validator
 from sqlalchemy import Connection, Select, String, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -74,6 +72,7 @@ from arrears.channels.rendering import (
     InvalidTemplateError,
     MessageContext,
     render,
+    variables_used,
 )
 from arrears.channels.templates import active_template
 from arrears.disputes.models import Hold, HoldKind
@@ -408,16 +407,8 @@ def _queue_specs(
         pay_links.attach(session, attached, now)
 
 
-@lru_cache(maxsize=256)
-def _uses(source: str, name: str) -> bool:
-    try:
-        return name in meta.find_undeclared_variables(Environment().parse(source))
-    except TemplateError:
-        return False  # it does not render either: skipped as such
-
-
 def _uses_pay_link(template: MessageTemplate) -> bool:
-    return _uses(template.body, "pay_link") or _uses(template.subject or "", "pay_link")
+    return "pay_link" in variables_used(template.body) | variables_used(template.subject or "")
 
 
 def _link(

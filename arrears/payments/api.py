@@ -43,7 +43,8 @@ def post_payments(
     409 ``payment_conflict``. The feed's rules apply (422 ``invalid_payment``, each fault
     naming its payment and field; nothing stored). A payment's open case takes it at once: its
     overdue goes down, a promise it covers is kept, it rests in next case for the rest of the
-    day, and its queued reminders stop."""
+    day, and its queued reminders stop. A reversal puts the overdue back, reopens a promise
+    kept today by the reversed payment, and lets next case hand the case out again."""
     settings = request.app.state.context.settings
     day = Day(now=now(request), today=today(request), bank_zone=settings.bank_timezone)
     terms = PromiseTerms(settings.promise_grace_days, settings.promise_tolerance)

@@ -11,7 +11,8 @@ The rules (docs/channels.md, "Payments during the day"):
   ``invalid_payment``, each fault naming its payment and field) and nothing is stored;
 - stored as an import of their own (the next night picks them up exactly once);
 - at once, in the same transaction, the open case of each paid account takes the payment
-  (:mod:`arrears.payments.effects`); a reversal is stored and waits for the night; a payment
+  (:mod:`arrears.payments.effects`); a reversal puts the overdue back, reopens a promise kept
+  today by the reversed payment and lifts the case's rest in next case; a payment
   that books money a pay-now link's provider confirmed confirms that pending payment
   (:func:`arrears.payments.paylinks.confirm_posted`) and does not lower the overdue again; the
   unused pay-now links of the reminders it stops are cancelled;
