@@ -95,7 +95,7 @@ def test_a_reminder_carries_a_link_for_its_amount_due_tied_to_its_message(engine
     )
     # a first notice asks for what is overdue
     assert stored[hashlib.sha256(token_of(notice.body).encode()).hexdigest()][1:3] == (1_500_00, "issued")
-    assert audit_of(engine, "paylink.issue") == [("system", "P1"), ("system", "O1")]
+    assert sorted(audit_of(engine, "paylink.issue")) == [("system", "O1"), ("system", "P1")]
 
     night(engine)  # a rerun: no message, no link twice
     assert len(links(engine)) == 2
