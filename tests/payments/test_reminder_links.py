@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from arrears.audit.models import AuditEntry
 from arrears.audit.trail import Actor
 from arrears.channels.models import OutboxMessage
 from arrears.channels.reminders import load_reminders, queue_reminders
+from arrears.channels.rendering import render, sample_context
 from arrears.config import load_settings
 from arrears.db import transaction
 from arrears.payments import paylinks
@@ -27,6 +29,8 @@ from arrears.payments.reminder_links import ReminderPayLinks, reminder_pay_links
 from tests.api.conftest import Api
 from tests.api.work_book import audit_entries
 from tests.channels.test_reminders import AS_OF, NOW, customer, messages, promise, template
+from tests.channels.test_template_files import EXAMPLES, officer
+from tests.channels.test_template_files import run as template_cli
 from tests.payments.desk import core_system, payment, post
 
 KEY = "a-secret-key-of-the-bank-at-least-32-characters"
@@ -191,3 +195,38 @@ def test_a_link_whose_message_was_withdrawn_cannot_be_followed(engine: Engine) -
         assert paylinks.issue_for_reminder(session, "C-P1", None, NOW, NOW + timedelta(days=1), secret=KEY)
         amounts = session.scalars(select(func.sum(PayLink.amount))).one()
     assert amounts == 500_00 + 1_500_00
+
+
+@pytest.mark.parametrize("pay_now", [True, False], ids=["pay-now", "no-pay-now"])
+def test_the_shipped_templates_carry_the_link_only_when_there_is_one(
+    command_line_database: Engine, pay_now: bool
+) -> None:
+    engine = command_line_database
+    officer(engine)
+    assert template_cli("load", str(EXAMPLES), "--approve-as", "demo-compliance").exit_code == 0
+    promise(engine, customer(engine, "P1"), date(2026, 11, 22))
+    promise(engine, customer(engine, "P2", language="en"), date(2026, 11, 22))
+    promise(engine, customer(engine, "B1"), date(2026, 11, 19), status="broken")
+    customer(engine, "O1", opened=True)
+    customer(engine, "O2", opened=True, language="en")
+
+    night(engine, pay_links=LINKS if pay_now else None)
+
+    sent = [m for m in messages(engine).values() if m.channel != "letter"]
+    assert len(sent) == 5
+    for message in sent:
+        assert (URL.search(message.body) is not None) is pay_now, message.body
+        assert "  " not in message.body.replace("\n", "")  # reads well either way
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_the_shipped_e_mail_reads_well_with_and_without_a_link(language: str) -> None:
+    source = (EXAMPLES / f"first_delinquency.email.{language}.txt").read_text("utf-8").split("---\n", 2)[2]
+    url = "https://bank.example/api/v1/pay/abc.def"
+
+    with_link = render(source, replace(sample_context(AS_OF), pay_link=url), language)
+    without = render(source, replace(sample_context(AS_OF), pay_link=None), language)
+
+    assert f"\n\n{url}\n\n" in with_link
+    assert url not in without and "\n\n\n" not in without
+    assert without.count("\n\n") == with_link.count("\n\n") - 2
