@@ -8,21 +8,24 @@ transaction, render.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from html import escape
 from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from arrears.api.access import DatabaseSession, public, requires
 from arrears.api.paging import now, problem_responses, today
+from arrears.api.problems import language_of
 from arrears.audit.trail import Actor
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.config import Settings
 from arrears.errors import InvalidInputError, UnavailableError
-from arrears.i18n import N_, Text
+from arrears.i18n import N_, Text, gettext
 from arrears.money import MoneyError, format_major, parse_major
 from arrears.payments import paylinks
 from arrears.payments.effects import Day
@@ -31,6 +34,17 @@ from arrears.payments.providers import ANSWER, Checkout, HmacProvider
 router = APIRouter(tags=["payments"])
 
 Sender = Annotated[Principal, Depends(requires(Permission.MESSAGE_SEND))]
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+PAGE_TITLE = N_("Payment link")
+GONE_PAGE = N_(
+    "This payment link can no longer be used: it was used, has expired or was cancelled. "
+    "Ask the bank for a new one."
+)
+UNKNOWN_PAGE = N_("This payment link is not valid. Check the link, or ask the bank for a new one.")
 
 
 class PayNowUnavailableError(UnavailableError):
@@ -168,11 +182,18 @@ def cancel_pay_link(
     responses=problem_responses(404, 410),
     summary="Follow a pay-now link to the payment provider's checkout (the customer)",
 )
-def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> RedirectResponse:
+def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> Response:
     """Once: the link is marked used and the customer sent (303) to the provider's checkout for
     its amount. An unknown or tampered link is 404 ``pay_link_unknown``; a used, expired or
-    cancelled one 410 ``pay_link_gone``. Neither says anything of the customer. (Pay-now off:
-    every link is unknown.)"""
+    cancelled one 410 ``pay_link_gone``. Neither says anything of the customer; a browser (asking
+    for HTML) gets a page saying so in its language. (Pay-now off: every link is unknown.)"""
+    try:
+        return _follow(token, session, request)
+    except (paylinks.PayLinkUnknownError, paylinks.PayLinkGoneError) as error:
+        return _refusal(request, error)
+
+
+def _follow(token: str, session: Session, request: Request) -> RedirectResponse:
     settings = request.app.state.context.settings
     if _provider(settings) is None:  # no link can have been issued: unknown, like any other
         raise paylinks.PayLinkUnknownError()
@@ -196,6 +217,23 @@ def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> R
         )
     )
     return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _refusal(request: Request, error: paylinks.PayLinkUnknownError | paylinks.PayLinkGoneError) -> Response:
+    """A link that cannot be followed: a browser gets a page in its language (plain HTML, nothing
+    loaded from anywhere), any other client the problem document as every route answers it."""
+    if "text/html" not in request.headers.get("accept", ""):
+        raise error
+    language = language_of(request)
+    gone = isinstance(error, paylinks.PayLinkGoneError)
+    title = escape(gettext(PAGE_TITLE, language))
+    text = escape(gettext(GONE_PAGE if gone else UNKNOWN_PAGE, language))
+    html = (
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
+    )
+    return HTMLResponse(html, status_code=error.http_status, headers=PAGE_HEADERS)
 
 
 async def _form(request: Request) -> dict[str, str]:

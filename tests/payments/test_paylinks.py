@@ -414,3 +414,19 @@ def test_the_report_lists_the_pending_payments_not_posted_after_some_hours(shop:
         post(core_system(shop.api), payment("P-5", "A-Npaid", "500.00", channel=reference)).status_code == 200
     )
     assert pending_report(reader).json()["items"] == []
+
+
+def test_a_browser_following_a_link_that_is_gone_gets_a_page_in_its_language(shop: Shop) -> None:
+    issued = issue(shop).json()
+    assert cancel(shop, issued["id"]).status_code == 200
+    browser = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "zh-CN,zh;q=0.9"}
+
+    gone = httpx.get(issued["url"], headers=browser, follow_redirects=False, timeout=30)
+    unknown = httpx.get(issued["url"] + "x", headers=browser | {"Accept-Language": "en"}, timeout=30)
+
+    assert gone.status_code == 410
+    assert gone.headers["content-type"].startswith("text/html")
+    assert "该还款链接已不可用：已被使用、已过期或已作废" in gone.text
+    assert "Npaid" not in gone.text and "500" not in gone.text
+    assert unknown.status_code == 404
+    assert "This payment link is not valid" in unknown.text
