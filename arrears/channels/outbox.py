@@ -110,6 +110,7 @@ def queue_message(
     late_policy: LatePolicy = LatePolicy.WAIT,
     template_id: int | None = None,
     created_by: int | None = None,
+    provider_params: dict[str, str] | None = None,
 ) -> OutboxMessage:
     """Queue one message (see the module); answers the message of ``idempotency_key``."""
     return queue(
@@ -129,6 +130,7 @@ def queue_message(
         late_policy=late_policy,
         template_id=template_id,
         created_by=created_by,
+        provider_params=provider_params,
     ).message
 
 
@@ -183,6 +185,7 @@ def queue(
 BULK_CHUNK = 1000
 """Messages one statement of :func:`queue_many` inserts."""
 OPTIONAL: dict[str, Any] = {
+    "provider_params": None,
     "not_after": None,
     "late_policy": LatePolicy.WAIT,
     "template_id": None,

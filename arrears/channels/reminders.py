@@ -64,6 +64,7 @@ from arrears.channels.rendering import (
     LANGUAGES,
     InvalidTemplateError,
     MessageContext,
+    provider_params,
     render,
 )
 from arrears.channels.templates import active_template
@@ -486,6 +487,7 @@ def _message(
     try:
         subject = render(template.subject, context, template.language) if template.subject else None
         body = render(template.body, context, template.language)
+        params = provider_params(template.settings, context, template.language)
     except InvalidTemplateError:
         return Skip.RENDERING
     send_at = datetime.combine(send_day, rule.local_time, tzinfo=ZoneInfo(candidate.zone or bank_zone))
@@ -501,6 +503,7 @@ def _message(
         "language": template.language,
         "subject": subject,
         "body": body,
+        "provider_params": params,
         "purpose": str(candidate.kind),
         "idempotency_key": candidate.key,
         "not_after": None

@@ -14,8 +14,8 @@ import httpx
 from sqlalchemy import Engine, select
 
 from arrears.audit.models import AuditEntry
-from arrears.channels.bounces import SIGNATURE_HEADER, signature
 from arrears.channels.providers.smtp import SmtpProvider, opt_out_token
+from arrears.channels.signed import SIGNATURE_HEADER, signature
 from arrears.channels.worker import Tally, work
 from arrears.clock import FixedClock
 from arrears.contacts.models import ContactPreference
