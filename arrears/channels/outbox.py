@@ -222,12 +222,19 @@ def _queue_chunk(
     rows = [_row(spec, now) for spec in fresh]
     try:
         with session.begin_nested():
-            ids = session.scalars(
-                insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
-            ).all()
+            # the ids are matched by the (unique) key: asking the database to keep the rows' order
+            # makes SQLite insert them one statement each
+            written = (
+                session.execute(
+                    insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.idempotency_key), rows
+                ).all()
+                if rows
+                else []
+            )
     except IntegrityError:  # a key written meanwhile by another caller: one by one, as queue does
         return [queue(session, actor, now=now, **spec) for spec in chunk]
-    made = [OutboxMessage(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+    ids = {key: id_ for id_, key in written}
+    made = [OutboxMessage(id=ids[row["idempotency_key"]], **row) for row in rows]
     if made:
         session.execute(
             insert(MessageEvent),
