@@ -18,6 +18,7 @@ from arrears.api.access import DatabaseSession, public
 from arrears.api.paging import now, problem_responses
 from arrears.channels import sms_returns
 from arrears.channels.callback_api import signed_body
+from arrears.channels.worker import gatekeeping
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 
@@ -130,7 +131,9 @@ def sms_replies(
     """Keep each reply; TD, STOP, 退订 … opt the number out of SMS at once."""
     items = _batch(REPLIES, body, "SmsUp")
     replies = [sms_returns.Reply(item.phone_number, item.content, str(item.sequence_id)) for item in items]
-    tally = sms_returns.take_replies(session, replies, now=now(request))
+    context = request.app.state.context
+    ctx = gatekeeping(context.settings, context.clock)
+    tally = sms_returns.take_replies(session, replies, ctx=ctx)
     return Answer(
         code=0, msg="接收成功", replies=tally.replies, opted_out=tally.opted_out, repeated=tally.repeated
     )

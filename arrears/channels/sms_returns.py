@@ -22,8 +22,10 @@ Replies (:func:`take_replies`):
   records an opt-out of SMS at every mobile contact point with that number, as the customer
   asked (:func:`arrears.contacts.preferences.record_asked_by_customer`, audited): the gate stops
   the next message to it;
-- every reply is kept as a ``reply`` event of the last SMS sent to that number (its text cut to
-  500 characters), taken once by its ``sequence_id``.
+- a reply to an SMS we sent is a contact (inbound, ``message_reply``, the customer's words as its
+  note, cut to 500 characters) on that SMS's case, and a ``reply`` event of that SMS, taken once
+  by its ``sequence_id``. The opt-out names the contact it was asked on. A text to the bank's
+  number that answers no SMS of ours only opts out (when it asks to).
 
 Audited as the system, ``message.receipt`` for each receipt taken. Nothing here commits.
 """
@@ -42,8 +44,10 @@ from arrears.audit.trail import Actor, record
 from arrears.channels.delivery import invalidate_point, record_delivery
 from arrears.channels.models import FINAL_STATES, MessageChannel, MessageEvent, MessageState, OutboxMessage
 from arrears.channels.outbox import shown, transition
-from arrears.contacts.models import PreferenceKind
+from arrears.contacts.common import Gatekeeping
+from arrears.contacts.models import Contact, Direction, PreferenceKind
 from arrears.contacts.preferences import PreferenceDraft, record_asked_by_customer
+from arrears.contacts.service import Draft, record_inbound
 from arrears.portfolio.models import ContactPoint
 from arrears.portfolio.phones import normalise_phone
 
@@ -53,6 +57,7 @@ NUMBER_GONE = frozenset({"MN:0001"})
 """Receipt codes that say the number does not exist (空号); a bank adds its provider's others."""
 MOBILE = "mobile"
 REPLY_KEPT = 500
+REPLY_DISPOSITION = "message_reply"
 
 
 @dataclass(frozen=True)
@@ -155,11 +160,11 @@ def _seen(session: Session, event_id: str) -> bool:
     )
 
 
-def take_replies(session: Session, replies: Sequence[Reply], *, now: datetime) -> Tally:
+def take_replies(session: Session, replies: Sequence[Reply], *, ctx: Gatekeeping) -> Tally:
     """Take a batch of replies (see the module)."""
     tally = Tally()
     for reply in replies:
-        _take_reply(session, reply, now, tally)
+        _take_reply(session, reply, ctx, tally)
     return tally
 
 
@@ -169,37 +174,62 @@ def is_opt_out(content: str) -> bool:
     return folded in OPT_OUT_WORDS
 
 
-def _take_reply(session: Session, reply: Reply, now: datetime, tally: Tally) -> None:
+def _take_reply(session: Session, reply: Reply, ctx: Gatekeeping, tally: Tally) -> None:
     event_id = f"aliyun-up:{reply.sequence_id}"
     if _seen(session, event_id):
         tally.repeated += 1
         return
     tally.replies += 1
-    points = _points_of(session, reply.phone_number)
-    if is_opt_out(reply.content):
-        for point in points:
+    now = ctx.clock.now()
+    stop = is_opt_out(reply.content)
+    kept = False
+    for point in _points_of(session, reply.phone_number):
+        last = _last_sent_to(session, point.id)
+        contact = None if last is None else _record_reply(session, point, last, reply, ctx)
+        if stop:
             record_asked_by_customer(
                 session,
                 SMS_ACTOR,
                 point.customer_id,
                 PreferenceDraft(
-                    kind=PreferenceKind.OPT_OUT, channel=MessageChannel.SMS, contact_point_id=point.id
+                    kind=PreferenceKind.OPT_OUT,
+                    channel=MessageChannel.SMS,
+                    contact_point_id=point.id,
+                    contact_id=None if contact is None else contact.id,
                 ),
                 now=now,
             )
             tally.opted_out += 1
-    last = _last_sent_to(session, [p.id for p in points])
-    if last is not None:
-        session.add(
-            MessageEvent(
-                message_id=last.id,
-                at=now,
-                kind="reply",
-                detail=reply.content.strip()[:REPLY_KEPT],
-                provider_event_id=event_id,
+        if last is not None:
+            session.add(
+                MessageEvent(
+                    message_id=last.id,
+                    at=now,
+                    kind="reply",
+                    detail=reply.content.strip()[:REPLY_KEPT],
+                    # a number two customers share: the first event carries the reply's own id
+                    provider_event_id=f"{event_id}:{point.id}" if kept else event_id,
+                )
             )
-        )
-        session.flush()
+            session.flush()
+            kept = True
+
+
+def _record_reply(
+    session: Session, point: ContactPoint, last: OutboxMessage, reply: Reply, ctx: Gatekeeping
+) -> Contact | None:
+    """The reply as an inbound contact on the case of the SMS it answers (none without a case)."""
+    if last.case_id is None:
+        return None
+    draft = Draft(
+        channel=MessageChannel.SMS,
+        direction=Direction.INBOUND,
+        party=point.party,
+        disposition=REPLY_DISPOSITION,
+        contact_point_id=point.id,
+        note=reply.content.strip()[:REPLY_KEPT] or None,
+    )
+    return record_inbound(session, last.case_id, draft, ctx=ctx, source="outbox", actor=SMS_ACTOR)
 
 
 def _points_of(session: Session, number: str) -> list[ContactPoint]:
@@ -211,14 +241,12 @@ def _points_of(session: Session, number: str) -> list[ContactPoint]:
     return list(session.scalars(query.order_by(ContactPoint.id)))
 
 
-def _last_sent_to(session: Session, point_ids: list[int]) -> OutboxMessage | None:
-    if not point_ids:
-        return None
+def _last_sent_to(session: Session, point_id: int) -> OutboxMessage | None:
     query = (
         select(OutboxMessage)
         .where(
             OutboxMessage.channel == MessageChannel.SMS,
-            OutboxMessage.contact_point_id.in_(point_ids),
+            OutboxMessage.contact_point_id == point_id,
             OutboxMessage.sent_at.is_not(None),
         )
         .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())

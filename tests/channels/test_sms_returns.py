@@ -181,8 +181,18 @@ def test_replies_opt_the_number_out_and_the_gate_stops_the_next(
         assert answer.status_code == 200, answer.text
     assert answer.json()["repeated"] == 2
     with transaction(api.engine) as session:
+        replies_in = session.scalars(
+            select(Contact).where(Contact.direction == "inbound").order_by(Contact.id)
+        )
+        heard = [(c.case_id, c.channel, c.disposition, c.note, c.contact_point_id) for c in replies_in]
+        assert heard == [
+            (f"C-{stopper[0]}", "sms", "message_reply", "退订", stopper[1]),
+            (f"C-{talker[0]}", "sms", "message_reply", "我明天还款", talker[1]),
+        ]
         standing = session.scalars(select(ContactPreference)).all()
         assert [(p.kind, p.channel, p.contact_point_id) for p in standing] == [("opt_out", "sms", stopper[1])]
+        first_reply = session.scalars(select(Contact.id).where(Contact.note == "退订")).one()
+        assert standing[0].contact_id == first_reply
     assert ("reply", "我明天还款") in events(api.engine, first_talk)
 
     stopped, talked = queue_sms(api.engine, stopper, "up-3", tid), queue_sms(api.engine, talker, "up-4", tid)
