@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -270,6 +270,23 @@ class Settings(BaseSettings):
             ) from None
         if url.get_backend_name() not in DATABASE_BACKENDS:
             raise ValueError(f"the database must be one of {', '.join(DATABASE_BACKENDS)}")
+        return value
+
+    @field_validator("sms_sign_name")
+    @classmethod
+    def _sms_provider_complete(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """The Alibaba Cloud adapter needs its endpoint, key, secret and signature together
+        (checked on the last of them, so that the others are known here)."""
+        if info.data.get("sms_provider") != "aliyun":
+            return value
+        given = info.data | {"sms_sign_name": value}
+        missing = [
+            f"{ENV_PREFIX}{name.upper()}"
+            for name in ("sms_endpoint", "sms_access_key_id", "sms_access_key_secret", "sms_sign_name")
+            if not given.get(name)
+        ]
+        if missing:
+            raise ValueError(f"ARREARS_SMS_PROVIDER=aliyun also needs {', '.join(missing)}")
         return value
 
     @field_validator("environment")

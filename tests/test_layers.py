@@ -107,6 +107,8 @@ WAYS_IN_FILES = {
     "paylink_api",
     "opt_out_api",
     "bounce_api",
+    "sms_api",
+    "callback_api",
     "template_cli",
 }
 

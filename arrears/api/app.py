@@ -27,7 +27,7 @@ from arrears.batch import api as batch_api
 from arrears.cases import api as cases_api
 from arrears.cases import work_api as case_work_api
 from arrears.channels import api as outbox_api
-from arrears.channels import bounce_api, opt_out_api, template_api
+from arrears.channels import bounce_api, opt_out_api, sms_api, template_api
 from arrears.clock import Clock, SystemClock
 from arrears.compliance import api as compliance_api
 from arrears.config import Settings, check_production, get_settings
@@ -65,6 +65,7 @@ CONTEXT_ROUTERS = (
     outbox_api.router,
     opt_out_api.router,
     bounce_api.router,
+    sms_api.router,
 )
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from arrears.api.access import DatabaseSession, public
 from arrears.api.paging import now, problem_responses
 from arrears.channels import bounces
+from arrears.channels.callback_api import signed_body
 from arrears.i18n import N_
 
 router = APIRouter(tags=["outbox"])
@@ -30,14 +31,6 @@ class BounceOut(BaseModel):
     message_id: int
     state: str
     contact_point_invalid: bool
-
-
-async def signed_body(request: Request) -> bytes:
-    """The request's body, once its signature is checked."""
-    body = await request.body()
-    secret = request.app.state.context.settings.channel_callback_secret
-    bounces.verify(body, request.headers.get(bounces.SIGNATURE_HEADER), secret)
-    return body
 
 
 @router.post(

@@ -2,16 +2,14 @@
 
 The rules:
 
-- The callback is signed: ``X-Arrears-Signature: sha256=<hex>``, the HMAC-SHA256 of the request's
-  body under ``ARREARS_CHANNEL_CALLBACK_SECRET`` (the same scheme as every provider callback).
-  A missing or wrong signature, or no secret set, is :class:`BadSignatureError` (400), checked
-  before the body is read as JSON.
+- The callback is signed as every provider callback is (:mod:`arrears.channels.signed`).
 - The bounce names the e-mail by its ``Message-ID`` (``<key@arrears>``, the message's
   ``provider_message_id``) and the DSN status (RFC 3463, ``class.subject.detail``): ``4.x.x``
   a transient failure (the relay gave up for now), ``5.x.x`` a permanent one; ``2.x.x`` is no
   bounce (422). The relay's diagnostic is kept without any address in it.
 - The message, ``sent`` or ``delivered``, becomes ``bounced`` (its event keeps the status and
-  the relay's diagnostic, cut short). A permanent bounce also marks the e-mail's contact point
+  the relay's diagnostic, cut short), and its contact record's delivery ``bounced``
+  (:mod:`arrears.channels.delivery`). A permanent bounce also marks the e-mail's contact point
   invalid (``contact_points.invalid_at``, ``invalid_reason``): the outbox's worker stops every
   later message to it (``stopped``, ``contact_point_invalid``) before asking the gate.
 - The same bounce again changes nothing (idempotent). Audited as the system: ``message.bounce``
@@ -20,8 +18,6 @@ The rules:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,25 +26,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor, record
+from arrears.channels.delivery import invalidate_point, record_delivery
 from arrears.channels.models import MessageChannel, MessageState, OutboxMessage
 from arrears.channels.outbox import MessageStateError, shown, transition
 from arrears.errors import InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
-from arrears.portfolio.models import ContactPoint
 
 BOUNCES_ACTOR = Actor(user_id=None, name="email-bounces", role="system")
-SIGNATURE_HEADER = "X-Arrears-Signature"
 STATUS = re.compile(r"([245])\.\d{1,3}\.\d{1,3}")
 ADDRESS = re.compile(r"\S+@\S+")
 """An address in the relay's diagnostic: not kept (personal data)."""
 BOUNCEABLE = frozenset({MessageState.SENT, MessageState.DELIVERED, MessageState.BOUNCED})
-
-
-class BadSignatureError(InvalidInputError):
-    """400, not 401: 401 says "sign in", and no one signs in to send a callback."""
-
-    code = "bad_signature"
-    default_message = N_("The callback's signature is missing or does not match")
 
 
 class BounceInputError(InvalidInputError):
@@ -65,16 +53,6 @@ class BouncedMessageNotFoundError(NotFoundError):
 class Bounced:
     message: OutboxMessage
     point_invalid: bool
-
-
-def signature(body: bytes, secret: str) -> str:
-    """The header's value for ``body``: ``sha256=<hex>``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def verify(body: bytes, given: str | None, secret: str | None) -> None:
-    if not secret or given is None or not hmac.compare_digest(signature(body, secret), given.strip()):
-        raise BadSignatureError()
 
 
 def bounce(
@@ -106,28 +84,11 @@ def bounce(
         _audit(
             session, "message.bounce", "message", message.id, message.customer_id, before, shown(message), now
         )
+    record_delivery(session, message, "bounced", now)
     permanent = found.group(1) == "5" and message.contact_point_id is not None
     if permanent:
-        _invalidate(session, message, said, now)
+        invalidate_point(session, message, said, now, BOUNCES_ACTOR)
     return Bounced(message, permanent)
-
-
-def _invalidate(session: Session, message: OutboxMessage, said: str, now: datetime) -> None:
-    point = session.get(ContactPoint, message.contact_point_id)
-    if point is None or point.invalid_at is not None:
-        return
-    point.invalid_at, point.invalid_reason = now, said
-    session.flush()
-    _audit(
-        session,
-        "contact_point.invalidate",
-        "contact_point",
-        point.id,
-        message.customer_id,
-        {"invalid_at": None},
-        {"invalid_at": now, "invalid_reason": said, "message_id": message.id},
-        now,
-    )
 
 
 def _audit(

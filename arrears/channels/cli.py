@@ -96,10 +96,10 @@ def status() -> None:
     """Messages per channel and state 各渠道各状态消息数."""
     with open_database(get_settings()) as engine, transaction(engine) as session:
         counted = outbox.counts(session)
-    states = [s.value for s in MessageState]
-    table = Table(say(N_("Channel")), *states, box=box.SIMPLE_HEAD)
-    for name, row in counted.items():
-        table.add_row(name, *(f"{row.get(s, 0):,}" for s in states))
+    channels = list(counted)
+    table = Table(say(N_("State")), *channels, box=box.SIMPLE_HEAD)  # a row per state: it stays narrow
+    for state in MessageState:
+        table.add_row(state.value, *(f"{counted[c].get(state.value, 0):,}" for c in channels))
     console.print(table)
 
 

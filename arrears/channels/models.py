@@ -52,6 +52,8 @@ class MessageState(StrEnum):
     SENT = "sent"
     DELIVERED = "delivered"
     BOUNCED = "bounced"
+    FAILED = "failed"
+    """The provider's receipt says the network did not deliver it (an SMS)."""
     DEAD = "dead"
     STOPPED = "stopped"
     EXPIRED = "expired"
@@ -61,6 +63,7 @@ FINAL_STATES = frozenset(
     {
         MessageState.DELIVERED,
         MessageState.BOUNCED,
+        MessageState.FAILED,
         MessageState.DEAD,
         MessageState.STOPPED,
         MessageState.EXPIRED,
@@ -104,6 +107,9 @@ class OutboxMessage(Versioned, Base):
     language: Mapped[str] = mapped_column(String(35))
     subject: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text, comment="as rendered when queued")
+    provider_params: Mapped[dict[str, str] | None] = mapped_column(
+        JSON, comment="the template's parameters at the provider (an SMS template's), rendered when queued"
+    )
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), comment="not sent before")

@@ -110,6 +110,7 @@ def queue_message(
     late_policy: LatePolicy = LatePolicy.WAIT,
     template_id: int | None = None,
     created_by: int | None = None,
+    provider_params: dict[str, str] | None = None,
 ) -> OutboxMessage:
     """Queue one message (see the module); answers the message of ``idempotency_key``."""
     return queue(
@@ -129,6 +130,7 @@ def queue_message(
         late_policy=late_policy,
         template_id=template_id,
         created_by=created_by,
+        provider_params=provider_params,
     ).message
 
 
@@ -183,6 +185,7 @@ def queue(
 BULK_CHUNK = 1000
 """Messages one statement of :func:`queue_many` inserts."""
 OPTIONAL: dict[str, Any] = {
+    "provider_params": None,
     "not_after": None,
     "late_policy": LatePolicy.WAIT,
     "template_id": None,
@@ -219,12 +222,19 @@ def _queue_chunk(
     rows = [_row(spec, now) for spec in fresh]
     try:
         with session.begin_nested():
-            ids = session.scalars(
-                insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
-            ).all()
+            # the ids are matched by the (unique) key: asking the database to keep the rows' order
+            # makes SQLite insert them one statement each
+            written = (
+                session.execute(
+                    insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.idempotency_key), rows
+                ).all()
+                if rows
+                else []
+            )
     except IntegrityError:  # a key written meanwhile by another caller: one by one, as queue does
         return [queue(session, actor, now=now, **spec) for spec in chunk]
-    made = [OutboxMessage(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+    ids = {key: id_ for id_, key in written}
+    made = [OutboxMessage(id=ids[row["idempotency_key"]], **row) for row in rows]
     if made:
         session.execute(
             insert(MessageEvent),

@@ -71,6 +71,7 @@ from arrears.channels.rendering import (
     LANGUAGES,
     InvalidTemplateError,
     MessageContext,
+    provider_params,
     render,
     variables_used,
 )
@@ -604,6 +605,7 @@ def _message(
     try:
         subject = render(template.subject, context, template.language) if template.subject else None
         body = render(template.body, context, template.language)
+        params = provider_params(template.settings, context, template.language)
     except InvalidTemplateError:
         return Skip.RENDERING
     send_at, not_after = _timing(candidate, rule, template, send_day, bank_zone)
@@ -617,6 +619,7 @@ def _message(
         "language": template.language,
         "subject": subject,
         "body": body,
+        "provider_params": params,
         "purpose": str(candidate.kind),
         "idempotency_key": candidate.key,
         "not_after": not_after,

@@ -18,6 +18,8 @@ The rules (docs/channels.md, "Templates"):
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import lru_cache
@@ -153,6 +155,37 @@ def sample_context(today: date) -> MessageContext:
         postal_address="北京市朝阳区建国路88号",
         pay_link="https://bank.example/api/v1/pay/SAMPLE.TOKEN",
     )
+
+
+PARAM_PREFIX = "param."
+"""A template's setting ``param.<name>`` is a template too: the provider template's parameter
+``<name>`` (an SMS provider renders its own registered template with them)."""
+PARAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+def provider_params(
+    settings: Mapping[str, Any] | None, context: MessageContext, language: str
+) -> dict[str, str] | None:
+    """The provider template's parameters rendered with ``context``; none when it has none."""
+    params = {
+        name.removeprefix(PARAM_PREFIX): render(str(source), context, language)
+        for name, source in (settings or {}).items()
+        if name.startswith(PARAM_PREFIX)
+    }
+    return params or None
+
+
+def check_param_names(settings: Mapping[str, Any]) -> None:
+    """Refuse a ``param.<name>`` setting whose name a provider would not take, or that does not parse."""
+    for name, source in settings.items():
+        if not name.startswith(PARAM_PREFIX):
+            continue
+        if not PARAM_NAME.fullmatch(name.removeprefix(PARAM_PREFIX)):
+            raise InvalidInputError(
+                N_("A template parameter's name is a letter then up to 31 of A-Z a-z 0-9 _, not {name}"),
+                name=repr(name[:80]),
+            )
+        check_syntax(str(source))
 
 
 RENDER_ERRORS = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError)

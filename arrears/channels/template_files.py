@@ -4,8 +4,9 @@ named person (``arrears templates load DIR --approve-as USER``).
 The rules:
 
 - a file is ``<code>.<channel>.<language>.txt``; its text is the body, after an optional header
-  between two ``---`` lines (YAML: ``subject``, ``late_policy``, ``valid_hours``; an unknown key
-  or a wrong value names the file and the line);
+  between two ``---`` lines (YAML: ``subject``, ``late_policy``, ``valid_hours``, ``settings``
+  — for an SMS template the provider's ``template_code`` and its ``param.<name>`` templates; an
+  unknown key or a wrong value names the file and the line);
 - a file whose template is already approved with the same text and settings is left as it is (a
   second load drafts nothing); any other is drafted as the system, then, given an approver,
   approved by that person through the same service as the API: their role must allow it and the
@@ -57,6 +58,9 @@ class TemplateHeader(FileModel):
     subject: str | None = Field(default=None, max_length=500)
     late_policy: Literal["wait", "expire"] = "wait"
     valid_hours: int | None = Field(default=None, ge=1, le=24 * 30)
+    settings: dict[str, str] = Field(
+        default_factory=dict, description="per channel: an SMS provider's template_code, param.<name> …"
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ def read_template(path: Path) -> templates.TemplateDraft:
         body=text.strip(),
         late_policy=header.late_policy,
         valid_hours=header.valid_hours,
+        settings=dict(header.settings),
     )
 
 
@@ -127,7 +132,8 @@ def load_folder(
 
 def _same(row: object, spec: templates.TemplateDraft) -> bool:
     fields = ("subject", "body", "late_policy", "valid_hours")
-    return all(getattr(row, name) == getattr(spec, name) for name in fields)
+    same_settings = (getattr(row, "settings", None) or {}) == spec.settings
+    return same_settings and all(getattr(row, name) == getattr(spec, name) for name in fields)
 
 
 def _principal(session: Session, username: str) -> Principal:

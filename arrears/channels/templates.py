@@ -49,7 +49,9 @@ from arrears.channels.rendering import (
     LANGUAGES,
     MessageContext,
     SmsLength,
+    check_param_names,
     check_syntax,
+    provider_params,
     render,
     sample_context,
     sms_segments,
@@ -209,6 +211,7 @@ def content_check(row: MessageTemplate, pack: Pack, context: MessageContext) -> 
     InvalidTemplateError when it does not render); none: it may be approved."""
     subject = render(row.subject, context, row.language) if row.subject else ""
     body = render(row.body, context, row.language)
+    provider_params(row.settings, context, row.language)  # they must render too
     letter = row.channel == MessageChannel.LETTER
     # a letter is checked as it is printed: with its seal box
     text = "\n".join(part for part in (subject, body, SEAL_CAPTION if letter else "") if part)
@@ -330,6 +333,7 @@ def _check_spec(spec: TemplateDraft) -> None:
     check_syntax(spec.body)
     if spec.subject:
         check_syntax(spec.subject)
+    check_param_names(spec.settings)
 
 
 def _retire(session: Session, who: Who, row: MessageTemplate, now: datetime) -> None:

@@ -27,8 +27,12 @@ The rules:
 - **The send.** At most ``rate`` messages a second per provider. Accepted: ``sent`` with the
   provider's id. :class:`TransientError`: ``queued`` again after ``outbox_backoff_seconds``
   doubling with each attempt, half of it random (jitter), or the provider's own retry-after if
-  longer; ``dead`` after ``outbox_max_attempts`` sends. :class:`PermanentError`: ``dead``, with the
-  provider's code and text in ``last_error``.
+  longer; ``dead`` after ``outbox_max_attempts`` sends. A transient error after which the message
+  may have reached the provider (its answer lost: ``maybe_sent``) leaves it ``sending`` until that
+  time instead, so that the reconciliation asks the provider before anything is sent again.
+  :class:`PermanentError`: ``dead``, with the provider's code and text in ``last_error``; a
+  recipient the provider says does not exist (an SMS number that is not one) also marks the
+  contact point invalid (:func:`arrears.channels.delivery.invalidate_point`).
 
 Every change of state writes a ``message_events`` row (:func:`arrears.channels.outbox.transition`).
 Nothing here logs a message's text or its recipient.
@@ -47,7 +51,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor
-from arrears.channels.models import LatePolicy, MessageState, OutboxMessage
+from arrears.channels.delivery import invalidate_point
+from arrears.channels.models import LatePolicy, MessageState, MessageTemplate, OutboxMessage
 from arrears.channels.outbox import add_event, transition
 from arrears.channels.providers.base import (
     Accepted,
@@ -356,12 +361,17 @@ class Worker:
             elif isinstance(outcome, PermanentError) or message.attempts >= self.policy.max_attempts:
                 message.last_error = _said(outcome)
                 transition(session, message, MessageState.DEAD, now, message.last_error)
+                if isinstance(outcome, PermanentError) and outcome.recipient_invalid:
+                    invalidate_point(session, message, f"{message.provider}: {outcome.code}", now, WORKER)
                 tally.dead += 1
             else:
                 assert isinstance(outcome, TransientError)
                 message.last_error = _said(outcome)
                 message.next_attempt_at = now + self.policy.backoff(message.attempts, outcome, self.rng)
-                transition(session, message, MessageState.QUEUED, now, f"retry: {message.last_error}")
+                if outcome.maybe_sent:  # left ``sending``: reconciled (asked at the provider) when due
+                    add_event(session, message, "unsure", now, f"ask the provider: {message.last_error}")
+                else:
+                    transition(session, message, MessageState.QUEUED, now, f"retry: {message.last_error}")
                 tally.retried += 1
 
 
@@ -421,6 +431,7 @@ def outgoing(session: Session, message: OutboxMessage) -> Outgoing:
     """The message as a provider needs it (its recipient read from the contact point)."""
     point = None if message.contact_point_id is None else session.get(ContactPoint, message.contact_point_id)
     customer = session.get(Customer, message.customer_id)
+    template = None if message.template_id is None else session.get(MessageTemplate, message.template_id)
     return Outgoing(
         message_id=message.id,
         idempotency_key=message.idempotency_key,
@@ -432,4 +443,6 @@ def outgoing(session: Session, message: OutboxMessage) -> Outgoing:
         recipient_name=None if customer is None else customer.name,
         queued_at=message.created_at,
         case_id=message.case_id,
+        settings={} if template is None else {k: str(v) for k, v in (template.settings or {}).items()},
+        params=dict(message.provider_params or {}),
     )

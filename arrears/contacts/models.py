@@ -48,7 +48,8 @@ class ReviewStatus(StrEnum):
 
 
 class Contact(Base):
-    """One attempt or conversation, as it happened. Never changed afterwards except its review.
+    """One attempt or conversation, as it happened. Never changed afterwards except its review and,
+    for a message the outbox sent, its delivery as the provider's receipt or bounce told it.
 
     An outbound contact was put to the compliance gate first (``gate_decision_id``); one recorded
     after the fact was checked when recorded, and its violations flagged for review."""
@@ -84,6 +85,10 @@ class Contact(Base):
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_outcome: Mapped[str | None] = mapped_column(String(16), comment="cleared or confirmed")
     review_note: Mapped[str | None] = mapped_column(String(1000))
+    delivery: Mapped[str | None] = mapped_column(
+        String(16), comment="a message's delivery as its receipt told: delivered, failed, bounced"
+    )
+    delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="when the receipt told it")
     source: Mapped[str] = mapped_column(String(16), comment="collector, outbox, strategy, agency, system")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="none: the system")

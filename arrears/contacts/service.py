@@ -337,6 +337,48 @@ def record_outbound(
     return contact
 
 
+def record_inbound(
+    session: Session,
+    case_id: str,
+    draft: Draft,
+    *,
+    ctx: Gatekeeping,
+    source: str,
+    actor: Actor = SYSTEM,
+) -> Contact:
+    """The way a path without a person at a desk records a contact the customer made (a reply to an
+    SMS): not gated; the note is the customer's own words, so it is not put to the content check
+    (which judges what the bank's people write)."""
+    case = cases.visible_case(session, case_id, true())
+    if case is None:
+        raise CaseNotFoundError(N_("No case {case_id}"), case_id=case_id)
+    if draft.direction != Direction.INBOUND:
+        raise ContactInputError(N_("Only an inbound contact is recorded this way"))
+    started_at = _checked(session, case, draft, ctx)
+    contact = record_contact(
+        session,
+        case,
+        draft,
+        started_at=started_at,
+        gated=None,
+        note_flags=[],
+        recorded_by=actor.user_id,
+        source=source,
+        ctx=ctx,
+    )
+    record(
+        session,
+        actor,
+        "contact.log",
+        at=ctx.clock.now(),
+        object_type="contact",
+        object_id=str(contact.id),
+        customer_id=case.customer_id,
+        after=shown(contact),
+    )
+    return contact
+
+
 def clear_attempt(
     session: Session,
     principal: Principal,

@@ -41,10 +41,10 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def seed(
-    engine: Engine, count: int = 1, *, language: str = "zh-CN", prefix: str = "M"
+    engine: Engine, count: int = 1, *, language: str = "zh-CN", prefix: str = "M", point: str = "email"
 ) -> list[tuple[str, int]]:
-    """``count`` customers in Shanghai, each with an e-mail address and an open case; answers
-    (customer id, contact point id) of each."""
+    """``count`` customers in Shanghai, each with an e-mail address (``point="mobile"``: a mobile
+    number, +86139…) and an open case; answers (customer id, contact point id) of each."""
     made: list[tuple[str, int]] = []
     with engine.begin() as connection:
         for n in range(count):
@@ -54,9 +54,11 @@ def seed(
                     customer_id=customer_id, name="王小明", timezone="Asia/Shanghai", language=language
                 )
             )
-            point = connection.execute(
+            point_id = connection.execute(
                 insert(ContactPoint)
-                .values(customer_id=customer_id, type="email", value=f"c{n}@example.cn", party="debtor")
+                .values(
+                    customer_id=customer_id, type=point, value=_point_value(point, n, prefix), party="debtor"
+                )
                 .returning(ContactPoint.id)
             ).scalar_one()
             connection.execute(
@@ -73,8 +75,14 @@ def seed(
                     updated_on=date(2026, 11, 21),
                 )
             )
-            made.append((customer_id, int(point)))
+            made.append((customer_id, int(point_id)))
     return made
+
+
+def _point_value(point: str, n: int, prefix: str) -> str:
+    if point == "mobile":
+        return f"+86139{sum(map(ord, prefix)) % 100:02d}{n:06d}"
+    return f"c{n}@example.cn"
 
 
 TEXTS = {
@@ -90,6 +98,7 @@ def queue(
     *,
     now: datetime = NOW,
     language: str = "zh-CN",
+    channel: str = "email",
     **more: Any,
 ) -> int:
     subject, body = TEXTS[language]
@@ -97,12 +106,12 @@ def queue(
         message = queue_message(
             session,
             SYSTEM,
-            channel="email",
+            channel=channel,
             customer_id=customer[0],
             case_id=f"C-{customer[0]}",
             contact_point_id=customer[1],
             language=language,
-            subject=subject,
+            subject=subject if channel == "email" else None,
             body=body,
             purpose="manual",
             idempotency_key=key,

@@ -14,11 +14,11 @@ import httpx
 from sqlalchemy import Engine, select
 
 from arrears.audit.models import AuditEntry
-from arrears.channels.bounces import SIGNATURE_HEADER, signature
 from arrears.channels.providers.smtp import SmtpProvider, opt_out_token
+from arrears.channels.signed import SIGNATURE_HEADER, signature
 from arrears.channels.worker import Tally, work
 from arrears.clock import FixedClock
-from arrears.contacts.models import ContactPreference
+from arrears.contacts.models import Contact, ContactPreference
 from arrears.db import transaction
 from arrears.portfolio.models import ContactPoint
 from tests.api.conftest import Api
@@ -181,6 +181,9 @@ def test_bounces_mark_the_message_and_a_permanent_one_its_address(api: Api) -> N
         point = _point(api.engine, customer[1])
         assert point.invalid_at == NOW and point.invalid_reason == "bounce 5.1.1: 550 … unknown"
         assert message(api.engine, hard).last_error == "bounce 5.1.1: 550 … unknown"
+        with transaction(api.engine) as session:
+            told = session.get(Contact, message(api.engine, hard).contact_id)
+            assert told is not None and (told.delivery, told.delivery_at) == ("bounced", NOW)
 
         later = queue(api.engine, customer, "bounce-3")
         assert _work(api.engine, port, api.url).stopped == 1

@@ -1,17 +1,16 @@
 """The nightly reminders: each kind on its night, with the approved template of the customer's
 language, at the configured local time; a rerun queues nothing twice; a missing template, a hold,
 a plan in force or a missing contact point skips and counts; the file's errors name file, line
-and key; a few thousand promises take well under a few seconds."""
+and key; a few thousand promises are reminded in statements that do not grow with them."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from arrears.arrangements.models import (
     Arrangement,
@@ -478,7 +477,9 @@ def test_the_shipped_file_loads() -> None:
     assert shipped.rule_for("plan_reminder", "credit_card", "zh-CN").days_before == 3  # type: ignore[union-attr]
 
 
-def test_a_few_thousand_promises_are_reminded_in_well_under_a_few_seconds(engine: Engine) -> None:
+def test_a_few_thousand_promises_are_reminded_set_based(engine: Engine) -> None:
+    """The night's statements do not grow with the promises: a few thousand reminders are queued in
+    statements of a thousand rows (the speed is the benchmark's to measure, not a test's)."""
     count = 3000
     with transaction(engine) as session:
         session.add(template("promise_reminder", "zh-CN"))
@@ -556,13 +557,20 @@ def test_a_few_thousand_promises_are_reminded_in_well_under_a_few_seconds(engine
                 for i in ids
             ],
         )
-    started = time.perf_counter()
-    outcome = night(engine)
-    elapsed = time.perf_counter() - started
+    statements: list[str] = []
+
+    def count_statement(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count_statement)
+    try:
+        outcome = night(engine)
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
     assert outcome.queued == count
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == count
-    assert elapsed < 5, f"{count} reminders took {elapsed:.1f}s"
+    assert len(statements) < 100, f"{count} reminders took {len(statements)} statements"
 
 
 def test_the_nightly_run_queues_the_reminders_and_says_so(engine: Engine) -> None:

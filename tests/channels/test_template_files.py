@@ -97,3 +97,25 @@ def test_the_shipped_templates_make_every_reminder(database: Engine) -> None:
     )
     letter = next(m for m in messages(database).values() if m.channel == "letter")
     assert letter.subject == "逾期还款通知书" and "如对欠款有异议" in letter.body
+
+
+def test_an_sms_template_names_its_provider_template_and_parameters(database: Engine, tmp_path: Path) -> None:
+    officer(database)
+    path = tmp_path / "x.sms.zh-CN.txt"
+    header = "---\nsettings:\n  template_code: SMS_400100\n  param.name: '{{ customer_name }}'\n"
+    path.write_text(header + "---\n{{ customer_name }}您好。{{ opt_out }}\n", "utf-8")
+    assert run("load", str(tmp_path), "--approve-as", "demo-compliance").exit_code == 0
+    path.write_text(
+        header.replace("400100", "400101") + "---\n{{ customer_name }}您好。{{ opt_out }}\n", "utf-8"
+    )
+    assert run("load", str(tmp_path), "--approve-as", "demo-compliance").exit_code == 0
+    with Session(database) as session:
+        rows = session.scalars(select(MessageTemplate).order_by(MessageTemplate.id)).all()
+    assert [(r.status, (r.settings or {}).get("template_code")) for r in rows] == [
+        ("retired", "SMS_400100"),
+        ("approved", "SMS_400101"),
+    ]
+    assert rows[1].settings == {"template_code": "SMS_400101", "param.name": "{{ customer_name }}"}
+    path.write_text("---\nsettings:\n  param.1x: '{{ customer_name }}'\n---\n您好。{{ opt_out }}\n", "utf-8")
+    refused = run("load", str(tmp_path))
+    assert refused.exit_code != 0 and "param.1x" in refused.output

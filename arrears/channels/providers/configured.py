@@ -1,6 +1,6 @@
 """The providers the settings choose: SMTP for e-mail when ``smtp_host`` is set, else the file
-sink; letters as PDF files for the print run (:mod:`.letters`); SMS to the file sink (its own
-adapter plugs in here)."""
+sink; letters as PDF files for the print run (:mod:`.letters`); SMS through Alibaba Cloud's SMS
+API when ``sms_provider`` is ``aliyun`` (:mod:`.sms_aliyun`), else the file sink."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from arrears.channels.models import MessageChannel
 from arrears.channels.providers.base import Provider
 from arrears.channels.providers.files import FileSink
 from arrears.channels.providers.letters import LetterProvider
+from arrears.channels.providers.sms_aliyun import AliyunSms
 from arrears.channels.providers.smtp import SmtpProvider
 from arrears.clock import Clock, SystemClock, local_date
 from arrears.config import Settings
@@ -32,5 +33,13 @@ def providers_for(settings: Settings, clock: Clock | None = None) -> dict[str, P
             sender=settings.mail_from,
             public_url=settings.public_url,
             secret=settings.secret_key,
+        )
+    if settings.sms_provider == "aliyun":
+        # the settings' own check makes sure every one of these is set
+        chosen[MessageChannel.SMS.value] = AliyunSms(
+            settings.sms_endpoint or "",
+            settings.sms_access_key_id or "",
+            settings.sms_access_key_secret or "",
+            settings.sms_sign_name or "",
         )
     return chosen

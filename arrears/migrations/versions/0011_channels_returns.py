@@ -31,11 +31,40 @@ def downgrade() -> None:
 
 
 def _receipts_upgrade() -> None:
-    pass
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "provider_params",
+                sa.JSON(),
+                nullable=True,
+                comment="the template's parameters at the provider (an SMS template's), rendered when queued",
+            )
+        )
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "delivery",
+                sa.String(length=16),
+                nullable=True,
+                comment="a message's delivery as its receipt told: delivered, failed, bounced",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "delivery_at",
+                arrears.db.UTCDateTime(timezone=True),
+                nullable=True,
+                comment="when the receipt told it",
+            )
+        )
 
 
 def _receipts_downgrade() -> None:
-    pass
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_column("delivery_at")
+        batch_op.drop_column("delivery")
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_column("provider_params")
 
 
 def _paynow_upgrade() -> None:
