@@ -17,6 +17,14 @@ The rules:
   it ``used`` in one conditional update, so two clicks never both pass; an unknown, tampered,
   used, expired or cancelled link is refused and the refusal names nothing of the customer; its
   use is audited (``paylink.use``, by an anonymous actor with the caller's address);
+- a reminder's link (``issue_for_reminder``, by the system, for the nightly reminders) is for
+  the case's worst account owing something in its currency, for the reminder's amount due capped
+  at what that account owes less what its live links ask; it is tied to its message
+  (``attach_to_messages``; one not queued is cancelled). A link whose message was stopped or
+  expired unsent is withdrawn: it cannot be followed (gone, ``cancelled``) and asks nothing; a
+  message stopped by a payment cancels its link outright (``cancel_message_links``);
+- a link not used yet can be cancelled (``cancel_link``: ``message.send``, the case in scope,
+  409 ``pay_link_used`` once used), audited (``paylink.cancel``);
 - the provider's confirmation (``take_notify``) is verified (its signature), taken **once per
   provider trade number** (``trade_no``), must be for the link's amount, and records a
   **pending payment**: the case takes it at once (:func:`arrears.payments.effects.take_pending`:
