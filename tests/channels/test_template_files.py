@@ -97,6 +97,20 @@ def test_the_shipped_templates_make_every_reminder(database: Engine) -> None:
     )
     letter = next(m for m in messages(database).values() if m.channel == "letter")
     assert letter.subject == "逾期还款通知书" and "如对欠款有异议" in letter.body
+    params = {
+        m.idempotency_key.split(":")[1] + ":" + m.language: m.provider_params
+        for m in messages(database).values()
+    }
+    assert params["promise_reminder:en"] == {
+        "name": "客户P2",
+        "amount": "CN¥500.00",
+        "date": "November 22, 2026",
+        "hotline": "400-800-9588",
+    }
+    assert (
+        params["plan_reminder:zh-CN"] is not None
+        and params["plan_reminder:zh-CN"]["date"] == "2026年11月24日"
+    )
 
 
 def test_an_sms_template_names_its_provider_template_and_parameters(database: Engine, tmp_path: Path) -> None:
