@@ -49,14 +49,16 @@ def test_the_examples_load_approved_by_the_named_person_once(database: Engine) -
     loaded = run("load", str(EXAMPLES), "--approve-as", "demo-compliance")
     assert loaded.exit_code == 0, loaded.output
     shipped = statuses(database)
-    assert len(shipped) == 11 and all(s == ["approved"] for s in shipped.values())
+    assert len(shipped) == 12 and all(s == ["approved"] for s in shipped.values())
     assert ("first_delinquency", "letter", "zh-CN") in shipped
     with Session(database) as session:
-        letter = session.scalars(select(MessageTemplate).where(MessageTemplate.channel == "letter")).one()
-        assert letter.subject == "逾期还款通知书"
+        letters = session.scalars(select(MessageTemplate).where(MessageTemplate.channel == "letter")).all()
+        subjects = {row.language: row.subject for row in letters}
+        assert subjects == {"zh-CN": "逾期还款通知书", "en": "Notice of overdue payment"}
+        letter = letters[0]
         assert letter.approved_by == session.scalars(select(User.id)).one() and letter.created_by is None
     again = run("load", str(EXAMPLES), "--approve-as", "demo-compliance")
-    assert again.exit_code == 0 and again.output.count("unchanged") == 11
+    assert again.exit_code == 0 and again.output.count("unchanged") == 12
     assert statuses(database) == shipped
 
 
