@@ -313,28 +313,8 @@ def record_outbound(
     )
     if checked.decision.verdict is Verdict.BLOCK:
         raise refuse(session, actor, case, draft, checked, at=started_at, ctx=ctx, source=source)
-    contact = record_contact(
-        session,
-        case,
-        draft,
-        started_at=started_at,
-        gated=Gated.of(checked),
-        note_flags=note_findings(draft.note, draft.party, ctx.pack),
-        recorded_by=actor.user_id,
-        source=source,
-        ctx=ctx,
-    )
-    record(
-        session,
-        actor,
-        "contact.log",
-        at=ctx.clock.now(),
-        object_type="contact",
-        object_id=str(contact.id),
-        customer_id=case.customer_id,
-        after=shown(contact),
-    )
-    return contact
+    flags = note_findings(draft.note, draft.party, ctx.pack)
+    return _system_recorded(session, case, draft, started_at, Gated.of(checked), flags, ctx, source, actor)
 
 
 def record_inbound(
@@ -355,13 +335,28 @@ def record_inbound(
     if draft.direction != Direction.INBOUND:
         raise ContactInputError(N_("Only an inbound contact is recorded this way"))
     started_at = _checked(session, case, draft, ctx)
+    return _system_recorded(session, case, draft, started_at, None, [], ctx, source, actor)
+
+
+def _system_recorded(
+    session: Session,
+    case: Case,
+    draft: Draft,
+    started_at: datetime,
+    gated: Gated | None,
+    note_flags: list[dict[str, Any]],
+    ctx: Gatekeeping,
+    source: str,
+    actor: Actor,
+) -> Contact:
+    """A contact recorded by a path without a person at a desk, and its audit entry."""
     contact = record_contact(
         session,
         case,
         draft,
         started_at=started_at,
-        gated=None,
-        note_flags=[],
+        gated=gated,
+        note_flags=note_flags,
         recorded_by=actor.user_id,
         source=source,
         ctx=ctx,
