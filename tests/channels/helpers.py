@@ -129,6 +129,14 @@ def message(engine: Engine, message_id: int) -> OutboxMessage:
         return row
 
 
+def contact_point(engine: Engine, point_id: int) -> ContactPoint:
+    with transaction(engine) as session:
+        point = session.get(ContactPoint, point_id)
+        assert point is not None
+        session.expunge(point)
+        return point
+
+
 def events(engine: Engine, message_id: int) -> list[tuple[str, str | None]]:
     with transaction(engine) as session:
         rows = session.scalars(

@@ -20,9 +20,8 @@ from arrears.channels.worker import Tally, work
 from arrears.clock import FixedClock
 from arrears.contacts.models import Contact, ContactPreference
 from arrears.db import transaction
-from arrears.portfolio.models import ContactPoint
 from tests.api.conftest import Api
-from tests.channels.helpers import NOW, Relay, message, queue, seed, settings_for, smtp_server
+from tests.channels.helpers import NOW, Relay, contact_point, message, queue, seed, settings_for, smtp_server
 
 
 def _work(engine: Engine, port: int, public_url: str) -> Tally:
@@ -136,14 +135,6 @@ def _bounce(api: Api, payload: dict[str, str], *, secret: str | None = SECRET) -
     return api.client().post("/api/v1/channels/email/bounces", content=body, headers=headers)
 
 
-def _point(engine: Engine, point_id: int) -> ContactPoint:
-    with transaction(engine) as session:
-        point = session.get(ContactPoint, point_id)
-        assert point is not None
-        session.expunge(point)
-        return point
-
-
 def test_bounces_mark_the_message_and_a_permanent_one_its_address(api: Api) -> None:
     context = api.app.state.context
     context.settings = context.settings.model_copy(update={"channel_callback_secret": SECRET})
@@ -168,7 +159,7 @@ def test_bounces_mark_the_message_and_a_permanent_one_its_address(api: Api) -> N
         )
         assert transient.status_code == 200, transient.text
         assert transient.json() == {"message_id": soft, "state": "bounced", "contact_point_invalid": False}
-        assert _point(api.engine, customer[1]).invalid_at is None
+        assert contact_point(api.engine, customer[1]).invalid_at is None
 
         permanent = {
             "message_id": "<bounce-2@arrears>",
@@ -178,7 +169,7 @@ def test_bounces_mark_the_message_and_a_permanent_one_its_address(api: Api) -> N
         for _ in range(2):  # the same bounce twice: one change
             answer = _bounce(api, permanent)
             assert answer.json() == {"message_id": hard, "state": "bounced", "contact_point_invalid": True}
-        point = _point(api.engine, customer[1])
+        point = contact_point(api.engine, customer[1])
         assert point.invalid_at == NOW and point.invalid_reason == "bounce 5.1.1: 550 … unknown"
         assert message(api.engine, hard).last_error == "bounce 5.1.1: 550 … unknown"
         with transaction(api.engine) as session:

@@ -17,10 +17,9 @@ from arrears.channels.worker import work
 from arrears.clock import FixedClock
 from arrears.contacts.models import Contact, ContactPreference
 from arrears.db import transaction
-from arrears.portfolio.models import ContactPoint
 from tests.api.conftest import Api
 from tests.channels.fake_sms import FakeSms, fake_sms, push
-from tests.channels.helpers import NOW, events, message, seed, settings_for
+from tests.channels.helpers import NOW, contact_point, events, message, seed, settings_for
 from tests.channels.test_sms import adapter, queue_sms, template
 
 SECRET = "callback-secret-for-the-sms-tests-0123"
@@ -60,14 +59,6 @@ def _contact(engine: Engine, contact_id: int | None) -> Contact:
         return contact
 
 
-def _point(engine: Engine, point_id: int) -> ContactPoint:
-    with transaction(engine) as session:
-        point = session.get(ContactPoint, point_id)
-        assert point is not None
-        session.expunge(point)
-        return point
-
-
 def test_receipts_mark_messages_and_their_contact_records_once(
     api: Api, provider: tuple[FakeSms, str]
 ) -> None:
@@ -105,8 +96,8 @@ def test_receipts_mark_messages_and_their_contact_records_once(
         "delivered",
         "failed",
     )
-    assert _point(api.engine, good[1]).invalid_at is None
-    assert _point(api.engine, gone[1]).invalid_reason == "receipt MN:0001: 失败"
+    assert contact_point(api.engine, good[1]).invalid_at is None
+    assert contact_point(api.engine, gone[1]).invalid_reason == "receipt MN:0001: 失败"
     with transaction(api.engine) as session:
         actions = session.scalars(
             select(AuditEntry.action)
