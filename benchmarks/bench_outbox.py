@@ -51,7 +51,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from arrears.audit.trail import SYSTEM  # noqa: E402
 from arrears.channels.models import OutboxMessage  # noqa: E402
 from arrears.channels.outbox import queue_many  # noqa: E402
-from arrears.channels.providers.base import Outgoing  # noqa: E402
+from arrears.channels.providers.base import Accepted, Outgoing  # noqa: E402
 from arrears.db import make_engine, transaction  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 
@@ -497,6 +497,76 @@ def night(
     )
 
 
+class AcceptAll:
+    """A provider that takes every message at once: what is left of a send is the outbox's own work."""
+
+    name = "accept-all"
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+
+    def send(self, message: Outgoing) -> Accepted:
+        return Accepted(message.idempotency_key)
+
+    def find(self, message: Outgoing) -> Accepted | None:
+        return None
+
+
+def breakdown(book: Book, channel: str, count: int) -> None:
+    """One worker in this process, to a provider that takes every message at once: where a
+    message's time goes (the worker's steps), and the SQL statements and transactions it takes."""
+    from arrears.channels import worker as worker_module
+    from arrears.clock import SystemClock
+    from arrears.config import load_settings
+
+    label = f"breakdown-{channel}"
+    queue_messages(book, message_specs(book, channel, label, count))
+    laps: dict[str, float] = dict.fromkeys(("claim", "gate", "_record_contact", "settle", "reconcile"), 0.0)
+    statements = {"n": 0, "commits": 0}
+    event.listen(book.engine, "before_cursor_execute", lambda *_: statements.update(n=statements["n"] + 1))
+    event.listen(book.engine, "commit", lambda *_: statements.update(commits=statements["commits"] + 1))
+    originals = {name: getattr(worker_module.Worker, name) for name in laps}
+
+    def timed(name: str, method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                laps[name] += time.perf_counter() - started
+
+        return call
+
+    for name, method in originals.items():
+        setattr(worker_module.Worker, name, timed(name, method))
+    settings = load_settings(
+        database_url=book.engine.url.render_as_string(hide_password=False), language="en"
+    )
+    started = time.perf_counter()
+    try:
+        tally = worker_module.work(
+            book.engine, {channel: AcceptAll(channel)}, SystemClock(), once=True, settings=settings
+        )
+    finally:
+        for name, method in originals.items():
+            setattr(worker_module.Worker, name, method)
+    whole = time.perf_counter() - started
+    sent = max(tally.sent, 1)
+    print(
+        f"\none worker in process, {channel}, to a provider that takes every message at once: "
+        f"{tally.sent:,} sent, "
+        f"{1000 * whole / sent:.1f} ms a message ({tally.sent / whole:,.0f}/s), "
+        f"{statements['n'] / sent:.1f} SQL statements and "
+        f"{statements['commits'] / sent:.1f} commits a message"
+    )
+    for name, seconds in laps.items():
+        print(f"  {name:<16} {1000 * seconds / sent:6.1f} ms a message")
+    print(
+        "  (gate includes _record_contact: the compliance gate's facts and decision, the contact, "
+        "its audit entry)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -512,6 +582,13 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("ARREARS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
         help="PostgreSQL (a schema of its own is created there and dropped)",
+    )
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=500,
+        metavar="N",
+        help="N messages through one worker in process, timed by step",
     )
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
     args = parser.parse_args()
@@ -543,6 +620,8 @@ def main() -> None:
                     print(f"  {channel} with {workers} workers done", flush=True)
             if rows:
                 report(rows)
+            for channel in args.channels if args.breakdown else []:
+                breakdown(book, channel, args.breakdown)
             if args.night:
                 night(book, servers, env, args.night_channel, max(args.workers), args.night)
     finally:
