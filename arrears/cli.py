@@ -75,6 +75,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("queues", "arrears.queues.cli"),
     ("templates", "arrears.channels.template_cli"),
     ("outbox", "arrears.channels.cli"),
+    ("payments", "arrears.payments.cli"),
     ("serve", "arrears.api.cli"),
 ]
 """(group name, module): a module's ``app`` becomes the group, its ``groups`` more groups, and its

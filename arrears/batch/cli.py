@@ -18,7 +18,7 @@ from arrears.audit.verify import ChainBrokenError
 from arrears.batch.orchestrator import resolve_dates, run_batch
 from arrears.batch.store import damaged, is_damage, open_store
 from arrears.batch.summary import DaySummary
-from arrears.channels.reminders import RemindersDocument, load_reminders
+from arrears.channels.reminders import PayLinks, RemindersDocument, load_reminders
 from arrears.cli_options import date_option
 from arrears.clock import SystemClock
 from arrears.config import batch_store_path, get_settings, message_language
@@ -30,6 +30,7 @@ from arrears.delinquency.rules import ROLLS, DelinquencyRules
 from arrears.errors import one_of
 from arrears.i18n import N_, translate
 from arrears.money import format_major
+from arrears.payments.reminder_links import reminder_pay_links
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -103,6 +104,7 @@ def run(
                 settings.plan_grace_days,
                 reminders,
                 settings.bank_timezone,
+                reminder_pay_links(settings),
             )
         except duckdb.Error as error:
             if store_path is not None and is_damage(error):
@@ -129,6 +131,7 @@ def _run(
     plan_grace_days: int,
     reminders: RemindersDocument,
     bank_zone: str,
+    pay_links: PayLinks | None = None,
 ) -> list[DaySummary]:
     """The run with its progress drawn on the console (unless ``quiet``)."""
     with Progress(
@@ -160,6 +163,7 @@ def _run(
             plan_grace_days=plan_grace_days,
             reminders=reminders,
             bank_zone=bank_zone,
+            pay_links=pay_links,
         )
 
 

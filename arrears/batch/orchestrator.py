@@ -126,6 +126,7 @@ def run_batch(
     plan_grace_days: int = plan_batch.DEFAULT_GRACE_DAYS,
     reminders: reminder_step.RemindersDocument | None = None,
     bank_zone: str = "Asia/Shanghai",
+    pay_links: reminder_step.PayLinks | None = None,
 ) -> list[DaySummary]:
     """Run the batch for each date in order; returns one summary per date.
 
@@ -134,7 +135,7 @@ def run_batch(
     reads a store kept in memory for the run. With a ``scorer`` each date also scores the open
     cases' accounts with the active model; with ``reminders`` each date queues the reminders of
     the next morning (arrears.channels.reminders), at the customers' local times (else
-    ``bank_zone``'s).
+    ``bank_zone``'s), with pay-now links when ``pay_links`` is given.
     """
     label = f"arrears batch {dates[0].isoformat()}..{dates[-1].isoformat()}"
     summaries: list[DaySummary] = []
@@ -163,7 +164,7 @@ def run_batch(
                 scorer,
                 promise_terms,
                 plan_grace_days,
-                _Reminders(reminders, bank_zone) if reminders is not None else None,
+                _Reminders(reminders, bank_zone, pay_links) if reminders is not None else None,
             )
             if done == 0:
                 summary.notes.append(_sync_note(synced))
@@ -226,6 +227,7 @@ def _write_snapshot(
 class _Reminders:
     config: reminder_step.RemindersDocument
     bank_zone: str
+    pay_links: reminder_step.PayLinks | None = None
 
 
 def _run_day(
@@ -276,7 +278,12 @@ def _run_day(
             reminded: reminder_step.ReminderOutcome | None = None
             if reminders is not None:
                 reminded = reminder_step.queue_reminders(
-                    connection, as_of, clock.now(), reminders.config, reminders.bank_zone
+                    connection,
+                    as_of,
+                    clock.now(),
+                    reminders.config,
+                    reminders.bank_zone,
+                    reminders.pay_links,
                 )
                 checkpoint("reminders queued")
             accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)

@@ -5,9 +5,13 @@ The rules (docs/channels.md, "Letters"):
 - a letter is one PDF: the bank's header (its name and hotline), the addressee (name and postal
   address), the date (long, in the letter's language) and the reference, the subject, the body
   rendered from an approved letter template, and a box where the seal is stamped, captioned
-  :data:`SEAL_CAPTION` (the content check counts that caption as the letter's seal element);
+  :data:`SEAL_CAPTIONS` in its language (the content check counts that caption as the letter's
+  seal element);
+- a letter is in its template's language (zh-CN or en): its labels, its date and amounts (Babel)
+  and its seal caption;
 - Chinese text is set in ReportLab's CID font STSong-Light (a font every PDF reader carries: no
-  font file is embedded or needed), wrapped as CJK text; the PDF is invariant (no creation time
+  font file is embedded or needed; its Latin letters serve an English letter too), wrapped as CJK
+  text in Chinese; the PDF is invariant (no creation time
   or random id inside), so the same letter gives the same bytes and the same SHA-256;
 - :func:`print_batch` writes one ``<letter_id>.pdf`` per letter into a folder and then, last,
   ``manifest.csv`` (UTF-8 with BOM, for the vendor's spreadsheet): letter id, customer name,
@@ -45,8 +49,14 @@ from arrears.i18n import N_
 from arrears.spreadsheet import neutralise
 
 FONT = "STSong-Light"
-SEAL_CAPTION = "（银行盖章）"
+SEAL_CAPTIONS = {"zh-CN": "（银行盖章）", "en": "(Bank's seal)"}
 """The caption of the seal box: where the bank stamps its seal (公章) on the printed letter."""
+
+
+def seal_caption(language: str) -> str:
+    return SEAL_CAPTIONS.get(language, SEAL_CAPTIONS["zh-CN"])
+
+
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("letter_id", "customer_name", "postal_address", "pages", "sha256", "file")
 LETTER_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -205,16 +215,19 @@ def _story(letter: Letter, bank: Bank, labels: dict[str, str]) -> list[object]:
         story.append(Paragraph(escape(paragraph).replace("\n", "<br/>"), styles["body"]))
     story += [
         Spacer(1, 10 * mm),
-        _seal_box(styles),
+        _seal_box(styles, letter.language),
         Paragraph(escape(bank.name(letter.language)), styles["right"]),
     ]
     return story
 
 
-def _seal_box(styles: dict[str, ParagraphStyle]) -> Table:
+def _seal_box(styles: dict[str, ParagraphStyle], language: str) -> Table:
     """A square on the right where the seal is stamped (the image itself is the printer's)."""
     box = Table(
-        [[Paragraph(SEAL_CAPTION, styles["seal"])]], colWidths=[40 * mm], rowHeights=[40 * mm], hAlign="RIGHT"
+        [[Paragraph(escape(seal_caption(language)), styles["seal"])]],
+        colWidths=[40 * mm],
+        rowHeights=[40 * mm],
+        hAlign="RIGHT",
     )
     box.setStyle(
         TableStyle(

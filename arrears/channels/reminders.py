@@ -27,6 +27,12 @@ The rules (docs/channels.md, "Reminders"):
   date for the notices): a rerun of the night queues nothing twice. It is sent from
   ``send_at`` on the send day in the customer's time zone (else the bank's), expires
   ``valid_hours`` later (else by the template's validity), with the template's late policy;
+- with pay-now set up (``pay_links``), a message whose template uses ``pay_link`` gets a link
+  issued for it in the same transaction (:class:`PayLinks`: for the reminder's amount due, capped
+  at what the account owes, living :data:`LINK_DAYS` days from ``send_at`` or to ``not_after``
+  if later) and carries its URL; a reminder that is then not queued cancels its link. Without
+  pay-now, or when nothing is left to ask, ``pay_link`` is none (templates guard it with
+  ``{% if pay_link %}``);
 - the selection is set-based (one query per kind and one per fact: products, contact points,
   holds, arrangements, templates), then each message is rendered and queued. The send-time gate
   of the worker stays the final word. Nothing here commits.
@@ -36,11 +42,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -66,6 +73,7 @@ from arrears.channels.rendering import (
     MessageContext,
     provider_params,
     render,
+    variables_used,
 )
 from arrears.channels.templates import active_template
 from arrears.disputes.models import Hold, HoldKind
@@ -98,6 +106,10 @@ class ReminderKind(StrEnum):
     BROKEN_PROMISE = "broken_promise"
     FIRST_DELINQUENCY = "first_delinquency"
 
+
+LINK_DAYS = 3
+"""Days a reminder's pay-now link lives from the message's send time (longer when the message
+itself stays valid longer): the customer may read the message a day or two after it came."""
 
 DUE_KINDS = (ReminderKind.PROMISE, ReminderKind.PLAN)
 """The kinds about an installment coming due (``days_before`` counts for them)."""
@@ -229,13 +241,39 @@ class Candidate:
         return f"reminder:{self.kind}:{self.subject_id}:{self.due_on.isoformat()}"
 
 
+@dataclass(frozen=True)
+class ReminderLink:
+    url: str
+    link_id: int
+
+
+class PayLinks(Protocol):
+    """Pay-now links for reminders (:mod:`arrears.payments.reminder_links`; the channels do not
+    import the payments: the night hands them in)."""
+
+    def issue(
+        self, session: Session, case_id: str, amount: int | None, now: datetime, expires_at: datetime
+    ) -> ReminderLink | None:
+        """A link for ``amount`` (none: what is overdue) of the case, none when nothing is owed."""
+        ...
+
+    def attach(self, session: Session, links: Mapping[int, int | None], now: datetime) -> None:
+        """Tie each link to its queued message; a link whose message was not queued (none) is cancelled."""
+        ...
+
+
 def queue_reminders(
-    connection: Connection, as_of: date, now: datetime, config: RemindersDocument, bank_zone: str
+    connection: Connection,
+    as_of: date,
+    now: datetime,
+    config: RemindersDocument,
+    bank_zone: str,
+    pay_links: PayLinks | None = None,
 ) -> ReminderOutcome:
     """Queue the reminders of the night of ``as_of`` (see the module)."""
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     try:
-        outcome = _queue(session, as_of, now, config, bank_zone)
+        outcome = _queue(session, as_of, now, config, bank_zone, pay_links)
         session.flush()
         session.commit()  # the savepoint only: the night's transaction commits the lot
     finally:
@@ -244,7 +282,12 @@ def queue_reminders(
 
 
 def _queue(
-    session: Session, as_of: date, now: datetime, config: RemindersDocument, bank_zone: str
+    session: Session,
+    as_of: date,
+    now: datetime,
+    config: RemindersDocument,
+    bank_zone: str,
+    pay_links: PayLinks | None = None,
 ) -> ReminderOutcome:
     outcome = ReminderOutcome()
     send_day = as_of + timedelta(days=1)
@@ -276,6 +319,8 @@ def _queue(
     rescheduled = _rescheduled_cases(session, as_of, case_ids)
     templates: dict[tuple[str, str, str], MessageTemplate | None] = {}
     specs: list[dict[str, Any]] = []
+    links: dict[str, int] = {}  # a message's key → its link
+    unsent_links: list[int] = []
     for row in rows:
         candidate = Candidate(
             kind=ReminderKind(row.kind),
@@ -307,22 +352,93 @@ def _queue(
             if wanted not in templates:
                 templates[wanted] = active_template(session, *wanted)
             template = templates[wanted]
+            link = None
+            if template is not None and pay_links is not None and _uses_pay_link(template):
+                link = _link(session, pay_links, candidate, rule, template, send_day, now, bank_zone)
             made = (
                 Skip.NO_TEMPLATE
                 if template is None
-                else _message(candidate, rule, template, product, points, send_day, now, bank_zone)
+                else _message(
+                    candidate,
+                    rule,
+                    template,
+                    product,
+                    points,
+                    send_day,
+                    now,
+                    bank_zone,
+                    pay_link=None if link is None else link.url,
+                )
             )
+            if link is not None:
+                if isinstance(made, dict):
+                    links[candidate.key] = link.link_id
+                else:
+                    unsent_links.append(link.link_id)
             if isinstance(made, dict):
                 specs.append(made)
                 continue
             skip = made
         outcome.skipped[str(skip)] += 1
+    _queue_specs(session, specs, links, unsent_links, pay_links, now, outcome)
+    return outcome
+
+
+def _queue_specs(
+    session: Session,
+    specs: list[dict[str, Any]],
+    links: dict[str, int],
+    unsent_links: list[int],
+    pay_links: PayLinks | None,
+    now: datetime,
+    outcome: ReminderOutcome,
+) -> None:
+    """Queue the messages, count them, and tie their links to them (the links of messages not
+    queued are cancelled)."""
+    attached: dict[int, int | None] = dict.fromkeys(unsent_links)
     for queued in queue_many(session, SYSTEM, specs, now=now):
         if queued.created:
             outcome.queued += 1
         else:
             outcome.already += 1
-    return outcome
+        key = queued.message.idempotency_key
+        if key in links:
+            attached[links[key]] = queued.message.id if queued.created else None
+    if pay_links is not None and attached:
+        pay_links.attach(session, attached, now)
+
+
+def _uses_pay_link(template: MessageTemplate) -> bool:
+    return "pay_link" in variables_used(template.body) | variables_used(template.subject or "")
+
+
+def _link(
+    session: Session,
+    pay_links: PayLinks,
+    candidate: Candidate,
+    rule: ReminderRule,
+    template: MessageTemplate,
+    send_day: date,
+    now: datetime,
+    bank_zone: str,
+) -> ReminderLink | None:
+    """The reminder's pay-now link: for its amount due, living :data:`LINK_DAYS` from ``send_at``
+    or to ``not_after`` if later."""
+    send_at, not_after = _timing(candidate, rule, template, send_day, bank_zone)
+    expires_at = (send_at + timedelta(days=LINK_DAYS)).astimezone(UTC)
+    if not_after is not None:
+        expires_at = max(expires_at, not_after)
+    return pay_links.issue(session, candidate.case_id, candidate.amount, now, expires_at)
+
+
+def _timing(
+    candidate: Candidate, rule: ReminderRule, template: MessageTemplate, send_day: date, bank_zone: str
+) -> tuple[datetime, datetime | None]:
+    """When the message is sent (the customer's local ``send_at``) and until when (UTC), if limited."""
+    send_at = datetime.combine(send_day, rule.local_time, tzinfo=ZoneInfo(candidate.zone or bank_zone))
+    valid_hours = rule.valid_hours or template.valid_hours
+    not_after = None if valid_hours is None else (send_at + timedelta(hours=valid_hours)).astimezone(UTC)
+    return send_at, not_after
 
 
 def _candidates(
@@ -479,20 +595,20 @@ def _message(
     send_day: date,
     now: datetime,
     bank_zone: str,
+    *,
+    pay_link: str | None = None,
 ) -> Skip | dict[str, Any]:
     """The message to queue (:func:`queue_many`'s mapping), or why there is none."""
     point_id, point_value = points[(candidate.customer_id, POINT_TYPES[rule.channel])]
     letter = rule.channel == str(MessageChannel.LETTER)
-    context = _context(candidate, product, send_day, point_value if letter else None)
+    context = _context(candidate, product, send_day, point_value if letter else None, pay_link)
     try:
         subject = render(template.subject, context, template.language) if template.subject else None
         body = render(template.body, context, template.language)
         params = provider_params(template.settings, context, template.language)
     except InvalidTemplateError:
         return Skip.RENDERING
-    send_at = datetime.combine(send_day, rule.local_time, tzinfo=ZoneInfo(candidate.zone or bank_zone))
-    valid_hours = rule.valid_hours or template.valid_hours
-    not_after = None if valid_hours is None else (send_at + timedelta(hours=valid_hours)).astimezone(UTC)
+    send_at, not_after = _timing(candidate, rule, template, send_day, bank_zone)
     if not_after is not None and not_after <= now:
         return Skip.LATE  # a night run again long after: its reminders' time has passed
     return {
@@ -506,9 +622,7 @@ def _message(
         "provider_params": params,
         "purpose": str(candidate.kind),
         "idempotency_key": candidate.key,
-        "not_after": None
-        if valid_hours is None
-        else (send_at + timedelta(hours=valid_hours)).astimezone(UTC),
+        "not_after": not_after,
         "late_policy": LatePolicy(template.late_policy),
         "template_id": template.id,
         "created_by": None,
@@ -516,7 +630,9 @@ def _message(
     }
 
 
-def _context(candidate: Candidate, product: str, send_day: date, address: str | None) -> MessageContext:
+def _context(
+    candidate: Candidate, product: str, send_day: date, address: str | None, pay_link: str | None = None
+) -> MessageContext:
     """The case's facts; for a promise or plan reminder ``promise_date`` / ``promise_amount`` are
     the installment coming due, for a broken promise what it left unpaid."""
     due = candidate.kind in DUE_KINDS
@@ -531,6 +647,7 @@ def _context(candidate: Candidate, product: str, send_day: date, address: str | 
         promise_date=candidate.due_on if due else None,
         promise_amount=candidate.amount,
         postal_address=address,
+        pay_link=pay_link,
     )
 
 

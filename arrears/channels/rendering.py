@@ -33,6 +33,7 @@ from jinja2 import (
     TemplateError,
     TemplateRuntimeError,
     TemplateSyntaxError,
+    meta,
     pass_context,
 )
 from jinja2.runtime import Context
@@ -222,6 +223,16 @@ def check_syntax(source: str) -> None:
         _environment(FALLBACK_LANGUAGE).parse(source)
     except TemplateError as error:
         raise _invalid(error) from None
+
+
+@lru_cache(maxsize=256)
+def variables_used(source: str) -> frozenset[str]:
+    """The variables a template reads (none for one that does not parse: it does not render
+    either)."""
+    try:
+        return frozenset(meta.find_undeclared_variables(_environment(FALLBACK_LANGUAGE).parse(source)))
+    except TemplateError:
+        return frozenset()
 
 
 def money(minor: int, currency: str, language: str) -> str:

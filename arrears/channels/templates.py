@@ -42,7 +42,7 @@ from arrears.cases.models import Case
 from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError
 from arrears.channels import template_repository as repository
-from arrears.channels.letters import SEAL_CAPTION
+from arrears.channels.letters import seal_caption
 from arrears.channels.models import LatePolicy, MessageChannel, MessageTemplate, TemplateStatus
 from arrears.channels.rendering import (
     FALLBACK_LANGUAGE,
@@ -214,7 +214,7 @@ def content_check(row: MessageTemplate, pack: Pack, context: MessageContext) -> 
     provider_params(row.settings, context, row.language)  # they must render too
     letter = row.channel == MessageChannel.LETTER
     # a letter is checked as it is printed: with its seal box
-    text = "\n".join(part for part in (subject, body, SEAL_CAPTION if letter else "") if part)
+    text = "\n".join(part for part in (subject, body, seal_caption(row.language) if letter else "") if part)
     decision = check_text(
         TextRequest(
             purpose="template",

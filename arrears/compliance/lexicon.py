@@ -119,7 +119,7 @@ class LexiconFile(FileModel):
     debt_terms: PatternsSpec
     opt_out: PatternsSpec
     collection_demand: PatternsSpec = PatternsSpec()
-    letter_elements: dict[str, list[Pattern]]
+    letter_elements: dict[str, PatternsSpec]
     traditional: str = ""
 
 
@@ -140,9 +140,7 @@ def lexicon_from_file(spec: LexiconFile) -> Lexicon:
         debt_terms=_patterns(spec.debt_terms),
         opt_out=_patterns(spec.opt_out),
         collection_demand=_patterns(spec.collection_demand),
-        letter_elements={
-            name: _patterns(PatternsSpec(zh=spec)) for name, spec in spec.letter_elements.items()
-        },
+        letter_elements={name: _patterns(element) for name, element in spec.letter_elements.items()},
         traditional=_traditional_map(spec.traditional),
     )
 

@@ -20,10 +20,22 @@ rest (the promise, the rest, the reminders) applies as to any payment. A pending
 is taken by :func:`take_pending`: 1, 3 and 4 above, not 2 (a promise is judged on booked money,
 so it is kept when the core system posts the payment).
 
-A reversal is stored and changes nothing at once: what it takes back (overdue, a promise's
-ledger) is the night's to compute from the whole account. The night recomputes every figure
-from the stored payments, the posted ones included, so these changes only bring forward what
-it will find.
+For a reversal of an account in an open case (:func:`take_reversals`):
+
+1. the reversed amount goes back on the account's ``overdue_amount`` and, in the case's
+   currency, on its ``overdue_total``;
+2. a promise of the case that closed *kept* today (only the day closes a promise with today's
+   date) and whose ledger counted the reversed payment is open again, and the case's open
+   promise is evaluated as in 2 above: the ledger now takes the reversed amount back, so a
+   promise kept only by the reversed payment stays open (with its ``paid_amount`` lowered), one
+   the other payments still cover is kept again; the night evaluates an open promise from the
+   same ledger, so it finds what the day found (or, past a deadline, the promise missed);
+3. the case's rest in next case is lifted (``skip_until`` cleared): it is worked again.
+
+The night recomputes every figure from the stored payments, the posted ones included, so these
+changes only bring forward what it will find. (One difference remains until the night: a
+payment larger than the overdue lowered it to zero only, and its reversal puts the whole amount
+back; the night's figure from the installments is then the lower one.)
 """
 
 from __future__ import annotations
@@ -65,6 +77,7 @@ class Effect:
     overdue_before: int | None = None
     overdue_after: int | None = None
     promises_kept: int = 0
+    promises_reopened: int = 0
     messages_stopped: list[int] = field(default_factory=list)
     counted_already: bool = False
 
@@ -75,6 +88,7 @@ class Effect:
             "overdue_before": self.overdue_before,
             "overdue_after": self.overdue_after,
             "promises_kept": self.promises_kept,
+            "promises_reopened": self.promises_reopened,
             "messages_stopped": ",".join(str(i) for i in self.messages_stopped) or None,
         }
 
@@ -91,6 +105,7 @@ def take_payments(
     ``counted_already``: the ids of payments whose money the case took as a pending payment (its
     overdue is not lowered again)."""
     done = [Effect(payment) for payment in stored]
+    reversed_in = take_reversals(session, [e for e in done if e.payment.reverses is not None], day=day)
     cases: dict[str, tuple[OpenCase, Effect]] = {}
     for effect in done:
         if effect.payment.reverses is not None:
@@ -103,13 +118,37 @@ def take_payments(
         else:
             _reduce(session, found, effect)
         cases.setdefault(found.case_id, (found, effect))
-    for case_id, (_, first) in cases.items():
+    for case_id, first in ({c: e for c, (_, e) in cases.items()} | reversed_in).items():
         counts = promise_batch.evaluate(
             session.connection(), day.today, terms, case_id=case_id, during_the_day=True
         )
         first.promises_kept = counts.kept
+    for case_id, (_, first) in cases.items():
         first.messages_stopped = _rest_and_stop(session, case_id, f"payment {first.payment.payment_id}", day)
     return done
+
+
+def take_reversals(session: Session, reversals: Sequence[Effect], *, day: Day) -> dict[str, Effect]:
+    """Let the open case of each reversal's account take it (1 and 3 of the reversal's rules, and
+    its promises kept today by the reversed payment reopened); answers the first effect per case
+    (the caller evaluates their promises)."""
+    first: dict[str, Effect] = {}
+    for effect in reversals:
+        reversal = effect.payment
+        found = payments.open_case_of(session, reversal.account_id)
+        original = payments.stored_payments(session, [reversal.reverses or ""]).get(reversal.reverses or "")
+        if found is None or original is None:
+            continue
+        effect.case_id = found.case_id
+        overdue = payments.raise_overdue(session, found.case_id, reversal.account_id, reversal.amount)
+        if overdue is not None:
+            effect.overdue_before, effect.overdue_after = overdue
+            if reversal.currency == found.currency:
+                payments.raise_case_total(session, found.case_id, overdue[1] - overdue[0])
+        effect.promises_reopened = payments.reopen_kept_today(session, found.case_id, original, day.today)
+        payments.wake_case(session, found.case_id)
+        first.setdefault(found.case_id, effect)
+    return first
 
 
 @dataclass

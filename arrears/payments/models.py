@@ -48,6 +48,10 @@ class PayLink(Versioned, Base):
         String(64), unique=True, comment="the merchant's order number at the provider (out_trade_no)"
     )
     status: Mapped[str] = mapped_column(String(16), comment="issued, used, expired, cancelled")
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id"), index=True, comment="the reminder that carries it, if one"
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
 
 
 class PendingPayment(Versioned, Base):

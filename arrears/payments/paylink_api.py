@@ -1,5 +1,5 @@
-"""Routes of pay-now links under /api/v1: issuing one (``message.send``), following one (public),
-and the payment provider's confirmation (public, its signature verified).
+"""Routes of pay-now links under /api/v1: issuing and cancelling one (``message.send``), following
+one (public), and the payment provider's confirmation (public, its signature verified).
 
 Thin: parse, declare the access, call :mod:`arrears.payments.paylinks` in the request's
 transaction, render.
@@ -8,21 +8,24 @@ transaction, render.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from html import escape
 from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from arrears.api.access import DatabaseSession, public, requires
 from arrears.api.paging import now, problem_responses, today
+from arrears.api.problems import language_of
 from arrears.audit.trail import Actor
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.config import Settings
 from arrears.errors import InvalidInputError, UnavailableError
-from arrears.i18n import N_, Text
+from arrears.i18n import N_, Text, gettext
 from arrears.money import MoneyError, format_major, parse_major
 from arrears.payments import paylinks
 from arrears.payments.effects import Day
@@ -31,6 +34,17 @@ from arrears.payments.providers import ANSWER, Checkout, HmacProvider
 router = APIRouter(tags=["payments"])
 
 Sender = Annotated[Principal, Depends(requires(Permission.MESSAGE_SEND))]
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+PAGE_TITLE = N_("Payment link")
+GONE_PAGE = N_(
+    "This payment link can no longer be used: it was used, has expired or was cancelled. "
+    "Ask the bank for a new one."
+)
+UNKNOWN_PAGE = N_("This payment link is not valid. Check the link, or ask the bank for a new one.")
 
 
 class PayNowUnavailableError(UnavailableError):
@@ -52,6 +66,16 @@ class PayLinkIn(BaseModel):
 class PayLinkOut(BaseModel):
     id: int
     url: str = Field(description="The link to send: it carries the token, answered this once only")
+    case_id: str
+    account_id: str
+    amount: str
+    currency: str
+    expires_at: datetime
+    status: str
+
+
+class PayLinkStateOut(BaseModel):
+    id: int
     case_id: str
     account_id: str
     amount: str
@@ -125,6 +149,31 @@ def issue_pay_link(
     )
 
 
+@router.post(
+    "/pay-links/{link_id}/cancel",
+    response_model=PayLinkStateOut,
+    responses=problem_responses(403, 404, 409),
+    summary="Cancel a pay-now link not used yet",
+)
+def cancel_pay_link(
+    link_id: int, principal: Sender, session: DatabaseSession, request: Request
+) -> PayLinkStateOut:
+    """The link can no longer be followed (410 ``pay_link_gone``, state ``cancelled``) and asks
+    nothing any more of what the account owes. Whoever may issue a link may cancel one of a case
+    in their scope (else 404 ``pay_link_not_found``); a used link is 409 ``pay_link_used``; a
+    cancelled one is answered as it is. Audited (``paylink.cancel``)."""
+    link = paylinks.cancel_link(session, principal, link_id, now(request), today=today(request))
+    return PayLinkStateOut(
+        id=link.id,
+        case_id=link.case_id,
+        account_id=link.account_id,
+        amount=format_major(link.amount, link.currency),
+        currency=link.currency,
+        expires_at=link.expires_at,
+        status=link.status,
+    )
+
+
 @router.get(
     "/pay/{token}",
     dependencies=[Depends(public)],
@@ -133,11 +182,18 @@ def issue_pay_link(
     responses=problem_responses(404, 410),
     summary="Follow a pay-now link to the payment provider's checkout (the customer)",
 )
-def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> RedirectResponse:
+def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> Response:
     """Once: the link is marked used and the customer sent (303) to the provider's checkout for
     its amount. An unknown or tampered link is 404 ``pay_link_unknown``; a used, expired or
-    cancelled one 410 ``pay_link_gone``. Neither says anything of the customer. (Pay-now off:
-    every link is unknown.)"""
+    cancelled one 410 ``pay_link_gone``. Neither says anything of the customer; a browser (asking
+    for HTML) gets a page saying so in its language. (Pay-now off: every link is unknown.)"""
+    try:
+        return _follow(token, session, request)
+    except (paylinks.PayLinkUnknownError, paylinks.PayLinkGoneError) as error:
+        return _refusal(request, error)
+
+
+def _follow(token: str, session: Session, request: Request) -> RedirectResponse:
     settings = request.app.state.context.settings
     if _provider(settings) is None:  # no link can have been issued: unknown, like any other
         raise paylinks.PayLinkUnknownError()
@@ -161,6 +217,23 @@ def follow_pay_link(token: str, session: DatabaseSession, request: Request) -> R
         )
     )
     return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _refusal(request: Request, error: paylinks.PayLinkUnknownError | paylinks.PayLinkGoneError) -> Response:
+    """A link that cannot be followed: a browser gets a page in its language (plain HTML, nothing
+    loaded from anywhere), any other client the problem document as every route answers it."""
+    if "text/html" not in request.headers.get("accept", ""):
+        raise error
+    language = language_of(request)
+    gone = isinstance(error, paylinks.PayLinkGoneError)
+    title = escape(gettext(PAGE_TITLE, language))
+    text = escape(gettext(GONE_PAGE if gone else UNKNOWN_PAGE, language))
+    html = (
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
+    )
+    return HTMLResponse(html, status_code=error.http_status, headers=PAGE_HEADERS)
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -17,6 +17,14 @@ The rules:
   it ``used`` in one conditional update, so two clicks never both pass; an unknown, tampered,
   used, expired or cancelled link is refused and the refusal names nothing of the customer; its
   use is audited (``paylink.use``, by an anonymous actor with the caller's address);
+- a reminder's link (``issue_for_reminder``, by the system, for the nightly reminders) is for
+  the case's worst account owing something in its currency, for the reminder's amount due capped
+  at what that account owes less what its live links ask; it is tied to its message
+  (``attach_to_messages``; one not queued is cancelled). A link whose message was stopped or
+  expired unsent is withdrawn: it cannot be followed (gone, ``cancelled``) and asks nothing; a
+  message stopped by a payment cancels its link outright (``cancel_message_links``);
+- a link not used yet can be cancelled (``cancel_link``: ``message.send``, the case in scope,
+  409 ``pay_link_used`` once used), audited (``paylink.cancel``);
 - the provider's confirmation (``take_notify``) is verified (its signature), taken **once per
   provider trade number** (``trade_no``), must be for the link's amount, and records a
   **pending payment**: the case takes it at once (:func:`arrears.payments.effects.take_pending`:
@@ -42,15 +50,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import Actor, record
+from arrears.audit.trail import SYSTEM, Actor, record
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases.models import Case, CaseAccount, CaseStatus
 from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError
+from arrears.channels.models import MessageState, OutboxMessage
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
 from arrears.money import MoneyError, format_major, parse_major
@@ -64,6 +73,8 @@ REFERENCE_PREFIX = "PL"
 """The links' order numbers (``out_trade_no``): ``PL`` and 16 hex digits, short enough for a
 posted payment's ``channel`` (32 characters) to carry one."""
 MAX_TTL = timedelta(days=30)
+WITHDRAWN = (MessageState.STOPPED, MessageState.EXPIRED)
+"""States of a message that was never sent and never will be: its unused link is cancelled."""
 PROVIDER = Actor(user_id=None, name="payment provider", role="system")
 """The actor of a provider's confirmation on the audit trail."""
 
@@ -98,6 +109,16 @@ class InvalidPayLinkError(InvalidInputError):
 class CaseClosedError(ConflictError):
     code = "case_closed"
     default_message = N_("Case {case_id} is closed: it takes no payment link")
+
+
+class PayLinkNotFoundError(NotFoundError):
+    code = "pay_link_not_found"
+    default_message = N_("Payment link {link_id} was not found")
+
+
+class PayLinkUsedError(ConflictError):
+    code = "pay_link_used"
+    default_message = N_("Payment link {link_id} was used already: it cannot be cancelled")
 
 
 class InvalidNotifyError(InvalidInputError):
@@ -137,6 +158,24 @@ def issue_link(
         raise InvalidPayLinkError(reason=Text.of(N_("the amount must be above zero")))
     if amount > owed:
         raise AmountAboveDebtError(amount=format_major(amount, currency), owed=format_major(owed, currency))
+    return _new_link(
+        session, actor.actor(), case, account_id, amount, currency, now, now + ttl, secret=secret
+    )
+
+
+def _new_link(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    account_id: str,
+    amount: int,
+    currency: str,
+    now: datetime,
+    expires_at: datetime,
+    *,
+    secret: str,
+) -> Issued:
+    """Store a link checked already, audited (``paylink.issue``)."""
     token = make_token(secret)
     link = PayLink(
         token_hash=token_hash(token),
@@ -146,7 +185,7 @@ def issue_link(
         currency=currency,
         issued_at=now,
         issued_by=actor.user_id,
-        expires_at=now + ttl,
+        expires_at=expires_at,
         provider_reference=f"{REFERENCE_PREFIX}{secrets.token_hex(8)}",
         status=LinkStatus.ISSUED,
     )
@@ -154,7 +193,7 @@ def issue_link(
     session.flush()
     record(
         session,
-        actor.actor(),
+        actor,
         "paylink.issue",
         at=now,
         object_type="pay_link",
@@ -170,6 +209,37 @@ def issue_link(
         },
     )
     return Issued(link, token)
+
+
+def issue_for_reminder(
+    session: Session, case_id: str, amount: int | None, now: datetime, expires_at: datetime, *, secret: str
+) -> Issued | None:
+    """A link for a reminder of the open case ``case_id``, issued by the system: for its worst
+    account in its currency that owes something (highest DPD, then largest overdue), for
+    ``amount`` (none: the account's overdue) capped at what the account owes less what its live
+    links ask already; none when the case is not open or nothing is left to ask."""
+    case = session.scalar(select(Case).where(Case.case_id == case_id, Case.status == CaseStatus.OPEN))
+    if case is None:
+        return None
+    account = session.execute(
+        select(CaseAccount.account_id, CaseAccount.overdue_amount)
+        .where(
+            CaseAccount.case_id == case_id,
+            CaseAccount.currency == case.currency,
+            CaseAccount.overdue_amount > 0,
+        )
+        .order_by(CaseAccount.dpd.desc(), CaseAccount.overdue_amount.desc(), CaseAccount.account_id)
+        .limit(1)
+    ).first()
+    if account is None:
+        return None
+    account_id, overdue = str(account[0]), int(account[1])
+    owed = overdue - _reserved(session, case_id, account_id, now)
+    asked = owed if amount is None else min(amount, owed)
+    if asked <= 0:
+        return None
+    expires_at = min(expires_at, now + MAX_TTL)
+    return _new_link(session, SYSTEM, case, account_id, asked, case.currency, now, expires_at, secret=secret)
 
 
 def _owed(session: Session, case: Case, account_id: str, currency: str) -> int:
@@ -198,9 +268,16 @@ def _reserved(session: Session, case_id: str, account_id: str, now: datetime) ->
             PayLink.status.in_([LinkStatus.ISSUED, LinkStatus.USED]),
             PayLink.expires_at > now,
             PayLink.id.not_in(paid),
+            _not_withdrawn(),
         )
     )
     return int(total or 0)
+
+
+def _not_withdrawn() -> ColumnElement[bool]:
+    """The link's message, if it has one, was not stopped or expired unsent."""
+    withdrawn = select(OutboxMessage.id).where(OutboxMessage.state.in_(WITHDRAWN))
+    return or_(PayLink.message_id.is_(None), PayLink.message_id.not_in(withdrawn))
 
 
 def make_token(secret: str) -> str:
@@ -238,6 +315,7 @@ def use_link(session: Session, token: str, now: datetime, *, secret: str, actor:
             PayLink.token_hash == hashed,
             PayLink.status == LinkStatus.ISSUED,
             PayLink.expires_at > now,
+            _not_withdrawn(),
         )
         .values(status=LinkStatus.USED, used_at=now, version=PayLink.version + 1)
         .execution_options(synchronize_session=False)
@@ -258,8 +336,110 @@ def use_link(session: Session, token: str, now: datetime, *, secret: str, actor:
             after={"status": LinkStatus.USED.value},
         )
         return link
-    state = LinkStatus.EXPIRED if link.status == LinkStatus.ISSUED else LinkStatus(link.status)
-    raise PayLinkGoneError(state.value)
+    raise PayLinkGoneError(_state(session, link, now).value)
+
+
+def _state(session: Session, link: PayLink, now: datetime) -> LinkStatus:
+    """Why a link that did not pass is gone: its stored status, or cancelled when its message was
+    withdrawn, or expired."""
+    if link.status != LinkStatus.ISSUED:
+        return LinkStatus(link.status)
+    withdrawn = session.scalar(select(PayLink.id).where(PayLink.id == link.id, ~_not_withdrawn()))
+    return LinkStatus.CANCELLED if withdrawn is not None else LinkStatus.EXPIRED
+
+
+def cancel_link(session: Session, actor: Principal, link_id: int, now: datetime, *, today: date) -> PayLink:
+    """Cancel a link not used yet (audited: ``paylink.cancel``); who may issue it may cancel it,
+    in the same scope (else 404, as a missing one). A used link is 409 ``pay_link_used``; a
+    cancelled one is answered as it is."""
+    actor.require(Permission.MESSAGE_SEND)
+    found = session.execute(
+        select(PayLink, Case.customer_id)
+        .join(Case, Case.case_id == PayLink.case_id)
+        .where(PayLink.id == link_id, case_filter(actor, today))
+    ).first()
+    if found is None:
+        raise PayLinkNotFoundError(link_id=link_id)
+    link, customer_id = found
+    if link.status == LinkStatus.CANCELLED:
+        return link
+    if link.status != LinkStatus.ISSUED or not _cancelled(session, [link.id], now):
+        raise PayLinkUsedError(link_id=link_id)
+    session.refresh(link)
+    _audit_cancel(session, actor.actor(), link.id, customer_id, now=now, reason="cancelled by hand")
+    return link
+
+
+def cancel_message_links(session: Session, message_ids: Sequence[int], *, now: datetime) -> list[int]:
+    """Cancel the unused links of messages that were stopped (audited: ``paylink.cancel`` by the
+    system); answers the links' ids."""
+    if not message_ids:
+        return []
+    rows = session.execute(
+        select(PayLink.id, Case.customer_id, PayLink.message_id)
+        .join(Case, Case.case_id == PayLink.case_id)
+        .where(PayLink.message_id.in_(list(message_ids)), PayLink.status == LinkStatus.ISSUED)
+        .order_by(PayLink.id)
+    ).all()
+    done = _cancelled(session, [row[0] for row in rows], now)
+    for link_id, customer_id, message_id in rows:
+        if link_id in done:
+            _audit_cancel(
+                session, SYSTEM, link_id, customer_id, now=now, reason=f"message {message_id} stopped"
+            )
+    return sorted(done)
+
+
+def attach_to_messages(session: Session, links: Mapping[int, int | None], *, now: datetime) -> None:
+    """Tie each reminder's link to its message (``message_id``); a link whose reminder was not
+    queued (none: it did not render, came too late, or another run queued it) is cancelled."""
+    for link_id, message_id in links.items():
+        if message_id is not None:
+            session.execute(
+                update(PayLink)
+                .where(PayLink.id == link_id)
+                .values(message_id=message_id)
+                .execution_options(synchronize_session=False)
+            )
+    unsent = [link_id for link_id, message_id in links.items() if message_id is None]
+    for link_id in sorted(_cancelled(session, unsent, now)):
+        customer_id = session.scalar(
+            select(Case.customer_id)
+            .join(PayLink, PayLink.case_id == Case.case_id)
+            .where(PayLink.id == link_id)
+        )
+        _audit_cancel(session, SYSTEM, link_id, customer_id, now=now, reason="its reminder was not queued")
+
+
+def _cancelled(session: Session, link_ids: Sequence[int], now: datetime) -> set[int]:
+    """Mark the links of ``link_ids`` that are still issued cancelled; answers those it marked."""
+    if not link_ids:
+        return set()
+    changed = session.execute(
+        update(PayLink)
+        .where(PayLink.id.in_(list(link_ids)), PayLink.status == LinkStatus.ISSUED)
+        .values(status=LinkStatus.CANCELLED, cancelled_at=now, version=PayLink.version + 1)
+        .returning(PayLink.id)
+        .execution_options(synchronize_session=False)
+    )
+    return {int(row[0]) for row in changed}
+
+
+def _audit_cancel(
+    session: Session, actor: Actor, link_id: int, customer_id: str | None, *, now: datetime, reason: str
+) -> None:
+    record(
+        session,
+        actor,
+        "paylink.cancel",
+        at=now,
+        object_type="pay_link",
+        object_id=str(link_id),
+        customer_id=customer_id,
+        before={"status": LinkStatus.ISSUED.value},
+        after={"status": LinkStatus.CANCELLED.value},
+        reason=reason,
+    )
 
 
 @dataclass(frozen=True)
@@ -305,6 +485,7 @@ def take_notify(
     effect = effects.take_pending(
         session, link.account_id, link.amount, link.currency, label=f"pay link {link.id}", day=day
     )
+    cancel_message_links(session, effect.messages_stopped, now=day.now)
     _audit_paid(session, pending, link, effect, now=day.now)
     return NotifyOutcome(taken=True, pending=pending)
 

@@ -11,9 +11,11 @@ The rules (docs/channels.md, "Payments during the day"):
   ``invalid_payment``, each fault naming its payment and field) and nothing is stored;
 - stored as an import of their own (the next night picks them up exactly once);
 - at once, in the same transaction, the open case of each paid account takes the payment
-  (:mod:`arrears.payments.effects`); a reversal is stored and waits for the night; a payment
+  (:mod:`arrears.payments.effects`); a reversal puts the overdue back, reopens a promise kept
+  today by the reversed payment and lifts the case's rest in next case; a payment
   that books money a pay-now link's provider confirmed confirms that pending payment
-  (:func:`arrears.payments.paylinks.confirm_posted`) and does not lower the overdue again;
+  (:func:`arrears.payments.paylinks.confirm_posted`) and does not lower the overdue again; the
+  unused pay-now links of the reminders it stops are cancelled;
 - each stored payment is audited (``payment.post``).
 
 The core system's role sees no rows (scope none): the case is found here by its account, as the
@@ -97,6 +99,9 @@ def post(
         rows = _rows(session, new)
         counted = paylinks.confirm_posted(session, rows, now=day.now)
         done = effects.take_payments(session, rows, day=day, terms=terms, counted_already=counted)
+        paylinks.cancel_message_links(
+            session, [m for effect in done for m in effect.messages_stopped], now=day.now
+        )
         _audit(session, principal, done, now=day.now)
     answer = payments.stored_payments(session, [p.payment_id.strip() for p in posted])
     return [answer[p.payment_id.strip()] for p in posted]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import case, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from arrears.arrangements.models import Promise, PromiseStatus
 from arrears.cases.models import Case, CaseAccount, CaseStatus
 from arrears.channels.models import MessageEvent, MessageState, OutboxMessage
 from arrears.portfolio.models import Payment
@@ -79,6 +80,67 @@ def reduce_overdue(session: Session, case_id: str, account_id: str, amount: int)
         .execution_options(synchronize_session=False)
     )
     return int(before), after
+
+
+def raise_overdue(session: Session, case_id: str, account_id: str, amount: int) -> tuple[int, int] | None:
+    """Put ``amount`` back on the account's overdue in the case (a reversal); answers the overdue
+    (before, after), None when the account is not in the case."""
+    before = session.scalar(
+        select(CaseAccount.overdue_amount).where(
+            CaseAccount.case_id == case_id, CaseAccount.account_id == account_id
+        )
+    )
+    if before is None:
+        return None
+    after = int(before) + amount
+    session.execute(
+        update(CaseAccount)
+        .where(CaseAccount.case_id == case_id, CaseAccount.account_id == account_id)
+        .values(overdue_amount=after)
+        .execution_options(synchronize_session=False)
+    )
+    return int(before), after
+
+
+def raise_case_total(session: Session, case_id: str, amount: int) -> None:
+    """Put ``amount`` (minor units of the case's currency) back on the case's overdue total."""
+    session.execute(
+        update(Case)
+        .where(Case.case_id == case_id)
+        .values(overdue_total=Case.overdue_total + amount)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def wake_case(session: Session, case_id: str) -> None:
+    """Let next case hand the case out again (its rest after a payment is lifted)."""
+    session.execute(
+        update(CaseQueue)
+        .where(CaseQueue.case_id == case_id, CaseQueue.skip_until.is_not(None))
+        .values(skip_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def reopen_kept_today(session: Session, case_id: str, reversed_payment: Payment, today: date) -> int:
+    """Reopen the case's promises that closed kept ``today`` (during the day: the night closes
+    with its own date) and whose ledger counted ``reversed_payment``: its account (or, for a
+    promise on the case, its currency), paid on or after the promise was taken. Answers how many."""
+    reopened = session.execute(
+        update(Promise)
+        .where(
+            Promise.case_id == case_id,
+            Promise.status == PromiseStatus.KEPT,
+            Promise.closed_on == today,
+            Promise.superseded_by.is_(None),
+            Promise.taken_on <= reversed_payment.paid_on,
+            Promise.currency == reversed_payment.currency,
+            (Promise.account_id == reversed_payment.account_id) | Promise.account_id.is_(None),
+        )
+        .values(status=PromiseStatus.OPEN, closed_on=None, version=Promise.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(reopened.rowcount)  # type: ignore[attr-defined]
 
 
 def reduce_case_total(session: Session, case_id: str, amount: int) -> None:

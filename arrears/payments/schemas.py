@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from arrears.money import format_major
 from arrears.payments.intake import Posted
 from arrears.payments.posting import MAX_BATCH
+from arrears.payments.unposted import Unposted
 from arrears.portfolio.models import Payment
 
 MAX_TEXT = 200
@@ -102,3 +103,34 @@ class PaymentsOut(BaseModel):
     @classmethod
     def of(cls, rows: Sequence[Payment]) -> PaymentsOut:
         return cls(payments=[PaymentOut.of(row) for row in rows])
+
+
+class UnpostedOut(BaseModel):
+    case_id: str
+    customer_id: str
+    account_id: str
+    amount: str = Field(description="Major units")
+    currency: str
+    trade_no: str = Field(description="The payment provider's trade number")
+    paid_at: datetime = Field(description="When the customer paid, as the provider says")
+    received_at: datetime = Field(description="When the provider's confirmation came")
+    hours_waiting: int = Field(description="Whole hours since it came")
+
+    @classmethod
+    def of(cls, row: Unposted, now: datetime) -> UnpostedOut:
+        return cls(
+            case_id=row.case_id,
+            customer_id=row.customer_id,
+            account_id=row.account_id,
+            amount=format_major(row.amount, row.currency),
+            currency=row.currency,
+            trade_no=row.trade_no,
+            paid_at=row.paid_at,
+            received_at=row.received_at,
+            hours_waiting=row.hours_waiting(now),
+        )
+
+
+class UnpostedPage(BaseModel):
+    items: list[UnpostedOut] = Field(description="Oldest first, at most 1,000")
+    older_than_hours: int

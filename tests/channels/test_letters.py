@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
@@ -15,7 +16,10 @@ from pypdf import PdfReader
 
 from arrears.channels.letters import MANIFEST, MANIFEST_COLUMNS, Letter, compose, print_batch, render_pdf
 from arrears.channels.models import MessageTemplate
-from arrears.channels.rendering import MessageContext
+from arrears.channels.rendering import MessageContext, sample_context
+from arrears.channels.template_files import read_template
+from arrears.channels.templates import content_check
+from arrears.contacts.gate import pack_of
 from arrears.errors import InvalidInputError
 from tests.channels.template_book import LETTER
 
@@ -141,3 +145,35 @@ def test_only_a_letter_template_makes_a_letter() -> None:
     sms.channel = "sms"
     with pytest.raises(InvalidInputError, match="not for a letter"):
         compose("L1", sms, CONTEXT, ADDRESS)
+
+
+def test_the_shipped_english_letter_carries_the_required_elements_in_english() -> None:
+    path = Path(__file__).parents[2] / "examples" / "templates" / "first_delinquency.letter.en.txt"
+    spec = read_template(path)
+    template = letter_template(spec.body, "en")
+    printed = render_pdf(compose("L0004", template, CONTEXT, "1 Main St, Springfield, IL"))
+    text = text_of(printed.pdf)
+    for fragment in (
+        "ExampleBank",
+        "Hotline:400-800-9588",
+        "Dear张伟,",  # name
+        "amountoverdueisCN¥1,234.56",  # balance
+        "isoverdue",  # reason
+        "Youhavetheright",  # rights
+        "Ifyoudisputetheamount,youmayobject",  # how to object
+        "Telephone:400-800-9588",  # contact
+        "(Bank'sseal)",  # the seal box
+    ):
+        assert fragment in text, fragment
+
+
+@pytest.mark.parametrize(("language", "rights"), [("en", "You have the right to ask"), ("zh-CN", "您有权")])
+def test_a_letter_without_the_rights_is_refused_in_either_language(language: str, rights: str) -> None:
+    path = Path(__file__).parents[2] / "examples" / "templates" / f"first_delinquency.letter.{language}.txt"
+    spec = read_template(path)
+    pack = pack_of("cn", None)
+    whole = letter_template(spec.body, language)
+    assert content_check(whole, pack, sample_context(TODAY)) == []
+    cut = letter_template(spec.body.replace(rights, "Ask" if language == "en" else "可"), language)
+    reasons = content_check(cut, pack, sample_context(TODAY))
+    assert [r["rule_id"] for r in reasons] == ["CN-DISC-1"] and "rights" in json.dumps(reasons)

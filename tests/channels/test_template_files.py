@@ -49,14 +49,16 @@ def test_the_examples_load_approved_by_the_named_person_once(database: Engine) -
     loaded = run("load", str(EXAMPLES), "--approve-as", "demo-compliance")
     assert loaded.exit_code == 0, loaded.output
     shipped = statuses(database)
-    assert len(shipped) == 10 and all(s == ["approved"] for s in shipped.values())
+    assert len(shipped) == 12 and all(s == ["approved"] for s in shipped.values())
     assert ("first_delinquency", "letter", "zh-CN") in shipped
     with Session(database) as session:
-        letter = session.scalars(select(MessageTemplate).where(MessageTemplate.channel == "letter")).one()
-        assert letter.subject == "逾期还款通知书"
+        letters = session.scalars(select(MessageTemplate).where(MessageTemplate.channel == "letter")).all()
+        subjects = {row.language: row.subject for row in letters}
+        assert subjects == {"zh-CN": "逾期还款通知书", "en": "Notice of overdue payment"}
+        letter = letters[0]
         assert letter.approved_by == session.scalars(select(User.id)).one() and letter.created_by is None
     again = run("load", str(EXAMPLES), "--approve-as", "demo-compliance")
-    assert again.exit_code == 0 and again.output.count("unchanged") == 10
+    assert again.exit_code == 0 and again.output.count("unchanged") == 12
     assert statuses(database) == shipped
 
 
@@ -97,6 +99,20 @@ def test_the_shipped_templates_make_every_reminder(database: Engine) -> None:
     )
     letter = next(m for m in messages(database).values() if m.channel == "letter")
     assert letter.subject == "逾期还款通知书" and "如对欠款有异议" in letter.body
+    params = {
+        m.idempotency_key.split(":")[1] + ":" + m.language: m.provider_params
+        for m in messages(database).values()
+    }
+    assert params["promise_reminder:en"] == {
+        "name": "客户P2",
+        "amount": "CN¥500.00",
+        "date": "November 22, 2026",
+        "hotline": "400-800-9588",
+    }
+    assert (
+        params["plan_reminder:zh-CN"] is not None
+        and params["plan_reminder:zh-CN"]["date"] == "2026年11月24日"
+    )
 
 
 def test_an_sms_template_names_its_provider_template_and_parameters(database: Engine, tmp_path: Path) -> None:

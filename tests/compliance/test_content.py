@@ -90,7 +90,7 @@ def test_a_note_is_flagged_for_review_not_blocked() -> None:
     assert decision.verdict is Verdict.REVIEW
     assert set(decision.rule_ids) == {"CN-CONDUCT-1", "CN-PI-2"}
     assert "爆你通讯录" in decision.reasons[0].message_zh
-    assert "lexicon 2026.2" in decision.pack_version
+    assert "lexicon 2026.3" in decision.pack_version
 
 
 def test_the_same_words_map_to_each_packs_rules() -> None:
@@ -138,7 +138,7 @@ def test_a_message_for_a_contact_person_must_not_mention_the_debt() -> None:
 
 def test_the_lexicon_is_versioned_and_maps_traditional_characters() -> None:
     lexicon = load_lexicon()
-    assert lexicon.version == "2026.2"
+    assert lexicon.version == "2026.3"
     assert lexicon.normalise("還錢 通訊錄").zh == "还钱通讯录"
 
 

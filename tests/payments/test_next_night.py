@@ -1,7 +1,8 @@
 """Payments posted during the day and the next night, on SQLite and PostgreSQL: a small book
 imported as feed files, a night, payments posted over HTTP, then the next day's feed carrying
 the same payments and the next night. The feed finds them stored and unchanged, the night's
-store reads the posting exactly once, and the night's figures count each payment once."""
+store reads the posting exactly once, and the night's figures count each payment once; a
+reversal posted during the day puts back what the next night finds."""
 
 from __future__ import annotations
 
@@ -92,3 +93,32 @@ def test_the_next_nights_feed_with_the_same_payments_changes_no_figure(api: Api,
     finally:
         store.close()
     assert (again.full, again.imports) == (False, 0)  # the posting was applied once, and only once
+
+
+THE_DAYS_FEED_WITH_A_REVERSAL = {
+    "payments.csv": (
+        "payment_id,account_id,paid_on,amount,channel,reverses\n"
+        "PD-1,B1,2026-11-21,500.00,bank,\n"
+        "RD-1,B1,2026-11-21,500.00,bank,PD-1\n"
+    )
+}
+
+
+def test_the_next_nights_feed_with_the_same_reversal_changes_no_figure(api: Api, tmp_path: Path) -> None:
+    engine, store_file = api.engine, tmp_path / "batch.duckdb"
+    assert not [o for o in run_import(engine, write_feed(tmp_path / "book", BOOK)) if o.rejected]
+    night(engine, store_file, YESTERDAY)
+    client = core_system(api)
+    assert post(client, payment("PD-1", "B1", "500.00")).status_code == 200
+    assert case_figures(engine)["K1"] == ("open", 150_000, 150_000)
+
+    answer = post(client, payment("RD-1", "B1", "500.00", reverses="PD-1"))
+
+    assert answer.status_code == 200, answer.text
+    the_day = case_figures(engine)
+    assert the_day["K1"] == ("open", 200_000, 200_000)
+    [outcome] = run_import(engine, write_feed(tmp_path / "the-day", THE_DAYS_FEED_WITH_A_REVERSAL))
+    assert (outcome.stored, outcome.updated, outcome.unchanged, outcome.rejected) == (0, 0, 2, 0)
+    night(engine, store_file, TODAY)
+    assert stored_snapshot(engine, TODAY)["B1"][6] == 200_000
+    assert case_figures(engine) == the_day  # the night finds what the day put back

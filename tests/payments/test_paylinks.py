@@ -23,10 +23,12 @@ from sqlalchemy.engine import Engine
 
 from arrears.api.app import create_app
 from arrears.arrangements.models import Promise
+from arrears.auth.models import TeamLeader
 from arrears.auth.permissions import Role
 from arrears.channels.rendering import VARIABLES, render, sample_context
 from arrears.clock import FixedClock
 from arrears.config import load_settings
+from arrears.db import transaction
 from arrears.payments.models import PayLink, PendingPayment
 from tests.api.conftest import API_NOW, Api, Person, serving
 from tests.api.work_book import audit_entries
@@ -321,3 +323,110 @@ def test_two_deliveries_of_one_notify_at_once_record_one_pending_payment(shop: S
     assert pending(shop.api) == [("T-7", 50_000, "pending", None)]
     assert overdue(shop.api, shop.case_id) == (150_000, [150_000])
     assert len(audit_entries(shop.api, "paylink.paid")) == 1
+
+
+def cancel(shop: Shop, link_id: int, client: httpx.Client | None = None) -> httpx.Response:
+    return (client or shop.client).post(f"/api/v1/pay-links/{link_id}/cancel")
+
+
+def test_a_cancelled_link_is_gone_asks_nothing_and_cancelling_is_audited(shop: Shop) -> None:
+    issued = issue(shop, "2000.00").json()
+    stranger = collector(shop.api, shop.api.team("T2"))
+    assert cancel(shop, issued["id"], shop.api.as_(stranger)).json()["code"] == "pay_link_not_found"
+    assert cancel(shop, issued["id"], shop.api.as_(shop.api.person(Role.AUDITOR))).status_code == 403
+
+    answer = cancel(shop, issued["id"])
+
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["status"], answer.json()["amount"]) == ("cancelled", "2000.00")
+    assert "url" not in answer.json()
+    assert cancel(shop, issued["id"]).json()["status"] == "cancelled"  # again: as it is
+    [entry] = audit_entries(shop.api, "paylink.cancel")
+    assert (entry["actor_id"], entry["object_id"], entry["customer_id"]) == (
+        shop.collector.user_id,
+        str(issued["id"]),
+        "Npaid",
+    )
+    gone = follow(issued["url"])
+    assert (gone.status_code, gone.json()["state"]) == (410, "cancelled")
+    assert shop.provider.orders == {}
+    assert issue(shop, "2000.00").status_code == 201  # a cancelled link asks nothing any more
+
+
+def test_a_used_link_cannot_be_cancelled(shop: Shop) -> None:
+    issued = issue(shop).json()
+    assert follow(issued["url"]).status_code == 303
+
+    answer = cancel(shop, issued["id"])
+
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "pay_link_used"
+    assert audit_entries(shop.api, "paylink.cancel") == []
+
+
+def leader_of(api: Api, team: int) -> Person:
+    person = api.person(Role.SUPERVISOR)
+    with transaction(api.engine) as session:
+        session.add(TeamLeader(team_id=team, user_id=person.user_id))
+    return person
+
+
+def pending_report(client: httpx.Client, hours: int | None = None) -> httpx.Response:
+    query = "" if hours is None else f"?older_than_hours={hours}"
+    return client.get(f"/api/v1/payments/pending{query}")
+
+
+def test_the_report_lists_the_pending_payments_not_posted_after_some_hours(shop: Shop) -> None:
+    reference = paid_link(shop)
+    assert shop.provider.pay(reference, "T-5", paid_at=API_NOW).status_code == 200
+    assert pending_report(shop.api.as_(leader_of(shop.api, shop.team))).json()["items"] == []  # 24 h: not yet
+
+    shop.api.clock.advance(timedelta(hours=25))
+    reader = shop.api.as_(leader_of(shop.api, shop.team))  # signed in the next day
+    answer = pending_report(reader)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "older_than_hours": 24,
+        "items": [
+            {
+                "case_id": shop.case_id,
+                "customer_id": "Npaid",
+                "account_id": "A-Npaid",
+                "amount": "500.00",
+                "currency": "CNY",
+                "trade_no": "T-5",
+                "paid_at": "2026-11-21T02:00:00Z",
+                "received_at": "2026-11-21T02:00:00Z",
+                "hours_waiting": 25,
+            }
+        ],
+    }
+    assert len(pending_report(reader, 26).json()["items"]) == 0
+    other_supervisor = shop.api.as_(leader_of(shop.api, shop.api.team("T2")))
+    assert pending_report(other_supervisor).json()["items"] == []  # not their team's case
+    collector_now = shop.api.as_(collector(shop.api, shop.team))
+    assert pending_report(collector_now).status_code == 403  # a collector reads no reports
+    assert pending_report(reader, -1).status_code == 422
+
+    # posted by the core system: confirmed, no longer listed
+    assert (
+        post(core_system(shop.api), payment("P-5", "A-Npaid", "500.00", channel=reference)).status_code == 200
+    )
+    assert pending_report(reader).json()["items"] == []
+
+
+def test_a_browser_following_a_link_that_is_gone_gets_a_page_in_its_language(shop: Shop) -> None:
+    issued = issue(shop).json()
+    assert cancel(shop, issued["id"]).status_code == 200
+    browser = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "zh-CN,zh;q=0.9"}
+
+    gone = httpx.get(issued["url"], headers=browser, follow_redirects=False, timeout=30)
+    unknown = httpx.get(issued["url"] + "x", headers=browser | {"Accept-Language": "en"}, timeout=30)
+
+    assert gone.status_code == 410
+    assert gone.headers["content-type"].startswith("text/html")
+    assert "该还款链接已不可用：已被使用、已过期或已作废" in gone.text
+    assert "Npaid" not in gone.text and "500" not in gone.text
+    assert unknown.status_code == 404
+    assert "This payment link is not valid" in unknown.text

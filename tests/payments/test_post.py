@@ -247,7 +247,7 @@ def test_the_problem_speaks_the_callers_language(api: Api) -> None:
     assert in_dollars["detail"].startswith("未入账任何还款：")
 
 
-def test_a_reversal_is_stored_and_waits_for_the_night(api: Api) -> None:
+def test_a_reversal_is_stored_once_and_puts_the_overdue_back(api: Api) -> None:
     team = api.team("T1")
     [case_id] = add_cases(api.engine, [Queued("rev", team, None)])
     client = core_system(api)
@@ -257,7 +257,7 @@ def test_a_reversal_is_stored_and_waits_for_the_night(api: Api) -> None:
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["payments"][0]["reverses"] == "P-1"
-    assert overdue(api, case_id) == (90_000, [90_000])
+    assert overdue(api, case_id) == (100_000, [100_000])  # tests/payments/test_reversals.py
     again = post(client, payment("R-2", "A-Nrev", "100.00", reverses="P-1"))
     assert again.status_code == 422
     assert again.json()["errors"][0]["location"] == "body.payments.0.reverses"

@@ -68,8 +68,22 @@ def _receipts_downgrade() -> None:
 
 
 def _paynow_upgrade() -> None:
-    pass
+    with op.batch_alter_table("pay_links", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "message_id", sa.Integer(), nullable=True, comment="the reminder that carries it, if one"
+            )
+        )
+        batch_op.add_column(sa.Column("cancelled_at", arrears.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f("ix_pay_links_message_id"), ["message_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_pay_links_message_id_outbox_messages"), "outbox_messages", ["message_id"], ["id"]
+        )
 
 
 def _paynow_downgrade() -> None:
-    pass
+    with op.batch_alter_table("pay_links", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_pay_links_message_id_outbox_messages"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_pay_links_message_id"))
+        batch_op.drop_column("cancelled_at")
+        batch_op.drop_column("message_id")
