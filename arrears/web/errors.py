@@ -1,0 +1,86 @@
+"""Errors on a page render as a page, in the reader's language, never as JSON.
+
+The API's handlers (``arrears.api.problems``) stay the one place that decides an error's status,
+code and words: for a page each is asked for its problem document first, which is then shown as
+a page. A page that needs a sign-in answers 303 to ``/sign-in?next=…`` instead (with
+``expired=1`` when a session cookie was presented but has ended, and that cookie cleared).
+Anything under ``/api/``, the health checks and the static files keep the API's answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from arrears.api.access import SESSION_COOKIE, SignInNeededError
+from arrears.api.problems import TITLES
+from arrears.errors import ArrearsError
+from arrears.i18n import N_, translate
+from arrears.web import render
+from arrears.web.render import CSRF_COOKIE
+
+Handler = Callable[[Request, Any], Awaitable[Response]]
+NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/static/")
+
+
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(NOT_PAGES)
+
+
+def sign_in_redirect(request: Request, *, expired: bool) -> RedirectResponse:
+    query = {"next": render.safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))}
+    if expired:
+        query["expired"] = "1"
+    response = RedirectResponse("/sign-in?" + urlencode(query), status_code=303)
+    if expired:
+        for cookie in (SESSION_COOKIE, CSRF_COOKIE):
+            response.delete_cookie(cookie, path="/", secure=render.secure(request), httponly=True, samesite="strict")
+    return response
+
+
+def _as_page(request: Request, error: Exception, answer: Response) -> Response:
+    language = render.language_of(request)
+    try:
+        problem = json.loads(bytes(answer.body))
+    except ValueError:
+        problem = {}
+    detail = error.message(language) if isinstance(error, ArrearsError) else problem.get("detail", "")
+    status = answer.status_code
+    page = render.render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": translate(TITLES.get(status, N_("Error")), language),
+            "detail": detail,
+            "request_id": problem.get("request_id"),
+        },
+        status=status,
+    )
+    for header in ("Retry-After", "X-Request-ID"):
+        if header in answer.headers:
+            page.headers[header] = answer.headers[header]
+    return page
+
+
+def _for_pages(original: Handler) -> Handler:
+    async def handle(request: Request, error: Exception) -> Response:
+        if not is_page(request):
+            return await original(request, error)
+        if isinstance(error, SignInNeededError):
+            return sign_in_redirect(request, expired=error.expired)
+        return _as_page(request, error, await original(request, error))
+
+    return handle
+
+
+def install(app: FastAPI) -> None:
+    """Wrap every error handler the API installed (call after ``problems.install``)."""
+    for kind, original in list(app.exception_handlers.items()):
+        app.exception_handlers[kind] = _for_pages(original)

@@ -1,0 +1,175 @@
+"""The pages: sign-in and sign-out, the language switcher, my work (催收工作台), next case and the
+case page.
+
+Thin, like the API's routes: each declares its access with a page twin of ``arrears.api.access``,
+calls the same service function as the API in the request's unit of work, and renders a template
+(``arrears.web.render``). A form that changes something answers 303 to the page that shows the
+result (post/redirect/get). Out-of-scope objects are the services' 404, shown as a page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.responses import Response
+
+from arrears.api.access import (
+    SESSION_COOKIE,
+    DatabaseSession,
+    page_public,
+    page_requires,
+    page_signed_in,
+)
+from arrears.api.paging import now, today
+from arrears.auth import service as auth
+from arrears.auth.models import CredentialKind
+from arrears.auth.permissions import Permission, PersonalField
+from arrears.auth.principal import Principal
+from arrears.auth.api import sign_in as sign_in_service
+from arrears.cases import views
+from arrears.contacts.gate import pack_of
+from arrears.i18n import LANGUAGES, normalise_language
+from arrears.portfolio.views import shown
+from arrears.queues import next_case, service as queues
+from arrears.web import render
+from arrears.web.render import CSRF_COOKIE, FORM_FIELD, LANGUAGE_COOKIE, YEAR
+
+router = APIRouter(include_in_schema=False)
+
+Signed = Annotated[Principal, Depends(page_signed_in)]
+Worker = Annotated[Principal, Depends(page_requires(Permission.QUEUE_WORK))]
+CaseReader = Annotated[Principal, Depends(page_requires(Permission.CASE_READ))]
+Next = Annotated[str, Form(max_length=2000)]
+FormToken = Annotated[str | None, Form(alias=FORM_FIELD, max_length=200)]
+
+
+def _see_other(target: str) -> RedirectResponse:
+    return RedirectResponse(target, status_code=303)
+
+
+# --- sign-in, sign-out, language --------------------------------------------------------------
+
+
+@router.get("/sign-in", response_class=HTMLResponse, dependencies=[Depends(page_public)])
+def sign_in_page(
+    request: Request,
+    next: Annotated[str, Query(max_length=2000)] = "/",  # noqa: A002 - the parameter's public name
+    expired: Annotated[bool, Query()] = False,
+) -> Response:
+    """The sign-in form; says so when the session has expired."""
+    return render.render(request, "sign_in.html", {"next": render.safe_next(next), "expired": expired})
+
+
+@router.post("/sign-in", dependencies=[Depends(page_public)])
+def sign_in(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    form_token: FormToken = None,
+    next: Next = "/",  # noqa: A002
+) -> Response:
+    """Sign in with the same service and session cookie as POST /api/v1/auth/session."""
+    render.check_form_token(request, form_token)
+    try:
+        granted = sign_in_service(request, username, password, CredentialKind.SESSION)
+    except (auth.SignInRefusedError, auth.TooManySignInsError) as refusal:
+        context = {"next": render.safe_next(next), "expired": False, "refusal": refusal, "username": username}
+        answer = render.render(request, "sign_in.html", context, status=refusal.http_status)
+        answer.headers.update(getattr(refusal, "headers", None) or {})
+        return answer
+    response = _see_other(render.safe_next(next))
+    lifetime = int(request.app.state.context.lifetimes.total.total_seconds())
+    render.set_cookie(request, response, SESSION_COOKIE, granted.secret, max_age=lifetime)
+    render.set_cookie(request, response, CSRF_COOKIE, granted.csrf_token or "", max_age=lifetime)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, session: DatabaseSession, principal: Signed) -> Response:
+    """End the web session (the same service as DELETE /api/v1/auth/session)."""
+    auth.sign_out(session, principal, now=now(request))
+    response = _see_other("/sign-in")
+    for cookie in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(cookie, path="/", secure=render.secure(request), httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/language", dependencies=[Depends(page_public)])
+def choose_language(
+    request: Request,
+    language: Annotated[str, Form(max_length=20)],
+    form_token: FormToken = None,
+    next: Next = "/",  # noqa: A002
+) -> Response:
+    """Keep the reader's language (a cookie); zh-CN or en."""
+    render.check_form_token(request, form_token)
+    chosen = normalise_language(language)
+    response = _see_other(render.safe_next(next))
+    if chosen in LANGUAGES:
+        render.set_cookie(request, response, LANGUAGE_COOKIE, chosen, max_age=YEAR)
+    return response
+
+
+# --- my work ----------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def my_work(
+    request: Request,
+    session: DatabaseSession,
+    principal: Signed,
+    empty: Annotated[bool, Query()] = False,
+) -> Response:
+    """My work (催收工作台): my queues with their counts and the next-case button."""
+    sizes = queues.queues(session, principal, today(request))[1] if principal.may(Permission.QUEUE_WORK) else []
+    return render.render(
+        request,
+        "my_work.html",
+        {
+            "queues": sizes,
+            "total": sum(size.cases for size in sizes),
+            "works": principal.may(Permission.QUEUE_WORK),
+            "empty": empty,
+        },
+    )
+
+
+@router.post("/next-case")
+def take_next_case(request: Request, session: DatabaseSession, principal: Worker) -> Response:
+    """Take the next case (the same service as POST /api/v1/queues/next) and open it; back to my
+    work with a notice when no case can be worked now."""
+    settings = request.app.state.context.settings
+    try:
+        handed = next_case.next_case(
+            session,
+            principal,
+            now=now(request),
+            lease_minutes=settings.lease_minutes,
+            pack=pack_of(settings.compliance_pack, settings.compliance_policy),
+        )
+    except next_case.NoCaseToWorkError:
+        return _see_other("/?empty=1")
+    return _see_other(f"/cases/{handed.case_id}")
+
+
+# --- the case ---------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, session: DatabaseSession, principal: CaseReader, case_id: str) -> Response:
+    """One case: its customer (masked by role) and accounts; 404 out of the reader's scope. The
+    look is audited (the same read as GET /api/v1/cases/{case_id})."""
+    found = views.read_case(session, principal, case_id[:100], today=today(request), at=now(request))
+    customer = found.customer
+    return render.render(
+        request,
+        "case.html",
+        {
+            "case": found.case,
+            "customer_name": customer.name,
+            "national_id": shown(principal, PersonalField.NATIONAL_ID, customer.national_id),
+            "accounts": found.accounts,
+        },
+    )
