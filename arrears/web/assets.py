@@ -14,7 +14,6 @@ from os import PathLike
 from pathlib import Path
 
 from starlette.responses import Response
-from starlette.routing import get_route_path
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -47,13 +46,19 @@ class VersionedStatic(StaticFiles):
         super().__init__(directory=STATIC)
 
     def get_path(self, scope: Scope) -> str:
-        asked, _, rest = get_route_path(scope).lstrip("/").partition("/")
+        path, mounted = str(scope["path"]), str(scope.get("root_path", ""))
+        within = path[len(mounted) :] if path.startswith(mounted) else path
+        asked, _, rest = within.lstrip("/").partition("/")
         if asked != version() or not rest:
             return MISSING
         return os.path.normpath(os.path.join(*rest.split("/")))
 
     def file_response(
-        self, full_path: PathLike[str] | str, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = CACHE_CONTROL

@@ -9,6 +9,7 @@ Anything under ``/api/``, the health checks and the static files keep the API's 
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,14 +19,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from arrears.api.access import SESSION_COOKIE, SignInNeededError
+from arrears.api.access import SignInNeededError
 from arrears.api.problems import TITLES
 from arrears.errors import ArrearsError
 from arrears.i18n import N_, translate
 from arrears.web import render
-from arrears.web.render import CSRF_COOKIE
 
-Handler = Callable[[Request, Any], Awaitable[Response]]
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/static/")
 
 
@@ -34,13 +34,12 @@ def is_page(request: Request) -> bool:
 
 
 def sign_in_redirect(request: Request, *, expired: bool) -> RedirectResponse:
-    query = {"next": render.safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))}
+    query = {"next": render.safe_next(render.here(request))}
     if expired:
         query["expired"] = "1"
     response = RedirectResponse("/sign-in?" + urlencode(query), status_code=303)
     if expired:
-        for cookie in (SESSION_COOKIE, CSRF_COOKIE):
-            response.delete_cookie(cookie, path="/", secure=render.secure(request), httponly=True, samesite="strict")
+        render.end_session_cookies(request, response)
     return response
 
 
@@ -70,12 +69,16 @@ def _as_page(request: Request, error: Exception, answer: Response) -> Response:
 
 
 def _for_pages(original: Handler) -> Handler:
+    async def answer(request: Request, error: Exception) -> Response:
+        given = original(request, error)
+        return await given if inspect.isawaitable(given) else given
+
     async def handle(request: Request, error: Exception) -> Response:
         if not is_page(request):
-            return await original(request, error)
+            return await answer(request, error)
         if isinstance(error, SignInNeededError):
             return sign_in_redirect(request, expired=error.expired)
-        return _as_page(request, error, await original(request, error))
+        return _as_page(request, error, await answer(request, error))
 
     return handle
 

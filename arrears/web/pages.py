@@ -24,15 +24,16 @@ from arrears.api.access import (
 )
 from arrears.api.paging import now, today
 from arrears.auth import service as auth
+from arrears.auth.api import sign_in as sign_in_service
 from arrears.auth.models import CredentialKind
 from arrears.auth.permissions import Permission, PersonalField
 from arrears.auth.principal import Principal
-from arrears.auth.api import sign_in as sign_in_service
 from arrears.cases import views
 from arrears.contacts.gate import pack_of
 from arrears.i18n import LANGUAGES, normalise_language
 from arrears.portfolio.views import shown
-from arrears.queues import next_case, service as queues
+from arrears.queues import next_case
+from arrears.queues import service as queues
 from arrears.web import render
 from arrears.web.render import CSRF_COOKIE, FORM_FIELD, LANGUAGE_COOKIE, YEAR
 
@@ -55,7 +56,7 @@ def _see_other(target: str) -> RedirectResponse:
 @router.get("/sign-in", response_class=HTMLResponse, dependencies=[Depends(page_public)])
 def sign_in_page(
     request: Request,
-    next: Annotated[str, Query(max_length=2000)] = "/",  # noqa: A002 - the parameter's public name
+    next: Annotated[str, Query(max_length=2000)] = "/",
     expired: Annotated[bool, Query()] = False,
 ) -> Response:
     """The sign-in form; says so when the session has expired."""
@@ -68,7 +69,7 @@ def sign_in(
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
     form_token: FormToken = None,
-    next: Next = "/",  # noqa: A002
+    next: Next = "/",
 ) -> Response:
     """Sign in with the same service and session cookie as POST /api/v1/auth/session."""
     render.check_form_token(request, form_token)
@@ -91,8 +92,7 @@ def sign_out(request: Request, session: DatabaseSession, principal: Signed) -> R
     """End the web session (the same service as DELETE /api/v1/auth/session)."""
     auth.sign_out(session, principal, now=now(request))
     response = _see_other("/sign-in")
-    for cookie in (SESSION_COOKIE, CSRF_COOKIE):
-        response.delete_cookie(cookie, path="/", secure=render.secure(request), httponly=True, samesite="strict")
+    render.end_session_cookies(request, response)
     return response
 
 
@@ -101,7 +101,7 @@ def choose_language(
     request: Request,
     language: Annotated[str, Form(max_length=20)],
     form_token: FormToken = None,
-    next: Next = "/",  # noqa: A002
+    next: Next = "/",
 ) -> Response:
     """Keep the reader's language (a cookie); zh-CN or en."""
     render.check_form_token(request, form_token)
@@ -123,14 +123,15 @@ def my_work(
     empty: Annotated[bool, Query()] = False,
 ) -> Response:
     """My work (催收工作台): my queues with their counts and the next-case button."""
-    sizes = queues.queues(session, principal, today(request))[1] if principal.may(Permission.QUEUE_WORK) else []
+    works = principal.may(Permission.QUEUE_WORK)
+    sizes = queues.queues(session, principal, today(request))[1] if works else []
     return render.render(
         request,
         "my_work.html",
         {
             "queues": sizes,
             "total": sum(size.cases for size in sizes),
-            "works": principal.may(Permission.QUEUE_WORK),
+            "works": works,
             "empty": empty,
         },
     )

@@ -23,7 +23,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.responses import Response
 
+from arrears.api.access import SESSION_COOKIE
 from arrears.auth.permissions import ROLE_NAMES, Permission
 from arrears.auth.principal import Principal
 from arrears.auth.service import CsrfError, new_secret
@@ -104,7 +106,7 @@ def render(
         role_name=translate(ROLE_NAMES[principal.role], language) if principal else "",
         nav=_nav(principal),
         path=request.url.path,
-        here=_here(request),
+        here=here(request),
         asset=assets.url,
         csrf_token=request.cookies.get(CSRF_COOKIE, "") if principal else "",
         form_token=form_token,
@@ -116,15 +118,24 @@ def render(
     return response
 
 
-def _here(request: Request) -> str:
+def here(request: Request) -> str:
+    """The address asked for, with its query (where a form sends the reader back)."""
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
-def set_cookie(request: Request, response: HTMLResponse | Any, name: str, value: str, *, max_age: int) -> None:
+def set_cookie(
+    request: Request, response: HTMLResponse | Any, name: str, value: str, *, max_age: int
+) -> None:
     """A cookie as the API sets the session's: HttpOnly, SameSite=Strict, Secure in production."""
     response.set_cookie(
         name, value, max_age=max_age, path="/", secure=secure(request), httponly=True, samesite="strict"
     )
+
+
+def end_session_cookies(request: Request, response: Response) -> None:
+    """Clear the web session's cookies (signed out, or the session has ended)."""
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", secure=secure(request), httponly=True, samesite="strict")
 
 
 def secure(request: Request) -> bool:

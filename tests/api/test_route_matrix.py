@@ -56,9 +56,7 @@ def test_every_route_declares_exactly_one_access() -> None:
     ]
     assert wrong == [], "every route takes exactly one of public, signed_in, requires(...)"
     strangers = [
-        route.path
-        for route in ROUTES
-        if not (route.is_api or route.is_page) and route.path not in NOT_API
+        route.path for route in ROUTES if not (route.is_api or route.is_page) and route.path not in NOT_API
     ]
     assert strangers == [], "a route that is not an API route declares no access"
 

@@ -14,7 +14,7 @@ from arrears.auth.permissions import Role
 from tests.api.conftest import Api, api
 from tests.auth.conftest import PASSWORD, cheap_hashing, signed_up
 
-__all__ = ["PASSWORD", "api", "browser", "cheap_hashing", "hidden", "signed_up", "sign_in"]
+__all__ = ["PASSWORD", "api", "browser", "cheap_hashing", "hidden", "sign_in", "signed_up"]
 
 _HIDDEN = re.compile(r'<input type="hidden" name="(?P<name>[a-z_]+)" value="(?P<value>[^"]*)">')
 
@@ -41,7 +41,7 @@ def browser(api: Api) -> Callable[..., httpx.Client]:
     return make
 
 
-def sign_in(client: httpx.Client, username: str, password: str = PASSWORD, next: str = "/") -> httpx.Response:  # noqa: A002
+def sign_in(client: httpx.Client, username: str, password: str = PASSWORD, next: str = "/") -> httpx.Response:
     """Fill in and send the sign-in form as a browser would (its form token from the page)."""
     form = client.get("/sign-in", params={"next": next})
     assert form.status_code == 200, form.text

@@ -58,7 +58,9 @@ def test_my_work_shows_my_queue_counts_and_next_case_opens_the_case(
     assert case_id_of("a") in case.text and "A-Na" in case.text and "CN¥3,000.00" in case.text
     with Session(api.engine) as session:
         looks = session.scalars(
-            select(AuditEntry.object_id).where(AuditEntry.action.like("%case%"), AuditEntry.object_id == case_id_of("a"))
+            select(AuditEntry.object_id).where(
+                AuditEntry.action.like("%case%"), AuditEntry.object_id == case_id_of("a")
+            )
         ).all()
     assert looks, "the look at the case is on the audit trail"
 
@@ -154,6 +156,9 @@ def test_static_files_are_versioned_and_cached(api: Api) -> None:
     assert address.startswith("/static/") and address.endswith("/app.css")
     answer = client.get(address)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/css")
-    assert "immutable" in answer.headers["cache-control"] and "max-age=31536000" in answer.headers["cache-control"]
+    assert (
+        "immutable" in answer.headers["cache-control"]
+        and "max-age=31536000" in answer.headers["cache-control"]
+    )
     assert client.get("/static/000000000000/app.css").status_code == 404
     assert client.get(address.replace("app.css", "../__init__.py")).status_code == 404
