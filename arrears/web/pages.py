@@ -29,11 +29,13 @@ from arrears.auth.models import CredentialKind
 from arrears.auth.permissions import Permission, PersonalField
 from arrears.auth.principal import Principal
 from arrears.cases import views
+from arrears.contacts.dispositions import dispositions
 from arrears.contacts.gate import pack_of
 from arrears.i18n import LANGUAGES, normalise_language
 from arrears.portfolio.views import shown
 from arrears.queues import next_case
 from arrears.queues import service as queues
+from arrears.queues.today import my_day
 from arrears.web import render
 from arrears.web.render import CSRF_COOKIE, FORM_FIELD, LANGUAGE_COOKIE, YEAR
 
@@ -122,19 +124,28 @@ def my_work(
     principal: Signed,
     empty: Annotated[bool, Query()] = False,
 ) -> Response:
-    """My work (催收工作台): my queues with their counts and the next-case button."""
-    works = principal.may(Permission.QUEUE_WORK)
-    sizes = queues.queues(session, principal, today(request))[1] if works else []
-    return render.render(
-        request,
-        "my_work.html",
-        {
-            "queues": sizes,
-            "total": sum(size.cases for size in sizes),
-            "works": works,
-            "empty": empty,
-        },
+    """My work (催收工作台): my queues with their counts, the next-case button, the promises and
+    callbacks due today on my cases and my numbers today."""
+    if not principal.may(Permission.QUEUE_WORK):
+        return render.render(request, "my_work.html", {"works": False})
+    settings = request.app.state.context.settings
+    business_day = today(request)
+    sizes = queues.queues(session, principal, business_day)[1]
+    day = my_day(
+        session,
+        principal,
+        dispositions(settings.dispositions),
+        today=business_day,
+        bank_zone=settings.bank_timezone,
     )
+    context = {
+        "works": True,
+        "queues": sizes,
+        "total": sum(s.cases for s in sizes),
+        "my_day": day,
+        "empty": empty,
+    }
+    return render.render(request, "my_work.html", context)
 
 
 @router.post("/next-case")

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from babel.dates import format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -30,6 +31,7 @@ from arrears.auth.permissions import ROLE_NAMES, Permission
 from arrears.auth.principal import Principal
 from arrears.auth.service import CsrfError, new_secret
 from arrears.channels.rendering import long_date, money
+from arrears.clock import zone
 from arrears.i18n import LANGUAGES, N_, choose_language, translate
 from arrears.web import assets
 
@@ -65,7 +67,7 @@ def language_of(request: Request) -> str:
     )
 
 
-def _formats(language: str) -> dict[str, Any]:
+def _formats(language: str, bank_zone: str) -> dict[str, Any]:
     def text(message: str, /, **params: Any) -> str:
         return translate(message, language, **params)
 
@@ -77,7 +79,13 @@ def _formats(language: str) -> dict[str, Any]:
             return "—"
         return long_date(value.date() if isinstance(value, datetime) else value, language)
 
-    return {"_": text, "money": amount, "day": day}
+    def when(instant: datetime) -> str:
+        """An instant as the bank's clock shows it: 2026/11/21 14:30 (zh-CN), 11/21/26, 2:30 PM (en)."""
+        return format_datetime(
+            instant, format="short", tzinfo=zone(bank_zone), locale=language.replace("-", "_")
+        )
+
+    return {"_": text, "money": amount, "day": day, "when": when}
 
 
 def _nav(principal: Principal | None) -> list[tuple[str, str]]:
@@ -99,7 +107,7 @@ def render(
     principal: Principal | None = getattr(request.state, "principal", None)
     form_token = request.cookies.get(FORM_COOKIE) or new_secret()
     page = _environment.get_template(template).render(
-        **_formats(language),
+        **_formats(language, request.app.state.context.settings.bank_timezone),
         language=language,
         languages=[(tag, LANGUAGE_NAMES[tag]) for tag in LANGUAGES],
         principal=principal,

@@ -5,17 +5,21 @@ scope as a 404 page, and both languages."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from arrears.arrangements.models import Promise
 from arrears.audit.models import AuditEntry
 from arrears.auth.models import User
+from arrears.contacts.models import Contact
 from arrears.queues.models import Lease
-from tests.api.conftest import Api
+from tests.api.conftest import API_NOW, Api
 from tests.queues.helpers import Desk, queue, queue_set
-from tests.queues.test_next import Queued, add_cases, case_id_of
+from tests.queues.test_next import TODAY, Queued, add_callback, add_cases, add_promise, case_id_of
 from tests.web.conftest import collector_with_password, hidden, sign_in
 
 
@@ -162,3 +166,84 @@ def test_static_files_are_versioned_and_cached(api: Api) -> None:
     )
     assert client.get("/static/000000000000/app.css").status_code == 404
     assert client.get(address.replace("app.css", "../__init__.py")).status_code == 404
+
+
+def _contact(case_id: str, customer_id: str, user_id: int, disposition: str, **values: Any) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "customer_id": customer_id,
+        "channel": "call",
+        "direction": "outbound",
+        "party": "debtor",
+        "started_at": API_NOW - timedelta(hours=1),
+        "started_on": TODAY,
+        "disposition": disposition,
+        "note_flags": [],
+        "violations": [],
+        "after_the_fact": False,
+        "review_status": "none",
+        "source": "collector",
+        "recorded_at": API_NOW - timedelta(hours=1),
+        "recorded_by": user_id,
+    } | values
+
+
+def test_my_day_due_today_and_my_numbers(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object
+) -> None:
+    team, _ = _desk(api)
+    me = collector_with_password(signed_up, team)
+    other = collector_with_password(signed_up, team, "han.mei")
+    add_cases(
+        api.engine,
+        [
+            Queued("a", team, me.id),
+            Queued("b", team, me.id),
+            Queued("c", team, other.id),
+            Queued("d", team, me.id),
+        ],
+    )
+    add_promise(api.engine, case_id_of("a"), status="open", due_on=TODAY, closed_on=None)
+    add_promise(api.engine, case_id_of("b"), status="open", due_on=TODAY + timedelta(days=1), closed_on=None)
+    add_promise(api.engine, case_id_of("c"), status="open", due_on=TODAY, closed_on=None)  # han.mei's
+    add_callback(api.engine, case_id_of("b"), API_NOW + timedelta(hours=3))  # 13:00 in Shanghai
+    add_callback(api.engine, case_id_of("a"), API_NOW + timedelta(days=1))  # tomorrow
+    with api.engine.begin() as connection:
+        connection.execute(
+            insert(Contact),
+            [
+                _contact(case_id_of("a"), "Na", me.id, "no_answer"),
+                _contact(case_id_of("a"), "Na", me.id, "promise"),
+                _contact(case_id_of("b"), "Nb", me.id, "right_party_contact"),
+                _contact(case_id_of("b"), "Nb", me.id, "no_answer", started_on=TODAY - timedelta(days=1)),
+                _contact(case_id_of("c"), "Nc", other.id, "promise"),
+            ],
+        )
+        connection.execute(
+            insert(Promise).values(
+                case_id=case_id_of("d"),
+                currency="CNY",
+                amount=88_800,
+                paid_amount=0,
+                status="open",
+                taken_at=API_NOW,
+                taken_on=TODAY,
+                taken_by=me.id,
+                first_due_on=TODAY + timedelta(days=7),
+                last_due_on=TODAY + timedelta(days=7),
+                version=1,
+            )
+        )
+    client = browser("zh-CN")
+    sign_in(client, "li.lei")
+    page = client.get("/").text
+    due = page.split("data-promises-due>")[1].split("</ul>")[0]
+    assert case_id_of("a") in due and "¥500.00" in due
+    assert case_id_of("b") not in due and case_id_of("c") not in due
+    callbacks = page.split("data-callbacks-due>")[1].split("</ul>")[0]
+    assert case_id_of("b") in callbacks and "13:00" in callbacks and case_id_of("a") not in callbacks
+    assert '<dd class="number" data-contacts>3</dd>' in page
+    assert '<dd class="number" data-right-party>2</dd>' in page
+    assert '<dd class="number" data-promises-taken>1</dd>' in page
+    assert "¥888.00" in page.split("data-promised>")[1].split("</dd>")[0]
+    assert "今日到期的还款承诺" in page and "我的今日业绩" in page
