@@ -31,11 +31,14 @@ from arrears.auth.principal import Principal
 from arrears.cases import views
 from arrears.contacts.dispositions import dispositions
 from arrears.contacts.gate import pack_of
+from arrears.disputes import disputes, holds
+from arrears.disputes.models import DisputeStatus
 from arrears.i18n import LANGUAGES, normalise_language
-from arrears.portfolio.views import shown
+from arrears.portfolio.views import record_look, shown
 from arrears.queues import next_case
 from arrears.queues import service as queues
 from arrears.queues.today import my_day
+from arrears.timeline import service as timeline
 from arrears.web import render
 from arrears.web.render import CSRF_COOKIE, FORM_FIELD, LANGUAGE_COOKIE, YEAR
 
@@ -169,12 +172,44 @@ def take_next_case(request: Request, session: DatabaseSession, principal: Worker
 # --- the case ---------------------------------------------------------------------------------
 
 
+TIMELINE_SHOWN = 20
+"""The newest timeline entries the case page shows."""
+
+
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, session: DatabaseSession, principal: CaseReader, case_id: str) -> Response:
-    """One case: its customer (masked by role) and accounts; 404 out of the reader's scope. The
-    look is audited (the same read as GET /api/v1/cases/{case_id})."""
-    found = views.read_case(session, principal, case_id[:100], today=today(request), at=now(request))
+    """One case: its standing holds and open disputes first, its customer (masked by role),
+    accounts and newest timeline entries; 404 out of the reader's scope. Each look is audited as
+    the API audits it (the case, its holds, its timeline)."""
+    settings = request.app.state.context.settings
+    day, at = today(request), now(request)
+    found = views.read_case(session, principal, case_id[:100], today=day, at=at)
     customer = found.customer
+    standing = holds.holds_of(session, principal, customer.customer_id, standing=True, today=day)
+    record_look(
+        session, principal, "hold.read", "customer", customer.customer_id, customer.customer_id, at=at
+    )
+    open_disputes = disputes.listing(
+        session,
+        principal,
+        today=day,
+        case_id=found.case.case_id,
+        status=str(DisputeStatus.OPEN),
+        overdue=False,
+        before_id=None,
+        limit=TIMELINE_SHOWN,
+    )
+    entries, names = timeline.timeline(
+        session,
+        principal,
+        found.case.case_id,
+        after=None,
+        limit=TIMELINE_SHOWN,
+        today=day,
+        now=at,
+        bank_zone=settings.bank_timezone,
+        language=render.language_of(request),
+    )
     return render.render(
         request,
         "case.html",
@@ -183,5 +218,10 @@ def case_page(request: Request, session: DatabaseSession, principal: CaseReader,
             "customer_name": customer.name,
             "national_id": shown(principal, PersonalField.NATIONAL_ID, customer.national_id),
             "accounts": found.accounts,
+            "holds": [hold for hold in standing if hold.case_id in (None, found.case.case_id)],
+            "disputes": open_disputes,
+            "entries": entries,
+            "names": names,
+            "word": timeline.word,
         },
     )

@@ -32,7 +32,7 @@ from arrears.auth.principal import Principal
 from arrears.auth.service import CsrfError, new_secret
 from arrears.channels.rendering import long_date, money
 from arrears.clock import zone
-from arrears.i18n import LANGUAGES, N_, choose_language, translate
+from arrears.i18n import LANGUAGES, N_, Text, choose_language, translate
 from arrears.web import assets
 
 LANGUAGE_COOKIE = "arrears_language"
@@ -85,7 +85,11 @@ def _formats(language: str, bank_zone: str) -> dict[str, Any]:
             instant, format="short", tzinfo=zone(bank_zone), locale=language.replace("-", "_")
         )
 
-    return {"_": text, "money": amount, "day": day, "when": when}
+    def say(value: Text | str) -> str:
+        """A :class:`Text` (a code's word, a timeline entry) in the reader's language."""
+        return value.render(language) if isinstance(value, Text) else value
+
+    return {"_": text, "money": amount, "day": day, "when": when, "say": say}
 
 
 def _nav(principal: Principal | None) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from arrears.arrangements.models import Promise
 from arrears.audit.models import AuditEntry
 from arrears.auth.models import User
 from arrears.contacts.models import Contact
+from arrears.disputes.models import Dispute, Hold
 from arrears.queues.models import Lease
 from tests.api.conftest import API_NOW, Api
 from tests.queues.helpers import Desk, queue, queue_set
@@ -247,3 +248,54 @@ def test_my_day_due_today_and_my_numbers(
     assert '<dd class="number" data-promises-taken>1</dd>' in page
     assert "¥888.00" in page.split("data-promised>")[1].split("</dd>")[0]
     assert "今日到期的还款承诺" in page and "我的今日业绩" in page
+
+
+def test_the_case_page_shows_holds_disputes_and_the_timeline_first(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object
+) -> None:
+    team, _ = _desk(api)
+    me = collector_with_password(signed_up, team)
+    add_cases(api.engine, [Queued("a", team, me.id), Queued("b", team, me.id)])
+    add_promise(api.engine, case_id_of("a"), status="open", due_on=TODAY, closed_on=None)
+    with api.engine.begin() as connection:
+        connection.execute(
+            insert(Hold).values(
+                customer_id="Na",
+                case_id=case_id_of("a"),
+                kind="hardship",
+                evidence="letter from the customer",
+                placed_at=API_NOW - timedelta(days=2),
+                version=1,
+            )
+        )
+        connection.execute(
+            insert(Dispute).values(
+                case_id=case_id_of("a"),
+                customer_id="Na",
+                kind="amount",
+                description="the amount is wrong",
+                status="open",
+                received_at=API_NOW - timedelta(days=1),
+                verify_by=TODAY + timedelta(days=10),
+                version=1,
+            )
+        )
+    client = browser("zh-CN")
+    sign_in(client, "li.lei")
+    page = client.get(f"/cases/{case_id_of('a')}")
+    assert page.status_code == 200, page.text
+    alert = page.text.split("data-holds>")[1].split("</section>")[0]
+    assert "冻结：经济困难" in alert and "自2026年11月19日起" in alert
+    assert "争议" in alert and "2026年12月1日" in alert
+    assert page.text.index("data-holds") < page.text.index("customer-title")
+    timeline = page.text.split('<ol class="timeline">')[1].split("</ol>")[0]
+    assert timeline.count("<li>") >= 2  # the promise and the dispute at least
+    quiet = client.get(f"/cases/{case_id_of('b')}").text
+    assert "data-holds" not in quiet
+    with Session(api.engine) as session:
+        looks = set(
+            session.scalars(
+                select(AuditEntry.action).where(AuditEntry.action.in_(["hold.read", "case.timeline"]))
+            )
+        )
+    assert looks == {"hold.read", "case.timeline"}
