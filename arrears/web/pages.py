@@ -30,11 +30,11 @@ from arrears.auth.permissions import Permission, PersonalField
 from arrears.auth.principal import Principal
 from arrears.cases import views
 from arrears.contacts.dispositions import dispositions
-from arrears.contacts.gate import pack_of
+from arrears.contacts.gate import answers_now, pack_of
 from arrears.disputes import disputes, holds
 from arrears.disputes.models import DisputeStatus
 from arrears.i18n import LANGUAGES, normalise_language
-from arrears.portfolio.views import record_look, shown
+from arrears.portfolio.views import contact_card, record_look, shown
 from arrears.queues import next_case
 from arrears.queues import service as queues
 from arrears.queues.today import my_day
@@ -178,17 +178,15 @@ TIMELINE_SHOWN = 20
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, session: DatabaseSession, principal: CaseReader, case_id: str) -> Response:
-    """One case: its standing holds and open disputes first, its customer (masked by role),
-    accounts and newest timeline entries; 404 out of the reader's scope. Each look is audited as
-    the API audits it (the case, its holds, its timeline)."""
+    """One case: its standing holds and open disputes first, its customer (masked by role), each
+    contact point with the gate's answer now, accounts and newest timeline entries; 404 out of
+    the reader's scope. Each look is audited as the API audits it (the case, holds, timeline)."""
     settings = request.app.state.context.settings
     day, at = today(request), now(request)
     found = views.read_case(session, principal, case_id[:100], today=day, at=at)
-    customer = found.customer
-    standing = holds.holds_of(session, principal, customer.customer_id, standing=True, today=day)
-    record_look(
-        session, principal, "hold.read", "customer", customer.customer_id, customer.customer_id, at=at
-    )
+    customer, customer_id = found.customer, found.customer.customer_id
+    standing = holds.holds_of(session, principal, customer_id, standing=True, today=day)
+    record_look(session, principal, "hold.read", "customer", customer_id, customer_id, at=at)
     open_disputes = disputes.listing(
         session,
         principal,
@@ -210,6 +208,13 @@ def case_page(request: Request, session: DatabaseSession, principal: CaseReader,
         bank_zone=settings.bank_timezone,
         language=render.language_of(request),
     )
+    answers = answers_now(
+        session,
+        customer_id,
+        at=at,
+        pack=pack_of(settings.compliance_pack, settings.compliance_policy),
+        codes=dispositions(settings.dispositions),
+    )
     return render.render(
         request,
         "case.html",
@@ -223,5 +228,6 @@ def case_page(request: Request, session: DatabaseSession, principal: CaseReader,
             "entries": entries,
             "names": names,
             "word": timeline.word,
+            "points": [(contact_card(principal, answer.point), answer) for answer in answers],
         },
     )

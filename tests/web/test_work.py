@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from arrears.arrangements.models import Promise
 from arrears.audit.models import AuditEntry
 from arrears.auth.models import User
+from arrears.compliance.models import ComplianceDecision
 from arrears.contacts.models import Contact
 from arrears.disputes.models import Dispute, Hold
 from arrears.queues.models import Lease
@@ -299,3 +300,25 @@ def test_the_case_page_shows_holds_disputes_and_the_timeline_first(
             )
         )
     assert looks == {"hold.read", "case.timeline"}
+
+
+def test_each_contact_point_with_the_gates_answer_now(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object
+) -> None:
+    team, _ = _desk(api)
+    me = collector_with_password(signed_up, team)
+    add_cases(api.engine, [Queued("a", team, me.id)])
+    day = browser("en")
+    sign_in(day, "li.lei")
+    page = day.get(f"/cases/{case_id_of('a')}").text
+    row = page.split("<tr data-point=")[1].split("</tr>")[0]
+    assert "Allowed now" in row and "+8613812345678" not in row  # masked for a collector
+    api.clock.advance(timedelta(hours=13))  # 23:00 in Shanghai: quiet hours
+    night = browser("zh-CN")
+    sign_in(night, "li.lei")
+    page = night.get(f"/cases/{case_id_of('a')}").text
+    row = page.split("<tr data-point=")[1].split("</tr>")[0]
+    assert "禁止联系" in row, row
+    assert "下次允许" in row and "08:00" in row, row
+    with Session(api.engine) as session:
+        assert session.scalars(select(ComplianceDecision.id)).all() == []  # a look, not a contact
