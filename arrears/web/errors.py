@@ -4,7 +4,8 @@ The API's handlers (``arrears.api.problems``) stay the one place that decides an
 code and words: for a page each is asked for its problem document first, which is then shown as
 a page. A page that needs a sign-in answers 303 to ``/sign-in?next=…`` instead (with
 ``expired=1`` when a session cookie was presented but has ended, and that cookie cleared).
-Anything under ``/api/``, the health checks and the static files keep the API's answers.
+Every route that is not a page (:func:`is_page`), and any address under ``/api/``, the health
+checks and the static files, keeps the API's answers.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
-from arrears.api.access import SignInNeededError
+from arrears.api.access import SignInNeededError, declared_access
 from arrears.api.problems import TITLES
 from arrears.errors import ArrearsError
 from arrears.i18n import N_, translate
@@ -30,7 +32,12 @@ NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/static/")
 
 
 def is_page(request: Request) -> bool:
-    return not request.url.path.startswith(NOT_PAGES)
+    """A request for a page: its route declares a page access; an address no route matched is
+    answered as a page outside the API's, the health checks' and the static files' paths."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        return any(access.page for access in declared_access(route.dependant))
+    return route is None and not request.url.path.startswith(NOT_PAGES)
 
 
 def sign_in_redirect(request: Request, *, expired: bool) -> RedirectResponse:
