@@ -115,6 +115,9 @@ def test_a_case_out_of_scope_is_a_404_page(
     assert "客户 far" not in answer.text
     missing = client.get("/no/such/page")
     assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    through_the_api = client.get(f"/api/v1/cases/{case_id_of('far')}")  # the same session cookie
+    assert through_the_api.status_code == 404
+    assert through_the_api.headers["content-type"] == "application/problem+json"
 
 
 def test_a_role_without_the_permission_gets_a_403_page(
