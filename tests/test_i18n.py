@@ -20,14 +20,16 @@ from arrears.i18n import (
 )
 
 PACKAGE = Path(arrears.__file__).parent
-KEYWORDS = {"N_": None, "translate": (1,), "gettext": (1,)}
+KEYWORDS = {"N_": None, "translate": (1,), "gettext": (1,), "_": None}
+"""The marks of babel.cfg: N_, translate, gettext in the code; _ in the pages' templates."""
+METHODS = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
 
 
 def marked_messages() -> dict[str, str]:
-    """Every message marked in the package's source, with where it was found."""
+    """Every message marked in the package's source and the pages' templates, with where it was found."""
     found: dict[str, str] = {}
     for filename, line, message, _comments, _context in extract_from_dir(
-        PACKAGE, method_map=[("**.py", "python")], keywords=KEYWORDS
+        PACKAGE, method_map=METHODS, keywords=KEYWORDS
     ):
         text = message if isinstance(message, str) else message[0]
         found.setdefault(text, f"{filename}:{line}")

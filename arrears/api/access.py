@@ -6,7 +6,13 @@ Every route of the API takes exactly one of these as a dependency:
 - ``Depends(signed_in)``: anyone signed in, whatever the role (sign-out, "who am I");
 - ``Depends(requires(Permission.X))``: a role that holds X in :data:`ROLE_PERMISSIONS`.
 
-The last two give the route its :class:`Principal`. The route-matrix test finds the declaration
+A page of the web interface (``arrears/web/``) takes the page twin of one of them instead:
+``page_public``, ``page_signed_in`` or ``page_requires(Permission.X)``. They sign in with the
+session cookie only, check a form's CSRF token from its ``csrf_token`` field, and raise
+:class:`SignInNeededError` (the pages answer it with a redirect to the sign-in page) instead of
+the API's 401.
+
+The signed-in ones give the route its :class:`Principal`. The route-matrix test finds the declaration
 of each route through the ``access`` attribute these dependencies carry, and fails for a route
 that declares none.
 """
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import fastapi.routing
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Form, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -34,6 +40,8 @@ SESSION_COOKIE = "arrears_session"
 CSRF_HEADER = "X-CSRF-Token"
 API_KEY_HEADER = "X-API-Key"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_FIELD = "csrf_token"
+"""The hidden field of a page's form that carries the session's CSRF token."""
 
 _bearer = HTTPBearer(auto_error=False, description="An opaque token from POST /api/v1/auth/token")
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="A machine client's API key")
@@ -45,6 +53,8 @@ class Access:
     kind: str
     """public, signed_in or permission"""
     permission: Permission | None = None
+    page: bool = False
+    """A page of the web interface (session cookie only; not signed in: a redirect to sign in)."""
 
 
 async def database(request: Request) -> AsyncIterator[Session]:
@@ -72,13 +82,7 @@ def _principal(
     api_key: Annotated[str | None, Depends(_api_key)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    context = request.app.state.context
-    common = {
-        "now": context.clock.now(),
-        "lifetimes": context.lifetimes,
-        "request_id": getattr(request.state, "request_id", None),
-        "client": request.client.host if request.client else None,
-    }
+    common = _facts(request)
     if bearer is not None:
         principal = auth.principal_for(session, bearer.credentials, kinds=(CredentialKind.TOKEN,), **common)
     elif api_key is not None:
@@ -91,6 +95,17 @@ def _principal(
         raise auth.NotSignedInError()
     request.state.principal = principal
     return principal
+
+
+def _facts(request: Request) -> dict[str, Any]:
+    """What checking a credential needs to know of the request."""
+    context = request.app.state.context
+    return {
+        "now": context.clock.now(),
+        "lifetimes": context.lifetimes,
+        "request_id": getattr(request.state, "request_id", None),
+        "client": request.client.host if request.client else None,
+    }
 
 
 def public() -> None:
@@ -119,6 +134,64 @@ def requires(permission: Permission) -> Callable[..., Principal]:
     return check
 
 
+# --- the pages' twins ----------------------------------------------------------------------
+
+
+class SignInNeededError(auth.NotSignedInError):
+    """A page asked for without a live web session; ``expired``: a session cookie was presented
+    but has ended (idle, too old, revoked), so the sign-in page says so."""
+
+    code = "sign_in_needed"
+
+    def __init__(self, *, expired: bool) -> None:
+        super().__init__()
+        self.expired = expired
+
+
+def _page_principal(
+    request: Request,
+    session: DatabaseSession,
+    cookie: Annotated[str | None, Depends(_cookie)],
+    csrf_token: Annotated[str | None, Form(alias=CSRF_FIELD, include_in_schema=False)] = None,
+) -> Principal:
+    if cookie is None:
+        raise SignInNeededError(expired=False)
+    try:
+        principal = auth.principal_for(session, cookie, kinds=(CredentialKind.SESSION,), **_facts(request))
+    except auth.NotSignedInError:
+        raise SignInNeededError(expired=True) from None
+    if request.method not in SAFE_METHODS:
+        auth.check_csrf(session, principal, csrf_token)
+    request.state.principal = principal
+    return principal
+
+
+def page_public() -> None:
+    """A page open to anyone (the sign-in page)."""
+
+
+page_public.access = Access("public", page=True)  # type: ignore[attr-defined]
+
+
+def page_signed_in(principal: Annotated[Principal, Depends(_page_principal)]) -> Principal:
+    return principal
+
+
+page_signed_in.access = Access("signed_in", page=True)  # type: ignore[attr-defined]
+
+
+def page_requires(permission: Permission) -> Callable[..., Principal]:
+    """The page twin of :func:`requires`: a web session holding ``permission`` (else 403)."""
+
+    def check(principal: Annotated[Principal, Depends(_page_principal)]) -> Principal:
+        principal.require(permission)
+        return principal
+
+    check.access = Access("permission", permission, page=True)  # type: ignore[attr-defined]
+    check.__name__ = f"page_requires_{permission.value.replace('.', '_')}"
+    return check
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A route of the app as it is served: its full path template (with the router's prefix),
@@ -134,7 +207,14 @@ class Endpoint:
 
     @property
     def is_api(self) -> bool:
-        return isinstance(self.route, APIRoute)
+        return isinstance(self.route, APIRoute) and not self.is_page
+
+    @property
+    def is_page(self) -> bool:
+        """A page of the web interface: its access declared with a page twin."""
+        if not isinstance(self.route, APIRoute):
+            return False
+        return any(access.page for access in declared_access(self.dependant))
 
 
 def endpoints(app: FastAPI) -> list[Endpoint]:

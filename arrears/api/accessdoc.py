@@ -103,7 +103,7 @@ def _holders(declared: list[Access]) -> str:
 def _route_rows(routes: list[Endpoint]) -> list[list[str]]:
     rows = []
     for route in routes:
-        if route.is_api:
+        if route.is_api or route.is_page:
             declared, what = declared_access(route.dependant), _what(route)
         else:
             declared, what = [Access("public")], "static files"

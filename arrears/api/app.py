@@ -41,6 +41,7 @@ from arrears.queues import api as queues_api
 from arrears.queues import next_api
 from arrears.reports import api as reports_api
 from arrears.timeline import api as timeline_api
+from arrears.web import site as web
 
 API_PREFIX = "/api/v1"
 CONTEXT_ROUTERS = (
@@ -136,4 +137,5 @@ def create_app(
     for router in CONTEXT_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     openapi.install(app, API_PREFIX)
+    web.install(app)  # the pages at /, after the API's error handlers (it wraps them)
     return app

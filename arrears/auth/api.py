@@ -68,14 +68,16 @@ def _customers(session: Session) -> Callable[[str], bool]:
 # --- sign-in ---------------------------------------------------------------------------------
 
 
-def _sign_in(request: Request, form: OAuth2PasswordRequestForm, kind: CredentialKind) -> auth.SignedIn:
+def sign_in(request: Request, username: str, password: str, kind: CredentialKind) -> auth.SignedIn:
+    """Sign in for a way in (these routes, the web pages): the attempt committed, then the
+    granted sign-in returned or the refusal raised."""
     context = request.app.state.context
     settings = context.settings
     with _unit_of_work(request) as session:
         outcome = auth.sign_in(
             session,
-            form.username,
-            form.password,
+            username,
+            password,
             kind=kind,
             now=context.clock.now(),
             lifetimes=context.lifetimes,
@@ -99,7 +101,7 @@ def _sign_in(request: Request, form: OAuth2PasswordRequestForm, kind: Credential
 def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenAnswer:
     """Sign in with a user name and password (OAuth2 password form); answers an opaque bearer
     token. A refusal never says whether the user exists; too many failures answer 429."""
-    granted = _sign_in(request, form, CredentialKind.TOKEN)
+    granted = sign_in(request, form.username, form.password, CredentialKind.TOKEN)
     idle = request.app.state.context.lifetimes.idle
     return TokenAnswer(access_token=granted.secret, expires_in=int(idle.total_seconds()))
 
@@ -128,7 +130,7 @@ def open_session(
 ) -> SessionAnswer:
     """Web sign-in: sets the session cookie (HttpOnly, Secure, SameSite=Strict) and answers the
     CSRF token to send in X-CSRF-Token. A session presented is replaced by a new one."""
-    granted = _sign_in(request, form, CredentialKind.SESSION)
+    granted = sign_in(request, form.username, form.password, CredentialKind.SESSION)
     lifetimes = request.app.state.context.lifetimes
     response.set_cookie(
         SESSION_COOKIE,

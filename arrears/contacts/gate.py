@@ -220,3 +220,37 @@ def _callback_events(session: Session, customer_id: str, at: datetime) -> Iterab
     )
     for callback in callbacks:
         yield Event("callback_requested", at=callback.created_at, callback_at=callback.due_at)
+
+
+POINT_CHANNELS = {"email": "email", "address": "letter", "wechat": "wechat"}
+"""The channel a contact point is reached by when asked about it (any other type: a call)."""
+
+
+@dataclass(frozen=True)
+class PointAnswer:
+    point: ContactPoint
+    channel: str
+    decision: Decision
+
+
+def answers_now(
+    session: Session,
+    customer_id: str,
+    *,
+    at: datetime,
+    pack: Pack,
+    codes: Mapping[str, Disposition] | None = None,
+) -> list[PointAnswer]:
+    """The gate's answer at ``at`` for each of the customer's contact points, reached by its usual
+    channel, decided on the same facts as :func:`check_contact` but not recorded: a look for the
+    case page, not a contact (the contact itself is put to the gate when it is made)."""
+    facts = facts_for(session, customer_id, at, codes)
+    points = session.scalars(
+        select(ContactPoint).where(ContactPoint.customer_id == customer_id).order_by(ContactPoint.id)
+    ).all()
+    answers = []
+    for point in points:
+        channel = POINT_CHANNELS.get(point.type, "call")
+        request = ContactRequest(at=at, channel=GATE_CHANNELS[channel], to=str(point.id))
+        answers.append(PointAnswer(point, channel, decide(request, facts, pack)))
+    return answers

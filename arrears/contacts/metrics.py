@@ -142,3 +142,20 @@ def _scope(principal: Principal, today: date) -> ColumnElement[bool]:
     if principal.scope is Scope.LED_TEAMS:
         return Contact.team_id.in_(sorted(principal.led_team_ids))
     return and_(Contact.case_id.in_(select(Case.case_id).where(case_filter(principal, today))))
+
+
+def own_day(
+    session: Session, principal: Principal, codes: Mapping[str, Disposition], day: date
+) -> MetricsRow:
+    """The caller's own outbound contacts of business day ``day``, counted as :func:`contact_metrics`
+    counts them (their numbers on their workstation; a logger of contacts sees only their own)."""
+    principal.require(Permission.CONTACT_LOG)
+    sums = [_count(codes, what).label(what.value) for what in Counts]
+    row = session.execute(
+        select(*sums).where(
+            Contact.direction == Direction.OUTBOUND,
+            Contact.started_on == day,
+            Contact.recorded_by == principal.user_id,
+        )
+    ).one()
+    return MetricsRow(day, principal.team_id, principal.user_id, *(int(value or 0) for value in row))

@@ -40,9 +40,10 @@ CALLS = [
     if route.is_api
     for method in sorted(route.methods - {"HEAD", "OPTIONS"})
 ]
-NOT_API = {"/api/v1/docs/static/{path}"}
+NOT_API = {"/api/v1/docs/static/{path}", "/static/{path}"}
 """Routes that are not API routes and so carry no access declaration: the docs page's static
-assets (public; the Swagger UI files of the swagger-ui-bundle package)."""
+assets (public; the Swagger UI files of the swagger-ui-bundle package) and the pages' own
+(public; arrears/web/static/). The pages themselves are walked by tests/web/test_access.py."""
 ACCESS_DOC = Path(__file__).parents[2] / "docs" / "access.md"
 
 
@@ -51,10 +52,12 @@ def test_every_route_declares_exactly_one_access() -> None:
         f"{sorted(route.methods)} {route.path}: "
         + (", ".join(f"{a.kind}:{a.permission}" for a in found) or "no access declared")
         for route in ROUTES
-        if route.is_api and len(found := declared_access(route.dependant)) != 1
+        if (route.is_api or route.is_page) and len(found := declared_access(route.dependant)) != 1
     ]
     assert wrong == [], "every route takes exactly one of public, signed_in, requires(...)"
-    strangers = [route.path for route in ROUTES if not route.is_api and route.path not in NOT_API]
+    strangers = [
+        route.path for route in ROUTES if not (route.is_api or route.is_page) and route.path not in NOT_API
+    ]
     assert strangers == [], "a route that is not an API route declares no access"
 
 

@@ -1,0 +1,14 @@
+"""The web interface mounted on the app: the pages at ``/``, their static files at ``/static/``,
+and errors on a page shown as pages (call :func:`install` after the API's problem handlers)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from arrears.web import assets, errors, pages
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(pages.router)
+    app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
+    errors.install(app)
