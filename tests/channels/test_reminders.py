@@ -284,7 +284,8 @@ def test_each_kind_is_queued_on_its_night_with_its_template_language_and_time(en
     first = found[f"reminder:first_delinquency:{opened}:2026-11-20"]
     assert (first.channel, first.body) == ("sms", "您的信用卡已逾期¥1,500.00。")
     letter = found[f"reminder:first_delinquency:{mortgage}:2026-11-20"]
-    assert (letter.channel, letter.subject, letter.contact_point_id) == ("letter", "逾期通知", None)
+    assert (letter.channel, letter.subject) == ("letter", "逾期通知")
+    assert letter.contact_point_id == address_of(engine, letter.customer_id)
     assert letter.body == "客户O2：寄往北京市朝阳区建国路88号"
     assert (letter.late_policy, letter.not_after) == ("expire", TEN_IN_SHANGHAI + timedelta(hours=72))
     assert outcome.note() == "reminders 提醒: 6 queued"
@@ -601,3 +602,10 @@ def test_the_nightly_run_queues_the_reminders_and_says_so(engine: Engine) -> Non
         2024, 1, 21, 2, 0, tzinfo=UTC
     )
     assert night() == ["reminders 提醒: 0 queued, 1 queued before"]
+
+
+def address_of(engine: Engine, customer_id: str) -> int:
+    with engine.connect() as connection:
+        return connection.scalars(
+            select(ContactPoint.id).where(ContactPoint.customer_id == customer_id, ContactPoint.type == "address")
+        ).one()
