@@ -31,17 +31,20 @@ run: $(STAMP)
 	$(BIN)/arrears db upgrade
 	$(BIN)/arrears import examples/feeds/
 	$(BIN)/arrears portfolio summary
+	-printf '%s' "$(DEMO_PASSWORD)" | $(BIN)/arrears users create demo-compliance --role compliance_officer --password-stdin
+	$(BIN)/arrears templates load examples/templates --approve-as demo-compliance
 	$(BIN)/arrears batch run --from $(SAMPLE_HISTORY_FROM) --to $(SAMPLE_AS_OF)
 	$(BIN)/arrears report roll-rates --from $(SAMPLE_FROM) --to $(SAMPLE_AS_OF)
 	$(BIN)/arrears model train --purpose cure --kind scorecard \
 		--from $(SAMPLE_FROM) --to $(SAMPLE_TRAIN_TO) --horizon 30 --activate
 	-$(MAKE) --no-print-directory demo-people
 	$(BIN)/arrears queues draft examples/queues.yaml --note "demo queues" --activate
-	-printf '%s' "$(DEMO_PASSWORD)" | $(BIN)/arrears users create demo-compliance --role compliance_officer --password-stdin
-	$(BIN)/arrears templates load examples/templates --approve-as demo-compliance
 	$(BIN)/arrears batch run --as-of $(SAMPLE_AS_OF)
 	$(BIN)/arrears queues list
 	$(BIN)/arrears model scores --purpose cure --as-of $(SAMPLE_AS_OF)
+	$(BIN)/arrears outbox status
+	$(BIN)/arrears outbox work --once
+	$(BIN)/arrears outbox status
 
 ## The demo's teams and people for the queues (examples/queues.yaml): two teams led by one
 ## supervisor, two collectors in each (languages and capacity on one). A second run finds them
@@ -92,4 +95,4 @@ access-doc: $(STAMP)
 	$(BIN)/python -m arrears.api.accessdoc > docs/access.md
 
 clean:
-	rm -rf $(VENV) arrears.db arrears.db-wal arrears.db-shm arrears.db.batch.* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) outbox arrears.db arrears.db-wal arrears.db-shm arrears.db.batch.* .pytest_cache .mypy_cache .ruff_cache

@@ -615,7 +615,7 @@ def _message(
         "channel": str(rule.channel),
         "customer_id": candidate.customer_id,
         "case_id": candidate.case_id,
-        "contact_point_id": None if letter else point_id,  # a letter goes to the address it carries
+        "contact_point_id": point_id,  # a letter's: the address it carries (the worker records it)
         "language": template.language,
         "subject": subject,
         "body": body,

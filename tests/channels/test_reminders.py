@@ -23,14 +23,16 @@ from arrears.audit.trail import SYSTEM
 from arrears.audit.verify import verify
 from arrears.batch.orchestrator import run_batch
 from arrears.cases.models import Case, CaseAccount, CaseEvent
-from arrears.channels.models import MessageTemplate, OutboxMessage
+from arrears.channels.models import MessageState, MessageTemplate, OutboxMessage
 from arrears.channels.outbox import KeyReusedError, queue_many
+from arrears.channels.providers.letters import LetterProvider
 from arrears.channels.reminders import (
     ReminderOutcome,
     RemindersFileError,
     load_reminders,
     queue_reminders,
 )
+from arrears.channels.worker import work
 from arrears.clock import FixedClock
 from arrears.db import transaction
 from arrears.delinquency.engines import DuckDBEngine
@@ -40,6 +42,7 @@ from arrears.disputes.models import Hold
 from arrears.portfolio.models import Account, ContactPoint, Customer
 from arrears.yamlfile import parse_yaml, validate
 from tests.batch.book import insert_book
+from tests.channels.helpers import settings_for
 
 AS_OF = date(2026, 11, 20)
 SEND_DAY = date(2026, 11, 21)
@@ -284,7 +287,8 @@ def test_each_kind_is_queued_on_its_night_with_its_template_language_and_time(en
     first = found[f"reminder:first_delinquency:{opened}:2026-11-20"]
     assert (first.channel, first.body) == ("sms", "您的信用卡已逾期¥1,500.00。")
     letter = found[f"reminder:first_delinquency:{mortgage}:2026-11-20"]
-    assert (letter.channel, letter.subject, letter.contact_point_id) == ("letter", "逾期通知", None)
+    assert (letter.channel, letter.subject) == ("letter", "逾期通知")
+    assert letter.contact_point_id == address_of(engine, letter.customer_id)
     assert letter.body == "客户O2：寄往北京市朝阳区建国路88号"
     assert (letter.late_policy, letter.not_after) == ("expire", TEN_IN_SHANGHAI + timedelta(hours=72))
     assert outcome.note() == "reminders 提醒: 6 queued"
@@ -601,3 +605,26 @@ def test_the_nightly_run_queues_the_reminders_and_says_so(engine: Engine) -> Non
         2024, 1, 21, 2, 0, tzinfo=UTC
     )
     assert night() == ["reminders 提醒: 0 queued, 1 queued before"]
+
+
+def test_a_letter_reminder_is_worked_to_its_address(engine: Engine, tmp_path: Path) -> None:
+    approve_all(engine)
+    mortgage = customer(engine, "O2", opened=True, product="mortgage")
+    night(engine)
+    clock = FixedClock(TEN_IN_SHANGHAI + timedelta(minutes=1))
+    provider = LetterProvider(tmp_path, lambda: AS_OF)
+
+    work(engine, {"letter": provider}, clock, once=True, settings=settings_for(engine))
+
+    letter = messages(engine)[f"reminder:first_delinquency:{mortgage}:2026-11-20"]
+    assert (letter.state, letter.stop_reason) == (MessageState.SENT, None)
+    assert len(list(tmp_path.rglob("*.pdf"))) == 1
+
+
+def address_of(engine: Engine, customer_id: str) -> int:
+    with engine.connect() as connection:
+        return connection.scalars(
+            select(ContactPoint.id).where(
+                ContactPoint.customer_id == customer_id, ContactPoint.type == "address"
+            )
+        ).one()
