@@ -292,6 +292,8 @@ def test_the_case_page_shows_holds_disputes_and_the_timeline_first(
     assert "冻结：经济困难" in alert and "自2026年11月19日起" in alert
     assert "争议" in alert and "2026年12月1日" in alert
     assert page.text.index("data-holds") < page.text.index("customer-title")
+    title = page.text.split("<title>")[1].split("</title>")[0]
+    assert title.startswith(f"案件 {case_id_of('a')}") and "<" not in title  # the title is text only
     timeline = page.text.split('<ol class="timeline">')[1].split("</ol>")[0]
     assert timeline.count("<li>") >= 2  # the promise and the dispute at least
     quiet = client.get(f"/cases/{case_id_of('b')}").text
