@@ -292,9 +292,7 @@ def record_outbound(
     """The way a path without a person at a desk (the channels' outbox, a strategy's step) records
     an outbound contact it makes now: put to the gate first; blocked, the refusal is recorded and
     :class:`ContactBlockedError` raised (the caller commits the refusal and does not send)."""
-    case = cases.visible_case(session, case_id, true())
-    if case is None:
-        raise CaseNotFoundError(N_("No case {case_id}"), case_id=case_id)
+    case = _system_case(session, case_id)
     if draft.direction != Direction.OUTBOUND or draft.after_the_fact or draft.gate_decision_id is not None:
         raise ContactInputError(N_("Only an outbound contact made now is recorded this way"))
     started_at = _checked(session, case, draft, ctx)
@@ -329,13 +327,19 @@ def record_inbound(
     """The way a path without a person at a desk records a contact the customer made (a reply to an
     SMS): not gated; the note is the customer's own words, so it is not put to the content check
     (which judges what the bank's people write)."""
-    case = cases.visible_case(session, case_id, true())
-    if case is None:
-        raise CaseNotFoundError(N_("No case {case_id}"), case_id=case_id)
+    case = _system_case(session, case_id)
     if draft.direction != Direction.INBOUND:
         raise ContactInputError(N_("Only an inbound contact is recorded this way"))
     started_at = _checked(session, case, draft, ctx)
     return _system_recorded(session, case, draft, started_at, None, [], ctx, source, actor)
+
+
+def _system_case(session: Session, case_id: str) -> Case:
+    """The case, for the system (no scope: no person at a desk asks)."""
+    case = cases.visible_case(session, case_id, true())
+    if case is None:
+        raise CaseNotFoundError(N_("No case {case_id}"), case_id=case_id)
+    return case
 
 
 def _system_recorded(
