@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor, record
@@ -164,7 +165,16 @@ def take_replies(session: Session, replies: Sequence[Reply], *, ctx: Gatekeeping
     """Take a batch of replies (see the module)."""
     tally = Tally()
     for reply in replies:
-        _take_reply(session, reply, ctx, tally)
+        own = Tally()
+        try:
+            with session.begin_nested():
+                _take_reply(session, reply, ctx, own)
+        except IntegrityError:  # the same reply, taken meanwhile by a push racing this one
+            tally.repeated += 1
+            continue
+        tally.replies += own.replies
+        tally.opted_out += own.opted_out
+        tally.repeated += own.repeated
     return tally
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from arrears.audit.models import AuditEntry
+from arrears.channels import sms_returns
 from arrears.channels.sms_returns import is_opt_out
 from arrears.channels.worker import work
 from arrears.clock import FixedClock
@@ -192,3 +193,24 @@ def test_replies_opt_the_number_out_and_the_gate_stops_the_next(
     assert row.state == "stopped" and "OPT-OUT" in (row.stop_reason or "")
     assert message(api.engine, talked).state == "sent"
     assert fake.out_ids() == ["up-1", "up-2", "up-4"]
+
+
+def test_a_reply_taken_by_a_racing_push_is_counted_once(
+    api: Api, provider: tuple[FakeSms, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pushes of one reply at the same moment: both pass the "seen" check, the second's event
+    meets the first's on the unique index, and it is answered as a repeat, nothing doubled."""
+    _secret(api)
+    fake, url = provider
+    [customer] = seed(api.engine, 1, point="mobile")
+    queue_sms(api.engine, customer, "race-1", template(api.engine))
+    _send(api.engine, url)
+    replies = f"{api.url}/api/v1/channels/sms/replies"
+    batch = [fake.reply(fake.received[0].phone, "我明天还款", 201)]
+    assert push(replies, batch, SECRET).json()["replies"] == 1
+    monkeypatch.setattr(sms_returns, "_seen", lambda session, event_id: False)  # the race's window
+    again = push(replies, batch, SECRET)
+    assert again.status_code == 200 and (again.json()["replies"], again.json()["repeated"]) == (0, 1)
+    with transaction(api.engine) as session:
+        heard = session.scalars(select(Contact).where(Contact.direction == "inbound")).all()
+    assert len(heard) == 1
