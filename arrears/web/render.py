@@ -30,7 +30,7 @@ from arrears.api.access import SESSION_COOKIE
 from arrears.auth.permissions import ROLE_NAMES, Permission
 from arrears.auth.principal import Principal
 from arrears.auth.service import CsrfError, new_secret
-from arrears.channels.rendering import long_date, money
+from arrears.channels.rendering import PRODUCT_NAMES, long_date, money
 from arrears.clock import zone
 from arrears.i18n import LANGUAGES, N_, Text, choose_language, translate
 from arrears.web import assets
@@ -89,7 +89,11 @@ def _formats(language: str, bank_zone: str) -> dict[str, Any]:
         """A :class:`Text` (a code's word, a timeline entry) in the reader's language."""
         return value.render(language) if isinstance(value, Text) else value
 
-    return {"_": text, "money": amount, "day": day, "when": when, "say": say}
+    def product(code: str) -> str:
+        """A product's name in the reader's language (the messages' own names), else its code."""
+        return PRODUCT_NAMES.get(language, {}).get(code, code)
+
+    return {"_": text, "money": amount, "day": day, "when": when, "say": say, "product_name": product}
 
 
 def _nav(principal: Principal | None) -> list[tuple[str, str]]:
