@@ -57,7 +57,7 @@ def _see_other(target: str) -> RedirectResponse:
 
 
 @contextmanager
-def _refusal(session: Session) -> Iterator[list[InvalidInputError | ConflictError]]:
+def refusal(session: Session) -> Iterator[list[InvalidInputError | ConflictError]]:
     """Run a form's service call in a savepoint; a refusal the reader can fix (bad input, a
     conflict) rolls the savepoint back and is kept for the page to show."""
     caught: list[InvalidInputError | ConflictError] = []
@@ -68,7 +68,7 @@ def _refusal(session: Session) -> Iterator[list[InvalidInputError | ConflictErro
         caught.append(refused)
 
 
-def _names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
+def names_of(session: Session, user_ids: set[int | None]) -> dict[int, str]:
     found: dict[int, str] = {}
     for user_id in user_ids:
         if user_id is not None and (user := people.user_by_id(session, user_id)) is not None:
@@ -107,7 +107,7 @@ def _approvals(
         "rows": rows[:SHOWN],
         "more": len(rows) > SHOWN,
         "parts": parts,
-        "names": _names(session, {row.proposed_by for row in rows}),
+        "names": names_of(session, {row.proposed_by for row in rows}),
         "done": done if done in ("approved", "rejected") else None,
         "problem": refused.message(render.language_of(request)) if refused else None,
         "failed_id": failed_id,
@@ -123,7 +123,7 @@ def _decide(
     outcome: str,
     decide: Callable[[], object],
 ) -> Response:
-    with _refusal(session) as caught:
+    with refusal(session) as caught:
         decide()
     if caught:
         return _approvals(request, session, principal, refused=caught[0], failed_id=arrangement_id)
@@ -237,7 +237,7 @@ def _reassign_page(
         "teams": teams | people.team_codes(session, {row.team_id for row in rows if row.team_id}),
         "led": teams,
         "collectors": collectors,
-        "names": _names(session, {row.collector_id for row in rows}),
+        "names": names_of(session, {row.collector_id for row in rows}),
         "filter": {"team": team, "collector": collector, "bucket": bucket or ""},
         "moved": moved,
         "problem": refused.message(render.language_of(request)) if refused else None,
@@ -276,7 +276,7 @@ def reassign(
     same service as POST /api/v1/cases/assignments; each case audited)."""
     team_id, collector_id = _target(target)
     ids = [value[:100] for value in case_id]
-    with _refusal(session) as caught:
+    with refusal(session) as caught:
         if team_id is None:
             raise InvalidInputError(NO_TARGET)
         made = assignment.assign(
