@@ -132,8 +132,12 @@ def _review(
             limit=SHOWN,
         )
     )
-    record_looks(session, principal, "contact.read", "contact_review", (r.customer_id for r in flagged), at=at)
-    record_looks(session, principal, "complaint.read", "complaint", (c.customer_id for c in open_complaints), at=at)
+    record_looks(
+        session, principal, "contact.read", "contact_review", (r.customer_id for r in flagged), at=at
+    )
+    record_looks(
+        session, principal, "complaint.read", "complaint", (c.customer_id for c in open_complaints), at=at
+    )
     record_looks(session, principal, "dispute.read", "dispute", (d.customer_id for d in open_disputes), at=at)
     context: dict[str, Any] = {
         "contacts": shown,
@@ -188,7 +192,9 @@ def _templates(
         "done": done if done in ("approved", "retired") else None,
         "problem": refused.message(render.language_of(request)) if refused else None,
     }
-    return render.render(request, "template_approvals.html", context, status=refused.http_status if refused else 200)
+    return render.render(
+        request, "template_approvals.html", context, status=refused.http_status if refused else 200
+    )
 
 
 @router.get("/template-approvals", response_class=HTMLResponse)
@@ -305,7 +311,8 @@ def audit_search(
     context = {
         "entries": entries,
         "more": len(rows) > SHOWN,
-        "filters": given | {"from": first.isoformat() if first else "", "to": last.isoformat() if last else ""},
+        "filters": given
+        | {"from": first.isoformat() if first else "", "to": last.isoformat() if last else ""},
         "query": query,
         "after": after,
     }
@@ -317,6 +324,8 @@ def audit_verify(request: Request, session: DatabaseSession, principal: AuditRea
     """Verify the audit chain now: intact with its head, or its first break (the same walk as
     GET /api/v1/audit/verify)."""
     state = verify(session.connection())
-    broken = None if state.broken is None else ChainBrokenError(state.broken).message(render.language_of(request))
+    broken = (
+        None if state.broken is None else ChainBrokenError(state.broken).message(render.language_of(request))
+    )
     context = {"state": state, "broken": broken, "checked_at": now(request)}
     return render.render(request, "audit_verify.html", context)

@@ -294,7 +294,6 @@ def reassign(
     return _see_other(f"/reassign?moved={len(made)}")
 
 
-
 def _target(value: str) -> tuple[int | None, int | None]:
     """``team`` or ``team:collector`` (the target list's values) as ids; nothing readable: none."""
     team, _, collector = value.partition(":")

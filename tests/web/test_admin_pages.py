@@ -75,14 +75,24 @@ def test_teams_and_agencies_are_created_and_the_last_administrator_kept(
     page = admin.get("/admin")
     assert "<h1>系统管理</h1>" in page.text
     token = hidden(page.text, "csrf_token")
-    assert admin.post("/admin/teams", data={"csrf_token": token, "code": "T7", "name": "七组"}).status_code == 303
-    assert admin.post("/admin/agencies", data={"csrf_token": token, "code": "AG1", "name": "某某资产"}).status_code == 303
+    assert (
+        admin.post("/admin/teams", data={"csrf_token": token, "code": "T7", "name": "七组"}).status_code
+        == 303
+    )
+    assert (
+        admin.post(
+            "/admin/agencies", data={"csrf_token": token, "code": "AG1", "name": "某某资产"}
+        ).status_code
+        == 303
+    )
     again = admin.post("/admin/teams", data={"csrf_token": token, "code": "T7", "name": "七组"})
     assert again.status_code == 409 and "data-problem" in again.text
     with Session(api.engine) as session:
         assert session.scalars(select(Team.code)).all() == ["T7"]
         assert session.scalars(select(Agency.code)).all() == ["AG1"]
-    last = admin.post(f"/admin/users/{root.id}", data={"csrf_token": token, "role": "administrator", "active": ""})
+    last = admin.post(
+        f"/admin/users/{root.id}", data={"csrf_token": token, "role": "administrator", "active": ""}
+    )
     assert last.status_code == 409 and "data-problem" in last.text
     assert user_named(api, "root.admin").active is True
     shown = admin.get("/admin?done=team")

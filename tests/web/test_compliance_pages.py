@@ -33,14 +33,16 @@ def test_the_review_list_and_closing_a_review(
     api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object
 ) -> None:
     d = desk(api)
-    late = d.log(after_the_fact=True, started_at=local(20, 23, 15).isoformat(), disposition="right_party_contact")
+    late = d.log(
+        after_the_fact=True, started_at=local(20, 23, 15).isoformat(), disposition="right_party_contact"
+    )
     assert late.status_code == 201, late.text
     contact_id = late.json()["id"]
     body = {"category": "harassment", "description": "客户投诉催收员夜间多次来电"}
     complaint = api.as_(d.collector).post(f"/api/v1/cases/{d.case_id}/complaints", json=body)
     assert complaint.status_code == 201, complaint.text
-    body = {"kind": "debt", "written": True, "description": "客户称该笔贷款非本人申请，要求核实"}
-    dispute = api.as_(d.collector).post(f"/api/v1/cases/{d.case_id}/disputes", json=body)
+    raised = {"kind": "debt", "written": True, "description": "客户称该笔贷款非本人申请，要求核实"}
+    dispute = api.as_(d.collector).post(f"/api/v1/cases/{d.case_id}/disputes", json=raised)
     assert dispute.status_code == 201, dispute.text
     officer = signed_up("zhou.officer", role=Role.COMPLIANCE_OFFICER)
 
@@ -57,7 +59,9 @@ def test_the_review_list_and_closing_a_review(
     token = hidden(page.text, "csrf_token")
     wrong = client.post(f"/review/{contact_id}", data={"csrf_token": token, "outcome": "maybe"})
     assert wrong.status_code == 400 and "Choose cleared or confirmed" in wrong.text
-    done = client.post(f"/review/{contact_id}", data={"csrf_token": token, "outcome": "confirmed", "note": "夜间拨打"})
+    done = client.post(
+        f"/review/{contact_id}", data={"csrf_token": token, "outcome": "confirmed", "note": "夜间拨打"}
+    )
     assert done.status_code == 303 and done.headers["location"] == "/review?done=reviewed"
     [entry] = audit_entries(api, "contact.review")
     assert entry["actor_id"] == officer.id and entry["after"]["outcome"] == "confirmed"
@@ -100,7 +104,9 @@ def test_templates_awaiting_approval_approved_or_refused_on_the_page(
     retired = client.post(f"/template-approvals/{bad['id']}/retire", data={"csrf_token": token})
     assert retired.status_code == 303
     with Session(api.engine) as session:
-        states = {row[0]: row[1] for row in session.execute(select(MessageTemplate.id, MessageTemplate.status))}
+        states = {
+            row[0]: row[1] for row in session.execute(select(MessageTemplate.id, MessageTemplate.status))
+        }
     assert states == {good["id"]: "approved", bad["id"]: "retired"}
     assert [e["object_id"] for e in audit_entries(api, "template.approve")] == [str(good["id"])]
     assert "No template awaits approval." in client.get("/template-approvals").text
@@ -128,13 +134,20 @@ def test_the_auditor_searches_the_trail_and_checks_the_chain(
     client = signed_in(browser, "zhao.audit")
     drafts = client.get("/audit", params={"action": "template.draft"})
     assert drafts.status_code == 200
-    assert drafts.text.count('data-action="template.draft"') == 2 and 'data-action="auth.sign_in"' not in drafts.text
+    assert (
+        drafts.text.count('data-action="template.draft"') == 2
+        and 'data-action="auth.sign_in"' not in drafts.text
+    )
     by_actor = client.get("/audit", params={"actor": "zhao.audit"})
     assert 'data-action="template.draft"' not in by_actor.text and "zhao.audit" in by_actor.text
     one = audit_entries(api, "template.draft")[0]
-    by_object = client.get("/audit", params={"object_type": one["object_type"], "object_id": one["object_id"]})
+    by_object = client.get(
+        "/audit", params={"object_type": one["object_type"], "object_id": one["object_id"]}
+    )
     assert by_object.text.count('data-action="template.draft"') == 1
-    on_the_day = client.get("/audit", params={"action": "template.draft", "from": "2026-11-21", "to": "2026-11-21"})
+    on_the_day = client.get(
+        "/audit", params={"action": "template.draft", "from": "2026-11-21", "to": "2026-11-21"}
+    )
     assert on_the_day.text.count('data-action="template.draft"') == 2
     before = client.get("/audit", params={"action": "template.draft", "to": "2026-11-20"})
     assert 'data-action="template.draft"' not in before.text and "No entry matches." in before.text

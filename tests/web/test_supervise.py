@@ -151,12 +151,16 @@ def test_the_supervisor_reassigns_two_cases_with_a_reason_audited(
 
     no_reason = boss.post("/reassign", data={"csrf_token": token, "case_id": moving, "target": target})
     assert no_reason.status_code == 400 and "data-problem" in no_reason.text
-    nothing = boss.post("/reassign", data={"csrf_token": token, "target": target, "reason": "客户要求更换催收员"})
+    nothing = boss.post(
+        "/reassign", data={"csrf_token": token, "target": target, "reason": "客户要求更换催收员"}
+    )
     assert nothing.status_code == 400 and "Name at least one case" in nothing.text
     assert audit_entries(api, "case.assign") == []
 
     reason = "客户要求更换催收员，转交处理"
-    moved = boss.post("/reassign", data={"csrf_token": token, "case_id": moving, "target": target, "reason": reason})
+    moved = boss.post(
+        "/reassign", data={"csrf_token": token, "case_id": moving, "target": target, "reason": reason}
+    )
     assert moved.status_code == 303 and moved.headers["location"] == "/reassign?moved=2"
     for case_id in moving:
         assert [row[2] for row in assignments(api, case_id) if row[3] is None] == [people.other.id]
@@ -168,7 +172,9 @@ def test_the_supervisor_reassigns_two_cases_with_a_reason_audited(
     assert entries[0]["after"]["collector_id"] == people.other.id
     shown = boss.get(f"{moved.headers['location']}&collector={people.other.id}")
     assert 'data-moved="2"' in shown.text
-    assert f'data-case="{case_id_of("a")}"' in shown.text and f'data-case="{case_id_of("c")}"' not in shown.text
+    assert (
+        f'data-case="{case_id_of("a")}"' in shown.text and f'data-case="{case_id_of("c")}"' not in shown.text
+    )
 
 
 def test_queues_and_placements_pages(
@@ -201,7 +207,9 @@ def test_each_page_refused_to_a_role_without_its_permission(
     assert auditor.get("/reassign").status_code == 403
     assert auditor.get("/placements").status_code == 200  # placement.read
     token = hidden(auditor.get("/placements").text, "csrf_token")
-    refused = auditor.post("/reassign", data={"csrf_token": token, "case_id": [case_id_of("a")], "target": "1"})
+    refused = auditor.post(
+        "/reassign", data={"csrf_token": token, "case_id": [case_id_of("a")], "target": "1"}
+    )
     assert refused.status_code == 403
     with Session(api.engine) as session:
         assert session.scalars(select(Arrangement.id)).all() == []
