@@ -5,11 +5,14 @@ rejection needs its reason), the queues with their sizes, reassignment of two ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +23,7 @@ from tests.api.conftest import Api
 from tests.api.work_book import assignments, audit_entries
 from tests.queues.helpers import Desk, queue, queue_set
 from tests.queues.test_next import TODAY, Queued, add_cases, case_id_of
-from tests.web.conftest import collector_with_password, hidden, sign_in
+from tests.web.conftest import PASSWORD, collector_with_password, hidden, sign_in
 
 FIRST = (TODAY + timedelta(days=10)).isoformat()
 OWED = 100_000
@@ -213,3 +216,59 @@ def test_each_page_refused_to_a_role_without_its_permission(
     assert refused.status_code == 403
     with Session(api.engine) as session:
         assert session.scalars(select(Arrangement.id)).all() == []
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def page(browser: Callable[..., Any]) -> Iterator[Any]:
+    """A Chromium page (English) as in test_browser.py; skipped where Chromium is absent."""
+    if not CHROMIUM.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    browser()  # the browser fixture's setting: cookies over plain HTTP
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        context = chromium.new_context(locale="en-US")
+        yield context.new_page()
+        context.close()
+        chromium.close()
+
+
+def test_in_a_browser_the_supervisor_approves_a_settlement_and_reassigns_a_case(
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    page: Any,
+    signed_up: Callable[..., User],
+    cheap_hashing: object,
+) -> None:
+    people = floor(api, signed_up)
+    waiting = propose_settlement(signed_in(browser, "li.lei"), case_id_of("a"), OWED * 80 // 100)
+
+    page.goto(api.url + "/approvals")
+    page.get_by_label("User name").fill("wang.boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(api.url + "/approvals")
+    assert page.get_by_role("heading", name="Approvals", level=1).is_visible()
+    proposal = page.locator(f'[data-arrangement="{waiting["id"]}"]')
+    assert proposal.get_by_text("CN¥800.00").is_visible()
+    proposal.get_by_role("button", name="Approve").click()
+    page.wait_for_url(api.url + "/approvals?done=approved")
+    assert page.get_by_role("status").inner_text() == "The proposal is approved."
+    assert status_of(api, waiting["id"]) == ("approved", people.boss.id)
+
+    page.get_by_role("link", name="Queues").click()
+    page.wait_for_url(api.url + "/queues")
+    page.get_by_role("link", name="Reassign cases").click()
+    page.wait_for_url(api.url + "/reassign")
+    page.get_by_role("checkbox", name=case_id_of("b")).check()
+    page.get_by_label("Move to").select_option(f"{people.team}:{people.other.id}")
+    page.get_by_label("Reason (8 characters at least)").fill("客户要求更换催收员，转交处理")
+    page.get_by_role("button", name="Reassign the ticked cases").click()
+    page.wait_for_url(api.url + "/reassign?moved=1")
+    assert page.get_by_role("status").inner_text() == "Cases reassigned: 1."
+    assert [row[2] for row in assignments(api, case_id_of("b")) if row[3] is None] == [people.other.id]
+    [entry] = audit_entries(api, "case.assign")
+    assert entry["actor_id"] == people.boss.id and entry["object_id"] == case_id_of("b")
