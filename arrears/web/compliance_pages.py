@@ -38,11 +38,12 @@ from arrears.contacts.gate import pack_of
 from arrears.contacts.models import ReviewOutcome
 from arrears.contacts.schemas import ContactOut
 from arrears.disputes import complaints, disputes
-from arrears.disputes.models import ComplaintStatus, DisputeStatus
+from arrears.disputes.models import Complaint, ComplaintStatus, DisputeStatus
 from arrears.errors import ConflictError, InvalidInputError
 from arrears.i18n import N_
 from arrears.portfolio import repository as portfolio
 from arrears.portfolio.views import record_looks
+from arrears.timeline import service as timeline
 from arrears.web import render
 from arrears.web.supervise import names_of, refusal
 
@@ -107,19 +108,21 @@ def _review(
         for point in portfolio.contact_points_of(session, customer_id)
     }
     shown = [ContactOut.of(row, principal, language, codes, points) for row in flagged]
-    open_complaints = list(
-        complaints.listing(
-            session,
-            principal,
-            today=day,
-            owner=None,
-            case_id=None,
-            status=str(ComplaintStatus.OPEN),
-            overdue=False,
-            before_id=None,
-            limit=SHOWN,
+    open_complaints: list[Complaint] = []
+    if principal.may(Permission.COMPLAINT_HANDLE):  # the same permission as GET /api/v1/complaints
+        open_complaints = list(
+            complaints.listing(
+                session,
+                principal,
+                today=day,
+                owner=None,
+                case_id=None,
+                status=str(ComplaintStatus.OPEN),
+                overdue=False,
+                before_id=None,
+                limit=SHOWN,
+            )
         )
-    )
     open_disputes = list(
         disputes.listing(
             session,
@@ -144,7 +147,7 @@ def _review(
         "complaints": sorted(open_complaints, key=lambda c: (c.respond_by, c.id)),
         "disputes": sorted(open_disputes, key=lambda d: (d.verify_by, d.id)),
         "today": day,
-        "outcomes": [outcome.value for outcome in ReviewOutcome],
+        "word": timeline.word,
         "done": done == "reviewed",
         "problem": refused.message(language) if refused else None,
     }

@@ -32,7 +32,7 @@ from arrears.cases import assignment, placements, views
 from arrears.cases.assignment import Target
 from arrears.cases.repository import CaseFilters
 from arrears.errors import ConflictError, InvalidInputError
-from arrears.i18n import N_
+from arrears.i18n import N_, translate
 from arrears.queues import service as queues
 from arrears.web import render
 
@@ -66,6 +66,29 @@ def refusal(session: Session) -> Iterator[list[InvalidInputError | ConflictError
             yield caught
     except (InvalidInputError, ConflictError) as refused:
         caught.append(refused)
+
+
+LIMITS = {
+    "discount": N_("Discount {value}, the maker's limit {maximum}"),
+    "waived_fees": N_("Fees waived {value}, the maker's limit {maximum}"),
+    "waived_share": N_("Fees waived as a share {value}, the maker's limit {maximum}"),
+    "months": N_("{value} months, the maker's limit {maximum}"),
+    "installments": N_("{value} installments, the maker's limit {maximum}"),
+}
+"""Each limit a proposal may pass (``limits.Breach``), in words."""
+
+
+def limits_passed(stored: str | None, language: str) -> list[str]:
+    """The limits a proposal passes (stored as ``limit value > maximum; …``) in the reader's words."""
+    said = []
+    for part in (stored or "").split("; "):
+        limit, _, rest = part.partition(" ")
+        value, _, maximum = rest.partition(" > ")
+        if limit in LIMITS and maximum:
+            said.append(translate(LIMITS[limit], language, value=value, maximum=maximum))
+        elif part:
+            said.append(part)
+    return said
 
 
 def names_of(session: Session, user_ids: set[int | None]) -> dict[int, str]:
@@ -103,7 +126,9 @@ def _approvals(
 ) -> Response:
     rows = plans.inbox(session, principal, today(request), after=None, limit=SHOWN + 1)
     parts = plans.installments(session, [row.id for row in rows[:SHOWN]])
+    language = render.language_of(request)
     context: dict[str, Any] = {
+        "limits": {row.id: limits_passed(row.approval_reasons, language) for row in rows[:SHOWN]},
         "rows": rows[:SHOWN],
         "more": len(rows) > SHOWN,
         "parts": parts,

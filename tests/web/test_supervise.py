@@ -99,7 +99,7 @@ def test_the_supervisor_approves_a_settlement_beyond_the_collectors_limit_the_ma
     assert inbox.status_code == 200
     assert f'data-arrangement="{waiting["id"]}"' in inbox.text
     assert "CN¥800.00" in inbox.text and "CN¥200.00" in inbox.text  # to be paid, the discount
-    assert "discount 20% &gt; 10%" in inbox.text and "li.lei" in inbox.text
+    assert "Discount 20%, the maker&#39;s limit 10%" in inbox.text and "li.lei" in inbox.text
     stale = boss.post(
         f"/approvals/{waiting['id']}/approve",
         data={"csrf_token": hidden(inbox.text, "csrf_token"), "version": "999"},
@@ -125,6 +125,7 @@ def test_a_rejection_needs_its_reason_shown_on_the_page(
     boss = signed_in(browser, "wang.boss", "zh-CN")
     inbox = boss.get("/approvals")
     assert "<h1>审批</h1>" in inbox.text and "CN¥850.00" not in inbox.text and "¥850.00" in inbox.text
+    assert "减免比例 15%，发起人权限 10%" in inbox.text
     token = hidden(inbox.text, "csrf_token")
     short = boss.post(f"/approvals/{waiting['id']}/reject", data={"csrf_token": token, "note": "no"})
     assert short.status_code == 400 and "data-problem" in short.text
