@@ -10,7 +10,7 @@ with its 4xx status, its writes rolled back.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -24,7 +24,7 @@ from arrears.audit import export as exporting
 from arrears.audit import repository as trail
 from arrears.audit.repository import COLUMN_NAMES, EntryFilter
 from arrears.audit.verify import ChainBrokenError, verify
-from arrears.auth.permissions import Permission
+from arrears.auth.permissions import ROLE_NAMES, Permission
 from arrears.auth.principal import Principal
 from arrears.cases.scope import case_filter
 from arrears.channels import templates
@@ -58,6 +58,8 @@ Version = Annotated[int | None, Form(ge=0, le=2**31 - 1)]
 Filter = Annotated[str | None, Query(max_length=100)]
 
 SHOWN = 50
+OUTCOMES = {"ok": N_("done"), "refused": N_("refused"), "failed": N_("failed")}
+"""An audit entry's outcome in words."""
 """Rows each list shows at most."""
 PARAMETERS: dict[str, str] = {
     "quiet_start": N_("Quiet hours begin (debtor-local)"),
@@ -256,6 +258,11 @@ def retire_template(
 # --- the rule pack in force -------------------------------------------------------------------
 
 
+def _shown_value(value: object) -> object:
+    """A parameter as a reader writes it: a time of day as 22:00."""
+    return value.strftime("%H:%M") if isinstance(value, time) else value
+
+
 def _pack_rules(pack: Pack) -> list[str]:
     ids = set(pack.checks.values()) | {rule for rules in pack.content.values() for rule in rules}
     return sorted(ids)
@@ -271,7 +278,7 @@ def rule_pack(request: Request, principal: Checker) -> Response:
     context = {
         "pack": pack,
         "title": pack.title_in(render.language_of(request)),
-        "parameters": [(PARAMETERS[name], values.get(name)) for name in PARAMETERS],
+        "parameters": [(PARAMETERS[name], _shown_value(values.get(name))) for name in PARAMETERS],
         "rules": [(rule_id, describe(rule_id)) for rule_id in _pack_rules(pack)],
         "tightened": sorted(pack.tightened),
     }
@@ -318,6 +325,8 @@ def audit_search(
         | {"from": first.isoformat() if first else "", "to": last.isoformat() if last else ""},
         "query": query,
         "after": after,
+        "outcomes": OUTCOMES,
+        "role_names": {str(role): name for role, name in ROLE_NAMES.items()},
     }
     return render.render(request, "audit.html", context)
 
