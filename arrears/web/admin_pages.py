@@ -44,6 +44,7 @@ DONE = {
     "changed": N_("The user is changed."),
     "team": N_("The team is created."),
     "agency": N_("The agency is created."),
+    "leader": N_("The team has its new leader."),
 }
 
 
@@ -91,6 +92,7 @@ def _page(
         "agency_codes": {agency.id: agency.code for agency in agencies},
         "leaders": people.leaders(session, [team.id for team in teams]),
         "members": people.members(session, [team.id for team in teams]),
+        "supervisors": [u for u in users if u.role == Role.SUPERVISOR and u.active],
         "roles": [(str(role), ROLE_NAMES[role]) for role in Role],
         "role_names": {str(role): ROLE_NAMES[role] for role in Role},
         "may": {
@@ -194,6 +196,31 @@ def create_team(
     if caught:
         return _page(request, session, principal, refused=caught[0])
     return _see_other("/admin?done=team")
+
+
+@router.post("/admin/teams/{team_id}/leaders")
+def add_team_leader(
+    request: Request,
+    session: DatabaseSession,
+    principal: TeamManager,
+    team_id: UserId,
+    user_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """A supervisor leads this team too (the same service as POST /api/v1/teams/{id}/leaders)."""
+    with refusal(session) as caught:
+        leader = _id(user_id)
+        if leader is None:
+            raise InvalidInputError(N_("Choose from the list"))
+        auth.add_leader(
+            session,
+            principal.actor(),
+            auth.team_with_id(session, team_id),
+            auth.user_with_id(session, leader),
+            now=now(request),
+        )
+    if caught:
+        return _page(request, session, principal, refused=caught[0])
+    return _see_other("/admin?done=leader")
 
 
 @router.post("/admin/agencies")

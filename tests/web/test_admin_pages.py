@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrears.auth.models import Agency, Team, User
+from arrears.auth.models import Agency, Team, TeamLeader, User
 from arrears.auth.permissions import Role
 from tests.api.conftest import Api
 from tests.api.work_book import audit_entries
@@ -97,6 +97,22 @@ def test_teams_and_agencies_are_created_and_the_last_administrator_kept(
     assert user_named(api, "root.admin").active is True
     shown = admin.get("/admin?done=team")
     assert 'data-team="T7"' in shown.text and 'data-agency="AG1"' in shown.text
+    boss = signed_up("wang.boss", role=Role.SUPERVISOR)
+    with Session(api.engine) as session:
+        team = session.scalars(select(Team.id).where(Team.code == "T7")).one()
+    led = admin.post(f"/admin/teams/{team}/leaders", data={"csrf_token": token, "user_id": str(boss.id)})
+    assert led.status_code == 303 and led.headers["location"] == "/admin?done=leader"
+    with Session(api.engine) as session:
+        assert session.scalars(select(TeamLeader.user_id).where(TeamLeader.team_id == team)).all() == [
+            boss.id
+        ]
+    [entry] = audit_entries(api, "team.leader_add")
+    assert entry["object_id"] == str(team) and entry["actor_id"] == root.id
+    not_a_supervisor = admin.post(
+        f"/admin/teams/{team}/leaders", data={"csrf_token": token, "user_id": str(root.id)}
+    )
+    assert 400 <= not_a_supervisor.status_code < 500 and "data-problem" in not_a_supervisor.text
+    assert "团队已有新的负责人。" in admin.get("/admin?done=leader").text
 
 
 def test_readers_see_the_lists_without_forms_others_are_refused(
