@@ -187,3 +187,11 @@ def test_the_worker_stops_cleanly_on_ctrl_c(command_line_database: Engine, tmp_p
     assert worker.returncode == 0, err
     assert "Outbox worker stopped" in out and "Traceback" not in err
     assert message(engine, 1).state in ("sent", "queued")  # never left sending
+
+
+def test_the_command_line_names_every_count_of_a_tally() -> None:
+    from dataclasses import fields
+
+    from arrears.channels.cli import TALLY_LABELS
+
+    assert list(TALLY_LABELS) == [f.name for f in fields(Tally)]
