@@ -522,7 +522,8 @@ def breakdown(book: Book, channel: str, count: int) -> None:
 
     label = f"breakdown-{channel}"
     queue_messages(book, message_specs(book, channel, label, count))
-    laps: dict[str, float] = dict.fromkeys(("claim", "gate", "send", "settle", "settle_many", "reconcile"), 0.0)
+    steps = ("claim", "gate", "send", "settle", "settle_many", "reconcile")
+    laps: dict[str, float] = dict.fromkeys(steps, 0.0)
     statements = {"n": 0, "commits": 0}
     event.listen(book.engine, "before_cursor_execute", lambda *_: statements.update(n=statements["n"] + 1))
     event.listen(book.engine, "commit", lambda *_: statements.update(commits=statements["commits"] + 1))

@@ -33,8 +33,9 @@ The rules:
   batch in hand finish. Accepted: ``sent`` with the provider's id. The outcome of each send is
   committed on its own for a provider that cannot be asked whether it has a message (an SMTP
   relay: a crash then sends again at most the one in hand); for one that can
-  (:attr:`Provider.finds`: SMS, files, letters) a batch's outcomes are committed together. :class:`TransientError`: ``queued`` again after ``outbox_backoff_seconds``
-  doubling with each attempt, half of it random (jitter), or the provider's own retry-after if
+  (:attr:`Provider.finds`: SMS, files, letters) a batch's outcomes are committed together.
+  :class:`TransientError`: ``queued`` again after ``outbox_backoff_seconds`` doubling with each
+  attempt, half of it random (jitter), or the provider's own retry-after if
   longer; ``dead`` after ``outbox_max_attempts`` sends. A transient error after which the message
   may have reached the provider (its answer lost: ``maybe_sent``) leaves it ``sending`` until that
   time instead, so that the reconciliation asks the provider before anything is sent again.
