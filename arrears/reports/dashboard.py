@@ -411,14 +411,16 @@ def _totals(rows: Sequence[MetricsRow], *, by_collector: bool) -> list[Productiv
 def team_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return {i: n for i, n in session.execute(select(Team.id, Team.name).where(Team.id.in_(sorted(ids))))}
+    return {
+        row[0]: row[1] for row in session.execute(select(Team.id, Team.name).where(Team.id.in_(sorted(ids))))
+    }
 
 
 def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     query = select(User.id, func.coalesce(User.display_name, User.username)).where(User.id.in_(sorted(ids)))
-    return {i: n for i, n in session.execute(query)}
+    return {row[0]: row[1] for row in session.execute(query)}
 
 
 def teams_to_filter(session: Session, principal: Principal) -> list[tuple[int, str]]:

@@ -24,7 +24,7 @@ import pygal
 from babel.dates import format_date
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from openpyxl import Workbook
 from starlette.responses import Response
 
@@ -180,7 +180,7 @@ def _figures(
 def tables(dash: Dashboard, language: str, figures: Sequence[str] = FIGURES) -> dict[str, Table]:
     """Each figure as a table in the reader's language: the page's, the CSV's and the XLSX's."""
 
-    def t(text: str) -> str:
+    def _(text: str) -> str:
         return translate(text, language)
 
     def team(team_id: int | None) -> str:
@@ -189,30 +189,30 @@ def tables(dash: Dashboard, language: str, figures: Sequence[str] = FIGURES) -> 
     made: dict[str, Callable[[], Table]] = {
         "buckets": lambda: Table(
             "buckets",
-            [t("Date"), t("Bucket"), t("Currency"), t("Accounts"), t("Outstanding")],
+            [_("Date"), _("Bucket"), _("Currency"), _("Accounts"), _("Outstanding")],
             [
                 [p.as_of, p.bucket, p.currency, p.accounts, Amount(p.outstanding, p.currency)]
                 for p in dash.buckets
             ],
         ),
-        "roll": lambda: _roll_table(dash, t),
+        "roll": lambda: _roll_table(dash, _),
         "flows": lambda: Table(
-            "flows", [t("Date"), t("Entries"), t("Cures")], [[f.day, f.entries, f.cures] for f in dash.flows]
+            "flows", [_("Date"), _("Entries"), _("Cures")], [[f.day, f.entries, f.cures] for f in dash.flows]
         ),
         "promises": lambda: Table(
             "promises",
-            [t("Date"), t("Kept"), t("Partly kept"), t("Broken"), t("Kept rate")],
+            [_("Date"), _("Kept"), _("Partly kept"), _("Broken"), _("Kept rate")],
             [[p.day, p.kept, p.partly_kept, p.broken, Rate(p.kept_rate)] for p in dash.promises],
         ),
         "contacts": lambda: Table(
             "contacts",
             [
-                t("Date"),
-                t("Attempts"),
-                t("Connected"),
-                t("Right-party contacts"),
-                t("Contact rate"),
-                t("RPC rate"),
+                _("Date"),
+                _("Attempts"),
+                _("Connected"),
+                _("Right-party contacts"),
+                _("Contact rate"),
+                _("RPC rate"),
             ],
             [
                 [
@@ -228,24 +228,24 @@ def tables(dash: Dashboard, language: str, figures: Sequence[str] = FIGURES) -> 
         ),
         "collected": lambda: Table(
             "collected",
-            [t("Date"), t("Currency"), t("Payments"), t("Collected")],
+            [_("Date"), _("Currency"), _("Payments"), _("Collected")],
             [[c.day, c.currency, c.payments, Amount(c.amount, c.currency)] for c in dash.collected],
         ),
         "queues": lambda: Table(
             "queues",
-            [t("Team"), t("Queue"), t("Cases"), *(t(label) for label in AGE_LABELS)],
+            [_("Team"), _("Queue"), _("Cases"), *(_(label) for label in AGE_LABELS)],
             [[team(q.team_id), q.queue, q.cases, *q.ages] for q in dash.queues],
         ),
         "collectors": lambda: Table(
             "collectors",
             [
-                t("Team"),
-                t("Collector"),
-                t("Attempts"),
-                t("Right-party contacts"),
-                t("Promises"),
-                t("RPC rate"),
-                t("Promise rate"),
+                _("Team"),
+                _("Collector"),
+                _("Attempts"),
+                _("Right-party contacts"),
+                _("Promises"),
+                _("RPC rate"),
+                _("Promise rate"),
             ],
             [
                 [
@@ -263,12 +263,12 @@ def tables(dash: Dashboard, language: str, figures: Sequence[str] = FIGURES) -> 
         "teams": lambda: Table(
             "teams",
             [
-                t("Team"),
-                t("Attempts"),
-                t("Right-party contacts"),
-                t("Promises"),
-                t("RPC rate"),
-                t("Promise rate"),
+                _("Team"),
+                _("Attempts"),
+                _("Right-party contacts"),
+                _("Promises"),
+                _("RPC rate"),
+                _("Promise rate"),
             ],
             [
                 [
@@ -286,16 +286,16 @@ def tables(dash: Dashboard, language: str, figures: Sequence[str] = FIGURES) -> 
     return {name: made[name]() for name in figures}
 
 
-def _roll_table(dash: Dashboard, t: Callable[[str], str]) -> Table:
+def _roll_table(dash: Dashboard, _: Callable[[str], str]) -> Table:
     matrix = dash.roll
     if matrix is None:
-        return Table("roll", [t("From")], [])
+        return Table("roll", [_("From")], [])
     rows: list[list[Cell]] = []
     for source in matrix.buckets:
         total = matrix.row_total(source)
         if total:
             rows.append([source, total, *(Rate(matrix.rate(source, target)) for target in matrix.buckets)])
-    return Table("roll", [t("From"), t("Accounts"), *matrix.buckets], rows)
+    return Table("roll", [_("From"), _("Accounts"), *matrix.buckets], rows)
 
 
 # --- charts -------------------------------------------------------------------------------------
@@ -333,7 +333,9 @@ def _svg(chart: Any) -> Markup:
     """The chart's SVG to inline in the page, without the configuration script pygal always writes
     for its (unused) tooltips: the page runs no chart script. pygal (ElementTree) escapes every
     label and title it writes, so the first ``</script>`` closes its script."""
-    return Markup(_SCRIPT.sub("", chart.render(is_unicode=True)))
+    svg = _SCRIPT.sub("", chart.render(is_unicode=True))
+    label = escape(chart.config.title or "")
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
 
 
 def _short(day: date, language: str) -> str:
@@ -347,80 +349,84 @@ def _every(count: int) -> int:
 def charts(dash: Dashboard, language: str, currency: str) -> dict[str, Markup]:
     """The SVG charts of the figures (floats only for the drawing; the tables hold the Decimals)."""
 
-    def t(text: str, **params: Any) -> str:
+    def _(text: str, **params: Any) -> str:
         return translate(text, language, **params)
 
-    out: dict[str, Markup] = {}
-    dates = sorted({p.as_of for p in dash.buckets})
-    if dates:
-        names = list(dict.fromkeys(p.bucket for p in dash.buckets))
-        accounts = {(p.as_of, p.bucket): 0 for p in dash.buckets}
-        balance: dict[tuple[date, str], Decimal] = {}
-        for p in dash.buckets:
-            accounts[(p.as_of, p.bucket)] += p.accounts
-            if p.currency == currency:
-                balance[(p.as_of, p.bucket)] = Amount(p.outstanding, p.currency).major
-        labels = [_short(d, language) for d in dates]
-        chart = pygal.StackedBar(_config(t("Accounts by bucket")), x_labels=labels)
-        for name in names:
-            chart.add(name, [accounts.get((d, name), 0) for d in dates])
-        out["buckets"] = _svg(chart)
-        chart = pygal.StackedBar(
-            _config(t("Balance by bucket ({currency})", currency=currency)), x_labels=labels
-        )
-        for name in names:
-            chart.add(name, [float(balance.get((d, name), 0)) for d in dates])
-        out["balance"] = _svg(chart)
+    out = _bucket_charts(dash, language, currency, _)
     if dash.flows:
         labels = [_short(f.day, language) for f in dash.flows]
         chart = pygal.Bar(
-            _config(t(TITLES["flows"]), x_labels_major_every=_every(len(labels))), x_labels=labels
+            _config(_(TITLES["flows"]), x_labels_major_every=_every(len(labels))), x_labels=labels
         )
-        chart.add(t("Entries"), [f.entries for f in dash.flows])
-        chart.add(t("Cures"), [f.cures for f in dash.flows])
+        chart.add(_("Entries"), [f.entries for f in dash.flows])
+        chart.add(_("Cures"), [f.cures for f in dash.flows])
         out["flows"] = _svg(chart)
     if dash.promises:
         labels = [_short(p.day, language) for p in dash.promises]
         chart = pygal.Line(
-            _config(t(TITLES["promises"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))),
+            _config(_(TITLES["promises"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))),
             x_labels=labels,
         )
-        chart.add(t("Kept rate"), [_percent(p.kept_rate) for p in dash.promises])
+        chart.add(_("Kept rate"), [_percent(p.kept_rate) for p in dash.promises])
         out["promises"] = _svg(chart)
     if dash.contacts:
         labels = [_short(r.day, language) for r in dash.contacts if r.day]
         chart = pygal.Line(
-            _config(t(TITLES["contacts"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))),
+            _config(_(TITLES["contacts"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))),
             x_labels=labels,
         )
-        chart.add(t("RPC rate"), [_percent(r.right_party_rate) for r in dash.contacts])
-        chart.add(t("Contact rate"), [_percent(r.contact_rate) for r in dash.contacts])
+        chart.add(_("RPC rate"), [_percent(r.right_party_rate) for r in dash.contacts])
+        chart.add(_("Contact rate"), [_percent(r.contact_rate) for r in dash.contacts])
         out["contacts"] = _svg(chart)
     days = [c for c in dash.collected if c.currency == currency]
     if days:
         labels = [_short(c.day, language) for c in days]
         chart = pygal.Bar(
-            _config(t("Collected ({currency})", currency=currency), x_labels_major_every=_every(len(labels))),
+            _config(_("Collected ({currency})", currency=currency), x_labels_major_every=_every(len(labels))),
             x_labels=labels,
         )
-        chart.add(t("Collected"), [float(Amount(c.amount, c.currency).major) for c in days])
+        chart.add(_("Collected"), [float(Amount(c.amount, c.currency).major) for c in days])
         out["collected"] = _svg(chart)
     if dash.queues:
         labels = [f"{dash.team_names.get(q.team_id, q.team_id)} · {q.queue}" for q in dash.queues]
-        chart = pygal.HorizontalStackedBar(_config(t(TITLES["queues"])), x_labels=labels)
+        chart = pygal.HorizontalStackedBar(_config(_(TITLES["queues"])), x_labels=labels)
         for index, label in enumerate(AGE_LABELS):
-            chart.add(t(label), [q.ages[index] for q in dash.queues])
+            chart.add(_(label), [q.ages[index] for q in dash.queues])
         out["queues"] = _svg(chart)
     if dash.collectors:
         labels = [
             dash.user_names.get(p.collector_id, str(p.collector_id)) if p.collector_id else ""
             for p in dash.collectors
         ]
-        chart = pygal.HorizontalBar(_config(t(TITLES["collectors"])), x_labels=labels)
-        chart.add(t("Attempts"), [p.attempts for p in dash.collectors])
-        chart.add(t("Right-party contacts"), [p.right_party for p in dash.collectors])
-        chart.add(t("Promises"), [p.promises for p in dash.collectors])
+        chart = pygal.HorizontalBar(_config(_(TITLES["collectors"])), x_labels=labels)
+        chart.add(_("Attempts"), [p.attempts for p in dash.collectors])
+        chart.add(_("Right-party contacts"), [p.right_party for p in dash.collectors])
+        chart.add(_("Promises"), [p.promises for p in dash.collectors])
         out["collectors"] = _svg(chart)
+    return out
+
+
+def _bucket_charts(dash: Dashboard, language: str, currency: str, _: Callable[..., str]) -> dict[str, Markup]:
+    """Accounts and (the bank's currency's) balance per bucket on each snapshot date, stacked."""
+    dates = sorted({p.as_of for p in dash.buckets})
+    if not dates:
+        return {}
+    names = list(dict.fromkeys(p.bucket for p in dash.buckets))
+    accounts = {(p.as_of, p.bucket): 0 for p in dash.buckets}
+    balance: dict[tuple[date, str], Decimal] = {}
+    for p in dash.buckets:
+        accounts[(p.as_of, p.bucket)] += p.accounts
+        if p.currency == currency:
+            balance[(p.as_of, p.bucket)] = Amount(p.outstanding, p.currency).major
+    labels = [_short(d, language) for d in dates]
+    chart = pygal.StackedBar(_config(_("Accounts by bucket")), x_labels=labels)
+    for name in names:
+        chart.add(name, [accounts.get((d, name), 0) for d in dates])
+    out = {"buckets": _svg(chart)}
+    chart = pygal.StackedBar(_config(_("Balance by bucket ({currency})", currency=currency)), x_labels=labels)
+    for name in names:
+        chart.add(name, [float(balance.get((d, name), 0)) for d in dates])
+    out["balance"] = _svg(chart)
     return out
 
 
