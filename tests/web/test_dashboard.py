@@ -407,3 +407,39 @@ def test_one_statement_per_figure_whatever_the_size(
     assert len(small) == len(large)  # no statement per row
     assert len(reading) <= 5
     assert len(small) <= 20, small
+
+
+def test_the_api_gives_the_same_figures(api: Api, book: dict[str, int]) -> None:
+    analyst = api.as_(api.person(Role.STRATEGY_ANALYST))
+    answer = analyst.get("/api/v1/reports/dashboard")
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["first"] == "2026-08-24" and data["last"] == "2026-11-21"  # the last 90 days
+    assert data["snapshot_dates"] == ["2026-11-01", "2026-11-20"]
+    assert data["promises"][0] == {
+        "day": "2026-11-19",
+        "kept": 1,
+        "partly_kept": 0,
+        "broken": 1,
+        "kept_rate": "0.5000",
+    }
+    assert [(c["day"], c["amount"]) for c in data["collected"]] == [
+        ("2026-11-19", "1000.00"),
+        ("2026-11-20", "-50.00"),
+    ]
+    assert data["contacts"][0]["right_party_rate"] == "0.5000"
+    assert data["roll_rates"]["rows"][0]["cells"][1]["rate"] == "1.0000"  # M0 → M1
+    cards = analyst.get(
+        "/api/v1/reports/dashboard", params={"product": "credit_card", "team_id": book["t1"]}
+    ).json()
+    assert [(b["bucket"], b["outstanding"]) for b in cards["buckets"]] == [
+        ("M3", "3000.00"),
+        ("M3", "3000.00"),
+    ]
+    assert [q["team_id"] for q in cards["queues"]] == [book["t1"]]
+    assert analyst.get("/api/v1/reports/dashboard", params={"from": "soon"}).status_code == 422
+    backwards = analyst.get("/api/v1/reports/dashboard", params={"from": "2026-11-20", "to": "2026-11-01"})
+    assert backwards.status_code == 400
+    assert backwards.json()["detail"] == "from (2026-11-20) is after to (2026-11-01)"
+    collector = api.as_(api.person(Role.COLLECTOR, team_id=book["t1"]))
+    assert collector.get("/api/v1/reports/dashboard").status_code == 403
