@@ -29,7 +29,10 @@ from arrears.delinquency.models import DelinquencyRange, SnapshotDate
 from arrears.portfolio.models import Account, Payment
 from tests.api.conftest import API_NOW, Api
 from tests.queues.test_next import TODAY, Queued, add_cases, case_id_of
-from tests.web.conftest import sign_in
+from tests.web.conftest import PASSWORD, sign_in
+from tests.web.test_browser import CHROMIUM, page
+
+__all__ = ["page"]
 
 FIRST_SNAPSHOT, LAST_SNAPSHOT = date(2026, 11, 1), date(2026, 11, 20)
 DAY = TODAY - timedelta(days=1)
@@ -443,3 +446,28 @@ def test_the_api_gives_the_same_figures(api: Api, book: dict[str, int]) -> None:
     assert backwards.json()["detail"] == "from (2026-11-20) is after to (2026-11-01)"
     collector = api.as_(api.person(Role.COLLECTOR, team_id=book["t1"]))
     assert collector.get("/api/v1/reports/dashboard").status_code == 403
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium (apt-get install chromium)"
+)
+def test_in_a_browser_filters_charts_and_tables(api: Api, page: Any, book: dict[str, int]) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(api.url + "/dashboard")
+    page.get_by_label("User name").fill("zhao.an")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(api.url + "/dashboard")
+    assert page.get_by_role("heading", name="Dashboard", exact=True).is_visible()
+    assert page.get_by_role("img", name="Accounts by bucket").is_visible()  # the SVG, labelled
+    page.get_by_label("Team", exact=True).select_option(label="T2")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(f"**/dashboard?*team={book['t2']}*")
+    section = page.locator("#collectors")
+    section.get_by_text("The figures as a table").click()
+    assert section.get_by_role("cell", name="han.mei").is_visible()
+    assert (
+        section.get_by_role("link", name="XLSX").get_attribute("href").endswith(f"team={book['t2']}&product=")
+    )
+    assert all(url.startswith(api.url) for url in asked)  # nothing fetched from elsewhere
