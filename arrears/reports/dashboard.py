@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, text, true
 from sqlalchemy.orm import Session
 
 from arrears.arrangements.models import Promise, PromiseStatus
@@ -254,30 +254,45 @@ def _of_product(product: str | None) -> ColumnElement[bool]:
 
 def bucket_points(session: Session, dates: Sequence[date], product: str | None) -> list[BucketPoint]:
     """Accounts and their outstanding balance per bucket and currency on each of ``dates`` (the
-    snapshot's ranges covering each date)."""
+    snapshot's ranges covering each date).
+
+    Counted from the ranges' changes, not by joining every range to every date: the accounts in
+    a bucket on day D are the ranges begun by D less the ranges ended by D (a range covers D when
+    ``valid_from <= D < valid_to``). Two grouped passes over the ranges, whatever the number of
+    dates; the changes (a row per day a range began or ended, bucket and currency) are then summed
+    up to each date."""
     if not dates:
         return []
-    as_of = SnapshotDate.as_of
-    query = (
-        select(
-            as_of,
-            DelinquencyRange.bucket,
-            DelinquencyRange.currency,
-            func.count(),
-            func.coalesce(func.sum(DelinquencyRange.outstanding_amount), 0),
+    last = max(dates)
+    product_filter = ""
+    params: dict[str, Any] = {"last": last, "dates": list(dates)}
+    if product is not None:
+        product_filter = "AND account_id IN (SELECT account_id FROM accounts WHERE product = :product)"
+        params["product"] = product
+    query = text(
+        f"""
+        WITH changes AS (
+            SELECT valid_from AS day, bucket_rank, bucket, currency,
+                   COUNT(*) AS accounts, SUM(outstanding_amount) AS outstanding
+            FROM delinquency_ranges WHERE valid_from <= :last {product_filter}
+            GROUP BY valid_from, bucket_rank, bucket, currency
+            UNION ALL
+            SELECT valid_to, bucket_rank, bucket, currency, -COUNT(*), -SUM(outstanding_amount)
+            FROM delinquency_ranges WHERE valid_to <= :last {product_filter}
+            GROUP BY valid_to, bucket_rank, bucket, currency
         )
-        .join(
-            DelinquencyRange,
-            and_(
-                DelinquencyRange.valid_from <= as_of,
-                or_(DelinquencyRange.valid_to.is_(None), DelinquencyRange.valid_to > as_of),
-            ),
-        )
-        .where(as_of.in_(list(dates)), _of_product(product))
-        .group_by(as_of, DelinquencyRange.bucket_rank, DelinquencyRange.bucket, DelinquencyRange.currency)
-        .order_by(as_of, DelinquencyRange.bucket_rank, DelinquencyRange.currency)
-    )
-    return [BucketPoint(d, b, c, int(n), int(s)) for d, b, c, n, s in session.execute(query)]
+        SELECT s.as_of, c.bucket, c.currency, SUM(c.accounts), SUM(c.outstanding)
+        FROM snapshot_dates s JOIN changes c ON c.day <= s.as_of
+        WHERE s.as_of IN :dates
+        GROUP BY s.as_of, c.bucket_rank, c.bucket, c.currency
+        HAVING SUM(c.accounts) <> 0
+        ORDER BY s.as_of, c.bucket_rank, c.currency
+        """
+    ).bindparams(bindparam("dates", expanding=True))
+    return [
+        BucketPoint(d if isinstance(d, date) else date.fromisoformat(d), b, c, int(n), int(s or 0))
+        for d, b, c, n, s in session.execute(query, params)
+    ]
 
 
 def roll_between(
