@@ -434,17 +434,33 @@ def _percent(value: Decimal | None) -> float | None:
     return None if value is None else float(value * 100)
 
 
+HEAT_FROM, HEAT_TO = (0xFF, 0xFF, 0xFF), (0x7F, 0x1D, 0x1D)
+"""The heat map's scale: white (no account moved so) to dark red (every account)."""
+
+
 def heat(value: Decimal | None) -> str:
-    """The roll-rate cell's background: white to dark red by the share; text dark or white for
-    contrast (the number is always written)."""
-    if not value:
-        return "background:#ffffff;color:#1f2933"
-    share = float(value)
-    # from #fde8e8 to #7f1d1d
-    start, end = (0xFD, 0xE8, 0xE8), (0x7F, 0x1D, 0x1D)
-    colour = "".join(f"{round(a + (b - a) * share):02x}" for a, b in zip(start, end, strict=True))
-    text = "#ffffff" if share >= 0.45 else "#1f2933"
+    """The roll-rate cell's background, from white to dark red by the share, and its text black
+    or white, whichever contrasts more (at least 4.5:1 all along the scale: WCAG AA)."""
+    share = float(value or 0)
+    rgb = tuple(round(a + (b - a) * share) for a, b in zip(HEAT_FROM, HEAT_TO, strict=True))
+    text = "#000000" if contrast(rgb, (0, 0, 0)) >= contrast(rgb, (255, 255, 255)) else "#ffffff"
+    colour = "".join(f"{v:02x}" for v in rgb)
     return f"background:#{colour};color:{text}"
+
+
+def _luminance(rgb: Sequence[int]) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(v) for v in rgb)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(one: Sequence[int], other: Sequence[int]) -> float:
+    """WCAG's contrast ratio of two sRGB colours (1 to 21)."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 # --- the routes ---------------------------------------------------------------------------------

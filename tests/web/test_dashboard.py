@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from arrears.cases.models import CaseEvent
 from arrears.contacts.models import Contact
 from arrears.delinquency.models import DelinquencyRange, SnapshotDate
 from arrears.portfolio.models import Account, Payment
+from arrears.web.dashboard import contrast, heat
 from tests.api.conftest import API_NOW, Api
 from tests.queues.test_next import TODAY, Queued, add_cases, case_id_of
 from tests.web.conftest import PASSWORD, sign_in
@@ -247,7 +249,7 @@ def test_the_figures_of_a_supervisor(
     roll = rows_of(text, "roll")
     assert roll[0][:4] == ["M0", "1", "·", "100.0%"]  # M0 → M1
     assert roll[1][:3] == ["M1", "1", "100.0%"]  # M1 → M0: cured
-    assert 'data-roll="M0-M1">100.0%' in text.replace('style="background:#7f1d1d;color:#ffffff" ', "")
+    assert 'style="background:#7f1d1d;color:#ffffff" data-roll="M0-M1">100.0%' in text
     assert rows_of(text, "flows") == [
         ["November 1, 2026", "1", "0"],
         ["November 18, 2026", "1", "0"],
@@ -471,3 +473,12 @@ def test_in_a_browser_filters_charts_and_tables(api: Api, page: Any, book: dict[
         section.get_by_role("link", name="XLSX").get_attribute("href").endswith(f"team={book['t2']}&product=")
     )
     assert all(url.startswith(api.url) for url in asked)  # nothing fetched from elsewhere
+
+
+def test_the_heat_maps_text_keeps_its_contrast() -> None:
+    for step in range(101):
+        style = heat(Decimal(step) / 100)
+        background, text = (part.split(":#")[1] for part in style.split(";"))
+        colours = [tuple(int(c[i : i + 2], 16) for i in (0, 2, 4)) for c in (background, text)]
+        assert contrast(*colours) >= 4.5, (step, style)
+    assert heat(None) == heat(Decimal(0)) == "background:#ffffff;color:#000000"
