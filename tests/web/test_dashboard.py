@@ -268,6 +268,10 @@ def test_the_figures_of_a_supervisor(
     assert rows_of(text, "queues") == [["T1", "M2", "2", "1", "0", "1", "0"]]
     assert rows_of(text, "collectors") == [["T1", "li.lei", "3", "2", "1", "66.7%", "50.0%"]]
     assert rows_of(text, "teams") == [["T1", "3", "2", "1", "66.7%", "50.0%"]]
+    assert f'<option value="{book["t2"]}"' not in text  # only the teams they lead to filter on
+    foreign = client.get("/dashboard", params={"team": str(book["t2"])}).text  # a team they do not lead
+    assert "han.mei" not in foreign
+    assert "No figures for this period." in foreign.split('id="queues"')[1].split("</section>")[0]
 
 
 def test_filters_product_team_and_period(
