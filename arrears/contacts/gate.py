@@ -12,13 +12,15 @@ compliance context's :func:`~arrears.compliance.service.gate`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from itertools import chain
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ARRAY, String, cast, column, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import hold_chain
@@ -61,26 +63,47 @@ def facts_for(
 ) -> Facts:
     """What the gate knows about ``customer_id`` at the instant ``at`` (``codes``: the disposition
     list the contacts were logged with, for the outcome of each call; the shipped one when None)."""
-    customer = session.get(Customer, customer_id)
-    points = session.scalars(
-        select(ContactPoint).where(ContactPoint.customer_id == customer_id).order_by(ContactPoint.id)
-    ).all()
-    events = sorted(
-        [
-            *_contact_events(session, customer_id, at, codes or dispositions()),
-            *_hold_events(session, customer_id, at),
-            *_preference_events(session, customer_id, at),
-            *_callback_events(session, customer_id, at),
-        ],
-        key=lambda e: e.at or at,
-    )
-    return Facts(
-        timezone=customer.timezone if customer is not None else None,
-        contact_points=tuple(
-            GatePoint(str(p.id), p.type, GATE_PARTIES.get(p.party, p.party), p.do_not_contact) for p in points
-        ),
-        events=tuple(events),
-    )
+    return facts_for_many(session, [customer_id], at, codes)[customer_id]
+
+
+def facts_for_many(
+    session: Session,
+    customer_ids: Collection[str],
+    at: datetime,
+    codes: Mapping[str, Disposition] | None = None,
+) -> dict[str, Facts]:
+    """:func:`facts_for` of each of ``customer_ids``, read with one query per kind of fact (a
+    customer not in the portfolio has no zone, no contact points and no events)."""
+    ids = sorted(set(customer_ids))
+    zones = {
+        customer_id: zone
+        for customer_id, zone in session.execute(
+            select(Customer.customer_id, Customer.timezone).where(Customer.customer_id.in_(ids))
+        )
+    }
+    points: dict[str, list[GatePoint]] = defaultdict(list)
+    for p in session.scalars(
+        select(ContactPoint).where(ContactPoint.customer_id.in_(ids)).order_by(ContactPoint.id)
+    ):
+        points[p.customer_id].append(
+            GatePoint(str(p.id), p.type, GATE_PARTIES.get(p.party, p.party), p.do_not_contact)
+        )
+    events: dict[str, list[Event]] = defaultdict(list)
+    for customer_id, event in chain(
+        _contact_events(session, ids, at, codes or dispositions()),
+        _hold_events(session, ids, at),
+        _preference_events(session, ids, at),
+        _callback_events(session, ids, at),
+    ):
+        events[customer_id].append(event)
+    return {
+        customer_id: Facts(
+            timezone=zones.get(customer_id),
+            contact_points=tuple(points[customer_id]),
+            events=tuple(sorted(events[customer_id], key=lambda e: e.at or at)),
+        )
+        for customer_id in ids
+    }
 
 
 @dataclass(frozen=True)
@@ -134,21 +157,42 @@ def take_turn(session: Session, customer_id: str) -> None:
     """Hold the customer's gate until the transaction ends: on PostgreSQL a transaction-scoped
     advisory lock on the customer; on SQLite the database's write lock (one writer at a time), taken
     before the facts are read as the audit trail takes it."""
+    take_turns(session, [customer_id])
+
+
+def take_turns(session: Session, customer_ids: Collection[str]) -> None:
+    """:func:`take_turn` for each of ``customer_ids``, in one statement. On PostgreSQL the locks are
+    taken in the order of their keys, so that two callers holding some of the same customers cannot
+    each wait for the other."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        key = func.hashtextextended(GATE_LOCK + customer_id, 0)
-        session.execute(select(func.pg_advisory_xact_lock(key)))
+        ids = (
+            func.unnest(cast(sorted(set(customer_ids)), ARRAY(String)))
+            .table_valued(column("id", String))
+            .render_derived(name="ids")
+        )
+        keys = (
+            select(func.hashtextextended(literal(GATE_LOCK) + ids.c.id, 0).label("key"))
+            .order_by("key")
+            .subquery()
+        )
+        # one aggregate over the ordered keys: the locks are taken row by row, in that order
+        session.execute(select(func.count(func.pg_advisory_xact_lock(keys.c.key))))
     elif dialect == "sqlite":
         hold_chain(session)  # the write lock, with the audit trail's answer to a stale snapshot
 
 
+CustomerEvents = Iterable[tuple[str, Event]]
+"""Events of the gate, each with the customer it is about."""
+
+
 def _contact_events(
-    session: Session, customer_id: str, at: datetime, codes: Mapping[str, Disposition]
-) -> Iterable[Event]:
+    session: Session, customer_ids: Collection[str], at: datetime, codes: Mapping[str, Disposition]
+) -> CustomerEvents:
     rows = session.scalars(
         select(Contact)
         .where(
-            Contact.customer_id == customer_id,
+            Contact.customer_id.in_(customer_ids),
             Contact.started_at >= at - timedelta(days=HISTORY_DAYS),
             Contact.started_at <= at,
             # a contact the gate refused never happened; one recorded after the fact did, whatever
@@ -164,30 +208,33 @@ def _contact_events(
         known = codes.get(row.disposition)
         if row.direction == "inbound":
             if channel == "call":
-                yield Event("inbound_call", at=row.started_at, source=to, outcome="conversation")
+                yield (
+                    row.customer_id,
+                    Event("inbound_call", at=row.started_at, source=to, outcome="conversation"),
+                )
         elif channel == "call":
             outcome = known.call_outcome if known is not None and known.call_outcome else "no_answer"
-            yield Event("call", at=row.started_at, to=to, outcome=outcome)
+            yield row.customer_id, Event("call", at=row.started_at, to=to, outcome=outcome)
         elif channel in MESSAGE_EVENTS:
-            yield Event(channel, at=row.started_at, to=to)
+            yield row.customer_id, Event(channel, at=row.started_at, to=to)
 
 
-def _hold_events(session: Session, customer_id: str, at: datetime) -> Iterable[Event]:
+def _hold_events(session: Session, customer_ids: Collection[str], at: datetime) -> CustomerEvents:
     holds = session.scalars(
         select(Hold).where(
-            Hold.customer_id == customer_id,
+            Hold.customer_id.in_(customer_ids),
             Hold.placed_at <= at,
             or_(Hold.lifted_at.is_(None), Hold.lifted_at > at),
         )
     )
     for hold in holds:
-        yield Event("hold_placed", at=hold.placed_at, hold=hold.kind)
+        yield hold.customer_id, Event("hold_placed", at=hold.placed_at, hold=hold.kind)
 
 
-def _preference_events(session: Session, customer_id: str, at: datetime) -> Iterable[Event]:
+def _preference_events(session: Session, customer_ids: Collection[str], at: datetime) -> CustomerEvents:
     preferences = session.scalars(
         select(ContactPreference).where(
-            ContactPreference.customer_id == customer_id,
+            ContactPreference.customer_id.in_(customer_ids),
             ContactPreference.recorded_at <= at,
             or_(ContactPreference.withdrawn_at.is_(None), ContactPreference.withdrawn_at > at),
         )
@@ -201,25 +248,33 @@ def _preference_events(session: Session, customer_id: str, at: datetime) -> Iter
             else None
         )
         if p.kind == PreferenceKind.CONSENT:
-            yield Event("consent", at=p.recorded_at, channel=channel, window=window, until=p.until)
+            yield (
+                p.customer_id,
+                Event("consent", at=p.recorded_at, channel=channel, window=window, until=p.until),
+            )
         elif p.kind == PreferenceKind.INCONVENIENT_TIME:
-            yield Event("inconvenient_time", at=p.recorded_at, channel=channel, to=to, window=window)
+            yield (
+                p.customer_id,
+                Event("inconvenient_time", at=p.recorded_at, channel=channel, to=to, window=window),
+            )
         elif p.kind == PreferenceKind.OPT_OUT:
-            yield Event("opt_out", at=p.recorded_at, channel=channel, to=to)
+            yield p.customer_id, Event("opt_out", at=p.recorded_at, channel=channel, to=to)
         elif p.kind == PreferenceKind.CONTACT_REFUSED:
-            yield Event("contact_refused", at=p.recorded_at, contact=to)
+            yield p.customer_id, Event("contact_refused", at=p.recorded_at, contact=to)
 
 
-def _callback_events(session: Session, customer_id: str, at: datetime) -> Iterable[Event]:
-    callbacks = session.scalars(
-        select(Callback)
+def _callback_events(session: Session, customer_ids: Collection[str], at: datetime) -> CustomerEvents:
+    callbacks = session.execute(
+        select(Case.customer_id, Callback.created_at, Callback.due_at)
         .join(Case, Case.case_id == Callback.case_id)
         .where(
-            Case.customer_id == customer_id, Callback.status == CallbackStatus.OPEN, Callback.created_at <= at
+            Case.customer_id.in_(customer_ids),
+            Callback.status == CallbackStatus.OPEN,
+            Callback.created_at <= at,
         )
     )
-    for callback in callbacks:
-        yield Event("callback_requested", at=callback.created_at, callback_at=callback.due_at)
+    for customer_id, created_at, due_at in callbacks:
+        yield customer_id, Event("callback_requested", at=created_at, callback_at=due_at)
 
 
 POINT_CHANNELS = {"email": "email", "address": "letter", "wechat": "wechat"}
