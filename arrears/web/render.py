@@ -47,6 +47,7 @@ NAV: tuple[tuple[str, str, Permission | None], ...] = (
     ("/", N_("My work"), Permission.QUEUE_WORK),
     ("/approvals", N_("Approvals"), Permission.ARRANGEMENT_APPROVE),
     ("/queues", N_("Queues"), Permission.QUEUE_READ),
+    ("/dashboard", N_("Dashboard"), Permission.REPORT_READ),
     ("/placements", N_("Placements"), Permission.PLACEMENT_READ),
     ("/review", N_("Compliance review"), Permission.CONTACT_REVIEW),
     ("/template-approvals", N_("Templates"), Permission.TEMPLATE_APPROVE),

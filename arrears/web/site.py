@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from arrears.web import admin_pages, assets, compliance_pages, errors, pages, supervise
+from arrears.web import admin_pages, assets, compliance_pages, dashboard, errors, pages, supervise
 
 
 def install(app: FastAPI) -> None:
@@ -13,5 +13,6 @@ def install(app: FastAPI) -> None:
     app.include_router(supervise.router)
     app.include_router(compliance_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(dashboard.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)
