@@ -9,6 +9,8 @@ result (post/redirect/get). Out-of-scope objects are the services' 404, shown as
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -37,6 +39,7 @@ from arrears.i18n import LANGUAGES, normalise_language
 from arrears.portfolio.views import contact_card, record_look, shown
 from arrears.queues import next_case
 from arrears.queues import service as queues
+from arrears.queues.service import QueueSize
 from arrears.queues.today import my_day
 from arrears.timeline import service as timeline
 from arrears.web import render
@@ -143,12 +146,45 @@ def my_work(
     )
     context = {
         "works": True,
-        "queues": sizes,
+        "queues": _by_queue(sizes),
         "total": sum(s.cases for s in sizes),
         "my_day": day,
         "empty": empty,
     }
     return render.render(request, "my_work.html", context)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A queue on my work: its sizes in every currency together."""
+
+    queue: str
+    cases: int
+    overdue: dict[str, int]
+    mean_dpd: float
+    oldest_entry: date | None
+
+
+def _by_queue(sizes: list[QueueSize]) -> list[QueueRow]:
+    """One row per queue (the service counts per queue and currency): the cases added up, the
+    overdue amount per currency, the mean DPD weighted by cases, the oldest entry."""
+    grouped: dict[tuple[int, str], list[QueueSize]] = {}
+    for size in sizes:
+        grouped.setdefault((size.team_id, size.queue), []).append(size)
+    rows = []
+    for (_, queue), parts in grouped.items():
+        cases = sum(p.cases for p in parts)
+        entries = [p.oldest_entry for p in parts if p.oldest_entry is not None]
+        rows.append(
+            QueueRow(
+                queue=queue,
+                cases=cases,
+                overdue={p.currency: p.overdue for p in sorted(parts, key=lambda p: p.currency)},
+                mean_dpd=sum(p.mean_dpd * p.cases for p in parts) / cases if cases else 0.0,
+                oldest_entry=min(entries) if entries else None,
+            )
+        )
+    return rows
 
 
 @router.post("/next-case")

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -90,10 +90,10 @@ def _formats(language: str, bank_zone: str) -> dict[str, Any]:
         return long_date(value.date() if isinstance(value, datetime) else value, language)
 
     def when(instant: datetime) -> str:
-        """An instant as the bank's clock shows it: 2026/11/21 14:30 (zh-CN), 11/21/26, 2:30 PM (en)."""
-        return format_datetime(
-            instant, format="short", tzinfo=zone(bank_zone), locale=language.replace("-", "_")
-        )
+        """An instant as the bank's clock shows it, the year and month never ambiguous:
+        2026年11月21日 14:30 (zh-CN), Nov 21, 2026 2:30 PM (en)."""
+        local, locale = instant.astimezone(zone(bank_zone)), language.replace("-", "_")
+        return f"{format_date(local, 'medium', locale=locale)} {format_time(local, 'short', locale=locale)}"
 
     def say(value: Text | str) -> str:
         """A :class:`Text` (a code's word, a timeline entry) in the reader's language."""

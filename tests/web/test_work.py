@@ -328,3 +328,23 @@ def test_each_contact_point_with_the_gates_answer_now(
     assert "下次允许" in row and "08:00" in row, row
     with Session(api.engine) as session:
         assert session.scalars(select(ComplianceDecision.id)).all() == []  # a look, not a contact
+
+
+def test_a_queue_holding_two_currencies_is_one_row_with_both_amounts() -> None:
+    from datetime import date
+
+    from arrears.queues.service import QueueSize
+    from arrears.web.pages import _by_queue
+
+    sizes = [
+        QueueSize(team_id=1, queue="early", currency="CNY", cases=3, overdue=300_00, mean_dpd=10.0,
+                  oldest_entry=date(2026, 11, 2)),
+        QueueSize(team_id=1, queue="early", currency="USD", cases=1, overdue=50_00, mean_dpd=30.0,
+                  oldest_entry=date(2026, 11, 1)),
+        QueueSize(team_id=1, queue="late", currency="CNY", cases=2, overdue=900_00, mean_dpd=95.0,
+                  oldest_entry=None),
+    ]  # fmt: skip
+    early, late = _by_queue(sizes)
+    assert (early.queue, early.cases, early.overdue) == ("early", 4, {"CNY": 300_00, "USD": 50_00})
+    assert early.mean_dpd == 15.0 and early.oldest_entry == date(2026, 11, 1)
+    assert (late.queue, late.cases, late.overdue, late.oldest_entry) == ("late", 2, {"CNY": 900_00}, None)
