@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from arrears.web import assets, errors, pages
+from arrears.web import assets, case_forms, errors, pages
 
 
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
+    app.include_router(case_forms.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)

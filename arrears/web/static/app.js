@@ -11,6 +11,20 @@
     event.preventDefault();
     form.requestSubmit ? form.requestSubmit() : form.submit();
   });
+  // A case's forms: the key shown beside an action (data-shortcut) opens it; Escape goes back.
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.key === "n") return;
+    var target = event.target;
+    var typing = target && (target.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName));
+    if (typing && event.key !== "Escape") return;
+    var link = null;
+    document.querySelectorAll("[data-shortcut]").forEach(function (candidate) {
+      if (!link && candidate.getAttribute("data-shortcut") === event.key) link = candidate;
+    });
+    if (!link) return;
+    event.preventDefault();
+    link.click();
+  });
   // The language switcher submits on change; its button stays for those without this script.
   var language = document.getElementById("language");
   if (language) {
