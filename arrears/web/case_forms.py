@@ -141,6 +141,7 @@ def case_page_extras(
     return {
         "actions": [action for action in ACTIONS if principal.may(action.permission)],
         "done": done.done if done else None,
+        "works": principal.may(Permission.QUEUE_WORK),
         "score": score,
         "score_reasons": [phrase(Reason.from_dict(item), language) for item in (score.reasons or [])]
         if score is not None
@@ -257,6 +258,10 @@ def _form(
         "values": dict(values or {}),
         "refusal": None if refusal is None else _refusal(refusal, language),
         "word": word,
+        "flagged": None,
+        "quote": None,
+        "approvers": [],
+        "revealed": None,
         **more,
     }
     answer_status = status if status is not None else (refusal.http_status if refusal is not None else 200)
