@@ -11,12 +11,21 @@
     event.preventDefault();
     form.requestSubmit ? form.requestSubmit() : form.submit();
   });
-  // A case's forms: the key shown beside an action (data-shortcut) opens it; Escape goes back.
+  // Ctrl+Enter (or ⌘+Enter) sends the form being filled in.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target && event.target.form;
+    if (!form || form.method !== "post") return;
+    event.preventDefault();
+    form.requestSubmit ? form.requestSubmit() : form.submit();
+  });
+  // A case's forms: the key shown beside an action (data-shortcut) opens it; Escape goes back
+  // to the case (never while typing in a field).
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.key === "n") return;
     var target = event.target;
     var typing = target && (target.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName));
-    if (typing && event.key !== "Escape") return;
+    if (typing) return;
     var link = null;
     document.querySelectorAll("[data-shortcut]").forEach(function (candidate) {
       if (!link && candidate.getAttribute("data-shortcut") === event.key) link = candidate;
