@@ -1,6 +1,6 @@
 """The collector's main flow with the keyboard only, in a real browser (Playwright driving Debian's
 Chromium, headless): sign in → next case (``n``) → log a contact (``c``, Ctrl+Enter) → take a
-promise (``p``, Enter). Skipped, with the reason, where /usr/bin/chromium is absent."""
+promise (``p``, Ctrl+Enter); then the plan calculator's live preview. Skipped, with the reason, where /usr/bin/chromium is absent."""
 
 from __future__ import annotations
 
@@ -71,6 +71,12 @@ def test_keyboard_only_next_case_log_a_contact_take_a_promise(
     page.keyboard.press("Control+Enter")
     page.wait_for_url(api.url + f"/cases/{case}?done=promise")
     assert page.locator("[data-done]").inner_text() == "The promise is taken."
+
+    page.keyboard.press("l")  # the plan form: its calculator previews as the fields change
+    page.wait_for_url(api.url + f"/cases/{case}/plan")
+    page.locator("#f-count").fill("3")
+    live = page.locator("[data-live-result]").inner_text()
+    assert "CN¥333.33" in live and "CN¥333.34" in live and "CN¥1,000.00" in live, live
 
     with Session(api.engine) as session:
         assert session.scalars(select(Contact.disposition)).all() == ["promise"]
