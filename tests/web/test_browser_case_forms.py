@@ -1,6 +1,7 @@
 """The collector's main flow with the keyboard only, in a real browser (Playwright driving Debian's
 Chromium, headless): sign in → next case (``n``) → log a contact (``c``, Ctrl+Enter) → take a
-promise (``p``, Ctrl+Enter); then the plan calculator's live preview. Skipped, with the reason, where /usr/bin/chromium is absent."""
+promise (``p``, Ctrl+Enter); then the plan calculator's live preview. Skipped, with the reason,
+where /usr/bin/chromium is absent."""
 
 from __future__ import annotations
 
