@@ -5,11 +5,24 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from arrears.web import assets, case_forms, errors, pages
+from arrears.web import (
+    admin_pages,
+    assets,
+    case_forms,
+    compliance_pages,
+    dashboard,
+    errors,
+    pages,
+    supervise,
+)
 
 
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
+    app.include_router(supervise.router)
+    app.include_router(compliance_pages.router)
+    app.include_router(admin_pages.router)
+    app.include_router(dashboard.router)
     app.include_router(case_forms.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)
