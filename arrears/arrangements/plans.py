@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, exists, or_, sel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from arrears.arrangements.limits import Limits, Proposal
+from arrears.arrangements.limits import Breach, Limits, Proposal
 from arrears.arrangements.models import (
     Arrangement,
     ArrangementInstallment,
@@ -152,18 +152,7 @@ def propose_plan(
     now: datetime,
     today: date,
 ) -> Arrangement:
-    principal.require(Permission.ARRANGEMENT_PROPOSE)
-    case = _workable_case(session, principal, case_id, today)
-    basis = _basis(session, case, request.account_id, request.currency)
-    total = basis.owed if request.amount is None else request.amount
-    if total <= 0:
-        raise InvalidInputError(
-            N_("Nothing is owed in {currency} on case {case_id}"), currency=basis.currency, case_id=case_id
-        )
-    if total > basis.owed:
-        raise InvalidInputError(
-            N_("The plan's amount {amount} is more than the {owed} owed"), amount=total, owed=basis.owed
-        )
+    case, basis, total = _plan_basis(session, principal, case_id, request, today)
     return _propose(
         session,
         principal,
@@ -191,18 +180,7 @@ def propose_settlement(
     now: datetime,
     today: date,
 ) -> Arrangement:
-    principal.require(Permission.ARRANGEMENT_PROPOSE)
-    case = _workable_case(session, principal, case_id, today)
-    basis = _basis(session, case, request.account_id, request.currency)
-    if request.total > basis.owed:
-        raise InvalidInputError(
-            N_("The settlement's total {amount} is more than the {owed} owed"),
-            amount=request.total,
-            owed=basis.owed,
-        )
-    terms = request.terms
-    if terms.count == 1 and terms.method is Method.EQUAL:
-        terms = Terms(terms.first_due_on, Method.SINGLE, 1, terms.frequency, terms.rounding)
+    case, basis, terms = _settlement_basis(session, principal, case_id, request, today)
     return _propose(
         session,
         principal,
@@ -389,6 +367,113 @@ def broken_on_query(as_of: date) -> Select[str, int]:
     )
 
 
+def _plan_basis(
+    session: Session, principal: Principal, case_id: str, request: PlanRequest, today: date
+) -> tuple[Case, Basis, int]:
+    principal.require(Permission.ARRANGEMENT_PROPOSE)
+    case = _workable_case(session, principal, case_id, today)
+    basis = _basis(session, case, request.account_id, request.currency)
+    total = basis.owed if request.amount is None else request.amount
+    if total <= 0:
+        raise InvalidInputError(
+            N_("Nothing is owed in {currency} on case {case_id}"), currency=basis.currency, case_id=case_id
+        )
+    if total > basis.owed:
+        raise InvalidInputError(
+            N_("The plan's amount {amount} is more than the {owed} owed"), amount=total, owed=basis.owed
+        )
+    return case, basis, total
+
+
+def _settlement_basis(
+    session: Session, principal: Principal, case_id: str, request: SettlementRequest, today: date
+) -> tuple[Case, Basis, Terms]:
+    principal.require(Permission.ARRANGEMENT_PROPOSE)
+    case = _workable_case(session, principal, case_id, today)
+    basis = _basis(session, case, request.account_id, request.currency)
+    if request.total > basis.owed:
+        raise InvalidInputError(
+            N_("The settlement's total {amount} is more than the {owed} owed"),
+            amount=request.total,
+            owed=basis.owed,
+        )
+    terms = request.terms
+    if terms.count == 1 and terms.method is Method.EQUAL:
+        terms = Terms(terms.first_due_on, Method.SINGLE, 1, terms.frequency, terms.rounding)
+    return case, basis, terms
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A plan or settlement as it would be proposed now, nothing written: its installments (they
+    sum to ``total`` exactly) and the approval it would need."""
+
+    currency: str
+    owed: int
+    total: int
+    waived_fees: int
+    installments: list[Installment]
+    beyond: list[Breach]
+    """The maker's limits it goes beyond: none, it is approved at once."""
+    approvers: list[Role]
+    """The roles whose limits cover it (when it needs approval)."""
+
+
+def quote(
+    session: Session,
+    principal: Principal,
+    case_id: str,
+    request: PlanRequest | SettlementRequest,
+    limits: Limits,
+    *,
+    today: date,
+) -> Quote:
+    """The calculator: the same checks, schedule and limits as a proposal, and nothing kept.
+    Beyond every approver's limits: :class:`OverLimitError`, as the proposal would be."""
+    if isinstance(request, PlanRequest):
+        _, basis, total = _plan_basis(session, principal, case_id, request, today)
+        terms, waived = request.terms, 0
+    else:
+        _, basis, terms = _settlement_basis(session, principal, case_id, request, today)
+        total, waived = request.total, request.waived_fees
+    made, proposal, beyond = _scheduled(basis, total, waived, terms, limits, Role(principal.role), today)
+    approvers = [role for role in limits.approver_roles() if not limits.breaches(role, proposal)]
+    return Quote(basis.currency, basis.owed, total, waived, made, beyond, approvers if beyond else [])
+
+
+def _scheduled(
+    basis: Basis, total: int, waived_fees: int, terms: Terms, limits: Limits, maker: Role, today: date
+) -> tuple[list[Installment], Proposal, list[Breach]]:
+    if terms.first_due_on < today:
+        raise InvalidInputError(
+            N_("first_due_on ({first_due_on}) is in the past: the first installment falls today or later"),
+            first_due_on=terms.first_due_on.isoformat(),
+        )
+    if waived_fees < 0:
+        raise InvalidInputError(N_("waived_fees is zero or more"))
+    made: list[Installment] = schedule(
+        total,
+        terms.method,
+        first_due_on=terms.first_due_on,
+        count=terms.count,
+        frequency=terms.frequency,
+        rounding=terms.rounding,
+        step=terms.step,
+        weights=terms.weights,
+        amounts=terms.amounts,
+    )
+    proposal = Proposal(
+        currency=basis.currency,
+        owed=basis.owed,
+        discount=basis.owed - total,
+        waived_fees=waived_fees,
+        months=length_in_months(made[0].due_on, made[-1].due_on),
+        installments=len(made),
+        products=basis.products,
+    )
+    return made, proposal, limits.assess(maker, proposal)
+
+
 def proposal_of(session: Session, row: Arrangement) -> Proposal:
     """What the limits read of a stored arrangement."""
     dates = session.execute(
@@ -452,30 +537,8 @@ def _propose(
             N_("first_due_on ({first_due_on}) is in the past: the first installment falls today or later"),
             first_due_on=terms.first_due_on.isoformat(),
         )
-    if waived_fees < 0:
-        raise InvalidInputError(N_("waived_fees is zero or more"))
     text = None if note is None or not note.strip() else checked_reason(note)
-    made: list[Installment] = schedule(
-        total,
-        terms.method,
-        first_due_on=terms.first_due_on,
-        count=terms.count,
-        frequency=terms.frequency,
-        rounding=terms.rounding,
-        step=terms.step,
-        weights=terms.weights,
-        amounts=terms.amounts,
-    )
-    proposal = Proposal(
-        currency=basis.currency,
-        owed=basis.owed,
-        discount=basis.owed - total,
-        waived_fees=waived_fees,
-        months=length_in_months(made[0].due_on, made[-1].due_on),
-        installments=len(made),
-        products=basis.products,
-    )
-    beyond = limits.assess(Role(principal.role), proposal)
+    made, _, beyond = _scheduled(basis, total, waived_fees, terms, limits, Role(principal.role), today)
     _no_standing(session, case.case_id)
     row = Arrangement(
         case_id=case.case_id,

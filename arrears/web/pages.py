@@ -42,7 +42,7 @@ from arrears.queues import service as queues
 from arrears.queues.service import QueueSize
 from arrears.queues.today import my_day
 from arrears.timeline import service as timeline
-from arrears.web import render
+from arrears.web import case_forms, render
 from arrears.web.render import CSRF_COOKIE, FORM_FIELD, LANGUAGE_COOKIE, YEAR
 
 router = APIRouter(include_in_schema=False)
@@ -219,6 +219,7 @@ def case_page(request: Request, session: DatabaseSession, principal: CaseReader,
     the reader's scope. Each look is audited as the API audits it (the case, holds, timeline)."""
     settings = request.app.state.context.settings
     day, at = today(request), now(request)
+    extras = case_forms.case_page_extras(request, session, principal, case_id[:100])
     found = views.read_case(session, principal, case_id[:100], today=day, at=at)
     customer, customer_id = found.customer, found.customer.customer_id
     standing = holds.holds_of(session, principal, customer_id, standing=True, today=day)
@@ -265,5 +266,6 @@ def case_page(request: Request, session: DatabaseSession, principal: CaseReader,
             "names": names,
             "word": timeline.word,
             "points": [(contact_card(principal, answer.point), answer) for answer in answers],
+            **extras,
         },
     )

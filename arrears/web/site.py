@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from arrears.web import admin_pages, assets, compliance_pages, dashboard, errors, pages, supervise
+from arrears.web import (
+    admin_pages,
+    assets,
+    case_forms,
+    compliance_pages,
+    dashboard,
+    errors,
+    pages,
+    supervise,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -14,5 +23,6 @@ def install(app: FastAPI) -> None:
     app.include_router(compliance_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(dashboard.router)
+    app.include_router(case_forms.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)
