@@ -1,0 +1,211 @@
+"""Every page, in a real browser (Playwright driving Debian's Chromium), in both languages, as a
+person whose role may open it: the accessibility check (axe-core, shipped inside the
+``axe-playwright-python`` package: nothing is fetched) finds no serious or critical violation, and
+the Chinese page shows no English word the catalogue should have translated.
+
+The pages are read from the app: a new page fails :func:`test_every_page_is_visited` until it is
+listed in :data:`VISITS` (or in :data:`NOT_PAGES` with the reason). Skipped, with the reason, where
+/usr/bin/chromium is absent (CI installs it)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from arrears.api.access import endpoints
+from arrears.api.app import create_app
+from arrears.auth.models import User
+from arrears.auth.permissions import Role
+from arrears.config import load_settings
+from tests.api.conftest import Api
+from tests.conftest import DATABASES
+from tests.queues.test_next import case_id_of
+from tests.web.conftest import sign_in
+from tests.web.test_supervise import OWED, floor, propose_settlement, signed_in
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium (apt-get install chromium)"
+)
+
+CASE = case_id_of("a")
+VISITS: dict[str, tuple[str, str]] = {
+    "/sign-in": ("", "/sign-in"),
+    "/": ("li.lei", "/"),
+    "/cases/{case_id}": ("li.lei", f"/cases/{CASE}"),
+    "/cases/{case_id}/contact": ("li.lei", f"/cases/{CASE}/contact"),
+    "/cases/{case_id}/callback": ("li.lei", f"/cases/{CASE}/callback"),
+    "/cases/{case_id}/promise": ("li.lei", f"/cases/{CASE}/promise"),
+    "/cases/{case_id}/plan": ("li.lei", f"/cases/{CASE}/plan"),
+    "/cases/{case_id}/settlement": ("li.lei", f"/cases/{CASE}/settlement"),
+    "/cases/{case_id}/dispute": ("li.lei", f"/cases/{CASE}/dispute"),
+    "/cases/{case_id}/complaint": ("li.lei", f"/cases/{CASE}/complaint"),
+    "/cases/{case_id}/hold": ("li.lei", f"/cases/{CASE}/hold"),
+    "/cases/{case_id}/reveal": ("li.lei", f"/cases/{CASE}/reveal?field=national_id"),
+    "/approvals": ("wang.boss", "/approvals"),
+    "/queues": ("wang.boss", "/queues"),
+    "/reassign": ("wang.boss", "/reassign"),
+    "/placements": ("wang.boss", "/placements"),
+    "/dashboard": ("wang.boss", "/dashboard"),
+    "/review": ("zhou.check", "/review"),
+    "/template-approvals": ("zhou.check", "/template-approvals"),
+    "/rule-pack": ("zhou.check", "/rule-pack"),
+    "/audit": ("zhao.audit", "/audit"),
+    "/audit/verify": ("zhao.audit", "/audit/verify"),
+    "/admin": ("qian.admin", "/admin"),
+}
+"""Each page path: who opens it (none: signed out) and the address visited."""
+NOT_PAGES = {"/dashboard/{figure}.{kind}": "a CSV or XLSX download, not a page"}
+
+SERIOUS = {"serious", "critical"}
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+KEPT_AS_IS = {
+    "CNY",
+    "USD",
+    "DPD",
+    "CSV",
+    "XLSX",
+    "SMS",
+    "PDF",
+    "English",
+    "Ctrl",
+    "Enter",
+    "Esc",
+    "Escape",
+    "Arrears",
+}
+"""Words a Chinese page shows as they are: codes, units, formats, keys. (Data is marked in the
+templates as HTML marks what is not to be translated: ``translate="no"``, or ``<code>``.)"""
+TEST_DATA = {"the", "nightly", "assignment"}
+"""Words of the test data itself: the reason typed for its cases' assignment."""
+
+VISIBLE_TEXT = """() => {
+  const words = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!element || element.closest('script, style, code, kbd, samp, [hidden], [translate="no"]')) continue;
+    const lang = element.closest('[lang]');
+    if (lang && !lang.lang.startsWith('zh')) continue;
+    if (!element.getClientRects().length) continue;
+    words.push(node.textContent);
+  }
+  for (const input of document.querySelectorAll('input[placeholder], [aria-label], [title]')) {
+    for (const attribute of ['placeholder', 'aria-label', 'title']) {
+      if (input.getAttribute(attribute)) words.push(input.getAttribute(attribute));
+    }
+  }
+  return words.join('\\n');
+}"""
+
+
+def test_every_page_is_visited() -> None:
+    app = create_app(load_settings(database_url="sqlite://"))
+    pages = {route.path for route in endpoints(app) if route.is_page and "GET" in route.methods}
+    assert pages - set(VISITS) - set(NOT_PAGES) == set(), "list the new page in VISITS"
+    assert set(VISITS) <= pages
+
+
+@pytest.fixture
+def chromium(browser: Callable[..., httpx.Client]) -> Iterator[Any]:
+    browser()  # cookies over plain HTTP
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield launched
+        launched.close()
+
+
+def people(api: Api, signed_up: Callable[..., User], browser: Callable[..., httpx.Client]) -> None:
+    """The floor of the supervision tests (a team, its leader wang.boss, collectors li.lei and
+    han.mei with cases), a settlement waiting for approval, and a person of each other role."""
+    floor(api, signed_up)
+    propose_settlement(signed_in(browser, "li.lei"), CASE, OWED * 80 // 100)
+    signed_up("zhou.check", role=Role.COMPLIANCE_OFFICER)
+    signed_up("zhao.audit", role=Role.AUDITOR)
+    signed_up("qian.admin", role=Role.ADMINISTRATOR)
+
+
+def cookies_of(api: Api, browser: Callable[..., httpx.Client], username: str) -> list[dict[str, Any]]:
+    if not username:
+        return []
+    client = browser("en")
+    assert sign_in(client, username).status_code == 303
+    return [{"name": name, "value": value, "url": api.url} for name, value in client.cookies.items()]
+
+
+@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_every_page_passes_the_accessibility_check_and_speaks_the_language(
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    signed_up: Callable[..., User],
+    chromium: Any,
+    cheap_hashing: object,
+    language: str,
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    people(api, signed_up, browser)
+    axe = Axe()
+    found: dict[str, list[str]] = {}
+    untranslated: dict[str, set[str]] = {}
+    for path, (username, address) in VISITS.items():
+        context = chromium.new_context(locale=language)
+        context.add_cookies(
+            [
+                *cookies_of(api, browser, username),
+                {"name": "arrears_language", "value": language, "url": api.url},
+            ]
+        )
+        page = context.new_page()
+        answer = page.goto(api.url + address)
+        assert answer is not None and answer.status == 200, f"{address}: {answer and answer.status}"
+        assert page.locator("html").get_attribute("lang") == language, address
+        results = axe.run(page)
+        serious = [
+            f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+            for v in results.response["violations"]
+            if v["impact"] in SERIOUS
+        ]
+        if serious:
+            found[path] = serious
+        if language == "zh-CN":
+            shown = " ".join(t for t in page.evaluate(VISIBLE_TEXT).split() if not _a_code(t))
+            words = set(WORD.findall(shown)) - KEPT_AS_IS - TEST_DATA - {username}
+            english = {w for w in words if not _a_name_or_code(w)}
+            if english:
+                untranslated[path] = english
+        context.close()
+    assert found == {}, found
+    assert untranslated == {}, sorted(untranslated.items())
+
+
+def _a_code(token: str) -> bool:
+    """An identifier, not a word: with a digit (C-Na-20261101), dotted or snake (case.assign,
+    queue_set), or a rule id in capitals (TENANT-POLICY)."""
+    bare = token.strip(".,;:()（）、，。")
+    return any(c.isdigit() for c in bare) or "." in bare or "_" in bare or (bare.isupper() and "-" in bare)
+
+
+def _a_name_or_code(word: str) -> bool:
+    """A person's user name (li.lei), a case or team code (C-…, T1), a Latin name of the test data."""
+    return word in {
+        "li",
+        "lei",
+        "han",
+        "mei",
+        "wang",
+        "boss",
+        "zhou",
+        "check",
+        "zhao",
+        "audit",
+        "qian",
+        "admin",
+    }
