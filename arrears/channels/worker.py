@@ -54,6 +54,7 @@ from arrears.audit.trail import Actor
 from arrears.channels.delivery import invalidate_point
 from arrears.channels.models import LatePolicy, MessageState, MessageTemplate, OutboxMessage
 from arrears.channels.outbox import add_event, transition
+from arrears.channels.portal_codes import SERVICE_PURPOSES
 from arrears.channels.providers.base import (
     Accepted,
     Outgoing,
@@ -280,6 +281,8 @@ class Worker:
                 transition(session, message, MessageState.EXPIRED, now, "not sent before not_after")
                 tally.expired += 1
                 return None
+            if message.purpose in SERVICE_PURPOSES:  # asked for by the customer now: see portal_codes
+                return self._service_message(session, message, now, tally)
             try:
                 contact_id = self._record_contact(session, message)
             except ContactBlockedError as refusal:
@@ -295,6 +298,24 @@ class Worker:
             message.provider = self.providers[message.channel].name
             add_event(session, message, "attempt", now, f"attempt {message.attempts}, contact {contact_id}")
             return outgoing(session, message)
+
+    def _service_message(
+        self, session: Session, message: OutboxMessage, now: datetime, tally: Tally
+    ) -> Outgoing | None:
+        """A service message (a one-time code): not a collection contact, so not put to the gate
+        and not recorded as a contact; a contact point marked invalid stops it all the same."""
+        point = (
+            None if message.contact_point_id is None else session.get(ContactPoint, message.contact_point_id)
+        )
+        if point is None or point.invalid_at is not None:
+            message.stop_reason = "contact point missing or invalid"
+            transition(session, message, MessageState.STOPPED, now, message.stop_reason)
+            tally.stopped += 1
+            return None
+        message.attempts += 1
+        message.provider = self.providers[message.channel].name
+        add_event(session, message, "attempt", now, f"attempt {message.attempts}, service message")
+        return outgoing(session, message)
 
     def _record_contact(self, session: Session, message: OutboxMessage) -> int:
         if message.case_id is None:

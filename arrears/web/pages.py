@@ -96,7 +96,7 @@ def sign_in(
 def sign_out(request: Request, session: DatabaseSession, principal: Signed) -> Response:
     """End the web session (the same service as DELETE /api/v1/auth/session)."""
     auth.sign_out(session, principal, now=now(request))
-    response = _see_other("/sign-in")
+    response = _see_other("/portal/sign-in" if principal.customer_id else "/sign-in")
     render.end_session_cookies(request, response)
     return response
 

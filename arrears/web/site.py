@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from arrears.web import assets, errors, pages
+from arrears.web import assets, errors, pages, portal
 
 
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
+    app.include_router(portal.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)
