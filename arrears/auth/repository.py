@@ -212,5 +212,8 @@ def _failures(session: Session, condition: ColumnElement[bool], since: datetime)
 def customer_user(session: Session, customer_id: str) -> User | None:
     """The portal user of a customer (role customer), if one was made."""
     return session.execute(
-        select(User).where(User.customer_id == customer_id, User.role == "customer").order_by(User.id).limit(1)
+        select(User)
+        .where(User.customer_id == customer_id, User.role == "customer")
+        .order_by(User.id)
+        .limit(1)
     ).scalar_one_or_none()

@@ -1001,5 +1001,7 @@ def open_customer_session(
     csrf_token = new_secret()
     credential.csrf_digest = digest(csrf_token)
     session.flush()
-    _sign_in_said(session, user.username, user, (client or "unknown")[:NAME_LENGTH], request_id, now, None, credential)
+    _sign_in_said(
+        session, user.username, user, (client or "unknown")[:NAME_LENGTH], request_id, now, None, credential
+    )
     return SignedIn(secret, credential, user, csrf_token)

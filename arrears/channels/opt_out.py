@@ -26,11 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor
+from arrears.auth.permissions import Scope
+from arrears.auth.principal import Principal
 from arrears.channels.models import OutboxMessage
 from arrears.channels.providers.smtp import token_key
 from arrears.contacts.models import PreferenceKind
-from arrears.auth.permissions import Scope
-from arrears.auth.principal import Principal
 from arrears.contacts.preferences import PreferenceDraft, record_asked_by_customer
 from arrears.contacts.repository import customer_preferences
 from arrears.errors import InvalidInputError, PermissionDeniedError, one_of

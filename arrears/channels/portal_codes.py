@@ -284,4 +284,3 @@ def check_code(session: Session, account_id: str, code: str, *, now: datetime, s
         after={"request_id": row.id},
     )
     return row.customer_id
-

@@ -114,7 +114,9 @@ def portal_ask_code(
         return answer
     response = _see_other("/portal/code")
     lifetime = portal_codes.CODE_MINUTES * 60
-    render.set_cookie(request, response, ACCOUNT_COOKIE, account[: portal_codes.ACCOUNT_LENGTH], max_age=lifetime)
+    render.set_cookie(
+        request, response, ACCOUNT_COOKIE, account[: portal_codes.ACCOUNT_LENGTH], max_age=lifetime
+    )
     return response
 
 
@@ -160,7 +162,9 @@ def portal_give_code(
     lifetime = int(context.lifetimes.total.total_seconds())
     render.set_cookie(request, response, SESSION_COOKIE, granted.secret, max_age=lifetime)
     render.set_cookie(request, response, CSRF_COOKIE, granted.csrf_token or "", max_age=lifetime)
-    response.delete_cookie(ACCOUNT_COOKIE, path="/", secure=render.secure(request), httponly=True, samesite="strict")
+    response.delete_cookie(
+        ACCOUNT_COOKIE, path="/", secure=render.secure(request), httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -210,7 +214,9 @@ def portal_home(
     promise, accept a plan, raise a dispute or a complaint and stop a channel. Each look is
     audited as the API audits it."""
     day, at = today(request), now(request)
-    rows = views.list_cases(session, principal, CaseFilters(status=str(CaseStatus.OPEN)), today=day, limit=CASES_SHOWN)
+    rows = views.list_cases(
+        session, principal, CaseFilters(status=str(CaseStatus.OPEN)), today=day, limit=CASES_SHOWN
+    )
     cases = []
     for row in rows:
         found = views.read_case(session, principal, row.case.case_id, today=day, at=at)
@@ -296,7 +302,9 @@ def portal_plan(
         note="accepted by the customer in the self-service portal",
     )
     limits = load_limits(request.app.state.context.settings.approval_limits)
-    made = plans.propose_plan(session, principal, case_id, asked, limits, now=now(request), today=today(request))
+    made = plans.propose_plan(
+        session, principal, case_id, asked, limits, now=now(request), today=today(request)
+    )
     approved = made.status in (ArrangementStatus.APPROVED, ArrangementStatus.ACTIVE)
     return _see_other("/portal?done=" + ("plan_approved" if approved else "plan_pending"))
 

@@ -117,7 +117,10 @@ def _wrong(code: str) -> str:
 
 
 def test_code_through_the_outbox_signs_the_customer_in_once(
-    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object,
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    signed_up: Callable[..., User],
+    cheap_hashing: object,
     sms: RecordingSms,
 ) -> None:
     _people(api, signed_up)
@@ -160,7 +163,10 @@ def test_code_through_the_outbox_signs_the_customer_in_once(
 
 
 def test_wrong_expired_and_dead_codes_are_refused_alike(
-    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object,
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    signed_up: Callable[..., User],
+    cheap_hashing: object,
     sms: RecordingSms,
 ) -> None:
     _people(api, signed_up)
@@ -183,20 +189,30 @@ def test_wrong_expired_and_dead_codes_are_refused_alike(
     assert "The code is wrong or has expired" in expired.text
     with Session(api.engine) as session:
         refused_checks = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "portal.code_check", AuditEntry.outcome == "refused")
+            select(AuditEntry).where(
+                AuditEntry.action == "portal.code_check", AuditEntry.outcome == "refused"
+            )
         ).all()
     assert len(refused_checks) == 7
 
 
 def test_an_account_not_ours_gets_the_same_answer_and_asking_is_throttled(
-    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object,
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    signed_up: Callable[..., User],
+    cheap_hashing: object,
     sms: RecordingSms,
 ) -> None:
     _people(api, signed_up)
     known, unknown = browser(), browser()
     ours, not_ours = _ask(known, "A-Na"), _ask(unknown, "A-NOBODY")
-    assert (ours.status_code, ours.headers["location"]) == (not_ours.status_code, not_ours.headers["location"])
-    assert known.get("/portal/code").text.replace(hidden(known.get("/portal/code").text, "form_token"), "") == (
+    assert (ours.status_code, ours.headers["location"]) == (
+        not_ours.status_code,
+        not_ours.headers["location"],
+    )
+    assert known.get("/portal/code").text.replace(
+        hidden(known.get("/portal/code").text, "form_token"), ""
+    ) == (
         unknown.get("/portal/code").text.replace(hidden(unknown.get("/portal/code").text, "form_token"), "")
     )
     assert _give(unknown, "123456").status_code == 401
@@ -215,7 +231,10 @@ def test_an_account_not_ours_gets_the_same_answer_and_asking_is_throttled(
 
 
 def test_promise_and_plans_within_and_beyond_the_customers_limits(
-    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object,
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    signed_up: Callable[..., User],
+    cheap_hashing: object,
     sms: RecordingSms,
 ) -> None:
     _people(api, signed_up)
@@ -226,30 +245,57 @@ def test_promise_and_plans_within_and_beyond_the_customers_limits(
 
     other = a.post(
         "/portal/promise",
-        data={"csrf_token": csrf, "case_id": case_id_of("b"), "currency": "CNY", "pay_on": "2026-11-30", "amount": "100"},
+        data={
+            "csrf_token": csrf,
+            "case_id": case_id_of("b"),
+            "currency": "CNY",
+            "pay_on": "2026-11-30",
+            "amount": "100",
+        },
     )
     assert other.status_code == 404  # another customer's case: the service's 404, as a page
     assert "<html" in other.text
 
     promised = a.post(
         "/portal/promise",
-        data={"csrf_token": csrf, "case_id": case_id_of("a"), "currency": "CNY", "pay_on": "2026-11-30", "amount": "500.00"},
+        data={
+            "csrf_token": csrf,
+            "case_id": case_id_of("a"),
+            "currency": "CNY",
+            "pay_on": "2026-11-30",
+            "amount": "500.00",
+        },
     )
     assert promised.status_code == 303 and promised.headers["location"] == "/portal?done=promise"
     shown = a.get(promised.headers["location"]).text
     assert "Thank you: your promise to pay is recorded." in shown
     assert "CN¥500.00" in shown
-    no_csrf = a.post("/portal/promise", data={"case_id": case_id_of("a"), "currency": "CNY", "pay_on": "2026-11-30", "amount": "1"})
+    no_csrf = a.post(
+        "/portal/promise",
+        data={"case_id": case_id_of("a"), "currency": "CNY", "pay_on": "2026-11-30", "amount": "1"},
+    )
     assert no_csrf.status_code == 403
     bad = a.post(
         "/portal/promise",
-        data={"csrf_token": csrf, "case_id": case_id_of("a"), "currency": "CNY", "pay_on": "2026-11-30", "amount": "lots"},
+        data={
+            "csrf_token": csrf,
+            "case_id": case_id_of("a"),
+            "currency": "CNY",
+            "pay_on": "2026-11-30",
+            "amount": "lots",
+        },
     )
     assert 400 <= bad.status_code < 500
 
     within = a.post(
         "/portal/plan",
-        data={"csrf_token": csrf, "case_id": case_id_of("a"), "currency": "CNY", "count": "3", "first_due_on": "2026-12-01"},
+        data={
+            "csrf_token": csrf,
+            "case_id": case_id_of("a"),
+            "currency": "CNY",
+            "count": "3",
+            "first_due_on": "2026-12-01",
+        },
     )
     assert within.status_code == 303, within.text[-900:]
     assert within.headers["location"] == "/portal?done=plan_approved"
@@ -278,7 +324,10 @@ def test_promise_and_plans_within_and_beyond_the_customers_limits(
 
 
 def test_a_dispute_holds_the_case_for_the_collector_and_an_opt_out_stops_a_channel(
-    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object,
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    signed_up: Callable[..., User],
+    cheap_hashing: object,
     sms: RecordingSms,
 ) -> None:
     _people(api, signed_up)
@@ -287,7 +336,12 @@ def test_a_dispute_holds_the_case_for_the_collector_and_an_opt_out_stops_a_chann
     csrf = hidden(customer.get("/portal").text, "csrf_token")
     raised = customer.post(
         "/portal/dispute",
-        data={"csrf_token": csrf, "case_id": case_id_of("a"), "kind": "amount", "description": "我已还过十月的款"},
+        data={
+            "csrf_token": csrf,
+            "case_id": case_id_of("a"),
+            "kind": "amount",
+            "description": "我已还过十月的款",
+        },
     )
     assert raised.headers["location"] == "/portal?done=dispute"
     assert "暂停" in customer.get("/portal").text

@@ -23,9 +23,17 @@ def upgrade() -> None:
         "portal_codes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column(
-            "account_id", sa.String(length=64), nullable=False, comment="the account number as the customer typed it"
+            "account_id",
+            sa.String(length=64),
+            nullable=False,
+            comment="the account number as the customer typed it",
         ),
-        sa.Column("customer_id", sa.String(length=64), nullable=True, comment="none: not an account of ours, nothing sent"),
+        sa.Column(
+            "customer_id",
+            sa.String(length=64),
+            nullable=True,
+            comment="none: not an account of ours, nothing sent",
+        ),
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("code_digest", sa.String(length=64), nullable=True, comment="HMAC-SHA256 of the code"),
         sa.Column("requested_at", arrears.db.UTCDateTime(timezone=True), nullable=False),
