@@ -8,9 +8,11 @@ limits (approved at once) and beyond them (waiting for approval), a dispute that
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -369,3 +371,58 @@ def browser_text(api: Api, client: httpx.Client) -> str:
     """The portal in English (the language switcher's cookie)."""
     client.cookies.set("arrears_language", "en")
     return client.get("/portal").text
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def phone(browser: Callable[..., httpx.Client]) -> Iterator[Any]:
+    """A Chromium page 360 pixels wide (a small phone), in English; skipped without Chromium."""
+    if not CHROMIUM.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    browser()  # the browser fixture's setting: cookies over plain HTTP
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        context = chromium.new_context(locale="en-US", viewport={"width": 360, "height": 740}, is_mobile=True)
+        yield context.new_page()
+        context.close()
+        chromium.close()
+
+
+def test_on_a_phone_sign_in_with_the_code_accept_a_plan_and_raise_a_dispute(
+    api: Api, phone: Any, signed_up: Callable[..., User], cheap_hashing: object, sms: RecordingSms
+) -> None:
+    _people(api, signed_up)
+    phone.goto(api.url + "/portal")
+    assert phone.url.startswith(api.url + "/portal/sign-in?next=")
+    phone.get_by_label("Account number").fill("A-Na")
+    phone.get_by_role("button", name="Send me a code").click()
+    phone.wait_for_url(api.url + "/portal/code")
+    _send(api, sms)
+    phone.get_by_role("textbox", name="Code").fill(_code_sent(sms))
+    phone.get_by_role("button", name="Sign in").click()
+    phone.wait_for_url(api.url + "/portal")
+    assert phone.get_by_role("heading", name="What you owe").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+
+    phone.get_by_text("Pay in installments").click()
+    phone.get_by_label("Number of monthly installments").select_option("3")
+    phone.get_by_label("First installment on").fill("2026-12-01")
+    phone.get_by_role("button", name="Accept this plan").click()
+    phone.wait_for_url(api.url + "/portal?done=plan_approved")
+    assert phone.locator("#done").inner_text().startswith("Your repayment plan is approved")
+
+    phone.get_by_text("I dispute this debt").click()
+    phone.get_by_label("What is wrong").select_option("amount")
+    phone.get_by_label("Tell us why").fill("I paid October's installment at the branch.")
+    phone.get_by_role("button", name="Raise a dispute").click()
+    phone.wait_for_url(api.url + "/portal?done=dispute")
+    assert phone.locator('[data-hold="dispute"]').is_visible()
+    with Session(api.engine) as session:
+        assert (
+            session.scalars(select(Dispute.description)).one()
+            == "I paid October's installment at the branch."
+        )
+        assert session.scalars(select(Arrangement.status)).one() != "proposed"
