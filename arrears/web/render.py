@@ -43,7 +43,10 @@ YEAR = 365 * 24 * 3600
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 """Each language in its own words (the switcher's labels are not translated)."""
 
-NAV: tuple[tuple[str, str, Permission | None], ...] = (("/", N_("My work"), Permission.QUEUE_WORK),)
+NAV: tuple[tuple[str, str, Permission | None], ...] = (
+    ("/", N_("My work"), Permission.QUEUE_WORK),
+    ("/portal", N_("What you owe"), Permission.PORTAL_USE),
+)
 """The header's links: address, label, the permission that shows it (None: everyone signed in)."""
 
 _environment = Environment(
