@@ -129,6 +129,8 @@ def my_work(
 ) -> Response:
     """My work (催收工作台): my queues with their counts, the next-case button, the promises and
     callbacks due today on my cases and my numbers today."""
+    if principal.may(Permission.PORTAL_USE):  # a customer's home is the portal
+        return _see_other("/portal")
     if not principal.may(Permission.QUEUE_WORK):
         return render.render(request, "my_work.html", {"works": False})
     settings = request.app.state.context.settings

@@ -146,6 +146,7 @@ def test_code_through_the_outbox_signs_the_customer_in_once(
 
     signed = _give(client, code)
     assert signed.status_code == 303 and signed.headers["location"] == "/portal"
+    assert client.get("/").headers["location"] == "/portal"  # a customer's home is the portal
     home = client.get("/portal")
     assert home.status_code == 200
     assert "¥3,000.00" in home.text  # what is owed
