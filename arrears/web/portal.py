@@ -12,8 +12,9 @@ service (a business conflict, a bad field) is the error page of its status.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -31,14 +32,18 @@ from arrears.auth.principal import Principal
 from arrears.cases import views
 from arrears.cases.models import CaseAccount, CaseStatus
 from arrears.cases.repository import CaseFilters
+from arrears.cases.scope import account_filter
 from arrears.channels import opt_out, portal_codes
 from arrears.disputes import complaints, disputes, holds
 from arrears.disputes.complaints import ComplaintCategory
 from arrears.disputes.disputes import DisputeKind
+from arrears.disputes.models import Hold
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 from arrears.portfolio import repository as portfolio
-from arrears.portfolio.models import Installment
+from arrears.portfolio import views as account_views
+from arrears.portfolio.models import Account, Installment
+from arrears.portfolio.views import record_look
 from arrears.web import render
 from arrears.web.render import CSRF_COOKIE, FORM_FIELD
 
@@ -190,14 +195,28 @@ class Owed:
     missed: list[Installment]
 
 
-def _owed(session: DatabaseSession, member: CaseAccount, product: str, as_of: date) -> Owed:
+def _owed(
+    session: DatabaseSession,
+    principal: Principal,
+    member: CaseAccount,
+    product: str,
+    as_of: date,
+    *,
+    day: date,
+    at: datetime,
+) -> Owed:
     """Since when the account is behind (the due date of the oldest installment not fully paid,
-    as of the case's last batch: the as-of date minus the DPD) and the installments due since."""
+    as of the case's last batch: the as-of date minus the DPD) and the installments due since,
+    read as GET /api/v1/accounts/{id} reads them (in scope, the look audited)."""
     if member.dpd <= 0:
         return Owed(member, product, None, [])
+    account = account_views.find_account(
+        session, member.account_id, visible=account_filter(principal, day, Account.account_id)
+    )
     since = as_of - timedelta(days=member.dpd)
     due = portfolio.installments_of(session, member.account_id, limit=INSTALLMENTS_READ)
     missed = sorted((i for i in due if since <= i.due_date <= as_of), key=lambda i: i.seq)
+    account_views.record_account_look(session, principal, account, at=at)
     return Owed(member, product, since, missed)
 
 
@@ -220,7 +239,10 @@ def portal_home(
     cases = []
     for row in rows:
         found = views.read_case(session, principal, row.case.case_id, today=day, at=at)
-        owed = [_owed(session, member, product, found.case.updated_on) for member, product in found.accounts]
+        owed = [
+            _owed(session, principal, member, product, found.case.updated_on, day=day, at=at)
+            for member, product in found.accounts
+        ]
         arrangements = [
             a
             for a in plans.of_case(session, principal, found.case.case_id, day)
@@ -232,11 +254,13 @@ def portal_home(
             if view.promise.status == "open"
         ]
         cases.append((found.case, owed, arrangements, open_promises))
-    standing = (
-        holds.holds_of(session, principal, principal.customer_id, standing=True, today=day)
-        if principal.customer_id
-        else []
-    )
+    standing: Sequence[Hold] = []
+    if principal.customer_id:
+        standing = holds.holds_of(session, principal, principal.customer_id, standing=True, today=day)
+        # audited as the case page and GET /api/v1/customers/{id}/holds audit it
+        record_look(
+            session, principal, "hold.read", "customer", principal.customer_id, principal.customer_id, at=at
+        )
     context = {
         "cases": cases,
         "holds": standing,

@@ -26,7 +26,7 @@ from arrears.channels.models import OutboxMessage, PortalCode
 from arrears.channels.providers.base import Accepted, Outgoing
 from arrears.channels.worker import work
 from arrears.contacts.models import Contact, ContactPreference
-from arrears.disputes.models import Dispute, Hold
+from arrears.disputes.models import Complaint, Dispute, Hold
 from arrears.portfolio.models import Installment
 from tests.api.conftest import Api
 from tests.queues.helpers import Desk, queue, queue_set
@@ -156,7 +156,15 @@ def test_code_through_the_outbox_signs_the_customer_in_once(
         user = session.scalars(select(User).where(User.role == "customer")).one()
         assert (user.customer_id, user.password_hash) == ("Na", None)
         actions = set(session.scalars(select(AuditEntry.action)))
-    assert {"portal.code_request", "portal.code_check", "auth.sign_in", "user.create", "case.read"} <= actions
+    assert {
+        "portal.code_request",
+        "portal.code_check",
+        "auth.sign_in",
+        "user.create",
+        "case.read",
+        "account.read",
+        "hold.read",
+    } <= actions
 
     again = browser("en")
     assert _ask(again, "A-Na").status_code == 303
@@ -366,6 +374,26 @@ def test_a_dispute_holds_the_case_for_the_collector_and_an_opt_out_stops_a_chann
     assert case_page.status_code == 200
     assert "我已还过十月的款" in case_page.text  # the open dispute, first on the case page
     assert "Stopped" in browser_text(api, customer)
+
+    complained = customer.post(
+        "/portal/complaint",
+        data={
+            "csrf_token": csrf,
+            "case_id": case_id_of("a"),
+            "category": "harassment",
+            "description": "晚上十点还打电话",
+        },
+    )
+    assert complained.status_code == 303
+    assert complained.headers["location"].startswith("/portal?done=complaint&by=")
+    assert "We will answer you by" in customer.get(complained.headers["location"]).text
+    with Session(api.engine) as session:
+        complaint = session.scalars(select(Complaint)).one()
+    assert (complaint.case_id, complaint.category, complaint.customer_id) == (
+        case_id_of("a"),
+        "harassment",
+        "Na",
+    )
 
 
 def browser_text(api: Api, client: httpx.Client) -> str:
