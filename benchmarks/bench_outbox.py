@@ -504,6 +504,7 @@ class AcceptAll:
 
     def __init__(self, channel: str) -> None:
         self.channel = channel
+        self.finds = channel == "sms"  # as the real provider of the channel: settled by batch or each
 
     def send(self, message: Outgoing) -> Accepted:
         return Accepted(message.idempotency_key)
@@ -521,7 +522,8 @@ def breakdown(book: Book, channel: str, count: int) -> None:
 
     label = f"breakdown-{channel}"
     queue_messages(book, message_specs(book, channel, label, count))
-    laps: dict[str, float] = dict.fromkeys(("claim", "gate", "_record_contact", "settle", "reconcile"), 0.0)
+    steps = ("claim", "gate", "send", "settle", "settle_many", "reconcile")
+    laps: dict[str, float] = dict.fromkeys(steps, 0.0)
     statements = {"n": 0, "commits": 0}
     event.listen(book.engine, "before_cursor_execute", lambda *_: statements.update(n=statements["n"] + 1))
     event.listen(book.engine, "commit", lambda *_: statements.update(commits=statements["commits"] + 1))
@@ -562,8 +564,9 @@ def breakdown(book: Book, channel: str, count: int) -> None:
     for name, seconds in laps.items():
         print(f"  {name:<16} {1000 * seconds / sent:6.1f} ms a message")
     print(
-        "  (gate includes _record_contact: the compliance gate's facts and decision, the contact, "
-        "its audit entry)"
+        "  (claim includes gate: the batch's compliance gate facts and decisions, contacts and "
+        "their audit entries. settle: each send on its own (e-mail); settle_many: a batch's at "
+        "once (SMS, whose provider answers find))"
     )
 
 

@@ -48,7 +48,8 @@ CONTEXTS: dict[str, set[str]] = {
     "compliance": {"auth", "audit"},
     "delinquency": {"portfolio"},
     "cases": {"portfolio", "auth", "audit"},
-    "reports": {"delinquency", "auth"},
+    # reports aggregate over the contexts (the dashboard: promises, contacts, queues); none imports them
+    "reports": {"delinquency", "auth", "portfolio", "cases", "contacts", "arrangements", "queues"},
     "sim": {"portfolio"},
     "scoring": {"portfolio", "delinquency", "cases"},
     "disputes": {"cases", "portfolio", "auth", "audit"},

@@ -83,12 +83,28 @@ def work_command(
             close = getattr(provider, "close", None)
             if close is not None:
                 close()
-    console.print(say(N_("Outbox worker stopped: {tally}"), tally=total.line()))
+    console.print(say(N_("Outbox worker stopped: {tally}"), tally=_counted(total)))
+
+
+TALLY_LABELS = {
+    "claimed": N_("claimed"),
+    "sent": N_("sent"),
+    "retried": N_("to retry"),
+    "dead": N_("dead"),
+    "deferred": N_("deferred by the gate"),
+    "expired": N_("expired"),
+    "stopped": N_("stopped"),
+    "reconciled": N_("reconciled"),
+}
+
+
+def _counted(tally: Tally) -> str:
+    return ", ".join(f"{say(label)} {getattr(tally, name)}" for name, label in TALLY_LABELS.items())
 
 
 def _report(done: Tally) -> None:
     if done.claimed or done.reconciled:
-        console.print(done.line())
+        console.print(say(N_("A batch: {tally}"), tally=_counted(done)))
 
 
 @app.command("status")

@@ -261,6 +261,10 @@ class PayLinks(Protocol):
         """Tie each link to its queued message; a link whose message was not queued (none) is cancelled."""
         ...
 
+    def withdraw(self, session: Session, now: datetime) -> None:
+        """Cancel the unused links of reminders withdrawn since the last night."""
+        ...
+
 
 def queue_reminders(
     connection: Connection,
@@ -290,6 +294,8 @@ def _queue(
     pay_links: PayLinks | None = None,
 ) -> ReminderOutcome:
     outcome = ReminderOutcome()
+    if pay_links is not None:
+        pay_links.withdraw(session, now)
     send_day = as_of + timedelta(days=1)
     candidates = _candidates(session, as_of, send_day, config)
     if not candidates:

@@ -15,9 +15,11 @@ from arrears.compliance.decision import Verdict
 from arrears.compliance.models import ComplianceDecision
 
 
-def add_decision(session: Session, row: ComplianceDecision) -> ComplianceDecision:
+def add_decision(session: Session, row: ComplianceDecision, *, flush: bool = True) -> ComplianceDecision:
+    """Add a decision; ``flush`` False leaves it to the caller's next flush (many in one insert)."""
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 

@@ -26,6 +26,7 @@ def record_decision(
     customer_id: str | None = None,
     requested_by: str | None = None,
     tightened: dict[str, object] | None = None,
+    flush: bool = True,
 ) -> ComplianceDecision:
     row = ComplianceDecision(
         decided_at=clock.now(),
@@ -41,7 +42,7 @@ def record_decision(
         tightened={k: _plain(v) for k, v in (tightened or {}).items()},
         requested_by=requested_by,
     )
-    return add_decision(session, row)
+    return add_decision(session, row, flush=flush)
 
 
 def gate(

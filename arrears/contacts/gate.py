@@ -75,10 +75,10 @@ def facts_for_many(
     """:func:`facts_for` of each of ``customer_ids``, read with one query per kind of fact (a
     customer not in the portfolio has no zone, no contact points and no events)."""
     ids = sorted(set(customer_ids))
-    zones = dict(
-        session.execute(select(Customer.customer_id, Customer.timezone).where(Customer.customer_id.in_(ids)))
-        .tuples()
-        .all()
+    zones: dict[str, str | None] = dict(
+        session.execute(
+            select(Customer.customer_id, Customer.timezone).where(Customer.customer_id.in_(ids))
+        ).all()
     )
     points: dict[str, list[GatePoint]] = defaultdict(list)
     for p in session.scalars(

@@ -22,6 +22,7 @@ Nothing here commits; the way in owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,25 +31,36 @@ from sqlalchemy import true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import SYSTEM, Actor, Outcome, record
+from arrears.audit.trail import SYSTEM, Actor, Outcome, record, record_many
 from arrears.auth.masking import scrub
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases import repository as cases
+from arrears.cases import work_repository
 from arrears.cases.models import Case, CaseStatus
 from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError
 from arrears.clock import local_date
 from arrears.compliance import repository as decisions
 from arrears.compliance.content import check_text
-from arrears.compliance.decision import Verdict
-from arrears.compliance.facts import TextRequest
+from arrears.compliance.decision import Decision, Verdict
+from arrears.compliance.facts import ContactRequest, Facts, TextRequest
+from arrears.compliance.gate import decide
+from arrears.compliance.models import ComplianceDecision
 from arrears.compliance.packs import Pack
+from arrears.compliance.service import record_decision
 from arrears.contacts import repository
 from arrears.contacts.callbacks import CallbackDraft, schedule_on
 from arrears.contacts.common import CaseClosedError, Gatekeeping, GateRefusalError, visible_case
 from arrears.contacts.dispositions import CALLBACK_REQUESTED, REFUSED_BY_GATE, UnknownDispositionError
-from arrears.contacts.gate import GATE_CHANNELS, GATE_PARTIES, Checked, check_contact
+from arrears.contacts.gate import (
+    GATE_CHANNELS,
+    GATE_PARTIES,
+    Checked,
+    check_contact,
+    facts_for_many,
+    take_turns,
+)
 from arrears.contacts.models import Callback, Channel, Contact, Direction, ReviewOutcome, ReviewStatus
 from arrears.errors import ArrearsError, ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
@@ -170,9 +182,12 @@ def record_contact(
     recorded_by: int | None,
     source: str,
     ctx: Gatekeeping,
+    teams: Mapping[str, int] | None = None,
 ) -> Contact:
     """Insert one contact (the only place that does). An outbound contact needs the gate's
-    decision on it (``gated``), else :class:`UngatedContactError`; a decision clears one contact."""
+    decision on it (``gated``), else :class:`UngatedContactError`; a decision clears one contact.
+    ``teams``: the current team of each case, read by a caller recording many contacts at once;
+    the contact is then left to that caller's one flush (its decision is new: no clearance race)."""
     if draft.direction == Direction.OUTBOUND and gated is None:
         raise UngatedContactError()
     refused = draft.disposition == REFUSED_BY_GATE
@@ -201,8 +216,11 @@ def record_contact(
         source=source,
         recorded_at=ctx.clock.now(),
         recorded_by=recorded_by,
-        team_id=_team_of(session, case.case_id),
+        team_id=_team_of(session, case.case_id) if teams is None else teams.get(case.case_id),
     )
+    if teams is not None:
+        session.add(contact)
+        return contact
     try:
         with session.begin_nested():
             repository.add_contact(session, contact)
@@ -293,8 +311,7 @@ def record_outbound(
     an outbound contact it makes now: put to the gate first; blocked, the refusal is recorded and
     :class:`ContactBlockedError` raised (the caller commits the refusal and does not send)."""
     case = _system_case(session, case_id)
-    if draft.direction != Direction.OUTBOUND or draft.after_the_fact or draft.gate_decision_id is not None:
-        raise ContactInputError(N_("Only an outbound contact made now is recorded this way"))
+    _made_now(draft)
     started_at = _checked(session, case, draft, ctx)
     _open_for(case, draft)
     assert draft.contact_point_id is not None  # _checked: outbound names its point
@@ -365,17 +382,185 @@ def _system_recorded(
         source=source,
         ctx=ctx,
     )
-    record(
-        session,
-        actor,
-        "contact.log",
-        at=ctx.clock.now(),
-        object_type="contact",
-        object_id=str(contact.id),
-        customer_id=case.customer_id,
-        after=shown(contact),
-    )
+    record(session, actor, "contact.log", at=ctx.clock.now(), **_logged_entry(contact))
     return contact
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """An outbound contact a path without a person at a desk makes now, on a case."""
+
+    case_id: str
+    draft: Draft
+
+
+Asked = tuple[Case, Draft, datetime]
+"""A contact of a batch that passed the rules needing no gate: its case, draft and start."""
+
+
+def record_outbound_many(
+    session: Session,
+    outbounds: Sequence[Outbound],
+    *,
+    ctx: Gatekeeping,
+    source: str,
+    actor: Actor = SYSTEM,
+) -> list[Contact | ArrearsError]:
+    """:func:`record_outbound` of many contacts at once (the outbox's batch), each to a different
+    customer: a customer's second contact must be decided on facts holding the first, so it waits
+    for a later call. The same rules, with one query per kind of fact and one insert per kind of
+    row. Answers, in order, each contact recorded or the error that stopped it (a
+    :class:`ContactBlockedError` once its refusal is recorded; the caller commits either)."""
+    found = _one_per_customer(session, outbounds)
+    answers: dict[int, Contact | ArrearsError] = {}
+    asked: dict[int, Asked] = {}
+    for index, outbound in enumerate(outbounds):
+        try:
+            asked[index] = _system_draft_rules(found, outbound, ctx)
+        except ArrearsError as error:
+            answers[index] = error
+    if asked:
+        checked = _decide_many(session, asked, ctx, source, actor, answers)
+        answers |= _record_many(session, asked, checked, ctx, source, actor)
+    return [answers[index] for index in range(len(outbounds))]
+
+
+def _decide_many(
+    session: Session,
+    asked: Mapping[int, Asked],
+    ctx: Gatekeeping,
+    source: str,
+    actor: Actor,
+    answers: dict[int, Contact | ArrearsError],
+) -> dict[int, Checked]:
+    """The gate's decisions on a batch, its customers' turns taken, their facts read together;
+    recorded in one insert. A contact stopped before the gate has its error put in ``answers``."""
+    customer_ids = [case.customer_id for case, _, _ in asked.values()]
+    take_turns(session, customer_ids)
+    facts = facts_for_many(session, customer_ids, ctx.clock.now(), ctx.codes)
+    decided: dict[int, tuple[Decision, ComplianceDecision]] = {}
+    for index, (case, draft, started_at) in asked.items():
+        try:
+            decided[index] = _decided(
+                session, facts[case.customer_id], case, draft, started_at, ctx, source, actor
+            )
+        except ArrearsError as error:
+            answers[index] = error
+    session.flush()  # the decisions, in one insert: the contacts name them
+    return {
+        index: Checked(decision, row.id, facts[asked[index][0].customer_id])
+        for index, (decision, row) in decided.items()
+    }
+
+
+def _record_many(
+    session: Session,
+    asked: Mapping[int, Asked],
+    checked: Mapping[int, Checked],
+    ctx: Gatekeeping,
+    source: str,
+    actor: Actor,
+) -> dict[int, Contact | ArrearsError]:
+    """The contacts of a batch decided by the gate, each allowed or refused, in one insert, and
+    their audit entries in one more each kind."""
+    assignments = work_repository.current_assignments(
+        session, [case.case_id for case, _, _ in asked.values()]
+    )
+    teams = {case_id: assignment.team_id for case_id, assignment in assignments.items()}
+    made: dict[int, Contact] = {}
+    for index, check in checked.items():
+        case, draft, started_at = asked[index]
+        if check.decision.verdict is Verdict.BLOCK:
+            made[index] = _refused_contact(
+                session, actor.user_id, case, draft, check.decision_id, started_at, ctx, source, teams
+            )
+        else:
+            made[index] = record_contact(
+                session,
+                case,
+                draft,
+                started_at=started_at,
+                gated=Gated.of(check),
+                note_flags=note_findings(draft.note, draft.party, ctx.pack),
+                recorded_by=actor.user_id,
+                source=source,
+                ctx=ctx,
+                teams=teams,
+            )
+    session.flush()  # the contacts, in one insert: the audit entries name them
+    blocked = sorted(i for i, check in checked.items() if check.decision.verdict is Verdict.BLOCK)
+    logged = sorted(set(made) - set(blocked))
+    now = ctx.clock.now()
+    record_many(session, actor, "contact.log", at=now, entries=[_logged_entry(made[i]) for i in logged])
+    refusals = [_refusal_entry(made[i], checked[i].decision) for i in blocked]
+    record_many(session, actor, "contact.refused", at=now, entries=refusals)
+    return {index: made[index] for index in logged} | {
+        index: ContactBlockedError(
+            checked[index].decision, contact_id=made[index].id, gate_decision_id=checked[index].decision_id
+        )
+        for index in blocked
+    }
+
+
+def _one_per_customer(session: Session, outbounds: Sequence[Outbound]) -> dict[str, Case | None]:
+    """The cases of ``outbounds`` (None for one that does not exist), each customer's only one."""
+    found = cases.cases_by_id(session, {o.case_id for o in outbounds})
+    customers = [found[o.case_id].customer_id for o in outbounds if o.case_id in found]
+    if len(set(customers)) != len(customers):
+        raise ValueError("record_outbound_many takes one contact per customer")
+    return {o.case_id: found.get(o.case_id) for o in outbounds}
+
+
+def _system_draft_rules(found: Mapping[str, Case | None], outbound: Outbound, ctx: Gatekeeping) -> Asked:
+    case = found[outbound.case_id]
+    if case is None:
+        raise CaseNotFoundError(N_("No case {case_id}"), case_id=outbound.case_id)
+    _made_now(outbound.draft)
+    started_at = _draft_rules(outbound.draft, ctx)
+    _open_for(case, outbound.draft)
+    return case, outbound.draft, started_at
+
+
+def _decided(
+    session: Session,
+    facts: Facts,
+    case: Case,
+    draft: Draft,
+    started_at: datetime,
+    ctx: Gatekeeping,
+    source: str,
+    actor: Actor,
+) -> tuple[Decision, ComplianceDecision]:
+    """The gate's decision on one contact of a batch, on facts read for the batch, recorded
+    (added: the batch's flush writes it)."""
+    if str(draft.contact_point_id) not in {p.id for p in facts.contact_points}:
+        raise ContactPointUnknownError(contact_point_id=draft.contact_point_id)
+    request = ContactRequest(
+        at=started_at, channel=GATE_CHANNELS[draft.channel], to=str(draft.contact_point_id)
+    )
+    decision = decide(request, facts, ctx.pack)
+    row = record_decision(
+        session,
+        decision,
+        request,
+        facts,
+        ctx.clock,
+        customer_id=case.customer_id,
+        requested_by=f"{source}:{actor.name}"[:100],
+        tightened=dict(ctx.pack.tightened),
+        flush=False,
+    )
+    return decision, row
+
+
+def _logged_entry(contact: Contact) -> dict[str, Any]:
+    """The audit entry of a contact logged (its ``record`` arguments after ``at``)."""
+    return {
+        "object_type": "contact",
+        "object_id": str(contact.id),
+        "customer_id": contact.customer_id,
+        "after": shown(contact),
+    }
 
 
 def clear_attempt(
@@ -438,7 +623,25 @@ def refuse(
     """Record the gate's refusal of a contact about to be made (a contact ``refused_by_gate``, the
     decision already recorded, an audit entry) and answer the error to raise."""
     now = ctx.clock.now()
-    refused = record_contact(
+    refused = _refused_contact(session, who.user_id, case, draft, checked.decision_id, at, ctx, source)
+    actor = who.actor() if isinstance(who, Principal) else who
+    record(session, actor, "contact.refused", at=now, **_refusal_entry(refused, checked.decision))
+    return ContactBlockedError(checked.decision, contact_id=refused.id, gate_decision_id=checked.decision_id)
+
+
+def _refused_contact(
+    session: Session,
+    recorded_by: int | None,
+    case: Case,
+    draft: Draft,
+    decision_id: int,
+    at: datetime,
+    ctx: Gatekeeping,
+    source: str,
+    teams: Mapping[str, int] | None = None,
+) -> Contact:
+    """The record of a contact the gate refused (a ``refused_by_gate`` on the decision)."""
+    return record_contact(
         session,
         case,
         Draft(
@@ -449,27 +652,26 @@ def refuse(
             contact_point_id=draft.contact_point_id,
         ),
         started_at=at,
-        gated=Gated(checked.decision_id, Verdict.BLOCK.value),
+        gated=Gated(decision_id, Verdict.BLOCK.value),
         note_flags=[],
-        recorded_by=who.user_id,
+        recorded_by=recorded_by,
         source=source,
         ctx=ctx,
+        teams=teams,
     )
-    decision = checked.decision
+
+
+def _refusal_entry(refused: Contact, decision: Decision) -> dict[str, Any]:
+    """The audit entry of a refusal (its ``record`` arguments after ``at``)."""
     next_at = None if decision.next_allowed_at is None else decision.next_allowed_at.astimezone(UTC)
-    record(
-        session,
-        who.actor() if isinstance(who, Principal) else who,
-        "contact.refused",
-        at=now,
-        outcome=Outcome.REFUSED,
-        object_type="contact",
-        object_id=str(refused.id),
-        customer_id=case.customer_id,
-        after=shown(refused) | {"next_allowed_at": next_at},
-        rules=list(decision.rule_ids),
-    )
-    return ContactBlockedError(decision, contact_id=refused.id, gate_decision_id=checked.decision_id)
+    return {
+        "outcome": Outcome.REFUSED,
+        "object_type": "contact",
+        "object_id": str(refused.id),
+        "customer_id": refused.customer_id,
+        "after": shown(refused) | {"next_allowed_at": next_at},
+        "rules": list(decision.rule_ids),
+    }
 
 
 def note_findings(note: str | None, party: str, pack: Pack) -> list[dict[str, Any]]:
@@ -507,6 +709,21 @@ def _checked(
 ) -> datetime:
     """The draft's rules that need no gate; answers the instant the contact started. (``logged``:
     a contact that happened, with its disposition; else an attempt about to be made.)"""
+    started_at = _draft_rules(draft, ctx, logged=logged)
+    if draft.contact_point_id is not None and (
+        portfolio.contact_point_of(session, case.customer_id, draft.contact_point_id) is None
+    ):
+        raise ContactPointUnknownError(contact_point_id=draft.contact_point_id)
+    return started_at
+
+
+def _made_now(draft: Draft) -> None:
+    if draft.direction != Direction.OUTBOUND or draft.after_the_fact or draft.gate_decision_id is not None:
+        raise ContactInputError(N_("Only an outbound contact made now is recorded this way"))
+
+
+def _draft_rules(draft: Draft, ctx: Gatekeeping, *, logged: bool = True) -> datetime:
+    """:func:`_checked` but for the contact point, which is the customer's (checked by the caller)."""
     now = ctx.clock.now()
     if logged and draft.disposition not in ctx.codes:
         raise UnknownDispositionError(code=repr(draft.disposition[:40]), known=", ".join(ctx.codes))
@@ -515,10 +732,6 @@ def _checked(
     outbound = draft.direction == Direction.OUTBOUND
     if draft.contact_point_id is None and outbound:
         raise ContactInputError(N_("An outbound contact names its contact_point_id"))
-    if draft.contact_point_id is not None and (
-        portfolio.contact_point_of(session, case.customer_id, draft.contact_point_id) is None
-    ):
-        raise ContactPointUnknownError(contact_point_id=draft.contact_point_id)
     if not outbound and (draft.after_the_fact or draft.gate_decision_id is not None):
         raise ContactInputError(
             N_("An inbound contact is not gated: after_the_fact and gate_decision_id are for outbound ones")

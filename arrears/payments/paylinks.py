@@ -390,6 +390,19 @@ def cancel_message_links(session: Session, message_ids: Sequence[int], *, now: d
     return sorted(done)
 
 
+def cancel_withdrawn(session: Session, *, now: datetime) -> list[int]:
+    """Cancel, as stored, the unused links of reminders withdrawn since (stopped or expired in the
+    outbox: cancelled by hand, stopped or expired by the gate). Followed, such a link already
+    answers ``cancelled``; this makes its stored status say so too. Answers the links' ids."""
+    withdrawn = select(OutboxMessage.id).where(OutboxMessage.state.in_(WITHDRAWN))
+    message_ids = session.scalars(
+        select(PayLink.message_id).where(
+            PayLink.status == LinkStatus.ISSUED, PayLink.message_id.in_(withdrawn)
+        )
+    ).all()
+    return cancel_message_links(session, [m for m in message_ids if m is not None], now=now)
+
+
 def attach_to_messages(session: Session, links: Mapping[int, int | None], *, now: datetime) -> None:
     """Tie each reminder's link to its message (``message_id``); a link whose reminder was not
     queued (none: it did not render, came too late, or another run queued it) is cancelled."""

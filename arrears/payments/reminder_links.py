@@ -39,6 +39,9 @@ class ReminderPayLinks:
     def attach(self, session: Session, links: Mapping[int, int | None], now: datetime) -> None:
         paylinks.attach_to_messages(session, links, now=now)
 
+    def withdraw(self, session: Session, now: datetime) -> None:
+        paylinks.cancel_withdrawn(session, now=now)
+
 
 def reminder_pay_links(settings: Settings) -> ReminderPayLinks | None:
     """The reminders' links under ``settings``; none when pay-now or the public address is not set."""

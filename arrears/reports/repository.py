@@ -24,14 +24,23 @@ GROUP BY a.bucket, b.bucket
 
 
 def roll_cells(
-    connection: Connection, first: date, last: date, currency: str | None = None
+    connection: Connection,
+    first: date,
+    last: date,
+    currency: str | None = None,
+    *,
+    product: str | None = None,
 ) -> list[tuple[str, str, int, int | None]]:
     """(bucket at ``first``, bucket at ``last``, accounts, their outstanding at ``first``) for
-    every pair of buckets an account moved between; only accounts in ``currency`` when given."""
+    every pair of buckets an account moved between; only accounts in ``currency`` and of
+    ``product`` when given."""
     params: dict[str, Any] = {"first": first, "last": last}
     currency_filter = ""
     if currency is not None:
         currency_filter = "AND a.currency = :currency"
         params["currency"] = currency
+    if product is not None:
+        currency_filter += " AND a.account_id IN (SELECT account_id FROM accounts WHERE product = :product)"
+        params["product"] = product
     rows = connection.execute(text(ROLL_CELLS_SQL.format(currency_filter=currency_filter)), params)
     return [(source, target, int(count), balance) for source, target, count, balance in rows]

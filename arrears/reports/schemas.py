@@ -53,3 +53,78 @@ class RollRatesOut(BaseModel):
     currency: str | None
     buckets: list[str]
     rows: list[RollRowOut]
+
+
+class BucketPointOut(BaseModel):
+    as_of: date
+    bucket: str
+    currency: str
+    accounts: int
+    outstanding: str = Field(description="Outstanding balance, major units")
+
+
+class FlowDayOut(BaseModel):
+    day: date
+    entries: int = Field(description="Cases opened or reopened by the batch")
+    cures: int = Field(description="Cases cured by the batch")
+
+
+class PromiseDayOut(BaseModel):
+    day: date = Field(description="The business day the promises were settled")
+    kept: int
+    partly_kept: int
+    broken: int
+    kept_rate: str | None = Field(
+        description="kept / (kept + partly kept + broken); none: no promise settled"
+    )
+
+
+class ContactDayOut(BaseModel):
+    day: date
+    attempts: int
+    connected: int
+    right_party: int
+    contact_rate: str | None
+    right_party_rate: str | None
+
+
+class CollectedDayOut(BaseModel):
+    day: date
+    currency: str
+    payments: int
+    amount: str = Field(description="Payments less reversals, major units")
+
+
+class QueueAgeOut(BaseModel):
+    team_id: int
+    queue: str
+    cases: int
+    ages: list[int] = Field(description="Cases by days in the queue: 0-7, 8-30, 31-90, over 90")
+
+
+class ProductivityOut(BaseModel):
+    team_id: int | None
+    collector_id: int | None
+    attempts: int
+    connected: int
+    right_party: int
+    promises: int
+    right_party_rate: str | None
+    promise_rate: str | None
+
+
+class DashboardOut(BaseModel):
+    first: date
+    last: date
+    team_id: int | None
+    product: str | None
+    snapshot_dates: list[date]
+    buckets: list[BucketPointOut]
+    roll_rates: RollRatesOut | None = Field(description="By count, first to last snapshot date of the period")
+    flows: list[FlowDayOut]
+    promises: list[PromiseDayOut]
+    contacts: list[ContactDayOut]
+    collected: list[CollectedDayOut]
+    queues: list[QueueAgeOut]
+    collectors: list[ProductivityOut]
+    teams: list[ProductivityOut]

@@ -45,6 +45,14 @@ LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 
 NAV: tuple[tuple[str, str, Permission | None], ...] = (
     ("/", N_("My work"), Permission.QUEUE_WORK),
+    ("/approvals", N_("Approvals"), Permission.ARRANGEMENT_APPROVE),
+    ("/queues", N_("Queues"), Permission.QUEUE_READ),
+    ("/dashboard", N_("Dashboard"), Permission.REPORT_READ),
+    ("/placements", N_("Placements"), Permission.PLACEMENT_READ),
+    ("/review", N_("Compliance review"), Permission.CONTACT_REVIEW),
+    ("/template-approvals", N_("Templates"), Permission.TEMPLATE_APPROVE),
+    ("/audit", N_("Audit trail"), Permission.AUDIT_READ),
+    ("/admin", N_("Administration"), Permission.USER_READ),
     ("/portal", N_("What you owe"), Permission.PORTAL_USE),
 )
 """The header's links: address, label, the permission that shows it (None: everyone signed in)."""

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from arrears.web import assets, errors, pages, portal
+from arrears.web import admin_pages, assets, compliance_pages, dashboard, errors, pages, portal, supervise
 
 
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
+    app.include_router(supervise.router)
+    app.include_router(compliance_pages.router)
+    app.include_router(admin_pages.router)
+    app.include_router(dashboard.router)
     app.include_router(portal.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)

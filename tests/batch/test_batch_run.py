@@ -14,6 +14,7 @@ from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.reference import reference_snapshot
 from arrears.delinquency.rules import DelinquencyRules
 from tests.batch.book import dump, insert_book
+from tests.conftest import DATABASES
 from tests.delinquency.portfolios import START, facts_of, generated_book
 
 RULES = DelinquencyRules(materiality={"JPY": 100})
@@ -98,3 +99,20 @@ def test_a_second_run_is_refused_while_the_lock_is_held(
         assert "2024-03-01" in message
         assert "Another batch run is in progress" in message and "另一个批处理正在运行" in message
     run_batch(engine, [date(2024, 3, 1)], duck, RULES, clock)  # released: the next run goes ahead
+
+
+@pytest.mark.parametrize("bare_engine", [DATABASES[1]], indirect=True)
+def test_a_night_on_postgresql_leaves_its_tables_analysed(
+    engine: Engine, duck: DuckDBEngine, clock: FixedClock
+) -> None:
+    accounts, installments, payments = facts_of(generated_book(30, seed=5))
+    insert_book(engine, accounts, installments, payments)
+    run_batch(engine, [START + timedelta(days=40)], duck, RULES, clock)
+    with engine.connect() as connection:
+        analysed = connection.execute(
+            text(
+                "SELECT relname FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema() AND last_analyze IS NOT NULL"
+            )
+        ).scalars()
+        assert {"cases", "delinquency_ranges", "case_accounts", "outbox_messages"} <= set(analysed)

@@ -70,6 +70,13 @@ def _states(engine: Engine) -> dict[str, int]:
         return {state: int(n) for state, n in rows}
 
 
+def _wait_until_settled(engine: Engine, count: int) -> None:
+    deadline = time.monotonic() + GIVE_UP_SECONDS
+    while sum(n for state, n in _states(engine).items() if state != "queued") < count:
+        assert time.monotonic() < deadline, f"fewer than {count} messages were taken"
+        time.sleep(0.02)
+
+
 def _reconciled_keys(engine: Engine, detail: str = "reconciled: not at the provider") -> set[str]:
     """The keys of the messages a worker found ``sending`` past their lease (a worker died with
     them) and, by default, queued again."""
@@ -154,8 +161,10 @@ def _kill_at_random(engine: Engine, endpoint: str, *, sms: bool, seed_value: int
     try:
         for _ in range(side_by_side):
             workers.start()
-        for _ in range(KILLS):
-            time.sleep(rng.uniform(1.5, 4.0))  # a worker's start-up takes about a second
+        # the kills at random points of the work (after so many messages are settled), not of the
+        # clock: a worker is faster or slower from one machine to the next
+        for settled in sorted(rng.sample(range(10, MESSAGES * 4 // 5), KILLS)):
+            _wait_until_settled(engine, settled)
             workers.kill_one(rng)
         workers.until_done(lambda: _states(engine).keys() == {"sent"}, side_by_side)
     finally:

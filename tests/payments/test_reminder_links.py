@@ -197,6 +197,27 @@ def test_a_link_whose_message_was_withdrawn_cannot_be_followed(engine: Engine) -
     assert amounts == 500_00 + 1_500_00
 
 
+def test_the_next_night_stores_a_withdrawn_reminders_link_as_cancelled(engine: Engine) -> None:
+    approve_with_links(engine)
+    promised = promise(engine, customer(engine, "P1"), date(2026, 11, 22))
+    night(engine)
+    reminder = messages(engine)[f"reminder:promise_reminder:{promised}:2026-11-22"]
+    with engine.begin() as connection:  # cancelled in the outbox (or stopped by its gate)
+        connection.execute(
+            update(OutboxMessage).values(state="stopped").where(OutboxMessage.id == reminder.id)
+        )
+    assert [status for _, _, status, _, m in links(engine).values() if m == reminder.id] == ["issued"]
+
+    night(engine)
+
+    assert [status for _, _, status, _, m in links(engine).values() if m == reminder.id] == ["cancelled"]
+    with engine.connect() as connection:
+        reasons = connection.execute(
+            select(AuditEntry.reason).where(AuditEntry.action == "paylink.cancel")
+        ).scalars()
+        assert list(reasons) == [f"message {reminder.id} stopped"]
+
+
 @pytest.mark.parametrize("pay_now", [True, False], ids=["pay-now", "no-pay-now"])
 def test_the_shipped_templates_carry_the_link_only_when_there_is_one(
     command_line_database: Engine, pay_now: bool

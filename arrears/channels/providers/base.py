@@ -79,6 +79,11 @@ class Provider(Protocol):
     name: str
     """Kept on the message (``outbox_messages.provider``)."""
     channel: str
+    finds: bool
+    """:meth:`find` answers truly whether the provider has a message. The worker then settles a
+    batch's sends in one transaction (a crash before it: each is found, none sent twice); for a
+    provider that cannot be asked (an SMTP relay) each send is settled on its own, so that a crash
+    sends again at most the one in hand."""
 
     def send(self, message: Outgoing) -> Accepted: ...
 

@@ -71,6 +71,8 @@ class FileSink:
             raise TransientError("file_error", type(error).__name__) from None
         return Accepted(path.name)
 
+    finds = True
+
     def find(self, message: Outgoing) -> Accepted | None:
         path = self.path_of(message)
         return Accepted(path.name) if path.exists() else None

@@ -74,6 +74,8 @@ class LetterProvider:
             raise TransientError("file_error", type(error).__name__) from None
         return Accepted(relative.as_posix())
 
+    finds = True
+
     def find(self, message: Outgoing) -> Accepted | None:
         name = f"{letter_id(message.idempotency_key)}.pdf"
         for path in sorted((self.root / FOLDER).glob(f"*/{name}")):

@@ -146,6 +146,8 @@ class AliyunSms:
         )
         return Accepted(str(answer.get("BizId") or f"OutId:{message.idempotency_key}"))
 
+    finds = True
+
     def find(self, message: Outgoing) -> Accepted | None:
         number = provider_number(message.to)
         for day in self._days_since(message.queued_at):

@@ -138,6 +138,8 @@ class SmtpProvider:
             raise self._reply(code, text)
         return Accepted(mail["Message-ID"])
 
+    finds = False
+
     def find(self, message: Outgoing) -> Accepted | None:
         return None  # a relay cannot be asked: see the module
 

@@ -1,0 +1,444 @@
+"""The supervisor's dashboard (issue #14 §3): each figure one aggregate SQL statement.
+
+Every figure is counted in the database (GROUP BY, CASE sums), never by loading rows into Python:
+what comes back is one row per day, bucket, queue or collector, whatever the size of the
+portfolio. The definitions are in docs/reports.md (the KPI glossary).
+
+Filters: a period of business days (``first`` to ``last``, at most :data:`MAX_DAYS`), a team (the
+figures of people and queues), a product (the figures of accounts and payments). Scope: the
+portfolio's aggregates (buckets, roll rates, entries and cures, promises, collections) carry no
+customer's data and are the whole portfolio's, as the roll-rate report is; the figures of
+contacts, queues and collectors are those of the teams the caller may report on (a supervisor:
+the teams they lead), as ``contact_metrics`` and the queues' service scope them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, text, true
+from sqlalchemy.orm import Session
+
+from arrears.arrangements.models import Promise, PromiseStatus
+from arrears.auth.models import Team, User
+from arrears.auth.permissions import Permission, Scope
+from arrears.auth.principal import Principal
+from arrears.cases.models import CaseEvent, CaseEventKind
+from arrears.contacts.dispositions import Disposition
+from arrears.contacts.metrics import GroupBy, MetricsRow, contact_metrics, rate
+from arrears.delinquency.models import DelinquencyRange, SnapshotDate
+from arrears.delinquency.rules import DelinquencyRules
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+from arrears.portfolio.models import Account, Payment
+from arrears.queues.models import CaseQueue
+from arrears.reports import repository
+from arrears.reports.roll_rates import BY_COUNT, RollMatrix
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 90
+MAX_POINTS = 13
+"""The bucket chart's snapshot dates at most (evenly spread over the period, the last included)."""
+AGES = ((0, 7), (8, 30), (31, 90), (91, None))
+"""Queue ageing bands: days since a case entered its queue."""
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    first: date
+    last: date
+    team_id: int | None = None
+    product: str | None = None
+
+    def check(self) -> None:
+        if self.last < self.first:
+            raise InvalidInputError(
+                N_("from ({first}) is after to ({last})"),
+                first=self.first.isoformat(),
+                last=self.last.isoformat(),
+            )
+        if (self.last - self.first).days >= MAX_DAYS:
+            raise InvalidInputError(N_("A period of at most {days} days"), days=MAX_DAYS)
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last 90 days, today included."""
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
+
+
+@dataclass(frozen=True, slots=True)
+class BucketPoint:
+    as_of: date
+    bucket: str
+    currency: str
+    accounts: int
+    outstanding: int  # minor units
+
+
+@dataclass(frozen=True, slots=True)
+class FlowDay:
+    day: date
+    entries: int
+    cures: int
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseDay:
+    day: date
+    kept: int
+    partly_kept: int
+    broken: int
+
+    @property
+    def kept_rate(self) -> Decimal | None:
+        return rate(self.kept, self.kept + self.partly_kept + self.broken)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedDay:
+    day: date
+    currency: str
+    amount: int  # minor units, reversals taken off
+    payments: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueAge:
+    team_id: int
+    queue: str
+    cases: int
+    ages: tuple[int, ...]  # cases per band of AGES
+
+
+@dataclass(frozen=True, slots=True)
+class Productivity:
+    team_id: int | None
+    collector_id: int | None
+    attempts: int
+    connected: int
+    right_party: int
+    promises: int
+
+    @property
+    def right_party_rate(self) -> Decimal | None:
+        return rate(self.right_party, self.attempts)
+
+    @property
+    def promise_rate(self) -> Decimal | None:
+        return rate(self.promises, self.right_party)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: Filters
+    snapshot_dates: list[date]
+    buckets: list[BucketPoint]
+    roll: RollMatrix | None
+    flows: list[FlowDay]
+    promises: list[PromiseDay]
+    contacts: list[MetricsRow]
+    collected: list[CollectedDay]
+    queues: list[QueueAge]
+    collectors: list[Productivity]
+    teams: list[Productivity]
+    team_names: dict[int, str] = field(default_factory=dict)
+    user_names: dict[int, str] = field(default_factory=dict)
+
+
+FIGURES = ("buckets", "roll", "flows", "promises", "contacts", "collected", "queues", "collectors", "teams")
+"""The figures, in the order of the page (each has its exports)."""
+PERSONAL_FIGURES = frozenset({"collectors"})
+"""Figures naming people: their exports are audited."""
+
+
+def dashboard(
+    session: Session,
+    principal: Principal,
+    codes: Mapping[str, Disposition],
+    rules: DelinquencyRules,
+    filters: Filters,
+    *,
+    today: date,
+    figures: Sequence[str] = FIGURES,
+) -> Dashboard:
+    """The figures ``figures`` of the dashboard (report.read) for the period and filters."""
+    principal.require(Permission.REPORT_READ)
+    filters.check()
+    wanted = set(figures)
+    dates: list[date] = []
+    if wanted & {"buckets", "roll"}:
+        dates = snapshot_dates(session, filters.first, filters.last)
+    buckets = bucket_points(session, thin(dates), filters.product) if "buckets" in wanted else []
+    roll = None
+    if "roll" in wanted and len(dates) >= 2:
+        roll = roll_between(session, dates[0], dates[-1], rules, filters.product)
+    contacts: list[MetricsRow] = []
+    if "contacts" in wanted:
+        contacts = contact_metrics(
+            session,
+            principal,
+            codes,
+            first=filters.first,
+            last=filters.last,
+            team_id=filters.team_id,
+            group_by=GroupBy.DAY,
+            today=today,
+        )
+    collectors: list[Productivity] = []
+    teams: list[Productivity] = []
+    if wanted & {"collectors", "teams"}:
+        rows = contact_metrics(
+            session,
+            principal,
+            codes,
+            first=filters.first,
+            last=filters.last,
+            team_id=filters.team_id,
+            group_by=GroupBy.COLLECTOR,
+            today=today,
+        )
+        collectors = _totals(rows, by_collector=True)
+        teams = _totals(rows, by_collector=False)
+    queues = queue_ages(session, principal, today, filters.team_id) if "queues" in wanted else []
+    team_ids = {q.team_id for q in queues} | {p.team_id for p in teams if p.team_id is not None}
+    user_ids = {p.collector_id for p in collectors if p.collector_id is not None}
+    return Dashboard(
+        filters=filters,
+        snapshot_dates=dates,
+        buckets=buckets,
+        roll=roll,
+        flows=flows(session, filters.first, filters.last) if "flows" in wanted else [],
+        promises=promise_days(session, filters.first, filters.last) if "promises" in wanted else [],
+        contacts=contacts,
+        collected=collected(session, filters.first, filters.last, filters.product)
+        if "collected" in wanted
+        else [],
+        queues=queues,
+        collectors=collectors,
+        teams=teams,
+        team_names=team_names(session, team_ids),
+        user_names=user_names(session, user_ids),
+    )
+
+
+# --- the queries: one statement each ------------------------------------------------------------
+
+
+def snapshot_dates(session: Session, first: date, last: date) -> list[date]:
+    """The dates a snapshot was written for in the period, oldest first."""
+    query = (
+        select(SnapshotDate.as_of)
+        .where(SnapshotDate.as_of >= first, SnapshotDate.as_of <= last)
+        .order_by(SnapshotDate.as_of)
+    )
+    return list(session.scalars(query))
+
+
+def thin(dates: Sequence[date], points: int = MAX_POINTS) -> list[date]:
+    """At most ``points`` of ``dates``, evenly spread, the first and last kept."""
+    if len(dates) <= points:
+        return list(dates)
+    step = (len(dates) - 1) / (points - 1)
+    return sorted({dates[round(i * step)] for i in range(points)})
+
+
+def _of_product(product: str | None) -> ColumnElement[bool]:
+    if product is None:
+        return true()
+    return DelinquencyRange.account_id.in_(select(Account.account_id).where(Account.product == product))
+
+
+def bucket_points(session: Session, dates: Sequence[date], product: str | None) -> list[BucketPoint]:
+    """Accounts and their outstanding balance per bucket and currency on each of ``dates`` (the
+    snapshot's ranges covering each date).
+
+    Counted from the ranges' changes, not by joining every range to every date: the accounts in
+    a bucket on day D are the ranges begun by D less the ranges ended by D (a range covers D when
+    ``valid_from <= D < valid_to``). Two grouped passes over the ranges, whatever the number of
+    dates; the changes (a row per day a range began or ended, bucket and currency) are then summed
+    up to each date."""
+    if not dates:
+        return []
+    last = max(dates)
+    product_filter = ""
+    params: dict[str, Any] = {"last": last, "dates": list(dates)}
+    if product is not None:
+        product_filter = "AND account_id IN (SELECT account_id FROM accounts WHERE product = :product)"
+        params["product"] = product
+    query = text(
+        f"""
+        WITH changes AS (
+            SELECT valid_from AS day, bucket_rank, bucket, currency,
+                   COUNT(*) AS accounts, SUM(outstanding_amount) AS outstanding
+            FROM delinquency_ranges WHERE valid_from <= :last {product_filter}
+            GROUP BY valid_from, bucket_rank, bucket, currency
+            UNION ALL
+            SELECT valid_to, bucket_rank, bucket, currency, -COUNT(*), -SUM(outstanding_amount)
+            FROM delinquency_ranges WHERE valid_to <= :last {product_filter}
+            GROUP BY valid_to, bucket_rank, bucket, currency
+        )
+        SELECT s.as_of, c.bucket, c.currency, SUM(c.accounts), SUM(c.outstanding)
+        FROM snapshot_dates s JOIN changes c ON c.day <= s.as_of
+        WHERE s.as_of IN :dates
+        GROUP BY s.as_of, c.bucket_rank, c.bucket, c.currency
+        HAVING SUM(c.accounts) <> 0
+        ORDER BY s.as_of, c.bucket_rank, c.currency
+        """
+    ).bindparams(bindparam("dates", expanding=True))
+    return [
+        BucketPoint(d if isinstance(d, date) else date.fromisoformat(d), b, c, int(n), int(s or 0))
+        for d, b, c, n, s in session.execute(query, params)
+    ]
+
+
+def roll_between(
+    session: Session, first: date, last: date, rules: DelinquencyRules, product: str | None
+) -> RollMatrix:
+    """The roll-rate matrix by count between two snapshot dates (the report's one GROUP BY)."""
+    cells = {
+        (source, target): int(count)
+        for source, target, count, _ in repository.roll_cells(
+            session.connection(), first, last, product=product
+        )
+    }
+    known = list(rules.names)
+    extra = sorted({b for pair in cells for b in pair} - set(known))
+    return RollMatrix(first, last, BY_COUNT, None, tuple(known + extra), cells)
+
+
+def flows(session: Session, first: date, last: date) -> list[FlowDay]:
+    """Per business day: cases the batch opened or reopened (entries) and cases it cured (cures)."""
+    entered = CaseEvent.kind.in_([CaseEventKind.OPENED, CaseEventKind.REOPENED])
+    query = (
+        select(
+            CaseEvent.occurred_on,
+            func.sum(case((entered, 1), else_=0)),
+            func.sum(case((CaseEvent.kind == CaseEventKind.CURED, 1), else_=0)),
+        )
+        .where(
+            CaseEvent.occurred_on >= first,
+            CaseEvent.occurred_on <= last,
+            CaseEvent.kind.in_([CaseEventKind.OPENED, CaseEventKind.REOPENED, CaseEventKind.CURED]),
+        )
+        .group_by(CaseEvent.occurred_on)
+        .order_by(CaseEvent.occurred_on)
+    )
+    return [FlowDay(d, int(e or 0), int(c or 0)) for d, e, c in session.execute(query)]
+
+
+def promise_days(session: Session, first: date, last: date) -> list[PromiseDay]:
+    """Per business day a promise was settled (``closed_on``): kept, partly kept, broken (the
+    superseded and cancelled are not settled by the customer and are left out)."""
+
+    def count(status: PromiseStatus) -> Any:
+        return func.sum(case((Promise.status == status, 1), else_=0))
+
+    query = (
+        select(
+            Promise.closed_on,
+            count(PromiseStatus.KEPT),
+            count(PromiseStatus.PARTIALLY_KEPT),
+            count(PromiseStatus.BROKEN),
+        )
+        .where(
+            Promise.closed_on >= first,
+            Promise.closed_on <= last,
+            Promise.status.in_([PromiseStatus.KEPT, PromiseStatus.PARTIALLY_KEPT, PromiseStatus.BROKEN]),
+        )
+        .group_by(Promise.closed_on)
+        .order_by(Promise.closed_on)
+    )
+    return [
+        PromiseDay(d, int(k or 0), int(p or 0), int(b or 0))
+        for d, k, p, b in session.execute(query)
+        if d is not None
+    ]
+
+
+def collected(session: Session, first: date, last: date, product: str | None) -> list[CollectedDay]:
+    """Per business day and currency: payments less reversals (a reversal counts on its own day)."""
+    signed = case((Payment.reverses.is_(None), Payment.amount), else_=-Payment.amount)
+    query = select(
+        Payment.paid_on,
+        Payment.currency,
+        func.coalesce(func.sum(signed), 0),
+        func.sum(case((Payment.reverses.is_(None), 1), else_=0)),
+    ).where(Payment.paid_on >= first, Payment.paid_on <= last)
+    if product is not None:
+        query = query.where(
+            Payment.account_id.in_(select(Account.account_id).where(Account.product == product))
+        )
+    query = query.group_by(Payment.paid_on, Payment.currency).order_by(Payment.paid_on, Payment.currency)
+    return [CollectedDay(d, c, int(a), int(n or 0)) for d, c, a, n in session.execute(query)]
+
+
+def queue_ages(session: Session, principal: Principal, today: date, team_id: int | None) -> list[QueueAge]:
+    """The cases in each team's queue now, by days since they entered it (the bands of AGES), in
+    the teams the caller may report on."""
+    bands = []
+    for low, high in AGES:
+        entered_after = CaseQueue.entered_on <= today - timedelta(days=low)
+        cond = (
+            entered_after
+            if high is None
+            else and_(entered_after, CaseQueue.entered_on >= today - timedelta(days=high))
+        )
+        bands.append(func.sum(case((cond, 1), else_=0)))
+    query = select(CaseQueue.team_id, CaseQueue.queue, func.count(), *bands).where(
+        _teams(principal, CaseQueue.team_id)
+    )
+    if team_id is not None:
+        query = query.where(CaseQueue.team_id == team_id)
+    query = query.group_by(CaseQueue.team_id, CaseQueue.queue).order_by(CaseQueue.team_id, CaseQueue.queue)
+    return [
+        QueueAge(row[0], row[1], int(row[2]), tuple(int(v or 0) for v in row[3:]))
+        for row in session.execute(query)
+    ]
+
+
+def _teams(principal: Principal, column: Any) -> ColumnElement[bool]:
+    """The teams a caller reports on: all (scope all), the teams they lead (a supervisor)."""
+    if principal.scope is Scope.ALL:
+        return true()
+    if principal.scope is Scope.LED_TEAMS:
+        return column.in_(sorted(principal.led_team_ids))  # type: ignore[no-any-return]
+    return column.in_([])  # type: ignore[no-any-return]
+
+
+def _totals(rows: Sequence[MetricsRow], *, by_collector: bool) -> list[Productivity]:
+    """The period's totals of the per-day aggregate rows (at most days × collectors of them)."""
+    sums: dict[tuple[int | None, int | None], list[int]] = {}
+    for row in rows:
+        key = (row.team_id, row.collector_id if by_collector else None)
+        total = sums.setdefault(key, [0, 0, 0, 0])
+        for i, value in enumerate((row.attempts, row.connected, row.right_party, row.promises)):
+            total[i] += value
+    return [
+        Productivity(team, collector, *values)
+        for (team, collector), values in sorted(sums.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0))
+    ]
+
+
+def team_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {
+        row[0]: row[1] for row in session.execute(select(Team.id, Team.name).where(Team.id.in_(sorted(ids))))
+    }
+
+
+def user_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    query = select(User.id, func.coalesce(User.display_name, User.username)).where(User.id.in_(sorted(ids)))
+    return {row[0]: row[1] for row in session.execute(query)}
+
+
+def teams_to_filter(session: Session, principal: Principal) -> list[tuple[int, str]]:
+    """The teams the caller may filter on, by name."""
+    query = select(Team.id, Team.name).where(_teams(principal, Team.id)).order_by(Team.name)
+    return [(i, n) for i, n in session.execute(query)]
