@@ -40,6 +40,8 @@ class RecordingSms:
 
     name: str = "recording"
     channel: str = "sms"
+    finds: bool = False
+    """It cannot be asked about a message: each send is settled on its own."""
     sent: list[Outgoing] = field(default_factory=list)
 
     def send(self, message: Outgoing) -> Accepted:
