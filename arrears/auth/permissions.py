@@ -84,6 +84,8 @@ class Permission(StrEnum):
     ARRANGEMENT_PROPOSE = "arrangement.propose"
     ARRANGEMENT_APPROVE = "arrangement.approve"
     HOLD_RECORD = "hold.record"
+    DISPUTE_RAISE = "dispute.raise"
+    PORTAL_USE = "portal.use"
     HOLD_LIFT = "hold.lift"
     DISPUTE_RESOLVE = "dispute.resolve"
     COMPLAINT_HANDLE = "complaint.handle"
@@ -134,6 +136,8 @@ PERMISSION_NAMES: Mapping[Permission, str] = {
     Permission.ARRANGEMENT_PROPOSE: N_("propose repayment plans and settlements"),
     Permission.ARRANGEMENT_APPROVE: N_("approve or reject plans and settlements within the role's limits"),
     Permission.HOLD_RECORD: N_("record disputes, complaints and holds"),
+    Permission.DISPUTE_RAISE: N_("raise a dispute or a complaint on a case"),
+    Permission.PORTAL_USE: N_("use the customer's self-service portal (their own cases only)"),
     Permission.HOLD_LIFT: N_("lift a hold"),
     Permission.DISPUTE_RESOLVE: N_("resolve disputes"),
     Permission.COMPLAINT_HANDLE: N_("own, answer and close complaints"),
@@ -190,6 +194,7 @@ _CASE_WORK = {
     Permission.PROMISE_TAKE,
     Permission.ARRANGEMENT_PROPOSE,
     Permission.HOLD_RECORD,
+    Permission.DISPUTE_RAISE,
 }
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -239,7 +244,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.FIELD_AGENT: frozenset(
         _READ
         | {Permission.REVEAL_ADDRESS, Permission.REVEAL_PHONE, Permission.COMPLIANCE_CHECK}
-        | {Permission.CONTACT_LOG, Permission.PROMISE_TAKE, Permission.HOLD_RECORD}
+        | {Permission.CONTACT_LOG, Permission.PROMISE_TAKE, Permission.HOLD_RECORD, Permission.DISPUTE_RAISE}
     ),
     Role.AGENCY_USER: frozenset(
         _READ | _CASE_WORK | {Permission.REVEAL_PHONE, Permission.REVEAL_ADDRESS, Permission.COMPLIANCE_CHECK}
@@ -259,6 +264,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.USER_READ,
             Permission.CONTACT_REVIEW,
             Permission.HOLD_RECORD,
+            Permission.DISPUTE_RAISE,
             Permission.HOLD_LIFT,
             Permission.DISPUTE_RESOLVE,
             Permission.COMPLAINT_HANDLE,
@@ -277,8 +283,20 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.USER_READ,
         }
     ),
-    # A customer sees their own personal data in full: it is theirs.
-    Role.CUSTOMER: frozenset(_READ | set(SEE.values())),
+    # A customer sees their own personal data in full: it is theirs. In the portal they promise,
+    # propose a plan (within the customer role's limits in limits.yaml, else to the approvals
+    # inbox) and raise a dispute or a complaint, on their own cases only (Scope.OWN); they record
+    # no other hold.
+    Role.CUSTOMER: frozenset(
+        _READ
+        | set(SEE.values())
+        | {
+            Permission.PROMISE_TAKE,
+            Permission.ARRANGEMENT_PROPOSE,
+            Permission.DISPUTE_RAISE,
+            Permission.PORTAL_USE,
+        }
+    ),
     Role.CORE_SYSTEM: frozenset({Permission.PAYMENT_POST}),
 }
 """The access policy. A permission missing here is refused (403) to that role."""

@@ -207,3 +207,13 @@ def _failures(session: Session, condition: ColumnElement[bool], since: datetime)
         .order_by(SignInAttempt.at, SignInAttempt.id)
     ).scalars()
     return list(rows)
+
+
+def customer_user(session: Session, customer_id: str) -> User | None:
+    """The portal user of a customer (role customer), if one was made."""
+    return session.execute(
+        select(User)
+        .where(User.customer_id == customer_id, User.role == "customer")
+        .order_by(User.id)
+        .limit(1)
+    ).scalar_one_or_none()

@@ -937,3 +937,71 @@ def revoke_api_key(session: Session, actor: Actor, user: User, *, now: datetime)
         after={"machine": user.username, "keys_revoked": ended},
     )
     return ended
+
+
+# ---------------------------------------------------------------------------------------------
+# The customer's portal: a session opened by a one-time code (arrears.channels.portal_codes)
+
+
+def customer_user(session: Session, customer_id: str, *, now: datetime, language: str | None) -> User:
+    """The portal user of ``customer_id`` (role customer, bound to the customer, no password:
+    they sign in only with a one-time code), made at their first sign-in, audited
+    ``user.create`` as the portal."""
+    user = repository.customer_user(session, customer_id)
+    if user is not None:
+        return user
+    name = f"customer.{customer_id}"
+    if not _USERNAME.match(name):
+        name = f"customer.{digest(customer_id)[:40]}"
+    user = User(
+        username=name,
+        role=str(Role.CUSTOMER),
+        password_hash=None,
+        is_machine=False,
+        customer_id=customer_id,
+        language=_check_language(language) if language in LANGUAGES else None,
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        PORTAL,
+        "user.create",
+        at=now,
+        object_type="user",
+        object_id=str(user.id),
+        customer_id=customer_id,
+        after={"username": user.username, "role": user.role, "customer_id": customer_id},
+    )
+    return user
+
+
+PORTAL = Actor(user_id=None, name="portal", role="system")
+"""Who acts before a customer is signed in to the portal."""
+
+
+def open_customer_session(
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    lifetimes: Lifetimes,
+    client: str,
+    request_id: str | None = None,
+    replaces: str | None = None,
+) -> SignedIn:
+    """A web session for a customer whose one-time code was right: the same credential, CSRF
+    token and audit entry (``auth.sign_in``) as a staff member's sign-in; ``replaces`` (the
+    session the browser presented) is revoked."""
+    if replaces is not None:
+        _revoke_presented(session, replaces, now)
+    secret, credential = issue(session, user, CredentialKind.SESSION, now=now, lifetimes=lifetimes)
+    csrf_token = new_secret()
+    credential.csrf_digest = digest(csrf_token)
+    session.flush()
+    _sign_in_said(
+        session, user.username, user, (client or "unknown")[:NAME_LENGTH], request_id, now, None, credential
+    )
+    return SignedIn(secret, credential, user, csrf_token)

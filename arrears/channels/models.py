@@ -194,3 +194,30 @@ class MessageTemplate(Versioned, Base):
             postgresql_where=text("status = 'approved'"),
         ),
     )
+
+
+class PortalCode(Base):
+    """One request for a one-time code to sign in to the customer's portal (客户自助).
+
+    Every request is kept, also for an account number that is not ours (``customer_id`` and
+    ``code_digest`` empty: nothing was sent), so that requests are throttled per account number
+    alike and the answer never tells whether an account exists. Only an HMAC-SHA256 of the code
+    under the server's secret is stored; a code is dead once used, expired or wrongly given
+    ``failed`` times (:mod:`arrears.channels.portal_codes`).
+    """
+
+    __tablename__ = "portal_codes"
+    __table_args__ = (Index("ix_portal_codes_account_requested", "account_id", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), comment="the account number as the customer typed it")
+    customer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.customer_id"), comment="none: not an account of ours, nothing sent"
+    )
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
+    code_digest: Mapped[str | None] = mapped_column(String(64), comment="HMAC-SHA256 of the code")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed: Mapped[int] = mapped_column(Integer, default=0, comment="wrong codes given against it")
+    client: Mapped[str | None] = mapped_column(String(64))

@@ -26,11 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor
+from arrears.auth.permissions import Scope
+from arrears.auth.principal import Principal
 from arrears.channels.models import OutboxMessage
 from arrears.channels.providers.smtp import token_key
 from arrears.contacts.models import PreferenceKind
 from arrears.contacts.preferences import PreferenceDraft, record_asked_by_customer
-from arrears.errors import InvalidInputError
+from arrears.contacts.repository import customer_preferences
+from arrears.errors import InvalidInputError, PermissionDeniedError, one_of
 from arrears.i18n import N_
 
 OPT_OUT_ACTOR = Actor(user_id=None, name="opt-out-link", role="system")
@@ -79,3 +82,36 @@ def _message_of(session: Session, token: str, secret: str | None) -> OutboxMessa
     if message is None or message.contact_point_id is None:
         raise BadOptOutTokenError()
     return message
+
+
+PORTAL_CHANNELS = ("sms", "email", "call")
+"""The channels a customer stops themselves in the portal (for all their contact points)."""
+
+
+def opt_out_own(session: Session, principal: Principal, channel: str, *, now: datetime) -> bool:
+    """The signed-in customer stops ``channel`` (every contact point of theirs), recorded as them
+    (audited ``contact_preference.record``); asking again records nothing more. Only a customer
+    principal, and only for their own customer; True when a new opt-out was recorded."""
+    if principal.customer_id is None or principal.scope is not Scope.OWN:
+        raise PermissionDeniedError(N_("Only a customer opts out here, for themselves"))
+    one_of(channel, PORTAL_CHANNELS, "channel")
+    before = {p.id for p in customer_preferences(session, principal.customer_id, standing_only=True)}
+    standing = record_asked_by_customer(
+        session,
+        principal.actor(),
+        principal.customer_id,
+        PreferenceDraft(kind=PreferenceKind.OPT_OUT, channel=channel, contact_point_id=None),
+        now=now,
+    )
+    return standing.id not in before
+
+
+def opted_out(session: Session, principal: Principal) -> set[str]:
+    """The channels the signed-in customer has stopped at all their contact points."""
+    if principal.customer_id is None or principal.scope is not Scope.OWN:
+        raise PermissionDeniedError(N_("Only a customer opts out here, for themselves"))
+    return {
+        p.channel
+        for p in customer_preferences(session, principal.customer_id, standing_only=True)
+        if p.kind == PreferenceKind.OPT_OUT and p.contact_point_id is None and p.channel
+    }

@@ -64,6 +64,7 @@ from arrears.audit.trail import Actor
 from arrears.channels.delivery import invalidate_point
 from arrears.channels.models import LatePolicy, MessageEvent, MessageState, MessageTemplate, OutboxMessage
 from arrears.channels.outbox import add_event, transition
+from arrears.channels.portal_codes import SERVICE_PURPOSES
 from arrears.channels.providers.base import (
     Accepted,
     Outgoing,
@@ -295,11 +296,16 @@ class Worker:
         messages allowed, each with its contact recorded and its attempt counted."""
         points = _points_of(session, messages)
         asked: list[OutboxMessage] = []
+        service: list[OutboxMessage] = []
         for message in messages:
             if message.not_after is not None and now > message.not_after:
                 self._take(session, message, now)
                 transition(session, message, MessageState.EXPIRED, now, "not sent before not_after")
                 tally.expired += 1
+                continue
+            if message.purpose in SERVICE_PURPOSES:  # asked for by the customer now: see portal_codes
+                self._take(session, message, now)
+                service.extend(self._service_message(session, message, points, now, tally))
                 continue
             try:
                 _sendable(message, points.get(message.contact_point_id or 0))
@@ -325,7 +331,29 @@ class Worker:
                     session, message, "attempt", now, f"attempt {message.attempts}, contact {answer.id}"
                 )
                 passed.append(message)
-        return passed
+        return service + passed
+
+    def _service_message(
+        self,
+        session: Session,
+        message: OutboxMessage,
+        points: dict[int, ContactPoint],
+        now: datetime,
+        tally: Tally,
+    ) -> list[OutboxMessage]:
+        """A service message (a one-time code), taken: not a collection contact, so not put to
+        the gate and not recorded as a contact; a contact point missing or marked invalid stops it
+        all the same. Answers it in a list when it is to be sent."""
+        point = points.get(message.contact_point_id or 0)
+        if point is None or point.invalid_at is not None:
+            message.stop_reason = "contact point missing or invalid"
+            transition(session, message, MessageState.STOPPED, now, message.stop_reason)
+            tally.stopped += 1
+            return []
+        message.attempts += 1
+        message.provider = self.providers[message.channel].name
+        add_event(session, message, "attempt", now, f"attempt {message.attempts}, service message")
+        return [message]
 
     def _stopped(
         self, session: Session, message: OutboxMessage, error: ArrearsError, now: datetime, tally: Tally

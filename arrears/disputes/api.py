@@ -52,6 +52,7 @@ DISPUTES_CURSOR = "disputes"
 COMPLAINTS_CURSOR = "complaints"
 
 Recorder = Annotated[Principal, Depends(requires(Permission.HOLD_RECORD))]
+Raiser = Annotated[Principal, Depends(requires(Permission.DISPUTE_RAISE))]
 Lifter = Annotated[Principal, Depends(requires(Permission.HOLD_LIFT))]
 Resolver = Annotated[Principal, Depends(requires(Permission.DISPUTE_RESOLVE))]
 Handler = Annotated[Principal, Depends(requires(Permission.COMPLAINT_HANDLE))]
@@ -163,7 +164,7 @@ def customer_holds(
 def raise_dispute(
     case_id: str,
     body: DisputeIn,
-    principal: Recorder,
+    principal: Raiser,
     session: DatabaseSession,
     request: Request,
     response: Response,
@@ -321,7 +322,7 @@ def withdraw_dispute(
 def record_complaint(
     case_id: str,
     body: ComplaintIn,
-    principal: Recorder,
+    principal: Raiser,
     session: DatabaseSession,
     request: Request,
     response: Response,

@@ -86,7 +86,7 @@ def record_complaint(
     now: datetime,
     today: date,
 ) -> Complaint:
-    principal.require(Permission.HOLD_RECORD)
+    principal.require(Permission.DISPUTE_RAISE)
     if category not in set(ComplaintCategory):
         raise InvalidInputError(
             N_("A complaint's category is one of {categories}"), categories=", ".join(ComplaintCategory)

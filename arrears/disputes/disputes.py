@@ -69,7 +69,7 @@ def raise_dispute(
     now: datetime,
     today: date,
 ) -> Dispute:
-    principal.require(Permission.HOLD_RECORD)
+    principal.require(Permission.DISPUTE_RAISE)
     if kind not in set(DisputeKind):
         raise InvalidInputError(N_("A dispute is about the debt or the amount, not {kind}"), kind=kind)
     description = checked_text(description, N_("description"))

@@ -44,7 +44,9 @@ def sign_in_redirect(request: Request, *, expired: bool) -> RedirectResponse:
     query = {"next": render.safe_next(render.here(request))}
     if expired:
         query["expired"] = "1"
-    response = RedirectResponse("/sign-in?" + urlencode(query), status_code=303)
+    # the customer's portal has its own sign-in (a one-time code)
+    sign_in = "/portal/sign-in" if request.url.path.startswith("/portal") else "/sign-in"
+    response = RedirectResponse(sign_in + "?" + urlencode(query), status_code=303)
     if expired:
         render.end_session_cookies(request, response)
     return response

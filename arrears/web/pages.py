@@ -99,7 +99,7 @@ def sign_in(
 def sign_out(request: Request, session: DatabaseSession, principal: Signed) -> Response:
     """End the web session (the same service as DELETE /api/v1/auth/session)."""
     auth.sign_out(session, principal, now=now(request))
-    response = _see_other("/sign-in")
+    response = _see_other("/portal/sign-in" if principal.customer_id else "/sign-in")
     render.end_session_cookies(request, response)
     return response
 
@@ -132,6 +132,8 @@ def my_work(
 ) -> Response:
     """My work (催收工作台): my queues with their counts, the next-case button, the promises and
     callbacks due today on my cases and my numbers today."""
+    if principal.may(Permission.PORTAL_USE):  # a customer's home is the portal
+        return _see_other("/portal")
     if not principal.may(Permission.QUEUE_WORK):
         return render.render(request, "my_work.html", {"works": False})
     settings = request.app.state.context.settings

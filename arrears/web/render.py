@@ -53,6 +53,7 @@ NAV: tuple[tuple[str, str, Permission | None], ...] = (
     ("/template-approvals", N_("Templates"), Permission.TEMPLATE_APPROVE),
     ("/audit", N_("Audit trail"), Permission.AUDIT_READ),
     ("/admin", N_("Administration"), Permission.USER_READ),
+    ("/portal", N_("What you owe"), Permission.PORTAL_USE),
 )
 """The header's links: address, label, the permission that shows it (None: everyone signed in)."""
 

@@ -13,6 +13,7 @@ from arrears.web import (
     dashboard,
     errors,
     pages,
+    portal,
     supervise,
 )
 
@@ -24,5 +25,6 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(dashboard.router)
     app.include_router(case_forms.router)
+    app.include_router(portal.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)

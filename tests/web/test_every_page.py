@@ -26,6 +26,7 @@ from tests.api.conftest import Api
 from tests.conftest import DATABASES
 from tests.queues.test_next import case_id_of
 from tests.web.conftest import sign_in
+from tests.web.test_portal import RecordingSms, signed_in_customer
 from tests.web.test_supervise import OWED, floor, propose_settlement, signed_in
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,6 +35,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 CASE = case_id_of("a")
+CUSTOMER = "customer of A-Na"
+"""The customer of case a, signed in to the portal with the one-time code the outbox sent."""
 VISITS: dict[str, tuple[str, str]] = {
     "/sign-in": ("", "/sign-in"),
     "/": ("li.lei", "/"),
@@ -58,6 +61,9 @@ VISITS: dict[str, tuple[str, str]] = {
     "/audit": ("zhao.audit", "/audit"),
     "/audit/verify": ("zhao.audit", "/audit/verify"),
     "/admin": ("qian.admin", "/admin"),
+    "/portal/sign-in": ("", "/portal/sign-in"),
+    "/portal/code": ("", "/portal/code"),
+    "/portal": (CUSTOMER, "/portal"),
 }
 """Each page path: who opens it (none: signed out) and the address visited."""
 NOT_PAGES = {"/dashboard/{figure}.{kind}": "a CSV or XLSX download, not a page"}
@@ -81,8 +87,8 @@ KEPT_AS_IS = {
 }
 """Words a Chinese page shows as they are: codes, units, formats, keys. (Data is marked in the
 templates as HTML marks what is not to be translated: ``translate="no"``, or ``<code>``.)"""
-TEST_DATA = {"the", "nightly", "assignment"}
-"""Words of the test data itself: the reason typed for its cases' assignment."""
+TEST_DATA = {"the", "nightly", "assignment", "A-Na"}
+"""Words of the test data itself: the reason typed for its cases' assignment, an account number."""
 
 VISIBLE_TEXT = """() => {
   const words = [];
@@ -135,7 +141,10 @@ def cookies_of(api: Api, browser: Callable[..., httpx.Client], username: str) ->
     if not username:
         return []
     client = browser("en")
-    assert sign_in(client, username).status_code == 303
+    if username == CUSTOMER:
+        signed_in_customer(client, api, RecordingSms(), "A-Na")
+    else:
+        assert sign_in(client, username).status_code == 303
     return [{"name": name, "value": value, "url": api.url} for name, value in client.cookies.items()]
 
 
