@@ -11,20 +11,29 @@ users. One demo user per role, named after the role, is created last: the user
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as clock_time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -48,8 +57,8 @@ from arrears.config import Settings, batch_store_path, get_settings, message_lan
 from arrears.contacts.gate import pack_of
 from arrears.db import open_database, transaction
 from arrears.db.migrate import upgrade
-from arrears.delinquency.engines import make_engine
 from arrears.delinquency.cli import rules_from
+from arrears.delinquency.engines import make_engine
 from arrears.demo import history
 from arrears.errors import ConfigurationError
 from arrears.i18n import N_, translate
@@ -122,7 +131,10 @@ def _actor() -> Actor:
 def check_not_production(settings: Settings) -> None:
     if settings.production:
         raise ConfigurationError(
-            N_("{variable} is production: the demo, with its generated customers and people, is refused there"),
+            N_(
+                "{variable} is production: the demo, with its generated customers and people, "
+                "is refused there"
+            ),
             variable="ARREARS_ENVIRONMENT",
         )
 
@@ -176,7 +188,9 @@ def _nightly(
             task = progress.add_task(label, total=len(dates))
             for night in dates:
                 clock = FixedClock(
-                    datetime.combine(night + timedelta(days=1), clock_time(1, 0), tzinfo=zone(settings.bank_timezone))
+                    datetime.combine(
+                        night + timedelta(days=1), clock_time(1, 0), tzinfo=zone(settings.bank_timezone)
+                    )
                 )
                 run_batch(
                     engine,
@@ -199,6 +213,15 @@ def _nightly(
             store.close()
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The dates of a build: the portfolio's (yesterday), the first night, the collectors' day."""
+
+    as_of: date
+    first: date
+    pivot: date
+
+
 def build(
     engine: Engine,
     settings: Settings,
@@ -210,38 +233,62 @@ def build(
     as_of: date | None = None,
 ) -> Built:
     """Build the demo bank on ``engine`` (migrated); see the module."""
-    from arrears.scoring import use_cases
-    from arrears.scoring.batch_scorer import BatchScorer
-    from arrears.scoring.settings import get_scoring_settings
-
     result = Built()
     day = as_of or yesterday(SystemClock(), settings.bank_timezone)
     result.as_of = day
-    first = day - timedelta(days=nights - 1)
-    pivot = day - timedelta(days=min(HISTORY_DAYS, nights // 2))
+    plan = Plan(day, day - timedelta(days=nights - 1), day - timedelta(days=min(HISTORY_DAYS, nights // 2)))
+    with _step(result, N_("portfolio generated and imported")):
+        _portfolio(engine, settings, customers, seed, day)
+    with _step(result, N_("people, templates and queues")):
+        _people(engine, settings, result, examples)
+    with _step(result, N_("nightly batches and the collectors' work")):
+        _nights_and_work(engine, settings, plan, result)
+    with _step(result, N_("cure model and the last night")):
+        _model(engine, settings, plan)
+    with _step(result, N_("outbox")):
+        _outbox(engine, settings)
+    # the demo customer, and the administrator last: the mark of a finished demo
+    now = SystemClock().now()
+    with transaction(engine) as session:
+        customer_id = _customer_for_demo(session, result.work.disputed_case)
+        if customer_id is not None:
+            _create(
+                session, settings, result, Person(CUSTOMER_USER, Role.CUSTOMER), now, customer=customer_id
+            )
+        _create(session, settings, result, Person(MARK_USER, Role.ADMINISTRATOR), now)
+    return result
 
-    # 1. the portfolio, generated as of yesterday, and imported
-    with _step(result, "portfolio"), tempfile.TemporaryDirectory(prefix="arrears-demo-") as folder:
+
+def _portfolio(engine: Engine, settings: Settings, customers: int, seed: int, day: date) -> None:
+    """A portfolio generated as of ``day`` (yesterday), and imported."""
+    with tempfile.TemporaryDirectory(prefix="arrears-demo-") as folder:
         spec = PortfolioSpec(customers, seed, day, DEFAULT_PROFILE)
         with _progress() as progress:
             task = progress.add_task(say(N_("Generating the portfolio")), total=customers)
-            generate_portfolio(spec, Path(folder), FeedFormat.PARQUET, on_progress=lambda n: progress.advance(task, n))
+            generate_portfolio(
+                spec, Path(folder), FeedFormat.PARQUET, on_progress=lambda n: progress.advance(task, n)
+            )
         options = ImportOptions(language=message_language(settings), chunk_rows=settings.import_chunk_rows)
+        label = say(N_("Importing the portfolio"))
         with _progress() as progress:
-            task = progress.add_task(say(N_("Importing the portfolio")), total=5)
+            task = progress.add_task(label, total=5)
             for outcome in import_paths(engine, [Path(folder)], SystemClock(), options):
-                progress.update(task, advance=1, description=f"{say(N_('Importing the portfolio'))}: {outcome.path.name}")
+                progress.update(task, advance=1, description=f"{label}: {outcome.path.name}")
 
-    # 2. the people who work before the nights, the teams, the templates and the queues
+
+def _people(engine: Engine, settings: Settings, result: Built, examples: Path) -> None:
+    """The teams, the agency, the people who work before the nights, the templates approved by
+    the compliance officer, and the demo queues activated."""
     now = SystemClock().now()
-    with _step(result, "people"), transaction(engine) as session:
+    with transaction(engine) as session:
         for code, name in TEAMS:
             auth.create_team(session, _actor(), now=now, code=code, name=name)
         auth.create_agency(session, _actor(), now=now, code=AGENCY[0], name=AGENCY[1])
         for person in PEOPLE_FIRST:
             _create(session, settings, result, person, now)
+        lead = auth.user_named(session, "supervisor")
         for code, _name in TEAMS:
-            auth.add_leader(session, _actor(), auth.team_coded(session, code), auth.user_named(session, "supervisor"), now=now)
+            auth.add_leader(session, _actor(), auth.team_coded(session, code), lead, now=now)
         pack = pack_of(settings.compliance_pack, settings.compliance_policy)
         template_files.load_folder(
             session, _actor(), examples / "templates", approver="compliance", pack=pack, now=now
@@ -251,38 +298,60 @@ def build(
         queues.activate(session, _actor(), row.number, expected=None, now=now)
         _profile(session, "collector-2", ["en"], 100, now)
 
-    # 3. the nights up to the collectors' work, the work, and the nights after it
-    with _step(result, "nights"):
-        _nightly(engine, settings, _dates(first, pivot - timedelta(days=1)), say(N_("Nightly batch")))
-        with transaction(engine) as session:
-            collectors = [p.username for p in PEOPLE_FIRST if p.role is Role.COLLECTOR]
-            history.collectors_work(session, settings, pivot, pivot + timedelta(days=10), collectors, result.work)
-            for offset, collector in ((1, "collector"), (2, "collector-3")):
-                history.casework(session, settings, pivot + timedelta(days=offset), collector, day, result.work)
-        _nightly(engine, settings, _dates(pivot, day - timedelta(days=1)), say(N_("Nightly batch")))
 
-    # 4. the cure model, trained on the nights' history and activated; the last night scores with it
-    with _step(result, "model"):
-        window_last = day - timedelta(days=31)
-        window_first = max(first + timedelta(days=14), window_last - timedelta(days=45))
+def _nights_and_work(engine: Engine, settings: Settings, plan: Plan, result: Built) -> None:
+    """The nights up to the collectors' day, their work, and the nights after it."""
+    label = say(N_("Nightly batch"))
+    _nightly(engine, settings, _dates(plan.first, plan.pivot - timedelta(days=1)), label)
+    collectors = [p.username for p in PEOPLE_FIRST if p.role is Role.COLLECTOR]
+    with transaction(engine) as session:
+        history.collectors_work(
+            session, settings, plan.pivot, plan.pivot + timedelta(days=10), collectors, result.work
+        )
+        for offset, collector in ((1, "collector"), (2, "collector-3")):
+            history.casework(
+                session, settings, plan.pivot + timedelta(days=offset), collector, plan.as_of, result.work
+            )
+    _nightly(engine, settings, _dates(plan.pivot, plan.as_of - timedelta(days=1)), label)
+
+
+def _model(engine: Engine, settings: Settings, plan: Plan) -> None:
+    """The cure model trained on the nights' history (when they are long enough for a 30-day
+    outcome) and activated; then the last night, scored with it."""
+    from arrears.scoring import use_cases
+    from arrears.scoring.batch_scorer import BatchScorer
+    from arrears.scoring.settings import get_scoring_settings
+
+    window_last = plan.as_of - timedelta(days=31)
+    window_first = max(plan.first + timedelta(days=14), window_last - timedelta(days=45))
+    if window_first <= window_last:
         with console.status(say(N_("Training the cure model"))):
-            if window_first <= window_last:
-                with engine.connect() as connection:
-                    data, source = use_cases.own_history(connection, (window_first, window_last), 30, 7)
-                options = use_cases.TrainingOptions.checked("scorecard", 400, "platt", 5)
-                with transaction(engine) as session:
-                    use_cases.train_and_register(
-                        session, "cure", data, source, options, SystemClock(), "demo",
-                        activate=True, artifact_dir=None, window=(window_first, window_last),
-                    )
-        scorer = BatchScorer(get_scoring_settings())
-        try:
-            _nightly(engine, settings, [day], say(N_("Last night, scored")), scorer=scorer)
-        finally:
-            scorer.close()
+            with engine.connect() as connection:
+                data, source = use_cases.own_history(connection, (window_first, window_last), 30, 7)
+            training = use_cases.TrainingOptions.checked("scorecard", 400, "platt", 5)
+            with transaction(engine) as session:
+                use_cases.train_and_register(
+                    session,
+                    "cure",
+                    data,
+                    source,
+                    training,
+                    SystemClock(),
+                    "demo",
+                    activate=True,
+                    artifact_dir=None,
+                    window=(window_first, window_last),
+                )
+    scorer = BatchScorer(get_scoring_settings())
+    try:
+        _nightly(engine, settings, [plan.as_of], say(N_("Last night, scored")), scorer=scorer)
+    finally:
+        scorer.close()
 
-    # 5. the outbox sends the last night's reminders (to the file sink by default)
-    with _step(result, "outbox"), console.status(say(N_("Sending the reminders"))):
+
+def _outbox(engine: Engine, settings: Settings) -> None:
+    """The outbox sends what is due (to the file sink by default)."""
+    with console.status(say(N_("Sending the reminders"))):
         providers = providers_for(settings, SystemClock())
         try:
             outbox_work(engine, providers, SystemClock(), once=True, settings=settings)
@@ -291,15 +360,6 @@ def build(
                 close = getattr(provider, "close", None)
                 if close is not None:
                     close()
-
-    # 6. the demo customer, and the administrator last: the mark of a finished demo
-    now = SystemClock().now()
-    with transaction(engine) as session:
-        customer_id = _customer_for_demo(session, result.work.disputed_case)
-        if customer_id is not None:
-            _create(session, settings, result, Person(CUSTOMER_USER, Role.CUSTOMER), now, customer=customer_id)
-        _create(session, settings, result, Person(MARK_USER, Role.ADMINISTRATOR), now)
-    return result
 
 
 def _dates(first: date, last: date) -> list[date]:
@@ -339,7 +399,14 @@ def _create(
 def _profile(session: Session, username: str, languages: list[str], capacity: int, now: datetime) -> None:
     user = auth.user_named(session, username)
     queues.set_profile(
-        session, _actor(), user.id, languages=languages, products=[], capacity=capacity, expected=None, now=now
+        session,
+        _actor(),
+        user.id,
+        languages=languages,
+        products=[],
+        capacity=capacity,
+        expected=None,
+        now=now,
     )
 
 
@@ -388,12 +455,19 @@ def demo(
         if built(engine):
             console.print(say(N_("The demo is already built: serving it (passwords are not shown again).")))
             console.print(
-                say(N_("To reset a password: {command}"), command="arrears users set-password NAME --password-stdin")
+                say(
+                    N_("To reset a password: {command}"),
+                    command="arrears users set-password NAME --password-stdin",
+                )
             )
         else:
             started = time.perf_counter()
             result = build(engine, settings, customers=customers, nights=nights)
             _print_people(result)
+            console.print(
+                "  ".join(f"{say(step)}: {seconds:.0f} s" for step, seconds in result.seconds.items()),
+                highlight=False,
+            )
             console.print(
                 say(
                     N_("Demo built in {seconds} s: {customers} customers, {nights} nights, as of {as_of}"),
@@ -409,10 +483,18 @@ def demo(
         return
     console.print(
         say(
-            N_("Serving on {url}: sign in as collector, supervisor, compliance, administrator or any role's name"),
+            N_(
+                "Serving on {url}: sign in as collector, supervisor, compliance, administrator "
+                "or any role's name"
+            ),
             url=url,
         )
     )
+    if "session_cookie_secure" not in settings.model_fields_set:
+        # the demo is served over plain HTTP on the loopback: its session cookie is not Secure,
+        # unless ARREARS_SESSION_COOKIE_SECURE says otherwise (production is refused above)
+        os.environ["ARREARS_SESSION_COOKIE_SECURE"] = "false"
+        get_settings.cache_clear()
     from arrears.api.cli import serve as serve_api
 
     serve_api(host="127.0.0.1", port=port, workers=1, log_level="warning")

@@ -10,9 +10,12 @@ payments) or broken (nothing paid by the due date).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,14 +29,17 @@ from arrears.cases.models import Case, CaseAccount, CaseAssignment, CaseStatus
 from arrears.clock import FixedClock, zone
 from arrears.config import Settings
 from arrears.contacts import service as contacts
+from arrears.contacts.callbacks import CallbackDraft
+from arrears.contacts.common import Gatekeeping
 from arrears.contacts.dispositions import dispositions
 from arrears.contacts.gate import pack_of
 from arrears.contacts.models import Channel, Direction, Party
-from arrears.contacts.service import Gatekeeping
 from arrears.disputes import complaints, disputes
 from arrears.errors import ArrearsError
 from arrears.money import to_major
 from arrears.portfolio.models import Account, ContactPoint, Payment
+
+T = TypeVar("T")
 
 CALL_OUTCOMES = ("no_answer", "busy", "voicemail", "right_party_contact", "callback_requested")
 """Dispositions of the calls that come to nothing much, in turn."""
@@ -126,12 +132,20 @@ class Workday:
         self.clock.advance(timedelta(minutes=minutes))
         return self.clock.now()
 
-    def attempt(self, kind: str, act: object) -> object | None:
-        """Run one act in a savepoint: refused by a rule (the gate, a hold, a limit), it is
-        counted as refused and the day goes on."""
+    def attempt(self, kind: str, act: Callable[[], T], *, savepoint: bool = True) -> T | None:
+        """Run one act in a savepoint: refused by a rule (a hold, a limit, a closed case), it is
+        rolled back, counted as refused, and the day goes on. A contact is logged without one:
+        one the gate blocks keeps its recorded refusal, as the API commits it (the service checks
+        its input before it writes)."""
         try:
-            with self.session.begin_nested():
-                outcome = act() if callable(act) else None
+            if savepoint:
+                with self.session.begin_nested():
+                    outcome = act()
+            else:
+                outcome = act()
+        except contacts.ContactBlockedError:
+            self.history.refused[f"{kind}:blocked"] += 1
+            return None
         except ArrearsError as error:
             self.history.refused[f"{kind}:{error.code}"] += 1
             return None
@@ -145,7 +159,7 @@ class Workday:
         now = self.tick()
         callback = None
         if disposition == "callback_requested":
-            callback = contacts.CallbackDraft(now + timedelta(days=1, hours=4), point, None)
+            callback = CallbackDraft(now + timedelta(days=1, hours=4), point, None)
         draft = contacts.Draft(
             channel=str(Channel.CALL),
             direction=str(Direction.OUTBOUND),
@@ -161,10 +175,11 @@ class Workday:
             lambda: contacts.log_contact(
                 self.session, who, case.case_id, draft, ctx=self.ctx, today=self.day, callback=callback
             ),
+            savepoint=False,
         )
         if done is None:
             return None
-        contact, _callback = done  # type: ignore[misc]
+        contact, _callback = done
         return int(contact.id)
 
     def promise(self, who: Principal, case: Case, due_on: date, amount: int, contact_id: int | None) -> bool:
@@ -175,9 +190,7 @@ class Workday:
         )
         done = self.attempt(
             "promise",
-            lambda: promises.take(
-                self.session, who, case.case_id, terms, now=self.tick(2), today=self.day
-            ),
+            lambda: promises.take(self.session, who, case.case_id, terms, now=self.tick(2), today=self.day),
         )
         return done is not None
 
@@ -242,14 +255,25 @@ def casework(
             plan_done = (
                 work.attempt(
                     "plan",
-                    lambda case=case, request=request: plans.propose_plan(
-                        session, who, case.case_id, request, limits, now=work.tick(), today=day
+                    partial(
+                        plans.propose_plan,
+                        session,
+                        who,
+                        case.case_id,
+                        request,
+                        limits,
+                        now=work.tick(),
+                        today=day,
                     ),
                 )
                 is not None
             )
             continue
-        if not settlement_done and without_arrangement(case) and _product(session, case.case_id) != "mortgage":
+        if (
+            not settlement_done
+            and without_arrangement(case)
+            and _product(session, case.case_id) != "mortgage"
+        ):
             owed = _owed(session, case)
             if owed < 1000:
                 continue
@@ -261,8 +285,15 @@ def casework(
             settlement_done = (
                 work.attempt(
                     "settlement",
-                    lambda case=case, settle=settle: plans.propose_settlement(
-                        session, who, case.case_id, settle, limits, now=work.tick(), today=day
+                    partial(
+                        plans.propose_settlement,
+                        session,
+                        who,
+                        case.case_id,
+                        settle,
+                        limits,
+                        now=work.tick(),
+                        today=day,
                     ),
                 )
                 is not None
@@ -273,7 +304,8 @@ def casework(
             complaint_done = (
                 work.attempt(
                     "complaint",
-                    lambda case=case, contact_id=contact_id: complaints.record_complaint(
+                    partial(
+                        complaints.record_complaint,
                         session,
                         who,
                         case.case_id,
@@ -294,13 +326,16 @@ def casework(
             dispute_done = (
                 work.attempt(
                     "dispute",
-                    lambda case=case: disputes.raise_dispute(
+                    partial(
+                        disputes.raise_dispute,
                         session,
                         who,
                         case.case_id,
                         kind="amount",
                         written=True,
-                        description="客户称已于上月还款，金额有误。The customer says last month's payment is missing.",
+                        description=(
+                            "客户称已于上月还款，金额有误。The customer says last month's payment is missing."
+                        ),
                         account_id=None,
                         verify_days=settings.dispute_verify_days,
                         now=work.tick(),
@@ -313,7 +348,6 @@ def casework(
                 history.disputed_case = case.case_id
             continue
         break
-
 
 
 def _owed(session: Session, case: Case) -> int:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
+from arrears.arrangements.models import Arrangement, Promise
 from arrears.auth import service as auth
 from arrears.auth.models import CredentialKind, User
 from arrears.auth.permissions import Role
@@ -20,7 +21,6 @@ from arrears.config import get_settings
 from arrears.contacts.models import Contact
 from arrears.db import make_engine, transaction
 from arrears.disputes.models import Dispute, Hold
-from arrears.arrangements.models import Arrangement, Promise
 from tests.auth.conftest import cheap_hashing
 
 __all__ = ["cheap_hashing"]
@@ -100,7 +100,9 @@ def test_builds_people_and_history(demo_env: Path, database: Engine) -> None:
                 kind=CredentialKind.SESSION,
                 now=now,
                 lifetimes=auth.Lifetimes(idle=timedelta(minutes=15), total=timedelta(hours=8)),
-                throttle=auth.Throttle(max_failures=settings.sign_in_max_failures, window=timedelta(minutes=15)),
+                throttle=auth.Throttle(
+                    max_failures=settings.sign_in_max_failures, window=timedelta(minutes=15)
+                ),
                 client="test",
             )
             assert outcome.granted is not None, username
