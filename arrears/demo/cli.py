@@ -65,6 +65,7 @@ from arrears.errors import ConfigurationError
 from arrears.i18n import N_, translate
 from arrears.payments.reminder_links import reminder_pay_links
 from arrears.portfolio.importer import ImportOptions, import_paths
+from arrears.portfolio.models import Customer
 from arrears.queues import service as queues
 from arrears.sim.generator import PortfolioSpec, generate_portfolio
 from arrears.sim.profile import DEFAULT_PROFILE
@@ -114,6 +115,15 @@ PEOPLE_FIRST = (
 )
 """The demo's people before its portfolio's nights (the queues assign to the collectors)."""
 CUSTOMER_USER = "customer"
+ACTS = {
+    "contact": N_("contacts"),
+    "promise": N_("promises"),
+    "plan": N_("plans"),
+    "settlement": N_("settlements"),
+    "complaint": N_("complaints"),
+    "dispute": N_("disputes"),
+}
+"""The kinds of the collectors' acts, as the summary names them."""
 
 
 @dataclass
@@ -147,9 +157,22 @@ def check_not_production(settings: Settings) -> None:
 
 
 def built(engine: Engine) -> bool:
-    """The demo is built when its last-made user exists."""
+    """The demo is built when its last-made user exists. A database holding people or customers
+    without it (a build stopped halfway, or a bank's own data) is refused: nothing is added."""
     with transaction(engine) as session:
-        return auth_repository.user_by_name(session, MARK_USER) is not None
+        if auth_repository.user_by_name(session, MARK_USER) is not None:
+            return True
+        if session.scalar(select(User.id).limit(1)) is not None or (
+            session.scalar(select(Customer.customer_id).limit(1)) is not None
+        ):
+            raise ConfigurationError(
+                N_(
+                    "{database} already holds people or customers but no finished demo (a build "
+                    "stopped halfway?): the demo builds only on an empty database (make clean, then make run)"
+                ),
+                database=engine.url.render_as_string(),
+            )
+    return False
 
 
 def _password(settings: Settings) -> str:
@@ -401,7 +424,7 @@ def _create(
         customer_id=customer,
         display_name=None,
         language=person.language,
-        customer_exists=lambda _customer: True,
+        customer_exists=lambda customer_id: session.get(Customer, customer_id) is not None,
     )
     result.passwords[person.username] = (str(person.role), password)
     return user
@@ -477,6 +500,15 @@ def demo(
             _print_people(result)
             console.print(
                 "  ".join(f"{say(step)}: {seconds:.0f} s" for step, seconds in result.seconds.items()),
+                highlight=False,
+            )
+            done = result.work.done
+            console.print(
+                say(
+                    N_("The collectors' work: {acts}; refused by a rule: {refused}"),
+                    acts=", ".join(f"{say(name)} {done[kind]}" for kind, name in ACTS.items() if done[kind]),
+                    refused=sum(result.work.refused.values()),
+                ),
                 highlight=False,
             )
             console.print(

@@ -133,3 +133,30 @@ def test_second_run_serves_what_is_built(demo_env: Path) -> None:
     assert "already built" in result.output
     assert PASSWORD not in result.output
     assert "set-password" in result.output
+
+
+def test_refused_on_a_database_with_other_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database with people but no finished demo (a build stopped halfway, a bank's own data)
+    is left alone, with a message that says what to do."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ARREARS_LANGUAGE", "en")
+    for name in ("ARREARS_DATABASE_URL", "ARREARS_ENVIRONMENT", "ARREARS_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    try:
+        assert CliRunner().invoke(app, ["db", "upgrade"]).exit_code == 0
+        someone = CliRunner().invoke(
+            app, ["users", "create", "li.lei", "--role", "auditor", "--password-stdin"], input=PASSWORD + "\n"
+        )
+        assert someone.exit_code == 0, someone.output
+        result = CliRunner().invoke(app, SMALL)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "make clean" in result.output
+    engine = make_engine(f"sqlite:///{tmp_path / 'arrears.db'}")
+    try:
+        with transaction(engine) as session:
+            assert session.scalar(select(func.count()).select_from(User)) == 1
+    finally:
+        engine.dispose()
