@@ -14,6 +14,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# What `make run` needs: the package with its scoring extra (the demo trains the cure model), not
+# the development tools nor Spark (a much longer install); `make test` adds them.
+RUN_STAMP := $(VENV)/.installed-run
+$(RUN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[scoring]"
+	touch $(RUN_STAMP)
+
 # The sample portfolio's business date, and the start of the 90 days the main job backfills.
 SAMPLE_AS_OF := 2026-11-21
 SAMPLE_FROM := 2026-08-24
@@ -27,7 +36,7 @@ SAMPLE_TRAIN_TO := 2026-10-22
 ## nightly batches, the cure model, the demo queues, one user per role and a history of the
 ## collectors' work, see docs/web.md) and serves it on http://127.0.0.1:8000 (ARREARS_PORT).
 ## A second `make run` finds the demo built and serves at once. `make clean` starts afresh.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/arrears db upgrade
 	$(BIN)/arrears demo
 
