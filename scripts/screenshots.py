@@ -93,8 +93,10 @@ def photograph(url: str, out: Path) -> list[Path]:
                     page.goto(f"{url}/sign-in?next={path}")
                     page.locator("input[name=username]").fill(username)
                     page.locator("input[name=password]").fill(PASSWORD)
-                    page.locator("form button[type=submit]").first.click()
-                    page.wait_for_load_state("networkidle")
+                    with page.expect_navigation():
+                        page.locator("input[name=password]").press("Enter")  # the sign-in form's own submit
+                    if "/sign-in" in page.url:
+                        raise SystemExit(f"{username} could not sign in: {page.url}")
                     answer = page.goto(url + path)
                     page.wait_for_load_state("networkidle")
                     if answer is None or answer.status != 200:
