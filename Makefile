@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv run demo-people test lint typecheck check format clean messages access-doc
+.PHONY: venv run sample screenshots demo-people test lint typecheck check format clean messages access-doc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# What `make run` needs: the package with its scoring extra (the demo trains the cure model), not
+# the development tools nor Spark (a much longer install); `make test` adds them.
+RUN_STAMP := $(VENV)/.installed-run
+$(RUN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[scoring]"
+	touch $(RUN_STAMP)
+
 # The sample portfolio's business date, and the start of the 90 days the main job backfills.
 SAMPLE_AS_OF := 2026-11-21
 SAMPLE_FROM := 2026-08-24
@@ -22,12 +31,26 @@ SAMPLE_HISTORY_FROM := 2026-06-25
 # The cure model's observation dates: the backfill's first 60 days, each with a 30-day outcome.
 SAMPLE_TRAIN_TO := 2026-10-22
 
-## The main job (SQLite and DuckDB, no server needed): database, sample portfolio import and
+## The main job, the live demo (SQLite and DuckDB, no server needed): the database, then
+## `arrears demo` builds a demo bank from nothing (a generated portfolio as of yesterday, 90
+## nightly batches, the cure model, the demo queues, one user per role and a history of the
+## collectors' work, see docs/web.md) and serves it on http://127.0.0.1:8000 (ARREARS_PORT).
+## A second `make run` finds the demo built and serves at once. `make clean` starts afresh.
+run: $(RUN_STAMP)
+	$(BIN)/arrears db upgrade
+	$(BIN)/arrears demo
+
+## The pictures of the README (docs/img/): the demo served on a free port, signed in with
+## Playwright driving Debian's Chromium (/usr/bin/chromium), in zh-CN and en.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+
+## The committed sample, step by step on the command line: database, sample portfolio import and
 ## summary, the nightly batch backfilled over the sample's last 150 days, the roll-rate matrix
 ## of the last 90,
 ## a cure model trained on that history and activated, the batch rerun for the last date to
 ## score the open cases, and their score bands with reasons in zh-CN and en.
-run: $(STAMP)
+sample: $(STAMP)
 	$(BIN)/arrears db upgrade
 	$(BIN)/arrears import examples/feeds/
 	$(BIN)/arrears portfolio summary
@@ -48,7 +71,7 @@ run: $(STAMP)
 
 ## The demo's teams and people for the queues (examples/queues.yaml): two teams led by one
 ## supervisor, two collectors in each (languages and capacity on one). A second run finds them
-## there already (`make run` goes on). `make run` also creates demo-compliance, the compliance
+## there already (`make sample` goes on). `make sample` also creates demo-compliance, the compliance
 ## officer who approves the example message templates (examples/templates/) loaded as drafts.
 DEMO_PASSWORD := demo password only 2026
 demo-people: $(STAMP)
@@ -95,4 +118,4 @@ access-doc: $(STAMP)
 	$(BIN)/python -m arrears.api.accessdoc > docs/access.md
 
 clean:
-	rm -rf $(VENV) outbox arrears.db arrears.db-wal arrears.db-shm arrears.db.batch.* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) outbox arrears.db arrears.db.batch.lock arrears.db-wal arrears.db-shm arrears.db.batch.* .pytest_cache .mypy_cache .ruff_cache

@@ -77,6 +77,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("outbox", "arrears.channels.cli"),
     ("payments", "arrears.payments.cli"),
     ("serve", "arrears.api.cli"),
+    ("demo", "arrears.demo.cli"),
 ]
 """(group name, module): a module's ``app`` becomes the group, its ``groups`` more groups, and its
 ``commands`` top-level commands."""

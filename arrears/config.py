@@ -197,6 +197,12 @@ class Settings(BaseSettings):
         le=24 * 60,
         description="Minutes a case handed out by next case stays the collector's alone (its lease).",
     )
+    # The demo (arrears demo, make run).
+    port: int = Field(default=8000, ge=1, le=65535, description="The port `arrears demo` serves on.")
+    demo_password: str | None = Field(
+        default=None,
+        description="The password of every demo user `arrears demo` creates; unset: a random one each.",
+    )
     # Channels (docs/channels.md): without a provider, messages go to files under outbox_dir.
     outbox_dir: Path = Field(
         default=Path("outbox"),

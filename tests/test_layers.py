@@ -93,7 +93,7 @@ CONTEXTS: dict[str, set[str]] = {
 }
 ORCHESTRATION: dict[str, set[str]] = {"batch": set(CONTEXTS)}
 SCHEMA = {"models", "migrations"}
-WAYS_IN_MODULES = {"cli", "cli_options", "__main__", "api", "web"}
+WAYS_IN_MODULES = {"cli", "cli_options", "__main__", "api", "web", "demo"}
 """Top-level modules and packages that are ways in (the command line, the HTTP API's assembly,
 the web pages);
 besides them, every ``<context>/cli.py`` and ``<context>/api.py`` is one, and

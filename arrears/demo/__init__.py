@@ -1,0 +1,1 @@
+"""``arrears demo``: a demo bank built from nothing on the embedded defaults, then served."""
