@@ -43,6 +43,7 @@ import httpx
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
 
 from arrears.auth import service as auth
 from arrears.auth.models import CredentialKind, Team, TeamLeader, User
@@ -278,15 +279,21 @@ def reuse_book(engine: Engine) -> Book:
             secret, _ = auth.issue(
                 session, user, CredentialKind.TOKEN, now=datetime.now(UTC), lifetimes=lifetimes
             )
-            rows = session.execute(
-                text(
-                    "SELECT c.case_id, c.customer_id FROM case_assignments a JOIN cases c "
-                    "ON c.case_id = a.case_id WHERE a.collector_id = :id AND a.ended_at IS NULL"
-                ),
-                {"id": user.id},
-            ).all()
-            out.append((secret, [r[0] for r in rows], [r[1] for r in rows]))
+            cases, customers = assigned(session, user.id)
+            out.append((secret, cases, customers))
     return Book(collectors=out, build_seconds=time.perf_counter() - started)
+
+
+def assigned(session: Session, user_id: int) -> tuple[list[str], list[str]]:
+    """The open cases assigned to a collector now, and their customers (in the same order)."""
+    rows = session.execute(
+        text(
+            "SELECT c.case_id, c.customer_id FROM case_assignments a JOIN cases c "
+            "ON c.case_id = a.case_id WHERE a.collector_id = :id AND a.ended_at IS NULL"
+        ),
+        {"id": user_id},
+    ).all()
+    return [r[0] for r in rows], [r[1] for r in rows]
 
 
 @dataclass

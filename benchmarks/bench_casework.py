@@ -216,12 +216,13 @@ async def collector_loop(
             await step("release", "DELETE", PATHS["release"][1])
 
 
-def server_durations(since: float) -> dict[str, list[float]]:
-    """Milliseconds per step from the server's request log (lines logged after ``since``)."""
+def server_durations(since: float, paths: dict[str, tuple[str, str]] | None = None) -> dict[str, list[float]]:
+    """Milliseconds per step from the server's request log (lines logged after ``since``);
+    ``paths``: step → (method, route template), PATHS unless given."""
     found: dict[str, list[float]] = defaultdict(list)
     if not SERVER_LOG.exists():
         return found
-    templates = {(method.upper(), path): step for step, (method, path) in PATHS.items()}
+    templates = {(method.upper(), path): step for step, (method, path) in (paths or PATHS).items()}
     for line in SERVER_LOG.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
