@@ -1,7 +1,7 @@
 """The web pages under load: 100k open cases on PostgreSQL, real HTTP on loopback, signed-in browsers.
 
     .venv/bin/python benchmarks/bench_web.py [--open-cases 100000] [--collectors 8] [--supervisors 2]
-        [--seconds 30] [--warmup 5] [--workers 2] [--rate R] [--postgres URL] [--keep] [--reuse SCHEMA]
+        [--seconds 30] [--warmup 5] [--workers 1] [--rate R] [--postgres URL] [--keep] [--reuse SCHEMA]
 
 Builds a book in a fresh PostgreSQL schema with bench_api's builder (customers with a mobile each,
 two accounts a customer, open cases, scores, 10 teams of 5 collectors and a supervisor each, every
@@ -240,7 +240,12 @@ def main() -> None:
     parser.add_argument("--supervisors", type=int, default=2, help="signed-in supervisor clients")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (on a busy machine uvicorn may kill a worker slow to start: 1 is safe)",
+    )
     parser.add_argument(
         "--rate",
         type=float,
