@@ -35,9 +35,7 @@ import random
 import re
 import sys
 import time
-import uuid
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,14 +46,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_api import BUCKETS, assigned, build_book, percentile, serve  # noqa: E402
+from bench_api import (  # noqa: E402
+    BUCKETS,
+    Measured,
+    ask_in_turn,
+    assigned,
+    bench_database,
+    build_book,
+    database_options,
+    percentile,
+    rate_option,
+    served,
+)
 from bench_casework import queue_the_book, server_durations  # noqa: E402
 from bench_queues import activate  # noqa: E402
 
 from arrears.auth import passwords  # noqa: E402
 from arrears.auth.models import Team, TeamLeader, User  # noqa: E402
 from arrears.auth.permissions import Role  # noqa: E402
-from arrears.db import make_engine, transaction  # noqa: E402
+from arrears.db import transaction  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 
 PASSWORD = "bench-web-Pa55word-长城"
@@ -78,12 +87,6 @@ class Person:
     username: str
     cases: list[str]
     """Their own open cases (a collector's), none for a supervisor."""
-
-
-@dataclass
-class Measured:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def queue_document(team_codes: list[str]) -> str:
@@ -162,33 +165,15 @@ async def client_loop(
     out: Measured,
     pace: float = 0.0,
 ) -> None:
-    """One signed-in browser: a page after the other, or one every ``pace`` seconds when set."""
-    routes = [name for name, weight in mix.items() for _ in range(weight)]
+    """One signed-in browser on ``mix``: a page after the other, or one every ``pace`` seconds."""
     rand = random.Random(person.username)
-    next_at = time.perf_counter() + rand.random() * pace
-    while (now := time.perf_counter()) < until:
-        if pace:
-            await asyncio.sleep(max(0.0, next_at - now))
-            next_at += pace
-            now = time.perf_counter()
-        route = rand.choice(routes)
-        path = ROUTES[route][1]
+
+    async def ask(route: str) -> httpx.Response:
         if route == "case page":
-            path = f"/cases/{person.cases[rand.randrange(len(person.cases))]}"
-        started = time.perf_counter()
-        try:
-            answer = await client.get(path)
-        except httpx.TransportError as error:
-            if now >= measure_from:
-                out.errors[f"{route} {type(error).__name__}"] += 1
-            continue
-        elapsed = time.perf_counter() - started
-        if now < measure_from:
-            continue
-        if answer.status_code != 200:
-            out.errors[f"{route} {answer.status_code}"] += 1
-        else:
-            out.latencies[route].append(elapsed)
+            return await client.get(f"/cases/{person.cases[rand.randrange(len(person.cases))]}")
+        return await client.get(ROUTES[route][1])
+
+    await ask_in_turn(ask, mix, rand, until, measure_from, out, pace)
 
 
 async def page_weight(url: str, person: Person) -> list[tuple[str, int, int]]:
@@ -246,59 +231,31 @@ def main() -> None:
         default=1,
         help="server processes (on a busy machine uvicorn may kill a worker slow to start: 1 is safe)",
     )
-    parser.add_argument(
-        "--rate",
-        type=float,
-        default=None,
-        help="offered requests/s in all, spread over the clients (default: as fast as answered)",
-    )
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("ARREARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
-    parser.add_argument("--reuse", metavar="SCHEMA", help="a schema a --keep run left: skip the build")
+    rate_option(parser)
+    database_options(parser)
     args = parser.parse_args()
-
-    schema = args.reuse or f"bench_web_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(args.postgres)
-    if not args.reuse:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    database_url = f"{args.postgres}?options=-csearch_path%3D{schema}"
     # the server speaks plain HTTP on loopback: a Secure cookie would never come back
     os.environ["ARREARS_SESSION_COOKIE_SECURE"] = "false"
-    engine = make_engine(database_url)
-    process = None
-    try:
-        if args.reuse:
-            build_seconds = 0.0
-        else:
+    with bench_database(args, "bench_web") as database:
+        engine = database.engine
+        build_seconds = 0.0
+        if database.fresh:
             upgrade(engine)
             build_seconds = build_book(engine, 2 * args.open_cases, args.open_cases).build_seconds
-        collectors, supervisors = queues_and_passwords(engine, fresh=not args.reuse)
+        collectors, supervisors = queues_and_passwords(engine, fresh=database.fresh)
         with engine.connect() as connection:
             open_cases = connection.execute(text("SELECT count(*) FROM cases WHERE status = 'open'")).scalar()
         print(
             f"book: {open_cases:,} open cases, {len(collectors)} collectors "
             f"(~{sum(len(c.cases) for c in collectors) // max(len(collectors), 1):,} cases each), "
-            f"{len(supervisors)} supervisors; built in {build_seconds:.1f} s (schema {schema})"
+            f"{len(supervisors)} supervisors; built in {build_seconds:.1f} s (schema {database.schema})"
         )
-        process, url = serve(database_url, args.workers)
-        weight = asyncio.run(page_weight(url, collectors[0]))
-        clients = [(collectors[i % len(collectors)], COLLECTOR_MIX) for i in range(args.collectors)]
-        clients += [(supervisors[i % len(supervisors)], SUPERVISOR_MIX) for i in range(args.supervisors)]
-        measured, wall_from = asyncio.run(measure(url, clients, args))
+        with served(database.url, args.workers) as url:
+            weight = asyncio.run(page_weight(url, collectors[0]))
+            clients = [(collectors[i % len(collectors)], COLLECTOR_MIX) for i in range(args.collectors)]
+            clients += [(supervisors[i % len(supervisors)], SUPERVISOR_MIX) for i in range(args.supervisors)]
+            measured, wall_from = asyncio.run(measure(url, clients, args))
         report(measured, args, server_durations(wall_from, ROUTES), weight)
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
-        engine.dispose()
-        if not args.keep and not args.reuse:
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def report(
