@@ -35,6 +35,8 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -43,6 +45,7 @@ import httpx
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
 
 from arrears.auth import service as auth
 from arrears.auth.models import CredentialKind, Team, TeamLeader, User
@@ -278,15 +281,21 @@ def reuse_book(engine: Engine) -> Book:
             secret, _ = auth.issue(
                 session, user, CredentialKind.TOKEN, now=datetime.now(UTC), lifetimes=lifetimes
             )
-            rows = session.execute(
-                text(
-                    "SELECT c.case_id, c.customer_id FROM case_assignments a JOIN cases c "
-                    "ON c.case_id = a.case_id WHERE a.collector_id = :id AND a.ended_at IS NULL"
-                ),
-                {"id": user.id},
-            ).all()
-            out.append((secret, [r[0] for r in rows], [r[1] for r in rows]))
+            cases, customers = assigned(session, user.id)
+            out.append((secret, cases, customers))
     return Book(collectors=out, build_seconds=time.perf_counter() - started)
+
+
+def assigned(session: Session, user_id: int) -> tuple[list[str], list[str]]:
+    """The open cases assigned to a collector now, and their customers (in the same order)."""
+    rows = session.execute(
+        text(
+            "SELECT c.case_id, c.customer_id FROM case_assignments a JOIN cases c "
+            "ON c.case_id = a.case_id WHERE a.collector_id = :id AND a.ended_at IS NULL"
+        ),
+        {"id": user_id},
+    ).all()
+    return [r[0] for r in rows], [r[1] for r in rows]
 
 
 @dataclass
@@ -305,45 +314,63 @@ async def client_loop(
     out: Measured,
     pace: float = 0.0,
 ) -> None:
-    """One client: a request after the other, or one every ``pace`` seconds when pace is set (the
-    latency then is service time and queueing below saturation, not the queue of a closed loop)."""
-    routes = [name for name, weight in MIX.items() for _ in range(weight)]
+    """One client with its bearer token, on MIX."""
     rand = random.Random(token)
     headers = {"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
-        next_at = time.perf_counter() + rand.random() * pace
-        while (now := time.perf_counter()) < until:
-            if pace:
-                await asyncio.sleep(max(0.0, next_at - now))
-                next_at += pace
-                now = time.perf_counter()
-            route = rand.choice(routes)
+
+        async def ask(route: str) -> httpx.Response:
             pick = rand.randrange(len(cases))
-            started = time.perf_counter()
-            try:
-                if route == "case list":
-                    answer = await client.get("/api/v1/cases", params={"limit": 50})
-                elif route == "case page":
-                    answer = await client.get(f"/api/v1/cases/{cases[pick]}")
-                elif route == "customer":
-                    answer = await client.get(f"/api/v1/customers/{customers[pick]}")
-                elif route == "compliance":
-                    answer = await client.post(
-                        "/api/v1/compliance/check", json=compliance_question(customers[pick])
-                    )
-                else:
-                    answer = await client.get("/api/v1/auth/me")
-            except httpx.TransportError as error:
-                if now >= measure_from:
-                    out.errors[f"{route} {type(error).__name__}"] += 1
-                continue
-            elapsed = time.perf_counter() - started
-            if now < measure_from:
-                continue
-            if answer.status_code != 200:
-                out.errors[f"{route} {answer.status_code}"] += 1
-            else:
-                out.latencies[route].append(elapsed)
+            if route == "case list":
+                return await client.get("/api/v1/cases", params={"limit": 50})
+            if route == "case page":
+                return await client.get(f"/api/v1/cases/{cases[pick]}")
+            if route == "customer":
+                return await client.get(f"/api/v1/customers/{customers[pick]}")
+            if route == "compliance":
+                return await client.post(
+                    "/api/v1/compliance/check", json=compliance_question(customers[pick])
+                )
+            return await client.get("/api/v1/auth/me")
+
+        await ask_in_turn(ask, MIX, rand, until, measure_from, out, pace)
+
+
+async def ask_in_turn(
+    ask: Callable[[str], Awaitable[httpx.Response]],
+    mix: dict[str, int],
+    rand: random.Random,
+    until: float,
+    measure_from: float,
+    out: Measured,
+    pace: float = 0.0,
+) -> None:
+    """One client's requests, a route of ``mix`` (drawn by weight) at a time: each as soon as the
+    last is answered, or one every ``pace`` seconds when pace is set (the latency then is service
+    time and queueing below saturation, not the queue of a closed loop). Kept in ``out`` from
+    ``measure_from``: the seconds of each 200, the count of every other answer or failure."""
+    routes = [name for name, weight in mix.items() for _ in range(weight)]
+    next_at = time.perf_counter() + rand.random() * pace
+    while (now := time.perf_counter()) < until:
+        if pace:
+            await asyncio.sleep(max(0.0, next_at - now))
+            next_at += pace
+            now = time.perf_counter()
+        route = rand.choice(routes)
+        started = time.perf_counter()
+        try:
+            answer = await ask(route)
+        except httpx.TransportError as error:
+            if now >= measure_from:
+                out.errors[f"{route} {type(error).__name__}"] += 1
+            continue
+        elapsed = time.perf_counter() - started
+        if now < measure_from:
+            continue
+        if answer.status_code != 200:
+            out.errors[f"{route} {answer.status_code}"] += 1
+        else:
+            out.latencies[route].append(elapsed)
 
 
 def compliance_question(customer_id: str) -> dict[str, object]:
@@ -398,6 +425,66 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q)) * 1000
 
 
+def database_options(parser: argparse.ArgumentParser) -> None:
+    """--postgres, --keep and --reuse: where a run builds its book, and whether it stays."""
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("ARREARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument("--reuse", metavar="SCHEMA", help="a schema a --keep run left: skip the build")
+
+
+def rate_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="offered requests/s in all, spread over the clients (default: as fast as answered)",
+    )
+
+
+@dataclass
+class Database:
+    schema: str
+    url: str
+    """The database URL with the schema as its search path."""
+    engine: Engine
+    fresh: bool
+    """A new, empty schema (no --reuse)."""
+
+
+@contextmanager
+def bench_database(args: argparse.Namespace, prefix: str) -> Iterator[Database]:
+    """A fresh schema ``prefix_<hex>`` (or the --reuse one), dropped afterwards unless --keep or --reuse."""
+    schema = args.reuse or f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(args.postgres)
+    if not args.reuse:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    database_url = f"{args.postgres}?options=-csearch_path%3D{schema}"
+    engine = make_engine(database_url)
+    try:
+        yield Database(schema=schema, url=database_url, engine=engine, fresh=not args.reuse)
+    finally:
+        engine.dispose()
+        if not args.keep and not args.reuse:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def served(database_url: str, workers: int) -> Iterator[str]:
+    """``arrears serve`` on a loopback port (its URL) while the block runs, then stopped."""
+    process, url = serve(database_url, workers)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -408,68 +495,47 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("ARREARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
-    parser.add_argument(
-        "--rate",
-        type=float,
-        default=None,
-        help="offered requests/s in all, spread over the clients (default: as fast as answered)",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
-    parser.add_argument("--reuse", metavar="SCHEMA", help="a schema a --keep run left: skip the build")
+    database_options(parser)
+    rate_option(parser)
     args = parser.parse_args()
 
-    schema = args.reuse or f"bench_api_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(args.postgres)
-    if not args.reuse:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    database_url = f"{args.postgres}?options=-csearch_path%3D{schema}"
-    engine = make_engine(database_url)
-    process = None
-    try:
-        if args.reuse:
-            book = reuse_book(engine)
+    with bench_database(args, "bench_api") as database:
+        if database.fresh:
+            upgrade(database.engine)
+            book = build_book(database.engine, args.accounts, args.open_cases)
         else:
-            upgrade(engine)
-            book = build_book(engine, args.accounts, args.open_cases)
+            book = reuse_book(database.engine)
         print(
             f"book: {args.accounts:,} accounts, {args.open_cases:,} open cases, "
-            f"{len(book.collectors)} collectors; built in {book.build_seconds:.1f} s (schema {schema})"
+            f"{len(book.collectors)} collectors; built in {book.build_seconds:.1f} s "
+            f"(schema {database.schema})"
         )
-        process, url = serve(database_url, args.workers)
-        before = server_seconds(url)
-        measured = Measured()
-        start = time.perf_counter()
-        measure_from = start + args.warmup
-        until = measure_from + args.seconds
+        with served(database.url, args.workers) as url:
+            measure(url, book, args)
 
-        pace = args.clients / args.rate if args.rate else 0.0
 
-        async def run() -> None:
-            clients = [book.collectors[i % len(book.collectors)] for i in range(args.clients)]
-            await asyncio.gather(
-                *(
-                    client_loop(url, token, cases, custs, until, measure_from, measured, pace)
-                    for token, cases, custs in clients
-                )
+def measure(url: str, book: Book, args: argparse.Namespace) -> None:
+    """The clients' mix for the warm-up and the measured seconds, then the report."""
+    before = server_seconds(url)
+    measured = Measured()
+    start = time.perf_counter()
+    measure_from = start + args.warmup
+    until = measure_from + args.seconds
+
+    pace = args.clients / args.rate if args.rate else 0.0
+
+    async def run() -> None:
+        clients = [book.collectors[i % len(book.collectors)] for i in range(args.clients)]
+        await asyncio.gather(
+            *(
+                client_loop(url, token, cases, custs, until, measure_from, measured, pace)
+                for token, cases, custs in clients
             )
+        )
 
-        asyncio.run(run())
-        after = server_seconds(url)
-        report(measured, args, before, after)
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
-        engine.dispose()
-        if not args.keep and not args.reuse:
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    asyncio.run(run())
+    after = server_seconds(url)
+    report(measured, args, before, after)
 
 
 def report(

@@ -51,9 +51,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_api import build_book, percentile, reuse_book, serve  # noqa: E402
+from bench_api import (  # noqa: E402
+    bench_database,
+    build_book,
+    database_options,
+    percentile,
+    reuse_book,
+    served,
+)
 
-from arrears.db import make_engine, transaction  # noqa: E402
+from arrears.db import transaction  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 
 STEPS = ("next case", "case page", "log contact", "take promise", "release")
@@ -216,12 +223,13 @@ async def collector_loop(
             await step("release", "DELETE", PATHS["release"][1])
 
 
-def server_durations(since: float) -> dict[str, list[float]]:
-    """Milliseconds per step from the server's request log (lines logged after ``since``)."""
+def server_durations(since: float, paths: dict[str, tuple[str, str]] | None = None) -> dict[str, list[float]]:
+    """Milliseconds per step from the server's request log (lines logged after ``since``);
+    ``paths``: step → (method, route template), PATHS unless given."""
     found: dict[str, list[float]] = defaultdict(list)
     if not SERVER_LOG.exists():
         return found
-    templates = {(method.upper(), path): step for step, (method, path) in PATHS.items()}
+    templates = {(method.upper(), path): step for step, (method, path) in (paths or PATHS).items()}
     for line in SERVER_LOG.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
@@ -310,7 +318,7 @@ def breakdown(engine: Engine, calls: int) -> tuple[dict[str, list[float]], list[
     return laps, totals
 
 
-def main() -> None:  # noqa: PLR0915 - one run, step by step
+def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -320,58 +328,41 @@ def main() -> None:  # noqa: PLR0915 - one run, step by step
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--breakdown", type=int, default=200, help="in-process next-case calls timed by part")
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("ARREARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
-    parser.add_argument("--reuse", metavar="SCHEMA", help="a schema a --keep run left: skip the build")
+    database_options(parser)
     args = parser.parse_args()
 
-    schema = args.reuse or f"bench_casework_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(args.postgres)
-    if not args.reuse:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    database_url = f"{args.postgres}?options=-csearch_path%3D{schema}"
-    os.environ["ARREARS_DATABASE_URL"] = database_url
-    engine = make_engine(database_url)
-    process = None
-    try:
-        if args.reuse:
-            book = reuse_book(engine)
-            print(f"book reused (schema {schema}): {len(book.collectors)} collectors")
-        else:
+    with bench_database(args, "bench_casework") as database:
+        engine = database.engine
+        os.environ["ARREARS_DATABASE_URL"] = database.url
+        if database.fresh:
             upgrade(engine)
             book = build_book(engine, 2 * args.open_cases, args.open_cases)
             refreshed, refresh_seconds = queue_the_book(engine, datetime.now(UTC).date())
             print(
                 f"book: {args.open_cases:,} open cases, {len(book.collectors)} collectors; built in "
-                f"{book.build_seconds:.1f} s (schema {schema}); priorities of {refreshed:,} queued cases "
-                f"computed in {refresh_seconds:.2f} s"
+                f"{book.build_seconds:.1f} s (schema {database.schema}); priorities of {refreshed:,} "
+                f"queued cases computed in {refresh_seconds:.2f} s"
             )
+        else:
+            book = reuse_book(engine)
+            print(f"book reused (schema {database.schema}): {len(book.collectors)} collectors")
         points = contact_points(engine)
-        process, url = serve(database_url, args.workers)
-        available = available_steps(url)
-        measured = Measured(missing={step for step in STEPS if step not in available})
-        start = time.perf_counter()
-        measure_from = start + args.warmup
-        until = measure_from + args.seconds
-        wall_from = time.time() + args.warmup
+        with served(database.url, args.workers) as url:
+            available = available_steps(url)
+            measured = Measured(missing={step for step in STEPS if step not in available})
+            start = time.perf_counter()
+            measure_from = start + args.warmup
+            until = measure_from + args.seconds
+            wall_from = time.time() + args.warmup
 
-        async def run() -> None:
-            tokens = [book.collectors[i % len(book.collectors)][0] for i in range(args.clients)]
-            await asyncio.gather(
-                *(collector_loop(url, token, points, until, measure_from, measured) for token in tokens)
-            )
+            async def run() -> None:
+                tokens = [book.collectors[i % len(book.collectors)][0] for i in range(args.clients)]
+                await asyncio.gather(
+                    *(collector_loop(url, token, points, until, measure_from, measured) for token in tokens)
+                )
 
-        asyncio.run(run())
-        report(measured, args, server_durations(wall_from))
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
-    try:
+            asyncio.run(run())
+            report(measured, args, server_durations(wall_from))
         if args.breakdown:
             laps, totals = breakdown(engine, args.breakdown)
             print(f"next case in process, {len(totals)} calls (each then released), one at a time:")
@@ -382,12 +373,6 @@ def main() -> None:  # noqa: PLR0915 - one run, step by step
                 print(
                     f"  {name:<20} mean {each:7.2f} ms  x{times:4.1f} a call  = {each * times:7.2f} ms a call"
                 )
-    finally:
-        engine.dispose()
-        if not args.keep and not args.reuse:
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def report(measured: Measured, args: argparse.Namespace, server: dict[str, list[float]]) -> None:
