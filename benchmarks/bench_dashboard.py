@@ -88,7 +88,7 @@ def build(engine: Any, accounts: int, days: int) -> None:
                 "SELECT 'A' || k, b.valid_from, b.valid_to, 'Q' || k,"
                 " CASE WHEN k % 50 = 0 THEN 'USD' ELSE 'CNY' END, 'active', NULL,"
                 f" {bucket.format(expr='b.rank')}, b.rank % {len(names)},"
-                " (k * 7919 + b.part) % 500000, 1000000 + (k * 104729 + b.part) % 9000000,"
+                " (k::bigint * 7919 + b.part) % 500000, 1000000 + (k::bigint * 104729 + b.part) % 9000000,"
                 " CASE b.part WHEN 1 THEN 'new' ELSE 'forward' END "
                 "FROM generate_series(1, :n) k CROSS JOIN LATERAL (VALUES"
                 " (1, :first, :first + 1 + k % :half, k % 3),"
