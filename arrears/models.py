@@ -15,6 +15,7 @@ from arrears.disputes import models as disputes_models
 from arrears.payments import models as payments_models
 from arrears.portfolio import models as portfolio_models
 from arrears.queues import models as queues_models
+from arrears.reports import models as reports_models
 from arrears.scoring import models as scoring_models
 
 metadata = Base.metadata
@@ -35,5 +36,6 @@ __all__ = [
     "payments_models",
     "portfolio_models",
     "queues_models",
+    "reports_models",
     "scoring_models",
 ]

@@ -41,6 +41,7 @@ from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 from arrears.queues import next_case
 from arrears.queues import nightly as queues
+from arrears.reports import totals
 
 if TYPE_CHECKING:  # scoring needs the optional scoring extra; the batch imports it when it scores
     from arrears.scoring.batch_scorer import BatchScorer, DayScores
@@ -284,6 +285,7 @@ def _run_day(
             checkpoint("computed")
             changed, since = _write_snapshot(connection, as_of, engine, snapshot)
             checkpoint("snapshot written")
+            totals.write_night(connection, as_of)  # the dashboard's daily totals
             changes = cases.apply_snapshot(connection, snapshot, as_of, changed, since)
             checkpoint("cases applied")
             scores: DayScores | None = None

@@ -8,11 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 
 from arrears.cli_options import date_option
 from arrears.config import get_settings
 from arrears.db import open_database
 from arrears.delinquency.cli import RULES_OPTION, rules_from
+from arrears.delinquency.models import SnapshotDate
+from arrears.reports import totals
 from arrears.reports.roll_rates import (
     BY_BALANCE,
     BY_COUNT,
@@ -51,3 +54,28 @@ def roll_rates(
     if png is not None:
         draw_heat_map(matrix, png)
         console.print(f"heat map 热力图: {png}")
+
+
+@app.command("rebuild-totals")
+def rebuild_totals(
+    first: Annotated[
+        date | None, date_option("--from", help="First snapshot date (default: the first).")
+    ] = None,
+    last: Annotated[date | None, date_option("--to", help="Last snapshot date (default: the last).")] = None,
+) -> None:
+    """Rewrite the dashboard's daily totals of the stored snapshot dates (the nights run before
+    migration 0013 wrote none), one transaction per date."""
+    settings = get_settings()
+    with open_database(settings) as database:
+        with database.connect() as connection:
+            query = select(SnapshotDate.as_of).order_by(SnapshotDate.as_of)
+            if first is not None:
+                query = query.where(SnapshotDate.as_of >= first)
+            if last is not None:
+                query = query.where(SnapshotDate.as_of <= last)
+            dates = list(connection.scalars(query))
+        for day in dates:
+            with database.begin() as connection:
+                totals.rebuild(connection, [day])
+            console.print(f"{day.isoformat()} totals rebuilt 已重建汇总")
+    console.print(f"{len(dates)} snapshot dates 快照日期")

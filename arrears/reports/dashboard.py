@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, text, true
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from arrears.arrangements.models import Promise, PromiseStatus
@@ -36,7 +36,8 @@ from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 from arrears.portfolio.models import Account, Payment
 from arrears.queues.models import CaseQueue
-from arrears.reports import repository
+from arrears.reports import repository, totals
+from arrears.reports.models import BucketDayTotal, RollDayCell
 from arrears.reports.roll_rates import BY_COUNT, RollMatrix
 
 MAX_DAYS = 366
@@ -254,57 +255,52 @@ def _of_product(product: str | None) -> ColumnElement[bool]:
 
 def bucket_points(session: Session, dates: Sequence[date], product: str | None) -> list[BucketPoint]:
     """Accounts and their outstanding balance per bucket and currency on each of ``dates`` (the
-    snapshot's ranges covering each date).
-
-    Counted from the ranges' changes, not by joining every range to every date: the accounts in
-    a bucket on day D are the ranges begun by D less the ranges ended by D (a range covers D when
-    ``valid_from <= D < valid_to``). Two grouped passes over the ranges, whatever the number of
-    dates; the changes (a row per day a range began or ended, bucket and currency) are then summed
-    up to each date."""
+    snapshot's ranges covering each date), read from the nightly totals (arrears.reports.totals):
+    a row per date, bucket, currency and product."""
     if not dates:
         return []
-    last = max(dates)
-    product_filter = ""
-    params: dict[str, Any] = {"last": last, "dates": list(dates)}
+    query = select(
+        BucketDayTotal.as_of,
+        BucketDayTotal.bucket,
+        BucketDayTotal.currency,
+        func.sum(BucketDayTotal.accounts),
+        func.sum(BucketDayTotal.outstanding),
+    ).where(BucketDayTotal.as_of.in_(sorted(set(dates))))
     if product is not None:
-        product_filter = "AND account_id IN (SELECT account_id FROM accounts WHERE product = :product)"
-        params["product"] = product
-    query = text(
-        f"""
-        WITH changes AS (
-            SELECT valid_from AS day, bucket_rank, bucket, currency,
-                   COUNT(*) AS accounts, SUM(outstanding_amount) AS outstanding
-            FROM delinquency_ranges WHERE valid_from <= :last {product_filter}
-            GROUP BY valid_from, bucket_rank, bucket, currency
-            UNION ALL
-            SELECT valid_to, bucket_rank, bucket, currency, -COUNT(*), -SUM(outstanding_amount)
-            FROM delinquency_ranges WHERE valid_to <= :last {product_filter}
-            GROUP BY valid_to, bucket_rank, bucket, currency
+        query = query.where(BucketDayTotal.product == product)
+    query = (
+        query.group_by(
+            BucketDayTotal.as_of, BucketDayTotal.bucket_rank, BucketDayTotal.bucket, BucketDayTotal.currency
         )
-        SELECT s.as_of, c.bucket, c.currency, SUM(c.accounts), SUM(c.outstanding)
-        FROM snapshot_dates s JOIN changes c ON c.day <= s.as_of
-        WHERE s.as_of IN :dates
-        GROUP BY s.as_of, c.bucket_rank, c.bucket, c.currency
-        HAVING SUM(c.accounts) <> 0
-        ORDER BY s.as_of, c.bucket_rank, c.currency
-        """
-    ).bindparams(bindparam("dates", expanding=True))
-    return [
-        BucketPoint(d if isinstance(d, date) else date.fromisoformat(d), b, c, int(n), int(s or 0))
-        for d, b, c, n, s in session.execute(query, params)
-    ]
+        .having(func.sum(BucketDayTotal.accounts) != 0)
+        .order_by(BucketDayTotal.as_of, BucketDayTotal.bucket_rank, BucketDayTotal.currency)
+    )
+    return [BucketPoint(d, b, c, int(n), int(s or 0)) for d, b, c, n, s in session.execute(query)]
 
 
 def roll_between(
     session: Session, first: date, last: date, rules: DelinquencyRules, product: str | None
 ) -> RollMatrix:
-    """The roll-rate matrix by count between two snapshot dates (the report's one GROUP BY)."""
-    cells = {
-        (source, target): int(count)
-        for source, target, count, _ in repository.roll_cells(
-            session.connection(), first, last, product=product
+    """The roll-rate matrix by count between two snapshot dates, read from the nightly roll cells
+    of ``last`` (the changes up to ``first``: a row per day, pair of buckets, currency and
+    product); a ``first`` beyond their window is counted from the ranges (the report's GROUP BY)."""
+    if first < totals.window_start(last):
+        cells = {
+            (source, target): int(count)
+            for source, target, count, _ in repository.roll_cells(
+                session.connection(), first, last, product=product
+            )
+        }
+    else:
+        query = select(RollDayCell.from_bucket, RollDayCell.to_bucket, func.sum(RollDayCell.accounts)).where(
+            RollDayCell.as_of == last, RollDayCell.since <= first
         )
-    }
+        if product is not None:
+            query = query.where(RollDayCell.product == product)
+        query = query.group_by(RollDayCell.from_bucket, RollDayCell.to_bucket).having(
+            func.sum(RollDayCell.accounts) != 0
+        )
+        cells = {(source, target): int(count) for source, target, count in session.execute(query)}
     known = list(rules.names)
     extra = sorted({b for pair in cells for b in pair} - set(known))
     return RollMatrix(first, last, BY_COUNT, None, tuple(known + extra), cells)

@@ -81,6 +81,9 @@ def test_run_export_and_roll_rates_from_the_command_line(database: Path, tmp_pat
     ran = runner.invoke(app, ["batch", "run", "--from", "2024-02-01", "--to", "2024-02-03", "--quiet"])
     assert ran.exit_code == 0, ran.output
     assert "as of 2024-02-03" in ran.output and "Accounts by bucket" in ran.output
+    rebuilt = runner.invoke(app, ["report", "rebuild-totals", "--from", "2024-02-02"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "2024-02-02 totals rebuilt" in rebuilt.output and "2 snapshot dates" in rebuilt.output
 
     out = tmp_path / "s.csv"
     exported = runner.invoke(app, ["delinquency", "export", "--as-of", "2024-02-03", "--out", str(out)])

@@ -28,6 +28,7 @@ from arrears.cases.models import CaseEvent
 from arrears.contacts.models import Contact
 from arrears.delinquency.models import DelinquencyRange, SnapshotDate
 from arrears.portfolio.models import Account, Payment
+from arrears.reports import totals
 from arrears.web.dashboard import contrast, heat
 from tests.api.conftest import API_NOW, Api
 from tests.queues.test_next import TODAY, Queued, add_cases, case_id_of
@@ -139,6 +140,7 @@ def book(api: Api, signed_up: Callable[..., User], cheap_hashing: object) -> dic
                 _range("A-X", "Na", FIRST_SNAPSHOT, None, "M3", 300_000),
             ],
         )
+        totals.rebuild(connection, [FIRST_SNAPSHOT, LAST_SNAPSHOT])  # as the nights would have
         connection.execute(
             insert(CaseEvent),
             [

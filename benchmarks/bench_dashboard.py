@@ -1,0 +1,234 @@
+"""The supervisor's dashboard over a million accounts (issue #14 §3): under a second of server time.
+
+    .venv/bin/python benchmarks/bench_dashboard.py --postgres postgresql://postgres@127.0.0.1:5432/test
+        [--accounts 1000000] [--days 90] [--renders 20] [--keep]
+
+Builds a book in a fresh PostgreSQL schema of its own, straight in SQL: accounts (a third credit
+cards), three snapshot ranges an account over ``--days`` daily snapshot dates (an account changes
+bucket twice), a payment an account. Then writes the dashboard's daily totals of the 13 snapshot
+dates the bucket chart shows (arrears.reports.totals, the night's step: its time is printed), and
+times, beside a floor (``SELECT 1`` in a session), the figures' queries before the totals (counted
+from the ranges) and after (read from the totals), and the whole dashboard's service call
+(``arrears.reports.dashboard.dashboard``: every figure, as the page renders it), p50 and p95 of
+``--renders`` calls. The schema is dropped afterwards (unless ``--keep``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from arrears.auth.permissions import Role
+from arrears.auth.principal import Principal
+from arrears.contacts.dispositions import dispositions
+from arrears.db import make_engine
+from arrears.db.migrate import upgrade
+from arrears.delinquency.rules import DelinquencyRules
+from arrears.reports import dashboard, repository, totals
+from arrears.reports.dashboard import Filters
+
+RULES = DelinquencyRules()
+LAST = date(2026, 11, 30)
+
+# The bucket chart's query before the totals: a pass over the ranges' changes.
+OLD_BUCKETS_SQL = """
+WITH changes AS (
+    SELECT valid_from AS day, bucket_rank, bucket, currency,
+           COUNT(*) AS accounts, SUM(outstanding_amount) AS outstanding
+    FROM delinquency_ranges WHERE valid_from <= :last
+    GROUP BY valid_from, bucket_rank, bucket, currency
+    UNION ALL
+    SELECT valid_to, bucket_rank, bucket, currency, -COUNT(*), -SUM(outstanding_amount)
+    FROM delinquency_ranges WHERE valid_to <= :last
+    GROUP BY valid_to, bucket_rank, bucket, currency
+)
+SELECT s.as_of, c.bucket, c.currency, SUM(c.accounts), SUM(c.outstanding)
+FROM snapshot_dates s JOIN changes c ON c.day <= s.as_of
+WHERE s.as_of IN :dates
+GROUP BY s.as_of, c.bucket_rank, c.bucket, c.currency
+HAVING SUM(c.accounts) <> 0
+"""
+
+
+def build(engine: Any, accounts: int, days: int) -> None:
+    first = LAST - timedelta(days=days - 1)
+    names = list(RULES.names)
+    params = {"n": accounts, "first": first, "half": days // 2}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO customers (customer_id, name, language, country) "
+                "SELECT 'Q' || k, 'c' || k, 'zh-CN', 'CN' FROM generate_series(1, :n) k"
+            ),
+            params,
+        )
+        connection.execute(
+            text(
+                "INSERT INTO accounts (account_id, customer_id, product, currency, opened_on, status) "
+                "SELECT 'A' || k, 'Q' || k, CASE WHEN k % 3 = 0 THEN 'credit_card' ELSE 'personal_loan' END,"
+                " CASE WHEN k % 50 = 0 THEN 'USD' ELSE 'CNY' END, DATE '2025-01-01', 'active'"
+                " FROM generate_series(1, :n) k"
+            ),
+            params,
+        )
+        # three ranges an account: [first, c1), [c1, c2), [c2, open), c1 and c2 spread over the days
+        bucket = "(ARRAY[{}])[1 + (({{expr}}) % {})]".format(", ".join(f"'{b}'" for b in names), len(names))
+        connection.execute(
+            text(
+                "INSERT INTO delinquency_ranges (account_id, valid_from, valid_to, customer_id, currency,"
+                " status, overdue_since, bucket, bucket_rank, overdue_amount, outstanding_amount, roll) "
+                "SELECT 'A' || k, b.valid_from, b.valid_to, 'Q' || k,"
+                " CASE WHEN k % 50 = 0 THEN 'USD' ELSE 'CNY' END, 'active', NULL,"
+                f" {bucket.format(expr='b.rank')}, b.rank % {len(names)},"
+                " (k::bigint * 7919 + b.part) % 500000, 1000000 + (k::bigint * 104729 + b.part) % 9000000,"
+                " CASE b.part WHEN 1 THEN 'new' ELSE 'forward' END "
+                "FROM generate_series(1, :n) k CROSS JOIN LATERAL (VALUES"
+                " (1, :first, :first + 1 + k % :half, k % 3),"
+                " (2, :first + 1 + k % :half, :first + :half + 1 + (k * 7) % :half, (k / 3) % 4),"
+                " (3, :first + :half + 1 + (k * 7) % :half, NULL::date, (k / 12) % 6)"
+                ") AS b(part, valid_from, valid_to, rank)"
+            ),
+            params,
+        )
+        connection.execute(
+            text(
+                "INSERT INTO snapshot_dates (as_of) "
+                "SELECT CAST(:first AS date) + d FROM generate_series(0, :days - 1) d"
+            ),
+            {"first": first, "days": days},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO payments (payment_id, account_id, paid_on, currency, amount) "
+                "SELECT 'P' || k, 'A' || k, CAST(:first AS date) + k % :days,"
+                " CASE WHEN k % 50 = 0 THEN 'USD' ELSE 'CNY' END, 100 + k % 100000"
+                " FROM generate_series(1, :n) k"
+            ),
+            {"n": accounts, "first": first, "days": days},
+        )
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("VACUUM ANALYZE")
+
+
+def timed(label: str, work: Callable[[], object], times: int, floor: float | None = None) -> float:
+    seconds = []
+    result: object = None
+    for _ in range(times):
+        started = time.perf_counter()
+        result = work()
+        seconds.append(time.perf_counter() - started)
+    seconds.sort()
+    p50 = statistics.median(seconds)
+    p95 = seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))]
+    beside = "" if floor is None else f"   (floor + {1000 * (p50 - floor):7.1f} ms)"
+    print(
+        f"  {label:<34} p50 {1000 * p50:9.1f} ms   p95 {1000 * p95:9.1f} ms   n={times:<3}{beside}   {result}"
+    )
+    return p50
+
+
+def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", required=True, help="a PostgreSQL URL (a schema of its own)")
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--renders", type=int, default=20)
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    args = parser.parse_args()
+
+    schema = f"bench_dashboard_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(args.postgres)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(args.postgres, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        upgrade(engine)
+        started = time.perf_counter()
+        build(engine, args.accounts, args.days)
+        with engine.connect() as connection:
+            ranges = connection.execute(text("SELECT count(*) FROM delinquency_ranges")).scalar_one()
+        print(
+            f"postgresql: {args.accounts:,} accounts, {ranges:,} snapshot ranges over {args.days} days, "
+            f"{args.accounts:,} payments; built in {time.perf_counter() - started:.1f} s (schema {schema})"
+        )
+        filters = Filters(LAST - timedelta(days=dashboard.DEFAULT_DAYS - 1), LAST)
+        with Session(engine) as session:
+            dates = dashboard.snapshot_dates(session, filters.first, filters.last)
+        shown = dashboard.thin(dates)
+        print(f"the night's totals of the {len(shown)} dates the chart shows (one transaction a night):")
+        night_seconds = []
+        for day in shown:
+            started = time.perf_counter()
+            with engine.begin() as connection:
+                totals.write_night(connection, day) if day == shown[-1] else totals.rebuild(connection, [day])
+            night_seconds.append(time.perf_counter() - started)
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("ANALYZE bucket_day_totals; ANALYZE roll_day_cells")
+            rows = connection.execute(
+                text("SELECT (SELECT count(*) FROM bucket_day_totals), (SELECT count(*) FROM roll_day_cells)")
+            ).one()
+        print(
+            f"  per night: median {statistics.median(night_seconds):.1f} s, max {max(night_seconds):.1f} s; "
+            f"rows: bucket_day_totals {rows[0]:,}, roll_day_cells {rows[1]:,}"
+        )
+        principal = Principal(user_id=1, username="bench", role=Role.ADMINISTRATOR)
+        codes = dispositions()
+        session = Session(engine)
+
+        def floor() -> str:
+            session.execute(text("SELECT 1")).scalar_one()
+            return "SELECT 1"
+
+        def old_buckets() -> str:
+            query = text(OLD_BUCKETS_SQL).bindparams(bindparam("dates", expanding=True))
+            rows = session.execute(query, {"last": shown[-1], "dates": shown}).all()
+            return f"{len(rows)} rows"
+
+        def new_buckets() -> str:
+            return f"{len(dashboard.bucket_points(session, shown, None))} rows"
+
+        def new_buckets_product() -> str:
+            return f"{len(dashboard.bucket_points(session, shown, 'credit_card'))} rows"
+
+        def old_roll() -> str:
+            cells = repository.roll_cells(session.connection(), dates[0], dates[-1])
+            return f"{sum(c[2] for c in cells):,} accounts"
+
+        def new_roll() -> str:
+            matrix = dashboard.roll_between(session, dates[0], dates[-1], RULES, None)
+            return f"{sum(matrix.cells.values()):,} accounts"
+
+        def whole() -> str:
+            dash = dashboard.dashboard(session, principal, codes, RULES, filters, today=LAST)
+            return f"{len(dash.buckets)} bucket points, {len(dash.collected)} days collected"
+
+        print(f"server time (p50/p95), beside the floor; {args.renders} calls each, 3 for the old queries:")
+        base = timed("floor: SELECT 1", floor, args.renders)
+        timed("buckets before: from the ranges", old_buckets, 3, base)
+        timed("buckets: from the totals", new_buckets, args.renders, base)
+        timed("buckets, one product", new_buckets_product, args.renders, base)
+        timed("roll rates before: ranges' join", old_roll, 3, base)
+        timed("roll rates: from the roll cells", new_roll, args.renders, base)
+        assert old_roll() == new_roll(), "the roll cells differ from the ranges' count"
+        timed("the whole dashboard (service)", whole, args.renders, base)
+        session.close()
+    finally:
+        engine.dispose()
+        if not args.keep:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
