@@ -1,7 +1,7 @@
 """dashboard totals: accounts per bucket and roll cells per snapshot date (issue #14 §3)
 
 Revision ID: 0013_dashboard_totals
-Revises: 0011_channels_returns
+Revises: 0012_portal_codes
 Create Date: 2026-12-04 21:40:00
 
 Written by the nightly batch from the night's snapshot; the dashboard reads them instead of the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_dashboard_totals"
-down_revision: str | None = "0011_channels_returns"
+down_revision: str | None = "0012_portal_codes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
