@@ -79,6 +79,7 @@ from arrears.contacts.gate import facts_for
 from arrears.contacts.models import Callback, CallbackStatus
 from arrears.errors import InvalidInputError, NotFoundError
 from arrears.i18n import N_
+from arrears.queues import reasons
 from arrears.queues.models import CaseQueue, Lease
 
 DEFAULT_PROBABILITY_BP = 5000
@@ -98,7 +99,7 @@ PROMISE_BROKEN_LEVEL = 2
 PLAN_BROKEN_LEVEL = 1
 CALLBACK_LEVEL = 4
 """A callback due outranks every precomputed level (it is read live, not stored)."""
-POOL_REASON = "taken by next case from the team's queue"
+POOL_REASON = reasons.POOL
 MAX_SKIP_REASON = 500
 Rows = Select[*tuple[Any, ...]]
 """A select of any columns."""

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from arrears.audit.trail import SYSTEM, Actor, record
 from arrears.cases.models import CaseAssignment
 from arrears.db import UTCDateTime
-from arrears.queues import planner, repository
+from arrears.queues import planner, reasons, repository
 from arrears.queues.models import CaseQueue
 from arrears.queues.planner import Plan, facts
 
@@ -33,7 +33,7 @@ NOTHING_DONE = "queues: nothing done"
 """How the note of a night without queue work begins (a run of several nights says it once)."""
 MOVES_PER_ENTRY = 2000
 """Moves one audit entry lists at most."""
-REASON = "nightly assignment: queue "
+REASON = reasons.NIGHTLY
 
 
 @dataclass

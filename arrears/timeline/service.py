@@ -35,6 +35,7 @@ from arrears.i18n import N_, Text
 from arrears.money import format_major
 from arrears.portfolio.models import ContactPoint, Payment
 from arrears.portfolio.views import record_look
+from arrears.queues import reasons
 from arrears.timeline.sources import CASE_EVENTS, Entry, Key, Source, below, read, sorted_page, start_of
 
 WORDS = {
@@ -269,7 +270,7 @@ def _assignments(case_id: str) -> Source:
             "assignment",
             row.ident,
             title,
-            (Text.of(N_("Reason: {reason}"), reason=row.reason),),
+            (reasons.in_words(row.reason),),
             row.assigned_by,
             links,
         )

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import pygal
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
@@ -342,6 +343,11 @@ def _short(day: date, language: str) -> str:
     return format_date(day, format="short", locale=language.replace("-", "_"))
 
 
+def _grouped(language: str) -> Callable[[float], str]:
+    """An axis' numbers grouped by the reader's locale (240,000,000), never in exponent form."""
+    return lambda value: format_decimal(value, locale=language.replace("-", "_"))
+
+
 def _every(count: int) -> int:
     return max(1, count // 10)
 
@@ -419,11 +425,19 @@ def _bucket_charts(dash: Dashboard, language: str, currency: str, _: Callable[..
         if p.currency == currency:
             balance[(p.as_of, p.bucket)] = Amount(p.outstanding, p.currency).major
     labels = [_short(d, language) for d in dates]
-    chart = pygal.StackedBar(_config(_("Accounts by bucket")), x_labels=labels)
+    every = _every(len(labels))
+    grouped = _grouped(language)
+    chart = pygal.StackedBar(
+        _config(_("Accounts by bucket"), x_labels_major_every=every), x_labels=labels, value_formatter=grouped
+    )
     for name in names:
         chart.add(name, [accounts.get((d, name), 0) for d in dates])
     out = {"buckets": _svg(chart)}
-    chart = pygal.StackedBar(_config(_("Balance by bucket ({currency})", currency=currency)), x_labels=labels)
+    chart = pygal.StackedBar(
+        _config(_("Balance by bucket ({currency})", currency=currency), x_labels_major_every=every),
+        x_labels=labels,
+        value_formatter=grouped,
+    )
     for name in names:
         chart.add(name, [float(balance.get((d, name), 0)) for d in dates])
     out["balance"] = _svg(chart)
