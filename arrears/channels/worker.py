@@ -195,7 +195,7 @@ def work(
     total = Tally()
     while not stop.is_set():
         done = worker.reconcile()
-        done.add(worker.batch(batch, stop))
+        done.add(worker.batch(batch))
         total.add(done)
         if on_batch is not None:
             on_batch(done)
@@ -248,7 +248,7 @@ class Worker:
 
     # --- one batch ---------------------------------------------------------------------------
 
-    def batch(self, size: int, stop: threading.Event) -> Tally:
+    def batch(self, size: int) -> Tally:
         """Claim and gate up to ``size`` messages, then hand each allowed one to its provider. A
         stop asked meanwhile waits for the batch in hand: its contacts are recorded as made."""
         tally = Tally()
