@@ -114,16 +114,18 @@ class Workers:
             )
         )
 
-    def kill_one(self, rng: random.Random) -> None:
-        """SIGKILL one of the running workers, chosen by ``rng``, and start another in its place."""
+    def kill_all(self) -> None:
+        """SIGKILL every running worker (the one holding messages in flight among them: a worker
+        waiting its turn holds none) and start as many again."""
         self._reap()
-        if self.running:
-            victim = rng.choice(self.running)
+        victims = list(self.running)
+        for victim in victims:
             os.kill(victim.pid, signal.SIGKILL)
             victim.wait(10)
             self.running.remove(victim)
             self.killed += 1
-        self.start()
+        for _ in victims or [None]:
+            self.start()
 
     def until_done(self, done: Callable[[], bool], workers: int) -> None:
         """Let the workers finish; start them again while messages are left (a dead worker's wait
@@ -153,7 +155,7 @@ class Workers:
 
 
 def _kill_at_random(engine: Engine, endpoint: str, *, sms: bool, seed_value: int) -> int:
-    """Run the workers, SIGKILL one at random moments :data:`KILLS` times, restart until every
+    """Run the workers, SIGKILL them all at :data:`KILLS` random points of the work, restart until every
     message is settled; answers how many workers were killed."""
     rng = random.Random(seed_value)
     side_by_side = 2 if engine.dialect.name == "postgresql" else 1
@@ -165,7 +167,7 @@ def _kill_at_random(engine: Engine, endpoint: str, *, sms: bool, seed_value: int
         # clock: a worker is faster or slower from one machine to the next
         for settled in sorted(rng.sample(range(10, MESSAGES * 4 // 5), KILLS)):
             _wait_until_settled(engine, settled)
-            workers.kill_one(rng)
+            workers.kill_all()
         workers.until_done(lambda: _states(engine).keys() == {"sent"}, side_by_side)
     finally:
         workers.stop()
@@ -185,7 +187,7 @@ def test_emails_survive_random_kills(engine: Engine) -> None:
         f"\nrandom kills ({killed}), e-mail: {len(ids)} received, {len(counted)} distinct Message-IDs, "
         f"{len(twice)} sent twice, {len(reconciled)} left sending by a killed worker"
     )
-    assert killed == KILLS
+    assert killed >= KILLS
     assert reconciled  # the kills caught messages in flight
     assert set(counted) == {f"<random-{n:04d}@arrears>" for n in range(MESSAGES)}
     assert max(counted.values()) <= 2
@@ -217,7 +219,7 @@ def test_sms_survive_random_kills_exactly_once(engine: Engine, provider: tuple[F
         f"{len(reconciled)} left sending by a killed worker, of which "
         f"{len(_reconciled_keys(engine, 'reconciled: the provider has it'))} found at the provider"
     )
-    assert killed == KILLS
+    assert killed >= KILLS
     assert reconciled  # the kills caught messages in flight
     assert _states(engine) == {"sent": MESSAGES}
     assert out_ids == dict.fromkeys((f"random-{n:04d}" for n in range(MESSAGES)), 1)
