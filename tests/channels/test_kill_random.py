@@ -124,7 +124,7 @@ class Workers:
             victim.wait(10)
             self.running.remove(victim)
             self.killed += 1
-        for _ in victims or [None]:
+        for _ in range(max(len(victims), 1)):
             self.start()
 
     def until_done(self, done: Callable[[], bool], workers: int) -> None:
