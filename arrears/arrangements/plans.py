@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, or_, select
@@ -66,6 +66,8 @@ FINAL = (
 STOPPING_HOLDS = (HoldKind.DISPUTE, HoldKind.CEASE, HoldKind.BANKRUPTCY, HoldKind.DECEASED)
 """Holds under which no plan or settlement is proposed."""
 WITHIN_LIMITS = "within the maker's limits"
+# a plan starts soon: its first installment falls within three months of the proposal
+FIRST_DUE_WITHIN = timedelta(days=92)
 """The decision note of an arrangement approved at once."""
 WHAT = N_("arrangement")
 
@@ -449,6 +451,12 @@ def _scheduled(
             N_("first_due_on ({first_due_on}) is in the past: the first installment falls today or later"),
             first_due_on=terms.first_due_on.isoformat(),
         )
+    if terms.first_due_on > today + FIRST_DUE_WITHIN:
+        raise InvalidInputError(
+            N_("first_due_on ({first_due_on}) is more than {days} days ahead"),
+            first_due_on=terms.first_due_on.isoformat(),
+            days=FIRST_DUE_WITHIN.days,
+        )
     if waived_fees < 0:
         raise InvalidInputError(N_("waived_fees is zero or more"))
     made: list[Installment] = schedule(
@@ -532,11 +540,6 @@ def _propose(
     now: datetime,
     today: date,
 ) -> Arrangement:
-    if terms.first_due_on < today:
-        raise InvalidInputError(
-            N_("first_due_on ({first_due_on}) is in the past: the first installment falls today or later"),
-            first_due_on=terms.first_due_on.isoformat(),
-        )
     text = None if note is None or not note.strip() else checked_reason(note)
     made, _, beyond = _scheduled(basis, total, waived_fees, terms, limits, Role(principal.role), today)
     _no_standing(session, case.case_id)

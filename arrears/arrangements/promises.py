@@ -8,9 +8,9 @@ The rules of taking one (docs/casework.md, "Promises to pay"):
   ``contact_id`` is a contact of this case;
 - the accounts are those the caller sees: an agency's are the accounts placed with it, and it
   names the account when the case has others in that currency;
-- 1 to 24 installments, each due today (the bank's business date) or later, in strictly
-  increasing dates, each amount a decimal string in major units, above zero, with no more decimals
-  than the currency has;
+- 1 to 24 installments, each due today (the bank's business date) or later and at most two years
+  ahead, in strictly increasing dates, each amount a decimal string in major units, above zero,
+  with no more decimals than the currency has;
 - the total is at most what the case's accounts in that currency owe (refused, not warned: a
   promise above the debt is a typing mistake, and the batch could never find it kept);
 - one open promise per case: the open one, if any, is superseded by the new one (its
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +46,8 @@ from arrears.i18n import N_
 from arrears.money import MoneyError, format_major, parse_major
 
 MAX_INSTALLMENTS = 24
+# two years: 24 monthly installments; a date beyond is a typing mistake
+LAST_DUE_WITHIN = timedelta(days=731)
 STOPPING_HOLDS = (HoldKind.BANKRUPTCY, HoldKind.CEASE, HoldKind.DECEASED, HoldKind.DISPUTE)
 """Holds under which no promise is taken (hardship and vulnerability do not stop one)."""
 FINAL = frozenset(
@@ -305,6 +307,13 @@ def checked_schedule(
     for seq, (due_on, text) in enumerate(installments, start=1):
         if due_on < today:
             raise DueDateInPastError(seq=seq, due_on=due_on.isoformat(), today=today.isoformat())
+        if due_on > today + LAST_DUE_WITHIN:
+            raise InvalidPromiseError(
+                N_("Installment {seq} is due on {due_on}, more than {days} days ahead"),
+                seq=seq,
+                due_on=due_on.isoformat(),
+                days=LAST_DUE_WITHIN.days,
+            )
         if schedule and due_on <= schedule[-1][0]:
             raise DatesNotIncreasingError(
                 seq=seq, due_on=due_on.isoformat(), previous=schedule[-1][0].isoformat()

@@ -14,7 +14,7 @@ Nothing here commits; the way in owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,8 @@ from arrears.i18n import N_
 from arrears.portfolio import repository as portfolio
 
 MAX_NOTE = 500
+# a callback is agreed for the coming days; further ahead is a promise, a plan or a hold
+FURTHEST_AHEAD = timedelta(days=90)
 
 
 class CallbackBlockedError(GateRefusalError):
@@ -101,6 +103,12 @@ def schedule_on(
         raise CaseClosedError(case_id=case.case_id)
     if draft.due_at <= now:
         raise InvalidInputError(N_("due_at ({due_at}) is not in the future"), due_at=draft.due_at.isoformat())
+    if draft.due_at > now + FURTHEST_AHEAD:
+        raise InvalidInputError(
+            N_("due_at ({due_at}) is more than {days} days ahead"),
+            due_at=draft.due_at.isoformat(),
+            days=FURTHEST_AHEAD.days,
+        )
     if portfolio.contact_point_of(session, case.customer_id, draft.contact_point_id) is None:
         raise InvalidInputError(
             N_("Contact point {contact_point_id} is not one of the customer's"),
