@@ -7,8 +7,9 @@ Builds, in a fresh SQLite file (or a fresh PostgreSQL schema), ``--cases`` cases
 ``--per-case`` contacts, payments and assignments each (the tables the timeline reads are big),
 and one long case with ``--contacts`` contacts, ``--payments`` payments and ``--assignments``
 assignments, then reads its timeline through the service (the route's work without HTTP): the
-first page, and ``--pages`` pages of 50 following the cursors. Printed: the median and the worst
-page, per database, and each source's query plan on PostgreSQL with --explain.
+first page, and ``--pages`` pages of 50 following the cursors; then the case page's first 20
+entries of 200 ordinary cases, with the SQL statements a page costs. Printed: the median and the
+worst page, per database.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, event, insert, text
 
 from arrears.auth.models import Team, User
 from arrears.auth.permissions import Role
@@ -154,6 +155,7 @@ def _contacts(i: str, n: int) -> list[dict[str, Any]]:
             "direction": "outbound",
             "party": "debtor",
             "started_at": NOW - timedelta(minutes=7 * k + 3),
+            "started_on": (NOW - timedelta(minutes=7 * k + 3)).date(),
             "disposition": "no_answer",
             "note_flags": [],
             "violations": [],
@@ -179,26 +181,56 @@ def _payments(i: str, n: int) -> list[dict[str, Any]]:
     ]
 
 
+PRINCIPAL = Principal(user_id=1, username="analyst", role=Role.STRATEGY_ANALYST)
+
+
+def _page(session: Any, customer: str, after: Any, limit: int) -> list[Any]:
+    entries, _ = service.timeline(
+        session,
+        PRINCIPAL,
+        f"C-{customer}",
+        after=after,
+        limit=limit,
+        today=TODAY,
+        now=NOW,
+        bank_zone=ZONE,
+        language="zh-CN",
+    )
+    return entries
+
+
 def pages(engine: Engine, count: int) -> list[float]:
-    principal = Principal(user_id=1, username="analyst", role=Role.STRATEGY_ANALYST)
+    """``count`` pages of 50 of the long case, each following the last one's cursor."""
     laps, after = [], None
     for _ in range(count):
         with transaction(engine) as session:
             started = time.perf_counter()
-            entries, _ = service.timeline(
-                session,
-                principal,
-                f"C-{LONG}",
-                after=after,
-                limit=51,
-                today=TODAY,
-                now=NOW,
-                bank_zone=ZONE,
-                language="zh-CN",
-            )
+            entries = _page(session, LONG, after, 51)
             laps.append(time.perf_counter() - started)
             after = entries[49].key
     return laps
+
+
+def first_pages(engine: Engine, cases: int) -> tuple[list[float], float]:
+    """The case page's first 20 entries of ``cases`` ordinary cases, and the SQL statements a page
+    costs (its look's audit entry included)."""
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    laps = []
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for n in range(cases):
+            with transaction(engine) as session:
+                started = time.perf_counter()
+                _page(session, f"K{n:07d}", None, 20)
+                laps.append(time.perf_counter() - started)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return laps, statements / cases
 
 
 def main() -> None:
@@ -236,6 +268,13 @@ def main() -> None:
             print(
                 f"timeline of a case with {sum(long.values())} entries: first page {ms[0]:.1f} ms, "
                 f"median {statistics.median(ms):.1f} ms, worst {max(ms):.1f} ms over {len(ms)} pages of 50"
+            )
+            short, statements = first_pages(engine, 200)
+            ms = [lap * 1000 for lap in short]
+            print(
+                f"first page (20 entries) of 200 cases with {3 * args.per_case} entries each: "
+                f"median {statistics.median(ms):.1f} ms, p95 {statistics.quantiles(ms, n=20)[-1]:.1f} ms, "
+                f"{statements:.0f} SQL statements a page"
             )
         finally:
             engine.dispose()
