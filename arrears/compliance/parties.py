@@ -18,6 +18,25 @@ VERIFICATION_PURPOSES = ("verification", "dispute_response", "validation")
 CLOSING_PURPOSES = ("closing", "cease_ack", "cease_confirmation", "termination", "remedy", "closing_letter")
 CLOSING_CHANNELS = frozenset({"letter", "email"})
 LOCATION_PURPOSES = ("location",)
+PARTY_WORDS = {
+    "debtor": N_("debtor"),
+    "spouse": N_("spouse"),
+    "emergency_contact": N_("emergency contact"),
+    "guarantor": N_("guarantor"),
+    "employer": N_("employer"),
+    "third_party": N_("third party"),
+    "attorney": N_("attorney"),
+    "guardian": N_("guardian"),
+    "executor": N_("executor"),
+    "parent": N_("parent"),
+    "other": N_("other"),
+}
+"""The parties a contact point belongs to, in words."""
+
+
+def party_word(party: str) -> Text | str:
+    """A party in the reader's words (a code without a word as it is)."""
+    return Text.of(PARTY_WORDS[party]) if party in PARTY_WORDS else party
 
 
 def standing_reasons(ctx: GateContext) -> list[Reason]:
@@ -94,7 +113,7 @@ def party_reasons(ctx: GateContext) -> list[Reason]:
         reasons.extend(_location_reasons(ctx))
     elif policy == "never":
         rule_id = ctx.pack.check("unrelated_party") or ctx.pack.check("third_party") or "TENANT-POLICY"
-        reasons.append(reason(rule_id, Text.of(N_("the party is {party}"), party=point.party)))
+        reasons.append(reason(rule_id, Text.of(N_("the party is {party}"), party=party_word(point.party))))
     return reasons
 
 

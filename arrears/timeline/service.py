@@ -28,6 +28,7 @@ from arrears.auth.principal import Principal
 from arrears.cases.models import Case, CaseAccount, CaseAssignment, FieldVisit, Placement
 from arrears.cases.scope import account_filter, case_filter
 from arrears.cases.work import CaseNotFoundError
+from arrears.compliance.parties import PARTY_WORDS
 from arrears.contacts.dispositions import dispositions
 from arrears.contacts.models import Contact
 from arrears.disputes.models import Complaint, Dispute, Hold
@@ -82,16 +83,10 @@ WORDS = {
     "inbound": N_("inbound"),
     "conduct": N_("conduct"),
     "harassment": N_("harassment"),
-    "third_party": N_("third party"),
     "privacy": N_("privacy"),
     "charges": N_("charges"),
     "service": N_("service"),
-    "other": N_("other"),
-    "debtor": N_("debtor"),
-    "spouse": N_("spouse"),
-    "emergency_contact": N_("emergency contact"),
-    "guarantor": N_("guarantor"),
-    "employer": N_("employer"),
+    **PARTY_WORDS,
 }
 """The codes an entry names, in words (a code without a word is shown as it is)."""
 
