@@ -51,7 +51,7 @@ from arrears.i18n import N_, translate
 from arrears.money import parse_major
 from arrears.portfolio import repository as portfolio
 from arrears.portfolio import reveal
-from arrears.portfolio.models import Customer
+from arrears.portfolio.models import ContactPoint, Customer
 from arrears.portfolio.views import contact_card, contact_field
 from arrears.scoring import repository as scoring
 from arrears.scoring.reasons import Reason, phrase
@@ -230,6 +230,18 @@ def _refusal(error: ArrearsError, language: str) -> dict[str, Any]:
     }
 
 
+def _likeliest(point: ContactPoint) -> tuple[bool, bool, bool, bool, int]:
+    """The order of a form's contact points: the debtor's own first, those that may be contacted,
+    phones before e-mail and addresses, the primary one, then as recorded."""
+    return (
+        point.party != "debtor",
+        bool(point.do_not_contact),
+        contact_field(point.type) is not PersonalField.PHONE,
+        not point.is_primary,
+        point.id,
+    )
+
+
 def _form(
     request: Request,
     session: Session,
@@ -246,7 +258,8 @@ def _form(
     found = views.read_case(session, principal, case_id[:100], today=today(request), at=now(request))
     language = render.language_of(request)
     points = [
-        contact_card(principal, p) for p in portfolio.contact_points_of(session, found.customer.customer_id)
+        contact_card(principal, p)
+        for p in sorted(portfolio.contact_points_of(session, found.customer.customer_id), key=_likeliest)
     ]
     context = {
         "form": form,

@@ -271,3 +271,21 @@ def test_csrf_permission_and_scope(
         f"/cases/{CASE}/contact", data={"csrf_token": hidden(home, "csrf_token"), "disposition": "no_answer"}
     )
     assert posted.status_code == 403 and _count(api, Contact) == 0
+
+
+def test_the_contact_form_offers_the_debtors_phone_first(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object
+) -> None:
+    client = _collector(api, signed_up, browser)
+    with Session(api.engine) as session:  # recorded in this order, after the debtor's first phone
+        for kind, value, party in (
+            ("address", "上海市长宁区 1 号", "debtor"),
+            ("mobile", "+8613900000000", "other"),
+            ("mobile", "+8613700000000", "debtor"),
+        ):
+            session.add(ContactPoint(customer_id="Na", type=kind, value=value, party=party))
+        session.commit()
+    page = client.get(f"/cases/{CASE}/contact").text
+    options = page.split('name="contact_point_id">')[1].split("</select>")[0]
+    order = [options.index(text) for text in ("+86138", "+86137", "上海市", "+86139")]
+    assert order == sorted(order), options
