@@ -22,6 +22,7 @@ Nothing here commits; the way in owns the transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -72,6 +73,7 @@ NOW_TOLERANCE = timedelta(minutes=5)
 """A contact logged as made now may start this far either side of the clock's now (clocks drift)."""
 CALL_CHANNELS = frozenset({Channel.CALL, Channel.IVR})
 """Channels whose contacts may carry a recording."""
+SHA256 = re.compile("[0-9a-f]{64}")
 MAX_NOTE = 4000
 
 
@@ -757,6 +759,8 @@ def _draft_rules(draft: Draft, ctx: Gatekeeping, *, logged: bool = True) -> date
         raise ContactInputError(N_("ended_at is before started_at"))
     if (draft.recording_uri is None) != (draft.recording_sha256 is None):
         raise ContactInputError(N_("A recording gives both recording_uri and recording_sha256"))
+    if draft.recording_sha256 is not None and not SHA256.fullmatch(draft.recording_sha256):
+        raise ContactInputError(N_("recording_sha256 is 64 hexadecimal digits"))
     if draft.recording_uri is not None and draft.channel not in CALL_CHANNELS:
         raise ContactInputError(N_("Only a call carries a recording, not a {channel}"), channel=draft.channel)
     if draft.note is not None and len(draft.note) > MAX_NOTE:

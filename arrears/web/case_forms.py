@@ -330,6 +330,11 @@ def log_contact(
     note: Text = "",
     callback_due_at: Short = "",
     keep_flagged: Short = "",
+    after_the_fact: Short = "",
+    started_at: Short = "",
+    ended_at: Short = "",
+    recording_uri: Annotated[str, Form(max_length=1000)] = "",
+    recording_sha256: Short = "",
 ) -> Response:
     """Log a contact (the same service as POST /api/v1/cases/{id}/contacts): an outbound one is put
     to the compliance gate, and a refusal shows its rules and the next allowed time; a note that
@@ -342,6 +347,11 @@ def log_contact(
         "contact_point_id": contact_point_id,
         "note": note,
         "callback_due_at": callback_due_at,
+        "after_the_fact": after_the_fact,
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "recording_uri": recording_uri,
+        "recording_sha256": recording_sha256,
     }
     ctx = gatekeeping(request)
     language = render.language_of(request)
@@ -364,6 +374,11 @@ def log_contact(
             disposition=disposition,
             contact_point_id=point,
             note=_blank(note),
+            started_at=_local(request, started_at, "started_at") if _blank(started_at) else None,
+            ended_at=_local(request, ended_at, "ended_at") if _blank(ended_at) else None,
+            recording_uri=_blank(recording_uri),
+            recording_sha256=_blank(recording_sha256.lower()),
+            after_the_fact=bool(after_the_fact),
         )
         return contacts.log_contact(
             session, principal, case_id[:100], draft, ctx=ctx, today=today(request), callback=agreed

@@ -289,3 +289,28 @@ def test_the_contact_form_offers_the_debtors_phone_first(
     options = page.split('name="contact_point_id">')[1].split("</select>")[0]
     order = [options.index(text) for text in ("+86138", "+86137", "上海市", "+86139")]
     assert order == sorted(order), options
+
+
+def test_a_call_logged_after_the_fact_with_its_recording(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object
+) -> None:
+    client = _collector(api, signed_up, browser)  # the clock: 2026-11-21 10:00 in Shanghai
+    data = {
+        "disposition": "no_answer",
+        "contact_point_id": _point(api),
+        "after_the_fact": "1",
+        "recording_uri": "s3://calls/2026/11/20/a.wav",
+    }
+    night = {**data, "started_at": "2026-11-20T22:30", "ended_at": "2026-11-20T22:31"}
+    bad_sum = _post(client, "contact", {**night, "recording_sha256": "not hex"})
+    assert bad_sum.status_code == 400 and "64" in bad_sum.text and _count(api, Contact) == 0
+    assert "s3://calls/2026/11/20/a.wav" in bad_sum.text  # what was typed is kept
+    ahead = _post(client, "contact", {**data, "started_at": "2026-11-22T09:00", "recording_sha256": "a" * 64})
+    assert ahead.status_code == 400 and _count(api, Contact) == 0
+    kept = _post(client, "contact", {**night, "recording_sha256": "AB" * 32})
+    assert kept.status_code == 303, kept.text  # at night, but it happened: kept for review
+    with Session(api.engine) as session:
+        contact = session.scalars(select(Contact)).one()
+        assert contact.after_the_fact and contact.review_status == "pending" and contact.violations
+        assert contact.started_at.isoformat() == "2026-11-20T14:30:00+00:00"
+        assert (contact.recording_uri, contact.recording_sha256) == ("s3://calls/2026/11/20/a.wav", "ab" * 32)
