@@ -189,7 +189,7 @@ def score_out(score: AccountScore, language: str) -> CaseScore:
     "/cases/{case_id}",
     response_model=CaseDetail,
     responses=problem_responses(401, 403, 404),
-    summary="One case: customer, accounts, score, assignment, placements",
+    summary="One case: customer, accounts, score, call script, assignment, placements",
 )
 def get_case(
     case_id: Annotated[str, Path(max_length=100, description="C-<customer_id>-<yyyymmdd>")],
@@ -198,8 +198,10 @@ def get_case(
     principal: CaseReader,
 ) -> CaseDetail:
     """The case with its customer (personal fields masked by role), its accounts the caller sees
-    with DPD, bucket and overdue, its score with the reasons in the caller's language, who works
-    it and its placements in force; 404 for a case out of the caller's scope. The look is audited."""
+    with DPD, bucket and overdue, its score with the reasons in the caller's language, the approved
+    call script (话术) for its bucket in the caller's language (else the customer's, else zh-CN),
+    who works it and its placements in force; 404 for a case out of the caller's scope. The look
+    is audited."""
     settings = request.app.state.context.settings
     language = language_of(request)
     # the score and the call script first: reading the case records the look, and nothing should
