@@ -40,7 +40,7 @@ def _template(api: Api, code: str, language: str, body: str, status: str = "appr
 
 
 def _section(page: str) -> str:
-    return page.split("data-script>")[1].split("</section>")[0]
+    return page.split("data-script>")[1].split("</section>", maxsplit=1)[0]
 
 
 def test_the_case_page_shows_the_bucket_script_in_the_reader_language(
