@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select, update
@@ -20,7 +21,7 @@ from arrears.auth.principal import Principal
 from arrears.cases.models import Case
 from arrears.cases.views import CaseNotFoundError
 from arrears.channels import templates
-from arrears.channels.call_scripts import languages_for, script_code, script_for_case
+from arrears.channels.call_scripts import CallScript, languages_for, script_code, script_for_case
 from arrears.channels.models import MessageTemplate
 from arrears.channels.outbox import InvalidMessageError, queue_many, queue_message
 from arrears.channels.rendering import sample_context
@@ -71,7 +72,9 @@ def _script(engine: Engine, code: str, language: str, body: str, *, approve: boo
         return row
 
 
-def _read(engine: Engine, reader: Principal, case_id: str = "C-M00000", language: str | None = "zh-CN"):  # type: ignore[no-untyped-def]
+def _read(
+    engine: Engine, reader: Principal, case_id: str = "C-M00000", language: str | None = "zh-CN"
+) -> CallScript | None:
     with transaction(engine) as session:
         return script_for_case(session, reader, case_id, language=language, today=TODAY)
 
@@ -198,7 +201,7 @@ def test_the_outbox_never_queues_a_call_script(engine: Engine) -> None:
     customer, point = seed(engine, point="mobile")[0]
     _people(engine)
     script = _script(engine, "call_script", "zh-CN", "您好，{{ customer_name }}")
-    message = {
+    message: dict[str, Any] = {
         "channel": "sms",
         "customer_id": customer,
         "case_id": f"C-{customer}",
@@ -212,11 +215,11 @@ def test_the_outbox_never_queues_a_call_script(engine: Engine) -> None:
     }
     with transaction(engine) as session:
         with pytest.raises(InvalidMessageError, match="call script"):
-            queue_message(session, SYSTEM, now=NOW, **message)  # type: ignore[arg-type]
+            queue_message(session, SYSTEM, now=NOW, **message)
         with pytest.raises(InvalidMessageError, match="call script"):
             queue_many(session, SYSTEM, [message], now=NOW)
         with pytest.raises(InvalidMessageError, match="not a channel of the outbox"):
-            queue_message(session, SYSTEM, now=NOW, **(message | {"channel": "call", "template_id": None}))  # type: ignore[arg-type]
+            queue_message(session, SYSTEM, now=NOW, **(message | {"channel": "call", "template_id": None}))
         queue_message(
             session, SYSTEM, now=NOW, **(message | {"template_id": None})
         )  # the same text, no script
