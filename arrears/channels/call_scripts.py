@@ -17,7 +17,8 @@ step audited, exactly as a message template; the outbox refuses to queue one
   role that does not see addresses), through the same sandbox as a message; an approved script
   that does not render for this case (a variable it does not guard) says so instead.
 
-Reading a script records no look of its own: its way in reads it before the case's audited look
+The customer reading their own case (the portal's role) is given none: a script is for the bank's
+staff. Reading a script records no look of its own: its way in reads it before the case's audited look
 (``case.read``), and a case out of scope is not found, as there. Nothing here writes.
 """
 
@@ -96,6 +97,8 @@ def script_for_case(
     case = cases.visible_case(session, case_id, case_filter(principal, today))
     if case is None:
         raise CaseNotFoundError()  # exactly the answer of the case's own read
+    if principal.may(Permission.PORTAL_USE):
+        return None  # the customer reading their own case: a script is the bank's staff's
     customer = session.get(Customer, case.customer_id)
     assert customer is not None  # a case's customer is a foreign key
     template = pick(session, case.bucket, languages_for(language, customer.language))

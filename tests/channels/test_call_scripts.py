@@ -186,7 +186,7 @@ def test_a_script_that_does_not_render_for_the_case_says_why(engine: Engine) -> 
     assert "line 1" in found.problem.message("en")
 
 
-def test_a_case_out_of_scope_is_not_found(engine: Engine) -> None:
+def test_a_case_out_of_scope_is_not_found_and_the_customer_sees_no_script(engine: Engine) -> None:
     seed(engine)
     _people(engine)
     _script(engine, "call_script", "zh-CN", "您好")
@@ -195,6 +195,10 @@ def test_a_case_out_of_scope_is_not_found(engine: Engine) -> None:
         _read(engine, stranger)
     with pytest.raises(CaseNotFoundError):
         _read(engine, Principal(user_id=1, username="auditor", role=Role.AUDITOR), case_id="C-NOBODY")
+    auditor = Principal(user_id=1, username="auditor", role=Role.AUDITOR)
+    assert _read(engine, auditor) is not None
+    customer = Principal(user_id=2, username="c", role=Role.CUSTOMER, customer_id="M00000")
+    assert _read(engine, customer) is None  # their own case, but a script is the staff's
 
 
 def test_the_outbox_never_queues_a_call_script(engine: Engine) -> None:
