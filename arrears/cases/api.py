@@ -31,6 +31,7 @@ from arrears.cases.models import Case, CaseStatus
 from arrears.cases.repository import CaseFilters
 from arrears.cases.schemas import (
     AssignmentOut,
+    CallScriptOut,
     CaseAccountOut,
     CaseCustomer,
     CaseDetail,
@@ -40,6 +41,7 @@ from arrears.cases.schemas import (
     PlacementOut,
     ScoreReason,
 )
+from arrears.channels.call_scripts import CallScript, script_for_case
 from arrears.money import parse_major
 from arrears.portfolio.schemas import Amount
 from arrears.portfolio.views import shown
@@ -187,7 +189,7 @@ def score_out(score: AccountScore, language: str) -> CaseScore:
     "/cases/{case_id}",
     response_model=CaseDetail,
     responses=problem_responses(401, 403, 404),
-    summary="One case: customer, accounts, score, assignment, placements",
+    summary="One case: customer, accounts, score, call script, assignment, placements",
 )
 def get_case(
     case_id: Annotated[str, Path(max_length=100, description="C-<customer_id>-<yyyymmdd>")],
@@ -196,12 +198,17 @@ def get_case(
     principal: CaseReader,
 ) -> CaseDetail:
     """The case with its customer (personal fields masked by role), its accounts the caller sees
-    with DPD, bucket and overdue, its score with the reasons in the caller's language, who works
-    it and its placements in force; 404 for a case out of the caller's scope. The look is audited."""
+    with DPD, bucket and overdue, its score with the reasons in the caller's language, the approved
+    call script (话术) for its bucket in the caller's language (else the customer's, else zh-CN),
+    who works it and its placements in force; 404 for a case out of the caller's scope. The look
+    is audited."""
     settings = request.app.state.context.settings
-    # the score first: reading the case records the look, and nothing should be read after that
-    # (the audit trail's lock is held to the commit); a case out of scope discards it unseen
+    language = language_of(request)
+    # the score and the call script first: reading the case records the look, and nothing should
+    # be read after that (the audit trail's lock is held to the commit); a case out of scope is
+    # not found by the script's read either
     score = scoring.latest_case_scores(session, settings.scoring_purpose, [case_id]).get(case_id)
+    script = script_for_case(session, principal, case_id, language=language, today=today(request))
     found = views.read_case(session, principal, case_id, today=today(request), at=now(request))
     case, customer, assignment = found.case, found.customer, found.assignment
     current = assignment.assignment if assignment is not None else None
@@ -260,5 +267,18 @@ def get_case(
             if found.placements is not None
             else None
         ),
-        scoring=score_out(score, language_of(request)) if score is not None else None,
+        scoring=score_out(score, language) if score is not None else None,
+        call_script=script_out(script, language) if script is not None else None,
+    )
+
+
+def script_out(script: CallScript, language: str) -> CallScriptOut:
+    return CallScriptOut(
+        template_id=script.template.id,
+        code=script.template.code,
+        number=script.template.number,
+        language=script.language,
+        bucket=script.bucket,
+        text=script.text,
+        problem=script.problem.message(language) if script.problem is not None else None,
     )

@@ -89,6 +89,16 @@ class PlacementOut(BaseModel):
     ends_on: date = Field(description="The last day of the placement")
 
 
+class CallScriptOut(BaseModel):
+    template_id: int = Field(description="The approved call-script template (channel call)")
+    code: str = Field(description="call_script.<bucket> (the bucket's own) or call_script (generic)")
+    number: int = Field(description="The template's version number")
+    language: str = Field(description="The caller's language, else the customer's, else zh-CN")
+    bucket: str = Field(description="The case's bucket it was picked for")
+    text: str | None = Field(description="The script with the case's facts; none when it does not render")
+    problem: str | None = Field(description="Why it does not render for this case, in the caller's language")
+
+
 class CaseDetail(CaseSummary):
     customer: CaseCustomer
     accounts: list[CaseAccountOut] = Field(description="The case's accounts the caller sees, worst first")
@@ -97,3 +107,6 @@ class CaseDetail(CaseSummary):
         description="Placements in force of these accounts; none for a role without placement.read"
     )
     scoring: CaseScore | None = Field(description="The score with its reasons; none when not scored")
+    call_script: CallScriptOut | None = Field(
+        default=None, description="The approved call script (话术) for the case's bucket; none when none"
+    )

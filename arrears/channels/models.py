@@ -22,7 +22,9 @@ The states (docs/channels.md):
 
 Templates are versioned per code, channel and language: ``draft``, ``approved`` (by a compliance
 officer who is not the author, after the content check and the pack's required elements),
-``retired``. A message keeps the template version it was rendered from and its rendered text.
+``retired``. A message keeps the template version it was rendered from and its rendered text. A
+template of the channel ``call`` is a call script (话术, :mod:`arrears.channels.call_scripts`):
+approved the same way, shown to the collector, never sent.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ class MessageChannel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     LETTER = "letter"
+
+
+CALL = "call"
+"""The channel of a call script (话术): a template a collector reads on the case page, approved like
+any other; never a message (the outbox refuses it)."""
+TEMPLATE_CHANNELS = (*(str(c) for c in MessageChannel), CALL)
+"""The channels a template is written for: the outbox's, and calls."""
+SCRIPT_CODE = "call_script"
+"""The code of the generic call script; ``call_script.<bucket>`` is a bucket's own (``.m1``)."""
 
 
 class MessageState(StrEnum):

@@ -6,6 +6,8 @@ The rules (docs/channels.md, "The outbox"):
   and an audit entry (``message.queue``), in the caller's transaction (flush only). The same key
   again answers the message already there (never a second row, also when two callers race); the
   same key with a different content is refused (:class:`KeyReusedError`, 409);
+- a call script (a template of the channel ``call``) is never queued: neither the channel nor a
+  message rendered from one (:class:`InvalidMessageError`, 422);
 - a letter queued without a contact point goes to the debtor's postal address (the primary
   ``address`` point, else the first); a customer without one cannot be sent a letter (422);
 - :func:`cancel` stops a ``queued`` message (``stopped``, the reason kept); :func:`resend` puts a
@@ -36,11 +38,13 @@ from arrears.cases.models import Case
 from arrears.cases.scope import case_filter
 from arrears.cases.work import checked_reason
 from arrears.channels.models import (
+    CALL,
     FINAL_STATES,
     LatePolicy,
     MessageChannel,
     MessageEvent,
     MessageState,
+    MessageTemplate,
     OutboxMessage,
 )
 from arrears.concurrency import check_version
@@ -146,6 +150,7 @@ def queue(
     """:func:`queue_message`, saying whether the message was written by this call; the message is
     due at ``send_from`` (a reminder's time of day), else at once."""
     _check(idempotency_key, given)
+    _refuse_call_scripts(session, [given.get("template_id")])
     if given["channel"] == MessageChannel.LETTER and given["contact_point_id"] is None:
         given["contact_point_id"] = _postal_address_of(session, given["customer_id"])
     existing = _by_key(session, idempotency_key)
@@ -214,6 +219,7 @@ def _queue_chunk(
 ) -> list[Queued]:
     for spec in chunk:
         _check(spec["idempotency_key"], spec)
+    _refuse_call_scripts(session, [spec["template_id"] for spec in chunk])
     keys = [spec["idempotency_key"] for spec in chunk]
     there = set(
         session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys)))
@@ -290,6 +296,21 @@ def _check(key: str, given: dict[str, Any]) -> None:
         raise InvalidMessageError(N_("A message has a body"))
     if given["late_policy"] not in set(LatePolicy):
         raise InvalidMessageError(N_("late_policy is wait or expire"))
+
+
+def _refuse_call_scripts(session: Session, template_ids: Sequence[int | None]) -> None:
+    """A call script (a template of the channel ``call``) is read on a call, never sent."""
+    wanted = {template_id for template_id in template_ids if template_id is not None}
+    if not wanted:
+        return
+    script = session.scalars(
+        select(MessageTemplate.id).where(MessageTemplate.id.in_(wanted), MessageTemplate.channel == CALL)
+    ).first()
+    if script is not None:
+        raise InvalidMessageError(
+            N_("Template {template_id} is a call script: it is read on a call, never sent"),
+            template_id=script,
+        )
 
 
 def _postal_address_of(session: Session, customer_id: str) -> int:

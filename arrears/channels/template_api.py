@@ -84,7 +84,7 @@ def list_templates(
     principal: Reader,
     session: DatabaseSession,
     code: Annotated[str | None, Query(max_length=64)] = None,
-    channel: Annotated[Literal["sms", "email", "letter"] | None, Query()] = None,
+    channel: Annotated[Literal["sms", "email", "letter", "call"] | None, Query()] = None,
     language: Annotated[Literal["zh-CN", "en"] | None, Query()] = None,
     template_status: Annotated[Literal["draft", "approved", "retired"] | None, Query(alias="status")] = None,
     cursor: Cursor = None,

@@ -45,7 +45,9 @@ def draft(
         Path, typer.Argument(help="The body, a Jinja2 text file 模板正文文件.", show_default=False)
     ],
     code: Annotated[str, typer.Option("--code", help="e.g. promise_reminder 模板代码.", show_default=False)],
-    channel: Annotated[str, typer.Option("--channel", help="sms, email or letter 渠道.", show_default=False)],
+    channel: Annotated[
+        str, typer.Option("--channel", help="sms, email, letter or call 渠道.", show_default=False)
+    ],
     language: Annotated[str, typer.Option("--language", help="zh-CN or en 语言.")] = "zh-CN",
     subject: Annotated[
         str | None, typer.Option("--subject", help="E-mail and letter 主题.", show_default=False)

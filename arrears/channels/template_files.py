@@ -3,7 +3,8 @@ named person (``arrears templates load DIR --approve-as USER``).
 
 The rules:
 
-- a file is ``<code>.<channel>.<language>.txt``; its text is the body, after an optional header
+- a file is ``<code>.<channel>.<language>.txt`` (a call script: ``call_script.m1.call.en.txt``,
+  the code may hold dots); its text is the body, after an optional header
   between two ``---`` lines (YAML: ``subject``, ``late_policy``, ``valid_hours``, ``settings``
   — for an SMS template the provider's ``template_code`` and its ``param.<name>`` templates; an
   unknown key or a wrong value names the file and the line);
@@ -39,7 +40,7 @@ from arrears.i18n import N_
 from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
 
 FILE_NAME = re.compile(
-    r"(?P<code>[a-z0-9_-]{1,64})\.(?P<channel>sms|email|letter)\.(?P<language>zh-CN|en)\.txt"
+    r"(?P<code>[a-z0-9_.-]{1,64})\.(?P<channel>sms|email|letter|call)\.(?P<language>zh-CN|en)\.txt"
 )
 HEADER = re.compile(r"\A---\n(?P<header>.*?)\n---\n", re.DOTALL)
 
@@ -76,7 +77,8 @@ def read_template(path: Path) -> templates.TemplateDraft:
     named = FILE_NAME.fullmatch(path.name)
     if named is None:
         raise InvalidInputError(
-            N_("{file}: a template file is named <code>.<sms|email|letter>.<zh-CN|en>.txt"), file=path.name
+            N_("{file}: a template file is named <code>.<sms|email|letter|call>.<zh-CN|en>.txt"),
+            file=path.name,
         )
     try:
         text = path.read_text("utf-8")

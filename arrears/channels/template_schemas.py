@@ -20,7 +20,7 @@ class _In(BaseModel):
 
 class TemplateIn(_In):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.-]+$", examples=["promise_reminder"])
-    channel: Literal["sms", "email", "letter"]
+    channel: Literal["sms", "email", "letter", "call"]
     language: Literal["zh-CN", "en"]
     subject: str | None = Field(
         default=None, max_length=MAX_SUBJECT, description="E-mail (required) and letter; Jinja2 too"

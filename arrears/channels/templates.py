@@ -2,13 +2,15 @@
 
 The rules (docs/channels.md, "Templates"):
 
-- a template is drafted (``template.write``) for a code, a channel (sms, email, letter) and a
-  language (zh-CN, en) and gets the next number of that code, channel and language; it must
-  parse (a syntax error names its line); an e-mail needs a subject;
+- a template is drafted (``template.write``) for a code, a channel (sms, email, letter, or call
+  for a call script) and a language (zh-CN, en) and gets the next number of that code, channel
+  and language; it must parse (a syntax error names its line); an e-mail needs a subject; a call
+  script's code is ``call_script`` or ``call_script.<bucket>``, and only a call script's is;
 - it is approved (``template.approve``) only as a draft, only by someone other than its author
   (the command line, acting as the system, approves no template it drafted itself), and only when
   it renders with the sample context, passes the compliance pack's content check (threats,
-  insults, false legal consequences …, and the SMS/e-mail opt-out a pack asks for) and, for a
+  insults, false legal consequences …, and the SMS/e-mail opt-out a pack asks for; a call script
+  is checked as a script: the same rules, no required elements) and, for a
   letter, carries the pack's required elements (CN-DISC-1: name, balance, reason, rights, how to
   object, contact, and the seal, which the letter's seal box carries);
 - approving a version retires the approved one of its code, channel and language: one approved
@@ -43,7 +45,15 @@ from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError
 from arrears.channels import template_repository as repository
 from arrears.channels.letters import seal_caption
-from arrears.channels.models import LatePolicy, MessageChannel, MessageTemplate, TemplateStatus
+from arrears.channels.models import (
+    CALL,
+    SCRIPT_CODE,
+    TEMPLATE_CHANNELS,
+    LatePolicy,
+    MessageChannel,
+    MessageTemplate,
+    TemplateStatus,
+)
 from arrears.channels.rendering import (
     FALLBACK_LANGUAGE,
     LANGUAGES,
@@ -217,7 +227,7 @@ def content_check(row: MessageTemplate, pack: Pack, context: MessageContext) -> 
     text = "\n".join(part for part in (subject, body, seal_caption(row.language) if letter else "") if part)
     decision = check_text(
         TextRequest(
-            purpose="template",
+            purpose="script" if row.channel == CALL else "template",
             text=text,
             channel=row.channel,
             template_kind="collection_letter" if letter else None,
@@ -311,7 +321,12 @@ def _check_spec(spec: TemplateDraft) -> None:
         raise InvalidInputError(
             N_("A template's code is 1 to 64 of a-z, 0-9, _ . -, not {code}"), code=repr(echo(spec.code, 80))
         )
-    one_of(spec.channel, [str(c) for c in MessageChannel], "channel")
+    one_of(spec.channel, list(TEMPLATE_CHANNELS), "channel")
+    if (spec.channel == CALL) != is_script_code(spec.code):
+        raise InvalidInputError(
+            N_("A call script's code is {code} or {code}.<bucket>, and only a call script's is"),
+            code=SCRIPT_CODE,
+        )
     one_of(spec.language, LANGUAGES, "language")
     one_of(spec.late_policy, [str(p) for p in LatePolicy], "late_policy")
     if spec.valid_hours is not None and not 1 <= spec.valid_hours <= MAX_VALID_HOURS:
@@ -334,6 +349,11 @@ def _check_spec(spec: TemplateDraft) -> None:
     if spec.subject:
         check_syntax(spec.subject)
     check_param_names(spec.settings)
+
+
+def is_script_code(code: str) -> bool:
+    """``call_script`` or ``call_script.<bucket>``: a call script's code."""
+    return code == SCRIPT_CODE or code.startswith(SCRIPT_CODE + ".")
 
 
 def _retire(session: Session, who: Who, row: MessageTemplate, now: datetime) -> None:

@@ -31,6 +31,7 @@ from arrears.auth.models import CredentialKind
 from arrears.auth.permissions import Permission, PersonalField
 from arrears.auth.principal import Principal
 from arrears.cases import views
+from arrears.channels.call_scripts import script_for_case
 from arrears.contacts.dispositions import dispositions
 from arrears.contacts.gate import answers_now, pack_of
 from arrears.disputes import disputes, holds
@@ -216,12 +217,17 @@ TIMELINE_SHOWN = 20
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, session: DatabaseSession, principal: CaseReader, case_id: str) -> Response:
-    """One case: its standing holds and open disputes first, its customer (masked by role), each
-    contact point with the gate's answer now, accounts and newest timeline entries; 404 out of
-    the reader's scope. Each look is audited as the API audits it (the case, holds, timeline)."""
+    """One case: its standing holds and open disputes first, its customer (masked by role), the
+    approved call script for its bucket in the reader's language, each contact point with the
+    gate's answer now, accounts and newest timeline entries; 404 out of the reader's scope. Each
+    look is audited as the API audits it (the case, holds, timeline)."""
     settings = request.app.state.context.settings
     day, at = today(request), now(request)
     extras = case_forms.case_page_extras(request, session, principal, case_id[:100])
+    # before the case's read, as GET /api/v1/cases/{id} does (the look is recorded last)
+    script = script_for_case(
+        session, principal, case_id[:100], language=render.language_of(request), today=day
+    )
     found = views.read_case(session, principal, case_id[:100], today=day, at=at)
     customer, customer_id = found.customer, found.customer.customer_id
     standing = holds.holds_of(session, principal, customer_id, standing=True, today=day)
@@ -268,6 +274,7 @@ def case_page(request: Request, session: DatabaseSession, principal: CaseReader,
             "names": names,
             "word": timeline.word,
             "points": [(contact_card(principal, answer.point), answer) for answer in answers],
+            "script": script,
             **extras,
         },
     )

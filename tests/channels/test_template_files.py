@@ -49,8 +49,14 @@ def test_the_examples_load_approved_by_the_named_person_once(database: Engine) -
     loaded = run("load", str(EXAMPLES), "--approve-as", "demo-compliance")
     assert loaded.exit_code == 0, loaded.output
     shipped = statuses(database)
-    assert len(shipped) == 12 and all(s == ["approved"] for s in shipped.values())
+    assert len(shipped) == 20 and all(s == ["approved"] for s in shipped.values())
     assert ("first_delinquency", "letter", "zh-CN") in shipped
+    scripts = {key for key in shipped if key[1] == "call"}  # the call scripts, content-checked too
+    assert {(code, language) for code, _, language in scripts} == {
+        (code, language)
+        for code in ("call_script", "call_script.m1", "call_script.m2", "call_script.m3")
+        for language in ("zh-CN", "en")
+    }
     with Session(database) as session:
         letters = session.scalars(select(MessageTemplate).where(MessageTemplate.channel == "letter")).all()
         subjects = {row.language: row.subject for row in letters}
@@ -58,7 +64,7 @@ def test_the_examples_load_approved_by_the_named_person_once(database: Engine) -
         letter = letters[0]
         assert letter.approved_by == session.scalars(select(User.id)).one() and letter.created_by is None
     again = run("load", str(EXAMPLES), "--approve-as", "demo-compliance")
-    assert again.exit_code == 0 and again.output.count("unchanged") == 12
+    assert again.exit_code == 0 and again.output.count("unchanged") == 20
     assert statuses(database) == shipped
 
 
