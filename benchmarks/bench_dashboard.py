@@ -1,7 +1,7 @@
 """The supervisor's dashboard over a million accounts (issue #14 §3): under a second of server time.
 
     .venv/bin/python benchmarks/bench_dashboard.py --postgres postgresql://postgres@127.0.0.1:5432/test
-        [--accounts 1000000] [--days 90] [--renders 20] [--keep]
+        [--accounts 1000000] [--days 90] [--renders 20] [--keep] [--schema bench_dashboard_…]
 
 Builds a book in a fresh PostgreSQL schema of its own, straight in SQL: accounts (a third credit
 cards), three snapshot ranges an account over ``--days`` daily snapshot dates (an account changes
@@ -10,7 +10,9 @@ dates the bucket chart shows (arrears.reports.totals, the night's step: its time
 times, beside a floor (``SELECT 1`` in a session), the figures' queries before the totals (counted
 from the ranges) and after (read from the totals), and the whole dashboard's service call
 (``arrears.reports.dashboard.dashboard``: every figure, as the page renders it), p50 and p95 of
-``--renders`` calls. The schema is dropped afterwards (unless ``--keep``).
+``--renders`` calls, and each section of the page alone (the service asked for one figure). The
+schema is dropped afterwards (unless ``--keep``); ``--schema`` times a kept one again, without
+building it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,14 @@ FROM snapshot_dates s JOIN changes c ON c.day <= s.as_of
 WHERE s.as_of IN :dates
 GROUP BY s.as_of, c.bucket_rank, c.bucket, c.currency
 HAVING SUM(c.accounts) <> 0
+"""
+
+# The collections figure's query before the totals: a pass over the period's payments.
+OLD_COLLECTED_SQL = """
+SELECT paid_on, currency, SUM(CASE WHEN reverses IS NULL THEN amount ELSE -amount END),
+       SUM(CASE WHEN reverses IS NULL THEN 1 ELSE 0 END)
+FROM payments WHERE paid_on >= :first AND paid_on <= :last
+GROUP BY paid_on, currency ORDER BY paid_on, currency
 """
 
 
@@ -143,17 +153,23 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--renders", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument(
+        "--schema", help="time the book of a schema kept by an earlier run (--keep) instead of building one"
+    )
     args = parser.parse_args()
 
-    schema = f"bench_dashboard_{uuid.uuid4().hex[:8]}"
+    reuse = args.schema is not None
+    schema = args.schema or f"bench_dashboard_{uuid.uuid4().hex[:8]}"
     admin = make_engine(args.postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    if not reuse:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(args.postgres, connect_args={"options": f"-csearch_path={schema}"})
     try:
         upgrade(engine)
         started = time.perf_counter()
-        build(engine, args.accounts, args.days)
+        if not reuse:
+            build(engine, args.accounts, args.days)
         with engine.connect() as connection:
             ranges = connection.execute(text("SELECT count(*) FROM delinquency_ranges")).scalar_one()
         print(
@@ -166,7 +182,7 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
         shown = dashboard.thin(dates)
         print(f"the night's totals of the {len(shown)} dates the chart shows (one transaction a night):")
         night_seconds = []
-        for day in shown:
+        for day in [] if reuse else shown:
             started = time.perf_counter()
             with engine.begin() as connection:
                 totals.write_night(connection, day) if day == shown[-1] else totals.rebuild(connection, [day])
@@ -178,8 +194,43 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
                 text("SELECT (SELECT count(*) FROM bucket_day_totals), (SELECT count(*) FROM roll_day_cells)")
             ).one()
         print(
-            f"  per night: median {statistics.median(night_seconds):.1f} s, max {max(night_seconds):.1f} s; "
+            f"  per night: median {statistics.median(night_seconds or [0]):.1f} s, "
+            f"max {max(night_seconds or [0]):.1f} s; "
             f"rows: bucket_day_totals {rows[0]:,}, roll_day_cells {rows[1]:,}"
+        )
+        # The payments' totals (the night's last step): the days up to the last night. Then today as
+        # the dashboard sees it during the day: the last day's payments not in the totals yet (the
+        # payments of today), and three earlier days noted as changed (backdated postings).
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM payment_day_totals"))
+            connection.execute(text("DELETE FROM payment_day_changes"))
+            totals.write_payments(connection, shown[-1])
+        seconds = time.perf_counter() - started
+        print(f"  the payments' totals, every day to the last (from empty): {seconds:.1f} s")
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM payment_day_totals WHERE paid_on = :last"), {"last": LAST})
+            connection.execute(
+                text("INSERT INTO payment_day_changes (paid_on) VALUES (:a), (:b), (:c)"),
+                {
+                    "a": LAST - timedelta(days=1),
+                    "b": LAST - timedelta(days=10),
+                    "c": LAST - timedelta(days=40),
+                },
+            )
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("ANALYZE payment_day_totals; ANALYZE payment_day_changes")
+            live = connection.execute(
+                text(
+                    "SELECT count(*) FROM payments WHERE paid_on = :last OR paid_on IN "
+                    "(SELECT paid_on FROM payment_day_changes)"
+                ),
+                {"last": LAST},
+            ).scalar_one()
+            stored_rows = connection.execute(text("SELECT count(*) FROM payment_day_totals")).scalar_one()
+        print(
+            f"  payment_day_totals {stored_rows:,} rows; read live: today and 3 noted days, {live:,} payments"
         )
         principal = Principal(user_id=1, username="bench", role=Role.ADMINISTRATOR)
         codes = dispositions()
@@ -208,6 +259,17 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
             matrix = dashboard.roll_between(session, dates[0], dates[-1], RULES, None)
             return f"{sum(matrix.cells.values()):,} accounts"
 
+        def old_collected() -> list[tuple[Any, ...]]:
+            rows = session.execute(text(OLD_COLLECTED_SQL), {"first": filters.first, "last": filters.last})
+            return [tuple(row) for row in rows]
+
+        def new_collected() -> list[tuple[Any, ...]]:
+            days = dashboard.collected(session, filters.first, filters.last, None)
+            return [(d.day, d.currency, d.amount, d.payments) for d in days]
+
+        def new_collected_product() -> str:
+            return f"{len(dashboard.collected(session, filters.first, filters.last, 'credit_card'))} rows"
+
         def whole() -> str:
             dash = dashboard.dashboard(session, principal, codes, RULES, filters, today=LAST)
             return f"{len(dash.buckets)} bucket points, {len(dash.collected)} days collected"
@@ -220,11 +282,23 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
         timed("roll rates before: ranges' join", old_roll, 3, base)
         timed("roll rates: from the roll cells", new_roll, args.renders, base)
         assert old_roll() == new_roll(), "the roll cells differ from the ranges' count"
+        timed("collected before: the payments", lambda: f"{len(old_collected())} rows", 3, base)
+        timed("collected: totals + today's", lambda: f"{len(new_collected())} rows", args.renders, base)
+        timed("collected, one product", new_collected_product, args.renders, base)
+        assert old_collected() == new_collected(), "the payments' totals differ from the payments' count"
         timed("the whole dashboard (service)", whole, args.renders, base)
+        print("the dashboard's sections, one at a time (the service with that figure only):")
+        for figure in dashboard.FIGURES:
+
+            def section(figure: str = figure) -> str:
+                dashboard.dashboard(session, principal, codes, RULES, filters, today=LAST, figures=(figure,))
+                return figure
+
+            timed(f"section {figure}", section, args.renders, base)
         session.close()
     finally:
         engine.dispose()
-        if not args.keep:
+        if not args.keep and not reuse:
             with admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, true, union_all
 from sqlalchemy.orm import Session
 
 from arrears.arrangements.models import Promise, PromiseStatus
@@ -37,7 +37,7 @@ from arrears.i18n import N_
 from arrears.portfolio.models import Account, Payment
 from arrears.queues.models import CaseQueue
 from arrears.reports import repository, totals
-from arrears.reports.models import BucketDayTotal, RollDayCell
+from arrears.reports.models import BucketDayTotal, PaymentDayChange, PaymentDayTotal, RollDayCell
 from arrears.reports.roll_rates import BY_COUNT, RollMatrix
 
 MAX_DAYS = 366
@@ -356,20 +356,52 @@ def promise_days(session: Session, first: date, last: date) -> list[PromiseDay]:
 
 
 def collected(session: Session, first: date, last: date, product: str | None) -> list[CollectedDay]:
-    """Per business day and currency: payments less reversals (a reversal counts on its own day)."""
-    signed = case((Payment.reverses.is_(None), Payment.amount), else_=-Payment.amount)
-    query = select(
-        Payment.paid_on,
-        Payment.currency,
-        func.coalesce(func.sum(signed), 0),
-        func.sum(case((Payment.reverses.is_(None), 1), else_=0)),
-    ).where(Payment.paid_on >= first, Payment.paid_on <= last)
+    """Per business day and currency: payments less reversals (a reversal counts on its own day).
+
+    One statement: the nightly totals of the days they cover (arrears.reports.totals), and the
+    payments of the others: the days after the latest total (today's) and the days noted as
+    written since their total (a late, backdated or changed payment, an account's new product)."""
+    in_period = and_(Payment.paid_on >= first, Payment.paid_on <= last)
+    latest = select(func.max(PaymentDayTotal.paid_on)).scalar_subquery()
+    noted = select(PaymentDayChange.paid_on)
+    stored = select(
+        PaymentDayTotal.paid_on.label("day"),
+        PaymentDayTotal.currency.label("currency"),
+        PaymentDayTotal.amount.label("amount"),
+        PaymentDayTotal.payments.label("payments"),
+    ).where(
+        PaymentDayTotal.paid_on >= first,
+        PaymentDayTotal.paid_on <= last,
+        PaymentDayTotal.paid_on.not_in(noted),
+    )
     if product is not None:
-        query = query.where(
-            Payment.account_id.in_(select(Account.account_id).where(Account.product == product))
+        stored = stored.where(PaymentDayTotal.product == product)
+
+    def live(*days: ColumnElement[bool]) -> Select[Any]:
+        query = select(Payment.paid_on, Payment.currency, totals.signed_amount(), totals.paid()).where(
+            in_period, *days
         )
-    query = query.group_by(Payment.paid_on, Payment.currency).order_by(Payment.paid_on, Payment.currency)
-    return [CollectedDay(d, c, int(a), int(n or 0)) for d, c, a, n in session.execute(query)]
+        if product is not None:
+            query = query.where(
+                Payment.account_id.in_(select(Account.account_id).where(Account.product == product))
+            )
+        return query
+
+    after = live(Payment.paid_on > func.coalesce(latest, first - timedelta(days=1)))
+    since = live(Payment.paid_on <= latest, Payment.paid_on.in_(noted))
+    rows = union_all(stored, after, since).subquery()
+    amount = func.coalesce(func.sum(rows.c.amount), 0)
+    query = (
+        select(rows.c.day, rows.c.currency, amount, func.sum(rows.c.payments))
+        .group_by(rows.c.day, rows.c.currency)
+        .order_by(rows.c.day, rows.c.currency)
+    )
+    return [CollectedDay(_day(d), c, int(a), int(n or 0)) for d, c, a, n in session.execute(query)]
+
+
+def _day(value: date | str) -> date:
+    """A date from a union's column (SQLite gives its text)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def queue_ages(session: Session, principal: Principal, today: date, team_id: int | None) -> list[QueueAge]:
