@@ -378,18 +378,23 @@ def collected(session: Session, first: date, last: date, product: str | None) ->
         stored = stored.where(PaymentDayTotal.product == product)
 
     def live(*days: ColumnElement[bool]) -> Select[Any]:
-        query = select(Payment.paid_on, Payment.currency, totals.signed_amount(), totals.paid()).where(
-            in_period, *days
-        )
-        if product is not None:
-            query = query.where(
-                Payment.account_id.in_(select(Account.account_id).where(Account.product == product))
-            )
-        return query
+        return select(
+            Payment.paid_on.label("day"),
+            Payment.currency.label("currency"),
+            totals.signed_amount().label("amount"),
+            totals.paid().label("payments"),
+            Payment.account_id.label("account_id"),
+        ).where(in_period, *days)
 
     after = live(Payment.paid_on > func.coalesce(latest, first - timedelta(days=1)))
     since = live(Payment.paid_on <= latest, Payment.paid_on.in_(noted))
-    rows = union_all(stored, after, since).subquery()
+    payments = union_all(after, since).subquery()
+    today = select(payments.c.day, payments.c.currency, payments.c.amount, payments.c.payments)
+    if product is not None:  # one join of the live days' payments to their accounts
+        today = today.where(
+            payments.c.account_id.in_(select(Account.account_id).where(Account.product == product))
+        )
+    rows = union_all(stored, today).subquery()
     amount = func.coalesce(func.sum(rows.c.amount), 0)
     query = (
         select(rows.c.day, rows.c.currency, amount, func.sum(rows.c.payments))
