@@ -129,6 +129,69 @@ def build(engine: Any, accounts: int, days: int) -> None:
         connection.exec_driver_sql("VACUUM ANALYZE")
 
 
+CASEWORK_SQL = [
+    # 20 teams, 200 collectors
+    "INSERT INTO teams (code, name, created_at) "
+    "SELECT 'T' || t, 'Team ' || t, now() FROM generate_series(1, 20) t",
+    "INSERT INTO users (username, role, is_machine, active, created_at) "
+    "SELECT 'c' || u, 'collector', false, true, now() FROM generate_series(1, 200) u",
+    # a case for 3 accounts in 10, 5 in 6 of them open
+    "INSERT INTO cases (case_id, customer_id, status, opened_on, worst_dpd, bucket, overdue_total, currency,"
+    " account_count, updated_on) "
+    "SELECT 'K' || k, 'Q' || k, CASE WHEN k % 6 = 0 THEN 'closed' ELSE 'open' END,"
+    " CAST(:old AS date) + k % :span, 30, 'M1', 100000, 'CNY', 1, :last "
+    "FROM generate_series(1, :n) k WHERE k % 10 < 3",
+    # ten batch events a case over twice the period: opened, 8 bucket changes, cured or reopened
+    "INSERT INTO case_events (case_id, occurred_on, kind, as_of) "
+    "SELECT 'K' || k, d, e.kind, d FROM generate_series(1, :n) k CROSS JOIN LATERAL (VALUES"
+    " (0, 'opened'), (1, 'bucket_changed'), (2, 'bucket_changed'), (3, 'bucket_changed'),"
+    " (4, 'bucket_changed'), (5, 'bucket_changed'), (6, 'bucket_changed'), (7, 'bucket_changed'),"
+    " (8, 'bucket_changed'), (9, CASE WHEN k % 2 = 0 THEN 'cured' ELSE 'reopened' END)) AS e(i, kind)"
+    " CROSS JOIN LATERAL (SELECT CAST(:old AS date) + (k * 7 + e.i * 17) % :span AS d) AS x "
+    "WHERE k % 10 < 3",
+    # a promise for 4 cases in 10, settled (or not) over twice the period
+    "INSERT INTO promises (case_id, currency, amount, paid_amount, status, taken_at, taken_on, first_due_on,"
+    " last_due_on, closed_on, version) "
+    "SELECT 'K' || k, 'CNY', 50000, 0,"
+    " (ARRAY['kept','partially_kept','broken','superseded','open'])[1 + k % 5],"
+    " now(), CAST(:old AS date) + k % :span, CAST(:old AS date) + k % :span, CAST(:old AS date) + k % :span,"
+    " CASE WHEN k % 5 = 4 THEN NULL ELSE CAST(:old AS date) + (k * 3) % :span END, 1 "
+    "FROM generate_series(1, :n) k WHERE k % 10 < 3 AND k % 3 <> 0",
+    # the open cases in their teams' queues
+    "INSERT INTO case_queues (case_id, queue, team_id, queue_set, entered_on) "
+    "SELECT case_id, 'Q' || (hashtext(case_id) & 3), 1 + (hashtext(case_id) & 1023) % 20, 1,"
+    " opened_on FROM cases WHERE status = 'open'",
+    # 30 outbound contacts a day per 1,000 accounts (30,000 at 1M: 200 collectors) over twice the period
+    "INSERT INTO contacts (case_id, customer_id, channel, direction, party, started_at, disposition,"
+    " note_flags, violations, after_the_fact, review_status, source, recorded_at, started_on, team_id,"
+    " recorded_by) "
+    "SELECT 'K' || k, 'Q' || k, 'phone', 'outbound', 'debtor', now(),"
+    " (ARRAY['no_answer','busy','right_party_contact','promise','wrong_party','voicemail'])[1 + c % 6],"
+    " '[]', '[]', false, 'none', 'collector', now(), CAST(:old AS date) + c % :span, 1 + c % 20, 1 + c % 200 "
+    "FROM generate_series(1, :contacts) c CROSS JOIN LATERAL (SELECT 10 * (c % (:n / 10)) + c % 3 AS k) AS x "
+    "WHERE k >= 1",
+]
+
+
+def build_casework(engine: Any, accounts: int, days: int) -> None:
+    """Cases, their batch events, promises, queues and contacts, over twice the period (the
+    dashboard reads the last half): the figures of the casework over a book of ``accounts``."""
+    span = 2 * days
+    params = {
+        "n": accounts,
+        "old": LAST - timedelta(days=span - 1),
+        "span": span,
+        "last": LAST,
+        "contacts": accounts * 30 * span // 1000,
+    }
+    with engine.begin() as connection:
+        for sql in CASEWORK_SQL:
+            connection.execute(text(sql), params)
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("VACUUM ANALYZE")
+
+
 def timed(label: str, work: Callable[[], object], times: int, floor: float | None = None) -> float:
     seconds = []
     result: object = None
@@ -171,10 +234,25 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
         if not reuse:
             build(engine, args.accounts, args.days)
         with engine.connect() as connection:
+            cased = connection.execute(text("SELECT count(*) FROM cases")).scalar_one()
+        if not cased:
+            build_casework(engine, args.accounts, args.days)
+        with engine.connect() as connection:
             ranges = connection.execute(text("SELECT count(*) FROM delinquency_ranges")).scalar_one()
+            work = connection.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM case_events),"
+                    " (SELECT count(*) FROM promises), (SELECT count(*) FROM case_queues),"
+                    " (SELECT count(*) FROM contacts)"
+                )
+            ).one()
         print(
             f"postgresql: {args.accounts:,} accounts, {ranges:,} snapshot ranges over {args.days} days, "
             f"{args.accounts:,} payments; built in {time.perf_counter() - started:.1f} s (schema {schema})"
+        )
+        print(
+            f"casework over {2 * args.days} days: {work[0]:,} cases, {work[1]:,} case events, "
+            f"{work[2]:,} promises, {work[3]:,} queued cases, {work[4]:,} contacts"
         )
         filters = Filters(LAST - timedelta(days=dashboard.DEFAULT_DAYS - 1), LAST)
         with Session(engine) as session:
@@ -263,6 +341,14 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
             rows = session.execute(text(OLD_COLLECTED_SQL), {"first": filters.first, "last": filters.last})
             return [tuple(row) for row in rows]
 
+        def old_collected_product() -> str:
+            sql = OLD_COLLECTED_SQL.replace(
+                "WHERE",
+                "WHERE account_id IN (SELECT account_id FROM accounts WHERE product = 'credit_card') AND",
+            )
+            rows = session.execute(text(sql), {"first": filters.first, "last": filters.last}).all()
+            return f"{len(rows)} rows"
+
         def new_collected() -> list[tuple[Any, ...]]:
             days = dashboard.collected(session, filters.first, filters.last, None)
             return [(d.day, d.currency, d.amount, d.payments) for d in days]
@@ -284,6 +370,7 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
         assert old_roll() == new_roll(), "the roll cells differ from the ranges' count"
         timed("collected before: the payments", lambda: f"{len(old_collected())} rows", 3, base)
         timed("collected: totals + today's", lambda: f"{len(new_collected())} rows", args.renders, base)
+        timed("collected before, one product", old_collected_product, 3, base)
         timed("collected, one product", new_collected_product, args.renders, base)
         assert old_collected() == new_collected(), "the payments' totals differ from the payments' count"
         timed("the whole dashboard (service)", whole, args.renders, base)

@@ -178,20 +178,11 @@ def dashboard(
     if "roll" in wanted and len(dates) >= 2:
         roll = roll_between(session, dates[0], dates[-1], rules, filters.product)
     contacts: list[MetricsRow] = []
-    if "contacts" in wanted:
-        contacts = contact_metrics(
-            session,
-            principal,
-            codes,
-            first=filters.first,
-            last=filters.last,
-            team_id=filters.team_id,
-            group_by=GroupBy.DAY,
-            today=today,
-        )
     collectors: list[Productivity] = []
     teams: list[Productivity] = []
-    if wanted & {"collectors", "teams"}:
+    if wanted & {"contacts", "collectors", "teams"}:
+        # One pass over the period's contacts for the three figures: the rows per day, team and
+        # collector (at most days × collectors of them), summed per day for the contacts' chart.
         rows = contact_metrics(
             session,
             principal,
@@ -202,8 +193,10 @@ def dashboard(
             group_by=GroupBy.COLLECTOR,
             today=today,
         )
-        collectors = _totals(rows, by_collector=True)
-        teams = _totals(rows, by_collector=False)
+        if "contacts" in wanted:
+            contacts = _per_day(rows)
+        collectors = _totals(rows, by_collector=True) if "collectors" in wanted else []
+        teams = _totals(rows, by_collector=False) if "teams" in wanted else []
     queues = queue_ages(session, principal, today, filters.team_id) if "queues" in wanted else []
     team_ids = {q.team_id for q in queues} | {p.team_id for p in teams if p.team_id is not None}
     user_ids = {p.collector_id for p in collectors if p.collector_id is not None}
@@ -440,6 +433,18 @@ def _teams(principal: Principal, column: Any) -> ColumnElement[bool]:
     if principal.scope is Scope.LED_TEAMS:
         return column.in_(sorted(principal.led_team_ids))  # type: ignore[no-any-return]
     return column.in_([])  # type: ignore[no-any-return]
+
+
+def _per_day(rows: Sequence[MetricsRow]) -> list[MetricsRow]:
+    """The per-day rows of the per-day, team and collector rows (``contact_metrics`` by day)."""
+    sums: dict[date, list[int]] = {}
+    for row in rows:
+        assert row.day is not None
+        total = sums.setdefault(row.day, [0, 0, 0, 0, 0])
+        values = (row.attempts, row.connected, row.third_party, row.right_party, row.promises)
+        for i, value in enumerate(values):
+            total[i] += value
+    return [MetricsRow(day, None, None, *values) for day, values in sorted(sums.items())]
 
 
 def _totals(rows: Sequence[MetricsRow], *, by_collector: bool) -> list[Productivity]:

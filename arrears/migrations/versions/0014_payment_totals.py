@@ -1,4 +1,5 @@
-"""dashboard totals: payments per day paid, currency and product; the days changed since (issue #14 §3)
+"""dashboard: payments per day paid, currency and product, and the days changed since; the
+indexes of the batch's flows and the promises' outcomes (issue #14 §3)
 
 Revision ID: 0014_payment_totals
 Revises: 0013_dashboard_totals
@@ -6,7 +7,9 @@ Create Date: 2026-12-05 00:20:00
 
 Written by the nightly batch; the dashboard reads them instead of the payments for the days they
 cover. Empty after the upgrade (the dashboard reads every day from the payments) until the next
-night or ``arrears report rebuild-totals``.
+night or ``arrears report rebuild-totals``. The entries and cures read the period's events of
+three kinds (``case_events`` by ``kind, occurred_on``: an index-only scan, not every event ever), the
+promises' figure the period's settled promises (``promises`` by ``status, closed_on``).
 """
 
 from collections.abc import Sequence
@@ -37,9 +40,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_day_changes")),
     )
     op.create_index(op.f("ix_payment_day_changes_paid_on"), "payment_day_changes", ["paid_on"])
+    op.create_index("ix_case_events_kind_occurred_on", "case_events", ["kind", "occurred_on"])
+    op.create_index("ix_promises_status_closed_on", "promises", ["status", "closed_on"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_promises_status_closed_on", table_name="promises")
+    op.drop_index("ix_case_events_kind_occurred_on", table_name="case_events")
     op.drop_index(op.f("ix_payment_day_changes_paid_on"), table_name="payment_day_changes")
     op.drop_table("payment_day_changes")
     op.drop_table("payment_day_totals")
