@@ -69,3 +69,28 @@ class PaymentDayChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     paid_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class ContactDayTotal(Base):
+    """Outbound contacts per business day, team, collector and disposition (the contacts' and the
+    productivity figures). ``team_id`` and ``recorded_by`` 0: none (a contact of no team, of the
+    system)."""
+
+    __tablename__ = "contact_day_totals"
+
+    started_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="teams.id; 0: none")
+    recorded_by: Mapped[int] = mapped_column(Integer, primary_key=True, comment="users.id; 0: the system")
+    disposition: Mapped[str] = mapped_column(String(32), primary_key=True)
+    contacts: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContactDayChange(Base):
+    """A business day an outbound contact was recorded for since the nightly totals (today's, or
+    an earlier day's recorded after the fact): read from the contacts until the next night. A row
+    per contact (never updated: a night clears the rows it read, and only those)."""
+
+    __tablename__ = "contact_day_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_on: Mapped[date] = mapped_column(Date, index=True)

@@ -18,7 +18,7 @@ read from the payments until the next night.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,9 +40,17 @@ from sqlalchemy import (
     text,
 )
 
+from arrears.contacts.models import Contact, Direction
 from arrears.delinquency.models import SnapshotDate
 from arrears.portfolio.models import Account, Payment
-from arrears.reports.models import BucketDayTotal, PaymentDayChange, PaymentDayTotal, RollDayCell
+from arrears.reports.models import (
+    BucketDayTotal,
+    ContactDayChange,
+    ContactDayTotal,
+    PaymentDayChange,
+    PaymentDayTotal,
+    RollDayCell,
+)
 
 WINDOW_DAYS = 366
 """How far back a night's roll cells reach: the dashboard's longest period (``MAX_DAYS``)."""
@@ -112,6 +120,7 @@ def write_night(connection: Connection, as_of: date) -> list[date]:
     for day in [as_of, *later]:
         _write_roll(connection, day)
     write_payments(connection, as_of)
+    write_contacts(connection, as_of)
     return [as_of, *later]
 
 
@@ -127,6 +136,7 @@ def rebuild(connection: Connection, dates: Iterable[date]) -> int:
         done += 1
     if last is not None:
         write_payments(connection, last)
+        write_contacts(connection, last)
     return done
 
 
@@ -148,33 +158,59 @@ def write_payments(connection: Connection, as_of: date) -> int:
     """Rewrite the payments' totals of the days after the latest stored one up to ``as_of``
     (every day up to it the first time) and of the noted days up to the later of the two; clear
     the notes read. Returns how many notes were cleared."""
-    notes = connection.execute(select(PaymentDayChange.id, PaymentDayChange.paid_on)).all()
-    latest = connection.execute(select(func.max(PaymentDayTotal.paid_on))).scalar_one()
+    return _write_noted(
+        connection,
+        as_of,
+        PaymentDayChange,
+        PaymentDayChange.paid_on,
+        PaymentDayTotal.paid_on,
+        _write_payment_days,
+    )
+
+
+def write_contacts(connection: Connection, as_of: date) -> int:
+    """The same for the outbound contacts' totals (``contact_day_totals``)."""
+    return _write_noted(
+        connection,
+        as_of,
+        ContactDayChange,
+        ContactDayChange.started_on,
+        ContactDayTotal.started_on,
+        _write_contact_days,
+    )
+
+
+Days = Callable[[Any], ColumnElement[bool]]
+"""The days to rewrite, as a condition on a table's day column."""
+
+
+def _write_noted(
+    connection: Connection,
+    as_of: date,
+    changes: Any,
+    noted_day: Any,
+    total_day: Any,
+    write: Callable[[Connection, Days], None],
+) -> int:
+    notes = connection.execute(select(changes.id, noted_day)).all()
+    latest = connection.execute(select(func.max(total_day))).scalar_one()
     bound = as_of if latest is None else max(latest, as_of)
     if latest is None:
-        _write_payment_days(connection, PaymentDayTotal.paid_on <= as_of, Payment.paid_on <= as_of)
+        write(connection, lambda day: day <= as_of)
     elif as_of > latest:
-        _write_payment_days(
-            connection,
-            and_(PaymentDayTotal.paid_on > latest, PaymentDayTotal.paid_on <= as_of),
-            and_(Payment.paid_on > latest, Payment.paid_on <= as_of),
-        )
+        write(connection, lambda day: and_(day > latest, day <= as_of))
     noted = [] if latest is None else sorted({day for _, day in notes if day <= latest})
     for start in range(0, len(noted), CHUNK):
         days = noted[start : start + CHUNK]
-        _write_payment_days(connection, PaymentDayTotal.paid_on.in_(days), Payment.paid_on.in_(days))
+        write(connection, lambda day, days=days: day.in_(days))  # type: ignore[misc]
     cleared = sorted(note for note, day in notes if day <= bound)
     for start in range(0, len(cleared), CHUNK):
-        connection.execute(
-            delete(PaymentDayChange).where(PaymentDayChange.id.in_(cleared[start : start + CHUNK]))
-        )
+        connection.execute(delete(changes).where(changes.id.in_(cleared[start : start + CHUNK])))
     return len(cleared)
 
 
-def _write_payment_days(
-    connection: Connection, stored: ColumnElement[bool], payments: ColumnElement[bool]
-) -> None:
-    connection.execute(delete(PaymentDayTotal).where(stored))
+def _write_payment_days(connection: Connection, days: Days) -> None:
+    connection.execute(delete(PaymentDayTotal).where(days(PaymentDayTotal.paid_on)))
     product = func.coalesce(Account.product, literal(""))
     rows = (
         select(
@@ -186,11 +222,27 @@ def _write_payment_days(
         )
         .select_from(Payment)
         .outerjoin(Account, Account.account_id == Payment.account_id)
-        .where(payments)
+        .where(days(Payment.paid_on))
         .group_by(Payment.paid_on, Payment.currency, product)
     )
     connection.execute(
         insert(PaymentDayTotal).from_select(["paid_on", "currency", "product", "amount", "payments"], rows)
+    )
+
+
+def _write_contact_days(connection: Connection, days: Days) -> None:
+    connection.execute(delete(ContactDayTotal).where(days(ContactDayTotal.started_on)))
+    team = func.coalesce(Contact.team_id, literal(0))
+    collector = func.coalesce(Contact.recorded_by, literal(0))
+    rows = (
+        select(Contact.started_on, team, collector, Contact.disposition, cast(func.count(), BigInteger))
+        .where(Contact.direction == Direction.OUTBOUND, days(Contact.started_on))
+        .group_by(Contact.started_on, team, collector, Contact.disposition)
+    )
+    connection.execute(
+        insert(ContactDayTotal).from_select(
+            ["started_on", "team_id", "recorded_by", "disposition", "contacts"], rows
+        )
     )
 
 
