@@ -5,9 +5,13 @@
 
 Builds a book in a fresh PostgreSQL schema of its own, straight in SQL: accounts (a third credit
 cards), three snapshot ranges an account over ``--days`` daily snapshot dates (an account changes
-bucket twice), a payment an account. Then writes the dashboard's daily totals of the 13 snapshot
-dates the bucket chart shows (arrears.reports.totals, the night's step: its time is printed), and
-times, beside a floor (``SELECT 1`` in a session), the figures' queries before the totals (counted
+bucket twice), a payment an account; the casework over twice the period (cases for 3 accounts in
+10, ten batch events a case, promises, the open cases queued in 20 teams, 30 outbound contacts a
+day per 1,000 accounts by 200 collectors). Payments and contacts are stored in the order of their
+days, as they arrive. Then writes the dashboard's daily totals of the 13 snapshot dates the bucket
+chart shows (arrears.reports.totals, the night's step: its time is printed) and the payments' and
+contacts' totals, leaves today's payments and contacts and three earlier noted days to be read
+live, and times, beside a floor (``SELECT 1`` in a session), the figures' queries before the totals (counted
 from the ranges) and after (read from the totals), and the whole dashboard's service call
 (``arrears.reports.dashboard.dashboard``: every figure, as the page renders it), p50 and p95 of
 ``--renders`` calls, and each section of the page alone (the service asked for one figure). The
@@ -120,7 +124,7 @@ def build(engine: Any, accounts: int, days: int) -> None:
                 "INSERT INTO payments (payment_id, account_id, paid_on, currency, amount) "
                 "SELECT 'P' || k, 'A' || k, CAST(:first AS date) + k % :days,"
                 " CASE WHEN k % 50 = 0 THEN 'USD' ELSE 'CNY' END, 100 + k % 100000"
-                " FROM generate_series(1, :n) k"
+                " FROM generate_series(1, :n) k ORDER BY k % :days"  # stored as they arrive: by day
             ),
             {"n": accounts, "first": first, "days": days},
         )
@@ -169,7 +173,7 @@ CASEWORK_SQL = [
     " (ARRAY['no_answer','busy','right_party_contact','promise','wrong_party','voicemail'])[1 + c % 6],"
     " '[]', '[]', false, 'none', 'collector', now(), CAST(:old AS date) + c % :span, 1 + c % 20, 1 + c % 200 "
     "FROM generate_series(1, :contacts) c CROSS JOIN LATERAL (SELECT 10 * (c % (:n / 10)) + c % 3 AS k) AS x "
-    "WHERE k >= 1",
+    "WHERE k >= 1 ORDER BY c % :span",  # stored as they are recorded: by day
 ]
 
 
@@ -276,18 +280,31 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
             f"max {max(night_seconds or [0]):.1f} s; "
             f"rows: bucket_day_totals {rows[0]:,}, roll_day_cells {rows[1]:,}"
         )
-        # The payments' totals (the night's last step): the days up to the last night. Then today as
-        # the dashboard sees it during the day: the last day's payments not in the totals yet (the
-        # payments of today), and three earlier days noted as changed (backdated postings).
-        started = time.perf_counter()
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM payment_day_totals"))
-            connection.execute(text("DELETE FROM payment_day_changes"))
-            totals.write_payments(connection, shown[-1])
-        seconds = time.perf_counter() - started
-        print(f"  the payments' totals, every day to the last (from empty): {seconds:.1f} s")
+        # The payments' and contacts' totals (the night's last steps): the days up to the last night.
+        # Then today as the dashboard sees it during the day: the last day's payments and contacts
+        # not in the totals yet (today's), and three earlier days noted as changed (backdated
+        # postings, contacts recorded after the fact).
+        for table, write in (("payment", totals.write_payments), ("contact", totals.write_contacts)):
+            started = time.perf_counter()
+            with engine.begin() as connection:
+                connection.execute(text(f"DELETE FROM {table}_day_totals"))
+                connection.execute(text(f"DELETE FROM {table}_day_changes"))
+                write(connection, shown[-1])
+            seconds = time.perf_counter() - started
+            print(f"  the {table}s' totals, every day to the last (from empty): {seconds:.1f} s")
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM payment_day_totals WHERE paid_on = :last"), {"last": LAST})
+            connection.execute(
+                text("DELETE FROM contact_day_totals WHERE started_on = :last"), {"last": LAST}
+            )
+            connection.execute(
+                text("INSERT INTO contact_day_changes (started_on) VALUES (:a), (:b), (:c)"),
+                {
+                    "a": LAST - timedelta(days=1),
+                    "b": LAST - timedelta(days=10),
+                    "c": LAST - timedelta(days=40),
+                },
+            )
             connection.execute(
                 text("INSERT INTO payment_day_changes (paid_on) VALUES (:a), (:b), (:c)"),
                 {
@@ -298,7 +315,10 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
             )
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql("ANALYZE payment_day_totals; ANALYZE payment_day_changes")
+            connection.exec_driver_sql(
+                "ANALYZE payment_day_totals; ANALYZE payment_day_changes;"
+                " ANALYZE contact_day_totals; ANALYZE contact_day_changes"
+            )
             live = connection.execute(
                 text(
                     "SELECT count(*) FROM payments WHERE paid_on = :last OR paid_on IN "
@@ -307,8 +327,20 @@ def main() -> None:  # noqa: PLR0915 (a script: the laps in order)
                 {"last": LAST},
             ).scalar_one()
             stored_rows = connection.execute(text("SELECT count(*) FROM payment_day_totals")).scalar_one()
+            live_contacts = connection.execute(
+                text(
+                    "SELECT count(*) FROM contacts WHERE started_on = :last OR started_on IN "
+                    "(SELECT started_on FROM contact_day_changes)"
+                ),
+                {"last": LAST},
+            ).scalar_one()
+            contact_rows = connection.execute(text("SELECT count(*) FROM contact_day_totals")).scalar_one()
         print(
             f"  payment_day_totals {stored_rows:,} rows; read live: today and 3 noted days, {live:,} payments"
+        )
+        print(
+            f"  contact_day_totals {contact_rows:,} rows; read live: today and 3 noted days, "
+            f"{live_contacts:,} contacts"
         )
         principal = Principal(user_id=1, username="bench", role=Role.ADMINISTRATOR)
         codes = dispositions()

@@ -198,7 +198,9 @@ def dashboard(
         collectors = _totals(rows, by_collector=True) if "collectors" in wanted else []
         teams = _totals(rows, by_collector=False) if "teams" in wanted else []
     queues = queue_ages(session, principal, today, filters.team_id) if "queues" in wanted else []
-    team_ids = {q.team_id for q in queues} | {p.team_id for p in teams if p.team_id is not None}
+    team_ids = {q.team_id for q in queues} | {
+        p.team_id for p in [*teams, *collectors] if p.team_id is not None
+    }
     user_ids = {p.collector_id for p in collectors if p.collector_id is not None}
     return Dashboard(
         filters=filters,
