@@ -70,7 +70,10 @@ def book(engine: Engine) -> Engine:
     with engine.begin() as connection:
         connection.execute(
             insert(Customer),
-            [{"customer_id": f"C{i}", "name": f"c{i}", "language": "zh-CN", "country": "CN"} for i in range(60)],
+            [
+                {"customer_id": f"C{i}", "name": f"c{i}", "language": "zh-CN", "country": "CN"}
+                for i in range(60)
+            ],
         )
         accounts = [
             {
@@ -194,7 +197,14 @@ def test_writes_of_the_day_on_covered_days_are_read_live_until_the_next_night(bo
         PAYMENT_COLUMNS,
         [
             ("LATE-1", "A1", backdated, "CNY", 123_456, None),  # a payment of 3 weeks ago, posted today
-            ("LATE-R", reversed_[1], reversed_[4], reversed_[2], reversed_[3], reversed_[0]),  # a late reversal
+            (
+                "LATE-R",
+                reversed_[1],
+                reversed_[4],
+                reversed_[2],
+                reversed_[3],
+                reversed_[0],
+            ),  # a late reversal
             (stored[0], stored[1], moved_to, stored[2], stored[3] + 7, None),  # an import corrects one
         ],
     )
