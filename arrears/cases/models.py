@@ -188,4 +188,8 @@ class CaseEvent(Base):
     account_id: Mapped[str | None] = mapped_column(String(64), comment="the account that joined or left")
     as_of: Mapped[date] = mapped_column(Date, comment="as-of date of the batch run that wrote it")
 
-    __table_args__ = (Index(None, "case_id", "occurred_on"), Index(None, "as_of"))
+    __table_args__ = (
+        Index(None, "case_id", "occurred_on"),
+        Index(None, "as_of"),
+        Index(None, "kind", "occurred_on"),  # the dashboard's entries and cures
+    )

@@ -66,6 +66,7 @@ from arrears.contacts.models import Callback, Channel, Contact, Direction, Revie
 from arrears.errors import ArrearsError, ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
 from arrears.portfolio import repository as portfolio
+from arrears.reports.models import ContactDayChange
 
 CLEARANCE = timedelta(minutes=15)
 """How long the gate's clearance of a contact about to be made holds (the contact starts within it)."""
@@ -220,6 +221,8 @@ def record_contact(
         recorded_by=recorded_by,
         team_id=_team_of(session, case.case_id) if teams is None else teams.get(case.case_id),
     )
+    if contact.direction == Direction.OUTBOUND:  # the dashboard reads its day live until the night
+        session.add(ContactDayChange(started_on=contact.started_on))
     if teams is not None:
         session.add(contact)
         return contact

@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union,
     update,
 )
 
@@ -32,6 +33,7 @@ from arrears.db import Base
 from arrears.db.arrow import CHUNK_ROWS, insert_arrow
 from arrears.portfolio import models  # noqa: F401  (the portfolio's tables in Base.metadata)
 from arrears.portfolio.feeds import FeedKind
+from arrears.reports import totals
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def _apply(
     }
     changed = or_(*[target.c[n].is_distinct_from(value) for n, value in incoming.items()])
     is_new = ~exists(select(literal(1)).select_from(target).where(same_key))
+    _note_payment_days(connection, target, stage, kind, incoming, same_key)
     total = _count(connection, select(func.count()).select_from(stage))
     new = _count(connection, select(func.count()).select_from(stage).where(is_new))
     updated = _count(
@@ -103,6 +106,32 @@ def _apply(
         source = select(*inserted, literal(import_id)).where(is_new)
         connection.execute(insert(target).from_select([*names, "import_id"], source))
     return StoreCounts(stored=new, updated=updated, unchanged=total - new - updated)
+
+
+def _note_payment_days(
+    connection: Connection,
+    target: Table,
+    stage: Table,
+    kind: FeedKind,
+    incoming: dict[str, ColumnElement[Any]],
+    same_key: ColumnElement[bool],
+) -> None:
+    """Note the days paid whose figures the write may change (the dashboard's payment totals,
+    arrears.reports.totals), before it: of payments, the days of the rows given and the stored
+    days of the rows they replace; of accounts, the days of the payments of an account new or of
+    another product."""
+    if kind.table == "payments" and "paid_on" in stage.c:
+        given = select(stage.c.paid_on).where(stage.c.paid_on.is_not(None))
+        replaced = select(target.c.paid_on).select_from(stage.join(target, same_key))
+        totals.note_payment_days(connection, union(given, replaced))  # type: ignore[arg-type]
+    elif kind.table == "accounts" and "product" in incoming:
+        same_product = (
+            select(literal(1)).select_from(target).where(same_key, target.c.product == incoming["product"])
+        )
+        moved = select(stage.c.account_id).where(~exists(same_product))
+        payments = Base.metadata.tables["payments"]
+        days = select(payments.c.paid_on).where(payments.c.account_id.in_(moved)).distinct()
+        totals.note_payment_days(connection, days)
 
 
 def _count(connection: Connection, query: object) -> int:

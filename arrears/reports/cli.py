@@ -64,7 +64,8 @@ def rebuild_totals(
     last: Annotated[date | None, date_option("--to", help="Last snapshot date (default: the last).")] = None,
 ) -> None:
     """Rewrite the dashboard's daily totals of the stored snapshot dates (the nights run before
-    migration 0013 wrote none), one transaction per date."""
+    migration 0013 wrote none), one transaction per date; the payments' totals up to each date
+    (migration 0014)."""
     settings = get_settings()
     with open_database(settings) as database:
         with database.connect() as connection:

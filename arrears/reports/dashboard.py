@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, true, union_all
 from sqlalchemy.orm import Session
 
 from arrears.arrangements.models import Promise, PromiseStatus
@@ -37,7 +37,7 @@ from arrears.i18n import N_
 from arrears.portfolio.models import Account, Payment
 from arrears.queues.models import CaseQueue
 from arrears.reports import repository, totals
-from arrears.reports.models import BucketDayTotal, RollDayCell
+from arrears.reports.models import BucketDayTotal, PaymentDayChange, PaymentDayTotal, RollDayCell
 from arrears.reports.roll_rates import BY_COUNT, RollMatrix
 
 MAX_DAYS = 366
@@ -178,20 +178,11 @@ def dashboard(
     if "roll" in wanted and len(dates) >= 2:
         roll = roll_between(session, dates[0], dates[-1], rules, filters.product)
     contacts: list[MetricsRow] = []
-    if "contacts" in wanted:
-        contacts = contact_metrics(
-            session,
-            principal,
-            codes,
-            first=filters.first,
-            last=filters.last,
-            team_id=filters.team_id,
-            group_by=GroupBy.DAY,
-            today=today,
-        )
     collectors: list[Productivity] = []
     teams: list[Productivity] = []
-    if wanted & {"collectors", "teams"}:
+    if wanted & {"contacts", "collectors", "teams"}:
+        # One pass over the period's contacts for the three figures: the rows per day, team and
+        # collector (at most days × collectors of them), summed per day for the contacts' chart.
         rows = contact_metrics(
             session,
             principal,
@@ -202,10 +193,14 @@ def dashboard(
             group_by=GroupBy.COLLECTOR,
             today=today,
         )
-        collectors = _totals(rows, by_collector=True)
-        teams = _totals(rows, by_collector=False)
+        if "contacts" in wanted:
+            contacts = _per_day(rows)
+        collectors = _totals(rows, by_collector=True) if "collectors" in wanted else []
+        teams = _totals(rows, by_collector=False) if "teams" in wanted else []
     queues = queue_ages(session, principal, today, filters.team_id) if "queues" in wanted else []
-    team_ids = {q.team_id for q in queues} | {p.team_id for p in teams if p.team_id is not None}
+    team_ids = {q.team_id for q in queues} | {
+        p.team_id for p in [*teams, *collectors] if p.team_id is not None
+    }
     user_ids = {p.collector_id for p in collectors if p.collector_id is not None}
     return Dashboard(
         filters=filters,
@@ -356,20 +351,57 @@ def promise_days(session: Session, first: date, last: date) -> list[PromiseDay]:
 
 
 def collected(session: Session, first: date, last: date, product: str | None) -> list[CollectedDay]:
-    """Per business day and currency: payments less reversals (a reversal counts on its own day)."""
-    signed = case((Payment.reverses.is_(None), Payment.amount), else_=-Payment.amount)
-    query = select(
-        Payment.paid_on,
-        Payment.currency,
-        func.coalesce(func.sum(signed), 0),
-        func.sum(case((Payment.reverses.is_(None), 1), else_=0)),
-    ).where(Payment.paid_on >= first, Payment.paid_on <= last)
+    """Per business day and currency: payments less reversals (a reversal counts on its own day).
+
+    One statement: the nightly totals of the days they cover (arrears.reports.totals), and the
+    payments of the others: the days after the latest total (today's) and the days noted as
+    written since their total (a late, backdated or changed payment, an account's new product)."""
+    in_period = and_(Payment.paid_on >= first, Payment.paid_on <= last)
+    latest = select(func.max(PaymentDayTotal.paid_on)).scalar_subquery()
+    noted = select(PaymentDayChange.paid_on)
+    stored = select(
+        PaymentDayTotal.paid_on.label("day"),
+        PaymentDayTotal.currency.label("currency"),
+        PaymentDayTotal.amount.label("amount"),
+        PaymentDayTotal.payments.label("payments"),
+    ).where(
+        PaymentDayTotal.paid_on >= first,
+        PaymentDayTotal.paid_on <= last,
+        PaymentDayTotal.paid_on.not_in(noted),
+    )
     if product is not None:
-        query = query.where(
-            Payment.account_id.in_(select(Account.account_id).where(Account.product == product))
+        stored = stored.where(PaymentDayTotal.product == product)
+
+    def live(*days: ColumnElement[bool]) -> Select[Any]:
+        return select(
+            Payment.paid_on.label("day"),
+            Payment.currency.label("currency"),
+            totals.signed_amount().label("amount"),
+            totals.paid().label("payments"),
+            Payment.account_id.label("account_id"),
+        ).where(in_period, *days)
+
+    after = live(Payment.paid_on > func.coalesce(latest, first - timedelta(days=1)))
+    since = live(Payment.paid_on <= latest, Payment.paid_on.in_(noted))
+    payments = union_all(after, since).subquery()
+    today = select(payments.c.day, payments.c.currency, payments.c.amount, payments.c.payments)
+    if product is not None:  # one join of the live days' payments to their accounts
+        today = today.where(
+            payments.c.account_id.in_(select(Account.account_id).where(Account.product == product))
         )
-    query = query.group_by(Payment.paid_on, Payment.currency).order_by(Payment.paid_on, Payment.currency)
-    return [CollectedDay(d, c, int(a), int(n or 0)) for d, c, a, n in session.execute(query)]
+    rows = union_all(stored, today).subquery()
+    amount = func.coalesce(func.sum(rows.c.amount), 0)
+    query = (
+        select(rows.c.day, rows.c.currency, amount, func.sum(rows.c.payments))
+        .group_by(rows.c.day, rows.c.currency)
+        .order_by(rows.c.day, rows.c.currency)
+    )
+    return [CollectedDay(_day(d), c, int(a), int(n or 0)) for d, c, a, n in session.execute(query)]
+
+
+def _day(value: date | str) -> date:
+    """A date from a union's column (SQLite gives its text)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def queue_ages(session: Session, principal: Principal, today: date, team_id: int | None) -> list[QueueAge]:
@@ -403,6 +435,18 @@ def _teams(principal: Principal, column: Any) -> ColumnElement[bool]:
     if principal.scope is Scope.LED_TEAMS:
         return column.in_(sorted(principal.led_team_ids))  # type: ignore[no-any-return]
     return column.in_([])  # type: ignore[no-any-return]
+
+
+def _per_day(rows: Sequence[MetricsRow]) -> list[MetricsRow]:
+    """The per-day rows of the per-day, team and collector rows (``contact_metrics`` by day)."""
+    sums: dict[date, list[int]] = {}
+    for row in rows:
+        assert row.day is not None
+        total = sums.setdefault(row.day, [0, 0, 0, 0, 0])
+        values = (row.attempts, row.connected, row.third_party, row.right_party, row.promises)
+        for i, value in enumerate(values):
+            total[i] += value
+    return [MetricsRow(day, None, None, *values) for day, values in sorted(sums.items())]
 
 
 def _totals(rows: Sequence[MetricsRow], *, by_collector: bool) -> list[Productivity]:

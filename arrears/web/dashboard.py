@@ -359,10 +359,13 @@ def charts(dash: Dashboard, language: str, currency: str) -> dict[str, Markup]:
         return translate(text, language, **params)
 
     out = _bucket_charts(dash, language, currency, _)
+    grouped = _grouped(language)
     if dash.flows:
         labels = [_short(f.day, language) for f in dash.flows]
         chart = pygal.Bar(
-            _config(_(TITLES["flows"]), x_labels_major_every=_every(len(labels))), x_labels=labels
+            _config(_(TITLES["flows"]), x_labels_major_every=_every(len(labels))),
+            x_labels=labels,
+            value_formatter=grouped,
         )
         chart.add(_("Entries"), [f.entries for f in dash.flows])
         chart.add(_("Cures"), [f.cures for f in dash.flows])
@@ -372,6 +375,7 @@ def charts(dash: Dashboard, language: str, currency: str) -> dict[str, Markup]:
         chart = pygal.Line(
             _config(_(TITLES["promises"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))),
             x_labels=labels,
+            value_formatter=grouped,
         )
         chart.add(_("Kept rate"), [_percent(p.kept_rate) for p in dash.promises])
         out["promises"] = _svg(chart)
@@ -380,6 +384,7 @@ def charts(dash: Dashboard, language: str, currency: str) -> dict[str, Markup]:
         chart = pygal.Line(
             _config(_(TITLES["contacts"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))),
             x_labels=labels,
+            value_formatter=grouped,
         )
         chart.add(_("RPC rate"), [_percent(r.right_party_rate) for r in dash.contacts])
         chart.add(_("Contact rate"), [_percent(r.contact_rate) for r in dash.contacts])
@@ -390,12 +395,15 @@ def charts(dash: Dashboard, language: str, currency: str) -> dict[str, Markup]:
         chart = pygal.Bar(
             _config(_("Collected ({currency})", currency=currency), x_labels_major_every=_every(len(labels))),
             x_labels=labels,
+            value_formatter=grouped,
         )
         chart.add(_("Collected"), [float(Amount(c.amount, c.currency).major) for c in days])
         out["collected"] = _svg(chart)
     if dash.queues:
         labels = [f"{dash.team_names.get(q.team_id, q.team_id)} · {q.queue}" for q in dash.queues]
-        chart = pygal.HorizontalStackedBar(_config(_(TITLES["queues"])), x_labels=labels)
+        chart = pygal.HorizontalStackedBar(
+            _config(_(TITLES["queues"])), x_labels=labels, value_formatter=grouped
+        )
         for index, label in enumerate(AGE_LABELS):
             chart.add(_(label), [q.ages[index] for q in dash.queues])
         out["queues"] = _svg(chart)
@@ -404,7 +412,9 @@ def charts(dash: Dashboard, language: str, currency: str) -> dict[str, Markup]:
             dash.user_names.get(p.collector_id, str(p.collector_id)) if p.collector_id else ""
             for p in dash.collectors
         ]
-        chart = pygal.HorizontalBar(_config(_(TITLES["collectors"])), x_labels=labels)
+        chart = pygal.HorizontalBar(
+            _config(_(TITLES["collectors"])), x_labels=labels, value_formatter=grouped
+        )
         chart.add(_("Attempts"), [p.attempts for p in dash.collectors])
         chart.add(_("Right-party contacts"), [p.right_party for p in dash.collectors])
         chart.add(_("Promises"), [p.promises for p in dash.collectors])
