@@ -216,7 +216,7 @@ def request_code(
     # the same reads, the same draw and digest, the same rows whether the account is ours or not
     account = session.get(Account, account_id) if account_id else None
     point = _reachable_point(session, account.customer_id if account is not None else None)
-    customer = session.get(Customer, account.customer_id) if account is not None else None
+    customer = session.get(Customer, account.customer_id if account is not None else "")
     fresh = [r for r in by_account if r.expires_at > now and r.used_at is None and r.failed < MAX_WRONG]
     on_its_way = bool(fresh) and (now - fresh[-1].requested_at).total_seconds() < RESEND_SECONDS
     if not on_its_way:
