@@ -27,6 +27,7 @@ from arrears.api.paging import now, today
 from arrears.arrangements import plans, promises
 from arrears.arrangements.limits import load_limits
 from arrears.arrangements.models import ArrangementStatus
+from arrears.audit.trail import hold_chain
 from arrears.auth import service as auth
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
@@ -249,13 +250,16 @@ class FieldError(InvalidInputError):
 
     code = "invalid_field"
 
-    def __init__(self, field: str, message: str, /, *, status: int = 400, **params: Any) -> None:
+    def __init__(
+        self, field: str, message: str, /, *, status: int = 400, label: str | None = None, **params: Any
+    ) -> None:
         self.field = field
+        self.label = label or FIELD_LABELS.get(field, field)
         self.http_status = status  # type: ignore[misc]  # a service's refusal keeps its status
         super().__init__(message, **params)
 
     def message(self, language: str) -> str:
-        label = translate(FIELD_LABELS.get(self.field, self.field), language)
+        label = translate(self.label, language)
         return translate(N_("{field}: {problem}"), language, field=label, problem=super().message(language))
 
 
@@ -267,7 +271,6 @@ FIELD_LABELS = {
     "first_due_on": N_("First installment on"),
     "kind": N_("What is wrong"),
     "category": N_("About"),
-    "description": N_("Your words"),
     "channel": N_("Channel"),
     "language": N_("Language"),
     "idempotency_key": N_("Form"),
@@ -367,13 +370,17 @@ on the form naming the field."""
 Key = Annotated[str, Form(max_length=MAX_FIELD)]
 
 
-def _text(value: str, field: str) -> str:
+def _text(value: str, field: str, label: str) -> str:
     text = value.strip()
     if not text:
-        raise FieldError(field, N_("write it"))
+        raise FieldError(field, N_("write it"), label=label)
     if len(text) > MAX_TEXT:
         raise FieldError(
-            field, N_("at most {maximum} characters, not {count}"), maximum=MAX_TEXT, count=len(text)
+            field,
+            N_("at most {maximum} characters, not {count}"),
+            label=label,
+            maximum=MAX_TEXT,
+            count=len(text),
         )
     return text
 
@@ -439,6 +446,10 @@ def _act(
     click) goes where the first went, nothing done twice. A case not the customer's is the
     services' 404, as a page."""
     at = now(request)
+    if session.get_bind().dialect.name == "sqlite":
+        # the database's write lock before the savepoint's first read: a double click waits its
+        # turn and then finds the first form's key, never a snapshot gone stale under it
+        hold_chain(session)
     try:
         with session.begin_nested():
             first = None
@@ -558,7 +569,7 @@ def portal_dispute(
             _case(case_id),
             kind=_choice(kind, [str(k) for k in DisputeKind], "kind"),
             written=True,
-            description=_text(description, "description"),
+            description=_text(description, "description", N_("Tell us why")),
             account_id=None,
             verify_days=request.app.state.context.settings.dispute_verify_days,
             now=now(request),
@@ -590,7 +601,7 @@ def portal_complaint(
             principal,
             _case(case_id),
             category=_choice(category, [str(c) for c in ComplaintCategory], "category"),
-            description=_text(description, "description"),
+            description=_text(description, "description", N_("What happened")),
             about_user_id=None,
             contact_id=None,
             respond_days=request.app.state.context.settings.complaint_respond_days,
