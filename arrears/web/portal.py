@@ -456,7 +456,14 @@ def _act(
             if key:
                 checked = idempotency.checked_key(key)
                 print_ = idempotency.fingerprint("POST", request.url.path, values)
-                first = idempotency.claim(session, principal.user_id, checked, print_, at)
+                try:
+                    first = idempotency.claim(session, principal.user_id, checked, print_, at)
+                except idempotency.KeyReusedError:
+                    raise FieldError(
+                        "idempotency_key",
+                        N_("this form was sent already with other values: open the page again for new ones"),
+                        status=422,
+                    ) from None
             if first is not None:
                 target = str((first.response or {}).get("location", "/portal"))
             else:

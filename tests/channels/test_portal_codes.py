@@ -240,3 +240,17 @@ def test_aliyun_needs_the_code_template_setting() -> None:
             sms_sign_name=SIGN_NAME,
         )
     assert "ARREARS_SMS_CODE_TEMPLATE" in str(missing.value)
+
+
+def test_one_client_is_throttled_across_account_numbers(engine: Engine) -> None:
+    """Trying account numbers one after another from one address: the client's limit stops it,
+    whether the numbers are ours or not; another address is not held back."""
+    account = _account(engine)
+    numbers = [account] + [f"A-GUESS-{n}" for n in range(portal_codes.CLIENT_REQUESTS_PER_HOUR - 1)]
+    for n, number in enumerate(numbers):
+        _ask(engine, number, at=NOW + timedelta(seconds=n), client="10.9.9.9")
+    for number in (account, "A-GUESS-NEXT"):
+        with pytest.raises(portal_codes.TooManyCodeRequestsError) as refused:
+            _ask(engine, number, at=NOW + timedelta(minutes=1), client="10.9.9.9")
+        assert int(refused.value.headers["Retry-After"]) > 0
+    assert _ask(engine, "A-GUESS-NEXT", at=NOW + timedelta(minutes=1), client="10.9.9.10").sent is False

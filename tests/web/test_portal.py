@@ -23,6 +23,7 @@ from arrears.auth.models import User
 from arrears.channels.models import OutboxMessage, PortalCode
 from arrears.contacts.models import Contact, ContactPreference
 from arrears.disputes.models import Complaint, Dispute, Hold
+from arrears.portfolio.models import Customer
 from tests.api.conftest import Api
 from tests.queues.test_next import case_id_of
 from tests.web.conftest import hidden, sign_in
@@ -345,6 +346,25 @@ def test_on_a_phone_sign_in_with_the_code_accept_a_plan_and_raise_a_dispute(
             == "I paid October's installment at the branch."
         )
         assert session.scalars(select(Arrangement.status)).one() != "proposed"
+
+    # a value that is no amount: the form again, open, its field named, still one column
+    phone.get_by_text("Promise to pay").click()
+    phone.get_by_label("I will pay on").fill("2026-11-30")
+    phone.get_by_label("Amount (CNY)").fill("=1+1")
+    phone.get_by_role("button", name="Promise", exact=True).click()
+    alert = phone.locator('[data-form="promise"] [role="alert"]')
+    assert alert.is_visible() and alert.inner_text().startswith("Amount:")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # the language of our messages, kept as the customer's own
+    phone.get_by_label("The language of our messages to you").select_option("zh-CN")
+    phone.get_by_role("button", name="Keep this language").click()
+    phone.wait_for_url(api.url + "/portal?done=language")
+    assert phone.locator("html").get_attribute("lang") == "zh-CN"
+    assert phone.locator("#language-now").get_attribute("data-language") == "zh-CN"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    with Session(api.engine) as session:
+        assert session.get(Customer, "Na").language == "zh-CN"
 
 
 def test_a_code_is_sent_at_night_and_under_a_hold_it_is_a_service_message(
