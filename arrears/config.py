@@ -122,6 +122,15 @@ class Settings(BaseSettings):
             "(default: that file)."
         ),
     )
+    portal_code_answer_ms: int = Field(
+        default=400,
+        ge=0,
+        le=5000,
+        description=(
+            "Milliseconds the portal's answer to a request for a sign-in code takes at least, whether "
+            "the account is ours or not (so that its time does not tell)."
+        ),
+    )
     dispute_verify_days: int = Field(
         default=15,
         gt=0,

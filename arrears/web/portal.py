@@ -12,14 +12,17 @@ service (a business conflict, a bad field) is the error page of its status.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from arrears import idempotency
 from arrears.api.access import SESSION_COOKIE, DatabaseSession, page_public, page_requires
@@ -83,6 +86,25 @@ DONE = {
 }
 
 
+class NotBefore(Response):
+    """``inner``, sent no sooner than the instant ``at`` (:func:`time.monotonic`): the answer to a
+    request for a code takes the same time whatever was found and written, its commit included
+    (the request's transaction ends before the answer is sent)."""
+
+    def __init__(self, inner: Response, at: float) -> None:  # a wrapper: not Response.__init__
+        self.inner = inner
+        self.at = at
+        self.status_code = inner.status_code
+        self.raw_headers = inner.raw_headers
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await anyio.sleep(max(0.0, self.at - time.monotonic()))
+        await self.inner(scope, receive, send)
+        if self.background is not None:
+            await self.background()
+
+
 def _see_other(target: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
@@ -111,7 +133,13 @@ def portal_ask_code(
     account: Annotated[str, Form(max_length=200)],
     form_token: FormToken = None,
 ) -> Response:
-    """Ask for a one-time code (the same answer whether the account is ours or not)."""
+    """Ask for a one-time code (the same answer, in the same time, whether the account is ours or
+    not: :class:`NotBefore`)."""
+    not_before = time.monotonic() + request.app.state.context.settings.portal_code_answer_ms / 1000
+    return NotBefore(_ask_code(request, session, account, form_token), not_before)
+
+
+def _ask_code(request: Request, session: DatabaseSession, account: str, form_token: str | None) -> Response:
     render.check_form_token(request, form_token)
     account = account.strip()
     if not account:
