@@ -202,9 +202,9 @@ class PortalCode(Base):
     Every request is kept, also for an account number that is not ours (``customer_id`` and
     ``message_id`` empty: nothing was sent, and its code, drawn and digested all the same so that
     the request takes the same path, is never accepted), so that requests are throttled per
-    account number and per client alike and the answer never tells whether an account exists. Only an HMAC-SHA256 of the code
-    under the server's secret is stored; a code is dead once used, expired or wrongly given
-    ``failed`` times (:mod:`arrears.channels.portal_codes`).
+    account number and per client alike and the answer never tells whether an account exists.
+    Only an HMAC-SHA256 of the code under the server's secret is stored; a code is dead once
+    used, expired or wrongly given ``failed`` times (:mod:`arrears.channels.portal_codes`).
     """
 
     __tablename__ = "portal_codes"
