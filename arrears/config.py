@@ -122,6 +122,15 @@ class Settings(BaseSettings):
             "(default: that file)."
         ),
     )
+    portal_code_answer_ms: int = Field(
+        default=400,
+        ge=0,
+        le=5000,
+        description=(
+            "Milliseconds the portal's answer to a request for a sign-in code takes at least, whether "
+            "the account is ours or not (so that its time does not tell)."
+        ),
+    )
     dispute_verify_days: int = Field(
         default=15,
         gt=0,
@@ -229,6 +238,13 @@ class Settings(BaseSettings):
     sms_access_key_id: str | None = Field(default=None, description="The SMS provider's access key id.")
     sms_access_key_secret: str | None = Field(default=None, description="The SMS provider's secret.")
     sms_sign_name: str | None = Field(default=None, description="The SMS signature registered there.")
+    sms_code_template: str | None = Field(
+        default=None,
+        description=(
+            "The SMS provider's template (its TemplateCode) of the portal's one-time code message, "
+            "with the parameters code and minutes; required with the aliyun provider."
+        ),
+    )
     reminders: Path | None = Field(
         default=None,
         description="The reminders file (docs/channels.md, Reminders); none: the shipped defaults.",
@@ -278,19 +294,23 @@ class Settings(BaseSettings):
             raise ValueError(f"the database must be one of {', '.join(DATABASE_BACKENDS)}")
         return value
 
-    @field_validator("sms_sign_name")
+    @field_validator("sms_code_template")
     @classmethod
     def _sms_provider_complete(cls, value: str | None, info: ValidationInfo) -> str | None:
-        """The Alibaba Cloud adapter needs its endpoint, key, secret and signature together
-        (checked on the last of them, so that the others are known here)."""
+        """The Alibaba Cloud adapter needs its endpoint, key, secret, signature and the template
+        of the one-time code together (checked on the last of them, so that the others are known
+        here)."""
         if info.data.get("sms_provider") != "aliyun":
             return value
-        given = info.data | {"sms_sign_name": value}
-        missing = [
-            f"{ENV_PREFIX}{name.upper()}"
-            for name in ("sms_endpoint", "sms_access_key_id", "sms_access_key_secret", "sms_sign_name")
-            if not given.get(name)
-        ]
+        given = info.data | {"sms_code_template": value}
+        names = (
+            "sms_endpoint",
+            "sms_access_key_id",
+            "sms_access_key_secret",
+            "sms_sign_name",
+            "sms_code_template",
+        )
+        missing = [f"{ENV_PREFIX}{name.upper()}" for name in names if not given.get(name)]
         if missing:
             raise ValueError(f"ARREARS_SMS_PROVIDER=aliyun also needs {', '.join(missing)}")
         return value

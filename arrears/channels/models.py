@@ -211,14 +211,18 @@ class PortalCode(Base):
     """One request for a one-time code to sign in to the customer's portal (客户自助).
 
     Every request is kept, also for an account number that is not ours (``customer_id`` and
-    ``code_digest`` empty: nothing was sent), so that requests are throttled per account number
-    alike and the answer never tells whether an account exists. Only an HMAC-SHA256 of the code
-    under the server's secret is stored; a code is dead once used, expired or wrongly given
-    ``failed`` times (:mod:`arrears.channels.portal_codes`).
+    ``message_id`` empty: nothing was sent, and its code, drawn and digested all the same so that
+    the request takes the same path, is never accepted), so that requests are throttled per
+    account number and per client alike and the answer never tells whether an account exists.
+    Only an HMAC-SHA256 of the code under the server's secret is stored; a code is dead once
+    used, expired or wrongly given ``failed`` times (:mod:`arrears.channels.portal_codes`).
     """
 
     __tablename__ = "portal_codes"
-    __table_args__ = (Index("ix_portal_codes_account_requested", "account_id", "requested_at"),)
+    __table_args__ = (
+        Index("ix_portal_codes_account_requested", "account_id", "requested_at"),
+        Index("ix_portal_codes_client_requested", "client", "requested_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(String(64), comment="the account number as the customer typed it")

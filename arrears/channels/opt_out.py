@@ -25,7 +25,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import Actor
+from arrears.audit.trail import Actor, record
+from arrears.auth.models import User
 from arrears.auth.permissions import Scope
 from arrears.auth.principal import Principal
 from arrears.channels.models import OutboxMessage
@@ -34,7 +35,8 @@ from arrears.contacts.models import PreferenceKind
 from arrears.contacts.preferences import PreferenceDraft, record_asked_by_customer
 from arrears.contacts.repository import customer_preferences
 from arrears.errors import InvalidInputError, PermissionDeniedError, one_of
-from arrears.i18n import N_
+from arrears.i18n import LANGUAGES, N_
+from arrears.portfolio.models import Customer
 
 OPT_OUT_ACTOR = Actor(user_id=None, name="opt-out-link", role="system")
 
@@ -115,3 +117,48 @@ def opted_out(session: Session, principal: Principal) -> set[str]:
         for p in customer_preferences(session, principal.customer_id, standing_only=True)
         if p.kind == PreferenceKind.OPT_OUT and p.contact_point_id is None and p.channel
     }
+
+
+def _own(principal: Principal) -> str:
+    if principal.customer_id is None or principal.scope is not Scope.OWN:
+        raise PermissionDeniedError(N_("Only a customer chooses here, for themselves"))
+    return principal.customer_id
+
+
+def choose_language_own(session: Session, principal: Principal, language: str, *, now: datetime) -> bool:
+    """The signed-in customer's language for what we send them (reminders, letters, codes: the
+    customer's ``language``, which the reminders and the one-time code read) and for their
+    portal (their user's ``language``), recorded as the customer's own act (audited
+    ``customer.language``, before and after). Only a customer principal, for their own customer;
+    True when it changed."""
+    customer_id = _own(principal)
+    one_of(language, LANGUAGES, "language")
+    customer = session.get(Customer, customer_id)
+    if customer is None:  # a customer's user outlives no customer: the session would be refused
+        raise PermissionDeniedError(N_("Only a customer chooses here, for themselves"))
+    user = session.get(User, principal.user_id)
+    if user is not None:
+        user.language = language
+    before = customer.language
+    if before == language:
+        return False
+    customer.language = language
+    session.flush()
+    record(
+        session,
+        principal.actor(),
+        "customer.language",
+        at=now,
+        object_type="customer",
+        object_id=customer_id,
+        customer_id=customer_id,
+        before={"language": before},
+        after={"language": language, "asked_by": "customer"},
+    )
+    return True
+
+
+def language_of_own(session: Session, principal: Principal) -> str | None:
+    """The language the signed-in customer's messages are written in (their customer's)."""
+    customer = session.get(Customer, _own(principal))
+    return None if customer is None else customer.language

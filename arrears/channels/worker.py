@@ -614,4 +614,5 @@ def _outgoing(
         case_id=message.case_id,
         settings={} if template is None else {k: str(v) for k, v in (template.settings or {}).items()},
         params=dict(message.provider_params or {}),
+        purpose=message.purpose,
     )

@@ -12,23 +12,29 @@ service (a business conflict, a bad field) is the error page of its status.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
+from arrears import idempotency
 from arrears.api.access import SESSION_COOKIE, DatabaseSession, page_public, page_requires
 from arrears.api.paging import now, today
 from arrears.arrangements import plans, promises
 from arrears.arrangements.limits import load_limits
 from arrears.arrangements.models import ArrangementStatus
+from arrears.audit.trail import hold_chain
 from arrears.auth import service as auth
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
+from arrears.auth.service import new_secret
 from arrears.cases import views
 from arrears.cases.models import CaseAccount, CaseStatus
 from arrears.cases.repository import CaseFilters
@@ -38,8 +44,9 @@ from arrears.disputes import complaints, disputes, holds
 from arrears.disputes.complaints import ComplaintCategory
 from arrears.disputes.disputes import DisputeKind
 from arrears.disputes.models import Hold
-from arrears.errors import InvalidInputError
-from arrears.i18n import N_
+from arrears.errors import ArrearsError, InvalidInputError, NotFoundError
+from arrears.i18n import LANGUAGES, N_, normalise_language, translate
+from arrears.money import MoneyError, parse_major
 from arrears.portfolio import repository as portfolio
 from arrears.portfolio import views as account_views
 from arrears.portfolio.models import Account, Installment
@@ -51,12 +58,20 @@ router = APIRouter(include_in_schema=False)
 
 Customer = Annotated[Principal, Depends(page_requires(Permission.PORTAL_USE))]
 FormToken = Annotated[str | None, Form(alias=FORM_FIELD, max_length=200)]
-CaseId = Annotated[str, Form(max_length=100)]
 ACCOUNT_COOKIE = "arrears_portal_account"
 """The account number between asking for a code and giving it (HttpOnly, for the code's life)."""
 CASES_SHOWN = 20
 INSTALLMENTS_READ = 36
 PLAN_COUNTS = (1, 2, 3, 4, 5, 6, 9, 12)
+HORIZON_DAYS = 60
+"""The self-service policy's horizon: a promised day, or a plan's first installment, falls
+within this many days of today (a later one is a matter for the bank's staff)."""
+MAX_TEXT = 4000
+"""Characters of a dispute's or a complaint's words."""
+MAX_POSTED_TEXT = 1_000_000
+"""Characters of a text field taken from the form at all (longer: the framework's 422); between
+:data:`MAX_TEXT` and this, the form says how long it may be."""
+MAX_FIELD = 2000
 DONE = {
     "promise": N_("Thank you: your promise to pay is recorded."),
     "plan_approved": N_("Your repayment plan is approved. Please pay each installment by its date."),
@@ -66,7 +81,28 @@ DONE = {
     "dispute": N_("Your dispute is recorded. We stop asking you to pay while we look into it."),
     "complaint": N_("Your complaint is recorded. We will answer you by {day}."),
     "opt_out": N_("Done: we will not contact you that way any more."),
+    "language": N_("Done: we will write to you in this language."),
+    "received": N_("We have this form already: it is recorded once."),
 }
+
+
+class NotBefore(Response):
+    """``inner``, sent no sooner than the instant ``at`` (:func:`time.monotonic`): the answer to a
+    request for a code takes the same time whatever was found and written, its commit included
+    (the request's transaction ends before the answer is sent)."""
+
+    def __init__(self, inner: Response, at: float) -> None:  # a wrapper: not Response.__init__
+        self.inner = inner
+        self.at = at
+        self.status_code = inner.status_code
+        self.raw_headers = inner.raw_headers
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await anyio.sleep(max(0.0, self.at - time.monotonic()))
+        await self.inner(scope, receive, send)
+        if self.background is not None:
+            await self.background()
 
 
 def _see_other(target: str) -> RedirectResponse:
@@ -97,7 +133,13 @@ def portal_ask_code(
     account: Annotated[str, Form(max_length=200)],
     form_token: FormToken = None,
 ) -> Response:
-    """Ask for a one-time code (the same answer whether the account is ours or not)."""
+    """Ask for a one-time code (the same answer, in the same time, whether the account is ours or
+    not: :class:`NotBefore`)."""
+    not_before = time.monotonic() + request.app.state.context.settings.portal_code_answer_ms / 1000
+    return NotBefore(_ask_code(request, session, account, form_token), not_before)
+
+
+def _ask_code(request: Request, session: DatabaseSession, account: str, form_token: str | None) -> Response:
     render.check_form_token(request, form_token)
     account = account.strip()
     if not account:
@@ -220,18 +262,60 @@ def _owed(
     return Owed(member, product, since, missed)
 
 
-@router.get("/portal", response_class=HTMLResponse)
-def portal_home(
-    request: Request,
-    session: DatabaseSession,
-    principal: Customer,
-    done: Annotated[str | None, Query(max_length=30)] = None,
-    by: Annotated[date | None, Query()] = None,
-) -> Response:
-    """What the customer owes and why (each open case's accounts: how much, since when, the
-    installments missed), their open plans and promises, standing holds, and the forms to
-    promise, accept a plan, raise a dispute or a complaint and stop a channel. Each look is
-    audited as the API audits it."""
+@dataclass(frozen=True)
+class Problem:
+    """What was wrong with a form just sent: the form, its case, the field, the words."""
+
+    form: str
+    case_id: str
+    field: str | None
+    message: str
+
+
+class FieldError(InvalidInputError):
+    """A field of a portal form that cannot be used; its message names the field in the
+    reader's words (the label the form shows)."""
+
+    code = "invalid_field"
+
+    def __init__(
+        self, field: str, message: str, /, *, status: int = 400, label: str | None = None, **params: Any
+    ) -> None:
+        self.field = field
+        self.label = label or FIELD_LABELS.get(field, field)
+        self.http_status = status  # type: ignore[misc]  # a service's refusal keeps its status
+        super().__init__(message, **params)
+
+    def message(self, language: str) -> str:
+        label = translate(self.label, language)
+        return translate(N_("{field}: {problem}"), language, field=label, problem=super().message(language))
+
+
+FIELD_LABELS = {
+    "case_id": N_("Case"),
+    "pay_on": N_("I will pay on"),
+    "amount": N_("Amount"),
+    "count": N_("Number of monthly installments"),
+    "first_due_on": N_("First installment on"),
+    "kind": N_("What is wrong"),
+    "category": N_("About"),
+    "channel": N_("Channel"),
+    "language": N_("Language"),
+    "idempotency_key": N_("Form"),
+}
+SERVICE_FIELDS = {
+    "money": "amount",
+    "promise_amount": "amount",
+    "promise_over_outstanding": "amount",
+    "promise_due_in_past": "pay_on",
+    "promise_currency": "amount",
+    "over_limit": "count",
+}
+"""The field a service's refusal is about, by its code (else the form as a whole)."""
+
+
+def _home_context(request: Request, session: DatabaseSession, principal: Principal) -> dict[str, Any]:
+    """What the portal's page shows (see :func:`portal_home`); every look audited."""
     day, at = today(request), now(request)
     rows = views.list_cases(
         session, principal, CaseFilters(status=str(CaseStatus.OPEN)), today=day, limit=CASES_SHOWN
@@ -261,29 +345,173 @@ def portal_home(
         record_look(
             session, principal, "hold.read", "customer", principal.customer_id, principal.customer_id, at=at
         )
-    context = {
+    return {
         "cases": cases,
         "holds": standing,
-        "done": DONE.get(done or ""),
-        "done_day": by,
+        "done": None,
+        "done_day": None,
         "today": day,
+        "last_day": day + timedelta(days=HORIZON_DAYS),
         "plan_counts": PLAN_COUNTS,
         "dispute_kinds": [str(kind) for kind in DisputeKind],
         "complaint_categories": [str(category) for category in ComplaintCategory],
         "channels": opt_out.PORTAL_CHANNELS,
         "stopped": opt_out.opted_out(session, principal),
+        "messages_language": normalise_language(opt_out.language_of_own(session, principal)),
+        "problem": None,
+        "values": {},
+        "form_key": new_secret,
+        "max_text": MAX_TEXT,
+        "bad": _invalid,
+        "language_names": render.LANGUAGE_NAMES,
     }
+
+
+def _invalid(wrong: str | None, field: str) -> dict[str, str]:
+    """The attributes of a form's field that the refusal shown is about."""
+    return {"aria-invalid": "true"} if wrong == field else {}
+
+
+@router.get("/portal", response_class=HTMLResponse)
+def portal_home(
+    request: Request,
+    session: DatabaseSession,
+    principal: Customer,
+    done: Annotated[str | None, Query(max_length=30)] = None,
+    by: Annotated[date | None, Query()] = None,
+) -> Response:
+    """What the customer owes and why (each open case's accounts: how much, since when, the
+    installments missed), their open plans and promises, standing holds, and the forms to
+    promise, accept a plan, raise a dispute or a complaint, stop a channel and choose the
+    language of our messages. Each look is audited as the API audits it."""
+    context = _home_context(request, session, principal) | {"done": DONE.get(done or ""), "done_day": by}
     return render.render(request, "portal.html", context)
 
 
 # --- what the customer does -----------------------------------------------------------------
 
 
-def _csrf(session: DatabaseSession, principal: Principal, token: str | None) -> None:
-    auth.check_csrf(session, principal, token)
-
-
 Csrf = Annotated[str | None, Form(max_length=200)]
+Field = Annotated[str, Form(max_length=MAX_FIELD)]
+"""A form field as typed, checked here (not by the framework) so that a bad value is a message
+on the form naming the field."""
+Key = Annotated[str, Form(max_length=MAX_FIELD)]
+
+
+def _text(value: str, field: str, label: str) -> str:
+    text = value.strip()
+    if not text:
+        raise FieldError(field, N_("write it"), label=label)
+    if len(text) > MAX_TEXT:
+        raise FieldError(
+            field,
+            N_("at most {maximum} characters, not {count}"),
+            label=label,
+            maximum=MAX_TEXT,
+            count=len(text),
+        )
+    return text
+
+
+def _date(value: str, field: str, today: date) -> date:
+    text = value.strip()
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise FieldError(field, N_("write a date like {example}"), example=today.isoformat())
+    if day < today:
+        raise FieldError(field, N_("{day} is in the past: choose today or a later day"), day=day.isoformat())
+    last = today + timedelta(days=HORIZON_DAYS)
+    if day > last:
+        raise FieldError(
+            field,
+            N_("choose a day up to {last} ({days} days from today)"),
+            last=last.isoformat(),
+            days=HORIZON_DAYS,
+        )
+    return day
+
+
+def _amount(value: str, currency: str, field: str) -> str:
+    """The amount as the service takes it (major units as text): digits, a point and at most
+    the currency's decimals, more than zero; anything else (a formula, a sign, a word) refused."""
+    text = value.strip().replace(",", "")
+    try:
+        minor = parse_major(text, currency) if len(text) <= 20 else None
+    except MoneyError as error:
+        raise FieldError(field, error.template, **error.params) from None
+    if minor is None or minor <= 0 or text.startswith(("+", "-")):
+        raise FieldError(field, N_("write an amount more than zero, like 500.00"))
+    return text
+
+
+def _choice(value: str, valid: Sequence[str], field: str) -> str:
+    if value not in valid:
+        raise FieldError(field, N_("choose one of the list"))
+    return value
+
+
+def _case(value: str) -> str:
+    if not value.strip() or len(value) > 100:
+        raise FieldError("case_id", N_("choose one of your cases"))
+    return value.strip()
+
+
+def _act(
+    request: Request,
+    session: DatabaseSession,
+    principal: Principal,
+    form: str,
+    values: dict[str, str],
+    key: str,
+    work: Callable[[], str],
+) -> Response:
+    """Do ``work`` (which answers where to go next) once for the form's idempotency key, in a
+    savepoint: a refusal (a bad field, a business conflict) undoes it and shows the portal again
+    with the refusal on the form, the typed values kept; the same form sent again (a double
+    click) goes where the first went, nothing done twice. A case not the customer's is the
+    services' 404, as a page."""
+    at = now(request)
+    if session.get_bind().dialect.name == "sqlite":
+        # the database's write lock before the savepoint's first read: a double click waits its
+        # turn and then finds the first form's key, never a snapshot gone stale under it
+        hold_chain(session)
+    try:
+        with session.begin_nested():
+            first = None
+            if key:
+                checked = idempotency.checked_key(key)
+                print_ = idempotency.fingerprint("POST", request.url.path, values)
+                try:
+                    first = idempotency.claim(session, principal.user_id, checked, print_, at)
+                except idempotency.KeyReusedError:
+                    raise FieldError(
+                        "idempotency_key",
+                        N_("this form was sent already with other values: open the page again for new ones"),
+                        status=422,
+                    ) from None
+            if first is not None:
+                target = str((first.response or {}).get("location", "/portal"))
+            else:
+                target = work()
+                if key:
+                    idempotency.finish(session, principal.user_id, key, 303, {"location": target})
+    except idempotency.KeyInUseError:  # the same form, sent a moment ago, is being recorded
+        return _see_other("/portal?done=received")
+    except ArrearsError as error:
+        if isinstance(error, NotFoundError) or error.http_status >= 500:
+            raise
+        if not isinstance(error, FieldError) and error.code in SERVICE_FIELDS:
+            error = FieldError(
+                SERVICE_FIELDS[error.code], error.template, status=error.http_status, **error.params
+            )
+        field = error.field if isinstance(error, FieldError) else None
+        problem = Problem(form, values.get("case_id", ""), field, error.message(render.language_of(request)))
+        context = _home_context(request, session, principal) | {"problem": problem, "values": values}
+        return render.render(request, "portal.html", context, status=error.http_status)
+    return _see_other(target)
 
 
 @router.post("/portal/promise")
@@ -291,17 +519,27 @@ def portal_promise(
     request: Request,
     session: DatabaseSession,
     principal: Customer,
-    case_id: CaseId,
-    currency: Annotated[str, Form(max_length=3)],
-    pay_on: Annotated[date, Form()],
-    amount: Annotated[str, Form(max_length=30)],
+    case_id: Field = "",
+    currency: Field = "",
+    pay_on: Field = "",
+    amount: Field = "",
+    idempotency_key: Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Promise to pay an amount on a date (the same service as POST /api/v1/cases/{id}/promises)."""
-    _csrf(session, principal, csrf_token)
-    terms = promises.Terms(installments=[(pay_on, amount.strip().replace(",", ""))], currency=currency)
-    promises.take(session, principal, case_id, terms, now=now(request), today=today(request))
-    return _see_other("/portal?done=promise")
+    auth.check_csrf(session, principal, csrf_token)
+    values = {"case_id": case_id, "currency": currency, "pay_on": pay_on, "amount": amount}
+
+    def work() -> str:
+        day = today(request)
+        money = currency.strip().upper()[:3]
+        terms = promises.Terms(
+            installments=[(_date(pay_on, "pay_on", day), _amount(amount, money, "amount"))], currency=money
+        )
+        promises.take(session, principal, _case(case_id), terms, now=now(request), today=day)
+        return "/portal?done=promise"
+
+    return _act(request, session, principal, "promise", values, idempotency_key, work)
 
 
 @router.post("/portal/plan")
@@ -309,28 +547,39 @@ def portal_plan(
     request: Request,
     session: DatabaseSession,
     principal: Customer,
-    case_id: CaseId,
-    currency: Annotated[str, Form(max_length=3)],
-    count: Annotated[int, Form(ge=1, le=60)],
-    first_due_on: Annotated[date, Form()],
+    case_id: Field = "",
+    currency: Field = "",
+    count: Field = "",
+    first_due_on: Field = "",
+    idempotency_key: Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Accept a plan of all that is owed in equal monthly installments (the same service as
     POST /api/v1/cases/{id}/plans): approved at once within the customer role's limits, else
     waiting in the approvals inbox."""
-    _csrf(session, principal, csrf_token)
-    asked = plans.PlanRequest(
-        terms=plans.Terms(first_due_on=first_due_on, count=count),
-        amount=None,
-        currency=currency,
-        note="accepted by the customer in the self-service portal",
-    )
-    limits = load_limits(request.app.state.context.settings.approval_limits)
-    made = plans.propose_plan(
-        session, principal, case_id, asked, limits, now=now(request), today=today(request)
-    )
-    approved = made.status in (ArrangementStatus.APPROVED, ArrangementStatus.ACTIVE)
-    return _see_other("/portal?done=" + ("plan_approved" if approved else "plan_pending"))
+    auth.check_csrf(session, principal, csrf_token)
+    values = {"case_id": case_id, "currency": currency, "count": count, "first_due_on": first_due_on}
+
+    def work() -> str:
+        day = today(request)
+        counts = [str(n) for n in PLAN_COUNTS]
+        asked = plans.PlanRequest(
+            terms=plans.Terms(
+                first_due_on=_date(first_due_on, "first_due_on", day),
+                count=int(_choice(count.strip(), counts, "count")),
+            ),
+            amount=None,
+            currency=currency.strip().upper()[:3],
+            note="accepted by the customer in the self-service portal",
+        )
+        limits = load_limits(request.app.state.context.settings.approval_limits)
+        made = plans.propose_plan(
+            session, principal, _case(case_id), asked, limits, now=now(request), today=day
+        )
+        approved = made.status in (ArrangementStatus.APPROVED, ArrangementStatus.ACTIVE)
+        return "/portal?done=" + ("plan_approved" if approved else "plan_pending")
+
+    return _act(request, session, principal, "plan", values, idempotency_key, work)
 
 
 @router.post("/portal/dispute")
@@ -338,26 +587,32 @@ def portal_dispute(
     request: Request,
     session: DatabaseSession,
     principal: Customer,
-    case_id: CaseId,
-    kind: Annotated[str, Form(max_length=20)],
-    description: Annotated[str, Form(max_length=4000)],
+    case_id: Field = "",
+    kind: Field = "",
+    description: Annotated[str, Form(max_length=MAX_POSTED_TEXT)] = "",
+    idempotency_key: Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Raise a dispute (the same service as POST /api/v1/cases/{id}/disputes): contact pauses."""
-    _csrf(session, principal, csrf_token)
-    disputes.raise_dispute(
-        session,
-        principal,
-        case_id,
-        kind=kind,
-        written=True,
-        description=description,
-        account_id=None,
-        verify_days=request.app.state.context.settings.dispute_verify_days,
-        now=now(request),
-        today=today(request),
-    )
-    return _see_other("/portal?done=dispute")
+    auth.check_csrf(session, principal, csrf_token)
+    values = {"case_id": case_id, "kind": kind, "description": description}
+
+    def work() -> str:
+        disputes.raise_dispute(
+            session,
+            principal,
+            _case(case_id),
+            kind=_choice(kind, [str(k) for k in DisputeKind], "kind"),
+            written=True,
+            description=_text(description, "description", N_("Tell us why")),
+            account_id=None,
+            verify_days=request.app.state.context.settings.dispute_verify_days,
+            now=now(request),
+            today=today(request),
+        )
+        return "/portal?done=dispute"
+
+    return _act(request, session, principal, "dispute", values, idempotency_key, work)
 
 
 @router.post("/portal/complaint")
@@ -365,26 +620,32 @@ def portal_complaint(
     request: Request,
     session: DatabaseSession,
     principal: Customer,
-    case_id: CaseId,
-    category: Annotated[str, Form(max_length=20)],
-    description: Annotated[str, Form(max_length=4000)],
+    case_id: Field = "",
+    category: Field = "",
+    description: Annotated[str, Form(max_length=MAX_POSTED_TEXT)] = "",
+    idempotency_key: Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Make a complaint (the same service as POST /api/v1/cases/{id}/complaints)."""
-    _csrf(session, principal, csrf_token)
-    made = complaints.record_complaint(
-        session,
-        principal,
-        case_id,
-        category=category,
-        description=description,
-        about_user_id=None,
-        contact_id=None,
-        respond_days=request.app.state.context.settings.complaint_respond_days,
-        now=now(request),
-        today=today(request),
-    )
-    return _see_other(f"/portal?done=complaint&by={made.respond_by.isoformat()}")
+    auth.check_csrf(session, principal, csrf_token)
+    values = {"case_id": case_id, "category": category, "description": description}
+
+    def work() -> str:
+        made = complaints.record_complaint(
+            session,
+            principal,
+            _case(case_id),
+            category=_choice(category, [str(c) for c in ComplaintCategory], "category"),
+            description=_text(description, "description", N_("What happened")),
+            about_user_id=None,
+            contact_id=None,
+            respond_days=request.app.state.context.settings.complaint_respond_days,
+            now=now(request),
+            today=today(request),
+        )
+        return f"/portal?done=complaint&by={made.respond_by.isoformat()}"
+
+    return _act(request, session, principal, "complaint", values, idempotency_key, work)
 
 
 @router.post("/portal/opt-out")
@@ -392,13 +653,45 @@ def portal_opt_out(
     request: Request,
     session: DatabaseSession,
     principal: Customer,
-    channel: Annotated[str, Form(max_length=10)],
+    channel: Field = "",
+    idempotency_key: Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Stop a channel (SMS, e-mail or calls) at all the customer's contact points, recorded as
     the customer's own request (the gate reads it: OPT-OUT)."""
-    _csrf(session, principal, csrf_token)
-    if channel not in opt_out.PORTAL_CHANNELS:
-        raise InvalidInputError(N_("Choose SMS, e-mail or calls"))
-    opt_out.opt_out_own(session, principal, channel, now=now(request))
-    return _see_other("/portal?done=opt_out")
+    auth.check_csrf(session, principal, csrf_token)
+
+    def work() -> str:
+        opt_out.opt_out_own(
+            session, principal, _choice(channel, opt_out.PORTAL_CHANNELS, "channel"), now=now(request)
+        )
+        return "/portal?done=opt_out"
+
+    return _act(request, session, principal, "contact", {"channel": channel}, idempotency_key, work)
+
+
+@router.post("/portal/language")
+def portal_language(
+    request: Request,
+    session: DatabaseSession,
+    principal: Customer,
+    language: Field = "",
+    next: Annotated[str, Form(max_length=2000)] = "/portal?done=language",
+    csrf_token: Csrf = None,
+    form_token: FormToken = None,
+) -> Response:
+    """The customer's language, for the portal and for every message we send them (the
+    header's switcher and the portal's form, for a customer), recorded as their own choice."""
+    auth.check_csrf(session, principal, csrf_token)
+    chosen = normalise_language(language) or language
+
+    def work() -> str:
+        opt_out.choose_language_own(
+            session, principal, _choice(chosen, LANGUAGES, "language"), now=now(request)
+        )
+        return render.safe_next(next)
+
+    answer = _act(request, session, principal, "contact", {"language": language}, "", work)
+    if answer.status_code == 303 and chosen in LANGUAGES:
+        render.set_cookie(request, answer, render.LANGUAGE_COOKIE, chosen, max_age=render.YEAR)
+    return answer

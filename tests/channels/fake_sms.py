@@ -39,6 +39,7 @@ KEY_SECRET = "test-secret-of-the-bank"
 SIGN_NAME = "示例银行"
 TEMPLATES = {
     "SMS_400100": "${name}您好，您的${product}已逾期，应还${amount}。请尽快还款，如有疑问请致电${hotline}。拒收请回复TD",
+    "SMS_400300": "您的客户自助登录验证码为${code}，${minutes}分钟内有效，请勿告知任何人。",
     "SMS_400200": "Dear ${name}, your ${product} payment of ${amount} is overdue. Call ${hotline}. Reply STOP to opt out",
 }
 BEIJING = ZoneInfo("Asia/Shanghai")

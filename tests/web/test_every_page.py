@@ -26,7 +26,7 @@ from tests.api.conftest import Api
 from tests.conftest import DATABASES
 from tests.queues.test_next import case_id_of
 from tests.web.conftest import sign_in
-from tests.web.test_portal import RecordingSms, signed_in_customer
+from tests.web.portal_kit import RecordingSms, signed_in_customer
 from tests.web.test_supervise import OWED, floor, propose_settlement, signed_in
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,113 +7,31 @@ limits (approved at once) and beyond them (waiting for approval), a dispute that
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.arrangements.models import Arrangement, Promise
 from arrears.audit.models import AuditEntry
 from arrears.auth.models import User
 from arrears.channels.models import OutboxMessage, PortalCode
-from arrears.channels.providers.base import Accepted, Outgoing
-from arrears.channels.worker import work
 from arrears.contacts.models import Contact, ContactPreference
 from arrears.disputes.models import Complaint, Dispute, Hold
-from arrears.portfolio.models import Installment
+from arrears.portfolio.models import Customer
 from tests.api.conftest import Api
-from tests.queues.helpers import Desk, queue, queue_set
-from tests.queues.test_next import Queued, add_cases, case_id_of
-from tests.web.conftest import collector_with_password, hidden, sign_in
-
-
-@dataclass
-class RecordingSms:
-    """A provider that keeps what it is handed (an SMS gateway's stand-in at the outside edge)."""
-
-    name: str = "recording"
-    channel: str = "sms"
-    finds: bool = False
-    """It cannot be asked about a message: each send is settled on its own."""
-    sent: list[Outgoing] = field(default_factory=list)
-
-    def send(self, message: Outgoing) -> Accepted:
-        self.sent.append(message)
-        return Accepted(f"rec-{message.message_id}")
-
-    def find(self, message: Outgoing) -> Accepted | None:
-        return None
-
-
-@pytest.fixture
-def sms() -> RecordingSms:
-    return RecordingSms()
-
-
-def _people(api: Api, signed_up: Callable[..., User]) -> User:
-    """Two customers (N a, N b) with a mobile, an account, 3 installments and an open case each,
-    assigned to the collector li.lei, who is answered."""
-    desk = Desk(api.engine)
-    team = desk.team("T1")
-    desk.activate(queue_set(queue("m2", "T1")))
-    collector = collector_with_password(signed_up, team)
-    add_cases(api.engine, [Queued("a", team, collector.id, overdue=300_000), Queued("b", team, collector.id)])
-    with api.engine.begin() as connection:
-        connection.execute(
-            insert(Installment),
-            [
-                {
-                    "account_id": f"A-N{key}",
-                    "seq": seq,
-                    "due_date": date(2026, 9 + seq, 7),
-                    "currency": "CNY",
-                    "amount_due": 100_000,
-                }
-                for key in ("a", "b")
-                for seq in (1, 2, 3)
-            ],
-        )
-    return collector
-
-
-def _send(api: Api, sms: RecordingSms) -> None:
-    """The outbox's worker, once, with the recording provider for SMS."""
-    work(api.engine, {"sms": sms}, api.clock, once=True, settings=api.app.state.context.settings)
-
-
-def _ask(client: httpx.Client, account: str) -> httpx.Response:
-    form = client.get("/portal/sign-in")
-    assert form.status_code == 200, form.text
-    return client.post(
-        "/portal/sign-in", data={"account": account, "form_token": hidden(form.text, "form_token")}
-    )
-
-
-def _give(client: httpx.Client, code: str) -> httpx.Response:
-    form = client.get("/portal/code")
-    assert form.status_code == 200, form.text
-    return client.post("/portal/code", data={"code": code, "form_token": hidden(form.text, "form_token")})
-
-
-def _code_sent(sms: RecordingSms) -> str:
-    found = re.search(r"\b(\d{6})\b", sms.sent[-1].body)
-    assert found, sms.sent[-1].body
-    return found[1]
-
-
-def signed_in_customer(client: httpx.Client, api: Api, sms: RecordingSms, account: str) -> None:
-    assert _ask(client, account).status_code == 303
-    _send(api, sms)
-    answer = _give(client, _code_sent(sms))
-    assert answer.status_code == 303, answer.text
-    assert answer.headers["location"] == "/portal"
+from tests.queues.test_next import case_id_of
+from tests.web.conftest import hidden, sign_in
+from tests.web.portal_kit import Portal, RecordingSms, portal, sms
+from tests.web.portal_kit import ask as _ask
+from tests.web.portal_kit import code_sent as _code_sent
+from tests.web.portal_kit import give as _give
+from tests.web.portal_kit import send as _send
 
 
 def _wrong(code: str) -> str:
@@ -121,13 +39,8 @@ def _wrong(code: str) -> str:
 
 
 def test_code_through_the_outbox_signs_the_customer_in_once(
-    api: Api,
-    browser: Callable[..., httpx.Client],
-    signed_up: Callable[..., User],
-    cheap_hashing: object,
-    sms: RecordingSms,
+    api: Api, browser: Callable[..., httpx.Client], portal: Portal, sms: RecordingSms
 ) -> None:
-    _people(api, signed_up)
     client = browser("zh-CN")
     asked = _ask(client, "A-Na")
     assert asked.status_code == 303 and asked.headers["location"] == "/portal/code"
@@ -176,13 +89,8 @@ def test_code_through_the_outbox_signs_the_customer_in_once(
 
 
 def test_wrong_expired_and_dead_codes_are_refused_alike(
-    api: Api,
-    browser: Callable[..., httpx.Client],
-    signed_up: Callable[..., User],
-    cheap_hashing: object,
-    sms: RecordingSms,
+    api: Api, browser: Callable[..., httpx.Client], portal: Portal, sms: RecordingSms
 ) -> None:
-    _people(api, signed_up)
     client = browser()
     _ask(client, "A-Na")
     _send(api, sms)
@@ -210,13 +118,8 @@ def test_wrong_expired_and_dead_codes_are_refused_alike(
 
 
 def test_an_account_not_ours_gets_the_same_answer_and_asking_is_throttled(
-    api: Api,
-    browser: Callable[..., httpx.Client],
-    signed_up: Callable[..., User],
-    cheap_hashing: object,
-    sms: RecordingSms,
+    api: Api, browser: Callable[..., httpx.Client], portal: Portal, sms: RecordingSms
 ) -> None:
-    _people(api, signed_up)
     known, unknown = browser(), browser()
     ours, not_ours = _ask(known, "A-Na"), _ask(unknown, "A-NOBODY")
     assert (ours.status_code, ours.headers["location"]) == (
@@ -244,87 +147,29 @@ def test_an_account_not_ours_gets_the_same_answer_and_asking_is_throttled(
 
 
 def test_promise_and_plans_within_and_beyond_the_customers_limits(
-    api: Api,
-    browser: Callable[..., httpx.Client],
-    signed_up: Callable[..., User],
-    cheap_hashing: object,
-    sms: RecordingSms,
+    api: Api, browser: Callable[..., httpx.Client], portal: Portal, sms: RecordingSms
 ) -> None:
-    _people(api, signed_up)
-    a = browser()
-    signed_in_customer(a, api, sms, "A-Na")
-    home = a.get("/portal")
-    csrf = hidden(home.text, "csrf_token")
+    a = portal.customer("A-Na")
+    # another customer's case (its id typed over the form's): the service's 404, as a page
+    other = portal.post(a, "/portal/promise", case_id=case_id_of("b"), pay_on="2026-11-30", amount="100")
+    assert other.status_code == 404 and "<html" in other.text
 
-    other = a.post(
-        "/portal/promise",
-        data={
-            "csrf_token": csrf,
-            "case_id": case_id_of("b"),
-            "currency": "CNY",
-            "pay_on": "2026-11-30",
-            "amount": "100",
-        },
-    )
-    assert other.status_code == 404  # another customer's case: the service's 404, as a page
-    assert "<html" in other.text
-
-    promised = a.post(
-        "/portal/promise",
-        data={
-            "csrf_token": csrf,
-            "case_id": case_id_of("a"),
-            "currency": "CNY",
-            "pay_on": "2026-11-30",
-            "amount": "500.00",
-        },
-    )
+    promised = portal.post(a, "/portal/promise", pay_on="2026-11-30", amount="500.00")
     assert promised.status_code == 303 and promised.headers["location"] == "/portal?done=promise"
     shown = a.get(promised.headers["location"]).text
     assert "Thank you: your promise to pay is recorded." in shown
     assert "CN¥500.00" in shown
-    no_csrf = a.post(
-        "/portal/promise",
-        data={"case_id": case_id_of("a"), "currency": "CNY", "pay_on": "2026-11-30", "amount": "1"},
-    )
+    no_csrf = portal.post(a, "/portal/promise", csrf_token="", pay_on="2026-11-30", amount="1")
     assert no_csrf.status_code == 403
-    bad = a.post(
-        "/portal/promise",
-        data={
-            "csrf_token": csrf,
-            "case_id": case_id_of("a"),
-            "currency": "CNY",
-            "pay_on": "2026-11-30",
-            "amount": "lots",
-        },
-    )
+    bad = portal.post(a, "/portal/promise", pay_on="2026-11-30", amount="lots")
     assert 400 <= bad.status_code < 500
 
-    within = a.post(
-        "/portal/plan",
-        data={
-            "csrf_token": csrf,
-            "case_id": case_id_of("a"),
-            "currency": "CNY",
-            "count": "3",
-            "first_due_on": "2026-12-01",
-        },
-    )
+    within = portal.post(a, "/portal/plan", count="3", first_due_on="2026-12-01")
     assert within.status_code == 303, within.text[-900:]
     assert within.headers["location"] == "/portal?done=plan_approved"
 
-    b = browser()
-    signed_in_customer(b, api, sms, "A-Nb")
-    beyond = b.post(
-        "/portal/plan",
-        data={
-            "csrf_token": hidden(b.get("/portal").text, "csrf_token"),
-            "case_id": case_id_of("b"),
-            "currency": "CNY",
-            "count": "12",
-            "first_due_on": "2026-12-01",
-        },
-    )
+    b = portal.customer("A-Nb")
+    beyond = portal.post(b, "/portal/plan", case="b", count="12", first_due_on="2026-12-01")
     assert beyond.headers["location"] == "/portal?done=plan_pending"
     assert "waiting for the bank" in b.get("/portal").text
     with Session(api.engine) as session:
@@ -337,30 +182,15 @@ def test_promise_and_plans_within_and_beyond_the_customers_limits(
 
 
 def test_a_dispute_holds_the_case_for_the_collector_and_an_opt_out_stops_a_channel(
-    api: Api,
-    browser: Callable[..., httpx.Client],
-    signed_up: Callable[..., User],
-    cheap_hashing: object,
-    sms: RecordingSms,
+    api: Api, browser: Callable[..., httpx.Client], portal: Portal, sms: RecordingSms
 ) -> None:
-    _people(api, signed_up)
-    customer = browser("zh-CN")
-    signed_in_customer(customer, api, sms, "A-Na")
-    csrf = hidden(customer.get("/portal").text, "csrf_token")
-    raised = customer.post(
-        "/portal/dispute",
-        data={
-            "csrf_token": csrf,
-            "case_id": case_id_of("a"),
-            "kind": "amount",
-            "description": "我已还过十月的款",
-        },
-    )
+    customer = portal.customer("A-Na", "zh-CN")
+    raised = portal.post(customer, "/portal/dispute", kind="amount", description="我已还过十月的款")
     assert raised.headers["location"] == "/portal?done=dispute"
     assert "暂停" in customer.get("/portal").text
-    stopped = customer.post("/portal/opt-out", data={"csrf_token": csrf, "channel": "sms"})
+    stopped = portal.post(customer, "/portal/opt-out", case=None, channel="sms")
     assert stopped.headers["location"] == "/portal?done=opt_out"
-    assert customer.post("/portal/opt-out", data={"csrf_token": csrf, "channel": "fax"}).status_code == 400
+    assert portal.post(customer, "/portal/opt-out", case=None, channel="fax").status_code == 400
     with Session(api.engine) as session:
         dispute = session.scalars(select(Dispute)).one()
         hold = session.get(Hold, dispute.hold_id)
@@ -377,14 +207,8 @@ def test_a_dispute_holds_the_case_for_the_collector_and_an_opt_out_stops_a_chann
     assert "我已还过十月的款" in case_page.text  # the open dispute, first on the case page
     assert "Stopped" in browser_text(api, customer)
 
-    complained = customer.post(
-        "/portal/complaint",
-        data={
-            "csrf_token": csrf,
-            "case_id": case_id_of("a"),
-            "category": "harassment",
-            "description": "晚上十点还打电话",
-        },
+    complained = portal.post(
+        customer, "/portal/complaint", category="harassment", description="晚上十点还打电话"
     )
     assert complained.status_code == 303
     assert complained.headers["location"].startswith("/portal?done=complaint&by=")
@@ -423,9 +247,8 @@ def phone(browser: Callable[..., httpx.Client]) -> Iterator[Any]:
 
 
 def test_on_a_phone_sign_in_with_the_code_accept_a_plan_and_raise_a_dispute(
-    api: Api, phone: Any, signed_up: Callable[..., User], cheap_hashing: object, sms: RecordingSms
+    api: Api, phone: Any, portal: Portal, sms: RecordingSms
 ) -> None:
-    _people(api, signed_up)
     phone.goto(api.url + "/portal")
     assert phone.url.startswith(api.url + "/portal/sign-in?next=")
     phone.get_by_label("Account number").fill("A-Na")
@@ -458,28 +281,33 @@ def test_on_a_phone_sign_in_with_the_code_accept_a_plan_and_raise_a_dispute(
         )
         assert session.scalars(select(Arrangement.status)).one() != "proposed"
 
+    # a value that is no amount: the form again, open, its field named, still one column
+    phone.get_by_text("Promise to pay").click()
+    phone.get_by_label("I will pay on").fill("2026-11-30")
+    phone.get_by_label("Amount (CNY)").fill("=1+1")
+    phone.get_by_role("button", name="Promise", exact=True).click()
+    alert = phone.locator('[data-form="promise"] [role="alert"]')
+    assert alert.is_visible() and alert.inner_text().startswith("Amount:")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # the language of our messages, kept as the customer's own
+    phone.get_by_label("The language of our messages to you").select_option("zh-CN")
+    phone.get_by_role("button", name="Keep this language").click()
+    phone.wait_for_url(api.url + "/portal?done=language")
+    assert phone.locator("html").get_attribute("lang") == "zh-CN"
+    assert phone.locator("#language-now").get_attribute("data-language") == "zh-CN"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    with Session(api.engine) as session:
+        assert session.get(Customer, "Na").language == "zh-CN"
+
 
 def test_a_code_is_sent_at_night_and_under_a_hold_it_is_a_service_message(
-    api: Api,
-    browser: Callable[..., httpx.Client],
-    signed_up: Callable[..., User],
-    cheap_hashing: object,
-    sms: RecordingSms,
+    api: Api, browser: Callable[..., httpx.Client], portal: Portal, sms: RecordingSms
 ) -> None:
     """The decision of docs/web.md: the gate's quiet hours, holds and collection caps are for
     collection contact; a code the customer asks for this minute is sent at once all the same."""
-    _people(api, signed_up)
-    customer = browser()
-    signed_in_customer(customer, api, sms, "A-Na")
-    raised = customer.post(
-        "/portal/dispute",
-        data={
-            "csrf_token": hidden(customer.get("/portal").text, "csrf_token"),
-            "case_id": case_id_of("a"),
-            "kind": "debt",
-            "description": "Not my loan at all.",
-        },
-    )
+    customer = portal.customer("A-Na")
+    raised = portal.post(customer, "/portal/dispute", kind="debt", description="Not my loan at all.")
     assert raised.status_code == 303
     api.clock.advance(timedelta(hours=13, minutes=30))  # 23:30 in Shanghai, under a dispute hold
     assert _ask(browser(), "A-Na").status_code == 303
@@ -488,3 +316,6 @@ def test_a_code_is_sent_at_night_and_under_a_hold_it_is_a_service_message(
     with Session(api.engine) as session:
         states = session.scalars(select(OutboxMessage.state).order_by(OutboxMessage.id)).all()
     assert states == ["sent", "sent"]
+
+
+__all__ = ["portal", "sms"]

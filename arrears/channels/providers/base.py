@@ -40,6 +40,9 @@ class Outgoing:
     queued_at: datetime | None = None
     case_id: str | None = None
     """The message's case (a letter's reference is the case and the date)."""
+    purpose: str = ""
+    """The message's purpose (a service message without a template, such as the portal's
+    one-time code, is sent through the provider template the settings name for its purpose)."""
 
 
 @dataclass(frozen=True)

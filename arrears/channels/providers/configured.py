@@ -5,6 +5,7 @@ API when ``sms_provider`` is ``aliyun`` (:mod:`.sms_aliyun`), else the file sink
 from __future__ import annotations
 
 from arrears.channels.models import MessageChannel
+from arrears.channels.portal_codes import PURPOSE as ONE_TIME_CODE
 from arrears.channels.providers.base import Provider
 from arrears.channels.providers.files import FileSink
 from arrears.channels.providers.letters import LetterProvider
@@ -41,5 +42,6 @@ def providers_for(settings: Settings, clock: Clock | None = None) -> dict[str, P
             settings.sms_access_key_id or "",
             settings.sms_access_key_secret or "",
             settings.sms_sign_name or "",
+            service_templates={ONE_TIME_CODE: settings.sms_code_template or ""},
         )
     return chosen

@@ -11,7 +11,9 @@ The contract (docs/channels.md, "SMS"):
 - **SendSms** sends one message: ``PhoneNumbers`` (a mainland number without +86, else the
   country code and number), ``SignName`` (the bank's registered signature), ``TemplateCode``
   (the template registered and approved at the provider: the message template's setting
-  ``template_code``), ``TemplateParam`` (the JSON of the message's parameters, rendered when it was
+  ``template_code``; a service message without a template, the portal's one-time code, uses
+  the template its purpose is given in ``service_templates``: ``ARREARS_SMS_CODE_TEMPLATE``),
+  ``TemplateParam`` (the JSON of the message's parameters, rendered when it was
   queued from the template's ``param.<name>`` settings) and ``OutId``, the outbox's idempotency
   key. The answer ``{"Code": "OK", "BizId": …}`` is the acceptance; the BizId is the message's id.
 - **Exactly once:** :meth:`AliyunSms.find` asks ``QuerySendDetails`` for the number's messages of
@@ -122,16 +124,19 @@ class AliyunSms:
         timeout: float = 10.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx.BaseTransport | None = None,
+        service_templates: Mapping[str, str] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
         self.sign_name = sign_name
+        self.service_templates = {k: v for k, v in (service_templates or {}).items() if v}
+        """The provider's template of each service message's purpose (no template of its own)."""
         self.now = now
         self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0), transport=transport)
 
     def send(self, message: Outgoing) -> Accepted:
-        code = message.settings.get(TEMPLATE_CODE)
+        code = message.settings.get(TEMPLATE_CODE) or self.service_templates.get(message.purpose)
         if not code:
             raise PermanentError("no_template_code", "the message's template names no provider template")
         answer = self._call(
