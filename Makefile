@@ -37,9 +37,10 @@ SAMPLE_HISTORY_FROM := 2026-06-25
 SAMPLE_TRAIN_TO := 2026-10-22
 
 ## The main job, the live demo (SQLite and DuckDB, no server needed): the database, then
-## `arrears demo` builds a demo bank from nothing (a generated portfolio as of yesterday, 90
-## nightly batches, the cure model, the demo queues, one user per role and a history of the
-## collectors' work, see docs/web.md) and serves it on http://127.0.0.1:8000 (ARREARS_PORT).
+## `arrears demo` builds a demo bank from nothing (a generated portfolio of 20,000 customers as of
+## yesterday, 90 nightly batches, the cure model, the demo queues, one user per role and a history
+## of the collectors' work, see docs/web.md for its measures) and serves it on
+## http://127.0.0.1:8000 (ARREARS_PORT).
 ## A second `make run` finds the demo built and serves at once. `make clean` starts afresh.
 run: $(RUN_STAMP)
 	$(BIN)/arrears db upgrade
