@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
@@ -63,6 +63,30 @@ def test_backfill_stores_the_reference_snapshot_for_each_date(
     with engine.connect() as connection:
         runs = connection.execute(text("SELECT as_of, status, accounts FROM batch_runs ORDER BY as_of")).all()
     assert [(r[1], r[2]) for r in runs] == [("succeeded", len(accounts))] * len(days)
+
+
+def test_a_backfill_stamps_each_night_by_its_own_clock(
+    engine: Engine, duck: DuckDBEngine, clock: FixedClock
+) -> None:
+    """One run over several nights (the demo's backfill): each night's record and case events
+    carry the time the night_clock gives for that date, not the run's clock."""
+    insert_book(engine, *facts_of(generated_book(30, seed=4)))
+    days = dates_between(START + timedelta(days=40), START + timedelta(days=42))
+
+    def night_clock(night: date) -> FixedClock:
+        return FixedClock(datetime.combine(night + timedelta(days=1), time(1, 0), tzinfo=UTC))
+
+    summaries = run_batch(engine, days, duck, RULES, clock, night_clock=night_clock)
+    assert [s.as_of for s in summaries] == days
+    with engine.connect() as connection:
+        runs = connection.execute(
+            text("SELECT as_of, started_at, finished_at FROM batch_runs ORDER BY as_of")
+        ).all()
+    stamps = [f"{day + timedelta(days=1)} 01:00:00" for day in days]
+    assert [str(r[0]) for r in runs] == [d.isoformat() for d in days]
+    assert [str(r[1])[:19] for r in runs] == stamps
+    assert [str(r[2])[:19] for r in runs] == stamps
+    assert all(str(r[1])[:10] != clock.now().date().isoformat() for r in runs)
 
 
 def test_rerunning_a_date_leaves_the_same_database(
