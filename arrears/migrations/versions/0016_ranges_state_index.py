@@ -1,7 +1,7 @@
 """the delinquency ranges' state on a date found from an index alone (issue #14 §5)
 
-Revision ID: 0014_ranges_state_index
-Revises: 0013_dashboard_totals
+Revision ID: 0016_ranges_state_index
+Revises: 0015_portal_codes_client
 Create Date: 2026-12-05 00:20:00
 
 The night's roll cells (arrears.reports.totals) join each range of the window to the account's
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0014_ranges_state_index"
-down_revision: str | None = "0013_dashboard_totals"
+revision: str = "0016_ranges_state_index"
+down_revision: str | None = "0015_portal_codes_client"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
