@@ -67,6 +67,7 @@ CONTEXTS: dict[str, set[str]] = {
         "audit",
     },
     "timeline": {
+        "compliance",
         "cases",
         "contacts",
         "arrangements",

@@ -44,10 +44,9 @@ from arrears.auth.principal import Principal
 from arrears.cases.models import Case
 from arrears.cases.scope import case_filter
 from arrears.contacts.dispositions import Counts, Disposition
-from arrears.contacts.models import Contact, Direction
+from arrears.contacts.models import Contact, ContactDayChange, ContactDayTotal, Direction
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
-from arrears.reports.models import ContactDayChange, ContactDayTotal
 
 MAX_DAYS = 366
 RATE_PLACES = Decimal("0.0001")

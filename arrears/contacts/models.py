@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Time
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.concurrency import Versioned
@@ -167,3 +167,28 @@ class ContactPreference(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index(None, "customer_id"),)
+
+
+class ContactDayTotal(Base):
+    """Outbound contacts per business day, team, collector and disposition (the contacts' and the
+    productivity figures). ``team_id`` and ``recorded_by`` 0: none (a contact of no team, of the
+    system)."""
+
+    __tablename__ = "contact_day_totals"
+
+    started_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="teams.id; 0: none")
+    recorded_by: Mapped[int] = mapped_column(Integer, primary_key=True, comment="users.id; 0: the system")
+    disposition: Mapped[str] = mapped_column(String(32), primary_key=True)
+    contacts: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContactDayChange(Base):
+    """A business day an outbound contact was recorded for since the nightly totals (today's, or
+    an earlier day's recorded after the fact): read from the contacts until the next night. A row
+    per contact (never updated: a night clears the rows it read, and only those)."""
+
+    __tablename__ = "contact_day_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_on: Mapped[date] = mapped_column(Date, index=True)

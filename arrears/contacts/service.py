@@ -62,11 +62,18 @@ from arrears.contacts.gate import (
     facts_for_many,
     take_turns,
 )
-from arrears.contacts.models import Callback, Channel, Contact, Direction, ReviewOutcome, ReviewStatus
+from arrears.contacts.models import (
+    Callback,
+    Channel,
+    Contact,
+    ContactDayChange,
+    Direction,
+    ReviewOutcome,
+    ReviewStatus,
+)
 from arrears.errors import ArrearsError, ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
 from arrears.portfolio import repository as portfolio
-from arrears.reports.models import ContactDayChange
 
 CLEARANCE = timedelta(minutes=15)
 """How long the gate's clearance of a contact about to be made holds (the contact starts within it)."""

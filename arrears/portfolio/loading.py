@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     MetaData,
+    Select,
     Table,
     and_,
     exists,
@@ -33,7 +34,7 @@ from arrears.db import Base
 from arrears.db.arrow import CHUNK_ROWS, insert_arrow
 from arrears.portfolio import models  # noqa: F401  (the portfolio's tables in Base.metadata)
 from arrears.portfolio.feeds import FeedKind
-from arrears.reports import totals
+from arrears.portfolio.models import PaymentDayChange
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def _note_payment_days(
     if kind.table == "payments" and "paid_on" in stage.c:
         given = select(stage.c.paid_on).where(stage.c.paid_on.is_not(None))
         replaced = select(target.c.paid_on).select_from(stage.join(target, same_key))
-        totals.note_payment_days(connection, union(given, replaced))  # type: ignore[arg-type]
+        note_payment_days(connection, union(given, replaced))  # type: ignore[arg-type]
     elif kind.table == "accounts" and "product" in incoming:
         same_product = (
             select(literal(1)).select_from(target).where(same_key, target.c.product == incoming["product"])
@@ -131,8 +132,14 @@ def _note_payment_days(
         moved = select(stage.c.account_id).where(~exists(same_product))
         payments = Base.metadata.tables["payments"]
         days = select(payments.c.paid_on).where(payments.c.account_id.in_(moved)).distinct()
-        totals.note_payment_days(connection, days)
+        note_payment_days(connection, days)
 
 
 def _count(connection: Connection, query: object) -> int:
     return int(connection.execute(query).scalar_one())  # type: ignore[call-overload]
+
+
+def note_payment_days(connection: Connection, days: Select[Any]) -> None:
+    """Note the days paid ``days`` selects (one column of dates) as changed since the totals:
+    in the transaction of the write that changed them."""
+    connection.execute(insert(PaymentDayChange).from_select(["paid_on"], days))

@@ -165,3 +165,26 @@ class Payment(Base):
     import_id: Mapped[int | None] = mapped_column(Integer, index=True, comment="import_log.id")
 
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"), Index(None, "paid_on"))
+
+
+class PaymentDayTotal(Base):
+    """Payments less reversals per day paid, currency and product (the collections figure)."""
+
+    __tablename__ = "payment_day_totals"
+
+    paid_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    product: Mapped[str] = mapped_column(String(32), primary_key=True)
+    amount: Mapped[int] = mapped_column(BigInteger, comment="minor units: payments less reversals")
+    payments: Mapped[int] = mapped_column(BigInteger, comment="payments, reversals not counted")
+
+
+class PaymentDayChange(Base):
+    """A day paid whose payments were written (or an account's product changed) since the nightly
+    totals: the dashboard reads that day from the payments until the next night rewrites it. A row
+    per write (never updated: a night clears the rows it read, and only those)."""
+
+    __tablename__ = "payment_day_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    paid_on: Mapped[date] = mapped_column(Date, index=True)

@@ -34,10 +34,10 @@ from arrears.delinquency.models import DelinquencyRange, SnapshotDate
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
-from arrears.portfolio.models import Account, Payment
+from arrears.portfolio.models import Account, Payment, PaymentDayChange, PaymentDayTotal
 from arrears.queues.models import CaseQueue
 from arrears.reports import repository, totals
-from arrears.reports.models import BucketDayTotal, PaymentDayChange, PaymentDayTotal, RollDayCell
+from arrears.reports.models import BucketDayTotal, RollDayCell
 from arrears.reports.roll_rates import BY_COUNT, RollMatrix
 
 MAX_DAYS = 366

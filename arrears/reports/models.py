@@ -1,5 +1,7 @@
 """The dashboard's daily totals (issue #14 §3): written by the nightly batch from the night's
-snapshot, read by the dashboard in a few hundred rows instead of a pass over a million ranges.
+snapshot (the payments' and contacts' own daily totals are kept by their contexts:
+``portfolio.models.PaymentDayTotal``, ``contacts.models.ContactDayTotal``), read by the
+dashboard in a few hundred rows instead of a pass over a million ranges.
 
 ``product`` is the account's product when the night ran ('' for an account no longer in the
 portfolio). Amounts in minor units.
@@ -46,51 +48,3 @@ class RollDayCell(Base):
     product: Mapped[str] = mapped_column(String(32), primary_key=True)
     accounts: Mapped[int] = mapped_column(BigInteger)
     balance: Mapped[int] = mapped_column(BigInteger, comment="minor units: outstanding at the from date")
-
-
-class PaymentDayTotal(Base):
-    """Payments less reversals per day paid, currency and product (the collections figure)."""
-
-    __tablename__ = "payment_day_totals"
-
-    paid_on: Mapped[date] = mapped_column(Date, primary_key=True)
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    product: Mapped[str] = mapped_column(String(32), primary_key=True)
-    amount: Mapped[int] = mapped_column(BigInteger, comment="minor units: payments less reversals")
-    payments: Mapped[int] = mapped_column(BigInteger, comment="payments, reversals not counted")
-
-
-class PaymentDayChange(Base):
-    """A day paid whose payments were written (or an account's product changed) since the nightly
-    totals: the dashboard reads that day from the payments until the next night rewrites it. A row
-    per write (never updated: a night clears the rows it read, and only those)."""
-
-    __tablename__ = "payment_day_changes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    paid_on: Mapped[date] = mapped_column(Date, index=True)
-
-
-class ContactDayTotal(Base):
-    """Outbound contacts per business day, team, collector and disposition (the contacts' and the
-    productivity figures). ``team_id`` and ``recorded_by`` 0: none (a contact of no team, of the
-    system)."""
-
-    __tablename__ = "contact_day_totals"
-
-    started_on: Mapped[date] = mapped_column(Date, primary_key=True)
-    team_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="teams.id; 0: none")
-    recorded_by: Mapped[int] = mapped_column(Integer, primary_key=True, comment="users.id; 0: the system")
-    disposition: Mapped[str] = mapped_column(String(32), primary_key=True)
-    contacts: Mapped[int] = mapped_column(BigInteger)
-
-
-class ContactDayChange(Base):
-    """A business day an outbound contact was recorded for since the nightly totals (today's, or
-    an earlier day's recorded after the fact): read from the contacts until the next night. A row
-    per contact (never updated: a night clears the rows it read, and only those)."""
-
-    __tablename__ = "contact_day_changes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    started_on: Mapped[date] = mapped_column(Date, index=True)

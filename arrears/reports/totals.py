@@ -27,7 +27,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
-    Select,
     and_,
     bindparam,
     case,
@@ -40,17 +39,10 @@ from sqlalchemy import (
     text,
 )
 
-from arrears.contacts.models import Contact, Direction
+from arrears.contacts.models import Contact, ContactDayChange, ContactDayTotal, Direction
 from arrears.delinquency.models import SnapshotDate
-from arrears.portfolio.models import Account, Payment
-from arrears.reports.models import (
-    BucketDayTotal,
-    ContactDayChange,
-    ContactDayTotal,
-    PaymentDayChange,
-    PaymentDayTotal,
-    RollDayCell,
-)
+from arrears.portfolio.models import Account, Payment, PaymentDayChange, PaymentDayTotal
+from arrears.reports.models import BucketDayTotal, RollDayCell
 
 WINDOW_DAYS = 366
 """How far back a night's roll cells reach: the dashboard's longest period (``MAX_DAYS``)."""
@@ -244,12 +236,6 @@ def _write_contact_days(connection: Connection, days: Days) -> None:
             ["started_on", "team_id", "recorded_by", "disposition", "contacts"], rows
         )
     )
-
-
-def note_payment_days(connection: Connection, days: Select[Any]) -> None:
-    """Note the days paid ``days`` selects (one column of dates) as changed since the totals:
-    in the transaction of the write that changed them."""
-    connection.execute(insert(PaymentDayChange).from_select(["paid_on"], days))
 
 
 def _write_buckets(connection: Connection, as_of: date) -> None:

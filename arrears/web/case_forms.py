@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from arrears import idempotency
 from arrears.api.access import DatabaseSession, page_requires
 from arrears.api.paging import now, today
 from arrears.arrangements import plans, promises
@@ -33,6 +34,7 @@ from arrears.arrangements.plans import PlanRequest, SettlementRequest, Terms
 from arrears.arrangements.schedule import Frequency, Method
 from arrears.auth.permissions import ROLE_NAMES, Permission, PersonalField
 from arrears.auth.principal import Principal
+from arrears.auth.service import new_secret
 from arrears.cases import views
 from arrears.cases.scope import customer_filter
 from arrears.clock import zone
@@ -56,7 +58,7 @@ from arrears.portfolio.views import contact_card, contact_field
 from arrears.scoring import repository as scoring
 from arrears.scoring.reasons import Reason, phrase
 from arrears.timeline.service import word
-from arrears.web import render
+from arrears.web import once, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -159,25 +161,55 @@ def _see_case(case_id: str, form: str) -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}?done={form}", status_code=303)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A form's POST done once (:mod:`arrears.web.once`): its key and what was typed."""
+
+    request: Request
+    principal: Principal
+    key: str
+    values: Mapping[str, Any]
+
+
 def _attempt(
-    session: Session, work: Callable[[], T], keep: tuple[type[ArrearsError], ...] = ()
-) -> T | ArrearsError:
+    session: Session,
+    work: Callable[[], T],
+    keep: tuple[type[ArrearsError], ...] = (),
+    sent: Sent | None = None,
+) -> T | ArrearsError | None:
     """``work()`` in a savepoint; a client's mistake or a refusal (a 4xx domain error) is given
     back, what ``work`` wrote undone, except for a refusal of the kinds in ``keep`` (kept on the
-    record, as the API keeps it). A 404 (out of scope) and a 5xx are raised as they are."""
+    record, as the API keeps it). A 404 (out of scope) and a 5xx are raised as they are. With
+    ``sent``: done once for the form's key; None when the same form was sent before (or is being
+    recorded at this moment)."""
     kept: ArrearsError | None = None
+    if sent is not None:
+        once.take_turns(session)
     try:
         with session.begin_nested():
             try:
-                return work()
+                if sent is None:
+                    return work()
+                done: list[T] = []
+                once.done_once(
+                    sent.request, session, sent.principal, sent.key, sent.values, lambda: _done(done, work)
+                )
+                return done[0] if done else None
             except keep as refusal:
                 kept = refusal
+    except idempotency.KeyInUseError:
+        return None
     except ArrearsError as error:
         if isinstance(error, NotFoundError) or error.http_status >= 500:
             raise
         return error
     assert kept is not None
     return kept
+
+
+def _done(done: list[T], work: Callable[[], T]) -> str:
+    done.append(work())
+    return "/"  # the case form's answer is the case page, whatever was done
 
 
 def _blank(value: str | None) -> str | None:
@@ -275,6 +307,7 @@ def _form(
         "quote": None,
         "approvers": [],
         "revealed": None,
+        "form_key": new_secret,
         **more,
     }
     answer_status = status if status is not None else (refusal.http_status if refusal is not None else 200)
@@ -335,6 +368,7 @@ def log_contact(
     ended_at: Short = "",
     recording_uri: Annotated[str, Form(max_length=1000)] = "",
     recording_sha256: Short = "",
+    idempotency_key: once.Key = "",
 ) -> Response:
     """Log a contact (the same service as POST /api/v1/cases/{id}/contacts): an outbound one is put
     to the compliance gate, and a refusal shows its rules and the next allowed time; a note that
@@ -384,7 +418,8 @@ def log_contact(
             session, principal, case_id[:100], draft, ctx=ctx, today=today(request), callback=agreed
         )
 
-    done = _attempt(session, work, keep=(contacts.ContactBlockedError,))
+    sent = Sent(request, principal, idempotency_key, values)
+    done = _attempt(session, work, keep=(contacts.ContactBlockedError,), sent=sent)
     if isinstance(done, ArrearsError):
         return _contact_page(request, session, principal, case_id, values, refusal=done)
     return _see_case(case_id, "contact")
@@ -408,6 +443,7 @@ def schedule_callback(
     due_at: Short,
     contact_point_id: Short,
     note: Annotated[str, Form(max_length=500)] = "",
+    idempotency_key: once.Key = "",
 ) -> Response:
     """Schedule a callback (the same service as POST /api/v1/cases/{id}/callbacks); a time the gate
     refuses shows its rules and the next allowed time."""
@@ -422,7 +458,7 @@ def schedule_callback(
             session, principal, case_id[:100], draft, ctx=gatekeeping(request), today=today(request)
         )
 
-    done = _attempt(session, work)
+    done = _attempt(session, work, sent=Sent(request, principal, idempotency_key, values))
     if isinstance(done, ArrearsError):
         return _form(request, session, principal, case_id, "callback", values, refusal=done)
     return _see_case(case_id, "callback")
@@ -447,6 +483,7 @@ def take_promise(
     due_on: Rows,
     amount: Rows,
     account_id: Short = "",
+    idempotency_key: once.Key = "",
 ) -> Response:
     """Take a promise (the same service as POST /api/v1/cases/{id}/promises)."""
     values = {"currency": currency, "due_on": due_on, "amount": amount, "account_id": account_id}
@@ -462,7 +499,7 @@ def take_promise(
         terms = promises.Terms(installments=rows, currency=currency.upper(), account_id=_blank(account_id))
         return promises.take(session, principal, case_id[:100], terms, now=now(request), today=today(request))
 
-    done = _attempt(session, work)
+    done = _attempt(session, work, sent=Sent(request, principal, idempotency_key, values))
     if isinstance(done, ArrearsError):
         return _form(
             request, session, principal, case_id, "promise", values, refusal=done, rows=INSTALLMENT_ROWS
@@ -506,6 +543,7 @@ def _arrangement(
     values: dict[str, Any],
     make: Callable[[str], PlanRequest | SettlementRequest],
     calculate: bool,
+    key: str,
 ) -> Response:
     limits = load_limits(request.app.state.context.settings.approval_limits)
     currency = str(values["currency"]).upper()
@@ -519,7 +557,8 @@ def _arrangement(
             return plans.propose_plan(session, principal, case_id[:100], asked, limits, now=at, today=day)
         return plans.propose_settlement(session, principal, case_id[:100], asked, limits, now=at, today=day)
 
-    done = _attempt(session, work)
+    sent = None if calculate else Sent(request, principal, key, values)
+    done = _attempt(session, work, sent=sent)
     if isinstance(done, ArrearsError):
         return _form(request, session, principal, case_id, form, values, refusal=done)
     if isinstance(done, plans.Quote):
@@ -549,6 +588,7 @@ def propose_plan(
     installments: Text = "",
     note: Annotated[str, Form(max_length=500)] = "",
     action: Short = "propose",
+    idempotency_key: once.Key = "",
 ) -> Response:
     """Calculate a plan (the installments, their exact sum and the approval it needs; nothing
     kept) or propose it (the same service as POST /api/v1/cases/{id}/plans)."""
@@ -572,7 +612,9 @@ def propose_plan(
             note=_blank(note),
         )
 
-    return _arrangement(request, session, principal, case_id, "plan", values, make, action == "calculate")
+    return _arrangement(
+        request, session, principal, case_id, "plan", values, make, action == "calculate", idempotency_key
+    )
 
 
 @router.get("/cases/{case_id}/settlement", response_class=HTMLResponse)
@@ -597,6 +639,7 @@ def propose_settlement(
     frequency: Short = "monthly",
     note: Annotated[str, Form(max_length=500)] = "",
     action: Short = "propose",
+    idempotency_key: once.Key = "",
 ) -> Response:
     """Calculate a settlement or propose it (the same service as POST /api/v1/cases/{id}/settlements)."""
     values: dict[str, Any] = {
@@ -622,7 +665,15 @@ def propose_settlement(
         )
 
     return _arrangement(
-        request, session, principal, case_id, "settlement", values, make, action == "calculate"
+        request,
+        session,
+        principal,
+        case_id,
+        "settlement",
+        values,
+        make,
+        action == "calculate",
+        idempotency_key,
     )
 
 
@@ -645,6 +696,7 @@ def raise_dispute(
     description: Text,
     written: Short = "",
     account_id: Short = "",
+    idempotency_key: once.Key = "",
 ) -> Response:
     """Record a dispute (the same service as POST /api/v1/cases/{id}/disputes)."""
     values = {"kind": kind, "description": description, "written": written, "account_id": account_id}
@@ -663,6 +715,7 @@ def raise_dispute(
             now=now(request),
             today=today(request),
         ),
+        sent=Sent(request, principal, idempotency_key, values),
     )
     if isinstance(done, ArrearsError):
         return _form(
@@ -685,6 +738,7 @@ def record_complaint(
     case_id: str,
     category: Short,
     description: Text,
+    idempotency_key: once.Key = "",
 ) -> Response:
     """Record a complaint (the same service as POST /api/v1/cases/{id}/complaints)."""
     values = {"category": category, "description": description}
@@ -703,6 +757,7 @@ def record_complaint(
             now=now(request),
             today=today(request),
         ),
+        sent=Sent(request, principal, idempotency_key, values),
     )
     if isinstance(done, ArrearsError):
         return _form(
@@ -736,6 +791,7 @@ def place_hold(
     kind: Short,
     evidence: Text,
     evidence_uri: Annotated[str, Form(max_length=1000)] = "",
+    idempotency_key: once.Key = "",
 ) -> Response:
     """Place a hold on the case's customer (the same service as POST /api/v1/customers/{id}/holds)."""
     values = {"kind": kind, "evidence": evidence, "evidence_uri": evidence_uri}
@@ -753,6 +809,7 @@ def place_hold(
             now=now(request),
             today=today(request),
         ),
+        sent=Sent(request, principal, idempotency_key, values),
     )
     if isinstance(done, ArrearsError):
         return _form(request, session, principal, case_id, "hold", values, refusal=done, kinds=HOLD_KINDS)

@@ -30,7 +30,6 @@ from arrears.api.paging import now, today
 from arrears.arrangements import plans, promises
 from arrears.arrangements.limits import load_limits
 from arrears.arrangements.models import ArrangementStatus
-from arrears.audit.trail import hold_chain
 from arrears.auth import service as auth
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
@@ -51,7 +50,7 @@ from arrears.portfolio import repository as portfolio
 from arrears.portfolio import views as account_views
 from arrears.portfolio.models import Account, Installment
 from arrears.portfolio.views import record_look
-from arrears.web import render
+from arrears.web import once, render
 from arrears.web.render import CSRF_COOKIE, FORM_FIELD
 
 router = APIRouter(include_in_schema=False)
@@ -473,31 +472,13 @@ def _act(
     with the refusal on the form, the typed values kept; the same form sent again (a double
     click) goes where the first went, nothing done twice. A case not the customer's is the
     services' 404, as a page."""
-    at = now(request)
-    if session.get_bind().dialect.name == "sqlite":
-        # the database's write lock before the savepoint's first read: a double click waits its
-        # turn and then finds the first form's key, never a snapshot gone stale under it
-        hold_chain(session)
+    once.take_turns(session)
     try:
         with session.begin_nested():
-            first = None
-            if key:
-                checked = idempotency.checked_key(key)
-                print_ = idempotency.fingerprint("POST", request.url.path, values)
-                try:
-                    first = idempotency.claim(session, principal.user_id, checked, print_, at)
-                except idempotency.KeyReusedError:
-                    raise FieldError(
-                        "idempotency_key",
-                        N_("this form was sent already with other values: open the page again for new ones"),
-                        status=422,
-                    ) from None
-            if first is not None:
-                target = str((first.response or {}).get("location", "/portal"))
-            else:
-                target = work()
-                if key:
-                    idempotency.finish(session, principal.user_id, key, 303, {"location": target})
+            try:
+                target = once.done_once(request, session, principal, key, values, work)
+            except once.FormSentBeforeError as error:
+                raise FieldError("idempotency_key", error.template, status=422) from None
     except idempotency.KeyInUseError:  # the same form, sent a moment ago, is being recorded
         return _see_other("/portal?done=received")
     except ArrearsError as error:

@@ -20,10 +20,9 @@ from arrears.auth.principal import Principal
 from arrears.cases.models import Case
 from arrears.contacts.dispositions import Counts, Disposition, dispositions
 from arrears.contacts.metrics import GroupBy, MetricsRow, contact_metrics
-from arrears.contacts.models import Contact, Direction
+from arrears.contacts.models import Contact, ContactDayChange, ContactDayTotal, Direction
 from arrears.portfolio.models import Customer
 from arrears.reports import totals
-from arrears.reports.models import ContactDayChange, ContactDayTotal
 
 FIRST = date(2026, 10, 1)
 NIGHT = date(2026, 10, 20)

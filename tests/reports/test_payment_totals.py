@@ -17,11 +17,17 @@ from sqlalchemy.orm import Session
 
 from arrears.portfolio import loading
 from arrears.portfolio.feeds import ACCOUNTS, PAYMENTS
-from arrears.portfolio.models import Account, Customer, ImportStatus, Payment
+from arrears.portfolio.models import (
+    Account,
+    Customer,
+    ImportStatus,
+    Payment,
+    PaymentDayChange,
+    PaymentDayTotal,
+)
 from arrears.portfolio.repository import insert_import_log
 from arrears.reports import dashboard, totals
 from arrears.reports.dashboard import CollectedDay
-from arrears.reports.models import PaymentDayChange, PaymentDayTotal
 
 FIRST = date(2026, 10, 1)
 NIGHT = date(2026, 10, 20)

@@ -314,3 +314,33 @@ def test_a_call_logged_after_the_fact_with_its_recording(
         assert contact.after_the_fact and contact.review_status == "pending" and contact.violations
         assert contact.started_at.isoformat() == "2026-11-20T14:30:00+00:00"
         assert (contact.recording_uri, contact.recording_sha256) == ("s3://calls/2026/11/20/a.wav", "ab" * 32)
+
+
+def test_a_form_sent_twice_is_recorded_once(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object
+) -> None:
+    client = _collector(api, signed_up, browser)
+    sent: dict[str, dict[str, object]] = {
+        "contact": {"disposition": "no_answer", "contact_point_id": _point(api)},
+        "promise": {"currency": "CNY", "due_on": "2026-11-30", "amount": "300.00"},
+        "complaint": {"category": "conduct", "description": "客户投诉夜间来电"},
+    }
+    for form, data in sent.items():
+        page = client.get(f"/cases/{CASE}/{form}").text
+        fields = {
+            "csrf_token": hidden(page, "csrf_token"),
+            "idempotency_key": hidden(page, "idempotency_key"),
+        }
+        first = client.post(f"/cases/{CASE}/{form}", data={**fields, **data})
+        again = client.post(f"/cases/{CASE}/{form}", data={**fields, **data})  # a double click
+        assert first.status_code == again.status_code == 303, (form, again.text[-500:])
+        other = {
+            "contact": {"note": "另一个"},
+            "promise": {"amount": "1.00"},
+            "complaint": {"description": "另一件事情的经过"},
+        }
+        changed = client.post(f"/cases/{CASE}/{form}", data={**fields, **data, **other[form]})
+        assert changed.status_code == 400 and "open the page again" in changed.text, form
+        fresh = hidden(client.get(f"/cases/{CASE}/{form}").text, "idempotency_key")
+        assert fresh != fields["idempotency_key"]  # each page its own key
+    assert (_count(api, Contact), _count(api, Promise), _count(api, Complaint)) == (1, 1, 1)
