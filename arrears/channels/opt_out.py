@@ -140,9 +140,9 @@ def choose_language_own(session: Session, principal: Principal, language: str, *
     if user is not None:
         user.language = language
     before = customer.language
-    if before == language:
+    if before == language and customer.language_chosen_at is not None:
         return False
-    customer.language = language
+    customer.language, customer.language_chosen_at = language, now
     session.flush()
     record(
         session,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    case,
     exists,
     func,
     insert,
@@ -59,6 +60,11 @@ def store(
         stage.drop(connection)
 
 
+CHOSEN_BY_THE_CUSTOMER = {"customers": {"language": "language_chosen_at"}}
+"""Per table, the columns a customer set themselves (in the portal), with the column saying so:
+the feed's value no longer replaces theirs."""
+
+
 def _good_columns(db: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in db.execute("SELECT column_name FROM (DESCRIBE good)").fetchall()]
 
@@ -87,6 +93,9 @@ def _apply(
         for n in names
         if n not in kind.key
     }
+    for name, chosen_at in CHOSEN_BY_THE_CUSTOMER.get(kind.table, {}).items():
+        if name in incoming:
+            incoming[name] = case((target.c[chosen_at].is_not(None), target.c[name]), else_=incoming[name])
     changed = or_(*[target.c[n].is_distinct_from(value) for n, value in incoming.items()])
     is_new = ~exists(select(literal(1)).select_from(target).where(same_key))
     _note_payment_days(connection, target, stage, kind, incoming, same_key)

@@ -91,6 +91,10 @@ class Customer(Base):
     national_id: Mapped[str | None] = mapped_column(String(64))
     birth_date: Mapped[date | None] = mapped_column(Date)
     language: Mapped[str | None] = mapped_column(String(35), comment="BCP 47 tag, e.g. zh-CN")
+    language_chosen_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(),
+        comment="chosen by the customer (portal): the feed no longer replaces the language",
+    )
     country: Mapped[str | None] = mapped_column(String(2), comment="ISO 3166-1 alpha-2")
     timezone: Mapped[str | None] = mapped_column(String(64), comment="IANA zone name")
     segment: Mapped[str | None] = mapped_column(String(64))

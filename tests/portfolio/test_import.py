@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -201,3 +202,16 @@ def test_a_file_naming_more_keys_than_a_statement_has_parameters(engine: Engine,
         engine, write_feed(tmp_path, {"customers.csv": customers, "contact_points.csv": contacts})
     )
     assert [(o.stored, o.rejected) for o in outcomes] == [(many, 0), (many, 0)]
+
+
+def test_a_language_the_customer_chose_is_not_replaced_by_the_feed(engine: Engine, tmp_path: Path) -> None:
+    run_import(engine, write_feed(tmp_path / "first", GOOD_FEED))
+    with Session(engine) as session:  # C1 chose English in the portal; C2 chose nothing
+        session.get_one(Customer, "C1").language = "en"
+        session.get_one(Customer, "C1").language_chosen_at = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+        session.commit()
+    changed = GOOD_FEED["customers.csv"].replace("en-US,US", "zh-CN,US")
+    run_import(engine, write_feed(tmp_path / "second", {**GOOD_FEED, "customers.csv": changed}))
+    with Session(engine) as session:
+        assert session.get_one(Customer, "C1").language == "en"  # theirs, kept
+        assert session.get_one(Customer, "C2").language == "zh-CN"  # the feed's, taken
