@@ -65,7 +65,7 @@ from arrears.errors import ConfigurationError
 from arrears.i18n import N_, translate
 from arrears.payments.reminder_links import reminder_pay_links
 from arrears.portfolio.importer import ImportOptions, import_paths
-from arrears.portfolio.models import Customer
+from arrears.portfolio.models import Account, Customer
 from arrears.queues import service as queues
 from arrears.sim.generator import PortfolioSpec, generate_portfolio
 from arrears.sim.profile import DEFAULT_PROFILE
@@ -461,6 +461,18 @@ def _customer_for_demo(session: Session, avoid: str | None) -> str | None:
     return session.scalars(query.limit(1)).first()
 
 
+def _demo_account(engine: Engine) -> str | None:
+    """An account of the demo customer's (the user ``customer``), for the portal's sign-in."""
+    with transaction(engine) as session:
+        return session.scalar(
+            select(Account.account_id)
+            .join(User, User.customer_id == Account.customer_id)
+            .where(User.username == CUSTOMER_USER)
+            .order_by(Account.account_id)
+            .limit(1)
+        )
+
+
 def _print_people(result: Built) -> None:
     table = Table(title=say(N_("The demo's people (passwords are shown once)")), box=box.SIMPLE_HEAD)
     for heading in (N_("user name"), N_("role"), N_("password")):
@@ -525,8 +537,23 @@ def demo(
                     as_of=result.as_of.isoformat() if result.as_of else "",
                 )
             )
+        account = _demo_account(engine)
     port = settings.port
     url = f"http://127.0.0.1:{port}/"
+    if account is not None:
+        console.print(
+            say(
+                N_(
+                    "The customer's portal: {url}portal/sign-in with account {account}; the one-time "
+                    "code is written under {folder} once `arrears outbox work --once` has run (or sign "
+                    "in as customer at {url}sign-in)"
+                ),
+                url=url,
+                account=account,
+                folder=str(settings.outbox_dir / "sms"),
+            ),
+            highlight=False,
+        )
     if not serve:
         return
     console.print(

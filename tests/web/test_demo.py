@@ -21,6 +21,7 @@ from arrears.config import get_settings
 from arrears.contacts.models import Contact
 from arrears.db import make_engine, transaction
 from arrears.disputes.models import Dispute, Hold
+from arrears.portfolio.models import Account
 from tests.auth.conftest import cheap_hashing
 
 __all__ = ["cheap_hashing"]
@@ -87,9 +88,12 @@ def test_builds_people_and_history(demo_env: Path, database: Engine) -> None:
     assert "passwords are shown once" in result.output
     for username in ROLES:
         assert username in result.output
+    hint = " ".join(result.output.split()).split("portal/sign-in with account ")[1].split(";")[0]
     now = SystemClock().now()
     settings = get_settings()
     with transaction(database) as session:
+        customer = session.scalar(select(User.customer_id).where(User.username == "customer"))
+        assert session.get_one(Account, hint).customer_id == customer  # the demo customer's account
         for username, role in ROLES.items():
             user = session.scalar(select(User).where(User.username == username))
             assert user is not None and user.role == role, username
