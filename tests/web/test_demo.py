@@ -128,10 +128,7 @@ def test_builds_people_and_history(demo_env: Path, database: Engine) -> None:
         )
         assert held
         assert session.scalar(select(func.count()).select_from(Arrangement)) > 0
-
-
-def test_second_run_serves_what_is_built(demo_env: Path) -> None:
-    """After the build above (same folder): no new portfolio, no passwords printed again."""
+    # a second run serves what is built: no new portfolio, no passwords printed again
     result = CliRunner().invoke(app, SMALL)
     assert result.exit_code == 0, result.output
     assert "already built" in result.output
