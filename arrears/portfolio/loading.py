@@ -88,7 +88,7 @@ def _apply(
     same_key = and_(*[target.c[k] == stage.c[k] for k in kind.key])
     # A column with a default is never emptied: no value keeps the stored one (a new row: the default).
     defaults = {c.name: c.default for c in kind.columns if c.default is not None and c.name in names}
-    incoming = {
+    incoming: dict[str, ColumnElement[Any]] = {
         n: func.coalesce(stage.c[n], target.c[n]) if n in defaults else stage.c[n]
         for n in names
         if n not in kind.key
