@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, true, union_all
 from sqlalchemy.orm import Session
@@ -372,7 +372,7 @@ def collected(session: Session, first: date, last: date, product: str | None) ->
     if product is not None:
         stored = stored.where(PaymentDayTotal.product == product)
 
-    def live(*days: ColumnElement[bool]) -> Select[Unpack[tuple[Any, ...]]]:
+    def live(*days: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
         return select(
             Payment.paid_on.label("day"),
             Payment.currency.label("currency"),
