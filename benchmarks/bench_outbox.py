@@ -325,6 +325,7 @@ def worker_environment(database_url: str, servers: dict[str, Server], outbox_dir
             "ARREARS_SMS_ACCESS_KEY_ID": KEY_ID,
             "ARREARS_SMS_ACCESS_KEY_SECRET": KEY_SECRET,
             "ARREARS_SMS_SIGN_NAME": SIGN_NAME,
+            "ARREARS_SMS_CODE_TEMPLATE": "SMS_000000001",  # the portal's sign-in code; none sent here
         }
     return env
 
