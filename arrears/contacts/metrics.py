@@ -31,7 +31,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    literal_column,
     null,
     select,
     true,
@@ -115,16 +114,14 @@ def contact_metrics(
     if principal.scope in (Scope.ALL, Scope.LED_TEAMS):
         rows = _from_totals(session, principal, codes, first, last, team_id, group_by)
         return [MetricsRow(row[0], row[1], row[2], *(int(v or 0) for v in row[3:])) for row in rows]
-    sums = [_count(codes, what).label(what.value) for what in Counts]
-    keys: list[Any] = [Contact.started_on]
-    if group_by is not GroupBy.DAY:
-        keys.append(Contact.team_id)
-    if group_by is GroupBy.COLLECTOR:
-        keys.append(Contact.recorded_by)
-    team = Contact.team_id if group_by is not GroupBy.DAY else cast(null(), Integer)
-    collector = Contact.recorded_by if group_by is GroupBy.COLLECTOR else cast(null(), Integer)
+    keys, team, collector = _grouping(group_by, Contact.started_on, Contact.team_id, Contact.recorded_by)
     query = (
-        select(Contact.started_on, team.label("team_id"), collector.label("collector_id"), *sums)
+        select(
+            Contact.started_on,
+            team.label("team_id"),
+            collector.label("collector_id"),
+            *_summed(codes, Contact.disposition, 1),
+        )
         .where(
             Contact.direction == Direction.OUTBOUND,
             Contact.started_on >= first,
@@ -185,22 +182,8 @@ def _from_totals(
         scope: ColumnElement[bool] = rows.c.team_id.in_(sorted(principal.led_team_ids))
     else:
         scope = true()
-    keys: list[Any] = [rows.c.day]
-    if group_by is not GroupBy.DAY:
-        keys.append(rows.c.team_id)
-    if group_by is GroupBy.COLLECTOR:
-        keys.append(rows.c.collector_id)
-    team = rows.c.team_id if group_by is not GroupBy.DAY else cast(null(), Integer)
-    collector = rows.c.collector_id if group_by is GroupBy.COLLECTOR else cast(null(), Integer)
-    sums = []
-    for what in Counts:
-        counted = sorted(code for code, d in codes.items() if d.counts(what))
-        total = (
-            func.sum(case((rows.c.disposition.in_(counted), rows.c.contacts), else_=0))
-            if counted
-            else literal(0)
-        )
-        sums.append(total.label(what.value))
+    keys, team, collector = _grouping(group_by, rows.c.day, rows.c.team_id, rows.c.collector_id)
+    sums = _summed(codes, rows.c.disposition, rows.c.contacts)
     query = select(rows.c.day, team.label("team_id"), collector.label("collector_id"), *sums).where(scope)
     if team_id is not None:
         query = query.where(rows.c.team_id == team_id)
@@ -211,11 +194,29 @@ def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _count(codes: Mapping[str, Disposition], what: Counts) -> ColumnElement[Any]:
-    counted = sorted(code for code, d in codes.items() if d.counts(what))
-    if not counted:
-        return literal_column("0")
-    return func.sum(case((Contact.disposition.in_(counted), 1), else_=0))
+def _grouping(
+    group_by: GroupBy, day: Any, team_id: Any, collector_id: Any
+) -> tuple[list[Any], ColumnElement[Any], ColumnElement[Any]]:
+    """The columns a query of contacts groups by, and its team and collector columns (NULL when
+    not grouped by them)."""
+    keys = [day]
+    if group_by is not GroupBy.DAY:
+        keys.append(team_id)
+    if group_by is GroupBy.COLLECTOR:
+        keys.append(collector_id)
+    team = team_id if group_by is not GroupBy.DAY else cast(null(), Integer)
+    collector = collector_id if group_by is GroupBy.COLLECTOR else cast(null(), Integer)
+    return keys, team, collector
+
+
+def _summed(codes: Mapping[str, Disposition], disposition: Any, weight: Any) -> list[Any]:
+    """Per count (:class:`Counts`), the sum of ``weight`` over the rows whose disposition counts."""
+    sums = []
+    for what in Counts:
+        counted = sorted(code for code, d in codes.items() if d.counts(what))
+        total = func.sum(case((disposition.in_(counted), weight), else_=0)) if counted else literal(0)
+        sums.append(total.label(what.value))
+    return sums
 
 
 def _scope(principal: Principal, today: date) -> ColumnElement[bool]:
@@ -235,7 +236,7 @@ def own_day(
     """The caller's own outbound contacts of business day ``day``, counted as :func:`contact_metrics`
     counts them (their numbers on their workstation; a logger of contacts sees only their own)."""
     principal.require(Permission.CONTACT_LOG)
-    sums = [_count(codes, what).label(what.value) for what in Counts]
+    sums = _summed(codes, Contact.disposition, 1)
     row = session.execute(
         select(*sums).where(
             Contact.direction == Direction.OUTBOUND,
