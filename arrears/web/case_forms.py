@@ -190,11 +190,12 @@ def _attempt(
             try:
                 if sent is None:
                     return work()
-                done: list[T] = []
-                once.done_once(
-                    sent.request, session, sent.principal, sent.key, sent.values, lambda: _done(done, work)
-                )
-                return done[0] if done else None
+                if once.claimed(sent.request, session, sent.principal, sent.key, sent.values) is not None:
+                    return None
+                done = work()
+                # a case form answers with its case page, whatever the key keeps
+                once.finished(session, sent.principal, sent.key, sent.request.url.path)
+                return done
             except keep as refusal:
                 kept = refusal
     except idempotency.KeyInUseError:
@@ -205,11 +206,6 @@ def _attempt(
         return error
     assert kept is not None
     return kept
-
-
-def _done(done: list[T], work: Callable[[], T]) -> str:
-    done.append(work())
-    return "/"  # the case form's answer is the case page, whatever was done
 
 
 def _blank(value: str | None) -> str | None:

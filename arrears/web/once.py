@@ -38,6 +38,29 @@ def take_turns(session: Session) -> None:
         hold_chain(session)
 
 
+def claimed(
+    request: Request, session: Session, principal: Principal, key: str, values: Mapping[str, Any]
+) -> str | None:
+    """Claim the form's ``key`` (none: nothing to claim): None when this form is new (do its work,
+    then :func:`finished`), else where the same form sent before went. Call it in the work's
+    savepoint."""
+    if not key:
+        return None
+    checked = idempotency.checked_key(key)
+    fingerprint = idempotency.fingerprint("POST", request.url.path, values)
+    try:
+        first = idempotency.claim(session, principal.user_id, checked, fingerprint, now(request))
+    except idempotency.KeyReusedError:
+        raise FormSentBeforeError() from None
+    return None if first is None else str((first.response or {}).get("location", "/"))
+
+
+def finished(session: Session, principal: Principal, key: str, location: str) -> None:
+    """Keep where the form claimed by ``key`` went (in the same savepoint as its work)."""
+    if key:
+        idempotency.finish(session, principal.user_id, key, 303, {"location": location})
+
+
 def done_once(
     request: Request,
     session: Session,
@@ -48,16 +71,9 @@ def done_once(
 ) -> str:
     """``work()``, which answers where to go next, done once for ``key`` (none: done each time);
     the same form sent again answers where the first went. Call it in the work's savepoint."""
-    if not key:
-        return work()
-    checked = idempotency.checked_key(key)
-    fingerprint = idempotency.fingerprint("POST", request.url.path, values)
-    try:
-        first = idempotency.claim(session, principal.user_id, checked, fingerprint, now(request))
-    except idempotency.KeyReusedError:
-        raise FormSentBeforeError() from None
+    first = claimed(request, session, principal, key, values)
     if first is not None:
-        return str((first.response or {}).get("location", "/"))
+        return first
     target = work()
-    idempotency.finish(session, principal.user_id, checked, 303, {"location": target})
+    finished(session, principal, key, target)
     return target

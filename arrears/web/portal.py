@@ -394,7 +394,6 @@ Csrf = Annotated[str | None, Form(max_length=200)]
 Field = Annotated[str, Form(max_length=MAX_FIELD)]
 """A form field as typed, checked here (not by the framework) so that a bad value is a message
 on the form naming the field."""
-Key = Annotated[str, Form(max_length=MAX_FIELD)]
 
 
 def _text(value: str, field: str, label: str) -> str:
@@ -504,7 +503,7 @@ def portal_promise(
     currency: Field = "",
     pay_on: Field = "",
     amount: Field = "",
-    idempotency_key: Key = "",
+    idempotency_key: once.Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Promise to pay an amount on a date (the same service as POST /api/v1/cases/{id}/promises)."""
@@ -532,7 +531,7 @@ def portal_plan(
     currency: Field = "",
     count: Field = "",
     first_due_on: Field = "",
-    idempotency_key: Key = "",
+    idempotency_key: once.Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Accept a plan of all that is owed in equal monthly installments (the same service as
@@ -571,7 +570,7 @@ def portal_dispute(
     case_id: Field = "",
     kind: Field = "",
     description: Annotated[str, Form(max_length=MAX_POSTED_TEXT)] = "",
-    idempotency_key: Key = "",
+    idempotency_key: once.Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Raise a dispute (the same service as POST /api/v1/cases/{id}/disputes): contact pauses."""
@@ -604,7 +603,7 @@ def portal_complaint(
     case_id: Field = "",
     category: Field = "",
     description: Annotated[str, Form(max_length=MAX_POSTED_TEXT)] = "",
-    idempotency_key: Key = "",
+    idempotency_key: once.Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Make a complaint (the same service as POST /api/v1/cases/{id}/complaints)."""
@@ -635,7 +634,7 @@ def portal_opt_out(
     session: DatabaseSession,
     principal: Customer,
     channel: Field = "",
-    idempotency_key: Key = "",
+    idempotency_key: once.Key = "",
     csrf_token: Csrf = None,
 ) -> Response:
     """Stop a channel (SMS, e-mail or calls) at all the customer's contact points, recorded as
@@ -659,7 +658,6 @@ def portal_language(
     language: Field = "",
     next: Annotated[str, Form(max_length=2000)] = "/portal?done=language",
     csrf_token: Csrf = None,
-    form_token: FormToken = None,
 ) -> Response:
     """The customer's language, for the portal and for every message we send them (the
     header's switcher and the portal's form, for a customer), recorded as their own choice."""
