@@ -17,6 +17,7 @@ from arrears.portfolio import models as portfolio_models
 from arrears.queues import models as queues_models
 from arrears.reports import models as reports_models
 from arrears.scoring import models as scoring_models
+from arrears.strategy import models as strategy_models
 
 metadata = Base.metadata
 
@@ -38,4 +39,5 @@ __all__ = [
     "queues_models",
     "reports_models",
     "scoring_models",
+    "strategy_models",
 ]

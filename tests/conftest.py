@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -189,3 +190,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(str(finding))
         reporter.write_line(f"{len(findings)} in all; the logs are kept in {directory}")
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One SparkSession for the whole test session (the JVM takes ~15 s to start)."""
+    from arrears.delinquency.engines import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()

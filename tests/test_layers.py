@@ -91,6 +91,19 @@ CONTEXTS: dict[str, set[str]] = {
         "auth",
         "audit",
     },
+    # the strategy reads every case fact and puts its actions to the gate
+    "strategy": {
+        "cases",
+        "contacts",
+        "arrangements",
+        "disputes",
+        "compliance",
+        "scoring",
+        "delinquency",
+        "portfolio",
+        "auth",
+        "audit",
+    },
 }
 ORCHESTRATION: dict[str, set[str]] = {"batch": set(CONTEXTS)}
 SCHEMA = {"models", "migrations"}
@@ -123,6 +136,8 @@ PURE_MODULES = {
     "arrears.compliance.gate",
     "arrears.compliance.windows",
     "arrears.compliance.content",
+    "arrears.strategy.document",
+    "arrears.strategy.validation",
 }
 IMPURE_LIBRARIES = {"sqlalchemy", "duckdb", "pyspark", "typer", "rich", "fastapi", "starlette", "jinja2"}
 

@@ -161,6 +161,9 @@ class PackOptions(FileModel):
     exclude_not_connected: bool = False
     exclude_consented_calls: bool = False
     cease_allows_closing_letters: bool = False
+    automated_serious_steps: bool = False
+    """A strategy's field visits, agency placements and legal referrals may go without a person's
+    confirmation (no pack shipped allows it: PIPL art. 24 and GDPR art. 22)."""
 
 
 class PackContent(FileModel):

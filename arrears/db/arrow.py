@@ -166,6 +166,8 @@ def _copy_out(connection: Connection, sql: str, values: Any, schema: pa.Schema) 
             null_values=[""],
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
+            true_values=["t", "true", "1"],  # "t": PostgreSQL's text form of a boolean
+            false_values=["f", "false", "0"],
         ),
     )
 

@@ -1,0 +1,197 @@
+"""The case facts a strategy reads, one row per open case, read from the operational database in
+bulk (one statement) into Arrow for the batch engine.
+
+Each fact is a column of :data:`FACTS_SCHEMA`; docs/strategy.md explains each. ``age`` is there
+so that a bank that does not declare it protected may use it and so that the fairness report can
+group by it; the facts a bank declares protected are refused as conditions
+(:mod:`arrears.strategy.validation`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+from sqlalchemy import Connection, Integer, and_, case, cast, func, literal, select
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.selectable import Subquery
+
+from arrears.arrangements.models import Arrangement, Promise, PromiseStatus
+from arrears.arrangements.plans import IN_FORCE
+from arrears.cases.models import Case, CaseAccount, CaseStatus, Placement
+from arrears.contacts.models import Contact
+from arrears.db.arrow import read_arrow
+from arrears.disputes.models import Hold
+from arrears.portfolio.models import Account, Customer
+from arrears.scoring.models import AccountScore
+
+HOLD_GRAVITY = ("deceased", "bankruptcy", "cease", "dispute", "hardship", "vulnerability")
+"""A case's hold is the gravest of its customer's standing holds, in this order."""
+
+FACTS_SCHEMA = pa.schema(
+    [
+        ("case_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("opened_on", pa.date32()),
+        ("bucket", pa.string()),
+        ("dpd", pa.int32()),
+        ("overdue", pa.int64()),
+        ("currency", pa.string()),
+        ("score", pa.int32()),
+        ("score_band", pa.string()),
+        ("score_reason", pa.string()),
+        ("probability", pa.float64()),
+        ("product", pa.string()),
+        ("broken_promises", pa.int32()),
+        ("promise", pa.string()),
+        ("plan", pa.string()),
+        ("hold", pa.string()),
+        ("placed", pa.bool_()),
+        ("language", pa.string()),
+        ("country", pa.string()),
+        ("timezone", pa.string()),
+        ("birth_date", pa.date32()),
+        ("last_contact", pa.string()),
+        ("last_contact_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+"""What :func:`read_case_facts` reads; the engine derives ``age``, ``days_open`` and the rest."""
+
+
+def read_case_facts(connection: Connection, as_of: date) -> pa.Table:
+    """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`)."""
+    return read_arrow(connection, facts_query(connection, as_of), FACTS_SCHEMA)
+
+
+def facts_query(connection: Connection, as_of: date) -> Select[tuple[object, ...]]:
+    worst = _worst_account()
+    scores = _best_score(connection, as_of)
+    promised = select(Promise.case_id).where(Promise.status == str(PromiseStatus.OPEN)).distinct().subquery()
+    planned = (
+        select(Arrangement.case_id)
+        .where(Arrangement.status.in_([str(s) for s in IN_FORCE]))
+        .distinct()
+        .subquery()
+    )
+    held = _gravest_hold()
+    placed = (
+        select(CaseAccount.case_id)
+        .join(Placement, Placement.account_id == CaseAccount.account_id)
+        .where(Placement.recalled_at.is_(None), Placement.starts_on <= as_of, Placement.ends_on >= as_of)
+        .distinct()
+        .subquery()
+    )
+    last = _last_contact()
+    return (
+        select(
+            Case.case_id,
+            Case.customer_id,
+            Case.opened_on,
+            Case.bucket,
+            Case.worst_dpd,
+            Case.overdue_total,
+            Case.currency,
+            scores.c.score,
+            func.coalesce(scores.c.band, "none"),
+            func.coalesce(scores.c.reason, "none"),
+            scores.c.probability,
+            func.coalesce(worst.c.product, ""),
+            Case.broken_promises,
+            case((promised.c.case_id.is_not(None), literal("open")), else_=literal("none")),
+            case((planned.c.case_id.is_not(None), literal("in_force")), else_=literal("none")),
+            case(
+                *[(held.c.gravity == rank, literal(kind)) for rank, kind in enumerate(HOLD_GRAVITY)],
+                else_=literal("none"),
+            ),
+            placed.c.case_id.is_not(None),
+            func.coalesce(Customer.language, ""),
+            func.coalesce(Customer.country, ""),
+            Customer.timezone,
+            Customer.birth_date,
+            func.coalesce(last.c.disposition, "none"),
+            last.c.started_at,
+        )
+        .join(Customer, Customer.customer_id == Case.customer_id)
+        .outerjoin(worst, and_(worst.c.case_id == Case.case_id, worst.c.n == 1))
+        .outerjoin(scores, and_(scores.c.case_id == Case.case_id, scores.c.n == 1))
+        .outerjoin(promised, promised.c.case_id == Case.case_id)
+        .outerjoin(planned, planned.c.case_id == Case.case_id)
+        .outerjoin(held, held.c.customer_id == Case.customer_id)
+        .outerjoin(placed, placed.c.case_id == Case.case_id)
+        .outerjoin(last, and_(last.c.case_id == Case.case_id, last.c.n == 1))
+        .where(Case.status == str(CaseStatus.OPEN))
+        .order_by(Case.case_id)
+    )
+
+
+def _worst_account() -> Subquery:
+    """The product of each case's account with the highest DPD (then the largest overdue)."""
+    return (
+        select(
+            CaseAccount.case_id,
+            Account.product,
+            func.row_number()
+            .over(
+                partition_by=CaseAccount.case_id,
+                order_by=(CaseAccount.dpd.desc(), CaseAccount.overdue_amount.desc(), CaseAccount.account_id),
+            )
+            .label("n"),
+        )
+        .join(Account, Account.account_id == CaseAccount.account_id)
+        .join(Case, Case.case_id == CaseAccount.case_id)
+        .where(Case.status == str(CaseStatus.OPEN))
+        .subquery()
+    )
+
+
+def _best_score(connection: Connection, as_of: date) -> Subquery:
+    """The best-scored account of each case on the latest scored date up to ``as_of``: its score,
+    band, probability of paying and strongest reason (as the queues read the score)."""
+    scored_on = connection.execute(
+        select(func.max(AccountScore.as_of)).where(AccountScore.as_of <= as_of)
+    ).scalar()
+    return (
+        select(
+            AccountScore.case_id,
+            AccountScore.score,
+            AccountScore.band,
+            AccountScore.probability,
+            AccountScore.reasons[0]["feature"].as_string().label("reason"),
+            func.row_number()
+            .over(
+                partition_by=AccountScore.case_id,
+                order_by=(AccountScore.score.desc(), AccountScore.account_id),
+            )
+            .label("n"),
+        )
+        .where(AccountScore.as_of == scored_on, AccountScore.case_id.is_not(None))
+        .subquery()
+    )
+
+
+def _gravest_hold() -> Subquery:
+    gravity = case(
+        *[(Hold.kind == kind, literal(rank)) for rank, kind in enumerate(HOLD_GRAVITY)],
+        else_=literal(len(HOLD_GRAVITY)),
+    )
+    return (
+        select(Hold.customer_id, cast(func.min(gravity), Integer).label("gravity"))
+        .where(Hold.lifted_at.is_(None))
+        .group_by(Hold.customer_id)
+        .subquery()
+    )
+
+
+def _last_contact() -> Subquery:
+    return (
+        select(
+            Contact.case_id,
+            Contact.disposition,
+            Contact.started_at,
+            func.row_number()
+            .over(partition_by=Contact.case_id, order_by=(Contact.started_at.desc(), Contact.id.desc()))
+            .label("n"),
+        )
+        .where(Contact.direction == "outbound")
+        .subquery()
+    )

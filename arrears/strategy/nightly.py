@@ -1,0 +1,395 @@
+"""The nightly strategy step: every open case through the active strategy, set-based in the batch
+engine, the day's actions through the compliance gate, and the actions written with why.
+
+Order inside the night's transaction (arrears.batch.orchestrator): after the cases, scores,
+promises, plans and queues, so the facts are the night's. The night of ``as_of`` prepares the
+next morning (the *action day*, ``as_of`` + 1): a message goes at its local send time that day,
+a call task holds its window that day.
+
+1. the case facts are read in one statement (:mod:`facts`) and, with where each case stood
+   (``case_segments``), the paths' steps and stop conditions and the experiment arms, handed to the
+   engine as views;
+2. the engine runs :func:`evaluation.segments_sql` then :func:`evaluation.due_sql`: each case's
+   segment, and the steps due since the last night evaluated;
+3. ``case_segments`` is rewritten for the cases that moved (and emptied of those no longer open);
+4. each due step becomes an action; contacts are put to the gate for the whole batch at once
+   (:func:`gate_actions`). Allowed: ``planned`` (or ``proposed`` for a serious step a person
+   confirms); refused with a time at which it would pass: ``rescheduled`` to it; refused for
+   good: ``escalated``; the reasons are kept on the action either way;
+5. actions are written in bulk under a key of case, segment, entry day, step day and action: a
+   night run again writes none twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, delete, func, insert, select
+
+from arrears.cases.models import Case, CaseStatus
+from arrears.compliance.decision import Decision, Verdict
+from arrears.compliance.facts import ContactRequest, Facts
+from arrears.compliance.gate import decide
+from arrears.compliance.packs import Pack
+from arrears.db.arrow import insert_arrow, read_arrow
+from arrears.strategy import evaluation
+from arrears.strategy.document import MESSAGE_ACTIONS, SERIOUS_ACTIONS, Step, StrategyDocument, Window
+from arrears.strategy.facts import read_case_facts
+from arrears.strategy.models import ActionStatus, CaseSegment, StrategyAction, StrategyRun
+from arrears.strategy.repository import ActiveStrategy, active_strategy
+from arrears.strategy.validation import GATE_CHANNELS
+
+CHUNK = 5000
+"""Ids one statement names at most."""
+DEFAULT_CALL_WINDOW = ("09:00", "20:00")
+"""A call whose window is ``best`` and whose customer has no right-party contact yet."""
+
+
+@dataclass
+class NightOutcome:
+    strategy: str | None = None
+    cases: int = 0
+    segments: Counter[str] = field(default_factory=Counter)
+    moved: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    stopped: Counter[str] = field(default_factory=Counter)
+    already: int = 0
+    unplaced: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "strategy_cases": self.cases,
+            "strategy_actions": sum(self.actions.values()),
+            "strategy_rescheduled": self.statuses[ActionStatus.RESCHEDULED],
+            "strategy_escalated": self.statuses[ActionStatus.ESCALATED],
+        }
+
+    def note(self) -> str:
+        if self.strategy is None:
+            return "strategy 策略: no approved strategy for this night, nothing chosen"
+        actions = ", ".join(f"{name} {count}" for name, count in sorted(self.actions.items())) or "none"
+        statuses = ", ".join(f"{name} {count}" for name, count in sorted(self.statuses.items()))
+        text = (
+            f"strategy 策略 {self.strategy}: {self.cases:,} cases, {self.moved:,} changed segment; "
+            f"actions: {actions}"
+        )
+        if statuses:
+            text += f" ({statuses})"
+        if self.stopped:
+            text += "; paths stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(self.stopped.items()))
+        if self.unplaced:
+            text += f"; {self.unplaced:,} cases in no segment or in several (left as they were)"
+        if self.already:
+            text += f"; {self.already} chosen before"
+        return text
+
+
+def run_night(
+    connection: Connection,
+    as_of: date,
+    now: datetime,
+    engine: evaluation.StrategyEngine,
+    pack: Pack,
+    bank_zone: str,
+) -> NightOutcome:
+    """Evaluate the strategy active on ``as_of`` for every open case and write the day's actions."""
+    active = active_strategy(connection, as_of)
+    if active is None:
+        return NightOutcome()
+    outcome = NightOutcome(strategy=f"{active.code} v{active.number}")
+    previous = connection.execute(
+        select(func.max(StrategyRun.as_of)).where(StrategyRun.as_of < as_of)
+    ).scalar()
+    facts = read_case_facts(connection, as_of)
+    due = _evaluate(connection, engine, active, facts, as_of, previous)
+    outcome.cases = facts.num_rows
+    _write_state(connection, active.code, due, as_of, outcome)
+    rows = _due_actions(due, outcome)
+    actions = _actions(rows, active, facts, as_of, bank_zone)
+    _gate(actions, pack)
+    _write_actions(connection, actions, as_of, active.id, outcome)
+    _record_run(connection, as_of, active.id, engine.name, now, outcome)
+    return outcome
+
+
+def _evaluate(
+    connection: Connection,
+    engine: evaluation.StrategyEngine,
+    active: ActiveStrategy,
+    facts: pa.Table,
+    as_of: date,
+    previous: date | None,
+) -> pa.Table:
+    document = active.document
+    state = read_arrow(
+        connection,
+        select(CaseSegment.case_id, CaseSegment.segment, CaseSegment.arm, CaseSegment.entered_on).where(
+            CaseSegment.strategy == active.code
+        ),
+        evaluation.STATE_SCHEMA,
+    )
+    engine.register("case_facts", facts)
+    engine.register("case_segments", state)
+    engine.register("strategy_steps", evaluation.steps_table(document))
+    engine.register("strategy_paths", evaluation.paths_table(document))
+    engine.materialise("segmented", evaluation.segments_sql(document, as_of))
+    engine.register("case_arms", _arms(engine, document, as_of))
+    return engine.query(evaluation.due_sql(document, as_of, previous))
+
+
+def _arms(engine: evaluation.StrategyEngine, document: StrategyDocument, as_of: date) -> pa.Table:
+    """The arm of every case in a segment with an experiment running (none yet: see arms)."""
+    del engine, document, as_of
+    return evaluation.ARMS_SCHEMA.empty_table()
+
+
+def _write_state(
+    connection: Connection, code: str, due: pa.Table, as_of: date, outcome: NightOutcome
+) -> None:
+    """``case_segments`` as the night left it: the cases that entered a segment (or an arm) tonight
+    rewritten, the cases no longer open and another strategy's rows removed."""
+    outcome.unplaced = outcome.cases - len(pc.unique(due.column("case_id")))
+    first = due.filter(pc.equal(due.column("entered_on"), pa.scalar(as_of, pa.date32())))
+    entered = first.group_by(["case_id", "segment", "arm", "entered_on"]).aggregate([])
+    outcome.moved = entered.num_rows
+    outcome.segments.update(
+        dict(
+            zip(
+                *due.group_by("segment").aggregate([("case_id", "count_distinct")]).to_pydict().values(),
+                strict=True,
+            )
+        )
+    )
+    connection.execute(delete(CaseSegment).where(CaseSegment.strategy != code))
+    connection.execute(
+        delete(CaseSegment).where(
+            CaseSegment.case_id.not_in(select(Case.case_id).where(Case.status == str(CaseStatus.OPEN)))
+        )
+    )
+    ids = entered.column("case_id").to_pylist()
+    for start in range(0, len(ids), CHUNK):
+        connection.execute(delete(CaseSegment).where(CaseSegment.case_id.in_(ids[start : start + CHUNK])))
+    rows = entered.append_column("strategy", pa.array([code] * entered.num_rows, pa.string()))
+    insert_arrow(
+        connection,
+        CaseSegment.__tablename__,
+        rows.select(["case_id", "strategy", "segment", "arm", "entered_on"]),
+    )
+
+
+def _due_actions(due: pa.Table, outcome: NightOutcome) -> list[dict[str, Any]]:
+    """The steps due tonight that no stop condition holds back (those are counted)."""
+    stepped = due.filter(pc.is_valid(due.column("step")))
+    stopped = stepped.filter(pc.is_valid(stepped.column("stopped_by")))
+    outcome.stopped.update(Counter(stopped.column("stopped_by").to_pylist()))
+    due_now: list[dict[str, Any]] = stepped.filter(pc.is_null(stepped.column("stopped_by"))).to_pylist()
+    return due_now
+
+
+@dataclass
+class Action:
+    row: dict[str, Any]
+    step: Step
+    planned_at: datetime
+    window_end: datetime | None
+    zone: str
+    why: dict[str, Any]
+    status: str = ActionStatus.PLANNED
+    decision: Decision | None = None
+
+    @property
+    def key(self) -> str:
+        r = self.row
+        entered = r["entered_on"].isoformat()
+        return f"strategy:{r['case_id']}:{r['segment']}:{r['arm']}:{entered}:{r['day']}:{r['action']}"
+
+
+def _actions(
+    rows: Sequence[dict[str, Any]], active: ActiveStrategy, facts: pa.Table, as_of: date, bank_zone: str
+) -> list[Action]:
+    if not rows:
+        return []
+    wanted = {row["case_id"] for row in rows}
+    by_case = {
+        fact["case_id"]: fact
+        for fact in facts.filter(pc.is_in(facts.column("case_id"), pa.array(sorted(wanted)))).to_pylist()
+    }
+    action_day = as_of + timedelta(days=1)
+    actions = []
+    for row in rows:
+        fact = by_case[row["case_id"]]
+        step = active.document.paths[row["path"]].steps[row["step"]]
+        zone = fact["timezone"] or bank_zone
+        start, end = _when(step, action_day, ZoneInfo(zone))
+        actions.append(Action(row, step, start, end, zone, _why(active, row, fact)))
+    return actions
+
+
+def _when(step: Step, day: date, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
+    """When the step happens: a message's send time; a call's window (``best``: the default hours
+    until the best time to call is known, see docs/strategy.md); the start of the day otherwise."""
+    if step.action in MESSAGE_ACTIONS:
+        return datetime.combine(day, time.fromisoformat(step.send_at), zone).astimezone(UTC), None
+    if step.action == "call":
+        start, end = (
+            (step.window.start, step.window.end) if isinstance(step.window, Window) else DEFAULT_CALL_WINDOW
+        )
+        return (
+            datetime.combine(day, time.fromisoformat(start), zone).astimezone(UTC),
+            datetime.combine(day, time.fromisoformat(end), zone).astimezone(UTC),
+        )
+    return datetime.combine(day, time(9), zone).astimezone(UTC), None
+
+
+WHY_FACTS = ("bucket", "dpd", "score", "score_band", "score_reason", "product", "hold", "promise", "plan")
+
+
+def _why(active: ActiveStrategy, row: Mapping[str, Any], fact: Mapping[str, Any]) -> dict[str, Any]:
+    """Why the action was chosen: the version, segment, arm and step, the facts the segment's
+    conditions read (with their values), and the score with its strongest reason."""
+    segment = active.document.segment(row["segment"])
+    read = sorted(segment.when.constrained()) if hasattr(segment, "when") else []
+    return {
+        "strategy": active.code,
+        "version": active.number,
+        "segment": row["segment"],
+        "arm": row["arm"],
+        "path": row["path"],
+        "day": row["day"],
+        "facts": {name: _plain(fact.get(name)) for name in read},
+        "score": {"score": fact["score"], "band": fact["score_band"], "reason": fact["score_reason"]},
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _gate(actions: Sequence[Action], pack: Pack) -> None:
+    """Put the contacts to the gate (all at once) and set each action's status from the answer;
+    serious steps that pass wait for a person's confirmation."""
+    contacts = [a for a in actions if a.step.action in GATE_CHANNELS]
+    decisions = gate_actions(contacts, pack)
+    for action, decision in zip(contacts, decisions, strict=True):
+        action.decision = decision
+        if decision.verdict is Verdict.BLOCK:
+            action.status = ActionStatus.RESCHEDULED if decision.next_allowed_at else ActionStatus.ESCALATED
+    for action in actions:
+        if (
+            action.status == ActionStatus.PLANNED
+            and action.step.action in SERIOUS_ACTIONS
+            and action.step.confirm
+        ):
+            action.status = ActionStatus.PROPOSED
+
+
+def gate_actions(actions: Sequence[Action], pack: Pack) -> list[Decision]:
+    """The gate's answer to each contact action, for a customer known by time zone only.
+
+    TODO(#15): the facts of each customer (history, holds, opt-outs) and the batch gate."""
+    return [
+        decide(
+            ContactRequest(at=a.planned_at, channel=GATE_CHANNELS[a.step.action]),
+            Facts(timezone=a.zone),
+            pack,
+        )
+        for a in actions
+    ]
+
+
+def _write_actions(
+    connection: Connection, actions: Sequence[Action], as_of: date, strategy_id: int, outcome: NightOutcome
+) -> None:
+    keys = [a.key for a in actions]
+    existing: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        existing.update(
+            connection.execute(
+                select(StrategyAction.key).where(StrategyAction.key.in_(keys[start : start + CHUNK]))
+            ).scalars()
+        )
+    fresh = [a for a in actions if a.key not in existing]
+    outcome.already = len(actions) - len(fresh)
+    for action in fresh:
+        outcome.actions[action.step.action] += 1
+        outcome.statuses[action.status] += 1
+    insert_arrow(connection, StrategyAction.__tablename__, _action_rows(fresh, as_of, strategy_id))
+
+
+ACTION_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("as_of", pa.date32()),
+        ("case_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("strategy_id", pa.int64()),
+        ("segment", pa.string()),
+        ("arm", pa.string()),
+        ("path", pa.string()),
+        ("day", pa.int32()),
+        ("action", pa.string()),
+        ("details", pa.string()),
+        ("planned_at", pa.timestamp("us", tz="UTC")),
+        ("window_end", pa.timestamp("us", tz="UTC")),
+        ("status", pa.string()),
+        ("needs_confirmation", pa.bool_()),
+        ("verdict", pa.string()),
+        ("rule_ids", pa.string()),
+        ("reasons", pa.string()),
+        ("next_allowed_at", pa.timestamp("us", tz="UTC")),
+        ("why", pa.string()),
+    ]
+)
+
+
+def _action_rows(actions: Sequence[Action], as_of: date, strategy_id: int) -> pa.Table:
+    rows = []
+    for a in actions:
+        decision = a.decision
+        rows.append(
+            {
+                "key": a.key,
+                "as_of": as_of,
+                "case_id": a.row["case_id"],
+                "customer_id": a.row["customer_id"],
+                "strategy_id": strategy_id,
+                "segment": a.row["segment"],
+                "arm": a.row["arm"],
+                "path": a.row["path"],
+                "day": a.row["day"],
+                "action": a.step.action,
+                "details": json.dumps(a.step.model_dump(mode="json", by_alias=True, exclude_none=True)),
+                "planned_at": a.planned_at,
+                "window_end": a.window_end,
+                "status": str(a.status),
+                "needs_confirmation": a.step.action in SERIOUS_ACTIONS and a.step.confirm,
+                "verdict": None if decision is None else decision.verdict.value,
+                "rule_ids": json.dumps([] if decision is None else list(decision.rule_ids)),
+                "reasons": json.dumps(
+                    [] if decision is None else [r.to_json() for r in decision.reasons], ensure_ascii=False
+                ),
+                "next_allowed_at": None if decision is None else decision.next_allowed_at,
+                "why": json.dumps(a.why, ensure_ascii=False),
+            }
+        )
+    return pa.Table.from_pylist(rows, ACTION_SCHEMA)
+
+
+def _record_run(
+    connection: Connection, as_of: date, strategy_id: int, engine: str, now: datetime, outcome: NightOutcome
+) -> None:
+    connection.execute(delete(StrategyRun).where(StrategyRun.as_of == as_of))
+    connection.execute(
+        insert(StrategyRun).values(
+            as_of=as_of, strategy_id=strategy_id, engine=engine, counts=outcome.counts(), finished_at=now
+        )
+    )

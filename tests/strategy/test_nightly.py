@@ -1,0 +1,138 @@
+"""The nightly strategy step on SQLite and PostgreSQL: segments kept, the day's actions written
+once with why, the gate's refusals rescheduled or escalated, serious steps proposed."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine, insert, select, update
+
+from arrears.cases.models import Case
+from arrears.compliance.packs import load_pack
+from arrears.disputes.models import Hold
+from arrears.strategy.evaluation import DuckDBStrategyEngine
+from arrears.strategy.models import CaseSegment, Strategy, StrategyAction
+from arrears.strategy.nightly import NightOutcome, run_night
+from tests.api.book import Book, case_id_of
+
+AS_OF = date(2026, 11, 21)
+NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+DOCUMENT = """
+strategy: night
+names: {zh-CN: 夜间, en: Night}
+segments:
+  - {code: held, names: {zh-CN: 暂停, en: Held}, when: {hold: [cease, dispute]}, path: quiet}
+  - {code: m1, names: {zh-CN: M1, en: M1}, when: {hold: [none], bucket: [M1]}, path: gentle}
+  - {code: m2, names: {zh-CN: M2, en: M2}, when: {hold: [none], bucket: [M2]}, path: firm}
+otherwise: {code: rest, names: {zh-CN: 其他, en: Rest}, path: quiet}
+paths:
+  quiet: {names: {zh-CN: 静, en: Quiet}}
+  gentle:
+    names: {zh-CN: 温, en: Gentle}
+    steps:
+      - {day: 1, action: sms, template: first_delinquency, at: "10:00"}
+      - {day: 2, action: sms, template: first_delinquency, at: "23:30"}
+      - {day: 2, action: call, window: best}
+  firm:
+    names: {zh-CN: 严, en: Firm}
+    steps:
+      - {day: 1, action: letter, template: first_delinquency}
+      - {day: 1, action: legal_referral}
+"""
+
+
+def approve(engine: Engine, document: str = DOCUMENT, active_from: date = AS_OF) -> int:
+    with engine.begin() as connection:
+        return int(
+            connection.execute(
+                insert(Strategy)
+                .values(
+                    code="night",
+                    number=1,
+                    document=document,
+                    digest=hashlib.sha256(document.encode()).hexdigest(),
+                    status="approved",
+                    drafted_at=NOW,
+                    decided_at=NOW,
+                    active_from=active_from,
+                    version=1,
+                )
+                .returning(Strategy.id)
+            ).scalar_one()
+        )
+
+
+def night(engine: Engine, as_of: date = AS_OF) -> NightOutcome:
+    duck = DuckDBStrategyEngine()
+    try:
+        with engine.begin() as connection:
+            return run_night(connection, as_of, NOW, duck, load_pack("cn"), "Asia/Shanghai")
+    finally:
+        duck.close()
+
+
+def actions(engine: Engine) -> dict[tuple[str, str, int], StrategyAction]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(StrategyAction)).all()
+    return {(r.case_id, r.action, r.day): r for r in rows}
+
+
+def test_without_an_approved_strategy_nothing_is_chosen(engine: Engine) -> None:
+    Book(engine).case("a", dpd=5, bucket="M1")
+    approve(engine, active_from=AS_OF + timedelta(days=1))
+    outcome = night(engine)
+    assert outcome.strategy is None and "no approved strategy" in outcome.note()
+    assert actions(engine) == {}
+
+
+def test_a_night_chooses_the_actions_with_why_and_writes_them_once(engine: Engine) -> None:
+    book = Book(engine)
+    book.case("early", dpd=5, bucket="M1")
+    book.case("late", dpd=45, bucket="M2")
+    book.case("held", dpd=5, bucket="M1")
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Hold).values(customer_id="held", kind="cease", evidence="letter", placed_at=NOW, version=1)
+        )
+    approve(engine)
+    outcome = night(engine)
+    assert outcome.cases == 3 and outcome.moved == 3
+    assert outcome.segments == {"m1": 1, "m2": 1, "held": 1}
+    chosen = actions(engine)
+    assert set(chosen) == {
+        (case_id_of("early"), "sms", 1),
+        (case_id_of("late"), "letter", 1),
+        (case_id_of("late"), "legal_referral", 1),
+    }
+    sms = chosen[(case_id_of("early"), "sms", 1)]
+    assert sms.status == "planned" and sms.verdict == "allow"
+    assert sms.planned_at == datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, the next morning
+    assert sms.why["segment"] == "m1" and sms.why["facts"] == {"bucket": "M1", "hold": "none"}
+    assert sms.why["version"] == 1 and sms.details["template"] == "first_delinquency"
+    referral = chosen[(case_id_of("late"), "legal_referral", 1)]
+    assert referral.status == "proposed" and referral.needs_confirmation
+    again = night(engine)  # the same night run again
+    assert again.already == 3 and sum(again.actions.values()) == 0
+    assert len(actions(engine)) == 3
+
+
+def test_the_next_night_goes_on_along_the_path_and_the_gate_reschedules(engine: Engine) -> None:
+    book = Book(engine)
+    book.case("early", dpd=5, bucket="M1")
+    book.case("gone", dpd=5, bucket="M1")
+    approve(engine)
+    night(engine)
+    with engine.begin() as connection:
+        connection.execute(update(Case).where(Case.customer_id == "gone").values(status="closed"))
+    outcome = night(engine, AS_OF + timedelta(days=1))
+    assert outcome.moved == 0 and outcome.cases == 1
+    chosen = actions(engine)
+    late_sms = chosen[(case_id_of("early"), "sms", 2)]
+    assert late_sms.status == "rescheduled" and late_sms.verdict == "block"  # 23:30 is night time
+    assert late_sms.next_allowed_at is not None and late_sms.next_allowed_at > late_sms.planned_at
+    assert "CN-TIME" in " ".join(late_sms.rule_ids) or late_sms.rule_ids
+    assert chosen[(case_id_of("early"), "call", 2)].status == "planned"
+    with engine.connect() as connection:
+        stood = connection.execute(select(CaseSegment.case_id, CaseSegment.entered_on)).all()
+    assert stood == [(case_id_of("early"), AS_OF)]  # the closed case left the table
