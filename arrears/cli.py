@@ -73,6 +73,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("audit", "arrears.audit.cli"),
     ("cases", "arrears.cases.cli"),
     ("queues", "arrears.queues.cli"),
+    ("strategy", "arrears.strategy.cli"),
     ("templates", "arrears.channels.template_cli"),
     ("outbox", "arrears.channels.cli"),
     ("payments", "arrears.payments.cli"),

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
         default=None,
         description="A bank policy file ({pack: cn, tighten: {...}}): its pack, tightened, is used instead.",
     )
+    protected_attributes: str = Field(
+        default="age,gender,ethnicity,religion,region",
+        description="Attributes a strategy may not use as a condition (comma separated; PIPL art. 24).",
+    )
     dispositions: Path | None = Field(
         default=None,
         description=(

@@ -93,6 +93,8 @@ CONTEXTS: dict[str, set[str]] = {
     },
     # the strategy reads every case fact and puts its actions to the gate
     "strategy": {
+        "channels",
+        "queues",
         "cases",
         "contacts",
         "arrangements",

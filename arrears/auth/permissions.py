@@ -94,6 +94,10 @@ class Permission(StrEnum):
     TEMPLATE_WRITE = "template.write"
     TEMPLATE_APPROVE = "template.approve"
     PAYMENT_POST = "payment.post"
+    STRATEGY_READ = "strategy.read"
+    STRATEGY_WRITE = "strategy.write"
+    STRATEGY_APPROVE = "strategy.approve"
+    ACTION_CONFIRM = "action.confirm"
 
     SEE_NATIONAL_ID = "personal.national_id.see"
     SEE_PHONE = "personal.phone.see"
@@ -146,6 +150,12 @@ PERMISSION_NAMES: Mapping[Permission, str] = {
     Permission.TEMPLATE_WRITE: N_("draft message templates"),
     Permission.TEMPLATE_APPROVE: N_("approve or retire message templates (not one's own)"),
     Permission.PAYMENT_POST: N_("post payments as they happen (the core banking system)"),
+    Permission.STRATEGY_READ: N_("read strategies, their previews, actions and experiments"),
+    Permission.STRATEGY_WRITE: N_("draft strategies and validate and preview them"),
+    Permission.STRATEGY_APPROVE: N_("approve, reject or retire strategies (not one's own draft)"),
+    Permission.ACTION_CONFIRM: N_(
+        "confirm or decline a strategy's field visit, agency placement or legal referral"
+    ),
     Permission.SEE_NATIONAL_ID: N_("see national ids in full"),
     Permission.SEE_PHONE: N_("see phone numbers in full"),
     Permission.SEE_EMAIL: N_("see e-mail addresses in full"),
@@ -232,6 +242,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.MESSAGE_SEND,
             Permission.OUTBOX_MANAGE,
             Permission.TEMPLATE_WRITE,
+            Permission.STRATEGY_READ,
+            Permission.STRATEGY_APPROVE,
+            Permission.ACTION_CONFIRM,
         }
         | _CASE_WORK
     ),
@@ -250,7 +263,15 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         _READ | _CASE_WORK | {Permission.REVEAL_PHONE, Permission.REVEAL_ADDRESS, Permission.COMPLIANCE_CHECK}
     ),
     Role.STRATEGY_ANALYST: frozenset(
-        _READ | _REPORTS | {Permission.COMPLIANCE_CHECK, Permission.QUEUE_READ, Permission.TEMPLATE_WRITE}
+        _READ
+        | _REPORTS
+        | {
+            Permission.COMPLIANCE_CHECK,
+            Permission.QUEUE_READ,
+            Permission.TEMPLATE_WRITE,
+            Permission.STRATEGY_READ,
+            Permission.STRATEGY_WRITE,
+        }
     ),
     Role.COMPLIANCE_OFFICER: frozenset(
         _READ
@@ -270,6 +291,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.COMPLAINT_HANDLE,
             Permission.QUEUE_READ,
             Permission.TEMPLATE_APPROVE,
+            Permission.STRATEGY_READ,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -281,6 +303,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.AUDIT_EXPORT,
             Permission.USER_READ,
+            Permission.STRATEGY_READ,
         }
     ),
     # A customer sees their own personal data in full: it is theirs. In the portal they promise,

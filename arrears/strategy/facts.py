@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import date
 
 import pyarrow as pa
-from sqlalchemy import Connection, Integer, and_, case, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.selectable import Subquery
 
@@ -52,7 +63,6 @@ FACTS_SCHEMA = pa.schema(
         ("timezone", pa.string()),
         ("birth_date", pa.date32()),
         ("last_contact", pa.string()),
-        ("last_contact_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 """What :func:`read_case_facts` reads; the engine derives ``age``, ``days_open`` and the rest."""
@@ -109,7 +119,6 @@ def facts_query(connection: Connection, as_of: date) -> Select[tuple[object, ...
             Customer.timezone,
             Customer.birth_date,
             func.coalesce(last.c.disposition, "none"),
-            last.c.started_at,
         )
         .join(Customer, Customer.customer_id == Case.customer_id)
         .outerjoin(worst, and_(worst.c.case_id == Case.case_id, worst.c.n == 1))
@@ -156,7 +165,7 @@ def _best_score(connection: Connection, as_of: date) -> Subquery:
             AccountScore.score,
             AccountScore.band,
             AccountScore.probability,
-            AccountScore.reasons[0]["feature"].as_string().label("reason"),
+            _strongest_reason(connection).label("reason"),
             func.row_number()
             .over(
                 partition_by=AccountScore.case_id,
@@ -167,6 +176,14 @@ def _best_score(connection: Connection, as_of: date) -> Subquery:
         .where(AccountScore.as_of == scored_on, AccountScore.case_id.is_not(None))
         .subquery()
     )
+
+
+def _strongest_reason(connection: Connection) -> ColumnElement[str]:
+    """The feature of a score's first (strongest) reason. Written per dialect: the JSON path of a
+    bound parameter is not processed on the bulk read path (arrears.db.arrow binds raw values)."""
+    if connection.dialect.name == "postgresql":
+        return AccountScore.reasons.op("#>>")(literal_column("'{0,feature}'"))
+    return func.json_extract(AccountScore.reasons, literal_column("'$[0].feature'"))
 
 
 def _gravest_hold() -> Subquery:

@@ -55,8 +55,21 @@ class Problem:
     message: Text
     warning: bool = False
 
+    @property
+    def text(self) -> Text:
+        return Text.of(N_("{where}: {problem}"), where=self.where, problem=self.message)
+
     def render(self, language: str) -> str:
-        return f"{self.where}: {self.message.render(language)}"
+        return self.text.render(language)
+
+
+def joined(problems: Iterable[Problem]) -> Text:
+    """The problems as one text, separated by semicolons."""
+    texts = [p.text for p in problems]
+    result = texts[0]
+    for more in texts[1:]:
+        result = Text.of(N_("{first}; {second}"), first=result, second=more)
+    return result
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,267 @@
+"""``arrears strategy``: strategies on the command line (validate, draft, list, show, diff,
+preview, approve, reject), through the same services as the API (:mod:`arrears.strategy.service`),
+as the system (the operating-system user who ran the command is the actor on the audit trail)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Connection
+
+from arrears.auth.cli import cli_actor, say, work
+from arrears.cli_options import date_option
+from arrears.clock import SystemClock, business_today
+from arrears.config import get_settings, message_language
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+from arrears.money import format_major
+from arrears.strategy import service
+from arrears.strategy.document import StrategyDocument, StrategyFileError
+from arrears.strategy.evaluation import DuckDBStrategyEngine
+from arrears.strategy.preview import Preview, preview
+from arrears.strategy.repository import parse_document
+from arrears.strategy.validation import Report
+from arrears.yamlfile import read_yaml
+
+app = typer.Typer(help="Strategies 催收策略: segments, treatment paths, experiments.", no_args_is_help=True)
+console = Console()
+WIDE = 10_000
+
+FileArgument = Annotated[Path, typer.Argument(help="The strategy, YAML 策略文件.", show_default=False)]
+IdArgument = Annotated[int, typer.Argument(help="The strategy's id 策略编号.", show_default=False)]
+AsOfOption = Annotated[
+    date | None, date_option("--as-of", help="The business date (default: today) 业务日期.")
+]
+
+
+def _out() -> Console:
+    return console if console.is_terminal else Console(width=WIDE)
+
+
+def _today(as_of: date | None) -> date:
+    return as_of or business_today(SystemClock(), get_settings().bank_timezone)
+
+
+def _read(file: Path) -> tuple[str, StrategyDocument]:
+    read_yaml(file, error=StrategyFileError)  # readable, and YAML: else a clear error
+    text = file.read_text("utf-8")
+    return text, parse_document(text, str(file))
+
+
+@app.command("validate")
+def validate(file: FileArgument, as_of: AsOfOption = None) -> None:
+    """Check a strategy against the bank (segments, names, the rule pack) and preview it on today's
+    open cases 校验策略并预览."""
+    _, document = _read(file)
+    day = _today(as_of)
+    with work() as (session, _now):
+        report = service.check(session, cli_actor(), document, service.bank_of(get_settings()), day)
+        shown = _preview(session.connection(), document, day)
+    _problems(report)
+    _show(shown)
+    if not report.valid:
+        raise typer.Exit(1)
+
+
+@app.command("draft")
+def draft(
+    file: FileArgument,
+    note: Annotated[
+        str | None, typer.Option("--note", help="What changes 变更说明.", show_default=False)
+    ] = None,
+) -> None:
+    """Store a strategy as the next draft version of its code 保存策略草稿."""
+    text, _ = _read(file)
+    with work() as (session, now):
+        row = service.draft(session, cli_actor(), text, str(file), note=note, now=now)
+        shown = (row.id, row.code, row.number)
+    console.print(
+        say(N_("Strategy {code} v{number} stored as draft {id}"), id=shown[0], code=shown[1], number=shown[2])
+    )
+
+
+@app.command("list")
+def list_strategies() -> None:
+    """The strategies, each code's newest version first 策略列表."""
+    chinese = message_language().lower().startswith("zh")
+    with work() as (session, _now):
+        rows = service.strategies(session, cli_actor())
+        table = Table(
+            say(N_("Id")),
+            say(N_("Strategy")),
+            say(N_("Version")),
+            say(N_("Status")),
+            say(N_("Active from")),
+            say(N_("Name")),
+            box=box.SIMPLE_HEAD,
+        )
+        for row in rows:
+            names = service.document_of(row).names
+            table.add_row(
+                str(row.id),
+                row.code,
+                str(row.number),
+                row.status,
+                row.active_from.isoformat() if row.active_from else "",
+                names.zh_cn if chinese else names.en,
+            )
+    _out().print(table)
+
+
+@app.command("show")
+def show(strategy_id: IdArgument) -> None:
+    """A version's document as written 显示策略."""
+    with work() as (session, _now):
+        text = service.strategy(session, cli_actor(), strategy_id).document
+    _out().print(text, markup=False, highlight=False)
+
+
+@app.command("diff")
+def diff(first: IdArgument, second: IdArgument) -> None:
+    """What changed from one version to another 比较两个版本."""
+    with work() as (session, _now):
+        lines = service.diff(
+            service.strategy(session, cli_actor(), first), service.strategy(session, cli_actor(), second)
+        )
+    for line in lines:
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else None
+        _out().print(line, style=style, markup=False, highlight=False)
+
+
+@app.command("preview")
+def preview_stored(strategy_id: IdArgument, as_of: AsOfOption = None) -> None:
+    """What a stored version would do to today's open cases 预览策略效果."""
+    day = _today(as_of)
+    with work() as (session, _now):
+        document = service.document_of(service.strategy(session, cli_actor(), strategy_id))
+        shown = _preview(session.connection(), document, day)
+    _show(shown)
+
+
+@app.command("approve")
+def approve(
+    strategy_id: IdArgument,
+    active_from: Annotated[
+        date | None,
+        date_option("--from", help="The first night it chooses actions (default: today) 生效日期."),
+    ] = None,
+) -> None:
+    """Approve a draft from a date (it must pass every check) 审批策略."""
+    day = _today(None)
+    with work() as (session, now):
+        row = service.approve(
+            session,
+            cli_actor(),
+            strategy_id,
+            active_from=active_from or day,
+            bank=service.bank_of(get_settings()),
+            today=day,
+            expected=None,
+            now=now,
+        )
+        shown = (row.code, row.number, row.active_from)
+    console.print(
+        say(
+            N_("Strategy {code} v{number} approved: it chooses the actions from the night of {day}"),
+            code=shown[0],
+            number=shown[1],
+            day=shown[2].isoformat() if shown[2] else "",
+        )
+    )
+
+
+@app.command("reject")
+def reject(
+    strategy_id: IdArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why 原因.", show_default=False)],
+) -> None:
+    """Reject a draft 驳回策略."""
+    if not reason.strip():
+        raise InvalidInputError(N_("--reason says why the strategy is rejected"))
+    with work() as (session, now):
+        service.reject(session, cli_actor(), strategy_id, reason=reason, expected=None, now=now)
+    console.print(say(N_("Strategy {id} rejected"), id=strategy_id))
+
+
+@app.command("retire")
+def retire(
+    strategy_id: IdArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why 原因.", show_default=False)],
+) -> None:
+    """Stop an approved version from the next night 停用策略."""
+    if not reason.strip():
+        raise InvalidInputError(N_("--reason says why the strategy is retired"))
+    with work() as (session, now):
+        service.retire(session, cli_actor(), strategy_id, reason=reason, expected=None, now=now)
+    console.print(say(N_("Strategy {id} retired"), id=strategy_id))
+
+
+def _preview(connection: Connection, document: StrategyDocument, day: date) -> Preview:
+    engine = DuckDBStrategyEngine()
+    try:
+        return preview(connection, engine, document, day)
+    finally:
+        engine.close()
+
+
+def _problems(report: Report) -> None:
+    language = message_language()
+    for problem in report.errors:
+        _out().print("[red]✗[/red] " + problem.render(language), highlight=False)
+    for problem in report.warnings:
+        _out().print("[yellow]![/yellow] " + problem.render(language), highlight=False)
+    if report.valid:
+        console.print(say(N_("The strategy passes every check")))
+
+
+def _show(shown: Preview) -> None:
+    segments = Table(say(N_("Segment")), say(N_("Cases")), say(N_("Held back today")), box=box.SIMPLE_HEAD)
+    for code, count in shown.segments.items():
+        held = ", ".join(f"{why} {n:,}" for why, n in sorted(shown.stopped.get(code, {}).items()))
+        segments.add_row(code, f"{count:,}", held)
+    _out().print(segments)
+    if shown.in_no_segment or shown.in_several:
+        _out().print(
+            say(
+                N_(
+                    "{none} open cases fall in no segment (e.g. {none_ids}); "
+                    "{several} in several (e.g. {several_ids})"
+                ),
+                none=shown.in_no_segment,
+                none_ids=", ".join(shown.examples_none) or "-",
+                several=shown.in_several,
+                several_ids=", ".join(shown.examples_several) or "-",
+            ),
+            style="red",
+        )
+    steps = Table(
+        say(N_("Path")),
+        say(N_("Day")),
+        say(N_("Action")),
+        say(N_("Cases")),
+        say(N_("Cost")),
+        box=box.SIMPLE_HEAD,
+    )
+    for step in shown.steps:
+        cost = (
+            ""
+            if step.cost_minor is None or shown.currency is None
+            else format_major(step.cost_minor, shown.currency)
+        )
+        steps.add_row(step.path, str(step.day), step.action, f"{step.cases:,}", cost)
+    _out().print(steps)
+    total = shown.total_cost_minor
+    if total is not None and shown.currency:
+        console.print(
+            say(
+                N_("Cost of the paths in all: {amount} {currency}"),
+                amount=format_major(total, shown.currency),
+                currency=shown.currency,
+            )
+        )

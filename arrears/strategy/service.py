@@ -1,0 +1,361 @@
+"""The strategy analyst's and the approver's side of strategies: draft, check, preview, approve
+from a date, reject, retire; and a person's answer to a serious step the night proposed.
+Never commits; the way in owns the transaction. Every write leaves an audit entry.
+
+Four eyes: whoever approves a version did not draft it (a strategy decides every night what
+happens to every customer, like a template's words, which are approved the same way).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from arrears.audit.trail import Actor, record
+from arrears.auth.models import Agency
+from arrears.auth.permissions import Permission
+from arrears.auth.principal import Principal
+from arrears.cases.models import Case
+from arrears.cases.scope import case_filter
+from arrears.channels.models import MessageTemplate, TemplateStatus
+from arrears.compliance.packs import Pack
+from arrears.concurrency import check_version
+from arrears.config import Settings
+from arrears.contacts.gate import pack_of
+from arrears.delinquency.rules import DelinquencyRules, load_rules
+from arrears.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from arrears.i18n import N_
+from arrears.queues.models import QueueSet, QueueSetStatus
+from arrears.queues.rules import parse_document as parse_queue_set
+from arrears.scoring.scale import Bands
+from arrears.strategy.document import StrategyDocument
+from arrears.strategy.models import ActionStatus, Strategy, StrategyAction, StrategyStatus
+from arrears.strategy.repository import parse_document
+from arrears.strategy.validation import Known, Report, joined, validate
+
+MAX_DOCUMENT = 200_000
+"""Characters a strategy document may have."""
+
+
+class StrategyNotFoundError(NotFoundError):
+    code = "not_found"
+    default_message = N_("No strategy {strategy_id}")
+
+
+class StrategyNotDraftError(ConflictError):
+    code = "strategy_not_draft"
+    default_message = N_("Strategy {strategy_id} is {status}: only a draft is approved or rejected")
+
+
+class StrategyNotApprovedError(ConflictError):
+    code = "strategy_not_approved"
+    default_message = N_("Strategy {strategy_id} is {status}: only an approved one is retired")
+
+
+class OwnDraftError(PermissionDeniedError):
+    code = "own_draft"
+    default_message = N_("A strategy is approved by someone other than the person who drafted it")
+
+
+class InvalidStrategyError(InvalidInputError):
+    code = "invalid_strategy"
+    default_message = N_("The strategy does not pass its checks: {problems}")
+
+
+class ActionNotFoundError(NotFoundError):
+    code = "not_found"
+    default_message = N_("No proposed action {action_id}")
+
+
+@dataclass(frozen=True)
+class Bank:
+    """What the bank has that a strategy is checked against, besides the database's names."""
+
+    buckets: frozenset[str]
+    score_bands: frozenset[str]
+    protected: frozenset[str]
+    pack: Pack
+
+
+def bank_of(settings: Settings) -> Bank:
+    """The bank's buckets (its delinquency rules), score bands, protected attributes and rule pack."""
+    rules = load_rules(settings.delinquency_rules) if settings.delinquency_rules else DelinquencyRules()
+    protected = {name.strip() for name in settings.protected_attributes.split(",") if name.strip()}
+    return Bank(
+        buckets=frozenset(b.name for b in rules.buckets),
+        score_bands=frozenset(Bands.parse(settings.scoring_bands).names()),
+        protected=frozenset(protected),
+        pack=pack_of(settings.compliance_pack, settings.compliance_policy),
+    )
+
+
+def _actor(who: Principal | Actor) -> Actor:
+    return who.actor() if isinstance(who, Principal) else who
+
+
+def _check(who: Principal | Actor, permission: Permission) -> None:
+    if isinstance(who, Principal):
+        who.require(permission)
+
+
+def draft(
+    session: Session, who: Principal | Actor, text: str, source: str, *, note: str | None, now: datetime
+) -> Strategy:
+    """Store a document as the next draft version of its strategy (its shape is checked here;
+    everything else by :func:`check`, and again before approval)."""
+    _check(who, Permission.STRATEGY_WRITE)
+    if len(text) > MAX_DOCUMENT:
+        raise InvalidInputError(N_("A strategy has at most {maximum} characters"), maximum=MAX_DOCUMENT)
+    document = parse_document(text, source)
+    number = session.scalar(
+        select(func.coalesce(func.max(Strategy.number), 0)).where(Strategy.code == document.strategy)
+    )
+    row = Strategy(
+        code=document.strategy,
+        number=int(number or 0) + 1,
+        document=text,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        status=str(StrategyStatus.DRAFT),
+        note=note,
+        drafted_at=now,
+        drafted_by=who.user_id,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        _actor(who),
+        "strategy.draft",
+        at=now,
+        object_type="strategy",
+        object_id=str(row.id),
+        after={"code": row.code, "number": row.number, "digest": row.digest},
+        reason=note,
+    )
+    return row
+
+
+def strategies(session: Session, who: Principal | Actor) -> list[Strategy]:
+    _check(who, Permission.STRATEGY_READ)
+    return list(session.scalars(select(Strategy).order_by(Strategy.code, Strategy.number.desc())))
+
+
+def strategy(session: Session, who: Principal | Actor, strategy_id: int) -> Strategy:
+    _check(who, Permission.STRATEGY_READ)
+    row = session.get(Strategy, strategy_id)
+    if row is None:
+        raise StrategyNotFoundError(strategy_id=strategy_id)
+    return row
+
+
+def document_of(row: Strategy) -> StrategyDocument:
+    return parse_document(row.document, f"{row.code} v{row.number}")
+
+
+def known(session: Session, bank: Bank) -> Known:
+    """The names a strategy may use: the bank's buckets and bands, the templates approved per
+    channel, the queues of the active queue set, the active agencies."""
+    templates = session.execute(
+        select(MessageTemplate.code, MessageTemplate.channel).where(
+            MessageTemplate.status == str(TemplateStatus.APPROVED)
+        )
+    ).all()
+    queue_set = session.scalar(select(QueueSet.document).where(QueueSet.status == str(QueueSetStatus.ACTIVE)))
+    queues = (
+        [] if queue_set is None else [q.code for q in parse_queue_set(queue_set, "active queue set").queues]
+    )
+    agencies = session.scalars(select(Agency.code).where(Agency.active.is_(True)))
+    return Known(
+        buckets=bank.buckets,
+        score_bands=bank.score_bands,
+        templates=frozenset((code, channel) for code, channel in templates),
+        queues=frozenset(queues),
+        agencies=frozenset(agencies),
+        protected=bank.protected,
+    )
+
+
+def check(
+    session: Session, who: Principal | Actor, document: StrategyDocument, bank: Bank, today: date
+) -> Report:
+    """Every problem of the document against what the bank has (see :mod:`validation`)."""
+    _check(who, Permission.STRATEGY_READ)
+    return validate(document, known(session, bank), bank.pack, today)
+
+
+def approve(
+    session: Session,
+    who: Principal | Actor,
+    strategy_id: int,
+    *,
+    active_from: date,
+    bank: Bank,
+    today: date,
+    expected: int | None,
+    now: datetime,
+) -> Strategy:
+    """Approve a draft from ``active_from`` (today or later): from that night on it chooses the
+    actions, unless a version approved later starts later still. It must pass every check."""
+    _check(who, Permission.STRATEGY_APPROVE)
+    row = _draft(session, strategy_id, expected)
+    if row.drafted_by is not None and row.drafted_by == who.user_id:
+        raise OwnDraftError()
+    if active_from < today:
+        raise InvalidInputError(
+            N_("A strategy starts today or later, not on {day}"), day=active_from.isoformat()
+        )
+    report = validate(document_of(row), known(session, bank), bank.pack, today)
+    if not report.valid:
+        raise InvalidStrategyError(problems=joined(report.errors))
+    row.status = str(StrategyStatus.APPROVED)
+    row.active_from = active_from
+    row.decided_at = now
+    row.decided_by = who.user_id
+    session.flush()
+    record(
+        session,
+        _actor(who),
+        "strategy.approve",
+        at=now,
+        object_type="strategy",
+        object_id=str(row.id),
+        after={
+            "code": row.code,
+            "number": row.number,
+            "active_from": active_from.isoformat(),
+            "digest": row.digest,
+        },
+    )
+    return row
+
+
+def reject(
+    session: Session,
+    who: Principal | Actor,
+    strategy_id: int,
+    *,
+    reason: str,
+    expected: int | None,
+    now: datetime,
+) -> Strategy:
+    _check(who, Permission.STRATEGY_APPROVE)
+    row = _draft(session, strategy_id, expected)
+    row.status = str(StrategyStatus.REJECTED)
+    row.decided_at = now
+    row.decided_by = who.user_id
+    session.flush()
+    record(
+        session,
+        _actor(who),
+        "strategy.reject",
+        at=now,
+        object_type="strategy",
+        object_id=str(row.id),
+        after={"code": row.code, "number": row.number},
+        reason=reason,
+    )
+    return row
+
+
+def retire(
+    session: Session,
+    who: Principal | Actor,
+    strategy_id: int,
+    *,
+    reason: str,
+    expected: int | None,
+    now: datetime,
+) -> Strategy:
+    """Stop an approved version: from the next night the version approved before it (if any) chooses."""
+    _check(who, Permission.STRATEGY_APPROVE)
+    row = session.get(Strategy, strategy_id, with_for_update=True)
+    if row is None:
+        raise StrategyNotFoundError(strategy_id=strategy_id)
+    check_version(row, expected, N_("strategy"), strategy_id)
+    if row.status != StrategyStatus.APPROVED:
+        raise StrategyNotApprovedError(strategy_id=strategy_id, status=row.status)
+    row.status = str(StrategyStatus.RETIRED)
+    session.flush()
+    record(
+        session,
+        _actor(who),
+        "strategy.retire",
+        at=now,
+        object_type="strategy",
+        object_id=str(row.id),
+        before={"status": str(StrategyStatus.APPROVED)},
+        after={"code": row.code, "number": row.number, "status": row.status},
+        reason=reason,
+    )
+    return row
+
+
+def _draft(session: Session, strategy_id: int, expected: int | None) -> Strategy:
+    row = session.get(Strategy, strategy_id, with_for_update=True)
+    if row is None:
+        raise StrategyNotFoundError(strategy_id=strategy_id)
+    check_version(row, expected, N_("strategy"), strategy_id)
+    if row.status != StrategyStatus.DRAFT:
+        raise StrategyNotDraftError(strategy_id=strategy_id, status=row.status)
+    return row
+
+
+def diff(first: Strategy, second: Strategy) -> list[str]:
+    """The lines that changed from one version's document to the other's (unified diff)."""
+    return list(
+        difflib.unified_diff(
+            first.document.splitlines(),
+            second.document.splitlines(),
+            fromfile=f"{first.code} v{first.number}",
+            tofile=f"{second.code} v{second.number}",
+            lineterm="",
+        )
+    )
+
+
+def decide_action(
+    session: Session,
+    principal: Principal,
+    action_id: int,
+    *,
+    confirm: bool,
+    reason: str | None,
+    today: date,
+    now: datetime,
+) -> StrategyAction:
+    """A person's answer to a serious step the night proposed (a field visit, an agency placement,
+    a legal referral) on a case they see: confirmed (then carried out by the placement or visit
+    flow) or declined; who answered is on the record."""
+    principal.require(Permission.ACTION_CONFIRM)
+    action = session.scalar(
+        select(StrategyAction)
+        .join(Case, Case.case_id == StrategyAction.case_id)
+        .where(
+            StrategyAction.id == action_id,
+            StrategyAction.status == str(ActionStatus.PROPOSED),
+            case_filter(principal, today),
+        )
+        .with_for_update()
+    )
+    if action is None:
+        raise ActionNotFoundError(action_id=action_id)
+    action.status = str(ActionStatus.CONFIRMED if confirm else ActionStatus.DECLINED)
+    action.decided_at = now
+    action.decided_by = principal.user_id
+    session.flush()
+    record(
+        session,
+        principal.actor(),
+        "strategy_action.confirm" if confirm else "strategy_action.decline",
+        at=now,
+        object_type="case",
+        object_id=action.case_id,
+        after={"action": action.id, "kind": action.action, "status": action.status},
+        reason=reason,
+    )
+    return action
