@@ -15,13 +15,14 @@ from rich.table import Table
 
 from arrears.arrangements.promise_batch import PromiseTerms
 from arrears.audit.verify import ChainBrokenError
-from arrears.batch.orchestrator import resolve_dates, run_batch
+from arrears.batch.orchestrator import StrategyNight, resolve_dates, run_batch
 from arrears.batch.store import damaged, is_damage, open_store
 from arrears.batch.summary import DaySummary
 from arrears.channels.reminders import PayLinks, RemindersDocument, load_reminders
 from arrears.cli_options import date_option
 from arrears.clock import SystemClock
 from arrears.config import batch_store_path, get_settings, message_language
+from arrears.contacts.gate import pack_of
 from arrears.db import open_database
 from arrears.delinquency.cli import RULES_OPTION, rules_from
 from arrears.delinquency.engines import ENGINES, DuckDBEngine, SnapshotEngine
@@ -105,6 +106,9 @@ def run(
                 reminders,
                 settings.bank_timezone,
                 reminder_pay_links(settings),
+                StrategyNight(
+                    pack_of(settings.compliance_pack, settings.compliance_policy), settings.bank_timezone
+                ),
             )
         except duckdb.Error as error:
             if store_path is not None and is_damage(error):
@@ -132,6 +136,7 @@ def _run(
     reminders: RemindersDocument,
     bank_zone: str,
     pay_links: PayLinks | None = None,
+    strategy: StrategyNight | None = None,
 ) -> list[DaySummary]:
     """The run with its progress drawn on the console (unless ``quiet``)."""
     with Progress(
@@ -164,6 +169,7 @@ def _run(
             reminders=reminders,
             bank_zone=bank_zone,
             pay_links=pay_links,
+            strategy=strategy,
         )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -34,14 +34,17 @@ from arrears.batch.summary import DaySummary, summarize
 from arrears.cases import service as cases
 from arrears.channels import reminders as reminder_step
 from arrears.clock import Clock, business_today, yesterday
+from arrears.compliance.packs import Pack
 from arrears.delinquency import repository as snapshots
-from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine
+from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine, SparkEngine
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 from arrears.queues import next_case
 from arrears.queues import nightly as queues
 from arrears.reports import totals
+from arrears.strategy import nightly as strategy_step
+from arrears.strategy.evaluation import DuckDBStrategyEngine, SparkStrategyEngine, StrategyEngine
 
 if TYPE_CHECKING:  # scoring needs the optional scoring extra; the batch imports it when it scores
     from arrears.scoring.batch_scorer import BatchScorer, DayScores
@@ -131,6 +134,7 @@ def run_batch(
     bank_zone: str = "Asia/Shanghai",
     pay_links: reminder_step.PayLinks | None = None,
     night_clock: NightClock | None = None,
+    strategy: StrategyNight | None = None,
 ) -> list[DaySummary]:
     """Run the batch for each date in order; returns one summary per date.
 
@@ -142,7 +146,9 @@ def run_batch(
     ``bank_zone``'s), with pay-now links when ``pay_links`` is given. With ``night_clock`` each
     date's work is stamped by the clock it gives for that date (a backfill that simulates every
     night at its own hour, as one run: the portfolio read, the audit trail verified and the
-    store compacted once, not once a night), else by ``clock``.
+    store compacted once, not once a night), else by ``clock``. With ``strategy`` each date runs
+    the approved strategy of that night over the open cases (arrears.strategy.nightly) on the
+    batch's engine and writes the next morning's actions.
     """
     label = f"arrears batch {dates[0].isoformat()}..{dates[-1].isoformat()}"
     summaries: list[DaySummary] = []
@@ -159,25 +165,31 @@ def run_batch(
                 scorer.prepare(connection, staged.frames, dates[0])
         if not kept:
             staged.close()
-        for done, as_of in enumerate(dates):
-            report(f"as of {as_of.isoformat()}", done, len(dates))
-            summary = _run_day(
-                database,
-                as_of,
-                engine,
-                rules,
-                clock if night_clock is None else night_clock(as_of),
-                checkpoint,
-                scorer,
-                promise_terms,
-                plan_grace_days,
-                _Reminders(reminders, bank_zone, pay_links) if reminders is not None else None,
-            )
-            refresh_statistics(database)
-            if done == 0:
-                summary.notes.append(_sync_note(synced))
-            _say_once(summary, summaries)
-            summaries.append(summary)
+        deciding = None if strategy is None else _Deciding(strategy, _strategy_engine(engine))
+        try:
+            for done, as_of in enumerate(dates):
+                report(f"as of {as_of.isoformat()}", done, len(dates))
+                summary = _run_day(
+                    database,
+                    as_of,
+                    engine,
+                    rules,
+                    clock if night_clock is None else night_clock(as_of),
+                    checkpoint,
+                    scorer,
+                    promise_terms,
+                    plan_grace_days,
+                    _Reminders(reminders, bank_zone, pay_links) if reminders is not None else None,
+                    deciding,
+                )
+                refresh_statistics(database)
+                if done == 0:
+                    summary.notes.append(_sync_note(synced))
+                _say_once(summary, summaries)
+                summaries.append(summary)
+        finally:
+            if deciding is not None:
+                deciding.engine.close()
         report("verifying the audit trail 校验审计记录", len(dates), len(dates))
         with database.connect() as connection:
             summaries[-1].audit = verify_audit_trail(connection)
@@ -201,6 +213,8 @@ NIGHT_TABLES = (
     "promises",
     "outbox_messages",
     "message_events",
+    "case_segments",
+    "strategy_actions",
     "audit_entries",
 )
 """The tables a night writes in bulk."""
@@ -261,10 +275,42 @@ def _write_snapshot(
 
 
 @dataclass(frozen=True)
+class StrategyNight:
+    """What the nightly strategy step needs besides the night's own: the rule pack its actions
+    are put to and the bank's zone (the zone of a customer without one)."""
+
+    pack: Pack
+    bank_zone: str
+
+
+@dataclass(frozen=True)
+class _Deciding:
+    night: StrategyNight
+    engine: StrategyEngine
+
+    def run(self, connection: Connection, as_of: date, now: datetime) -> strategy_step.NightOutcome:
+        return strategy_step.run_night(
+            connection, as_of, now, self.engine, self.night.pack, self.night.bank_zone
+        )
+
+
+def _strategy_engine(engine: SnapshotEngine) -> StrategyEngine:
+    """The strategy runs on the batch's engine: Spark's session when the batch runs on Spark."""
+    if isinstance(engine, SparkEngine):
+        return SparkStrategyEngine(session=engine.spark)
+    return DuckDBStrategyEngine()
+
+
+@dataclass(frozen=True)
 class _Reminders:
     config: reminder_step.RemindersDocument
     bank_zone: str
     pay_links: reminder_step.PayLinks | None = None
+
+    def run(self, connection: Connection, as_of: date, now: datetime) -> reminder_step.ReminderOutcome:
+        return reminder_step.queue_reminders(
+            connection, as_of, now, self.config, self.bank_zone, self.pay_links
+        )
 
 
 def _run_day(
@@ -278,6 +324,7 @@ def _run_day(
     promise_terms: PromiseTerms | None = None,
     plan_grace_days: int = plan_batch.DEFAULT_GRACE_DAYS,
     reminders: _Reminders | None = None,
+    deciding: _Deciding | None = None,
 ) -> DaySummary:
     started_at, started = clock.now(), time.perf_counter()
     try:
@@ -313,17 +360,10 @@ def _run_day(
             checkpoint("queue priorities")
             # Reminders last: they read the promises, plans and cases above and nothing after
             # reads them, so the morning's case work never waits for the messages' rendering.
-            reminded: reminder_step.ReminderOutcome | None = None
-            if reminders is not None:
-                reminded = reminder_step.queue_reminders(
-                    connection,
-                    as_of,
-                    clock.now(),
-                    reminders.config,
-                    reminders.bank_zone,
-                    reminders.pay_links,
-                )
-                checkpoint("reminders queued")
+            reminded = None if reminders is None else reminders.run(connection, as_of, clock.now())
+            checkpoint("reminders queued")
+            chosen = None if deciding is None else deciding.run(connection, as_of, clock.now())
+            checkpoint("strategy evaluated")
             accounts, delinquent, entries, cures, rolls, lines = summarize(snapshot)
             counts = {
                 "accounts": accounts,
@@ -338,6 +378,7 @@ def _run_day(
                 "promises_broken": promises.broken,
                 **plan_changes.counts(),
                 **(reminded.counts() if reminded is not None else {}),
+                **(chosen.counts() if chosen is not None else {}),
             }
             attempt = repository.record_run(
                 connection,
@@ -372,8 +413,7 @@ def _run_day(
         )
     if plan_changes.installments or plan_changes.activated or plan_changes.completed or plan_changes.broken:
         notes.append(plan_changes.note())
-    if reminded is not None:
-        notes.append(reminded.note())
+    notes.extend(step.note() for step in (reminded, chosen) if step is not None)
     summary = DaySummary(
         as_of=as_of,
         accounts=accounts,

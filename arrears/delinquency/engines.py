@@ -524,6 +524,11 @@ class SparkEngine:
         self._workspace = SparkWorkspace(master, work_dir, session, prefix="arrears-spark-")
         self._spark = self._workspace.spark
 
+    @property
+    def spark(self) -> Any:
+        """The engine's Spark session (the strategy step runs its SQL on it too)."""
+        return self._spark
+
     def load(self, portfolio: PortfolioFrames) -> None:
         self._workspace.uncache()
         self._workspace.view("accounts_frame", portfolio.accounts)
