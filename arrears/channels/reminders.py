@@ -320,7 +320,7 @@ def _queue(
     ).all()
     existing = _existing_keys(session, send_day)
     products = _worst_products(session, case_ids)
-    points = _contact_points(session, case_ids)
+    points = debtor_points(session, case_ids)
     held = _held_customers(session, case_ids)
     rescheduled = _rescheduled_cases(session, as_of, case_ids)
     templates: dict[tuple[str, str, str], MessageTemplate | None] = {}
@@ -336,7 +336,7 @@ def _queue(
             amount=row.amount,
             customer_id=row.customer_id,
             name=row.name,
-            language=_language(row.language),
+            language=template_language(row.language),
             zone=row.timezone,
             overdue=row.overdue_total,
             currency=row.currency,
@@ -540,7 +540,7 @@ def _worst_products(session: Session, case_ids: Select[Any]) -> dict[str, str]:
     return {row.case_id: row.product for row in rows}  # a case's last row is its worst account's
 
 
-def _contact_points(session: Session, case_ids: Select[Any]) -> dict[tuple[str, str], tuple[int, str]]:
+def debtor_points(session: Session, case_ids: Select[Any]) -> dict[tuple[str, str], tuple[int, str]]:
     """(customer, type) → (id, value) of the debtor's point of that type to write to: the primary
     one (an address: the primary, else the first recorded)."""
     customers = select(Case.customer_id).where(Case.case_id.in_(case_ids))
@@ -657,7 +657,7 @@ def _context(
     )
 
 
-def _language(language: str | None) -> str:
+def template_language(language: str | None) -> str:
     """The template language of a customer's language tag (en-GB → en; none → zh-CN)."""
     if not language:
         return FALLBACK_LANGUAGE

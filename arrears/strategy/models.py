@@ -82,6 +82,8 @@ class ActionStatus(StrEnum):
     DECLINED = "declined"
     DONE = "done"
     """Carried out: the message queued, the call made, the placement or referral made."""
+    SKIPPED = "skipped"
+    """Could not be carried out (a message with no approved template or no contact point)."""
 
 
 class StrategyAction(Base):

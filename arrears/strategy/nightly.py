@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.orm import Session
 
 from arrears.cases.models import Case, CaseStatus
 from arrears.compliance.decision import Decision, Verdict
@@ -43,6 +44,7 @@ from arrears.db.arrow import insert_arrow, read_arrow
 from arrears.strategy import evaluation
 from arrears.strategy.document import MESSAGE_ACTIONS, SERIOUS_ACTIONS, Step, StrategyDocument, Window
 from arrears.strategy.facts import read_case_facts
+from arrears.strategy.messages import MessageAction, queue_messages, skipped_reason
 from arrears.strategy.models import ActionStatus, CaseSegment, StrategyAction, StrategyRun
 from arrears.strategy.repository import ActiveStrategy, active_strategy
 from arrears.strategy.validation import GATE_CHANNELS
@@ -114,8 +116,9 @@ def run_night(
     outcome.cases = facts.num_rows
     _write_state(connection, active.code, due, as_of, outcome)
     rows = _due_actions(due, outcome)
-    actions = _actions(rows, active, facts, as_of, bank_zone)
+    actions = _fresh(connection, _actions(rows, active, facts, as_of, bank_zone), outcome)
     _gate(actions, pack)
+    _queue_messages(connection, actions, as_of, now)
     _write_actions(connection, actions, as_of, active.id, outcome)
     _record_run(connection, as_of, active.id, engine.name, now, outcome)
     return outcome
@@ -203,8 +206,12 @@ class Action:
     window_end: datetime | None
     zone: str
     why: dict[str, Any]
+    fact: dict[str, Any]
+    """The case's facts tonight."""
     status: str = ActionStatus.PLANNED
     decision: Decision | None = None
+    message_id: int | None = None
+    skipped: str | None = None
 
     @property
     def key(self) -> str:
@@ -230,7 +237,7 @@ def _actions(
         step = active.document.paths[row["path"]].steps[row["step"]]
         zone = fact["timezone"] or bank_zone
         start, end = _when(step, action_day, ZoneInfo(zone))
-        actions.append(Action(row, step, start, end, zone, _why(active, row, fact)))
+        actions.append(Action(row, step, start, end, zone, _why(active, row, fact), fact))
     return actions
 
 
@@ -306,9 +313,8 @@ def gate_actions(actions: Sequence[Action], pack: Pack) -> list[Decision]:
     ]
 
 
-def _write_actions(
-    connection: Connection, actions: Sequence[Action], as_of: date, strategy_id: int, outcome: NightOutcome
-) -> None:
+def _fresh(connection: Connection, actions: Sequence[Action], outcome: NightOutcome) -> list[Action]:
+    """The actions not chosen before (a night run again chooses each once)."""
     keys = [a.key for a in actions]
     existing: set[str] = set()
     for start in range(0, len(keys), CHUNK):
@@ -317,12 +323,47 @@ def _write_actions(
                 select(StrategyAction.key).where(StrategyAction.key.in_(keys[start : start + CHUNK]))
             ).scalars()
         )
-    fresh = [a for a in actions if a.key not in existing]
-    outcome.already = len(actions) - len(fresh)
-    for action in fresh:
+    outcome.already = len(existing)
+    return [a for a in actions if a.key not in existing]
+
+
+def _queue_messages(connection: Connection, actions: Sequence[Action], as_of: date, now: datetime) -> None:
+    """The planned messages into the outbox: done with their message, or skipped with why."""
+    planned = [a for a in actions if a.status == ActionStatus.PLANNED and a.step.action in MESSAGE_ACTIONS]
+    if not planned:
+        return
+    wanted = [
+        MessageAction(
+            a.key,
+            a.row["case_id"],
+            a.row["customer_id"],
+            a.step.action,
+            str(a.step.template),
+            a.planned_at,
+            a.fact,
+        )
+        for a in planned
+    ]
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        queue_messages(session, wanted, as_of + timedelta(days=1), now)
+        session.flush()
+        session.commit()  # the savepoint only: the night's transaction commits the lot
+    finally:
+        session.close()
+    for action, message in zip(planned, wanted, strict=True):
+        action.message_id = message.message_id
+        action.skipped = message.skipped
+        action.status = ActionStatus.SKIPPED if message.skipped else ActionStatus.DONE
+
+
+def _write_actions(
+    connection: Connection, actions: Sequence[Action], as_of: date, strategy_id: int, outcome: NightOutcome
+) -> None:
+    for action in actions:
         outcome.actions[action.step.action] += 1
         outcome.statuses[action.status] += 1
-    insert_arrow(connection, StrategyAction.__tablename__, _action_rows(fresh, as_of, strategy_id))
+    insert_arrow(connection, StrategyAction.__tablename__, _action_rows(actions, as_of, strategy_id))
 
 
 ACTION_SCHEMA = pa.schema(
@@ -347,6 +388,7 @@ ACTION_SCHEMA = pa.schema(
         ("reasons", pa.string()),
         ("next_allowed_at", pa.timestamp("us", tz="UTC")),
         ("why", pa.string()),
+        ("outbox_message_id", pa.int64()),
     ]
 )
 
@@ -374,14 +416,21 @@ def _action_rows(actions: Sequence[Action], as_of: date, strategy_id: int) -> pa
                 "needs_confirmation": a.step.action in SERIOUS_ACTIONS and a.step.confirm,
                 "verdict": None if decision is None else decision.verdict.value,
                 "rule_ids": json.dumps([] if decision is None else list(decision.rule_ids)),
-                "reasons": json.dumps(
-                    [] if decision is None else [r.to_json() for r in decision.reasons], ensure_ascii=False
-                ),
+                "reasons": _reasons(a),
                 "next_allowed_at": None if decision is None else decision.next_allowed_at,
                 "why": json.dumps(a.why, ensure_ascii=False),
+                "outbox_message_id": a.message_id,
             }
         )
     return pa.Table.from_pylist(rows, ACTION_SCHEMA)
+
+
+def _reasons(action: Action) -> str:
+    """The gate's reasons, or why a message could not be made."""
+    if action.skipped is not None:
+        return json.dumps([skipped_reason(action.skipped)], ensure_ascii=False)
+    decision = action.decision
+    return json.dumps([] if decision is None else [r.to_json() for r in decision.reasons], ensure_ascii=False)
 
 
 def _record_run(

@@ -6,10 +6,18 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
+from arrears.audit.trail import SYSTEM
+from arrears.auth.models import User
+from arrears.auth.permissions import Role
+from arrears.auth.principal import Principal
 from arrears.cases.models import Case
+from arrears.channels import templates
+from arrears.channels.models import OutboxMessage
+from arrears.channels.templates import TemplateDraft
 from arrears.compliance.packs import load_pack
+from arrears.db import transaction
 from arrears.disputes.models import Hold
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.models import CaseSegment, Strategy, StrategyAction
@@ -63,6 +71,23 @@ def approve(engine: Engine, document: str = DOCUMENT, active_from: date = AS_OF)
         )
 
 
+def approved_sms_template(engine: Engine) -> None:
+    """first_delinquency by SMS in zh-CN, drafted by the system and approved by a compliance officer."""
+    with engine.begin() as connection:
+        officer = connection.execute(
+            insert(User)
+            .values(username="officer", role="compliance_officer", created_at=NOW, active=True)
+            .returning(User.id)
+        ).scalar_one()
+    with transaction(engine) as session:
+        body = "【银行】{{ customer_name }}您好，您的欠款{{ overdue_amount | money }}已逾期，请尽快还款。{{ opt_out }}"
+        row = templates.draft(
+            session, SYSTEM, TemplateDraft("first_delinquency", "sms", "zh-CN", body), now=NOW
+        )
+        who = Principal(user_id=officer, username="officer", role=Role.COMPLIANCE_OFFICER)
+        templates.approve(session, who, row.id, expected=None, pack=load_pack("cn"), now=NOW)
+
+
 def night(engine: Engine, as_of: date = AS_OF) -> NightOutcome:
     duck = DuckDBStrategyEngine()
     try:
@@ -95,6 +120,7 @@ def test_a_night_chooses_the_actions_with_why_and_writes_them_once(engine: Engin
         connection.execute(
             insert(Hold).values(customer_id="held", kind="cease", evidence="letter", placed_at=NOW, version=1)
         )
+    approved_sms_template(engine)
     approve(engine)
     outcome = night(engine)
     assert outcome.cases == 3 and outcome.moved == 3
@@ -106,7 +132,16 @@ def test_a_night_chooses_the_actions_with_why_and_writes_them_once(engine: Engin
         (case_id_of("late"), "legal_referral", 1),
     }
     sms = chosen[(case_id_of("early"), "sms", 1)]
-    assert sms.status == "planned" and sms.verdict == "allow"
+    assert sms.status == "done" and sms.verdict == "allow"
+    with engine.connect() as connection:
+        message = connection.execute(
+            select(OutboxMessage).where(OutboxMessage.id == sms.outbox_message_id)
+        ).one()
+    assert message.idempotency_key == sms.key and message.purpose == "strategy"
+    assert message.next_attempt_at == sms.planned_at and "1,234.56" in message.body
+    letter = chosen[(case_id_of("late"), "letter", 1)]
+    assert letter.status == "skipped" and letter.outbox_message_id is None
+    assert letter.reasons[0]["en"] == "no approved template"
     assert sms.planned_at == datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, the next morning
     assert sms.why["segment"] == "m1" and sms.why["facts"] == {"bucket": "M1", "hold": "none"}
     assert sms.why["version"] == 1 and sms.details["template"] == "first_delinquency"
@@ -115,6 +150,8 @@ def test_a_night_chooses_the_actions_with_why_and_writes_them_once(engine: Engin
     again = night(engine)  # the same night run again
     assert again.already == 3 and sum(again.actions.values()) == 0
     assert len(actions(engine)) == 3
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
 def test_the_next_night_goes_on_along_the_path_and_the_gate_reschedules(engine: Engine) -> None:
