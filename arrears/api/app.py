@@ -40,6 +40,7 @@ from arrears.portfolio import api as portfolio_api
 from arrears.queues import api as queues_api
 from arrears.queues import next_api
 from arrears.reports import api as reports_api
+from arrears.strategy import api as strategy_api
 from arrears.timeline import api as timeline_api
 from arrears.web import site as web
 
@@ -59,6 +60,7 @@ CONTEXT_ROUTERS = (
     reports_api.router,
     audit_api.router,
     queues_api.router,
+    strategy_api.router,
     next_api.router,
     template_api.router,
     payments_api.router,

@@ -22,6 +22,7 @@ from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.cases.models import Case
 from arrears.cases.scope import case_filter
+from arrears.cases.work import CaseNotFoundError
 from arrears.channels.models import MessageTemplate, TemplateStatus
 from arrears.compliance.packs import Pack
 from arrears.concurrency import check_version
@@ -30,6 +31,7 @@ from arrears.contacts.gate import pack_of
 from arrears.delinquency.rules import DelinquencyRules, load_rules
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from arrears.i18n import N_
+from arrears.portfolio.views import record_look, record_looks
 from arrears.queues.models import QueueSet, QueueSetStatus
 from arrears.queues.rules import parse_document as parse_queue_set
 from arrears.scoring.scale import Bands
@@ -65,6 +67,7 @@ class OwnDraftError(PermissionDeniedError):
 class InvalidStrategyError(InvalidInputError):
     code = "invalid_strategy"
     default_message = N_("The strategy does not pass its checks: {problems}")
+    http_status = 422
 
 
 class ActionNotFoundError(NotFoundError):
@@ -359,3 +362,45 @@ def decide_action(
         reason=reason,
     )
     return action
+
+
+MAX_ACTIONS_SHOWN = 200
+
+
+def case_actions(
+    session: Session, principal: Principal, case_id: str, *, today: date, at: datetime
+) -> list[StrategyAction]:
+    """The actions the nights chose for a case the caller sees, newest first, with why (a look at
+    the customer's data, audited). ActionNotFoundError's sibling: a case out of scope is not found."""
+    principal.require(Permission.CASE_READ)
+    customer_id = session.scalar(
+        select(Case.customer_id).where(Case.case_id == case_id, case_filter(principal, today))
+    )
+    if customer_id is None:
+        raise CaseNotFoundError(case_id=case_id)
+    rows = list(
+        session.scalars(
+            select(StrategyAction)
+            .where(StrategyAction.case_id == case_id)
+            .order_by(StrategyAction.as_of.desc(), StrategyAction.id.desc())
+            .limit(MAX_ACTIONS_SHOWN)
+        )
+    )
+    record_look(session, principal, "strategy_action.read", "case", case_id, customer_id, at=at)
+    return rows
+
+
+def proposals(session: Session, principal: Principal, *, today: date, at: datetime) -> list[StrategyAction]:
+    """The serious steps waiting for a person (oldest first) on the cases the caller sees."""
+    principal.require(Permission.ACTION_CONFIRM)
+    rows = list(
+        session.scalars(
+            select(StrategyAction)
+            .join(Case, Case.case_id == StrategyAction.case_id)
+            .where(StrategyAction.status == str(ActionStatus.PROPOSED), case_filter(principal, today))
+            .order_by(StrategyAction.planned_at, StrategyAction.id)
+            .limit(MAX_ACTIONS_SHOWN)
+        )
+    )
+    record_looks(session, principal, "strategy_action.read", "case", [r.customer_id for r in rows], at=at)
+    return rows

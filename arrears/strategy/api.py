@@ -1,0 +1,302 @@
+"""Routes of strategies under /api/v1: versions (draft, check, preview, approve, reject, retire,
+diff), a case's actions with why, and the proposals a person confirms or declines. Thin: parse,
+declare the permission, call :mod:`arrears.strategy.service` in the request's transaction, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from sqlalchemy.orm import Session
+
+from arrears.api.access import DatabaseSession, requires
+from arrears.api.concurrency import IfMatch
+from arrears.api.paging import now, problem_responses, today
+from arrears.api.problems import language_of
+from arrears.auth.permissions import Permission
+from arrears.auth.principal import Principal
+from arrears.concurrency import etag, parse_if_match
+from arrears.strategy import service
+from arrears.strategy.document import StrategyDocument
+from arrears.strategy.evaluation import DuckDBStrategyEngine
+from arrears.strategy.models import Strategy
+from arrears.strategy.preview import Preview, preview
+from arrears.strategy.repository import parse_document
+from arrears.strategy.schemas import (
+    ActionOut,
+    ActionsOut,
+    ApproveIn,
+    CheckIn,
+    CheckOut,
+    DecisionIn,
+    DiffOut,
+    ReasonIn,
+    StrategiesOut,
+    StrategyIn,
+    StrategyOut,
+)
+
+router = APIRouter(tags=["strategy"])
+
+Reader = Annotated[Principal, Depends(requires(Permission.STRATEGY_READ))]
+Writer = Annotated[Principal, Depends(requires(Permission.STRATEGY_WRITE))]
+Approver = Annotated[Principal, Depends(requires(Permission.STRATEGY_APPROVE))]
+CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
+Confirmer = Annotated[Principal, Depends(requires(Permission.ACTION_CONFIRM))]
+StrategyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ActionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+CaseId = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+def _bank(request: Request) -> service.Bank:
+    return service.bank_of(request.app.state.context.settings)
+
+
+def _out(row: Strategy, request: Request, *, full: bool) -> StrategyOut:
+    return StrategyOut.of(row, service.document_of(row), language_of(request), full=full)
+
+
+def _preview(session: Session, document: StrategyDocument, request: Request) -> Preview:
+    engine = DuckDBStrategyEngine()
+    try:
+        return preview(session.connection(), engine, document, today(request))
+    finally:
+        engine.close()
+
+
+@router.get(
+    "/strategies", response_model=StrategiesOut, responses=problem_responses(403), summary="The strategies"
+)
+def list_strategies(principal: Reader, session: DatabaseSession, request: Request) -> StrategiesOut:
+    """Every version, each code's newest first."""
+    return StrategiesOut(
+        strategies=[_out(r, request, full=False) for r in service.strategies(session, principal)]
+    )
+
+
+@router.post(
+    "/strategies",
+    response_model=StrategyOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 403),
+    summary="Store a strategy as the next draft version of its code",
+)
+def draft_strategy(
+    body: StrategyIn, principal: Writer, session: DatabaseSession, request: Request, response: Response
+) -> StrategyOut:
+    """The YAML's shape is checked (unknown keys, undefined paths: 400 naming the line and key)."""
+    row = service.draft(session, principal, body.document, "document", note=body.note, now=now(request))
+    response.headers["ETag"] = etag(row.version)
+    return _out(row, request, full=True)
+
+
+@router.post(
+    "/strategies/check",
+    response_model=CheckOut,
+    responses=problem_responses(400, 403),
+    summary="Check a strategy against the bank and preview it, storing nothing",
+)
+def check_strategy(body: CheckIn, principal: Writer, session: DatabaseSession, request: Request) -> CheckOut:
+    """Overlapping segments, unknown buckets, bands, templates, queues and agencies, steps the rule
+    pack allows at no hour, protected attributes; and what it would do to today's open cases."""
+    document = parse_document(body.document, "document")
+    report = service.check(session, principal, document, _bank(request), today(request))
+    return CheckOut.of(report, _preview(session, document, request), language_of(request))
+
+
+@router.get(
+    "/strategies/{strategy_id}",
+    response_model=StrategyOut,
+    responses=problem_responses(403, 404),
+    summary="One version, with its document",
+)
+def get_strategy(
+    strategy_id: StrategyId, principal: Reader, session: DatabaseSession, request: Request, response: Response
+) -> StrategyOut:
+    row = service.strategy(session, principal, strategy_id)
+    response.headers["ETag"] = etag(row.version)
+    return _out(row, request, full=True)
+
+
+@router.get(
+    "/strategies/{strategy_id}/check",
+    response_model=CheckOut,
+    responses=problem_responses(403, 404),
+    summary="A stored version's checks and preview",
+)
+def check_stored(
+    strategy_id: StrategyId, principal: Reader, session: DatabaseSession, request: Request
+) -> CheckOut:
+    document = service.document_of(service.strategy(session, principal, strategy_id))
+    report = service.check(session, principal, document, _bank(request), today(request))
+    return CheckOut.of(report, _preview(session, document, request), language_of(request))
+
+
+@router.get(
+    "/strategies/{first}/diff/{second}",
+    response_model=DiffOut,
+    responses=problem_responses(403, 404),
+    summary="What changed from one version to another",
+)
+def diff_strategies(
+    first: StrategyId, second: StrategyId, principal: Reader, session: DatabaseSession
+) -> DiffOut:
+    return DiffOut(
+        lines=service.diff(
+            service.strategy(session, principal, first), service.strategy(session, principal, second)
+        )
+    )
+
+
+@router.post(
+    "/strategies/{strategy_id}/approve",
+    response_model=StrategyOut,
+    responses=problem_responses(400, 403, 404, 409, 412, 422),
+    summary="Approve a draft from a date (not one's own; it must pass every check)",
+)
+def approve_strategy(
+    strategy_id: StrategyId,
+    body: ApproveIn,
+    principal: Approver,
+    session: DatabaseSession,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> StrategyOut:
+    """Refused: drafted by the caller (403 ``own_draft``), not a draft (409), failing a check
+    (422 ``invalid_strategy`` naming each problem), a date in the past (400), a stale If-Match (412)."""
+    day = today(request)
+    row = service.approve(
+        session,
+        principal,
+        strategy_id,
+        active_from=body.active_from or day,
+        bank=_bank(request),
+        today=day,
+        expected=parse_if_match(if_match),
+        now=now(request),
+    )
+    response.headers["ETag"] = etag(row.version)
+    return _out(row, request, full=False)
+
+
+@router.post(
+    "/strategies/{strategy_id}/reject",
+    response_model=StrategyOut,
+    responses=problem_responses(400, 403, 404, 409, 412),
+    summary="Reject a draft, saying why",
+)
+def reject_strategy(
+    strategy_id: StrategyId,
+    body: ReasonIn,
+    principal: Approver,
+    session: DatabaseSession,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> StrategyOut:
+    row = service.reject(
+        session,
+        principal,
+        strategy_id,
+        reason=body.reason,
+        expected=parse_if_match(if_match),
+        now=now(request),
+    )
+    response.headers["ETag"] = etag(row.version)
+    return _out(row, request, full=False)
+
+
+@router.post(
+    "/strategies/{strategy_id}/retire",
+    response_model=StrategyOut,
+    responses=problem_responses(400, 403, 404, 409, 412),
+    summary="Stop an approved version from the next night, saying why",
+)
+def retire_strategy(
+    strategy_id: StrategyId,
+    body: ReasonIn,
+    principal: Approver,
+    session: DatabaseSession,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> StrategyOut:
+    row = service.retire(
+        session,
+        principal,
+        strategy_id,
+        reason=body.reason,
+        expected=parse_if_match(if_match),
+        now=now(request),
+    )
+    response.headers["ETag"] = etag(row.version)
+    return _out(row, request, full=False)
+
+
+@router.get(
+    "/cases/{case_id}/actions",
+    response_model=ActionsOut,
+    responses=problem_responses(403, 404),
+    summary="The actions the nights chose for a case, with why",
+)
+def case_actions(
+    case_id: CaseId, principal: CaseReader, session: DatabaseSession, request: Request
+) -> ActionsOut:
+    """Newest first: the strategy version, segment, arm and the facts that matched, the gate's
+    answer, and for a serious step who confirmed it. A case out of the caller's scope: 404."""
+    rows = service.case_actions(session, principal, case_id, today=today(request), at=now(request))
+    return ActionsOut(actions=[ActionOut.of(r) for r in rows])
+
+
+@router.get(
+    "/strategy-actions/proposed",
+    response_model=ActionsOut,
+    responses=problem_responses(403),
+    summary="The serious steps waiting for a person's confirmation",
+)
+def proposed_actions(principal: Confirmer, session: DatabaseSession, request: Request) -> ActionsOut:
+    rows = service.proposals(session, principal, today=today(request), at=now(request))
+    return ActionsOut(actions=[ActionOut.of(r) for r in rows])
+
+
+@router.post(
+    "/strategy-actions/{action_id}/confirm",
+    response_model=ActionOut,
+    responses=problem_responses(400, 403, 404),
+    summary="Confirm a proposed field visit, agency placement or legal referral",
+)
+def confirm_action(
+    action_id: ActionId, body: DecisionIn, principal: Confirmer, session: DatabaseSession, request: Request
+) -> ActionOut:
+    row = service.decide_action(
+        session,
+        principal,
+        action_id,
+        confirm=True,
+        reason=body.reason,
+        today=today(request),
+        now=now(request),
+    )
+    return ActionOut.of(row)
+
+
+@router.post(
+    "/strategy-actions/{action_id}/decline",
+    response_model=ActionOut,
+    responses=problem_responses(400, 403, 404),
+    summary="Decline a proposed serious step",
+)
+def decline_action(
+    action_id: ActionId, body: DecisionIn, principal: Confirmer, session: DatabaseSession, request: Request
+) -> ActionOut:
+    row = service.decide_action(
+        session,
+        principal,
+        action_id,
+        confirm=False,
+        reason=body.reason,
+        today=today(request),
+        now=now(request),
+    )
+    return ActionOut.of(row)

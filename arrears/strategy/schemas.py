@@ -1,0 +1,207 @@
+"""API shapes of strategies: versions, their checks and previews, the actions a night chose."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from arrears.money import format_major
+from arrears.strategy.document import StrategyDocument
+from arrears.strategy.models import Strategy, StrategyAction
+from arrears.strategy.preview import Preview
+from arrears.strategy.validation import Report
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StrategyIn(_In):
+    document: str = Field(
+        min_length=1, max_length=200_000, description="The strategy as YAML (docs/strategy.md)"
+    )
+    note: str | None = Field(default=None, max_length=500, description="What changes, for the record")
+
+
+class CheckIn(_In):
+    document: str = Field(
+        min_length=1, max_length=200_000, description="A strategy as YAML, checked, not stored"
+    )
+
+
+class ApproveIn(_In):
+    active_from: date | None = Field(default=None, description="The first night it chooses (default: today)")
+
+
+class ReasonIn(_In):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DecisionIn(_In):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class StrategyOut(BaseModel):
+    id: int
+    code: str
+    number: int
+    name: str = Field(description="In the caller's language")
+    status: str = Field(description="draft, approved, rejected or retired")
+    version: int = Field(description="The record's version (ETag)")
+    digest: str
+    note: str | None
+    drafted_at: datetime
+    drafted_by: int | None
+    decided_at: datetime | None
+    decided_by: int | None
+    active_from: date | None
+    segments: list[str]
+    document: str | None = Field(default=None, description="The YAML as written (on one version's page)")
+
+    @classmethod
+    def of(cls, row: Strategy, document: StrategyDocument, language: str, *, full: bool) -> StrategyOut:
+        return cls(
+            id=row.id,
+            code=row.code,
+            number=row.number,
+            name=document.names.of(language),
+            status=row.status,
+            version=row.version,
+            digest=row.digest,
+            note=row.note,
+            drafted_at=row.drafted_at,
+            drafted_by=row.drafted_by,
+            decided_at=row.decided_at,
+            decided_by=row.decided_by,
+            active_from=row.active_from,
+            segments=[s.code for s in document.all_segments],
+            document=row.document if full else None,
+        )
+
+
+class StrategiesOut(BaseModel):
+    strategies: list[StrategyOut]
+
+
+class ProblemOut(BaseModel):
+    where: str = Field(description="The place in the document, e.g. segments[2].when.bucket")
+    message: str = Field(description="In the caller's language")
+    warning: bool
+
+
+class StepOut(BaseModel):
+    path: str
+    day: int
+    action: str
+    cases: int = Field(description="Open cases that would take the step, as things stand today")
+    cost: str | None = Field(description="What they cost, in major units of the strategy's currency")
+
+
+class PreviewOut(BaseModel):
+    as_of: date
+    cases: int
+    segments: dict[str, int]
+    held_back: dict[str, dict[str, int]] = Field(
+        description="Per segment, cases a stop condition holds back today"
+    )
+    in_no_segment: int
+    in_several: int
+    examples_in_no_segment: list[str]
+    examples_in_several: list[str]
+    steps: list[StepOut]
+    currency: str | None
+    total_cost: str | None
+
+    @classmethod
+    def of(cls, shown: Preview) -> PreviewOut:
+        currency = shown.currency
+        total = shown.total_cost_minor
+
+        def money(minor: int | None) -> str | None:
+            return None if minor is None or currency is None else format_major(minor, currency)
+
+        return cls(
+            as_of=shown.as_of,
+            cases=shown.cases,
+            segments=shown.segments,
+            held_back=shown.stopped,
+            in_no_segment=shown.in_no_segment,
+            in_several=shown.in_several,
+            examples_in_no_segment=shown.examples_none,
+            examples_in_several=shown.examples_several,
+            steps=[
+                StepOut(path=s.path, day=s.day, action=s.action, cases=s.cases, cost=money(s.cost_minor))
+                for s in shown.steps
+            ],
+            currency=currency,
+            total_cost=money(total),
+        )
+
+
+class CheckOut(BaseModel):
+    valid: bool
+    problems: list[ProblemOut]
+    preview: PreviewOut | None = Field(description="What it would do today (when its shape is sound)")
+
+    @classmethod
+    def of(cls, report: Report, shown: Preview | None, language: str) -> CheckOut:
+        return cls(
+            valid=report.valid,
+            problems=[
+                ProblemOut(where=p.where, message=p.message.render(language), warning=p.warning)
+                for p in report.problems
+            ],
+            preview=None if shown is None else PreviewOut.of(shown),
+        )
+
+
+class DiffOut(BaseModel):
+    lines: list[str] = Field(description="A unified diff of the two documents")
+
+
+class ActionOut(BaseModel):
+    id: int
+    as_of: date = Field(description="The night that chose it")
+    case_id: str
+    action: str
+    status: str
+    planned_at: datetime
+    window_end: datetime | None
+    needs_confirmation: bool
+    verdict: str | None
+    rule_ids: list[str]
+    reasons: list[dict[str, Any]]
+    next_allowed_at: datetime | None
+    why: dict[str, Any] = Field(
+        description="Strategy version, segment, arm, the facts that matched, the score"
+    )
+    details: dict[str, Any]
+    decided_at: datetime | None
+    decided_by: int | None
+
+    @classmethod
+    def of(cls, row: StrategyAction) -> ActionOut:
+        return cls(
+            id=row.id,
+            as_of=row.as_of,
+            case_id=row.case_id,
+            action=row.action,
+            status=row.status,
+            planned_at=row.planned_at,
+            window_end=row.window_end,
+            needs_confirmation=row.needs_confirmation,
+            verdict=row.verdict,
+            rule_ids=list(row.rule_ids),
+            reasons=list(row.reasons),
+            next_allowed_at=row.next_allowed_at,
+            why=dict(row.why),
+            details=dict(row.details),
+            decided_at=row.decided_at,
+            decided_by=row.decided_by,
+        )
+
+
+class ActionsOut(BaseModel):
+    actions: list[ActionOut]
