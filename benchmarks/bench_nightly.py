@@ -11,7 +11,8 @@ Steps, each in a process of its own (so that its peak RSS is its own), all in on
    the batch store (a DuckDB file), part by part, the way the first full read stages it. The
    operational database gets no installment or payment history: the steady-state night never
    reads it (the first night that does is measured by bench_batch.py). Then the collectors
-   (bench_queues' two teams, room for twice their share of the cases) and its queue set, active.
+   (bench_queues' two teams, room for twice their share of the cases) and its queue set, active;
+   the example strategy (examples/strategies/cn-cards.yaml) with the example templates, approved.
 2. first night (as of 2026-11-21): every account computed, a snapshot range per account
    written, cases opened and dealt to the collectors.
 3. second night (2026-11-22): every account's roll goes from ``new`` to what it is, so every
@@ -22,7 +23,8 @@ Steps, each in a process of its own (so that its peak RSS is its own), all in on
 6. the next night (as of 2026-11-23), the figure that counts: the store reads that import
    only, restages its accounts, recomputes those and the accounts with an installment falling
    due, carries every other, writes the snapshot ranges that changed, moves the cases that
-   changed, evaluates the promises and plans, assigns the book and its priorities.
+   changed, evaluates the promises and plans, assigns the book and its priorities, runs the
+   strategy over every open case, puts the day's actions to the gate and queues their messages.
 7. the same night rerun: the store's state is of that date already, so every account is
    recomputed from the store (the batch without the carried state), and every open case planned.
 8. the floor: DuckDB reading once the store's input columns the computation reads.
@@ -195,8 +197,57 @@ def staffing(accounts: int, url: str | None) -> int:
     with database.begin() as connection:
         staff(connection, collectors, 2 * CASES_PER_COLLECTOR)
     activate(database, datetime.combine(FIRST_NIGHT, datetime.min.time(), UTC), QUEUES)
+    approve_strategy(database, FIRST_NIGHT)
     database.dispose()
     return collectors
+
+
+def approve_strategy(database: Any, first_night: date) -> None:
+    """The example strategy (examples/strategies/cn-cards.yaml, its agency and the example
+    templates approved by a compliance officer) drafted by an analyst and approved by a supervisor
+    from ``first_night``: every night then runs it, its actions put to the gate and its messages
+    queued."""
+    from arrears.audit.trail import SYSTEM
+    from arrears.auth import service as auth
+    from arrears.auth.models import User
+    from arrears.auth.permissions import Role
+    from arrears.auth.principal import Principal
+    from arrears.channels import template_files
+    from arrears.config import get_settings
+    from arrears.db import transaction
+    from arrears.strategy import service as strategies
+
+    examples = ROOT / "examples"
+    now = datetime.combine(first_night, datetime.min.time(), UTC)
+    settings = get_settings()
+    bank = strategies.bank_of(settings)
+    with transaction(database) as session:
+        people = {}
+        for name, role in (
+            ("compliance", Role.COMPLIANCE_OFFICER),
+            ("analyst", Role.STRATEGY_ANALYST),
+            ("boss", Role.SUPERVISOR),
+        ):
+            user = User(username=f"bench-{name}", role=role.value, created_at=now, active=True)
+            session.add(user)
+            session.flush()
+            people[name] = Principal(user_id=user.id, username=user.username, role=role)
+        auth.create_agency(session, SYSTEM, now=now, code="DEMO-AGENCY", name="Bench agency")
+        template_files.load_folder(
+            session, SYSTEM, examples / "templates", approver="bench-compliance", pack=bank.pack, now=now
+        )
+        text = (examples / "strategies" / "cn-cards.yaml").read_text("utf-8")
+        row = strategies.draft(session, people["analyst"], text, "cn-cards.yaml", note="bench", now=now)
+        strategies.approve(
+            session,
+            people["boss"],
+            row.id,
+            active_from=first_night,
+            bank=bank,
+            today=first_night,
+            expected=None,
+            now=now,
+        )
 
 
 def arrangements(accounts: int, url: str | None, night: date) -> int:
@@ -241,8 +292,9 @@ def arrangements(accounts: int, url: str | None, night: date) -> int:
 
 
 def night(accounts: int, url: str | None, as_of: date, label: str) -> int:
-    from arrears.batch.orchestrator import run_batch
+    from arrears.batch.orchestrator import StrategyNight, run_batch
     from arrears.clock import FixedClock
+    from arrears.compliance.packs import load_pack
     from arrears.delinquency.rules import DelinquencyRules
 
     folder = folder_for(accounts, url)
@@ -257,6 +309,7 @@ def night(accounts: int, url: str | None, as_of: date, label: str) -> int:
         FixedClock(datetime.combine(as_of, datetime.min.time(), UTC).replace(hour=20)),
         report=laps.report,
         checkpoint=laps,
+        strategy=StrategyNight(load_pack("cn"), "Asia/Shanghai"),
     )
     laps.lines.append(f"          {'; '.join(summary.notes)}")
     laps.lines.append(

@@ -45,7 +45,8 @@ from arrears.auth import repository as auth_repository
 from arrears.auth import service as auth
 from arrears.auth.models import User
 from arrears.auth.permissions import Role
-from arrears.batch.orchestrator import run_batch
+from arrears.auth.principal import Principal
+from arrears.batch.orchestrator import StrategyNight, run_batch
 from arrears.batch.store import open_store
 from arrears.cases.models import Case, CaseStatus
 from arrears.channels import template_files
@@ -70,6 +71,7 @@ from arrears.queues import service as queues
 from arrears.sim.generator import PortfolioSpec, generate_portfolio
 from arrears.sim.profile import DEFAULT_PROFILE
 from arrears.sim.writer import FeedFormat
+from arrears.strategy import service as strategies
 
 console = Console()
 
@@ -241,6 +243,9 @@ def _nightly(
                 bank_zone=settings.bank_timezone,
                 pay_links=reminder_pay_links(settings),
                 night_clock=night_clock,
+                strategy=StrategyNight(
+                    pack_of(settings.compliance_pack, settings.compliance_policy), settings.bank_timezone
+                ),
             )
     finally:
         snapshot_engine.close()
@@ -276,6 +281,8 @@ def build(
         _portfolio(engine, settings, customers, seed, day)
     with _step(result, N_("people, templates and queues")):
         _people(engine, settings, result, examples)
+    with _step(result, N_("the strategy, from the collectors' day")):
+        _strategy(engine, settings, examples, plan.pivot)
     with _step(result, N_("nightly batches and the collectors' work")):
         _nights_and_work(engine, settings, plan, result)
     with _step(result, N_("cure model and the last night")):
@@ -332,6 +339,33 @@ def _people(engine: Engine, settings: Settings, result: Built, examples: Path) -
         row = queues.draft(session, _actor(), text, "examples/queues.yaml", note="demo queues", now=now)
         queues.activate(session, _actor(), row.number, expected=None, now=now)
         _profile(session, "collector-2", ["en"], 100, now)
+
+
+def _strategy(engine: Engine, settings: Settings, examples: Path, first_night: date) -> None:
+    """The example strategy (examples/strategies/cn-cards.yaml) drafted by the strategy analyst
+    and approved by the supervisor, choosing the actions from ``first_night`` on."""
+    now = SystemClock().now()
+    path = examples / "strategies" / "cn-cards.yaml"
+    with transaction(engine) as session:
+        analyst = auth.user_named(session, "strategy-analyst")
+        supervisor = auth.user_named(session, "supervisor")
+        drafted = strategies.draft(
+            session, _principal(analyst), path.read_text("utf-8"), str(path), note="demo strategy", now=now
+        )
+        strategies.approve(
+            session,
+            _principal(supervisor),
+            drafted.id,
+            active_from=first_night,
+            bank=strategies.bank_of(settings),
+            today=first_night,
+            expected=None,
+            now=now,
+        )
+
+
+def _principal(user: User) -> Principal:
+    return Principal(user_id=user.id, username=user.username, role=Role(user.role))
 
 
 def _nights_and_work(engine: Engine, settings: Settings, plan: Plan, result: Built) -> None:
