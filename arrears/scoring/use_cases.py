@@ -28,7 +28,7 @@ from arrears.scoring.evaluation import Evaluation, already_late, cross_validate
 from arrears.scoring.frame import from_arrow, read_csv
 from arrears.scoring.models import AccountScore, ModelVersion
 from arrears.scoring.reasons import Reason
-from arrears.scoring.report import metrics_record
+from arrears.scoring.report import held_out_line, metrics_record
 from arrears.scoring.scale import Bands
 from arrears.scoring.trained_model import learner_for, train
 
@@ -189,6 +189,8 @@ class Trained:
     kind: str
     auc: float | None
     activated: bool
+    held_out: str = ""
+    """The cross-validated figures in one line (AUC, Brier, ECE); empty without CV."""
 
 
 def train_and_register(
@@ -226,7 +228,7 @@ def train_and_register(
     if activate:
         service.activate(session, purpose, row.version, clock)
     auc = metrics.get("overall", {}).get("auc")
-    return Trained(purpose, row.version, options.kind, auc, activate)
+    return Trained(purpose, row.version, options.kind, auc, activate, held_out_line(metrics))
 
 
 @dataclass(frozen=True)
