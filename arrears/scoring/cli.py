@@ -134,7 +134,7 @@ def train_command(
     With --from and --to the data is Arrears' own history: delinquent accounts on observation
     dates, labelled 1 when they cured or paid their overdue amount within --horizon days.
     """
-    from arrears.scoring import use_cases
+    from arrears.scoring import report, use_cases
 
     options = use_cases.TrainingOptions.checked(kind, rounds, calibration, folds)
     use_cases.check_purpose(purpose)
@@ -164,7 +164,7 @@ def train_command(
         f"stored {purpose} version {trained.version} ({trained.kind})"
         f"{' and activated' if trained.activated else ''}"
     )
-    console.print(trained.held_out or "no held-out figures: trained with --folds 0")
+    console.print(report.held_out_line(trained.metrics) or "no held-out figures: trained with --folds 0")
 
 
 @app.command("activate")

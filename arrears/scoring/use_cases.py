@@ -8,7 +8,7 @@ Nothing here prints or commits: the caller shows the result and owns the transac
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from arrears.scoring.evaluation import Evaluation, already_late, cross_validate
 from arrears.scoring.frame import from_arrow, read_csv
 from arrears.scoring.models import AccountScore, ModelVersion
 from arrears.scoring.reasons import Reason
-from arrears.scoring.report import held_out_line, metrics_record
+from arrears.scoring.report import metrics_record
 from arrears.scoring.scale import Bands
 from arrears.scoring.trained_model import learner_for, train
 
@@ -189,8 +189,8 @@ class Trained:
     kind: str
     auc: float | None
     activated: bool
-    held_out: str = ""
-    """The cross-validated figures in one line (AUC, Brier, ECE); empty without CV."""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """The cross-validated figures kept with the version (AUC, Brier, ECE…); empty without CV."""
 
 
 def train_and_register(
@@ -228,7 +228,7 @@ def train_and_register(
     if activate:
         service.activate(session, purpose, row.version, clock)
     auc = metrics.get("overall", {}).get("auc")
-    return Trained(purpose, row.version, options.kind, auc, activate, held_out_line(metrics))
+    return Trained(purpose, row.version, options.kind, auc, activate, metrics)
 
 
 @dataclass(frozen=True)
