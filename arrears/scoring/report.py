@@ -9,26 +9,63 @@ from typing import Any
 from rich.table import Table
 
 from arrears.scoring.evaluation import Evaluation
-from arrears.scoring.metrics import Metrics
+from arrears.scoring.metrics import ECE_BINS, Binning, Metrics
+
+FIGURE_COLUMNS = ("KS", "Brier", "ECE", "ECE width", "ECE floor")
+ECE_NOTE = (
+    f"ECE: expected calibration error, {ECE_BINS} equal-mass bins of predicted probability; "
+    f"ECE width: {ECE_BINS} equal-width bins; ECE floor: the mean ECE of a perfectly calibrated "
+    "model with these predictions (sampling noise alone)"
+)
 
 
 def metrics_record(evaluation: Evaluation) -> dict[str, Any]:
-    """The figures kept with a model version (JSON-friendly)."""
-
-    def one(m: Metrics) -> dict[str, Any]:
-        return {"accounts": m.accounts, "paid_rate": m.paid_rate, "auc": m.auc, "ks": m.ks, "brier": m.brier}
-
+    """The figures kept with a model version (JSON-friendly), all on held-out rows."""
     return {
         "cv_folds": len(evaluation.fold_auc),
-        "overall": one(evaluation.overall),
+        "overall": figures_record(evaluation.overall, reliability=True),
         "fold_auc": evaluation.fold_auc,
-        "segments": {name: one(m) for name, m in evaluation.segments.items()},
+        "segments": {name: figures_record(m) for name, m in evaluation.segments.items()},
     }
 
 
+def figures_record(m: Metrics, *, reliability: bool = False) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "accounts": m.accounts,
+        "paid_rate": m.paid_rate,
+        "auc": m.auc,
+        "ks": m.ks,
+        "brier": m.brier,
+        "ece": m.ece,
+        "ece_equal_width": m.ece_equal_width,
+        "ece_floor": m.ece_floor,
+        "ece_bins": {"count": ECE_BINS, "binning": str(Binning.EQUAL_MASS)},
+    }
+    if reliability:
+        record["reliability"] = [
+            {"accounts": r.accounts, "predicted": r.predicted, "realised": r.realised} for r in m.calibration
+        ]
+    return record
+
+
+def held_out_line(metrics: dict[str, Any]) -> str:
+    """A stored version's held-out figures in one line ("" when it was trained without CV)."""
+    overall = metrics.get("overall") or {}
+    if "auc" not in overall:
+        return ""
+    parts = [f"{metrics.get('cv_folds', '?')}-fold CV: AUC {overall['auc']:.4f}"]
+    if "brier" in overall:
+        parts.append(f"Brier {overall['brier']:.4f}")
+    if "ece" in overall:
+        parts.append(
+            f"ECE {overall['ece']:.4f} ({ECE_BINS} equal-mass bins; noise floor {overall['ece_floor']:.4f})"
+        )
+    return ", ".join(parts)
+
+
 def summary_table(evaluations: Mapping[str, Evaluation]) -> Table:
-    table = Table(title="cross-validated (held-out) results")
-    for column in ("model", "subset", "accounts", "paid", "ROC AUC", "fold AUC", "KS", "Brier"):
+    table = Table(title="cross-validated (held-out) results", caption=ECE_NOTE)
+    for column in ("model", "subset", "accounts", "paid", "ROC AUC", "fold AUC", *FIGURE_COLUMNS):
         table.add_column(column, justify="left" if column in ("model", "subset") else "right")
     for name, evaluation in evaluations.items():
         spread = f"{mean(evaluation.fold_auc):.4f} ± {pstdev(evaluation.fold_auc):.4f}"
@@ -41,15 +78,32 @@ def summary_table(evaluations: Mapping[str, Evaluation]) -> Table:
 
 
 def _figures(m: Metrics) -> list[str]:
-    return [f"{m.accounts:,}", f"{m.paid_rate:.1%}", f"{m.auc:.4f}", f"{m.ks:.4f}", f"{m.brier:.4f}"]
+    return [
+        f"{m.accounts:,}",
+        f"{m.paid_rate:.1%}",
+        f"{m.auc:.4f}",
+        f"{m.ks:.4f}",
+        f"{m.brier:.4f}",
+        f"{m.ece:.4f}",
+        f"{m.ece_equal_width:.4f}",
+        f"{m.ece_floor:.4f}",
+    ]
 
 
 def calibration_table(name: str, metrics: Metrics) -> Table:
-    table = Table(title=f"calibration, {name}: deciles of predicted probability of paying")
-    for column in ("decile", "accounts", "predicted", "paid"):
+    table = Table(
+        title=f"calibration, {name}: deciles of predicted probability of paying (ECE {metrics.ece:.4f})"
+    )
+    for column in ("decile", "accounts", "predicted", "paid", "gap"):
         table.add_column(column, justify="right")
     for row in metrics.calibration:
-        table.add_row(str(row.group), f"{row.accounts:,}", f"{row.predicted:.3f}", f"{row.realised:.3f}")
+        table.add_row(
+            str(row.group),
+            f"{row.accounts:,}",
+            f"{row.predicted:.3f}",
+            f"{row.realised:.3f}",
+            f"{row.realised - row.predicted:+.3f}",
+        )
     return table
 
 
@@ -74,8 +128,10 @@ def scorecard_table(rows: list[dict[str, Any]]) -> Table:
 
 def markdown_summary(evaluations: Mapping[str, Evaluation]) -> str:
     lines = [
-        "| model | subset | accounts | paid | ROC AUC | fold AUC (mean ± sd) | KS | Brier |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| model | subset | accounts | paid | ROC AUC | fold AUC (mean ± sd) | "
+        + " | ".join(FIGURE_COLUMNS)
+        + " |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, evaluation in evaluations.items():
         spread = f"{mean(evaluation.fold_auc):.4f} ± {pstdev(evaluation.fold_auc):.4f}"

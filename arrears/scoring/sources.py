@@ -26,10 +26,7 @@ class SourceError(InvalidInputError):
 
 
 def public(name: str, data_dir: Path) -> LabelledData:
-    path = datasets.require(name, data_dir)
-    if name == datasets.UCI_TAIWAN.name:
-        return datasets.uci_taiwan(path)
-    raise SourceError(N_("no adapter for data set {name}"), name=repr(echo(name)))
+    return datasets.load(name, datasets.require(name, data_dir))
 
 
 def csv_file(path: Path, target: str, target_is: str = "bad", exclude: tuple[str, ...] = ()) -> LabelledData:

@@ -8,7 +8,7 @@ Nothing here prints or commits: the caller shows the result and owns the transac
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -189,6 +189,8 @@ class Trained:
     kind: str
     auc: float | None
     activated: bool
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """The cross-validated figures kept with the version (AUC, Brier, ECE…); empty without CV."""
 
 
 def train_and_register(
@@ -226,7 +228,7 @@ def train_and_register(
     if activate:
         service.activate(session, purpose, row.version, clock)
     auc = metrics.get("overall", {}).get("auc")
-    return Trained(purpose, row.version, options.kind, auc, activate)
+    return Trained(purpose, row.version, options.kind, auc, activate, metrics)
 
 
 @dataclass(frozen=True)

@@ -68,12 +68,19 @@ def test_evaluate_any_csv_reports_discrimination_and_calibration(tmp_path: Path)
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "ROC AUC" in result.output and "Brier" in result.output
+    assert "ROC AUC" in result.output and "Brier" in result.output and "ECE" in result.output
+    assert "equal-mass bins" in result.output
     assert "boosting" in result.output and "scorecard" in result.output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    reliability = tmp_path / "calibration-reliability.png"
+    assert reliability.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (tmp_path / "report.md").read_text()
-    auc = float(markdown.splitlines()[2].split("|")[5])
+    header = [cell.strip() for cell in markdown.splitlines()[0].split("|")]
+    first = markdown.splitlines()[2].split("|")
+    auc = float(first[header.index("ROC AUC")])
     assert 0.7 < auc < 0.95
+    ece = float(first[header.index("ECE")])
+    assert 0 < ece < 0.1
 
 
 def test_evaluate_explains_what_is_missing(tmp_path: Path) -> None:
@@ -140,3 +147,25 @@ def test_train_activate_list_show_and_score(database: Engine, tmp_path: Path) ->
         active = repository.active_version(session, "pay_30d")
         assert active is not None and active.version == 2
         assert len(repository.scores_on(session, date(2026, 2, 28), active.id)) == 20
+
+
+def test_a_model_trained_with_cross_validation_shows_its_calibration_error(
+    database: Engine, tmp_path: Path
+) -> None:
+    csv = _bank_csv(tmp_path / "bank.csv")
+    common = ["--csv", str(csv), "--target", "defaulted", "--purpose", "pay_30d"]
+    trained = runner.invoke(app, ["model", "train", *common, "--kind", "scorecard", "--folds", "3"])
+    assert trained.exit_code == 0, trained.output
+    assert "3-fold CV: AUC" in trained.output and "ECE" in trained.output
+    bare = runner.invoke(app, ["model", "train", *common, "--kind", "scorecard", "--folds", "0"])
+    assert "no held-out figures" in bare.output
+    with transaction(database) as session:
+        stored = repository.find_version(session, "pay_30d", 1)
+        assert stored is not None
+        ece = stored.metrics["overall"]["ece"]
+        assert 0 < ece < 0.1
+    listed = runner.invoke(app, ["model", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "ECE" in listed.output and f"{ece:.4f}" in listed.output
+    shown = runner.invoke(app, ["model", "show", "--purpose", "pay_30d", "--version", "1"])
+    assert f"ECE {ece:.4f}" in shown.output
