@@ -116,6 +116,7 @@ FROM (SELECT derived.*, {", ".join(flags)} FROM ({DERIVED.format(as_of=date_lite
 DUE = """
 WITH placed AS (
     SELECT s.case_id, s.customer_id, s.segment, s.matches, s.overdue, s.dpd, s.promise, s.plan, s.hold,
+           s.days_open, s.age,
            COALESCE(a.arm, '') AS arm,
            COALESCE(a.arm_path, {segment_path}) AS path,
            CASE WHEN p.segment = s.segment AND COALESCE(p.arm, '') = COALESCE(a.arm, '')
@@ -141,7 +142,7 @@ timed AS (
     FROM placed JOIN strategy_paths AS t ON t.path = placed.path
 )
 SELECT timed.case_id, timed.customer_id, timed.segment, timed.arm, timed.path, timed.entered_on,
-       timed.segment_before, timed.stopped_by, timed.day_now,
+       timed.segment_before, timed.stopped_by, timed.day_now, timed.days_open, timed.age,
        st.step, st.day, st.action
 FROM timed
 LEFT JOIN strategy_steps AS st

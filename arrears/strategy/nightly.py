@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,7 +43,14 @@ from arrears.compliance.gate import decide
 from arrears.compliance.packs import Pack
 from arrears.db.arrow import insert_arrow, read_arrow
 from arrears.strategy import evaluation
-from arrears.strategy.document import MESSAGE_ACTIONS, SERIOUS_ACTIONS, Step, StrategyDocument, Window
+from arrears.strategy.document import (
+    MESSAGE_ACTIONS,
+    SERIOUS_ACTIONS,
+    Segment,
+    Step,
+    StrategyDocument,
+    Window,
+)
 from arrears.strategy.facts import read_case_facts
 from arrears.strategy.messages import MessageAction, queue_messages, skipped_reason
 from arrears.strategy.models import ActionStatus, CaseSegment, StrategyAction, StrategyRun
@@ -231,13 +239,14 @@ def _actions(
         for fact in facts.filter(pc.is_in(facts.column("case_id"), pa.array(sorted(wanted)))).to_pylist()
     }
     action_day = as_of + timedelta(days=1)
+    read = facts_read(active.document)
     actions = []
     for row in rows:
-        fact = by_case[row["case_id"]]
+        fact = by_case[row["case_id"]] | {"days_open": row["days_open"], "age": row["age"]}
         step = active.document.paths[row["path"]].steps[row["step"]]
         zone = fact["timezone"] or bank_zone
         start, end = _when(step, action_day, ZoneInfo(zone))
-        actions.append(Action(row, step, start, end, zone, _why(active, row, fact), fact))
+        actions.append(Action(row, step, start, end, zone, _why(active, row, fact, read), fact))
     return actions
 
 
@@ -260,11 +269,14 @@ def _when(step: Step, day: date, zone: ZoneInfo) -> tuple[datetime, datetime | N
 WHY_FACTS = ("bucket", "dpd", "score", "score_band", "score_reason", "product", "hold", "promise", "plan")
 
 
-def _why(active: ActiveStrategy, row: Mapping[str, Any], fact: Mapping[str, Any]) -> dict[str, Any]:
+def _why(
+    active: ActiveStrategy,
+    row: Mapping[str, Any],
+    fact: Mapping[str, Any],
+    read: Mapping[str, tuple[str, ...]],
+) -> dict[str, Any]:
     """Why the action was chosen: the version, segment, arm and step, the facts the segment's
     conditions read (with their values), and the score with its strongest reason."""
-    segment = active.document.segment(row["segment"])
-    read = sorted(segment.when.constrained()) if hasattr(segment, "when") else []
     return {
         "strategy": active.code,
         "version": active.number,
@@ -272,8 +284,16 @@ def _why(active: ActiveStrategy, row: Mapping[str, Any], fact: Mapping[str, Any]
         "arm": row["arm"],
         "path": row["path"],
         "day": row["day"],
-        "facts": {name: _plain(fact.get(name)) for name in read},
+        "facts": {name: _plain(fact.get(name)) for name in read[row["segment"]]},
         "score": {"score": fact["score"], "band": fact["score_band"], "reason": fact["score_reason"]},
+    }
+
+
+def facts_read(document: StrategyDocument) -> dict[str, tuple[str, ...]]:
+    """The facts each segment's conditions read (none for ``otherwise``)."""
+    return {
+        s.code: tuple(sorted(s.when.constrained())) if isinstance(s, Segment) else ()
+        for s in document.all_segments
     }
 
 
@@ -409,7 +429,7 @@ def _action_rows(actions: Sequence[Action], as_of: date, strategy_id: int) -> pa
                 "path": a.row["path"],
                 "day": a.row["day"],
                 "action": a.step.action,
-                "details": json.dumps(a.step.model_dump(mode="json", by_alias=True, exclude_none=True)),
+                "details": _details(a.step),
                 "planned_at": a.planned_at,
                 "window_end": a.window_end,
                 "status": str(a.status),
@@ -423,6 +443,12 @@ def _action_rows(actions: Sequence[Action], as_of: date, strategy_id: int) -> pa
             }
         )
     return pa.Table.from_pylist(rows, ACTION_SCHEMA)
+
+
+@cache
+def _details(step: Step) -> str:
+    """A step's settings as the action keeps them (template, window, queue, agency…)."""
+    return json.dumps(step.model_dump(mode="json", by_alias=True, exclude_none=True))
 
 
 def _reasons(action: Action) -> str:
