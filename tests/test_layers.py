@@ -51,6 +51,7 @@ CONTEXTS: dict[str, set[str]] = {
     # reports aggregate over the contexts (the dashboard: promises, contacts, queues); none imports them
     "reports": {"delinquency", "auth", "portfolio", "cases", "contacts", "arrangements", "queues"},
     "sim": {"portfolio"},
+    "strategy": set(),
     "scoring": {"portfolio", "delinquency", "cases"},
     "disputes": {"cases", "portfolio", "auth", "audit"},
     "contacts": {"cases", "compliance", "disputes", "portfolio", "auth", "audit"},
@@ -140,6 +141,7 @@ PURE_MODULES = {
     "arrears.compliance.content",
     "arrears.strategy.document",
     "arrears.strategy.validation",
+    "arrears.strategy.arms",
 }
 IMPURE_LIBRARIES = {"sqlalchemy", "duckdb", "pyspark", "typer", "rich", "fastapi", "starlette", "jinja2"}
 
