@@ -125,6 +125,7 @@ PURE_MODULES = {
     "arrears.compliance.windows",
     "arrears.compliance.content",
     "arrears.strategy.arms",
+    "arrears.strategy.statistics",
 }
 IMPURE_LIBRARIES = {"sqlalchemy", "duckdb", "pyspark", "typer", "rich", "fastapi", "starlette", "jinja2"}
 
