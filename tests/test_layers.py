@@ -51,7 +51,6 @@ CONTEXTS: dict[str, set[str]] = {
     # reports aggregate over the contexts (the dashboard: promises, contacts, queues); none imports them
     "reports": {"delinquency", "auth", "portfolio", "cases", "contacts", "arrangements", "queues"},
     "sim": {"portfolio"},
-    "strategy": set(),
     "scoring": {"portfolio", "delinquency", "cases"},
     "disputes": {"cases", "portfolio", "auth", "audit"},
     "contacts": {"cases", "compliance", "disputes", "portfolio", "auth", "audit"},
@@ -142,6 +141,7 @@ PURE_MODULES = {
     "arrears.strategy.document",
     "arrears.strategy.validation",
     "arrears.strategy.arms",
+    "arrears.strategy.statistics",
 }
 IMPURE_LIBRARIES = {"sqlalchemy", "duckdb", "pyspark", "typer", "rich", "fastapi", "starlette", "jinja2"}
 
