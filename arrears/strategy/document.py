@@ -341,13 +341,9 @@ class StrategyDocument(FileModel):
     def segment(self, code: str) -> Segment | Otherwise:
         return next(s for s in self.all_segments if s.code == code)
 
-    def experiment_on(self, segment: str, as_of: date) -> Experiment | None:
-        """The experiment running on ``segment`` on ``as_of``, if any."""
-        for experiment in self.experiments:
-            ends = experiment.ends_on or date.max
-            if experiment.segment == segment and experiment.starts_on <= as_of <= ends:
-                return experiment
-        return None
+    def running(self, as_of: date) -> list[Experiment]:
+        """The experiments running on ``as_of`` (at most one per segment)."""
+        return [e for e in self.experiments if e.starts_on <= as_of <= (e.ends_on or date.max)]
 
 
 def time_of_day(value: str) -> str:

@@ -65,7 +65,7 @@ class CaseSegment(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
     strategy: Mapped[str] = mapped_column(String(64), comment="the strategy's code")
     segment: Mapped[str] = mapped_column(String(64))
-    arm: Mapped[str] = mapped_column(String(64), comment="the experiment arm, empty outside experiments")
+    arm: Mapped[str] = mapped_column(String(130), comment="experiment:arm, empty outside experiments")
     entered_on: Mapped[date] = mapped_column(Date)
 
 
@@ -99,7 +99,7 @@ class StrategyAction(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
     strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id"))
     segment: Mapped[str] = mapped_column(String(64))
-    arm: Mapped[str] = mapped_column(String(64))
+    arm: Mapped[str] = mapped_column(String(130), comment="experiment:arm, empty outside experiments")
     path: Mapped[str] = mapped_column(String(64))
     day: Mapped[int] = mapped_column(Integer, comment="the day in the segment the step is for")
     action: Mapped[str] = mapped_column(String(32))

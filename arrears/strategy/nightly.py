@@ -42,7 +42,7 @@ from arrears.compliance.facts import ContactRequest, Facts
 from arrears.compliance.gate import decide
 from arrears.compliance.packs import Pack
 from arrears.db.arrow import insert_arrow, read_arrow
-from arrears.strategy import evaluation
+from arrears.strategy import arms, evaluation
 from arrears.strategy.document import (
     MESSAGE_ACTIONS,
     SERIOUS_ACTIONS,
@@ -158,9 +158,26 @@ def _evaluate(
 
 
 def _arms(engine: evaluation.StrategyEngine, document: StrategyDocument, as_of: date) -> pa.Table:
-    """The arm of every case in a segment with an experiment running (none yet: see arms)."""
-    del engine, document, as_of
-    return evaluation.ARMS_SCHEMA.empty_table()
+    """The arm of every case in a segment with an experiment running tonight: the stable hash of
+    the experiment and the customer (:func:`arrears.strategy.arms.assignment_sql`), computed by the
+    engine; an arm's path (``none``: a no-action control; empty: the segment's own)."""
+    parts = []
+    for experiment in document.running(as_of):
+        split = [arms.Arm(a.name, a.fraction, control=a.path is None) for a in experiment.arms]
+        paths = " ".join(
+            f"WHEN {evaluation.text_literal(a.name)} THEN {evaluation.text_literal(a.path)}"
+            for a in experiment.arms
+            if a.path is not None
+        )
+        parts.append(
+            f"SELECT case_id, {evaluation.text_literal(experiment.code + ':')} || arm AS arm, "
+            f"CASE arm {paths or 'WHEN NULL THEN NULL'} ELSE NULL END AS arm_path "
+            f"FROM (SELECT case_id, {arms.assignment_sql(experiment.code, split)} AS arm FROM segmented "
+            f"WHERE segment = {evaluation.text_literal(experiment.segment)} AND matches <= 1) AS assigned"
+        )
+    if not parts:
+        return evaluation.ARMS_SCHEMA.empty_table()
+    return engine.query(" UNION ALL ".join(parts)).cast(evaluation.ARMS_SCHEMA)
 
 
 def _write_state(

@@ -19,8 +19,7 @@ from arrears.delinquency.rules import DelinquencyRules
 from arrears.strategy.models import CaseSegment, StrategyAction, StrategyRun
 from tests.batch.book import insert_book
 from tests.delinquency.portfolios import START, facts_of, generated_book
-from tests.strategy.test_nightly import approve
-from tests.strategy.test_service import CALLS_ONLY
+from tests.strategy.test_nightly import EXPERIMENT, approve
 
 RULES = DelinquencyRules(materiality={"JPY": 100})
 NIGHT = StrategyNight(load_pack("cn"), "Asia/Shanghai")
@@ -31,7 +30,11 @@ def nights(engine: Engine, snapshots: Any, clock: FixedClock) -> None:
     insert_book(engine, accounts, installments, payments)
     days = dates_between(START + timedelta(days=40), START + timedelta(days=42))
     approve(
-        engine, CALLS_ONLY.replace("bucket: [M2]", "bucket: [M2, M3, M4, M5, M6, M7+]"), active_from=days[0]
+        engine,
+        EXPERIMENT.replace("bucket: [M2]", "bucket: [M2, M3, M4, M5, M6, M7+]").replace(
+            "starts_on: 2026-11-01", f"starts_on: {days[0].isoformat()}"
+        ),
+        active_from=days[0],
     )
     summaries = run_batch(engine, days, snapshots, RULES, clock, strategy=NIGHT)
     assert any(note.startswith("strategy 策略 night v1") for note in summaries[0].notes)
@@ -44,6 +47,9 @@ def nights(engine: Engine, snapshots: Any, clock: FixedClock) -> None:
     assert open_cases and placed == open_cases  # every open case stands in a segment
     assert runs == days
     assert chosen > 0 and sum(c["strategy_actions"] for c in counted) == chosen
+    with Session(engine) as session:
+        split = set(session.scalars(select(CaseSegment.arm).where(CaseSegment.segment == "m1")))
+    assert split <= {"m1-calls:champion", "m1-calls:quiet"} and split  # the experiment's arms, by the engine
 
 
 def test_the_batch_runs_the_strategy_each_night(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Engine, func, insert, select, update
 
@@ -19,6 +20,7 @@ from arrears.channels.templates import TemplateDraft
 from arrears.compliance.packs import load_pack
 from arrears.db import transaction
 from arrears.disputes.models import Hold
+from arrears.strategy import arms
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.models import CaseSegment, Strategy, StrategyAction
 from arrears.strategy.nightly import NightOutcome, run_night
@@ -173,3 +175,49 @@ def test_the_next_night_goes_on_along_the_path_and_the_gate_reschedules(engine: 
     with engine.connect() as connection:
         stood = connection.execute(select(CaseSegment.case_id, CaseSegment.entered_on)).all()
     assert stood == [(case_id_of("early"), AS_OF)]  # the closed case left the table
+
+
+EXPERIMENT = (
+    DOCUMENT.replace(
+        """      - {day: 1, action: sms, template: first_delinquency, at: "10:00"}
+      - {day: 2, action: sms, template: first_delinquency, at: "23:30"}
+""",
+        "",
+    )
+    + """
+experiments:
+  - code: m1-calls
+    segment: m1
+    starts_on: 2026-11-01
+    arms: [{name: champion, share: "50%"}, {name: quiet, share: "50%", path: none}]
+"""
+)
+
+
+def test_an_experiment_splits_its_segment_by_a_stable_hash(engine: Engine) -> None:
+    book = Book(engine)
+    customers = [f"x{n:02d}" for n in range(24)]
+    for customer in customers:
+        book.case(customer, dpd=5, bucket="M1")
+    approve(engine, EXPERIMENT)
+    night(engine)
+    expected = {
+        case_id_of(c): arms.assign(
+            "m1-calls", c, [arms.Arm("champion", Decimal("0.5")), arms.Arm("quiet", Decimal("0.5"))]
+        )
+        for c in customers
+    }
+    with engine.connect() as connection:
+        stood = dict(connection.execute(select(CaseSegment.case_id, CaseSegment.arm)).all())
+    assert stood == {case_id: f"m1-calls:{arm}" for case_id, arm in expected.items()}
+    assert set(expected.values()) == {"champion", "quiet"}
+    night(engine, AS_OF + timedelta(days=1))
+    chosen = actions(engine)
+    called = {case_id for (case_id, action, _day) in chosen if action == "call"}
+    assert called == {
+        case_id for case_id, arm in expected.items() if arm == "champion"
+    }  # the control: nothing
+    assert {r.arm for r in chosen.values()} == {"m1-calls:champion"}
+    with engine.connect() as connection:
+        again = dict(connection.execute(select(CaseSegment.case_id, CaseSegment.arm)).all())
+    assert again == stood  # a customer never changes arm

@@ -26,10 +26,7 @@ def upgrade() -> None:
         sa.Column("strategy", sa.String(length=64), nullable=False, comment="the strategy's code"),
         sa.Column("segment", sa.String(length=64), nullable=False),
         sa.Column(
-            "arm",
-            sa.String(length=64),
-            nullable=False,
-            comment="the experiment arm, empty outside experiments",
+            "arm", sa.String(length=130), nullable=False, comment="experiment:arm, empty outside experiments"
         ),
         sa.Column("entered_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.case_id"], name=op.f("fk_case_segments_case_id_cases")),
@@ -73,7 +70,9 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.String(length=64), nullable=False),
         sa.Column("strategy_id", sa.Integer(), nullable=False),
         sa.Column("segment", sa.String(length=64), nullable=False),
-        sa.Column("arm", sa.String(length=64), nullable=False),
+        sa.Column(
+            "arm", sa.String(length=130), nullable=False, comment="experiment:arm, empty outside experiments"
+        ),
         sa.Column("path", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Integer(), nullable=False, comment="the day in the segment the step is for"),
         sa.Column("action", sa.String(length=32), nullable=False),
