@@ -5,6 +5,7 @@ as the system (the operating-system user who ran the command is the actor on the
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -21,9 +22,10 @@ from arrears.config import get_settings, message_language
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 from arrears.money import format_major
-from arrears.strategy import service
+from arrears.strategy import service, statistics
 from arrears.strategy.document import StrategyDocument, StrategyFileError
 from arrears.strategy.evaluation import DuckDBStrategyEngine
+from arrears.strategy.experiments import RATES, ExperimentReport, evidence
 from arrears.strategy.preview import Preview, preview
 from arrears.strategy.repository import parse_document
 from arrears.strategy.validation import Report
@@ -265,3 +267,170 @@ def _show(shown: Preview) -> None:
                 currency=shown.currency,
             )
         )
+
+
+experiment_app = typer.Typer(help="Champion/challenger experiments 冠军/挑战者实验.", no_args_is_help=True)
+app.add_typer(experiment_app, name="experiment")
+CodeArgument = Annotated[str, typer.Argument(help="The experiment's code 实验编号.", show_default=False)]
+HorizonOption = Annotated[
+    int, typer.Option("--horizon", min=1, max=365, help="Days of outcomes per member 观察天数.")
+]
+EffectOption = Annotated[
+    str,
+    typer.Option(
+        "--minimum-effect", help="The cure-rate difference worth finding (0.02 = 2 points) 最小效应."
+    ),
+]
+
+
+def _effect(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        value = Decimal(-1)
+    if not Decimal(0) < value < Decimal("0.5"):
+        raise InvalidInputError(N_("--minimum-effect is a rate difference between 0 and 0.5, like 0.02"))
+    return value
+
+
+def _report(code: str, horizon: int, effect: str, as_of: date | None) -> ExperimentReport:
+    with work() as (session, _now):
+        return service.experiment_report(
+            session,
+            cli_actor(),
+            code,
+            bank=service.bank_of(get_settings()),
+            horizon_days=horizon,
+            minimum_effect=_effect(effect),
+            as_of=_today(as_of),
+        )
+
+
+@experiment_app.command("report")
+def experiment_report(
+    code: CodeArgument, horizon: HorizonOption = 30, effect: EffectOption = "0.02", as_of: AsOfOption = None
+) -> None:
+    """Each arm's outcomes over the horizon against the control, with intervals and the sequential
+    test 实验结果."""
+    _show_report(_report(code, horizon, effect, as_of))
+
+
+@experiment_app.command("decide")
+def experiment_decide(
+    code: CodeArgument,
+    outcome: Annotated[str, typer.Option("--outcome", help="promote, keep_champion or extend 决定.")],
+    note: Annotated[str, typer.Option("--note", help="Why, for the record 理由.")],
+    arm: Annotated[str | None, typer.Option("--arm", help="The arm promoted 晋升的实验组.")] = None,
+    horizon: HorizonOption = 30,
+    effect: EffectOption = "0.02",
+) -> None:
+    """Record the committee's decision with the report it rests on 记录实验决定."""
+    if not note.strip():
+        raise InvalidInputError(N_("--note says why"))
+    found = _report(code, horizon, effect, None)
+    with work() as (session, now):
+        service.decide_experiment(
+            session, cli_actor(), code, outcome=outcome, arm=arm, note=note, evidence=evidence(found), now=now
+        )
+    console.print(say(N_("Decision on experiment {code} recorded: {outcome}"), code=code, outcome=outcome))
+
+
+def _show_report(found: ExperimentReport) -> None:
+    money = found.currency
+    _out().print(
+        say(
+            N_(
+                "Experiment {code} on segment {segment}: outcomes over {days} days, as of {day}; "
+                "control arm {control}"
+            ),
+            code=found.experiment,
+            segment=found.segment,
+            days=found.horizon_days,
+            day=found.as_of.isoformat(),
+            control=found.control,
+        )
+    )
+    arms = Table(
+        say(N_("Arm")),
+        say(N_("Accounts")),
+        *(say(RATE_NAMES[name]) for name in RATES),
+        say(N_("Collected per account")),
+        say(N_("Cost per account")),
+        say(N_("Net per account")),
+        box=box.SIMPLE_HEAD,
+    )
+    for arm in found.arms:
+        arms.add_row(
+            arm.arm,
+            f"{arm.members:,}",
+            *(_rate(arm.rates.get(name)) for name in RATES),
+            *(
+                _amount(value, money)
+                for value in (arm.collected_per_account, arm.cost_per_account, arm.net_per_account)
+            ),
+        )
+    _out().print(arms)
+    for comparison in found.comparisons:
+        lines = [f"{say(RATE_NAMES[name])} {_difference(d)}" for name, d in comparison.differences.items()]
+        _out().print(say(N_("{arm} against the control:"), arm=comparison.arm) + " " + "; ".join(lines))
+        if comparison.net is not None and money:
+            net = comparison.net
+            _out().print(
+                say(
+                    N_("  net per account {difference} {currency} (95% BCa: {lower} to {upper})"),
+                    difference=format_major(net.difference, money),
+                    currency=money,
+                    lower=format_major(net.lower, money),
+                    upper=format_major(net.upper, money),
+                )
+            )
+        if comparison.cure is not None:
+            cure = comparison.cure
+            _out().print(
+                say(
+                    N_(
+                        "  cure rate, read every day (mSPRT): p = {p}, "
+                        "always-valid interval {lower} to {upper}: {hint}"
+                    ),
+                    p=f"{cure.sequential.p_value:.4f}",
+                    lower=f"{cure.sequential.lower:+.4f}",
+                    upper=f"{cure.sequential.upper:+.4f}",
+                    hint=say(cure.decision.label),
+                )
+            )
+    if found.waiting or found.other_currency:
+        _out().print(
+            say(
+                N_(
+                    "{waiting} members wait for their horizon; "
+                    "{other} are in another currency (left out of the amounts)"
+                ),
+                waiting=found.waiting,
+                other=found.other_currency,
+            )
+        )
+
+
+RATE_NAMES = {
+    "cured": N_("Cured"),
+    "rolled_forward": N_("Rolled forward"),
+    "promise_kept": N_("Promise kept"),
+    "complained": N_("Complained"),
+    "opted_out": N_("Opted out"),
+}
+
+
+def _rate(interval: statistics.RateInterval | None) -> str:
+    if interval is None:
+        return "-"
+    return f"{interval.rate:.1%} ({interval.lower:.1%}–{interval.upper:.1%})"
+
+
+def _difference(interval: statistics.DifferenceInterval) -> str:
+    return f"{interval.difference:+.1%} ({interval.lower:+.1%} … {interval.upper:+.1%})"
+
+
+def _amount(value: Decimal | None, currency: str | None) -> str:
+    if value is None or currency is None:
+        return "-"
+    return format_major(int(value.to_integral_value()), currency)

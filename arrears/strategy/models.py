@@ -126,3 +126,34 @@ class StrategyAction(Base):
         Index(None, "status", "planned_at"),
         Index(None, "as_of", "action"),
     )
+
+
+class ExperimentMember(Base):
+    """A case in an experiment's arm, from the night it first entered it (the arm is the stable
+    hash of experiment and customer: a customer never changes arm)."""
+
+    __tablename__ = "experiment_members"
+
+    experiment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
+    arm: Mapped[str] = mapped_column(String(64))
+    entered_on: Mapped[date] = mapped_column(Date)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id"))
+
+    __table_args__ = (Index(None, "experiment", "entered_on"),)
+
+
+class ExperimentDecision(Base):
+    """A committee's decision on an experiment, with the evidence it was shown."""
+
+    __tablename__ = "experiment_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    experiment: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16), comment="promote, keep_champion or extend")
+    arm: Mapped[str | None] = mapped_column(String(64), comment="the arm promoted")
+    note: Mapped[str] = mapped_column(String(2000))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the report the decision rested on")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

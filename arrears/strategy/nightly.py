@@ -53,7 +53,7 @@ from arrears.strategy.document import (
 )
 from arrears.strategy.facts import read_case_facts
 from arrears.strategy.messages import MessageAction, queue_messages, skipped_reason
-from arrears.strategy.models import ActionStatus, CaseSegment, StrategyAction, StrategyRun
+from arrears.strategy.models import ActionStatus, CaseSegment, ExperimentMember, StrategyAction, StrategyRun
 from arrears.strategy.repository import ActiveStrategy, active_strategy
 from arrears.strategy.validation import GATE_CHANNELS
 
@@ -122,7 +122,8 @@ def run_night(
     facts = read_case_facts(connection, as_of)
     due = _evaluate(connection, engine, active, facts, as_of, previous)
     outcome.cases = facts.num_rows
-    _write_state(connection, active.code, due, as_of, outcome)
+    entered = _write_state(connection, active.code, due, as_of, outcome)
+    _write_members(connection, entered, active.id)
     rows = _due_actions(due, outcome)
     actions = _fresh(connection, _actions(rows, active, facts, as_of, bank_zone), outcome)
     _gate(actions, pack)
@@ -182,12 +183,12 @@ def _arms(engine: evaluation.StrategyEngine, document: StrategyDocument, as_of: 
 
 def _write_state(
     connection: Connection, code: str, due: pa.Table, as_of: date, outcome: NightOutcome
-) -> None:
+) -> pa.Table:
     """``case_segments`` as the night left it: the cases that entered a segment (or an arm) tonight
-    rewritten, the cases no longer open and another strategy's rows removed."""
+    rewritten, the cases no longer open and another strategy's rows removed; returns the entries."""
     outcome.unplaced = outcome.cases - len(pc.unique(due.column("case_id")))
     first = due.filter(pc.equal(due.column("entered_on"), pa.scalar(as_of, pa.date32())))
-    entered = first.group_by(["case_id", "segment", "arm", "entered_on"]).aggregate([])
+    entered = first.group_by(["case_id", "customer_id", "segment", "arm", "entered_on"]).aggregate([])
     outcome.moved = entered.num_rows
     outcome.segments.update(
         dict(
@@ -212,6 +213,50 @@ def _write_state(
         CaseSegment.__tablename__,
         rows.select(["case_id", "strategy", "segment", "arm", "entered_on"]),
     )
+    return entered
+
+
+def _write_members(connection: Connection, entered: pa.Table, strategy_id: int) -> None:
+    """The cases that entered an experiment's arm tonight for the first time join its members."""
+    rows = [
+        {
+            "experiment": arm.split(":", 1)[0],
+            "case_id": case_id,
+            "arm": arm.split(":", 1)[1],
+            "entered_on": day,
+            "customer_id": customer_id,
+            "strategy_id": strategy_id,
+        }
+        for case_id, customer_id, arm, day in zip(
+            *entered.select(["case_id", "customer_id", "arm", "entered_on"]).to_pydict().values(), strict=True
+        )
+        if arm
+    ]
+    if not rows:
+        return
+    known: set[tuple[str, str]] = set()
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        found = connection.execute(
+            select(ExperimentMember.experiment, ExperimentMember.case_id).where(
+                ExperimentMember.case_id.in_([r["case_id"] for r in chunk])
+            )
+        )
+        known.update((experiment, case_id) for experiment, case_id in found)
+    fresh = [r for r in rows if (r["experiment"], r["case_id"]) not in known]
+    insert_arrow(connection, ExperimentMember.__tablename__, pa.Table.from_pylist(fresh, MEMBER_SCHEMA))
+
+
+MEMBER_SCHEMA = pa.schema(
+    [
+        ("experiment", pa.string()),
+        ("case_id", pa.string()),
+        ("arm", pa.string()),
+        ("entered_on", pa.date32()),
+        ("customer_id", pa.string()),
+        ("strategy_id", pa.int64()),
+    ]
+)
 
 
 def _due_actions(due: pa.Table, outcome: NightOutcome) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,8 +36,10 @@ from arrears.portfolio.views import record_look, record_looks
 from arrears.queues.models import QueueSet, QueueSetStatus
 from arrears.queues.rules import parse_document as parse_queue_set
 from arrears.scoring.scale import Bands
-from arrears.strategy.document import StrategyDocument
-from arrears.strategy.models import ActionStatus, Strategy, StrategyAction, StrategyStatus
+from arrears.strategy import experiments, statistics
+from arrears.strategy.document import Experiment, StrategyDocument
+from arrears.strategy.experiments import ExperimentReport
+from arrears.strategy.models import ActionStatus, ExperimentDecision, Strategy, StrategyAction, StrategyStatus
 from arrears.strategy.repository import parse_document
 from arrears.strategy.validation import Known, Report, joined, validate
 
@@ -83,6 +86,8 @@ class Bank:
     score_bands: frozenset[str]
     protected: frozenset[str]
     pack: Pack
+    bucket_order: tuple[str, ...] = ()
+    """The buckets, best first (a roll forward goes later in it)."""
 
 
 def bank_of(settings: Settings) -> Bank:
@@ -91,6 +96,7 @@ def bank_of(settings: Settings) -> Bank:
     protected = {name.strip() for name in settings.protected_attributes.split(",") if name.strip()}
     return Bank(
         buckets=frozenset(b.name for b in rules.buckets),
+        bucket_order=tuple(b.name for b in rules.buckets),
         score_bands=frozenset(Bands.parse(settings.scoring_bands).names()),
         protected=frozenset(protected),
         pack=pack_of(settings.compliance_pack, settings.compliance_policy),
@@ -404,3 +410,111 @@ def proposals(session: Session, principal: Principal, *, today: date, at: dateti
     )
     record_looks(session, principal, "strategy_action.read", "case", [r.customer_id for r in rows], at=at)
     return rows
+
+
+class ExperimentNotFoundError(NotFoundError):
+    code = "not_found"
+    default_message = N_("No strategy holds an experiment {experiment}")
+
+
+class UnknownArmError(InvalidInputError):
+    code = "unknown_arm"
+    default_message = N_("Experiment {experiment} has no arm {arm}")
+
+
+DECISION_OUTCOMES = ("promote", "keep_champion", "extend")
+
+
+def experiment_of(session: Session, who: Principal | Actor, code: str) -> tuple[Strategy, Experiment]:
+    """The experiment as the newest version that holds it defines it (an approved one first)."""
+    _check(who, Permission.STRATEGY_READ)
+    rows = session.scalars(
+        select(Strategy).order_by(Strategy.status != str(StrategyStatus.APPROVED), Strategy.id.desc())
+    )
+    for row in rows:
+        for experiment in document_of(row).experiments:
+            if experiment.code == code:
+                return row, experiment
+    raise ExperimentNotFoundError(experiment=code)
+
+
+def experiment_report(
+    session: Session,
+    who: Principal | Actor,
+    code: str,
+    *,
+    bank: Bank,
+    horizon_days: int,
+    minimum_effect: Decimal,
+    as_of: date,
+) -> ExperimentReport:
+    """Each arm's outcomes over the horizon against the control (see :mod:`experiments`); the cure
+    rate's sequential test planned for ``minimum_effect`` over the control's cure rate so far."""
+    row, experiment = experiment_of(session, who, code)
+    document = document_of(row)
+    found = experiments.report(
+        session, experiment, document.costs, bank.bucket_order, horizon_days=horizon_days, as_of=as_of
+    )
+    control = next((a for a in found.arms if a.arm == found.control), None)
+    if control is None or "cured" not in control.rates:
+        return found
+    base = min(max(control.rates["cured"].rate, Decimal("0.01")), Decimal("0.98") - minimum_effect)
+    plan = statistics.sample_size_proportions(base, base + minimum_effect)
+    return experiments.report(
+        session,
+        experiment,
+        document.costs,
+        bank.bucket_order,
+        horizon_days=horizon_days,
+        as_of=as_of,
+        plan=plan,
+    )
+
+
+def decide_experiment(
+    session: Session,
+    who: Principal | Actor,
+    code: str,
+    *,
+    outcome: str,
+    arm: str | None,
+    note: str,
+    evidence: dict[str, object],
+    now: datetime,
+) -> ExperimentDecision:
+    """Record the committee's decision (promote an arm, keep the champion, extend) with the
+    evidence it was shown. Promoting an arm is then a new version of the strategy, approved as any."""
+    _check(who, Permission.STRATEGY_APPROVE)
+    _, experiment = experiment_of(session, who, code)
+    if outcome not in DECISION_OUTCOMES:
+        raise InvalidInputError(
+            N_("{outcome} is not a decision (choose {choices})"),
+            outcome=outcome[:20],
+            choices=", ".join(DECISION_OUTCOMES),
+        )
+    if (outcome == "promote") != (arm is not None):
+        raise InvalidInputError(N_("Name the arm promoted, and only when promoting one"))
+    if arm is not None and arm not in {a.name for a in experiment.arms}:
+        raise UnknownArmError(experiment=code, arm=arm[:64])
+    row = ExperimentDecision(
+        experiment=code,
+        outcome=outcome,
+        arm=arm,
+        note=note,
+        evidence=evidence,
+        decided_at=now,
+        decided_by=who.user_id,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        _actor(who),
+        "experiment.decide",
+        at=now,
+        object_type="experiment",
+        object_id=code,
+        after={"outcome": outcome, "arm": arm},
+        reason=note,
+    )
+    return row

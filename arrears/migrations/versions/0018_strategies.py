@@ -135,8 +135,58 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("as_of", name=op.f("pk_strategy_runs")),
     )
 
+    op.create_table(
+        "experiment_members",
+        sa.Column("experiment", sa.String(length=64), nullable=False),
+        sa.Column("case_id", sa.String(length=100), nullable=False),
+        sa.Column("customer_id", sa.String(length=64), nullable=False),
+        sa.Column("arm", sa.String(length=64), nullable=False),
+        sa.Column("entered_on", sa.Date(), nullable=False),
+        sa.Column("strategy_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.case_id"], name=op.f("fk_experiment_members_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.customer_id"],
+            name=op.f("fk_experiment_members_customer_id_customers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["strategy_id"], ["strategies.id"], name=op.f("fk_experiment_members_strategy_id_strategies")
+        ),
+        sa.PrimaryKeyConstraint("experiment", "case_id", name=op.f("pk_experiment_members")),
+    )
+    with op.batch_alter_table("experiment_members", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_experiment_members_experiment_entered_on"),
+            ["experiment", "entered_on"],
+            unique=False,
+        )
+
+    op.create_table(
+        "experiment_decisions",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("experiment", sa.String(length=64), nullable=False),
+        sa.Column(
+            "outcome", sa.String(length=16), nullable=False, comment="promote, keep_champion or extend"
+        ),
+        sa.Column("arm", sa.String(length=64), nullable=True, comment="the arm promoted"),
+        sa.Column("note", sa.String(length=2000), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False, comment="the report the decision rested on"),
+        sa.Column("decided_at", arrears.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["users.id"], name=op.f("fk_experiment_decisions_decided_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_experiment_decisions")),
+    )
+    with op.batch_alter_table("experiment_decisions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_experiment_decisions_experiment"), ["experiment"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table("experiment_decisions")
+    op.drop_table("experiment_members")
     op.drop_table("strategy_runs")
     with op.batch_alter_table("strategy_actions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_strategy_actions_status_planned_at"))
