@@ -15,7 +15,7 @@ Every function takes plain numbers (counts and minor units as ints, rates and le
 Decimal) and returns a frozen dataclass. The arithmetic runs in binary floating point; results
 leave as Decimal rates (six places) or int minor units through the named roundings below, the
 bounds of an interval rounded outwards and p-values upwards, so a rounded figure never claims
-more than the exact one. docs/strategy-statistics.md gives the formulas and why they hold.
+more than the exact one. docs/strategy.md §5 gives the formulas and why they hold.
 """
 
 from __future__ import annotations
@@ -348,7 +348,7 @@ def sequential_test(
     τ is the spread of the effects the test expects; the guarantee holds for any τ fixed before
     the data are seen, and τ only decides which effects are found soonest. τ equal to the smallest
     effect the committee cares about maximises the expected evidence E[ln Λ] against an effect of
-    exactly that size (docs/strategy-statistics.md). An arm with no successes or only successes
+    exactly that size (docs/strategy.md §5). An arm with no successes or only successes
     would have a variance of 0: its variance is taken at ``(x + ½)/(n + 1)`` instead. A look where
     an arm has no trials yet carries no evidence (Λ = 1).
     """
@@ -675,7 +675,7 @@ def compare_arms(
     * keep running: otherwise, with the reason ``planned_size_reached`` once both arms hold the
       plan's accounts. Reaching the fixed-horizon plan without a rejection is not evidence of no
       effect: the mSPRT pays for its daily looks with about twice the fixed-horizon accounts for
-      the same power (docs/strategy-statistics.md), so the committee extends or stops by choice.
+      the same power (docs/strategy.md §5), so the committee extends or stops by choice.
 
     τ defaults to the plan's minimum effect (see :func:`sequential_test`).
     """

@@ -279,7 +279,7 @@ def test_msprt_finds_a_planted_uplift_and_its_interval_covers_it() -> None:
 
 
 def test_msprt_needs_about_twice_the_fixed_horizon_accounts_for_the_same_power() -> None:
-    """The planning advice of docs/strategy-statistics.md: 20 % against 23 %, looks every 150
+    """The planning advice of docs/strategy.md: 20 % against 23 %, looks every 150
     accounts per arm. At the fixed-horizon plan for 80 % power (2,943 per arm) the mSPRT has found
     the uplift in about half of 200 runs; at twice the plan in at least 80 %."""
     plan = sample_size_proportions(D("0.20"), D("0.23"))
@@ -358,8 +358,8 @@ def test_power_of_two_means_inverts_the_sample_size() -> None:
 
 
 def test_the_table_in_the_docs_is_what_the_calculator_says() -> None:
-    """docs/strategy-statistics.md shows accounts per arm for a 20 % base cure rate."""
-    text = (ROOT / "docs" / "strategy-statistics.md").read_text(encoding="utf-8")
+    """docs/strategy.md shows accounts per arm for a 20 % base cure rate."""
+    text = (ROOT / "docs" / "strategy.md").read_text(encoding="utf-8")
     rows = re.findall(
         r"^\| 20 % \| \+(\d) points? \((\d+) %\) \| ([\d,]+) \| ([\d,]+) \|$", text, re.MULTILINE
     )
