@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -434,3 +434,67 @@ def _amount(value: Decimal | None, currency: str | None) -> str:
     if value is None or currency is None:
         return "-"
     return format_major(int(value.to_integral_value()), currency)
+
+
+MEASURE_NAMES = {
+    "contacted": N_("Contacted"),
+    "escalated": N_("Escalated"),
+    "high_risk": N_("High-risk band"),
+}
+
+
+@app.command("fairness")
+def fairness_report(as_of: AsOfOption = None) -> None:
+    """The latest night's fairness report: contact, escalation and score across protected groups,
+    each against the largest group, the four-fifths rule as the flag 公平性报告."""
+    with work() as (session, _now):
+        found = service.fairness_report(session, cli_actor(), _today(as_of))
+    if found is None:
+        console.print(say(N_("No night has a fairness report yet")))
+        return
+    night, report = found
+    _out().print(
+        say(
+            N_("Fairness of the night of {day}, actions of the last {days} days"),
+            day=night.isoformat(),
+            days=report["days"],
+        )
+    )
+    for attribute, by_measure in report["measures"].items():
+        table = Table(
+            say(
+                N_("Group ({attribute}; reference {reference})"),
+                attribute=attribute,
+                reference=report["reference"][attribute],
+            ),
+            say(N_("Cases")),
+            *(say(MEASURE_NAMES[m]) for m in by_measure),
+            box=box.SIMPLE_HEAD,
+        )
+        groups = [r["group"] for r in next(iter(by_measure.values()))]
+        for index, group in enumerate(groups):
+            cells = []
+            for ratios in by_measure.values():
+                r = ratios[index]
+                ratio = _shown_ratio(r)
+                cells.append(f"{Decimal(r['rate']):.1%}{ratio}{' ⚑' if r['flagged'] else ''}")
+            table.add_row(group, f"{next(iter(by_measure.values()))[index]['cases']:,}", *cells)
+        _out().print(table)
+    _out().print(
+        say(
+            N_(
+                "⚑: the ratio to the reference group is outside 0.8–1.25 (the four-fifths rule): "
+                "a question for a person"
+            )
+        )
+    )
+
+
+def _shown_ratio(ratio: dict[str, Any]) -> str:
+    """`` ×1.50 (1.10–2.05)`` beside a rate; `` ×∞`` where the reference has none."""
+    if ratio["ratio"] is None:
+        return " ×∞" if ratio["flagged"] else ""
+    value = f" ×{Decimal(ratio['ratio']):.2f}"
+    if ratio["lower"] is None or ratio["upper"] is None:
+        return value
+    return f"{value} ({Decimal(ratio['lower']):.2f}–{Decimal(ratio['upper']):.2f})"

@@ -52,6 +52,7 @@ from arrears.strategy.document import (
     Window,
 )
 from arrears.strategy.facts import read_case_facts
+from arrears.strategy.fairness import FairnessReport, fairness
 from arrears.strategy.messages import MessageAction, queue_messages, skipped_reason
 from arrears.strategy.models import ActionStatus, CaseSegment, ExperimentMember, StrategyAction, StrategyRun
 from arrears.strategy.repository import ActiveStrategy, active_strategy
@@ -74,6 +75,7 @@ class NightOutcome:
     stopped: Counter[str] = field(default_factory=Counter)
     already: int = 0
     unplaced: int = 0
+    fairness: FairnessReport | None = None
 
     def counts(self) -> dict[str, int]:
         return {
@@ -100,6 +102,9 @@ class NightOutcome:
             text += f"; {self.unplaced:,} cases in no segment or in several (left as they were)"
         if self.already:
             text += f"; {self.already} chosen before"
+        if self.fairness is not None and self.fairness.flags:
+            flagged = ", ".join(f"{a}/{m}/{g}" for a, m, g in self.fairness.flags[:5])
+            text += f"; fairness 公平性: {len(self.fairness.flags)} flagged ({flagged})"
         return text
 
 
@@ -129,6 +134,7 @@ def run_night(
     _gate(actions, pack)
     _queue_messages(connection, actions, as_of, now)
     _write_actions(connection, actions, as_of, active.id, outcome)
+    outcome.fairness = fairness(connection, facts, as_of)
     _record_run(connection, as_of, active.id, engine.name, now, outcome)
     return outcome
 
@@ -527,6 +533,11 @@ def _record_run(
     connection.execute(delete(StrategyRun).where(StrategyRun.as_of == as_of))
     connection.execute(
         insert(StrategyRun).values(
-            as_of=as_of, strategy_id=strategy_id, engine=engine, counts=outcome.counts(), finished_at=now
+            as_of=as_of,
+            strategy_id=strategy_id,
+            engine=engine,
+            counts=outcome.counts()
+            | {"fairness": None if outcome.fairness is None else outcome.fairness.to_json()},
+            finished_at=now,
         )
     )

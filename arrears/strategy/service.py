@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -39,7 +40,14 @@ from arrears.scoring.scale import Bands
 from arrears.strategy import experiments, statistics
 from arrears.strategy.document import Experiment, StrategyDocument
 from arrears.strategy.experiments import ExperimentReport
-from arrears.strategy.models import ActionStatus, ExperimentDecision, Strategy, StrategyAction, StrategyStatus
+from arrears.strategy.models import (
+    ActionStatus,
+    ExperimentDecision,
+    Strategy,
+    StrategyAction,
+    StrategyRun,
+    StrategyStatus,
+)
 from arrears.strategy.repository import parse_document
 from arrears.strategy.validation import Known, Report, joined, validate
 
@@ -518,3 +526,19 @@ def decide_experiment(
         reason=note,
     )
     return row
+
+
+def fairness_report(
+    session: Session, who: Principal | Actor, as_of: date
+) -> tuple[date, dict[str, Any]] | None:
+    """The fairness report of the latest night up to ``as_of`` (see :mod:`fairness`), if any."""
+    _check(who, Permission.STRATEGY_READ)
+    row = session.execute(
+        select(StrategyRun.as_of, StrategyRun.counts)
+        .where(StrategyRun.as_of <= as_of)
+        .order_by(StrategyRun.as_of.desc())
+        .limit(1)
+    ).first()
+    if row is None or not row.counts.get("fairness"):
+        return None
+    return row.as_of, row.counts["fairness"]

@@ -1,0 +1,70 @@
+"""The fairness report: groups of a protected attribute against the largest, the ratio of rates
+with Katz's interval, the four-fifths rule as the flag; kept with the night, shown by the CLI."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine, select, update
+from typer.testing import CliRunner
+
+from arrears.cli import app
+from arrears.portfolio.models import Customer
+from arrears.strategy.fairness import _ratio
+from arrears.strategy.models import StrategyRun
+from tests.api.book import Book
+from tests.strategy.test_nightly import AS_OF, approve, night
+from tests.strategy.test_service import CALLS_ONLY
+
+
+def test_the_ratio_and_its_interval_by_hand() -> None:
+    # 30 of 50 in the group, 20 of 100 in the reference: ratio 0.6 / 0.2 = 3
+    found = _ratio("60+", 30, 50, 20, 100)
+    spread = 1.959963984540054 * math.sqrt(1 / 30 - 1 / 50 + 1 / 20 - 1 / 100)
+    assert found.ratio == Decimal("3.000000") and found.flagged
+    assert abs(float(found.lower) - 3 * math.exp(-spread)) < 1e-6  # type: ignore[arg-type]
+    assert abs(float(found.upper) - 3 * math.exp(spread)) < 1e-6  # type: ignore[arg-type]
+    assert not _ratio("30-44", 19, 100, 20, 100).flagged  # 0.95: within four-fifths
+    assert _ratio("30-44", 15, 100, 20, 100).flagged  # 0.75
+    assert _ratio("45-59", 0, 10, 20, 100).flagged and not _ratio("45-59", 0, 10, 0, 100).flagged
+
+
+def test_a_strategy_that_escalates_one_age_group_is_flagged(
+    engine: Engine, command_line_database: Engine
+) -> None:
+    del engine  # the command line's database is the one the test uses
+    database = command_line_database
+    book = Book(database)
+    for n in range(12):
+        book.case(f"young{n}", dpd=5, bucket="M1")  # calls: contact, no escalation
+    for n in range(6):
+        book.case(f"old{n}", dpd=45, bucket="M2")  # a legal referral proposed: escalated
+    with database.begin() as connection:
+        connection.execute(
+            update(Customer).where(Customer.customer_id.like("young%")).values(birth_date=date(1995, 1, 1))
+        )
+        connection.execute(
+            update(Customer).where(Customer.customer_id.like("old%")).values(birth_date=date(1950, 1, 1))
+        )
+    approve(database, CALLS_ONLY)
+    night(database)
+    night(database, AS_OF + timedelta(days=1))
+    with database.connect() as connection:
+        stored = connection.execute(
+            select(StrategyRun.counts).where(StrategyRun.as_of == AS_OF + timedelta(days=1))
+        ).scalar_one()
+    report = stored["fairness"]
+    assert report["reference"]["age"] == "30-44"
+    escalated = {r["group"]: r for r in report["measures"]["age"]["escalated"]}
+    assert escalated["60+"]["rate"] == "1.000000" and escalated["30-44"]["rate"] == "0.000000"
+    assert escalated["60+"]["ratio"] is None and escalated["60+"]["flagged"]  # the reference: never
+    assert not escalated["30-44"]["flagged"]
+    contacted = {r["group"]: r for r in report["measures"]["age"]["contacted"]}
+    assert contacted["30-44"]["rate"] == "1.000000"
+    shown = CliRunner().invoke(
+        app, ["strategy", "fairness"], env={"COLUMNS": "200", "ARREARS_LANGUAGE": "en"}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "Group (age; reference 30-44)" in shown.output and "60+" in shown.output and "⚑" in shown.output
