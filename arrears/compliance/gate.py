@@ -87,14 +87,17 @@ def _tenant_policy_reasons(
     ]
     if not added:
         return []
+    return [tenant_policy_reason(pack, retryable=all(r.retryable for r in added))]
+
+
+def tenant_policy_reason(pack: Pack, *, retryable: bool) -> Reason:
+    """A rule that blocks only because the bank tightened ``pack``, named as the bank's policy."""
     settings = ", ".join(f"{k}={v}" for k, v in pack.tightened.items())
-    return [
-        reason(
-            "TENANT-POLICY",
-            Text.of(N_("the bank's tightened settings ({settings})"), settings=settings),
-            retryable=all(r.retryable for r in added),
-        )
-    ]
+    return reason(
+        "TENANT-POLICY",
+        Text.of(N_("the bank's tightened settings ({settings})"), settings=settings),
+        retryable=retryable,
+    )
 
 
 def _unique(reasons: list[Reason]) -> list[Reason]:
