@@ -40,7 +40,7 @@ def decide_contact(request: ContactRequest, facts: Facts, pack: Pack) -> Decisio
     blocking = [r for r in reasons if r.blocking]
     if verdict is Verdict.BLOCK and all(r.retryable for r in blocking):
         next_allowed = next_allowed_at(ctx)
-    return Decision(verdict, tuple(_unique(reasons)), pack.id, pack.label, next_allowed)
+    return Decision(verdict, tuple(unique_reasons(reasons)), pack.id, pack.label, next_allowed)
 
 
 def timed_reasons(ctx: GateContext, instant: datetime) -> list[Reason]:
@@ -100,7 +100,8 @@ def tenant_policy_reason(pack: Pack, *, retryable: bool) -> Reason:
     )
 
 
-def _unique(reasons: list[Reason]) -> list[Reason]:
+def unique_reasons(reasons: list[Reason]) -> list[Reason]:
+    """The reasons, one per rule id: the first of each."""
     seen: dict[str, Reason] = {}
     for r in reasons:
         seen.setdefault(r.rule_id, r)
