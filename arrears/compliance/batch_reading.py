@@ -42,6 +42,8 @@ STATES = ("dispute", "cease", "bankruptcy", "deceased", "hardship", "attorney")
 """The holds and conditions the columns follow (``incapacitated`` matters only to contact persons)."""
 NONE = np.int64(-(1 << 62))
 """No instant, no date: a null in the numpy columns."""
+PERSONS = tuple(sorted(PERSON_PARTIES))
+"""The parties whose points all reach one person, each a bit in :func:`facts_sql`."""
 
 
 @dataclass(frozen=True)
@@ -94,68 +96,160 @@ def _database() -> duckdb.DuckDBPyConnection:
 
 def read_rows(requests: pa.Table, facts: BatchFacts, pack: Pack) -> Rows:
     """What every request of ``requests`` (the columns of ``REQUESTS_SCHEMA``) reads."""
-    n = requests.num_rows
-    zones = CustomerZones.of(facts, pack)
-    zone, candidate = zones.of_customers(requests["customer_id"])
+    customers = Customers.of(requests, facts, pack)
+    key = customers.requests
+    zone = customers.zone[key]
     at = _micros(requests["at"])
-    day, clock = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    for code, name in enumerate(zones.names):
-        here = zone == code
-        day[here], clock[here] = local_days_and_times(ZoneInfo(name), at[here])
+    day, clock = _local(customers.zones, zone, at)
     channel = codes_of(requests["channel"], CHANNEL_LIST)
-    implied = pa.array(
-        [f"debtor-{CHANNEL_POINT_TYPES.get(c, 'mobile')}" for c in CHANNEL_LIST], pa.string()
-    ).take(pa.array(channel))
-    point_id = pc.coalesce(requests["to"].combine_chunks(), implied)
-    keys = np.array([("phone" if c in PHONE_CHANNELS else c) for c in CHANNEL_LIST], dtype=object)
-    asked = pa.table(
-        {
-            "position": np.arange(n, dtype=np.int64),
-            "customer_id": requests["customer_id"],
-            "to": requests["to"],
-            "point_id": point_id,
-            "channel_key": pa.array(keys[channel], pa.string()),
-            "instant": at,
-            "day": day,
-        }
-    )
+    points = Points.of(facts, customers)
     con = _database().cursor()
     try:
-        con.register("requests", asked)
-        con.register("points", facts.points.append_column("n", pa.array(np.arange(facts.points.num_rows))))
-        con.register("events", _events(facts, zones))
-        found = con.sql(facts_sql(pack)).to_arrow_table()
+        con.register("points", points.table)
+        point_id, party, do_not_contact = points.of_requests(con, requests, key, channel)
+        policy = np.array([pack.party_policy(p) for p in points.parties], dtype=object)[party]
+        scalar = (zone < 0) | np.isin(policy, sorted(SCALAR_POLICIES)) | customers.special[key]
+        columnar = np.flatnonzero(~scalar)
+        keys = np.array([("phone" if c in PHONE_CHANNELS else c) for c in CHANNEL_LIST], dtype=object)
+        asked = pa.table(
+            {
+                "position": columnar,
+                "customer": key[columnar],
+                "point_id": point_id.take(pa.array(columnar)),
+                "person": points.person(party[columnar]),
+                "channel_key": pa.array(keys[channel[columnar]], pa.string()),
+                "instant": at[columnar],
+                "day": day[columnar],
+            }
+        )
+        read = _read_events(con, asked, _events(facts, customers), requests.num_rows, pack)
     finally:
         con.close()
-    party = found["party"].combine_chunks()
-    party_codes, parties = dictionary_of(party)
-    policy = np.array([pack.party_policy(p) for p in parties] or ["never"], dtype=object)[party_codes]
-    purpose_codes, purposes = dictionary_of(pc.utf8_lower(pc.fill_null(requests["purpose"], "")))
-    closing = np.array([p.startswith(CLOSING_PURPOSES) for p in purposes], bool)[purpose_codes]
-    special = _customers_with(facts, SCALAR_KINDS)
+    verification, closing = _purposes(requests["purpose"])
+    debtor = points.parties.index("debtor")
     return Rows(
         requests=requests,
-        zones=zones.names,
+        zones=customers.zones,
         zone=zone,
-        candidate=candidate,
+        candidate=customers.candidate[key],
         at=at,
         day=day,
         clock=clock,
         channel=channel,
         point_id=point_id,
-        party=party,
-        debtor=np.asarray(pc.equal(party, "debtor").to_numpy(zero_copy_only=False), bool),
+        party=pa.array(points.parties, pa.string()).take(pa.array(party)),
+        debtor=party == debtor,
         policy=policy,
-        do_not_contact=_ints(found["do_not_contact"], 0) == 1,
-        verification=np.array([p.startswith(VERIFICATION_PURPOSES) for p in purposes], bool)[purpose_codes],
+        do_not_contact=do_not_contact,
+        verification=verification,
         closing=closing
         & np.isin(channel, [CHANNEL_LIST.index(c) for c in CLOSING_CHANNELS])
         & pack.option("cease_allows_closing_letters"),
-        scalar=(zone < 0)
-        | np.isin(policy, sorted(SCALAR_POLICIES))
-        | np.asarray(pc.is_in(requests["customer_id"], special).to_numpy(zero_copy_only=False), bool),
-        read={name: _ints(found[name], default) for name, default in FACT_DEFAULTS.items()},
+        scalar=scalar,
+        read=read,
     )
+
+
+def _local(zones: list[str], zone: Ints, at: Ints) -> tuple[Ints, Ints]:
+    """The local date and time of day of each instant in its zone (index into ``zones``)."""
+    day, clock = np.zeros(len(at), np.int64), np.zeros(len(at), np.int64)
+    for code, name in enumerate(zones):
+        here = zone == code
+        day[here], clock[here] = local_days_and_times(ZoneInfo(name), at[here])
+    return day, clock
+
+
+def _purposes(purpose: pa.ChunkedArray) -> tuple[Flags, Flags]:
+    """Whether each purpose is a verification, and whether it is a closing one (as ``_purpose_is``
+    reads them: the lower-cased purpose starts with one of the names)."""
+    codes, purposes = dictionary_of(pc.fill_null(purpose, ""))
+    lowered = [p.lower() for p in purposes]
+    verification = np.array([p.startswith(VERIFICATION_PURPOSES) for p in lowered], bool)
+    closing = np.array([p.startswith(CLOSING_PURPOSES) for p in lowered], bool)
+    return verification[codes], closing[codes]
+
+
+@dataclass(frozen=True)
+class Points:
+    """The facts' contact points as the queries read them: the customer's key, the id, the party (an
+    index into :attr:`parties`), its person bit (:data:`PERSONS`), do-not-contact and the order."""
+
+    table: pa.Table
+    parties: list[str]
+
+    @classmethod
+    def of(cls, facts: BatchFacts, customers: Customers) -> Points:
+        codes, parties = dictionary_of(facts.points["party"])
+        parties = [*parties, *(["debtor"] if "debtor" not in parties else [])]
+        table = pa.table(
+            {
+                "customer": customers.points,
+                "point_id": facts.points["point_id"],
+                "party": codes,
+                "person": np.array([_person(p) for p in parties], np.int64)[codes],
+                "do_not_contact": facts.points["do_not_contact"],
+                "n": np.arange(facts.points.num_rows, dtype=np.int64),
+            }
+        )
+        return cls(table, parties)
+
+    def person(self, party: Ints) -> Ints:
+        """The person bit of each party (-1 for a point that is a person of its own)."""
+        return np.array([_person(p) for p in self.parties], np.int64)[party]
+
+    def of_requests(
+        self, con: duckdb.DuckDBPyConnection, requests: pa.Table, key: Ints, channel: Ints
+    ) -> tuple[pa.Array, Ints, Flags]:
+        """The point each request goes to, as ``build_context`` takes it: the customer's first point
+        of the id it names, else the debtor's point its channel implies. Its id, party, do-not-contact."""
+        n = requests.num_rows
+        con.register("requests", pa.table({"position": np.arange(n), "customer": key, "to": requests["to"]}))
+        found = con.sql(POINTS_SQL).to_arrow_table()
+        where = _ints(found["position"], 0)
+        party = np.full(n, self.parties.index("debtor"), np.int64)
+        party[where] = _ints(found["party"], 0)
+        do_not_contact = np.zeros(n, bool)
+        do_not_contact[where] = _ints(found["do_not_contact"], 0) == 1
+        named = np.zeros(n, bool)
+        named[where] = True
+        to = requests["to"].combine_chunks()
+        implied = pa.array(
+            [f"debtor-{CHANNEL_POINT_TYPES.get(c, 'mobile')}" for c in CHANNEL_LIST], pa.string()
+        ).take(pa.array(channel))
+        named_or_given = pc.or_(pa.array(named), pc.fill_null(pc.not_equal(to, ""), False))
+        return pc.if_else(named_or_given, to, implied), party, do_not_contact
+
+
+def _read_events(
+    con: duckdb.DuckDBPyConnection, asked: pa.Table, events: pa.Table, n: int, pack: Pack
+) -> dict[str, Ints]:
+    """The facts of :data:`STANDING_SQL`, :data:`COUNTS_SQL` and :func:`capping_sql` for the
+    requests ``asked``, a column each for every one of the ``n`` requests."""
+    con.register("asked", asked)
+    con.register("events", events)
+    con.register("facts", con.sql(facts_sql(pack)).to_arrow_table())
+    read = {name: np.full(n, default, np.int64) for name, default in FACT_DEFAULTS.items()}
+    _scatter(read, con.sql(STANDING_SQL).to_arrow_table())
+    _scatter(read, con.sql(COUNTS_SQL).to_arrow_table())
+    cap = pack.parameters.max_calls_in_7_days
+    if cap:
+        capped = pa.array(np.flatnonzero(read["calls_7_days"] >= cap))
+        if len(capped):
+            con.register("capped", asked.filter(pc.is_in(asked["position"], capped)))
+            _scatter(read, con.sql(capping_sql(cap)).to_arrow_table())
+    return read
+
+
+def _scatter(read: dict[str, Ints], found: pa.Table) -> None:
+    """Put the columns of a query's result into ``read``, each value at its request's ``position``."""
+    where = _ints(found["position"], 0)
+    for name in found.column_names[1:]:
+        read[name][where] = _ints(found[name], FACT_DEFAULTS[name])
+
+
+def _person(party: str) -> int:
+    """The bit of a party whose points all reach one person (-1 for a point that is a person of its own)."""
+    return PERSONS.index(party) if party in PERSONS else -1
 
 
 def _micros(column: pa.ChunkedArray | pa.Array) -> Ints:
@@ -182,21 +276,40 @@ def dictionary_of(column: pa.ChunkedArray | pa.Array) -> tuple[Ints, list[str]]:
 
 
 @dataclass(frozen=True)
-class CustomerZones:
-    """The zone each customer's requests are decided in, as ``zones_for`` gives it (asked once per
-    distinct zone and candidate list); a customer with several zones to respect has none (-1)."""
+class Customers:
+    """The customers of a batch as integer keys (their row in the facts' customers, then those the
+    facts name only in points, events or requests), with each key's zone as ``zones_for`` gives it
+    (asked once per distinct zone and candidate list; -1 when there are several to respect) and
+    whether the customer has events that send its requests to the scalar gate."""
 
-    names: list[str]
-    customer_ids: pa.Array
+    zones: list[str]
     zone: Ints
     candidate: Flags
-    nowhere: tuple[int, bool]
-    """The zone of a customer the facts do not name."""
+    special: Flags
+    requests: Ints
+    points: Ints
+    events: Ints
+    """The key of each request, point and event."""
 
     @classmethod
-    def of(cls, facts: BatchFacts, pack: Pack) -> CustomerZones:
-        customers = facts.customers
-        names: list[str] = []
+    def of(cls, requests: pa.Table, facts: BatchFacts, pack: Pack) -> Customers:
+        known = facts.customers["customer_id"].combine_chunks()
+        named = [requests["customer_id"], facts.points["customer_id"], facts.events["customer_id"]]
+        index = [pc.index_in(ids, known) for ids in named]
+        others = pc.unique(
+            pa.chunked_array(
+                [c.filter(pc.is_null(i)).combine_chunks() for c, i in zip(named, index, strict=True)],
+                pa.string(),
+            )
+        )
+        keys = [
+            np.asarray(
+                pc.coalesce(i, pc.add(pc.index_in(ids, others), len(known))).to_numpy(zero_copy_only=False),
+                np.int64,
+            )
+            for ids, i in zip(named, index, strict=True)
+        ]
+        zones: list[str] = []
         resolved: dict[tuple[str, tuple[str, ...]], tuple[int, bool]] = {}
 
         def resolve(timezone: str, candidates: tuple[str, ...]) -> tuple[int, bool]:
@@ -206,13 +319,15 @@ class CustomerZones:
                 if len(found) != 1:
                     resolved[key] = (-1, False)
                 else:
-                    if found[0].name not in names:
-                        names.append(found[0].name)
-                    resolved[key] = (names.index(found[0].name), found[0].candidate)
+                    if found[0].name not in zones:
+                        zones.append(found[0].name)
+                    resolved[key] = (zones.index(found[0].name), found[0].candidate)
             return resolved[key]
 
+        customers = facts.customers
         codes, timezones = dictionary_of(pc.fill_null(customers["timezone"], ""))
-        by_timezone = [resolve(t, ()) for t in timezones] or [(-1, False)]
+        by_timezone = [*(resolve(t, ()) for t in timezones), resolve("", ())]
+        codes = np.concatenate([codes, np.full(len(others), len(by_timezone) - 1, np.int64)])
         zone = np.array([z for z, _ in by_timezone], np.int64)[codes]
         candidate = np.array([c for _, c in by_timezone], bool)[codes]
         lengths = pc.fill_null(pc.list_value_length(customers["candidate_timezones"]), 0)
@@ -221,36 +336,21 @@ class CustomerZones:
             zone[position], candidate[position] = resolve(
                 customer["timezone"] or "", tuple(customer["candidate_timezones"])
             )
-        return cls(names, customers["customer_id"].combine_chunks(), zone, candidate, resolve("", ()))
-
-    def of_customers(self, customer_ids: pa.ChunkedArray | pa.Array) -> tuple[Ints, Flags]:
-        """The zone of each customer (index into :attr:`names`) and whether it is a candidate one."""
-        index = np.asarray(
-            pc.fill_null(pc.index_in(customer_ids, self.customer_ids), -1).to_numpy(zero_copy_only=False),
-            np.int64,
-        )
-        known = index >= 0
-        zone = np.full(len(index), self.nowhere[0], np.int64)
-        candidate = np.full(len(index), self.nowhere[1], bool)
-        zone[known], candidate[known] = self.zone[index[known]], self.candidate[index[known]]
-        return zone, candidate
+        special = np.zeros(len(zone), bool)
+        kinds = pc.is_in(facts.events["kind"], pa.array(sorted(SCALAR_KINDS), pa.string()))
+        special[keys[2][np.asarray(kinds.to_numpy(zero_copy_only=False), bool)]] = True
+        return cls(zones, zone, candidate, special, *keys)
 
 
-def _customers_with(facts: BatchFacts, kinds: frozenset[str]) -> pa.Array:
-    events = facts.events
-    chosen = events.filter(pc.is_in(events["kind"], pa.array(sorted(kinds), pa.string())))
-    return pc.unique(chosen["customer_id"].combine_chunks()) if chosen.num_rows else pa.array([], pa.string())
-
-
-def _events(facts: BatchFacts, zones: CustomerZones) -> pa.Table:
-    """The events with their instant in microseconds, their local date in their customer's zone and
-    the key of the channel they name (see :func:`facts_sql`)."""
+def _events(facts: BatchFacts, customers: Customers) -> pa.Table:
+    """The events with their customer's key, their instant in microseconds, their local date in their
+    customer's zone and the key of the channel they name (see :func:`facts_sql`)."""
     events = facts.events
     at = pc.cast(events["at"], pa.int64())
     micros = np.asarray(pc.fill_null(at, 0).to_numpy(zero_copy_only=False), np.int64)
-    zone, _ = zones.of_customers(events["customer_id"])
+    zone = customers.zone[customers.events]
     day = np.zeros(len(micros), np.int64)
-    for code, name in enumerate(zones.names):
+    for code, name in enumerate(customers.zones):
         here = zone == code
         day[here], _ = local_days_and_times(ZoneInfo(name), micros[here])
     unknown = np.asarray(pc.is_null(at).to_numpy(zero_copy_only=False), bool) | (zone < 0)
@@ -258,7 +358,8 @@ def _events(facts: BatchFacts, zones: CustomerZones) -> pa.Table:
     keys = np.array([_channel_key(c) for c in channels] or ["*"], dtype=object)[codes]
     return pa.table(
         {
-            "customer_id": events["customer_id"],
+            "event": np.arange(events.num_rows, dtype=np.int64),
+            "customer": customers.events,
             "seq": events["seq"],
             "kind": events["kind"],
             "instant": at,
@@ -295,87 +396,115 @@ def _sql_list(values: frozenset[str] | set[str] | dict[str, str]) -> str:
     return ", ".join(f"'{v}'" for v in sorted(values))
 
 
-def facts_sql(pack: Pack) -> str:
-    """Per request (in position order), its point's party and do-not-contact mark, and the facts its
-    rules read from the customer's events known at its instant (an event with no instant is always
-    known): the holds (the last event that opens or closes each, by ``seq``), opt-outs and
-    refusals of its point, and the counts on its local date, per number, per person and over 7 days,
-    with the latest conversation.
+POINTS_SQL = """
+SELECT r.position, arg_min(p.party, p.n) AS party, arg_min(p.do_not_contact, p.n) AS do_not_contact
+FROM requests AS r JOIN points AS p ON p.customer = r.customer AND p.point_id = r."to"
+GROUP BY r.position
+"""
+"""The point each request names, when its customer has one of that id: the first such point's
+party and do-not-contact mark (``known.point(request.to)``)."""
 
-    ``requests``: ``position``, ``customer_id``, ``to``, ``point_id`` (``to`` or the implied point),
-    ``channel_key`` (``phone`` for calls and voicemail), ``instant`` and local ``day``. ``events``:
-    as :func:`_events` makes them; ``points``: as the facts hold them, with their order ``n``.
+
+def facts_sql(pack: Pack) -> str:
+    """The events as the rules read them: the hold each opens or closes (``standing_of``), whether it
+    was written, whether it is a conversation, an unanswered or a counted call, the point a refusal
+    names, and the persons (bits of :data:`PERSONS`) whose points it was made to or came from.
+
+    ``events``: as :func:`_events` makes them; ``points``: ``customer``, ``point_id``, ``person``.
     """
-    cap = pack.parameters.max_calls_in_7_days
-    capping_call = (
-        f"list(day ORDER BY day DESC) FILTER (WHERE counted_call AND to_person AND day IS NOT NULL)[{cap}]"
-        if cap
-        else "NULL::BIGINT"
-    )
     not_connected = "true" if pack.option("exclude_not_connected") else "false"
-    states = ",\n        ".join(f"arg_max(opens, seq) FILTER (WHERE state = '{s}') AS {s}" for s in STATES)
     return f"""
-WITH firsts AS (
-    SELECT customer_id, point_id, arg_min(party, n) AS party, arg_min(do_not_contact, n) AS do_not_contact
-    FROM points GROUP BY customer_id, point_id
-), asked AS (
-    SELECT r.position, r.customer_id, r.point_id, r.channel_key, r.instant, r.day,
-        coalesce(p.party, 'debtor') AS party, coalesce(p.do_not_contact, false) AS do_not_contact
-    FROM requests AS r LEFT JOIN firsts AS p ON p.customer_id = r.customer_id AND p.point_id = r."to"
-), parties AS (
-    SELECT customer_id, point_id, list(DISTINCT party) AS parties FROM points GROUP BY ALL
-), facts AS (
-    SELECT e.customer_id, e.seq, e.kind, e.instant, e.day, e."to", e.source, e.channel_key,
-        {_state_sql(pack)} AS state,
-        CASE WHEN kind IN ({_sql_list(OPENING_EVENTS)}, 'hold_placed') THEN 1 ELSE 0 END AS opens,
-        CASE WHEN written THEN 1 WHEN NOT written THEN 0 ELSE -1 END AS written,
-        coalesce(outcome = 'conversation', false) AS conversation,
-        kind IN ('call', 'visit') AND coalesce(outcome = 'conversation', false) AS met,
-        kind = 'call' AND coalesce(outcome IN ({_sql_list(UNANSWERED)}), false) AS unanswered,
-        kind = 'call' AND NOT ({not_connected} AND coalesce(outcome IN ({_sql_list(NOT_CONNECTED)}), false))
-            AS counted_call,
-        CASE WHEN coalesce(contact, '') <> '' THEN contact WHEN coalesce("to", '') <> '' THEN "to" ELSE ''
-            END AS refused_contact,
-        t.parties AS to_parties, s.parties AS source_parties
-    FROM events AS e
-    LEFT JOIN parties AS t ON t.customer_id = e.customer_id AND t.point_id = e."to"
-    LEFT JOIN parties AS s ON s.customer_id = e.customer_id AND s.point_id = e.source
-), pairs AS (
+WITH reached AS (
+    SELECT e.event, bit_or(1::BIGINT << p.person) AS persons
+    FROM events AS e JOIN points AS p ON p.customer = e.customer AND p.point_id = e."to"
+    WHERE p.person >= 0 GROUP BY e.event
+), calling AS (
+    SELECT e.event, bit_or(1::BIGINT << p.person) AS persons
+    FROM events AS e JOIN points AS p ON p.customer = e.customer AND p.point_id = e.source
+    WHERE p.person >= 0 GROUP BY e.event
+)
+SELECT e.customer, e.seq, e.kind, e.instant, e.day, e."to", e.source, e.channel_key,
+    {_state_sql(pack)} AS state,
+    CASE WHEN kind IN ({_sql_list(OPENING_EVENTS)}, 'hold_placed') THEN 1 ELSE 0 END AS opens,
+    CASE WHEN written THEN 1 WHEN NOT written THEN 0 ELSE -1 END AS written,
+    coalesce(outcome = 'conversation', false) AS conversation,
+    kind IN ('call', 'visit') AND coalesce(outcome = 'conversation', false) AS met,
+    kind = 'call' AND coalesce(outcome IN ({_sql_list(UNANSWERED)}), false) AS unanswered,
+    kind = 'call' AND NOT ({not_connected} AND coalesce(outcome IN ({_sql_list(NOT_CONNECTED)}), false))
+        AS counted_call,
+    CASE WHEN coalesce(contact, '') <> '' THEN contact WHEN coalesce("to", '') <> '' THEN "to" ELSE ''
+        END AS refused_contact,
+    coalesce(r.persons, 0) AS to_persons, coalesce(c.persons, 0) AS source_persons
+FROM events AS e
+LEFT JOIN reached AS r ON r.event = e.event
+LEFT JOIN calling AS c ON c.event = e.event
+"""
+
+
+def _pairs(kinds: str, asked: str = "asked") -> str:
+    """Each request of ``asked`` with its customer's events of ``kinds`` (a SQL condition) known at
+    its instant (an event with no instant is always known), and how each event stands to it."""
+    return f"""
+WITH pairs AS (
     SELECT a.position, a.day AS asked_day, f.*,
         coalesce(f."to" = a.point_id, false) AS to_point,
-        coalesce(f."to" = a.point_id, false) OR coalesce(list_contains(f.to_parties, a.person), false)
+        coalesce(f."to" = a.point_id, false) OR (a.person >= 0 AND (f.to_persons >> a.person) & 1 = 1)
             AS to_person,
-        coalesce(f.source = a.point_id, false) OR coalesce(list_contains(f.source_parties, a.person), false)
+        coalesce(f.source = a.point_id, false) OR (a.person >= 0 AND (f.source_persons >> a.person) & 1 = 1)
             AS from_person,
         coalesce(f.channel_key = '*' OR f.channel_key = a.channel_key, false) AS same_channel,
         f.refused_contact = a.point_id AS refused_here
-    FROM (
-        SELECT *, CASE WHEN party IN ({_sql_list(PERSON_PARTIES)}) THEN party END AS person FROM asked
-    ) AS a
-    JOIN facts AS f ON f.customer_id = a.customer_id AND (f.instant IS NULL OR f.instant <= a.instant)
-), counted AS (
-    SELECT position,
-        {states},
-        arg_max(written, seq) FILTER (WHERE state = 'dispute') AS dispute_written,
-        arg_max(coalesce(instant, {NONE}), seq) FILTER (WHERE state = 'dispute') AS dispute_at,
-        arg_max(written, seq) FILTER (WHERE state = 'cease') AS cease_written,
-        bool_or(kind = 'opt_out' AND ("to" IS NULL OR to_point) AND same_channel) AS opted_out,
-        bool_or(kind = 'contact_refused' AND refused_here) AS refused,
-        count(*) FILTER (WHERE met AND to_person AND day = asked_day) AS conversations,
-        count(*) FILTER (WHERE unanswered AND to_point AND day = asked_day) AS unanswered,
-        count(*) FILTER (WHERE kind = 'sms' AND to_person AND day = asked_day) AS texts,
-        count(*) FILTER (WHERE counted_call AND to_person AND day BETWEEN asked_day - 6 AND asked_day)
-            AS calls_7_days,
-        {capping_call} AS capping_call_day,
-        max(day) FILTER (WHERE conversation AND day IS NOT NULL
-            AND ((kind = 'call' AND to_person) OR (kind = 'inbound_call' AND from_person)))
-            AS last_conversation
-    FROM pairs GROUP BY position
-)
-SELECT a.party, a.do_not_contact, c.* EXCLUDE (position)
-FROM asked AS a LEFT JOIN counted AS c ON c.position = a.position
-ORDER BY a.position
+    FROM {asked} AS a
+    JOIN (SELECT * FROM facts WHERE {kinds}) AS f
+        ON f.customer = a.customer AND (f.instant IS NULL OR f.instant <= a.instant)
+)"""
+
+
+STANDING_SQL = (
+    _pairs("state IS NOT NULL OR kind IN ('opt_out', 'contact_refused')")
+    + f"""
+SELECT position,
+    {", ".join(f"arg_max(opens, seq) FILTER (WHERE state = '{s}') AS {s}" for s in STATES)},
+    arg_max(written, seq) FILTER (WHERE state = 'dispute') AS dispute_written,
+    arg_max(coalesce(instant, {NONE}), seq) FILTER (WHERE state = 'dispute') AS dispute_at,
+    arg_max(written, seq) FILTER (WHERE state = 'cease') AS cease_written,
+    bool_or(kind = 'opt_out' AND ("to" IS NULL OR to_point) AND same_channel) AS opted_out,
+    bool_or(kind = 'contact_refused' AND refused_here) AS refused
+FROM pairs GROUP BY position
 """
+)
+"""Per request, the holds standing (the last event, by ``seq``, that opens or closes each), and
+whether its point opted out of its channel or refused contact."""
+
+COUNTS_SQL = (
+    _pairs("kind IN ('call', 'visit', 'sms', 'inbound_call')")
+    + """
+SELECT position,
+    count(*) FILTER (WHERE met AND to_person AND day = asked_day) AS conversations,
+    count(*) FILTER (WHERE unanswered AND to_point AND day = asked_day) AS unanswered,
+    count(*) FILTER (WHERE kind = 'sms' AND to_person AND day = asked_day) AS texts,
+    count(*) FILTER (WHERE counted_call AND to_person AND day BETWEEN asked_day - 6 AND asked_day)
+        AS calls_7_days,
+    max(day) FILTER (WHERE conversation AND day IS NOT NULL
+        AND ((kind = 'call' AND to_person) OR (kind = 'inbound_call' AND from_person))) AS last_conversation
+FROM pairs GROUP BY position
+"""
+)
+"""Per request, the counts on its local date (conversations with the person, unanswered calls to
+its number, texts to the person), the calls to the person in the 7 local days up to it, and the
+date of the latest conversation."""
+
+
+def capping_sql(cap: int) -> str:
+    """Per request of ``capped`` (those at the cap of calls in 7 days), the local date of the
+    cap-th latest call to the person: once it leaves the 7 days, the count is under the cap."""
+    return (
+        _pairs("counted_call AND day IS NOT NULL", "capped")
+        + f"""
+SELECT position, list(day ORDER BY day DESC) FILTER (WHERE to_person)[{cap}] AS capping_call_day
+FROM pairs GROUP BY position
+"""
+    )
 
 
 FACT_DEFAULTS: dict[str, int] = {

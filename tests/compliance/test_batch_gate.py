@@ -83,6 +83,7 @@ DAYS = [  # cn National Day week and a weekend, Spring Festival, US and UK dayli
     datetime(2026, 11, 1, tzinfo=UTC),
     datetime(2026, 4, 7, tzinfo=UTC),
     datetime(2026, 12, 25, tzinfo=UTC),
+    datetime(2026, 10, 24, 20, tzinfo=UTC),  # Beirut falls back at midnight, London at 02:00
 ]
 ZONES = [
     "Asia/Shanghai",
@@ -91,6 +92,7 @@ ZONES = [
     "America/Los_Angeles",
     "Pacific/Honolulu",
     "Europe/London",
+    "Asia/Beirut",
     None,
 ]
 POINTS = (
@@ -108,6 +110,7 @@ POINTS = (
     ContactPoint("P1", "mobile", "parent"),
 )
 DEBTORS_OWN = ["M1", "M2", "E1", "A1", "W1"]
+PARTIES = sorted({p.party for p in POINTS})
 OTHERS = ["S1", "S2", "G1", "L1", "K1", "B1", "P1", "Z9", None]
 CHANNELS = ["call", "sms", "email", "letter", "visit", "wechat", "voicemail"]
 EVENT_CHANNELS = [
@@ -214,6 +217,10 @@ def customers(draw: st.DrawFn, around: datetime) -> Facts:
         candidates = tuple(draw(st.lists(st.sampled_from([z for z in ZONES if z]), min_size=1, max_size=2)))
     points = [*POINTS[:1], *draw(st.lists(st.sampled_from(POINTS[1:]), unique_by=lambda p: p.id))]
     points = [ContactPoint(p.id, p.type, p.party, draw(st.integers(0, 11)) == 0) for p in points]
+    if draw(st.integers(0, 9)) == 0:  # an id given twice: the first is the point, both are the person's
+        points.append(
+            ContactPoint(draw(st.sampled_from(points)).id, "mobile", draw(st.sampled_from(PARTIES)))
+        )
     rare = draw(st.integers(0, 7)) == 0
     history = draw(st.lists(events(around, rare), max_size=10))
     for burst in draw(st.lists(bursts(around), max_size=2)):
@@ -228,7 +235,7 @@ def customers(draw: st.DrawFn, around: datetime) -> Facts:
 
 @st.composite
 def requests(draw: st.DrawFn, around: datetime) -> ContactRequest:
-    to = draw(st.sampled_from(DEBTORS_OWN) if draw(st.integers(0, 3)) else st.sampled_from(OTHERS))
+    to = draw(st.sampled_from(DEBTORS_OWN) if draw(st.integers(0, 3)) else st.sampled_from([*OTHERS, ""]))
     return ContactRequest(
         at=around + QUARTER * draw(st.integers(-96, 2 * 96)),
         channel=draw(st.sampled_from(["call", "call", "sms", *CHANNELS])),
