@@ -44,7 +44,15 @@ import pyarrow.compute as pc
 
 from arrears.compliance.batch_facts import UTC_MICROS, BatchFacts, conform
 from arrears.compliance.batch_reading import CHANNEL_LIST, NONE, Ints, Rows, read_rows
-from arrears.compliance.batch_rules import Pattern, Slot, masks_of, next_allowed, pattern_of, slot_rules
+from arrears.compliance.batch_rules import (
+    SLOTS,
+    Pattern,
+    Slot,
+    masks_of,
+    next_allowed,
+    pattern_of,
+    slot_rules,
+)
 from arrears.compliance.counting import (
     after_conversation_detail,
     calls_in_7_days_detail,
@@ -100,9 +108,12 @@ def decide_batch(requests: pa.Table, facts: BatchFacts, pack: Pack) -> BatchDeci
     rows = read_rows(conform_requests(requests), facts, pack)
     masks = masks_of(rows, pack)
     base_masks = masks_of(rows, pack.untightened) if pack.tightened else masks
-    pairs, inverse = np.unique(np.stack([masks, base_masks], axis=1), axis=0, return_inverse=True)
+    both = masks << np.int64(len(SLOTS)) | base_masks  # each under 2**len(SLOTS)
+    pairs, inverse = np.unique(both, return_inverse=True)
     inverse = inverse.reshape(-1).astype(np.int64)
-    patterns = [pattern_of(int(mask), int(base), pack) for mask, base in pairs]
+    patterns = [
+        pattern_of(int(pair) >> len(SLOTS), int(pair) & ((1 << len(SLOTS)) - 1), pack) for pair in pairs
+    ]
     retryable = np.array([p.retryable for p in patterns], bool)[inverse] & ~rows.scalar
     retry_at = next_allowed(rows, pack, masks, retryable)
     explainer = Explainer(pack, rows, inverse, patterns, retry_at)

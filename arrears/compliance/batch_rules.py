@@ -276,9 +276,11 @@ def _search(rows: Rows, pack: Pack, first: Ints, todo: Ints, horizon: int) -> In
     found = np.full(len(todo), NONE, np.int64)
     timed = ~rows.on(pack.time_exempt_channels)
     zone, day, at = rows.zone[todo], rows.day[todo], rows.at[todo]
-    keys = np.stack([zone, first[todo], timed[todo].astype(np.int64)], axis=1)
-    groups, group_of = np.unique(keys, axis=0, return_inverse=True)
+    # one group per zone, first free date and whether the time rules apply, as one number
+    free, base, zones = first[todo], int(first[todo].min()), len(rows.zones)
+    distinct, group_of = np.unique(((free - base) * zones + zone) * 2 + timed[todo], return_inverse=True)
     group_of = group_of.reshape(-1)
+    groups = [(k // 2 % zones, k // 2 // zones + base, bool(k % 2)) for k in distinct.tolist()]
     boundaries = {
         z: Boundaries.of(
             ZoneInfo(rows.zones[z]), int(day[zone == z].min()) - 1, int(day[zone == z].max()) + horizon, pack
@@ -287,7 +289,7 @@ def _search(rows: Rows, pack: Pack, first: Ints, todo: Ints, horizon: int) -> In
     }
     order = np.argsort(group_of, kind="stable")
     starts = np.searchsorted(group_of[order], np.arange(1, len(groups)))
-    for (z, first_day, is_timed), members in zip(groups.tolist(), np.split(order, starts), strict=True):
+    for (z, first_day, is_timed), members in zip(groups, np.split(order, starts), strict=True):
         b = boundaries[z]
         eligible = (b.day >= first_day) & (b.open | (not is_timed))
         instants, made_for = b.instants[eligible], b.made_for[eligible]

@@ -2,8 +2,9 @@
 
 The gate over a batch (:mod:`arrears.compliance.batch`) must see the same local date and time as the
 gate over one request, which asks ``zoneinfo``. Asking it once per instant would be one Python call
-per row; instead the zone's UTC offset is asked once per UTC hour that holds any of the instants (a
-zone changes its offset at most once within an hour), and where it changes within an hour the
+per row; instead the zone's UTC offset is asked once per UTC hour that holds any of the instants (every
+hour between the first and the last when they are dense; a zone changes its offset at most once
+within an hour), and where it changes within an hour the
 instant of the change is found by bisection. Everything else is numpy arithmetic on microseconds
 since the epoch.
 """
@@ -59,15 +60,20 @@ def utc_offsets(info: ZoneInfo, instants: Micros) -> Micros:
     """The zone's UTC offset (microseconds) at each instant."""
     if len(instants) == 0:
         return np.zeros(0, np.int64)
-    hours, inverse = np.unique(instants // HOUR_US, return_inverse=True)
-    per_hour = np.empty(len(hours), np.int64)
+    hours = instants // HOUR_US
+    first, last = int(hours.min()), int(hours.max())
+    if last - first < len(instants):  # dense: every hour from the first to the last, no sort
+        asked, inverse = np.arange(first, last + 1, dtype=np.int64), hours - first
+    else:
+        asked, inverse = np.unique(hours, return_inverse=True)
+    per_hour = np.empty(len(asked), np.int64)
     changing: list[tuple[int, int, int, int]] = []
-    for index, hour in enumerate(hours.tolist()):
+    for index, hour in enumerate(asked.tolist()):
         start = hour * HOUR_US
-        first, last = _offset(info, start), _offset(info, start + HOUR_US - 1)
-        per_hour[index] = first
-        if first != last:
-            changing.append((index, _change_within(info, start, first), first, last))
+        before, after = _offset(info, start), _offset(info, start + HOUR_US - 1)
+        per_hour[index] = before
+        if before != after:
+            changing.append((index, _change_within(info, start, before), before, after))
     offsets = per_hour[inverse]
     for index, change, before, after in changing:
         in_hour = inverse == index
