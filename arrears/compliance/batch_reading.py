@@ -294,21 +294,16 @@ class Customers:
     @classmethod
     def of(cls, requests: pa.Table, facts: BatchFacts, pack: Pack) -> Customers:
         known = facts.customers["customer_id"].combine_chunks()
-        named = [requests["customer_id"], facts.points["customer_id"], facts.events["customer_id"]]
-        index = [pc.index_in(ids, known) for ids in named]
-        others = pc.unique(
-            pa.chunked_array(
-                [c.filter(pc.is_null(i)).combine_chunks() for c, i in zip(named, index, strict=True)],
-                pa.string(),
-            )
+        named = pa.chunked_array(
+            [c for t in (requests, facts.points, facts.events) for c in t["customer_id"].chunks], pa.string()
         )
-        keys = [
-            np.asarray(
-                pc.coalesce(i, pc.add(pc.index_in(ids, others), len(known))).to_numpy(zero_copy_only=False),
-                np.int64,
-            )
-            for ids, i in zip(named, index, strict=True)
-        ]
+        index = pc.index_in(named, known)  # one lookup table for the three
+        others = pc.unique(named.filter(pc.is_null(index)))
+        if len(others):
+            index = pc.coalesce(index, pc.add(pc.index_in(named, others), len(known)))
+        every = np.asarray(index.to_numpy(zero_copy_only=False), np.int64)
+        ends = np.cumsum([requests.num_rows, facts.points.num_rows])
+        keys = np.split(every, ends)
         zones: list[str] = []
         resolved: dict[tuple[str, tuple[str, ...]], tuple[int, bool]] = {}
 
