@@ -10,12 +10,13 @@ The answer is computed over columns, not one Python call per request:
 
 - local dates and times from ``zoneinfo`` once per zone and UTC hour (:mod:`local_clock`), holidays
   once per local date, the permitted hours as arithmetic on the local time of day;
-- the facts each request reads, in one DuckDB query over the Arrow tables: the requests joined to
-  their customer's events known at the request's instant, the holds standing (the last opening
-  or closing event of each kind), opt-outs, refusals, and the counts per local day, per number,
-  per person and per 7 days, with the latest conversation;
-- the rules as boolean columns, one per reason the scalar gate can give (:data:`SLOTS`, in its
-  order); the distinct combinations of reasons, few in any batch, are turned into verdicts and rule
+- the facts each request reads, in a few DuckDB queries over the Arrow tables
+  (:mod:`batch_reading`): the requests joined to their customer's events known at the request's
+  instant, the holds standing (the last opening or closing event of each kind), opt-outs,
+  refusals, and the counts per local day, per number, per person and per 7 days, with the latest
+  conversation;
+- the rules as boolean columns, one per reason the scalar gate can give (:mod:`batch_rules`,
+  in its order); the distinct combinations of reasons, few in any batch, are turned into verdicts and rule
   ids once each, with the bank's TENANT-POLICY found by comparing with the untightened pack;
 - ``next_allowed_at``: a request blocked only by time and frequency rules passes the count rules
   from a local date on (each is monotone in the date), and the time rules at the start of the
@@ -33,7 +34,7 @@ known zone, recent contacts, holds and opt-outs — are all decided in columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -238,8 +239,47 @@ class Explainer:
     def _reason(self, slot: Slot, rule_id: str, position: int) -> Reason:
         if slot.name == "holiday":
             return holiday_reason(self._day(position))
-        detail = DETAILS[slot.name](self, position) if slot.name in DETAILS else None
-        return reason(rule_id, detail, retryable=slot.retryable)
+        return reason(rule_id, self.detail(slot.name, position), retryable=slot.retryable)
+
+    def detail(self, name: str, p: int) -> Text | None:
+        """What the reason of slot ``name`` says of the request at position ``p`` beyond its rule's
+        wording, from the facts the request read (None: the rule's wording alone)."""
+        parameters = self.pack.parameters
+        match name:
+            case "hold_dispute":
+                return DISPUTE_NOT_RESOLVED
+            case "dispute":
+                opened = self._value("dispute_at", p)
+                opened_on = None if opened == NONE else instant(opened).astimezone(self.rows.info(p)).date()
+                return dispute_detail(self.pack, opened_on, self._day(p))
+            case "refused":
+                return refused_detail(self._point(p))
+            case "attorney":
+                return ATTORNEY_INSTEAD
+            case "unrelated_party":
+                return unrelated_party_detail(str(self.rows.party[p].as_py()))
+            case "opt_out" | "medium":
+                return opt_out_detail(self._point(p), CHANNEL_LIST[self.rows.channel[p]])
+            case "quiet" | "quiet_candidate":
+                local = instant(int(self.rows.at[p])).astimezone(self.rows.info(p))
+                return quiet_hours_detail(self.pack, [(self._zone(p), local)])
+            case "conversations":
+                count, cap = self._value("conversations", p), parameters.max_conversations_per_day
+                return conversations_detail(count, self._day(p), self._zone(p), cap or 0)
+            case "unanswered":
+                count, cap = self._value("unanswered", p), parameters.max_unanswered_per_number_per_day
+                return unanswered_detail(count, self._point(p), self._day(p), self._zone(p), cap or 0)
+            case "texts":
+                return texts_detail(self._value("texts", p), self._day(p), parameters.max_texts_per_day or 0)
+            case "calls_7_days":
+                count, cap = self._value("calls_7_days", p), parameters.max_calls_in_7_days
+                return calls_in_7_days_detail(count, self._day(p), self._zone(p), cap or 0)
+            case "after_conversation":
+                latest = date_of(self._value("last_conversation", p))
+                return after_conversation_detail(
+                    latest, parameters.days_after_conversation or 0, self._zone(p)
+                )
+        return None
 
     def _value(self, name: str, position: int) -> int:
         return int(self.rows.read[name][position])
@@ -252,49 +292,3 @@ class Explainer:
 
     def _point(self, position: int) -> str:
         return str(self.rows.point_id[position].as_py())
-
-    def _dispute(self, position: int) -> Text | None:
-        opened = self._value("dispute_at", position)
-        opened_on = None if opened == NONE else instant(opened).astimezone(self.rows.info(position)).date()
-        return dispute_detail(self.pack, opened_on, self._day(position))
-
-    def _quiet(self, position: int) -> Text:
-        local = instant(int(self.rows.at[position])).astimezone(self.rows.info(position))
-        return quiet_hours_detail(self.pack, [(self._zone(position), local)])
-
-    def _opt_out(self, position: int) -> Text:
-        return opt_out_detail(self._point(position), CHANNEL_LIST[self.rows.channel[position]])
-
-    def _cap(self, name: str) -> int:
-        return int(getattr(self.pack.parameters, name) or 0)
-
-
-DETAILS: dict[str, Callable[[Explainer, int], Text | None]] = {
-    "hold_dispute": lambda e, p: DISPUTE_NOT_RESOLVED,
-    "dispute": Explainer._dispute,
-    "refused": lambda e, p: refused_detail(e._point(p)),
-    "attorney": lambda e, p: ATTORNEY_INSTEAD,
-    "unrelated_party": lambda e, p: unrelated_party_detail(str(e.rows.party[p].as_py())),
-    "opt_out": Explainer._opt_out,
-    "medium": Explainer._opt_out,
-    "quiet": Explainer._quiet,
-    "quiet_candidate": Explainer._quiet,
-    "conversations": lambda e, p: conversations_detail(
-        e._value("conversations", p), e._day(p), e._zone(p), e._cap("max_conversations_per_day")
-    ),
-    "unanswered": lambda e, p: unanswered_detail(
-        e._value("unanswered", p),
-        e._point(p),
-        e._day(p),
-        e._zone(p),
-        e._cap("max_unanswered_per_number_per_day"),
-    ),
-    "texts": lambda e, p: texts_detail(e._value("texts", p), e._day(p), e._cap("max_texts_per_day")),
-    "calls_7_days": lambda e, p: calls_in_7_days_detail(
-        e._value("calls_7_days", p), e._day(p), e._zone(p), e._cap("max_calls_in_7_days")
-    ),
-    "after_conversation": lambda e, p: after_conversation_detail(
-        date_of(e._value("last_conversation", p)), e._cap("days_after_conversation"), e._zone(p)
-    ),
-}
-"""What each reason says beyond its rule's wording (none for the others)."""

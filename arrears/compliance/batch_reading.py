@@ -1,8 +1,11 @@
 """What each request of a batch reads from its customer's facts, one numpy column per fact.
 
 The requests' zones, local dates and times come from ``zoneinfo`` (:mod:`local_clock`); the rest,
-from the requests' points to the counts per day, from one DuckDB query over the Arrow tables of
-:class:`~arrears.compliance.batch_facts.BatchFacts` (:func:`facts_sql`). Everything here reads as
+from the requests' points to the counts per day, from a few DuckDB queries over the Arrow tables
+of :class:`~arrears.compliance.batch_facts.BatchFacts`, with the customers as integer keys: the
+requests' points (:data:`POINTS_SQL`), the events as the rules read them (:func:`facts_sql`, read
+once), and per request the holds, opt-outs and refusals (:data:`STANDING_SQL`) and the counts
+(:data:`COUNTS_SQL`, :func:`capping_sql`). Everything here reads as
 :func:`arrears.compliance.context.build_context` and the scalar checks read, for a request whose
 customer has one zone; :attr:`Rows.scalar` marks the requests the columns do not model.
 """
@@ -77,7 +80,7 @@ class Rows:
     scalar: Flags
     """Decided by the scalar gate (see :data:`SCALAR_KINDS`, :data:`SCALAR_POLICIES`)."""
     read: dict[str, Ints]
-    """The facts of :func:`facts_sql`, a column each."""
+    """The facts the queries read (:data:`FACT_DEFAULTS`), a column each."""
 
     def on(self, channels: frozenset[str] | set[str]) -> Flags:
         """The request's channel is one of ``channels``."""
