@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -110,16 +111,14 @@ def main() -> None:
         f"events, pack {args.pack}; {planned.special_customers:,} customers asked for a callback"
     )
     decided, wall, cpu = timed_batch(planned, pack, args.runs)
-    verdicts = dict(
-        zip(*np.unique(decided.table["verdict"].to_numpy(zero_copy_only=False), return_counts=True))
-    )
+    verdicts = decided.table.group_by("verdict").aggregate([("row", "count")]).to_pylist()
     print(
         f"decide_batch      {wall:8.2f} s wall {cpu:8.2f} s CPU {n / wall:>12,.0f} actions/s "
         f"(median of {args.runs})"
     )
     print(
         f"  columnar {decided.columnar_rows:,}, handed to the scalar gate {decided.scalar_rows:,}; "
-        + ", ".join(f"{k} {v:,}" for k, v in sorted(verdicts.items()))
+        + ", ".join(f"{v['verdict']} {v['row_count']:,}" for v in sorted(verdicts, key=str))
     )
     blocked, reasons_wall, reasons_cpu = timed_reasons(decided)
     print(
@@ -129,11 +128,15 @@ def main() -> None:
     asked, seconds, differ = scalar_peer(planned, pack, decided, args.sample)
     per_call = seconds / asked
     print(
-        f"decide() per call {per_call * 1e6:8.1f} us on a sample of {asked:,} {1 / per_call:>12,.0f} actions/s; "
-        f"extrapolated to {n:,} actions: {per_call * n:8.1f} s ({per_call * n / wall:.0f}x the batch)"
+        f"decide() per call {per_call * 1e6:8.1f} us on a sample of {asked:,} "
+        f"{1 / per_call:>12,.0f} actions/s"
+    )
+    print(
+        f"  extrapolated to {n:,} actions: {per_call * n:8.1f} s, {per_call * n / wall:.0f}x the batch's time"
     )
     print(f"  sample answers that differ from the batch's: {differ}")
-    print(load())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"peak RSS {peak:.2f} GiB (the night's tables, the batch and the sample's facts); {load()}")
 
 
 if __name__ == "__main__":
