@@ -442,3 +442,51 @@ def test_unknown_channels_and_repeated_rows_are_refused() -> None:
     )
     with pytest.raises(BatchRequestError):
         decide_batch(twice, facts, load_pack("cn"))
+
+
+SPRING_FESTIVAL = datetime(2026, 2, 12, tzinfo=UTC)
+NATIONAL_DAY = datetime(2026, 9, 29, tzinfo=UTC)
+THANKSGIVING = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("pack_id", "holidays", "zone", "first_day", "longest"),
+    [  # the Spring Festival's wait is past the nearest days searched first
+        ("cn", ["cn-public-holidays"], "Asia/Shanghai", SPRING_FESTIVAL, 9),
+        ("cn", ["cn-rest-days"], "Asia/Urumqi", NATIONAL_DAY, 7),
+        ("us-regf", ["us-federal-holidays", "weekends"], "America/Chicago", THANKSGIVING, 3),
+    ],
+)
+def test_every_quarter_hour_of_a_holiday_period_gets_the_gates_next_allowed_at(
+    pack_id: str, holidays: list[str], zone: str, first_day: datetime, longest: int
+) -> None:
+    """Quiet hours and holidays together, every 15 minutes over two weeks: the next allowed time is
+    found within the nearest days or, after a long holiday, further on."""
+    pack = tighten(load_pack(pack_id), {"holidays": holidays, "max_unanswered_per_number_per_day": 2})
+    facts = Facts(
+        timezone=zone,
+        contact_points=POINTS[:3],
+        events=tuple(
+            Event("call", at=first_day + timedelta(days=day, hours=hours), to="M1", outcome="no_answer")
+            for day in range(14)
+            for hours in (2, 3)
+        ),
+    )
+    asked = [
+        ("C1", ContactRequest(at=first_day + QUARTER * q, channel=channel, to="M1"))
+        for q in range(14 * 96)
+        for channel in ("call", "sms")
+    ]
+    decided = decide_batch(request_table(asked), BatchFacts.from_facts({"C1": facts}), pack)
+    assert decided.scalar_rows == 0
+    waits = []
+    for (_, request), row in zip(asked, decided.table.to_pylist(), strict=True):
+        expected = decide(request, facts, pack)
+        assert (row["verdict"], tuple(row["rule_ids"]), row["next_allowed_at"]) == (
+            expected.verdict.value,
+            expected.rule_ids,
+            expected.next_allowed_at,
+        ), request
+        if expected.next_allowed_at is not None:
+            waits.append(expected.next_allowed_at - request.at)
+    assert max(waits) > timedelta(days=longest)  # the holidays were waited out
