@@ -1,10 +1,15 @@
 """The gate over a batch (arrears.compliance.batch) answers as the gate over one request.
 
-- On random batches (hypothesis, derandomized): every row's verdict, rule ids (in order),
-  next_allowed_at and whole decision with its reasons' wording equal ``decide``'s, under each pack,
-  plain and tightened (holidays of the cn calendars included).
+- Random batches (hypothesis, derandomized: the same examples on every run): every row's verdict,
+  rule ids (in order), next_allowed_at and whole decision with its reasons' wording equal
+  ``decide``'s, under each pack, plain and tightened (quiet hours, caps, the cn, US and UK holiday
+  calendars); a second test packs the facts with bursts of contacts so that every count reaches
+  its cap.
+- Every quarter hour of three holiday periods (the Spring Festival's past the nearest days the
+  search tries first): the same next_allowed_at.
 - The scenario files' contact requests, run as batches, give the expected answers (the public
-  ones) and ``decide``'s answers (all).
+  ones) and ``decide``'s whole decisions (all); the rows handed to the scalar gate are those the
+  batch gate says it hands over.
 - A night of ordinary planned actions is decided in columns, none handed to the scalar gate.
 """
 
