@@ -70,18 +70,7 @@ def _conversations_per_day(ctx: GateContext, z: Zone, instant: datetime) -> list
         and e.to in ctx.person_points
         and _on_day(z, e, day)
     )
-    return _at_cap(
-        rule_id,
-        count,
-        cap,
-        Text.of(
-            N_("{count} outbound conversations on {day} ({zone}), the limit is {cap}"),
-            count=count,
-            day=day,
-            zone=z.name,
-            cap=cap,
-        ),
-    )
+    return _at_cap(rule_id, count, cap, conversations_detail(count, day, z.name, cap))
 
 
 def _unanswered_per_number(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]:
@@ -95,19 +84,7 @@ def _unanswered_per_number(ctx: GateContext, z: Zone, instant: datetime) -> list
         for e in outbound_calls(ctx)
         if e.to == ctx.point.id and e.outcome in UNANSWERED and _on_day(z, e, day)
     )
-    return _at_cap(
-        rule_id,
-        count,
-        cap,
-        Text.of(
-            N_("{count} unanswered attempts to {point} on {day} ({zone}), the limit is {cap}"),
-            count=count,
-            point=ctx.point.id,
-            day=day,
-            zone=z.name,
-            cap=cap,
-        ),
-    )
+    return _at_cap(rule_id, count, cap, unanswered_detail(count, ctx.point.id, day, z.name, cap))
 
 
 def _texts_per_day(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]:
@@ -119,12 +96,7 @@ def _texts_per_day(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]
     count = sum(
         1 for e in ctx.facts.events if e.kind == "sms" and e.to in ctx.person_points and _on_day(z, e, day)
     )
-    return _at_cap(
-        rule_id,
-        count,
-        cap,
-        Text.of(N_("{count} texts on {day}, the limit is {cap}"), count=count, day=day, cap=cap),
-    )
+    return _at_cap(rule_id, count, cap, texts_detail(count, day, cap))
 
 
 def _calls_in_7_days(ctx: GateContext, z: Zone, instant: datetime) -> list[Reason]:
@@ -143,19 +115,7 @@ def _calls_in_7_days(ctx: GateContext, z: Zone, instant: datetime) -> list[Reaso
         and about_requested_debts(ctx, e)
         and not _excluded_call(ctx, e)
     )
-    return _at_cap(
-        rule_id,
-        count,
-        cap,
-        Text.of(
-            N_("{count} calls from {first} to {last} ({zone}), the limit is {cap}"),
-            count=count,
-            first=first_day,
-            last=last_day,
-            zone=z.name,
-            cap=cap,
-        ),
-    )
+    return _at_cap(rule_id, count, cap, calls_in_7_days_detail(count, last_day, z.name, cap))
 
 
 def _excluded_call(ctx: GateContext, call: Event) -> bool:
@@ -189,18 +149,54 @@ def _after_conversation(ctx: GateContext, z: Zone, instant: datetime) -> list[Re
     last_blocked = latest + timedelta(days=days - 1)
     if z.local(instant).date() > last_blocked:
         return []
-    return [
-        reason(
-            rule_id,
-            Text.of(
-                N_("a telephone conversation on {day} (day 1): no call through {last} ({zone})"),
-                day=latest,
-                last=last_blocked,
-                zone=z.name,
-            ),
-            retryable=True,
-        )
-    ]
+    return [reason(rule_id, after_conversation_detail(latest, days, z.name), retryable=True)]
+
+
+def conversations_detail(count: int, day: date, zone: str, cap: int) -> Text:
+    return Text.of(
+        N_("{count} outbound conversations on {day} ({zone}), the limit is {cap}"),
+        count=count,
+        day=day,
+        zone=zone,
+        cap=cap,
+    )
+
+
+def unanswered_detail(count: int, point: str, day: date, zone: str, cap: int) -> Text:
+    return Text.of(
+        N_("{count} unanswered attempts to {point} on {day} ({zone}), the limit is {cap}"),
+        count=count,
+        point=point,
+        day=day,
+        zone=zone,
+        cap=cap,
+    )
+
+
+def texts_detail(count: int, day: date, cap: int) -> Text:
+    return Text.of(N_("{count} texts on {day}, the limit is {cap}"), count=count, day=day, cap=cap)
+
+
+def calls_in_7_days_detail(count: int, last_day: date, zone: str, cap: int) -> Text:
+    """``count`` calls in the 7 local days ending ``last_day``."""
+    return Text.of(
+        N_("{count} calls from {first} to {last} ({zone}), the limit is {cap}"),
+        count=count,
+        first=last_day - timedelta(days=6),
+        last=last_day,
+        zone=zone,
+        cap=cap,
+    )
+
+
+def after_conversation_detail(latest: date, days: int, zone: str) -> Text:
+    """A conversation on ``latest`` (day 1) holds calls for ``days`` local days."""
+    return Text.of(
+        N_("a telephone conversation on {day} (day 1): no call through {last} ({zone})"),
+        day=latest,
+        last=latest + timedelta(days=days - 1),
+        zone=zone,
+    )
 
 
 def consecutive_failed_attempts(ctx: GateContext, debtor_points: frozenset[str]) -> int:

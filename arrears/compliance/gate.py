@@ -40,7 +40,7 @@ def decide_contact(request: ContactRequest, facts: Facts, pack: Pack) -> Decisio
     blocking = [r for r in reasons if r.blocking]
     if verdict is Verdict.BLOCK and all(r.retryable for r in blocking):
         next_allowed = next_allowed_at(ctx)
-    return Decision(verdict, tuple(_unique(reasons)), pack.id, pack.label, next_allowed)
+    return Decision(verdict, tuple(unique_reasons(reasons)), pack.id, pack.label, next_allowed)
 
 
 def timed_reasons(ctx: GateContext, instant: datetime) -> list[Reason]:
@@ -87,17 +87,21 @@ def _tenant_policy_reasons(
     ]
     if not added:
         return []
+    return [tenant_policy_reason(pack, retryable=all(r.retryable for r in added))]
+
+
+def tenant_policy_reason(pack: Pack, *, retryable: bool) -> Reason:
+    """A rule that blocks only because the bank tightened ``pack``, named as the bank's policy."""
     settings = ", ".join(f"{k}={v}" for k, v in pack.tightened.items())
-    return [
-        reason(
-            "TENANT-POLICY",
-            Text.of(N_("the bank's tightened settings ({settings})"), settings=settings),
-            retryable=all(r.retryable for r in added),
-        )
-    ]
+    return reason(
+        "TENANT-POLICY",
+        Text.of(N_("the bank's tightened settings ({settings})"), settings=settings),
+        retryable=retryable,
+    )
 
 
-def _unique(reasons: list[Reason]) -> list[Reason]:
+def unique_reasons(reasons: list[Reason]) -> list[Reason]:
+    """The reasons, one per rule id: the first of each."""
     seen: dict[str, Reason] = {}
     for r in reasons:
         seen.setdefault(r.rule_id, r)

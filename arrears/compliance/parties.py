@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from arrears.compliance.context import GateContext
 from arrears.compliance.counting import (
     communicated_with,
@@ -11,6 +13,7 @@ from arrears.compliance.counting import (
 )
 from arrears.compliance.decision import Reason
 from arrears.compliance.messages import reason
+from arrears.compliance.packs import Pack
 from arrears.compliance.standing import HOLD_RULES, opted_out
 from arrears.i18n import N_, Text
 
@@ -32,6 +35,8 @@ PARTY_WORDS = {
     "other": N_("other"),
 }
 """The parties a contact point belongs to, in words."""
+DISPUTE_NOT_RESOLVED = Text.of(N_("the dispute is not resolved"))
+ATTORNEY_INSTEAD = Text.of(N_("contact the attorney instead"))
 
 
 def party_word(party: str) -> Text | str:
@@ -54,7 +59,7 @@ def hold_reasons(ctx: GateContext) -> list[Reason]:
     pack = ctx.pack
     if "dispute" in states and not _purpose_is(ctx, VERIFICATION_PURPOSES):
         opened = states["dispute"]
-        reasons.append(reason("HOLD-DISPUTE", Text.of(N_("the dispute is not resolved"))))
+        reasons.append(reason("HOLD-DISPUTE", DISPUTE_NOT_RESOLVED))
         rule_id = pack.check("dispute")
         written_only = pack.option("written_dispute_rule_only")
         if rule_id and not (written_only and opened.written is False):
@@ -78,12 +83,20 @@ def hold_reasons(ctx: GateContext) -> list[Reason]:
 
 
 def _dispute_detail(ctx: GateContext) -> Text | None:
-    days = ctx.pack.parameters.dispute_verification_days
     opened = ctx.standing.open_states["dispute"].at
-    if days is None or opened is None:
+    return dispute_detail(
+        ctx.pack,
+        None if opened is None else ctx.primary_zone.local(opened).date(),
+        ctx.primary_zone.local(ctx.request.at).date(),
+    )
+
+
+def dispute_detail(pack: Pack, opened_on: date | None, asked_on: date) -> Text | None:
+    """How the dispute's verification stands on the local date ``asked_on`` (opened on ``opened_on``)."""
+    days = pack.parameters.dispute_verification_days
+    if days is None or opened_on is None:
         return None
-    due = ctx.primary_zone.local(opened).date().toordinal() + days
-    overdue = ctx.primary_zone.local(ctx.request.at).date().toordinal() > due
+    overdue = asked_on.toordinal() > opened_on.toordinal() + days
     if not overdue:
         return Text.of(N_("verification is due within {days} days"), days=days)
     return Text.of(N_("verification is overdue ({days} days): escalate"), days=days)
@@ -102,7 +115,7 @@ def party_reasons(ctx: GateContext) -> list[Reason]:
     policy = ctx.pack.party_policy(point.party)
     reasons: list[Reason] = []
     if point.id in ctx.standing.refused_contacts:
-        reasons.append(reason("OPT-OUT", Text.of(N_("{point} refused further contact"), point=point.id)))
+        reasons.append(reason("OPT-OUT", refused_detail(point.id)))
         if ctx.pack.check("contact_refused"):
             reasons.append(reason(ctx.pack.check("contact_refused") or "OPT-OUT"))
     if policy == "consumer":
@@ -112,15 +125,27 @@ def party_reasons(ctx: GateContext) -> list[Reason]:
     elif policy == "location_only":
         reasons.extend(_location_reasons(ctx))
     elif policy == "never":
-        rule_id = ctx.pack.check("unrelated_party") or ctx.pack.check("third_party") or "TENANT-POLICY"
-        reasons.append(reason(rule_id, Text.of(N_("the party is {party}"), party=party_word(point.party))))
+        reasons.append(reason(unrelated_party_rule(ctx.pack), unrelated_party_detail(point.party)))
     return reasons
+
+
+def refused_detail(point_id: str) -> Text:
+    return Text.of(N_("{point} refused further contact"), point=point_id)
+
+
+def unrelated_party_rule(pack: Pack) -> str:
+    """The rule a party the pack never allows breaks."""
+    return pack.check("unrelated_party") or pack.check("third_party") or "TENANT-POLICY"
+
+
+def unrelated_party_detail(party: str) -> Text:
+    return Text.of(N_("the party is {party}"), party=party_word(party))
 
 
 def _consumer_reasons(ctx: GateContext) -> list[Reason]:
     rule_id = ctx.pack.check("attorney")
     if rule_id and ctx.standing.is_open("attorney"):
-        return [reason(rule_id, Text.of(N_("contact the attorney instead")))]
+        return [reason(rule_id, ATTORNEY_INSTEAD)]
     return []
 
 
@@ -179,9 +204,7 @@ def channel_reasons(ctx: GateContext) -> list[Reason]:
     reasons: list[Reason] = []
     opt_out = opted_out(ctx.standing, ctx.point.id, ctx.request.channel)
     if opt_out is not None or ctx.point.do_not_contact:
-        detail = Text.of(
-            N_("{point} opted out of {channel}"), point=ctx.point.id, channel=ctx.request.channel
-        )
+        detail = opt_out_detail(ctx.point.id, ctx.request.channel)
         reasons.append(reason("OPT-OUT", detail))
         medium_rule = ctx.pack.check("medium_opt_out")
         if medium_rule and medium_rule != "OPT-OUT":
@@ -199,6 +222,10 @@ def channel_reasons(ctx: GateContext) -> list[Reason]:
         rule_id = ctx.pack.check("unregistered_channel") or "TENANT-POLICY"
         reasons.append(reason(rule_id, Text.of(N_("the channel is not registered"))))
     return reasons
+
+
+def opt_out_detail(point_id: str, channel: str) -> Text:
+    return Text.of(N_("{point} opted out of {channel}"), point=point_id, channel=channel)
 
 
 def _at_place(ctx: GateContext, place: str) -> bool:

@@ -13,14 +13,16 @@ from arrears.compliance.context import GateContext, Zone
 from arrears.compliance.decision import Reason
 from arrears.compliance.facts import Event, TimeWindow
 from arrears.compliance.messages import reason
+from arrears.compliance.packs import Pack
 from arrears.compliance.standing import CALLBACK_EARLY, channel_matches
 from arrears.i18n import N_, Text
 
 MIDNIGHT = time(0, 0)
 
 
-def permitted_window(ctx: GateContext) -> TimeWindow:
-    return TimeWindow(ctx.pack.parameters.quiet_end, ctx.pack.parameters.quiet_start)
+def permitted_window(pack: Pack) -> TimeWindow:
+    """The pack's permitted hours: from the end of the quiet hours to their start."""
+    return TimeWindow(pack.parameters.quiet_end, pack.parameters.quiet_start)
 
 
 def time_applies(ctx: GateContext) -> bool:
@@ -38,20 +40,22 @@ def time_reasons(ctx: GateContext, instant: datetime) -> list[Reason]:
     reasons.extend(_inconvenient_reasons(ctx, instant))
     holiday_zones = [z for z in ctx.zones if z.local(instant).date() in ctx.pack.parameters.holidays]
     if holiday_zones:
-        day = holiday_zones[0].local(instant).date().isoformat()
-        reasons.append(
-            reason(
-                "TENANT-POLICY",
-                Text.of(N_("{day} is a holiday set by the bank"), day=day),
-                retryable=True,
-            )
-        )
+        reasons.append(holiday_reason(holiday_zones[0].local(instant).date()))
     return reasons
+
+
+def holiday_reason(day: date) -> Reason:
+    """The bank's holiday on the local date ``day``: no contact that day."""
+    return reason(
+        "TENANT-POLICY",
+        Text.of(N_("{day} is a holiday set by the bank"), day=day.isoformat()),
+        retryable=True,
+    )
 
 
 def permitted_in(ctx: GateContext, zone: Zone, instant: datetime) -> bool:
     local = zone.local(instant)
-    if permitted_window(ctx).contains(local.time()):
+    if permitted_window(ctx.pack).contains(local.time()):
         return True
     if ctx.consented_call_at(instant):
         return True
@@ -71,15 +75,26 @@ def _consent_covers(ctx: GateContext, consent: Event, instant: datetime, local: 
 
 
 def _quiet_hours_reasons(ctx: GateContext, failing: list[Zone], instant: datetime) -> list[Reason]:
-    window = permitted_window(ctx).to_json()
-    shown = ", ".join(f"{z.local(instant):%Y-%m-%d %H:%M} {z.name}" for z in failing)
-    detail = Text.of(
+    detail = quiet_hours_detail(ctx.pack, [(z.name, z.local(instant)) for z in failing])
+    ids = quiet_hours_rule_ids(ctx.pack, candidate=any(z.candidate for z in failing))
+    return [reason(rule_id, detail, retryable=True) for rule_id in ids]
+
+
+def quiet_hours_rule_ids(pack: Pack, *, candidate: bool) -> tuple[str, ...]:
+    """The rules a request in the quiet hours breaks (a candidate zone adds its own, if any)."""
+    ids = [pack.check("time") or "TENANT-POLICY"]
+    if candidate:
+        ids.append(pack.check("time_candidates") or ids[0])
+    return tuple(dict.fromkeys(ids))
+
+
+def quiet_hours_detail(pack: Pack, failing: Iterable[tuple[str, datetime]]) -> Text:
+    """The local times (zone name, local datetime) that fall outside the pack's permitted hours."""
+    window = permitted_window(pack).to_json()
+    shown = ", ".join(f"{local:%Y-%m-%d %H:%M} {name}" for name, local in failing)
+    return Text.of(
         N_("local time {local} is outside {start}–{end}"), local=shown, start=window["from"], end=window["to"]
     )
-    ids = [ctx.pack.check("time") or "TENANT-POLICY"]
-    if any(z.candidate for z in failing):
-        ids.append(ctx.pack.check("time_candidates") or ids[0])
-    return [reason(rule_id, detail, retryable=True) for rule_id in dict.fromkeys(ids)]
 
 
 def _inconvenient_reasons(ctx: GateContext, instant: datetime) -> list[Reason]:

@@ -18,6 +18,10 @@ from arrears.compliance.packs import load_pack
 NEW_YORK = ZoneInfo("America/New_York")
 DEBTOR_PHONE = ContactPoint("M1", "mobile", "debtor")
 PURE_MODULES = [
+    "batch",
+    "batch_facts",
+    "batch_reading",
+    "batch_rules",
     "calendars",
     "content",
     "context",
@@ -26,6 +30,7 @@ PURE_MODULES = [
     "facts",
     "gate",
     "lexicon",
+    "local_clock",
     "messages",
     "packfile",
     "packs",
