@@ -13,7 +13,8 @@ a call task holds its window that day.
    segment, and the steps due since the last night evaluated;
 3. ``case_segments`` is rewritten for the cases that moved (and emptied of those no longer open);
 4. each due step becomes an action; contacts are put to the gate for the whole batch at once
-   (:func:`gate_actions`). Allowed: ``planned`` (or ``proposed`` for a serious step a person
+   (:func:`gate_actions`, on each customer's zone, contact points, history, holds and
+   preferences). Allowed: ``planned`` (or ``proposed`` for a serious step a person
    confirms); refused with a time at which it would pass: ``rescheduled`` to it; refused for
    good: ``escalated``; the reasons are kept on the action either way;
 5. actions are written in bulk under a key of case, segment, entry day, step day and action: a
@@ -37,10 +38,11 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from arrears.cases.models import Case, CaseStatus
+from arrears.compliance.batch import decide_batch
+from arrears.compliance.batch_facts import BatchFacts
 from arrears.compliance.decision import Decision, Verdict
-from arrears.compliance.facts import ContactRequest, Facts
-from arrears.compliance.gate import decide
 from arrears.compliance.packs import Pack
+from arrears.contacts.gate import facts_for_many
 from arrears.db.arrow import insert_arrow, read_arrow
 from arrears.strategy import arms, evaluation
 from arrears.strategy.document import (
@@ -131,7 +133,7 @@ def run_night(
     _write_members(connection, entered, active.id)
     rows = _due_actions(due, outcome)
     actions = _fresh(connection, _actions(rows, active, facts, as_of, bank_zone), outcome)
-    _gate(actions, pack)
+    _gate(connection, actions, pack)
     _queue_messages(connection, actions, as_of, now)
     _write_actions(connection, actions, as_of, active.id, outcome)
     outcome.fairness = fairness(connection, facts, as_of)
@@ -369,12 +371,11 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _gate(actions: Sequence[Action], pack: Pack) -> None:
+def _gate(connection: Connection, actions: Sequence[Action], pack: Pack) -> None:
     """Put the contacts to the gate (all at once) and set each action's status from the answer;
     serious steps that pass wait for a person's confirmation."""
     contacts = [a for a in actions if a.step.action in GATE_CHANNELS]
-    decisions = gate_actions(contacts, pack)
-    for action, decision in zip(contacts, decisions, strict=True):
+    for action, decision in zip(contacts, gate_actions(connection, contacts, pack), strict=True):
         action.decision = decision
         if decision.verdict is Verdict.BLOCK:
             action.status = ActionStatus.RESCHEDULED if decision.next_allowed_at else ActionStatus.ESCALATED
@@ -387,17 +388,34 @@ def _gate(actions: Sequence[Action], pack: Pack) -> None:
             action.status = ActionStatus.PROPOSED
 
 
-def gate_actions(actions: Sequence[Action], pack: Pack) -> list[Decision]:
-    """The gate's answer to each contact action, for a customer known by time zone only.
-
-    TODO(#15): the facts of each customer (history, holds, opt-outs) and the batch gate."""
+def gate_actions(connection: Connection, actions: Sequence[Action], pack: Pack) -> list[Decision]:
+    """The gate's answer to each contact action, the whole batch at once
+    (:func:`arrears.compliance.batch.decide_batch`) on what the gate knows of each customer (their
+    zone, contact points, recent contacts, holds, preferences and callbacks); the worded reasons
+    are built for the actions it does not allow only."""
+    if not actions:
+        return []
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        customers = sorted({a.row["customer_id"] for a in actions})
+        known = facts_for_many(session, customers, min(a.planned_at for a in actions))
+    finally:
+        session.close()
+    requests = pa.table(
+        {
+            "row": pa.array(range(len(actions)), pa.int64()),
+            "customer_id": [a.row["customer_id"] for a in actions],
+            "channel": [GATE_CHANNELS[a.step.action] for a in actions],
+            "to": pa.nulls(len(actions), pa.string()),
+            "at": pa.array([a.planned_at for a in actions], pa.timestamp("us", tz="UTC")),
+            "purpose": ["strategy"] * len(actions),
+        }
+    )
+    decided = decide_batch(requests, BatchFacts.from_facts(known), pack)
+    verdicts = decided.table["verdict"].to_pylist()
+    allowed = Decision(Verdict.ALLOW, (), pack.id, pack.label)
     return [
-        decide(
-            ContactRequest(at=a.planned_at, channel=GATE_CHANNELS[a.step.action]),
-            Facts(timezone=a.zone),
-            pack,
-        )
-        for a in actions
+        allowed if verdict == Verdict.ALLOW else decided.decision(row) for row, verdict in enumerate(verdicts)
     ]
 
 

@@ -18,6 +18,7 @@ from arrears.channels import templates
 from arrears.channels.models import OutboxMessage
 from arrears.channels.templates import TemplateDraft
 from arrears.compliance.packs import load_pack
+from arrears.contacts.models import ContactPreference
 from arrears.db import transaction
 from arrears.disputes.models import Hold
 from arrears.strategy import arms
@@ -221,3 +222,23 @@ def test_an_experiment_splits_its_segment_by_a_stable_hash(engine: Engine) -> No
     with engine.connect() as connection:
         again = dict(connection.execute(select(CaseSegment.case_id, CaseSegment.arm)).all())
     assert again == stood  # a customer never changes arm
+
+
+def test_the_gate_reads_each_customer_s_own_facts(engine: Engine) -> None:
+    book = Book(engine)
+    book.case("fine", dpd=5, bucket="M1")
+    book.case("optout", dpd=5, bucket="M1")
+    with engine.begin() as connection:
+        connection.execute(
+            insert(ContactPreference).values(
+                customer_id="optout", kind="opt_out", channel="sms", recorded_at=NOW - timedelta(days=3)
+            )
+        )
+    approved_sms_template(engine)
+    approve(engine)
+    night(engine)
+    chosen = actions(engine)
+    refused = chosen[(case_id_of("optout"), "sms", 1)]
+    assert refused.status == "escalated" and refused.verdict == "block" and refused.next_allowed_at is None
+    assert refused.rule_ids and refused.reasons[0]["rule_id"] in refused.rule_ids
+    assert chosen[(case_id_of("fine"), "sms", 1)].status == "done"
