@@ -4,9 +4,10 @@ declare the permission, call :mod:`arrears.strategy.service` in the request's tr
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from arrears.api.access import DatabaseSession, requires
@@ -17,7 +18,7 @@ from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.concurrency import etag, parse_if_match
 from arrears.strategy import service
-from arrears.strategy.document import StrategyDocument
+from arrears.strategy.document import CODE, StrategyDocument
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.models import Strategy
 from arrears.strategy.preview import Preview, preview
@@ -30,6 +31,7 @@ from arrears.strategy.schemas import (
     CheckOut,
     DecisionIn,
     DiffOut,
+    ExperimentReportOut,
     ReasonIn,
     StrategiesOut,
     StrategyIn,
@@ -300,3 +302,48 @@ def decline_action(
         now=now(request),
     )
     return ActionOut.of(row)
+
+
+@router.get(
+    "/strategy-fairness",
+    responses=problem_responses(403),
+    summary="The latest night's fairness report",
+)
+def fairness_report(principal: Reader, session: DatabaseSession, request: Request) -> dict[str, object]:
+    """Per protected attribute the data holds (age bands, region): each group's share contacted,
+    escalated and in the worst score bands, against the largest group, with Katz's interval and
+    the four-fifths flag (docs/strategy.md §6). ``night`` null: no night has run a strategy yet."""
+    found = service.fairness_report(session, principal, today(request))
+    if found is None:
+        return {"night": None, "measures": {}, "reference": {}}
+    night, report = found
+    return {"night": night.isoformat(), **report}
+
+
+@router.get(
+    "/experiments/{code}/report",
+    response_model=ExperimentReportOut,
+    responses=problem_responses(400, 403, 404),
+    summary="An experiment's results: each arm against the control",
+)
+def experiment_report(
+    code: Annotated[str, Path(pattern=CODE, max_length=64)],
+    principal: Reader,
+    session: DatabaseSession,
+    request: Request,
+    horizon: Annotated[int, Query(ge=1, le=365)] = 30,
+    minimum_effect: Annotated[Decimal, Query(gt=0, lt=Decimal("0.5"))] = Decimal("0.02"),
+) -> ExperimentReportOut:
+    """Outcomes over ``horizon`` days per member (cured, rolled forward, promises kept, complaints,
+    opt-outs; collected, cost and net per account) with Wilson intervals; against the control the
+    Newcombe intervals, the BCa interval of the net amounts and the cure rate's daily-read mSPRT."""
+    found = service.experiment_report(
+        session,
+        principal,
+        code,
+        bank=_bank(request),
+        horizon_days=horizon,
+        minimum_effect=minimum_effect,
+        as_of=today(request),
+    )
+    return ExperimentReportOut.of(found)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from arrears.money import format_major
 from arrears.strategy.document import StrategyDocument
+from arrears.strategy.experiments import ExperimentReport
 from arrears.strategy.models import Strategy, StrategyAction
 from arrears.strategy.preview import Preview
 from arrears.strategy.validation import Report
@@ -205,3 +207,95 @@ class ActionOut(BaseModel):
 
 class ActionsOut(BaseModel):
     actions: list[ActionOut]
+
+
+class RateOut(BaseModel):
+    successes: int
+    trials: int
+    rate: Decimal
+    lower: Decimal
+    upper: Decimal
+
+
+class ArmOut(BaseModel):
+    arm: str
+    members: int
+    rates: dict[str, RateOut]
+    collected_per_account: Decimal | None = Field(description="Minor units of the strategy's currency")
+    cost_per_account: Decimal | None
+    net_per_account: Decimal | None
+
+
+class DifferenceOut(BaseModel):
+    difference: Decimal
+    lower: Decimal
+    upper: Decimal
+
+
+class ComparisonOut(BaseModel):
+    arm: str
+    differences: dict[str, DifferenceOut] = Field(description="Challenger minus control, Newcombe 95%")
+    net_difference: int | None = Field(description="Net per account, minor units; BCa 95% below")
+    net_lower: int | None
+    net_upper: int | None
+    cure_p_value: Decimal | None = Field(description="The mSPRT's always-valid p-value, read every day")
+    decision: str | None = Field(
+        description="keep_running, challenger_better, challenger_worse, no_difference"
+    )
+
+
+class ExperimentReportOut(BaseModel):
+    experiment: str
+    segment: str
+    horizon_days: int
+    as_of: date
+    currency: str | None
+    control: str
+    waiting: int
+    other_currency: int
+    arms: list[ArmOut]
+    comparisons: list[ComparisonOut]
+
+    @classmethod
+    def of(cls, found: ExperimentReport) -> ExperimentReportOut:
+        return cls(
+            experiment=found.experiment,
+            segment=found.segment,
+            horizon_days=found.horizon_days,
+            as_of=found.as_of,
+            currency=found.currency,
+            control=found.control,
+            waiting=found.waiting,
+            other_currency=found.other_currency,
+            arms=[
+                ArmOut(
+                    arm=a.arm,
+                    members=a.members,
+                    rates={
+                        name: RateOut(
+                            successes=r.successes, trials=r.trials, rate=r.rate, lower=r.lower, upper=r.upper
+                        )
+                        for name, r in a.rates.items()
+                    },
+                    collected_per_account=a.collected_per_account,
+                    cost_per_account=a.cost_per_account,
+                    net_per_account=a.net_per_account,
+                )
+                for a in found.arms
+            ],
+            comparisons=[
+                ComparisonOut(
+                    arm=c.arm,
+                    differences={
+                        name: DifferenceOut(difference=d.difference, lower=d.lower, upper=d.upper)
+                        for name, d in c.differences.items()
+                    },
+                    net_difference=None if c.net is None else c.net.difference,
+                    net_lower=None if c.net is None else c.net.lower,
+                    net_upper=None if c.net is None else c.net.upper,
+                    cure_p_value=None if c.cure is None else c.cure.sequential.p_value,
+                    decision=None if c.cure is None else str(c.cure.decision),
+                )
+                for c in found.comparisons
+            ],
+        )

@@ -90,3 +90,36 @@ def test_a_case_s_actions_with_why_and_a_confirmed_proposal(api: Api) -> None:
         api.as_(analyst).post(f"/api/v1/strategy-actions/{referral['id']}/confirm", json={}).status_code
         == 403
     )
+
+
+def test_fairness_and_an_experiment_s_report_over_http(api: Api) -> None:
+    from tests.strategy.test_nightly import EXPERIMENT
+
+    analyst, boss = api.person(Role.STRATEGY_ANALYST), api.person(Role.SUPERVISOR)
+    book = Book(api.engine)
+    for n in range(8):
+        book.case(f"e{n}", dpd=5, bucket="M1")
+    reader = api.as_(analyst)
+    assert reader.get("/api/v1/strategy-fairness").json()["night"] is None  # no night yet
+    made = reader.post(
+        "/api/v1/strategies",
+        json={
+            "document": EXPERIMENT.replace(
+                "      - {day: 1, action: letter, template: first_delinquency}\n", ""
+            )
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert api.as_(boss).post(f"/api/v1/strategies/{made.json()['id']}/approve", json={}).status_code == 200
+    night(api.engine)
+    fair = reader.get("/api/v1/strategy-fairness")
+    assert fair.status_code == 200, fair.text
+    assert fair.json()["night"] == "2026-11-21" and "region" in fair.json()["measures"]
+    shown = reader.get("/api/v1/experiments/m1-calls/report", params={"horizon": 1, "minimum_effect": "0.1"})
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert body["control"] == "champion" and {a["arm"] for a in body["arms"]} == {"champion", "quiet"}
+    assert sum(a["members"] for a in body["arms"]) + body["waiting"] == 8
+    assert reader.get("/api/v1/experiments/nothing/report").status_code == 404
+    assert reader.get("/api/v1/experiments/m1-calls/report", params={"horizon": 0}).status_code == 422
+    assert api.as_(api.person(Role.COLLECTOR)).get("/api/v1/strategy-fairness").status_code == 403
