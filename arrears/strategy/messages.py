@@ -48,12 +48,26 @@ class MessageAction:
     skipped: str | None = None
 
 
+CHUNK = 5000
+"""Actions composed together (their cases and customers named in one statement)."""
+
+
 def queue_messages(
     session: Session, actions: Sequence[MessageAction], action_day: date, now: datetime
 ) -> None:
     """Queue each action's message (setting ``message_id``) or say why not (``skipped``)."""
-    if not actions:
-        return
+    templates: dict[tuple[str, str, str], MessageTemplate | None] = {}
+    for start in range(0, len(actions), CHUNK):
+        _queue_chunk(session, actions[start : start + CHUNK], action_day, now, templates)
+
+
+def _queue_chunk(
+    session: Session,
+    actions: Sequence[MessageAction],
+    action_day: date,
+    now: datetime,
+    templates: dict[tuple[str, str, str], MessageTemplate | None],
+) -> None:
     case_ids = select(Case.case_id).where(Case.case_id.in_(sorted({a.case_id for a in actions})))
     points = debtor_points(session, case_ids)
     names = dict(
@@ -63,7 +77,6 @@ def queue_messages(
             )
         ).all()
     )
-    templates: dict[tuple[str, str, str], MessageTemplate | None] = {}
     specs: list[dict[str, Any]] = []
     by_key: dict[str, MessageAction] = {}
     for action in actions:

@@ -41,6 +41,7 @@ from arrears.cases.models import Case, CaseStatus
 from arrears.compliance.batch import decide_batch
 from arrears.compliance.batch_facts import BatchFacts
 from arrears.compliance.decision import Decision, Verdict
+from arrears.compliance.facts import Facts
 from arrears.compliance.packs import Pack
 from arrears.contacts.gate import facts_for_many
 from arrears.db.arrow import insert_arrow, read_arrow
@@ -396,9 +397,12 @@ def gate_actions(connection: Connection, actions: Sequence[Action], pack: Pack) 
     if not actions:
         return []
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    customers = sorted({a.row["customer_id"] for a in actions})
+    at = min(a.planned_at for a in actions)
+    known: dict[str, Facts] = {}
     try:
-        customers = sorted({a.row["customer_id"] for a in actions})
-        known = facts_for_many(session, customers, min(a.planned_at for a in actions))
+        for start in range(0, len(customers), CHUNK):  # a statement names CHUNK ids at most
+            known.update(facts_for_many(session, customers[start : start + CHUNK], at))
     finally:
         session.close()
     requests = pa.table(

@@ -7,6 +7,7 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine, func, insert, select, update
 
 from arrears.audit.trail import SYSTEM
@@ -21,7 +22,7 @@ from arrears.compliance.packs import load_pack
 from arrears.contacts.models import ContactPreference
 from arrears.db import transaction
 from arrears.disputes.models import Hold
-from arrears.strategy import arms
+from arrears.strategy import arms, messages, nightly
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.models import CaseSegment, Strategy, StrategyAction
 from arrears.strategy.nightly import NightOutcome, run_night
@@ -242,3 +243,22 @@ def test_the_gate_reads_each_customer_s_own_facts(engine: Engine) -> None:
     assert refused.status == "escalated" and refused.verdict == "block" and refused.next_allowed_at is None
     assert refused.rule_ids and refused.reasons[0]["rule_id"] in refused.rule_ids
     assert chosen[(case_id_of("fine"), "sms", 1)].status == "done"
+
+
+def test_a_night_names_a_bounded_number_of_ids_per_statement(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 10M accounts a night has more customers than SQLite takes variables in one statement:
+    the gate's facts, the messages and the members are read and written in chunks."""
+    monkeypatch.setattr(nightly, "CHUNK", 2)
+    monkeypatch.setattr(messages, "CHUNK", 2)
+    book = Book(engine)
+    for n in range(5):
+        book.case(f"c{n}", dpd=5, bucket="M1")
+    approved_sms_template(engine)
+    approve(engine)
+    night(engine)
+    chosen = actions(engine)
+    assert sorted(a.status for a in chosen.values()) == ["done"] * 5
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(OutboxMessage)) == 5
