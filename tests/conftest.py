@@ -34,6 +34,11 @@ from tests.log_check import scan
 settings.register_profile("arrears", deadline=None)
 settings.load_profile("arrears")
 
+# The commands' output is read as text at the width the tests' COLUMNS asks for. Where the
+# environment forces a terminal (FORCE_COLOR) and calls it dumb (TERM=dumb, as some CI shells do),
+# Rich would ignore COLUMNS and wrap at 80; told the output is no terminal, it never does.
+os.environ["TTY_COMPATIBLE"] = "0"
+
 POSTGRES_URL = os.environ.get("ARREARS_TEST_POSTGRES_URL")
 NO_POSTGRES = "ARREARS_TEST_POSTGRES_URL is not set: PostgreSQL variants skip (CI sets it)"
 

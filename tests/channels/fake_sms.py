@@ -92,6 +92,8 @@ class FakeSms:
     throttle: int = 0
     per_number_per_minute: int | None = None
     hang_after: int | None = None
+    latency: float = 0.0
+    """Seconds each SendSms takes to answer (a real provider's take tens of milliseconds)."""
     refused: dict[str, int] = field(default_factory=dict)
     """Every error answered, by code."""
     clock_skew: timedelta = timedelta(0)
@@ -106,6 +108,8 @@ class FakeSms:
         async def rpc(request: Request) -> JSONResponse:
             params = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
             answer, status = self.answer(params)
+            if params.get("Action") == "SendSms" and self.latency:
+                await asyncio.sleep(self.latency)
             if answer.get("Code") == "OK" and params.get("Action") == "SendSms" and self._hangs():
                 self.hanging.set()
                 while not self.released.is_set():

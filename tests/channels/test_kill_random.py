@@ -199,6 +199,9 @@ def test_emails_survive_random_kills(engine: Engine) -> None:
 @pytest.fixture
 def provider() -> Iterator[tuple[FakeSms, str]]:
     with fake_sms() as served:
+        # as slow as a real provider: most of a worker's time is then spent with messages in flight,
+        # and the random kills catch some there (answered at once, the kills came between batches)
+        served[0].latency = 0.03
         yield served
 
 
