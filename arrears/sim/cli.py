@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -14,9 +15,9 @@ from rich.table import Table
 
 from arrears.cli_options import date_option
 from arrears.clock import SystemClock, yesterday
-from arrears.config import get_settings
+from arrears.config import get_settings, message_language
 from arrears.errors import InvalidInputError, echo
-from arrears.i18n import N_
+from arrears.i18n import N_, translate
 from arrears.sim.generator import PortfolioSpec, generate_portfolio
 from arrears.sim.profile import DEFAULT_PROFILE, SAMPLE_PROFILE
 from arrears.sim.writer import KINDS, FeedFormat
@@ -117,3 +118,87 @@ def portfolio(
         f"{spec.customers:,} customers as of {spec.as_of} (seed {spec.seed}) in {report.seconds:.1f} s: "
         f"{report.total_rows / max(report.seconds, 1e-9):,.0f} rows/s / 行每秒"
     )
+
+
+@app.command("strategy")
+def strategy(
+    champion: Annotated[Path, typer.Option("--champion", help="The strategy in use (YAML).")],
+    challenger: Annotated[Path, typer.Option("--challenger", help="The strategy to try (YAML).")],
+    customers: Annotated[int, typer.Option("--customers", min=100, help="Simulated customers.")] = 100_000,
+    days: Annotated[int, typer.Option("--days", min=1, max=730, help="Days simulated.")] = 180,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed: same seed, same customers.")] = 1,
+    start: Annotated[
+        date | None, date_option("--start", help="The first night YYYY-MM-DD (default: yesterday).")
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the table here.")] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Collected to date per strategy (SVG).")
+    ] = None,
+    serial: Annotated[
+        bool, typer.Option("--serial", help="One strategy after the other, one process.")
+    ] = False,
+) -> None:
+    """Run two strategies over the same simulated customers and compare them (策略模拟)."""
+    from arrears.strategy.repository import read_document
+    from arrears.strategy.simulation import pair, report
+    from arrears.strategy.validation import joined
+
+    settings = get_settings()
+    language = message_language()
+    bank = pair.bank_for(settings)
+    first_night = _as_of(start)
+    documents = (read_document(champion)[1], read_document(challenger)[1])
+    protected = frozenset(a.strip() for a in settings.protected_attributes.split(",") if a.strip())
+    for file, document in zip((champion, challenger), documents, strict=True):
+        checked = pair.check(document, bank, protected, first_night)
+        if not checked.valid:
+            raise InvalidInputError(
+                N_("{file} does not pass the strategy checks: {problems}"),
+                file=echo(file),
+                problems=joined(checked.errors),
+            )
+    plan = pair.Plan(
+        documents,
+        (documents[0].strategy, documents[1].strategy),
+        customers,
+        days,
+        seed,
+        first_night,
+        bank,
+    )
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(translate(N_("days"), language)),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        tasks = {
+            role: progress.add_task(name, total=days)
+            for role, name in zip(pair.PAIR, plan.names, strict=True)
+        }
+        comparison = pair.simulate_pair(
+            plan, lambda role, done: progress.update(tasks[role], completed=done), parallel=not serial
+        )
+    seconds = time.perf_counter() - started
+    title = translate(
+        N_("{champion} against {challenger}: {customers} customers, {days} days, seed {seed}"),
+        language,
+        champion=plan.names[0],
+        challenger=plan.names[1],
+        customers=f"{customers:,}",
+        days=days,
+        seed=seed,
+    )
+    table = Table(*report.headers(language), title=title)
+    for row in report.rows(comparison, language):
+        table.add_row(*row)
+    console.print(table)
+    console.print(translate(N_("Simulated in {seconds:.0f} s."), language, seconds=seconds))
+    if markdown is not None:
+        markdown.write_text(report.markdown(comparison, language), "utf-8")
+    if chart is not None:
+        chart.write_text(report.chart(comparison, language), "utf-8")
