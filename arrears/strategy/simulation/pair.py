@@ -56,6 +56,14 @@ def check(document: StrategyDocument, bank: SimulationBank, protected: frozenset
     return validate(document, known, bank.pack, today)
 
 
+def no_action(document: StrategyDocument) -> StrategyDocument:
+    """The same segments with no step at all: the control of "what if we did nothing"."""
+    paths = {code: path.model_copy(update={"steps": []}) for code, path in document.paths.items()}
+    return document.model_copy(
+        update={"strategy": f"{document.strategy}-none"[:64], "paths": paths, "experiments": []}
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     documents: tuple[StrategyDocument, StrategyDocument]

@@ -83,6 +83,8 @@ class Comparison:
     champion_daily: tuple[int, ...]
     challenger_daily: tuple[int, ...]
     """Collected each day (minor units), for the chart."""
+    seconds: tuple[dict[str, float], dict[str, float]] = ({}, {})
+    """Where each run's time went (facts, evaluation, gate, day)."""
 
     def line(self, key: str) -> Line:
         return next(line for line in self.lines if line.measure.key == key)
@@ -101,6 +103,7 @@ def compare(
         lines,
         tuple(champion.daily_collected),
         tuple(challenger.daily_collected),
+        (dict(champion.seconds), dict(challenger.seconds)),
     )
 
 

@@ -19,7 +19,10 @@ same customers meet the same luck, and the difference between their results is t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time as clock
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
@@ -87,6 +90,8 @@ class Outcome:
     unplaced_nights: int = 0
     actions: dict[str, int] = field(default_factory=dict)
     daily_collected: list[int] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    """Where the run's time went: facts, evaluation, gate, day."""
     """Collected on each day of the run (minor units), all customers together."""
 
     @property
@@ -326,12 +331,21 @@ class _Run:
         self.births = pa.array(people.birth.astype("datetime64[D]"), pa.date32())
         self.engine = evaluation.DuckDBStrategyEngine()
 
+    @contextmanager
+    def lap(self, name: str) -> Iterator[None]:
+        started = clock.perf_counter()
+        try:
+            yield
+        finally:
+            self.outcome.seconds[name] += clock.perf_counter() - started
+
     def run(self, days: int, progress: ProgressHook | None) -> Outcome:
         state = evaluation.STATE_SCHEMA.empty_table()
         try:
             for t in range(days):
                 state = self.night(t, state)
-                self.day(t + 1)
+                with self.lap("day"):
+                    self.day(t + 1)
                 if progress is not None:
                     progress(t + 1)
         finally:
@@ -351,9 +365,11 @@ class _Run:
         self.complaint_odds = np.zeros(n)
         self.complaint_at = np.zeros(n, np.int64)
         self.state.recent[(t + 1) % RECENT_DAYS] = 0
-        facts = self.facts(as_of)
+        with self.lap("facts"):
+            facts = self.facts(as_of)
         previous = as_of - timedelta(days=1) if t else None
-        due = evaluation.evaluate(self.engine, self.document, facts, state, as_of, previous)
+        with self.lap("evaluation"):
+            due = evaluation.evaluate(self.engine, self.document, facts, state, as_of, previous)
         who = _case_numbers(due["case_id"])
         _, first = np.unique(who, return_index=True)  # a case's rows share its segment, arm and entry
         placed = due.select(evaluation.STATE_SCHEMA.names).take(pa.array(first))
@@ -428,7 +444,8 @@ class _Run:
         key = keyed["key"].to_numpy()
         action = np.array([ACTIONS.index(s.action) for s in self.steps.steps.values()], np.int64)[key]
         at = self.steps.instants(self.start + timedelta(days=day), self.zone_names)[key, self.zone[who]]
-        allowed = self.gate(who, action, at)
+        with self.lap("gate"):
+            allowed = self.gate(who, action, at)
         self.outcome.blocked += np.bincount(who[~allowed], minlength=self.people.size)
         for a, name in enumerate(ACTIONS):
             chosen = allowed & (action == a)
