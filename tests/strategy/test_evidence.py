@@ -87,7 +87,18 @@ def test_the_command_prints_the_three_findings(tmp_path: Path) -> None:
     file.write_text(REMIND, "utf-8")
     result = CliRunner(env={"COLUMNS": "300", "ARREARS_LANGUAGE": "en"}).invoke(
         app,
-        ["sim", "uplift", "--treatment", str(file), "--customers", "3000", "--days", "10", "--start", "2026-11-21"],
+        [
+            "sim",
+            "uplift",
+            "--treatment",
+            str(file),
+            "--customers",
+            "3000",
+            "--days",
+            "10",
+            "--start",
+            "2026-11-21",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "Paid up within 10 days:" in result.output and "under remind-none" in result.output

@@ -170,7 +170,9 @@ def test_the_checks_run_before_a_simulation(bank: SimulationBank) -> None:
     report = check(aged, bank, frozenset({"age"}), START)
     assert not report.valid
     for example in (EXAMPLE, EXAMPLE.with_name("cn-cards-call-first.yaml")):
-        assert check(parse_document(example.read_text("utf-8"), "example"), bank, frozenset({"age"}), START).valid
+        assert check(
+            parse_document(example.read_text("utf-8"), "example"), bank, frozenset({"age"}), START
+        ).valid
 
 
 runner = CliRunner(env={"COLUMNS": "220", "ARREARS_LANGUAGE": "en"})
