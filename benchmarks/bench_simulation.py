@@ -23,16 +23,17 @@ import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from arrears.config import Settings  # noqa: E402
 from arrears.strategy.repository import parse_document  # noqa: E402
-from arrears.strategy.simulation.model import Responses  # noqa: E402
 from arrears.strategy.simulation.pair import Plan, bank_for, simulate_pair  # noqa: E402
 from arrears.strategy.simulation.population import draw_population  # noqa: E402
 from arrears.strategy.simulation.report import rows  # noqa: E402
-from arrears.strategy.simulation.run import _Run  # noqa: E402
+from arrears.strategy.simulation.run import first_night_facts  # noqa: E402
 
 START = date(2026, 11, 21)
 EXAMPLE = ROOT / "examples" / "strategies" / "cn-cards.yaml"
@@ -88,16 +89,8 @@ def main() -> None:
 
 def _floor(plan: Plan) -> float:
     people = draw_population(plan.customers, plan.seed, plan.start)
-    run = _Run(
-        plan.documents[0],
-        people,
-        plan.start,
-        plan.seed,
-        plan.bank,
-        Responses(),
-    )
-    facts = run.facts(plan.start)
-    connection = run.engine.connection
+    facts = first_night_facts(plan.documents[0], people, plan.start, plan.bank)
+    connection = duckdb.connect()
     connection.register("case_facts", facts)
     started = time.perf_counter()
     for _ in range(plan.days):

@@ -21,10 +21,9 @@ from arrears.strategy.simulation.evidence import (
     qini,
     qini_of_truth,
 )
-from arrears.strategy.simulation.model import Responses
 from arrears.strategy.simulation.pair import Plan, bank_for, no_action
 from arrears.strategy.simulation.population import draw_population
-from arrears.strategy.simulation.run import _Run
+from arrears.strategy.simulation.run import first_night_facts
 from tests.strategy.test_simulation import REMIND
 
 START = date(2026, 11, 21)
@@ -76,7 +75,7 @@ def test_a_power_check_with_no_effect_rejects_about_five_in_a_hundred() -> None:
 def test_the_model_never_reads_a_protected_attribute() -> None:
     bank = bank_for(Settings())
     people = draw_population(300, 1, START)
-    facts = _Run(parse_document(REMIND, "r"), people, START, 1, bank, Responses()).facts(START)
+    facts = first_night_facts(parse_document(REMIND, "r"), people, START, bank)
     x, names = features(facts, START, frozenset({"age"}))
     assert "age" not in names and x.shape == (300, len(names))
     assert "age" in features(facts, START)[1]

@@ -32,10 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arrears.i18n import N_, translate
-from arrears.strategy.simulation.model import Responses
 from arrears.strategy.simulation.pair import Plan
 from arrears.strategy.simulation.population import Population, draw_population
-from arrears.strategy.simulation.run import _Run, simulate
+from arrears.strategy.simulation.run import first_night_facts, simulate
 from arrears.strategy.statistics import power_proportions, rate_nearest
 
 Floats = npt.NDArray[np.float64]
@@ -238,7 +237,7 @@ def prove(
         )
         paid.append(run.cured)
     power = power_check(paid[0], paid[1], per_arm, seed=plan.seed)
-    facts = _Run(plan.documents[0], people, plan.start, plan.seed, plan.bank, Responses()).facts(plan.start)
+    facts = first_night_facts(plan.documents[0], people, plan.start, plan.bank)
     model = uplift_check(people, facts, plan.start, paid[0], paid[1], plan.seed, protected)
     return Evidence(plan, power, model)
 

@@ -282,6 +282,18 @@ def simulate(
     return _Run(document, people, start, seed, bank, responses or Responses()).run(days, progress)
 
 
+def first_night_facts(
+    document: StrategyDocument, people: Population, start: date, bank: SimulationBank
+) -> pa.Table:
+    """The facts the strategy reads of every customer on the first night (what a model trained on
+    the simulation may read)."""
+    run = _Run(document, people, start, 0, bank, Responses())
+    try:
+        return run.facts(start)
+    finally:
+        run.engine.close()
+
+
 class _Run:
     def __init__(
         self,
