@@ -29,7 +29,8 @@ PAIR = ("champion", "challenger")
 
 
 def bank_for(settings: Settings) -> SimulationBank:
-    """The bank's buckets, score bands and rule pack, as the nightly batch reads them."""
+    """The bank's buckets, score bands and rule pack, as the nightly batch reads them (the
+    simulated customers have their own zones: the bank's is not needed)."""
     from arrears.contacts.gate import pack_of
 
     rules = load_rules(settings.delinquency_rules) if settings.delinquency_rules else DelinquencyRules()
@@ -37,7 +38,6 @@ def bank_for(settings: Settings) -> SimulationBank:
         rules,
         Bands.parse(settings.scoring_bands),
         pack_of(settings.compliance_pack, settings.compliance_policy),
-        settings.bank_timezone,
     )
 
 

@@ -41,7 +41,7 @@ from arrears.i18n import N_
 from arrears.scoring.scale import Bands, ScoreScale
 from arrears.sim.profile import Behaviour
 from arrears.strategy import evaluation
-from arrears.strategy.document import Step, StrategyDocument
+from arrears.strategy.document import Step, StrategyDocument, Window
 from arrears.strategy.facts import FACTS_SCHEMA
 from arrears.strategy.nightly import _when
 from arrears.strategy.simulation.model import Responses
@@ -64,12 +64,11 @@ RECENT_DAYS = 8
 
 @dataclass(frozen=True)
 class SimulationBank:
-    """What the run reads of the bank: its buckets, score bands, rule pack and home zone."""
+    """What the run reads of the bank: its buckets, score bands and rule pack."""
 
     rules: DelinquencyRules
     bands: Bands
     pack: Pack
-    zone: str = "Asia/Shanghai"
 
 
 @dataclass
@@ -90,9 +89,9 @@ class Outcome:
     unplaced_nights: int = 0
     actions: dict[str, int] = field(default_factory=dict)
     daily_collected: list[int] = field(default_factory=list)
+    """Collected on each day of the run (minor units), all customers together."""
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     """Where the run's time went: facts, evaluation, gate, day."""
-    """Collected on each day of the run (minor units), all customers together."""
 
     @property
     def size(self) -> int:
@@ -256,9 +255,7 @@ class _StepTimes:
         """Calls whose window opens before noon (``best`` is the customer's own hour)."""
         return np.array(
             [
-                step.action == "call"
-                and step.window != "best"
-                and time.fromisoformat(step.window.start) < time(12)  # type: ignore[union-attr]
+                isinstance(step.window, Window) and time.fromisoformat(step.window.start) < time(12)
                 for step in self.steps.values()
             ]
         )
@@ -336,7 +333,7 @@ class _Run:
         )
         self.bucket_names = pa.array([b.name for b in bank.rules.buckets], pa.string())
         self.band_names = pa.array(bank.bands.names(), pa.string())
-        self.products = product_names()
+        self.products = product_names().take(pa.array(people.product.astype(np.int64)))
         self.languages = people.languages()
         self.countries = people.countries()
         self.zones_text = _labels(tuple(self.zone_names), self.zone)
@@ -390,41 +387,36 @@ class _Run:
         return placed.cast(evaluation.STATE_SCHEMA)
 
     def facts(self, as_of: date) -> pa.Table:
-        people, s = self.people, self.state
-        t = (as_of - self.start).days
-        rows = pa.array(np.flatnonzero(s.open))
-        dpd = s.dpd(people.monthly_due)
-        n = len(rows)
-
-        def take(values: pa.Array | npt.NDArray[np.generic], kind: pa.DataType | None = None) -> pa.Array:
-            array = values if isinstance(values, pa.Array) else pa.array(values, kind)
-            return array.take(rows)
-
-        score = self._scores()
+        """The open cases' facts (numbers picked from the open rows first; text taken by index)."""
+        s, t = self.state, (as_of - self.start).days
+        open_ = np.flatnonzero(s.open)
+        rows, n = pa.array(open_), len(open_)
+        dpd = s.dpd(self.people.monthly_due)[open_]
+        score = self._scores()[open_]
         return pa.table(
             [
-                take(self.case_ids),
-                take(self.customer_ids),
+                self.case_ids.take(rows),
+                self.customer_ids.take(rows),
                 pa.repeat(pa.scalar(self.start, pa.date32()), n),
-                take(self.bucket_names.take(pa.array(self._buckets(dpd)))),
-                take(dpd, pa.int32()),
-                take(s.overdue, pa.int64()),
+                self.bucket_names.take(pa.array(self._buckets(dpd))),
+                pa.array(dpd, pa.int32()),
+                pa.array(s.overdue[open_], pa.int64()),
                 pa.repeat(pa.scalar(CURRENCY), n),
-                take(score, pa.int32()),
-                take(self.band_names.take(pa.array(self.bank.bands.index(score)))),
+                pa.array(score, pa.int32()),
+                self.band_names.take(pa.array(self.bank.bands.index(score))),
                 pa.repeat(pa.scalar("none"), n),
                 pa.nulls(n, pa.float64()),
-                take(self.products.take(pa.array(people.product.astype(np.int64)))),
-                take(s.broken, pa.int32()),
-                take(np.where(s.promise_due > t, "open", "none"), pa.string()),
+                self.products.take(rows),
+                pa.array(s.broken[open_], pa.int32()),
+                _labels(("none", "open"), (s.promise_due[open_] > t).astype(np.int64)),
                 pa.repeat(pa.scalar("none"), n),
-                take(np.where(s.hold_until > t, "dispute", "none"), pa.string()),
-                take(s.placed_until > t, pa.bool_()),
-                take(self.languages),
-                take(self.countries),
-                take(self.zones_text),
-                take(self.births),
-                take(_labels(LAST_CONTACTS, s.last_contact)),
+                _labels(("none", "dispute"), (s.hold_until[open_] > t).astype(np.int64)),
+                pa.array(s.placed_until[open_] > t, pa.bool_()),
+                self.languages.take(rows),
+                self.countries.take(rows),
+                self.zones_text.take(rows),
+                self.births.take(rows),
+                _labels(LAST_CONTACTS, s.last_contact[open_]),
             ],
             schema=FACTS_SCHEMA,
         )
