@@ -197,6 +197,7 @@ def strategy(
     for row in report.rows(comparison, language):
         table.add_row(*row)
     console.print(table)
+    console.print(report.sizing(comparison, language))
     console.print(translate(N_("Simulated in {seconds:.0f} s."), language, seconds=seconds))
     if markdown is not None:
         markdown.write_text(report.markdown(comparison, language), "utf-8")

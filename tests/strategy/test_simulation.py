@@ -189,6 +189,7 @@ def test_the_command_compares_two_strategies_and_writes_the_table_and_chart(tmp_
     assert result.exit_code == 0, result.output
     assert "nothing against remind: 300 customers, 12 days, seed 2" in result.output
     assert "collected per account" in result.output and "complaints per 1,000 accounts" in result.output
+    assert "an experiment needs" in result.output and "accounts an arm (80% power" in result.output
     assert (tmp_path / "r.md").read_text("utf-8").startswith("| measure | champion | challenger |")
     svg = (tmp_path / "c.svg").read_text("utf-8")
     assert "<svg" in svg and "<script" not in svg and "nothing" in svg and "remind" in svg

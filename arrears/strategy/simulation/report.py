@@ -17,7 +17,12 @@ from arrears.i18n import N_, translate
 from arrears.money import format_major
 from arrears.strategy.simulation.population import CURRENCY
 from arrears.strategy.simulation.run import Outcome
-from arrears.strategy.statistics import PairedDifference, paired_mean_difference
+from arrears.strategy.statistics import (
+    PairedDifference,
+    paired_mean_difference,
+    rate_nearest,
+    sample_size_proportions,
+)
 
 Values = Callable[[Outcome], npt.NDArray[np.int64]]
 
@@ -156,6 +161,28 @@ def headers(language: str) -> list[str]:
         translate(N_("95% interval"), language),
         translate(N_("reading"), language),
     ]
+
+
+def sizing(comparison: Comparison, language: str) -> str:
+    """How many accounts an arm an experiment on real customers needs to confirm the simulated
+    difference in cure rate (80% power, 5% two-sided: §5's calculator)."""
+    cured = comparison.line("cured").result
+    first, second = rate_nearest(cured.first_mean), rate_nearest(cured.second_mean)
+    if first == second or not (0 < first < 1 and 0 < second < 1):
+        return translate(
+            N_("The two strategies cure the same share: no experiment can tell them apart."), language
+        )
+    size = sample_size_proportions(first, second)
+    return translate(
+        N_(
+            "To confirm the difference in cure rate ({first} against {second}) on real customers, an "
+            "experiment needs {accounts} accounts an arm (80% power, 5% two-sided)."
+        ),
+        language,
+        first=f"{first:.2%}",
+        second=f"{second:.2%}",
+        accounts=f"{size.control:,}",
+    )
 
 
 def markdown(comparison: Comparison, language: str) -> str:
