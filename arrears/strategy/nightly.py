@@ -286,12 +286,12 @@ def _actions(
         fact = by_case[row["case_id"]] | {"days_open": row["days_open"], "age": row["age"]}
         step = active.document.paths[row["path"]].steps[row["step"]]
         zone = fact["timezone"] or bank_zone
-        start, end = _when(step, action_day, ZoneInfo(zone))
+        start, end = step_window(step, action_day, ZoneInfo(zone))
         actions.append(Action(row, step, start, end, zone, _why(active, row, fact, read), fact))
     return actions
 
 
-def _when(step: Step, day: date, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
+def step_window(step: Step, day: date, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
     """When the step happens: a message's send time; a call's window (``best``: the default hours
     until the best time to call is known, see docs/strategy.md); the start of the day otherwise."""
     if step.action in MESSAGE_ACTIONS:

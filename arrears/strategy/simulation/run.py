@@ -43,7 +43,7 @@ from arrears.sim.profile import Behaviour
 from arrears.strategy import evaluation
 from arrears.strategy.document import Step, StrategyDocument, Window
 from arrears.strategy.facts import FACTS_SCHEMA
-from arrears.strategy.nightly import _when
+from arrears.strategy.nightly import step_window
 from arrears.strategy.simulation.model import Responses
 from arrears.strategy.simulation.population import CHANNELS, CURRENCY, Population, product_names
 from arrears.strategy.validation import GATE_CHANNELS
@@ -247,7 +247,7 @@ class _StepTimes:
         out = np.zeros((len(self.steps), len(zones)), dtype=np.int64)
         for k, step in enumerate(self.steps.values()):
             for z, zone in enumerate(zones):
-                start, _ = _when(step, day, ZoneInfo(zone))
+                start, _ = step_window(step, day, ZoneInfo(zone))
                 out[k, z] = int(start.timestamp() * MICROS)
         return out
 
