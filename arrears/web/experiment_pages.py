@@ -129,7 +129,12 @@ def rate_chart(found: ExperimentReport, language: str) -> Markup | None:
     if not arms:
         return None
     title = translate(N_("Rates per arm, with 95% intervals (%)"), language)
-    chart = pygal.Bar(_config(title), x_labels=[translate(RATE_WORDS[r], language) for r in RATES])
+    top = max(_percent(a.rates[r].upper) for a in arms for r in RATES)
+    chart = pygal.Bar(
+        _config(title, x_labels_major_every=1, range=(0, max(1.0, top))),
+        x_labels=[translate(RATE_WORDS[r], language) for r in RATES],
+        value_formatter=_grouped(language),
+    )
     for arm in arms:
         chart.add(
             arm.arm,
@@ -316,7 +321,9 @@ def fairness_charts(report: dict[str, Any], language: str) -> dict[str, Markup]:
         title = translate(
             N_("{attribute}: ratio to the reference group, with 95% intervals"), language, attribute=words
         )
-        chart = pygal.Bar(_config(title), x_labels=groups)
+        bars = [_ratio_bar(r) for ratios in by_measure.values() for r in ratios]
+        top = max([b["ci"]["high"] if "ci" in b else b["value"] for b in bars if b] + [1.25])
+        chart = pygal.Bar(_config(title, x_labels_major_every=1, range=(0, top)), x_labels=groups)
         for measure in MEASURES:
             chart.add(
                 translate(MEASURE_WORDS[measure], language),

@@ -15,8 +15,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from arrears.auth.models import User
-from arrears.auth.permissions import Role
+from arrears.auth.permissions import PersonalField, Role
+from arrears.auth.principal import Principal
 from arrears.strategy.models import Strategy, StrategyAction
+from arrears.web.strategy_pages import why_lines
 from tests.api.conftest import Api
 from tests.api.work_book import audit_entries
 from tests.queues.test_next import case_id_of
@@ -175,7 +177,10 @@ def test_a_draft_rejected_with_a_reason_and_the_diff_of_two_versions_in_chinese(
     )
     boss = signed_in(browser, "wang.boss", "zh-CN")
     page = boss.get(f"/strategies/{second}")
-    assert '<h2 id="versions-title">night 的各版本</h2>' in page.text and f'data-diff="{first}"' in page.text
+    assert (
+        '<h2 id="versions-title">各版本 <code>night</code></h2>' in page.text
+        and f'data-diff="{first}"' in page.text
+    )
     diff = boss.get(f"/strategies/{first}/diff/{second}")
     assert diff.status_code == 200 and "变更" in diff.text
     assert 'data-kind="removed">-      - {day: 2, action: call, window: best}' in diff.text
@@ -277,3 +282,13 @@ def test_the_pages_are_refused_to_roles_without_their_permission(
     analyst = signed_in(browser, "chen.plan")
     assert 'href="/strategy-actions/proposed"' not in analyst.get("/strategies").text
     assert analyst.get("/strategies/999").status_code == 404
+
+
+def test_an_age_the_segment_read_is_masked_unless_the_reader_sees_birth_dates() -> None:
+    action = StrategyAction(why={"strategy": "s", "version": 2, "facts": {"age": 41, "bucket": "M2"}})
+    collector = Principal(user_id=1, username="li.lei", role=Role.COLLECTOR)
+    customer = Principal(user_id=2, username="n", role=Role.CUSTOMER, customer_id="Na")
+    assert not collector.sees(PersonalField.BIRTH_DATE) and customer.sees(PersonalField.BIRTH_DATE)
+    assert why_lines(action, collector)["facts"] == {"age": "••", "bucket": "M2"}
+    assert why_lines(action, customer)["facts"] == {"age": 41, "bucket": "M2"}
+    assert action.why["facts"]["age"] == 41  # the record itself is untouched
