@@ -34,9 +34,12 @@ from tests.log_check import scan
 settings.register_profile("arrears", deadline=None)
 settings.load_profile("arrears")
 
-# The commands' output is read as text at the width the tests' COLUMNS asks for. Where the
-# environment forces a terminal (FORCE_COLOR) and calls it dumb (TERM=dumb, as some CI shells do),
-# Rich would ignore COLUMNS and wrap at 80; told the output is no terminal, it never does.
+# The commands' output is read as text at the width the tests' COLUMNS asks for, when they run.
+# A Console made while COLUMNS is set keeps that width for good, and the xdist workers start with
+# COLUMNS=80: unset here, before any test module imports a command, each Console reads the width
+# when it prints. Told the output is no terminal, Rich never takes it for a dumb one (FORCE_COLOR
+# with TERM=dumb), where it ignores COLUMNS and prints 80 wide.
+os.environ.pop("COLUMNS", None)
 os.environ["TTY_COMPATIBLE"] = "0"
 
 POSTGRES_URL = os.environ.get("ARREARS_TEST_POSTGRES_URL")

@@ -28,6 +28,7 @@ PACKAGE = Path(arrears.__file__).parent
 
 KERNEL = {
     "arrears",
+    "charts",
     "money",
     "clock",
     "concurrency",
@@ -91,8 +92,10 @@ CONTEXTS: dict[str, set[str]] = {
         "auth",
         "audit",
     },
-    # the strategy reads every case fact and puts its actions to the gate
+    # the strategy reads every case fact and puts its actions to the gate; its simulator draws its
+    # customers from the portfolio generator
     "strategy": {
+        "sim",
         "channels",
         "queues",
         "cases",

@@ -64,11 +64,15 @@ class Bands:
 
     def assign(self, scores: NDArray[np.int64]) -> NDArray[np.str_]:
         """The band of each score; scores below the last band's lowest still get the last band."""
+        names: NDArray[np.str_] = np.array(self.names())[self.index(scores)]
+        return names
+
+    def index(self, scores: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The position in :attr:`bands` of each score's band (see :meth:`assign`)."""
         lows = np.array([b.lowest for b in self.bands])
         index = np.sum(scores[:, None] < lows[None, :], axis=1)
-        index = np.minimum(index, len(self.bands) - 1)
-        names: NDArray[np.str_] = np.array(self.names())[index]
-        return names
+        found: NDArray[np.int64] = np.minimum(index, len(self.bands) - 1).astype(np.int64)
+        return found
 
     def text(self) -> str:
         return ",".join(f"{b.name}:{b.lowest}" for b in self.bands)

@@ -23,13 +23,12 @@ from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 from arrears.money import format_major
 from arrears.strategy import service, statistics
-from arrears.strategy.document import StrategyDocument, StrategyFileError
+from arrears.strategy.document import StrategyDocument
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.experiments import RATES, ExperimentReport, evidence
 from arrears.strategy.preview import Preview, preview
-from arrears.strategy.repository import parse_document
+from arrears.strategy.repository import read_document
 from arrears.strategy.validation import Report
-from arrears.yamlfile import read_yaml
 
 app = typer.Typer(help="Strategies 催收策略: segments, treatment paths, experiments.", no_args_is_help=True)
 console = Console()
@@ -51,9 +50,7 @@ def _today(as_of: date | None) -> date:
 
 
 def _read(file: Path) -> tuple[str, StrategyDocument]:
-    read_yaml(file, error=StrategyFileError)  # readable, and YAML: else a clear error
-    text = file.read_text("utf-8")
-    return text, parse_document(text, str(file))
+    return read_document(file)
 
 
 @app.command("validate")

@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from arrears.delinquency.definition import to_spark
+from arrears.strategy import arms
 from arrears.strategy.document import AmountRange, Range, StrategyDocument, When
 
 CONDITION_COLUMNS = {
@@ -201,6 +202,50 @@ STATE_SCHEMA = pa.schema(
 ARMS_SCHEMA = pa.schema([("case_id", pa.string()), ("arm", pa.string()), ("arm_path", pa.string())])
 
 
+def evaluate(
+    engine: StrategyEngine,
+    document: StrategyDocument,
+    facts: pa.Table,
+    state: pa.Table,
+    as_of: date,
+    previous: date | None,
+) -> pa.Table:
+    """Where every open case stands on the night of ``as_of`` and the steps it owes (:func:`due_sql`),
+    from its facts (:data:`arrears.strategy.facts.FACTS_SCHEMA`) and where the cases stood after the
+    night ``previous`` (:data:`STATE_SCHEMA`). The nightly batch and the simulator both call it."""
+    engine.register("case_facts", facts)
+    engine.register("case_segments", state)
+    engine.register("strategy_steps", steps_table(document))
+    engine.register("strategy_paths", paths_table(document))
+    engine.materialise("segmented", segments_sql(document, as_of))
+    engine.register("case_arms", experiment_arms(engine, document, as_of))
+    return engine.query(due_sql(document, as_of, previous))
+
+
+def experiment_arms(engine: StrategyEngine, document: StrategyDocument, as_of: date) -> pa.Table:
+    """The arm of every case in a segment with an experiment running tonight: the stable hash of
+    the experiment and the customer (:func:`arrears.strategy.arms.assignment_sql`), computed by the
+    engine over the view ``segmented``; an arm's path (``none``: a no-action control; empty: the
+    segment's own)."""
+    parts = []
+    for experiment in document.running(as_of):
+        split = [arms.Arm(a.name, a.fraction, control=a.path is None) for a in experiment.arms]
+        paths = " ".join(
+            f"WHEN {text_literal(a.name)} THEN {text_literal(a.path)}"
+            for a in experiment.arms
+            if a.path is not None
+        )
+        parts.append(
+            f"SELECT case_id, {text_literal(experiment.code + ':')} || arm AS arm, "
+            f"CASE arm {paths or 'WHEN NULL THEN NULL'} ELSE NULL END AS arm_path "
+            f"FROM (SELECT case_id, {arms.assignment_sql(experiment.code, split)} AS arm FROM segmented "
+            f"WHERE segment = {text_literal(experiment.segment)} AND matches <= 1) AS assigned"
+        )
+    if not parts:
+        return ARMS_SCHEMA.empty_table()
+    return engine.query(" UNION ALL ".join(parts)).cast(ARMS_SCHEMA)
+
+
 class StrategyEngine(Protocol):
     """Where the strategy's SQL runs: views in, Arrow out."""
 
@@ -227,7 +272,8 @@ class DuckDBStrategyEngine:
 
     def register(self, name: str, table: pa.Table) -> None:
         self.connection.register(name, table)
-        self._registered.append(name)
+        if name not in self._registered:  # registered again night after night by the simulator
+            self._registered.append(name)
 
     def materialise(self, name: str, sql: str) -> None:
         self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")

@@ -45,7 +45,7 @@ from arrears.compliance.facts import Facts
 from arrears.compliance.packs import Pack
 from arrears.contacts.gate import facts_for_many
 from arrears.db.arrow import insert_arrow, read_arrow
-from arrears.strategy import arms, evaluation
+from arrears.strategy import evaluation
 from arrears.strategy.document import (
     MESSAGE_ACTIONS,
     SERIOUS_ACTIONS,
@@ -150,7 +150,6 @@ def _evaluate(
     as_of: date,
     previous: date | None,
 ) -> pa.Table:
-    document = active.document
     state = read_arrow(
         connection,
         select(CaseSegment.case_id, CaseSegment.segment, CaseSegment.arm, CaseSegment.entered_on).where(
@@ -158,36 +157,7 @@ def _evaluate(
         ),
         evaluation.STATE_SCHEMA,
     )
-    engine.register("case_facts", facts)
-    engine.register("case_segments", state)
-    engine.register("strategy_steps", evaluation.steps_table(document))
-    engine.register("strategy_paths", evaluation.paths_table(document))
-    engine.materialise("segmented", evaluation.segments_sql(document, as_of))
-    engine.register("case_arms", _arms(engine, document, as_of))
-    return engine.query(evaluation.due_sql(document, as_of, previous))
-
-
-def _arms(engine: evaluation.StrategyEngine, document: StrategyDocument, as_of: date) -> pa.Table:
-    """The arm of every case in a segment with an experiment running tonight: the stable hash of
-    the experiment and the customer (:func:`arrears.strategy.arms.assignment_sql`), computed by the
-    engine; an arm's path (``none``: a no-action control; empty: the segment's own)."""
-    parts = []
-    for experiment in document.running(as_of):
-        split = [arms.Arm(a.name, a.fraction, control=a.path is None) for a in experiment.arms]
-        paths = " ".join(
-            f"WHEN {evaluation.text_literal(a.name)} THEN {evaluation.text_literal(a.path)}"
-            for a in experiment.arms
-            if a.path is not None
-        )
-        parts.append(
-            f"SELECT case_id, {evaluation.text_literal(experiment.code + ':')} || arm AS arm, "
-            f"CASE arm {paths or 'WHEN NULL THEN NULL'} ELSE NULL END AS arm_path "
-            f"FROM (SELECT case_id, {arms.assignment_sql(experiment.code, split)} AS arm FROM segmented "
-            f"WHERE segment = {evaluation.text_literal(experiment.segment)} AND matches <= 1) AS assigned"
-        )
-    if not parts:
-        return evaluation.ARMS_SCHEMA.empty_table()
-    return engine.query(" UNION ALL ".join(parts)).cast(evaluation.ARMS_SCHEMA)
+    return evaluation.evaluate(engine, active.document, facts, state, as_of, previous)
 
 
 def _write_state(
@@ -316,12 +286,12 @@ def _actions(
         fact = by_case[row["case_id"]] | {"days_open": row["days_open"], "age": row["age"]}
         step = active.document.paths[row["path"]].steps[row["step"]]
         zone = fact["timezone"] or bank_zone
-        start, end = _when(step, action_day, ZoneInfo(zone))
+        start, end = step_window(step, action_day, ZoneInfo(zone))
         actions.append(Action(row, step, start, end, zone, _why(active, row, fact, read), fact))
     return actions
 
 
-def _when(step: Step, day: date, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
+def step_window(step: Step, day: date, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
     """When the step happens: a message's send time; a call's window (``best``: the default hours
     until the best time to call is known, see docs/strategy.md); the start of the day otherwise."""
     if step.action in MESSAGE_ACTIONS:

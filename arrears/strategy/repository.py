@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Connection, select
 
 from arrears.strategy.document import StrategyDocument, StrategyFileError
 from arrears.strategy.models import Strategy, StrategyStatus
-from arrears.yamlfile import parse_yaml, validate
+from arrears.yamlfile import parse_yaml, read_yaml, validate
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,10 @@ def parse_document(text: str, source: str) -> StrategyDocument:
     return validate(
         parse_yaml(text, source, error=StrategyFileError), StrategyDocument, error=StrategyFileError
     )
+
+
+def read_document(file: Path) -> tuple[str, StrategyDocument]:
+    """A strategy file's text and document; a clear error when it cannot be read or is not one."""
+    read_yaml(file, error=StrategyFileError)  # readable, and YAML: else a clear error
+    text = file.read_text("utf-8")
+    return text, parse_document(text, str(file))

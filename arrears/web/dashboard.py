@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +34,7 @@ from arrears.audit.trail import record
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.channels.rendering import PRODUCT_NAMES
+from arrears.charts import script_free_svg
 from arrears.contacts.dispositions import dispositions
 from arrears.delinquency.rules import DelinquencyRules, load_rules
 from arrears.errors import InvalidInputError, NotFoundError, echo
@@ -327,14 +327,9 @@ def _config(title: str, **more: Any) -> pygal.Config:
     )
 
 
-_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
-
-
 def _svg(chart: Any) -> Markup:
-    """The chart's SVG to inline in the page, without the configuration script pygal always writes
-    for its (unused) tooltips: the page runs no chart script. pygal (ElementTree) escapes every
-    label and title it writes, so the first ``</script>`` closes its script."""
-    svg = _SCRIPT.sub("", chart.render(is_unicode=True))
+    """The chart's SVG to inline in the page, without pygal's script: the page runs no chart script."""
+    svg = script_free_svg(chart)
     label = escape(chart.config.title or "")
     return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
 
