@@ -82,6 +82,8 @@ class Comparison:
     differences: dict[str, statistics.DifferenceInterval]
     net: statistics.AmountDifference | None
     cure: statistics.ArmComparison | None
+    daily: tuple[tuple[date, statistics.SequentialResult], ...] = ()
+    """The cure rate's sequential test at each daily look (the day members matured), oldest first."""
 
 
 @dataclass
@@ -273,27 +275,33 @@ def _compare(
         if len(mine) >= 2 and len(theirs) >= 2:
             net = statistics.bootstrap_mean_difference(mine, theirs)
     cure = None
+    daily: tuple[tuple[date, statistics.SequentialResult], ...] = ()
     if plan is not None:
-        cure = statistics.compare_arms(_looks(controls, challengers, horizon), plan)
-    return Comparison(arm, differences, net, cure)
+        days, looks = _looks(controls, challengers, horizon)
+        cure = statistics.compare_arms(looks, plan)
+        daily = tuple(
+            zip(days, statistics.sequential_test(looks, plan.minimum_effect, plan.alpha), strict=True)
+        )
+    return Comparison(arm, differences, net, cure, daily)
 
 
 def _looks(
     controls: Sequence[Member], challengers: Sequence[Member], horizon: timedelta
-) -> list[statistics.Look]:
-    """The cumulative cure counts of both arms on each day a member matured (a daily look)."""
-    days = sorted({m.entered_on + horizon for m in [*controls, *challengers]})
-    looks = []
-    for day in days:
+) -> tuple[list[date], list[statistics.Look]]:
+    """The cumulative cure counts of both arms on each day a member matured (a daily look), and
+    the days of the looks."""
+    looked, looks = [], []
+    for day in sorted({m.entered_on + horizon for m in [*controls, *challengers]}):
         mine = [m for m in challengers if m.entered_on + horizon <= day]
         theirs = [m for m in controls if m.entered_on + horizon <= day]
         if mine and theirs:
+            looked.append(day)
             looks.append(
                 statistics.Look(
                     sum(m.cured for m in theirs), len(theirs), sum(m.cured for m in mine), len(mine)
                 )
             )
-    return looks
+    return looked, looks
 
 
 def evidence(found: ExperimentReport) -> dict[str, Any]:

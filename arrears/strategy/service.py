@@ -528,6 +528,18 @@ def decide_experiment(
     return row
 
 
+def experiment_decisions(session: Session, who: Principal | Actor, code: str) -> list[ExperimentDecision]:
+    """The decisions recorded on an experiment, newest first (the experiment must exist)."""
+    experiment_of(session, who, code)
+    return list(
+        session.scalars(
+            select(ExperimentDecision)
+            .where(ExperimentDecision.experiment == code)
+            .order_by(ExperimentDecision.decided_at.desc(), ExperimentDecision.id.desc())
+        )
+    )
+
+
 def fairness_report(
     session: Session, who: Principal | Actor, as_of: date
 ) -> tuple[date, dict[str, Any]] | None:

@@ -42,8 +42,9 @@ from arrears.queues import next_case
 from arrears.queues import service as queues
 from arrears.queues.service import QueueSize
 from arrears.queues.today import my_day
+from arrears.strategy import service as strategy_service
 from arrears.timeline import service as timeline
-from arrears.web import case_forms, render
+from arrears.web import case_forms, render, strategy_pages
 from arrears.web.render import CSRF_COOKIE, FORM_FIELD, LANGUAGE_COOKIE, YEAR
 
 router = APIRouter(include_in_schema=False)
@@ -213,6 +214,8 @@ def take_next_case(request: Request, session: DatabaseSession, principal: Worker
 
 TIMELINE_SHOWN = 20
 """The newest timeline entries the case page shows."""
+STRATEGY_ACTIONS_SHOWN = 20
+"""The newest actions the strategy chose that the case page shows."""
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -228,6 +231,7 @@ def case_page(request: Request, session: DatabaseSession, principal: CaseReader,
     script = script_for_case(
         session, principal, case_id[:100], language=render.language_of(request), today=day
     )
+    chosen = strategy_service.case_actions(session, principal, case_id[:100], today=day, at=at)
     found = views.read_case(session, principal, case_id[:100], today=day, at=at)
     customer, customer_id = found.customer, found.customer.customer_id
     standing = holds.holds_of(session, principal, customer_id, standing=True, today=day)
@@ -275,6 +279,11 @@ def case_page(request: Request, session: DatabaseSession, principal: CaseReader,
             "word": timeline.word,
             "points": [(contact_card(principal, answer.point), answer) for answer in answers],
             "script": script,
+            "strategy_actions": chosen[:STRATEGY_ACTIONS_SHOWN],
+            "more_strategy_actions": len(chosen) > STRATEGY_ACTIONS_SHOWN,
+            "why": strategy_pages.why_lines,
+            "action_words": strategy_pages.ACTION_WORDS,
+            "status_words": strategy_pages.STATUS_WORDS,
             **extras,
         },
     )

@@ -35,7 +35,7 @@ from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.auth.service import new_secret
 from arrears.cases import views
-from arrears.cases.models import CaseAccount, CaseStatus
+from arrears.cases.models import Case, CaseAccount, CaseStatus
 from arrears.cases.repository import CaseFilters
 from arrears.cases.scope import account_filter
 from arrears.channels import opt_out, portal_codes
@@ -50,6 +50,7 @@ from arrears.portfolio import repository as portfolio
 from arrears.portfolio import views as account_views
 from arrears.portfolio.models import Account, Installment
 from arrears.portfolio.views import record_look
+from arrears.strategy import service as strategy_service
 from arrears.web import once, render
 from arrears.web.render import CSRF_COOKIE, FORM_FIELD
 
@@ -313,6 +314,50 @@ SERVICE_FIELDS = {
 """The field a service's refusal is about, by its code (else the form as a whole)."""
 
 
+@dataclass(frozen=True)
+class Why:
+    """Why the latest step was chosen, in the customer's terms: no internal score, a plain band."""
+
+    action: str
+    planned_at: datetime
+    chosen_on: date
+    version: int | None
+    step_day: int | None
+    dpd: int | None
+    band: str | None
+
+
+CUSTOMER_SEES = ("planned", "rescheduled", "confirmed", "done")
+"""The statuses of a step the customer is told about: one that happens or has happened (not a
+proposal a person has not confirmed, nor one declined, refused by the gate or not made)."""
+
+
+def latest_why(
+    session: DatabaseSession, principal: Principal, case: Case, *, day: date, at: datetime
+) -> Why | None:
+    """The latest step the strategy chose for the customer's case, with why (the same service as
+    GET /api/v1/cases/{id}/actions: the case in the customer's scope, the look audited)."""
+    chosen = strategy_service.case_actions(session, principal, case.case_id, today=day, at=at)
+    latest = next((a for a in chosen if a.status in CUSTOMER_SEES), None)
+    if latest is None:
+        return None
+    why = latest.why or {}
+    facts = why.get("facts") or {}
+    dpd = facts.get("dpd")
+    if not isinstance(dpd, int):
+        dpd = case.worst_dpd if case.updated_on == latest.as_of else None
+    band = (why.get("score") or {}).get("band")
+    return Why(
+        action=latest.action,
+        planned_at=latest.planned_at,
+        chosen_on=latest.as_of,
+        version=why.get("version"),
+        step_day=why.get("day"),
+        dpd=dpd,
+        band=band if isinstance(band, str) and band != "none" else None,
+    )
+
+
 def _home_context(request: Request, session: DatabaseSession, principal: Principal) -> dict[str, Any]:
     """What the portal's page shows (see :func:`portal_home`); every look audited."""
     day, at = today(request), now(request)
@@ -336,7 +381,8 @@ def _home_context(request: Request, session: DatabaseSession, principal: Princip
             for view in promises.history(session, principal, found.case.case_id, day, before_id=None, limit=5)
             if view.promise.status == "open"
         ]
-        cases.append((found.case, owed, arrangements, open_promises))
+        why = latest_why(session, principal, found.case, day=day, at=at)
+        cases.append((found.case, owed, arrangements, open_promises, why))
     standing: Sequence[Hold] = []
     if principal.customer_id:
         standing = holds.holds_of(session, principal, principal.customer_id, standing=True, today=day)

@@ -12,8 +12,10 @@ from arrears.web import (
     compliance_pages,
     dashboard,
     errors,
+    experiment_pages,
     pages,
     portal,
+    strategy_pages,
     supervise,
 )
 
@@ -25,6 +27,8 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(dashboard.router)
     app.include_router(case_forms.router)
+    app.include_router(strategy_pages.router)
+    app.include_router(experiment_pages.router)
     app.include_router(portal.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)

@@ -21,7 +21,7 @@ from arrears.portfolio.models import Payment
 from arrears.strategy import service
 from arrears.strategy.experiments import evidence
 from arrears.strategy.models import ExperimentDecision, ExperimentMember
-from tests.api.book import Book, account_id_of
+from tests.api.book import Book, account_id_of, case_id_of
 from tests.strategy.test_nightly import AS_OF, EXPERIMENT, NOW, approve, night
 
 BANK = service.Bank(
@@ -100,6 +100,23 @@ def test_each_arm_s_outcomes_against_the_control(engine: Engine) -> None:
     assert early.waiting == 30 and all(a.members == 0 for a in early.arms)  # nobody matured yet
 
 
+def test_the_cure_rate_s_sequential_test_at_each_daily_look(engine: Engine) -> None:
+    experiment_book(engine)
+    with engine.begin() as connection:  # a second cohort enters a day later: two looks
+        connection.execute(
+            update(ExperimentMember)
+            .where(ExperimentMember.case_id.in_([case_id_of(f"x{n:02d}") for n in range(15)]))
+            .values(entered_on=AS_OF + timedelta(days=1))
+        )
+    (comparison,) = report(engine, days=10, after=11).comparisons
+    assert [day for day, _ in comparison.daily] == [AS_OF + timedelta(days=10), AS_OF + timedelta(days=11)]
+    looks = [result.look for _, result in comparison.daily]
+    assert looks == [1, 2]
+    assert comparison.cure is not None and comparison.daily[-1][1] == comparison.cure.sequential
+    # the always-valid p-value never rises from one look to the next
+    assert comparison.daily[1][1].p_value <= comparison.daily[0][1].p_value
+
+
 def test_the_committee_s_decision_is_kept_with_its_evidence(engine: Engine) -> None:
     experiment_book(engine)
     found = report(engine)
@@ -146,6 +163,22 @@ def test_the_committee_s_decision_is_kept_with_its_evidence(engine: Engine) -> N
     assert kept.outcome == "keep_champion" and kept.evidence["control"] == "champion"
     assert {a["arm"] for a in kept.evidence["arms"]} == {"champion", "quiet"}
     assert audited == ["experiment.decide"]
+    with transaction(engine) as session:
+        service.decide_experiment(
+            session,
+            SYSTEM,
+            "m1-calls",
+            outcome="extend",
+            arm=None,
+            note="more accounts",
+            evidence=evidence(found),
+            now=NOW + timedelta(days=1),
+        )
+    with transaction(engine) as session:
+        listed = service.experiment_decisions(session, SYSTEM, "m1-calls")
+        assert [d.outcome for d in listed] == ["extend", "keep_champion"]  # newest first
+        with pytest.raises(service.ExperimentNotFoundError):
+            service.experiment_decisions(session, SYSTEM, "nothing")
     with pytest.raises(service.ExperimentNotFoundError), transaction(engine) as session:
         service.experiment_of(session, SYSTEM, "nothing")
 

@@ -25,8 +25,11 @@ from arrears.config import load_settings
 from tests.api.conftest import Api
 from tests.conftest import DATABASES
 from tests.queues.test_next import case_id_of
+from tests.strategy.test_nightly import night
 from tests.web.conftest import sign_in
 from tests.web.portal_kit import RecordingSms, signed_in_customer
+from tests.web.test_strategy_pages import DOCUMENT as STRATEGY
+from tests.web.test_strategy_pages import draft, drafted_id, post
 from tests.web.test_supervise import OWED, floor, propose_settlement, signed_in
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,6 +64,13 @@ VISITS: dict[str, tuple[str, str]] = {
     "/audit": ("zhao.audit", "/audit"),
     "/audit/verify": ("zhao.audit", "/audit/verify"),
     "/admin": ("qian.admin", "/admin"),
+    "/strategies": ("chen.plan", "/strategies"),
+    "/strategies/new": ("chen.plan", "/strategies/new"),
+    "/strategies/{strategy_id}": ("wang.boss", "/strategies/2"),
+    "/strategies/{strategy_id}/diff/{other_id}": ("chen.plan", "/strategies/1/diff/2"),
+    "/strategy-actions/proposed": ("wang.boss", "/strategy-actions/proposed"),
+    "/experiments/{code}": ("wang.boss", "/experiments/m1-calls"),
+    "/strategy-fairness": ("chen.plan", "/strategy-fairness"),
     "/portal/sign-in": ("", "/portal/sign-in"),
     "/portal/code": ("", "/portal/code"),
     "/portal": (CUSTOMER, "/portal"),
@@ -84,9 +94,15 @@ KEPT_AS_IS = {
     "Esc",
     "Escape",
     "Arrears",
+    "YAML",
+    "BCa",
+    "Wilson",
+    "Newcombe",
+    "Katz",
 }
-"""Words a Chinese page shows as they are: codes, units, formats, keys. (Data is marked in the
-templates as HTML marks what is not to be translated: ``translate="no"``, or ``<code>``.)"""
+"""Words a Chinese page shows as they are: codes, units, formats, keys, the names of statistical
+methods. (Data is marked in the templates as HTML marks what is not to be translated:
+``translate="no"``, or ``<code>``.)"""
 TEST_DATA = {"the", "nightly", "assignment", "A-Na"}
 """Words of the test data itself: the reason typed for its cases' assignment, an account number."""
 
@@ -135,6 +151,19 @@ def people(api: Api, signed_up: Callable[..., User], browser: Callable[..., http
     signed_up("zhou.check", role=Role.COMPLIANCE_OFFICER)
     signed_up("zhao.audit", role=Role.AUDITOR)
     signed_up("qian.admin", role=Role.ADMINISTRATOR)
+    strategies(api, browser, signed_up)
+
+
+def strategies(api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User]) -> None:
+    """An analyst (chen.plan) drafts two versions, wang.boss approves the first, a night runs: a
+    legal referral proposed on each M2 case, the fairness report kept; the second waits."""
+    signed_up("chen.plan", role=Role.STRATEGY_ANALYST)
+    analyst = signed_in(browser, "chen.plan")
+    first = drafted_id(draft(analyst, STRATEGY))
+    drafted_id(draft(analyst, STRATEGY.replace("window: best", 'window: {from: "09:00", to: "12:00"}')))
+    boss = signed_in(browser, "wang.boss")
+    assert post(boss, f"/strategies/{first}", f"/strategies/{first}/approve").status_code == 303
+    night(api.engine)
 
 
 def cookies_of(api: Api, browser: Callable[..., httpx.Client], username: str) -> list[dict[str, Any]]:
@@ -217,4 +246,6 @@ def _a_name_or_code(word: str) -> bool:
         "audit",
         "qian",
         "admin",
+        "chen",
+        "plan",
     }
