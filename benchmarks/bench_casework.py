@@ -310,7 +310,9 @@ def breakdown(engine: Engine, calls: int) -> tuple[dict[str, list[float]], list[
                 now = datetime.now(UTC)
                 started = time.perf_counter()
                 try:
-                    next_case.next_case(session, principal, now=now, lease_minutes=15, pack=pack)
+                    next_case.next_case(
+                        session, principal, now=now, today=now.date(), lease_minutes=15, pack=pack
+                    )
                     next_case.release(session, principal, now=now)
                 except next_case.NoCaseToWorkError:
                     pass

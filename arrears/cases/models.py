@@ -169,6 +169,13 @@ class CaseEventKind(StrEnum):
     CLOSED = "closed"
     ACCOUNT_JOINED = "account_joined"
     ACCOUNT_LEFT = "account_left"
+    LEGAL_REFERRAL = "legal_referral"
+    """Not the batch's: a person confirmed a strategy's legal referral (there is no legal context
+    yet, so the referral is this event; a rerun of the night keeps it)."""
+
+
+BATCH_EVENT_KINDS = tuple(str(kind) for kind in CaseEventKind if kind != CaseEventKind.LEGAL_REFERRAL)
+"""The kinds the nightly case step writes (and takes back when a date runs again)."""
 
 
 class CaseEvent(Base):

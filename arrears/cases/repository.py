@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from arrears.auth.models import Agency, Team, User
 from arrears.cases.models import (
+    BATCH_EVENT_KINDS,
     Case,
     CaseAccount,
     CaseAssignment,
@@ -146,7 +147,10 @@ def take_back_events(connection: Connection, as_of: date) -> pa.Table:
         EARLIER_EVENTS_SCHEMA,
         {"as_of": as_of, "moves": moves},
     )
-    connection.execute(text("DELETE FROM case_events WHERE as_of = :as_of"), {"as_of": as_of})
+    # a person's events (a legal referral) are not the batch's to take back
+    connection.execute(
+        delete(CaseEvent).where(CaseEvent.as_of == as_of, CaseEvent.kind.in_(BATCH_EVENT_KINDS))
+    )
     return earlier
 
 

@@ -131,6 +131,47 @@ class Callback(Versioned, Base):
     __table_args__ = (Index(None, "case_id", "status"), Index(None, "status", "due_at"))
 
 
+class CallTaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class CallTask(Base):
+    """A call a strategy's step asks for on a case on one day, within a window: in the work list of
+    the collector who holds the case (else of the team its step's queue names, else the case's
+    team), done by the first contact a person logs on the case that day.
+
+    Written by the nightly strategy step from its planned ``call`` actions (one task per action)."""
+
+    __tablename__ = "call_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("strategy_actions.id"), unique=True, comment="the strategy's action it carries out"
+    )
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
+    due_on: Mapped[date] = mapped_column(Date, comment="the business day of the call (the action day)")
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    best: Mapped[bool] = mapped_column(
+        Boolean, comment="the step asked for the customer's best time (window: best)"
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id"),
+        comment="the team of the step's queue: works it while no collector holds the case",
+    )
+    why: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the strategy step's reason (as on the action)")
+    status: Mapped[str] = mapped_column(String(16), comment="open or done")
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id"), comment="the contact that did it"
+    )
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (Index(None, "case_id", "due_on"), Index(None, "due_on", "window_end"))
+
+
 class ReviewOutcome(StrEnum):
     CLEARED = "cleared"
     """Looked at: no breach (e.g. the customer had agreed to the time)."""

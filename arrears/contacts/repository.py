@@ -9,7 +9,7 @@ by :func:`arrears.contacts.service.record_contact` (a test checks it).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from arrears.cases.models import Case
 from arrears.contacts.models import (
     Callback,
     CallbackStatus,
+    CallTask,
+    CallTaskStatus,
     Contact,
     ContactPreference,
     ReviewStatus,
@@ -171,3 +173,16 @@ def withdraw_preference(session: Session, preference_id: int, at: datetime) -> b
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def open_call_task(session: Session, case_id: str, day: date) -> CallTask | None:
+    """The case's open call task of ``day`` (the earliest window first), locked for the update."""
+    return session.scalars(
+        select(CallTask)
+        .where(
+            CallTask.case_id == case_id, CallTask.due_on == day, CallTask.status == str(CallTaskStatus.OPEN)
+        )
+        .order_by(CallTask.window_start, CallTask.id)
+        .limit(1)
+        .with_for_update()
+    ).first()

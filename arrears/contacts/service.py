@@ -64,6 +64,7 @@ from arrears.contacts.gate import (
 )
 from arrears.contacts.models import (
     Callback,
+    CallTaskStatus,
     Channel,
     Contact,
     ContactDayChange,
@@ -304,10 +305,36 @@ def log_contact(
         after=shown(contact),
         rules=list(contact.violations) + [f["rule_id"] for f in note_flags] or None,
     )
+    close_call_task(session, principal, case, contact, at=now)
     agreed = None
     if callback is not None:
         agreed = schedule_on(session, principal, case, callback, ctx=ctx, contact_id=contact.id)
     return contact, agreed
+
+
+def close_call_task(
+    session: Session, principal: Principal, case: Case, contact: Contact, *, at: datetime
+) -> None:
+    """The strategy's call task of the case on the contact's day is done by it (kept as its
+    ``contact_id``): a person logged a contact on the case that day."""
+    task = repository.open_call_task(session, case.case_id, contact.started_on)
+    if task is None:
+        return
+    task.status = str(CallTaskStatus.DONE)
+    task.contact_id = contact.id
+    task.done_at = at
+    task.done_by = principal.user_id
+    session.flush()
+    record(
+        session,
+        principal.actor(),
+        "call_task.done",
+        at=at,
+        object_type="case",
+        object_id=case.case_id,
+        customer_id=case.customer_id,
+        after={"call_task": task.id, "contact": contact.id},
+    )
 
 
 def record_outbound(

@@ -1,12 +1,13 @@
-"""Routes of queues under /api/v1: the queues and their sizes, queue sets (draft, preview,
-activate), collector profiles, retention (留案). Thin: parse, declare the permission, call
+"""Routes of queues under /api/v1: the queues and their sizes, the caller's call tasks, queue sets
+(draft, preview, activate), collector profiles, retention (留案). Thin: parse, declare the permission, call
 :mod:`arrears.queues.service` in the request's transaction, render."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from arrears.api.access import DatabaseSession, requires
 from arrears.api.concurrency import IfMatch
@@ -15,8 +16,10 @@ from arrears.api.problems import language_of
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.concurrency import etag, parse_if_match
-from arrears.queues import service
+from arrears.queues import calls, service
 from arrears.queues.schemas import (
+    CallTaskOut,
+    CallTasksOut,
     PreviewOut,
     ProfileIn,
     ProfileOut,
@@ -224,3 +227,25 @@ def release_case(
 ) -> RetentionOut:
     row = service.release(session, principal, case_id, now=now(request), today=today(request))
     return RetentionOut.of(row)
+
+
+@router.get(
+    "/call-tasks",
+    response_model=CallTasksOut,
+    responses=problem_responses(400, 403),
+    summary="Your call tasks of a day: the strategy's calls, each with its window and reason",
+)
+def list_call_tasks(
+    principal: Worker,
+    session: DatabaseSession,
+    request: Request,
+    day: Annotated[date | None, Query(description="The business day (default today)")] = None,
+) -> CallTasksOut:
+    """The calls the nightly strategy asked for on the day on the cases you hold, and, while no
+    collector holds a case, those routed to your team (by the step's queue, else the case's team);
+    earliest window first, each with its state now. A look at the customers' cases, audited."""
+    chosen = day or today(request)
+    at = now(request)
+    items = calls.call_tasks(session, principal, day=chosen, at=at)
+    language = language_of(request)
+    return CallTasksOut(day=chosen, tasks=[CallTaskOut.of(item, at, language) for item in items])

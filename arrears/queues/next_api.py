@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from arrears.api.access import DatabaseSession, requires
-from arrears.api.paging import now, problem_responses
+from arrears.api.paging import now, problem_responses, today
 from arrears.api.problems import language_of
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
@@ -43,7 +43,7 @@ class NextCaseIn(BaseModel):
 class NextCaseOut(BaseModel):
     case_id: str
     reason: Reason = Field(
-        description="callback_due, promise_due, promise_broken, plan_broken or expected_recovery"
+        description="callback_due, call_task, promise_due, promise_broken, plan_broken or expected_recovery"
     )
     why: str = Field(description="The reason, in the caller's language")
     expected_recovery: str = Field(description="Overdue times probability of paying, major units")
@@ -90,6 +90,7 @@ def take_next_case(
         session,
         principal,
         now=now(request),
+        today=today(request),
         lease_minutes=settings.lease_minutes,
         pack=pack_of(settings.compliance_pack, settings.compliance_policy),
         skip=(wanted.reason or "") if wanted.skip else None,

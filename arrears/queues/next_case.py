@@ -7,8 +7,9 @@ out (audited as ``case.assign``).
 
 Priority, highest first (docs/casework.md, "Next case"):
 
-1. a callback due now (open, ``due_at`` ≤ now), earliest first; then a promise due today (an open
-   promise with an installment due today);
+1. a callback due now (open, ``due_at`` ≤ now), earliest first; then a call the strategy asked
+   for today whose window is open now (``call_tasks``, :mod:`arrears.queues.calls`), the window
+   closing soonest first; then a promise due today (an open promise with an installment due today);
 2. a promise found broken this morning (status broken, closed on today's business date); then a
    repayment plan or settlement found broken this morning (status broken, ended today);
 3. expected recovery: the overdue of the case's accounts in the case's currency, each times the
@@ -25,7 +26,9 @@ Skipped: closed cases, cases resting after a payment (``case_queues.skip_until``
 payment posted during the day rests the case until the end of that business day, so that a
 customer who paid this morning is not called this afternoon; :mod:`arrears.payments`), cases
 under another collector's live lease, cases the caller released or skipped while that lease
-would still run, and cases the compliance gate blocks right now for
+would still run, cases with a call task today whose window is not open now (not opened yet, or
+passed: the strategy asked for the call in that window; a callback due still brings them), and
+cases the compliance gate blocks right now for
 every channel (call, sms, email) and every contact point of the customer that channel reaches (a
 customer with none of them is blocked too). The gate is asked without recording, for the few top
 candidates only (at most :data:`MAX_GATE_CHECKS` per request); handing a case out contacts no one,
@@ -76,10 +79,10 @@ from arrears.compliance.facts import ContactRequest, Facts
 from arrears.compliance.gate import decide
 from arrears.compliance.packs import Pack
 from arrears.contacts.gate import facts_for
-from arrears.contacts.models import Callback, CallbackStatus
+from arrears.contacts.models import Callback, CallbackStatus, CallTask
 from arrears.errors import InvalidInputError, NotFoundError
 from arrears.i18n import N_
-from arrears.queues import reasons
+from arrears.queues import calls, reasons
 from arrears.queues.models import CaseQueue, Lease
 
 DEFAULT_PROBABILITY_BP = 5000
@@ -97,8 +100,10 @@ GATE_CHANNELS: dict[str, frozenset[str]] = {
 PROMISE_DUE_LEVEL = 3
 PROMISE_BROKEN_LEVEL = 2
 PLAN_BROKEN_LEVEL = 1
-CALLBACK_LEVEL = 4
+CALLBACK_LEVEL = 5
 """A callback due outranks every precomputed level (it is read live, not stored)."""
+CALL_TASK_LEVEL = 4
+"""A strategy's call whose window is open now: after a callback due, before the stored levels."""
 POOL_REASON = reasons.POOL
 MAX_SKIP_REASON = 500
 Rows = Select[*tuple[Any, ...]]
@@ -108,6 +113,7 @@ _ADVISORY_KEY = 0x4E455854  # "NEXT": a collector's next-case requests, one at a
 
 class Reason(StrEnum):
     CALLBACK_DUE = "callback_due"
+    CALL_TASK = "call_task"
     PROMISE_DUE = "promise_due"
     PROMISE_BROKEN = "promise_broken"
     PLAN_BROKEN = "plan_broken"
@@ -116,6 +122,7 @@ class Reason(StrEnum):
 
 REASON_MESSAGES: dict[Reason, str] = {
     Reason.CALLBACK_DUE: N_("A callback is due"),
+    Reason.CALL_TASK: N_("The strategy's call is due now, within its window"),
     Reason.PROMISE_DUE: N_("A promise to pay is due today"),
     Reason.PROMISE_BROKEN: N_("A promise to pay was found broken this morning"),
     Reason.PLAN_BROKEN: N_("A repayment plan or settlement was found broken this morning"),
@@ -162,6 +169,7 @@ def next_case(
     principal: Principal,
     *,
     now: datetime,
+    today: date,
     lease_minutes: int,
     pack: Pack,
     skip: str | None = None,
@@ -174,13 +182,13 @@ def next_case(
     _serialise(session, principal)
     held = _live_lease(session, principal.user_id, now)
     if held is not None:
-        if skip is None and _reachable(session, principal, held.case_id):
+        if skip is None and _reachable(session, principal, held.case_id, today=today, at=now):
             return _handed(session, held, repeated=True, assigned=False)
         _end(held, now=now, lease_minutes=lease_minutes, skip=skip)
         session.flush()
     checked: set[str] = set()
     while len(checked) < MAX_GATE_CHECKS:
-        candidates = _candidates(session, principal, now, exclude=checked)
+        candidates = _candidates(session, principal, now, today, exclude=checked)
         if not candidates:
             break
         for candidate in candidates:
@@ -190,7 +198,7 @@ def next_case(
             if not _workable(facts_for(session, candidate.customer_id, now), now, pack):
                 continue
             # the case's row is locked now: read again what committed before the lock was ours
-            if not _reachable(session, principal, candidate.case_id, free_at=now):
+            if not _reachable(session, principal, candidate.case_id, today=today, at=now, free=True):
                 continue
             lease = _take(session, principal, candidate, now=now, lease_minutes=lease_minutes)
             if lease is None:  # leased by another request meanwhile
@@ -339,25 +347,30 @@ def _live_lease(session: Session, collector_id: int, now: datetime) -> Lease | N
 
 
 def _reachable(
-    session: Session, principal: Principal, case_id: str, *, free_at: datetime | None = None
+    session: Session, principal: Principal, case_id: str, *, today: date, at: datetime, free: bool = False
 ) -> bool:
-    """Whether the case is open and still the caller's (assigned to them, or in their team's pool);
-    with ``free_at``, also that no lease keeps it from them at that instant.
+    """Whether the case is open and still the caller's: assigned to them or in their team's pool
+    (and queued for their team), or with a call task routed to them whose window holds ``at``;
+    with ``free``, also that no lease keeps it from them at that instant.
 
     Read by a statement of its own: on PostgreSQL it sees what committed up to now, also what
     committed after the candidates' statement began (whose snapshot is older than its row lock)."""
-    query = (
-        select(Case.case_id)
-        .join(CaseQueue, CaseQueue.case_id == Case.case_id)
-        .where(
-            Case.case_id == case_id,
-            Case.status == CaseStatus.OPEN,
-            CaseQueue.team_id == principal.team_id,
-            _in_reach(principal, Case.case_id),
-        )
+    queued = (
+        select(CaseQueue.case_id)
+        .where(CaseQueue.case_id == Case.case_id, CaseQueue.team_id == principal.team_id)
+        .correlate(Case)
+        .exists()
     )
-    if free_at is not None:
-        query = query.where(not_(_held_by_others(Case.case_id, principal.user_id, free_at)))
+    query = select(Case.case_id).where(
+        Case.case_id == case_id,
+        Case.status == CaseStatus.OPEN,
+        or_(
+            and_(queued, _in_reach(principal, Case.case_id)),
+            calls.routed_open_now(principal, Case.case_id, today, at),
+        ),
+    )
+    if free:
+        query = query.where(not_(_held_by_others(Case.case_id, principal.user_id, at)))
     return session.scalar(query) is not None
 
 
@@ -427,7 +440,7 @@ def _locked(query: Rows) -> Rows:
 
 
 def _candidates(
-    session: Session, principal: Principal, now: datetime, *, exclude: set[str]
+    session: Session, principal: Principal, now: datetime, today: date, *, exclude: set[str]
 ) -> list[_Candidate]:
     """The best few candidates of the caller's team's queues and of its callbacks due, merged in
     priority order. The queue is read in the order of its index (team, level, value), so a
@@ -455,7 +468,7 @@ def _candidates(
     queued = common(
         select(
             Case.case_id, Case.customer_id, Case.opened_on, CaseQueue.priority_level, CaseQueue.priority_value
-        )
+        ).where(not_(calls.window_shut(Case.case_id, today, now)))
     ).order_by(CaseQueue.priority_level.desc(), CaseQueue.priority_value.desc(), Case.opened_on, Case.case_id)
     rows: list[tuple[tuple[Any, ...], str, str, Reason]] = [
         ((-level, -value, opened_on, case_id), case_id, customer_id, _reason_of(level))
@@ -471,10 +484,36 @@ def _candidates(
         ((-CALLBACK_LEVEL, due_at.timestamp(), case_id), case_id, customer_id, Reason.CALLBACK_DUE)
         for case_id, customer_id, due_at in session.execute(due)
     )
+    rows.extend(_call_candidates(session, principal, now, today, exclude))
     merged: dict[str, _Candidate] = {}
     for key, case_id, customer_id, reason in sorted(rows, key=lambda row: row[0]):
         merged.setdefault(case_id, _Candidate(key, case_id, customer_id, reason))
     return list(merged.values())
+
+
+def _call_candidates(
+    session: Session, principal: Principal, now: datetime, today: date, exclude: set[str]
+) -> list[tuple[tuple[Any, ...], str, str, Reason]]:
+    """The open cases with a call task routed to the caller whose window is open now, the window
+    closing soonest first (reach: :func:`arrears.queues.calls.routed_to`, which takes in the
+    tasks the step's queue routes to the caller's team while no collector holds the case)."""
+    query = (
+        calls.joined(select(Case.case_id, Case.customer_id, CallTask.window_end).select_from(CallTask))
+        .where(
+            calls.open_now(today, now),
+            calls.routed_to(principal),
+            or_(CaseQueue.skip_until.is_(None), CaseQueue.skip_until <= now),
+            not_(_held_by_others(Case.case_id, principal.user_id, now)),
+        )
+        .order_by(CallTask.window_end, Case.case_id)
+        .limit(CANDIDATES)
+    )
+    if exclude:
+        query = query.where(Case.case_id.not_in(sorted(exclude)))
+    return [
+        ((-CALL_TASK_LEVEL, window_end.timestamp(), case_id), case_id, customer_id, Reason.CALL_TASK)
+        for case_id, customer_id, window_end in session.execute(_locked(query))
+    ]
 
 
 def _reason_of(level: int) -> Reason:

@@ -4,10 +4,12 @@ profiles, retention."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from arrears.money import format_major
+from arrears.queues.calls import CallTaskItem
 from arrears.queues.models import CollectorProfile, QueueSet, Retention
 from arrears.queues.planner import Plan
 from arrears.queues.rules import QueueSetDocument
@@ -175,3 +177,38 @@ class RetentionOut(BaseModel):
             created_by=row.created_by,
             released_at=row.released_at,
         )
+
+
+class CallTaskOut(BaseModel):
+    id: int
+    case_id: str
+    due_on: date = Field(description="The business day of the call")
+    window_start: datetime
+    window_end: datetime
+    best: bool = Field(description="The step asked for the customer's best time to call")
+    state: str = Field(description="done, open (the window holds now), later or passed")
+    contact_id: int | None = Field(description="The contact that did it (done)")
+    pooled: bool = Field(description="No collector holds the case: your team's to take through next case")
+    reason: str = Field(description="The strategy step's reason, in the caller's language")
+    why: dict[str, Any] = Field(description="Strategy version, segment, arm, path, day, facts, score")
+
+    @classmethod
+    def of(cls, item: CallTaskItem, at: datetime, language: str) -> CallTaskOut:
+        return cls(
+            id=item.id,
+            case_id=item.case_id,
+            due_on=item.due_on,
+            window_start=item.window_start,
+            window_end=item.window_end,
+            best=item.best,
+            state=str(item.state(at)),
+            contact_id=item.contact_id,
+            pooled=item.pooled,
+            reason=item.reason.render(language),
+            why=item.why,
+        )
+
+
+class CallTasksOut(BaseModel):
+    day: date
+    tasks: list[CallTaskOut]

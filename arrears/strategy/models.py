@@ -120,6 +120,13 @@ class StrategyAction(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outbox_message_id: Mapped[int | None] = mapped_column(Integer)
+    visit_id: Mapped[int | None] = mapped_column(Integer, comment="the field visit its confirmation planned")
+    placement_ids: Mapped[list[int] | None] = mapped_column(
+        JSON, comment="the placements its confirmation made (one per account of the case)"
+    )
+    case_event_id: Mapped[int | None] = mapped_column(
+        Integer, comment="the case event of the legal referral its confirmation recorded"
+    )
 
     __table_args__ = (
         Index(None, "case_id", "as_of"),

@@ -34,7 +34,19 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    Integer,
+    String,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from arrears.cases.models import Case, CaseStatus
@@ -44,7 +56,9 @@ from arrears.compliance.decision import Decision, Verdict
 from arrears.compliance.facts import Facts
 from arrears.compliance.packs import Pack
 from arrears.contacts.gate import facts_for_many
+from arrears.contacts.models import CallTask, CallTaskStatus
 from arrears.db.arrow import insert_arrow, read_arrow
+from arrears.queues import repository as queue_repository
 from arrears.strategy import evaluation
 from arrears.strategy.document import (
     MESSAGE_ACTIONS,
@@ -78,6 +92,7 @@ class NightOutcome:
     stopped: Counter[str] = field(default_factory=Counter)
     already: int = 0
     unplaced: int = 0
+    call_tasks: int = 0
     fairness: FairnessReport | None = None
 
     def counts(self) -> dict[str, int]:
@@ -86,6 +101,7 @@ class NightOutcome:
             "strategy_actions": sum(self.actions.values()),
             "strategy_rescheduled": self.statuses[ActionStatus.RESCHEDULED],
             "strategy_escalated": self.statuses[ActionStatus.ESCALATED],
+            "strategy_call_tasks": self.call_tasks,
         }
 
     def note(self) -> str:
@@ -99,6 +115,8 @@ class NightOutcome:
         )
         if statuses:
             text += f" ({statuses})"
+        if self.call_tasks:
+            text += f"; {self.call_tasks:,} call tasks in the work lists"
         if self.stopped:
             text += "; paths stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(self.stopped.items()))
         if self.unplaced:
@@ -137,6 +155,7 @@ def run_night(
     _gate(connection, actions, pack)
     _queue_messages(connection, actions, as_of, now)
     _write_actions(connection, actions, as_of, active.id, outcome)
+    outcome.call_tasks = _queue_calls(connection, active.document, as_of)
     outcome.fairness = fairness(connection, facts, as_of)
     _record_run(connection, as_of, active.id, engine.name, now, outcome)
     return outcome
@@ -517,6 +536,74 @@ def _reasons(action: Action) -> str:
         return json.dumps([skipped_reason(action.skipped)], ensure_ascii=False)
     decision = action.decision
     return json.dumps([] if decision is None else [r.to_json() for r in decision.reasons], ensure_ascii=False)
+
+
+def _queue_calls(connection: Connection, document: StrategyDocument, as_of: date) -> int:
+    """The night's planned calls into the collectors' work lists (``call_tasks``), in one
+    ``INSERT … SELECT`` per call step of the strategy (never per case): each with its window, its
+    reason, and the team of the queue its step names (it works the task while no collector holds
+    the case). A night run again adds none twice."""
+    teams = _queue_teams(connection)
+    made = 0
+    for path_code, path in document.paths.items():
+        for step in path.steps:
+            if step.action != "call":
+                continue
+            team = None if step.queue is None else teams.get(step.queue)
+            made += _insert_call_tasks(connection, as_of, path_code, step, team)
+    return made
+
+
+def _insert_call_tasks(connection: Connection, as_of: date, path: str, step: Step, team: int | None) -> int:
+    action = StrategyAction
+    chosen = select(
+        action.id,
+        action.case_id,
+        action.customer_id,
+        literal(as_of + timedelta(days=1), Date),
+        action.planned_at,
+        action.window_end,
+        literal(step.window == "best", Boolean),
+        literal(team, Integer),
+        action.why,
+        literal(str(CallTaskStatus.OPEN), String),
+    ).where(
+        action.as_of == as_of,
+        action.action == "call",
+        action.status == str(ActionStatus.PLANNED),
+        action.path == path,
+        action.day == step.day,
+        action.window_end.is_not(None),
+        ~exists().where(CallTask.action_id == action.id),
+    )
+    columns = [
+        "action_id",
+        "case_id",
+        "customer_id",
+        "due_on",
+        "window_start",
+        "window_end",
+        "best",
+        "team_id",
+        "why",
+        "status",
+    ]
+    made = connection.execute(insert(CallTask).from_select(columns, chosen).returning(CallTask.id))
+    return len(made.all())
+
+
+def _queue_teams(connection: Connection) -> dict[str, int]:
+    """The team of each queue of the active queue set (a step's ``queue`` names one)."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        active = queue_repository.active_set(session)
+        if active is None:
+            return {}
+        document = queue_repository.document_of(active)
+        teams = queue_repository.resolve_teams(session, document)
+        return {q.code: teams[str(q.team)] for q in document.queues if str(q.team) in teams}
+    finally:
+        session.close()
 
 
 def _record_run(

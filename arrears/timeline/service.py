@@ -25,7 +25,7 @@ from arrears.auth.masking import CONTACT_FIELDS, mask, scrub
 from arrears.auth.models import Team, User
 from arrears.auth.permissions import Permission, Scope
 from arrears.auth.principal import Principal
-from arrears.cases.models import Case, CaseAccount, CaseAssignment, FieldVisit, Placement
+from arrears.cases.models import BATCH_EVENT_KINDS, Case, CaseAccount, CaseAssignment, FieldVisit, Placement
 from arrears.cases.scope import account_filter, case_filter
 from arrears.cases.work import CaseNotFoundError
 from arrears.compliance.parties import PARTY_WORDS
@@ -183,7 +183,11 @@ def _sources(
 
 def _has_batch_events(session: Session, case_id: str) -> bool:
     events = CASE_EVENTS.c
-    return session.execute(select(events.id).where(events.case_id == case_id).limit(1)).first() is not None
+    batch = events.kind.in_(BATCH_EVENT_KINDS)
+    return (
+        session.execute(select(events.id).where(events.case_id == case_id, batch).limit(1)).first()
+        is not None
+    )
 
 
 def batch_event_sources(case_id: str) -> list[Source]:
@@ -205,6 +209,7 @@ def batch_event_sources(case_id: str) -> list[Source]:
         "reopened": N_("Case reopened"),
         "account_joined": N_("Account {account} joined the case"),
         "account_left": N_("Account {account} left the case"),
+        "legal_referral": N_("Referred for legal action (a strategy's step, confirmed)"),
     }
 
     def render(kind: str) -> Any:

@@ -36,10 +36,11 @@ from arrears.contacts.dispositions import dispositions
 from arrears.contacts.gate import answers_now, pack_of
 from arrears.disputes import disputes, holds
 from arrears.disputes.models import DisputeStatus
-from arrears.i18n import LANGUAGES, normalise_language
+from arrears.i18n import LANGUAGES, N_, normalise_language
 from arrears.portfolio.views import contact_card, record_look, shown
-from arrears.queues import next_case
+from arrears.queues import calls, next_case
 from arrears.queues import service as queues
+from arrears.queues.calls import TaskState
 from arrears.queues.service import QueueSize
 from arrears.queues.today import my_day
 from arrears.strategy import service as strategy_service
@@ -132,7 +133,8 @@ def my_work(
     principal: Signed,
     empty: Annotated[bool, Query()] = False,
 ) -> Response:
-    """My work (催收工作台): my queues with their counts, the next-case button, the promises and
+    """My work (催收工作台): my queues with their counts, the next-case button, the strategy's
+    calls of the day with their windows (audited, as GET /api/v1/call-tasks), the promises and
     callbacks due today on my cases and my numbers today."""
     if principal.may(Permission.PORTAL_USE):  # a customer's home is the portal
         return _see_other("/portal")
@@ -148,14 +150,26 @@ def my_work(
         today=business_day,
         bank_zone=settings.bank_timezone,
     )
+    at = now(request)
+    tasks = calls.call_tasks(session, principal, day=business_day, at=at)  # audited: the last read
     context = {
         "works": True,
         "queues": _by_queue(sizes),
         "total": sum(s.cases for s in sizes),
         "my_day": day,
+        "call_tasks": [(task, task.state(at)) for task in tasks],
+        "state_words": CALL_STATE_WORDS,
         "empty": empty,
     }
     return render.render(request, "my_work.html", context)
+
+
+CALL_STATE_WORDS = {
+    TaskState.DONE: N_("done"),
+    TaskState.OPEN: N_("window open now"),
+    TaskState.LATER: N_("window not open yet"),
+    TaskState.PASSED: N_("window passed"),
+}
 
 
 @dataclass(frozen=True)
@@ -201,6 +215,7 @@ def take_next_case(request: Request, session: DatabaseSession, principal: Worker
             session,
             principal,
             now=now(request),
+            today=today(request),
             lease_minutes=settings.lease_minutes,
             pack=pack_of(settings.compliance_pack, settings.compliance_policy),
         )

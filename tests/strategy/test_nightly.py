@@ -262,3 +262,49 @@ def test_a_night_names_a_bounded_number_of_ids_per_statement(
     assert sorted(a.status for a in chosen.values()) == ["done"] * 5
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(OutboxMessage)) == 5
+
+
+def test_the_nights_planned_calls_go_to_the_work_lists_once_routed_by_their_queue(engine: Engine) -> None:
+    from arrears.auth.models import Team
+    from arrears.contacts.models import CallTask
+    from arrears.queues.models import QueueSet
+
+    book = Book(engine)
+    book.case("early", dpd=5, bucket="M1")
+    book.case("routed", dpd=45, bucket="M2")
+    with engine.begin() as connection:
+        team = connection.execute(
+            insert(Team).values(code="CALLS", name="Calls", created_at=NOW).returning(Team.id)
+        ).scalar_one()
+        queues = "queues:\n  - {code: calls, name: {zh-CN: 外呼, en: Calls}, team: CALLS}\n"
+        connection.execute(
+            insert(QueueSet).values(
+                number=1, document=queues, digest="d", status="active", created_at=NOW, version=1
+            )
+        )
+    document = DOCUMENT.replace(
+        "      - {day: 1, action: legal_referral}\n",
+        '      - {day: 1, action: call, window: {from: "14:00", to: "16:00"}, queue: calls}\n',
+    )
+    approve(engine, document)
+    first = night(engine)
+    assert first.call_tasks == 1 and "1 call tasks in the work lists" in first.note()
+    second = night(engine, AS_OF + timedelta(days=1))
+    assert second.call_tasks == 1
+    assert night(engine, AS_OF + timedelta(days=1)).call_tasks == 0  # run again: none twice
+    chosen = actions(engine)
+    with engine.connect() as connection:
+        made = {row.case_id: row for row in connection.execute(select(CallTask)).all()}
+    routed, early = made[case_id_of("routed")], made[case_id_of("early")]
+    assert routed.action_id == chosen[(case_id_of("routed"), "call", 1)].id
+    assert routed.due_on == AS_OF + timedelta(days=1) and routed.team_id == team
+    assert (routed.window_start, routed.window_end) == (
+        datetime(2026, 11, 22, 6, 0, tzinfo=UTC),  # 14:00 to 16:00 in Shanghai
+        datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
+    )
+    assert routed.best is False and routed.status == "open" and routed.why["segment"] == "m2"
+    assert early.due_on == AS_OF + timedelta(days=2) and early.best is True and early.team_id is None
+    assert (early.window_start, early.window_end) == (  # best: the default hours for now
+        datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
+        datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+    )
