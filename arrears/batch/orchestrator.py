@@ -338,7 +338,7 @@ def _run_day(
             checkpoint("computed")
             changed, since = _write_snapshot(connection, as_of, engine, snapshot)
             checkpoint("snapshot written")
-            totals.write_night(connection, as_of)  # the dashboard's daily totals
+            totals.write_night(connection, as_of, changed, since)  # the dashboard's daily totals
             changes = cases.apply_snapshot(connection, snapshot, as_of, changed, since)
             checkpoint("cases applied")
             scores: DayScores | None = None

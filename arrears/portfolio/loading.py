@@ -35,7 +35,7 @@ from arrears.db import Base
 from arrears.db.arrow import CHUNK_ROWS, insert_arrow
 from arrears.portfolio import models  # noqa: F401  (the portfolio's tables in Base.metadata)
 from arrears.portfolio.feeds import FeedKind
-from arrears.portfolio.models import PaymentDayChange
+from arrears.portfolio.models import AccountProductChange, PaymentDayChange
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,8 @@ def _apply(
     changed = or_(*[target.c[n].is_distinct_from(value) for n, value in incoming.items()])
     is_new = ~exists(select(literal(1)).select_from(target).where(same_key))
     _note_payment_days(connection, target, stage, kind, incoming, same_key)
+    if kind.table == "accounts" and "product" in incoming:
+        _note_product_moves(connection, target, stage, incoming["product"], same_key)
     total = _count(connection, select(func.count()).select_from(stage))
     new = _count(connection, select(func.count()).select_from(stage).where(is_new))
     updated = _count(
@@ -142,6 +144,23 @@ def _note_payment_days(
         payments = Base.metadata.tables["payments"]
         days = select(payments.c.paid_on).where(payments.c.account_id.in_(moved)).distinct()
         note_payment_days(connection, days)
+
+
+def _note_product_moves(
+    connection: Connection,
+    target: Table,
+    stage: Table,
+    product: ColumnElement[Any],
+    same_key: ColumnElement[bool],
+) -> None:
+    """Note the stored accounts the write moves to another product, with the product they had
+    (the night's roll cells, arrears.reports.totals, take their old contribution off under it)."""
+    moved = (
+        select(target.c.account_id, target.c.product)
+        .select_from(stage.join(target, same_key))
+        .where(target.c.product.is_distinct_from(product))
+    )
+    connection.execute(insert(AccountProductChange).from_select(["account_id", "product_was"], moved))
 
 
 def _count(connection: Connection, query: object) -> int:

@@ -192,3 +192,16 @@ class PaymentDayChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     paid_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class AccountProductChange(Base):
+    """An account whose product changed since the dashboard's roll cells were last written, with
+    the product it had: a night carries the previous night's cells forward, and takes off each
+    moved account's old contribution under the product it was counted under. A row per write
+    (never updated: a night clears the rows it read, and only those)."""
+
+    __tablename__ = "account_product_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    product_was: Mapped[str | None] = mapped_column(String(32))

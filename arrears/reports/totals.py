@@ -22,11 +22,17 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    Column,
     ColumnElement,
     Connection,
     Date,
+    MetaData,
+    String,
+    Table,
     and_,
     bindparam,
     case,
@@ -40,8 +46,9 @@ from sqlalchemy import (
 )
 
 from arrears.contacts.models import Contact, ContactDayChange, ContactDayTotal, Direction
+from arrears.db.arrow import insert_arrow
 from arrears.delinquency.models import SnapshotDate
-from arrears.portfolio.models import Account, Payment, PaymentDayChange, PaymentDayTotal
+from arrears.portfolio.models import Account, AccountProductChange, Payment, PaymentDayChange, PaymentDayTotal
 from arrears.reports.models import BucketDayTotal, RollDayCell
 
 WINDOW_DAYS = 366
@@ -57,36 +64,85 @@ WHERE r.valid_from <= :as_of AND (r.valid_to IS NULL OR r.valid_to > :as_of)
 GROUP BY r.bucket, r.currency, COALESCE(a.product, '')
 """
 
-# The ranges of the window ([start, as_of]) joined to each account's range on as_of: a range
-# counts from the day it began (or the window's start) to the day it ended.
+# The changes of the ranges of the window ([start, day]) joined to each account's range on day: a
+# range counts from the day it began (or the window's start) to the day it ended. Formatted with
+# the names of the two dates' parameters, the accounts taken (all, or a temporary table's) and
+# the product each is counted under.
+ROLL_CHANGES_SQL = """
+WITH past AS (
+    SELECT r.valid_from, r.valid_to, r.bucket AS from_bucket, n.bucket AS to_bucket,
+           r.currency, {product} AS product, r.outstanding_amount
+    FROM delinquency_ranges r
+    JOIN delinquency_ranges n ON n.account_id = r.account_id
+        AND n.valid_from <= :{day} AND (n.valid_to IS NULL OR n.valid_to > :{day})
+    LEFT JOIN accounts a ON a.account_id = r.account_id{join}
+    WHERE r.valid_from <= :{day} AND (r.valid_to IS NULL OR r.valid_to > :{start}){only}
+)
+SELECT CASE WHEN valid_from < :{start} THEN :{start} ELSE valid_from END AS since,
+       from_bucket, to_bucket, currency, product,
+       COUNT(*) AS accounts, SUM(outstanding_amount) AS balance
+FROM past
+GROUP BY CASE WHEN valid_from < :{start} THEN :{start} ELSE valid_from END,
+         from_bucket, to_bucket, currency, product
+UNION ALL
+SELECT valid_to, from_bucket, to_bucket, currency, product, -COUNT(*), -SUM(outstanding_amount)
+FROM past WHERE valid_to <= :{day}
+GROUP BY valid_to, from_bucket, to_bucket, currency, product
+"""
+
+CURRENT_PRODUCT = "COALESCE(a.product, '')"
+
+# The rows summed into the night's cells; the changes before the window's start fold into it.
 ROLL_CELLS_SQL = """
 INSERT INTO roll_day_cells
     (as_of, since, from_bucket, to_bucket, currency, product, accounts, balance)
-WITH past AS (
-    SELECT r.valid_from, r.valid_to, r.bucket AS from_bucket, n.bucket AS to_bucket,
-           r.currency, COALESCE(a.product, '') AS product, r.outstanding_amount
-    FROM delinquency_ranges r
-    JOIN delinquency_ranges n ON n.account_id = r.account_id
-        AND n.valid_from <= :as_of AND (n.valid_to IS NULL OR n.valid_to > :as_of)
-    LEFT JOIN accounts a ON a.account_id = r.account_id
-    WHERE r.valid_from <= :as_of AND (r.valid_to IS NULL OR r.valid_to > :start)
-), changes AS (
-    SELECT CASE WHEN valid_from < :start THEN :start ELSE valid_from END AS since,
-           from_bucket, to_bucket, currency, product,
-           COUNT(*) AS accounts, SUM(outstanding_amount) AS balance
-    FROM past
-    GROUP BY CASE WHEN valid_from < :start THEN :start ELSE valid_from END,
-             from_bucket, to_bucket, currency, product
-    UNION ALL
-    SELECT valid_to, from_bucket, to_bucket, currency, product, -COUNT(*), -SUM(outstanding_amount)
-    FROM past WHERE valid_to <= :as_of
-    GROUP BY valid_to, from_bucket, to_bucket, currency, product
-)
-SELECT :as_of, since, from_bucket, to_bucket, currency, product, SUM(accounts), SUM(balance)
-FROM changes
-GROUP BY since, from_bucket, to_bucket, currency, product
+SELECT :as_of, CASE WHEN since < :start THEN :start ELSE since END,
+       from_bucket, to_bucket, currency, product, SUM(accounts), SUM(balance)
+FROM ({changes}) AS changes
+GROUP BY CASE WHEN since < :start THEN :start ELSE since END, from_bucket, to_bucket, currency, product
 HAVING SUM(accounts) <> 0 OR SUM(balance) <> 0
 """
+
+COUNTED_SQL = ROLL_CELLS_SQL.format(
+    changes=ROLL_CHANGES_SQL.format(day="as_of", start="start", product=CURRENT_PRODUCT, join="", only="")
+)
+"""Every account's changes, counted from the ranges."""
+
+MOVED = "tmp_roll_moved"
+"""The accounts whose contribution a carried night takes off and adds again."""
+
+CARRIED_SQL = ROLL_CELLS_SQL.format(
+    changes=" UNION ALL ".join(
+        (
+            "SELECT since, from_bucket, to_bucket, currency, product, accounts, balance "
+            "FROM roll_day_cells WHERE as_of = :previous",
+            "SELECT since, from_bucket, to_bucket, currency, product, -accounts, -balance FROM ("
+            + ROLL_CHANGES_SQL.format(
+                day="previous",
+                start="previous_start",
+                product=f"CASE WHEN m.moved THEN COALESCE(m.product_was, '') ELSE {CURRENT_PRODUCT} END",
+                join=f" JOIN {MOVED} m ON m.account_id = r.account_id",
+                only=f" AND r.account_id IN (SELECT account_id FROM {MOVED})",
+            )
+            + ") AS taken_off",
+            "SELECT * FROM ("
+            + ROLL_CHANGES_SQL.format(
+                day="as_of",
+                start="start",
+                product=CURRENT_PRODUCT,
+                join="",
+                only=f" AND r.account_id IN (SELECT account_id FROM {MOVED})",
+            )
+            + ") AS added",
+        )
+    )
+)
+"""The previous night's cells, less the moved accounts' contribution then (under the product it
+was counted under), plus theirs now."""
+
+CARRY_SHARE = 0.25
+"""A night carries the previous one's cells when fewer accounts than this share moved; beyond it,
+counting every account is cheaper than taking off and adding back most of them."""
 
 
 def _dated(sql: str, *names: str) -> Any:
@@ -98,9 +154,16 @@ def window_start(as_of: date) -> date:
     return as_of - timedelta(days=WINDOW_DAYS - 1)
 
 
-def write_night(connection: Connection, as_of: date) -> list[date]:
+def write_night(
+    connection: Connection, as_of: date, moved: pa.Table | None = None, since: date | None = None
+) -> list[date]:
     """Write (or rewrite) the totals of the snapshot date ``as_of``, and the roll cells of the
-    stored snapshot dates after it that reach back to it. Returns the dates rewritten."""
+    stored snapshot dates after it that reach back to it. Returns the dates rewritten.
+
+    ``moved``: the accounts (an ``account_id`` column) whose state on ``as_of`` differs from the
+    one on ``since``, the latest snapshot date before it, when the batch knows them. A new night
+    then carries the cells of ``since`` forward (``CARRIED_SQL``) when few accounts moved,
+    instead of counting every account's window again."""
     later = list(
         connection.scalars(
             select(SnapshotDate.as_of)
@@ -108,9 +171,12 @@ def write_night(connection: Connection, as_of: date) -> list[date]:
             .order_by(SnapshotDate.as_of)
         )
     )
+    noted = connection.execute(select(func.max(AccountProductChange.id))).scalar_one()
     _write_buckets(connection, as_of)
-    for day in [as_of, *later]:
-        _write_roll(connection, day)
+    if later or not _carry_roll(connection, as_of, moved, since, noted):
+        for day in [as_of, *later]:
+            _write_roll(connection, day)
+    _clear_product_notes(connection, [as_of, *later], noted)
     write_payments(connection, as_of)
     write_contacts(connection, as_of)
     return [as_of, *later]
@@ -119,17 +185,16 @@ def write_night(connection: Connection, as_of: date) -> list[date]:
 def rebuild(connection: Connection, dates: Iterable[date]) -> int:
     """Rewrite the totals of ``dates`` (snapshot dates): the backfill of nights run before the
     tables existed. Returns how many dates. The payments' totals are written up to the last."""
-    done = 0
-    last: date | None = None
-    for day in dates:
+    noted = connection.execute(select(func.max(AccountProductChange.id))).scalar_one()
+    written = list(dates)
+    for day in written:
         _write_buckets(connection, day)
         _write_roll(connection, day)
-        last = day if last is None else max(last, day)
-        done += 1
-    if last is not None:
-        write_payments(connection, last)
-        write_contacts(connection, last)
-    return done
+    if written:
+        _clear_product_notes(connection, written, noted)
+        write_payments(connection, max(written))
+        write_contacts(connection, max(written))
+    return len(written)
 
 
 CHUNK = 500
@@ -245,6 +310,87 @@ def _write_buckets(connection: Connection, as_of: date) -> None:
 
 def _write_roll(connection: Connection, as_of: date) -> None:
     connection.execute(delete(RollDayCell).where(RollDayCell.as_of == as_of))
+    connection.execute(_dated(COUNTED_SQL, "as_of", "start"), {"as_of": as_of, "start": window_start(as_of)})
+
+
+def _carry_roll(
+    connection: Connection, as_of: date, moved: pa.Table | None, since: date | None, noted: int | None
+) -> bool:
+    """Write the cells of ``as_of`` from those of ``since`` when they are stored and few accounts
+    moved (``CARRY_SHARE`` of the night's); False when they must be counted."""
+    if moved is None or since is None or since >= as_of or not _has_cells(connection, since):
+        return False
+    accounts = connection.execute(
+        select(func.coalesce(func.sum(BucketDayTotal.accounts), 0)).where(BucketDayTotal.as_of == as_of)
+    ).scalar_one()
+    if moved.num_rows > CARRY_SHARE * int(accounts):
+        return False
+    _stage_moved(connection, moved, noted)
+    connection.execute(delete(RollDayCell).where(RollDayCell.as_of == as_of))
     connection.execute(
-        _dated(ROLL_CELLS_SQL, "as_of", "start"), {"as_of": as_of, "start": window_start(as_of)}
+        _dated(CARRIED_SQL, "as_of", "start", "previous", "previous_start"),
+        {
+            "as_of": as_of,
+            "start": window_start(as_of),
+            "previous": since,
+            "previous_start": window_start(since),
+        },
     )
+    connection.execute(text(f"DROP TABLE {MOVED}"))
+    return True
+
+
+def _stage_moved(connection: Connection, moved: pa.Table, noted: int | None) -> None:
+    """The accounts whose state moved, and those noted as moved to another product (up to the
+    note ``noted``), each once; a noted one with the product it had (its earliest note's)."""
+    table = Table(
+        MOVED,
+        MetaData(),
+        Column("account_id", String(64), primary_key=True),
+        Column("moved", Boolean, nullable=False),
+        Column("product_was", String(32)),
+        prefixes=["TEMPORARY"],
+    )
+    connection.execute(text(f"DROP TABLE IF EXISTS {MOVED}"))  # one a rolled-back night left
+    table.create(connection)
+    ids = moved.column("account_id")
+    insert_arrow(
+        connection,
+        MOVED,
+        pa.table(
+            {
+                "account_id": ids,
+                "moved": pa.array([False] * len(ids), pa.bool_()),
+                "product_was": pa.nulls(len(ids), pa.string()),
+            }
+        ),
+    )
+    if noted is not None:
+        _add_noted(connection, table, noted)
+
+
+def _add_noted(connection: Connection, table: Table, noted: int) -> None:
+    notes = AccountProductChange
+    earliest = (
+        select(func.min(notes.id)).where(notes.id <= noted).group_by(notes.account_id).scalar_subquery()
+    )
+    connection.execute(
+        delete(table).where(table.c.account_id.in_(select(notes.account_id).where(notes.id <= noted)))
+    )
+    first = select(notes.account_id, literal(True), notes.product_was).where(notes.id.in_(earliest))
+    connection.execute(insert(table).from_select(["account_id", "moved", "product_was"], first))
+
+
+def _has_cells(connection: Connection, as_of: date) -> bool:
+    return (
+        connection.execute(select(RollDayCell.as_of).where(RollDayCell.as_of == as_of).limit(1)).first()
+        is not None
+    )
+
+
+def _clear_product_notes(connection: Connection, written: list[date], noted: int | None) -> None:
+    """Once the latest night's cells are written again, counting every moved account under its
+    product of today, the notes read before (up to ``noted``) have served."""
+    latest = connection.execute(select(func.max(SnapshotDate.as_of))).scalar_one()
+    if noted is not None and latest in written:
+        connection.execute(delete(AccountProductChange).where(AccountProductChange.id <= noted))
