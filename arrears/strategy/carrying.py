@@ -39,7 +39,7 @@ from arrears.cases.models import Case, CaseAccount, CaseEvent, CaseEventKind, Ca
 from arrears.cases.work import MAX_REASON
 from arrears.disputes.models import Complaint, ComplaintStatus, Hold, HoldKind
 from arrears.errors import ArrearsError, ConflictError, InvalidInputError
-from arrears.i18n import N_
+from arrears.i18n import N_, Text
 from arrears.strategy.models import StrategyAction
 
 FLOW_PERMISSIONS: Mapping[str, tuple[Permission, ...]] = {
@@ -50,15 +50,15 @@ FLOW_PERMISSIONS: Mapping[str, tuple[Permission, ...]] = {
 """Besides ``action.confirm``, what the confirmer of each serious step must hold: the permission
 of the flow that carries it out."""
 
-STOPPING_HOLDS = (
-    HoldKind.DISPUTE,
-    HoldKind.CEASE,
-    HoldKind.BANKRUPTCY,
-    HoldKind.DECEASED,
-    HoldKind.HARDSHIP,
-)
-"""Holds under which no serious step is taken: those the gate refuses contact under (a
-vulnerability flag asks for care, not a stop)."""
+STOPPING_HOLDS: Mapping[str, str] = {
+    HoldKind.DECEASED: N_("deceased"),
+    HoldKind.BANKRUPTCY: N_("bankruptcy"),
+    HoldKind.CEASE: N_("cease communication"),
+    HoldKind.DISPUTE: N_("dispute"),
+    HoldKind.HARDSHIP: N_("hardship"),
+}
+"""Holds under which no serious step is taken, the gravest first, with their words: those the
+gate refuses contact under (a vulnerability flag asks for care, not a stop)."""
 
 CLOSED_ACCOUNT = "closed"
 DEFAULT_PLACEMENT_DAYS = 90
@@ -84,7 +84,7 @@ class StepPaidCaseError(ConflictError):
 class StepHeldError(ConflictError):
     code = "collection_held"
     default_message = N_(
-        "The customer of case {case_id} is under a {kinds} hold: the step waits until it is lifted"
+        "The customer of case {case_id} is under a hold ({kind}): the step waits until it is lifted"
     )
 
 
@@ -170,19 +170,18 @@ def refusal(session: Session, action: StrategyAction, case: Case, today: date) -
         )
     if case.overdue_total <= 0:
         return StepPaidCaseError(case_id=case_id)
-    held = sorted(
+    held = set(
         session.scalars(
-            select(Hold.kind)
-            .where(
+            select(Hold.kind).where(
                 Hold.customer_id == case.customer_id,
                 Hold.lifted_at.is_(None),
                 Hold.kind.in_([str(k) for k in STOPPING_HOLDS]),
             )
-            .distinct()
         )
     )
-    if held:
-        return StepHeldError(case_id=case_id, kinds=", ".join(held))
+    gravest = next((kind for kind in STOPPING_HOLDS if kind in held), None)
+    if gravest is not None:
+        return StepHeldError(case_id=case_id, kind=Text.of(STOPPING_HOLDS[gravest]))
     complaint = session.scalar(
         select(Complaint.id)
         .where(Complaint.case_id == case_id, Complaint.status != str(ComplaintStatus.CLOSED))

@@ -192,7 +192,7 @@ def test_a_refused_step_stays_proposed_and_nothing_is_written(api: Api) -> None:
 
     held = confirm(client, f.steps["visit"], agent_id=f.agent.user_id)
     assert held.status_code == 409 and held.json()["code"] == "collection_held"
-    assert "dispute" in held.json()["detail"] and "暂停" in held.json()["detail"]
+    assert "暂停状态（异议）" in held.json()["detail"]
     complained = confirm(client, f.steps["legal"])
     assert complained.status_code == 409 and complained.json()["code"] == "complaint_open"
     overlap = confirm(client, f.steps["agency"])

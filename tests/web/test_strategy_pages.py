@@ -11,11 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
+from arrears.auth import permissions
 from arrears.auth.models import User
-from arrears.auth.permissions import PersonalField, Role
+from arrears.auth.permissions import Permission, PersonalField, Role
 from arrears.auth.principal import Principal
 from arrears.cases.models import FieldVisit
 from arrears.disputes.models import Hold
@@ -347,7 +349,7 @@ def test_a_confirmed_visit_is_planned_from_the_page_and_a_refusal_is_shown_in_ch
         f"/strategy-actions/{held_case}/confirm",
         data={"csrf_token": hidden(form, "csrf_token"), "idempotency_key": "v-1", "agent_id": str(agent.id)},
     )
-    assert refused.status_code == 409 and "暂停" in refused.text and "cease" in refused.text
+    assert refused.status_code == 409 and "暂停状态（停止联系）" in refused.text
     other = next(i for i in ids if i != held_case)
     planned = boss.post(
         f"/strategy-actions/{other}/confirm",
@@ -374,6 +376,24 @@ def test_a_confirmed_visit_is_planned_from_the_page_and_a_refusal_is_shown_in_ch
     assert f'href="/cases/{action.case_id}#visit-{action.visit_id}"' in shown and "已确认并执行" in shown
     assert f'id="visit-{action.visit_id}"' in boss.get(f"/cases/{action.case_id}").text
     assert [e["object_id"] for e in audit_entries(api, "visit.assign")] == [str(action.visit_id)]
+
+
+def test_a_step_the_reader_cannot_carry_out_shows_no_confirm_button(
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    signed_up: Callable[..., User],
+    cheap_hashing: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    floor(api, signed_up)
+    approve(api.engine, VISITS)
+    night(api.engine)
+    narrower = permissions.ROLE_PERMISSIONS[Role.SUPERVISOR] - {Permission.VISIT_ASSIGN}
+    monkeypatch.setitem(permissions.ROLE_PERMISSIONS, Role.SUPERVISOR, narrower)  # type: ignore[arg-type]
+    page = signed_in(browser, "wang.boss").get("/strategy-actions/proposed")
+    assert page.status_code == 200 and page.text.count("data-not-yours") == 3
+    assert 'name="agent_id"' not in page.text and "/confirm" not in page.text
+    assert page.text.count("/decline") == 3
 
 
 def _case_of(api: Api, action_id: int) -> str:
