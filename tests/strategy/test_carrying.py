@@ -11,6 +11,7 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -21,8 +22,12 @@ from arrears.audit.models import AuditEntry
 from arrears.auth import permissions
 from arrears.auth.models import Agency
 from arrears.auth.permissions import Permission, Role
+from arrears.auth.principal import Principal
+from arrears.cases import placements
 from arrears.cases.models import Case, CaseEvent, FieldVisit, Placement
 from arrears.disputes.models import Complaint, Hold
+from arrears.errors import ConflictError
+from arrears.strategy import service
 from arrears.strategy.models import StrategyAction
 from tests.api.book import Book, account_id_of, case_id_of
 from tests.api.conftest import Api, Person
@@ -327,3 +332,25 @@ def test_the_confirmer_needs_the_permission_of_the_flow_carried_out(
     assert client.post(f"/api/v1/strategy-actions/{f.steps['visit']}/decline", json={}).status_code == 200
     assert status_of(api, f.steps["agency"]) == "proposed"
     assert count(api, FieldVisit) == 0 and count(api, Placement) == 0
+
+
+def test_what_a_flow_wrote_before_it_failed_is_undone_even_when_the_caller_commits(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = floor(api, "agency")
+    real_place = placements.place
+
+    def place_then_fail(*args: Any, **kwargs: Any) -> list[Placement]:
+        real_place(*args, **kwargs)  # the placements are written and audited…
+        raise ConflictError("the agency's system refused the file")  # …then something fails
+
+    monkeypatch.setattr(placements, "place", place_then_fail)
+    boss = Principal(f.boss.user_id, f.boss.username, Role.SUPERVISOR, led_team_ids=frozenset({f.team}))
+    with Session(api.engine) as session:
+        with pytest.raises(ConflictError):
+            service.decide_action(
+                session, boss, f.steps["agency"], confirm=True, reason=None, today=TODAY, now=AT
+            )
+        session.commit()  # a caller that keeps the rest of its transaction
+    assert status_of(api, f.steps["agency"]) == "proposed" and count(api, Placement) == 0
+    assert audited(api, "placement.create") == [] and audited(api, "strategy_action.confirm") == []
