@@ -27,17 +27,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import record
+from arrears.auth import repository as people
 from arrears.auth.models import Agency
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
-from arrears.cases import placements, visits
-from arrears.cases.models import Case, CaseAccount, CaseEvent, CaseEventKind, CaseStatus, Placement
+from arrears.cases import placements, visits, work_repository
+from arrears.cases import repository as cases
+from arrears.cases.models import Case, CaseEvent, CaseEventKind, CaseStatus
 from arrears.cases.work import MAX_REASON
-from arrears.disputes.models import Complaint, ComplaintStatus, Hold, HoldKind
+from arrears.disputes import repository as disputes
+from arrears.disputes.models import ComplaintStatus, HoldKind
 from arrears.errors import ArrearsError, ConflictError, InvalidInputError
 from arrears.i18n import N_, Text
 from arrears.strategy.models import StrategyAction
@@ -170,23 +173,13 @@ def refusal(session: Session, action: StrategyAction, case: Case, today: date) -
         )
     if case.overdue_total <= 0:
         return StepPaidCaseError(case_id=case_id)
-    held = set(
-        session.scalars(
-            select(Hold.kind).where(
-                Hold.customer_id == case.customer_id,
-                Hold.lifted_at.is_(None),
-                Hold.kind.in_([str(k) for k in STOPPING_HOLDS]),
-            )
-        )
-    )
+    held = {hold.kind for hold in disputes.holds_of(session, case.customer_id, standing=True)}
     gravest = next((kind for kind in STOPPING_HOLDS if kind in held), None)
     if gravest is not None:
         return StepHeldError(case_id=case_id, kind=Text.of(STOPPING_HOLDS[gravest]))
-    complaint = session.scalar(
-        select(Complaint.id)
-        .where(Complaint.case_id == case_id, Complaint.status != str(ComplaintStatus.CLOSED))
-        .order_by(Complaint.id)
-        .limit(1)
+    complaint = next(
+        (c.id for c in disputes.complaints_of_case(session, case_id) if c.status != ComplaintStatus.CLOSED),
+        None,
     )
     if complaint is not None:
         return StepComplaintError(case_id=case_id, complaint_id=complaint)
@@ -204,16 +197,9 @@ def _placement_refusal(
     accounts = open_accounts(session, case.case_id)
     if not accounts:
         return StepNoAccountError(case_id=case.case_id)
-    placed = session.scalar(
-        select(Placement)
-        .where(
-            Placement.account_id.in_(accounts),
-            Placement.recalled_at.is_(None),
-            Placement.ends_on >= today,
-        )
-        .order_by(Placement.account_id, Placement.id)
-        .limit(1)
-    )
+    # in force today or later: not recalled, ending today or after
+    in_force = work_repository.overlapping_placements(session, accounts, today, date.max, excluding=[])
+    placed = in_force[0] if in_force else None
     if placed is not None:
         return StepAlreadyPlacedError(
             account_id=placed.account_id,
@@ -226,18 +212,13 @@ def _placement_refusal(
 
 def open_accounts(session: Session, case_id: str) -> list[str]:
     """The accounts of the case not closed (a charged-off account is still collected), sorted."""
-    return sorted(
-        session.scalars(
-            select(CaseAccount.account_id).where(
-                CaseAccount.case_id == case_id, CaseAccount.account_status != CLOSED_ACCOUNT
-            )
-        )
-    )
+    rows = cases.accounts_of_case(session, case_id, true())
+    return sorted(member.account_id for member, _ in rows if member.account_status != CLOSED_ACCOUNT)
 
 
 def _agency(session: Session, action: StrategyAction) -> Agency | None:
     code = action.details.get("agency")
-    return None if code is None else session.scalar(select(Agency).where(Agency.code == str(code)))
+    return None if code is None else people.agency_by_code(session, str(code))
 
 
 def carry_out(
