@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from arrears.auth.models import Agency, Credential, SignInAttempt, Team, TeamLeader, User
+from arrears.auth.permissions import Role
 
 
 def user_by_name(session: Session, username: str) -> User | None:
@@ -31,6 +32,15 @@ def users(
     if limit is not None:
         query = query.limit(limit)
     return session.execute(query).scalars().all()
+
+
+def active_users_of_teams(session: Session, team_ids: Iterable[int], role: Role) -> list[User]:
+    """The active users of ``role`` in the teams ``team_ids``, by name."""
+    ids = sorted(set(team_ids))
+    if not ids:
+        return []
+    query = select(User).where(User.role == str(role), User.active.is_(True), User.team_id.in_(ids))
+    return list(session.scalars(query.order_by(User.username)))
 
 
 def active_administrators(session: Session) -> int:

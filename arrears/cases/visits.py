@@ -19,6 +19,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from arrears.auth import repository as people
+from arrears.auth.models import User
 from arrears.auth.permissions import Permission, Role
 from arrears.auth.principal import Principal
 from arrears.cases import work_repository as repository
@@ -102,6 +103,13 @@ def plan_visit(
         after=_shown(visit),
     )
     return visit
+
+
+def visit_agents(session: Session, principal: Principal) -> list[User]:
+    """The users a visit may be given to by ``principal``: the active field agents of the teams
+    they lead, by name."""
+    principal.require(Permission.VISIT_ASSIGN)
+    return people.active_users_of_teams(session, principal.led_team_ids, Role.FIELD_AGENT)
 
 
 def cancel_visit(

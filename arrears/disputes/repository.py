@@ -120,6 +120,11 @@ def visible_complaint(session: Session, complaint_id: int, visible: ColumnElemen
     return session.execute(query).scalar_one_or_none()
 
 
+def complaints_of_case(session: Session, case_id: str) -> Sequence[Complaint]:
+    """Every complaint on the case, oldest first."""
+    return session.scalars(select(Complaint).where(Complaint.case_id == case_id).order_by(Complaint.id)).all()
+
+
 def complaints(
     session: Session,
     visible: ColumnElement[bool],

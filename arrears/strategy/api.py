@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from arrears.api.access import DatabaseSession, requires
 from arrears.api.concurrency import IfMatch
+from arrears.api.idempotency import IdempotencyKey, idempotent
 from arrears.api.paging import now, problem_responses, today
 from arrears.api.problems import language_of
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.concurrency import etag, parse_if_match
 from arrears.strategy import service
+from arrears.strategy.carrying import VisitChoice
 from arrears.strategy.document import CODE, StrategyDocument
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.models import Strategy
@@ -29,6 +31,7 @@ from arrears.strategy.schemas import (
     ApproveIn,
     CheckIn,
     CheckOut,
+    ConfirmIn,
     DecisionIn,
     DiffOut,
     ExperimentReportOut,
@@ -265,43 +268,67 @@ def proposed_actions(principal: Confirmer, session: DatabaseSession, request: Re
 @router.post(
     "/strategy-actions/{action_id}/confirm",
     response_model=ActionOut,
-    responses=problem_responses(400, 403, 404),
-    summary="Confirm a proposed field visit, agency placement or legal referral",
+    responses=problem_responses(400, 403, 404, 409, 422),
+    summary="Confirm a proposed field visit, agency placement or legal referral, and carry it out",
 )
 def confirm_action(
-    action_id: ActionId, body: DecisionIn, principal: Confirmer, session: DatabaseSession, request: Request
-) -> ActionOut:
-    row = service.decide_action(
-        session,
-        principal,
-        action_id,
-        confirm=True,
-        reason=body.reason,
-        today=today(request),
-        now=now(request),
-    )
-    return ActionOut.of(row)
+    action_id: ActionId,
+    body: ConfirmIn,
+    principal: Confirmer,
+    session: DatabaseSession,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> ActionOut | Response:
+    """Carried out in the same transaction: a field visit planned with ``agent_id`` on
+    ``planned_on`` (``visit.assign``), every open account of the case placed with the step's agency
+    for its term (``placement.write``), a legal referral recorded on the case's timeline; the
+    answer names what was made. Refused (409, nothing done, the step stays proposed): a hold, an
+    open complaint, the case closed or paid since the night, an account placed already, the
+    agency disabled; answered already. With an ``Idempotency-Key`` a retry gets the first answer."""
+
+    def work() -> ActionOut:
+        row = service.decide_action(
+            session,
+            principal,
+            action_id,
+            confirm=True,
+            reason=body.reason,
+            today=today(request),
+            now=now(request),
+            visit=VisitChoice(agent_id=body.agent_id, planned_on=body.planned_on),
+        )
+        return ActionOut.of(row)
+
+    return idempotent(request, session, principal, key, body, work, status_code=200)
 
 
 @router.post(
     "/strategy-actions/{action_id}/decline",
     response_model=ActionOut,
-    responses=problem_responses(400, 403, 404),
-    summary="Decline a proposed serious step",
+    responses=problem_responses(400, 403, 404, 409, 422),
+    summary="Decline a proposed serious step (nothing is carried out)",
 )
 def decline_action(
-    action_id: ActionId, body: DecisionIn, principal: Confirmer, session: DatabaseSession, request: Request
-) -> ActionOut:
-    row = service.decide_action(
-        session,
-        principal,
-        action_id,
-        confirm=False,
-        reason=body.reason,
-        today=today(request),
-        now=now(request),
-    )
-    return ActionOut.of(row)
+    action_id: ActionId,
+    body: DecisionIn,
+    principal: Confirmer,
+    session: DatabaseSession,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> ActionOut | Response:
+    def work() -> ActionOut:
+        row = service.decide_action(
+            session,
+            principal,
+            action_id,
+            confirm=False,
+            reason=body.reason,
+            today=today(request),
+            now=now(request),
+        )
+        return ActionOut.of(row)
+
+    return idempotent(request, session, principal, key, body, work, status_code=200)
 
 
 @router.get(

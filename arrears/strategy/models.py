@@ -79,9 +79,11 @@ class ActionStatus(StrEnum):
     PROPOSED = "proposed"
     """A serious step waiting for a person's confirmation."""
     CONFIRMED = "confirmed"
+    """A serious step a person confirmed, carried out at once (:mod:`arrears.strategy.carrying`):
+    the visit planned, the accounts placed or the referral recorded, their ids kept."""
     DECLINED = "declined"
     DONE = "done"
-    """Carried out: the message queued, the call made, the placement or referral made."""
+    """Carried out: the message queued, the call made."""
     SKIPPED = "skipped"
     """Could not be carried out (a message with no approved template or no contact point)."""
 

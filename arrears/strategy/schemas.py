@@ -45,6 +45,16 @@ class DecisionIn(_In):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class ConfirmIn(DecisionIn):
+    agent_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="A field visit's agent: an active field agent of a team you lead",
+    )
+    planned_on: date | None = Field(default=None, description="A field visit's day (default: today)")
+
+
 class StrategyOut(BaseModel):
     id: int
     code: str
@@ -182,6 +192,13 @@ class ActionOut(BaseModel):
     details: dict[str, Any]
     decided_at: datetime | None
     decided_by: int | None
+    visit_id: int | None = Field(description="The field visit its confirmation planned")
+    placement_ids: list[int] = Field(description="The placements its confirmation made, one per open account")
+    case_event_id: int | None = Field(description="The case's legal_referral event its confirmation recorded")
+    links: dict[str, str] = Field(
+        description="Where to read what its confirmation made: the case's timeline, where the visit, "
+        "each placement and the referral are entries (kind visit, placement, case_legal_referral)"
+    )
 
     @classmethod
     def of(cls, row: StrategyAction) -> ActionOut:
@@ -202,7 +219,18 @@ class ActionOut(BaseModel):
             details=dict(row.details),
             decided_at=row.decided_at,
             decided_by=row.decided_by,
+            visit_id=row.visit_id,
+            placement_ids=list(row.placement_ids or []),
+            case_event_id=row.case_event_id,
+            links=_links(row),
         )
+
+
+def _links(row: StrategyAction) -> dict[str, str]:
+    links: dict[str, str] = {}
+    if row.visit_id is not None or row.placement_ids or row.case_event_id is not None:
+        links["timeline"] = f"/api/v1/cases/{row.case_id}/timeline"
+    return links
 
 
 class ActionsOut(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from arrears.audit.trail import Actor, record
+from arrears.audit.trail import Actor, hold_chain, record
 from arrears.auth.models import Agency
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
@@ -37,7 +37,7 @@ from arrears.portfolio.views import record_look, record_looks
 from arrears.queues.models import QueueSet, QueueSetStatus
 from arrears.queues.rules import parse_document as parse_queue_set
 from arrears.scoring.scale import Bands
-from arrears.strategy import experiments, statistics
+from arrears.strategy import carrying, experiments, statistics
 from arrears.strategy.document import Experiment, StrategyDocument
 from arrears.strategy.experiments import ExperimentReport
 from arrears.strategy.models import (
@@ -84,6 +84,11 @@ class InvalidStrategyError(InvalidInputError):
 class ActionNotFoundError(NotFoundError):
     code = "not_found"
     default_message = N_("No proposed action {action_id}")
+
+
+class ActionDecidedError(ConflictError):
+    code = "action_answered"
+    default_message = N_("Step {action_id} was already answered ({status}, {at}): nothing is done again")
 
 
 @dataclass(frozen=True)
@@ -344,37 +349,98 @@ def decide_action(
     reason: str | None,
     today: date,
     now: datetime,
+    visit: carrying.VisitChoice | None = None,
 ) -> StrategyAction:
     """A person's answer to a serious step the night proposed (a field visit, an agency placement,
-    a legal referral) on a case they see: confirmed (then carried out by the placement or visit
-    flow) or declined; who answered is on the record."""
+    a legal referral) on a case they see: confirmed and carried out at once by its flow
+    (:mod:`arrears.strategy.carrying`: the visit planned with ``visit``'s agent, the accounts
+    placed, the referral recorded; the action keeps what was made), or declined (nothing done).
+    All or nothing: a refusal (a hold since the night, the case closed…) leaves it proposed.
+    Answered already (twice sent, two people at once): ActionDecidedError, nothing done again."""
+    principal.require(Permission.ACTION_CONFIRM)
+    if session.get_bind().dialect.name == "sqlite":
+        hold_chain(session)  # one writer from here: the second of two answers reads the first's
+    action = _answerable(session, principal, action_id, today)
+    case = session.get(Case, action.case_id)
+    assert case is not None  # the action joined it
+    carried = carrying.Carried()
+    if confirm:
+        carrying.require(principal, action.action)
+        refused = carrying.refusal(session, action, case, today)
+        if refused is not None:
+            raise refused
+    with session.begin_nested():
+        if confirm:
+            carried = carrying.carry_out(
+                session,
+                principal,
+                action,
+                case,
+                visit=visit or carrying.VisitChoice(),
+                note=reason,
+                today=today,
+                now=now,
+            )
+        action.status = str(ActionStatus.CONFIRMED if confirm else ActionStatus.DECLINED)
+        action.decided_at = now
+        action.decided_by = principal.user_id
+        action.visit_id = carried.visit_id
+        action.placement_ids = carried.placement_ids or None
+        action.case_event_id = carried.case_event_id
+        session.flush()
+        record(
+            session,
+            principal.actor(),
+            "strategy_action.confirm" if confirm else "strategy_action.decline",
+            at=now,
+            object_type="case",
+            object_id=action.case_id,
+            customer_id=action.customer_id,
+            after={"action": action.id, "kind": action.action, "status": action.status} | carried.shown(),
+            reason=reason,
+        )
+    return action
+
+
+def _answerable(session: Session, principal: Principal, action_id: int, today: date) -> StrategyAction:
+    """The proposed action, locked (a second answer waits for the first, then reads it answered)."""
+    action = session.scalar(
+        select(StrategyAction)
+        .join(Case, Case.case_id == StrategyAction.case_id)
+        .where(
+            StrategyAction.id == action_id,
+            StrategyAction.needs_confirmation.is_(True),
+            case_filter(principal, today),
+        )
+        .with_for_update(of=StrategyAction)
+    )
+    if action is None:
+        raise ActionNotFoundError(action_id=action_id)
+    if action.status in (ActionStatus.CONFIRMED, ActionStatus.DECLINED):
+        raise ActionDecidedError(
+            action_id=action_id,
+            status=action.status,
+            at=action.decided_at.isoformat() if action.decided_at else "?",
+        )
+    if action.status != ActionStatus.PROPOSED:
+        raise ActionNotFoundError(action_id=action_id)
+    return action
+
+
+def answered_action(session: Session, principal: Principal, action_id: int, *, today: date) -> StrategyAction:
+    """A serious step already answered, on a case the caller sees (what its confirmation made)."""
     principal.require(Permission.ACTION_CONFIRM)
     action = session.scalar(
         select(StrategyAction)
         .join(Case, Case.case_id == StrategyAction.case_id)
         .where(
             StrategyAction.id == action_id,
-            StrategyAction.status == str(ActionStatus.PROPOSED),
+            StrategyAction.needs_confirmation.is_(True),
             case_filter(principal, today),
         )
-        .with_for_update()
     )
     if action is None:
         raise ActionNotFoundError(action_id=action_id)
-    action.status = str(ActionStatus.CONFIRMED if confirm else ActionStatus.DECLINED)
-    action.decided_at = now
-    action.decided_by = principal.user_id
-    session.flush()
-    record(
-        session,
-        principal.actor(),
-        "strategy_action.confirm" if confirm else "strategy_action.decline",
-        at=now,
-        object_type="case",
-        object_id=action.case_id,
-        after={"action": action.id, "kind": action.action, "status": action.status},
-        reason=reason,
-    )
     return action
 
 

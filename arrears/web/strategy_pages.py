@@ -28,9 +28,10 @@ from arrears.api.paging import now, today
 from arrears.auth.permissions import Permission, PersonalField
 from arrears.auth.principal import Principal
 from arrears.auth.service import new_secret
+from arrears.cases import visits
 from arrears.errors import ArrearsError, InvalidInputError, NotFoundError
 from arrears.i18n import N_
-from arrears.strategy import service
+from arrears.strategy import carrying, service
 from arrears.strategy.document import StrategyDocument
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.models import StrategyAction, StrategyStatus
@@ -80,7 +81,7 @@ DONE = {
     "approved": N_("The version is approved."),
     "rejected": N_("The draft is rejected."),
     "retired": N_("The version is retired: from the next night the version before it chooses."),
-    "confirmed": N_("The step is confirmed."),
+    "confirmed": N_("The step is confirmed and carried out."),
     "declined": N_("The step is declined."),
 }
 INTENTS = ("check", "save")
@@ -441,12 +442,18 @@ def _kind(line: str) -> str:
 
 @router.get("/strategy-actions/proposed", response_class=HTMLResponse)
 def proposals_page(
-    request: Request, session: DatabaseSession, principal: Confirmer, done: Done = None
+    request: Request,
+    session: DatabaseSession,
+    principal: Confirmer,
+    done: Done = None,
+    action: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     """The serious steps (field visits, agency placements, legal referrals) waiting for a person on
-    the cases I see, oldest first, each with why, to confirm or decline with a note (the same
-    services as GET /api/v1/strategy-actions/proposed)."""
-    return _proposals(request, session, principal, done=done)
+    the cases I see, oldest first, each with why and what confirming it does, to confirm (carried
+    out at once: the visit planned with the agent chosen, the accounts placed, the referral
+    recorded) or decline with a note (the same services as GET /api/v1/strategy-actions/proposed)."""
+    answered = service.answered_action(session, principal, action, today=today(request)) if action else None
+    return _proposals(request, session, principal, done=done, answered=answered)
 
 
 def _proposals(
@@ -456,18 +463,45 @@ def _proposals(
     *,
     done: str | None = None,
     refused: ArrearsError | None = None,
+    answered: StrategyAction | None = None,
 ) -> Response:
     rows = service.proposals(session, principal, today=today(request), at=now(request))
+    may_visit = principal.may(Permission.VISIT_ASSIGN)
     context = {
         "rows": rows,
         "actions": ACTION_WORDS,
         "done": DONE.get(done or ""),
+        "answered": answered,
+        "made": made_links(answered) if answered is not None else [],
         "problem": refused.message(render.language_of(request)) if refused else None,
         "form_key": new_secret,
         "why": why_lines,
+        "may_carry_out": carrying.may_carry_out,
+        "agents": visits.visit_agents(session, principal) if may_visit else [],
+        "today": today(request),
+        "default_days": carrying.DEFAULT_PLACEMENT_DAYS,
     }
     status = refused.http_status if refused else 200
     return render.render(request, "strategy_proposals.html", context, status=status)
+
+
+def made_links(action: StrategyAction) -> list[tuple[str, dict[str, Any], str]]:
+    """What a confirmation made, each as (words, their values, the address on the case page)."""
+    case = f"/cases/{action.case_id}"
+    links: list[tuple[str, dict[str, Any], str]] = []
+    if action.visit_id is not None:
+        links.append((N_("Field visit {id}"), {"id": action.visit_id}, f"{case}#visit-{action.visit_id}"))
+    for placement_id in action.placement_ids or []:
+        links.append((N_("Placement {id}"), {"id": placement_id}, f"{case}#placement-{placement_id}"))
+    if action.case_event_id is not None:
+        links.append(
+            (
+                N_("Legal referral on the case's timeline"),
+                {},
+                f"{case}#case_legal_referral-{action.case_event_id}",
+            )
+        )
+    return links
 
 
 def why_lines(action: StrategyAction, principal: Principal) -> dict[str, Any]:
@@ -497,6 +531,7 @@ def _answer(
     key: str,
     note: str,
     confirm: bool,
+    visit: carrying.VisitChoice | None = None,
 ) -> Response:
     outcome = "confirmed" if confirm else "declined"
 
@@ -509,10 +544,13 @@ def _answer(
             reason=note.strip() or None,
             today=today(request),
             now=now(request),
+            visit=visit,
         )
-        return f"/strategy-actions/proposed?done={outcome}"
+        return f"/strategy-actions/proposed?done={outcome}&action={action_id}"
 
-    values = {"action": action_id, "confirm": confirm, "note": note}
+    values: dict[str, Any] = {"action": action_id, "confirm": confirm, "note": note}
+    if visit is not None:
+        values |= {"agent_id": visit.agent_id, "planned_on": str(visit.planned_on or "")}
     target = attempt(request, session, principal, key, values, work)
     if isinstance(target, ArrearsError):
         return _proposals(request, session, principal, refused=target)
@@ -526,11 +564,35 @@ def confirm_action(
     principal: Confirmer,
     action_id: RowId,
     note: Reason = "",
+    agent_id: Annotated[str, Form(max_length=12)] = "",
+    planned_on: Annotated[str, Form(max_length=10)] = "",
     idempotency_key: once.Key = "",
 ) -> Response:
-    """Confirm a proposed step; who confirmed, when and why is kept (the same service as POST
+    """Confirm a proposed step, carried out at once (a field visit with the agent and day chosen);
+    who confirmed, when and why is kept (the same service as POST
     /api/v1/strategy-actions/{id}/confirm)."""
-    return _answer(request, session, principal, action_id, idempotency_key, note, True)
+    try:
+        visit = carrying.VisitChoice(
+            agent_id=_whole(agent_id, "agent_id") if agent_id.strip() else None,
+            planned_on=_visit_day(planned_on) if planned_on.strip() else None,
+        )
+    except InvalidInputError as error:
+        return _proposals(request, session, principal, refused=error)
+    return _answer(request, session, principal, action_id, idempotency_key, note, True, visit)
+
+
+def _visit_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInputError(N_("{field}: write a date like 2026-12-31"), field="planned_on") from None
+
+
+def _whole(value: str, field: str) -> int:
+    text = value.strip()
+    if not text.isdigit() or len(text) > 9:
+        raise InvalidInputError(N_("{field}: write a whole number"), field=field)
+    return int(text)
 
 
 @router.post("/strategy-actions/{action_id}/decline")

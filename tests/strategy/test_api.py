@@ -83,9 +83,9 @@ def test_a_case_s_actions_with_why_and_a_confirmed_proposal(api: Api) -> None:
     assert [a["case_id"] for a in waiting] == [case_id_of("late")]
     confirmed = client.post(f"/api/v1/strategy-actions/{referral['id']}/confirm", json={"reason": "checked"})
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
-    assert confirmed.json()["decided_by"] == boss.user_id
+    assert confirmed.json()["decided_by"] == boss.user_id and confirmed.json()["case_event_id"] is not None
     again = client.post(f"/api/v1/strategy-actions/{referral['id']}/decline", json={})
-    assert again.status_code == 404
+    assert again.status_code == 409 and again.json()["code"] == "action_answered"
     assert (
         api.as_(analyst).post(f"/api/v1/strategy-actions/{referral['id']}/confirm", json={}).status_code
         == 403

@@ -165,5 +165,5 @@ def test_a_supervisor_confirms_a_proposed_referral_on_the_record(engine: Engine)
         ).one()
     assert done.status == "confirmed" and done.decided_by == supervisor.user_id
     assert entry.object_id == case_id_of("late") and entry.reason == "debt verified"
-    with pytest.raises(service.ActionNotFoundError), transaction(engine) as session:  # answered once
+    with pytest.raises(service.ActionDecidedError), transaction(engine) as session:  # answered once
         service.decide_action(session, head, proposed, confirm=False, reason=None, today=TODAY, now=NOW)

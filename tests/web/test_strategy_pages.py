@@ -11,18 +11,22 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+import pytest
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
+from arrears.auth import permissions
 from arrears.auth.models import User
-from arrears.auth.permissions import PersonalField, Role
+from arrears.auth.permissions import Permission, PersonalField, Role
 from arrears.auth.principal import Principal
+from arrears.cases.models import FieldVisit
+from arrears.disputes.models import Hold
 from arrears.strategy.models import Strategy, StrategyAction
 from arrears.web.strategy_pages import why_lines
 from tests.api.conftest import Api
 from tests.api.work_book import audit_entries
 from tests.queues.test_next import case_id_of
-from tests.strategy.test_nightly import EXPERIMENT, night
+from tests.strategy.test_nightly import EXPERIMENT, approve, night
 from tests.web.conftest import hidden
 from tests.web.test_supervise import floor, signed_in
 
@@ -212,7 +216,20 @@ def test_a_supervisor_confirms_and_declines_the_proposed_steps(
         f"/strategy-actions/{ids[0]}/confirm",
         data={"csrf_token": hidden(form, "csrf_token"), "idempotency_key": "k-1", "note": "checked the file"},
     )
-    assert confirm.status_code == 303 and confirm.headers["location"].endswith("?done=confirmed")
+    assert confirm.status_code == 303
+    assert confirm.headers["location"] == f"/strategy-actions/proposed?done=confirmed&action={ids[0]}"
+    shown = boss.get(confirm.headers["location"])
+    with Session(api.engine) as session:
+        referred = session.get(StrategyAction, ids[0])
+        assert referred is not None and referred.case_event_id is not None
+    link = f'href="/cases/{referred.case_id}#case_legal_referral-{referred.case_event_id}"'
+    assert (
+        shown.status_code == 200
+        and link in shown.text
+        and "The step is confirmed and carried out." in shown.text
+    )
+    case_page = boss.get(f"/cases/{referred.case_id}").text
+    assert f'id="case_legal_referral-{referred.case_event_id}"' in case_page
     again = boss.post(
         f"/strategy-actions/{ids[0]}/confirm",
         data={"csrf_token": hidden(form, "csrf_token"), "idempotency_key": "k-1", "note": "checked the file"},
@@ -234,7 +251,7 @@ def test_a_supervisor_confirms_and_declines_the_proposed_steps(
         f"/strategy-actions/{ids[1]}/confirm",
         data={"csrf_token": hidden(form, "csrf_token"), "idempotency_key": "k-3"},
     )
-    assert gone.status_code == 404  # answered already
+    assert gone.status_code == 409 and "was already answered (declined" in gone.text  # answered already
     analyst = signed_in(browser, "chen.plan")
     assert analyst.get("/strategy-actions/proposed").status_code == 403
 
@@ -292,3 +309,95 @@ def test_an_age_the_segment_read_is_masked_unless_the_reader_sees_birth_dates() 
     assert why_lines(action, collector)["facts"] == {"age": "••", "bucket": "M2"}
     assert why_lines(action, customer)["facts"] == {"age": 41, "bucket": "M2"}
     assert action.why["facts"]["age"] == 41  # the record itself is untouched
+
+
+VISITS = """
+strategy: night
+names: {zh-CN: 夜间, en: Night}
+segments:
+  - {code: m2, names: {zh-CN: M2, en: M2}, when: {bucket: [M2]}, path: visit}
+otherwise: {code: rest, names: {zh-CN: 其他, en: Rest}, path: quiet}
+paths:
+  quiet: {names: {zh-CN: 静, en: Quiet}}
+  visit:
+    names: {zh-CN: 外访, en: Visit}
+    steps: [{day: 1, action: field_visit}]
+"""
+
+
+def test_a_confirmed_visit_is_planned_from_the_page_and_a_refusal_is_shown_in_chinese(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User], cheap_hashing: object
+) -> None:
+    place = floor(api, signed_up)
+    agent = signed_up("zhao.field", role=Role.FIELD_AGENT, team_id=place.team)
+    approve(api.engine, VISITS)
+    night(api.engine)
+    ids = _proposed(api)
+    boss = signed_in(browser, "wang.boss", "zh-CN")
+    page = boss.get("/strategy-actions/proposed")
+    assert page.status_code == 200
+    assert f'<option value="{agent.id}">zhao.field</option>' in page.text and "外访人员" in page.text
+    form = page.text
+    with api.engine.begin() as connection:
+        connection.execute(
+            insert(Hold).values(
+                customer_id="Na", kind="cease", evidence="letter", placed_at=api.clock.now(), version=1
+            )
+        )
+    held_case = next(i for i in ids if _case_of(api, i) == case_id_of("a"))
+    refused = boss.post(
+        f"/strategy-actions/{held_case}/confirm",
+        data={"csrf_token": hidden(form, "csrf_token"), "idempotency_key": "v-1", "agent_id": str(agent.id)},
+    )
+    assert refused.status_code == 409 and "暂停状态（停止联系）" in refused.text
+    other = next(i for i in ids if i != held_case)
+    planned = boss.post(
+        f"/strategy-actions/{other}/confirm",
+        data={
+            "csrf_token": hidden(form, "csrf_token"),
+            "idempotency_key": "v-2",
+            "agent_id": str(agent.id),
+            "planned_on": "2026-11-24",
+            "note": "上门核实",
+        },
+    )
+    assert planned.status_code == 303, planned.text
+    with Session(api.engine) as session:
+        action = session.get(StrategyAction, other)
+        assert action is not None and action.visit_id is not None and action.status == "confirmed"
+        visit = session.get(FieldVisit, action.visit_id)
+        assert visit is not None and (visit.agent_id, visit.planned_on.isoformat()) == (
+            agent.id,
+            "2026-11-24",
+        )
+        held = session.get(StrategyAction, held_case)
+        assert held is not None and held.status == "proposed" and held.visit_id is None
+    shown = boss.get(planned.headers["location"]).text
+    assert f'href="/cases/{action.case_id}#visit-{action.visit_id}"' in shown and "已确认并执行" in shown
+    assert f'id="visit-{action.visit_id}"' in boss.get(f"/cases/{action.case_id}").text
+    assert [e["object_id"] for e in audit_entries(api, "visit.assign")] == [str(action.visit_id)]
+
+
+def test_a_step_the_reader_cannot_carry_out_shows_no_confirm_button(
+    api: Api,
+    browser: Callable[..., httpx.Client],
+    signed_up: Callable[..., User],
+    cheap_hashing: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    floor(api, signed_up)
+    approve(api.engine, VISITS)
+    night(api.engine)
+    narrower = permissions.ROLE_PERMISSIONS[Role.SUPERVISOR] - {Permission.VISIT_ASSIGN}
+    monkeypatch.setitem(permissions.ROLE_PERMISSIONS, Role.SUPERVISOR, narrower)  # type: ignore[arg-type]
+    page = signed_in(browser, "wang.boss").get("/strategy-actions/proposed")
+    assert page.status_code == 200 and page.text.count("data-not-yours") == 3
+    assert 'name="agent_id"' not in page.text and "/confirm" not in page.text
+    assert page.text.count("/decline") == 3
+
+
+def _case_of(api: Api, action_id: int) -> str:
+    with Session(api.engine) as session:
+        row = session.get(StrategyAction, action_id)
+        assert row is not None
+        return row.case_id

@@ -296,7 +296,7 @@ def test_the_case_page_shows_holds_disputes_and_the_timeline_first(
     assert title.startswith(f"案件 {case_id_of('a')}") and "<" not in title  # the title is text only
     assert "<td>个人贷款</td>" in page.text and "personal_loan" not in page.text  # the product's name
     timeline = page.text.split('<ol class="timeline">')[1].split("</ol>")[0]
-    assert timeline.count("<li>") >= 2  # the promise and the dispute at least
+    assert timeline.count("<li id=") >= 2  # the promise and the dispute at least
     quiet = client.get(f"/cases/{case_id_of('b')}").text
     assert "data-holds" not in quiet
     with Session(api.engine) as session:
