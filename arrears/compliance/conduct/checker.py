@@ -97,14 +97,14 @@ def _set_aside(rule: Rule, text: str, start: int) -> str | None:
     scope = scope_of(text, start)
     if rule.unless is not None and rule.unless.search(text, scope.sentence[0], scope.sentence[1]):
         return "lawful statement"
-    if rule.negatable:
-        negation = negation_before(text, scope, start)
-        if negation is not None:
-            return f"negated by “{negation}”"
     if rule.reportable:
         cue = reported_by_other(text, scope, start)
         if cue is not None:
             return f"reported speech “{cue}”"
+    if rule.negatable:
+        negation = negation_before(text, scope, start)
+        if negation is not None:
+            return f"negated by “{negation}”"
     return None
 
 

@@ -88,7 +88,8 @@ def summary(report: Report, language: str) -> str:
 
 
 def markdown(report: Report, language: str, split: str) -> str:
-    lines = [f"# {translate(N_('Conduct checker on the corpus ({split})'), language, split=split)}", ""]
+    title = translate(N_("Conduct checker on the corpus ({split})"), language, split=split)
+    lines = [f"# {title}", ""]
     lines += [summary(report, language), ""]
     lines += _markdown_table(
         translate(N_("By category"), language), _headers(language, N_("Category")), category_rows(report)
