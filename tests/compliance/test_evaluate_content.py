@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from arrears.cli import app
 from arrears.compliance.conduct.evaluation import evaluate, load_corpus
+from arrears.config import get_settings
 
 runner = CliRunner()
 
@@ -76,8 +77,10 @@ def test_the_command_prints_the_tables_and_writes_markdown(corpus: Path, tmp_pat
 
 def test_the_tables_speak_chinese(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARREARS_LANGUAGE", "zh-CN")
+    get_settings.cache_clear()
     result = runner.invoke(app, ["compliance", "evaluate-content", str(corpus)])
     assert result.exit_code == 0, result.output
+    get_settings.cache_clear()
     assert "按类别" in result.output and "精确率" in result.output
 
 
