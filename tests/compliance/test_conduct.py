@@ -163,3 +163,14 @@ def test_the_rules_file_is_checked_like_every_other() -> None:
             parse_yaml(broken, "rules.yaml", error=ConductRulesError), RulesFile, error=ConductRulesError
         )
     assert load_rules().version
+
+
+def test_an_a_not_a_question_is_not_a_negation() -> None:
+    assert "reputation" in categories("信不信我让你在公司待不下去")
+    assert "third_party_leverage" in categories("我们是不是要去你单位问问")
+
+
+def test_a_time_before_which_to_pay_is_not_a_night_call() -> None:
+    assert "forbidden_time" not in categories("今晚十点前还款即可")
+    assert "forbidden_time" in categories("今晚十一点我再打给你")
+    assert "forbidden_time" in categories("I'll call you again at 11 pm")

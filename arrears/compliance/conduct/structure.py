@@ -23,6 +23,8 @@ _NEGATION_ZH = re.compile(
     r"禁止|严禁|不应|不该|并未|并没|未曾|没有|从未|没|别|不是|不)"
     r"(?!还|付|交|接|回|理|配合|按时|得不|然|足|起|及时|出|上|管|到位|处理|方便|在|清)"
 )
+_A_NOT_A = re.compile(r"(.)[不没]\1")
+"""信不信, 会不会, 是不是: a question (or a dare), not a negation."""
 _NEGATION_EN = re.compile(
     r"\b(?:not|never|no|nor|cannot|without|neither)\b|n't\b|\bno longer\b"
     r"(?!\s+(?:pay|respond|call|answer|reply|get back|make))"
@@ -84,8 +86,8 @@ NEGATION_WINDOW_EN = 40
 
 def negation_before(text: str, scope: Scope, start: int) -> str | None:
     """The negation that scopes over a match at ``start``, if any ("不会", "never", "won't")."""
-    low_zh = max(scope.consequence_start, start - NEGATION_WINDOW_ZH)
-    window = text[low_zh:start]
+    low_zh = max(scope.consequence_start, start - NEGATION_WINDOW_ZH - 2)
+    window = _A_NOT_A.sub("", text[low_zh:start])[-NEGATION_WINDOW_ZH:]
     found = _NEGATION_ZH.search(window)
     if found:
         return found.group(0)
