@@ -80,6 +80,8 @@ def _judge(
     dropped: list[Dropped],
 ) -> None:
     plain = normalised.text
+    if pattern.search(plain) is None:
+        return
     for found in pattern.finditer(plain):
         start, end = found.span()
         if end == start:

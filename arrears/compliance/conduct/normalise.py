@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -49,23 +49,54 @@ def _to_simplified(chars: str) -> str:
 
 
 def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -> Normalised:
-    chars: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        folded = unicodedata.normalize("NFKC", char) if not char.isascii() else char
-        for piece in folded:
-            chars.append(piece)
-            origin.append(index)
-    folded_text = _to_simplified("".join(chars)).lower()
+    if unicodedata.is_normalized("NFKC", text):
+        chars, origin = text, list(range(len(text)))
+    else:
+        chars, origin = _folded(text)
+    folded_text = _to_simplified(chars).lower()
+    if len(folded_text) != len(origin):  # a lower-casing that changed the length (rare: "İ")
+        folded_text = "".join(c if len(c.lower()) != 1 else c.lower() for c in _to_simplified(chars))
     folded_text, origin = _substitute(folded_text, origin, _FILLER_BETWEEN_CJK, "")
     folded_text, origin = _substitute(folded_text, origin, _SPACES, " ")
-    for pattern, replacement in evasions:
-        folded_text, origin = _substitute(folded_text, origin, pattern, replacement)
+    if evasions:
+        folded_text, origin = _spell_out(folded_text, origin, evasions)
     return Normalised(folded_text, tuple(origin))
 
 
+def _folded(text: str) -> tuple[str, list[int]]:
+    """NFKC one character at a time, remembering where each folded character came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for piece in unicodedata.normalize("NFKC", char):
+            chars.append(piece)
+            origin.append(index)
+    return "".join(chars), origin
+
+
+@lru_cache(maxsize=8)
+def _evasion_pattern(
+    evasions: tuple[tuple[re.Pattern[str], str], ...],
+) -> tuple[re.Pattern[str], dict[str, str]]:
+    """All evasions as one pattern (one search per text), and each group's spelling."""
+    joined = "|".join(f"(?P<e{i}>{pattern.pattern})" for i, (pattern, _) in enumerate(evasions))
+    return re.compile(joined), {f"e{i}": spelling for i, (_, spelling) in enumerate(evasions)}
+
+
+def _spell_out(
+    text: str, origin: list[int], evasions: Sequence[tuple[re.Pattern[str], str]]
+) -> tuple[str, list[int]]:
+    pattern, spellings = _evasion_pattern(tuple(evasions))
+    if pattern.search(text) is None:
+        return text, origin
+    return _substitute(text, origin, pattern, lambda found: spellings[found.lastgroup or ""])
+
+
 def _substitute(
-    text: str, origin: list[int], pattern: re.Pattern[str], replacement: str
+    text: str,
+    origin: list[int],
+    pattern: re.Pattern[str],
+    replacement: str | Callable[[re.Match[str]], str],
 ) -> tuple[str, list[int]]:
     """``pattern.sub(replacement, text)``, carrying the origins along (a replacement's characters
     all come from where its match started)."""
@@ -78,7 +109,7 @@ def _substitute(
         start, end = found.span()
         pieces.append(text[last:start])
         new_origin.extend(origin[last:start])
-        expanded = found.expand(replacement)
+        expanded = replacement if isinstance(replacement, str) else replacement(found)
         pieces.append(expanded)
         first, last_origin = origin[start], origin[max(start, end - 1)]
         new_origin.extend(first if i < len(expanded) - 1 else last_origin for i in range(len(expanded)))
