@@ -174,3 +174,12 @@ def test_a_time_before_which_to_pay_is_not_a_night_call() -> None:
     assert "forbidden_time" not in categories("今晚十点前还款即可")
     assert "forbidden_time" in categories("今晚十一点我再打给你")
     assert "forbidden_time" in categories("I'll call you again at 11 pm")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("再不还就call你的boss", "third_party_leverage"), ("你会进jail的", "false_legal")],
+)
+def test_mixed_chinese_and_english_is_read_as_one_text(text: str, category: str) -> None:
+    assert category in categories(text)
+    assert categories("I will call you tomorrow, 好吗") == set()
