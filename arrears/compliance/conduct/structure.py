@@ -44,6 +44,11 @@ _REPORTED_EN = re.compile(
     r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
     r"mentioned|stated|states|reported|insists|insisted|accused)\b|\baccording to\b|\bheard that\b"
 )
+_SUBJECT_THEN_SPEECH = re.compile(
+    r"^(?:客户|顾客|对方|债务人|借款人|他|她|家属|持卡人)[^，,。]{0,12}[，,](?:又|还|并|也|就|便)?"
+    r"(?:说|称|表示|扬言|威胁|骂|问|喊)"
+)
+"""A third person's sentence whose speech verb comes after a comma ("客户情绪激动，说要……")."""
 _OWN_WORDS = re.compile(
     r"我.{0,3}(?:跟|对|和|给|向).{0,3}(?:他|她|客户|对方)说|(?:^|[，,。])(?:跟|对)(?:他|她|客户)说"
     r"|\bi told\b|\btold (?:him|her|them)\b"
@@ -112,6 +117,9 @@ def reported_by_other(text: str, scope: Scope, start: int) -> str | None:
     before = text[scope.sentence[0] : start]
     if _OWN_WORDS.search(before):
         return None
+    carried = _SUBJECT_THEN_SPEECH.search(before)
+    if carried:
+        return carried.group(0)
     return _last(_REPORTED_ZH, before) or _last(_REPORTED_EN, before)
 
 
