@@ -3,6 +3,8 @@ and evidence spans in the original text."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from arrears.compliance.conduct import check_conduct
@@ -183,3 +185,23 @@ def test_a_time_before_which_to_pay_is_not_a_night_call() -> None:
 def test_mixed_chinese_and_english_is_read_as_one_text(text: str, category: str) -> None:
     assert category in categories(text)
     assert categories("I will call you tomorrow, 好吗") == set()
+
+
+EXAMPLES = Path(__file__).parent / "conduct"
+
+
+def test_the_written_examples_are_judged_exactly() -> None:
+    """Sixty utterances written with the checker (not the corpus): every category, both scripts,
+    English and mixed, with hard negatives (reassurances, quoted customers, lawful notices)."""
+    import shutil
+    import tempfile
+
+    from arrears.compliance.conduct.evaluation import evaluate, load_corpus
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "dev").mkdir()
+        shutil.copy(EXAMPLES / "examples.yaml", Path(folder) / "dev" / "examples.yaml")
+        report = evaluate(load_corpus(Path(folder), "dev"))
+    wrong = [(j.item.id, j.item.text, sorted(j.found)) for j in report.misses]
+    assert report.items == 60
+    assert wrong == []
