@@ -62,7 +62,8 @@ def check_conduct(
     findings: list[Finding] = []
     dropped: list[Dropped] = []
     for rule in book.rules:
-        if rule.third_party_only and party in DEBTOR_SIDE:
+        speaks_to_debtor = party in DEBTOR_SIDE
+        if (rule.third_party_only and speaks_to_debtor) or (rule.debtor_only and not speaks_to_debtor):
             continue
         for pattern in (rule.zh if has_zh else None, rule.en if has_en else None):
             if pattern is None:

@@ -73,7 +73,7 @@ class RuleSpec(FileModel):
     en: list[Pattern] = Field(default_factory=list)
     negatable: bool = True
     reportable: bool = True
-    party: Literal["any", "third"] = "any"
+    party: Literal["any", "third", "debtor"] = "any"
     unless: PatternsSpec = PatternsSpec()
 
 
@@ -99,6 +99,7 @@ class Rule:
     negatable: bool
     reportable: bool
     third_party_only: bool
+    debtor_only: bool
     unless: re.Pattern[str] | None
 
 
@@ -135,6 +136,7 @@ def _rule(spec: RuleSpec) -> Rule:
         negatable=spec.negatable,
         reportable=spec.reportable,
         third_party_only=spec.party == "third",
+        debtor_only=spec.party == "debtor",
         unless=_alternation([*spec.unless.zh, *spec.unless.en]),
     )
 
