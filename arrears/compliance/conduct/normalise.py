@@ -53,9 +53,11 @@ def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -
         chars, origin = text, list(range(len(text)))
     else:
         chars, origin = _folded(text)
-    folded_text = _to_simplified(chars).lower()
+    has_cjk = HAS_CJK.search(chars) is not None
+    folded_text = (_to_simplified(chars) if has_cjk else chars).lower()
     if len(folded_text) != len(origin):  # a lower-casing that changed the length (rare: "İ")
-        folded_text = "".join(c if len(c.lower()) != 1 else c.lower() for c in _to_simplified(chars))
+        simplified = _to_simplified(chars) if has_cjk else chars
+        folded_text = "".join(c if len(c.lower()) != 1 else c.lower() for c in simplified)
     folded_text, origin = _substitute(folded_text, origin, _FILLER_BETWEEN_CJK, "")
     folded_text, origin = _substitute(folded_text, origin, _SPACES, " ")
     if evasions:
