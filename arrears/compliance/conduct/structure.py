@@ -16,7 +16,7 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?\n“”\"()（）]|\.(?=\s|$)| - ")
 _CONDITION = re.compile(
     r"就|否则|不然|要不然|要不|的话|那么|那就|然后|再不|"
-    r"\b(?:or else|otherwise|or|then|unless|until)\b"
+    r"\b(?:or else|otherwise|then|unless|until)\b|, or\b|\bor (?=we\b|i\b|you'll\b|you will\b|they\b)"
 )
 _NEGATION_ZH = re.compile(
     r"(?:不会|不可能|决不|绝不|绝对不|并不|从不|从来不|不要|不用|无需|无须|不必|不能|不得(?!不)|不可以|不允许|"
@@ -30,8 +30,11 @@ _NEGATION_EN = re.compile(
     r"(?!\s+(?:pay|respond|call|answer|reply|get back|make))"
 )
 _EN_DEBTOR_NEGATION = re.compile(
-    r"(?:n't|\bnot|\bnever)\s+(?:\w+\s+)?(?:pay|respond|call|answer|reply|get back|make|settle|contact us)"
+    r"\b(?:you|he|she|they)\s+(?:\w+\s+)?(?:\w*n't|not|never)\s+(?:\w+\s+)?"
+    r"(?:pay|respond|call|answer|reply|get back|make|settle|contact us)|\bnot paying\b"
 )
+_SUGGESTION = re.compile(r"\bwhy (?:don't|not)\b|何不|为什么不|怎么不")
+""""Why don't you ...": a suggestion, not a negation."""
 _REPORTED_ZH = re.compile(
     r"(?<![跟对和给向让叫])(?:他|她|客户|顾客|对方|债务人|借款人|他们|她们|家属|家人|老婆|老公|丈夫|妻子|儿子|女儿|妈妈|"
     r"母亲|父亲|爸爸|同事|领导|有人|朋友|邻居|本人|持卡人|用户|客人)(?:也|还|就|一直|又|刚才|曾|却|反复)?"
@@ -42,7 +45,7 @@ _REPORTED_EN = re.compile(
     r"\b(?:he|she|they|customer|consumer|debtor|borrower|caller|client|cardholder|his \w+|her \w+|the \w+)"
     r"\s+(?:\w+\s+)?(?:said|says|claimed|claims|asked|asks|told us|told me|complained|complains|threatened|"
     r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
-    r"mentioned|stated|states|reported|insists|insisted|accused)\b|\baccording to\b|\bheard that\b"
+    r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b|\baccording to\b|\bheard that\b"
 )
 _SUBJECT_THEN_SPEECH = re.compile(
     r"^(?:客户|顾客|对方|债务人|借款人|他|她|家属|持卡人)[^，,。]{0,12}[，,](?:又|还|并|也|就|便)?"
@@ -92,12 +95,12 @@ NEGATION_WINDOW_EN = 40
 def negation_before(text: str, scope: Scope, start: int) -> str | None:
     """The negation that scopes over a match at ``start``, if any ("不会", "never", "won't")."""
     low_zh = max(scope.consequence_start, start - NEGATION_WINDOW_ZH - 2)
-    window = _A_NOT_A.sub("", text[low_zh:start])[-NEGATION_WINDOW_ZH:]
+    window = _SUGGESTION.sub("", _A_NOT_A.sub("", text[low_zh:start]))[-NEGATION_WINDOW_ZH:]
     found = _NEGATION_ZH.search(window)
     if found:
         return found.group(0)
     low_en = max(scope.consequence_start, start - NEGATION_WINDOW_EN)
-    window = text[low_en:start]
+    window = _SUGGESTION.sub("", text[low_en:start])
     if _EN_DEBTOR_NEGATION.search(window):
         return None
     found = _NEGATION_EN.search(window)
