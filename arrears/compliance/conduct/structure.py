@@ -45,7 +45,8 @@ _REPORTED_EN = re.compile(
     r"\b(?:he|she|they|customer|consumer|debtor|borrower|caller|client|cardholder|his \w+|her \w+|the \w+)"
     r"\s+(?:\w+\s+)?(?:said|says|claimed|claims|asked|asks|told us|told me|complained|complains|threatened|"
     r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
-    r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b|\baccording to\b|\bheard that\b"
+    r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b"
+    r"|\baccording to\b|\bheard that\b"
 )
 _SUBJECT_THEN_SPEECH = re.compile(
     r"^(?:客户|顾客|对方|债务人|借款人|他|她|家属|持卡人)[^，,。]{0,12}[，,](?:又|还|并|也|就|便)?"
