@@ -150,3 +150,38 @@ def check_text_command(
         console.print(f"    {r.rule_id}: {_both(r)}", soft_wrap=True)
     if not decision.allowed:
         raise typer.Exit(1)
+
+
+@app.command("evaluate-content")
+def evaluate_content_command(
+    corpus: Annotated[Path, typer.Argument(help="The corpus folder (with dev/ and heldout/).")],
+    split: Annotated[str, typer.Option(help="dev, heldout or all.")] = "dev",
+    markdown: Annotated[
+        Path | None, typer.Option(help="Also write the tables as Markdown to this file ('-': print them).")
+    ] = None,
+    misses: Annotated[int, typer.Option(help="List this many items the checker got wrong.")] = 0,
+) -> None:
+    """Precision and recall of the conduct checker per category and language, with a confusion table.
+
+    An unreadable corpus is refused naming the file and the item (exit 2).
+    """
+    from arrears.compliance.conduct import evaluation, report
+
+    one_of(split, [*evaluation.SPLITS, "all"], "--split")
+    language = _language()
+    items = evaluation.load_corpus(corpus, split)
+    measured = evaluation.evaluate(items)
+    wide = console if console.is_terminal else Console(width=160)
+    for table in report.tables(measured, language):
+        wide.print(table)
+    console.print(report.summary(measured, language))
+    for judged in measured.misses[:misses]:
+        expected = ", ".join(judged.item.labels) or "-"
+        found = ", ".join(sorted(judged.found)) or "-"
+        console.print(f"{judged.item.id}: {expected} → {found}  {escape(judged.item.text)}", soft_wrap=True)
+    if markdown is not None:
+        text = report.markdown(measured, language, split)
+        if str(markdown) == "-":
+            console.print(text, markup=False, soft_wrap=True)
+        else:
+            markdown.write_text(text + "\n", "utf-8")

@@ -10,23 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from arrears.compliance.conduct import Finding, check_conduct, load_rules
 from arrears.compliance.decision import Decision, Reason, Verdict, verdict_of
 from arrears.compliance.facts import TextRequest, canonical_channel
-from arrears.compliance.lexicon import CATEGORIES, Lexicon, NormalisedText, load_lexicon
+from arrears.compliance.lexicon import Lexicon, NormalisedText, load_lexicon
 from arrears.compliance.messages import reason
 from arrears.compliance.packs import Pack
 from arrears.i18n import N_, Text
 
 CATEGORY_NAMES = {
     "threat": N_("a threat"),
-    "insult": N_("an insult or profanity"),
-    "impersonation": N_("impersonation of a court or the police"),
-    "false_legal": N_("a false legal consequence"),
+    "reputation": N_("a threat to the debtor's reputation"),
+    "third_party_leverage": N_("telling family, employer or colleagues as leverage"),
     "disclosure": N_("disclosure of the debt to third parties"),
-    "public_posting": N_("a public posting"),
-    "collection_fee": N_("a collection fee"),
+    "impersonation": N_("impersonation of a court, the police or an official"),
+    "false_legal": N_("a false legal consequence"),
+    "insult": N_("an insult or profanity"),
     "new_borrowing": N_("pushing new borrowing"),
+    "false_fee_deadline": N_("a false fee or deadline"),
+    "forbidden_time": N_("contact at a forbidden time"),
 }
+PARTY_RULES = frozenset({"disclosure.debt_to_third_party"})
+"""Rules that only speak to the party a text is for: raised under the pack's party rules."""
 ELECTRONIC_CHANNELS = frozenset({"email", "sms"})
 LETTER_ELEMENT_NAMES = {
     "name": N_("the debtor's name"),
@@ -44,17 +49,25 @@ So is one that asks for payment: a bare "请尽快还款" must not escape by bei
 
 
 def check_text(request: TextRequest, pack: Pack, lexicon: Lexicon | None = None) -> Decision:
+    """The conduct checker's findings (conduct/) as the pack's rules, and a template's required
+    elements (the lexicon)."""
     lexicon = lexicon or load_lexicon()
     text = lexicon.normalise(request.text)
+    party_policy = pack.party_policy(request.party)
+    speaks_to = "debtor" if party_policy in ("consumer", "attorney") else "third_party"
+    checked = check_conduct(request.text, party=speaks_to)
     reasons = [
-        *_category_reasons(text, pack, lexicon),
-        *_party_reasons(request, text, pack, lexicon),
+        *_category_reasons(checked.findings, pack),
+        *_party_reasons(request, checked.findings, pack, party_policy),
     ]
     if request.purpose == "template":
         reasons.extend(_required_elements(request, text, pack, lexicon))
     reasons = _merge_by_rule(reasons)
     verdict = verdict_of(reasons, flag_as_review=request.purpose not in ("template", "script"))
-    return Decision(verdict, tuple(reasons), pack.id, f"{pack.label}; lexicon {lexicon.version}")
+    rules_version = load_rules().version
+    return Decision(
+        verdict, tuple(reasons), pack.id, f"{pack.label}; conduct {rules_version}; lexicon {lexicon.version}"
+    )
 
 
 def _merge_by_rule(reasons: list[Reason]) -> list[Reason]:
@@ -79,33 +92,34 @@ def listed(names: Iterable[str]) -> Text:
     return combined
 
 
-def flagged_categories(text: str, lexicon: Lexicon | None = None) -> dict[str, str]:
-    """The categories a text falls in, each with the fragment that matched."""
-    lexicon = lexicon or load_lexicon()
-    normalised = lexicon.normalise(text)
-    found = {name: lexicon.categories[name].find(normalised) for name in CATEGORIES}
-    return {name: fragment for name, fragment in found.items() if fragment}
+def flagged_categories(text: str, party: str = "debtor", speaker: str = "collector") -> dict[str, str]:
+    """The categories a text falls in, each with the evidence of its first finding."""
+    found: dict[str, str] = {}
+    for finding in check_conduct(text, party=party, speaker=speaker).findings:
+        found.setdefault(finding.category, finding.evidence)
+    return found
 
 
-def _category_reasons(text: NormalisedText, pack: Pack, lexicon: Lexicon) -> list[Reason]:
+def _category_reasons(findings: Iterable[Finding], pack: Pack) -> list[Reason]:
     reasons: list[Reason] = []
-    for name in CATEGORIES:
-        fragment = lexicon.categories[name].find(text)
-        if fragment is None:
+    for finding in findings:
+        if finding.rule in PARTY_RULES:
             continue
         detail = Text.of(
-            N_("{category}: “{fragment}”"), category=Text.of(CATEGORY_NAMES[name]), fragment=fragment
+            N_("{category}: “{fragment}”"),
+            category=Text.of(CATEGORY_NAMES[finding.category]),
+            fragment=finding.evidence,
         )
-        reasons.extend(reason(rule_id, detail) for rule_id in pack.content.get(name, ()))
+        rule_ids = pack.content.get(finding.pack_key) or pack.content.get(finding.category, ())
+        reasons.extend(reason(rule_id, detail) for rule_id in rule_ids)
     return reasons
 
 
-def _party_reasons(request: TextRequest, text: NormalisedText, pack: Pack, lexicon: Lexicon) -> list[Reason]:
+def _party_reasons(
+    request: TextRequest, findings: Iterable[Finding], pack: Pack, policy: str
+) -> list[Reason]:
     """A message for anyone but the debtor (or who counts as them) must not mention the debt."""
-    policy = pack.party_policy(request.party)
-    if policy in ("consumer", "attorney"):
-        return []
-    fragment = lexicon.debt_terms.find(text)
+    fragment = next((f.evidence for f in findings if f.rule in PARTY_RULES), None)
     if fragment is None:
         return []
     key = {

@@ -167,14 +167,19 @@ class PackOptions(FileModel):
 
 
 class PackContent(FileModel):
-    """The rule ids a content finding raises, per category and per required element."""
+    """The rule ids a content finding raises, per category (or the narrower key a conduct rule
+    names: public_posting, collection_fee) and per required element."""
 
     threat: list[RuleId] = Field(default_factory=list)
     insult: list[RuleId] = Field(default_factory=list)
     impersonation: list[RuleId] = Field(default_factory=list)
     false_legal: list[RuleId] = Field(default_factory=list)
+    reputation: list[RuleId] = Field(default_factory=list)
+    third_party_leverage: list[RuleId] = Field(default_factory=list)
     disclosure: list[RuleId] = Field(default_factory=list)
     public_posting: list[RuleId] = Field(default_factory=list)
+    false_fee_deadline: list[RuleId] = Field(default_factory=list)
+    forbidden_time: list[RuleId] = Field(default_factory=list)
     collection_fee: list[RuleId] = Field(default_factory=list)
     new_borrowing: list[RuleId] = Field(default_factory=list)
     third_party_debt_mention: list[RuleId] = Field(default_factory=list)

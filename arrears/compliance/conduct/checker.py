@@ -1,0 +1,122 @@
+"""The conduct checker: findings with their category, severity and evidence in the original text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from arrears.compliance.conduct.normalise import HAS_CJK, HAS_LATIN, Normalised, normalise
+from arrears.compliance.conduct.rules import Rule, RuleBook, load_rules
+from arrears.compliance.conduct.structure import negation_before, reported_by_other, scope_of
+
+DEBTOR_SIDE = frozenset({"debtor", "spouse", "attorney", "guarantor", "unknown"})
+"""Parties a text may speak of the debt to (the pack narrows this further, see content.py)."""
+OTHER_SPEAKERS = frozenset({"customer", "system"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    rule: str
+    """The conduct rule's id in rules.yaml ("threat.violence")."""
+    pack_key: str
+    severity: str
+    start: int
+    end: int
+    """The evidence: ``text[start:end]`` of the original text."""
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A match the structure set aside, and why (for explaining a non-finding)."""
+
+    rule: str
+    evidence: str
+    because: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    findings: tuple[Finding, ...]
+    dropped: tuple[Dropped, ...]
+
+    @property
+    def categories(self) -> set[str]:
+        return {f.category for f in self.findings}
+
+
+def check_conduct(
+    text: str, *, party: str = "debtor", speaker: str = "collector", book: RuleBook | None = None
+) -> Checked:
+    """What ``text``, said or sent by ``speaker`` to ``party``, breaks.
+
+    A customer's own words are not the collector's conduct: they raise nothing.
+    """
+    if speaker in OTHER_SPEAKERS or not text:
+        return Checked((), ())
+    book = book or load_rules()
+    normalised = normalise(text, book.evasions)
+    has_zh = HAS_CJK.search(normalised.text) is not None
+    has_en = HAS_LATIN.search(normalised.text) is not None
+    findings: list[Finding] = []
+    dropped: list[Dropped] = []
+    for rule in book.rules:
+        speaks_to_debtor = party in DEBTOR_SIDE
+        if (rule.third_party_only and speaks_to_debtor) or (rule.debtor_only and not speaks_to_debtor):
+            continue
+        for pattern in (rule.zh if has_zh else None, rule.en if has_en else None):
+            if pattern is None:
+                continue
+            _judge(rule, pattern, normalised, text, findings, dropped)
+    return Checked(tuple(_one_per_rule(findings)), tuple(dropped))
+
+
+def _judge(
+    rule: Rule,
+    pattern: re.Pattern[str],
+    normalised: Normalised,
+    original: str,
+    findings: list[Finding],
+    dropped: list[Dropped],
+) -> None:
+    plain = normalised.text
+    if pattern.search(plain) is None:
+        return
+    for found in pattern.finditer(plain):
+        start, end = found.span()
+        if end == start:
+            continue
+        span = normalised.original_span(start, end)
+        evidence = original[span[0] : span[1]]
+        because = _set_aside(rule, plain, start)
+        if because is not None:
+            dropped.append(Dropped(rule.id, evidence, because))
+            continue
+        findings.append(Finding(rule.category, rule.id, rule.pack_key, rule.severity, *span, evidence))
+
+
+def _set_aside(rule: Rule, text: str, start: int) -> str | None:
+    scope = scope_of(text, start)
+    if rule.unless is not None and rule.unless.search(text, scope.sentence[0], scope.sentence[1]):
+        return "lawful statement"
+    if rule.reportable:
+        cue = reported_by_other(text, scope, start)
+        if cue is not None:
+            return f"reported speech “{cue}”"
+    if rule.negatable:
+        negation = negation_before(text, scope, start)
+        if negation is not None:
+            return f"negated by “{negation}”"
+    return None
+
+
+def _one_per_rule(findings: list[Finding]) -> list[Finding]:
+    """The first finding of each rule: enough evidence to explain it, without repeats."""
+    seen: set[str] = set()
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: f.start):
+        if finding.rule not in seen:
+            seen.add(finding.rule)
+            kept.append(finding)
+    return kept

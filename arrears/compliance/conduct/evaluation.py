@@ -1,0 +1,161 @@
+"""Measuring the conduct checker on a labelled corpus: precision and recall per category and per
+language, and which categories it confuses (docs/qa.md says how the corpus is laid out)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from arrears.compliance.conduct.checker import check_conduct
+from arrears.compliance.conduct.rules import CATEGORIES, Category
+from arrears.i18n import N_
+from arrears.yamlfile import Document, FileModel, YamlFileError, read_yaml, validate_each
+
+SPLITS = ("dev", "heldout")
+NONE = "none"
+"""The confusion table's row and column for 'no category'."""
+
+
+class CorpusError(YamlFileError):
+    """A corpus file cannot be read."""
+
+    code = "invalid_corpus"
+    default_message = N_("The labelled corpus cannot be read")
+
+
+class EvidenceSpec(FileModel):
+    label: Category
+    span: str
+
+
+class CorpusItem(FileModel):
+    id: str
+    text: str = Field(min_length=1)
+    lang: Literal["zh-Hans", "zh-Hant", "en", "mixed"]
+    speaker: Literal["collector", "customer", "system"]
+    party: Literal["debtor", "family", "employer", "colleague", "third_party", "unknown"]
+    source: Literal["call", "note", "sms", "email", "letter", "template", "chat"]
+    labels: list[Category] = Field(default_factory=list)
+    evidence: list[EvidenceSpec] = Field(default_factory=list)
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class Judged:
+    item: CorpusItem
+    found: frozenset[str]
+
+
+@dataclass
+class Tally:
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        flagged = self.true_positive + self.false_positive
+        return self.true_positive / flagged if flagged else None
+
+    @property
+    def recall(self) -> float | None:
+        labelled = self.true_positive + self.false_negative
+        return self.true_positive / labelled if labelled else None
+
+    def add(self, expected: bool, found: bool) -> None:
+        if expected and found:
+            self.true_positive += 1
+        elif found:
+            self.false_positive += 1
+        elif expected:
+            self.false_negative += 1
+
+
+@dataclass
+class Report:
+    items: int = 0
+    by_category: dict[str, Tally] = field(default_factory=lambda: {c: Tally() for c in CATEGORIES})
+    by_language: dict[str, Tally] = field(default_factory=dict)
+    by_language_category: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(labelled, found) pairs: the diagonal is agreement, ``none`` stands for no category."""
+    exact: int = 0
+    misses: list[Judged] = field(default_factory=list)
+
+
+def load_corpus(folder: Path, split: str) -> list[CorpusItem]:
+    """The items of ``split`` (dev, heldout or all) under ``folder``; a CorpusError naming the file
+    and item when one cannot be read."""
+    splits = SPLITS if split == "all" else (split,)
+    items: list[CorpusItem] = []
+    for name in splits:
+        where = folder / name
+        if not where.is_dir():
+            raise CorpusError(N_("{folder} has no {split}/ folder"), folder=str(folder), split=name)
+        files = sorted(where.glob("*.yaml")) + sorted(where.glob("*.yml"))
+        if not files:
+            raise CorpusError(N_("{folder} holds no .yaml file"), folder=str(where))
+        for path in files:
+            items.extend(_read(path))
+    _check_unique(items)
+    return items
+
+
+def _read(path: Path) -> list[CorpusItem]:
+    """A corpus file: a list of items, or a mapping with ``items:``."""
+    document = read_yaml(path, error=CorpusError)
+    if isinstance(document.data, list):
+        lines = {("items", *key): line for key, line in document.lines.items()}
+        document = Document(document.source, {"items": document.data}, lines)
+    if not isinstance(document.data, dict) or not isinstance(document.data.get("items"), list):
+        raise CorpusError(N_("{file}: expected a list of items (or items: [...])"), file=str(path))
+    items: list[CorpusItem] = []
+    results = validate_each(document, ("items",), CorpusItem, error=CorpusError)
+    for raw, result in zip(document.data["items"], results, strict=True):
+        if isinstance(result, CorpusItem):
+            items.append(result)
+            continue
+        name = raw.get("id") if isinstance(raw, dict) else None
+        raise CorpusError(
+            N_("item {id}: {problem}"), id=str(name or "?"), problem=result.params["problems"]
+        ) from None
+    return items
+
+
+def _check_unique(items: Iterable[CorpusItem]) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise CorpusError(N_("item id {id} appears twice"), id=item.id)
+        seen.add(item.id)
+
+
+def evaluate(items: Iterable[CorpusItem]) -> Report:
+    report = Report()
+    for item in items:
+        found = frozenset(check_conduct(item.text, party=item.party, speaker=item.speaker).categories)
+        _count(report, Judged(item, found))
+    return report
+
+
+def _count(report: Report, judged: Judged) -> None:
+    item, found = judged.item, judged.found
+    expected = frozenset(item.labels)
+    report.items += 1
+    report.exact += expected == found
+    if expected != found:
+        report.misses.append(judged)
+    language = report.by_language.setdefault(item.lang, Tally())
+    for category in CATEGORIES:
+        report.by_category[category].add(category in expected, category in found)
+        language.add(category in expected, category in found)
+        pair = report.by_language_category.setdefault((item.lang, category), Tally())
+        pair.add(category in expected, category in found)
+    for labelled in expected or {NONE}:
+        for flagged in found or {NONE}:
+            report.confusion[(labelled, flagged)] += 1

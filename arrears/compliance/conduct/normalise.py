@@ -1,0 +1,121 @@
+"""Text as the rules read it, with every character traced back to the original text.
+
+Traditional characters become Simplified (OpenCC), full-width forms are folded (NFKC), letters are
+lower-cased, spaces and filler marks between Chinese characters are dropped ("坐 * 牢" reads
+"坐牢"), and known evasions (pinyin initials, homophones) are spelled out. Offsets of findings are
+always given in the original text: ``origin[i]`` is where normalised character ``i`` came from.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+_CJK = r"\u3400-\u9fff"
+_FILLER_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[\s\u200b-\u200d\ufeff*·•_\-~.、|/]+(?=[{_CJK}])")
+_SPACES = re.compile(r"[\s\u200b-\u200d\ufeff]+")
+HAS_CJK = re.compile(rf"[{_CJK}]")
+HAS_LATIN = re.compile(r"[a-z]")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    text: str
+    origin: tuple[int, ...]
+    """For each character of ``text``, its index in the original text."""
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that normalised ``text[start:end]`` came from."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _to_simplified(chars: str) -> str:
+    converter = _converter()
+    converted: str = converter.convert(chars)
+    if len(converted) == len(chars):
+        return converted
+    # a phrase conversion changed the length: convert one character at a time to keep offsets
+    return "".join(converter.convert(c) if len(converter.convert(c)) == 1 else c for c in chars)
+
+
+def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -> Normalised:
+    if unicodedata.is_normalized("NFKC", text):
+        chars, origin = text, list(range(len(text)))
+    else:
+        chars, origin = _folded(text)
+    has_cjk = HAS_CJK.search(chars) is not None
+    folded_text = (_to_simplified(chars) if has_cjk else chars).lower()
+    if len(folded_text) != len(origin):  # a lower-casing that changed the length (rare: "İ")
+        simplified = _to_simplified(chars) if has_cjk else chars
+        folded_text = "".join(c if len(c.lower()) != 1 else c.lower() for c in simplified)
+    folded_text, origin = _substitute(folded_text, origin, _FILLER_BETWEEN_CJK, "")
+    folded_text, origin = _substitute(folded_text, origin, _SPACES, " ")
+    if evasions:
+        folded_text, origin = _spell_out(folded_text, origin, evasions)
+    return Normalised(folded_text, tuple(origin))
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """NFKC one character at a time, remembering where each folded character came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for piece in unicodedata.normalize("NFKC", char):
+            chars.append(piece)
+            origin.append(index)
+    return "".join(chars), origin
+
+
+@lru_cache(maxsize=8)
+def _evasion_pattern(
+    evasions: tuple[tuple[re.Pattern[str], str], ...],
+) -> tuple[re.Pattern[str], dict[str, str]]:
+    """All evasions as one pattern (one search per text), and each group's spelling."""
+    joined = "|".join(f"(?P<e{i}>{pattern.pattern})" for i, (pattern, _) in enumerate(evasions))
+    return re.compile(joined), {f"e{i}": spelling for i, (_, spelling) in enumerate(evasions)}
+
+
+def _spell_out(
+    text: str, origin: list[int], evasions: Sequence[tuple[re.Pattern[str], str]]
+) -> tuple[str, list[int]]:
+    pattern, spellings = _evasion_pattern(tuple(evasions))
+    if pattern.search(text) is None:
+        return text, origin
+    return _substitute(text, origin, pattern, lambda found: spellings[found.lastgroup or ""])
+
+
+def _substitute(
+    text: str,
+    origin: list[int],
+    pattern: re.Pattern[str],
+    replacement: str | Callable[[re.Match[str]], str],
+) -> tuple[str, list[int]]:
+    """``pattern.sub(replacement, text)``, carrying the origins along (a replacement's characters
+    all come from where its match started)."""
+    if pattern.search(text) is None:
+        return text, origin
+    pieces: list[str] = []
+    new_origin: list[int] = []
+    last = 0
+    for found in pattern.finditer(text):
+        start, end = found.span()
+        pieces.append(text[last:start])
+        new_origin.extend(origin[last:start])
+        expanded = replacement if isinstance(replacement, str) else replacement(found)
+        pieces.append(expanded)
+        first, last_origin = origin[start], origin[max(start, end - 1)]
+        new_origin.extend(first if i < len(expanded) - 1 else last_origin for i in range(len(expanded)))
+        last = end
+    pieces.append(text[last:])
+    new_origin.extend(origin[last:])
+    return "".join(pieces), new_origin

@@ -1,0 +1,148 @@
+"""The conduct rules file (``rules.yaml``), read and checked like every other shipped file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_
+from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
+
+CATEGORIES = (
+    "threat",
+    "reputation",
+    "third_party_leverage",
+    "disclosure",
+    "impersonation",
+    "false_legal",
+    "insult",
+    "new_borrowing",
+    "false_fee_deadline",
+    "forbidden_time",
+)
+Category = Literal[
+    "threat",
+    "reputation",
+    "third_party_leverage",
+    "disclosure",
+    "impersonation",
+    "false_legal",
+    "insult",
+    "new_borrowing",
+    "false_fee_deadline",
+    "forbidden_time",
+]
+Severity = Literal["high", "medium", "low"]
+
+
+class ConductRulesError(YamlFileError):
+    """The shipped conduct rules cannot be used."""
+
+    code = "invalid_conduct_rules"
+    default_message = N_("The conduct rules cannot be used")
+
+
+def _pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise InvalidInputError(N_("not a regular expression: {problem}"), problem=str(error)) from None
+    return value
+
+
+Pattern = Annotated[str, AfterValidator(_pattern)]
+
+
+class PatternsSpec(FileModel):
+    zh: list[Pattern] = Field(default_factory=list)
+    en: list[Pattern] = Field(default_factory=list)
+
+
+class RuleSpec(FileModel):
+    id: str
+    category: Category
+    pack_key: str | None = None
+    severity: Severity
+    zh: list[Pattern] = Field(default_factory=list)
+    en: list[Pattern] = Field(default_factory=list)
+    negatable: bool = True
+    reportable: bool = True
+    party: Literal["any", "third", "debtor"] = "any"
+    unless: PatternsSpec = PatternsSpec()
+
+
+class EvasionSpec(FileModel):
+    find: Pattern
+    read: str
+
+
+class RulesFile(FileModel):
+    version: str
+    evasions: list[EvasionSpec] = Field(default_factory=list)
+    rules: list[RuleSpec]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    pack_key: str
+    severity: str
+    zh: re.Pattern[str] | None
+    en: re.Pattern[str] | None
+    negatable: bool
+    reportable: bool
+    third_party_only: bool
+    debtor_only: bool
+    unless: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    version: str
+    evasions: tuple[tuple[re.Pattern[str], str], ...]
+    rules: tuple[Rule, ...]
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> RuleBook:
+    text = resources.files("arrears.compliance.conduct").joinpath("rules.yaml").read_text("utf-8")
+    document = parse_yaml(text, "arrears/compliance/conduct/rules.yaml", error=ConductRulesError)
+    return rule_book(validate(document, RulesFile, error=ConductRulesError))
+
+
+def rule_book(spec: RulesFile) -> RuleBook:
+    return RuleBook(
+        version=spec.version,
+        evasions=tuple((re.compile(e.find), e.read) for e in spec.evasions),
+        rules=tuple(_rule(rule) for rule in spec.rules),
+    )
+
+
+def _rule(spec: RuleSpec) -> Rule:
+    return Rule(
+        id=spec.id,
+        category=spec.category,
+        pack_key=spec.pack_key or spec.category,
+        severity=spec.severity,
+        zh=_alternation(spec.zh),
+        en=_alternation(spec.en),
+        negatable=spec.negatable,
+        reportable=spec.reportable,
+        third_party_only=spec.party == "third",
+        debtor_only=spec.party == "debtor",
+        unless=_alternation([*spec.unless.zh, *spec.unless.en]),
+    )
+
+
+def _alternation(patterns: list[str]) -> re.Pattern[str] | None:
+    """One pattern for a list (one search instead of many)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns))

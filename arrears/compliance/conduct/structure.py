@@ -1,0 +1,141 @@
+"""The structure around a match: its clause and sentence, the condition before it, negation,
+and whose words they are (reported speech).
+
+A rule's match is judged in the *consequence* of its clause: in "再不还就爆你通讯录" the "不" belongs
+to the condition ("if you do not pay"), not to the threat, so it does not negate it; in
+"我们不会联系您的家人" the "不会" scopes over the contact and the sentence is a reassurance. Words
+the collector reports from someone else ("客户说要去告我们", "he said he'd sue us") are theirs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
+_CLAUSE_END = re.compile(r"[，,；;：:。！？!?\n“”\"()（）]|\.(?=\s|$)| - ")
+_CONDITION = re.compile(
+    r"就|否则|不然|要不然|要不|的话|那么|那就|然后|再不|"
+    r"\b(?:or else|otherwise|then|unless|until)\b|, or\b|\bor (?=we\b|i\b|you'll\b|you will\b|they\b)"
+)
+_NEGATION_ZH = re.compile(
+    r"(?:不会|不可能|决不|绝不|绝对不|并不|从不|从来不|不要|不用|无需|无须|不必|不能|不得(?!不)|不可以|不允许|"
+    r"禁止|严禁|不应|不该|并未|并没|未曾|没有|从未|没|别|不是|不)"
+    r"(?!还|付|交|接|回|理|配合|按时|得不|然|足|起|及时|出|上|管|到位|处理|方便|在|清)"
+)
+_A_NOT_A = re.compile(r"(.)[不没]\1")
+"""信不信, 会不会, 是不是: a question (or a dare), not a negation."""
+_NEGATION_EN = re.compile(
+    r"\b(?:not|never|no|nor|cannot|without|neither)\b|n't\b|\bno longer\b"
+    r"(?!\s+(?:pay|respond|call|answer|reply|get back|make))"
+)
+_EN_DEBTOR_NEGATION = re.compile(
+    r"\b(?:you|he|she|they)\s+(?:\w+\s+)?(?:\w*n't|not|never)\s+(?:\w+\s+)?"
+    r"(?:pay|respond|call|answer|reply|get back|make|settle|contact us)|\bnot paying\b"
+)
+_SUGGESTION = re.compile(r"\bwhy (?:don't|not)\b|何不|为什么不|怎么不")
+""""Why don't you ...": a suggestion, not a negation."""
+_REPORTED_ZH = re.compile(
+    r"(?<![跟对和给向让叫])(?:他|她|客户|顾客|对方|债务人|借款人|他们|她们|家属|家人|老婆|老公|丈夫|妻子|儿子|女儿|妈妈|"
+    r"母亲|父亲|爸爸|同事|领导|有人|朋友|邻居|本人|持卡人|用户|客人)(?:也|还|就|一直|又|刚才|曾|却|反复)?"
+    r"(?:说|称|声称|表示|问|讲|威胁|骂|担心|害怕|怕|觉得|以为|抱怨|投诉|反映|提到|质问|哭诉|吼|喊|嚷|回复|回答|扬言|听说|"
+    r"说过|问过|咨询|询问|认为|误以为|转述)|听说|据说|网上说|别人说|有人说|据称"
+)
+_REPORTED_EN = re.compile(
+    r"\b(?:he|she|they|customer|consumer|debtor|borrower|caller|client|cardholder|his \w+|her \w+|the \w+)"
+    r"\s+(?:\w+\s+)?(?:said|says|claimed|claims|asked|asks|told us|told me|complained|complains|threatened|"
+    r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
+    r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b"
+    r"|\baccording to\b|\bheard that\b"
+)
+_SUBJECT_THEN_SPEECH = re.compile(
+    r"^(?:客户|顾客|对方|债务人|借款人|他|她|家属|持卡人)[^，,。]{0,12}[，,](?:又|还|并|也|就|便)?"
+    r"(?:说|称|表示|扬言|威胁|骂|问|喊)"
+)
+"""A third person's sentence whose speech verb comes after a comma ("客户情绪激动，说要……")."""
+_OWN_WORDS = re.compile(
+    r"我.{0,3}(?:跟|对|和|给|向).{0,3}(?:他|她|客户|对方)说|(?:^|[，,。])(?:跟|对)(?:他|她|客户)说"
+    r"|\bi told\b|\btold (?:him|her|them)\b"
+)
+_QUOTES = re.compile(r"[“\"「『]([^”\"」』]*)[”\"」』]")
+
+
+@dataclass(frozen=True)
+class Scope:
+    clause: tuple[int, int]
+    sentence: tuple[int, int]
+    consequence_start: int
+    """Where the consequence part of the clause starts (after 就/否则/or else ...)."""
+
+
+def scope_of(text: str, start: int) -> Scope:
+    sentence_start = _last_end(_SENTENCE_END, text, start)
+    clause_start = _last_end(_CLAUSE_END, text, start)
+    sentence_end = _next_start(_SENTENCE_END, text, start)
+    clause_end = _next_start(_CLAUSE_END, text, start)
+    consequence = max(clause_start, _last_end(_CONDITION, text, start, lower=clause_start))
+    return Scope((clause_start, clause_end), (sentence_start, sentence_end), consequence)
+
+
+def _last_end(pattern: re.Pattern[str], text: str, before: int, lower: int = 0) -> int:
+    end = lower
+    for found in pattern.finditer(text, lower, before):
+        end = found.end()
+    return end
+
+
+def _next_start(pattern: re.Pattern[str], text: str, after: int) -> int:
+    found = pattern.search(text, after)
+    return found.start() if found else len(text)
+
+
+NEGATION_WINDOW_ZH = 8
+NEGATION_WINDOW_EN = 40
+
+
+def negation_before(text: str, scope: Scope, start: int) -> str | None:
+    """The negation that scopes over a match at ``start``, if any ("不会", "never", "won't")."""
+    low_zh = max(scope.consequence_start, start - NEGATION_WINDOW_ZH - 2)
+    window = _SUGGESTION.sub("", _A_NOT_A.sub("", text[low_zh:start]))[-NEGATION_WINDOW_ZH:]
+    found = _NEGATION_ZH.search(window)
+    if found:
+        return found.group(0)
+    low_en = max(scope.consequence_start, start - NEGATION_WINDOW_EN)
+    window = _SUGGESTION.sub("", text[low_en:start])
+    if _EN_DEBTOR_NEGATION.search(window):
+        return None
+    found = _NEGATION_EN.search(window)
+    return found.group(0) if found else None
+
+
+def reported_by_other(text: str, scope: Scope, start: int) -> str | None:
+    """The cue that makes a match someone else's words ("客户说", "he said"), if any."""
+    inside_quote = _quote_around(text, start)
+    if inside_quote is not None:
+        lead = text[max(scope.sentence[0], inside_quote - 12) : inside_quote]
+        if _OWN_WORDS.search(lead):
+            return None
+        cue = _REPORTED_ZH.search(lead) or _REPORTED_EN.search(lead)
+        if cue:
+            return cue.group(0)
+    before = text[scope.sentence[0] : start]
+    if _OWN_WORDS.search(before):
+        return None
+    carried = _SUBJECT_THEN_SPEECH.search(before)
+    if carried:
+        return carried.group(0)
+    return _last(_REPORTED_ZH, before) or _last(_REPORTED_EN, before)
+
+
+def _last(pattern: re.Pattern[str], text: str) -> str | None:
+    matches = list(pattern.finditer(text))
+    return matches[-1].group(0) if matches else None
+
+
+def _quote_around(text: str, start: int) -> int | None:
+    for found in _QUOTES.finditer(text):
+        if found.start(1) <= start < found.end(1):
+            return found.start()
+        if found.start() > start:
+            break
+    return None

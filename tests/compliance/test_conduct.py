@@ -1,0 +1,207 @@
+"""The conduct checker's structure: negation, reported speech, party, speaker, scripts, evasions,
+and evidence spans in the original text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from arrears.compliance.conduct import check_conduct
+from arrears.compliance.conduct.normalise import normalise
+from arrears.compliance.conduct.rules import ConductRulesError, RulesFile, load_rules
+from arrears.yamlfile import parse_yaml, validate
+
+
+def categories(text: str, **context: str) -> set[str]:
+    return check_conduct(text, **context).categories
+
+
+@pytest.mark.parametrize(
+    ("threat", "reassurance"),
+    [
+        ("我们会联系您的家人", "我们不会联系您的家人"),
+        ("我们会通知你的单位", "我们绝对不会通知你的单位"),
+        ("你会坐牢", "请放心，您不会坐牢"),
+        ("We will contact your employer", "We will not contact your employer"),
+        ("We'll tell your family", "We won't tell your family"),
+        ("You will be arrested", "You will never be arrested for this debt"),
+    ],
+)
+def test_a_negation_over_the_act_makes_it_a_reassurance(threat: str, reassurance: str) -> None:
+    assert categories(threat)
+    assert not categories(reassurance)
+    (dropped, *_) = check_conduct(reassurance).dropped
+    assert "negated" in dropped.because
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "再不还就爆你通讯录",
+        "你要是不还钱，我们就通知你单位",
+        "如果没有还款的话，我们会打给你老婆",
+        "If you don't pay we will call your boss",
+    ],
+)
+def test_a_negated_condition_does_not_negate_the_threat(text: str) -> None:
+    assert "third_party_leverage" in categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "客户说再打电话就报警抓我们",
+        "他说要让我们坐牢",
+        "客户威胁说要去法院告我们，还说要弄死催收员",
+        "The customer said: you will regret this",
+        "客户问：“我会不会坐牢？”",
+    ],
+)
+def test_words_reported_from_someone_else_are_not_the_collectors(text: str) -> None:
+    checked = check_conduct(text)
+    assert checked.findings == ()
+    assert any("reported" in d.because for d in checked.dropped)
+
+
+@pytest.mark.parametrize(
+    "text", ["跟他说了，再不还钱就让他坐牢", "我跟他说不还钱就让他坐牢", "Told him he will be arrested"]
+)
+def test_what_the_collector_reports_of_their_own_words_is_theirs(text: str) -> None:
+    assert "false_legal" in categories(text)
+
+
+def test_a_customers_own_words_raise_nothing() -> None:
+    assert categories("再打电话我就弄死你", speaker="customer") == set()
+    assert "threat" in categories("再打电话我就弄死你", speaker="collector")
+
+
+def test_the_debt_may_be_spoken_of_to_the_debtor_but_not_to_family() -> None:
+    text = "您儿子在我行的信用卡欠款两万元已经逾期三个月了"
+    assert "disclosure" in categories(text, party="family")
+    assert "disclosure" in categories(text, party="employer")
+    assert categories(text.replace("您儿子", "您"), party="debtor") == set()
+    assert categories("您好，请转告张三先生尽快回电，谢谢", party="family") == set()
+
+
+def test_telling_a_third_party_is_disclosure_whoever_the_note_is_about() -> None:
+    assert "disclosure" in categories("已致电其同事告知其欠款情况。")
+    assert "disclosure" in categories("I already told your wife about the debt")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("再不還錢就讓你坐牢", "false_legal"),
+        ("我們會通知你的單位和家人", "third_party_leverage"),
+        ("你這個廢物", "insult"),
+        ("出門小心點", "threat"),
+        ("我們是派出所的", "impersonation"),
+    ],
+)
+def test_traditional_text_is_read_through_opencc(text: str, category: str) -> None:
+    assert category in categories(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("你这个sb", "insult"),
+        ("再不还就让你坐 * 牢", "false_legal"),
+        ("再不还就让你 zuo lao", "false_legal"),
+        ("爆你的txl", "third_party_leverage"),
+        ("你个laolai", "insult"),
+        ("ＹＯＵ ＡＲＥ Ａ ＤＥＡＤＢＥＡＴ", "insult"),
+        ("我们是fa院的", "impersonation"),
+    ],
+)
+def test_evasions_are_spelled_out(text: str, category: str) -> None:
+    assert category in categories(text)
+
+
+def test_the_evidence_is_a_span_of_the_original_text() -> None:
+    text = "您好。再不還錢，我們就把你 的 通 訊 錄 全 部 打 一 遍"
+    (finding,) = check_conduct(text).findings
+    assert finding.category == "third_party_leverage"
+    assert text[finding.start : finding.end] == finding.evidence
+    assert finding.evidence.startswith("把你 的 通 訊 錄")
+    english = "Listen.  We KNOW where you live."
+    (found,) = check_conduct(english).findings
+    assert english[found.start : found.end] == "We KNOW where you live"
+
+
+def test_normalisation_keeps_each_characters_origin() -> None:
+    normalised = normalise("還 錢，ＯＫ")
+    assert normalised.text == "还钱,ok"
+    assert [normalised.origin[i] for i in range(len(normalised.text))] == [0, 2, 3, 4, 5]
+
+
+def test_lawful_statements_of_process_pass() -> None:
+    assert categories("我行将依法向人民法院提起诉讼，判决生效后依法申请强制执行。") == set()
+    assert categories("请谨防不法分子冒充我行工作人员。") == set()
+    assert (
+        categories("If a judgment is entered, the creditor may seek to garnish wages as permitted by law.")
+        == set()
+    )
+
+
+def test_each_finding_names_its_rule_severity_and_pack_key() -> None:
+    (finding,) = check_conduct("逾期不还将在你小区张贴欠款公告").findings
+    assert (finding.category, finding.rule, finding.pack_key, finding.severity) == (
+        "reputation",
+        "reputation.public_posting",
+        "public_posting",
+        "high",
+    )
+
+
+def test_the_rules_file_is_checked_like_every_other() -> None:
+    from importlib import resources
+
+    text = resources.files("arrears.compliance.conduct").joinpath("rules.yaml").read_text("utf-8")
+    broken = text.replace("category: threat\n", "category: threats\n", 1)
+    with pytest.raises(ConductRulesError, match=r"rules\[0\]\.category"):
+        validate(
+            parse_yaml(broken, "rules.yaml", error=ConductRulesError), RulesFile, error=ConductRulesError
+        )
+    assert load_rules().version
+
+
+def test_an_a_not_a_question_is_not_a_negation() -> None:
+    assert "reputation" in categories("信不信我让你在公司待不下去")
+    assert "third_party_leverage" in categories("我们是不是要去你单位问问")
+
+
+def test_a_time_before_which_to_pay_is_not_a_night_call() -> None:
+    assert "forbidden_time" not in categories("今晚十点前还款即可")
+    assert "forbidden_time" in categories("今晚十一点我再打给你")
+    assert "forbidden_time" in categories("I'll call you again at 11 pm")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("再不还就call你的boss", "third_party_leverage"), ("你会进jail的", "false_legal")],
+)
+def test_mixed_chinese_and_english_is_read_as_one_text(text: str, category: str) -> None:
+    assert category in categories(text)
+    assert categories("I will call you tomorrow, 好吗") == set()
+
+
+EXAMPLES = Path(__file__).parent / "conduct"
+
+
+def test_the_written_examples_are_judged_exactly() -> None:
+    """A hundred and sixty utterances written with the checker (not the corpus): every category, both scripts,
+    English and mixed, with hard negatives (reassurances, quoted customers, lawful notices)."""
+    import shutil
+    import tempfile
+
+    from arrears.compliance.conduct.evaluation import evaluate, load_corpus
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "dev").mkdir()
+        shutil.copy(EXAMPLES / "examples.yaml", Path(folder) / "dev" / "examples.yaml")
+        report = evaluate(load_corpus(Path(folder), "dev"))
+    wrong = [(j.item.id, j.item.text, sorted(j.found)) for j in report.misses]
+    assert report.items == 160
+    assert wrong == []
