@@ -30,6 +30,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def focused(page: Any, element_id: str) -> None:
+    """The element the page's autofocus gives the keyboard (applied once the page is parsed:
+    waited for, up to 5 s, rather than read at once on a loaded machine)."""
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.id === {element_id!r}", timeout=5000
+    )
+    assert page.evaluate("document.activeElement.id") == element_id
+
+
 def test_keyboard_only_next_case_log_a_contact_take_a_promise(
     api: Api, page: Any, signed_up: Callable[..., User], cheap_hashing: object
 ) -> None:
@@ -55,7 +64,7 @@ def test_keyboard_only_next_case_log_a_contact_take_a_promise(
 
     page.keyboard.press("c")
     page.wait_for_url(api.url + f"/cases/{case}/contact")
-    assert page.evaluate("document.activeElement.id") == "f-disposition"  # autofocus: type at once
+    focused(page, "f-disposition")  # autofocus: type at once
     page.keyboard.type("Promise")  # the select's type-ahead: "Promise to pay"
     page.keyboard.press("Tab")
     page.keyboard.type("客户同意月底前还款")
@@ -65,7 +74,7 @@ def test_keyboard_only_next_case_log_a_contact_take_a_promise(
 
     page.keyboard.press("p")
     page.wait_for_url(api.url + f"/cases/{case}/promise")
-    assert page.evaluate("document.activeElement.id") == "f-amount-0"
+    focused(page, "f-amount-0")
     page.keyboard.type("500.00")
     page.keyboard.press("Tab")
     page.keyboard.type("11302026")  # en-US: mm/dd/yyyy
