@@ -6,26 +6,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Literal, get_args
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from arrears.errors import InvalidInputError
+from arrears.compliance.lexicon import Pattern, PatternsSpec
 from arrears.i18n import N_
 from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
 
-CATEGORIES = (
-    "threat",
-    "reputation",
-    "third_party_leverage",
-    "disclosure",
-    "impersonation",
-    "false_legal",
-    "insult",
-    "new_borrowing",
-    "false_fee_deadline",
-    "forbidden_time",
-)
 Category = Literal[
     "threat",
     "reputation",
@@ -38,6 +26,7 @@ Category = Literal[
     "false_fee_deadline",
     "forbidden_time",
 ]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 Severity = Literal["high", "medium", "low"]
 
 
@@ -46,22 +35,6 @@ class ConductRulesError(YamlFileError):
 
     code = "invalid_conduct_rules"
     default_message = N_("The conduct rules cannot be used")
-
-
-def _pattern(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as error:
-        raise InvalidInputError(N_("not a regular expression: {problem}"), problem=str(error)) from None
-    return value
-
-
-Pattern = Annotated[str, AfterValidator(_pattern)]
-
-
-class PatternsSpec(FileModel):
-    zh: list[Pattern] = Field(default_factory=list)
-    en: list[Pattern] = Field(default_factory=list)
 
 
 class RuleSpec(FileModel):
