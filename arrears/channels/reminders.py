@@ -76,7 +76,7 @@ from arrears.channels.rendering import (
     variables_used,
 )
 from arrears.channels.templates import active_template
-from arrears.disputes.models import Hold, HoldKind
+from arrears.disputes.models import STOPPING_HOLDS, Hold
 from arrears.errors import InvalidInputError
 from arrears.i18n import N_
 from arrears.portfolio.models import Account, ContactPoint, Customer
@@ -84,14 +84,6 @@ from arrears.yamlfile import FileModel, YamlFileError, load_yaml
 
 DEFAULT_FILE = Path(__file__).with_name("reminders.yaml")
 MAX_ENTRIES = 200
-STOPPING_HOLDS = (
-    HoldKind.DISPUTE,
-    HoldKind.CEASE,
-    HoldKind.BANKRUPTCY,
-    HoldKind.DECEASED,
-    HoldKind.HARDSHIP,
-)
-"""The holds that stop collection contact (a vulnerability flag changes how, not whether)."""
 POINT_TYPES: dict[str, str] = {
     MessageChannel.SMS: "mobile",
     MessageChannel.EMAIL: "email",

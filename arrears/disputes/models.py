@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.concurrency import Versioned
 from arrears.db import Base, UTCDateTime
+from arrears.i18n import N_
 
 
 class HoldKind(StrEnum):
@@ -19,6 +20,20 @@ class HoldKind(StrEnum):
     DECEASED = "deceased"
     HARDSHIP = "hardship"
     VULNERABILITY = "vulnerability"
+
+
+STOPPING_HOLDS = (HoldKind.DECEASED, HoldKind.BANKRUPTCY, HoldKind.CEASE, HoldKind.DISPUTE, HoldKind.HARDSHIP)
+"""The holds that stop collection contact, the gravest first (a vulnerability flag changes how
+the bank speaks to the customer, not whether)."""
+
+HOLD_NAMES = {
+    HoldKind.DISPUTE: N_("dispute"),
+    HoldKind.CEASE: N_("cease communication"),
+    HoldKind.BANKRUPTCY: N_("bankruptcy"),
+    HoldKind.DECEASED: N_("deceased"),
+    HoldKind.HARDSHIP: N_("hardship"),
+    HoldKind.VULNERABILITY: N_("vulnerability"),
+}
 
 
 class Hold(Versioned, Base):

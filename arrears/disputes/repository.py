@@ -120,9 +120,14 @@ def visible_complaint(session: Session, complaint_id: int, visible: ColumnElemen
     return session.execute(query).scalar_one_or_none()
 
 
-def complaints_of_case(session: Session, case_id: str) -> Sequence[Complaint]:
-    """Every complaint on the case, oldest first."""
-    return session.scalars(select(Complaint).where(Complaint.case_id == case_id).order_by(Complaint.id)).all()
+def open_complaint_of_case(session: Session, case_id: str) -> int | None:
+    """The oldest complaint on the case not closed (None: every one is closed)."""
+    return session.scalar(
+        select(Complaint.id)
+        .where(Complaint.case_id == case_id, Complaint.status != ComplaintStatus.CLOSED)
+        .order_by(Complaint.id)
+        .limit(1)
+    )
 
 
 def complaints(

@@ -40,7 +40,7 @@ from arrears.cases import repository as cases
 from arrears.cases.models import Case, CaseEvent, CaseEventKind, CaseStatus
 from arrears.cases.work import MAX_REASON
 from arrears.disputes import repository as disputes
-from arrears.disputes.models import ComplaintStatus, HoldKind
+from arrears.disputes.models import HOLD_NAMES, STOPPING_HOLDS
 from arrears.errors import ArrearsError, ConflictError, InvalidInputError
 from arrears.i18n import N_, Text
 from arrears.strategy.models import StrategyAction
@@ -52,16 +52,6 @@ FLOW_PERMISSIONS: Mapping[str, tuple[Permission, ...]] = {
 }
 """Besides ``action.confirm``, what the confirmer of each serious step must hold: the permission
 of the flow that carries it out."""
-
-STOPPING_HOLDS: Mapping[str, str] = {
-    HoldKind.DECEASED: N_("deceased"),
-    HoldKind.BANKRUPTCY: N_("bankruptcy"),
-    HoldKind.CEASE: N_("cease communication"),
-    HoldKind.DISPUTE: N_("dispute"),
-    HoldKind.HARDSHIP: N_("hardship"),
-}
-"""Holds under which no serious step is taken, the gravest first, with their words: those the
-gate refuses contact under (a vulnerability flag asks for care, not a stop)."""
 
 CLOSED_ACCOUNT = "closed"
 DEFAULT_PLACEMENT_DAYS = 90
@@ -149,18 +139,19 @@ class Carried:
         return made
 
 
+def _needed(kind: str) -> tuple[Permission, ...]:
+    return (Permission.ACTION_CONFIRM, *FLOW_PERMISSIONS.get(kind, ()))
+
+
 def require(principal: Principal, kind: str) -> None:
     """The one check of who may confirm a step of ``kind``: ``action.confirm`` and its flow's."""
-    principal.require(Permission.ACTION_CONFIRM)
-    for permission in FLOW_PERMISSIONS.get(kind, ()):
+    for permission in _needed(kind):
         principal.require(permission)
 
 
 def may_carry_out(principal: Principal, kind: str) -> bool:
     """:func:`require` as a yes or no (a page shows the confirm button only when it is yes)."""
-    return principal.may(Permission.ACTION_CONFIRM) and all(
-        principal.may(p) for p in FLOW_PERMISSIONS.get(kind, ())
-    )
+    return all(principal.may(permission) for permission in _needed(kind))
 
 
 def refusal(session: Session, action: StrategyAction, case: Case, today: date) -> ArrearsError | None:
@@ -176,11 +167,8 @@ def refusal(session: Session, action: StrategyAction, case: Case, today: date) -
     held = {hold.kind for hold in disputes.holds_of(session, case.customer_id, standing=True)}
     gravest = next((kind for kind in STOPPING_HOLDS if kind in held), None)
     if gravest is not None:
-        return StepHeldError(case_id=case_id, kind=Text.of(STOPPING_HOLDS[gravest]))
-    complaint = next(
-        (c.id for c in disputes.complaints_of_case(session, case_id) if c.status != ComplaintStatus.CLOSED),
-        None,
-    )
+        return StepHeldError(case_id=case_id, kind=Text.of(HOLD_NAMES[gravest]))
+    complaint = disputes.open_complaint_of_case(session, case_id)
     if complaint is not None:
         return StepComplaintError(case_id=case_id, complaint_id=complaint)
     if action.action == "agency_placement":

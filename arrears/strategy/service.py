@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor, hold_chain, record
@@ -404,16 +404,7 @@ def decide_action(
 
 def _answerable(session: Session, principal: Principal, action_id: int, today: date) -> StrategyAction:
     """The proposed action, locked (a second answer waits for the first, then reads it answered)."""
-    action = session.scalar(
-        select(StrategyAction)
-        .join(Case, Case.case_id == StrategyAction.case_id)
-        .where(
-            StrategyAction.id == action_id,
-            StrategyAction.needs_confirmation.is_(True),
-            case_filter(principal, today),
-        )
-        .with_for_update(of=StrategyAction)
-    )
+    action = session.scalar(_serious_action(principal, action_id, today).with_for_update(of=StrategyAction))
     if action is None:
         raise ActionNotFoundError(action_id=action_id)
     if action.status in (ActionStatus.CONFIRMED, ActionStatus.DECLINED):
@@ -427,10 +418,9 @@ def _answerable(session: Session, principal: Principal, action_id: int, today: d
     return action
 
 
-def answered_action(session: Session, principal: Principal, action_id: int, *, today: date) -> StrategyAction:
-    """A serious step already answered, on a case the caller sees (what its confirmation made)."""
-    principal.require(Permission.ACTION_CONFIRM)
-    action = session.scalar(
+def _serious_action(principal: Principal, action_id: int, today: date) -> Select[StrategyAction]:
+    """The serious step ``action_id`` on a case the caller sees."""
+    return (
         select(StrategyAction)
         .join(Case, Case.case_id == StrategyAction.case_id)
         .where(
@@ -439,6 +429,12 @@ def answered_action(session: Session, principal: Principal, action_id: int, *, t
             case_filter(principal, today),
         )
     )
+
+
+def answered_action(session: Session, principal: Principal, action_id: int, *, today: date) -> StrategyAction:
+    """A serious step already answered, on a case the caller sees (what its confirmation made)."""
+    principal.require(Permission.ACTION_CONFIRM)
+    action = session.scalar(_serious_action(principal, action_id, today))
     if action is None:
         raise ActionNotFoundError(action_id=action_id)
     return action
