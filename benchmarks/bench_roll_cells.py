@@ -46,16 +46,13 @@ def build(engine: Engine, accounts: int, days: int, seed: int) -> int:
     first = PREVIOUS - timedelta(days=days - 1)
     delinquent = rng.random(accounts) < 0.2
     changes = np.where(delinquent, rng.poisson(10, accounts), rng.poisson(1, accounts))
-    changes = np.minimum(changes, days - 1)
-    owners = np.repeat(np.arange(accounts), changes + 1)
-    starts = np.zeros(owners.size, dtype=np.int64)
-    position = np.concatenate([[0], np.cumsum(changes + 1)[:-1]])
-    for account in np.flatnonzero(changes):  # distinct change days after the first, sorted
-        picked = np.sort(rng.choice(np.arange(1, days), changes[account], replace=False))
-        starts[position[account] + 1 : position[account] + 1 + changes[account]] = picked
-    ends = np.append(starts[1:], 0)
-    last = np.zeros(owners.size, dtype=bool)
-    last[np.cumsum(changes + 1) - 1] = True
+    # each account's first range from the first day, then a range from each distinct change day
+    changed_owners = np.repeat(np.arange(accounts), changes)
+    change_days = rng.integers(1, days, changed_owners.size)
+    keys = np.unique(np.concatenate([np.arange(accounts) * days, changed_owners * days + change_days]))
+    owners, starts = np.divmod(keys, days)
+    last = np.append(owners[1:] != owners[:-1], True)
+    ends = np.append(starts[1:], 0)  # the last range of each account is open (masked)
     day0 = np.datetime64(first)
     with engine.begin() as connection:
         customers = pa.table({"customer_id": ids, "name": ids})
@@ -75,7 +72,6 @@ def build(engine: Engine, accounts: int, days: int, seed: int) -> int:
             ),
         )
         bucket_ranks = rng.integers(0, len(BUCKETS), owners.size)
-        valid_to = pa.array(day0 + ends, pa.date32()).to_pylist()
         insert_arrow(
             connection,
             "delinquency_ranges",
@@ -83,10 +79,7 @@ def build(engine: Engine, accounts: int, days: int, seed: int) -> int:
                 {
                     "account_id": ids[owners],
                     "valid_from": pa.array(day0 + starts, pa.date32()),
-                    "valid_to": pa.array(
-                        [None if end else value for value, end in zip(valid_to, last, strict=True)],
-                        pa.date32(),
-                    ),
+                    "valid_to": pa.array(day0 + ends, pa.date32(), mask=last),
                     "customer_id": ids[owners],
                     "currency": np.full(owners.size, "CNY"),
                     "status": np.full(owners.size, "active"),
@@ -141,17 +134,17 @@ def move(engine: Engine, accounts: int, share: float, seed: int) -> pa.Table:
 
 
 def _note_movers(connection: Connection, movers: list[str]) -> None:
-    for account in movers:
-        connection.execute(
-            text(
-                "INSERT INTO account_product_changes (account_id, product_was)"
-                " SELECT account_id, product FROM accounts WHERE account_id = :account"
-            ),
-            {"account": account},
+    """As the importer notes them (arrears.portfolio.loading): the product they had, then the new."""
+    connection.execute(text("CREATE TEMPORARY TABLE bench_movers (account_id VARCHAR(64) PRIMARY KEY)"))
+    insert_arrow(connection, "bench_movers", pa.table({"account_id": movers}))
+    chosen = "account_id IN (SELECT account_id FROM bench_movers)"
+    connection.execute(
+        text(
+            "INSERT INTO account_product_changes (account_id, product_was)"
+            f" SELECT account_id, product FROM accounts WHERE {chosen}"
         )
-        connection.execute(
-            text("UPDATE accounts SET product = 'moved' WHERE account_id = :account"), {"account": account}
-        )
+    )
+    connection.execute(text(f"UPDATE accounts SET product = 'moved' WHERE {chosen}"))
 
 
 def timed(engine: Engine, write: Any, repeat: int) -> tuple[float, list[Any]]:

@@ -7,10 +7,9 @@ night: an older night's differ from a count made after a later move.)"""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pytest
 from sqlalchemy import Connection, Engine, select, update
@@ -19,17 +18,15 @@ from arrears.batch.orchestrator import run_batch
 from arrears.clock import FixedClock
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.rules import DelinquencyRules
-from arrears.portfolio import loading
 from arrears.portfolio.feeds import ACCOUNTS
-from arrears.portfolio.models import Account, AccountProductChange, ImportStatus
-from arrears.portfolio.repository import insert_import_log
+from arrears.portfolio.models import Account, AccountProductChange
 from arrears.reports import totals
 from arrears.reports.models import RollDayCell
 from tests.batch.book import insert_book
 from tests.delinquency.portfolios import facts_of, generated_book
+from tests.reports.test_payment_totals import store
 
 RULES = DelinquencyRules()
-NOW = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 # Monthly for fifteen months: the last nights' windows no longer reach the first ones.
 NIGHTS = [date(2024 + (m // 12), m % 12 + 1, 28) for m in range(0, 15)]
 
@@ -56,21 +53,7 @@ def stored(engine: Engine, day: date) -> list[Any]:
 
 def move_products(engine: Engine, accounts: list[str], product: str) -> None:
     """Accounts to another product through the importer's store, as a day's feed does."""
-    rows = [(account, product) for account in accounts]
-    with duckdb.connect() as db, engine.begin() as connection:
-        db.execute("CREATE TABLE good (account_id VARCHAR, product VARCHAR)")
-        db.executemany("INSERT INTO good VALUES (?, ?)", rows)
-        log = {
-            "kind": ACCOUNTS.name,
-            "file_name": "products",
-            "checksum": "0" * 64,
-            "status": ImportStatus.STORED.value,
-            "rows_read": len(rows),
-            "started_at": NOW,
-            "finished_at": NOW,
-            "imported_by": "test",
-        }
-        loading.store(connection, ACCOUNTS, db, insert_import_log(connection, log))
+    store(engine, ACCOUNTS, "account_id VARCHAR, product VARCHAR", [(a, product) for a in accounts])
 
 
 @pytest.fixture
