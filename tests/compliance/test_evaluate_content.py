@@ -110,3 +110,17 @@ def test_a_missing_split_is_named(tmp_path: Path) -> None:
     result = runner.invoke(app, ["compliance", "evaluate-content", str(tmp_path), "--split", "heldout"])
     assert result.exit_code == 2
     assert "heldout/" in result.output
+
+
+def test_a_path_that_is_no_folder_is_named(corpus: Path, tmp_path: Path) -> None:
+    for path in (tmp_path / "nowhere", corpus / "dev" / "a.yaml"):
+        result = runner.invoke(app, ["compliance", "evaluate-content", str(path)])
+        assert result.exit_code == 2
+        assert f"{path} is not a folder" in result.output
+
+
+def test_a_yaml_name_that_is_a_folder_is_refused(corpus: Path) -> None:
+    (corpus / "dev" / "folder.yaml").mkdir()
+    result = runner.invoke(app, ["compliance", "evaluate-content", str(corpus), "--split", "dev"])
+    assert result.exit_code == 2
+    assert "folder.yaml" in result.output and "Traceback" not in result.output

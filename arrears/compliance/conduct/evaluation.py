@@ -91,6 +91,8 @@ class Report:
 def load_corpus(folder: Path, split: str) -> list[CorpusItem]:
     """The items of ``split`` (dev, heldout or all) under ``folder``; a CorpusError naming the file
     and item when one cannot be read."""
+    if not folder.is_dir():
+        raise CorpusError(N_("{folder} is not a folder"), folder=str(folder))
     splits = SPLITS if split == "all" else (split,)
     items: list[CorpusItem] = []
     for name in splits:
