@@ -14,7 +14,7 @@ Nothing here commits; the way in owns the transaction.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,9 @@ from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError, UserNotEligibleError, audit, checked_reason
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_
+
+MAX_DAYS_AHEAD = 366
+"""How far ahead a visit may be planned (a date beyond is a slip of the keyboard, not a plan)."""
 
 
 class VisitNotFoundError(NotFoundError):
@@ -67,6 +70,12 @@ def plan_visit(
         raise InvalidInputError(
             N_("planned_on ({planned_on}) is in the past: a visit is planned for today or later"),
             planned_on=planned_on.isoformat(),
+        )
+    if planned_on > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidInputError(
+            N_("planned_on ({planned_on}) is more than {days} days ahead: plan a visit nearer the time"),
+            planned_on=planned_on.isoformat(),
+            days=MAX_DAYS_AHEAD,
         )
     agent = people.user_by_id(session, agent_id)
     if (

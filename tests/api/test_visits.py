@@ -83,6 +83,8 @@ def test_visits_are_refused_for_the_wrong_agent_case_or_day(api: Api) -> None:
     assert hidden.json()["detail"] == missing.json()["detail"].replace("C-NOSUCH-20261101", theirs)
     past = plan(client, mine, agent.user_id, days=-1)
     assert past.status_code == 400
+    far = plan(client, mine, agent.user_id, days=367)
+    assert far.status_code == 400 and "366 days ahead" in far.json()["detail"]
     collector = api.person(Role.COLLECTOR, team_id=team)
     assert plan(api.as_(collector), mine, agent.user_id).status_code == 403
     assert api.as_(collector).post("/api/v1/visits/1/cancel", json={"reason": REASON}).status_code == 403
