@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -58,7 +58,7 @@ from arrears.portfolio.views import contact_card, contact_field
 from arrears.scoring import repository as scoring
 from arrears.scoring.reasons import Reason, phrase
 from arrears.timeline.service import word
-from arrears.web import once, render
+from arrears.web import form_values, once, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -210,20 +210,6 @@ def _attempt(
 
 def _blank(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
-
-
-def _day(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInputError(N_("{field}: write a date like 2026-12-31"), field=field) from None
-
-
-def _whole(value: str, field: str) -> int:
-    text = value.strip()
-    if not text.isdigit() or len(text) > 9:
-        raise InvalidInputError(N_("{field}: write a whole number"), field=field)
-    return int(text)
 
 
 def _local(request: Request, value: str, field: str) -> datetime:
@@ -486,7 +472,7 @@ def take_promise(
 
     def work() -> object:
         rows = [
-            (_day(day, "due_on"), value.strip())
+            (form_values.day(day, "due_on"), value.strip())
             for day, value in zip(due_on, amount, strict=False)
             if day.strip() or value.strip()
         ]
@@ -522,9 +508,9 @@ def _terms(values: Mapping[str, Any], currency: str, method: Method) -> Terms:
     if frequency not in set(Frequency):
         raise InvalidInputError(N_("Choose a frequency of the list"))
     return Terms(
-        first_due_on=_day(str(values["first_due_on"]), "first_due_on"),
+        first_due_on=form_values.day(str(values["first_due_on"]), "first_due_on"),
         method=method,
-        count=len(custom) if custom else _whole(str(values["count"]), "count"),
+        count=len(custom) if custom else form_values.whole_number(str(values["count"]), "count"),
         frequency=Frequency(frequency),
         amounts=custom,
     )

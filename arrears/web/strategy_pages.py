@@ -38,7 +38,7 @@ from arrears.strategy.models import StrategyAction, StrategyStatus
 from arrears.strategy.preview import Preview, preview
 from arrears.strategy.repository import parse_document
 from arrears.strategy.validation import Problem, Report
-from arrears.web import once, render
+from arrears.web import form_values, once, render
 from arrears.web.supervise import names_of
 from arrears.yamlfile import parse_yaml
 
@@ -573,26 +573,12 @@ def confirm_action(
     /api/v1/strategy-actions/{id}/confirm)."""
     try:
         visit = carrying.VisitChoice(
-            agent_id=_whole(agent_id, "agent_id") if agent_id.strip() else None,
-            planned_on=_visit_day(planned_on) if planned_on.strip() else None,
+            agent_id=form_values.whole_number(agent_id, "agent_id") if agent_id.strip() else None,
+            planned_on=form_values.day(planned_on, "planned_on") if planned_on.strip() else None,
         )
     except InvalidInputError as error:
         return _proposals(request, session, principal, refused=error)
     return _answer(request, session, principal, action_id, idempotency_key, note, True, visit)
-
-
-def _visit_day(value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInputError(N_("{field}: write a date like 2026-12-31"), field="planned_on") from None
-
-
-def _whole(value: str, field: str) -> int:
-    text = value.strip()
-    if not text.isdigit() or len(text) > 9:
-        raise InvalidInputError(N_("{field}: write a whole number"), field=field)
-    return int(text)
 
 
 @router.post("/strategy-actions/{action_id}/decline")
