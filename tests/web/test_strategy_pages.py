@@ -351,6 +351,23 @@ def test_a_confirmed_visit_is_planned_from_the_page_and_a_refusal_is_shown_in_ch
     )
     assert refused.status_code == 409 and "暂停状态（停止联系）" in refused.text
     other = next(i for i in ids if i != held_case)
+    careless = (
+        ("planned_on", "2026-13-45", 400, "planned_on：日期格式如 2026-12-31"),
+        ("agent_id", "赵", 400, "agent_id：请填写整数"),
+        ("planned_on", "2031-01-01", 400, "planned_on（2031-01-01）超过 366 天之后"),
+        ("note", "长" * 100_000, 422, "body.note: 最多 500 个字符"),
+    )
+    for key, (field, value, status, said) in enumerate(careless):
+        bad = boss.post(
+            f"/strategy-actions/{other}/confirm",
+            data={
+                "csrf_token": hidden(form, "csrf_token"),
+                "idempotency_key": f"bad-{key}",
+                "agent_id": str(agent.id),
+            }
+            | {field: value},
+        )
+        assert (bad.status_code, said in bad.text, "Traceback" in bad.text) == (status, True, False), field
     planned = boss.post(
         f"/strategy-actions/{other}/confirm",
         data={
