@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -479,6 +479,7 @@ def _proposals(
         "may_carry_out": carrying.may_carry_out,
         "agents": visits.visit_agents(session, principal) if may_visit else [],
         "today": today(request),
+        "last_visit_day": today(request) + timedelta(days=visits.MAX_DAYS_AHEAD),
         "default_days": carrying.DEFAULT_PLACEMENT_DAYS,
     }
     status = refused.http_status if refused else 200

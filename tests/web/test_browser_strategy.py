@@ -13,11 +13,15 @@ import pytest
 from sqlalchemy.orm import Session
 
 from arrears.auth.models import User
+from arrears.auth.permissions import Role
+from arrears.cases.models import FieldVisit
 from arrears.strategy.models import Strategy
 from tests.api.conftest import Api
+from tests.strategy.test_nightly import approve, night
 from tests.web.conftest import PASSWORD
 from tests.web.test_browser import CHROMIUM
-from tests.web.test_strategy_pages import DOCUMENT, UNKNOWN_TEMPLATE, strategist
+from tests.web.test_strategy_pages import DOCUMENT, UNKNOWN_TEMPLATE, VISITS, strategist
+from tests.web.test_supervise import floor
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium (apt-get install chromium)"
@@ -80,3 +84,29 @@ def test_an_analyst_fixes_the_error_shown_and_another_person_approves(
         row = session.get(Strategy, strategy_id)
         assert row is not None and row.status == "approved" and row.note == "calls first"
         assert row.decided_by is not None and row.decided_by != row.drafted_by
+
+
+def test_a_supervisor_confirms_a_proposed_visit_with_the_agent_and_day_chosen(
+    api: Api, chromium: Any, signed_up: Callable[..., User], cheap_hashing: object
+) -> None:
+    place = floor(api, signed_up)
+    agent = signed_up("zhao.field", role=Role.FIELD_AGENT, team_id=place.team)
+    approve(api.engine, VISITS)
+    night(api.engine)
+    boss = signed_in_page(chromium, api, "wang.boss")
+    boss.goto(api.url + "/strategy-actions/proposed")
+    first = boss.locator("section[data-action]").first
+    day = first.get_by_label("Visit on")
+    assert (day.get_attribute("min"), day.get_attribute("max")) == ("2026-11-21", "2027-11-22")
+    first.get_by_label("Field agent").select_option(label="zhao.field")
+    day.fill("2026-11-25")
+    first.get_by_label("Note").fill("on the way to the branch")  # the confirmation's (declining has its own)
+    first.get_by_role("button", name="Confirm").click()
+    boss.wait_for_url(api.url + "/strategy-actions/proposed?done=confirmed*")
+    with Session(api.engine) as session:
+        [visit] = session.query(FieldVisit).all()
+        assert (visit.agent_id, visit.planned_on.isoformat()) == (agent.id, "2026-11-25")
+        assert visit.reason.endswith(": on the way to the branch")
+    with boss.expect_navigation():  # the page's script sends the language form on change
+        boss.get_by_role("combobox", name="Language").select_option("zh-CN")
+    assert "外访人员" in boss.content()
