@@ -354,3 +354,17 @@ def test_what_a_flow_wrote_before_it_failed_is_undone_even_when_the_caller_commi
         session.commit()  # a caller that keeps the rest of its transaction
     assert status_of(api, f.steps["agency"]) == "proposed" and count(api, Placement) == 0
     assert audited(api, "placement.create") == [] and audited(api, "strategy_action.confirm") == []
+
+
+def test_a_step_outside_the_readers_teams_is_not_found(api: Api) -> None:
+    f = floor(api, "visit")
+    stranger = api.person(Role.SUPERVISOR)
+    api.team("T2", leader=stranger)
+    client = api.as_(stranger)
+    for verb in ("confirm", "decline"):
+        hidden = client.post(f"/api/v1/strategy-actions/{f.steps['visit']}/{verb}", json={})
+        missing = client.post(f"/api/v1/strategy-actions/999999/{verb}", json={})
+        assert hidden.status_code == missing.status_code == 404, hidden.text
+        assert hidden.json()["code"] == missing.json()["code"]
+    assert status_of(api, f.steps["visit"]) == "proposed"
+    assert audited(api, "strategy_action.confirm") == audited(api, "strategy_action.decline") == []
