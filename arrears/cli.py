@@ -77,6 +77,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("templates", "arrears.channels.template_cli"),
     ("outbox", "arrears.channels.cli"),
     ("payments", "arrears.payments.cli"),
+    ("qa", "arrears.qa.cli"),
     ("serve", "arrears.api.cli"),
     ("demo", "arrears.demo.cli"),
 ]

@@ -14,6 +14,7 @@ from arrears.delinquency import models as delinquency_models
 from arrears.disputes import models as disputes_models
 from arrears.payments import models as payments_models
 from arrears.portfolio import models as portfolio_models
+from arrears.qa import models as qa_models
 from arrears.queues import models as queues_models
 from arrears.reports import models as reports_models
 from arrears.scoring import models as scoring_models
@@ -36,6 +37,7 @@ __all__ = [
     "metadata",
     "payments_models",
     "portfolio_models",
+    "qa_models",
     "queues_models",
     "reports_models",
     "scoring_models",

@@ -56,6 +56,8 @@ CONTEXTS: dict[str, set[str]] = {
     "disputes": {"cases", "portfolio", "auth", "audit"},
     "contacts": {"cases", "compliance", "disputes", "portfolio", "auth", "audit"},
     "arrangements": {"cases", "contacts", "disputes", "portfolio", "auth", "audit"},
+    # quality assurance checks the calls contacts record, with the compliance context's checker
+    "qa": {"contacts", "compliance", "cases", "portfolio", "auth", "audit"},
     "queues": {
         "cases",
         "contacts",

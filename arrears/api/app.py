@@ -37,6 +37,7 @@ from arrears.disputes import api as disputes_api
 from arrears.payments import api as payments_api
 from arrears.payments import paylink_api
 from arrears.portfolio import api as portfolio_api
+from arrears.qa import api as qa_api
 from arrears.queues import api as queues_api
 from arrears.queues import next_api
 from arrears.reports import api as reports_api
@@ -69,6 +70,7 @@ CONTEXT_ROUTERS = (
     opt_out_api.router,
     bounce_api.router,
     sms_api.router,
+    qa_api.router,
 )
 
 

@@ -80,6 +80,8 @@ class Permission(StrEnum):
     QUEUE_MANAGE = "queue.manage"
     CONTACT_LOG = "contact.log"
     CONTACT_REVIEW = "contact.review"
+    TRANSCRIPT_IMPORT = "transcript.import"
+    QA_READ = "qa.read"
     PROMISE_TAKE = "promise.take"
     ARRANGEMENT_PROPOSE = "arrangement.propose"
     ARRANGEMENT_APPROVE = "arrangement.approve"
@@ -136,6 +138,8 @@ PERMISSION_NAMES: Mapping[Permission, str] = {
     ),
     Permission.CONTACT_LOG: N_("log contacts and schedule callbacks"),
     Permission.CONTACT_REVIEW: N_("review flagged contacts and notes"),
+    Permission.TRANSCRIPT_IMPORT: N_("import call transcripts"),
+    Permission.QA_READ: N_("read call transcripts, QA scores and the checker's precision"),
     Permission.PROMISE_TAKE: N_("take promises to pay"),
     Permission.ARRANGEMENT_PROPOSE: N_("propose repayment plans and settlements"),
     Permission.ARRANGEMENT_APPROVE: N_("approve or reject plans and settlements within the role's limits"),
@@ -245,6 +249,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.STRATEGY_READ,
             Permission.STRATEGY_APPROVE,
             Permission.ACTION_CONFIRM,
+            Permission.TRANSCRIPT_IMPORT,
+            Permission.QA_READ,
         }
         | _CASE_WORK
     ),
@@ -292,6 +298,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.QUEUE_READ,
             Permission.TEMPLATE_APPROVE,
             Permission.STRATEGY_READ,
+            Permission.TRANSCRIPT_IMPORT,
+            Permission.QA_READ,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -304,6 +312,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.AUDIT_EXPORT,
             Permission.USER_READ,
             Permission.STRATEGY_READ,
+            Permission.QA_READ,
         }
     ),
     # A customer sees their own personal data in full: it is theirs. In the portal they promise,
