@@ -50,6 +50,7 @@ NAV: tuple[tuple[str, str, Permission | None], ...] = (
     ("/dashboard", N_("Dashboard"), Permission.REPORT_READ),
     ("/placements", N_("Placements"), Permission.PLACEMENT_READ),
     ("/review", N_("Compliance review"), Permission.CONTACT_REVIEW),
+    ("/qa", N_("Quality assurance"), Permission.QA_READ),
     ("/template-approvals", N_("Templates"), Permission.TEMPLATE_APPROVE),
     ("/strategies", N_("Strategies"), Permission.STRATEGY_READ),
     ("/strategy-actions/proposed", N_("Proposed steps"), Permission.ACTION_CONFIRM),

@@ -15,6 +15,7 @@ from arrears.web import (
     experiment_pages,
     pages,
     portal,
+    qa_pages,
     strategy_pages,
     supervise,
 )
@@ -24,6 +25,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(supervise.router)
     app.include_router(compliance_pages.router)
+    app.include_router(qa_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(dashboard.router)
     app.include_router(case_forms.router)
