@@ -358,8 +358,9 @@ def decide_action(
     All or nothing: a refusal (a hold since the night, the case closed…) leaves it proposed.
     Answered already (twice sent, two people at once): ActionDecidedError, nothing done again."""
     principal.require(Permission.ACTION_CONFIRM)
-    if session.get_bind().dialect.name == "sqlite":
-        hold_chain(session)  # one writer from here: the second of two answers reads the first's
+    # One writer from here: a hold, a complaint or a second answer written meanwhile is committed
+    # before what follows reads it (every audited write takes the chain's lock until it commits).
+    hold_chain(session)
     action = _answerable(session, principal, action_id, today)
     case = session.get(Case, action.case_id)
     assert case is not None  # the action joined it

@@ -368,3 +368,29 @@ def test_a_step_outside_the_readers_teams_is_not_found(api: Api) -> None:
         assert hidden.json()["code"] == missing.json()["code"]
     assert status_of(api, f.steps["visit"]) == "proposed"
     assert audited(api, "strategy_action.confirm") == audited(api, "strategy_action.decline") == []
+
+
+def test_a_hold_placed_while_a_step_is_confirmed_is_not_missed(api: Api) -> None:
+    """The hold's transaction has written (and audited) the hold but not committed when the
+    confirmation starts: the confirmation waits for it and reads the hold, never carrying out a
+    visit the hold forbids (both take the audit chain's lock)."""
+    from arrears.audit.trail import SYSTEM, record
+    from arrears.db import transaction
+
+    f = floor(api, "visit")
+    answers: list[httpx.Response] = []
+    with transaction(api.engine) as session:
+        session.add(Hold(customer_id="visit", kind="dispute", evidence="letter", placed_at=AT))
+        record(session, SYSTEM, "hold.place", at=AT, object_type="hold", customer_id="visit")
+        worker = threading.Thread(
+            target=lambda: answers.append(
+                confirm(api.as_(f.boss), f.steps["visit"], agent_id=f.agent.user_id)
+            )
+        )
+        worker.start()
+        worker.join(timeout=1.5)
+        assert worker.is_alive()  # waiting for the hold's transaction
+    worker.join()
+    [answer] = answers
+    assert answer.status_code == 409 and answer.json()["code"] == "collection_held", answer.text
+    assert status_of(api, f.steps["visit"]) == "proposed" and count(api, FieldVisit) == 0
