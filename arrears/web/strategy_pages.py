@@ -34,7 +34,7 @@ from arrears.i18n import N_
 from arrears.strategy import carrying, service
 from arrears.strategy.document import StrategyDocument
 from arrears.strategy.evaluation import DuckDBStrategyEngine
-from arrears.strategy.models import StrategyAction, StrategyStatus
+from arrears.strategy.models import Strategy, StrategyAction, StrategyStatus
 from arrears.strategy.preview import Preview, preview
 from arrears.strategy.repository import parse_document
 from arrears.strategy.validation import Problem, Report
@@ -475,7 +475,7 @@ def _proposals(
         "made": made_links(answered) if answered is not None else [],
         "problem": refused.message(render.language_of(request)) if refused else None,
         "form_key": new_secret,
-        "why": why_lines,
+        "why": why_reader(session, render.language_of(request)),
         "may_carry_out": carrying.may_carry_out,
         "agents": visits.visit_agents(session, principal) if may_visit else [],
         "today": today(request),
@@ -521,7 +521,37 @@ def why_lines(action: StrategyAction, principal: Principal) -> dict[str, Any]:
         "day": why.get("day"),
         "facts": facts,
         "score": why.get("score") or {},
+        "names": {},
     }
+
+
+def why_reader(session: Session, language: str) -> Callable[[StrategyAction, Principal], dict[str, Any]]:
+    """:func:`why_lines` with the names the strategy's document gives its code, segment and path in
+    the reader's language (each version's document read once a page)."""
+    documents: dict[int, StrategyDocument | None] = {}
+
+    def why(action: StrategyAction, principal: Principal) -> dict[str, Any]:
+        if action.strategy_id not in documents:
+            row = session.get(Strategy, action.strategy_id)
+            documents[action.strategy_id] = None if row is None else service.document_of(row)
+        lines = why_lines(action, principal)
+        document = documents[action.strategy_id]
+        if document is not None:
+            lines["names"] = _names(document, lines, language)
+        return lines
+
+    return why
+
+
+def _names(document: StrategyDocument, lines: dict[str, Any], language: str) -> dict[str, str]:
+    segments = {segment.code: segment.names.of(language) for segment in document.all_segments}
+    path = document.paths.get(str(lines["path"]))
+    named = {"strategy": document.names.of(language)}
+    if lines["segment"] in segments:
+        named["segment"] = segments[lines["segment"]]
+    if path is not None:
+        named["path"] = path.names.of(language)
+    return named
 
 
 def _answer(

@@ -211,6 +211,9 @@ def test_a_supervisor_confirms_and_declines_the_proposed_steps(
     for case_key in "abc":
         assert f'href="/cases/{case_id_of(case_key)}"' in waiting.text
     assert "<code>bucket=M2</code>" in waiting.text and "<code>m2</code>" in waiting.text
+    assert "Night · <code>night</code>" in waiting.text and "Firm · <code>firm</code>" in waiting.text
+    in_chinese = signed_in(browser, "wang.boss", "zh-CN").get("/strategy-actions/proposed").text
+    assert "夜间 · <code>night</code>" in in_chinese and "严 · <code>firm</code>" in in_chinese
     form = waiting.text
     confirm = boss.post(
         f"/strategy-actions/{ids[0]}/confirm",
