@@ -61,7 +61,7 @@ from arrears.db import open_database, transaction
 from arrears.db.migrate import upgrade
 from arrears.delinquency.cli import rules_from
 from arrears.delinquency.engines import make_engine
-from arrears.demo import history
+from arrears.demo import calls, history
 from arrears.errors import ConfigurationError
 from arrears.i18n import N_, translate
 from arrears.payments.reminder_links import reminder_pay_links
@@ -381,6 +381,9 @@ def _nights_and_work(engine: Engine, settings: Settings, plan: Plan, result: Bui
             history.casework(
                 session, settings, plan.pivot + timedelta(days=offset), collector, plan.as_of, result.work
             )
+        pack = pack_of(settings.compliance_pack, settings.compliance_policy)
+        at = history.working_time(plan.pivot, 18, 0, settings.bank_timezone)
+        calls.attach_transcripts(session, plan.pivot, pack, settings.dispositions, now=at)
     _nightly(engine, settings, _dates(plan.pivot, plan.as_of - timedelta(days=1)), label)
 
 

@@ -22,6 +22,7 @@ from arrears.contacts.models import Contact
 from arrears.db import make_engine, transaction
 from arrears.disputes.models import Dispute, Hold
 from arrears.portfolio.models import Account
+from arrears.qa.models import CallTranscript
 from tests.auth.conftest import cheap_hashing
 
 __all__ = ["cheap_hashing"]
@@ -128,6 +129,13 @@ def test_builds_people_and_history(demo_env: Path, database: Engine) -> None:
         )
         assert held
         assert session.scalar(select(func.count()).select_from(Arrangement)) > 0
+        # the calls' transcripts, checked: some flagged, a sample drawn for review
+        scores = session.scalars(select(CallTranscript.score)).all()
+        assert scores and min(scores) < 100 and max(scores) == 100
+        drawn = session.scalar(
+            select(func.count()).select_from(CallTranscript).where(CallTranscript.review_state == "sampled")
+        )
+        assert drawn
     # a second run serves what is built: no new portfolio, no passwords printed again
     result = CliRunner().invoke(app, SMALL)
     assert result.exit_code == 0, result.output
