@@ -6,6 +6,9 @@ The rules (docs/channels.md, "The outbox"):
   and an audit entry (``message.queue``), in the caller's transaction (flush only). The same key
   again answers the message already there (never a second row, also when two callers race); the
   same key with a different content is refused (:class:`KeyReusedError`, 409);
+- a message whose text the conduct checker flags (a threat, an insult … :func:`content_refusal`)
+  is written ``stopped`` with the findings as its reason and audited ``message.refused``: never
+  sent;
 - a call script (a template of the channel ``call``) is never queued: neither the channel nor a
   message rendered from one (:class:`InvalidMessageError`, 422);
 - a letter queued without a contact point goes to the debtor's postal address (the primary
@@ -47,6 +50,7 @@ from arrears.channels.models import (
     MessageTemplate,
     OutboxMessage,
 )
+from arrears.compliance.conduct import check_conduct
 from arrears.concurrency import check_version
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
@@ -156,9 +160,11 @@ def queue(
     existing = _by_key(session, idempotency_key)
     if existing is not None:
         return Queued(_same(existing, given), created=False)
+    refused = content_refusal(given)
     message = OutboxMessage(
         idempotency_key=idempotency_key,
-        state=MessageState.QUEUED,
+        state=MessageState.QUEUED if refused is None else MessageState.STOPPED,
+        stop_reason=refused,
         attempts=0,
         next_attempt_at=now if send_from is None else max(send_from, now),
         created_at=now,
@@ -173,18 +179,41 @@ def queue(
         if existing is None:
             raise
         return Queued(_same(existing, given), created=False)
-    add_event(session, message, MessageState.QUEUED, now, given["purpose"])
+    add_event(session, message, MessageState(message.state), now, refused or given["purpose"])
     record(
         session,
         actor,
-        "message.queue",
+        "message.queue" if refused is None else "message.refused",
         at=now,
         object_type="message",
         object_id=str(message.id),
         customer_id=message.customer_id,
         after=shown(message),
+        rules=None if refused is None else _rules_of(message),
     )
     return Queued(message, created=True)
+
+
+def content_refusal(given: dict[str, Any]) -> str | None:
+    """Why the outbox refuses a message's text (the conduct checker's findings, each rule with its
+    evidence), or None. A refused message is written ``stopped``, never sent, its refusal audited
+    (``message.refused``): a template was approved clean, but what it is rendered with is data."""
+    text = "\n".join(part for part in (given.get("subject"), given["body"]) if part)
+    # the bank speaks to the customer: checked as a collector's words to the debtor
+    findings = check_conduct(text, party="debtor", speaker="collector").findings
+    if not findings:
+        return None
+    said = "; ".join(f"{f.rule} “{f.evidence}”" for f in findings)
+    return f"{CONTENT_REFUSED}{said}"[:500]
+
+
+CONTENT_REFUSED = "content: "
+"""How a refused message's ``stop_reason`` begins; the conduct rules follow."""
+
+
+def _rules_of(message: OutboxMessage) -> list[str]:
+    said = (message.stop_reason or "").removeprefix(CONTENT_REFUSED)
+    return [part.split(" ", 1)[0] for part in said.split("; ") if part]
 
 
 BULK_CHUNK = 1000
@@ -245,25 +274,11 @@ def _queue_chunk(
         session.execute(
             insert(MessageEvent),
             [
-                {"message_id": m.id, "at": now, "kind": str(MessageState.QUEUED), "detail": m.purpose}
+                {"message_id": m.id, "at": now, "kind": str(m.state), "detail": m.stop_reason or m.purpose}
                 for m in made
             ],
         )
-        record_many(
-            session,
-            actor,
-            "message.queue",
-            at=now,
-            entries=[
-                {
-                    "object_type": "message",
-                    "object_id": str(m.id),
-                    "customer_id": m.customer_id,
-                    "after": shown(m),
-                }
-                for m in made
-            ],
-        )
+        _audit_queued(session, actor, made, now)
     by_key = {m.idempotency_key: m for m in made}
     return [
         Queued(by_key[spec["idempotency_key"]], created=True)
@@ -273,11 +288,31 @@ def _queue_chunk(
     ]
 
 
+def _audit_queued(session: Session, actor: Actor, made: list[OutboxMessage], now: datetime) -> None:
+    """One entry a message: ``message.queue``, or ``message.refused`` with its rules."""
+    for action, refused in (("message.queue", False), ("message.refused", True)):
+        entries = [
+            {
+                "object_type": "message",
+                "object_id": str(m.id),
+                "customer_id": m.customer_id,
+                "after": shown(m),
+                "rules": _rules_of(m) if refused else None,
+            }
+            for m in made
+            if (m.state == MessageState.STOPPED) == refused
+        ]
+        if entries:
+            record_many(session, actor, action, at=now, entries=entries)
+
+
 def _row(spec: dict[str, Any], now: datetime) -> dict[str, Any]:
     given = {name: value for name, value in spec.items() if name != "send_from"}
     send_from = spec.get("send_from")
+    refused = content_refusal(given)
     return given | {
-        "state": str(MessageState.QUEUED),
+        "state": str(MessageState.QUEUED if refused is None else MessageState.STOPPED),
+        "stop_reason": refused,
         "attempts": 0,
         "next_attempt_at": now if send_from is None else max(send_from, now),
         "created_at": now,

@@ -152,3 +152,63 @@ def test_two_callers_racing_on_one_key_make_one_message(engine: Engine) -> None:
         thread.join(30)
     assert len(made) == 2 and made[0] == made[1]
     assert _count(engine, OutboxMessage) == 1 and _count(engine, MessageEvent) == 1
+
+
+def _queue_text(engine: Engine, customer: tuple[str, int], key: str, body: str) -> int:
+    with transaction(engine) as session:
+        return queue_message(
+            session,
+            SYSTEM,
+            channel="sms",
+            customer_id=customer[0],
+            case_id=f"C-{customer[0]}",
+            contact_point_id=customer[1],
+            language="zh-CN",
+            subject=None,
+            body=body,
+            purpose="manual",
+            idempotency_key=key,
+            now=NOW,
+        ).id
+
+
+def test_a_message_the_conduct_checker_flags_is_refused_never_queued(engine: Engine) -> None:
+    customer = seed(engine, point="mobile")[0]
+    refused = _queue_text(engine, customer, "bad-1", "王小明你这个老赖，再不还钱就通知你单位领导")
+    fine = _queue_text(engine, customer, "fine-1", "王小明您好，您的账单已逾期3天，如有困难请来电协商")
+    bad, good = message(engine, refused), message(engine, fine)
+    assert (bad.state, good.state) == ("stopped", "queued")
+    assert (
+        bad.stop_reason is not None and bad.stop_reason.startswith("content: ") and "老赖" in bad.stop_reason
+    )
+    assert events(engine, refused) == [("stopped", bad.stop_reason)]
+    with transaction(engine) as session:
+        entries = session.execute(
+            select(AuditEntry.action, AuditEntry.rules, AuditEntry.after).order_by(AuditEntry.seq)
+        ).all()
+    assert [e.action for e in entries] == ["message.refused", "message.queue"]
+    assert entries[0].rules and "insult" in entries[0].rules and "老赖" not in str(entries[0])
+    assert _queue_text(engine, customer, "bad-1", "王小明你这个老赖，再不还钱就通知你单位领导") == refused
+
+
+def test_queue_many_refuses_the_flagged_message_and_queues_the_rest(engine: Engine) -> None:
+    customer = seed(engine, point="mobile")[0]
+    spec = {
+        "channel": "sms",
+        "customer_id": customer[0],
+        "case_id": f"C-{customer[0]}",
+        "contact_point_id": customer[1],
+        "language": "zh-CN",
+        "subject": None,
+        "purpose": "reminder",
+    }
+    texts = {"ok-1": "您的账单今日到期，请按时还款", "bad-2": "今晚十一点我们再打给你，不接就上门"}
+    with transaction(engine) as session:
+        done = outbox.queue_many(
+            session, SYSTEM, [spec | {"idempotency_key": k, "body": t} for k, t in texts.items()], now=NOW
+        )
+    states = {q.message.idempotency_key: q.message.state for q in done}
+    assert states == {"ok-1": "queued", "bad-2": "stopped"}
+    with transaction(engine) as session:
+        actions = sorted(session.scalars(select(AuditEntry.action)).all())
+    assert actions == ["message.queue", "message.refused"]
