@@ -108,6 +108,13 @@ def load_corpus(folder: Path, split: str) -> list[CorpusItem]:
     return items
 
 
+def read_items(path: Path) -> list[CorpusItem]:
+    """The items of one corpus file (the written examples, a file of a split)."""
+    items = _read(path)
+    _check_unique(items)
+    return items
+
+
 def _read(path: Path) -> list[CorpusItem]:
     """A corpus file: a list of items, or a mapping with ``items:``."""
     document = read_yaml(path, error=CorpusError)

@@ -1,0 +1,311 @@
+"""A conduct model trained by the project from its own labelled corpus (an experiment, issue #16).
+
+Not wired into ``check_conduct`` nor ``check_text``: ``check_with_model`` gives the rules' findings
+and the model's side by side, so that the two can be measured (docs/qa.md).
+
+The text is read as the rules read it (``normalise``: Traditional → Simplified, folded forms,
+evasions spelled out). Its features: character n-grams (1–4) of every run of Chinese characters;
+words and word pairs, and the character n-grams (3–5) inside each word, of the Latin text; the
+party spoken to and the speaker. Each present n-gram weighs its idf, the vector is L2-normalised,
+and one logistic regression per category scores it. A category is found when its probability
+reaches the threshold chosen by cross-validation on the corpus' dev split for a precision of at
+least 0.95. The evidence is where the n-grams that pushed the score up most lie in the original
+text.
+
+The weights are a plain JSON file (``model.json``: vocabulary, idf, coefficients, thresholds),
+read with nothing but the standard library; ``arrears compliance train-content-model`` rebuilds it
+(model_training.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from arrears.compliance.conduct.checker import OTHER_SPEAKERS, Checked, Finding, check_conduct
+from arrears.compliance.conduct.normalise import Normalised, normalise
+from arrears.compliance.conduct.rules import load_rules
+
+MODEL_FORMAT = 1
+MODEL_FILE = "model.json"
+THIRD_PARTIES = frozenset({"family", "employer", "colleague", "third_party"})
+"""Parties the debt may not be spoken of to (the corpus' party field)."""
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9$£€']+(?:[.,][0-9]+)*")
+_CJK_ORDERS = (1, 2, 3, 4)
+_WORD_CHAR_ORDERS = (3, 4, 5)
+_EVIDENCE_NGRAMS = 4
+"""How many of the n-grams that contributed most make up the evidence."""
+_EVIDENCE_REACH = 12
+"""How far (normalised characters) from the strongest n-gram the others may lie to join it."""
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    feature: str
+    start: int
+    end: int
+    """Where in the normalised text (``end`` exclusive); a field feature has ``start == end == 0``."""
+
+
+def occurrences(normalised: str, party: str, speaker: str) -> Iterator[Occurrence]:
+    """Every feature of a normalised text, with where it is."""
+    yield Occurrence(f"party={party}", 0, 0)
+    yield Occurrence(f"speaker={speaker}", 0, 0)
+    if party in THIRD_PARTIES:
+        yield Occurrence("party=third", 0, 0)
+    for run in _CJK_RUN.finditer(normalised):
+        chars, offset = run.group(), run.start()
+        for order in _CJK_ORDERS:
+            for i in range(len(chars) - order + 1):
+                yield Occurrence(f"c:{chars[i : i + order]}", offset + i, offset + i + order)
+    words = list(_WORD.finditer(normalised))
+    for i, word in enumerate(words):
+        yield Occurrence(f"w:{word.group()}", *word.span())
+        if i + 1 < len(words):
+            yield Occurrence(f"w:{word.group()} {words[i + 1].group()}", word.start(), words[i + 1].end())
+        padded = f" {word.group()} "
+        for order in _WORD_CHAR_ORDERS:
+            for j in range(len(padded) - order + 1):
+                start = word.start() + max(j - 1, 0)
+                end = min(word.start() + j - 1 + order, word.end())
+                yield Occurrence(f"x:{padded[j : j + order]}", start, end)
+
+
+def is_field(feature: str) -> bool:
+    return feature.startswith(("party=", "speaker="))
+
+
+def read_text(text: str) -> Normalised:
+    return normalise(text, load_rules().evasions)
+
+
+def features(text: str, party: str, speaker: str) -> set[str]:
+    """The features present in ``text`` (what the training counts document frequencies of)."""
+    return {o.feature for o in occurrences(read_text(text).text, party, speaker)}
+
+
+@dataclass(frozen=True)
+class CategoryModel:
+    intercept: float
+    threshold: float
+    """The probability from which the category is found."""
+    weights: Mapping[int, float]
+    """Coefficient per vocabulary index (those rounded to zero left out)."""
+    union_threshold: float = 2.0
+    """The threshold beside the rules: chosen for the precision of the rules' findings or the model's."""
+
+    def threshold_for(self, beside_rules: bool) -> float:
+        return self.union_threshold if beside_rules else self.threshold
+
+
+@dataclass(frozen=True)
+class ContentModel:
+    names: tuple[str, ...]
+    """The vocabulary: feature names by index."""
+    idf: tuple[float, ...]
+    categories: Mapping[str, CategoryModel]
+    about: Mapping[str, Any]
+    """How it was trained: seed, regularisation, corpus size, cross-validated figures."""
+
+    @cached_property
+    def vocabulary(self) -> dict[str, int]:
+        return {feature: i for i, feature in enumerate(self.names)}
+
+    @cached_property
+    def fields(self) -> frozenset[int]:
+        """The party and speaker features: worth 1, neither weighed by idf nor normalised."""
+        return frozenset(i for i, name in enumerate(self.names) if is_field(name))
+
+    def vector(self, present: set[str]) -> dict[int, float]:
+        """Each known n-gram's idf, L2-normalised; each known field 1."""
+        vocabulary, fields = self.vocabulary, self.fields
+        indices = [i for i in (vocabulary.get(f) for f in present) if i is not None]
+        grams = {i: self.idf[i] for i in indices if i not in fields}
+        norm = math.sqrt(sum(v * v for v in grams.values())) or 1.0
+        vector = {i: v / norm for i, v in grams.items()}
+        vector.update((i, 1.0) for i in indices if i in fields)
+        return vector
+
+    def probabilities(self, present: set[str]) -> dict[str, float]:
+        vector = self.vector(present)
+        return {name: _probability(model, vector) for name, model in self.categories.items()}
+
+    def found(self, present: set[str]) -> set[str]:
+        vector = self.vector(present)
+        return {
+            name for name, model in self.categories.items() if _probability(model, vector) >= model.threshold
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": MODEL_FORMAT,
+            "about": dict(self.about),
+            "vocabulary": list(self.names),
+            "idf": [round(v, 6) for v in self.idf],
+            "categories": {
+                name: {
+                    "intercept": model.intercept,
+                    "threshold": model.threshold,
+                    "union_threshold": model.union_threshold,
+                    "weights": [[i, w] for i, w in sorted(model.weights.items())],
+                }
+                for name, model in self.categories.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ContentModel:
+        if data.get("format") != MODEL_FORMAT:
+            raise ValueError(f"conduct model format {data.get('format')!r}, expected {MODEL_FORMAT}")
+        return cls(
+            names=tuple(data["vocabulary"]),
+            idf=tuple(float(v) for v in data["idf"]),
+            categories={
+                name: CategoryModel(
+                    float(spec["intercept"]),
+                    float(spec["threshold"]),
+                    {int(i): float(w) for i, w in spec["weights"]},
+                    float(spec["union_threshold"]),
+                )
+                for name, spec in data["categories"].items()
+            },
+            about=data.get("about", {}),
+        )
+
+    def save(self, path: Path) -> None:
+        text = json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        path.write_text(text + "\n", "utf-8")
+
+
+def _probability(model: CategoryModel, vector: Mapping[int, float]) -> float:
+    margin = model.intercept + sum(model.weights.get(i, 0.0) * v for i, v in vector.items())
+    return 1.0 / (1.0 + math.exp(-margin)) if margin > -700 else 0.0
+
+
+def load_model(path: Path | None = None) -> ContentModel:
+    """The shipped model (or the one at ``path``): a local file, nothing fetched."""
+    if path is not None:
+        return ContentModel.from_dict(json.loads(path.read_text("utf-8")))
+    return _shipped_model()
+
+
+@lru_cache(maxsize=1)
+def _shipped_model() -> ContentModel:
+    text = resources.files("arrears.compliance.conduct").joinpath(MODEL_FILE).read_text("utf-8")
+    return ContentModel.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True)
+class Contribution:
+    feature: str
+    weight: float
+    """The feature's share of the margin (coefficient × value)."""
+
+
+def model_findings(
+    text: str,
+    *,
+    party: str = "debtor",
+    speaker: str = "collector",
+    model: ContentModel | None = None,
+    beside_rules: bool = False,
+) -> tuple[Finding, ...]:
+    """The categories the model finds in ``text``, each with the span its strongest n-grams cover.
+
+    ``beside_rules``: with the thresholds chosen for the union with the rules' findings. A
+    customer's (or the system's) words raise nothing, as with the rules.
+    """
+    if speaker in OTHER_SPEAKERS or not text:
+        return ()
+    model = model or load_model()
+    normalised = read_text(text)
+    found = list(occurrences(normalised.text, party, speaker))
+    present = {o.feature for o in found}
+    vector = model.vector(present)
+    findings: list[Finding] = []
+    for name, category in model.categories.items():
+        if _probability(category, vector) < category.threshold_for(beside_rules):
+            continue
+        top = strongest(category, vector, model)
+        start, end = _evidence_span(top, found, normalised)
+        findings.append(Finding(name, f"model.{name}", name, _severity(name), start, end, text[start:end]))
+    return tuple(findings)
+
+
+def strongest(
+    category: CategoryModel, vector: Mapping[int, float], model: ContentModel
+) -> list[Contribution]:
+    """The n-grams that pushed the category's score up most, strongest first (fields left out)."""
+    pushes = [
+        Contribution(model.names[i], category.weights.get(i, 0.0) * v)
+        for i, v in vector.items()
+        if i not in model.fields
+    ]
+    return sorted((c for c in pushes if c.weight > 0), key=lambda c: (-c.weight, c.feature))[
+        :_EVIDENCE_NGRAMS
+    ]
+
+
+def explain(
+    text: str,
+    category: str,
+    *,
+    party: str = "debtor",
+    speaker: str = "collector",
+    model: ContentModel | None = None,
+) -> list[Contribution]:
+    """The n-grams behind the model's score for ``category`` on ``text``."""
+    model = model or load_model()
+    vector = model.vector(features(text, party, speaker))
+    return strongest(model.categories[category], vector, model)
+
+
+def _evidence_span(
+    top: list[Contribution], found: list[Occurrence], normalised: Normalised
+) -> tuple[int, int]:
+    """The original span covering the strongest n-gram and those of the next ones close to it."""
+    if not top:
+        return normalised.original_span(0, len(normalised.text))
+    where: dict[str, list[Occurrence]] = {}
+    for occurrence in found:
+        if occurrence.end > occurrence.start:
+            where.setdefault(occurrence.feature, []).append(occurrence)
+    anchor = where[top[0].feature][0]
+    start, end = anchor.start, anchor.end
+    for contribution in top[1:]:
+        for occurrence in where.get(contribution.feature, []):
+            if occurrence.start - end <= _EVIDENCE_REACH and start - occurrence.end <= _EVIDENCE_REACH:
+                start, end = min(start, occurrence.start), max(end, occurrence.end)
+                break
+    return normalised.original_span(start, end)
+
+
+@lru_cache(maxsize=16)
+def _severity(category: str) -> str:
+    """The severity the rules give the category (their most severe)."""
+    order = {"high": 0, "medium": 1, "low": 2}
+    severities = [r.severity for r in load_rules().rules if r.category == category]
+    return min(severities, key=order.__getitem__) if severities else "medium"
+
+
+def check_with_model(
+    text: str, party: str = "debtor", speaker: str = "collector", *, model: ContentModel | None = None
+) -> Checked:
+    """The rules' findings, and the model's for the categories the rules did not find (their union).
+
+    The rules' explanation of a non-finding (``dropped``) is kept as it is.
+    """
+    checked = check_conduct(text, party=party, speaker=speaker)
+    ruled = checked.categories
+    theirs = model_findings(text, party=party, speaker=speaker, model=model, beside_rules=True)
+    extra = [f for f in theirs if f.category not in ruled]
+    return Checked((*checked.findings, *extra), checked.dropped)
