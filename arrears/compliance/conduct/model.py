@@ -35,13 +35,19 @@ from arrears.compliance.conduct.rules import load_rules
 
 MODEL_FORMAT = 1
 MODEL_FILE = "model.json"
+SCALE = 1000
+"""Idf, weights and intercepts are stored in thousandths (integers: a smaller, exact file)."""
 THIRD_PARTIES = frozenset({"family", "employer", "colleague", "third_party"})
 """Parties the debt may not be spoken of to (the corpus' party field)."""
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_LATIN_CHAR = re.compile(r"[a-z0-9']")
 _WORD = re.compile(r"[a-z0-9$£€']+(?:[.,][0-9]+)*")
 _CJK_ORDERS = (1, 2, 3, 4)
 _WORD_CHAR_ORDERS = (3, 4, 5)
+_THIRD_PARTY_ORDER = 2
+"""Chinese n-grams up to this order (and English words) are also read as said to a third party:
+the same words are disclosure to a colleague and debt talk to the debtor."""
 _EVIDENCE_NGRAMS = 4
 """How many of the n-grams that contributed most make up the evidence."""
 _EVIDENCE_REACH = 12
@@ -60,16 +66,22 @@ def occurrences(normalised: str, party: str, speaker: str) -> Iterator[Occurrenc
     """Every feature of a normalised text, with where it is."""
     yield Occurrence(f"party={party}", 0, 0)
     yield Occurrence(f"speaker={speaker}", 0, 0)
-    if party in THIRD_PARTIES:
+    third = party in THIRD_PARTIES
+    if third:
         yield Occurrence("party=third", 0, 0)
     for run in _CJK_RUN.finditer(normalised):
         chars, offset = run.group(), run.start()
         for order in _CJK_ORDERS:
             for i in range(len(chars) - order + 1):
-                yield Occurrence(f"c:{chars[i : i + order]}", offset + i, offset + i + order)
+                gram = chars[i : i + order]
+                yield Occurrence(f"c:{gram}", offset + i, offset + i + order)
+                if third and order <= _THIRD_PARTY_ORDER:
+                    yield Occurrence(f"3p|c:{gram}", offset + i, offset + i + order)
     words = list(_WORD.finditer(normalised))
     for i, word in enumerate(words):
         yield Occurrence(f"w:{word.group()}", *word.span())
+        if third:
+            yield Occurrence(f"3p|w:{word.group()}", *word.span())
         if i + 1 < len(words):
             yield Occurrence(f"w:{word.group()} {words[i + 1].group()}", word.start(), words[i + 1].end())
         padded = f" {word.group()} "
@@ -78,6 +90,11 @@ def occurrences(normalised: str, party: str, speaker: str) -> Iterator[Occurrenc
                 start = word.start() + max(j - 1, 0)
                 end = min(word.start() + j - 1 + order, word.end())
                 yield Occurrence(f"x:{padded[j : j + order]}", start, end)
+
+
+def quantised(value: float) -> float:
+    """``value`` as stored: to the nearest thousandth, so that a fresh model and a loaded one agree."""
+    return round(value * SCALE) / SCALE
 
 
 def is_field(feature: str) -> bool:
@@ -130,7 +147,7 @@ class ContentModel:
         vocabulary, fields = self.vocabulary, self.fields
         indices = [i for i in (vocabulary.get(f) for f in present) if i is not None]
         grams = {i: self.idf[i] for i in indices if i not in fields}
-        norm = math.sqrt(sum(v * v for v in grams.values())) or 1.0
+        norm = math.sqrt(math.fsum(v * v for v in grams.values())) or 1.0
         vector = {i: v / norm for i, v in grams.items()}
         vector.update((i, 1.0) for i in indices if i in fields)
         return vector
@@ -149,14 +166,15 @@ class ContentModel:
         return {
             "format": MODEL_FORMAT,
             "about": dict(self.about),
+            "scale": SCALE,
             "vocabulary": list(self.names),
-            "idf": [round(v, 6) for v in self.idf],
+            "idf": [round(v * SCALE) for v in self.idf],
             "categories": {
                 name: {
-                    "intercept": model.intercept,
+                    "intercept": round(model.intercept * SCALE),
                     "threshold": model.threshold,
                     "union_threshold": model.union_threshold,
-                    "weights": [[i, w] for i, w in sorted(model.weights.items())],
+                    "weights": [round(model.weights.get(i, 0.0) * SCALE) for i in range(len(self.names))],
                 }
                 for name, model in self.categories.items()
             },
@@ -164,16 +182,16 @@ class ContentModel:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContentModel:
-        if data.get("format") != MODEL_FORMAT:
+        if data.get("format") != MODEL_FORMAT or data.get("scale") != SCALE:
             raise ValueError(f"conduct model format {data.get('format')!r}, expected {MODEL_FORMAT}")
         return cls(
             names=tuple(data["vocabulary"]),
-            idf=tuple(float(v) for v in data["idf"]),
+            idf=tuple(v / SCALE for v in data["idf"]),
             categories={
                 name: CategoryModel(
-                    float(spec["intercept"]),
+                    spec["intercept"] / SCALE,
                     float(spec["threshold"]),
-                    {int(i): float(w) for i, w in spec["weights"]},
+                    {i: w / SCALE for i, w in enumerate(spec["weights"]) if w},
                     float(spec["union_threshold"]),
                 )
                 for name, spec in data["categories"].items()
@@ -187,7 +205,8 @@ class ContentModel:
 
 
 def _probability(model: CategoryModel, vector: Mapping[int, float]) -> float:
-    margin = model.intercept + sum(model.weights.get(i, 0.0) * v for i, v in vector.items())
+    # fsum: the same margin whatever the order of the features (sets iterate by string hash)
+    margin = math.fsum([model.intercept, *(model.weights.get(i, 0.0) * v for i, v in vector.items())])
     return 1.0 / (1.0 + math.exp(-margin)) if margin > -700 else 0.0
 
 
@@ -286,7 +305,35 @@ def _evidence_span(
             if occurrence.start - end <= _EVIDENCE_REACH and start - occurrence.end <= _EVIDENCE_REACH:
                 start, end = min(start, occurrence.start), max(end, occurrence.end)
                 break
+    start, end = _whole_words(normalised.text, start, end)
+    start, end = _whole_replacements(normalised.origin, start, end)
     return normalised.original_span(start, end)
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Latin n-grams grown to the words they are part of ("deadb" → "deadbeat")."""
+    while start > 0 and _LATIN_CHAR.match(text[start - 1]) and _LATIN_CHAR.match(text[start]):
+        start -= 1
+    while end < len(text) and _LATIN_CHAR.match(text[end]) and _LATIN_CHAR.match(text[end - 1]):
+        end += 1
+    return start, end
+
+
+def _whole_replacements(origin: tuple[int, ...], start: int, end: int) -> tuple[int, int]:
+    """A span grown to cover whole the evasions it touches: a spelled-out evasion's characters all
+    come from where it started, but its last one, from where it ended (normalise.py)."""
+    while start > 0 and origin[start - 1] == origin[start]:
+        start -= 1
+    while end < len(origin) and origin[end] == origin[end - 1]:
+        end += 1
+    if (
+        end < len(origin)
+        and end - start >= 2
+        and origin[end - 1] == origin[end - 2]
+        and origin[end] > origin[end - 1] + 1
+    ):
+        end += 1
+    return start, end
 
 
 @lru_cache(maxsize=16)
