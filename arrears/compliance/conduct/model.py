@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
 
 from arrears.compliance.conduct.checker import OTHER_SPEAKERS, Checked, Finding, check_conduct
 from arrears.compliance.conduct.normalise import Normalised, normalise
@@ -54,8 +57,7 @@ _EVIDENCE_REACH = 12
 """How far (normalised characters) from the strongest n-gram the others may lie to join it."""
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     feature: str
     start: int
     end: int
@@ -152,15 +154,28 @@ class ContentModel:
         vector.update((i, 1.0) for i in indices if i in fields)
         return vector
 
-    def probabilities(self, present: set[str]) -> dict[str, float]:
-        vector = self.vector(present)
-        return {name: _probability(model, vector) for name, model in self.categories.items()}
+    @cached_property
+    def _weights(self) -> tuple[tuple[str, ...], NDArray[np.float64], NDArray[np.float64]]:
+        """The categories, their intercepts, and their weights as a features × categories matrix."""
+        names = tuple(self.categories)
+        matrix = np.zeros((len(self.names), len(names)))
+        for column, name in enumerate(names):
+            for index, weight in self.categories[name].weights.items():
+                matrix[index, column] = weight
+        intercepts = np.array([self.categories[name].intercept for name in names])
+        return names, intercepts, matrix
 
-    def found(self, present: set[str]) -> set[str]:
-        vector = self.vector(present)
-        return {
-            name for name, model in self.categories.items() if _probability(model, vector) >= model.threshold
-        }
+    def scores(self, vector: Mapping[int, float]) -> dict[str, float]:
+        """Each category's probability for a vector."""
+        names, intercepts, matrix = self._weights
+        indices = sorted(vector)  # one order of summation: the same figure in every process
+        values = np.array([vector[i] for i in indices])
+        margins = intercepts + values @ matrix[indices] if indices else intercepts
+        probabilities = 1.0 / (1.0 + np.exp(-np.clip(margins, -500.0, 500.0)))
+        return dict(zip(names, probabilities.tolist(), strict=True))
+
+    def probabilities(self, present: set[str]) -> dict[str, float]:
+        return self.scores(self.vector(present))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,12 +219,6 @@ class ContentModel:
         path.write_text(text + "\n", "utf-8")
 
 
-def _probability(model: CategoryModel, vector: Mapping[int, float]) -> float:
-    # fsum: the same margin whatever the order of the features (sets iterate by string hash)
-    margin = math.fsum([model.intercept, *(model.weights.get(i, 0.0) * v for i, v in vector.items())])
-    return 1.0 / (1.0 + math.exp(-margin)) if margin > -700 else 0.0
-
-
 def load_model(path: Path | None = None) -> ContentModel:
     """The shipped model (or the one at ``path``): a local file, nothing fetched."""
     if path is not None:
@@ -251,8 +260,9 @@ def model_findings(
     present = {o.feature for o in found}
     vector = model.vector(present)
     findings: list[Finding] = []
-    for name, category in model.categories.items():
-        if _probability(category, vector) < category.threshold_for(beside_rules):
+    for name, probability in model.scores(vector).items():
+        category = model.categories[name]
+        if probability < category.threshold_for(beside_rules):
             continue
         top = strongest(category, vector, model)
         start, end = _evidence_span(top, found, normalised)
