@@ -40,6 +40,8 @@ MODEL_FORMAT = 1
 MODEL_FILE = "model.json"
 SCALE = 1000
 """Idf, weights and intercepts are stored in thousandths (integers: a smaller, exact file)."""
+NEVER = 2.0
+"""The threshold of a category no threshold reached the precision for: no probability reaches it."""
 THIRD_PARTIES = frozenset({"family", "employer", "colleague", "third_party"})
 """Parties the debt may not be spoken of to (the corpus' party field)."""
 
@@ -118,8 +120,8 @@ class CategoryModel:
     threshold: float
     """The probability from which the category is found."""
     weights: Mapping[int, float]
-    """Coefficient per vocabulary index (those rounded to zero left out)."""
-    union_threshold: float = 2.0
+    """Coefficient per vocabulary index (the smallest left out)."""
+    union_threshold: float = NEVER
     """The threshold beside the rules: chosen for the precision of the rules' findings or the model's."""
 
     def threshold_for(self, beside_rules: bool) -> float:

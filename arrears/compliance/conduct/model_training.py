@@ -32,6 +32,7 @@ from sklearn.model_selection import StratifiedKFold
 from arrears.compliance.conduct.checker import OTHER_SPEAKERS, check_conduct
 from arrears.compliance.conduct.evaluation import CorpusItem, Tally, load_corpus, read_items
 from arrears.compliance.conduct.model import (
+    NEVER,
     CategoryModel,
     ContentModel,
     features,
@@ -48,8 +49,6 @@ REGULARISATION = 4.0
 """Logistic regression's C (inverse regularisation strength), chosen on dev by nested CV."""
 SMALLEST = 0.05
 """Weights smaller than this are left out: a third of the file, no loss of precision on dev."""
-NEVER = 2.0
-"""The threshold of a category no threshold reached the precision for: a probability never reaches it."""
 EXAMPLES = Path("tests/compliance/conduct/examples.yaml")
 
 
