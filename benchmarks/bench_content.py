@@ -10,6 +10,8 @@ seconds; printed: utterances per second for each and the checker's share of the 
   * floor    the old lexicon check: normalise, then every category's patterns (lexicon/content.yaml)
   * checker  check_conduct: normalisation with OpenCC, rules, structure (conduct/)
   * gate     check_text under the cn pack: the checker, the pack's rule ids and the decision
+  * model    the trained conduct model alone (model_findings: normalisation, n-grams, 10 scores)
+  * rules + model  check_with_model: the checker's rules and the model (what --with-model measures)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from arrears.compliance.conduct import check_conduct
+from arrears.compliance.conduct.model import check_with_model, model_findings
 from arrears.compliance.content import check_text
 from arrears.compliance.facts import TextRequest
 from arrears.compliance.lexicon import CATEGORIES, load_lexicon
@@ -94,6 +97,8 @@ def main() -> None:
         "floor (old lexicon)": lexicon_floor(),
         "checker (conduct)": check_conduct,
         "gate (check_text, cn)": lambda text: check_text(TextRequest("note", text, "call"), cn),
+        "model (trained)": model_findings,
+        "rules + model": lambda text: check_with_model(text, "debtor", "collector"),
     }
     print(f"{len(texts)} utterances, mean {sum(map(len, texts)) / len(texts):.0f} characters, one core")
     rates = {name: rate(check, texts, args.seconds) for name, check in contenders.items()}

@@ -160,6 +160,18 @@ def evaluate_content_command(
         Path | None, typer.Option(help="Also write the tables as Markdown to this file ('-': print them).")
     ] = None,
     misses: Annotated[int, typer.Option(help="List this many items the checker got wrong.")] = 0,
+    with_model: Annotated[
+        bool,
+        typer.Option(
+            "--with-model", help="The rules and the trained model together (an experiment, docs/qa.md)."
+        ),
+    ] = False,
+    model_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="The trained model's file (default: the shipped one); implies --with-model."
+        ),
+    ] = None,
 ) -> None:
     """Precision and recall of the conduct checker per category and language, with a confusion table.
 
@@ -170,7 +182,15 @@ def evaluate_content_command(
     one_of(split, [*evaluation.SPLITS, "all"], "--split")
     language = _language()
     items = evaluation.load_corpus(corpus, split)
-    measured = evaluation.evaluate(items)
+    if with_model or model_file is not None:
+        from arrears.compliance.conduct.model import check_with_model, load_model
+
+        model = load_model(model_file)
+        measured = evaluation.evaluate(
+            items, lambda text, party, speaker: check_with_model(text, party, speaker, model=model)
+        )
+    else:
+        measured = evaluation.evaluate(items)
     wide = console if console.is_terminal else Console(width=160)
     for table in report.tables(measured, language):
         wide.print(table)
@@ -185,3 +205,33 @@ def evaluate_content_command(
             console.print(text, markup=False, soft_wrap=True)
         else:
             markdown.write_text(text + "\n", "utf-8")
+
+
+@app.command("train-content-model")
+def train_content_model_command(
+    corpus: Annotated[Path, typer.Argument(help="The corpus folder: its dev/ split is trained on.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model (JSON).")],
+    examples: Annotated[
+        Path | None,
+        typer.Option(help="More labelled items to train on (default: the checker's written examples)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seeds the folds and the learner.")] = 0,
+    measure: Annotated[
+        bool, typer.Option(help="Print nested cross-validated figures on dev (some 20 s).")
+    ] = True,
+) -> None:
+    """Train the conduct model (an experiment) on the corpus' dev split and the written examples.
+
+    The held-out split is never read. The same corpus and seed write the same file.
+    """
+    from arrears.compliance.conduct import model_training
+
+    language = _language()
+    extra = examples if examples is not None else model_training.EXAMPLES
+    dev, more = model_training.training_items(corpus, extra if extra.exists() else None)
+    trained = model_training.train(dev, more, seed=seed, measure=measure)
+    trained.model.save(out)
+    wide = console if console.is_terminal else Console(width=160)
+    if trained.variants is not None:
+        wide.print(model_training.variants_table(trained.variants, language))
+    console.print(model_training.written(trained.model, out, language), soft_wrap=True)

@@ -4,14 +4,14 @@ language, and which categories it confuses (docs/qa.md says how the corpus is la
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from arrears.compliance.conduct.checker import check_conduct
+from arrears.compliance.conduct.checker import Checked, check_conduct
 from arrears.compliance.conduct.rules import CATEGORIES, Category
 from arrears.i18n import N_
 from arrears.yamlfile import Document, FileModel, YamlFileError, read_yaml, validate_each
@@ -108,6 +108,13 @@ def load_corpus(folder: Path, split: str) -> list[CorpusItem]:
     return items
 
 
+def read_items(path: Path) -> list[CorpusItem]:
+    """The items of one corpus file (the written examples, a file of a split)."""
+    items = _read(path)
+    _check_unique(items)
+    return items
+
+
 def _read(path: Path) -> list[CorpusItem]:
     """A corpus file: a list of items, or a mapping with ``items:``."""
     document = read_yaml(path, error=CorpusError)
@@ -137,10 +144,15 @@ def _check_unique(items: Iterable[CorpusItem]) -> None:
         seen.add(item.id)
 
 
-def evaluate(items: Iterable[CorpusItem]) -> Report:
+def _rules(text: str, party: str, speaker: str) -> Checked:
+    return check_conduct(text, party=party, speaker=speaker)
+
+
+def evaluate(items: Iterable[CorpusItem], check: Callable[[str, str, str], Checked] = _rules) -> Report:
+    """``check`` (text, party, speaker): the conduct checker's rules unless told otherwise."""
     report = Report()
     for item in items:
-        found = frozenset(check_conduct(item.text, party=item.party, speaker=item.speaker).categories)
+        found = frozenset(check(item.text, item.party, item.speaker).categories)
         _count(report, Judged(item, found))
     return report
 

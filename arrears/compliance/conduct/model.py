@@ -1,0 +1,370 @@
+"""A conduct model trained by the project from its own labelled corpus (an experiment, issue #16).
+
+Not wired into ``check_conduct`` nor ``check_text``: ``check_with_model`` gives the rules' findings
+and the model's side by side, so that the two can be measured (docs/qa.md).
+
+The text is read as the rules read it (``normalise``: Traditional → Simplified, folded forms,
+evasions spelled out). Its features: character n-grams (1–4) of every run of Chinese characters;
+words and word pairs, and the character n-grams (3–5) inside each word, of the Latin text; the
+party spoken to and the speaker. Each present n-gram weighs its idf, the vector is L2-normalised,
+and one logistic regression per category scores it. A category is found when its probability
+reaches the threshold chosen by cross-validation on the corpus' dev split for a precision of at
+least 0.95. The evidence is where the n-grams that pushed the score up most lie in the original
+text.
+
+The weights are a plain JSON file (``model.json``: vocabulary, idf, coefficients, thresholds),
+read with nothing but the standard library; ``arrears compliance train-content-model`` rebuilds it
+(model_training.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from arrears.compliance.conduct.checker import OTHER_SPEAKERS, Checked, Finding, check_conduct
+from arrears.compliance.conduct.normalise import Normalised, normalise
+from arrears.compliance.conduct.rules import load_rules
+
+MODEL_FORMAT = 1
+MODEL_FILE = "model.json"
+SCALE = 1000
+"""Idf, weights and intercepts are stored in thousandths (integers: a smaller, exact file)."""
+NEVER = 2.0
+"""The threshold of a category no threshold reached the precision for: no probability reaches it."""
+THIRD_PARTIES = frozenset({"family", "employer", "colleague", "third_party"})
+"""Parties the debt may not be spoken of to (the corpus' party field)."""
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_LATIN_CHAR = re.compile(r"[a-z0-9']")
+_WORD = re.compile(r"[a-z0-9$£€']+(?:[.,][0-9]+)*")
+_CJK_ORDERS = (1, 2, 3, 4)
+_WORD_CHAR_ORDERS = (3, 4, 5)
+_THIRD_PARTY_ORDER = 2
+"""Chinese n-grams up to this order (and English words) are also read as said to a third party:
+the same words are disclosure to a colleague and debt talk to the debtor."""
+_EVIDENCE_NGRAMS = 4
+"""How many of the n-grams that contributed most make up the evidence."""
+_EVIDENCE_REACH = 12
+"""How far (normalised characters) from the strongest n-gram the others may lie to join it."""
+
+
+class Occurrence(NamedTuple):
+    feature: str
+    start: int
+    end: int
+    """Where in the normalised text (``end`` exclusive); a field feature has ``start == end == 0``."""
+
+
+def occurrences(normalised: str, party: str, speaker: str) -> Iterator[Occurrence]:
+    """Every feature of a normalised text, with where it is."""
+    yield Occurrence(f"party={party}", 0, 0)
+    yield Occurrence(f"speaker={speaker}", 0, 0)
+    third = party in THIRD_PARTIES
+    if third:
+        yield Occurrence("party=third", 0, 0)
+    for run in _CJK_RUN.finditer(normalised):
+        chars, offset = run.group(), run.start()
+        for order in _CJK_ORDERS:
+            for i in range(len(chars) - order + 1):
+                gram = chars[i : i + order]
+                yield Occurrence(f"c:{gram}", offset + i, offset + i + order)
+                if third and order <= _THIRD_PARTY_ORDER:
+                    yield Occurrence(f"3p|c:{gram}", offset + i, offset + i + order)
+    words = list(_WORD.finditer(normalised))
+    for i, word in enumerate(words):
+        yield Occurrence(f"w:{word.group()}", *word.span())
+        if third:
+            yield Occurrence(f"3p|w:{word.group()}", *word.span())
+        if i + 1 < len(words):
+            yield Occurrence(f"w:{word.group()} {words[i + 1].group()}", word.start(), words[i + 1].end())
+        padded = f" {word.group()} "
+        for order in _WORD_CHAR_ORDERS:
+            for j in range(len(padded) - order + 1):
+                start = word.start() + max(j - 1, 0)
+                end = min(word.start() + j - 1 + order, word.end())
+                yield Occurrence(f"x:{padded[j : j + order]}", start, end)
+
+
+def quantised(value: float) -> float:
+    """``value`` as stored: to the nearest thousandth, so that a fresh model and a loaded one agree."""
+    return round(value * SCALE) / SCALE
+
+
+def is_field(feature: str) -> bool:
+    return feature.startswith(("party=", "speaker="))
+
+
+def read_text(text: str) -> Normalised:
+    return normalise(text, load_rules().evasions)
+
+
+def features(text: str, party: str, speaker: str) -> set[str]:
+    """The features present in ``text`` (what the training counts document frequencies of)."""
+    return {o.feature for o in occurrences(read_text(text).text, party, speaker)}
+
+
+@dataclass(frozen=True)
+class CategoryModel:
+    intercept: float
+    threshold: float
+    """The probability from which the category is found."""
+    weights: Mapping[int, float]
+    """Coefficient per vocabulary index (the smallest left out)."""
+    union_threshold: float = NEVER
+    """The threshold beside the rules: chosen for the precision of the rules' findings or the model's."""
+
+    def threshold_for(self, beside_rules: bool) -> float:
+        return self.union_threshold if beside_rules else self.threshold
+
+
+@dataclass(frozen=True)
+class ContentModel:
+    names: tuple[str, ...]
+    """The vocabulary: feature names by index."""
+    idf: tuple[float, ...]
+    categories: Mapping[str, CategoryModel]
+    about: Mapping[str, Any]
+    """How it was trained: seed, regularisation, corpus size, cross-validated figures."""
+
+    @cached_property
+    def vocabulary(self) -> dict[str, int]:
+        return {feature: i for i, feature in enumerate(self.names)}
+
+    @cached_property
+    def fields(self) -> frozenset[int]:
+        """The party and speaker features: worth 1, neither weighed by idf nor normalised."""
+        return frozenset(i for i, name in enumerate(self.names) if is_field(name))
+
+    def vector(self, present: set[str]) -> dict[int, float]:
+        """Each known n-gram's idf, L2-normalised; each known field 1."""
+        vocabulary, fields = self.vocabulary, self.fields
+        indices = [i for i in (vocabulary.get(f) for f in present) if i is not None]
+        grams = {i: self.idf[i] for i in indices if i not in fields}
+        norm = math.sqrt(math.fsum(v * v for v in grams.values())) or 1.0
+        vector = {i: v / norm for i, v in grams.items()}
+        vector.update((i, 1.0) for i in indices if i in fields)
+        return vector
+
+    @cached_property
+    def _weights(self) -> tuple[tuple[str, ...], NDArray[np.float64], NDArray[np.float64]]:
+        """The categories, their intercepts, and their weights as a features × categories matrix."""
+        names = tuple(self.categories)
+        matrix = np.zeros((len(self.names), len(names)))
+        for column, name in enumerate(names):
+            for index, weight in self.categories[name].weights.items():
+                matrix[index, column] = weight
+        intercepts = np.array([self.categories[name].intercept for name in names])
+        return names, intercepts, matrix
+
+    def scores(self, vector: Mapping[int, float]) -> dict[str, float]:
+        """Each category's probability for a vector."""
+        names, intercepts, matrix = self._weights
+        indices = sorted(vector)  # one order of summation: the same figure in every process
+        values = np.array([vector[i] for i in indices])
+        margins = intercepts + values @ matrix[indices] if indices else intercepts
+        probabilities = 1.0 / (1.0 + np.exp(-np.clip(margins, -500.0, 500.0)))
+        return dict(zip(names, probabilities.tolist(), strict=True))
+
+    def probabilities(self, present: set[str]) -> dict[str, float]:
+        return self.scores(self.vector(present))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": MODEL_FORMAT,
+            "about": dict(self.about),
+            "scale": SCALE,
+            "vocabulary": list(self.names),
+            "idf": [round(v * SCALE) for v in self.idf],
+            "categories": {
+                name: {
+                    "intercept": round(model.intercept * SCALE),
+                    "threshold": model.threshold,
+                    "union_threshold": model.union_threshold,
+                    "weights": [round(model.weights.get(i, 0.0) * SCALE) for i in range(len(self.names))],
+                }
+                for name, model in self.categories.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ContentModel:
+        if data.get("format") != MODEL_FORMAT or data.get("scale") != SCALE:
+            raise ValueError(f"conduct model format {data.get('format')!r}, expected {MODEL_FORMAT}")
+        return cls(
+            names=tuple(data["vocabulary"]),
+            idf=tuple(v / SCALE for v in data["idf"]),
+            categories={
+                name: CategoryModel(
+                    spec["intercept"] / SCALE,
+                    float(spec["threshold"]),
+                    {i: w / SCALE for i, w in enumerate(spec["weights"]) if w},
+                    float(spec["union_threshold"]),
+                )
+                for name, spec in data["categories"].items()
+            },
+            about=data.get("about", {}),
+        )
+
+    def save(self, path: Path) -> None:
+        text = json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        path.write_text(text + "\n", "utf-8")
+
+
+def load_model(path: Path | None = None) -> ContentModel:
+    """The shipped model (or the one at ``path``): a local file, nothing fetched."""
+    if path is not None:
+        return ContentModel.from_dict(json.loads(path.read_text("utf-8")))
+    return _shipped_model()
+
+
+@lru_cache(maxsize=1)
+def _shipped_model() -> ContentModel:
+    text = resources.files("arrears.compliance.conduct").joinpath(MODEL_FILE).read_text("utf-8")
+    return ContentModel.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True)
+class Contribution:
+    feature: str
+    weight: float
+    """The feature's share of the margin (coefficient × value)."""
+
+
+def model_findings(
+    text: str,
+    *,
+    party: str = "debtor",
+    speaker: str = "collector",
+    model: ContentModel | None = None,
+    beside_rules: bool = False,
+) -> tuple[Finding, ...]:
+    """The categories the model finds in ``text``, each with the span its strongest n-grams cover.
+
+    ``beside_rules``: with the thresholds chosen for the union with the rules' findings. A
+    customer's (or the system's) words raise nothing, as with the rules.
+    """
+    if speaker in OTHER_SPEAKERS or not text:
+        return ()
+    model = model or load_model()
+    normalised = read_text(text)
+    found = list(occurrences(normalised.text, party, speaker))
+    present = {o.feature for o in found}
+    vector = model.vector(present)
+    findings: list[Finding] = []
+    for name, probability in model.scores(vector).items():
+        category = model.categories[name]
+        if probability < category.threshold_for(beside_rules):
+            continue
+        top = strongest(category, vector, model)
+        start, end = _evidence_span(top, found, normalised)
+        findings.append(Finding(name, f"model.{name}", name, _severity(name), start, end, text[start:end]))
+    return tuple(findings)
+
+
+def strongest(
+    category: CategoryModel, vector: Mapping[int, float], model: ContentModel
+) -> list[Contribution]:
+    """The n-grams that pushed the category's score up most, strongest first (fields left out)."""
+    pushes = [
+        Contribution(model.names[i], category.weights.get(i, 0.0) * v)
+        for i, v in vector.items()
+        if i not in model.fields
+    ]
+    return sorted((c for c in pushes if c.weight > 0), key=lambda c: (-c.weight, c.feature))[
+        :_EVIDENCE_NGRAMS
+    ]
+
+
+def explain(
+    text: str,
+    category: str,
+    *,
+    party: str = "debtor",
+    speaker: str = "collector",
+    model: ContentModel | None = None,
+) -> list[Contribution]:
+    """The n-grams behind the model's score for ``category`` on ``text``."""
+    model = model or load_model()
+    vector = model.vector(features(text, party, speaker))
+    return strongest(model.categories[category], vector, model)
+
+
+def _evidence_span(
+    top: list[Contribution], found: list[Occurrence], normalised: Normalised
+) -> tuple[int, int]:
+    """The original span covering the strongest n-gram and those of the next ones close to it."""
+    if not top:
+        return normalised.original_span(0, len(normalised.text))
+    where: dict[str, list[Occurrence]] = {}
+    for occurrence in found:
+        if occurrence.end > occurrence.start:
+            where.setdefault(occurrence.feature, []).append(occurrence)
+    anchor = where[top[0].feature][0]
+    start, end = anchor.start, anchor.end
+    for contribution in top[1:]:
+        for occurrence in where.get(contribution.feature, []):
+            if occurrence.start - end <= _EVIDENCE_REACH and start - occurrence.end <= _EVIDENCE_REACH:
+                start, end = min(start, occurrence.start), max(end, occurrence.end)
+                break
+    start, end = _whole_words(normalised.text, start, end)
+    start, end = _whole_replacements(normalised.origin, start, end)
+    return normalised.original_span(start, end)
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Latin n-grams grown to the words they are part of ("deadb" → "deadbeat")."""
+    while start > 0 and _LATIN_CHAR.match(text[start - 1]) and _LATIN_CHAR.match(text[start]):
+        start -= 1
+    while end < len(text) and _LATIN_CHAR.match(text[end]) and _LATIN_CHAR.match(text[end - 1]):
+        end += 1
+    return start, end
+
+
+def _whole_replacements(origin: tuple[int, ...], start: int, end: int) -> tuple[int, int]:
+    """A span grown to cover whole the evasions it touches: a spelled-out evasion's characters all
+    come from where it started, but its last one, from where it ended (normalise.py)."""
+    while start > 0 and origin[start - 1] == origin[start]:
+        start -= 1
+    while end < len(origin) and origin[end] == origin[end - 1]:
+        end += 1
+    if (
+        end < len(origin)
+        and end - start >= 2
+        and origin[end - 1] == origin[end - 2]
+        and origin[end] > origin[end - 1] + 1
+    ):
+        end += 1
+    return start, end
+
+
+@lru_cache(maxsize=16)
+def _severity(category: str) -> str:
+    """The severity the rules give the category (their most severe)."""
+    order = {"high": 0, "medium": 1, "low": 2}
+    severities = [r.severity for r in load_rules().rules if r.category == category]
+    return min(severities, key=order.__getitem__) if severities else "medium"
+
+
+def check_with_model(
+    text: str, party: str = "debtor", speaker: str = "collector", *, model: ContentModel | None = None
+) -> Checked:
+    """The rules' findings, and the model's for the categories the rules did not find (their union).
+
+    The rules' explanation of a non-finding (``dropped``) is kept as it is.
+    """
+    checked = check_conduct(text, party=party, speaker=speaker)
+    ruled = checked.categories
+    theirs = model_findings(text, party=party, speaker=speaker, model=model, beside_rules=True)
+    extra = [f for f in theirs if f.category not in ruled]
+    return Checked((*checked.findings, *extra), checked.dropped)
