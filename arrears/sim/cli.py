@@ -174,6 +174,8 @@ def strategy(
                 file=echo(file),
                 problems=joined(checked.errors),
             )
+    if record:
+        _check_recordable()
     plan = pair.Plan(
         documents,
         (documents[0].strategy, documents[1].strategy),
@@ -230,6 +232,16 @@ def _print_comparison(comparison: Comparison, language: str) -> None:
         table.add_row(*row)
     console.print(table)
     console.print(report.sizing(comparison, language))
+
+
+def _check_recordable() -> None:
+    """Before minutes of simulation: the database the run is to be kept in answers (an error now,
+    not after the run)."""
+    from arrears.auth.cli import cli_actor, work
+    from arrears.strategy import simulations
+
+    with work() as (session, _now):
+        simulations.runs(session, cli_actor(), limit=1)
 
 
 def _record(

@@ -208,3 +208,21 @@ def test_a_role_without_simulation_read_is_refused(api: Api, role: Role) -> None
     for path in ("/api/v1/simulations", f"/api/v1/simulations/{run_id}"):
         refused = outsider.get(path)
         assert refused.status_code == 403 and "simulation.read" in refused.json()["detail"]
+
+
+def test_a_run_to_record_without_a_database_stops_before_simulating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arrears.config import get_settings
+
+    monkeypatch.setenv("ARREARS_DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    get_settings.cache_clear()
+    champion = tmp_path / "a.yaml"
+    champion.write_text(NOTHING, "utf-8")
+    files = ["--champion", str(champion), "--challenger", str(champion)]
+    try:
+        ran = runner.invoke(app, ["sim", "strategy", *files, "--customers", "100", "--days", "2", "--record"])
+    finally:
+        get_settings.cache_clear()
+    assert ran.exit_code != 0 and "arrears db upgrade" in ran.output
+    assert "nothing against nothing" not in ran.output  # nothing was simulated
