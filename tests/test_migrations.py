@@ -23,3 +23,18 @@ def test_the_migrations_build_exactly_what_the_models_declare(engine: Engine) ->
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+def test_simulation_runs_go_down_and_come_back(engine: Engine) -> None:
+    from alembic import command
+
+    from arrears.db.migrate import alembic_config
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0021_call_transcripts")
+    assert "simulation_runs" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert "simulation_runs" in inspect(engine).get_table_names()
+    assert current_revision(engine) == "0022_simulation_runs"

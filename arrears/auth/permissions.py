@@ -100,6 +100,7 @@ class Permission(StrEnum):
     STRATEGY_WRITE = "strategy.write"
     STRATEGY_APPROVE = "strategy.approve"
     ACTION_CONFIRM = "action.confirm"
+    SIMULATION_READ = "simulation.read"
 
     SEE_NATIONAL_ID = "personal.national_id.see"
     SEE_PHONE = "personal.phone.see"
@@ -160,6 +161,7 @@ PERMISSION_NAMES: Mapping[Permission, str] = {
     Permission.ACTION_CONFIRM: N_(
         "confirm or decline a strategy's field visit, agency placement or legal referral"
     ),
+    Permission.SIMULATION_READ: N_("read the recorded simulation runs and their reports"),
     Permission.SEE_NATIONAL_ID: N_("see national ids in full"),
     Permission.SEE_PHONE: N_("see phone numbers in full"),
     Permission.SEE_EMAIL: N_("see e-mail addresses in full"),
@@ -223,6 +225,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.AGENCY_MANAGE,
             Permission.AUDIT_READ,
             Permission.OUTBOX_MANAGE,
+            Permission.SIMULATION_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -251,6 +254,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.ACTION_CONFIRM,
             Permission.TRANSCRIPT_IMPORT,
             Permission.QA_READ,
+            Permission.SIMULATION_READ,
         }
         | _CASE_WORK
     ),
@@ -277,6 +281,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.TEMPLATE_WRITE,
             Permission.STRATEGY_READ,
             Permission.STRATEGY_WRITE,
+            Permission.SIMULATION_READ,
         }
     ),
     Role.COMPLIANCE_OFFICER: frozenset(
@@ -313,6 +318,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.USER_READ,
             Permission.STRATEGY_READ,
             Permission.QA_READ,
+            Permission.SIMULATION_READ,
         }
     ),
     # A customer sees their own personal data in full: it is theirs. In the portal they promise,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -22,10 +24,17 @@ from arrears.sim.generator import PortfolioSpec, generate_portfolio
 from arrears.sim.profile import DEFAULT_PROFILE, SAMPLE_PROFILE
 from arrears.sim.writer import KINDS, FeedFormat
 
+if TYPE_CHECKING:
+    from arrears.strategy.models import SimulationRun
+    from arrears.strategy.simulation import pair
+    from arrears.strategy.simulation.report import Comparison
+
 app = typer.Typer(
     help="Synthetic portfolios (模拟数据): feeds in the feed contract v1.", no_args_is_help=True
 )
 console = Console()
+WIDE = 10_000
+"""Characters a line of a table may have when it goes to a file or a pipe."""
 
 SAMPLE_CUSTOMERS = 300
 SAMPLE_SEED = 20261121
@@ -137,6 +146,10 @@ def strategy(
     serial: Annotated[
         bool, typer.Option("--serial", help="One strategy after the other, one process.")
     ] = False,
+    record: Annotated[
+        bool,
+        typer.Option("--record", help="Keep the run in the database (arrears sim runs, the API, the pages)."),
+    ] = False,
 ) -> None:
     """Run two strategies over the same simulated customers and compare them (策略模拟)."""
     from arrears.strategy.repository import read_document
@@ -147,7 +160,11 @@ def strategy(
     language = message_language()
     bank = pair.bank_for(settings)
     first_night = _as_of(start)
-    documents = (read_document(champion)[1], read_document(challenger)[1])
+    (champion_text, champion_document), (challenger_text, challenger_document) = (
+        read_document(champion),
+        read_document(challenger),
+    )
+    documents = (champion_document, challenger_document)
     protected = frozenset(a.strip() for a in settings.protected_attributes.split(",") if a.strip())
     for file, document in zip((champion, challenger), documents, strict=True):
         checked = pair.check(document, bank, protected, first_night)
@@ -157,6 +174,8 @@ def strategy(
                 file=echo(file),
                 problems=joined(checked.errors),
             )
+    if record:
+        _check_recordable()
     plan = pair.Plan(
         documents,
         (documents[0].strategy, documents[1].strategy),
@@ -184,25 +203,145 @@ def strategy(
             plan, lambda role, done: progress.update(tasks[role], completed=done), parallel=not serial
         )
     seconds = time.perf_counter() - started
+    _print_comparison(comparison, language)
+    console.print(translate(N_("Simulated in {seconds:.0f} s."), language, seconds=seconds))
+    if markdown is not None:
+        markdown.write_text(report.markdown(comparison, language), "utf-8")
+    if chart is not None:
+        chart.write_text(report.chart(comparison, language), "utf-8")
+    if record:
+        _record((champion_text, challenger_text), plan, comparison, seconds, language)
+
+
+def _print_comparison(comparison: Comparison, language: str) -> None:
+    """The comparison's table and the experiment's size, as a run prints them and as a recorded
+    run is shown again."""
+    from arrears.strategy.simulation import report
+
     title = translate(
         N_("{champion} against {challenger}: {customers} customers, {days} days, seed {seed}"),
         language,
-        champion=plan.names[0],
-        challenger=plan.names[1],
-        customers=f"{customers:,}",
-        days=days,
-        seed=seed,
+        champion=comparison.champion,
+        challenger=comparison.challenger,
+        customers=f"{comparison.customers:,}",
+        days=comparison.days,
+        seed=comparison.seed,
     )
     table = Table(*report.headers(language), title=title)
     for row in report.rows(comparison, language):
         table.add_row(*row)
     console.print(table)
     console.print(report.sizing(comparison, language))
-    console.print(translate(N_("Simulated in {seconds:.0f} s."), language, seconds=seconds))
-    if markdown is not None:
-        markdown.write_text(report.markdown(comparison, language), "utf-8")
-    if chart is not None:
-        chart.write_text(report.chart(comparison, language), "utf-8")
+
+
+def _check_recordable() -> None:
+    """Before minutes of simulation: the database the run is to be kept in answers (an error now,
+    not after the run)."""
+    from arrears.auth.cli import cli_actor, work
+    from arrears.strategy import simulations
+
+    with work() as (session, _now):
+        simulations.runs(session, cli_actor(), limit=1)
+
+
+def _record(
+    texts: tuple[str, str], plan: pair.Plan, comparison: Comparison, seconds: float, language: str
+) -> None:
+    from arrears.auth.cli import cli_actor, work
+    from arrears.strategy import simulations
+
+    with work() as (session, now):
+        row = simulations.record_run(
+            session, cli_actor(), texts, plan, comparison, seconds=Decimal(seconds), now=now
+        )
+        run_id = row.id
+    console.print(translate(N_("Recorded as simulation run {id}."), language, id=run_id))
+
+
+@app.command("runs")
+def runs(
+    show: Annotated[
+        int | None, typer.Option("--show", min=1, help="Print this recorded run again.", show_default=False)
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Runs listed, newest first.")] = 50,
+) -> None:
+    """The simulation runs kept by ``arrears sim strategy --record`` (模拟记录), or one of them again."""
+    from arrears.auth.cli import cli_actor, work
+    from arrears.strategy import simulations
+
+    language = message_language()
+    with work() as (session, _now):
+        if show is not None:
+            row = simulations.run(session, cli_actor(), show)
+            _print_run_facts(row, language)
+            _print_comparison(simulations.comparison_of(row), language)
+            return
+        table = _runs_table(simulations.runs(session, cli_actor(), limit=limit), language)
+    (console if console.is_terminal else Console(width=WIDE)).print(table)
+
+
+def _version(name: str, strategy_id: int | None) -> str:
+    return name if strategy_id is None else f"{name} (#{strategy_id})"
+
+
+def _runs_table(rows: list[SimulationRun], language: str) -> Table:
+    table = Table(
+        *(
+            translate(heading, language)
+            for heading in (
+                N_("Id"),
+                N_("Ran at"),
+                N_("By"),
+                N_("Champion"),
+                N_("Challenger"),
+                N_("Customers"),
+                N_("Days"),
+                N_("Seed"),
+                N_("First night"),
+                N_("Seconds"),
+            )
+        ),
+        box=box.SIMPLE_HEAD,
+    )
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.ran_at.isoformat(timespec="seconds"),
+            row.ran_by_name,
+            _version(row.champion_name, row.champion_strategy_id),
+            _version(row.challenger_name, row.challenger_strategy_id),
+            f"{row.customers:,}",
+            str(row.days),
+            str(row.seed),
+            row.first_night.isoformat(),
+            str(row.seconds),
+        )
+    return table
+
+
+def _print_run_facts(row: SimulationRun, language: str) -> None:
+    console.print(
+        translate(
+            N_("Simulation run {id}, recorded {at} by {who}; first night {night}; {seconds} s."),
+            language,
+            id=row.id,
+            at=row.ran_at.isoformat(timespec="seconds"),
+            who=row.ran_by_name,
+            night=row.first_night.isoformat(),
+            seconds=row.seconds,
+        ),
+        markup=False,
+        highlight=False,
+    )
+    for role, name, strategy_id, digest in (
+        (N_("champion"), row.champion_name, row.champion_strategy_id, row.champion_digest),
+        (N_("challenger"), row.challenger_name, row.challenger_strategy_id, row.challenger_digest),
+    ):
+        console.print(
+            f"{translate(role, language)}: {_version(name, strategy_id)} sha256:{digest}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command("uplift")

@@ -13,12 +13,21 @@ from sqlalchemy.orm import Session
 from arrears.api.access import DatabaseSession, requires
 from arrears.api.concurrency import IfMatch
 from arrears.api.idempotency import IdempotencyKey, idempotent
-from arrears.api.paging import now, problem_responses, today
+from arrears.api.paging import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_cursor,
+    now,
+    page_of,
+    problem_responses,
+    today,
+)
 from arrears.api.problems import language_of
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.concurrency import etag, parse_if_match
-from arrears.strategy import service
+from arrears.strategy import service, simulations
 from arrears.strategy.carrying import VisitChoice
 from arrears.strategy.document import CODE, StrategyDocument
 from arrears.strategy.evaluation import DuckDBStrategyEngine
@@ -36,6 +45,8 @@ from arrears.strategy.schemas import (
     DiffOut,
     ExperimentReportOut,
     ReasonIn,
+    SimulationRunOut,
+    SimulationRunsOut,
     StrategiesOut,
     StrategyIn,
     StrategyOut,
@@ -48,8 +59,10 @@ Writer = Annotated[Principal, Depends(requires(Permission.STRATEGY_WRITE))]
 Approver = Annotated[Principal, Depends(requires(Permission.STRATEGY_APPROVE))]
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 Confirmer = Annotated[Principal, Depends(requires(Permission.ACTION_CONFIRM))]
+SimulationReader = Annotated[Principal, Depends(requires(Permission.SIMULATION_READ))]
 StrategyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ActionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CaseId = Annotated[str, Path(min_length=1, max_length=100)]
 
 
@@ -374,3 +387,41 @@ def experiment_report(
         as_of=today(request),
     )
     return ExperimentReportOut.of(found)
+
+
+@router.get(
+    "/simulations",
+    response_model=SimulationRunsOut,
+    responses=problem_responses(400, 403),
+    summary="The simulation runs kept",
+)
+def list_simulations(
+    principal: SimulationReader,
+    session: DatabaseSession,
+    request: Request,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> SimulationRunsOut:
+    """The runs `arrears sim strategy --record` kept, newest first: who ran them and when, the two
+    strategies (with the stored version each is, if any), the plan; not the comparison."""
+    before = decode_cursor(cursor, "simulations", int)
+    rows = simulations.runs(session, principal, before=before[0] if before else None, limit=limit + 1)
+    page, following = page_of(rows, limit, "simulations", lambda row: (row.id,))
+    language = language_of(request)
+    return SimulationRunsOut(
+        runs=[SimulationRunOut.of(row, language, full=False) for row in page], next_cursor=following
+    )
+
+
+@router.get(
+    "/simulations/{run_id}",
+    response_model=SimulationRunOut,
+    responses=problem_responses(403, 404),
+    summary="One simulation run, with its comparison",
+)
+def get_simulation(
+    run_id: RunId, principal: SimulationReader, session: DatabaseSession, request: Request
+) -> SimulationRunOut:
+    """The run with both documents as simulated, each measure's figures and 95% interval as the
+    report prints them, the experiment's size, and the amounts collected each day."""
+    return SimulationRunOut.of(simulations.run(session, principal, run_id), language_of(request), full=True)

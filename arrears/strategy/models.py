@@ -4,10 +4,23 @@ strategy, the nights evaluated, and the actions each night chose with why."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.concurrency import Versioned
@@ -166,3 +179,39 @@ class ExperimentDecision(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the report the decision rested on")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SimulationRun(Base):
+    """A run of the behavioural simulator kept by ``arrears sim strategy --record``: who ran it and
+    when, the two documents as simulated (with the stored version each is, if any), the plan, and
+    the comparison in a form the report is drawn again from
+    (:mod:`arrears.strategy.simulation.stored`)."""
+
+    __tablename__ = "simulation_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime(), comment="when the run finished")
+    ran_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ran_by_name: Mapped[str] = mapped_column(
+        String(100), comment="the actor as the audit trail names it (system:<user> on the command line)"
+    )
+    champion_name: Mapped[str] = mapped_column(String(64), comment="the document's strategy code")
+    champion_strategy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strategies.id"), comment="the stored version with the same text, if any"
+    )
+    champion_digest: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the document")
+    champion_document: Mapped[str] = mapped_column(Text, comment="the YAML as simulated")
+    challenger_name: Mapped[str] = mapped_column(String(64), comment="the document's strategy code")
+    challenger_strategy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strategies.id"), comment="the stored version with the same text, if any"
+    )
+    challenger_digest: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the document")
+    challenger_document: Mapped[str] = mapped_column(Text, comment="the YAML as simulated")
+    customers: Mapped[int] = mapped_column(Integer)
+    days: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    first_night: Mapped[date] = mapped_column(Date)
+    seconds: Mapped[Decimal] = mapped_column(Numeric(12, 3), comment="elapsed, both strategies")
+    result: Mapped[dict[str, Any]] = mapped_column(
+        JSON, comment="the comparison: exact means, intervals, collected per day (see stored.py)"
+    )

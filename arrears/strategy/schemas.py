@@ -1,4 +1,5 @@
-"""API shapes of strategies: versions, their checks and previews, the actions a night chose."""
+"""API shapes of strategies: versions, their checks and previews, the actions a night chose, the
+simulation runs kept."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from arrears.i18n import translate
 from arrears.money import format_major
 from arrears.strategy.document import StrategyDocument
 from arrears.strategy.experiments import ExperimentReport
-from arrears.strategy.models import Strategy, StrategyAction
+from arrears.strategy.models import SimulationRun, Strategy, StrategyAction
 from arrears.strategy.preview import Preview
+from arrears.strategy.simulation import report
+from arrears.strategy.simulation.population import CURRENCY
+from arrears.strategy.simulation.report import Line
+from arrears.strategy.simulations import comparison_of
 from arrears.strategy.validation import Report
 
 
@@ -327,3 +333,116 @@ class ExperimentReportOut(BaseModel):
                 for c in found.comparisons
             ],
         )
+
+
+class SimulatedStrategyOut(BaseModel):
+    name: str = Field(description="The document's strategy code")
+    strategy_id: int | None = Field(description="The stored version with the same text, if any")
+    digest: str = Field(description="SHA-256 of the document as simulated")
+    document: str | None = Field(default=None, description="The YAML as simulated (on one run's answer)")
+
+
+class SimulationLineOut(BaseModel):
+    measure: str = Field(description="collected, cost, net, cured, rolled, promises, kept, complaints, …")
+    label: str = Field(description="In the caller's language")
+    unit: str = Field(
+        description="money: major units of the run's currency per account; rate: per cent of accounts; "
+        "per_1000: per 1,000 accounts"
+    )
+    champion: str = Field(description="The champion's figure, as the report prints it")
+    challenger: str
+    difference: str = Field(description="Challenger minus champion")
+    lower: str = Field(description="The 95% interval of the difference (paired), rounded outwards")
+    upper: str
+    reading: str | None = Field(
+        description="champion or challenger: the one the interval favours; none: no clear difference"
+    )
+
+
+class SimulationRunOut(BaseModel):
+    id: int
+    ran_at: datetime
+    ran_by: int | None = Field(description="The user, when a person ran it")
+    ran_by_name: str = Field(
+        description="As the audit trail names the actor (system:<user>: the command line)"
+    )
+    champion: SimulatedStrategyOut
+    challenger: SimulatedStrategyOut
+    customers: int
+    days: int
+    seed: int
+    first_night: date
+    seconds: str = Field(description="Elapsed, both strategies")
+    currency: str
+    lines: list[SimulationLineOut] | None = Field(
+        default=None, description="The comparison, one line per measure (on one run's answer)"
+    )
+    sizing: str | None = Field(
+        default=None,
+        description="The accounts an experiment on real customers needs, in the caller's language",
+    )
+    champion_collected: list[str] | None = Field(
+        default=None, description="Collected each day under the champion, major units (one run's answer)"
+    )
+    challenger_collected: list[str] | None = None
+
+    @classmethod
+    def of(cls, row: SimulationRun, language: str, *, full: bool) -> SimulationRunOut:
+        currency = str(row.result.get("currency", CURRENCY))
+        out = cls(
+            id=row.id,
+            ran_at=row.ran_at,
+            ran_by=row.ran_by,
+            ran_by_name=row.ran_by_name,
+            champion=SimulatedStrategyOut(
+                name=row.champion_name,
+                strategy_id=row.champion_strategy_id,
+                digest=row.champion_digest,
+                document=row.champion_document if full else None,
+            ),
+            challenger=SimulatedStrategyOut(
+                name=row.challenger_name,
+                strategy_id=row.challenger_strategy_id,
+                digest=row.challenger_digest,
+                document=row.challenger_document if full else None,
+            ),
+            customers=row.customers,
+            days=row.days,
+            seed=row.seed,
+            first_night=row.first_night,
+            seconds=str(row.seconds),
+            currency=currency,
+        )
+        if full:
+            comparison = comparison_of(row)
+            out.lines = [_line(line, language) for line in comparison.lines]
+            out.sizing = report.sizing(comparison, language)
+            out.champion_collected = [format_major(m, currency) for m in comparison.champion_daily]
+            out.challenger_collected = [format_major(m, currency) for m in comparison.challenger_daily]
+        return out
+
+
+def _line(line: Line, language: str) -> SimulationLineOut:
+    unit, result = line.measure.unit, line.result
+    lower, upper = report.bounds(line)
+    return SimulationLineOut(
+        measure=line.measure.key,
+        label=translate(line.measure.label, language),
+        unit=unit,
+        champion=_bare(report.shown(result.first_mean, unit)),
+        challenger=_bare(report.shown(result.second_mean, unit)),
+        difference=_bare(report.shown(result.difference, unit)),
+        lower=_bare(lower),
+        upper=_bare(upper),
+        reading=line.better,
+    )
+
+
+def _bare(figure: str) -> str:
+    """A figure without its per cent sign (the unit says it)."""
+    return figure.removesuffix("%")
+
+
+class SimulationRunsOut(BaseModel):
+    runs: list[SimulationRunOut] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; none: the last page")

@@ -16,6 +16,7 @@ from arrears.web import (
     pages,
     portal,
     qa_pages,
+    simulation_pages,
     strategy_pages,
     supervise,
 )
@@ -31,6 +32,7 @@ def install(app: FastAPI) -> None:
     app.include_router(case_forms.router)
     app.include_router(strategy_pages.router)
     app.include_router(experiment_pages.router)
+    app.include_router(simulation_pages.router)
     app.include_router(portal.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)

@@ -26,6 +26,7 @@ from tests.api.conftest import Api
 from tests.conftest import DATABASES
 from tests.queues.test_next import case_id_of
 from tests.strategy.test_nightly import night
+from tests.strategy.test_simulation_runs import record_small_run
 from tests.web.conftest import sign_in
 from tests.web.portal_kit import RecordingSms, signed_in_customer
 from tests.web.test_strategy_pages import DOCUMENT as STRATEGY
@@ -71,6 +72,8 @@ VISITS: dict[str, tuple[str, str]] = {
     "/strategy-actions/proposed": ("wang.boss", "/strategy-actions/proposed"),
     "/experiments/{code}": ("wang.boss", "/experiments/m1-calls"),
     "/strategy-fairness": ("chen.plan", "/strategy-fairness"),
+    "/simulations": ("chen.plan", "/simulations"),
+    "/simulations/{run_id}": ("chen.plan", "/simulations/1"),
     "/portal/sign-in": ("", "/portal/sign-in"),
     "/portal/code": ("", "/portal/code"),
     "/portal": (CUSTOMER, "/portal"),
@@ -156,7 +159,8 @@ def people(api: Api, signed_up: Callable[..., User], browser: Callable[..., http
 
 def strategies(api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User]) -> None:
     """An analyst (chen.plan) drafts two versions, wang.boss approves the first, a night runs: a
-    legal referral proposed on each M2 case, the fairness report kept; the second waits."""
+    legal referral proposed on each M2 case, the fairness report kept; the second waits. A
+    simulation run is kept (run 1)."""
     signed_up("chen.plan", role=Role.STRATEGY_ANALYST)
     analyst = signed_in(browser, "chen.plan")
     first = drafted_id(draft(analyst, STRATEGY))
@@ -164,6 +168,7 @@ def strategies(api: Api, browser: Callable[..., httpx.Client], signed_up: Callab
     boss = signed_in(browser, "wang.boss")
     assert post(boss, f"/strategies/{first}", f"/strategies/{first}/approve").status_code == 303
     night(api.engine)
+    record_small_run(api.engine)
 
 
 def cookies_of(api: Api, browser: Callable[..., httpx.Client], username: str) -> list[dict[str, Any]]:

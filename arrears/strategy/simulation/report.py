@@ -126,9 +126,15 @@ def shown(value: Fraction | float, unit: str, rounding: str = ROUND_HALF_EVEN) -
     return f"{text}%" if unit == "rate" else text
 
 
-def interval(line: Line) -> str:
+def bounds(line: Line) -> tuple[str, str]:
+    """The interval's bounds as people read them, rounded outwards."""
     unit = line.measure.unit
-    return f"[{shown(line.result.lower, unit, ROUND_FLOOR)}, {shown(line.result.upper, unit, ROUND_CEILING)}]"
+    return shown(line.result.lower, unit, ROUND_FLOOR), shown(line.result.upper, unit, ROUND_CEILING)
+
+
+def interval(line: Line) -> str:
+    lower, upper = bounds(line)
+    return f"[{lower}, {upper}]"
 
 
 def rows(comparison: Comparison, language: str) -> list[list[str]]:
@@ -192,14 +198,20 @@ def markdown(comparison: Comparison, language: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def chart(comparison: Comparison, language: str) -> str:
+def chart_title(language: str) -> str:
+    return translate(N_("collected per account to date ({currency})"), language, currency=CURRENCY)
+
+
+def chart(comparison: Comparison, language: str, *, inline: bool = False) -> str:
     """Collected per account to date, day by day, under each strategy: an SVG (pygal; its text
-    is drawn by the browser or viewer, so Chinese needs no font here), with no script."""
+    is drawn by the browser or viewer, so Chinese needs no font here), with no script; ``inline``:
+    without the XML declaration, to put in a page."""
     import pygal
 
     line = pygal.Line(
         js=[],
-        title=translate(N_("collected per account to date ({currency})"), language, currency=CURRENCY),
+        disable_xml_declaration=inline,
+        title=chart_title(language),
         x_title=translate(N_("day"), language),
         show_dots=False,
         show_minor_x_labels=False,
