@@ -41,6 +41,7 @@ SPEAKER_NAMES = {
     Speaker.CUSTOMER: N_("Customer"),
     Speaker.OTHER: N_("Other"),
 }
+SEVERITY_NAMES = {"high": N_("high severity"), "medium": N_("medium severity"), "low": N_("low severity")}
 BAND_NAMES = {"low": N_("below 60"), "middle": N_("60 to 89"), "high": N_("90 and above")}
 
 
@@ -185,6 +186,7 @@ def _transcript(
         "verdicts": {(v.seq, v.category): v for v in verdicts},
         "collector": names_of(session, {transcript.collector_id}).get(transcript.collector_id or 0),
         "speaker_names": SPEAKER_NAMES,
+        "severity_names": SEVERITY_NAMES,
         "category_names": CATEGORY_NAMES,
         "categories": CATEGORIES,
         "may_review": principal.may(Permission.CONTACT_REVIEW) and transcript.review_state != "reviewed",

@@ -16,14 +16,24 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import true
 
 from arrears.api.access import endpoints
 from arrears.api.app import create_app
+from arrears.audit.trail import SYSTEM
 from arrears.auth.models import User
 from arrears.auth.permissions import Role
+from arrears.cases.models import Case
+from arrears.compliance.packs import load_pack
 from arrears.config import load_settings
+from arrears.contacts.models import Contact
+from arrears.db import transaction
+from arrears.qa import service
+from arrears.qa.schemas import TranscriptIn
 from tests.api.conftest import Api
 from tests.conftest import DATABASES
+from tests.qa.test_transcripts import CUSTOMER as SAID
+from tests.qa.test_transcripts import THREAT, turns
 from tests.queues.test_next import case_id_of
 from tests.strategy.test_nightly import night
 from tests.strategy.test_simulation_runs import record_small_run
@@ -74,6 +84,8 @@ VISITS: dict[str, tuple[str, str]] = {
     "/strategy-fairness": ("chen.plan", "/strategy-fairness"),
     "/simulations": ("chen.plan", "/simulations"),
     "/simulations/{run_id}": ("chen.plan", "/simulations/1"),
+    "/qa": ("zhou.check", "/qa?week=2026-11-16"),
+    "/qa/transcripts/{transcript_id}": ("zhou.check", "/qa/transcripts/1"),
     "/portal/sign-in": ("", "/portal/sign-in"),
     "/portal/code": ("", "/portal/code"),
     "/portal": (CUSTOMER, "/portal"),
@@ -155,6 +167,25 @@ def people(api: Api, signed_up: Callable[..., User], browser: Callable[..., http
     signed_up("zhao.audit", role=Role.AUDITOR)
     signed_up("qian.admin", role=Role.ADMINISTRATOR)
     strategies(api, browser, signed_up)
+    transcript(api)
+
+
+def transcript(api: Api) -> None:
+    """A call on case a with its transcript (transcript 1): a threat found and highlighted."""
+    at = api.clock.now()
+    with transaction(api.engine) as session:
+        case = session.get_one(Case, CASE)
+        call = Contact(
+            case_id=CASE, customer_id=case.customer_id, channel="call", direction="outbound", party="debtor",
+            started_at=at, disposition="right_party_contact", source="collector", recorded_at=at,
+            started_on=at.date(),
+        )  # fmt: skip
+        session.add(call)
+        session.flush()
+        given = TranscriptIn.model_validate({"turns": turns(("agent", THREAT), ("customer", SAID))})
+        service.import_transcript(
+            session, SYSTEM, given.spec(call.id, "api"), visible=true(), pack=load_pack("cn"), now=at
+        )
 
 
 def strategies(api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User]) -> None:
