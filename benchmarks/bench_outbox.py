@@ -26,6 +26,11 @@ Printed: messages a second at the server (from its first message to its last: th
 start-up left out) and over the whole run (from the processes' start to their end), the ratio of
 the outbox to the floor (the aim: within 2×), and what the server received (every message once).
 
+``--breakdown N``: N messages through one worker in this process to a provider that takes each
+at once, timed by step; ``--wait MS``: the provider takes MS milliseconds a message, waiting (a
+relay at a distance: the send costs no CPU here, so what the worker's database work overlaps with
+it shows even on a machine whose cores are busy).
+
 ``--night N``: N reminders queued in one transaction as the nightly step does (``queue_many``,
 timed), then sent by the most workers asked for, timed, and projected on an 8-hour night.
 """
@@ -503,18 +508,21 @@ class AcceptAll:
 
     name = "accept-all"
 
-    def __init__(self, channel: str) -> None:
+    def __init__(self, channel: str, wait: float = 0.0) -> None:
         self.channel = channel
         self.finds = channel == "sms"  # as the real provider of the channel: settled by batch or each
+        self.wait = wait
 
     def send(self, message: Outgoing) -> Accepted:
+        if self.wait:
+            time.sleep(self.wait)
         return Accepted(message.idempotency_key)
 
     def find(self, message: Outgoing) -> Accepted | None:
         return None
 
 
-def breakdown(book: Book, channel: str, count: int) -> None:
+def breakdown(book: Book, channel: str, count: int, wait_ms: float = 0.0) -> None:
     """One worker in this process, to a provider that takes every message at once: where a
     message's time goes (the worker's steps), and the SQL statements and transactions it takes."""
     from arrears.channels import worker as worker_module
@@ -545,22 +553,28 @@ def breakdown(book: Book, channel: str, count: int) -> None:
     settings = load_settings(
         database_url=book.engine.url.render_as_string(hide_password=False), language="en"
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         tally = worker_module.work(
-            book.engine, {channel: AcceptAll(channel)}, SystemClock(), once=True, settings=settings
+            book.engine,
+            {channel: AcceptAll(channel, wait_ms / 1000)},
+            SystemClock(),
+            once=True,
+            settings=settings,
         )
     finally:
         for name, method in originals.items():
             setattr(worker_module.Worker, name, method)
-    whole = time.perf_counter() - started
+    whole, cpu = time.perf_counter() - started, time.process_time() - cpu
     sent = max(tally.sent, 1)
     print(
-        f"\none worker in process, {channel}, to a provider that takes every message at once: "
+        f"\none worker in process, {channel}, to a provider that takes every message "
+        f"{f'in {wait_ms:g} ms (waiting)' if wait_ms else 'at once'}: "
         f"{tally.sent:,} sent, "
         f"{1000 * whole / sent:.1f} ms a message ({tally.sent / whole:,.0f}/s), "
         f"{statements['n'] / sent:.1f} SQL statements and "
-        f"{statements['commits'] / sent:.1f} commits a message"
+        f"{statements['commits'] / sent:.1f} commits a message; this process's CPU (every thread) "
+        f"{1000 * cpu / sent:.1f} ms a message"
     )
     for name, seconds in laps.items():
         print(f"  {name:<16} {1000 * seconds / sent:6.1f} ms a message")
@@ -594,6 +608,9 @@ def main() -> None:
         metavar="N",
         help="N messages through one worker in process, timed by step",
     )
+    parser.add_argument(
+        "--wait", type=float, default=0.0, metavar="MS", help="the breakdown's provider waits MS a message"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
     args = parser.parse_args()
 
@@ -625,7 +642,7 @@ def main() -> None:
             if rows:
                 report(rows)
             for channel in args.channels if args.breakdown else []:
-                breakdown(book, channel, args.breakdown)
+                breakdown(book, channel, args.breakdown, args.wait)
             if args.night:
                 night(book, servers, env, args.night_channel, max(args.workers), args.night)
     finally:
