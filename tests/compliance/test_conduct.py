@@ -167,6 +167,24 @@ def test_the_rules_file_is_checked_like_every_other() -> None:
     assert load_rules().version
 
 
+def test_word_classes_are_spelled_out_in_patterns_and_must_exist() -> None:
+    from arrears.compliance.conduct.rules import rule_book
+
+    def book(pattern: str) -> RulesFile:
+        document = parse_yaml(
+            "version: t\nwords:\n  kin: ['爸妈|老婆']\n  whose: ['你的?']\n"
+            f"rules:\n  - {{id: x, category: threat, severity: high, zh: ['{pattern}']}}\n",
+            "rules.yaml",
+            error=ConductRulesError,
+        )
+        return validate(document, RulesFile, error=ConductRulesError)
+
+    spelled = rule_book(book("打给{whose}(?:{kin}).{0,2}")).rules[0].zh
+    assert spelled is not None and spelled.search("打给你老婆") and not spelled.search("打给你")
+    with pytest.raises(ConductRulesError, match="kinfolk"):
+        rule_book(book("打给{kinfolk}"))
+
+
 def test_an_a_not_a_question_is_not_a_negation() -> None:
     assert "reputation" in categories("信不信我让你在公司待不下去")
     assert "third_party_leverage" in categories("我们是不是要去你单位问问")
