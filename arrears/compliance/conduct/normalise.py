@@ -61,7 +61,10 @@ def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -
     folded_text, origin = _substitute(folded_text, origin, _FILLER_BETWEEN_CJK, "")
     folded_text, origin = _substitute(folded_text, origin, _SPACES, " ")
     if evasions:
-        folded_text, origin = _spell_out(folded_text, origin, evasions)
+        spelled_text, origin = _spell_out(folded_text, origin, evasions)
+        if spelled_text != folded_text:  # "xiao xin ni de tui" spelled out reads "小心 你的 腿"
+            spelled_text, origin = _substitute(spelled_text, origin, _FILLER_BETWEEN_CJK, "")
+        folded_text = spelled_text
     return Normalised(folded_text, tuple(origin))
 
 

@@ -20,10 +20,10 @@ _CONDITION = re.compile(
 )
 _NEGATION_ZH = re.compile(
     r"(?:不会|不可能|决不|绝不|绝对不|并不|从不|从来不|不要|不用|无需|无须|不必|不能|不得(?!不)|不可以|不允许|"
-    r"禁止|严禁|不应|不该|并未|并没|未曾|没有|从未|没|别|不是|不)"
+    r"禁止|严禁|不应|不该|并未|并没|未曾|没有|从未|没|别|不是|唔会|唔使|唔|冇|不)"
     r"(?!还|付|交|接|回|理|配合|按时|得不|然|足|起|及时|出|上|管|到位|处理|方便|在|清)"
 )
-_A_NOT_A = re.compile(r"(.)[不没]\1")
+_A_NOT_A = re.compile(r"(.)[不没唔]\1")
 """信不信, 会不会, 是不是: a question (or a dare), not a negation."""
 _NEGATION_EN = re.compile(
     r"\b(?:not|never|no|nor|cannot|without|neither)\b|n't\b|\bno longer\b"
