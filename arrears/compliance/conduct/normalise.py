@@ -19,6 +19,11 @@ import opencc
 _CJK = r"\u3400-\u9fff"
 _FILLER_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[\s\u200b-\u200d\ufeff*·•_\-~.、|/]+(?=[{_CJK}])")
 _SPACES = re.compile(r"[\s\u200b-\u200d\ufeff]+")
+_SPACED_LETTERS = re.compile(r"(?<![a-z])[a-z](?:[ .\-*·][a-z]){2,}(?![a-z])")
+"""Three or more single letters apart: "d e a d b e a t", "l-o-s-e-r", "j.a.i.l"."""
+_LETTER_GAP = re.compile(r"(?<=(?<![a-z])[a-z])[ .\-*·](?=[a-z](?![a-z]))")
+_LEET = re.compile(r"(?<=[a-z])[0134@$](?=[a-z])")
+_LEET_LETTERS = {"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"}
 HAS_CJK = re.compile(rf"[{_CJK}]")
 HAS_LATIN = re.compile(r"[a-z]")
 
@@ -59,6 +64,9 @@ def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -
         simplified = _to_simplified(chars) if has_cjk else chars
         folded_text = "".join(c if len(c.lower()) != 1 else c.lower() for c in simplified)
     folded_text, origin = _substitute(folded_text, origin, _FILLER_BETWEEN_CJK, "")
+    if _SPACED_LETTERS.search(folded_text):  # before spaces collapse: "w a l l  o f" keeps its words
+        folded_text, origin = _substitute(folded_text, origin, _LETTER_GAP, "")
+    folded_text, origin = _substitute(folded_text, origin, _LEET, lambda found: _LEET_LETTERS[found.group()])
     folded_text, origin = _substitute(folded_text, origin, _SPACES, " ")
     if evasions:
         spelled_text, origin = _spell_out(folded_text, origin, evasions)
