@@ -33,8 +33,10 @@ _EN_DEBTOR_NEGATION = re.compile(
     r"\b(?:you|he|she|they)\s+(?:\w+\s+)?(?:\w*n't|not|never)\s+(?:\w+\s+)?"
     r"(?:pay|respond|call|answer|reply|get back|make|settle|contact us)|\bnot paying\b"
 )
-_SUGGESTION = re.compile(r"\bwhy (?:don't|not)\b|何不|为什么不|怎么不")
-""""Why don't you ...": a suggestion, not a negation."""
+_SUGGESTION = re.compile(
+    r"\bwhy (?:don't|not)\b|\b(?:can't|couldn't|won't) you\b|何不|为什么不|怎么不|不会去|不就"
+)
+""""Why don't you ...", "can't you just ...", "不会去借啊": a suggestion, not a negation."""
 _REPORTED_ZH = re.compile(
     r"(?<![跟对和给向让叫])(?:他|她|客户|顾客|对方|债务人|借款人|他们|她们|家属|家人|老婆|老公|丈夫|妻子|儿子|女儿|妈妈|"
     r"母亲|父亲|爸爸|同事|领导|有人|朋友|邻居|本人|持卡人|用户|客人)(?:也|还|就|一直|又|刚才|曾|却|反复)?"
