@@ -24,6 +24,7 @@ _SPACED_LETTERS = re.compile(r"(?<![a-z])[a-z](?:[ .\-*·][a-z]){2,}(?![a-z])")
 _LETTER_GAP = re.compile(r"(?<=(?<![a-z])[a-z])[ .\-*·](?=[a-z](?![a-z]))")
 _LEET = re.compile(r"(?<=[a-z])[0134@$](?=[a-z])")
 _LEET_LETTERS = {"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"}
+_LATIN_NEXT_TO_CJK = re.compile(rf"(?<=[a-z])(?=[{_CJK}])|(?<=[{_CJK}])(?=[a-z])")
 HAS_CJK = re.compile(rf"[{_CJK}]")
 HAS_LATIN = re.compile(r"[a-z]")
 
@@ -68,6 +69,8 @@ def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -
         folded_text, origin = _substitute(folded_text, origin, _LETTER_GAP, "")
     folded_text, origin = _substitute(folded_text, origin, _LEET, lambda found: _LEET_LETTERS[found.group()])
     folded_text, origin = _substitute(folded_text, origin, _SPACES, " ")
+    if has_cjk:  # "criminal record一辈子": English words apart, so that their patterns' \b hold
+        folded_text, origin = _substitute(folded_text, origin, _LATIN_NEXT_TO_CJK, " ")
     if evasions:
         spelled_text, origin = _spell_out(folded_text, origin, evasions)
         if spelled_text != folded_text:  # "xiao xin ni de tui" spelled out reads "小心 你的 腿"
