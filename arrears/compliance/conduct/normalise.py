@@ -69,13 +69,13 @@ def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -
         folded_text, origin = _substitute(folded_text, origin, _LETTER_GAP, "")
     folded_text, origin = _substitute(folded_text, origin, _LEET, lambda found: _LEET_LETTERS[found.group()])
     folded_text, origin = _substitute(folded_text, origin, _SPACES, " ")
-    if has_cjk:  # "criminal record一辈子": English words apart, so that their patterns' \b hold
-        folded_text, origin = _substitute(folded_text, origin, _LATIN_NEXT_TO_CJK, " ")
     if evasions:
         spelled_text, origin = _spell_out(folded_text, origin, evasions)
         if spelled_text != folded_text:  # "xiao xin ni de tui" spelled out reads "小心 你的 腿"
             spelled_text, origin = _substitute(spelled_text, origin, _FILLER_BETWEEN_CJK, "")
         folded_text = spelled_text
+    if has_cjk:  # "criminal record一辈子": English words apart, so that their patterns' \b hold
+        folded_text, origin = _substitute(folded_text, origin, _LATIN_NEXT_TO_CJK, " ")
     return Normalised(folded_text, tuple(origin))
 
 
