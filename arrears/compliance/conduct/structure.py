@@ -44,7 +44,8 @@ _REPORTED_ZH = re.compile(
     r"说过|问过|咨询|询问|认为|误以为|转述)|听说|据说|网上说|别人说|有人说|据称"
 )
 _REPORTED_EN = re.compile(
-    r"\b(?:he|she|they|customer|consumer|debtor|borrower|caller|client|cardholder|his \w+|her \w+|the \w+)"
+    r"\b(?:he|she|they|customer|cust|cx|consumer|debtor|borrower|caller|client|cardholder"
+    r"|his \w+|her \w+|the \w+)"
     r"\s+(?:\w+\s+)?(?:said|says|claimed|claims|asked|asks|told us|told me|complained|complains|threatened|"
     r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
     r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b"
