@@ -10,6 +10,7 @@ from typing import Literal, get_args
 
 from pydantic import Field
 
+from arrears.compliance.conduct.prefix import guarded
 from arrears.compliance.lexicon import Pattern, PatternsSpec
 from arrears.i18n import N_
 from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
@@ -109,7 +110,7 @@ def _expanded_words(words: dict[str, list[str]]) -> dict[str, str]:
     """Each class as one group; a class may use classes defined before it."""
     expanded: dict[str, str] = {}
     for name, patterns in words.items():
-        expanded[name] = "(?:" + "|".join(_expand(p, expanded) for p in patterns) + ")"
+        expanded[name] = "(?:" + guarded("|".join(_expand(p, expanded) for p in patterns)) + ")"
     return expanded
 
 
@@ -143,4 +144,4 @@ def _alternation(patterns: list[str], words: dict[str, str]) -> re.Pattern[str] 
     """One pattern for a list (one search instead of many), word classes spelled out."""
     if not patterns:
         return None
-    return re.compile("|".join(f"(?:{_expand(p, words)})" for p in patterns))
+    return re.compile(guarded("|".join(f"(?:{_expand(p, words)})" for p in patterns)))
