@@ -274,3 +274,27 @@ def test_a_guarded_rule_finds_what_the_unguarded_one_finds() -> None:
             assert [m.span() for m in fast.finditer(text)] == [
                 m.span() for m in re.compile(slow.pattern).finditer(text)
             ], (rule_id, text)
+
+
+def test_a_rule_finds_nothing_where_its_required_words_are_absent() -> None:
+    """``requires`` only skips work: on the written examples and the corpus' dev split, a rule with
+    required words finds nothing in a text without them."""
+    import yaml
+
+    from arrears.compliance.conduct.evaluation import load_corpus
+
+    corpus = Path(__file__).parents[2] / "data" / "qa" / "corpus"
+    examples = yaml.safe_load((EXAMPLES / "examples.yaml").read_text("utf-8"))
+    texts = [item["text"] for item in examples] + [item.text for item in load_corpus(corpus, "dev")]
+    book = load_rules()
+    normalised = [normalise(text, book.evasions).text for text in texts]
+    checked = 0
+    for rule in book.rules:
+        for pattern, requires in ((rule.zh, rule.requires_zh), (rule.en, rule.requires_en)):
+            if pattern is None or requires is None:
+                continue
+            for text in normalised:
+                if requires.search(text) is None:
+                    checked += 1
+                    assert pattern.search(text) is None, (rule.id, text)
+    assert checked > 100

@@ -67,8 +67,11 @@ def check_conduct(
         speaks_to_debtor = party in DEBTOR_SIDE
         if (rule.third_party_only and speaks_to_debtor) or (rule.debtor_only and not speaks_to_debtor):
             continue
-        for pattern in (rule.zh if has_zh else None, rule.en if has_en else None):
-            if pattern is None:
+        for pattern, requires in (
+            (rule.zh if has_zh else None, rule.requires_zh),
+            (rule.en if has_en else None, rule.requires_en),
+        ):
+            if pattern is None or (requires is not None and requires.search(normalised.text) is None):
                 continue
             _judge(rule, pattern, normalised, text, findings, dropped)
     return Checked(tuple(_one_per_rule(findings)), tuple(dropped))

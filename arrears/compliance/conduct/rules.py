@@ -49,6 +49,9 @@ class RuleSpec(FileModel):
     reportable: bool = True
     party: Literal["any", "third", "debtor"] = "any"
     unless: PatternsSpec = PatternsSpec()
+    requires: PatternsSpec = PatternsSpec()
+    """Words every match of the rule needs somewhere in the text: the rule is skipped without them
+    (for speed only; a test keeps it true on the examples and the corpus' dev split)."""
 
 
 class EvasionSpec(FileModel):
@@ -77,6 +80,8 @@ class Rule:
     third_party_only: bool
     debtor_only: bool
     unless: re.Pattern[str] | None
+    requires_zh: re.Pattern[str] | None = None
+    requires_en: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,8 @@ def _rule(spec: RuleSpec, words: dict[str, str]) -> Rule:
         third_party_only=spec.party == "third",
         debtor_only=spec.party == "debtor",
         unless=_alternation([*spec.unless.zh, *spec.unless.en], words),
+        requires_zh=_alternation(spec.requires.zh, words),
+        requires_en=_alternation(spec.requires.en, words),
     )
 
 
