@@ -9,6 +9,8 @@ character, ``(?=[爸妈老…])`` in front lets a position that starts none of t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 _SPECIAL = set(".^$*+?{}[]()|\\")
 _CLASS_SPECIAL = set("^-]\\[")
 
@@ -130,7 +132,9 @@ def _optional_after(text: str, index: int) -> bool:
     return after[:1] in ("?", "*") or after.startswith("{0")
 
 
-def _matching_paren(text: str) -> int | None:
+def _structure(text: str) -> Iterator[tuple[int, str, int]]:
+    """Each ``(``, ``)`` and ``|`` of a pattern outside escapes and character classes, with the
+    group depth after it."""
     depth = 0
     index = 0
     while index < len(text):
@@ -140,14 +144,14 @@ def _matching_paren(text: str) -> int | None:
             continue
         if char == "[":
             index = _class_end(text, index)
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
+        elif char in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[char]
+            yield index, char, depth
         index += 1
-    return None
+
+
+def _matching_paren(text: str) -> int | None:
+    return next((index for index, char, depth in _structure(text) if char == ")" and depth == 0), None)
 
 
 def _class_end(text: str, start: int) -> int:
@@ -160,27 +164,10 @@ def _class_end(text: str, start: int) -> int:
 
 
 def _top_level_alternatives(pattern: str) -> list[str]:
-    pieces: list[str] = []
-    depth = 0
-    start = 0
-    index = 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "[":
-            index = _class_end(pattern, index)
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            pieces.append(pattern[start:index])
-            start = index + 1
-        index += 1
-    pieces.append(pattern[start:])
-    return pieces
+    bars = [index for index, char, depth in _structure(pattern) if char == "|" and depth == 0]
+    starts = [0, *(bar + 1 for bar in bars)]
+    ends = [*bars, len(pattern)]
+    return [pattern[start:end] for start, end in zip(starts, ends, strict=True)]
 
 
 def _in_class(char: str) -> str:
