@@ -11,7 +11,9 @@ from arrears.compliance.conduct.structure import negation_before, reported_by_ot
 
 DEBTOR_SIDE = frozenset({"debtor", "spouse", "attorney", "guarantor", "unknown"})
 """Parties a text may speak of the debt to (the pack narrows this further, see content.py)."""
-OTHER_SPEAKERS = frozenset({"customer", "system"})
+OTHER_SPEAKERS = frozenset({"customer"})
+"""Whose words are not the collector's conduct. A "system" text (a template, an SMS the bank sends)
+is the bank's own, and is checked like a collector's."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,11 @@ def check_conduct(
         speaks_to_debtor = party in DEBTOR_SIDE
         if (rule.third_party_only and speaks_to_debtor) or (rule.debtor_only and not speaks_to_debtor):
             continue
-        for pattern in (rule.zh if has_zh else None, rule.en if has_en else None):
-            if pattern is None:
+        for pattern, requires in (
+            (rule.zh if has_zh else None, rule.requires_zh),
+            (rule.en if has_en else None, rule.requires_en),
+        ):
+            if pattern is None or (requires is not None and requires.search(normalised.text) is None):
                 continue
             _judge(rule, pattern, normalised, text, findings, dropped)
     return Checked(tuple(_one_per_rule(findings)), tuple(dropped))

@@ -16,9 +16,18 @@ from functools import lru_cache
 
 import opencc
 
+from arrears.compliance.conduct.prefix import guarded
+
 _CJK = r"\u3400-\u9fff"
 _FILLER_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[\s\u200b-\u200d\ufeff*·•_\-~.、|/]+(?=[{_CJK}])")
 _SPACES = re.compile(r"[\s\u200b-\u200d\ufeff]+")
+_SPACED_LETTERS = re.compile(r"[a-z](?<![a-z][a-z])(?:[ .\-*·][a-z]){2,}(?![a-z])")
+"""Three or more single letters apart: "d e a d b e a t", "l-o-s-e-r", "j.a.i.l"."""
+_LETTER_GAP = re.compile(r"(?<=(?<![a-z])[a-z])[ .\-*·](?=[a-z](?![a-z]))")
+_LEET = re.compile(r"[0134@$](?<=[a-z][0134@$])(?=[a-z])")
+_LEET_LETTERS = {"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"}
+_LATIN_NEXT_TO_CJK = re.compile(rf"(?<=[a-z])(?=[{_CJK}])|(?<=[{_CJK}])(?=[a-z])")
+"""Where a Latin letter meets a Chinese character (searched only in texts holding both)."""
 HAS_CJK = re.compile(rf"[{_CJK}]")
 HAS_LATIN = re.compile(r"[a-z]")
 
@@ -59,10 +68,25 @@ def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -
         simplified = _to_simplified(chars) if has_cjk else chars
         folded_text = "".join(c if len(c.lower()) != 1 else c.lower() for c in simplified)
     folded_text, origin = _substitute(folded_text, origin, _FILLER_BETWEEN_CJK, "")
+    has_latin = HAS_LATIN.search(folded_text) is not None
+    if has_latin:
+        folded_text, origin = _letters_as_words(folded_text, origin)
     folded_text, origin = _substitute(folded_text, origin, _SPACES, " ")
     if evasions:
-        folded_text, origin = _spell_out(folded_text, origin, evasions)
+        spelled_text, origin = _spell_out(folded_text, origin, evasions)
+        if spelled_text != folded_text:  # "xiao xin ni de tui" spelled out reads "小心 你的 腿"
+            spelled_text, origin = _substitute(spelled_text, origin, _FILLER_BETWEEN_CJK, "")
+        folded_text = spelled_text
+    if has_cjk and has_latin:  # "criminal record一辈子": English words apart, for their patterns' \b
+        folded_text, origin = _substitute(folded_text, origin, _LATIN_NEXT_TO_CJK, " ")
     return Normalised(folded_text, tuple(origin))
+
+
+def _letters_as_words(text: str, origin: list[int]) -> tuple[str, list[int]]:
+    """Spaced letters joined ("d e a d b e a t"), digits inside a word read as letters ("l0ser")."""
+    if _SPACED_LETTERS.search(text):  # before spaces collapse: "w a l l  o f" keeps its words
+        text, origin = _substitute(text, origin, _LETTER_GAP, "")
+    return _substitute(text, origin, _LEET, lambda found: _LEET_LETTERS[found.group()])
 
 
 def _folded(text: str) -> tuple[str, list[int]]:
@@ -81,8 +105,8 @@ def _evasion_pattern(
     evasions: tuple[tuple[re.Pattern[str], str], ...],
 ) -> tuple[re.Pattern[str], dict[str, str]]:
     """All evasions as one pattern (one search per text), and each group's spelling."""
-    joined = "|".join(f"(?P<e{i}>{pattern.pattern})" for i, (pattern, _) in enumerate(evasions))
-    return re.compile(joined), {f"e{i}": spelling for i, (_, spelling) in enumerate(evasions)}
+    joined = "|".join(f"(?P<e{i}>{guarded(pattern.pattern)})" for i, (pattern, _) in enumerate(evasions))
+    return re.compile(guarded(joined)), {f"e{i}": spelling for i, (_, spelling) in enumerate(evasions)}
 
 
 def _spell_out(

@@ -20,10 +20,10 @@ _CONDITION = re.compile(
 )
 _NEGATION_ZH = re.compile(
     r"(?:不会|不可能|决不|绝不|绝对不|并不|从不|从来不|不要|不用|无需|无须|不必|不能|不得(?!不)|不可以|不允许|"
-    r"禁止|严禁|不应|不该|并未|并没|未曾|没有|从未|没|别|不是|不)"
-    r"(?!还|付|交|接|回|理|配合|按时|得不|然|足|起|及时|出|上|管|到位|处理|方便|在|清)"
+    r"禁止|严禁|不应|不该|并未|并没|未曾|没有|从未|没|别|不是|唔会|唔使|唔|冇|未|不)"
+    r"(?!还|付|交|缴|到账|入账|接|回|理|配合|按时|得不|然|足|起|及时|出|上|管|到位|处理|方便|在|清|想|希望)"
 )
-_A_NOT_A = re.compile(r"(.)[不没]\1")
+_A_NOT_A = re.compile(r"(.)[不没唔]\1")
 """信不信, 会不会, 是不是: a question (or a dare), not a negation."""
 _NEGATION_EN = re.compile(
     r"\b(?:not|never|no|nor|cannot|without|neither)\b|n't\b|\bno longer\b"
@@ -33,8 +33,10 @@ _EN_DEBTOR_NEGATION = re.compile(
     r"\b(?:you|he|she|they)\s+(?:\w+\s+)?(?:\w*n't|not|never)\s+(?:\w+\s+)?"
     r"(?:pay|respond|call|answer|reply|get back|make|settle|contact us)|\bnot paying\b"
 )
-_SUGGESTION = re.compile(r"\bwhy (?:don't|not)\b|何不|为什么不|怎么不")
-""""Why don't you ...": a suggestion, not a negation."""
+_SUGGESTION = re.compile(
+    r"\bwhy (?:don't|not)\b|\b(?:can't|couldn't|won't) you\b|何不|为什么不|怎么不|不会去|不就"
+)
+""""Why don't you ...", "can't you just ...", "不会去借啊": a suggestion, not a negation."""
 _REPORTED_ZH = re.compile(
     r"(?<![跟对和给向让叫])(?:他|她|客户|顾客|对方|债务人|借款人|他们|她们|家属|家人|老婆|老公|丈夫|妻子|儿子|女儿|妈妈|"
     r"母亲|父亲|爸爸|同事|领导|有人|朋友|邻居|本人|持卡人|用户|客人)(?:也|还|就|一直|又|刚才|曾|却|反复)?"
@@ -42,7 +44,8 @@ _REPORTED_ZH = re.compile(
     r"说过|问过|咨询|询问|认为|误以为|转述)|听说|据说|网上说|别人说|有人说|据称"
 )
 _REPORTED_EN = re.compile(
-    r"\b(?:he|she|they|customer|consumer|debtor|borrower|caller|client|cardholder|his \w+|her \w+|the \w+)"
+    r"\b(?:he|she|they|customer|cust|cx|consumer|debtor|borrower|caller|client|cardholder"
+    r"|his \w+|her \w+|the \w+)"
     r"\s+(?:\w+\s+)?(?:said|says|claimed|claims|asked|asks|told us|told me|complained|complains|threatened|"
     r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
     r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b"
