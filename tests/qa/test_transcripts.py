@@ -36,13 +36,16 @@ def test_a_transcript_is_checked_turn_by_turn_and_the_call_sent_to_review(api: A
     body = {
         "language": "zh-CN",
         "turns": turns(
-            ("agent", THREAT + "，有事打13812345678"), ("customer", CUSTOMER), ("agent", REASSURANCE)
+            ("agent", THREAT + "，有事打13812345678"),
+            ("customer", CUSTOMER),
+            ("agent", REASSURANCE),
+            ("other", "他哥接过电话：" + THREAT),  # a relative on the line: not the collector's words
         ),
     }
     made = api.as_(d.supervisor).post(f"/api/v1/contacts/{contact_id}/transcript", json=body)
     assert made.status_code == 201, made.text
     transcript = made.json()
-    first, customer, reassured = transcript["turns"]
+    first, customer, reassured, relative = transcript["turns"]
     assert (first["speaker"], first["start"], first["end"]) == ("collector", "0.25", "4.5")
     assert "13812345678" not in first["text"]  # personal data masked before it is stored
     categories = {f["category"] for f in first["findings"]}
@@ -50,7 +53,7 @@ def test_a_transcript_is_checked_turn_by_turn_and_the_call_sent_to_review(api: A
     for finding in first["findings"]:
         assert first["text"][finding["start"] : finding["end"]] == finding["evidence"]
         assert finding["rule_ids"] and finding["severity"] in ("high", "medium", "low")
-    assert customer["findings"] == [] and reassured["findings"] == []
+    assert customer["findings"] == [] and reassured["findings"] == [] and relative["findings"] == []
     assert transcript["finding_count"] == len(first["findings"])
     assert transcript["score"] < 100 and transcript["review_state"] == "none"
     assert transcript["week"] == "2026-11-16" and transcript["collector_id"] == d.collector.user_id

@@ -11,9 +11,10 @@ from arrears.compliance.conduct.structure import negation_before, reported_by_ot
 
 DEBTOR_SIDE = frozenset({"debtor", "spouse", "attorney", "guarantor", "unknown"})
 """Parties a text may speak of the debt to (the pack narrows this further, see content.py)."""
-OTHER_SPEAKERS = frozenset({"customer"})
-"""Whose words are not the collector's conduct. A "system" text (a template, an SMS the bank sends)
-is the bank's own, and is checked like a collector's."""
+OTHER_SPEAKERS = frozenset({"customer", "other"})
+"""Whose words are not the collector's conduct: the customer's, and anyone else's on a call (a
+relative who answered: ``other`` in a transcript). A "system" text (a template, an SMS the bank
+sends) is the bank's own, and is checked like a collector's."""
 
 
 @dataclass(frozen=True)
