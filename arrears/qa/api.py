@@ -16,7 +16,6 @@ from arrears.auth.principal import Principal
 from arrears.cases.scope import case_filter
 from arrears.compliance.packs import Pack
 from arrears.contacts.gate import pack_of
-from arrears.portfolio.views import record_look, record_looks
 from arrears.qa import repository, service
 from arrears.qa.models import CallTranscript, QaVerdict, TranscriptTurn
 from arrears.qa.schemas import (
@@ -56,15 +55,7 @@ def _shown(
 ) -> TranscriptOut:
     transcript, turns, verdicts = found
     answer = TranscriptOut.full(transcript, turns, verdicts)
-    record_look(
-        session,
-        principal,
-        "transcript.read",
-        "transcript",
-        str(transcript.id),
-        transcript.customer_id,
-        at=now(request),
-    )
+    service.record_transcript_look(session, principal, transcript, at=now(request))
     return answer
 
 
@@ -176,14 +167,7 @@ def review_queue(
         session, principal, visible=case_filter(principal, today(request)), week=week, limit=limit
     )
     answer = TranscriptsOut(transcripts=[TranscriptSummary.of(row) for row in rows])
-    record_looks(
-        session,
-        principal,
-        "transcript.read",
-        "qa_review_queue",
-        (r.customer_id for r in rows),
-        at=now(request),
-    )
+    service.record_queue_look(session, principal, rows, at=now(request))
     return answer
 
 

@@ -30,6 +30,7 @@ from arrears.contacts.gate import GATE_PARTIES
 from arrears.contacts.models import Channel, Contact, ReviewStatus
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_, Text
+from arrears.portfolio.views import record_look, record_looks
 from arrears.qa import repository
 from arrears.qa.models import CallTranscript, QaVerdict, ReviewState, Speaker, TranscriptTurn, Verdict
 
@@ -265,6 +266,24 @@ def read_transcript(
         transcript,
         repository.turns_of(session, transcript.id),
         repository.verdicts_of(session, transcript.id),
+    )
+
+
+def record_transcript_look(
+    session: Session, principal: Principal, transcript: CallTranscript, *, at: datetime
+) -> None:
+    """A look at one transcript on the audit trail (called last, as :func:`record_look` asks)."""
+    record_look(
+        session, principal, "transcript.read", "transcript", str(transcript.id), transcript.customer_id, at=at
+    )
+
+
+def record_queue_look(
+    session: Session, principal: Principal, queue: Iterable[CallTranscript], *, at: datetime
+) -> None:
+    """A look at the review queue: one entry per customer whose call is listed."""
+    record_looks(
+        session, principal, "transcript.read", "qa_review_queue", (t.customer_id for t in queue), at=at
     )
 
 

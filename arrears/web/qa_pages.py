@@ -24,7 +24,6 @@ from arrears.compliance.conduct.rules import CATEGORIES
 from arrears.compliance.content import CATEGORY_NAMES
 from arrears.errors import ConflictError, InvalidInputError
 from arrears.i18n import N_
-from arrears.portfolio.views import record_look, record_looks
 from arrears.qa import service
 from arrears.qa.models import Speaker, TranscriptTurn, Verdict
 from arrears.web import render
@@ -98,14 +97,6 @@ def _qa(
     queue = []
     if principal.may(Permission.CONTACT_REVIEW):
         queue = service.review_queue(session, principal, visible=visible, week=None, limit=SHOWN)
-        record_looks(
-            session,
-            principal,
-            "transcript.read",
-            "qa_review_queue",
-            (r.customer_id for r in queue),
-            at=now(request),
-        )
     context: dict[str, Any] = {
         "week": service.week_of(day),
         "scores": service.week_scores(session, principal, day, visible=visible),
@@ -118,6 +109,7 @@ def _qa(
         "done": done,
         "problem": refused.message(render.language_of(request)) if refused else None,
     }
+    service.record_queue_look(session, principal, queue, at=now(request))
     return render.render(request, "qa.html", context, status=refused.http_status if refused else 200)
 
 
@@ -171,15 +163,6 @@ def _transcript(
     transcript, turns, verdicts = service.read_transcript(
         session, principal, transcript_id, visible=case_filter(principal, today(request))
     )
-    record_look(
-        session,
-        principal,
-        "transcript.read",
-        "transcript",
-        str(transcript.id),
-        transcript.customer_id,
-        at=now(request),
-    )
     context: dict[str, Any] = {
         "transcript": transcript,
         "turns": [(turn, pieces(turn)) for turn in turns],
@@ -192,6 +175,7 @@ def _transcript(
         "may_review": principal.may(Permission.CONTACT_REVIEW) and transcript.review_state != "reviewed",
         "problem": refused.message(render.language_of(request)) if refused else None,
     }
+    service.record_transcript_look(session, principal, transcript, at=now(request))
     return render.render(
         request, "qa_transcript.html", context, status=refused.http_status if refused else 200
     )
