@@ -15,10 +15,10 @@ unavailable.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from arrears.i18n import N_, Spoken, both, translate
+from arrears.i18n import N_, Spoken, Text, both, translate
 
 MAX_ECHO = 200
 """Characters of a user's value an error message repeats, at most."""
@@ -142,3 +142,30 @@ def one_of(value: str, valid: Iterable[str], option: str) -> str:
             value=repr(echo(value)),
         )
     return value
+
+
+# pydantic's messages for what people type most often wrong, in the reader's language (the API's
+# answers and the files' errors alike); any other keeps pydantic's English words
+VALIDATION_MESSAGES = {
+    "missing": N_("is required"),
+    "string_too_long": N_("has at most {max_length} characters"),
+    "string_too_short": N_("has at least {min_length} characters"),
+    "too_long": N_("has at most {max_length} items"),
+    "too_short": N_("has at least {min_length} items"),
+    "int_parsing": N_("is not a whole number"),
+    "decimal_parsing": N_("is not a decimal number"),
+    "date_from_datetime_parsing": N_("is not a date like 2026-12-31"),
+    "date_parsing": N_("is not a date like 2026-12-31"),
+    "datetime_parsing": N_("is not a time like 2026-12-31T14:30:00+08:00"),
+    "datetime_from_date_parsing": N_("is not a time like 2026-12-31T14:30:00+08:00"),
+    "enum": N_("is not one of {expected}"),
+    "literal_error": N_("is not one of {expected}"),
+}
+
+
+def validation_message(item: Mapping[str, Any]) -> Text | None:
+    """A pydantic error's message in words of ours, or None where pydantic's own are kept."""
+    template = VALIDATION_MESSAGES.get(str(item.get("type")))
+    if template is None:
+        return None
+    return Text.of(template, **{k: str(v) for k, v in (item.get("ctx") or {}).items()})

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from arrears.errors import ArrearsError, InvalidFileError, echo
+from arrears.errors import ArrearsError, InvalidFileError, echo, validation_message
 from arrears.i18n import N_, Text
 
 M = TypeVar("M", bound=BaseModel)
@@ -225,8 +225,12 @@ def _problem(document: Document, model: type[BaseModel], detail: ErrorDetails, r
             problem=Text.of(cause.template, **cause.params),
             **where,
         )
+    said = validation_message(detail)
     return Text.of(
-        N_("{file}, line {line}: {key} {value}: {problem}"), value=value, problem=echo(detail["msg"]), **where
+        N_("{file}, line {line}: {key} {value}: {problem}"),
+        value=value,
+        problem=echo(detail["msg"]) if said is None else said,
+        **where,
     )
 
 

@@ -21,7 +21,7 @@ class Item(BaseModel):
 class Shelf(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    title: str
+    title: str = Field(max_length=20)
     items: list[Item] = Field(default_factory=list)
 
 
@@ -49,6 +49,13 @@ def test_an_unknown_key_is_named_with_its_line_and_the_known_keys(tmp_path: Path
     assert "第 4 行" in error.message("zh-CN") and "不是此处已知的键" in error.message("zh-CN")
     assert isinstance(error, InvalidFileError) and isinstance(error, ValueError)
     assert error.exit_code == 2
+
+
+def test_a_value_too_long_is_said_in_the_readers_language(tmp_path: Path) -> None:
+    error = refusal(write(tmp_path, f"title: {'x' * 30}\n"))
+    assert "line 1: title 'xxx" in error.message("en") and "has at most 20 characters" in error.message("en")
+    assert "第 1 行" in error.message("zh-CN") and "最多 20 个字符" in error.message("zh-CN")
+    assert "at most" not in error.message("zh-CN")
 
 
 def test_a_misplaced_key_is_refused_where_it_stands(tmp_path: Path) -> None:

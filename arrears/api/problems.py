@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arrears.concurrency import LostRaceError
-from arrears.errors import ArrearsError
+from arrears.errors import ArrearsError, validation_message
 from arrears.i18n import N_, choose_language, translate
 
 RETRY_AFTER_SECONDS = 1
@@ -110,30 +110,9 @@ def problem_response(
     )
 
 
-# pydantic's messages for what people type most often wrong, in the reader's language; any
-# other keeps pydantic's English words
-VALIDATION_MESSAGES = {
-    "missing": N_("is required"),
-    "string_too_long": N_("has at most {max_length} characters"),
-    "string_too_short": N_("has at least {min_length} characters"),
-    "too_long": N_("has at most {max_length} items"),
-    "too_short": N_("has at least {min_length} items"),
-    "int_parsing": N_("is not a whole number"),
-    "decimal_parsing": N_("is not a decimal number"),
-    "date_from_datetime_parsing": N_("is not a date like 2026-12-31"),
-    "date_parsing": N_("is not a date like 2026-12-31"),
-    "datetime_parsing": N_("is not a time like 2026-12-31T14:30:00+08:00"),
-    "datetime_from_date_parsing": N_("is not a time like 2026-12-31T14:30:00+08:00"),
-    "enum": N_("is not one of {expected}"),
-    "literal_error": N_("is not one of {expected}"),
-}
-
-
 def _said(item: Mapping[str, Any], language: str) -> str:
-    template = VALIDATION_MESSAGES.get(str(item.get("type")))
-    if template is None:
-        return str(item["msg"])
-    return translate(template, language, **{k: str(v) for k, v in (item.get("ctx") or {}).items()})
+    said = validation_message(item)
+    return str(item["msg"]) if said is None else said.render(language)
 
 
 def install(app: FastAPI) -> None:
