@@ -87,6 +87,16 @@ def week_scores(session: Session, week: date, visible: ColumnElement[bool]) -> l
     ]
 
 
+def latest_week(session: Session, visible: ColumnElement[bool]) -> date | None:
+    """The Monday of the newest week with a transcript the caller sees."""
+    query = (
+        select(func.max(CallTranscript.week))
+        .join(Case, Case.case_id == CallTranscript.case_id)
+        .where(visible)
+    )
+    return session.scalar(query)
+
+
 def unsampled(session: Session, week: date, visible: ColumnElement[bool]) -> Sequence[tuple[int, int]]:
     """(id, score) of the week's transcripts not drawn for review yet."""
     query = (

@@ -295,6 +295,12 @@ def week_scores(
     return repository.week_scores(session, week_of(week), visible)
 
 
+def latest_week(session: Session, who: Who, *, visible: ColumnElement[bool]) -> date | None:
+    """The newest week with a transcript (its Monday), for a week that has none."""
+    _check(who, Permission.QA_READ)
+    return repository.latest_week(session, visible)
+
+
 # --- The sample for people's review. ------------------------------------------------------------
 
 

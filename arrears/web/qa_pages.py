@@ -97,9 +97,11 @@ def _qa(
     queue = []
     if principal.may(Permission.CONTACT_REVIEW):
         queue = service.review_queue(session, principal, visible=visible, week=None, limit=SHOWN)
+    scores = service.week_scores(session, principal, day, visible=visible)
     context: dict[str, Any] = {
         "week": service.week_of(day),
-        "scores": service.week_scores(session, principal, day, visible=visible),
+        "scores": scores,
+        "latest_week": None if scores else service.latest_week(session, principal, visible=visible),
         "queue": queue,
         "collectors": names_of(session, {row.collector_id for row in queue}),
         "agreement": service.agreement(session, principal, visible=visible),

@@ -35,8 +35,12 @@ def test_scores_sample_transcript_and_verdicts_on_the_pages(
     officer = signed_up("qian.officer", role=Role.COMPLIANCE_OFFICER)
     client = signed_in(browser, "qian.officer")
 
+    empty = client.get("/qa?week=2026-12-30")
+    assert "No call of this week has a transcript." in empty.text
+    assert 'href="/qa?week=2026-11-16" data-latest-week' in empty.text
     page = client.get("/qa?week=2026-11-18")
     assert page.status_code == 200 and 'href="/qa"' in page.text
+    assert "data-latest-week" not in page.text
     assert f'data-collector="{d.collector.user_id}"' in page.text and "No call waits for review." in page.text
     drawn = client.post(
         "/qa/sample",
