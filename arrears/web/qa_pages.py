@@ -26,7 +26,7 @@ from arrears.errors import ConflictError, InvalidInputError
 from arrears.i18n import N_
 from arrears.qa import service
 from arrears.qa.models import Speaker, TranscriptTurn, Verdict
-from arrears.web import render
+from arrears.web import form_values, render
 from arrears.web.supervise import names_of, refusal
 
 router = APIRouter(include_in_schema=False)
@@ -65,10 +65,8 @@ def pieces(turn: TranscriptTurn) -> list[Piece]:
 
 
 def _week(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    """Any day of the week asked for (a 400 page naming the field when it is not a date)."""
+    return form_values.day(value, "week") if value and value.strip() else default
 
 
 @router.get("/qa", response_class=HTMLResponse)

@@ -35,6 +35,8 @@ def test_scores_sample_transcript_and_verdicts_on_the_pages(
     officer = signed_up("qian.officer", role=Role.COMPLIANCE_OFFICER)
     client = signed_in(browser, "qian.officer")
 
+    garbled = client.get("/qa?week=2026-02-30")
+    assert garbled.status_code == 400 and "week: write a date like 2026-12-31" in garbled.text
     empty = client.get("/qa?week=2026-12-30")
     assert "No call of this week has a transcript." in empty.text
     assert 'href="/qa?week=2026-11-16" data-latest-week' in empty.text
