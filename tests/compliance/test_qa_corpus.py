@@ -23,7 +23,7 @@ def splits() -> dict[str, list[CorpusItem]]:
 
 def test_the_corpus_is_big_enough_with_a_held_out_part(splits: dict[str, list[CorpusItem]]) -> None:
     assert sum(len(items) for items in splits.values()) >= 800
-    assert len(splits["heldout"]) >= 0.35 * sum(len(items) for items in splits.values())
+    assert len(splits["heldout2"]) >= 0.25 * sum(len(items) for items in splits.values())
 
 
 @pytest.mark.parametrize("split", SPLITS)
@@ -53,5 +53,6 @@ def test_evidence_is_in_the_text_once_per_label(splits: dict[str, list[CorpusIte
 def test_ids_are_unique_and_the_splits_share_no_text(splits: dict[str, list[CorpusItem]]) -> None:
     every = [item for items in splits.values() for item in items]
     assert len({item.id for item in every}) == len(every)
-    dev_texts = {item.text for item in splits["dev"]}
-    assert [item.id for item in splits["heldout"] if item.text in dev_texts] == []
+    for split in SPLITS:
+        others = {item.text for name, items in splits.items() if name != split for item in items}
+        assert [item.id for item in splits[split] if item.text in others] == [], split
