@@ -88,8 +88,10 @@ def record_run(
         object_type="simulation_run",
         object_id=str(row.id),
         after={
-            "champion": {"name": row.champion_name, "digest": row.champion_digest},
-            "challenger": {"name": row.challenger_name, "digest": row.challenger_digest},
+            "champion": row.champion_name,
+            "champion_digest": row.champion_digest,
+            "challenger": row.challenger_name,
+            "challenger_digest": row.challenger_digest,
             "customers": row.customers,
             "days": row.days,
             "seed": row.seed,

@@ -129,6 +129,8 @@ def test_a_run_recorded_on_the_command_line_is_listed_and_shown_again(
     with Session(command_line_database) as session:
         [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "simulation.record"))
         assert entry.object_id == "1" and entry.actor_name.startswith("system:")
+        after = json.loads(entry.after)
+        assert after["champion_digest"] == simulations.digest(NOTHING) and after["customers"] == 300
         row = simulations.run(session, ANALYST, 1)
         assert row.champion_strategy_id == champion_id and row.challenger_strategy_id is None
         assert row.champion_document == NOTHING and row.ran_at.tzinfo is not None
