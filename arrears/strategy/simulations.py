@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer
 
 from arrears.audit.trail import Actor, record
@@ -107,9 +107,15 @@ def _check(who: Principal | Actor) -> None:
 
 
 def runs(
-    session: Session, who: Principal | Actor, *, before: int | None = None, limit: int | None = None
+    session: Session,
+    who: Principal | Actor,
+    *,
+    before: int | None = None,
+    limit: int | None = None,
+    strategy_id: int | None = None,
 ) -> list[SimulationRun]:
-    """The runs kept, newest first; ``before``: only those with a smaller id (the next page)."""
+    """The runs kept, newest first; ``before``: only those with a smaller id (the next page);
+    ``strategy_id``: only those in which that stored version was champion or challenger."""
     _check(who)
     query = (
         select(SimulationRun)
@@ -121,6 +127,13 @@ def runs(
     )
     if before is not None:
         query = query.where(SimulationRun.id < before)
+    if strategy_id is not None:
+        query = query.where(
+            or_(
+                SimulationRun.champion_strategy_id == strategy_id,
+                SimulationRun.challenger_strategy_id == strategy_id,
+            )
+        )
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))

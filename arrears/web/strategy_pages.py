@@ -31,7 +31,7 @@ from arrears.auth.service import new_secret
 from arrears.cases import visits
 from arrears.errors import ArrearsError, InvalidInputError, NotFoundError
 from arrears.i18n import N_
-from arrears.strategy import carrying, service
+from arrears.strategy import carrying, service, simulations
 from arrears.strategy.document import StrategyDocument
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.models import Strategy, StrategyAction, StrategyStatus
@@ -52,6 +52,9 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Version = Annotated[int | None, Form(ge=0, le=2**31 - 1)]
 Reason = Annotated[str, Form(max_length=500)]
 Done = Annotated[str | None, Query(max_length=20)]
+
+SIMULATIONS_SHOWN = 10
+"""The newest simulation runs a strategy's page lists (the rest on /simulations)."""
 
 ACTION_WORDS = {
     "sms": N_("SMS"),
@@ -212,6 +215,9 @@ def _version_page(
         "valid": report.valid,
         "preview": preview_of(session, document, day),
         "experiments": [e.code for e in document.experiments],
+        "simulation_runs": simulations.runs(session, principal, strategy_id=row.id, limit=SIMULATIONS_SHOWN)
+        if principal.may(Permission.SIMULATION_READ)
+        else [],
         "versions": versions,
         "names": names_of(session, {row.drafted_by, row.decided_by}),
         "statuses": STATUS_WORDS,

@@ -64,6 +64,10 @@ def test_the_list_and_a_run_s_report(
     assert first != "collected per account" and f'<th scope="row">{first}</th>' in chinese.text
     assert "模拟" in chinese.text
 
+    strategy = analyst.get(f"/strategies/{version}")
+    assert f'<a href="/simulations/{run_id}" data-simulation="{run_id}">Run {run_id}</a>' in strategy.text
+    assert "nothing against remind" in strategy.text
+
     missing = analyst.get("/simulations/999")
     assert missing.status_code == 404
 
@@ -86,6 +90,8 @@ def test_who_may_see_the_runs_and_who_may_follow_the_links(
             assert answer.status_code == 403, address
             assert answer.headers["content-type"].startswith("text/html")
         assert 'href="/simulations"' not in client.get("/").text
+    officer = signed_in(browser, "zhou.check").get(f"/strategies/{version}")  # reads strategies, not runs
+    assert officer.status_code == 200 and "data-simulation=" not in officer.text
     signed_up("qian.admin", role=Role.ADMINISTRATOR)  # reads runs, not strategies: no link to one
     admin = signed_in(browser, "qian.admin")
     page = admin.get(f"/simulations/{run_id}")
