@@ -89,6 +89,9 @@ EXAMPLES = Path(arrears.__file__).resolve().parent.parent / "examples"
 HISTORY_DAYS = 21
 """The collectors' work is done this many days before the portfolio's date: the nights after it
 find the promises kept or broken."""
+SIMULATED_CUSTOMERS = 3000
+SIMULATED_DAYS = 60
+"""The demo's simulation run: at most 3,000 simulated customers over 60 days (some 8 s)."""
 TEAMS = (("DEMO-EARLY", "Early collections 前期催收"), ("DEMO-LATE", "Late collections 后期催收"))
 AGENCY = ("DEMO-AGENCY", "Demo agency 演示委外机构")
 
@@ -283,6 +286,8 @@ def build(
         _people(engine, settings, result, examples)
     with _step(result, N_("the strategy, from the collectors' day")):
         _strategy(engine, settings, examples, plan.pivot)
+    with _step(result, N_("a simulation of the strategy against a challenger")):
+        _simulation(engine, settings, examples, plan.pivot, min(customers, SIMULATED_CUSTOMERS), seed)
     with _step(result, N_("nightly batches and the collectors' work")):
         _nights_and_work(engine, settings, plan, result)
     with _step(result, N_("cure model and the last night")):
@@ -361,6 +366,34 @@ def _strategy(engine: Engine, settings: Settings, examples: Path, first_night: d
             today=first_night,
             expected=None,
             now=now,
+        )
+
+
+def _simulation(
+    engine: Engine, settings: Settings, examples: Path, first_night: date, customers: int, seed: int
+) -> None:
+    """The example strategy against its call-first variant over simulated customers, kept as the
+    strategy analyst's run (``arrears sim strategy --record``), so /simulations opens on one."""
+    from decimal import Decimal
+
+    from arrears.strategy import simulations
+    from arrears.strategy.repository import parse_document
+    from arrears.strategy.simulation import pair
+
+    paths = [examples / "strategies" / name for name in ("cn-cards.yaml", "cn-cards-call-first.yaml")]
+    texts = (paths[0].read_text("utf-8"), paths[1].read_text("utf-8"))
+    documents = (parse_document(texts[0], str(paths[0])), parse_document(texts[1], str(paths[1])))
+    names = (documents[0].strategy, documents[1].strategy)
+    plan = pair.Plan(
+        documents, names, max(customers, 100), SIMULATED_DAYS, seed, first_night, pair.bank_for(settings)
+    )
+    started = time.perf_counter()
+    comparison = pair.simulate_pair(plan, parallel=False)
+    seconds = Decimal(time.perf_counter() - started)
+    with transaction(engine) as session:
+        analyst = _principal(auth.user_named(session, "strategy-analyst")).actor()
+        simulations.record_run(
+            session, analyst, texts, plan, comparison, seconds=seconds, now=SystemClock().now()
         )
 
 

@@ -23,6 +23,7 @@ from arrears.db import make_engine, transaction
 from arrears.disputes.models import Dispute, Hold
 from arrears.portfolio.models import Account
 from arrears.qa.models import CallTranscript
+from arrears.strategy.models import SimulationRun
 from tests.auth.conftest import cheap_hashing
 
 __all__ = ["cheap_hashing"]
@@ -136,6 +137,11 @@ def test_builds_people_and_history(demo_env: Path, database: Engine) -> None:
             select(func.count()).select_from(CallTranscript).where(CallTranscript.review_state == "sampled")
         )
         assert drawn
+        # the example strategy against its challenger, simulated and kept as the analyst's run
+        [run] = session.scalars(select(SimulationRun)).all()
+        analyst = session.scalar(select(User.id).where(User.username == "strategy-analyst"))
+        assert run.ran_by == analyst and run.champion_strategy_id is not None
+        assert run.challenger_name != run.champion_name and run.customers == 200
     # a second run serves what is built: no new portfolio, no passwords printed again
     result = CliRunner().invoke(app, SMALL)
     assert result.exit_code == 0, result.output
