@@ -94,7 +94,7 @@ demo-people: $(STAMP)
 
 ## The whole test suite (PostgreSQL variants run when ARREARS_TEST_POSTGRES_URL is set).
 test: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=30
 
 # Lint and format checks cover the Python code (ruff would also reformat code blocks in docs/).
 lint: $(STAMP)
