@@ -91,11 +91,13 @@ class Report:
 
 
 def load_corpus(folder: Path, split: str) -> list[CorpusItem]:
-    """The items of ``split`` (dev, heldout or all) under ``folder``; a CorpusError naming the file
-    and item when one cannot be read."""
+    """The items of ``split`` (a name of :data:`SPLITS`, or all: those the folder has) under
+    ``folder``; a CorpusError naming the file and item when one cannot be read."""
     if not folder.is_dir():
         raise CorpusError(N_("{folder} is not a folder"), folder=str(folder))
-    splits = SPLITS if split == "all" else (split,)
+    splits = [name for name in SPLITS if (folder / name).is_dir()] if split == "all" else [split]
+    if not splits:
+        raise CorpusError(N_("{folder} has no {split}/ folder"), folder=str(folder), split=SPLITS[0])
     items: list[CorpusItem] = []
     for name in splits:
         where = folder / name
