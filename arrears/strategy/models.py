@@ -95,6 +95,8 @@ class ActionStatus(StrEnum):
     """A serious step a person confirmed, carried out at once (:mod:`arrears.strategy.carrying`):
     the visit planned, the accounts placed or the referral recorded, their ids kept."""
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    """A proposal the night set aside: its case closed before a person answered (why in ``reasons``)."""
     DONE = "done"
     """Carried out: the message queued, the call made."""
     SKIPPED = "skipped"

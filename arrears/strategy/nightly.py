@@ -46,6 +46,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,7 @@ from arrears.compliance.packs import Pack
 from arrears.contacts.gate import facts_for_many
 from arrears.contacts.models import CallTask, CallTaskStatus
 from arrears.db.arrow import insert_arrow, read_arrow
+from arrears.i18n import N_, Text
 from arrears.queues import repository as queue_repository
 from arrears.strategy import evaluation
 from arrears.strategy.document import (
@@ -93,6 +95,8 @@ class NightOutcome:
     already: int = 0
     unplaced: int = 0
     call_tasks: int = 0
+    withdrawn: int = 0
+    """Proposals set aside because their case closed before anyone answered."""
     fairness: FairnessReport | None = None
 
     def counts(self) -> dict[str, int]:
@@ -105,8 +109,9 @@ class NightOutcome:
         }
 
     def note(self) -> str:
+        set_aside = f"; {self.withdrawn:,} proposals set aside (case closed)" if self.withdrawn else ""
         if self.strategy is None:
-            return "strategy 策略: no approved strategy for this night, nothing chosen"
+            return "strategy 策略: no approved strategy for this night, nothing chosen" + set_aside
         actions = ", ".join(f"{name} {count}" for name, count in sorted(self.actions.items())) or "none"
         statuses = ", ".join(f"{name} {count}" for name, count in sorted(self.statuses.items()))
         text = (
@@ -123,6 +128,7 @@ class NightOutcome:
             text += f"; {self.unplaced:,} cases in no segment or in several (left as they were)"
         if self.already:
             text += f"; {self.already} chosen before"
+        text += set_aside
         if self.fairness is not None and self.fairness.flags:
             flagged = ", ".join(f"{a}/{m}/{g}" for a, m, g in self.fairness.flags[:5])
             text += f"; fairness 公平性: {len(self.fairness.flags)} flagged ({flagged})"
@@ -138,10 +144,11 @@ def run_night(
     bank_zone: str,
 ) -> NightOutcome:
     """Evaluate the strategy active on ``as_of`` for every open case and write the day's actions."""
+    withdrawn = withdraw_closed_proposals(connection, now)
     active = active_strategy(connection, as_of)
     if active is None:
-        return NightOutcome()
-    outcome = NightOutcome(strategy=f"{active.code} v{active.number}")
+        return NightOutcome(withdrawn=withdrawn)
+    outcome = NightOutcome(strategy=f"{active.code} v{active.number}", withdrawn=withdrawn)
     previous = connection.execute(
         select(func.max(StrategyRun.as_of)).where(StrategyRun.as_of < as_of)
     ).scalar()
@@ -620,3 +627,19 @@ def _record_run(
             finished_at=now,
         )
     )
+
+
+CASE_CLOSED = N_("The case closed before anyone answered: the night set the proposal aside")
+
+
+def withdraw_closed_proposals(connection: Connection, now: datetime) -> int:
+    """Proposals (a visit, a placement, a referral waiting for a person) whose case has closed
+    since: ``withdrawn``, with why, in one statement. Answers how many."""
+    closed = select(Case.case_id).where(Case.status == str(CaseStatus.CLOSED))
+    reason = {"rule_id": "case-closed", **Text.of(CASE_CLOSED).both(), "blocking": True}
+    result = connection.execute(
+        update(StrategyAction)
+        .where(StrategyAction.status == str(ActionStatus.PROPOSED), StrategyAction.case_id.in_(closed))
+        .values(status=str(ActionStatus.WITHDRAWN), decided_at=now, reasons=[reason])
+    )
+    return result.rowcount or 0

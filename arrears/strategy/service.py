@@ -408,7 +408,7 @@ def _answerable(session: Session, principal: Principal, action_id: int, today: d
     action = session.scalar(_serious_action(principal, action_id, today).with_for_update(of=StrategyAction))
     if action is None:
         raise ActionNotFoundError(action_id=action_id)
-    if action.status in (ActionStatus.CONFIRMED, ActionStatus.DECLINED):
+    if action.status in (ActionStatus.CONFIRMED, ActionStatus.DECLINED, ActionStatus.WITHDRAWN):
         raise ActionDecidedError(
             action_id=action_id,
             status=action.status,

@@ -76,6 +76,7 @@ STATUS_WORDS = {
     "proposed": N_("proposed"),
     "confirmed": N_("confirmed"),
     "declined": N_("declined"),
+    "withdrawn": N_("set aside"),
     "done": N_("done"),
     "skipped": N_("skipped"),
 }

@@ -244,6 +244,31 @@ def test_a_case_closed_or_paid_since_the_night_is_refused_with_why(api: Api) -> 
     assert declined.status_code == 200 and declined.json()["status"] == "declined"
 
 
+def test_the_next_night_sets_aside_the_proposal_of_a_case_closed_since(api: Api) -> None:
+    f = floor(api, "visit", "legal")
+    with api.engine.begin() as connection:
+        connection.execute(
+            update(Case)
+            .where(Case.case_id == case_id_of("visit"))
+            .values(status="closed", closed_on=TODAY, close_reason="paid_off")
+        )
+    outcome = night(api.engine, TODAY + timedelta(days=1))
+    assert outcome.withdrawn == 1 and "1 proposals set aside (case closed)" in outcome.note()
+    assert status_of(api, f.steps["visit"]) == "withdrawn" and status_of(api, f.steps["legal"]) == "proposed"
+    with Session(api.engine) as session:
+        withdrawn = session.get_one(StrategyAction, f.steps["visit"])
+        assert withdrawn.decided_at is not None and withdrawn.decided_by is None
+        [reason] = withdrawn.reasons
+        assert reason["rule_id"] == "case-closed" and "set the proposal aside" in reason["en"]
+        assert reason["zh-CN"] != reason["en"]
+    answered = confirm(api.as_(f.boss), f.steps["visit"], agent_id=f.agent.user_id)
+    assert answered.status_code == 409 and answered.json()["code"] == "action_answered"
+    assert "withdrawn" in answered.json()["detail"]
+    listed = api.as_(f.boss).get("/api/v1/strategy-actions/proposed").json()
+    assert [a["id"] for a in listed["actions"]] == [f.steps["legal"]]
+    assert night(api.engine, TODAY + timedelta(days=2)).withdrawn == 0  # once
+
+
 def test_a_failing_flow_undoes_the_whole_confirmation(api: Api) -> None:
     f = floor(api, "visit")
     outsider = api.person(Role.FIELD_AGENT, team_id=api.team("T2"))
