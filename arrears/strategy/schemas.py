@@ -184,7 +184,10 @@ class ActionOut(BaseModel):
     as_of: date = Field(description="The night that chose it")
     case_id: str
     action: str
-    status: str
+    status: str = Field(
+        description="planned, rescheduled, escalated, proposed, confirmed, declined, withdrawn "
+        "(a proposal the night set aside: its case closed), done or skipped"
+    )
     planned_at: datetime
     window_end: datetime | None
     needs_confirmation: bool
