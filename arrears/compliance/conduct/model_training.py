@@ -387,9 +387,11 @@ def train(
     progress: Callable[[str], None] = lambda _: None,
 ) -> Trained:
     """The model on every part (training_items), thresholds from the out-of-fold probabilities of
-    all but the written examples; with ``measure``, the grouped cross-validated figures too."""
-    tested = [s for part in parts if part.split != "examples" for s in samples(part, sentences)]
-    extra = [s for part in parts if part.split == "examples" for s in samples(part, sentences)]
+    the corpus' splits (train-extra and the written examples are always on the training side: text
+    written for training reads more plainly than the corpus, and would lower the thresholds); with
+    ``measure``, the grouped cross-validated figures too."""
+    tested = [s for part in parts if part.split in TRAINING_SPLITS for s in samples(part, sentences)]
+    extra = [s for part in parts if part.split not in TRAINING_SPLITS for s in samples(part, sentences)]
     progress("thresholds")
     scores = out_of_fold(tested, extra, c, seed)
     truth = truth_of(tested)
