@@ -209,29 +209,35 @@ def evaluate_content_command(
 
 @app.command("train-content-model")
 def train_content_model_command(
-    corpus: Annotated[Path, typer.Argument(help="The corpus folder: its dev/ split is trained on.")],
+    corpus: Annotated[
+        Path,
+        typer.Argument(
+            help="The corpus folder: its dev/ and heldout/ splits (and train-extra/) are trained on."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the model (JSON).")],
     examples: Annotated[
         Path | None,
         typer.Option(help="More labelled items to train on (default: the checker's written examples)."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seeds the folds and the learner.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seeds the learners.")] = 0,
     measure: Annotated[
-        bool, typer.Option(help="Print nested cross-validated figures on dev (some 20 s).")
+        bool, typer.Option(help="Print grouped cross-validated figures (a few minutes).")
     ] = True,
 ) -> None:
-    """Train the conduct model (an experiment) on the corpus' dev split and the written examples.
+    """Train the conduct model on the corpus' dev and heldout splits, its train-extra/ folder and
+    the written examples; with the sentence model when the qa-model extra is installed.
 
-    The held-out split is never read. The same corpus and seed write the same file.
+    No other split is read. The same corpus, seed and encoder write the same file.
     """
     from arrears.compliance.conduct import model_training
 
     language = _language()
     extra = examples if examples is not None else model_training.EXAMPLES
-    dev, more = model_training.training_items(corpus, extra if extra.exists() else None)
-    trained = model_training.train(dev, more, seed=seed, measure=measure)
+    parts = model_training.training_items(corpus, extra if extra.exists() else None)
+    trained = model_training.train(parts, seed=seed, measure=measure)
     trained.model.save(out)
-    wide = console if console.is_terminal else Console(width=160)
-    if trained.variants is not None:
-        wide.print(model_training.variants_table(trained.variants, language))
+    wide = console if console.is_terminal else Console(width=200)
+    for scheme, variants in (trained.measured or {}).items():
+        wide.print(model_training.variants_table(variants, scheme, language))
     console.print(model_training.written(trained.model, out, language), soft_wrap=True)

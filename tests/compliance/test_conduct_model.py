@@ -1,6 +1,7 @@
-"""The trained conduct model (an experiment): deterministic training, the shipped weights as
-fresh training makes them, findings with their evidence, loading with the network off, the
-training and evaluation commands. Only the corpus' dev split is read."""
+"""The trained conduct model: deterministic training, the shipped weights as fresh training makes
+them, findings with their evidence, the sentence encoder loading with the network off and its
+absence handled, the training and evaluation commands. Only the corpus' dev and heldout splits are
+read (never a new held-out part)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from arrears.cli import app
+from arrears.compliance.conduct import embedding
 from arrears.compliance.conduct import model as conduct_model
-from arrears.compliance.conduct.evaluation import load_corpus, read_items
+from arrears.compliance.conduct.embedding import EncoderUnavailableError, require_encoder
+from arrears.compliance.conduct.evaluation import read_items
 from arrears.compliance.conduct.model import (
     ContentModel,
     check_with_model,
@@ -22,7 +25,7 @@ from arrears.compliance.conduct.model import (
     load_model,
     model_findings,
 )
-from arrears.compliance.conduct.model_training import EXAMPLES, train
+from arrears.compliance.conduct.model_training import EXAMPLES, Labelled, train, training_items
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "qa" / "corpus"
@@ -31,31 +34,58 @@ runner = CliRunner()
 
 THREAT = "再不还钱，我把你的照片做成海报贴满你们小区"
 """A threat to the debtor's name (reputation). The model finds no `threat` (violence) at all: no
-threshold reached a precision of 0.95 on dev's out-of-fold probabilities (docs/qa.md)."""
+threshold reached a precision of 0.95 on the out-of-fold probabilities (docs/qa.md)."""
+needs_encoder = pytest.mark.skipif(
+    embedding.encoder_version() is None, reason="the qa-model extra (sentence encoder) is not installed"
+)
 REASSURANCE = "您放心，我们不会把这件事告诉您的单位，也不会联系您的家人"
 
 
+def written_examples_as_splits() -> list[Labelled]:
+    """The written examples, odd ones as dev and even ones as heldout: quick to train."""
+    items = read_items(WRITTEN)
+    return [
+        Labelled("dev", "dev/odd.yaml", items[::2]),
+        Labelled("heldout", "heldout/even.yaml", items[1::2]),
+    ]
+
+
 def small_training(seed: int) -> ContentModel:
-    """The written examples alone: enough for every category, quick to train."""
-    return train(read_items(WRITTEN), [], seed=seed, measure=False).model
+    return train(written_examples_as_splits(), seed=seed, measure=False).model
 
 
-def test_the_shipped_weights_are_what_training_makes_of_dev_and_the_examples() -> None:
-    fresh = train(load_corpus(CORPUS, "dev"), read_items(WRITTEN), seed=0, measure=False).model
+def test_the_shipped_weights_are_what_training_makes_of_the_corpus_and_the_examples() -> None:
+    with_sentences = embedding.encoder_version() is not None
+    parts = training_items(CORPUS, WRITTEN)
+    fresh = train(parts, seed=0, measure=False, sentences=with_sentences).model
     shipped = load_model()
     assert fresh.names == shipped.names
     assert fresh.idf == shipped.idf
+    assert shipped.encoder is not None  # shipped with the sentence model
     for name, category in fresh.categories.items():
         stored = shipped.categories[name]
-        assert (category.intercept, category.threshold, category.union_threshold) == (
-            stored.intercept,
-            stored.threshold,
-            stored.union_threshold,
-        )
+        assert (category.intercept, category.threshold) == (stored.intercept, stored.threshold)
         assert dict(category.weights) == dict(stored.weights)
+        if with_sentences:
+            assert category.sentence_intercept == stored.sentence_intercept
+            assert category.sentence_weights == stored.sentence_weights
+            assert category.ensemble_threshold == stored.ensemble_threshold
     texts = [THREAT, REASSURANCE, "You're a worthless deadbeat", "去找你朋友借点钱先把这期还了"]
     for text in texts:
         assert model_findings(text, model=fresh) == model_findings(text, model=shipped)
+
+
+def test_no_other_split_is_read(tmp_path: Path) -> None:
+    for split in ("dev", "heldout"):
+        (tmp_path / split).mkdir()
+        shutil.copy(WRITTEN, tmp_path / split / "examples.yaml")
+    (tmp_path / "heldout2").mkdir()
+    (tmp_path / "heldout2" / "broken.yaml").write_text("this: [is not read", "utf-8")
+    parts = training_items(tmp_path, None)
+    assert [(p.split, p.file) for p in parts] == [
+        ("dev", "dev/examples.yaml"),
+        ("heldout", "heldout/examples.yaml"),
+    ]
 
 
 def test_a_threat_is_found_with_its_evidence_and_a_reassurance_is_not() -> None:
@@ -96,10 +126,46 @@ def test_the_model_loads_and_judges_with_the_network_off(monkeypatch: pytest.Mon
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     conduct_model._shipped_model.cache_clear()
+    embedding._encoder.cache_clear()
     try:
         assert {f.category for f in model_findings(THREAT)} == {"reputation"}
+        if embedding.encoder_version() is not None:
+            vectors = embedding.embed(["我们不会联系您的家人", "We will not contact your family"])
+            assert vectors.shape == (2, embedding.DIMENSIONS)
+            assert float(vectors[0] @ vectors[1]) > 0.5  # the same meaning in two languages
     finally:
         conduct_model._shipped_model.cache_clear()
+        embedding._encoder.cache_clear()
+
+
+@needs_encoder
+def test_the_sentence_model_is_used_when_its_encoder_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = ContentModel.from_dict(load_model().to_dict())
+    assert shipped.reads_sentences
+    calls: list[list[str]] = []
+    embed = embedding.embed
+
+    def counted(texts: list[str]) -> object:
+        calls.append(list(texts))
+        return embed(texts)
+
+    monkeypatch.setattr(embedding, "embed", counted)
+    model_findings(THREAT, model=shipped)
+    assert len(calls) == 1
+
+
+def test_without_the_encoder_the_model_reads_its_n_grams_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedding, "encoder_version", lambda: None)
+    alone = ContentModel.from_dict(load_model().to_dict())
+    assert not alone.reads_sentences
+
+    def never(texts: list[str]) -> object:
+        raise AssertionError("the encoder is not installed")
+
+    monkeypatch.setattr(embedding, "embed", never)
+    assert "reputation" in {f.category for f in model_findings(THREAT, model=alone)}
+    with pytest.raises(EncoderUnavailableError, match=r"arrears\[qa-model\]"):
+        require_encoder()
 
 
 def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
@@ -113,11 +179,14 @@ def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    """The written examples as a dev split; a held-out split the training must not read."""
-    (tmp_path / "dev").mkdir()
-    (tmp_path / "heldout").mkdir()
-    shutil.copy(WRITTEN, tmp_path / "dev" / "examples.yaml")
-    (tmp_path / "heldout" / "broken.yaml").write_text("this: [is not read", "utf-8")
+    """The written examples as a dev and a heldout split; a new held-out part never read."""
+    for part in written_examples_as_splits():
+        (tmp_path / part.split).mkdir()
+        (tmp_path / part.file).write_text(
+            json.dumps([i.model_dump(exclude_none=True) for i in part.items], ensure_ascii=False), "utf-8"
+        )
+    (tmp_path / "heldout2").mkdir()
+    (tmp_path / "heldout2" / "broken.yaml").write_text("this: [is not read", "utf-8")
     return tmp_path
 
 
@@ -126,17 +195,18 @@ def test_training_is_deterministic_for_a_seed_and_prints_the_figures(corpus: Pat
     command = ["compliance", "train-content-model", str(corpus), "--out", str(out)]
     result = runner.invoke(app, [*command, "--examples", str(tmp_path / "none.yaml"), "--seed", "0"])
     assert result.exit_code == 0, result.output
-    assert "rules | model" in result.output and "forbidden_time" in result.output
-    assert "160 dev items, 0 examples" in result.output
+    assert "rules | n-grams" in result.output and "forbidden_time" in result.output
+    assert "dev → heldout" in result.output and "grouped 5-fold" in result.output
+    assert "160 items: dev 80, heldout 80" in result.output
     written = json.loads(out.read_text("utf-8"))
-    assert "cross_validated_on_dev" in written.pop("about")
+    assert set(written.pop("about")["grouped_cross_validation"]) == {
+        "dev → heldout",
+        "heldout → dev",
+        "grouped 5-fold",
+    }
     again = small_training(0).to_dict()
     again.pop("about")
     assert written == again  # the same corpus and seed, another process: the same model
-    other = small_training(7)
-    assert tuple(written["vocabulary"]) == other.names  # the vocabulary does not depend on the folds ...
-    thresholds = {c: m["threshold"] for c, m in written["categories"].items()}
-    assert thresholds != {c: m.threshold for c, m in other.categories.items()}  # ... the thresholds do
 
 
 def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> None:
@@ -145,5 +215,5 @@ def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> Non
         app, ["compliance", "evaluate-content", str(corpus), "--with-model", "--misses", "200"]
     )
     assert without.exit_code == 0 and with_model.exit_code == 0, with_model.output
-    assert "160 items, 160 judged exactly" in without.output
-    assert "160 items" in with_model.output
+    assert "80 items, 80 judged exactly" in without.output  # the dev split: the odd examples
+    assert "80 items" in with_model.output

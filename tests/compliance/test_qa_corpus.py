@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from arrears.compliance.conduct.evaluation import SPLITS, CorpusItem, load_corpus
+from arrears.compliance.conduct.evaluation import SPLITS, CorpusItem, load_corpus, read_items
 from arrears.compliance.conduct.rules import CATEGORIES
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "qa" / "corpus"
@@ -56,3 +56,18 @@ def test_ids_are_unique_and_the_splits_share_no_text(splits: dict[str, list[Corp
     for split in SPLITS:
         others = {item.text for name, items in splits.items() if name != split for item in items}
         assert [item.id for item in splits[split] if item.text in others] == [], split
+
+
+def test_the_training_only_items_are_well_formed_and_share_no_text(
+    splits: dict[str, list[CorpusItem]],
+) -> None:
+    """train-extra/ (training only, not a split): evidence in the text, ids and texts its own."""
+    extra = [item for path in sorted((CORPUS / "train-extra").glob("*.yaml")) for item in read_items(path)]
+    assert len(extra) >= 200
+    for item in extra:
+        assert sorted(e.label for e in item.evidence) == sorted(item.labels), item.id
+        assert all(e.span in item.text for e in item.evidence), item.id
+    every = [item for items in splits.values() for item in items]
+    assert {item.id for item in extra}.isdisjoint(item.id for item in every)
+    assert {item.text for item in extra}.isdisjoint(item.text for item in every)
+    assert all(not item.labels for item in extra if item.speaker == "customer")

@@ -1,16 +1,20 @@
-"""A conduct model trained by the project from its own labelled corpus (an experiment, issue #16).
+"""A conduct model trained by the project from its own labelled corpus (issue #16).
 
-Not wired into ``check_conduct`` nor ``check_text``: ``check_with_model`` gives the rules' findings
-and the model's side by side, so that the two can be measured (docs/qa.md).
+Not wired into ``check_conduct`` nor ``check_text`` (it reads a few hundred texts a second where
+the rules read ten thousand): ``check_with_model`` gives the rules' findings and the model's
+together, for reviewing notes and transcripts and for measuring (docs/qa.md).
 
 The text is read as the rules read it (``normalise``: Traditional → Simplified, folded forms,
 evasions spelled out). Its features: character n-grams (1–4) of every run of Chinese characters;
 words and word pairs, and the character n-grams (3–5) inside each word, of the Latin text; the
 party spoken to and the speaker. Each present n-gram weighs its idf, the vector is L2-normalised,
-and one logistic regression per category scores it. A category is found when its probability
-reaches the threshold chosen by cross-validation on the corpus' dev split for a precision of at
-least 0.95. The evidence is where the n-grams that pushed the score up most lie in the original
-text.
+and one logistic regression per category scores it. Beside it, when the sentence encoder is
+installed (embedding.py, the ``qa-model`` extra), a second logistic regression per category reads
+the sentence's embedding (with the party and whether the bank's system speaks), and the two
+probabilities are averaged. A category is found when its probability reaches the threshold chosen
+by grouped cross-validation (by the corpus' files) for a precision of at least 0.95 — one for the
+n-grams alone, one for the average. The evidence is where the n-grams that pushed the score up
+most lie in the original text.
 
 The weights are a plain JSON file (``model.json``: vocabulary, idf, coefficients, thresholds),
 read with nothing but the standard library; ``arrears compliance train-content-model`` rebuilds it
@@ -32,11 +36,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from arrears.compliance.conduct import embedding
 from arrears.compliance.conduct.checker import OTHER_SPEAKERS, Checked, Finding, check_conduct
 from arrears.compliance.conduct.normalise import Normalised, normalise
 from arrears.compliance.conduct.rules import load_rules
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 MODEL_FILE = "model.json"
 SCALE = 1000
 """Idf, weights and intercepts are stored in thousandths (integers: a smaller, exact file)."""
@@ -44,6 +49,8 @@ NEVER = 2.0
 """The threshold of a category no threshold reached the precision for: no probability reaches it."""
 THIRD_PARTIES = frozenset({"family", "employer", "colleague", "third_party"})
 """Parties the debt may not be spoken of to (the corpus' party field)."""
+SENTENCE_PARTIES = ("debtor", "family", "employer", "colleague", "third_party", "unknown")
+"""The parties the sentence model reads, one input each after the embedding; then the system."""
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_CHAR = re.compile(r"[a-z0-9']")
@@ -121,11 +128,11 @@ class CategoryModel:
     """The probability from which the category is found."""
     weights: Mapping[int, float]
     """Coefficient per vocabulary index (the smallest left out)."""
-    union_threshold: float = NEVER
-    """The threshold beside the rules: chosen for the precision of the rules' findings or the model's."""
-
-    def threshold_for(self, beside_rules: bool) -> float:
-        return self.union_threshold if beside_rules else self.threshold
+    sentence_intercept: float = 0.0
+    sentence_weights: tuple[float, ...] = ()
+    """Coefficients of the sentence inputs (sentence_inputs); empty when trained without them."""
+    ensemble_threshold: float = NEVER
+    """The threshold of the mean of the n-gram and the sentence probabilities."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,26 @@ class ContentModel:
     categories: Mapping[str, CategoryModel]
     about: Mapping[str, Any]
     """How it was trained: seed, regularisation, corpus size, cross-validated figures."""
+    encoder: str | None = None
+    """The sentence encoder's version the sentence weights were trained with (None: without)."""
+
+    @cached_property
+    def reads_sentences(self) -> bool:
+        """Whether the sentence weights are used: trained with them, and the same encoder here."""
+        return self.encoder is not None and self.encoder == embedding.encoder_version()
+
+    @cached_property
+    def _sentence_weights(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        names = tuple(self.categories)
+        matrix = np.array([self.categories[n].sentence_weights for n in names]).T
+        intercepts = np.array([self.categories[n].sentence_intercept for n in names])
+        return intercepts, matrix
+
+    def sentence_scores(self, inputs: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Rows of sentence inputs × the categories' probabilities (in ``categories`` order)."""
+        intercepts, matrix = self._sentence_weights
+        margins = intercepts + inputs @ matrix
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(margins, -500.0, 500.0))))
 
     @cached_property
     def vocabulary(self) -> dict[str, int]:
@@ -190,11 +217,14 @@ class ContentModel:
                 name: {
                     "intercept": round(model.intercept * SCALE),
                     "threshold": model.threshold,
-                    "union_threshold": model.union_threshold,
                     "weights": [round(model.weights.get(i, 0.0) * SCALE) for i in range(len(self.names))],
+                    "sentence_intercept": round(model.sentence_intercept * SCALE),
+                    "sentence_weights": [round(w * SCALE) for w in model.sentence_weights],
+                    "ensemble_threshold": model.ensemble_threshold,
                 }
                 for name, model in self.categories.items()
             },
+            "encoder": self.encoder,
         }
 
     @classmethod
@@ -209,11 +239,14 @@ class ContentModel:
                     spec["intercept"] / SCALE,
                     float(spec["threshold"]),
                     {i: w / SCALE for i, w in enumerate(spec["weights"]) if w},
-                    float(spec["union_threshold"]),
+                    spec["sentence_intercept"] / SCALE,
+                    tuple(w / SCALE for w in spec["sentence_weights"]),
+                    float(spec["ensemble_threshold"]),
                 )
                 for name, spec in data["categories"].items()
             },
             about=data.get("about", {}),
+            encoder=data.get("encoder"),
         )
 
     def save(self, path: Path) -> None:
@@ -241,18 +274,25 @@ class Contribution:
     """The feature's share of the margin (coefficient × value)."""
 
 
+def sentence_inputs(
+    embedded: NDArray[np.float64], parties: list[str], speakers: list[str]
+) -> NDArray[np.float64]:
+    """The sentence model's inputs: the embedding, the party (one-hot), whether the system speaks."""
+    party = np.array([[p == known for known in SENTENCE_PARTIES] for p in parties], dtype=np.float64)
+    system = np.array([[s == "system"] for s in speakers], dtype=np.float64)
+    return np.hstack([embedded, party.reshape(len(parties), -1), system.reshape(len(speakers), -1)])
+
+
 def model_findings(
     text: str,
     *,
     party: str = "debtor",
     speaker: str = "collector",
     model: ContentModel | None = None,
-    beside_rules: bool = False,
 ) -> tuple[Finding, ...]:
     """The categories the model finds in ``text``, each with the span its strongest n-grams cover.
 
-    ``beside_rules``: with the thresholds chosen for the union with the rules' findings. A
-    customer's (or the system's) words raise nothing, as with the rules.
+    A customer's words raise nothing, as with the rules.
     """
     if speaker in OTHER_SPEAKERS or not text:
         return ()
@@ -261,10 +301,16 @@ def model_findings(
     found = list(occurrences(normalised.text, party, speaker))
     present = {o.feature for o in found}
     vector = model.vector(present)
+    scores = model.scores(vector)
+    if model.reads_sentences:
+        inputs = sentence_inputs(embedding.embed([normalised.text]), [party], [speaker])
+        sentence = model.sentence_scores(inputs)[0]
+        scores = {name: (p + float(sentence[k])) / 2 for k, (name, p) in enumerate(scores.items())}
     findings: list[Finding] = []
-    for name, probability in model.scores(vector).items():
+    for name, probability in scores.items():
         category = model.categories[name]
-        if probability < category.threshold_for(beside_rules):
+        threshold = category.ensemble_threshold if model.reads_sentences else category.threshold
+        if probability < threshold:
             continue
         top = strongest(category, vector, model)
         start, end = _evidence_span(top, found, normalised)
@@ -361,10 +407,13 @@ def check_with_model(
 ) -> Checked:
     """The rules' findings, and the model's for the categories the rules did not find (their union).
 
-    The rules' explanation of a non-finding (``dropped``) is kept as it is.
+    The model's thresholds are its own (chosen for its precision alone): thresholds chosen for the
+    union were chosen where the rules, tuned on the same corpus, looked perfect, and so added
+    nothing on text written apart (docs/qa.md, Round 2). The rules' explanation of a non-finding
+    (``dropped``) is kept as it is.
     """
     checked = check_conduct(text, party=party, speaker=speaker)
     ruled = checked.categories
-    theirs = model_findings(text, party=party, speaker=speaker, model=model, beside_rules=True)
+    theirs = model_findings(text, party=party, speaker=speaker, model=model)
     extra = [f for f in theirs if f.category not in ruled]
     return Checked((*checked.findings, *extra), checked.dropped)

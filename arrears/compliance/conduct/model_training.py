@@ -1,15 +1,18 @@
-"""Training the conduct model (model.py) on the corpus' dev split and the written examples, and
-measuring it by cross-validation on dev — never on the held-out split, which this module never
-reads.
+"""Training the conduct model (model.py) on the corpus' ``dev`` and ``heldout`` splits, its
+``train-extra`` folder when there is one, and the written examples; measuring it by grouped
+cross-validation. Any other split (a new held-out part being written) is never read.
 
-Deterministic for a seed: the folds are drawn with it, the vocabulary is sorted, liblinear is
-seeded, the weights are rounded. Thresholds are chosen on out-of-fold probabilities (5 folds,
-stratified on each item's rarest category, the written examples always on the training side) for
-a precision of at least 0.95. The figures printed are *nested*: each outer fold's thresholds are
-chosen by an inner cross-validation that never sees that fold, so they are not flattered by the
-threshold choice.
+Text written apart is what the model meets, so every fold holds out whole files (the items of one
+writer, language and topic): folds drawn item by item would put near-duplicates on both sides.
+Thresholds are chosen on out-of-fold probabilities (grouped folds, the written examples always on
+the training side) for a precision of at least 0.95. The figures printed come from three schemes:
+trained on dev and tested on heldout, the reverse, and 5 grouped folds over both; inside each, the
+thresholds are chosen by an inner grouped cross-validation that never sees the tested part.
 
-Needs the ``scoring`` extra (scikit-learn, scipy); model.py, which uses the weights, does not.
+Deterministic for a seed: the vocabulary is sorted, the learners are seeded, the weights are
+rounded. Needs the ``scoring`` extra (scikit-learn, scipy); the sentence model also needs the
+``qa-model`` extra (embedding.py), and is left out without it. model.py, which uses the weights,
+needs neither.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from rich import box
 from rich.table import Table
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GroupKFold
 
+from arrears.compliance.conduct import embedding
 from arrears.compliance.conduct.checker import OTHER_SPEAKERS, check_conduct
 from arrears.compliance.conduct.evaluation import CorpusItem, Tally, load_corpus, read_items
 from arrears.compliance.conduct.model import (
@@ -38,18 +42,26 @@ from arrears.compliance.conduct.model import (
     features,
     is_field,
     quantised,
+    read_text,
+    sentence_inputs,
 )
-from arrears.compliance.conduct.rules import CATEGORIES, load_rules
+from arrears.compliance.conduct.rules import CATEGORIES
 from arrears.i18n import N_, translate
 
 TARGET_PRECISION = 0.95
 FOLDS = 5
 MIN_DF = 2
 REGULARISATION = 4.0
-"""Logistic regression's C (inverse regularisation strength), chosen on dev by nested CV."""
+"""Logistic regression's C for the n-grams (chosen on dev by nested CV in round 1)."""
+SENTENCE_REGULARISATION = 4.0
+"""C for the sentence model (grouped CV over dev and heldout: 0.3 and 1 read worse, 16 the same)."""
 SMALLEST = 0.05
 """Weights smaller than this are left out: a third of the file, no loss of precision on dev."""
 EXAMPLES = Path("tests/compliance/conduct/examples.yaml")
+TRAINING_SPLITS = ("dev", "heldout")
+EXTRA_FOLDER = "train-extra"
+"""Items written for training only (optional): trained on, never measured on as a split."""
+SCHEMES = ("dev → heldout", "heldout → dev", "grouped 5-fold")
 
 
 @dataclass(frozen=True)
@@ -57,37 +69,108 @@ class Sample:
     item: CorpusItem
     present: frozenset[str]
     labels: frozenset[str]
+    split: str
+    """dev, heldout, train-extra or examples."""
+    file: str
+    """The file the item was read from: folds hold out whole files."""
+    sentence: NDArray[np.float64] | None = None
+    """The sentence model's inputs (model.sentence_inputs), when the encoder is installed."""
 
     @property
     def silent(self) -> bool:
-        """A customer's or the system's words: the model (like the rules) raises nothing."""
+        """A customer's words: the model (like the rules) raises nothing."""
         return self.item.speaker in OTHER_SPEAKERS
 
 
-def samples(items: Sequence[CorpusItem]) -> list[Sample]:
+@dataclass(frozen=True)
+class Labelled:
+    """Items read from one file of a split."""
+
+    split: str
+    file: str
+    items: list[CorpusItem]
+
+
+def samples(part: Labelled, sentences: bool | None = None) -> list[Sample]:
+    """``sentences``: embed the texts too (default: when the encoder is installed)."""
+    items = part.items
+    read = [read_text(item.text).text for item in items]
+    inputs: NDArray[np.float64] | None = None
+    if sentences if sentences is not None else embedding.encoder_version() is not None:
+        inputs = sentence_inputs(embedding.embed(read), [i.party for i in items], [i.speaker for i in items])
     return [
-        Sample(item, frozenset(features(item.text, item.party, item.speaker)), frozenset(item.labels))
-        for item in items
+        Sample(
+            item,
+            frozenset(features(item.text, item.party, item.speaker)),
+            frozenset(item.labels),
+            part.split,
+            part.file,
+            None if inputs is None else inputs[row],
+        )
+        for row, item in enumerate(items)
     ]
 
 
-def training_items(corpus: Path, examples: Path | None) -> tuple[list[CorpusItem], list[CorpusItem]]:
-    """The dev split's items and the written examples' (the held-out split is never read)."""
-    dev = load_corpus(corpus, "dev")
-    extra = read_items(examples) if examples is not None else []
-    return dev, extra
+def training_items(corpus: Path, examples: Path | None) -> list[Labelled]:
+    """The files trained on: dev's, heldout's, train-extra's (when present), the examples.
+
+    Only these are read: a held-out part being written beside them never is."""
+    for split in TRAINING_SPLITS:  # named, never "all": the evaluation's splits may grow
+        load_corpus(corpus, split)  # refuses a missing split or an unreadable file, naming it
+    parts = [
+        Labelled(split, f"{split}/{path.name}", read_items(path))
+        for split in (*TRAINING_SPLITS, EXTRA_FOLDER)
+        for path in sorted((corpus / split).glob("*.yaml"))
+    ]
+    if examples is not None:
+        parts.append(Labelled("examples", str(examples), read_items(examples)))
+    return parts
 
 
-def fit(train: Sequence[Sample], thresholds: dict[str, float], c: float, seed: int) -> ContentModel:
-    """A model fitted on ``train`` with the given thresholds."""
+def fit(
+    train: Sequence[Sample],
+    thresholds: dict[str, float],
+    c: float,
+    seed: int,
+    ensemble_thresholds: dict[str, float] | None = None,
+) -> ContentModel:
+    """A model fitted on ``train`` with the given thresholds; with the sentence model when every
+    sample has its sentence inputs."""
     names, idf = _vocabulary(train)
     model = ContentModel(names, idf, {}, {})
     matrix = _matrix([s.present for s in train], model)
+    sentences = _sentences(train)
     categories: dict[str, CategoryModel] = {}
     for category in CATEGORIES:
         target = np.array([category in s.labels for s in train], dtype=np.int8)
-        categories[category] = _fit_one(matrix, target, c, seed, thresholds.get(category, NEVER))
-    return ContentModel(names, idf, categories, {})
+        fitted = _fit_one(matrix, target, c, seed, thresholds.get(category, NEVER))
+        if sentences is not None:
+            intercept, weights = _fit_sentence(sentences, target, seed)
+            ensemble = (ensemble_thresholds or {}).get(category, NEVER)
+            fitted = CategoryModel(
+                fitted.intercept, fitted.threshold, fitted.weights, intercept, weights, ensemble
+            )
+        categories[category] = fitted
+    encoder = embedding.encoder_version() if sentences is not None else None
+    return ContentModel(names, idf, categories, {}, encoder)
+
+
+def _sentences(train: Sequence[Sample]) -> NDArray[np.float64] | None:
+    if not train or any(s.sentence is None for s in train):
+        return None
+    return np.vstack([s.sentence for s in train if s.sentence is not None])
+
+
+def _fit_sentence(
+    inputs: NDArray[np.float64], target: NDArray[np.int8], seed: int
+) -> tuple[float, tuple[float, ...]]:
+    if target.min() == target.max():
+        return -10.0, tuple(0.0 for _ in range(inputs.shape[1]))
+    learner = LogisticRegression(
+        C=SENTENCE_REGULARISATION, class_weight="balanced", max_iter=5000, random_state=seed
+    )
+    learner.fit(inputs, target)
+    return quantised(float(learner.intercept_[0])), tuple(quantised(float(w)) for w in learner.coef_[0])
 
 
 def _vocabulary(train: Sequence[Sample]) -> tuple[tuple[str, ...], tuple[float, ...]]:
@@ -123,54 +206,70 @@ def _fit_one(
     return CategoryModel(quantised(float(learner.intercept_[0])), threshold, kept)
 
 
-def probabilities(model: ContentModel, tested: Sequence[Sample]) -> NDArray[np.float64]:
-    """Items × categories; a silent speaker's items 0."""
-    out = np.zeros((len(tested), len(CATEGORIES)))
+@dataclass(frozen=True)
+class Scores:
+    """Items × categories: the n-grams' probabilities, and the mean with the sentence model's."""
+
+    ngrams: NDArray[np.float64]
+    ensemble: NDArray[np.float64] | None
+
+
+def probabilities(model: ContentModel, tested: Sequence[Sample]) -> Scores:
+    """A silent speaker's items 0."""
+    ngrams = np.zeros((len(tested), len(CATEGORIES)))
     for row, sample in enumerate(tested):
-        if sample.silent:
-            continue
-        found = model.probabilities(set(sample.present))
-        out[row] = [found[c] for c in CATEGORIES]
-    return out
+        if not sample.silent:
+            found = model.probabilities(set(sample.present))
+            ngrams[row] = [found[c] for c in CATEGORIES]
+    sentences = _sentences(tested)
+    if model.encoder is None or sentences is None:
+        return Scores(ngrams, None)
+    silent = np.array([s.silent for s in tested])
+    ensemble = (ngrams + model.sentence_scores(sentences)) / 2
+    ensemble[silent] = 0.0
+    return Scores(ngrams, ensemble)
 
 
-def fold_of(tested: Sequence[Sample], seed: int, folds: int = FOLDS) -> NDArray[np.int64]:
-    """Each item's fold, stratified on its rarest category (or 'clean')."""
-    counts = Counter(label for s in tested for label in s.labels)
-    key = [min(s.labels, key=lambda c: (counts[c], c)) if s.labels else "clean" for s in tested]
+def fold_of(tested: Sequence[Sample], folds: int = FOLDS) -> NDArray[np.int64]:
+    """Each item's fold: whole files to a fold (item by item only where there are fewer files than
+    folds: a small training set, never the corpus)."""
+    groups = [s.file for s in tested]
+    if len(set(groups)) < folds:
+        groups = [f"{s.file}#{s.item.id}" for s in tested]
     where = np.zeros(len(tested), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for number, (_, test) in enumerate(splitter.split(np.zeros(len(key)), key)):
+    splitter = GroupKFold(n_splits=folds)
+    for number, (_, test) in enumerate(splitter.split(np.zeros(len(groups)), groups=groups)):
         where[test] = number
     return where
 
 
 def out_of_fold(
     tested: Sequence[Sample], extra: Sequence[Sample], c: float, seed: int, folds: int = FOLDS
-) -> NDArray[np.float64]:
-    """Each ``tested`` item's probabilities from a model that did not see it (``extra`` always in)."""
-    where = fold_of(tested, seed, folds)
-    out = np.zeros((len(tested), len(CATEGORIES)))
-    for number in range(folds):
+) -> Scores:
+    """Each ``tested`` item's probabilities from a model that did not see its group (``extra``
+    always in)."""
+    where = fold_of(tested, folds)
+    ngrams = np.zeros((len(tested), len(CATEGORIES)))
+    ensemble = np.zeros_like(ngrams)
+    with_sentences = True
+    for number in sorted(set(where.tolist())):
         train = [s for s, f in zip(tested, where, strict=True) if f != number]
         model = fit([*train, *extra], {}, c, seed)
         held = [i for i, f in enumerate(where) if f == number]
-        out[held] = probabilities(model, [tested[i] for i in held])
-    return out
+        scores = probabilities(model, [tested[i] for i in held])
+        ngrams[held] = scores.ngrams
+        if scores.ensemble is None:
+            with_sentences = False
+        else:
+            ensemble[held] = scores.ensemble
+    return Scores(ngrams, ensemble if with_sentences else None)
 
 
-def choose_threshold(
-    scores: NDArray[np.float64], truth: NDArray[np.bool_], base: NDArray[np.bool_] | None = None
-) -> float:
-    """The lowest probability from which precision is at least TARGET_PRECISION.
-
-    With ``base`` (what the rules already found), the precision is that of the union: the rules'
-    findings or the model's.
-    """
-    base = np.zeros_like(truth) if base is None else base
+def choose_threshold(scores: NDArray[np.float64], truth: NDArray[np.bool_]) -> float:
+    """The lowest probability from which precision is at least TARGET_PRECISION."""
     best = NEVER
-    for threshold in sorted(set(scores[truth & ~base].tolist()), reverse=True):
-        flagged = base | (scores >= threshold)
+    for threshold in sorted(set(scores[truth].tolist()), reverse=True):
+        flagged = scores >= threshold
         if threshold <= 0.0 or flagged.sum() == 0:
             continue
         if (flagged & truth).sum() / flagged.sum() >= TARGET_PRECISION:
@@ -178,13 +277,8 @@ def choose_threshold(
     return best
 
 
-def thresholds_for(
-    scores: NDArray[np.float64], truth: NDArray[np.bool_], base: NDArray[np.bool_] | None = None
-) -> dict[str, float]:
-    return {
-        c: choose_threshold(scores[:, k], truth[:, k], None if base is None else base[:, k])
-        for k, c in enumerate(CATEGORIES)
-    }
+def thresholds_for(scores: NDArray[np.float64], truth: NDArray[np.bool_]) -> dict[str, float]:
+    return {c: choose_threshold(scores[:, k], truth[:, k]) for k, c in enumerate(CATEGORIES)}
 
 
 def truth_of(tested: Sequence[Sample]) -> NDArray[np.bool_]:
@@ -198,20 +292,9 @@ def rules_found(tested: Sequence[Sample]) -> NDArray[np.bool_]:
     return np.array([[c in f for c in CATEGORIES] for f in found], dtype=bool)
 
 
-def rules_vocabulary(tested: Sequence[Sample]) -> NDArray[np.bool_]:
-    """Where a rule of the category matched, whether found or set aside by the structure."""
-    by_rule = {r.id: r.category for r in load_rules().rules}
-    out = np.zeros((len(tested), len(CATEGORIES)), dtype=bool)
-    for row, s in enumerate(tested):
-        checked = check_conduct(s.item.text, party=s.item.party, speaker=s.item.speaker)
-        touched = checked.categories | {by_rule[d.rule] for d in checked.dropped}
-        out[row] = [c in touched for c in CATEGORIES]
-    return out
-
-
 @dataclass
 class Variants:
-    """Each variant's predictions (items × categories) on dev, out of fold."""
+    """Each variant's predictions (items × categories) on the tested items."""
 
     truth: NDArray[np.bool_]
     found: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
@@ -234,85 +317,108 @@ class Variants:
         return out
 
 
-def nested(
-    dev: Sequence[Sample], extra: Sequence[Sample], c: float, seed: int, folds: int = FOLDS
-) -> Variants:
-    """The variants' out-of-fold predictions, each fold's thresholds chosen without it."""
-    truth = truth_of(dev)
-    rules = rules_found(dev)
-    vocabulary = rules_vocabulary(dev)
-    where = fold_of(dev, seed, folds)
-    alone = np.zeros_like(truth)
-    union_tuned = np.zeros_like(truth)
-    for number in range(folds):
-        inside = [i for i, f in enumerate(where) if f != number]
-        held = [i for i, f in enumerate(where) if f == number]
-        train = [dev[i] for i in inside]
-        inner = out_of_fold(train, extra, c, seed + 1 + number, folds - 1)
-        model = fit([*train, *extra], {}, c, seed)
-        scores = probabilities(model, [dev[i] for i in held])
-        for k, threshold in enumerate(_as_list(thresholds_for(inner, truth[inside]))):
-            alone[held, k] = scores[:, k] >= threshold
-        for k, threshold in enumerate(_as_list(thresholds_for(inner, truth[inside], rules[inside]))):
-            union_tuned[held, k] = scores[:, k] >= threshold
-    variants = Variants(truth)
-    variants.found["rules"] = rules
-    variants.found["model"] = alone
-    variants.found["rules | model"] = rules | alone
-    variants.found["rules | (model & rule words)"] = rules | (alone & vocabulary)
-    variants.found["rules | model (union thresholds)"] = rules | union_tuned
-    return variants
+def _parts(tested: Sequence[Sample]) -> dict[str, list[tuple[list[int], list[int]]]]:
+    """Per scheme, its (trained, tested) index lists over ``tested``."""
+    dev = [i for i, s in enumerate(tested) if s.split == "dev"]
+    held = [i for i, s in enumerate(tested) if s.split == "heldout"]
+    others = [i for i, s in enumerate(tested) if s.split not in ("dev", "heldout")]
+    both = dev + held
+    where = fold_of([tested[i] for i in both])
+    folds = [
+        (
+            [both[j] for j, f in enumerate(where) if f != n] + others,
+            [both[j] for j, f in enumerate(where) if f == n],
+        )
+        for n in sorted(set(where.tolist()))
+    ]
+    parts = {SCHEMES[2]: folds}
+    if dev and held:
+        parts = {SCHEMES[0]: [(dev + others, held)], SCHEMES[1]: [(held + others, dev)], **parts}
+    return parts
 
 
-def _as_list(thresholds: dict[str, float]) -> list[float]:
-    return [thresholds[c] for c in CATEGORIES]
+def grouped(tested: Sequence[Sample], extra: Sequence[Sample], c: float, seed: int) -> dict[str, Variants]:
+    """Per scheme, the variants' predictions on the parts held out, thresholds chosen without them."""
+    truth, rules = truth_of(tested), rules_found(tested)
+    out: dict[str, Variants] = {}
+    for scheme, parts in _parts(tested).items():
+        order = [i for _, held in parts for i in held]
+        ngrams = np.zeros((len(order), len(CATEGORIES)), dtype=bool)
+        ensemble = np.zeros_like(ngrams)
+        row = 0
+        for inside, held in parts:
+            train = [tested[i] for i in inside]
+            inner = out_of_fold(train, extra, c, seed, FOLDS - 1)
+            model = fit([*train, *extra], {}, c, seed)
+            scores = probabilities(model, [tested[i] for i in held])
+            block = slice(row, row + len(held))
+            ngrams[block] = scores.ngrams >= _as_array(thresholds_for(inner.ngrams, truth[inside]))
+            if scores.ensemble is not None and inner.ensemble is not None:
+                ensemble[block] = scores.ensemble >= _as_array(thresholds_for(inner.ensemble, truth[inside]))
+            row += len(held)
+        variants = Variants(truth[order])
+        variants.found["rules"] = rules[order]
+        variants.found["n-grams"] = ngrams
+        variants.found["rules | n-grams"] = rules[order] | ngrams
+        if any(s.sentence is not None for s in tested):
+            variants.found["n-grams + sentences"] = ensemble
+            variants.found["rules | (n-grams + sentences)"] = rules[order] | ensemble
+        out[scheme] = variants
+    return out
+
+
+def _as_array(thresholds: dict[str, float]) -> NDArray[np.float64]:
+    return np.array([thresholds[c] for c in CATEGORIES])
 
 
 @dataclass(frozen=True)
 class Trained:
     model: ContentModel
-    variants: Variants | None
+    measured: dict[str, Variants] | None
 
 
 def train(
-    dev_items: Sequence[CorpusItem],
-    extra_items: Sequence[CorpusItem],
+    parts: Sequence[Labelled],
     *,
     seed: int = 0,
     c: float = REGULARISATION,
     measure: bool = True,
+    sentences: bool | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Trained:
-    """The model on all of dev and the examples, thresholds from dev's out-of-fold probabilities
-    (model alone, and for the union with the rules); with ``measure``, the nested figures too."""
-    dev, extra = samples(dev_items), samples(extra_items)
+    """The model on every part (training_items), thresholds from the out-of-fold probabilities of
+    the corpus' splits (train-extra and the written examples are always on the training side: text
+    written for training reads more plainly than the corpus, and would lower the thresholds); with
+    ``measure``, the grouped cross-validated figures too."""
+    tested = [s for part in parts if part.split in TRAINING_SPLITS for s in samples(part, sentences)]
+    extra = [s for part in parts if part.split not in TRAINING_SPLITS for s in samples(part, sentences)]
     progress("thresholds")
-    scores = out_of_fold(dev, extra, c, seed)
-    truth = truth_of(dev)
-    alone = thresholds_for(scores, truth)
-    union = thresholds_for(scores, truth, rules_found(dev))
-    fitted = fit([*dev, *extra], alone, c, seed)
-    categories = {
-        name: CategoryModel(m.intercept, m.threshold, m.weights, union[name])
-        for name, m in fitted.categories.items()
-    }
-    variants = None
+    scores = out_of_fold(tested, extra, c, seed)
+    truth = truth_of(tested)
+    alone = thresholds_for(scores.ngrams, truth)
+    ensemble = thresholds_for(scores.ensemble, truth) if scores.ensemble is not None else None
+    fitted = fit([*tested, *extra], alone, c, seed, ensemble)
+    measured = None
     figures: dict[str, Any] = {}
     if measure:
-        progress("nested cross-validation")
-        variants = nested(dev, extra, c, seed)
-        figures = {"cross_validated_on_dev": variants.figures()}
+        progress("grouped cross-validation")
+        measured = grouped(tested, extra, c, seed)
+        figures = {"grouped_cross_validation": {k: v.figures() for k, v in measured.items()}}
     about = {
         "seed": seed,
         "C": c,
+        "sentence_C": SENTENCE_REGULARISATION,
         "min_df": MIN_DF,
         "folds": FOLDS,
         "target_precision": TARGET_PRECISION,
-        "dev_items": len(dev),
-        "example_items": len(extra),
+        "items": {
+            split: sum(len(p.items) for p in parts if p.split == split)
+            for split in dict.fromkeys(p.split for p in parts)
+        },
         **figures,
     }
-    return Trained(ContentModel(fitted.names, fitted.idf, categories, about), variants)
+    model = ContentModel(fitted.names, fitted.idf, fitted.categories, about, fitted.encoder)
+    return Trained(model, measured)
 
 
 def _ratio(value: float | None) -> str:
@@ -328,12 +434,15 @@ def _overall(tallies: dict[str, Tally]) -> Tally:
     return total
 
 
-def variants_table(variants: Variants, language: str) -> Table:
+def variants_table(variants: Variants, scheme: str, language: str) -> Table:
     """Precision / recall per category (rows) for each variant (columns)."""
     title = translate(
-        N_("Cross-validated on dev ({folds} folds, thresholds chosen without the fold): precision / recall"),
+        N_(
+            "Grouped cross-validation, {scheme} (thresholds chosen without the tested part): "
+            "precision / recall"
+        ),
         language,
-        folds=FOLDS,
+        scheme=scheme,
     )
     table = Table(title=title, box=box.SIMPLE_HEAD)
     table.add_column(translate(N_("Category"), language))
@@ -357,13 +466,14 @@ def written(model: ContentModel, path: Path, language: str) -> str:
     return translate(
         N_(
             "Written {path}: {features} features, {weights} weights, {size} bytes "
-            "({dev} dev items, {examples} examples)"
+            "({items} items: {parts}; sentence encoder: {encoder})"
         ),
         language,
         path=str(path),
         features=len(model.names),
-        weights=sum(len(m.weights) for m in model.categories.values()),
+        weights=sum(len(m.weights) + len(m.sentence_weights) for m in model.categories.values()),
         size=path.stat().st_size,
-        dev=model.about.get("dev_items", 0),
-        examples=model.about.get("example_items", 0),
+        items=sum(model.about.get("items", {}).values()),
+        parts=", ".join(f"{k} {v}" for k, v in model.about.get("items", {}).items()),
+        encoder=model.encoder or "-",
     )
