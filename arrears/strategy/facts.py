@@ -24,6 +24,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.selectable import Subquery
 
@@ -34,12 +35,14 @@ from arrears.contacts.models import Contact
 from arrears.db.arrow import read_arrow
 from arrears.disputes.models import Hold
 from arrears.portfolio.models import Account, Customer
+from arrears.scoring import repository, uplift
 from arrears.scoring.models import AccountScore
+from arrears.scoring.service import artifact_of
 
 HOLD_GRAVITY = ("deceased", "bankruptcy", "cease", "dispute", "hardship", "vulnerability")
 """A case's hold is the gravest of its customer's standing holds, in this order."""
 
-FACTS_SCHEMA = pa.schema(
+READ_SCHEMA = pa.schema(
     [
         ("case_id", pa.string()),
         ("customer_id", pa.string()),
@@ -65,12 +68,33 @@ FACTS_SCHEMA = pa.schema(
         ("last_contact", pa.string()),
     ]
 )
-"""What :func:`read_case_facts` reads; the engine derives ``age``, ``days_open`` and the rest."""
+"""What :func:`read_case_facts` reads from the database in one statement."""
+FACTS_SCHEMA = READ_SCHEMA.append(pa.field("uplift_gain", pa.float64())).append(
+    pa.field("uplift_band", pa.string())
+)
+"""The night's facts: those read, and each case's estimated gain from contact and its band
+(:mod:`arrears.scoring.uplift`); the engine derives ``age``, ``days_open`` and the rest."""
 
 
 def read_case_facts(connection: Connection, as_of: date) -> pa.Table:
     """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`)."""
-    return read_arrow(connection, facts_query(connection, as_of), FACTS_SCHEMA)
+    return with_uplift(connection, read_arrow(connection, facts_query(connection, as_of), READ_SCHEMA), as_of)
+
+
+def with_uplift(connection: Connection, facts: pa.Table, as_of: date) -> pa.Table:
+    """The facts with each case's estimated gain and band from the active uplift model, scored
+    set-based (one prediction per arm over every row); both NULL when no uplift model is active."""
+    with Session(bind=connection) as session:
+        row = repository.active_version(session, uplift.PURPOSE)
+        model = None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
+    if model is None:
+        gain, band = pa.nulls(facts.num_rows, pa.float64()), pa.nulls(facts.num_rows, pa.string())
+    else:
+        scored, band = model.score(facts, as_of)
+        gain = pa.array(scored, pa.float64())
+    return facts.append_column(FACTS_SCHEMA.field("uplift_gain"), gain).append_column(
+        FACTS_SCHEMA.field("uplift_band"), band
+    )
 
 
 def facts_query(connection: Connection, as_of: date) -> Select[tuple[object, ...]]:
