@@ -38,6 +38,7 @@ from arrears.portfolio.models import Account, Customer
 from arrears.scoring import repository, uplift
 from arrears.scoring.models import AccountScore
 from arrears.scoring.service import artifact_of
+from arrears.strategy.document import StrategyDocument
 
 HOLD_GRAVITY = ("deceased", "bankruptcy", "cease", "dispute", "hardship", "vulnerability")
 """A case's hold is the gravest of its customer's standing holds, in this order."""
@@ -76,17 +77,28 @@ FACTS_SCHEMA = READ_SCHEMA.append(pa.field("uplift_gain", pa.float64())).append(
 (:mod:`arrears.scoring.uplift`); the engine derives ``age``, ``days_open`` and the rest."""
 
 
-def read_case_facts(connection: Connection, as_of: date) -> pa.Table:
-    """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`)."""
-    return with_uplift(connection, read_arrow(connection, facts_query(connection, as_of), READ_SCHEMA), as_of)
+def read_case_facts(
+    connection: Connection, as_of: date, document: StrategyDocument | None = None
+) -> pa.Table:
+    """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`); the uplift
+    model scores them only when ``document`` reads ``uplift_band`` (None: always)."""
+    facts = read_arrow(connection, facts_query(connection, as_of), READ_SCHEMA)
+    return with_uplift(connection, facts, as_of, score=document is None or reads_uplift(document))
 
 
-def with_uplift(connection: Connection, facts: pa.Table, as_of: date) -> pa.Table:
+def reads_uplift(document: StrategyDocument) -> bool:
+    return any(segment.when.uplift_band is not None for segment in document.segments)
+
+
+def with_uplift(connection: Connection, facts: pa.Table, as_of: date, *, score: bool = True) -> pa.Table:
     """The facts with each case's estimated gain and band from the active uplift model, scored
-    set-based (one prediction per arm over every row); both NULL when no uplift model is active."""
-    with Session(bind=connection) as session:
-        row = repository.active_version(session, uplift.PURPOSE)
-        model = None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
+    set-based (one prediction per arm over every row); both NULL when no uplift model is active
+    (or ``score`` is false: the scoring is the night's dearest fact, about 10 s a million cases)."""
+    model = None
+    if score:
+        with Session(bind=connection) as session:
+            row = repository.active_version(session, uplift.PURPOSE)
+            model = None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
     if model is None:
         gain, band = pa.nulls(facts.num_rows, pa.float64()), pa.nulls(facts.num_rows, pa.string())
     else:

@@ -24,6 +24,7 @@ from arrears.clock import FixedClock
 from arrears.config import Settings
 from arrears.db import transaction
 from arrears.errors import InvalidInputError, PermissionDeniedError
+from arrears.i18n import translate
 from arrears.scoring import service as scoring_service
 from arrears.scoring import uplift as model_uplift
 from arrears.scoring.models import ModelVersion
@@ -32,6 +33,7 @@ from arrears.strategy.facts import FACTS_SCHEMA, read_case_facts
 from arrears.strategy.models import CaseSegment, StrategyAction
 from arrears.strategy.repository import parse_document
 from arrears.strategy.simulation.pair import Plan, bank_for, no_action
+from arrears.web.strategy_pages import why_lines
 from tests.api.book import Book, case_id_of
 from tests.strategy.test_evaluation import fact
 from tests.strategy.test_experiments import BANK, experiment_book
@@ -134,8 +136,10 @@ def test_a_night_with_an_active_model_fills_the_band_and_the_segment_takes_exact
     store_synthetic(engine)
     with engine.connect() as connection:
         facts = read_case_facts(connection, AS_OF)
+        unread = read_case_facts(connection, AS_OF, parse_document(DOCUMENT, "night"))
     scored = dict(zip(facts["case_id"].to_pylist(), facts["uplift_band"].to_pylist(), strict=True))
     assert scored == planted
+    assert unread["uplift_band"].null_count == 9  # a strategy that does not read the band: not scored
     approve(engine, SURE)
     outcome = night(engine)
     assert outcome.segments["m1"] == 3
@@ -275,3 +279,12 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
         audited = connection.execute(select(AuditEntry.action, AuditEntry.actor_name)).all()
     assert [a for a, _ in audited] == ["model.train", "model.activate"]
     assert all(name.startswith("system:") for _, name in audited)
+
+
+def test_the_staff_pages_name_the_band_in_both_languages() -> None:
+    action = StrategyAction(why={"facts": {"uplift_band": "sure_thing", "bucket": "M1"}, "segment": "m1"})
+    reader = Principal(user_id=1, username="s", role=Role.SUPERVISOR)
+    lines = why_lines(action, reader)
+    assert translate(lines["uplift_band"], "en") == "sure thing: likely to pay without contact"
+    assert translate(lines["uplift_band"], "zh-CN") == "必然还款型：不联系也很可能还款"
+    assert why_lines(StrategyAction(why={"facts": {"bucket": "M1"}}), reader)["uplift_band"] is None
