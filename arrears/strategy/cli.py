@@ -529,6 +529,14 @@ def uplift_train(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 1,
     rounds: RoundsOption = 200,
+    gain_threshold: Annotated[
+        float,
+        typer.Option("--gain-threshold", help="Gain above it: persuadable; below its minus: do_not_disturb."),
+    ] = 0.05,
+    sure_threshold: Annotated[
+        float,
+        typer.Option("--sure-threshold", help="Small gain, paying without contact this likely: sure_thing."),
+    ] = 0.5,
     activate: Annotated[bool, typer.Option("--activate", help="Make it the active uplift model.")] = False,
     as_of: AsOfOption = None,
 ) -> None:
@@ -538,6 +546,7 @@ def uplift_train(
 
     if (experiment is None) == (simulated is None):
         raise InvalidInputError(N_("give either --experiment CODE or --simulated STRATEGY.yaml"))
+    thresholds = uplift.Thresholds(gain_threshold, sure_threshold).checked()
     settings = get_settings()
     bank = service.bank_of(settings)
     with work() as (session, now):
@@ -546,13 +555,13 @@ def uplift_train(
             trained = uplift.train_from_experiment(
                 session, cli_actor(), found, arm=arm, buckets=bank.bucket_order, horizon_days=horizon,
                 as_of=_today(as_of), rounds=rounds, seed=seed, protected=bank.protected, now=now,
-                activate=activate,
+                activate=activate, thresholds=thresholds,
             )  # fmt: skip
         else:
             assert simulated is not None
             trained = uplift.train_simulated(
                 session, cli_actor(), _simulated_plan(simulated, control, customers, horizon, seed, start),
-                rounds=rounds, protected=bank.protected, now=now, activate=activate,
+                rounds=rounds, protected=bank.protected, now=now, activate=activate, thresholds=thresholds,
             )  # fmt: skip
     _show_uplift(trained)
 

@@ -18,7 +18,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -51,6 +51,20 @@ def load(row: ModelVersion) -> uplift.UpliftModel:
     return uplift.UpliftModel.from_bytes(scoring_service.artifact_of(row))
 
 
+class Thresholds(NamedTuple):
+    """The bands' thresholds (:mod:`arrears.scoring.uplift`), stored with the model."""
+
+    gain: float = uplift.GAIN_THRESHOLD
+    sure: float = uplift.SURE_THRESHOLD
+
+    def checked(self) -> Thresholds:
+        if not (0 < self.gain < 1 and 0 < self.sure < 1):
+            raise InvalidInputError(
+                N_("--gain-threshold and --sure-threshold are chances between 0 and 1, like 0.05 and 0.5")
+            )
+        return self
+
+
 @dataclass(frozen=True)
 class Trained:
     version: int
@@ -76,6 +90,7 @@ def train_simulated(
     protected: frozenset[str],
     now: datetime,
     activate: bool = False,
+    thresholds: Thresholds | None = None,
 ) -> Trained:
     """A model trained on the simulator's customers randomised into the plan's two strategies
     (control first); its measures include the Qini against the truth, which only a simulation has."""
@@ -86,7 +101,8 @@ def train_simulated(
         f"simulated: {plan.names[1]} against {plan.names[0]}, {plan.customers} customers, "
         f"{plan.days} days from {plan.start.isoformat()}, seed {plan.seed}"
     )
-    return _store(session, who, data, source, rounds, plan.seed, now, activate, (plan.start, plan.start))
+    window = (plan.start, plan.start)
+    return _store(session, who, data, source, rounds, plan.seed, now, activate, window, thresholds)
 
 
 def train_from_experiment(
@@ -103,6 +119,7 @@ def train_from_experiment(
     protected: frozenset[str],
     now: datetime,
     activate: bool = False,
+    thresholds: Thresholds | None = None,
 ) -> Trained:
     """A model trained on an experiment's matured members: the arm left alone
     (:func:`untreated_arm`) against ``arm`` (default: the only other arm); the outcome is the case
@@ -138,7 +155,7 @@ def train_from_experiment(
         f"experiment {experiment.code}: {treated_arm} against {control}, cured within {horizon_days} days"
     )
     window = (min(m.entered_on for m in members), max(m.entered_on for m in members))
-    return _store(session, who, data, source, rounds, seed, now, activate, window)
+    return _store(session, who, data, source, rounds, seed, now, activate, window, thresholds)
 
 
 def untreated_arm(experiment: Experiment) -> str:
@@ -241,9 +258,11 @@ def _store(
     now: datetime,
     activate: bool,
     window: tuple[date, date],
+    thresholds: Thresholds | None,
 ) -> Trained:
+    gain, sure = thresholds or Thresholds()
     try:
-        model, metrics = uplift.train(data, rounds, seed)
+        model, metrics = uplift.train(data, rounds, seed, gain, sure)
     except ValueError as error:
         raise InvalidInputError(
             N_("the uplift model cannot be trained: {reason}"), reason=str(error)

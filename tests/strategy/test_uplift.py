@@ -264,7 +264,7 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
     trained = runner.invoke(
         app,
         ["strategy", "uplift", "train", "--simulated", str(file), "--customers", "1000", "--horizon", "5",
-         "--rounds", "10", "--start", AS_OF.isoformat()],
+         "--rounds", "10", "--start", AS_OF.isoformat(), "--sure-threshold", "0.3"],
     )  # fmt: skip
     assert trained.exit_code == 0, trained.output
     assert "Stored uplift_contact version 1." in trained.output
@@ -275,10 +275,17 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
     assert missing.exit_code != 0 and "no model uplift_contact version 7" in missing.output
     neither = runner.invoke(app, ["strategy", "uplift", "train"])
     assert neither.exit_code != 0 and "either --experiment" in neither.output
+    odd = runner.invoke(
+        app, ["strategy", "uplift", "train", "--simulated", str(file), "--sure-threshold", "2"]
+    )
+    assert odd.exit_code != 0 and "--sure-threshold are chances between 0 and 1" in odd.output
     with command_line_database.connect() as connection:
         audited = connection.execute(select(AuditEntry.action, AuditEntry.actor_name)).all()
     assert [a for a, _ in audited] == ["model.train", "model.activate"]
     assert all(name.startswith("system:") for _, name in audited)
+    with command_line_database.connect() as connection:
+        stored = connection.execute(select(ModelVersion.metrics, ModelVersion.is_active)).one()
+    assert stored.metrics["thresholds"] == {"gain": 0.05, "sure": 0.3} and stored.is_active
 
 
 def test_the_staff_pages_name_the_band_in_both_languages() -> None:
