@@ -38,6 +38,8 @@ from arrears.scoring.metrics import brier_score, expected_calibration_error
 Floats = npt.NDArray[np.float64]
 Flags = npt.NDArray[np.bool_]
 Outcome = npt.NDArray[np.int8]
+Codes = npt.NDArray[np.int8]
+"""A band as its index in :data:`BANDS`; −1: none."""
 
 PURPOSE = "uplift_contact"
 """The registry's purpose of the model the night scores with."""
@@ -86,6 +88,12 @@ def features(
 
 def _floats(column: pa.Array | pa.ChunkedArray) -> Floats:
     return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+
+
+def band_names(codes: Codes) -> pa.Array:
+    """The bands' names (NULL where the code is −1)."""
+    indices = pa.array(codes, pa.int8(), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(BANDS)).dictionary_decode()
 
 
 @dataclass(frozen=True)
@@ -166,19 +174,19 @@ class UpliftModel:
     sure_threshold: float = SURE_THRESHOLD
     kind: str = KIND
 
-    def score(self, facts: pa.Table, as_of: date) -> tuple[Floats, pa.Array]:
-        """Every case's estimated gain and band, set-based: one prediction per arm over all rows."""
+    def score(self, facts: pa.Table, as_of: date) -> tuple[Floats, Codes]:
+        """Every case's estimated gain and band (its index in :data:`BANDS`), set-based: one
+        prediction per arm over all the rows."""
         if facts.num_rows == 0:
-            return np.zeros(0), pa.array([], pa.string())
+            return np.zeros(0), np.zeros(0, np.int8)
         x, _ = features(facts, as_of, self.products, frozenset(FEATURES) - set(self.features))
         gain, without = self.models.arms(x)
-        return gain, self.bands(gain, without)
+        return gain, self.band_codes(gain, without)
 
-    def bands(self, gain: Floats, without: Floats) -> pa.Array:
+    def band_codes(self, gain: Floats, without: Floats) -> Codes:
         band = np.where(without >= self.sure_threshold, 1, 2)
         band = np.where(gain > self.gain_threshold, 0, band)
-        band = np.where(gain < -self.gain_threshold, 3, band)
-        return pa.DictionaryArray.from_arrays(pa.array(band, pa.int8()), pa.array(BANDS)).dictionary_decode()
+        return np.where(gain < -self.gain_threshold, 3, band).astype(np.int8)
 
     def thresholds(self) -> dict[str, float]:
         return {"gain": self.gain_threshold, "sure": self.sure_threshold}
@@ -239,15 +247,14 @@ def train(
     models = two_models(data.x[fit], data.treated[fit], data.outcome[fit], data.names, rounds, seed)
     model = UpliftModel(models, data.names, data.products, gain_threshold, sure_threshold)
     gain, without = models.arms(data.x[held])
-    banded = model.bands(gain, without)
-    names, counts = np.unique(banded.to_numpy(zero_copy_only=False), return_counts=True)
+    codes, counts = np.unique(model.band_codes(gain, without), return_counts=True)
     metrics: dict[str, Any] = {
         "customers": len(data.outcome),
         "trained_on": int(fit.sum()),
         "held_out": int(held.sum()),
         "treated_share": float(data.treated.mean()),
         "qini_held_out": qini(gain, data.treated[held], data.outcome[held]),
-        "held_out_bands": {str(n): int(c) for n, c in zip(names, counts, strict=True)},
+        "held_out_bands": {BANDS[code]: int(c) for code, c in zip(codes, counts, strict=True)},
         "thresholds": model.thresholds(),
         "calibration": _out_of_fold(
             data.x[fit], data.treated[fit], data.outcome[fit], data.names, rounds, seed

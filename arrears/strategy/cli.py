@@ -528,7 +528,7 @@ def uplift_train(
         date | None, date_option("--start", help="With --simulated: the first night (default: today).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 1,
-    rounds: RoundsOption = 200,
+    rounds: RoundsOption = 100,
     gain_threshold: Annotated[
         float,
         typer.Option("--gain-threshold", help="Gain above it: persuadable; below its minus: do_not_disturb."),

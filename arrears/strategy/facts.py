@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 from sqlalchemy import (
     ColumnElement,
@@ -38,6 +41,7 @@ from arrears.portfolio.models import Account, Customer
 from arrears.scoring import repository, uplift
 from arrears.scoring.models import AccountScore
 from arrears.scoring.service import artifact_of
+from arrears.strategy import evaluation
 from arrears.strategy.document import StrategyDocument
 
 HOLD_GRAVITY = ("deceased", "bankruptcy", "cease", "dispute", "hardship", "vulnerability")
@@ -80,33 +84,57 @@ FACTS_SCHEMA = READ_SCHEMA.append(pa.field("uplift_gain", pa.float64())).append(
 def read_case_facts(
     connection: Connection, as_of: date, document: StrategyDocument | None = None
 ) -> pa.Table:
-    """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`); the uplift
-    model scores them only when ``document`` reads ``uplift_band`` (None: always)."""
+    """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`). The uplift
+    model scores only the cases a segment of ``document`` that reads ``uplift_band`` could take
+    on its other conditions (None: every case)."""
     facts = read_arrow(connection, facts_query(connection, as_of), READ_SCHEMA)
-    return with_uplift(connection, facts, as_of, score=document is None or reads_uplift(document))
+    rows = None if document is None else band_candidates(facts, as_of, document)
+    return with_uplift(connection, facts, as_of, rows)
 
 
-def reads_uplift(document: StrategyDocument) -> bool:
-    return any(segment.when.uplift_band is not None for segment in document.segments)
+def band_candidates(facts: pa.Table, as_of: date, document: StrategyDocument) -> npt.NDArray[np.int64]:
+    """The rows of the cases that a segment reading ``uplift_band`` could take whatever their band
+    (its other conditions, on DuckDB over the Arrow facts): only theirs need the model."""
+    conditions = [
+        evaluation.condition_sql(segment.when.model_copy(update={"uplift_band": None}))
+        for segment in document.segments
+        if segment.when.uplift_band is not None
+    ]
+    if not conditions or facts.num_rows == 0:
+        return np.zeros(0, np.int64)
+    either = " OR ".join(f"COALESCE({condition}, FALSE)" for condition in conditions)
+    numbered = facts.append_column("row_number_", pa.array(np.arange(facts.num_rows)))
+    con = duckdb.connect()
+    try:
+        con.register("case_facts", numbered)
+        derived = evaluation.DERIVED.format(as_of=evaluation.date_literal(as_of))
+        found = con.execute(f"SELECT row_number_ FROM ({derived}) AS d WHERE {either}").fetchnumpy()
+    finally:
+        con.close()
+    return np.sort(np.asarray(found["row_number_"], np.int64))
 
 
-def with_uplift(connection: Connection, facts: pa.Table, as_of: date, *, score: bool = True) -> pa.Table:
+def with_uplift(
+    connection: Connection, facts: pa.Table, as_of: date, rows: npt.NDArray[np.int64] | None = None
+) -> pa.Table:
     """The facts with each case's estimated gain and band from the active uplift model, scored
-    set-based (one prediction per arm over every row); both NULL when no uplift model is active
-    (or ``score`` is false: the scoring is the night's dearest fact, about 10 s a million cases)."""
-    model = None
-    if score:
-        with Session(bind=connection) as session:
-            row = repository.active_version(session, uplift.PURPOSE)
-            model = None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
-    if model is None:
-        gain, band = pa.nulls(facts.num_rows, pa.float64()), pa.nulls(facts.num_rows, pa.string())
-    else:
-        scored, band = model.score(facts, as_of)
-        gain = pa.array(scored, pa.float64())
-    return facts.append_column(FACTS_SCHEMA.field("uplift_gain"), gain).append_column(
-        FACTS_SCHEMA.field("uplift_band"), band
-    )
+    set-based (one prediction per arm over all of ``rows`` at once, None: every row); NULL for the
+    rows not scored, and for all when no uplift model is active."""
+    n = facts.num_rows
+    gain, codes = np.full(n, np.nan), np.full(n, -1, np.int8)
+    model = None if rows is not None and not len(rows) else _active_uplift(connection)
+    if model is not None:
+        chosen = np.arange(n) if rows is None else rows
+        gain[chosen], codes[chosen] = model.score(facts.take(chosen) if rows is not None else facts, as_of)
+    return facts.append_column(
+        FACTS_SCHEMA.field("uplift_gain"), pa.array(gain, pa.float64(), mask=codes < 0)
+    ).append_column(FACTS_SCHEMA.field("uplift_band"), uplift.band_names(codes))
+
+
+def _active_uplift(connection: Connection) -> uplift.UpliftModel | None:
+    with Session(bind=connection) as session:
+        row = repository.active_version(session, uplift.PURPOSE)
+        return None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
 
 
 def facts_query(connection: Connection, as_of: date) -> Select[tuple[object, ...]]:

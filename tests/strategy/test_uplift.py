@@ -133,13 +133,20 @@ def test_a_night_with_an_active_model_fills_the_band_and_the_segment_takes_exact
     engine: Engine,
 ) -> None:
     planted = bands_book(engine)
+    Book(engine).case("m2", dpd=45, bucket="M2")
     store_synthetic(engine)
     with engine.connect() as connection:
         facts = read_case_facts(connection, AS_OF)
         unread = read_case_facts(connection, AS_OF, parse_document(DOCUMENT, "night"))
+        narrowed = read_case_facts(connection, AS_OF, parse_document(SURE, "sure"))
     scored = dict(zip(facts["case_id"].to_pylist(), facts["uplift_band"].to_pylist(), strict=True))
-    assert scored == planted
-    assert unread["uplift_band"].null_count == 9  # a strategy that does not read the band: not scored
+    assert scored == planted | {case_id_of("m2"): "persuadable"}
+    assert unread["uplift_band"].null_count == 10  # a strategy that does not read the band: not scored
+    # only the cases the segment could take on its other conditions (M1, no hold) are scored
+    banded = dict(zip(narrowed["case_id"].to_pylist(), narrowed["uplift_band"].to_pylist(), strict=True))
+    assert banded == planted | {case_id_of("m2"): None}
+    gains = dict(zip(narrowed["case_id"].to_pylist(), narrowed["uplift_gain"].to_pylist(), strict=True))
+    assert gains[case_id_of("m2")] is None and gains[case_id_of("u1")] > 0.05
     approve(engine, SURE)
     outcome = night(engine)
     assert outcome.segments["m1"] == 3
@@ -149,7 +156,9 @@ def test_a_night_with_an_active_model_fills_the_band_and_the_segment_takes_exact
         )
         whys = connection.execute(select(StrategyAction.why)).scalars().all()
     assert in_m1 == {case for case, band in planted.items() if band == "sure_thing"}
-    assert whys and all(why["facts"]["uplift_band"] == "sure_thing" for why in whys)
+    in_m1_whys = [why for why in whys if why["segment"] == "m1"]
+    assert in_m1_whys and all(why["facts"]["uplift_band"] == "sure_thing" for why in in_m1_whys)
+    assert all("uplift_band" not in why["facts"] for why in whys if why["segment"] != "m1")
 
 
 def test_without_an_active_model_the_band_is_empty_the_segment_takes_none_and_validation_warns(
