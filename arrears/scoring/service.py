@@ -20,7 +20,7 @@ from arrears import __version__
 from arrears.clock import Clock
 from arrears.errors import NotFoundError, echo
 from arrears.i18n import N_
-from arrears.scoring import repository
+from arrears.scoring import repository, uplift
 from arrears.scoring.frame import FeatureTable
 from arrears.scoring.models import ModelVersion
 from arrears.scoring.reasons import reasons_for
@@ -137,6 +137,13 @@ def activate(session: Session, purpose: str, version: int, clock: Clock) -> Mode
 
 
 def load(row: ModelVersion) -> TrainedModel:
+    """A scoring model (not an uplift model: those are read by :mod:`arrears.scoring.uplift`)."""
+    if row.kind == uplift.KIND:
+        raise RegistryError(
+            N_("model {purpose} v{version} is an uplift model: see arrears strategy uplift"),
+            purpose=row.purpose,
+            version=row.version,
+        )
     return TrainedModel.from_bytes(artifact_of(row))
 
 

@@ -282,6 +282,10 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
     assert activated.exit_code == 0, activated.output
     missing = runner.invoke(app, ["strategy", "uplift", "activate", "--version", "7"])
     assert missing.exit_code != 0 and "no model uplift_contact version 7" in missing.output
+    beside = runner.invoke(app, ["model", "activate", "--purpose", "uplift_contact", "--version", "1"])
+    assert beside.exit_code != 0 and "arrears strategy uplift activate" in beside.output  # not unaudited
+    shown = runner.invoke(app, ["model", "show", "--purpose", "uplift_contact", "--version", "1"])
+    assert shown.exit_code != 0 and "is an uplift model" in shown.output and "Traceback" not in shown.output
     neither = runner.invoke(app, ["strategy", "uplift", "train"])
     assert neither.exit_code != 0 and "either --experiment" in neither.output
     odd = runner.invoke(
