@@ -20,7 +20,8 @@ from rich.table import Table
 from arrears.cli_options import date_option
 from arrears.clock import SystemClock
 from arrears.db import open_database, transaction
-from arrears.errors import one_of
+from arrears.errors import InvalidInputError, one_of
+from arrears.i18n import N_
 from arrears.scoring.settings import get_scoring_settings
 
 app = typer.Typer(help="Propensity-to-pay models (还款意愿评分): train, evaluate, activate, score.")
@@ -173,8 +174,12 @@ def activate_command(
     version: Annotated[int, typer.Option("--version")],
 ) -> None:
     """Make a version the active model of its purpose (the one the batch scores with)."""
-    from arrears.scoring import service, use_cases
+    from arrears.scoring import service, uplift, use_cases
 
+    if purpose == uplift.PURPOSE:
+        raise InvalidInputError(
+            N_("the uplift model is activated with `arrears strategy uplift activate` (checked and audited)")
+        )
     with open_database() as engine, transaction(engine) as session:
         use_cases.known_purpose(session, purpose)
         service.activate(session, purpose, version, SystemClock())

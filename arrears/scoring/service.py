@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from arrears import __version__
 from arrears.clock import Clock
 from arrears.errors import NotFoundError, echo
 from arrears.i18n import N_
-from arrears.scoring import repository
+from arrears.scoring import repository, uplift
 from arrears.scoring.frame import FeatureTable
 from arrears.scoring.models import ModelVersion
 from arrears.scoring.reasons import reasons_for
@@ -53,6 +53,18 @@ def data_checksum(table: FeatureTable, outcome: np.ndarray[Any, Any]) -> str:
     return digest.hexdigest()
 
 
+class Storable(Protocol):
+    """A model the registry keeps: its kind, the features it reads, and its artifact."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def features(self) -> tuple[str, ...]: ...
+
+    def to_bytes(self) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class TrainingRecord:
     """What is stored beside a trained model."""
@@ -68,7 +80,7 @@ class TrainingRecord:
 
 def register(
     session: Session,
-    model: TrainedModel,
+    model: Storable,
     record: TrainingRecord,
     clock: Clock,
     created_by: str,
@@ -125,6 +137,18 @@ def activate(session: Session, purpose: str, version: int, clock: Clock) -> Mode
 
 
 def load(row: ModelVersion) -> TrainedModel:
+    """A scoring model (not an uplift model: those are read by :mod:`arrears.scoring.uplift`)."""
+    if row.kind == uplift.KIND:
+        raise RegistryError(
+            N_("model {purpose} v{version} is an uplift model: see arrears strategy uplift"),
+            purpose=row.purpose,
+            version=row.version,
+        )
+    return TrainedModel.from_bytes(artifact_of(row))
+
+
+def artifact_of(row: ModelVersion) -> bytes:
+    """The stored model's bytes, checked against their sha256."""
     artifact = row.artifact if row.artifact is not None else Path(row.artifact_path or "").read_bytes()
     if hashlib.sha256(artifact).hexdigest() != row.artifact_sha256:
         raise RegistryError(
@@ -132,7 +156,7 @@ def load(row: ModelVersion) -> TrainedModel:
             purpose=row.purpose,
             version=row.version,
         )
-    return TrainedModel.from_bytes(artifact)
+    return artifact
 
 
 def active_model(session: Session, purpose: str) -> tuple[ModelVersion, TrainedModel]:

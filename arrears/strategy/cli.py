@@ -495,3 +495,142 @@ def _shown_ratio(ratio: dict[str, Any]) -> str:
     if ratio["lower"] is None or ratio["upper"] is None:
         return value
     return f"{value} ({Decimal(ratio['lower']):.2f}–{Decimal(ratio['upper']):.2f})"
+
+
+uplift_app = typer.Typer(
+    help="The uplift model of uplift_band 增益模型: who pays because contacted, who pays anyway.",
+    no_args_is_help=True,
+)
+app.add_typer(uplift_app, name="uplift")
+RoundsOption = Annotated[
+    int, typer.Option("--rounds", min=10, max=2000, help="Boosting rounds per arm 轮数.")
+]
+
+
+@uplift_app.command("train")
+def uplift_train(
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", help="Train on this experiment's arms 实验编号.")
+    ] = None,
+    arm: Annotated[
+        str | None, typer.Option("--arm", help="The arm set against the control (default: the only one).")
+    ] = None,
+    horizon: HorizonOption = 30,
+    simulated: Annotated[
+        Path | None,
+        typer.Option("--simulated", help="Train on simulated customers treated by this strategy 模拟."),
+    ] = None,
+    control: Annotated[
+        Path | None, typer.Option("--control", help="With --simulated: the control (default: no action).")
+    ] = None,
+    customers: Annotated[int, typer.Option("--customers", min=1000, help="Simulated customers.")] = 40_000,
+    start: Annotated[
+        date | None, date_option("--start", help="With --simulated: the first night (default: today).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 1,
+    rounds: RoundsOption = 100,
+    gain_threshold: Annotated[
+        float,
+        typer.Option("--gain-threshold", help="Gain above it: persuadable; below its minus: do_not_disturb."),
+    ] = 0.05,
+    sure_threshold: Annotated[
+        float,
+        typer.Option("--sure-threshold", help="Small gain, paying without contact this likely: sure_thing."),
+    ] = 0.5,
+    activate: Annotated[bool, typer.Option("--activate", help="Make it the active uplift model.")] = False,
+    as_of: AsOfOption = None,
+) -> None:
+    """Train the uplift model on randomised arms (an experiment, or simulated customers) and store
+    it as the next version of uplift_contact 训练增益模型."""
+    from arrears.strategy import uplift
+
+    if (experiment is None) == (simulated is None):
+        raise InvalidInputError(N_("give either --experiment CODE or --simulated STRATEGY.yaml"))
+    thresholds = uplift.Thresholds(gain_threshold, sure_threshold).checked()
+    settings = get_settings()
+    bank = service.bank_of(settings)
+    with work() as (session, now):
+        if experiment is not None:
+            _, found = service.experiment_of(session, cli_actor(), experiment)
+            trained = uplift.train_from_experiment(
+                session, cli_actor(), found, arm=arm, buckets=bank.bucket_order, horizon_days=horizon,
+                as_of=_today(as_of), rounds=rounds, seed=seed, protected=bank.protected, now=now,
+                activate=activate, thresholds=thresholds,
+            )  # fmt: skip
+        else:
+            assert simulated is not None
+            trained = uplift.train_simulated(
+                session, cli_actor(), _simulated_plan(simulated, control, customers, horizon, seed, start),
+                rounds=rounds, protected=bank.protected, now=now, activate=activate, thresholds=thresholds,
+            )  # fmt: skip
+    _show_uplift(trained)
+
+
+def _simulated_plan(
+    treatment: Path, control: Path | None, customers: int, days: int, seed: int, start: date | None
+) -> Any:
+    from arrears.strategy.simulation import pair
+
+    treated = _read(treatment)[1]
+    untreated = _read(control)[1] if control is not None else pair.no_action(treated)
+    return pair.Plan(
+        (untreated, treated),
+        (untreated.strategy, treated.strategy),
+        customers,
+        days,
+        seed,
+        _today(start),
+        pair.bank_for(get_settings()),
+    )
+
+
+def _show_uplift(trained: Any) -> None:
+    metrics = trained.metrics
+    console.print(
+        say(
+            N_("Stored uplift_contact version {version}{activated}."),
+            version=trained.version,
+            activated=say(N_(", and activated")) if trained.activated else "",
+        )
+    )
+    console.print(
+        say(
+            N_("Qini on {held} held-out customers: {qini}; trained on {trained}."),
+            held=f"{metrics['held_out']:,}",
+            qini=f"{metrics['qini_held_out']:.3f}",
+            trained=f"{metrics['trained_on']:,}",
+        )
+    )
+    if "qini_truth" in metrics:
+        console.print(
+            say(
+                N_("Against the simulator's truth: Qini {truth} (the perfect ranking: {best})."),
+                truth=f"{metrics['qini_truth']:.3f}",
+                best=f"{metrics['qini_truth_best']:.3f}",
+            )
+        )
+    for arm, found in metrics["calibration"].items():
+        console.print(
+            say(
+                N_("Arm {arm}, out of fold: {customers} customers, paid {rate}, ECE {ece}, Brier {brier}."),
+                arm=arm,
+                customers=f"{found['customers']:,}",
+                rate=f"{found['paid_rate']:.2%}",
+                ece=f"{found['ece']:.4f}",
+                brier=f"{found['brier']:.4f}",
+            )
+        )
+    bands = ", ".join(f"{name} {count:,}" for name, count in sorted(metrics["held_out_bands"].items()))
+    console.print(say(N_("Bands of the held-out customers: {bands}."), bands=bands))
+
+
+@uplift_app.command("activate")
+def uplift_activate(
+    version: Annotated[int, typer.Option("--version", help="The version of uplift_contact 版本.")],
+) -> None:
+    """Make a version the active uplift model: from the next night, uplift_band is its 启用增益模型."""
+    from arrears.strategy import uplift
+
+    with work() as (session, now):
+        uplift.activate_version(session, cli_actor(), version, now)
+    console.print(say(N_("uplift_contact version {version} is now active"), version=version))

@@ -95,8 +95,7 @@ SELECT f.*,
             ELSE CAST(year({as_of}) - year(f.birth_date)
                       - CASE WHEN month({as_of}) * 100 + day({as_of})
                                   < month(f.birth_date) * 100 + day(f.birth_date)
-                             THEN 1 ELSE 0 END AS INTEGER) END AS age,
-       CAST(NULL AS VARCHAR) AS uplift_band
+                             THEN 1 ELSE 0 END AS INTEGER) END AS age
 FROM case_facts AS f
 """
 

@@ -114,7 +114,7 @@ def report(
 ) -> ExperimentReport:
     """The experiment's results on ``as_of`` (``buckets``: the bank's, best first, to tell a roll
     forward)."""
-    control = next((a.name for a in experiment.arms if a.path is None), experiment.arms[0].name)
+    control = control_arm(experiment)
     everyone = _members(session, experiment.code)
     horizon = timedelta(days=horizon_days)
     matured = [m for m in everyone if m.entered_on + horizon <= as_of]
@@ -137,6 +137,29 @@ def report(
     return result
 
 
+def matured_members(
+    session: Session,
+    experiment: Experiment,
+    costs: Costs | None,
+    buckets: Sequence[str],
+    *,
+    horizon_days: int,
+    as_of: date,
+) -> list[Member]:
+    """The members whose horizon has passed on ``as_of``, with their outcomes (the uplift model's
+    training rows, :mod:`arrears.strategy.uplift`)."""
+    horizon = timedelta(days=horizon_days)
+    matured = [m for m in _members(session, experiment.code) if m.entered_on + horizon <= as_of]
+    _outcomes(session, matured, horizon, costs, buckets)
+    return matured
+
+
+def control_arm(experiment: Experiment) -> str:
+    """The report's control: the arm that follows the segment's own path (the champion), else
+    the first arm."""
+    return next((a.name for a in experiment.arms if a.path is None), experiment.arms[0].name)
+
+
 def _members(session: Session, code: str) -> list[Member]:
     rows = session.execute(
         select(
@@ -151,7 +174,7 @@ def _members(session: Session, code: str) -> list[Member]:
     return [Member(case_id, customer_id, arm, entered_on) for case_id, customer_id, arm, entered_on in rows]
 
 
-def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+def chunks(ids: Sequence[str]) -> Iterable[list[str]]:
     for start in range(0, len(ids), CHUNK):
         yield list(ids[start : start + CHUNK])
 
@@ -172,7 +195,7 @@ def _outcomes(
         return member.entered_on <= day < member.entered_on + horizon
 
     case_ids = sorted(by_case)
-    for ids in _chunks(case_ids):
+    for ids in chunks(case_ids):
         for case_id, currency, closed_on, reason in session.execute(
             select(Case.case_id, Case.currency, Case.closed_on, Case.close_reason).where(
                 Case.case_id.in_(ids)
@@ -215,7 +238,7 @@ def _outcomes(
             select(Complaint.case_id, Complaint.received_at).where(Complaint.case_id.in_(ids))
         ):
             by_case[case_id].complained |= within(by_case[case_id], _day(received))
-    for ids in _chunks(sorted(by_customer)):
+    for ids in chunks(sorted(by_customer)):
         for customer_id, recorded in session.execute(
             select(ContactPreference.customer_id, ContactPreference.recorded_at).where(
                 ContactPreference.customer_id.in_(ids), ContactPreference.kind == str(PreferenceKind.OPT_OUT)

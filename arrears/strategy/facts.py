@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 from sqlalchemy import (
     ColumnElement,
@@ -24,6 +27,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.selectable import Subquery
 
@@ -34,12 +38,16 @@ from arrears.contacts.models import Contact
 from arrears.db.arrow import read_arrow
 from arrears.disputes.models import Hold
 from arrears.portfolio.models import Account, Customer
+from arrears.scoring import repository, uplift
 from arrears.scoring.models import AccountScore
+from arrears.scoring.service import artifact_of
+from arrears.strategy import evaluation
+from arrears.strategy.document import StrategyDocument
 
 HOLD_GRAVITY = ("deceased", "bankruptcy", "cease", "dispute", "hardship", "vulnerability")
 """A case's hold is the gravest of its customer's standing holds, in this order."""
 
-FACTS_SCHEMA = pa.schema(
+READ_SCHEMA = pa.schema(
     [
         ("case_id", pa.string()),
         ("customer_id", pa.string()),
@@ -65,12 +73,68 @@ FACTS_SCHEMA = pa.schema(
         ("last_contact", pa.string()),
     ]
 )
-"""What :func:`read_case_facts` reads; the engine derives ``age``, ``days_open`` and the rest."""
+"""What :func:`read_case_facts` reads from the database in one statement."""
+FACTS_SCHEMA = READ_SCHEMA.append(pa.field("uplift_gain", pa.float64())).append(
+    pa.field("uplift_band", pa.string())
+)
+"""The night's facts: those read, and each case's estimated gain from contact and its band
+(:mod:`arrears.scoring.uplift`); the engine derives ``age``, ``days_open`` and the rest."""
 
 
-def read_case_facts(connection: Connection, as_of: date) -> pa.Table:
-    """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`)."""
-    return read_arrow(connection, facts_query(connection, as_of), FACTS_SCHEMA)
+def read_case_facts(
+    connection: Connection, as_of: date, document: StrategyDocument | None = None
+) -> pa.Table:
+    """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`). The uplift
+    model scores only the cases a segment of ``document`` that reads ``uplift_band`` could take
+    on its other conditions (None: every case)."""
+    facts = read_arrow(connection, facts_query(connection, as_of), READ_SCHEMA)
+    rows = None if document is None else band_candidates(facts, as_of, document)
+    return with_uplift(connection, facts, as_of, rows)
+
+
+def band_candidates(facts: pa.Table, as_of: date, document: StrategyDocument) -> npt.NDArray[np.int64]:
+    """The rows of the cases that a segment reading ``uplift_band`` could take whatever their band
+    (its other conditions, on DuckDB over the Arrow facts): only theirs need the model."""
+    conditions = [
+        evaluation.condition_sql(segment.when.model_copy(update={"uplift_band": None}))
+        for segment in document.segments
+        if segment.when.uplift_band is not None
+    ]
+    if not conditions or facts.num_rows == 0:
+        return np.zeros(0, np.int64)
+    either = " OR ".join(f"COALESCE({condition}, FALSE)" for condition in conditions)
+    numbered = facts.append_column("row_number_", pa.array(np.arange(facts.num_rows)))
+    con = duckdb.connect()
+    try:
+        con.register("case_facts", numbered)
+        derived = evaluation.DERIVED.format(as_of=evaluation.date_literal(as_of))
+        found = con.execute(f"SELECT row_number_ FROM ({derived}) AS d WHERE {either}").fetchnumpy()
+    finally:
+        con.close()
+    return np.sort(np.asarray(found["row_number_"], np.int64))
+
+
+def with_uplift(
+    connection: Connection, facts: pa.Table, as_of: date, rows: npt.NDArray[np.int64] | None = None
+) -> pa.Table:
+    """The facts with each case's estimated gain and band from the active uplift model, scored
+    set-based (one prediction per arm over all of ``rows`` at once, None: every row); NULL for the
+    rows not scored, and for all when no uplift model is active."""
+    n = facts.num_rows
+    gain, codes = np.full(n, np.nan), np.full(n, -1, np.int8)
+    model = None if rows is not None and not len(rows) else _active_uplift(connection)
+    if model is not None:
+        chosen = np.arange(n) if rows is None else rows
+        gain[chosen], codes[chosen] = model.score(facts.take(chosen) if rows is not None else facts, as_of)
+    return facts.append_column(
+        FACTS_SCHEMA.field("uplift_gain"), pa.array(gain, pa.float64(), mask=codes < 0)
+    ).append_column(FACTS_SCHEMA.field("uplift_band"), uplift.band_names(codes))
+
+
+def _active_uplift(connection: Connection) -> uplift.UpliftModel | None:
+    with Session(bind=connection) as session:
+        row = repository.active_version(session, uplift.PURPOSE)
+        return None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
 
 
 def facts_query(connection: Connection, as_of: date) -> Select[tuple[object, ...]]:

@@ -152,7 +152,7 @@ def run_night(
     previous = connection.execute(
         select(func.max(StrategyRun.as_of)).where(StrategyRun.as_of < as_of)
     ).scalar()
-    facts = read_case_facts(connection, as_of)
+    facts = read_case_facts(connection, as_of, active.document)
     due = _evaluate(connection, engine, active, facts, as_of, previous)
     outcome.cases = facts.num_rows
     entered = _write_state(connection, active.code, due, as_of, outcome)

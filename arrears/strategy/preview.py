@@ -53,7 +53,7 @@ class Preview:
 def preview(
     connection: Connection, engine: evaluation.StrategyEngine, document: StrategyDocument, as_of: date
 ) -> Preview:
-    facts = read_case_facts(connection, as_of)
+    facts = read_case_facts(connection, as_of, document)
     engine.register("case_facts", facts)
     engine.register("case_segments", evaluation.STATE_SCHEMA.empty_table())
     engine.register("strategy_steps", evaluation.steps_table(document))

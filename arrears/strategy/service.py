@@ -36,6 +36,8 @@ from arrears.i18n import N_
 from arrears.portfolio.views import record_look, record_looks
 from arrears.queues.models import QueueSet, QueueSetStatus
 from arrears.queues.rules import parse_document as parse_queue_set
+from arrears.scoring import repository as scoring_repository
+from arrears.scoring import uplift
 from arrears.scoring.scale import Bands
 from arrears.strategy import carrying, experiments, statistics
 from arrears.strategy.document import Experiment, StrategyDocument
@@ -199,6 +201,7 @@ def known(session: Session, bank: Bank) -> Known:
         queues=frozenset(queues),
         agencies=frozenset(agencies),
         protected=bank.protected,
+        uplift_model=scoring_repository.active_version(session, uplift.PURPOSE) is not None,
     )
 
 

@@ -12,7 +12,9 @@
   window is put to the gate, for a customer with no history, on each of the next 14 days in each
   of the pack's zones; a step that never passes is named with the rules that refuse it;
 - no protected attribute is a condition; no serious step skips confirmation unless the pack allows;
-- a path no segment or arm follows is named (a warning).
+- a path no segment or arm follows is named (a warning);
+- a segment that reads ``uplift_band`` while no uplift model is active is named (a warning: the
+  band is NULL on every case until one is, so the segment takes none).
 
 Every problem names where it is (``segments[2].when.bucket``) and what is wrong; each is a
 value, not an exception, so that the analyst sees them all at once.
@@ -83,6 +85,8 @@ class Known:
     queues: frozenset[str] = frozenset()
     agencies: frozenset[str] = frozenset()
     protected: frozenset[str] = DEFAULT_PROTECTED
+    uplift_model: bool = False
+    """Whether an uplift model is active (without one, ``uplift_band`` is NULL on every case)."""
 
 
 @dataclass
@@ -111,6 +115,7 @@ def validate(document: StrategyDocument, known: Known, pack: Pack, today: date) 
     report.problems.extend(_impossible_steps(document, pack, today))
     report.problems.extend(_unconfirmed(document, pack))
     report.problems.extend(_unused_paths(document))
+    report.problems.extend(_uplift_without_model(document, known))
     return report
 
 
@@ -287,4 +292,22 @@ def _unused_paths(document: StrategyDocument) -> Iterable[Problem]:
         if code not in used:
             yield Problem(
                 f"paths.{code}", Text.of(N_("no segment or arm follows path {path}"), path=code), warning=True
+            )
+
+
+def _uplift_without_model(document: StrategyDocument, known: Known) -> Iterable[Problem]:
+    if known.uplift_model:
+        return
+    for i, segment in enumerate(document.segments):
+        if segment.when.uplift_band is not None:
+            yield Problem(
+                f"segments[{i}].when.uplift_band",
+                Text.of(
+                    N_(
+                        "no uplift model is active: uplift_band is empty on every case and segment "
+                        "{segment} takes none (arrears strategy uplift train, then activate)"
+                    ),
+                    segment=segment.code,
+                ),
+                warning=True,
             )

@@ -512,9 +512,19 @@ def made_links(action: StrategyAction) -> list[tuple[str, dict[str, Any], str]]:
     return links
 
 
+UPLIFT_BANDS = {
+    "persuadable": N_("persuadable: pays more often when contacted"),
+    "sure_thing": N_("sure thing: likely to pay without contact"),
+    "lost_cause": N_("lost cause: unlikely to pay either way"),
+    "do_not_disturb": N_("do not disturb: pays less often when contacted"),
+}
+"""The uplift model's bands (:mod:`arrears.scoring.uplift`), as the staff pages name them."""
+
+
 def why_lines(action: StrategyAction, principal: Principal) -> dict[str, Any]:
     """An action's why as the staff pages show it: version, segment, arm, path and day, the facts
-    matched (a personal one masked unless the reader may see it), the score, band and reason."""
+    matched (a personal one masked unless the reader may see it), the score, band and reason, and
+    the uplift band when the segment read it (its msgid; "—" when the case had none)."""
     why = action.why or {}
     facts = dict(why.get("facts") or {})
     if "age" in facts and not principal.sees(PersonalField.BIRTH_DATE):
@@ -528,6 +538,7 @@ def why_lines(action: StrategyAction, principal: Principal) -> dict[str, Any]:
         "day": why.get("day"),
         "facts": facts,
         "score": why.get("score") or {},
+        "uplift_band": UPLIFT_BANDS.get(str(facts.get("uplift_band"))) if "uplift_band" in facts else None,
         "names": {},
     }
 

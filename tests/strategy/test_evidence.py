@@ -12,15 +12,9 @@ from typer.testing import CliRunner
 
 from arrears.cli import app
 from arrears.config import Settings
+from arrears.scoring.uplift import features, products_of, qini, qini_of_truth
 from arrears.strategy.repository import parse_document
-from arrears.strategy.simulation.evidence import (
-    Evidence,
-    features,
-    power_check,
-    prove,
-    qini,
-    qini_of_truth,
-)
+from arrears.strategy.simulation.evidence import Evidence, power_check, prove
 from arrears.strategy.simulation.pair import Plan, bank_for, no_action
 from arrears.strategy.simulation.population import draw_population
 from arrears.strategy.simulation.run import first_night_facts
@@ -76,9 +70,9 @@ def test_the_model_never_reads_a_protected_attribute() -> None:
     bank = bank_for(Settings())
     people = draw_population(300, 1, START)
     facts = first_night_facts(parse_document(REMIND, "r"), people, START, bank)
-    x, names = features(facts, START, frozenset({"age"}))
+    x, names = features(facts, START, products_of(facts), frozenset({"age"}))
     assert "age" not in names and x.shape == (300, len(names))
-    assert "age" in features(facts, START)[1]
+    assert "age" in features(facts, START, products_of(facts))[1]
 
 
 def test_the_command_prints_the_three_findings(tmp_path: Path) -> None:

@@ -24,24 +24,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from statistics import NormalDist
-from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from arrears.i18n import N_, translate
+from arrears.scoring.uplift import Randomised, features, products_of, qini, qini_of_truth, two_models
 from arrears.strategy.simulation.pair import Plan
 from arrears.strategy.simulation.population import Population, draw_population
 from arrears.strategy.simulation.run import first_night_facts, simulate
 from arrears.strategy.statistics import power_proportions, rate_nearest
 
-Floats = npt.NDArray[np.float64]
 Flags = npt.NDArray[np.bool_]
-FEATURES = ("dpd", "overdue", "score", "age", "product", "english")
-"""The first night's facts the uplift model reads (protected attributes a bank declares are left
-out by :func:`features`)."""
 
 
 @dataclass(frozen=True)
@@ -90,25 +85,6 @@ def power_check(
     )
 
 
-def features(
-    facts: pa.Table, as_of: date, protected: frozenset[str] = frozenset()
-) -> tuple[Floats, tuple[str, ...]]:
-    """The model's inputs from the first night's facts (one row per customer, in their order)."""
-    born = facts["birth_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    age = (np.datetime64(as_of, "D") - born).astype(np.int64) / 365.25
-    _, product = np.unique(facts["product"].to_numpy(zero_copy_only=False), return_inverse=True)
-    columns = {
-        "dpd": facts["dpd"].to_numpy(),
-        "overdue": facts["overdue"].to_numpy(),
-        "score": facts["score"].to_numpy(),
-        "age": age,
-        "product": product,
-        "english": pc.equal(facts["language"], "en").to_numpy(zero_copy_only=False),
-    }
-    names = tuple(name for name in FEATURES if name not in protected)
-    return np.column_stack([np.asarray(columns[name], np.float64) for name in names]), names
-
-
 @dataclass(frozen=True)
 class UpliftCheck:
     train: int
@@ -135,14 +111,14 @@ def uplift_check(
     rounds: int = 200,
 ) -> UpliftCheck:
     """Train on a randomised half, score the other half (see the module)."""
-    x, names = features(facts, as_of, protected)
+    x, names = features(facts, as_of, products_of(facts), protected)
     rng = np.random.default_rng([seed, 0x0F7])
     n = people.size
     train = rng.random(n) < 0.5
     treated = rng.random(n) < 0.5
     observed = np.where(treated, treatment, control).astype(np.int8)
     truth = treatment.astype(np.int64) - control.astype(np.int64)
-    predicted = _two_models(x[train], treated[train], observed[train], names, rounds, seed).predict(x[~train])
+    predicted = two_models(x[train], treated[train], observed[train], names, rounds, seed).predict(x[~train])
     test_truth, test_treated, test_observed = truth[~train], treated[~train], observed[~train]
     order = np.argsort(-predicted, kind="stable")
     top = order[: max(len(order) // 10, 1)]
@@ -157,63 +133,23 @@ def uplift_check(
     )
 
 
-@dataclass(frozen=True)
-class _TwoModels:
-    treated: Any
-    control: Any
-
-    def predict(self, x: Floats) -> Floats:
-        gain: Floats = self.treated.predict(x) - self.control.predict(x)
-        return gain
-
-
-def _two_models(
-    x: Floats, treated: Flags, outcome: npt.NDArray[np.int8], names: tuple[str, ...], rounds: int, seed: int
-) -> _TwoModels:
-    """One LightGBM classifier per arm (the "T-learner"); the scoring's own boosting settings."""
-    import lightgbm as lgb
-
-    from arrears.scoring.boosting import DEFAULT_PARAMETERS
-
-    parameters = DEFAULT_PARAMETERS | {"seed": seed}
-    categorical: list[int] | Literal["auto"] = [names.index("product")] if "product" in names else "auto"
-
-    def fit(rows: Flags) -> Any:
-        data = lgb.Dataset(
-            x[rows], label=outcome[rows], feature_name=list(names), categorical_feature=categorical
-        )
-        return lgb.train(parameters, data, num_boost_round=rounds)
-
-    return _TwoModels(fit(treated), fit(~treated))
-
-
-def qini(predicted: Floats, treated: Flags, outcome: npt.NDArray[np.int8]) -> float:
-    """The Qini coefficient from a randomised sample (Radcliffe 2007): customers ranked by
-    predicted uplift; at each cut, the treated's successes less the control's scaled to as many
-    customers, ``Q(k) = Y_t(k) − Y_c(k) · N_t(k) / N_c(k)``; the area between that curve and the
-    straight line of a random ranking, over the number of customers (so 0 is random), normalised
-    by the total incremental gain ``Q(n)`` when it is not zero."""
-    order = np.argsort(-predicted, kind="stable")
-    t, y = treated[order], outcome[order].astype(np.float64)
-    n_t, n_c = np.cumsum(t), np.cumsum(~t)
-    y_t, y_c = np.cumsum(y * t), np.cumsum(y * ~t)
-    curve = y_t - y_c * np.divide(n_t, n_c, out=np.zeros(len(t)), where=n_c > 0)
-    return _area_over_random(curve)
-
-
-def qini_of_truth(predicted: Floats, effect: npt.NDArray[np.int64]) -> float:
-    """The Qini coefficient with the truth known: customers ranked by ``predicted``; the curve is
-    the cumulative true effect (treated minus untreated outcome) of the customers so far."""
-    order = np.argsort(-predicted, kind="stable")
-    return _area_over_random(np.cumsum(effect[order].astype(np.float64)))
-
-
-def _area_over_random(curve: Floats) -> float:
-    n = len(curve)
-    total = curve[-1]
-    random_line = total * np.arange(1, n + 1) / n
-    area = float(np.sum(curve - random_line)) / n
-    return area / abs(total) if total else area
+def randomised(
+    facts: pa.Table,
+    as_of: date,
+    control: Flags,
+    treatment: Flags,
+    seed: int = 1,
+    protected: frozenset[str] = frozenset(),
+) -> Randomised:
+    """The simulated customers as a bank's experiment would see them: each one randomised into
+    the treated or the control arm (half each), with the outcome of that arm, and the true effect
+    that no experiment sees."""
+    products = products_of(facts)
+    x, names = features(facts, as_of, products, protected)
+    treated = np.random.default_rng([seed, 0x7EA7]).random(len(control)) < 0.5
+    observed = np.where(treated, treatment, control).astype(np.int8)
+    truth = treatment.astype(np.int64) - control.astype(np.int64)
+    return Randomised(x, names, products, treated, observed, truth)
 
 
 @dataclass(frozen=True)
@@ -228,6 +164,17 @@ def prove(
 ) -> Evidence:
     """Both of the plan's strategies (control first) over its customers, then both checks on
     whether each customer was paid up by the end of the horizon."""
+    people, facts, control, treatment = potential_outcomes(plan, progress)
+    power = power_check(control, treatment, per_arm, seed=plan.seed)
+    model = uplift_check(people, facts, plan.start, control, treatment, plan.seed, protected)
+    return Evidence(plan, power, model)
+
+
+def potential_outcomes(
+    plan: Plan, progress: Callable[[int, int], None] | None = None
+) -> tuple[Population, pa.Table, Flags, Flags]:
+    """The plan's customers, their first night's facts, and whether each was paid up by the end
+    of the horizon under the control (the plan's first strategy) and under the treatment."""
     people = draw_population(plan.customers, plan.seed, plan.start)
     paid = []
     for index, document in enumerate(plan.documents):
@@ -236,10 +183,8 @@ def prove(
             document, people, start=plan.start, days=plan.days, seed=plan.seed, bank=plan.bank, progress=hook
         )
         paid.append(run.cured)
-    power = power_check(paid[0], paid[1], per_arm, seed=plan.seed)
     facts = first_night_facts(plan.documents[0], people, plan.start, plan.bank)
-    model = uplift_check(people, facts, plan.start, paid[0], paid[1], plan.seed, protected)
-    return Evidence(plan, power, model)
+    return people, facts, paid[0], paid[1]
 
 
 def sentences(found: Evidence, language: str) -> list[str]:

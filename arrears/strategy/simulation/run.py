@@ -417,6 +417,8 @@ class _Run:
                 self.zones_text.take(rows),
                 self.births.take(rows),
                 _labels(LAST_CONTACTS, s.last_contact[open_]),
+                pa.nulls(n, pa.float64()),  # no uplift model scores the simulated customers
+                pa.nulls(n, pa.string()),
             ],
             schema=FACTS_SCHEMA,
         )

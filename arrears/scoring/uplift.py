@@ -1,0 +1,297 @@
+"""The uplift model: who pays because they are contacted, and who pays (or not) anyway.
+
+A "T-learner": one LightGBM classifier per arm of a randomised experiment (treated: contacted by
+the strategy's path; control: not), with the scoring's own boosting settings; a customer's
+estimated *gain* is the difference of the two predicted chances of paying. The simulator's
+evidence (:mod:`arrears.strategy.simulation.evidence`) and the model the night scores with are
+trained here, by the same functions.
+
+Bands (``uplift_band``, a strategy fact), from the gain and the chance of paying without contact
+(the control arm's prediction), with thresholds stored with the model:
+
+- ``persuadable``: gain > ``gain_threshold`` (contact helps);
+- ``do_not_disturb``: gain < −``gain_threshold`` (contact harms);
+- ``sure_thing``: a small gain and a chance of paying without contact ≥ ``sure_threshold``;
+- ``lost_cause``: a small gain and a lower chance either way.
+
+Measures kept with a trained model: the Qini coefficient (:func:`qini`) of its ranking on a
+held-out part of the randomised customers, and per arm the calibration of the arm's classifier,
+out of fold on the training part (expected calibration error and Brier score,
+:mod:`arrears.scoring.metrics`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from arrears.scoring.metrics import brier_score, expected_calibration_error
+
+Floats = npt.NDArray[np.float64]
+Flags = npt.NDArray[np.bool_]
+Outcome = npt.NDArray[np.int8]
+Codes = npt.NDArray[np.int8]
+"""A band as its index in :data:`BANDS`; −1: none."""
+
+PURPOSE = "uplift_contact"
+"""The registry's purpose of the model the night scores with."""
+KIND = "uplift"
+ARTIFACT_FORMAT = 1
+FEATURES = ("dpd", "overdue", "score", "age", "product", "english")
+"""The facts the model reads, as a strategy reads them on a night (protected ones left out)."""
+BANDS = ("persuadable", "sure_thing", "lost_cause", "do_not_disturb")
+GAIN_THRESHOLD = 0.05
+"""A gain above this (5 points of the chance of paying) makes a customer persuadable; below its
+negative, one not to disturb."""
+SURE_THRESHOLD = 0.5
+"""With a small gain, a chance of paying without contact at or above this is a sure thing."""
+HELD_OUT = 0.3
+FOLDS = 3
+
+
+def products_of(facts: pa.Table) -> tuple[str, ...]:
+    """The products in the facts, sorted: the model's categories (stored with it)."""
+    return tuple(sorted(set(facts["product"].to_pylist()) - {None}))
+
+
+def features(
+    facts: pa.Table,
+    as_of: date | pa.Array,
+    products: tuple[str, ...],
+    protected: frozenset[str] = frozenset(),
+) -> tuple[Floats, tuple[str, ...]]:
+    """The model's inputs from a night's facts, one row per case in their order (a missing score
+    or birth date, or a product the model has not seen, is NaN: LightGBM's missing value).
+    ``as_of``: the night, or each row's own day (an experiment's members, on the day they entered)."""
+    day = pa.scalar(as_of, pa.date32()) if isinstance(as_of, date) else as_of
+    born = _floats(pc.days_between(facts["birth_date"], day))
+    code = pc.index_in(facts["product"], value_set=pa.array(products, pa.string()))
+    columns = {
+        "dpd": _floats(facts["dpd"]),
+        "overdue": _floats(facts["overdue"]),
+        "score": _floats(facts["score"]),
+        "age": born / 365.25,
+        "product": _floats(code),
+        "english": _floats(pc.equal(facts["language"], "en")),
+    }
+    names = tuple(name for name in FEATURES if name not in protected)
+    return np.column_stack([columns[name] for name in names]), names
+
+
+def _floats(column: pa.Array | pa.ChunkedArray) -> Floats:
+    return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+
+
+def band_names(codes: Codes) -> pa.Array:
+    """The bands' names (NULL where the code is −1)."""
+    indices = pa.array(codes, pa.int8(), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(BANDS)).dictionary_decode()
+
+
+@dataclass(frozen=True)
+class TwoModels:
+    treated: Any
+    control: Any
+
+    def predict(self, x: Floats) -> Floats:
+        """The estimated gain: the treated arm's chance of paying less the control arm's."""
+        gain, _ = self.arms(x)
+        return gain
+
+    def arms(self, x: Floats) -> tuple[Floats, Floats]:
+        """The gain and the chance of paying without contact, for every row at once."""
+        without: Floats = self.control.predict(x)
+        gain: Floats = self.treated.predict(x) - without
+        return gain, without
+
+
+def two_models(
+    x: Floats, treated: Flags, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int
+) -> TwoModels:
+    """One LightGBM classifier per arm (the "T-learner"); the scoring's own boosting settings."""
+    return TwoModels(
+        _arm_model(x[treated], outcome[treated], names, rounds, seed),
+        _arm_model(x[~treated], outcome[~treated], names, rounds, seed),
+    )
+
+
+def _arm_model(x: Floats, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int) -> Any:
+    import lightgbm as lgb
+
+    from arrears.scoring.boosting import DEFAULT_PARAMETERS
+
+    parameters = DEFAULT_PARAMETERS | {"seed": seed}
+    categorical: list[int] | Literal["auto"] = [names.index("product")] if "product" in names else "auto"
+    data = lgb.Dataset(x, label=outcome, feature_name=list(names), categorical_feature=categorical)
+    return lgb.train(parameters, data, num_boost_round=rounds)
+
+
+def qini(predicted: Floats, treated: Flags, outcome: Outcome) -> float:
+    """The Qini coefficient from a randomised sample (Radcliffe 2007): customers ranked by
+    predicted uplift; at each cut, the treated's successes less the control's scaled to as many
+    customers, ``Q(k) = Y_t(k) − Y_c(k) · N_t(k) / N_c(k)``; the area between that curve and the
+    straight line of a random ranking, over the number of customers (so 0 is random), normalised
+    by the total incremental gain ``Q(n)`` when it is not zero."""
+    order = np.argsort(-predicted, kind="stable")
+    t, y = treated[order], outcome[order].astype(np.float64)
+    n_t, n_c = np.cumsum(t), np.cumsum(~t)
+    y_t, y_c = np.cumsum(y * t), np.cumsum(y * ~t)
+    curve = y_t - y_c * np.divide(n_t, n_c, out=np.zeros(len(t)), where=n_c > 0)
+    return _area_over_random(curve)
+
+
+def qini_of_truth(predicted: Floats, effect: npt.NDArray[np.int64]) -> float:
+    """The Qini coefficient with the truth known: customers ranked by ``predicted``; the curve is
+    the cumulative true effect (treated minus untreated outcome) of the customers so far."""
+    order = np.argsort(-predicted, kind="stable")
+    return _area_over_random(np.cumsum(effect[order].astype(np.float64)))
+
+
+def _area_over_random(curve: Floats) -> float:
+    n = len(curve)
+    total = curve[-1]
+    random_line = total * np.arange(1, n + 1) / n
+    area = float(np.sum(curve - random_line)) / n
+    return area / abs(total) if total else area
+
+
+@dataclass(frozen=True)
+class UpliftModel:
+    """What a model version of an uplift purpose stores, and what the night scores with."""
+
+    models: TwoModels
+    features: tuple[str, ...]
+    products: tuple[str, ...]
+    gain_threshold: float = GAIN_THRESHOLD
+    sure_threshold: float = SURE_THRESHOLD
+    kind: str = KIND
+
+    def score(self, facts: pa.Table, as_of: date) -> tuple[Floats, Codes]:
+        """Every case's estimated gain and band (its index in :data:`BANDS`), set-based: one
+        prediction per arm over all the rows."""
+        if facts.num_rows == 0:
+            return np.zeros(0), np.zeros(0, np.int8)
+        x, _ = features(facts, as_of, self.products, frozenset(FEATURES) - set(self.features))
+        gain, without = self.models.arms(x)
+        return gain, self.band_codes(gain, without)
+
+    def band_codes(self, gain: Floats, without: Floats) -> Codes:
+        band = np.where(without >= self.sure_threshold, 1, 2)
+        band = np.where(gain > self.gain_threshold, 0, band)
+        return np.where(gain < -self.gain_threshold, 3, band).astype(np.int8)
+
+    def thresholds(self) -> dict[str, float]:
+        return {"gain": self.gain_threshold, "sure": self.sure_threshold}
+
+    def to_bytes(self) -> bytes:
+        document = {
+            "format": ARTIFACT_FORMAT,
+            "kind": self.kind,
+            "features": list(self.features),
+            "products": list(self.products),
+            "thresholds": self.thresholds(),
+            "treated": self.models.treated.model_to_string(),
+            "control": self.models.control.model_to_string(),
+        }
+        return gzip.compress(json.dumps(document).encode(), mtime=0)
+
+    @classmethod
+    def from_bytes(cls, artifact: bytes) -> UpliftModel:
+        import lightgbm as lgb
+
+        document = json.loads(gzip.decompress(artifact))
+        if document.get("format") != ARTIFACT_FORMAT or document.get("kind") != KIND:
+            raise ValueError("not an uplift model artifact of a supported format")
+        return cls(
+            TwoModels(lgb.Booster(model_str=document["treated"]), lgb.Booster(model_str=document["control"])),
+            tuple(document["features"]),
+            tuple(document["products"]),
+            float(document["thresholds"]["gain"]),
+            float(document["thresholds"]["sure"]),
+        )
+
+
+@dataclass(frozen=True)
+class Randomised:
+    """Customers randomised into a treated and a control arm, with each one's outcome (and, from
+    the simulator, each one's true effect)."""
+
+    x: Floats
+    names: tuple[str, ...]
+    products: tuple[str, ...]
+    treated: Flags
+    outcome: Outcome
+    truth: npt.NDArray[np.int64] | None = None
+
+
+def train(
+    data: Randomised,
+    rounds: int,
+    seed: int,
+    gain_threshold: float = GAIN_THRESHOLD,
+    sure_threshold: float = SURE_THRESHOLD,
+) -> tuple[UpliftModel, dict[str, Any]]:
+    """The model, fitted on a random 70% of the customers, and its measures (see the module)."""
+    rng = np.random.default_rng([seed, 0x0F7])
+    held = rng.random(len(data.outcome)) < HELD_OUT
+    fit = ~held
+    _check_arms(data.treated[fit], data.outcome[fit])
+    models = two_models(data.x[fit], data.treated[fit], data.outcome[fit], data.names, rounds, seed)
+    model = UpliftModel(models, data.names, data.products, gain_threshold, sure_threshold)
+    gain, without = models.arms(data.x[held])
+    codes, counts = np.unique(model.band_codes(gain, without), return_counts=True)
+    metrics: dict[str, Any] = {
+        "customers": len(data.outcome),
+        "trained_on": int(fit.sum()),
+        "held_out": int(held.sum()),
+        "treated_share": float(data.treated.mean()),
+        "qini_held_out": qini(gain, data.treated[held], data.outcome[held]),
+        "held_out_bands": {BANDS[code]: int(c) for code, c in zip(codes, counts, strict=True)},
+        "thresholds": model.thresholds(),
+        "calibration": _out_of_fold(
+            data.x[fit], data.treated[fit], data.outcome[fit], data.names, rounds, seed
+        ),
+    }
+    if data.truth is not None:
+        truth = data.truth[held]
+        metrics["qini_truth"] = qini_of_truth(gain, truth)
+        metrics["qini_truth_best"] = qini_of_truth(truth.astype(np.float64), truth)
+        metrics["true_effect"] = float(data.truth.mean())
+    return model, metrics
+
+
+def _check_arms(treated: Flags, outcome: Outcome) -> None:
+    for arm in (treated, ~treated):
+        if arm.sum() < 2 * FOLDS or len(np.unique(outcome[arm])) < 2:
+            raise ValueError("each arm needs customers who paid and who did not")
+
+
+def _out_of_fold(
+    x: Floats, treated: Flags, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """Each arm's classifier judged on the rows it was not fitted on (``FOLDS`` folds)."""
+    fold = np.random.default_rng([seed, 0xF01D]).integers(0, FOLDS, len(outcome))
+    found = {}
+    for arm_name, arm in (("treated", treated), ("control", ~treated)):
+        predicted = np.zeros(int(arm.sum()))
+        rows, arm_fold, arm_outcome = x[arm], fold[arm], outcome[arm]
+        for k in range(FOLDS):
+            out = arm_fold == k
+            if out.any():
+                model = _arm_model(rows[~out], arm_outcome[~out], names, rounds, seed)
+                predicted[out] = model.predict(rows[out])
+        found[arm_name] = {
+            "customers": int(arm.sum()),
+            "paid_rate": float(arm_outcome.mean()),
+            "ece": expected_calibration_error(predicted, arm_outcome),
+            "brier": brier_score(predicted, arm_outcome),
+        }
+    return found

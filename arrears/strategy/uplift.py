@@ -1,0 +1,315 @@
+"""Who pays anyway: the uplift model of the strategy's fact ``uplift_band``.
+
+Trained on randomised arms (:mod:`arrears.scoring.uplift`, a T-learner): a real experiment's
+matured members (treated: the arm that is compared, control: the arm with no path), each with
+the facts of the night it entered the arm and whether its case was cured within the horizon; or,
+for a bank with no experiment yet, the simulator's customers randomised into a strategy and no
+action. Stored in the scoring registry as a version of purpose :data:`PURPOSE`, activated as any
+model; both are audited (``model.train``, ``model.activate``).
+
+Scored every night, set-based, when the case facts are read
+(:func:`arrears.strategy.facts.with_uplift`): every open case gets ``uplift_gain`` and
+``uplift_band`` from the active model, NULL when none is active.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from arrears.audit.trail import Actor, record
+from arrears.auth.permissions import Permission
+from arrears.auth.principal import Principal
+from arrears.cases.models import CaseAccount
+from arrears.clock import FixedClock
+from arrears.delinquency.models import DelinquencySnapshot
+from arrears.errors import InvalidInputError, echo
+from arrears.i18n import N_
+from arrears.portfolio.models import Account, Customer
+from arrears.scoring import repository as scoring_repository
+from arrears.scoring import service as scoring_service
+from arrears.scoring import uplift
+from arrears.scoring.models import AccountScore, ModelVersion
+from arrears.strategy import experiments
+from arrears.strategy.document import Experiment
+from arrears.strategy.models import ExperimentMember
+from arrears.strategy.simulation import evidence
+from arrears.strategy.simulation.pair import Plan
+
+PURPOSE = uplift.PURPOSE
+
+
+def load(row: ModelVersion) -> uplift.UpliftModel:
+    return uplift.UpliftModel.from_bytes(scoring_service.artifact_of(row))
+
+
+class Thresholds(NamedTuple):
+    """The bands' thresholds (:mod:`arrears.scoring.uplift`), stored with the model."""
+
+    gain: float = uplift.GAIN_THRESHOLD
+    sure: float = uplift.SURE_THRESHOLD
+
+    def checked(self) -> Thresholds:
+        if not (0 < self.gain < 1 and 0 < self.sure < 1):
+            raise InvalidInputError(
+                N_("--gain-threshold and --sure-threshold are chances between 0 and 1, like 0.05 and 0.5")
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class Trained:
+    version: int
+    activated: bool
+    metrics: dict[str, Any]
+
+
+def _check(who: Principal | Actor, permission: Permission) -> None:
+    if isinstance(who, Principal):
+        who.require(permission)
+
+
+def _actor(who: Principal | Actor) -> Actor:
+    return who.actor() if isinstance(who, Principal) else who
+
+
+def train_simulated(
+    session: Session,
+    who: Principal | Actor,
+    plan: Plan,
+    *,
+    rounds: int,
+    protected: frozenset[str],
+    now: datetime,
+    activate: bool = False,
+    thresholds: Thresholds | None = None,
+) -> Trained:
+    """A model trained on the simulator's customers randomised into the plan's two strategies
+    (control first); its measures include the Qini against the truth, which only a simulation has."""
+    _check(who, Permission.STRATEGY_WRITE)
+    _, facts, control, treatment = evidence.potential_outcomes(plan)
+    data = evidence.randomised(facts, plan.start, control, treatment, plan.seed, protected)
+    source = (
+        f"simulated: {plan.names[1]} against {plan.names[0]}, {plan.customers} customers, "
+        f"{plan.days} days from {plan.start.isoformat()}, seed {plan.seed}"
+    )
+    window = (plan.start, plan.start)
+    return _store(session, who, data, source, rounds, plan.seed, now, activate, window, thresholds)
+
+
+def train_from_experiment(
+    session: Session,
+    who: Principal | Actor,
+    experiment: Experiment,
+    *,
+    arm: str | None,
+    buckets: tuple[str, ...],
+    horizon_days: int,
+    as_of: date,
+    rounds: int,
+    seed: int,
+    protected: frozenset[str],
+    now: datetime,
+    activate: bool = False,
+    thresholds: Thresholds | None = None,
+) -> Trained:
+    """A model trained on an experiment's matured members: the arm left alone
+    (:func:`untreated_arm`) against ``arm`` (default: the only other arm); the outcome is the case
+    cured within the horizon."""
+    _check(who, Permission.STRATEGY_WRITE)
+    control = untreated_arm(experiment)
+    treated_arm = _treated_arm(experiment, control, arm)
+    members = [
+        m
+        for m in experiments.matured_members(
+            session, experiment, None, buckets, horizon_days=horizon_days, as_of=as_of
+        )
+        if m.arm in (control, treated_arm)
+    ]
+    if not members:
+        raise InvalidInputError(
+            N_("experiment {experiment} has no member whose {days} days have passed"),
+            experiment=experiment.code,
+            days=horizon_days,
+        )
+    facts = entry_facts(session, experiment.code, members)
+    products = uplift.products_of(facts)
+    entered = pa.array([m.entered_on for m in members], pa.date32())
+    x, names = uplift.features(facts, entered, products, protected)
+    data = uplift.Randomised(
+        x,
+        names,
+        products,
+        np.array([m.arm == treated_arm for m in members]),
+        np.array([m.cured for m in members], np.int8),
+    )
+    source = (
+        f"experiment {experiment.code}: {treated_arm} against {control}, cured within {horizon_days} days"
+    )
+    window = (min(m.entered_on for m in members), max(m.entered_on for m in members))
+    return _store(session, who, data, source, rounds, seed, now, activate, window, thresholds)
+
+
+def untreated_arm(experiment: Experiment) -> str:
+    """The arm left alone: the no-action control (``path: none``) when there is one, else the
+    report's control (the champion)."""
+    return next((a.name for a in experiment.arms if a.path == "none"), experiments.control_arm(experiment))
+
+
+def _treated_arm(experiment: Experiment, control: str, arm: str | None) -> str:
+    others = [a.name for a in experiment.arms if a.name != control]
+    if arm is None and len(others) == 1:
+        return others[0]
+    if arm is None or arm not in others:
+        raise InvalidInputError(
+            N_("name the arm to set against {control} with --arm: one of {arms}"),
+            control=control,
+            arms=", ".join(others) if arm is None else f"{', '.join(others)} (not {echo(arm)})",
+        )
+    return arm
+
+
+def entry_facts(session: Session, code: str, members: list[experiments.Member]) -> pa.Table:
+    """Each member's facts on the day it entered (in the members' order): its case's worst
+    account's DPD and product and the overdue of its accounts in that day's snapshot, its best
+    score of the latest scored date up to then, its customer's language and birth date."""
+    entered = {m.case_id: m.entered_on for m in members}
+    case_ids = [m.case_id for m in members]
+    snapshot: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    people: dict[str, tuple[str, date | None]] = {}
+    scores: dict[str, tuple[date, int]] = {}
+    for ids in experiments.chunks(sorted(entered)):
+        for case_id, product, language, born, dpd, overdue in session.execute(
+            select(
+                CaseAccount.case_id,
+                Account.product,
+                Customer.language,
+                Customer.birth_date,
+                DelinquencySnapshot.dpd,
+                DelinquencySnapshot.overdue_amount,
+            )
+            .join(ExperimentMember, ExperimentMember.case_id == CaseAccount.case_id)
+            .join(Account, Account.account_id == CaseAccount.account_id)
+            .join(Customer, Customer.customer_id == Account.customer_id)
+            .outerjoin(
+                DelinquencySnapshot,
+                and_(
+                    DelinquencySnapshot.account_id == CaseAccount.account_id,
+                    DelinquencySnapshot.as_of == ExperimentMember.entered_on,
+                ),
+            )
+            .where(ExperimentMember.experiment == code, CaseAccount.case_id.in_(ids))
+        ):
+            people[case_id] = (language or "", born)
+            snapshot[case_id].append((-1 if dpd is None else dpd, overdue or 0, product or ""))
+        for scored_case, day, score in session.execute(
+            select(AccountScore.case_id, AccountScore.as_of, AccountScore.score).where(
+                AccountScore.case_id.in_(ids)
+            )
+        ):
+            case_id = str(scored_case)
+            if day <= entered[case_id] and (case_id not in scores or (day, score) > scores[case_id]):
+                scores[case_id] = (day, score)
+    rows = []
+    for case_id in case_ids:
+        accounts = snapshot.get(case_id) or [(-1, 0, "")]
+        worst = max(accounts)
+        language, born = people.get(case_id, ("", None))
+        rows.append(
+            {
+                "dpd": worst[0] if worst[0] >= 0 else None,
+                "overdue": sum(a[1] for a in accounts),
+                "score": scores[case_id][1] if case_id in scores else None,
+                "product": worst[2],
+                "language": language,
+                "birth_date": born,
+            }
+        )
+    return pa.Table.from_pylist(rows, ENTRY_SCHEMA)
+
+
+ENTRY_SCHEMA = pa.schema(
+    [
+        ("dpd", pa.int32()),
+        ("overdue", pa.int64()),
+        ("score", pa.int32()),
+        ("product", pa.string()),
+        ("language", pa.string()),
+        ("birth_date", pa.date32()),
+    ]
+)
+
+
+def _store(
+    session: Session,
+    who: Principal | Actor,
+    data: uplift.Randomised,
+    source: str,
+    rounds: int,
+    seed: int,
+    now: datetime,
+    activate: bool,
+    window: tuple[date, date],
+    thresholds: Thresholds | None,
+) -> Trained:
+    gain, sure = thresholds or Thresholds()
+    try:
+        model, metrics = uplift.train(data, rounds, seed, gain, sure)
+    except ValueError as error:
+        raise InvalidInputError(
+            N_("the uplift model cannot be trained: {reason}"), reason=str(error)
+        ) from error
+    parameters = {"rounds": rounds, "seed": seed, "learner": "two LightGBM classifiers (T-learner)"}
+    row = scoring_service.register(
+        session,
+        model,
+        scoring_service.TrainingRecord(PURPOSE, source[:500], parameters, metrics, _checksum(data), *window),
+        FixedClock(now),
+        _actor(who).name,
+    )
+    record(
+        session,
+        _actor(who),
+        "model.train",
+        at=now,
+        object_type="model_version",
+        object_id=str(row.id),
+        after={"purpose": PURPOSE, "version": row.version, "source": row.training_source},
+    )
+    if activate:
+        activate_version(session, who, row.version, now)
+    return Trained(row.version, activate, metrics)
+
+
+def activate_version(session: Session, who: Principal | Actor, version: int, now: datetime) -> ModelVersion:
+    """Make a version the active uplift model: from the next night, the bands are its."""
+    _check(who, Permission.STRATEGY_APPROVE)
+    before = scoring_repository.active_version(session, PURPOSE)
+    row = scoring_service.activate(session, PURPOSE, version, FixedClock(now))
+    record(
+        session,
+        _actor(who),
+        "model.activate",
+        at=now,
+        object_type="model_version",
+        object_id=str(row.id),
+        before=None if before is None else {"purpose": PURPOSE, "version": before.version},
+        after={"purpose": PURPOSE, "version": row.version},
+    )
+    return row
+
+
+def _checksum(data: uplift.Randomised) -> str:
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(data.names).encode())
+    for part in (data.x, data.treated, data.outcome):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,310 @@
+"""Who pays anyway: the uplift model trained on randomised arms (simulated or an experiment's),
+stored with its measures, scored every night into ``uplift_band``, read by a segment on DuckDB
+and Spark; no model, no band (and a warning); the commands' permissions and audit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sqlalchemy import Engine, select, update
+from typer.testing import CliRunner
+
+from arrears.audit.models import AuditEntry
+from arrears.audit.trail import SYSTEM
+from arrears.auth.permissions import Role
+from arrears.auth.principal import Principal
+from arrears.cases.models import Case
+from arrears.cli import app
+from arrears.clock import FixedClock
+from arrears.config import Settings
+from arrears.db import transaction
+from arrears.errors import InvalidInputError, PermissionDeniedError
+from arrears.i18n import translate
+from arrears.scoring import service as scoring_service
+from arrears.scoring import uplift as model_uplift
+from arrears.scoring.models import ModelVersion
+from arrears.strategy import evaluation, service, uplift
+from arrears.strategy.facts import FACTS_SCHEMA, read_case_facts
+from arrears.strategy.models import CaseSegment, StrategyAction
+from arrears.strategy.repository import parse_document
+from arrears.strategy.simulation.pair import Plan, bank_for, no_action
+from arrears.web.strategy_pages import why_lines
+from tests.api.book import Book, case_id_of
+from tests.strategy.test_evaluation import fact
+from tests.strategy.test_experiments import BANK, experiment_book
+from tests.strategy.test_nightly import AS_OF, DOCUMENT, NOW, approve, night
+from tests.strategy.test_simulation import REMIND
+
+SURE = DOCUMENT.replace(
+    "when: {hold: [none], bucket: [M1]}, path: gentle}",
+    "when: {hold: [none], bucket: [M1], uplift_band: [sure_thing]}, path: gentle}",
+)
+"""The night's strategy with its M1 segment narrowed to the customers who pay anyway."""
+
+
+def synthetic(n: int = 4000, seed: int = 3) -> model_uplift.Randomised:
+    """Randomised customers whose response is planted by DPD: under 30 days they pay either way
+    (sure things), 30 to 59 only when contacted (persuadable), from 60 never (lost causes)."""
+    rng = np.random.default_rng(seed)
+    facts = pa.table(
+        {
+            "dpd": pa.array(rng.integers(1, 90, n), pa.int32()),
+            "overdue": pa.array(rng.integers(10_000, 500_000, n), pa.int64()),
+            "score": pa.nulls(n, pa.int32()),
+            "product": pa.array(["personal_loan"] * n),
+            "language": pa.array(["zh"] * n),
+            "birth_date": pa.nulls(n, pa.date32()),
+        }
+    )
+    products = model_uplift.products_of(facts)
+    x, names = model_uplift.features(facts, AS_OF, products)
+    treated = rng.random(n) < 0.5
+    dpd = x[:, names.index("dpd")]
+    chance = np.where(dpd < 30, 0.9, np.where(dpd < 60, np.where(treated, 0.9, 0.1), 0.05))
+    paid = (rng.random(n) < chance).astype(np.int8)
+    return model_uplift.Randomised(x, names, products, treated, paid)
+
+
+def store_synthetic(engine: Engine, *, activate: bool = True) -> int:
+    with transaction(engine) as session:
+        model, metrics = model_uplift.train(synthetic(), rounds=100, seed=1)
+        row = scoring_service.register(
+            session,
+            model,
+            scoring_service.TrainingRecord(uplift.PURPOSE, "synthetic", {}, metrics, "0" * 64),
+            FixedClock(NOW),
+            "test",
+        )
+        if activate:
+            uplift.activate_version(session, SYSTEM, row.version, NOW)
+        return row.version
+
+
+def test_the_stored_model_keeps_its_qini_and_each_arm_s_calibration(engine: Engine) -> None:
+    store_synthetic(engine)
+    with engine.connect() as connection:
+        row = connection.execute(select(ModelVersion).where(ModelVersion.purpose == uplift.PURPOSE)).one()
+    metrics = row.metrics
+    assert row.kind == "uplift" and row.is_active
+    assert metrics["trained_on"] + metrics["held_out"] == 4000
+    assert 1000 < metrics["held_out"] < 1400  # about 30 %
+    assert metrics["qini_held_out"] > 0.1  # the planted persuadables are ranked first
+    for arm in ("treated", "control"):
+        found = metrics["calibration"][arm]
+        assert 0 <= found["ece"] < 0.06 and 0 < found["brier"] < 0.15
+    assert metrics["thresholds"] == {"gain": 0.05, "sure": 0.5}
+    bands = metrics["held_out_bands"]
+    assert min(bands["persuadable"], bands["sure_thing"], bands["lost_cause"]) > 250  # a third each
+    assert bands.get("do_not_disturb", 0) < 20  # nobody is harmed by contact here
+
+
+def test_the_simulated_model_is_measured_against_the_truth(engine: Engine) -> None:
+    treated = parse_document(REMIND, "remind")
+    plan = Plan((no_action(treated), treated), ("none", "remind"), 3000, 10, 2, AS_OF, bank_for(Settings()))
+    with transaction(engine) as session:
+        trained = uplift.train_simulated(
+            session, SYSTEM, plan, rounds=30, protected=frozenset(), now=NOW, activate=True
+        )
+    metrics = trained.metrics
+    assert trained.version == 1 and trained.activated
+    assert -1 <= metrics["qini_truth"] <= metrics["qini_truth_best"]
+    assert metrics["true_effect"] > 0  # reminders help: the planted effect
+    with engine.connect() as connection:
+        audited = connection.execute(select(AuditEntry.action, AuditEntry.actor_name)).all()
+    assert [a for a, _ in audited] == ["model.train", "model.activate"]
+
+
+def bands_book(engine: Engine) -> dict[str, str]:
+    """Nine M1 cases: three sure things (DPD 5), three persuadable (45), three lost causes (75)."""
+    book = Book(engine)
+    planted = {}
+    for n, (dpd, band) in enumerate([(5, "sure_thing"), (45, "persuadable"), (75, "lost_cause")] * 3):
+        book.case(f"u{n}", dpd=dpd, bucket="M1")
+        planted[case_id_of(f"u{n}")] = band
+    return planted
+
+
+def test_a_night_with_an_active_model_fills_the_band_and_the_segment_takes_exactly_those(
+    engine: Engine,
+) -> None:
+    planted = bands_book(engine)
+    Book(engine).case("m2", dpd=45, bucket="M2")
+    store_synthetic(engine)
+    with engine.connect() as connection:
+        facts = read_case_facts(connection, AS_OF)
+        unread = read_case_facts(connection, AS_OF, parse_document(DOCUMENT, "night"))
+        narrowed = read_case_facts(connection, AS_OF, parse_document(SURE, "sure"))
+    scored = dict(zip(facts["case_id"].to_pylist(), facts["uplift_band"].to_pylist(), strict=True))
+    assert scored == planted | {case_id_of("m2"): "persuadable"}
+    assert unread["uplift_band"].null_count == 10  # a strategy that does not read the band: not scored
+    # only the cases the segment could take on its other conditions (M1, no hold) are scored
+    banded = dict(zip(narrowed["case_id"].to_pylist(), narrowed["uplift_band"].to_pylist(), strict=True))
+    assert banded == planted | {case_id_of("m2"): None}
+    gains = dict(zip(narrowed["case_id"].to_pylist(), narrowed["uplift_gain"].to_pylist(), strict=True))
+    assert gains[case_id_of("m2")] is None and gains[case_id_of("u1")] > 0.05
+    approve(engine, SURE)
+    outcome = night(engine)
+    assert outcome.segments["m1"] == 3
+    with engine.connect() as connection:
+        in_m1 = set(
+            connection.execute(select(CaseSegment.case_id).where(CaseSegment.segment == "m1")).scalars()
+        )
+        whys = connection.execute(select(StrategyAction.why)).scalars().all()
+    assert in_m1 == {case for case, band in planted.items() if band == "sure_thing"}
+    in_m1_whys = [why for why in whys if why["segment"] == "m1"]
+    assert in_m1_whys and all(why["facts"]["uplift_band"] == "sure_thing" for why in in_m1_whys)
+    assert all("uplift_band" not in why["facts"] for why in whys if why["segment"] != "m1")
+
+
+def test_without_an_active_model_the_band_is_empty_the_segment_takes_none_and_validation_warns(
+    engine: Engine,
+) -> None:
+    bands_book(engine)
+    store_synthetic(engine, activate=False)  # stored, not active
+    with engine.connect() as connection:
+        facts = read_case_facts(connection, AS_OF)
+    assert facts.num_rows == 9 and facts["uplift_band"].null_count == 9
+    approve(engine, SURE)
+    assert night(engine).segments["m1"] == 0
+    document = parse_document(SURE, "sure")
+    with transaction(engine) as session:
+        report = service.check(session, SYSTEM, document, BANK, AS_OF)
+        warned = [p for p in report.warnings if p.where == "segments[1].when.uplift_band"]
+        assert len(warned) == 1 and "no uplift model is active" in warned[0].render("en")
+        uplift.activate_version(session, SYSTEM, 1, NOW)
+    with transaction(engine) as session:
+        report = service.check(session, SYSTEM, document, BANK, AS_OF)
+        assert not [p for p in report.warnings if "uplift" in p.where]
+
+
+def banded_facts() -> pa.Table:
+    rows = []
+    for n, band in enumerate(["sure_thing", "persuadable", None, "do_not_disturb", "sure_thing"]):
+        rows.append(fact(f"c{n}", uplift_band=band))
+    return pa.Table.from_pylist(rows, FACTS_SCHEMA)
+
+
+def segmented(engine: evaluation.StrategyEngine) -> dict[str, Any]:
+    document = parse_document(SURE, "sure")
+    due = evaluation.evaluate(
+        engine,
+        document,
+        banded_facts(),
+        pa.Table.from_pylist([], evaluation.STATE_SCHEMA),
+        AS_OF,
+        None,
+    )
+    return dict(zip(due["case_id"].to_pylist(), due["segment"].to_pylist(), strict=True))
+
+
+def test_the_segment_reads_the_band_on_duckdb() -> None:
+    duck = evaluation.DuckDBStrategyEngine()
+    try:
+        found = segmented(duck)
+    finally:
+        duck.close()
+    assert {case for case, segment in found.items() if segment == "m1"} == {"c0", "c4"}
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_the_segment_reads_the_band_on_spark(spark: Any) -> None:
+    on_spark = evaluation.SparkStrategyEngine(session=spark)
+    duck = evaluation.DuckDBStrategyEngine()
+    try:
+        assert segmented(on_spark) == segmented(duck)
+    finally:
+        on_spark.close()
+        duck.close()
+
+
+def test_training_and_activating_need_the_strategy_permissions(engine: Engine) -> None:
+    collector = Principal(user_id=1, username="c", role=Role.COLLECTOR)
+    analyst = Principal(user_id=2, username="a", role=Role.STRATEGY_ANALYST)
+    treated = parse_document(REMIND, "remind")
+    plan = Plan((no_action(treated), treated), ("none", "remind"), 1000, 5, 1, AS_OF, bank_for(Settings()))
+    with pytest.raises(PermissionDeniedError), transaction(engine) as session:
+        uplift.train_simulated(session, collector, plan, rounds=10, protected=frozenset(), now=NOW)
+    store_synthetic(engine, activate=False)
+    with pytest.raises(PermissionDeniedError), transaction(engine) as session:
+        uplift.activate_version(session, analyst, 1, NOW)  # an analyst trains; approving is another's
+    with engine.connect() as connection:
+        assert connection.execute(select(AuditEntry)).all() == []
+
+
+def test_a_model_from_an_experiment_s_arms(engine: Engine) -> None:
+    arms = experiment_book(engine)
+    with engine.begin() as connection:  # a third of each arm cured on the third day
+        for n, case_id in enumerate(sorted(arms)):
+            if n % 3 == 0:
+                connection.execute(
+                    update(Case)
+                    .where(Case.case_id == case_id)
+                    .values(status="closed", closed_on=AS_OF + timedelta(days=2), close_reason="cured")
+                )
+    with transaction(engine) as session:
+        _, experiment = service.experiment_of(session, SYSTEM, "m1-calls")
+        trained = uplift.train_from_experiment(
+            session, SYSTEM, experiment, arm=None, buckets=BANK.bucket_order, horizon_days=10,
+            as_of=AS_OF + timedelta(days=10), rounds=10, seed=1, protected=frozenset(), now=NOW,
+        )  # fmt: skip
+        with pytest.raises(InvalidInputError):
+            uplift.train_from_experiment(
+                session, SYSTEM, experiment, arm="nobody", buckets=BANK.bucket_order, horizon_days=10,
+                as_of=AS_OF + timedelta(days=10), rounds=10, seed=1, protected=frozenset(), now=NOW,
+            )  # fmt: skip
+    assert trained.metrics["customers"] == 30
+    assert set(trained.metrics["calibration"]) == {"treated", "control"}
+    with engine.connect() as connection:
+        row = connection.execute(select(ModelVersion)).one()
+    assert row.training_source.startswith("experiment m1-calls: champion against quiet")
+    assert row.training_from == AS_OF and not row.is_active
+
+
+def test_the_commands_train_and_activate_audited(command_line_database: Engine, tmp_path: Path) -> None:
+    file = tmp_path / "remind.yaml"
+    file.write_text(REMIND, "utf-8")
+    runner = CliRunner(env={"COLUMNS": "300", "ARREARS_LANGUAGE": "en"})
+    trained = runner.invoke(
+        app,
+        ["strategy", "uplift", "train", "--simulated", str(file), "--customers", "1000", "--horizon", "5",
+         "--rounds", "10", "--start", AS_OF.isoformat(), "--sure-threshold", "0.3"],
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    assert "Stored uplift_contact version 1." in trained.output
+    assert "Against the simulator's truth: Qini" in trained.output and "ECE" in trained.output
+    activated = runner.invoke(app, ["strategy", "uplift", "activate", "--version", "1"])
+    assert activated.exit_code == 0, activated.output
+    missing = runner.invoke(app, ["strategy", "uplift", "activate", "--version", "7"])
+    assert missing.exit_code != 0 and "no model uplift_contact version 7" in missing.output
+    beside = runner.invoke(app, ["model", "activate", "--purpose", "uplift_contact", "--version", "1"])
+    assert beside.exit_code != 0 and "arrears strategy uplift activate" in beside.output  # not unaudited
+    shown = runner.invoke(app, ["model", "show", "--purpose", "uplift_contact", "--version", "1"])
+    assert shown.exit_code != 0 and "is an uplift model" in shown.output and "Traceback" not in shown.output
+    neither = runner.invoke(app, ["strategy", "uplift", "train"])
+    assert neither.exit_code != 0 and "either --experiment" in neither.output
+    odd = runner.invoke(
+        app, ["strategy", "uplift", "train", "--simulated", str(file), "--sure-threshold", "2"]
+    )
+    assert odd.exit_code != 0 and "--sure-threshold are chances between 0 and 1" in odd.output
+    with command_line_database.connect() as connection:
+        audited = connection.execute(select(AuditEntry.action, AuditEntry.actor_name)).all()
+    assert [a for a, _ in audited] == ["model.train", "model.activate"]
+    assert all(name.startswith("system:") for _, name in audited)
+    with command_line_database.connect() as connection:
+        stored = connection.execute(select(ModelVersion.metrics, ModelVersion.is_active)).one()
+    assert stored.metrics["thresholds"] == {"gain": 0.05, "sure": 0.3} and stored.is_active
+
+
+def test_the_staff_pages_name_the_band_in_both_languages() -> None:
+    action = StrategyAction(why={"facts": {"uplift_band": "sure_thing", "bucket": "M1"}, "segment": "m1"})
+    reader = Principal(user_id=1, username="s", role=Role.SUPERVISOR)
+    lines = why_lines(action, reader)
+    assert translate(lines["uplift_band"], "en") == "sure thing: likely to pay without contact"
+    assert translate(lines["uplift_band"], "zh-CN") == "必然还款型：不联系也很可能还款"
+    assert why_lines(StrategyAction(why={"facts": {"bucket": "M1"}}), reader)["uplift_band"] is None
