@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     plan_grace_days: int = Field(
         default=5, ge=0, le=90, description="Days past an installment's due date before its plan is broken."
     )
+    qa_content_model: bool = Field(
+        default=False,
+        description="Call transcripts are checked by the conduct rules and the trained content model "
+        "(more recall on text unlike the rules' corpus, a few hundred turns a second; docs/qa.md)",
+    )
     compliance_pack: str = Field(
         default="cn",
         description="The rule pack contacts are put to (cn, us-regf or uk-fca) when no policy file is given.",

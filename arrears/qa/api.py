@@ -78,6 +78,7 @@ def import_transcript(
         visible=case_filter(principal, today(request)),
         pack=_pack(request),
         now=now(request),
+        with_model=request.app.state.context.settings.qa_content_model,
     )
     return TranscriptOut.full(transcript, repository.turns_of(session, transcript.id), [])
 

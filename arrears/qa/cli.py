@@ -65,6 +65,7 @@ def import_files(
                     visible=true(),
                     pack=pack,
                     now=now,
+                    with_model=settings.qa_content_model,
                 )
                 imported += 1
                 findings += row.finding_count

@@ -8,7 +8,7 @@ line's :class:`Actor`) and the caller's row scope as a SQL filter (``visible``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,7 +22,8 @@ from arrears.auth.masking import scrub
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.compliance.conduct import check_conduct, load_rules
-from arrears.compliance.conduct.checker import Finding
+from arrears.compliance.conduct.checker import Checked, Finding
+from arrears.compliance.conduct.model import check_with_model, load_model
 from arrears.compliance.conduct.rules import CATEGORIES
 from arrears.compliance.packs import Pack
 from arrears.contacts import repository as contacts
@@ -121,10 +122,12 @@ def import_transcript(
     visible: ColumnElement[bool],
     pack: Pack,
     now: datetime,
+    with_model: bool = False,
 ) -> CallTranscript:
-    """Attach a transcript to its contact, each collector's turn checked; a call with findings goes
-    to the compliance review list. Personal data in the text (ids, phones, e-mails) is masked before
-    it is stored."""
+    """Attach a transcript to its contact, each collector's turn checked (by the rules, and by the
+    trained content model too ``with_model``: the bank's ``ARREARS_QA_CONTENT_MODEL``); a call with
+    findings goes to the compliance review list. Personal data in the text (ids, phones, e-mails)
+    is masked before it is stored."""
     _check(who, Permission.TRANSCRIPT_IMPORT)
     contact = contacts.visible_contact(session, spec.contact_id, visible)
     if contact is None:
@@ -133,9 +136,9 @@ def import_transcript(
         raise NotAConversationError(contact_id=contact.id, channel=contact.channel)
     if repository.transcript_of_contact(session, contact.id) is not None:
         raise TranscriptExistsError(contact_id=contact.id)
-    turns = [
-        _checked_turn(seq, turn, _party_of(contact, pack), pack) for seq, turn in enumerate(spec.turns, 1)
-    ]
+    check = check_with_model if with_model else check_conduct
+    party = _party_of(contact, pack)
+    turns = [_checked_turn(seq, turn, party, pack, check) for seq, turn in enumerate(spec.turns, 1)]
     findings = [f for turn in turns for f in turn.findings]
     transcript = CallTranscript(
         contact_id=contact.id,
@@ -149,7 +152,7 @@ def import_transcript(
         turn_count=len(turns),
         finding_count=len(findings),
         score=score_of(findings),
-        checked_with=f"conduct {load_rules().version}; {pack.label}",
+        checked_with=_checked_with(pack, with_model),
         review_state=ReviewState.NONE,
         imported_at=now,
         imported_by=getattr(who, "user_id", None),
@@ -195,9 +198,11 @@ def _party_of(contact: Contact, pack: Pack) -> str:
     return "debtor" if policy in ("consumer", "attorney") else "third_party"
 
 
-def _checked_turn(seq: int, turn: TurnSpec, party: str, pack: Pack) -> TranscriptTurn:
+def _checked_turn(
+    seq: int, turn: TurnSpec, party: str, pack: Pack, check: Callable[..., Checked]
+) -> TranscriptTurn:
     text = scrub(turn.text)
-    checked = check_conduct(text, party=party, speaker=turn.speaker)
+    checked = check(text, party=party, speaker=turn.speaker)
     return TranscriptTurn(
         seq=seq,
         speaker=turn.speaker,
@@ -206,6 +211,16 @@ def _checked_turn(seq: int, turn: TurnSpec, party: str, pack: Pack) -> Transcrip
         text=text,
         findings=[_as_json(f, pack) for f in checked.findings],
     )
+
+
+def _checked_with(pack: Pack, with_model: bool) -> str:
+    """What checked the turns: the rules' version, the model's (with its sentence encoder, if
+    any) and the pack."""
+    checked_with = f"conduct {load_rules().version}"
+    if with_model:
+        model = load_model()
+        checked_with += "; model" + (f" with sentences {model.encoder}" if model.reads_sentences else "")
+    return f"{checked_with}; {pack.label}"
 
 
 def _as_json(finding: Finding, pack: Pack) -> dict[str, Any]:

@@ -75,6 +75,28 @@ def test_a_clean_call_scores_100_and_is_not_flagged(api: Api) -> None:
     assert contact.review_status == "none"
 
 
+PAYDAY = "Have you thought about taking out a small payday advance to cover this?"
+"""Pressure to borrow elsewhere the rules miss (no word of theirs) and the trained model finds."""
+
+
+def test_the_content_model_adds_what_the_rules_miss_when_the_bank_turns_it_on(api: Api) -> None:
+    d = desk(api)
+    supervisor = api.as_(d.supervisor)
+    body = {"turns": turns(("collector", PAYDAY), ("customer", CUSTOMER))}
+    by_rules = supervisor.post(f"/api/v1/contacts/{a_call(d)}/transcript", json=body)
+    assert by_rules.status_code == 201 and by_rules.json()["finding_count"] == 0
+    assert "model" not in by_rules.json()["checked_with"]
+    context = api.app.state.context
+    context.settings = context.settings.model_copy(update={"qa_content_model": True})
+    with_model = supervisor.post(f"/api/v1/contacts/{a_call(d)}/transcript", json=body)
+    assert with_model.status_code == 201, with_model.text
+    [finding] = with_model.json()["turns"][0]["findings"]
+    assert (finding["category"], finding["rule"]) == ("new_borrowing", "model.new_borrowing")
+    assert finding["rule_ids"] and PAYDAY[finding["start"] : finding["end"]] == finding["evidence"]
+    assert "; model" in with_model.json()["checked_with"] and with_model.json()["score"] < 100
+    assert with_model.json()["turns"][1]["findings"] == []  # the customer's words: still nothing
+
+
 def test_each_route_checks_its_permission_and_the_scope(api: Api) -> None:
     d = desk(api)
     contact_id = a_call(d)
