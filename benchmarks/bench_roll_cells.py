@@ -202,6 +202,7 @@ def run(engine: Engine, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     with engine.begin() as connection:
         totals._write_roll(connection, PREVIOUS)
+        totals._write_buckets(connection, PREVIOUS)  # a night carries its bucket totals with its cells
     print(f"the previous night's cells counted: {time.perf_counter() - started:.1f} s")
     moved = move(engine, args.accounts, args.moved, args.seed)
     print(f"the night: {moved.num_rows:,} accounts moved ({args.moved:.0%}), 1% to another product")

@@ -140,6 +140,49 @@ CARRIED_SQL = ROLL_CELLS_SQL.format(
 """The previous night's cells, less the moved accounts' contribution then (under the product it
 was counted under), plus theirs now."""
 
+# One account's range on a day, under the product its night counted it: the previous night's
+# under the product it had then (``product_was`` of a noted account), tonight's under today's.
+MOVED_ON_DAY_SQL = """
+SELECT r.bucket, r.currency, {product} AS product, {rank} AS bucket_rank, {sign} AS accounts,
+       {sign} * r.outstanding_amount AS outstanding, {sign} * r.overdue_amount AS overdue
+FROM delinquency_ranges r
+JOIN {moved} m ON m.account_id = r.account_id
+LEFT JOIN accounts a ON a.account_id = r.account_id
+WHERE r.account_id IN (SELECT account_id FROM {moved})
+  AND r.valid_from <= :{day} AND (r.valid_to IS NULL OR r.valid_to > :{day})
+"""
+# (The IN as well as the join: SQLite then walks the moved accounts' ranges by their index rather
+# than every range, as ROLL_CHANGES_SQL does.)
+
+CARRIED_BUCKETS_SQL = f"""
+INSERT INTO bucket_day_totals
+    (as_of, bucket, currency, product, bucket_rank, accounts, outstanding, overdue)
+SELECT :as_of, bucket, currency, product, MIN(bucket_rank), SUM(accounts), SUM(outstanding), SUM(overdue)
+FROM (
+    SELECT bucket, currency, product, bucket_rank, accounts, outstanding, overdue
+    FROM bucket_day_totals WHERE as_of = :previous
+    UNION ALL
+    {
+    MOVED_ON_DAY_SQL.format(
+        product=f"CASE WHEN m.moved THEN COALESCE(m.product_was, '') ELSE {CURRENT_PRODUCT} END",
+        rank="CAST(NULL AS INTEGER)",
+        sign="-1",
+        moved=MOVED,
+        day="previous",
+    )
+}
+    UNION ALL
+    {
+    MOVED_ON_DAY_SQL.format(product=CURRENT_PRODUCT, rank="r.bucket_rank", sign="1", moved=MOVED, day="as_of")
+}
+) AS totals
+GROUP BY bucket, currency, product
+HAVING SUM(accounts) <> 0
+"""
+"""The previous night's bucket totals, less the moved accounts' ranges then, plus theirs now
+(BUCKET_TOTALS_SQL's rows: a bucket's rank is the one its accounts' ranges hold, which the bucket
+table of the rules gives; a taken-off range keeps the rank it was counted with, hence NULL)."""
+
 CARRY_SHARE = 0.25
 """A night carries the previous one's cells when fewer accounts than this share moved; beyond it,
 counting every account is cheaper than taking off and adding back most of them."""
@@ -163,7 +206,7 @@ def write_night(
     ``moved``: the accounts (an ``account_id`` column) whose state on ``as_of`` differs from the
     one on ``since``, the latest snapshot date before it, when the batch knows them. A new night
     then carries the cells of ``since`` forward (``CARRIED_SQL``) when few accounts moved,
-    instead of counting every account's window again."""
+    instead of counting every account's window again, and its bucket totals with them."""
     later = list(
         connection.scalars(
             select(SnapshotDate.as_of)
@@ -172,8 +215,8 @@ def write_night(
         )
     )
     noted = connection.execute(select(func.max(AccountProductChange.id))).scalar_one()
-    _write_buckets(connection, as_of)
     if later or not _carry_roll(connection, as_of, moved, since, noted):
+        _write_buckets(connection, as_of)
         for day in [as_of, *later]:
             _write_roll(connection, day)
     _clear_product_notes(connection, [as_of, *later], noted)
@@ -316,16 +359,19 @@ def _write_roll(connection: Connection, as_of: date) -> None:
 def _carry_roll(
     connection: Connection, as_of: date, moved: pa.Table | None, since: date | None, noted: int | None
 ) -> bool:
-    """Write the cells of ``as_of`` from those of ``since`` when they are stored and few accounts
-    moved (``CARRY_SHARE`` of the night's); False when they must be counted."""
+    """Write the roll cells and the bucket totals of ``as_of`` from those of ``since`` when both
+    are stored and few accounts moved (``CARRY_SHARE`` of that night's); False when they must be
+    counted."""
     if moved is None or since is None or since >= as_of or not _has_cells(connection, since):
         return False
     accounts = connection.execute(
-        select(func.coalesce(func.sum(BucketDayTotal.accounts), 0)).where(BucketDayTotal.as_of == as_of)
+        select(func.coalesce(func.sum(BucketDayTotal.accounts), 0)).where(BucketDayTotal.as_of == since)
     ).scalar_one()
-    if moved.num_rows > CARRY_SHARE * int(accounts):
+    if not accounts or moved.num_rows > CARRY_SHARE * int(accounts):
         return False
     _stage_moved(connection, moved, noted)
+    connection.execute(delete(BucketDayTotal).where(BucketDayTotal.as_of == as_of))
+    connection.execute(_dated(CARRIED_BUCKETS_SQL, "as_of", "previous"), {"as_of": as_of, "previous": since})
     connection.execute(delete(RollDayCell).where(RollDayCell.as_of == as_of))
     connection.execute(
         _dated(CARRIED_SQL, "as_of", "start", "previous", "previous_start"),

@@ -20,15 +20,16 @@ older customers may be contacted more because more of them are later in arrears.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, select
+import pyarrow.compute as pc
+from sqlalchemy import Connection, case, func, select
 
+from arrears.db.arrow import read_arrow
 from arrears.strategy.document import MESSAGE_ACTIONS, SERIOUS_ACTIONS
 from arrears.strategy.models import StrategyAction
 
@@ -104,63 +105,98 @@ def fairness(
     worst_bands: tuple[str, ...] = ("D", "E"),
 ) -> FairnessReport:
     """The report over ``facts`` (the night's case facts, :data:`arrears.strategy.facts.FACTS_SCHEMA`)
-    and the actions of the ``days`` nights up to ``as_of``."""
-    touched = _touched(connection, as_of, days)
-    rows = facts.select(["case_id", "birth_date", "country", "score_band"]).to_pylist()
+    and the actions of the ``days`` nights up to ``as_of``. Counted set-based (a group's cases and
+    hits per measure, in Arrow), never case by case in Python."""
+    cases = _outcomes(facts, _touched(connection, as_of, days), worst_bands)
     groups = {
-        "age": {r["case_id"]: _age_band(r["birth_date"], as_of) for r in rows},
-        "region": {r["case_id"]: r["country"] or "?" for r in rows},
-    }
-    outcomes = {
-        "contacted": {c for c, kinds in touched.items() if kinds & CONTACTS},
-        "escalated": {c for c, kinds in touched.items() if kinds & SERIOUS_ACTIONS},
-        "high_risk": {r["case_id"] for r in rows if r["score_band"] in worst_bands},
+        "age": _age_bands(facts.column("birth_date"), as_of),
+        "region": _regions(facts.column("country")),
     }
     found = FairnessReport(as_of, days)
-    for attribute, of_case in groups.items():
-        members: dict[str, list[str]] = defaultdict(list)
-        for case_id, group in of_case.items():
-            if group is not None:
-                members[group].append(case_id)
-        if not members:
+    for attribute, group in groups.items():
+        counts = _counts(cases.append_column("group", group))
+        if not counts:
             continue
-        reference = max(sorted(members), key=lambda g: len(members[g]))
+        reference = max(sorted(counts), key=lambda g: counts[g]["cases"])
         found.reference[attribute] = reference
-        found.measures[attribute] = {
-            measure: _ratios(members, reference, outcomes[measure]) for measure in MEASURES
-        }
+        found.measures[attribute] = {measure: _ratios(counts, reference, measure) for measure in MEASURES}
     return found
 
 
-def _touched(connection: Connection, as_of: date, days: int) -> dict[str, set[str]]:
-    """Per case, the kinds of action chosen for it in the window."""
-    found: dict[str, set[str]] = defaultdict(set)
-    rows = connection.execute(
-        select(StrategyAction.case_id, StrategyAction.action)
+TOUCHED_SCHEMA = pa.schema([("case_id", pa.string()), ("contacted", pa.bool_()), ("escalated", pa.bool_())])
+
+
+def _touched(connection: Connection, as_of: date, days: int) -> pa.Table:
+    """Per case, whether an action of the window contacted it and whether one escalated it."""
+    action = StrategyAction.action
+    return read_arrow(
+        connection,
+        select(
+            StrategyAction.case_id,
+            func.max(case((action.in_(sorted(CONTACTS)), 1), else_=0)) == 1,
+            func.max(case((action.in_(sorted(SERIOUS_ACTIONS)), 1), else_=0)) == 1,
+        )
         .where(StrategyAction.as_of > as_of - timedelta(days=days), StrategyAction.as_of <= as_of)
-        .distinct()
+        .group_by(StrategyAction.case_id),
+        TOUCHED_SCHEMA,
     )
-    for case_id, action in rows:
-        found[case_id].add(action)
-    return found
 
 
-def _age_band(birth: date | None, as_of: date) -> str | None:
-    if birth is None:
-        return None
-    age = as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
-    return next((name for low, high, name in AGE_BANDS if low <= age <= high), None)
+def _outcomes(facts: pa.Table, touched: pa.Table, worst_bands: tuple[str, ...]) -> pa.Table:
+    """One row per case of ``facts`` (in its order) with its three outcomes as booleans."""
+    case_ids = facts.column("case_id")
+
+    def hit(measure: str) -> pa.ChunkedArray:
+        return pc.is_in(case_ids, touched.filter(touched.column(measure)).column("case_id"))
+
+    return pa.table(
+        {
+            "contacted": hit("contacted"),
+            "escalated": hit("escalated"),
+            "high_risk": pc.is_in(facts.column("score_band"), pa.array(worst_bands, pa.string())),
+        }
+    )
 
 
-def _ratios(members: dict[str, list[str]], reference: str, hit: set[str]) -> list[Ratio]:
-    base_n = len(members[reference])
-    base_x = sum(1 for c in members[reference] if c in hit)
-    result = []
-    for group in sorted(members):
-        n = len(members[group])
-        x = sum(1 for c in members[group] if c in hit)
-        result.append(_ratio(group, x, n, base_x, base_n))
-    return result
+def _age_bands(birth: pa.ChunkedArray, as_of: date) -> pa.ChunkedArray:
+    """Each case's age band on ``as_of`` (null: no birth date, or an age in no band)."""
+    birthday_ahead = pc.greater(
+        pc.add(pc.multiply(pc.month(birth), 100), pc.day(birth)), as_of.month * 100 + as_of.day
+    )
+    age = pc.subtract(pc.subtract(as_of.year, pc.year(birth)), pc.cast(birthday_ahead, pa.int64()))
+    band = pa.nulls(len(birth), pa.string())
+    for low, high, name in AGE_BANDS:
+        inside = pc.and_(pc.greater_equal(age, low), pc.less_equal(age, high))
+        band = pc.if_else(pc.fill_null(inside, False), name, band)
+    return pa.chunked_array([band]) if isinstance(band, pa.Array) else band
+
+
+def _regions(country: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Each case's region: its country, ``?`` when unknown."""
+    known = pc.and_(pc.is_valid(country), pc.not_equal(pc.fill_null(country, ""), ""))
+    return pc.if_else(pc.fill_null(known, False), country, "?")
+
+
+def _counts(cases: pa.Table) -> dict[str, dict[str, int]]:
+    """Per group (null: none), its cases and the cases of each measure."""
+    summed = (
+        cases.filter(pc.is_valid(cases.column("group")))
+        .group_by("group")
+        .aggregate([("group", "count"), *[(m, "sum") for m in MEASURES]])
+        .to_pylist()
+    )
+    return {
+        row["group"]: {"cases": row["group_count"]} | {m: int(row[f"{m}_sum"] or 0) for m in MEASURES}
+        for row in summed
+    }
+
+
+def _ratios(counts: dict[str, dict[str, int]], reference: str, measure: str) -> list[Ratio]:
+    base = counts[reference]
+    return [
+        _ratio(group, counts[group][measure], counts[group]["cases"], base[measure], base["cases"])
+        for group in sorted(counts)
+    ]
 
 
 def _ratio(group: str, x: int, n: int, base_x: int, base_n: int) -> Ratio:

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -204,11 +204,8 @@ def _write_state(
         )
     )
     connection.execute(delete(CaseSegment).where(CaseSegment.strategy != code))
-    connection.execute(
-        delete(CaseSegment).where(
-            CaseSegment.case_id.not_in(select(Case.case_id).where(Case.status == str(CaseStatus.OPEN)))
-        )
-    )
+    open_case = exists().where(Case.case_id == CaseSegment.case_id, Case.status == str(CaseStatus.OPEN))
+    connection.execute(delete(CaseSegment).where(~open_case))  # NOT EXISTS: NOT IN is quadratic on PostgreSQL
     ids = entered.column("case_id").to_pylist()
     for start in range(0, len(ids), CHUNK):
         connection.execute(delete(CaseSegment).where(CaseSegment.case_id.in_(ids[start : start + CHUNK])))
@@ -288,7 +285,7 @@ class Action:
     message_id: int | None = None
     skipped: str | None = None
 
-    @property
+    @cached_property  # asked of each action several times a night (fresh, written, messages)
     def key(self) -> str:
         r = self.row
         entered = r["entered_on"].isoformat()
@@ -521,7 +518,9 @@ def _action_rows(actions: Sequence[Action], as_of: date, strategy_id: int) -> pa
                 "status": str(a.status),
                 "needs_confirmation": a.step.action in SERIOUS_ACTIONS and a.step.confirm,
                 "verdict": None if decision is None else decision.verdict.value,
-                "rule_ids": json.dumps([] if decision is None else list(decision.rule_ids)),
+                "rule_ids": "[]"
+                if decision is None or not decision.rule_ids
+                else json.dumps(list(decision.rule_ids)),
                 "reasons": _reasons(a),
                 "next_allowed_at": None if decision is None else decision.next_allowed_at,
                 "why": json.dumps(a.why, ensure_ascii=False),
@@ -540,9 +539,17 @@ def _details(step: Step) -> str:
 def _reasons(action: Action) -> str:
     """The gate's reasons, or why a message could not be made."""
     if action.skipped is not None:
-        return json.dumps([skipped_reason(action.skipped)], ensure_ascii=False)
+        return _skipped_reasons(action.skipped)
     decision = action.decision
-    return json.dumps([] if decision is None else [r.to_json() for r in decision.reasons], ensure_ascii=False)
+    if decision is None or not decision.reasons:
+        return "[]"
+    return json.dumps([r.to_json() for r in decision.reasons], ensure_ascii=False)
+
+
+@cache
+def _skipped_reasons(skipped: str) -> str:
+    """The reasons of a message that could not be made (a few kinds, each the same every time)."""
+    return json.dumps([skipped_reason(skipped)], ensure_ascii=False)
 
 
 def _queue_calls(connection: Connection, document: StrategyDocument, as_of: date) -> int:

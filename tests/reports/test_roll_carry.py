@@ -21,7 +21,7 @@ from arrears.delinquency.rules import DelinquencyRules
 from arrears.portfolio.feeds import ACCOUNTS
 from arrears.portfolio.models import Account, AccountProductChange
 from arrears.reports import totals
-from arrears.reports.models import RollDayCell
+from arrears.reports.models import BucketDayTotal, RollDayCell
 from tests.batch.book import insert_book
 from tests.delinquency.portfolios import facts_of, generated_book
 from tests.reports.test_payment_totals import store
@@ -129,3 +129,38 @@ def test_a_night_where_most_accounts_moved_is_counted(
         assert not totals._carry_roll(connection, NIGHTS[1], few, None, None)  # no night before
         assert not totals._carry_roll(connection, NIGHTS[1], few, NIGHTS[1], None)  # a rerun
         transaction.rollback()
+
+
+def buckets_of(connection: Connection, day: date) -> list[Any]:
+    table = BucketDayTotal.__table__
+    rows = connection.execute(select(table).where(table.c.as_of == day).order_by(*table.primary_key))
+    return list(rows)
+
+
+def counted_buckets(engine: Engine, day: date) -> list[Any]:
+    """The bucket totals of ``day`` counted from every account's range (then rolled back)."""
+    with engine.connect() as connection, connection.begin() as transaction:
+        totals._write_buckets(connection, day)
+        rows = buckets_of(connection, day)
+        transaction.rollback()
+    return rows
+
+
+def test_carried_bucket_totals_equal_a_count_of_every_account(
+    book: Engine, duck: DuckDBEngine, clock: FixedClock, carries: list[bool]
+) -> None:
+    for number, night in enumerate(NIGHTS[:8]):
+        if number in (2, 5):  # accounts change product between nights, one of them twice
+            move_products(book, ["A0000001", "A0000100", "A0000200"], f"auto_{number}")
+            move_products(book, ["A0000001"], "mortgage")
+        run_batch(book, [night], duck, RULES, clock)
+        with book.connect() as connection:
+            carried = buckets_of(connection, night)
+        assert carried and carried == counted_buckets(book, night), night
+    assert carries[0] is False and all(carries[1:]), carries
+    run_batch(book, [NIGHTS[7]], duck, RULES, clock)  # the latest night again: counted
+    assert carries[-1] is False
+    run_batch(book, [NIGHTS[8]], duck, RULES, clock)
+    assert carries[-1] is True
+    with book.connect() as connection:
+        assert buckets_of(connection, NIGHTS[8]) == counted_buckets(book, NIGHTS[8])

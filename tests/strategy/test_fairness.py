@@ -7,12 +7,13 @@ import math
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pyarrow as pa
 from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
 from arrears.cli import app
 from arrears.portfolio.models import Customer
-from arrears.strategy.fairness import _ratio
+from arrears.strategy.fairness import TOUCHED_SCHEMA, _age_bands, _counts, _outcomes, _ratio, _regions
 from arrears.strategy.models import StrategyRun
 from tests.api.book import Book
 from tests.strategy.test_nightly import AS_OF, approve, night
@@ -68,3 +69,49 @@ def test_a_strategy_that_escalates_one_age_group_is_flagged(
     )
     assert shown.exit_code == 0, shown.output
     assert "Group (age; reference 30-44)" in shown.output and "60+" in shown.output and "⚑" in shown.output
+
+
+def test_age_bands_and_regions_counted_set_based_are_each_cases_own() -> None:
+    as_of = date(2026, 11, 23)
+    births = [
+        date(1996, 11, 23),  # 30 today
+        date(1996, 11, 24),  # 29 until tomorrow
+        date(1982, 11, 22),  # 44
+        date(1981, 11, 23),  # 45
+        date(1966, 11, 24),  # 59
+        date(1966, 11, 23),  # 60
+        date(2000, 2, 29),  # 26 (a leap day)
+        date(2030, 1, 1),  # not born yet: in no band
+        None,
+    ]
+    bands = _age_bands(pa.chunked_array([pa.array(births, pa.date32())]), as_of).to_pylist()
+    assert bands == ["30-44", "18-29", "30-44", "45-59", "45-59", "60+", "18-29", None, None]
+    regions = _regions(pa.chunked_array([pa.array(["CN", "", None, "HK"], pa.string())])).to_pylist()
+    assert regions == ["CN", "?", "?", "HK"]
+    outcomes = _outcomes(
+        pa.table(
+            {
+                "case_id": ["a", "b", "c", "d"],
+                "score_band": ["E", "A", "none", "D"],
+            }
+        ),
+        pa.table(
+            {
+                "case_id": ["b", "c", "z"],
+                "contacted": [True, False, True],
+                "escalated": [False, True, True],
+            },
+            schema=TOUCHED_SCHEMA,
+        ),
+        ("D", "E"),
+    )
+    assert outcomes.to_pydict() == {
+        "contacted": [False, True, False, False],
+        "escalated": [False, False, True, False],
+        "high_risk": [True, False, False, True],
+    }
+    counts = _counts(outcomes.append_column("group", pa.array(["x", "x", None, "y"], pa.string())))
+    assert counts == {
+        "x": {"cases": 2, "contacted": 1, "escalated": 0, "high_risk": 1},
+        "y": {"cases": 1, "contacted": 0, "escalated": 0, "high_risk": 1},
+    }
