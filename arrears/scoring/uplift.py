@@ -33,8 +33,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from arrears.scoring.metrics import brier_score, expected_calibration_error
-
 Floats = npt.NDArray[np.float64]
 Flags = npt.NDArray[np.bool_]
 Outcome = npt.NDArray[np.int8]
@@ -278,6 +276,8 @@ def _out_of_fold(
     x: Floats, treated: Flags, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int
 ) -> dict[str, dict[str, float]]:
     """Each arm's classifier judged on the rows it was not fitted on (``FOLDS`` folds)."""
+    from arrears.scoring.metrics import brier_score, expected_calibration_error  # the scoring extra
+
     fold = np.random.default_rng([seed, 0xF01D]).integers(0, FOLDS, len(outcome))
     found = {}
     for arm_name, arm in (("treated", treated), ("control", ~treated)):

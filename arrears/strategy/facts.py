@@ -40,7 +40,6 @@ from arrears.disputes.models import Hold
 from arrears.portfolio.models import Account, Customer
 from arrears.scoring import repository, uplift
 from arrears.scoring.models import AccountScore
-from arrears.scoring.service import artifact_of
 from arrears.strategy import evaluation
 from arrears.strategy.document import StrategyDocument
 
@@ -132,6 +131,8 @@ def with_uplift(
 
 
 def _active_uplift(connection: Connection) -> uplift.UpliftModel | None:
+    from arrears.scoring.service import artifact_of  # the scoring extra, only with a model
+
     with Session(bind=connection) as session:
         row = repository.active_version(session, uplift.PURPOSE)
         return None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
