@@ -67,3 +67,15 @@ class Principal:
             request_id=self.request_id,
             client=self.client,
         )
+
+
+def check_permission(who: Principal | Actor, permission: Permission) -> None:
+    """A service entry's permission check: a person must hold ``permission``; the command line
+    and the system (an :class:`Actor`) are trusted as the operating-system user who ran them."""
+    if isinstance(who, Principal):
+        who.require(permission)
+
+
+def actor_of(who: Principal | Actor) -> Actor:
+    """Who goes on the audit trail for ``who``."""
+    return who.actor() if isinstance(who, Principal) else who

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from arrears.audit.trail import Actor, record
 from arrears.auth.masking import scrub
 from arrears.auth.permissions import Permission
-from arrears.auth.principal import Principal
+from arrears.auth.principal import Principal, actor_of, check_permission
 from arrears.compliance.conduct import check_conduct, load_rules
 from arrears.compliance.conduct.checker import Checked, Finding
 from arrears.compliance.conduct.model import check_with_model, load_model
@@ -106,11 +106,6 @@ class VerdictSpec:
     note: str | None = None
 
 
-def _check(who: Who, permission: Permission) -> None:
-    if isinstance(who, Principal):
-        who.require(permission)
-
-
 # --- Import. ------------------------------------------------------------------------------------
 
 
@@ -128,7 +123,7 @@ def import_transcript(
     trained content model too ``with_model``: the bank's ``ARREARS_QA_CONTENT_MODEL``); a call with
     findings goes to the compliance review list. Personal data in the text (ids, phones, e-mails)
     is masked before it is stored."""
-    _check(who, Permission.TRANSCRIPT_IMPORT)
+    check_permission(who, Permission.TRANSCRIPT_IMPORT)
     contact = contacts.visible_contact(session, spec.contact_id, visible)
     if contact is None:
         raise TranscriptContactNotFoundError(contact_id=spec.contact_id)
@@ -162,7 +157,7 @@ def import_transcript(
         _flag_for_review(session, contact)
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "transcript.import",
         at=now,
         object_type="transcript",
@@ -254,10 +249,6 @@ def _flag_for_review(session: Session, contact: Contact) -> None:
     )
 
 
-def _actor(who: Who) -> Actor:
-    return who.actor() if isinstance(who, Principal) else who
-
-
 # --- Reading. -----------------------------------------------------------------------------------
 
 
@@ -273,7 +264,7 @@ def read_transcript(
     session: Session, who: Who, transcript_id: int, *, visible: ColumnElement[bool]
 ) -> tuple[CallTranscript, list[TranscriptTurn], list[QaVerdict]]:
     """A transcript, its turns and the verdicts on it (the caller audits the look)."""
-    _check(who, Permission.QA_READ)
+    check_permission(who, Permission.QA_READ)
     transcript = repository.visible_transcript(session, transcript_id, visible)
     if transcript is None:
         raise TranscriptNotFoundError(transcript_id=transcript_id)
@@ -306,13 +297,13 @@ def week_scores(
     session: Session, who: Who, week: date, *, visible: ColumnElement[bool]
 ) -> list[repository.WeekRow]:
     """Per collector, the QA scores of the week's calls (the Monday of ``week``'s week)."""
-    _check(who, Permission.QA_READ)
+    check_permission(who, Permission.QA_READ)
     return repository.week_scores(session, week_of(week), visible)
 
 
 def latest_week(session: Session, who: Who, *, visible: ColumnElement[bool]) -> date | None:
     """The newest week with a transcript (its Monday), for a week that has none."""
-    _check(who, Permission.QA_READ)
+    check_permission(who, Permission.QA_READ)
     return repository.latest_week(session, visible)
 
 
@@ -331,7 +322,7 @@ def draw_sample(
 ) -> dict[int, str]:
     """Draw up to ``per_band`` of the week's unreviewed calls from each score band, at random (the
     same seed, the same draw). Returns the drawn transcripts with their band."""
-    _check(who, Permission.CONTACT_REVIEW)
+    check_permission(who, Permission.CONTACT_REVIEW)
     if per_band < 1:
         raise InvalidInputError(N_("Draw at least one call a band"))
     monday = week_of(week)
@@ -344,7 +335,7 @@ def draw_sample(
     repository.mark_sampled(session, drawn)
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "qa.sample",
         at=now,
         object_type="week",
@@ -361,7 +352,7 @@ def _band_counts(drawn: Mapping[int, str]) -> dict[str, int]:
 def review_queue(
     session: Session, who: Who, *, visible: ColumnElement[bool], week: date | None, limit: int
 ) -> list[CallTranscript]:
-    _check(who, Permission.CONTACT_REVIEW)
+    check_permission(who, Permission.CONTACT_REVIEW)
     return repository.review_queue(
         session, visible, week=None if week is None else week_of(week), limit=limit
     )
@@ -381,7 +372,7 @@ def record_verdicts(
 ) -> CallTranscript:
     """A reviewer's word on every finding of a call (agree or false alarm) and on what the checker
     missed; once per call (the second of two reviewers racing gets 409)."""
-    _check(who, Permission.CONTACT_REVIEW)
+    check_permission(who, Permission.CONTACT_REVIEW)
     transcript = repository.visible_transcript(session, transcript_id, visible)
     if transcript is None:
         raise TranscriptNotFoundError(transcript_id=transcript_id)
@@ -409,7 +400,7 @@ def record_verdicts(
     session.refresh(transcript)
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "transcript.review",
         at=now,
         object_type="transcript",
@@ -491,7 +482,7 @@ class Agreement:
 def agreement(session: Session, who: Who, *, visible: ColumnElement[bool]) -> list[Agreement]:
     """The checker's running precision and recall against reviewers, per category, and overall last
     (category ``all``)."""
-    _check(who, Permission.QA_READ)
+    check_permission(who, Permission.QA_READ)
     counts: dict[str, dict[str, int]] = {}
     for category, verdict, count in repository.verdict_counts(session, visible):
         counts.setdefault(category, {})[verdict] = count

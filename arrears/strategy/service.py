@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from arrears.audit.trail import Actor, hold_chain, record
 from arrears.auth.models import Agency
 from arrears.auth.permissions import Permission
-from arrears.auth.principal import Principal
+from arrears.auth.principal import Principal, actor_of, check_permission
 from arrears.cases.models import Case
 from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError
@@ -118,21 +118,12 @@ def bank_of(settings: Settings) -> Bank:
     )
 
 
-def _actor(who: Principal | Actor) -> Actor:
-    return who.actor() if isinstance(who, Principal) else who
-
-
-def _check(who: Principal | Actor, permission: Permission) -> None:
-    if isinstance(who, Principal):
-        who.require(permission)
-
-
 def draft(
     session: Session, who: Principal | Actor, text: str, source: str, *, note: str | None, now: datetime
 ) -> Strategy:
     """Store a document as the next draft version of its strategy (its shape is checked here;
     everything else by :func:`check`, and again before approval)."""
-    _check(who, Permission.STRATEGY_WRITE)
+    check_permission(who, Permission.STRATEGY_WRITE)
     if len(text) > MAX_DOCUMENT:
         raise InvalidInputError(N_("A strategy has at most {maximum} characters"), maximum=MAX_DOCUMENT)
     document = parse_document(text, source)
@@ -153,7 +144,7 @@ def draft(
     session.flush()
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "strategy.draft",
         at=now,
         object_type="strategy",
@@ -165,12 +156,12 @@ def draft(
 
 
 def strategies(session: Session, who: Principal | Actor) -> list[Strategy]:
-    _check(who, Permission.STRATEGY_READ)
+    check_permission(who, Permission.STRATEGY_READ)
     return list(session.scalars(select(Strategy).order_by(Strategy.code, Strategy.number.desc())))
 
 
 def strategy(session: Session, who: Principal | Actor, strategy_id: int) -> Strategy:
-    _check(who, Permission.STRATEGY_READ)
+    check_permission(who, Permission.STRATEGY_READ)
     row = session.get(Strategy, strategy_id)
     if row is None:
         raise StrategyNotFoundError(strategy_id=strategy_id)
@@ -209,7 +200,7 @@ def check(
     session: Session, who: Principal | Actor, document: StrategyDocument, bank: Bank, today: date
 ) -> Report:
     """Every problem of the document against what the bank has (see :mod:`validation`)."""
-    _check(who, Permission.STRATEGY_READ)
+    check_permission(who, Permission.STRATEGY_READ)
     return validate(document, known(session, bank), bank.pack, today)
 
 
@@ -226,7 +217,7 @@ def approve(
 ) -> Strategy:
     """Approve a draft from ``active_from`` (today or later): from that night on it chooses the
     actions, unless a version approved later starts later still. It must pass every check."""
-    _check(who, Permission.STRATEGY_APPROVE)
+    check_permission(who, Permission.STRATEGY_APPROVE)
     row = _draft(session, strategy_id, expected)
     if row.drafted_by is not None and row.drafted_by == who.user_id:
         raise OwnDraftError()
@@ -244,7 +235,7 @@ def approve(
     session.flush()
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "strategy.approve",
         at=now,
         object_type="strategy",
@@ -268,7 +259,7 @@ def reject(
     expected: int | None,
     now: datetime,
 ) -> Strategy:
-    _check(who, Permission.STRATEGY_APPROVE)
+    check_permission(who, Permission.STRATEGY_APPROVE)
     row = _draft(session, strategy_id, expected)
     row.status = str(StrategyStatus.REJECTED)
     row.decided_at = now
@@ -276,7 +267,7 @@ def reject(
     session.flush()
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "strategy.reject",
         at=now,
         object_type="strategy",
@@ -297,7 +288,7 @@ def retire(
     now: datetime,
 ) -> Strategy:
     """Stop an approved version: from the next night the version approved before it (if any) chooses."""
-    _check(who, Permission.STRATEGY_APPROVE)
+    check_permission(who, Permission.STRATEGY_APPROVE)
     row = session.get(Strategy, strategy_id, with_for_update=True)
     if row is None:
         raise StrategyNotFoundError(strategy_id=strategy_id)
@@ -308,7 +299,7 @@ def retire(
     session.flush()
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "strategy.retire",
         at=now,
         object_type="strategy",
@@ -501,7 +492,7 @@ DECISION_OUTCOMES = ("promote", "keep_champion", "extend")
 
 def experiment_of(session: Session, who: Principal | Actor, code: str) -> tuple[Strategy, Experiment]:
     """The experiment as the newest version that holds it defines it (an approved one first)."""
-    _check(who, Permission.STRATEGY_READ)
+    check_permission(who, Permission.STRATEGY_READ)
     rows = session.scalars(
         select(Strategy).order_by(Strategy.status != str(StrategyStatus.APPROVED), Strategy.id.desc())
     )
@@ -558,7 +549,7 @@ def decide_experiment(
 ) -> ExperimentDecision:
     """Record the committee's decision (promote an arm, keep the champion, extend) with the
     evidence it was shown. Promoting an arm is then a new version of the strategy, approved as any."""
-    _check(who, Permission.STRATEGY_APPROVE)
+    check_permission(who, Permission.STRATEGY_APPROVE)
     _, experiment = experiment_of(session, who, code)
     if outcome not in DECISION_OUTCOMES:
         raise InvalidInputError(
@@ -583,7 +574,7 @@ def decide_experiment(
     session.flush()
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "experiment.decide",
         at=now,
         object_type="experiment",
@@ -610,7 +601,7 @@ def fairness_report(
     session: Session, who: Principal | Actor, as_of: date
 ) -> tuple[date, dict[str, Any]] | None:
     """The fairness report of the latest night up to ``as_of`` (see :mod:`fairness`), if any."""
-    _check(who, Permission.STRATEGY_READ)
+    check_permission(who, Permission.STRATEGY_READ)
     row = session.execute(
         select(StrategyRun.as_of, StrategyRun.counts)
         .where(StrategyRun.as_of <= as_of)

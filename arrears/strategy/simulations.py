@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, defer
 
 from arrears.audit.trail import Actor, record
 from arrears.auth.permissions import Permission
-from arrears.auth.principal import Principal
+from arrears.auth.principal import Principal, check_permission
 from arrears.errors import InvalidInputError, NotFoundError
 from arrears.i18n import N_
 from arrears.strategy.models import SimulationRun, Strategy
@@ -101,11 +101,6 @@ def record_run(
     return row
 
 
-def _check(who: Principal | Actor) -> None:
-    if isinstance(who, Principal):
-        who.require(Permission.SIMULATION_READ)
-
-
 def runs(
     session: Session,
     who: Principal | Actor,
@@ -116,7 +111,7 @@ def runs(
 ) -> list[SimulationRun]:
     """The runs kept, newest first; ``before``: only those with a smaller id (the next page);
     ``strategy_id``: only those in which that stored version was champion or challenger."""
-    _check(who)
+    check_permission(who, Permission.SIMULATION_READ)
     query = (
         select(SimulationRun)
         .options(
@@ -140,7 +135,7 @@ def runs(
 
 
 def run(session: Session, who: Principal | Actor, run_id: int) -> SimulationRun:
-    _check(who)
+    check_permission(who, Permission.SIMULATION_READ)
     row = session.get(SimulationRun, run_id)
     if row is None:
         raise SimulationRunNotFoundError(run_id=run_id)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor, record
 from arrears.auth.permissions import Permission
-from arrears.auth.principal import Principal
+from arrears.auth.principal import Principal, actor_of, check_permission
 from arrears.cases.models import CaseAccount
 from arrears.clock import FixedClock
 from arrears.delinquency.models import DelinquencySnapshot
@@ -72,15 +72,6 @@ class Trained:
     metrics: dict[str, Any]
 
 
-def _check(who: Principal | Actor, permission: Permission) -> None:
-    if isinstance(who, Principal):
-        who.require(permission)
-
-
-def _actor(who: Principal | Actor) -> Actor:
-    return who.actor() if isinstance(who, Principal) else who
-
-
 def train_simulated(
     session: Session,
     who: Principal | Actor,
@@ -94,7 +85,7 @@ def train_simulated(
 ) -> Trained:
     """A model trained on the simulator's customers randomised into the plan's two strategies
     (control first); its measures include the Qini against the truth, which only a simulation has."""
-    _check(who, Permission.STRATEGY_WRITE)
+    check_permission(who, Permission.STRATEGY_WRITE)
     _, facts, control, treatment = evidence.potential_outcomes(plan)
     data = evidence.randomised(facts, plan.start, control, treatment, plan.seed, protected)
     source = (
@@ -124,7 +115,7 @@ def train_from_experiment(
     """A model trained on an experiment's matured members: the arm left alone
     (:func:`untreated_arm`) against ``arm`` (default: the only other arm); the outcome is the case
     cured within the horizon."""
-    _check(who, Permission.STRATEGY_WRITE)
+    check_permission(who, Permission.STRATEGY_WRITE)
     control = untreated_arm(experiment)
     treated_arm = _treated_arm(experiment, control, arm)
     members = [
@@ -273,11 +264,11 @@ def _store(
         model,
         scoring_service.TrainingRecord(PURPOSE, source[:500], parameters, metrics, _checksum(data), *window),
         FixedClock(now),
-        _actor(who).name,
+        actor_of(who).name,
     )
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "model.train",
         at=now,
         object_type="model_version",
@@ -291,12 +282,12 @@ def _store(
 
 def activate_version(session: Session, who: Principal | Actor, version: int, now: datetime) -> ModelVersion:
     """Make a version the active uplift model: from the next night, the bands are its."""
-    _check(who, Permission.STRATEGY_APPROVE)
+    check_permission(who, Permission.STRATEGY_APPROVE)
     before = scoring_repository.active_version(session, PURPOSE)
     row = scoring_service.activate(session, PURPOSE, version, FixedClock(now))
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "model.activate",
         at=now,
         object_type="model_version",
