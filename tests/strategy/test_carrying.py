@@ -89,6 +89,16 @@ def floor(api: Api, *keys: str) -> Floor:
     return Floor(boss, agent, team, agency, book, steps)
 
 
+def close_case(api: Api, key: str) -> None:
+    """The case of customer ``key`` closed, paid off, today (after the night proposed its step)."""
+    with api.engine.begin() as connection:
+        connection.execute(
+            update(Case)
+            .where(Case.case_id == case_id_of(key))
+            .values(status="closed", closed_on=TODAY, close_reason="paid_off")
+        )
+
+
 def confirm(client: httpx.Client, action_id: int, **body: object) -> httpx.Response:
     return client.post(f"/api/v1/strategy-actions/{action_id}/confirm", json=body)
 
@@ -224,12 +234,8 @@ def test_a_refused_step_stays_proposed_and_nothing_is_written(api: Api) -> None:
 
 def test_a_case_closed_or_paid_since_the_night_is_refused_with_why(api: Api) -> None:
     f = floor(api, "visit", "legal")
+    close_case(api, "visit")
     with api.engine.begin() as connection:
-        connection.execute(
-            update(Case)
-            .where(Case.case_id == case_id_of("visit"))
-            .values(status="closed", closed_on=TODAY, close_reason="paid_off")
-        )
         connection.execute(update(Case).where(Case.case_id == case_id_of("legal")).values(overdue_total=0))
     client = api.as_(f.boss, **{"Accept-Language": "zh-CN"})
     closed = confirm(client, f.steps["visit"], agent_id=f.agent.user_id)
@@ -246,12 +252,7 @@ def test_a_case_closed_or_paid_since_the_night_is_refused_with_why(api: Api) -> 
 
 def test_the_next_night_sets_aside_the_proposal_of_a_case_closed_since(api: Api) -> None:
     f = floor(api, "visit", "legal")
-    with api.engine.begin() as connection:
-        connection.execute(
-            update(Case)
-            .where(Case.case_id == case_id_of("visit"))
-            .values(status="closed", closed_on=TODAY, close_reason="paid_off")
-        )
+    close_case(api, "visit")
     outcome = night(api.engine, TODAY + timedelta(days=1))
     assert outcome.withdrawn == 1 and "1 proposals set aside (case closed)" in outcome.note()
     assert status_of(api, f.steps["visit"]) == "withdrawn" and status_of(api, f.steps["legal"]) == "proposed"
