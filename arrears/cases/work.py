@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from arrears.audit.trail import Actor, record
 from arrears.auth.masking import scrub
-from arrears.auth.principal import Principal
+from arrears.auth.principal import Principal, actor_of
 from arrears.errors import ConflictError, InvalidInputError, NotFoundError
 from arrears.i18n import N_
 
@@ -72,7 +72,7 @@ def audit(
     system's actor for the command line)."""
     record(
         session,
-        who.actor() if isinstance(who, Principal) else who,
+        actor_of(who),
         action,
         at=at,
         object_type=object_type,

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from arrears.audit.trail import Actor, record
 from arrears.auth.masking import mask_address
 from arrears.auth.permissions import Permission, PersonalField
-from arrears.auth.principal import Principal
+from arrears.auth.principal import Principal, actor_of, check_permission
 from arrears.cases import repository as cases
 from arrears.cases.models import Case
 from arrears.cases.scope import case_filter
@@ -146,7 +146,7 @@ Who = Principal | Actor
 
 def draft(session: Session, who: Who, spec: TemplateDraft, *, now: datetime) -> MessageTemplate:
     """Store a new draft version of the template of ``spec``'s code, channel and language."""
-    _check(who, Permission.TEMPLATE_WRITE)
+    check_permission(who, Permission.TEMPLATE_WRITE)
     _check_spec(spec)
     row = MessageTemplate(
         code=spec.code,
@@ -176,7 +176,7 @@ def approve(
     session: Session, who: Who, template_id: int, *, expected: int | None, pack: Pack, now: datetime
 ) -> MessageTemplate:
     """Approve a draft (see the module's rules); the approved version before it retires."""
-    _check(who, Permission.TEMPLATE_APPROVE)
+    check_permission(who, Permission.TEMPLATE_APPROVE)
     row = one(session, template_id)
     check_version(row, expected, N_("template"), template_id)
     if row.status != TemplateStatus.DRAFT:
@@ -207,7 +207,7 @@ def retire(
     session: Session, who: Who, template_id: int, *, expected: int | None, now: datetime
 ) -> MessageTemplate:
     """Retire a draft or the approved version: no message is rendered from it any more."""
-    _check(who, Permission.TEMPLATE_APPROVE)
+    check_permission(who, Permission.TEMPLATE_APPROVE)
     row = one(session, template_id)
     check_version(row, expected, N_("template"), template_id)
     if row.status == TemplateStatus.RETIRED:
@@ -364,11 +364,6 @@ def _retire(session: Session, who: Who, row: MessageTemplate, now: datetime) -> 
     _audit(session, who, "template.retire", row, now, before=before, after=_shown(row))
 
 
-def _check(who: Who, permission: Permission) -> None:
-    if isinstance(who, Principal):
-        who.require(permission)
-
-
 def _shown(row: MessageTemplate) -> dict[str, Any]:
     return {
         "code": row.code,
@@ -392,7 +387,7 @@ def _audit(
 ) -> None:
     record(
         session,
-        who.actor() if isinstance(who, Principal) else who,
+        actor_of(who),
         action,
         at=now,
         object_type="message_template",

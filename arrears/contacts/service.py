@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from arrears.audit.trail import SYSTEM, Actor, Outcome, record, record_many
 from arrears.auth.masking import scrub
 from arrears.auth.permissions import Permission
-from arrears.auth.principal import Principal
+from arrears.auth.principal import Principal, actor_of
 from arrears.cases import repository as cases
 from arrears.cases import work_repository
 from arrears.cases.models import Case, CaseStatus
@@ -663,8 +663,7 @@ def refuse(
     decision already recorded, an audit entry) and answer the error to raise."""
     now = ctx.clock.now()
     refused = _refused_contact(session, who.user_id, case, draft, checked.decision_id, at, ctx, source)
-    actor = who.actor() if isinstance(who, Principal) else who
-    record(session, actor, "contact.refused", at=now, **_refusal_entry(refused, checked.decision))
+    record(session, actor_of(who), "contact.refused", at=now, **_refusal_entry(refused, checked.decision))
     return ContactBlockedError(checked.decision, contact_id=refused.id, gate_decision_id=checked.decision_id)
 
 

@@ -15,7 +15,7 @@ from arrears.audit.trail import Actor, record
 from arrears.auth import repository as people
 from arrears.auth.models import User
 from arrears.auth.permissions import Permission, Role, Scope
-from arrears.auth.principal import Principal
+from arrears.auth.principal import Principal, actor_of, check_permission
 from arrears.cases.models import Case, CaseAssignment, CaseStatus
 from arrears.cases.scope import case_filter
 from arrears.cases.work import CaseNotFoundError, checked_reason
@@ -67,15 +67,6 @@ class NotCollectorError(NotFoundError):
     default_message = N_("No collector with id {user_id}")
 
 
-def _actor(who: Principal | Actor) -> Actor:
-    return who.actor() if isinstance(who, Principal) else who
-
-
-def _check(who: Principal | Actor, permission: Permission) -> None:
-    if isinstance(who, Principal):
-        who.require(permission)
-
-
 # ---- queue sets ----
 
 
@@ -83,7 +74,7 @@ def draft(
     session: Session, who: Principal | Actor, text: str, source: str, *, note: str | None, now: datetime
 ) -> QueueSet:
     """Store a queue set as a draft, after checking the document and its teams."""
-    _check(who, Permission.QUEUE_MANAGE)
+    check_permission(who, Permission.QUEUE_MANAGE)
     if len(text) > MAX_DOCUMENT:
         raise InvalidInputError(N_("A queue set has at most {maximum} characters"), maximum=MAX_DOCUMENT)
     document = parse_document(text, source)
@@ -103,7 +94,7 @@ def draft(
     repository.add(session, row)
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "queue_set.draft",
         at=now,
         object_type="queue_set",
@@ -124,7 +115,7 @@ def queue_sets(session: Session, principal: Principal) -> list[QueueSet]:
 
 
 def queue_set(session: Session, who: Principal | Actor, number: int) -> QueueSet:
-    _check(who, Permission.QUEUE_READ)
+    check_permission(who, Permission.QUEUE_READ)
     row = repository.queue_set(session, number)
     if row is None:
         raise QueueSetNotFoundError(number=number)
@@ -152,7 +143,7 @@ def activate(
     session: Session, who: Principal | Actor, number: int, *, expected: int | None, now: datetime
 ) -> QueueSet:
     """Make a draft the active queue set (the previous one retires); the next night applies it."""
-    _check(who, Permission.QUEUE_MANAGE)
+    check_permission(who, Permission.QUEUE_MANAGE)
     row = repository.queue_set(session, number)
     if row is None:
         raise QueueSetNotFoundError(number=number)
@@ -167,7 +158,7 @@ def activate(
     session.flush()
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "queue_set.activate",
         at=now,
         object_type="queue_set",
@@ -309,7 +300,7 @@ def set_profile(
         session.flush()
     record(
         session,
-        _actor(who),
+        actor_of(who),
         "collector.profile",
         at=now,
         object_type="user",
