@@ -9,7 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from arrears.scoring.evaluation import Evaluation
-from arrears.scoring.metrics import ECE_BINS, Binning, Metrics
+from arrears.scoring.metrics import ECE_BINS, Binning, CalibrationRow, Metrics
 
 FIGURE_COLUMNS = ("KS", "Brier", "ECE", "ECE width", "ECE floor")
 ECE_NOTE = (
@@ -45,7 +45,36 @@ def figures_record(m: Metrics, *, reliability: bool = False) -> dict[str, Any]:
         record["reliability"] = [
             {"accounts": r.accounts, "predicted": r.predicted, "realised": r.realised} for r in m.calibration
         ]
+        record["reliability_equal_width"] = [
+            {"bin": r.group, "accounts": r.accounts, "predicted": r.predicted, "realised": r.realised}
+            for r in m.calibration_equal_width
+        ]
     return record
+
+
+def metrics_of_record(record: Mapping[str, Any]) -> Metrics:
+    """The figures of :func:`figures_record` (with the reliability tables) read back, as a
+    reliability diagram of a stored model draws them."""
+    by_mass = [
+        CalibrationRow(number, int(r["accounts"]), float(r["predicted"]), float(r["realised"]))
+        for number, r in enumerate(record["reliability"], start=1)
+    ]
+    by_width = [
+        CalibrationRow(int(r["bin"]), int(r["accounts"]), float(r["predicted"]), float(r["realised"]))
+        for r in record.get("reliability_equal_width", [])
+    ]
+    return Metrics(
+        accounts=int(record["accounts"]),
+        paid_rate=float(record["paid_rate"]),
+        auc=float(record["auc"]),
+        ks=float(record["ks"]),
+        brier=float(record["brier"]),
+        ece=float(record["ece"]),
+        ece_equal_width=float(record["ece_equal_width"]),
+        ece_floor=float(record["ece_floor"]),
+        calibration=by_mass,
+        calibration_equal_width=by_width,
+    )
 
 
 def held_out_line(metrics: dict[str, Any]) -> str:

@@ -274,9 +274,11 @@ def _check_arms(treated: Flags, outcome: Outcome) -> None:
 
 def _out_of_fold(
     x: Floats, treated: Flags, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int
-) -> dict[str, dict[str, float]]:
-    """Each arm's classifier judged on the rows it was not fitted on (``FOLDS`` folds)."""
-    from arrears.scoring.metrics import brier_score, expected_calibration_error  # the scoring extra
+) -> dict[str, dict[str, Any]]:
+    """Each arm's classifier judged on the rows it was not fitted on (``FOLDS`` folds): its AUC,
+    Brier score, calibration error and reliability table, as a scoring model's are kept."""
+    from arrears.scoring.metrics import measure  # the scoring extra
+    from arrears.scoring.report import figures_record
 
     fold = np.random.default_rng([seed, 0xF01D]).integers(0, FOLDS, len(outcome))
     found = {}
@@ -288,10 +290,6 @@ def _out_of_fold(
             if out.any():
                 model = _arm_model(rows[~out], arm_outcome[~out], names, rounds, seed)
                 predicted[out] = model.predict(rows[out])
-        found[arm_name] = {
-            "customers": int(arm.sum()),
-            "paid_rate": float(arm_outcome.mean()),
-            "ece": expected_calibration_error(predicted, arm_outcome),
-            "brier": brier_score(predicted, arm_outcome),
-        }
+        figures = figures_record(measure(predicted, arm_outcome), reliability=True)
+        found[arm_name] = {"customers": figures["accounts"], **figures}
     return found

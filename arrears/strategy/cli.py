@@ -538,6 +538,10 @@ def uplift_train(
         typer.Option("--sure-threshold", help="Small gain, paying without contact this likely: sure_thing."),
     ] = 0.5,
     activate: Annotated[bool, typer.Option("--activate", help="Make it the active uplift model.")] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write each arm's reliability diagram (PNG), out of fold 可靠性图."),
+    ] = None,
     as_of: AsOfOption = None,
 ) -> None:
     """Train the uplift model on randomised arms (an experiment, or simulated customers) and store
@@ -546,6 +550,10 @@ def uplift_train(
 
     if (experiment is None) == (simulated is None):
         raise InvalidInputError(N_("give either --experiment CODE or --simulated STRATEGY.yaml"))
+    if plot is not None:
+        from arrears.scoring.plots import check_png
+
+        check_png(plot)
     thresholds = uplift.Thresholds(gain_threshold, sure_threshold).checked()
     settings = get_settings()
     bank = service.bank_of(settings)
@@ -564,6 +572,18 @@ def uplift_train(
                 rounds=rounds, protected=bank.protected, now=now, activate=activate, thresholds=thresholds,
             )  # fmt: skip
     _show_uplift(trained)
+    if plot is not None:
+        _plot_uplift(trained, plot)
+
+
+def _plot_uplift(trained: Any, plot: Path) -> None:
+    from arrears.scoring.plots import reliability_diagram
+    from arrears.scoring.report import metrics_of_record
+
+    arms = {arm: metrics_of_record(found) for arm, found in trained.metrics["calibration"].items()}
+    title = f"uplift_contact v{trained.version}: each arm's classifier, out of fold"
+    reliability_diagram(arms, title, plot)
+    console.print(say(N_("Reliability diagram written to {path}."), path=str(plot)))
 
 
 def _simulated_plan(
@@ -612,10 +632,14 @@ def _show_uplift(trained: Any) -> None:
     for arm, found in metrics["calibration"].items():
         console.print(
             say(
-                N_("Arm {arm}, out of fold: {customers} customers, paid {rate}, ECE {ece}, Brier {brier}."),
+                N_(
+                    "Arm {arm}, out of fold: {customers} customers, paid {rate}, AUC {auc}, ECE {ece}, "
+                    "Brier {brier}."
+                ),
                 arm=arm,
                 customers=f"{found['customers']:,}",
                 rate=f"{found['paid_rate']:.2%}",
+                auc=f"{found['auc']:.3f}",
                 ece=f"{found['ece']:.4f}",
                 brier=f"{found['brier']:.4f}",
             )

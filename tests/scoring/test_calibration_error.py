@@ -15,7 +15,7 @@ from arrears.scoring.metrics import (
     measure,
 )
 from arrears.scoring.plots import reliability_diagram
-from arrears.scoring.report import held_out_line, metrics_record
+from arrears.scoring.report import held_out_line, metrics_of_record, metrics_record
 from tests.scoring.synthetic import portfolio, quick_boosting
 
 PROBABILITY = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
@@ -88,6 +88,7 @@ def test_held_out_figures_carry_the_ece_into_the_registry_record(tmp_path: Path)
     line = held_out_line(record)
     assert f"ECE {overall['ece']:.4f}" in line and "3-fold" in line
     assert held_out_line({}) == ""
+    assert metrics_of_record(overall) == evaluation.overall  # what a stored model's diagram draws
 
     plot = reliability_diagram({"boosting": evaluation.overall}, "test", tmp_path / "reliability.png")
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

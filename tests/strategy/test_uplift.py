@@ -97,6 +97,13 @@ def test_the_stored_model_keeps_its_qini_and_each_arm_s_calibration(engine: Engi
     for arm in ("treated", "control"):
         found = metrics["calibration"][arm]
         assert 0 <= found["ece"] < 0.06 and 0 < found["brier"] < 0.15
+        assert 0.5 < found["auc"] <= 1 and found["ece_floor"] > 0
+        assert len(found["reliability"]) == 10  # the diagram's equal-mass bins, out of fold
+        assert sum(row["accounts"] for row in found["reliability"]) == found["customers"]
+    assert (
+        metrics["calibration"]["treated"]["customers"] + metrics["calibration"]["control"]["customers"]
+        == (metrics["trained_on"])
+    )
     assert metrics["thresholds"] == {"gain": 0.05, "sure": 0.5}
     bands = metrics["held_out_bands"]
     assert min(bands["persuadable"], bands["sure_thing"], bands["lost_cause"]) > 250  # a third each
@@ -273,9 +280,12 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
     trained = runner.invoke(
         app,
         ["strategy", "uplift", "train", "--simulated", str(file), "--customers", "1000", "--horizon", "5",
-         "--rounds", "10", "--start", AS_OF.isoformat(), "--sure-threshold", "0.3"],
+         "--rounds", "10", "--start", AS_OF.isoformat(), "--sure-threshold", "0.3",
+         "--plot", str(tmp_path / "uplift.png")],
     )  # fmt: skip
     assert trained.exit_code == 0, trained.output
+    assert (tmp_path / "uplift.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # both arms' reliability
+    assert "AUC" in trained.output
     assert "Stored uplift_contact version 1." in trained.output
     assert "Against the simulator's truth: Qini" in trained.output and "ECE" in trained.output
     activated = runner.invoke(app, ["strategy", "uplift", "activate", "--version", "1"])
@@ -292,6 +302,10 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
         app, ["strategy", "uplift", "train", "--simulated", str(file), "--sure-threshold", "2"]
     )
     assert odd.exit_code != 0 and "--sure-threshold are chances between 0 and 1" in odd.output
+    not_png = runner.invoke(
+        app, ["strategy", "uplift", "train", "--simulated", str(file), "--plot", str(tmp_path / "u.txt")]
+    )
+    assert not_png.exit_code != 0 and "name a .png file" in not_png.output  # refused before training
     with command_line_database.connect() as connection:
         audited = connection.execute(select(AuditEntry.action, AuditEntry.actor_name)).all()
     assert [a for a, _ in audited] == ["model.train", "model.activate"]
