@@ -52,7 +52,8 @@ CONTEXTS: dict[str, set[str]] = {
     # reports aggregate over the contexts (the dashboard: promises, contacts, queues); none imports them
     "reports": {"delinquency", "auth", "portfolio", "cases", "contacts", "arrangements", "queues"},
     "sim": {"portfolio"},
-    "scoring": {"portfolio", "delinquency", "cases"},
+    # the registry's readers are checked (model.read) at its service entries
+    "scoring": {"portfolio", "delinquency", "cases", "auth", "audit"},
     "disputes": {"cases", "portfolio", "auth", "audit"},
     "contacts": {"cases", "compliance", "disputes", "portfolio", "auth", "audit"},
     "arrangements": {"cases", "contacts", "disputes", "portfolio", "auth", "audit"},

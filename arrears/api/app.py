@@ -41,6 +41,7 @@ from arrears.qa import api as qa_api
 from arrears.queues import api as queues_api
 from arrears.queues import next_api
 from arrears.reports import api as reports_api
+from arrears.scoring import api as scoring_api
 from arrears.strategy import api as strategy_api
 from arrears.timeline import api as timeline_api
 from arrears.web import site as web
@@ -62,6 +63,7 @@ CONTEXT_ROUTERS = (
     audit_api.router,
     queues_api.router,
     strategy_api.router,
+    scoring_api.router,
     next_api.router,
     template_api.router,
     payments_api.router,

@@ -101,6 +101,7 @@ class Permission(StrEnum):
     STRATEGY_APPROVE = "strategy.approve"
     ACTION_CONFIRM = "action.confirm"
     SIMULATION_READ = "simulation.read"
+    MODEL_READ = "model.read"
 
     SEE_NATIONAL_ID = "personal.national_id.see"
     SEE_PHONE = "personal.phone.see"
@@ -162,6 +163,7 @@ PERMISSION_NAMES: Mapping[Permission, str] = {
         "confirm or decline a strategy's field visit, agency placement or legal referral"
     ),
     Permission.SIMULATION_READ: N_("read the recorded simulation runs and their reports"),
+    Permission.MODEL_READ: N_("read the model registry: each model's figures, calibration and reliability"),
     Permission.SEE_NATIONAL_ID: N_("see national ids in full"),
     Permission.SEE_PHONE: N_("see phone numbers in full"),
     Permission.SEE_EMAIL: N_("see e-mail addresses in full"),
@@ -226,6 +228,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.OUTBOX_MANAGE,
             Permission.SIMULATION_READ,
+            Permission.MODEL_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -255,6 +258,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.TRANSCRIPT_IMPORT,
             Permission.QA_READ,
             Permission.SIMULATION_READ,
+            Permission.MODEL_READ,
         }
         | _CASE_WORK
     ),
@@ -282,6 +286,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.STRATEGY_READ,
             Permission.STRATEGY_WRITE,
             Permission.SIMULATION_READ,
+            Permission.MODEL_READ,
         }
     ),
     Role.COMPLIANCE_OFFICER: frozenset(
@@ -305,6 +310,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.STRATEGY_READ,
             Permission.TRANSCRIPT_IMPORT,
             Permission.QA_READ,
+            Permission.MODEL_READ,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -319,6 +325,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.STRATEGY_READ,
             Permission.QA_READ,
             Permission.SIMULATION_READ,
+            Permission.MODEL_READ,
         }
     ),
     # A customer sees their own personal data in full: it is theirs. In the portal they promise,

@@ -56,6 +56,7 @@ NAV: tuple[tuple[str, str, Permission | None], ...] = (
     ("/strategy-actions/proposed", N_("Proposed steps"), Permission.ACTION_CONFIRM),
     ("/strategy-fairness", N_("Fairness"), Permission.STRATEGY_READ),
     ("/simulations", N_("Simulations"), Permission.SIMULATION_READ),
+    ("/models", N_("Models"), Permission.MODEL_READ),
     ("/audit", N_("Audit trail"), Permission.AUDIT_READ),
     ("/admin", N_("Administration"), Permission.USER_READ),
     ("/portal", N_("What you owe"), Permission.PORTAL_USE),

@@ -13,6 +13,7 @@ from arrears.web import (
     dashboard,
     errors,
     experiment_pages,
+    model_pages,
     pages,
     portal,
     qa_pages,
@@ -33,6 +34,7 @@ def install(app: FastAPI) -> None:
     app.include_router(strategy_pages.router)
     app.include_router(experiment_pages.router)
     app.include_router(simulation_pages.router)
+    app.include_router(model_pages.router)
     app.include_router(portal.router)
     app.mount(assets.PREFIX, assets.VersionedStatic(), name="static")
     errors.install(app)

@@ -39,6 +39,7 @@ from tests.strategy.test_nightly import night
 from tests.strategy.test_simulation_runs import record_small_run
 from tests.web.conftest import sign_in
 from tests.web.portal_kit import RecordingSms, signed_in_customer
+from tests.web.test_model_pages import store_cure_models
 from tests.web.test_strategy_pages import DOCUMENT as STRATEGY
 from tests.web.test_strategy_pages import draft, drafted_id, post
 from tests.web.test_supervise import OWED, floor, propose_settlement, signed_in
@@ -84,6 +85,8 @@ VISITS: dict[str, tuple[str, str]] = {
     "/strategy-fairness": ("chen.plan", "/strategy-fairness"),
     "/simulations": ("chen.plan", "/simulations"),
     "/simulations/{run_id}": ("chen.plan", "/simulations/1"),
+    "/models": ("chen.plan", "/models"),
+    "/models/{purpose}/{version}": ("chen.plan", "/models/cure/1"),
     "/qa": ("zhou.check", "/qa?week=2026-11-16"),
     "/qa/transcripts/{transcript_id}": ("zhou.check", "/qa/transcripts/1"),
     "/portal/sign-in": ("", "/portal/sign-in"),
@@ -114,6 +117,10 @@ KEPT_AS_IS = {
     "Wilson",
     "Newcombe",
     "Katz",
+    "AUC",
+    "Brier",
+    "ECE",
+    "Qini",
 }
 """Words a Chinese page shows as they are: codes, units, formats, keys, the names of statistical
 methods. (Data is marked in the templates as HTML marks what is not to be translated:
@@ -191,7 +198,7 @@ def transcript(api: Api) -> None:
 def strategies(api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User]) -> None:
     """An analyst (chen.plan) drafts two versions, wang.boss approves the first, a night runs: a
     legal referral proposed on each M2 case, the fairness report kept; the second waits. A
-    simulation run is kept (run 1)."""
+    simulation run is kept (run 1), and two cure models (version 1 cross-validated)."""
     signed_up("chen.plan", role=Role.STRATEGY_ANALYST)
     analyst = signed_in(browser, "chen.plan")
     first = drafted_id(draft(analyst, STRATEGY))
@@ -200,6 +207,7 @@ def strategies(api: Api, browser: Callable[..., httpx.Client], signed_up: Callab
     assert post(boss, f"/strategies/{first}", f"/strategies/{first}/approve").status_code == 303
     night(api.engine)
     record_small_run(api.engine)
+    store_cure_models(api.engine)
 
 
 def cookies_of(api: Api, browser: Callable[..., httpx.Client], username: str) -> list[dict[str, Any]]:

@@ -1,0 +1,138 @@
+"""The model registry over real HTTP, on SQLite and PostgreSQL: the API's list and one version
+(every figure kept, the reliability table), the pages /models and /models/{purpose}/{version}
+(the calibration error beside the AUC, the reliability diagram and its table, an uplift model's
+Qini and arms), in both languages; refused to a role without model.read; unknown is 404."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from arrears.auth.models import User
+from arrears.auth.permissions import Role
+from arrears.clock import FixedClock
+from arrears.db import transaction
+from arrears.scoring import use_cases
+from arrears.scoring.datasets import LabelledData
+from tests.api.conftest import API_NOW, Api
+from tests.scoring.synthetic import portfolio
+from tests.strategy.test_uplift import store_synthetic
+from tests.web.test_supervise import signed_in
+
+
+def store_cure_models(engine: Engine) -> None:
+    """cure 1: cross-validated (3 folds) and active; cure 2: stored without cross-validation."""
+    table, outcome = portfolio(1500, seed=2)
+    data = LabelledData(table, outcome, "synthetic")
+    for version, folds in ((1, 3), (2, 0)):
+        with transaction(engine) as session:
+            trained = use_cases.train_and_register(
+                session, "cure", data, "synthetic portfolio",
+                use_cases.TrainingOptions.checked("boosting", 30, "platt", folds),
+                FixedClock(API_NOW), "test", activate=version == 1,
+            )  # fmt: skip
+            assert trained.version == version
+
+
+def _cells(page: str, marker: str) -> list[str]:
+    start = page.index(marker)
+    row = page[page.rindex("<tr", 0, start) : page.index("</tr>", start)]
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+
+
+def test_the_api_lists_every_version_and_gives_one_with_its_reliability(api: Api) -> None:
+    store_cure_models(api.engine)
+    store_synthetic(api.engine)
+    analyst = api.as_(api.person(Role.STRATEGY_ANALYST))
+    listed = analyst.get("/api/v1/models")
+    assert listed.status_code == 200, listed.text
+    shown = [(m["purpose"], m["version"], m["is_active"]) for m in listed.json()["models"]]
+    assert shown == [("cure", 2, False), ("cure", 1, True), ("uplift_contact", 1, True)]
+    cure = listed.json()["models"][1]
+    assert 0.5 < cure["headline"]["auc"] < 1 and 0 < cure["headline"]["ece"] < 0.2
+    assert (cure["headline"]["qini"] is None and "metrics" not in cure) or cure["metrics"] is None
+    assert listed.json()["models"][0]["headline"] == {"auc": None, "brier": None, "ece": None, "qini": None}
+    uplift = listed.json()["models"][2]["headline"]
+    assert uplift["auc"] is None and uplift["qini"] > 0.1 and 0 <= uplift["ece"] < 0.06
+
+    one = analyst.get("/api/v1/models/cure/1")
+    assert one.status_code == 200, one.text
+    overall = one.json()["metrics"]["overall"]
+    assert len(overall["reliability"]) == 10 and sum(r["accounts"] for r in overall["reliability"]) == 1500
+    assert overall["auc"] == cure["headline"]["auc"] and one.json()["data_checksum"]
+    assert "artifact" not in one.json()
+    assert (
+        analyst.get("/api/v1/models", params={"purpose": "uplift_contact"}).json()["models"][0]["kind"]
+        == "uplift"
+    )
+    assert analyst.get("/api/v1/models/cure/9").status_code == 404
+    assert analyst.get("/api/v1/models/Cure!/1").status_code in (400, 422)  # not a purpose's name
+    collector = api.as_(api.person(Role.COLLECTOR, team_id=api.team("T1")))
+    assert collector.get("/api/v1/models").status_code == 403
+    assert collector.get("/api/v1/models/cure/1").status_code == 403
+
+
+def test_the_pages_show_the_calibration_beside_the_auc_and_the_reliability_diagram(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User]
+) -> None:
+    signed_up("chen.plan", role=Role.STRATEGY_ANALYST)
+    analyst = signed_in(browser, "chen.plan")
+    empty = analyst.get("/models")
+    assert empty.status_code == 200 and "No model is trained yet." in empty.text
+    assert 'href="/models"' in empty.text  # in the analyst's navigation
+    store_cure_models(api.engine)
+    store_synthetic(api.engine)
+    headline = api.as_(api.person(Role.STRATEGY_ANALYST)).get("/api/v1/models").json()["models"]
+
+    listed = analyst.get("/models")
+    assert listed.status_code == 200, listed.text
+    cells = _cells(listed.text, 'data-model="cure-1"')
+    assert cells[:4] == ["cure", "Version 1", "boosting", "active"]
+    assert cells[5:8] == [f"{headline[1]['headline'][k]:.4f}" for k in ("auc", "brier", "ece")]
+    assert _cells(listed.text, 'data-model="cure-2"')[5:] == ["—"] * 4
+    assert _cells(listed.text, 'data-model="uplift_contact-1"')[8] == f"{headline[2]['headline']['qini']:.4f}"
+
+    page = analyst.get("/models/cure/1")
+    assert page.status_code == 200, page.text
+    assert '<svg role="img" aria-label="Reliability: predicted chance of paying' in page.text
+    assert "<script" not in page.text.split("<main", 1)[1]
+    overall = _cells(page.text, 'data-figures="overall"')
+    assert (
+        overall[0] == "all"
+        and overall[1] == "1,500"
+        and overall[3] == f"{headline[1]['headline']['auc']:.4f}"
+    )
+    groups = page.text.split('data-series="1"', 1)[1].split("</table>", 1)[0]
+    assert groups.count("<tr>") == 11  # the heading and ten equal-mass groups
+
+    uplift = analyst.get("/models/uplift_contact/1")
+    assert uplift.status_code == 200
+    assert _cells(uplift.text, 'data-arm="treated"')[0] == "contacted (treated)"
+    assert 'data-series="2"' in uplift.text  # both arms drawn and tabled
+    assert "persuadable" in uplift.text
+
+    bare = analyst.get("/models/cure/2")
+    assert bare.status_code == 200 and "data-no-reliability" in bare.text and "<svg" not in bare.text
+    assert analyst.get("/models/cure/9").status_code == 404
+
+    chinese = signed_in(browser, "chen.plan", "zh-CN").get("/models/uplift_contact/1")
+    assert chinese.status_code == 200
+    assert "可靠性" in chinese.text and "联系（处理组）" in chinese.text
+
+
+def test_who_may_read_the_registry(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User]
+) -> None:
+    store_cure_models(api.engine)
+    signed_up("li.lei", role=Role.COLLECTOR, team_id=api.team("T1"))
+    collector = signed_in(browser, "li.lei")
+    for address in ("/models", "/models/cure/1"):
+        answer = collector.get(address)
+        assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html")
+    assert 'href="/models"' not in collector.get("/").text
+    for name, role in (("zhou.check", Role.COMPLIANCE_OFFICER), ("zhao.audit", Role.AUDITOR)):
+        signed_up(name, role=role)
+        assert signed_in(browser, name).get("/models/cure/1").status_code == 200
