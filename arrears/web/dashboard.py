@@ -34,7 +34,7 @@ from arrears.audit.trail import record
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.channels.rendering import PRODUCT_NAMES
-from arrears.charts import script_free_svg
+from arrears.charts import page_style, script_free_svg
 from arrears.contacts.dispositions import dispositions
 from arrears.delinquency.rules import DelinquencyRules, load_rules
 from arrears.errors import InvalidInputError, NotFoundError, echo
@@ -314,15 +314,7 @@ def _config(title: str, **more: Any) -> pygal.Config:
         show_minor_x_labels=False,
         x_label_rotation=30,
         truncate_legend=-1,
-        style=pygal.style.Style(
-            background="white",
-            plot_background="white",
-            foreground="#1f2933",
-            foreground_strong="#1f2933",
-            foreground_subtle="#52606d",
-            colors=("#1d4ed8", "#b91c1c", "#047857", "#b45309", "#6d28d9", "#0e7490", "#be185d", "#4d7c0f"),
-            font_family="system-ui, sans-serif",
-        ),
+        style=page_style(),
         **more,
     )
 

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from arrears.api.access import DatabaseSession, page_requires
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
-from arrears.charts import script_free_svg
+from arrears.charts import PALETTE, page_style, script_free_svg
 from arrears.i18n import N_, translate
 from arrears.scoring import model_registry
 from arrears.scoring.models import ModelVersion
@@ -36,7 +36,7 @@ PurposePath = Annotated[str, Path(pattern=PURPOSE)]
 VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ARMS = {"treated": N_("contacted (treated)"), "control": N_("not contacted (control)")}
 HELD_OUT = N_("held out")
-SERIES_COLOURS = ("#1d4ed8", "#b45309")
+SERIES_COLOURS = (PALETTE[0], PALETTE[3])
 """A series' dots and its intervals in one colour (the diagonal grey)."""
 
 
@@ -106,18 +106,7 @@ def _chart(series: Mapping[str, list[Mapping[str, Any]]], language: str) -> Mark
         stroke=False,
         dots_size=4,
         truncate_legend=-1,
-        style=pygal.style.Style(
-            background="white",
-            plot_background="white",
-            foreground="#1f2933",
-            foreground_strong="#1f2933",
-            foreground_subtle="#52606d",
-            colors=(
-                "#9aa5b1",
-                *(colour for colour in SERIES_COLOURS for _series_part in ("dots", "interval")),
-            ),
-            font_family="system-ui, sans-serif",
-        ),
+        style=page_style(("#9aa5b1", *(c for c in SERIES_COLOURS for _dots_then_interval in range(2)))),
     )
     chart.add(translate(N_("perfectly calibrated"), language), [(0, 0), (1, 1)], stroke=True, show_dots=False)
     for name, bins in series.items():
