@@ -340,8 +340,9 @@ def _why(
     read: Mapping[str, tuple[str, ...]],
 ) -> dict[str, Any]:
     """Why the action was chosen: the version, segment, arm and step, the facts the segment's
-    conditions read (with their values), and the score with its strongest reason."""
-    return {
+    conditions read (with their values), the score with its strongest reason, and, when the
+    segment read the uplift band, the case's estimated gain from contact behind it."""
+    why = {
         "strategy": active.code,
         "version": active.number,
         "segment": row["segment"],
@@ -351,6 +352,9 @@ def _why(
         "facts": {name: _plain(fact.get(name)) for name in read[row["segment"]]},
         "score": {"score": fact["score"], "band": fact["score_band"], "reason": fact["score_reason"]},
     }
+    if "uplift_band" in read[row["segment"]] and fact.get("uplift_gain") is not None:
+        why["uplift_gain"] = round(float(fact["uplift_gain"]), 4)
+    return why
 
 
 def facts_read(document: StrategyDocument) -> dict[str, tuple[str, ...]]:

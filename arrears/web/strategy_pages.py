@@ -524,7 +524,8 @@ UPLIFT_BANDS = {
 def why_lines(action: StrategyAction, principal: Principal) -> dict[str, Any]:
     """An action's why as the staff pages show it: version, segment, arm, path and day, the facts
     matched (a personal one masked unless the reader may see it), the score, band and reason, and
-    the uplift band when the segment read it (its msgid; "—" when the case had none)."""
+    the uplift band when the segment read it (its msgid; "—" when the case had none) with the
+    gain behind it."""
     why = action.why or {}
     facts = dict(why.get("facts") or {})
     if "age" in facts and not principal.sees(PersonalField.BIRTH_DATE):
@@ -539,6 +540,7 @@ def why_lines(action: StrategyAction, principal: Principal) -> dict[str, Any]:
         "facts": facts,
         "score": why.get("score") or {},
         "uplift_band": UPLIFT_BANDS.get(str(facts.get("uplift_band"))) if "uplift_band" in facts else None,
+        "uplift_gain": why.get("uplift_gain"),
         "names": {},
     }
 

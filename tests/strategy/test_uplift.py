@@ -33,6 +33,7 @@ from arrears.strategy.facts import FACTS_SCHEMA, read_case_facts
 from arrears.strategy.models import CaseSegment, StrategyAction
 from arrears.strategy.repository import parse_document
 from arrears.strategy.simulation.pair import Plan, bank_for, no_action
+from arrears.web import render
 from arrears.web.strategy_pages import why_lines
 from tests.api.book import Book, case_id_of
 from tests.strategy.test_evaluation import fact
@@ -165,7 +166,9 @@ def test_a_night_with_an_active_model_fills_the_band_and_the_segment_takes_exact
     assert in_m1 == {case for case, band in planted.items() if band == "sure_thing"}
     in_m1_whys = [why for why in whys if why["segment"] == "m1"]
     assert in_m1_whys and all(why["facts"]["uplift_band"] == "sure_thing" for why in in_m1_whys)
+    assert all(abs(why["uplift_gain"]) <= 0.05 for why in in_m1_whys)  # a sure thing: a small gain
     assert all("uplift_band" not in why["facts"] for why in whys if why["segment"] != "m1")
+    assert all("uplift_gain" not in why for why in whys if why["segment"] != "m1")
 
 
 def test_without_an_active_model_the_band_is_empty_the_segment_takes_none_and_validation_warns(
@@ -316,9 +319,23 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
 
 
 def test_the_staff_pages_name_the_band_in_both_languages() -> None:
-    action = StrategyAction(why={"facts": {"uplift_band": "sure_thing", "bucket": "M1"}, "segment": "m1"})
+    action = StrategyAction(
+        why={"facts": {"uplift_band": "sure_thing", "bucket": "M1"}, "segment": "m1", "uplift_gain": -0.0123}
+    )
     reader = Principal(user_id=1, username="s", role=Role.SUPERVISOR)
     lines = why_lines(action, reader)
+    assert lines["uplift_gain"] == -0.0123
+    template = render._environment.get_template("strategy_why.html")
+    lines |= {
+        "path": "p",
+        "day": 1,
+        "score": {"score": None},
+        "names": dict.fromkeys(("strategy", "segment", "path")),
+    }
+    shown = template.render(w=lines, **render._formats("en", "Asia/Shanghai"))
+    assert "contact changes the chance of paying by -1.2 points" in shown
+    chinese = template.render(w=lines, **render._formats("zh-CN", "Asia/Shanghai"))
+    assert "-1.2" in chinese and "contact changes" not in chinese
     assert translate(lines["uplift_band"], "en") == "sure thing: likely to pay without contact"
     assert translate(lines["uplift_band"], "zh-CN") == "必然还款型：不联系也很可能还款"
     assert why_lines(StrategyAction(why={"facts": {"bucket": "M1"}}), reader)["uplift_band"] is None
