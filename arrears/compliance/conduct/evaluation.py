@@ -18,7 +18,8 @@ from arrears.yamlfile import Document, FileModel, YamlFileError, read_yaml, vali
 
 SPLITS = ("dev", "heldout", "heldout2")
 """dev: tuned on; heldout: the first held-out part, measured once in session 14 and open to tuning
-since; heldout2: written apart in session 15, never tuned on (data/qa/corpus/README.md)."""
+since; heldout2: written apart in session 15, measured, and open to tuning since round 3 (a newer
+held-out part is measured by the lead, data/qa/corpus/README.md)."""
 NONE = "none"
 """The confusion table's row and column for 'no category'."""
 

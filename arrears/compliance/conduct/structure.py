@@ -26,7 +26,7 @@ _NEGATION_ZH = re.compile(
 _A_NOT_A = re.compile(r"(.)[不没唔]\1")
 """信不信, 会不会, 是不是: a question (or a dare), not a negation."""
 _NEGATION_EN = re.compile(
-    r"\b(?:not|never|no|nor|cannot|without|neither)\b|n't\b|\bno longer\b"
+    r"\b(?:not|never|no|nor|cannot|without|neither|nobody|no one|nobody's|no-one)\b|n't\b|\bno longer\b"
     r"(?!\s+(?:pay|respond|call|answer|reply|get back|make))"
 )
 _EN_DEBTOR_NEGATION = re.compile(
