@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import opencc
 
-from arrears.compliance.conduct.prefix import guarded
+from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded
 
 _CJK = r"\u3400-\u9fff"
 _FILLER_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[\s\u200b-\u200d\ufeff*·•_\-~.、|/]+(?=[{_CJK}])")
@@ -103,6 +103,8 @@ def _folded(text: str) -> tuple[str, list[int]]:
 
 _AFTER_CJK = "(?<=[\\u4e00-\\u9fff])"
 """How an evasion read only after a Chinese character begins (an English word in Chinese text)."""
+_WORD_START = "(?<![a-z])"
+"""How an evasion read only at the start of a Latin word begins (pinyin: "zuo lao", "tmd")."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class _Evasions:
     latin_or_cjk: re.Pattern[str]
     """The same without those read only after a Chinese character: for a text without both."""
     each: tuple[tuple[re.Pattern[str], str], ...]
-    """Each evasion and its spelling, in the alternation's order: which one a match is."""
+    """Each alternative of each evasion and its spelling, in the alternation's order."""
 
     def spelling(self, text: str, start: int) -> tuple[int, str]:
         """Where the evasion found at ``start`` ends, and how it is spelled out: the first in the
@@ -126,23 +128,35 @@ class _Evasions:
 
 @lru_cache(maxsize=8)
 def _evasion_pattern(evasions: tuple[tuple[re.Pattern[str], str], ...]) -> _Evasions:
-    """The evasions as one alternation, in their order, behind one test of the first character;
-    those read only after a Chinese character (``(?<=[\u4e00-\u9fff]) ?boss``) share that test as
-    one alternative at the end. Python's ``re`` tries every alternative at every place a text could
-    start one, and an alternative that begins with a test of its own (a group, a lookahead) is
-    entered to be tried: one test for them all, and plain alternatives, read a text in half the
-    time. Which evasion matched is found afterwards (a match is rare)."""
-    alone = [p.pattern for p, _ in evasions if not p.pattern.startswith(_AFTER_CJK)]
-    after_cjk = [p.pattern[len(_AFTER_CJK) :] for p, _ in evasions if p.pattern.startswith(_AFTER_CJK)]
-    first = "|".join(f"(?:{p})" for p in alone) or "(?!)"
-    shared = f"{_AFTER_CJK}(?:{'|'.join(f'(?:{p})' for p in after_cjk)})" if after_cjk else "(?!)"
-    in_order = [e for e in evasions if not e[0].pattern.startswith(_AFTER_CJK)]
-    in_order += [e for e in evasions if e[0].pattern.startswith(_AFTER_CJK)]
-    return _Evasions(
-        re.compile(guarded(f"{first}|{shared}")),
-        re.compile(guarded(first)),
-        tuple(in_order),
-    )
+    """The evasions as one alternation behind one test of the first character. Python's ``re``
+    tries every alternative at every place a text could start one, and an alternative that begins
+    with a test of its own (a lookbehind, a group) is entered to be tried: the alternatives read
+    only at the start of a Latin word (``(?<![a-z])zuo ?lao``) share that test as one alternative,
+    and so do those read only after a Chinese character (``(?<=[\u4e00-\u9fff]) ?boss``, skipped
+    for a text without both scripts); an English text is read some five times faster. Which
+    evasion matched is found afterwards (a match is rare); an evasion of several alternatives is
+    split into them, each keeping its spelling."""
+    plain: list[tuple[str, str]] = []
+    word_start: list[tuple[str, str]] = []
+    after_cjk: list[tuple[str, str]] = []
+    for pattern, spelling in evasions:
+        for alternative in _top_level_alternatives(pattern.pattern):
+            if alternative.startswith(_AFTER_CJK):
+                after_cjk.append((alternative, spelling))
+            elif alternative.startswith(_WORD_START):
+                word_start.append((alternative, spelling))
+            else:
+                plain.append((alternative, spelling))
+
+    def shared(prefix: str, group: list[tuple[str, str]]) -> list[str]:
+        inner = "|".join(f"(?:{a[len(prefix) :]})" for a, _ in group)
+        return [f"{prefix}(?:{guarded(inner)})"] if group else []
+
+    alone = [f"(?:{a})" for a, _ in plain] + shared(_WORD_START, word_start)
+    alone_pattern = "|".join(alone) or "(?!)"
+    every = "|".join([*alone, *shared(_AFTER_CJK, after_cjk)]) or "(?!)"
+    in_order = tuple((re.compile(a), spelling) for a, spelling in (*plain, *word_start, *after_cjk))
+    return _Evasions(re.compile(guarded(every)), re.compile(guarded(alone_pattern)), in_order)
 
 
 def _spell_out(

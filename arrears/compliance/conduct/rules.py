@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 from pydantic import Field
 
-from arrears.compliance.conduct.prefix import guarded
+from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded
 from arrears.compliance.lexicon import Pattern, PatternsSpec
 from arrears.i18n import N_
 from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
@@ -184,8 +184,27 @@ def _rule(spec: RuleSpec, words: dict[str, str]) -> Rule:
     )
 
 
+_SHARED = ("^", "\\b")
+"""Tests that begin alternatives and are shared by them: the start of the text, a word boundary."""
+
+
 def _alternation(patterns: list[str], words: dict[str, str]) -> re.Pattern[str] | None:
-    """One pattern for a list (one search instead of many), word classes spelled out."""
+    """One pattern for a list (one search instead of many), word classes spelled out.
+
+    The alternatives that begin at a word boundary (``\\b(?:tell|call)…``, most English ones)
+    share that test, after the others, and so do those that begin at the start of the text:
+    Python's ``re`` enters every alternative that begins with a test at every place of the text,
+    and one shared test lets the places inside a word fail once (an English text is read about
+    twice as fast). Where two alternatives match at the same place, the first in this order is
+    the match (the same findings on the corpus and the examples)."""
     if not patterns:
         return None
-    return re.compile(guarded("|".join(f"(?:{_expand(p, words)})" for p in patterns)))
+    alternatives = [a for p in patterns for a in _top_level_alternatives(_expand(p, words))]
+    shared = {prefix: [a[len(prefix) :] for a in alternatives if a.startswith(prefix)] for prefix in _SHARED}
+    parts = [f"(?:{a})" for a in alternatives if not a.startswith(_SHARED)]
+    parts += [
+        prefix + "(?:" + guarded("|".join(f"(?:{a})" for a in group)) + ")"
+        for prefix, group in shared.items()
+        if group
+    ]
+    return re.compile(guarded("|".join(parts)))
