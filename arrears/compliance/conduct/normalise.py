@@ -58,9 +58,15 @@ def _to_simplified(chars: str) -> str:
     return "".join(converter.convert(c) if len(converter.convert(c)) == 1 else c for c in chars)
 
 
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+"""Full-width ASCII and the ideographic space, as NFKC folds them, one character for one: the
+punctuation of almost every Chinese text ("，", "？", "："), folded without NFKC's slower walk."""
+
+
 def normalise(text: str, evasions: Sequence[tuple[re.Pattern[str], str]] = ()) -> Normalised:
-    if unicodedata.is_normalized("NFKC", text):
-        chars, origin = text, list(range(len(text)))
+    plain = text.translate(_FULL_WIDTH)
+    if unicodedata.is_normalized("NFKC", plain):
+        chars, origin = plain, list(range(len(text)))
     else:
         chars, origin = _folded(text)
     has_cjk = HAS_CJK.search(chars) is not None
