@@ -212,7 +212,8 @@ def train_content_model_command(
     corpus: Annotated[
         Path,
         typer.Argument(
-            help="The corpus folder: its dev/ and heldout/ splits (and train-extra/) are trained on."
+            help="The corpus folder: its dev/, heldout/ and heldout2/ splits (and train-extra/) are "
+            "trained on."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the model (JSON).")],
@@ -225,8 +226,8 @@ def train_content_model_command(
         bool, typer.Option(help="Print grouped cross-validated figures (a few minutes).")
     ] = True,
 ) -> None:
-    """Train the conduct model on the corpus' dev and heldout splits, its train-extra/ folder and
-    the written examples; with the sentence model when the qa-model extra is installed.
+    """Train the conduct model on the corpus' dev, heldout and heldout2 splits, its train-extra/
+    folder and the written examples; with the sentence model when the qa-model extra is installed.
 
     No other split is read. The same corpus, seed and encoder write the same file.
     """
@@ -234,8 +235,9 @@ def train_content_model_command(
 
     language = _language()
     extra = examples if examples is not None else model_training.EXAMPLES
-    parts = model_training.training_items(corpus, extra if extra.exists() else None)
-    trained = model_training.train(parts, seed=seed, measure=measure)
+    given = extra if extra.exists() else None
+    parts = model_training.training_items(corpus, given)
+    trained = model_training.train(parts, seed=seed, measure=measure, probe=given)
     trained.model.save(out)
     wide = console if console.is_terminal else Console(width=200)
     for scheme, variants in (trained.measured or {}).items():

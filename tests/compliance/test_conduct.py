@@ -134,6 +134,8 @@ def test_normalisation_keeps_each_characters_origin() -> None:
     normalised = normalise("還 錢，ＯＫ")
     assert normalised.text == "还钱,ok"
     assert [normalised.origin[i] for i in range(len(normalised.text))] == [0, 2, 3, 4, 5]
+    ligature = normalise("還錢，ﬁne")  # a character NFKC makes two of: each traced to the ligature
+    assert ligature.text == "还钱,fine" and list(ligature.origin) == [0, 1, 2, 3, 3, 4, 5]
 
 
 def test_lawful_statements_of_process_pass() -> None:

@@ -1,7 +1,7 @@
-"""The trained conduct model: deterministic training, the shipped weights as fresh training makes
-them, findings with their evidence, the sentence encoder loading with the network off and its
-absence handled, the training and evaluation commands. Only the corpus' dev and heldout splits are
-read (never a new held-out part)."""
+"""The trained conduct model: deterministic training, the shipped weights trained from what
+training would read now, findings with their evidence and the cues behind them, the sentence
+encoder loading with the network off and its absence handled, the training and evaluation
+commands. Only the corpus' splits open to training are read (never a new held-out part)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from arrears.cli import app
 from arrears.compliance.conduct import embedding
 from arrears.compliance.conduct import model as conduct_model
 from arrears.compliance.conduct.embedding import EncoderUnavailableError, require_encoder
-from arrears.compliance.conduct.evaluation import read_items
 from arrears.compliance.conduct.model import (
     ContentModel,
     check_with_model,
@@ -25,7 +24,16 @@ from arrears.compliance.conduct.model import (
     load_model,
     model_findings,
 )
-from arrears.compliance.conduct.model_training import EXAMPLES, Labelled, train, training_items
+from arrears.compliance.conduct.model_training import (
+    EXAMPLES,
+    TRAINING_SPLITS,
+    Labelled,
+    fingerprint,
+    probe_digest,
+    probe_parts,
+    train,
+    training_items,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "qa" / "corpus"
@@ -33,8 +41,7 @@ WRITTEN = ROOT / EXAMPLES
 runner = CliRunner()
 
 THREAT = "再不还钱，我把你的照片做成海报贴满你们小区"
-"""A threat to the debtor's name (reputation). The model finds no `threat` (violence) at all: no
-threshold reached a precision of 0.95 on the out-of-fold probabilities (docs/qa.md)."""
+"""A threat to the debtor's name (reputation)."""
 needs_encoder = pytest.mark.skipif(
     embedding.encoder_version() is None, reason="the qa-model extra (sentence encoder) is not installed"
 )
@@ -42,49 +49,58 @@ REASSURANCE = "您放心，我们不会把这件事告诉您的单位，也不�
 
 
 def written_examples_as_splits() -> list[Labelled]:
-    """The written examples, odd ones as dev and even ones as heldout: quick to train."""
-    items = read_items(WRITTEN)
-    return [
-        Labelled("dev", "dev/odd.yaml", items[::2]),
-        Labelled("heldout", "heldout/even.yaml", items[1::2]),
-    ]
+    """The written examples dealt in turn to the training splits: quick to train."""
+    return probe_parts(WRITTEN)
 
 
 def small_training(seed: int) -> ContentModel:
     return train(written_examples_as_splits(), seed=seed, measure=False).model
 
 
-def test_the_shipped_weights_are_what_training_makes_of_the_corpus_and_the_examples() -> None:
-    with_sentences = embedding.encoder_version() is not None
-    parts = training_items(CORPUS, WRITTEN)
-    fresh = train(parts, seed=0, measure=False, sentences=with_sentences).model
+def test_the_shipped_model_was_trained_from_what_training_reads_now() -> None:
+    """A stale model.json fails here: the items trained on, the rules file (its evasions and cues
+    make the features), the settings and the encoder are the fingerprint training records; the
+    probe is the digest of the same training code on the written examples alone (some seconds),
+    so a change to the features or the training changes it. Training the whole model again is
+    ``arrears compliance train-content-model`` (about a minute)."""
     shipped = load_model()
-    assert fresh.names == shipped.names
-    assert fresh.idf == shipped.idf
     assert shipped.encoder is not None  # shipped with the sentence model
-    for name, category in fresh.categories.items():
-        stored = shipped.categories[name]
-        assert (category.intercept, category.threshold) == (stored.intercept, stored.threshold)
-        assert dict(category.weights) == dict(stored.weights)
-        if with_sentences:
-            assert category.sentence_intercept == stored.sentence_intercept
-            assert category.sentence_weights == stored.sentence_weights
-            assert category.ensemble_threshold == stored.ensemble_threshold
-    texts = [THREAT, REASSURANCE, "You're a worthless deadbeat", "去找你朋友借点钱先把这期还了"]
-    for text in texts:
-        assert model_findings(text, model=fresh) == model_findings(text, model=shipped)
+    parts = training_items(CORPUS, WRITTEN)
+    with_sentences = embedding.encoder_version() is not None
+    now = fingerprint(parts, seed=shipped.about["seed"], c=shipped.about["C"], sentences=True)
+    recorded = dict(shipped.about["fingerprint"])
+    if not with_sentences:  # without the extra, the encoder's version cannot be read here
+        recorded.pop("encoder")
+        now.pop("encoder")
+    assert now == recorded
+    if with_sentences:
+        assert (
+            probe_digest(seed=shipped.about["seed"], sentences=True, examples=WRITTEN)
+            == shipped.about["probe"]
+        )
+
+
+def test_the_fingerprint_changes_with_an_item_a_label_or_a_setting() -> None:
+    parts = written_examples_as_splits()
+    base = fingerprint(parts, seed=0, c=4.0, sentences=False)
+    first = parts[0].items[0]
+    relabelled = first.model_copy(update={"labels": [*first.labels, "insult"]})
+    changed = [Labelled(parts[0].split, parts[0].file, [relabelled, *parts[0].items[1:]]), *parts[1:]]
+    assert fingerprint(changed, seed=0, c=4.0, sentences=False)["items"] != base["items"]
+    assert fingerprint(parts[:-1], seed=0, c=4.0, sentences=False)["items"] != base["items"]
+    assert fingerprint(parts, seed=0, c=8.0, sentences=False)["settings"] != base["settings"]
+    assert fingerprint(parts, seed=0, c=4.0, sentences=False) == base
 
 
 def test_no_other_split_is_read(tmp_path: Path) -> None:
-    for split in ("dev", "heldout"):
+    for split in TRAINING_SPLITS:
         (tmp_path / split).mkdir()
         shutil.copy(WRITTEN, tmp_path / split / "examples.yaml")
-    (tmp_path / "heldout2").mkdir()
-    (tmp_path / "heldout2" / "broken.yaml").write_text("this: [is not read", "utf-8")
+    (tmp_path / "heldout3").mkdir()
+    (tmp_path / "heldout3" / "broken.yaml").write_text("this: [is not read", "utf-8")
     parts = training_items(tmp_path, None)
     assert [(p.split, p.file) for p in parts] == [
-        ("dev", "dev/examples.yaml"),
-        ("heldout", "heldout/examples.yaml"),
+        (split, f"{split}/examples.yaml") for split in TRAINING_SPLITS
     ]
 
 
@@ -94,9 +110,21 @@ def test_a_threat_is_found_with_its_evidence_and_a_reassurance_is_not() -> None:
     assert THREAT[finding.start : finding.end] == finding.evidence
     assert "海报" in finding.evidence
     strongest = explain(THREAT, "reputation")
-    assert strongest and all(c.weight > 0 and c.feature.startswith("c:") for c in strongest)
-    assert all(c.feature[2:] in finding.evidence for c in strongest)
+    assert strongest and all(c.weight > 0 for c in strongest)
+    grams = [c for c in strongest if c.feature.startswith("c:")]
+    assert grams and all(c.feature[2:] in finding.evidence for c in grams)
+    assert all(c.feature.startswith(("c:", "s:")) for c in strongest)  # n-grams and cues (cues.py)
     assert model_findings(REASSURANCE) == ()
+
+
+def test_the_cues_behind_a_finding_are_named_with_where_they_are() -> None:
+    text = "Keep ignoring us and I might just have a chat with your manager at the depot about your finances."
+    (finding,) = model_findings(text)
+    assert finding.category == "third_party_leverage"
+    assert text[finding.start : finding.end] == finding.evidence and "your manager" in finding.evidence
+    named = [c.feature for c in explain(text, "third_party_leverage")]
+    assert "s:rel_yours&tell" in named  # someone of the debtor's, and a talk with them, together
+    assert model_findings("We will not have a chat with your manager about this.") == ()
 
 
 def test_the_evidence_is_whole_words_of_the_original_text() -> None:
@@ -179,14 +207,14 @@ def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    """The written examples as a dev and a heldout split; a new held-out part never read."""
+    """The written examples dealt to the training splits; a new held-out part never read."""
     for part in written_examples_as_splits():
         (tmp_path / part.split).mkdir()
         (tmp_path / part.file).write_text(
             json.dumps([i.model_dump(exclude_none=True) for i in part.items], ensure_ascii=False), "utf-8"
         )
-    (tmp_path / "heldout2").mkdir()
-    (tmp_path / "heldout2" / "broken.yaml").write_text("this: [is not read", "utf-8")
+    (tmp_path / "heldout3").mkdir()
+    (tmp_path / "heldout3" / "broken.yaml").write_text("this: [is not read", "utf-8")
     return tmp_path
 
 
@@ -196,17 +224,15 @@ def test_training_is_deterministic_for_a_seed_and_prints_the_figures(corpus: Pat
     result = runner.invoke(app, [*command, "--examples", str(tmp_path / "none.yaml"), "--seed", "0"])
     assert result.exit_code == 0, result.output
     assert "rules | n-grams" in result.output and "forbidden_time" in result.output
-    assert "dev → heldout" in result.output and "grouped 5-fold" in result.output
-    assert "160 items: dev 80, heldout 80" in result.output
+    assert "dev + heldout → heldout2" in result.output and "grouped 5-fold" in result.output
+    assert "160 items: dev 54, heldout 53, heldout2 53" in result.output
     written = json.loads(out.read_text("utf-8"))
-    assert set(written.pop("about")["grouped_cross_validation"]) == {
-        "dev → heldout",
-        "heldout → dev",
-        "grouped 5-fold",
-    }
+    about = written.pop("about")
+    assert set(about["grouped_cross_validation"]) == {"dev + heldout → heldout2", "grouped 5-fold"}
     again = small_training(0).to_dict()
     again.pop("about")
     assert written == again  # the same corpus and seed, another process: the same model
+    assert "probe" not in about  # no written examples given: nothing to probe with
 
 
 def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> None:
@@ -215,5 +241,5 @@ def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> Non
         app, ["compliance", "evaluate-content", str(corpus), "--with-model", "--misses", "200"]
     )
     assert without.exit_code == 0 and with_model.exit_code == 0, with_model.output
-    assert "80 items, 80 judged exactly" in without.output  # the dev split: the odd examples
-    assert "80 items" in with_model.output
+    assert "54 items, 54 judged exactly" in without.output  # the dev split: a third of the examples
+    assert "54 items" in with_model.output

@@ -64,16 +64,9 @@ def check_conduct(
     has_en = HAS_LATIN.search(normalised.text) is not None
     findings: list[Finding] = []
     dropped: list[Dropped] = []
-    for rule in book.rules:
-        speaks_to_debtor = party in DEBTOR_SIDE
-        if (rule.third_party_only and speaks_to_debtor) or (rule.debtor_only and not speaks_to_debtor):
-            continue
-        for pattern, requires in (
-            (rule.zh if has_zh else None, rule.requires_zh),
-            (rule.en if has_en else None, rule.requires_en),
-        ):
-            if pattern is None or (requires is not None and requires.search(normalised.text) is None):
-                continue
+    plain = normalised.text
+    for rule, pattern, requires in book.searches(party in DEBTOR_SIDE, has_zh, has_en):
+        if (requires is None or requires.search(plain) is not None) and pattern.search(plain) is not None:
             _judge(rule, pattern, normalised, text, findings, dropped)
     return Checked(tuple(_one_per_rule(findings)), tuple(dropped))
 
@@ -87,8 +80,6 @@ def _judge(
     dropped: list[Dropped],
 ) -> None:
     plain = normalised.text
-    if pattern.search(plain) is None:
-        return
     for found in pattern.finditer(plain):
         start, end = found.span()
         if end == start:

@@ -38,10 +38,11 @@ from numpy.typing import NDArray
 
 from arrears.compliance.conduct import embedding
 from arrears.compliance.conduct.checker import OTHER_SPEAKERS, Checked, Finding, check_conduct
+from arrears.compliance.conduct.cues import cue_features, is_cue
 from arrears.compliance.conduct.normalise import Normalised, normalise
 from arrears.compliance.conduct.rules import load_rules
 
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 MODEL_FILE = "model.json"
 SCALE = 1000
 """Idf, weights and intercepts are stored in thousandths (integers: a smaller, exact file)."""
@@ -51,6 +52,10 @@ THIRD_PARTIES = frozenset({"family", "employer", "colleague", "third_party"})
 """Parties the debt may not be spoken of to (the corpus' party field)."""
 SENTENCE_PARTIES = ("debtor", "family", "employer", "colleague", "third_party", "unknown")
 """The parties the sentence model reads, one input each after the embedding; then the system."""
+CUE_VALUE = 0.1
+"""A present cue's value in the n-gram model's vector (cues.py; n-grams weigh their idf, L2-normalised)."""
+SENTENCE_CUE_VALUE = 0.2
+"""A present cue's value among the sentence model's inputs (the embedding has length 1)."""
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_CHAR = re.compile(r"[a-z0-9']")
@@ -80,6 +85,10 @@ def occurrences(normalised: str, party: str, speaker: str) -> Iterator[Occurrenc
     third = party in THIRD_PARTIES
     if third:
         yield Occurrence("party=third", 0, 0)
+    for feature, start, end in cue_features(normalised):
+        yield Occurrence(feature, start, end)
+        if third and "&" not in feature:
+            yield Occurrence(f"3p|{feature}", start, end)
     for run in _CJK_RUN.finditer(normalised):
         chars, offset = run.group(), run.start()
         for order in _CJK_ORDERS:
@@ -145,6 +154,8 @@ class ContentModel:
     """How it was trained: seed, regularisation, corpus size, cross-validated figures."""
     encoder: str | None = None
     """The sentence encoder's version the sentence weights were trained with (None: without)."""
+    cue_inputs: bool = True
+    """Whether the sentence model reads the cues after the embedding, the party and the speaker."""
 
     @cached_property
     def reads_sentences(self) -> bool:
@@ -173,15 +184,32 @@ class ContentModel:
         """The party and speaker features: worth 1, neither weighed by idf nor normalised."""
         return frozenset(i for i, name in enumerate(self.names) if is_field(name))
 
+    @cached_property
+    def cues(self) -> frozenset[int]:
+        """The cue features (cues.py): worth CUE_VALUE, neither weighed by idf nor normalised."""
+        return frozenset(i for i, name in enumerate(self.names) if is_cue(name))
+
+    @cached_property
+    def sentence_cues(self) -> tuple[str, ...]:
+        """The cues the sentence model reads after its other inputs, in this order (model.json)."""
+        return tuple(name for name in self.names if is_cue(name)) if self.cue_inputs else ()
+
     def vector(self, present: set[str]) -> dict[int, float]:
-        """Each known n-gram's idf, L2-normalised; each known field 1."""
-        vocabulary, fields = self.vocabulary, self.fields
+        """Each known n-gram's idf, L2-normalised; each known field 1, each known cue CUE_VALUE."""
+        vocabulary, fields, cues = self.vocabulary, self.fields, self.cues
         indices = [i for i in (vocabulary.get(f) for f in present) if i is not None]
-        grams = {i: self.idf[i] for i in indices if i not in fields}
+        grams = {i: self.idf[i] for i in indices if i not in fields and i not in cues}
         norm = math.sqrt(math.fsum(v * v for v in grams.values())) or 1.0
         vector = {i: v / norm for i, v in grams.items()}
         vector.update((i, 1.0) for i in indices if i in fields)
+        vector.update((i, CUE_VALUE) for i in indices if i in cues)
         return vector
+
+    def cue_inputs_of(self, presents: list[set[str]] | list[frozenset[str]]) -> NDArray[np.float64]:
+        """Rows of the sentence model's cue inputs: 1 where the cue is present."""
+        names = self.sentence_cues
+        present = np.array([[name in p for name in names] for p in presents], dtype=np.float64)
+        return present.reshape(len(presents), len(names)) * SENTENCE_CUE_VALUE
 
     @cached_property
     def _weights(self) -> tuple[tuple[str, ...], NDArray[np.float64], NDArray[np.float64]]:
@@ -225,6 +253,7 @@ class ContentModel:
                 for name, model in self.categories.items()
             },
             "encoder": self.encoder,
+            "cue_inputs": self.cue_inputs,
         }
 
     @classmethod
@@ -247,6 +276,7 @@ class ContentModel:
             },
             about=data.get("about", {}),
             encoder=data.get("encoder"),
+            cue_inputs=bool(data.get("cue_inputs", False)),
         )
 
     def save(self, path: Path) -> None:
@@ -304,6 +334,7 @@ def model_findings(
     scores = model.scores(vector)
     if model.reads_sentences:
         inputs = sentence_inputs(embedding.embed([normalised.text]), [party], [speaker])
+        inputs = np.hstack([inputs, model.cue_inputs_of([present])])
         sentence = model.sentence_scores(inputs)[0]
         scores = {name: (p + float(sentence[k])) / 2 for k, (name, p) in enumerate(scores.items())}
     findings: list[Finding] = []

@@ -26,7 +26,7 @@ _NEGATION_ZH = re.compile(
 _A_NOT_A = re.compile(r"(.)[不没唔]\1")
 """信不信, 会不会, 是不是: a question (or a dare), not a negation."""
 _NEGATION_EN = re.compile(
-    r"\b(?:not|never|no|nor|cannot|without|neither)\b|n't\b|\bno longer\b"
+    r"\b(?:not|never|no|nor|cannot|without|neither|nobody|no one|nobody's|no-one)\b|n't\b|\bno longer\b"
     r"(?!\s+(?:pay|respond|call|answer|reply|get back|make))"
 )
 _EN_DEBTOR_NEGATION = re.compile(
@@ -40,7 +40,7 @@ _SUGGESTION = re.compile(
 _REPORTED_ZH = re.compile(
     r"(?<![跟对和给向让叫])(?:他|她|客户|顾客|对方|债务人|借款人|他们|她们|家属|家人|老婆|老公|丈夫|妻子|儿子|女儿|妈妈|"
     r"母亲|父亲|爸爸|同事|领导|有人|朋友|邻居|本人|持卡人|用户|客人)(?:也|还|就|一直|又|刚才|曾|却|反复)?"
-    r"(?:说|称|声称|表示|问|讲|威胁|骂|担心|害怕|怕|觉得|以为|抱怨|投诉|反映|提到|质问|哭诉|吼|喊|嚷|回复|回答|扬言|听说|"
+    r"(?:说|称|声称|表示|问|讲|威胁|骂|担心|害怕|怕|觉得|以为|抱怨|投诉|反映|提到|质问|哭诉|吼|喊|嚷|回复|回答|扬言|听说|话(?!费|题|术)|"
     r"说过|问过|咨询|询问|认为|误以为|转述)|听说|据说|网上说|别人说|有人说|据称"
 )
 _REPORTED_EN = re.compile(
@@ -49,7 +49,7 @@ _REPORTED_EN = re.compile(
     r"\s+(?:\w+\s+)?(?:said|says|claimed|claims|asked|asks|told us|told me|complained|complains|threatened|"
     r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
     r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b"
-    r"|\baccording to\b|\bheard that\b"
+    r"|\baccording to\b|\bheard that\b|\byou (?:mentioned|said|told (?:me|us)|suggested|were thinking of)\b"
 )
 _SUBJECT_THEN_SPEECH = re.compile(
     r"^(?:客户|顾客|对方|债务人|借款人|他|她|家属|持卡人)[^，,。]{0,12}[，,](?:又|还|并|也|就|便)?"
