@@ -57,11 +57,13 @@ Checkpoint = Callable[[str], None]
 NightClock = Callable[[date], Clock]
 """The clock a date's work is stamped with (a backfill simulating each night at its own hour)."""
 NIGHT_CACHE_MIB = 256
-"""SQLite's page cache for a night's transaction, in MiB (SQLite's default is 2 MiB). A night
-reads and rewrites most pages of the case tables; with the default cache the pages it changed
-were spilled to the write-ahead log again and again before the commit, and every page read
-again from the file: the next night at 1M accounts took a third longer in wall time (docs/strategy.md,
-"Measures", session 16). Pages are taken only as the night touches them, and given back after."""
+"""SQLite's page cache for a night's transaction, in MiB, for the database and for its temporary
+tables each (SQLite's default is 2 MiB, and ``cache_size`` alone leaves the temporary tables'
+at it). A night reads and rewrites most pages of the case tables and builds temporary tables
+of every open case (the queues' plan); with the default cache the pages it changed were spilled
+to the write-ahead log or a temporary file again and again before the commit, and every page
+read again from the file (docs/strategy.md, "Measures", session 16). Pages are taken only as
+the night touches them, and given back after."""
 
 
 def dates_between(first: date, last: date) -> list[date]:
@@ -323,21 +325,23 @@ class _Reminders:
 @contextmanager
 def _night_transaction(database: Engine) -> Iterator[Connection]:
     """A connection in a transaction, committed on leaving (rolled back on an error). On SQLite its
-    page cache is :data:`NIGHT_CACHE_MIB` for the transaction, and the connection's own size again
-    after (the pool keeps the connection)."""
+    page caches (the database's and the temporary tables') are :data:`NIGHT_CACHE_MIB` each for
+    the transaction, and the connection's own sizes again after (the pool keeps the connection)."""
     with database.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        before = None
+        before: dict[str, int] = {}
         if sqlite:
-            before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
-            connection.exec_driver_sql(f"PRAGMA cache_size = -{NIGHT_CACHE_MIB * 1024}")
+            for schema in ("main", "temp"):
+                before[schema] = int(connection.exec_driver_sql(f"PRAGMA {schema}.cache_size").scalar_one())
+                connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = -{NIGHT_CACHE_MIB * 1024}")
             connection.commit()
         try:
             with connection.begin():
                 yield connection
         finally:
-            if before is not None and not connection.invalidated:
-                connection.exec_driver_sql(f"PRAGMA cache_size = {before}")
+            if before and not connection.invalidated:
+                for schema, size in before.items():
+                    connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = {size}")
                 connection.commit()
 
 
