@@ -36,6 +36,13 @@ Steps, each in a process of its own (so that its peak RSS is its own), all in on
 
 Printed: seconds, accounts per second, peak RSS, the ratio to the floor (per account), and
 where each night's time goes.
+
+To time a change to the night on the same data again and again (SQLite): ``--keep-after-feed``
+copies the database and the store as step 5 left them to ``<bench folder>/after-feed``; then
+``--next-night-again`` puts that copy back and runs step 6 alone, printing its laps:
+
+    .venv/bin/python benchmarks/bench_nightly.py --accounts 1000000 --keep-after-feed --orm-sample 0
+    .venv/bin/python benchmarks/bench_nightly.py --accounts 1000000 --next-night-again
 """
 
 from __future__ import annotations
@@ -377,6 +384,43 @@ def compaction(accounts: int, url: str | None) -> int:
     return rows if compacted else 0  # nothing superseded (the day's feed restaged nothing)
 
 
+KEPT = "after-feed"
+"""The folder (inside the bench's) that ``--keep-after-feed`` copies the database and the store to."""
+
+
+def _copy_state(source: Path, target: Path) -> None:
+    """The operational SQLite database and the batch store, copied from ``source`` to ``target``."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    for leftover in [*target.glob("operational.db*"), *target.glob("store.duckdb*")]:
+        leftover.unlink()
+    for path in [*source.glob("operational.db*"), *source.glob("store.duckdb*")]:
+        if not path.name.endswith(".lock"):  # the run lock's file stays the run's
+            shutil.copy2(path, target / path.name)
+
+
+def keep_after_feed(accounts: int, url: str | None) -> int:
+    """The database and the store as the day's feed left them, kept (``--keep-after-feed``) so that
+    the next night can be run again from them (``--next-night-again``)."""
+    if url is not None:
+        raise SystemExit("--keep-after-feed keeps a SQLite database only")
+    folder = folder_for(accounts, url)
+    _copy_state(folder, folder / KEPT)
+    return 1
+
+
+def put_back_kept(accounts: int, url: str | None) -> None:
+    """The kept state put back (``--next-night-again``), written out to disk before the night runs."""
+    import os
+
+    folder = folder_for(accounts, url)
+    if url is not None or not (folder / KEPT / "store.duckdb").exists():
+        raise SystemExit(f"nothing kept in {folder / KEPT}: run with --keep-after-feed first (SQLite)")
+    _copy_state(folder / KEPT, folder)
+    os.sync()  # the copy's pages written out now, not while the night runs
+
+
 def latest_night(accounts: int, url: str | None) -> date | None:
     """The latest date the batch ran on the database of an earlier run (``--reuse``)."""
     from sqlalchemy import func, select
@@ -403,12 +447,30 @@ def main() -> None:
         "its two nights are the two days after the latest one run",
     )
     parser.add_argument(
+        "--keep-after-feed",
+        action="store_true",
+        help="copy the database and the store as the day's feed left them to <bench folder>/after-feed "
+        "(SQLite), then go on",
+    )
+    parser.add_argument(
+        "--next-night-again",
+        action="store_true",
+        help="only the next night, run on a fresh copy of what --keep-after-feed kept (SQLite): "
+        "to time a change to the night on the same data, again and again",
+    )
+    parser.add_argument(
         "--orm-sample", type=int, default=2000, help="accounts of the row-by-row peer (0: skip)"
     )
     options = parser.parse_args()
     args = (options.accounts, options.postgres)
     lines: list[tuple[str, int, float, float]] = []
     first_night, second_night, next_night = FIRST_NIGHT, SECOND_NIGHT, NEXT_NIGHT
+    if options.next_night_again:
+        put_back_kept(*args)
+        rows, seconds, peak, _ = measure(night, *args, NEXT_NIGHT, "next", runs=1)
+        print(f"next night again: {rows:,} accounts, {seconds:.1f} s, peak RSS {peak / 1024:.2f} GiB")
+        print((folder_for(*args) / "profile-next.txt").read_text(encoding="utf-8"), end="")
+        return
     latest = latest_night(*args) if options.reuse else None
     if latest is not None:  # the book goes on: a night run again before the latest would be a backfill
         first_night, second_night, next_night = (latest + timedelta(days=n) for n in (1, 2, 3))
@@ -422,6 +484,11 @@ def main() -> None:
         ("second night: every account's roll settles", night, (second_night, "second")),
         ("setup: open promises and active plans taken", arrangements, (next_night,)),
         ("the day's feed: payments imported", day_feed, (next_night,)),
+        *(
+            [("setup: the state after the feed kept", keep_after_feed, ())]
+            if options.keep_after_feed and not options.reuse
+            else []
+        ),
         ("next night: whole batch on the store", night, (next_night, "next")),
         ("next night rerun: every account recomputed", night, (next_night, "rerun")),
         ("floor: DuckDB reads the store's input columns once", store_floor, ()),

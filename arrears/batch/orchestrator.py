@@ -15,7 +15,8 @@ which refuses a night after the bank's business today unless the run simulates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -55,6 +56,14 @@ Checkpoint = Callable[[str], None]
 """Called at each step inside a date's transaction (the SIGKILL test stops the run there)."""
 NightClock = Callable[[date], Clock]
 """The clock a date's work is stamped with (a backfill simulating each night at its own hour)."""
+NIGHT_CACHE_MIB = 256
+"""SQLite's page cache for a night's transaction, in MiB, for the database and for its temporary
+tables each (SQLite's default is 2 MiB, and ``cache_size`` alone leaves the temporary tables'
+at it). A night reads and rewrites most pages of the case tables and builds temporary tables
+of every open case (the queues' plan); with the default cache the pages it changed were spilled
+to the write-ahead log or a temporary file again and again before the commit, and every page
+read again from the file (docs/strategy.md, "Measures", session 16). Pages are taken only as
+the night touches them, and given back after."""
 
 
 def dates_between(first: date, last: date) -> list[date]:
@@ -313,6 +322,29 @@ class _Reminders:
         )
 
 
+@contextmanager
+def _night_transaction(database: Engine) -> Iterator[Connection]:
+    """A connection in a transaction, committed on leaving (rolled back on an error). On SQLite its
+    page caches (the database's and the temporary tables') are :data:`NIGHT_CACHE_MIB` each for
+    the transaction, and the connection's own sizes again after (the pool keeps the connection)."""
+    with database.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        before: dict[str, int] = {}
+        if sqlite:
+            for schema in ("main", "temp"):
+                before[schema] = int(connection.exec_driver_sql(f"PRAGMA {schema}.cache_size").scalar_one())
+                connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = -{NIGHT_CACHE_MIB * 1024}")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if before and not connection.invalidated:
+                for schema, size in before.items():
+                    connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = {size}")
+                connection.commit()
+
+
 def _run_day(
     database: Engine,
     as_of: date,
@@ -328,7 +360,7 @@ def _run_day(
 ) -> DaySummary:
     started_at, started = clock.now(), time.perf_counter()
     try:
-        with database.begin() as connection:
+        with _night_transaction(database) as connection:
             previous = _previous_run(connection, as_of)
             roll_from_carry = previous is not None and engine.carries(previous[0], rules, previous[1])
             buckets: pa.Table | None = None

@@ -10,6 +10,7 @@ group by it; the facts a bank declares protected are refused as conditions
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -19,7 +20,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
-    and_,
     case,
     cast,
     func,
@@ -86,9 +86,148 @@ def read_case_facts(
     """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`). The uplift
     model scores only the cases a segment of ``document`` that reads ``uplift_band`` could take
     on its other conditions (None: every case)."""
-    facts = read_arrow(connection, facts_query(connection, as_of), READ_SCHEMA)
+    facts = read_facts(connection, as_of)
     rows = None if document is None else band_candidates(facts, as_of, document)
     return with_uplift(connection, facts, as_of, rows)
+
+
+def read_facts(connection: Connection, as_of: date) -> pa.Table:
+    """The facts read from the database (:data:`READ_SCHEMA`), in the database's order of case_id.
+
+    Each part is a statement of its own, read into Arrow (the open cases with their customers, in
+    order of case_id; per case, its worst account's product, its best score, its last outbound
+    contact; the cases with an open promise, a plan in force, a placement in force; the
+    customers' gravest holds), and DuckDB joins them: one statement joining them all in the
+    database cost twice as much on SQLite (docs/strategy.md, "Measures")."""
+    parts = {
+        name: read_arrow(connection, query, schema)
+        for name, (query, schema) in _parts(connection, as_of).items()
+    }
+    cases = parts["open_cases"]
+    parts["open_cases"] = cases.append_column("position", pa.array(np.arange(cases.num_rows, dtype=np.int64)))
+    con = duckdb.connect()
+    try:
+        for name, table in parts.items():
+            con.register(name, table)
+        found = con.sql(ASSEMBLE_SQL.format(holds=_hold_names())).to_arrow_table()
+    finally:
+        con.close()
+    return found.cast(READ_SCHEMA)
+
+
+ASSEMBLE_SQL = """
+SELECT c.case_id, c.customer_id, c.opened_on, c.bucket, c.dpd, c.overdue, c.currency,
+       s.score, COALESCE(s.band, 'none') AS score_band, COALESCE(s.reason, 'none') AS score_reason,
+       s.probability, COALESCE(w.product, '') AS product, c.broken_promises,
+       CASE WHEN p.case_id IS NOT NULL THEN 'open' ELSE 'none' END AS promise,
+       CASE WHEN a.case_id IS NOT NULL THEN 'in_force' ELSE 'none' END AS plan,
+       CASE {holds} ELSE 'none' END AS hold,
+       pl.case_id IS NOT NULL AS placed,
+       c.language, c.country, c.timezone, c.birth_date,
+       COALESCE(l.disposition, 'none') AS last_contact
+FROM open_cases AS c
+LEFT JOIN worst AS w ON w.case_id = c.case_id
+LEFT JOIN scores AS s ON s.case_id = c.case_id
+LEFT JOIN promised AS p ON p.case_id = c.case_id
+LEFT JOIN planned AS a ON a.case_id = c.case_id
+LEFT JOIN held AS h ON h.customer_id = c.customer_id
+LEFT JOIN placed AS pl ON pl.case_id = c.case_id
+LEFT JOIN last_contact AS l ON l.case_id = c.case_id
+ORDER BY c.position
+"""
+"""The parts joined (each keyed once: one row per case, or per customer for the holds), in the
+order the database gave the open cases."""
+
+
+def _hold_names() -> str:
+    return " ".join(f"WHEN h.gravity = {rank} THEN '{kind}'" for rank, kind in enumerate(HOLD_GRAVITY))
+
+
+def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
+    return pa.schema(list(fields))
+
+
+CASE_IDS = _schema(("case_id", pa.string()))
+
+
+def _parts(connection: Connection, as_of: date) -> dict[str, tuple[Select[Any], pa.Schema]]:
+    """Each part's statement and schema (see :func:`read_facts`)."""
+    worst, scores, last = _worst_account(), _best_score(connection, as_of), _last_contact()
+    open_case = Case.status == str(CaseStatus.OPEN)
+    return {
+        "open_cases": (
+            select(
+                Case.case_id,
+                Case.customer_id,
+                Case.opened_on,
+                Case.bucket,
+                Case.worst_dpd,
+                Case.overdue_total,
+                Case.currency,
+                Case.broken_promises,
+                func.coalesce(Customer.language, ""),
+                func.coalesce(Customer.country, ""),
+                Customer.timezone,
+                Customer.birth_date,
+            )
+            .join(Customer, Customer.customer_id == Case.customer_id)
+            .where(open_case)
+            .order_by(Case.case_id),
+            _schema(
+                ("case_id", pa.string()),
+                ("customer_id", pa.string()),
+                ("opened_on", pa.date32()),
+                ("bucket", pa.string()),
+                ("dpd", pa.int32()),
+                ("overdue", pa.int64()),
+                ("currency", pa.string()),
+                ("broken_promises", pa.int32()),
+                ("language", pa.string()),
+                ("country", pa.string()),
+                ("timezone", pa.string()),
+                ("birth_date", pa.date32()),
+            ),
+        ),
+        "worst": (
+            select(worst.c.case_id, worst.c.product).where(worst.c.n == 1),
+            _schema(("case_id", pa.string()), ("product", pa.string())),
+        ),
+        "scores": (
+            select(
+                scores.c.case_id, scores.c.score, scores.c.band, scores.c.reason, scores.c.probability
+            ).where(scores.c.n == 1),
+            _schema(
+                ("case_id", pa.string()),
+                ("score", pa.int32()),
+                ("band", pa.string()),
+                ("reason", pa.string()),
+                ("probability", pa.float64()),
+            ),
+        ),
+        "promised": (
+            select(Promise.case_id).where(Promise.status == str(PromiseStatus.OPEN)).distinct(),
+            CASE_IDS,
+        ),
+        "planned": (
+            select(Arrangement.case_id).where(Arrangement.status.in_([str(s) for s in IN_FORCE])).distinct(),
+            CASE_IDS,
+        ),
+        "held": (
+            _gravest_hold(),
+            _schema(("customer_id", pa.string()), ("gravity", pa.int32())),
+        ),
+        "placed": (
+            select(CaseAccount.case_id)
+            .join(Placement, Placement.account_id == CaseAccount.account_id)
+            .where(Placement.recalled_at.is_(None), Placement.starts_on <= as_of, Placement.ends_on >= as_of)
+            .distinct(),
+            CASE_IDS,
+        ),
+        "last_contact": (
+            select(last.c.case_id, last.c.disposition).where(last.c.n == 1),
+            _schema(("case_id", pa.string()), ("disposition", pa.string())),
+        ),
+    }
 
 
 def band_candidates(facts: pa.Table, as_of: date, document: StrategyDocument) -> npt.NDArray[np.int64]:
@@ -136,66 +275,6 @@ def _active_uplift(connection: Connection) -> uplift.UpliftModel | None:
     with Session(bind=connection) as session:
         row = repository.active_version(session, uplift.PURPOSE)
         return None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
-
-
-def facts_query(connection: Connection, as_of: date) -> Select[tuple[object, ...]]:
-    worst = _worst_account()
-    scores = _best_score(connection, as_of)
-    promised = select(Promise.case_id).where(Promise.status == str(PromiseStatus.OPEN)).distinct().subquery()
-    planned = (
-        select(Arrangement.case_id)
-        .where(Arrangement.status.in_([str(s) for s in IN_FORCE]))
-        .distinct()
-        .subquery()
-    )
-    held = _gravest_hold()
-    placed = (
-        select(CaseAccount.case_id)
-        .join(Placement, Placement.account_id == CaseAccount.account_id)
-        .where(Placement.recalled_at.is_(None), Placement.starts_on <= as_of, Placement.ends_on >= as_of)
-        .distinct()
-        .subquery()
-    )
-    last = _last_contact()
-    return (
-        select(
-            Case.case_id,
-            Case.customer_id,
-            Case.opened_on,
-            Case.bucket,
-            Case.worst_dpd,
-            Case.overdue_total,
-            Case.currency,
-            scores.c.score,
-            func.coalesce(scores.c.band, "none"),
-            func.coalesce(scores.c.reason, "none"),
-            scores.c.probability,
-            func.coalesce(worst.c.product, ""),
-            Case.broken_promises,
-            case((promised.c.case_id.is_not(None), literal("open")), else_=literal("none")),
-            case((planned.c.case_id.is_not(None), literal("in_force")), else_=literal("none")),
-            case(
-                *[(held.c.gravity == rank, literal(kind)) for rank, kind in enumerate(HOLD_GRAVITY)],
-                else_=literal("none"),
-            ),
-            placed.c.case_id.is_not(None),
-            func.coalesce(Customer.language, ""),
-            func.coalesce(Customer.country, ""),
-            Customer.timezone,
-            Customer.birth_date,
-            func.coalesce(last.c.disposition, "none"),
-        )
-        .join(Customer, Customer.customer_id == Case.customer_id)
-        .outerjoin(worst, and_(worst.c.case_id == Case.case_id, worst.c.n == 1))
-        .outerjoin(scores, and_(scores.c.case_id == Case.case_id, scores.c.n == 1))
-        .outerjoin(promised, promised.c.case_id == Case.case_id)
-        .outerjoin(planned, planned.c.case_id == Case.case_id)
-        .outerjoin(held, held.c.customer_id == Case.customer_id)
-        .outerjoin(placed, placed.c.case_id == Case.case_id)
-        .outerjoin(last, and_(last.c.case_id == Case.case_id, last.c.n == 1))
-        .where(Case.status == str(CaseStatus.OPEN))
-        .order_by(Case.case_id)
-    )
 
 
 def _worst_account() -> Subquery:
@@ -251,7 +330,7 @@ def _strongest_reason(connection: Connection) -> ColumnElement[str]:
     return func.json_extract(AccountScore.reasons, literal_column("'$[0].feature'"))
 
 
-def _gravest_hold() -> Subquery:
+def _gravest_hold() -> Select[str, int]:
     gravity = case(
         *[(Hold.kind == kind, literal(rank)) for rank, kind in enumerate(HOLD_GRAVITY)],
         else_=literal(len(HOLD_GRAVITY)),
@@ -260,7 +339,6 @@ def _gravest_hold() -> Subquery:
         select(Hold.customer_id, cast(func.min(gravity), Integer).label("gravity"))
         .where(Hold.lifted_at.is_(None))
         .group_by(Hold.customer_id)
-        .subquery()
     )
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
+from arrears.batch import orchestrator
 from arrears.batch.lock import BatchLockedError, batch_lock
 from arrears.batch.orchestrator import dates_between, run_batch
 from arrears.clock import FixedClock
@@ -140,3 +141,31 @@ def test_a_night_on_postgresql_leaves_its_tables_analysed(
             )
         ).scalars()
         assert {"cases", "delinquency_ranges", "case_accounts", "outbox_messages"} <= set(analysed)
+
+
+def test_a_night_on_sqlite_has_a_large_page_cache_and_gives_it_back(
+    engine: Engine, duck: DuckDBEngine, clock: FixedClock
+) -> None:
+    """SQLite's page caches (the database's and the temporary tables') are NIGHT_CACHE_MIB during
+    the night's transaction, the connection's own sizes after it, committed or not."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite connection's page cache")
+    insert_book(engine, *facts_of(generated_book(20, seed=5)))
+    seen: list[int] = []
+    with orchestrator._night_transaction(engine) as connection:
+        seen.append(int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one()))
+        seen.append(int(connection.exec_driver_sql("PRAGMA temp.cache_size").scalar_one()))
+    with pytest.raises(RuntimeError), orchestrator._night_transaction(engine) as connection:
+        connection.exec_driver_sql("UPDATE customers SET name = 'night probe'")
+        raise RuntimeError("the night fails")
+    with engine.connect() as connection:
+        after = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        temp_after = int(connection.exec_driver_sql("PRAGMA temp.cache_size").scalar_one())
+        assert not connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE name = 'night_probe'"
+        ).all()
+    assert seen == [-orchestrator.NIGHT_CACHE_MIB * 1024] * 2
+    assert after == temp_after == -2000  # SQLite's default, given back (the pool keeps one connection here)
+    run_batch(engine, [START + timedelta(days=40)], duck, RULES, clock)
+    with engine.connect() as connection:
+        assert int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one()) == -2000
