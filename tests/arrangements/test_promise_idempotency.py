@@ -75,8 +75,11 @@ def test_two_takers_racing_on_one_case_get_one_promise_and_a_409(api: Api) -> No
         assert user is not None
         return principal_of(session, user)
 
+    second_pid: list[int] = []
+
     def second_taker() -> None:
         with Session(api.engine) as second:
+            second_pid.append(int(second.scalar(text("SELECT pg_backend_pid()"))))
             try:
                 promises.take(second, principal(second), case_id, terms, now=API_NOW, today=TODAY)
                 second.commit()
@@ -88,9 +91,15 @@ def test_two_takers_racing_on_one_case_get_one_promise_and_a_409(api: Api) -> No
         promises.take(first, principal(first), case_id, terms, now=API_NOW, today=TODAY)  # not committed
         racer = threading.Thread(target=second_taker)
         racer.start()
-        with api.engine.connect() as watcher:  # until the second waits on the first's open promise
-            while racer.is_alive() and not watcher.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        # until the second waits on the first's open promise (its own backend's lock: another
+        # test on the same server may be waiting on a lock of its own meanwhile)
+        with api.engine.connect() as watcher:
+            while racer.is_alive() and not (
+                second_pid
+                and watcher.scalar(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = :pid"),
+                    {"pid": second_pid[0]},
+                )
             ):
                 time.sleep(0.02)
         first.commit()
