@@ -160,6 +160,11 @@ VALIDATION_MESSAGES = {
     "datetime_from_date_parsing": N_("is not a time like 2026-12-31T14:30:00+08:00"),
     "enum": N_("is not one of {expected}"),
     "literal_error": N_("is not one of {expected}"),
+    "greater_than_equal": N_("is at least {ge}"),
+    "less_than_equal": N_("is at most {le}"),
+    "greater_than": N_("is more than {gt}"),
+    "less_than": N_("is less than {lt}"),
+    "string_pattern_mismatch": N_("does not have the expected form ({pattern})"),
 }
 
 

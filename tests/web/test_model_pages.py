@@ -70,6 +70,9 @@ def test_the_api_lists_every_version_and_gives_one_with_its_reliability(api: Api
     )
     assert analyst.get("/api/v1/models/cure/9").status_code == 404
     assert analyst.get("/api/v1/models/Cure!/1").status_code in (400, 422)  # not a purpose's name
+    chinese = api.as_(api.person(Role.STRATEGY_ANALYST), **{"Accept-Language": "zh-CN"})
+    assert "path.version: 至少为 1" in chinese.get("/api/v1/models/cure/0").json()["detail"]
+    assert "path.purpose: 格式不符" in chinese.get("/api/v1/models/Cure!/1").json()["detail"]
     collector = api.as_(api.person(Role.COLLECTOR, team_id=api.team("T1")))
     assert collector.get("/api/v1/models").status_code == 403
     assert collector.get("/api/v1/models/cure/1").status_code == 403
