@@ -25,11 +25,13 @@ MAX_ECHO = 200
 
 
 def echo(value: object, limit: int = MAX_ECHO) -> str:
-    """A value as an error message may repeat it: cut to ``limit`` characters, marked when cut."""
+    """A value as an error message may repeat it: cut to ``limit`` characters, marked when cut with
+    how many more there were ("…(+99800)": no word, so it reads the same in every language;
+    the feed check's ``echo_text`` macro writes the same)."""
     text = str(value)
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}… ({len(text)} characters)"
+    return f"{text[:limit]}…(+{len(text) - limit})"
 
 
 class ArrearsError(Spoken, Exception):

@@ -94,7 +94,7 @@ def register_code_lists(db: duckdb.DuckDBPyConnection) -> None:
     db.execute(f"""
         CREATE OR REPLACE MACRO echo_text(v) AS
         CASE WHEN length(v) <= {MAX_ECHO} THEN v
-             ELSE left(v, {MAX_ECHO}) || '… (' || CAST(length(v) AS VARCHAR) || ' characters)' END""")
+             ELSE left(v, {MAX_ECHO}) || '…(+' || CAST(length(v) - {MAX_ECHO} AS VARCHAR) || ')' END""")
 
 
 def _register_languages(db: duckdb.DuckDBPyConnection, raw: str) -> None:
