@@ -1,4 +1,6 @@
-from sqlalchemy import Engine, inspect
+from datetime import date
+
+from sqlalchemy import Engine, insert, inspect, select
 
 from arrears.db.migrate import current_revision, upgrade
 from arrears.models import metadata
@@ -37,4 +39,67 @@ def test_simulation_runs_go_down_and_come_back(engine: Engine) -> None:
     assert "simulation_runs" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert "simulation_runs" in inspect(engine).get_table_names()
-    assert current_revision(engine) == "0022_simulation_runs"
+    assert current_revision(engine) == "0023_case_worst_account"
+
+
+def test_the_cases_already_there_are_given_their_worst_account_in_the_cases_steps_order(
+    engine: Engine,
+) -> None:
+    """0023: the worst DPD, then the largest overdue, then the smallest id (arrears.cases.service)."""
+    from alembic import command
+
+    from arrears.cases.models import Case, CaseAccount
+    from arrears.db.migrate import alembic_config
+    from arrears.portfolio.models import Account, Customer
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0022_simulation_runs")
+    day = date(2026, 11, 1)
+    accounts = {"A1": (40, 100), "A2": (70, 100), "A3": (70, 900), "A4": (70, 900), "B1": (10, 5)}
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Customer), [{"customer_id": "C1", "name": "x"}, {"customer_id": "C2", "name": "y"}]
+        )
+        connection.execute(
+            insert(Account),
+            [
+                {
+                    "account_id": a,
+                    "customer_id": "C1" if a < "B" else "C2",
+                    "product": "credit_card",
+                    "currency": "CNY",
+                    "opened_on": day,
+                }
+                for a in accounts
+            ],
+        )
+        cases = [("K1", "C1"), ("K2", "C2")]
+        for case_id, customer_id in cases:
+            connection.exec_driver_sql(
+                "INSERT INTO cases (case_id, customer_id, status, opened_on, worst_dpd, bucket, overdue_total, "
+                "currency, account_count, broken_promises, updated_on) "
+                f"VALUES ('{case_id}', '{customer_id}', 'open', '2026-11-01', 70, 'M3', 1, 'CNY', 1, 0, '2026-11-01')"
+            )
+        connection.execute(
+            insert(CaseAccount),
+            [
+                {
+                    "case_id": "K1" if a < "B" else "K2",
+                    "account_id": a,
+                    "joined_on": day,
+                    "delinquent": True,
+                    "dpd": dpd,
+                    "bucket": "M2",
+                    "overdue_amount": overdue,
+                    "currency": "CNY",
+                    "account_status": "active",
+                }
+                for a, (dpd, overdue) in accounts.items()
+            ],
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        worst = dict(connection.execute(select(Case.case_id, Case.worst_account_id)).all())
+    assert worst == {"K1": "A3", "K2": "B1"}

@@ -48,6 +48,11 @@ class Case(Base):
         BigInteger, comment="minor units of `currency`: overdue of the case's accounts in that currency"
     )
     currency: Mapped[str] = mapped_column(String(3), comment="currency of the account with the worst DPD")
+    worst_account_id: Mapped[str | None] = mapped_column(
+        String(100),
+        comment="the account with the worst DPD (then the largest overdue, then the smallest id), whose "
+        "bucket and currency the case takes; the queues and the strategy read its product",
+    )
     account_count: Mapped[int] = mapped_column(Integer)
     broken_promises: Mapped[int] = mapped_column(
         Integer, default=0, server_default="0", comment="promises found broken, counted by the batch"

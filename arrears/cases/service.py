@@ -105,7 +105,7 @@ CREATE TEMP TABLE case_rows AS
                CAST(count(*) AS INTEGER) AS account_count
         FROM member_rows m GROUP BY m.case_id
     ),
-    worst AS (SELECT case_id, bucket, currency FROM member_rows WHERE worst_first = 1),
+    worst AS (SELECT case_id, account_id, bucket, currency FROM member_rows WHERE worst_first = 1),
     totals AS (
         SELECT m.case_id, CAST(sum(m.overdue_amount) AS BIGINT) AS overdue_total
         FROM member_rows m JOIN worst w ON w.case_id = m.case_id AND w.currency = m.currency
@@ -119,7 +119,8 @@ CREATE TEMP TABLE case_rows AS
                 WHEN p.any_written_off THEN '{written_off}'
                 WHEN p.all_paid_off THEN '{paid_off}'
                 ELSE '{cured}' END AS close_reason,
-           p.worst_dpd, w.bucket, t.overdue_total, w.currency, p.account_count,
+           p.worst_dpd, w.bucket, t.overdue_total, w.currency, w.account_id AS worst_account_id,
+           p.account_count,
            DATE '{as_of}' AS updated_on, c.is_new
     FROM all_cases c
     JOIN per_case p USING (case_id)

@@ -226,23 +226,6 @@ def _since(as_of: date, days: int) -> date:
 def _fill_facts(
     connection: Connection, as_of: date, queues: Sequence[Queue], teams: Mapping[str, int]
 ) -> None:
-    worst = (
-        select(
-            CaseAccount.case_id,
-            Account.product,
-            Account.branch,
-            func.row_number()
-            .over(
-                partition_by=CaseAccount.case_id,
-                order_by=(CaseAccount.dpd.desc(), CaseAccount.overdue_amount.desc(), CaseAccount.account_id),
-            )
-            .label("n"),
-        )
-        .join(Account, Account.account_id == CaseAccount.account_id)
-        .join(Case, Case.case_id == CaseAccount.case_id)
-        .where(Case.status == str(CaseStatus.OPEN))
-        .subquery()
-    )
     scored_on = connection.execute(
         select(func.max(AccountScore.as_of)).where(AccountScore.as_of <= as_of)
     ).scalar()
@@ -274,8 +257,8 @@ def _fill_facts(
         currency=Case.currency,
         language=func.coalesce(Customer.language, ""),
         country=func.coalesce(Customer.country, ""),
-        product=func.coalesce(worst.c.product, ""),
-        branch=func.coalesce(worst.c.branch, ""),
+        product=func.coalesce(Account.product, ""),
+        branch=func.coalesce(Account.branch, ""),
         score=scores.c.score,
         broken=Case.broken_promises,
         placed=placed.c.case_id.is_not(None),
@@ -312,7 +295,7 @@ def _fill_facts(
             team,
         )
         .join(Customer, Customer.customer_id == Case.customer_id)
-        .outerjoin(worst, and_(worst.c.case_id == Case.case_id, worst.c.n == 1))
+        .outerjoin(Account, Account.account_id == Case.worst_account_id)
         .outerjoin(scores, scores.c.case_id == Case.case_id)
         .outerjoin(placed, placed.c.case_id == Case.case_id)
         .outerjoin(held, held.c.customer_id == Case.customer_id)

@@ -94,8 +94,8 @@ def read_case_facts(
 def read_facts(connection: Connection, as_of: date) -> pa.Table:
     """The facts read from the database (:data:`READ_SCHEMA`), in the database's order of case_id.
 
-    Each part is a statement of its own, read into Arrow (the open cases with their customers, in
-    order of case_id; per case, its worst account's product, its best score, its last outbound
+    Each part is a statement of its own, read into Arrow (the open cases with their customers and
+    their worst account's product, in order of case_id; per case, its best score, its last outbound
     contact; the cases with an open promise, a plan in force, a placement in force; the
     customers' gravest holds), and DuckDB joins them: one statement joining them all in the
     database cost twice as much on SQLite (docs/strategy.md, "Measures")."""
@@ -118,7 +118,7 @@ def read_facts(connection: Connection, as_of: date) -> pa.Table:
 ASSEMBLE_SQL = """
 SELECT c.case_id, c.customer_id, c.opened_on, c.bucket, c.dpd, c.overdue, c.currency,
        s.score, COALESCE(s.band, 'none') AS score_band, COALESCE(s.reason, 'none') AS score_reason,
-       s.probability, COALESCE(w.product, '') AS product, c.broken_promises,
+       s.probability, c.product, c.broken_promises,
        CASE WHEN p.case_id IS NOT NULL THEN 'open' ELSE 'none' END AS promise,
        CASE WHEN a.case_id IS NOT NULL THEN 'in_force' ELSE 'none' END AS plan,
        CASE {holds} ELSE 'none' END AS hold,
@@ -126,7 +126,6 @@ SELECT c.case_id, c.customer_id, c.opened_on, c.bucket, c.dpd, c.overdue, c.curr
        c.language, c.country, c.timezone, c.birth_date,
        COALESCE(l.disposition, 'none') AS last_contact
 FROM open_cases AS c
-LEFT JOIN worst AS w ON w.case_id = c.case_id
 LEFT JOIN scores AS s ON s.case_id = c.case_id
 LEFT JOIN promised AS p ON p.case_id = c.case_id
 LEFT JOIN planned AS a ON a.case_id = c.case_id
@@ -152,7 +151,7 @@ CASE_IDS = _schema(("case_id", pa.string()))
 
 def _parts(connection: Connection, as_of: date) -> dict[str, tuple[Select[Any], pa.Schema]]:
     """Each part's statement and schema (see :func:`read_facts`)."""
-    worst, scores, last = _worst_account(), _best_score(connection, as_of), _last_contact()
+    scores, last = _best_score(connection, as_of), _last_contact()
     open_case = Case.status == str(CaseStatus.OPEN)
     return {
         "open_cases": (
@@ -169,8 +168,10 @@ def _parts(connection: Connection, as_of: date) -> dict[str, tuple[Select[Any], 
                 func.coalesce(Customer.country, ""),
                 Customer.timezone,
                 Customer.birth_date,
+                func.coalesce(Account.product, ""),
             )
             .join(Customer, Customer.customer_id == Case.customer_id)
+            .outerjoin(Account, Account.account_id == Case.worst_account_id)
             .where(open_case)
             .order_by(Case.case_id),
             _schema(
@@ -186,11 +187,8 @@ def _parts(connection: Connection, as_of: date) -> dict[str, tuple[Select[Any], 
                 ("country", pa.string()),
                 ("timezone", pa.string()),
                 ("birth_date", pa.date32()),
+                ("product", pa.string()),
             ),
-        ),
-        "worst": (
-            select(worst.c.case_id, worst.c.product).where(worst.c.n == 1),
-            _schema(("case_id", pa.string()), ("product", pa.string())),
         ),
         "scores": (
             select(
@@ -275,26 +273,6 @@ def _active_uplift(connection: Connection) -> uplift.UpliftModel | None:
     with Session(bind=connection) as session:
         row = repository.active_version(session, uplift.PURPOSE)
         return None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
-
-
-def _worst_account() -> Subquery:
-    """The product of each case's account with the highest DPD (then the largest overdue)."""
-    return (
-        select(
-            CaseAccount.case_id,
-            Account.product,
-            func.row_number()
-            .over(
-                partition_by=CaseAccount.case_id,
-                order_by=(CaseAccount.dpd.desc(), CaseAccount.overdue_amount.desc(), CaseAccount.account_id),
-            )
-            .label("n"),
-        )
-        .join(Account, Account.account_id == CaseAccount.account_id)
-        .join(Case, Case.case_id == CaseAccount.case_id)
-        .where(Case.status == str(CaseStatus.OPEN))
-        .subquery()
-    )
 
 
 def _best_score(connection: Connection, as_of: date) -> Subquery:

@@ -141,6 +141,7 @@ class Book:
                         "bucket": bucket,
                         "overdue_total": overdue,
                         "currency": currency,
+                        "worst_account_id": accounts[0],
                         "account_count": len(accounts),
                         "updated_on": TODAY,
                     }

@@ -78,6 +78,7 @@ def add_cases(
                     bucket="M2",
                     overdue_total=120000,
                     currency="CNY",
+                    worst_account_id=account_id,
                     account_count=1,
                     updated_on=TODAY,
                 )

@@ -143,6 +143,7 @@ def customer(
                 bucket="M1",
                 overdue_total=1_500_00,
                 currency="CNY",
+                worst_account_id=f"A-{customer_id}",
                 account_count=1,
                 updated_on=AS_OF,
             )

@@ -16,7 +16,7 @@ from arrears.cases.models import Case, CaseAccount, CaseStatus, Placement
 from arrears.contacts.models import Contact
 from arrears.db.arrow import read_arrow
 from arrears.disputes.models import Hold
-from arrears.portfolio.models import Customer
+from arrears.portfolio.models import Account, Customer
 from arrears.strategy import facts
 from tests.api.book import Book, account_id_of, case_id_of
 
@@ -24,9 +24,28 @@ AS_OF = date(2026, 11, 21)
 AT = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
+def worst_account() -> Any:
+    """The product of each open case's account with the highest DPD (then the largest overdue, then
+    the smallest id), ranked as the night did until session 17 (now the case names the account)."""
+    return (
+        select(
+            CaseAccount.case_id,
+            Account.product,
+            func.row_number()
+            .over(
+                partition_by=CaseAccount.case_id,
+                order_by=(CaseAccount.dpd.desc(), CaseAccount.overdue_amount.desc(), CaseAccount.account_id),
+            )
+            .label("n"),
+        )
+        .join(Account, Account.account_id == CaseAccount.account_id)
+        .subquery()
+    )
+
+
 def reference(connection: Connection, as_of: date) -> Any:
     """The facts in one statement, as the night read them until session 16."""
-    worst = facts._worst_account()
+    worst = worst_account()
     scores = facts._best_score(connection, as_of)
     promised = select(Promise.case_id).where(Promise.status == str(PromiseStatus.OPEN)).distinct().subquery()
     planned = (
