@@ -10,7 +10,9 @@ rows, the bands. Printed: the seconds of each part, best of ``--repeat``, and th
 Then the night's way (:func:`arrears.strategy.facts.read_case_facts` with a strategy whose M1
 segment reads the band): the cases that segment could take on its other conditions picked on
 DuckDB (:func:`arrears.strategy.facts.band_candidates`; 40% of the cases are in M1) and only
-theirs scored.
+theirs scored. Last, the night's drift check (:func:`arrears.strategy.uplift_drift.judge`: PSI of
+each feature and of the gain against the training profile, on the rows scored, every case's and
+the M1 candidates').
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import numpy as np
 import pyarrow as pa
 
 from arrears.scoring import uplift
-from arrears.strategy.facts import band_candidates
+from arrears.scoring.settings import ScoringSettings
+from arrears.strategy.facts import UpliftScoring, band_candidates
 from arrears.strategy.repository import parse_document
+from arrears.strategy.uplift_drift import judge
 
 AS_OF = date(2026, 11, 21)
 PRODUCTS = ("credit_card", "personal_loan", "auto_loan")
@@ -103,14 +107,20 @@ def main() -> None:
         codes = loaded.band_codes(gain, without)
         times["bands"] = time.perf_counter() - start
         start = time.perf_counter()
-        loaded.score(night, AS_OF)
+        scored = loaded.scored(night, AS_OF)
         times["score (all of it)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        drift = judge(UpliftScoring(1, loaded, scored), ScoringSettings())
+        times["drift, every case"] = time.perf_counter() - start
         start = time.perf_counter()
         rows = band_candidates(night, AS_OF, document)
         times["M1 candidates"] = time.perf_counter() - start
         start = time.perf_counter()
-        loaded.score(night.take(rows), AS_OF)
+        m1 = loaded.scored(night.take(rows), AS_OF)
         times["score the M1 ones"] = time.perf_counter() - start
+        start = time.perf_counter()
+        m1_drift = judge(UpliftScoring(1, loaded, m1), ScoringSettings())
+        times["drift, the M1 ones"] = time.perf_counter() - start
         best = {k: min(v, best.get(k, v)) for k, v in times.items()}
     print(f"{arguments.cases:,} open cases ({len(rows):,} M1 candidates), {len(artifact):,} bytes of model, "
           f"best of {arguments.repeat}:")  # fmt: skip
@@ -118,6 +128,9 @@ def main() -> None:
         print(f"  {name:<20} {seconds:8.3f} s")
     found, counts = np.unique(codes, return_counts=True)
     print("  bands: " + ", ".join(f"{uplift.BANDS[b]} {c:,}" for b, c in zip(found, counts, strict=True)))
+    for name, judged in (("every case", drift), ("the M1 ones", m1_drift)):
+        shown = ", ".join(f"{v.name} {v.psi:.4f} ({v.stability})" for v in judged.variables)
+        print(f"  drift, {name}: {shown}")
 
 
 if __name__ == "__main__":

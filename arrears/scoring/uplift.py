@@ -18,6 +18,12 @@ Measures kept with a trained model: the Qini coefficient (:func:`qini`) of its r
 held-out part of the randomised customers, and per arm the calibration of the arm's classifier,
 out of fold on the training part (expected calibration error and Brier score,
 :mod:`arrears.scoring.metrics`).
+
+Kept in the artifact beside the two classifiers: how the training sample was distributed
+(:func:`profile_of`, a :class:`arrears.scoring.monitoring.Profile` per feature and one of the
+predicted gain), which the night's scored cases are compared with (PSI,
+:mod:`arrears.strategy.uplift_drift`), as a scoring model's profile is. An artifact stored before
+the profile was kept loads without it (``profile`` None: its drift is not judged).
 """
 
 from __future__ import annotations
@@ -26,12 +32,15 @@ import gzip
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from arrears.scoring.monitoring import Profile
 
 Floats = npt.NDArray[np.float64]
 Flags = npt.NDArray[np.bool_]
@@ -43,8 +52,13 @@ PURPOSE = "uplift_contact"
 """The registry's purpose of the model the night scores with."""
 KIND = "uplift"
 ARTIFACT_FORMAT = 1
+"""Format 1; its optional ``profile`` is read when there, and left alone by code that predates it."""
 FEATURES = ("dpd", "overdue", "score", "age", "product", "english")
 """The facts the model reads, as a strategy reads them on a night (protected ones left out)."""
+CATEGORICAL = frozenset({"product", "english"})
+"""The features profiled by category (the others by the training sample's deciles)."""
+GAIN = "gain"
+"""The predicted gain's name in the profile (beside the features')."""
 BANDS = ("persuadable", "sure_thing", "lost_cause", "do_not_disturb")
 GAIN_THRESHOLD = 0.05
 """A gain above this (5 points of the chance of paying) makes a customer persuadable; below its
@@ -161,6 +175,33 @@ def _area_over_random(curve: Floats) -> float:
     return area / abs(total) if total else area
 
 
+def profile_of(x: Floats, names: tuple[str, ...], gain: Floats) -> dict[str, Profile]:
+    """How a sample was distributed: each feature (its deciles, or its categories) and the
+    predicted gain; what the night's cases are compared with."""
+    from arrears.scoring.monitoring import Profile  # the scoring extra (SciPy)
+
+    profile = {name: Profile.fit(x[:, i], name in CATEGORICAL) for i, name in enumerate(names)}
+    profile[GAIN] = Profile.fit(gain, categorical=False)
+    return profile
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The rows scored: each one's gain and band, and the features they were scored on (what the
+    night's drift is judged on, without scoring them again)."""
+
+    gain: Floats
+    codes: Codes
+    x: Floats
+    names: tuple[str, ...]
+
+    def columns(self) -> dict[str, Floats]:
+        """Each feature's column and the gain, by the names of the model's profile."""
+        found = {name: self.x[:, i] for i, name in enumerate(self.names)}
+        found[GAIN] = self.gain
+        return found
+
+
 @dataclass(frozen=True)
 class UpliftModel:
     """What a model version of an uplift purpose stores, and what the night scores with."""
@@ -171,15 +212,23 @@ class UpliftModel:
     gain_threshold: float = GAIN_THRESHOLD
     sure_threshold: float = SURE_THRESHOLD
     kind: str = KIND
+    profile: dict[str, Profile] | None = None
+    """The training sample's distribution (:func:`profile_of`); None in an artifact stored
+    before it was kept."""
 
     def score(self, facts: pa.Table, as_of: date) -> tuple[Floats, Codes]:
         """Every case's estimated gain and band (its index in :data:`BANDS`), set-based: one
         prediction per arm over all the rows."""
+        found = self.scored(facts, as_of)
+        return found.gain, found.codes
+
+    def scored(self, facts: pa.Table, as_of: date) -> Scored:
+        """:meth:`score` with the features the rows were scored on."""
         if facts.num_rows == 0:
-            return np.zeros(0), np.zeros(0, np.int8)
-        x, _ = features(facts, as_of, self.products, frozenset(FEATURES) - set(self.features))
+            return Scored(np.zeros(0), np.zeros(0, np.int8), np.zeros((0, len(self.features))), self.features)
+        x, names = features(facts, as_of, self.products, frozenset(FEATURES) - set(self.features))
         gain, without = self.models.arms(x)
-        return gain, self.band_codes(gain, without)
+        return Scored(gain, self.band_codes(gain, without), x, names)
 
     def band_codes(self, gain: Floats, without: Floats) -> Codes:
         band = np.where(without >= self.sure_threshold, 1, 2)
@@ -199,21 +248,27 @@ class UpliftModel:
             "treated": self.models.treated.model_to_string(),
             "control": self.models.control.model_to_string(),
         }
+        if self.profile is not None:
+            document["profile"] = {name: p.to_dict() for name, p in self.profile.items()}
         return gzip.compress(json.dumps(document).encode(), mtime=0)
 
     @classmethod
     def from_bytes(cls, artifact: bytes) -> UpliftModel:
         import lightgbm as lgb
 
+        from arrears.scoring.monitoring import Profile
+
         document = json.loads(gzip.decompress(artifact))
         if document.get("format") != ARTIFACT_FORMAT or document.get("kind") != KIND:
             raise ValueError("not an uplift model artifact of a supported format")
+        profile = document.get("profile")
         return cls(
             TwoModels(lgb.Booster(model_str=document["treated"]), lgb.Booster(model_str=document["control"])),
             tuple(document["features"]),
             tuple(document["products"]),
             float(document["thresholds"]["gain"]),
             float(document["thresholds"]["sure"]),
+            profile=None if profile is None else {k: Profile.from_dict(v) for k, v in profile.items()},
         )
 
 
@@ -228,6 +283,10 @@ class Randomised:
     treated: Flags
     outcome: Outcome
     truth: npt.NDArray[np.int64] | None = None
+    collected: npt.NDArray[np.int64] | None = None
+    """Each customer's amount collected within the horizon, in minor units of ``currency``
+    (the persuadable threshold's break-even, :mod:`arrears.strategy.uplift`); None: unknown."""
+    currency: str | None = None
 
 
 def train(
@@ -243,7 +302,8 @@ def train(
     fit = ~held
     _check_arms(data.treated[fit], data.outcome[fit])
     models = two_models(data.x[fit], data.treated[fit], data.outcome[fit], data.names, rounds, seed)
-    model = UpliftModel(models, data.names, data.products, gain_threshold, sure_threshold)
+    profile = profile_of(data.x[fit], data.names, models.predict(data.x[fit]))
+    model = UpliftModel(models, data.names, data.products, gain_threshold, sure_threshold, profile=profile)
     gain, without = models.arms(data.x[held])
     codes, counts = np.unique(model.band_codes(gain, without), return_counts=True)
     metrics: dict[str, Any] = {
@@ -254,6 +314,7 @@ def train(
         "qini_held_out": qini(gain, data.treated[held], data.outcome[held]),
         "held_out_bands": {BANDS[code]: int(c) for code, c in zip(codes, counts, strict=True)},
         "thresholds": model.thresholds(),
+        "profile": {"rows": int(fit.sum()), "variables": list(profile)},
         "calibration": _out_of_fold(
             data.x[fit], data.treated[fit], data.outcome[fit], data.names, rounds, seed
         ),

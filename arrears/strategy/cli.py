@@ -530,9 +530,28 @@ def uplift_train(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 1,
     rounds: RoundsOption = 100,
     gain_threshold: Annotated[
-        float,
-        typer.Option("--gain-threshold", help="Gain above it: persuadable; below its minus: do_not_disturb."),
-    ] = 0.05,
+        float | None,
+        typer.Option(
+            "--gain-threshold",
+            help="Gain above it: persuadable; below its minus: do_not_disturb "
+            "(default 0.05, or from --contact-cost).",
+        ),
+    ] = None,
+    contact_cost: Annotated[
+        str | None,
+        typer.Option(
+            "--contact-cost",
+            help="What contacting a customer costs (e.g. 3.00, in the customers' currency): persuadable "
+            "above the break-even gain 联系成本.",
+        ),
+    ] = None,
+    value_per_payer: Annotated[
+        str | None,
+        typer.Option(
+            "--value-per-payer",
+            help="With --contact-cost: collected per paying customer (default: the randomised data's mean).",
+        ),
+    ] = None,
     sure_threshold: Annotated[
         float,
         typer.Option("--sure-threshold", help="Small gain, paying without contact this likely: sure_thing."),
@@ -555,6 +574,7 @@ def uplift_train(
 
         check_png(plot)
     thresholds = uplift.Thresholds(gain_threshold, sure_threshold).checked()
+    costs = _contact_cost(gain_threshold, contact_cost, value_per_payer)
     settings = get_settings()
     bank = service.bank_of(settings)
     with work() as (session, now):
@@ -563,17 +583,31 @@ def uplift_train(
             trained = uplift.train_from_experiment(
                 session, cli_actor(), found, arm=arm, buckets=bank.bucket_order, horizon_days=horizon,
                 as_of=_today(as_of), rounds=rounds, seed=seed, protected=bank.protected, now=now,
-                activate=activate, thresholds=thresholds,
+                activate=activate, thresholds=thresholds, costs=costs,
             )  # fmt: skip
         else:
             assert simulated is not None
             trained = uplift.train_simulated(
                 session, cli_actor(), _simulated_plan(simulated, control, customers, horizon, seed, start),
                 rounds=rounds, protected=bank.protected, now=now, activate=activate, thresholds=thresholds,
+                costs=costs,
             )  # fmt: skip
     _show_uplift(trained)
     if plot is not None:
         _plot_uplift(trained, plot)
+
+
+def _contact_cost(gain: float | None, cost: str | None, value: str | None) -> Any:
+    """The break-even's inputs, refused before any work when the threshold is also chosen."""
+    from arrears.strategy import uplift_thresholds
+
+    if cost is None:
+        if value is not None:
+            raise InvalidInputError(uplift_thresholds.VALUE_ALONE)
+        return None
+    if gain is not None:
+        raise InvalidInputError(uplift_thresholds.BOTH)
+    return uplift_thresholds.ContactCost(cost, value)
 
 
 def _plot_uplift(trained: Any, plot: Path) -> None:
@@ -646,6 +680,11 @@ def _show_uplift(trained: Any) -> None:
         )
     bands = ", ".join(f"{name} {count:,}" for name, count in sorted(metrics["held_out_bands"].items()))
     console.print(say(N_("Bands of the held-out customers: {bands}."), bands=bands))
+    from arrears.strategy.uplift_thresholds import sentence
+
+    threshold = sentence(metrics.get("threshold_basis"), message_language())
+    if threshold is not None:
+        console.print(threshold, highlight=False)
 
 
 @uplift_app.command("activate")

@@ -9,6 +9,7 @@ group by it; the facts a bank declares protected are refused as conditions
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -86,9 +87,17 @@ def read_case_facts(
     """Every open case's facts on the night of ``as_of`` (see :data:`FACTS_SCHEMA`). The uplift
     model scores only the cases a segment of ``document`` that reads ``uplift_band`` could take
     on its other conditions (None: every case)."""
+    return read_scored_facts(connection, as_of, document)[0]
+
+
+def read_scored_facts(
+    connection: Connection, as_of: date, document: StrategyDocument | None = None
+) -> tuple[pa.Table, UpliftScoring | None]:
+    """:func:`read_case_facts`, and what the uplift model scored (the night judges its drift on
+    it, :mod:`arrears.strategy.uplift_drift`)."""
     facts = read_facts(connection, as_of)
     rows = None if document is None else band_candidates(facts, as_of, document)
-    return with_uplift(connection, facts, as_of, rows)
+    return score_uplift(connection, facts, as_of, rows)
 
 
 def read_facts(connection: Connection, as_of: date) -> pa.Table:
@@ -256,23 +265,45 @@ def with_uplift(
     """The facts with each case's estimated gain and band from the active uplift model, scored
     set-based (one prediction per arm over all of ``rows`` at once, None: every row); NULL for the
     rows not scored, and for all when no uplift model is active."""
+    return score_uplift(connection, facts, as_of, rows)[0]
+
+
+@dataclass(frozen=True)
+class UpliftScoring:
+    """What the active model scored: its version, the model, and the scored rows with the
+    features they were scored on (the night's drift is judged on them, :mod:`uplift_drift`)."""
+
+    version: int
+    model: uplift.UpliftModel
+    scored: uplift.Scored
+
+
+def score_uplift(
+    connection: Connection, facts: pa.Table, as_of: date, rows: npt.NDArray[np.int64] | None = None
+) -> tuple[pa.Table, UpliftScoring | None]:
+    """:func:`with_uplift`, and what was scored (None when nothing was: no active model, or no
+    row to score)."""
     n = facts.num_rows
     gain, codes = np.full(n, np.nan), np.full(n, -1, np.int8)
-    model = None if rows is not None and not len(rows) else _active_uplift(connection)
-    if model is not None:
+    active = None if rows is not None and not len(rows) else _active_uplift(connection)
+    scoring = None
+    if active is not None:
         chosen = np.arange(n) if rows is None else rows
-        gain[chosen], codes[chosen] = model.score(facts.take(chosen) if rows is not None else facts, as_of)
-    return facts.append_column(
+        scored = active[1].scored(facts.take(chosen) if rows is not None else facts, as_of)
+        gain[chosen], codes[chosen] = scored.gain, scored.codes
+        scoring = UpliftScoring(active[0], active[1], scored)
+    table = facts.append_column(
         FACTS_SCHEMA.field("uplift_gain"), pa.array(gain, pa.float64(), mask=codes < 0)
     ).append_column(FACTS_SCHEMA.field("uplift_band"), uplift.band_names(codes))
+    return table, scoring
 
 
-def _active_uplift(connection: Connection) -> uplift.UpliftModel | None:
+def _active_uplift(connection: Connection) -> tuple[int, uplift.UpliftModel] | None:
     from arrears.scoring.service import artifact_of  # the scoring extra, only with a model
 
     with Session(bind=connection) as session:
         row = repository.active_version(session, uplift.PURPOSE)
-        return None if row is None else uplift.UpliftModel.from_bytes(artifact_of(row))
+        return None if row is None else (row.version, uplift.UpliftModel.from_bytes(artifact_of(row)))
 
 
 def _best_score(connection: Connection, as_of: date) -> Subquery:

@@ -70,11 +70,11 @@ from arrears.strategy.document import (
     StrategyDocument,
     Window,
 )
-from arrears.strategy.facts import read_case_facts
 from arrears.strategy.fairness import FairnessReport, fairness
 from arrears.strategy.messages import MessageAction, queue_messages, skipped_reason
 from arrears.strategy.models import ActionStatus, CaseSegment, ExperimentMember, StrategyAction, StrategyRun
 from arrears.strategy.repository import ActiveStrategy, active_strategy
+from arrears.strategy.uplift_drift import UpliftDrift, night_note, run_counts, watched_case_facts
 from arrears.strategy.validation import GATE_CHANNELS
 
 CHUNK = 5000
@@ -98,6 +98,8 @@ class NightOutcome:
     withdrawn: int = 0
     """Proposals set aside because their case closed before anyone answered."""
     fairness: FairnessReport | None = None
+    uplift_drift: UpliftDrift | None = None
+    """The uplift model's drift on the cases it scored tonight (None: it scored none)."""
 
     def counts(self) -> dict[str, int]:
         return {
@@ -132,7 +134,7 @@ class NightOutcome:
         if self.fairness is not None and self.fairness.flags:
             flagged = ", ".join(f"{a}/{m}/{g}" for a, m, g in self.fairness.flags[:5])
             text += f"; fairness 公平性: {len(self.fairness.flags)} flagged ({flagged})"
-        return text
+        return text + night_note(self.uplift_drift)
 
 
 def run_night(
@@ -152,7 +154,7 @@ def run_night(
     previous = connection.execute(
         select(func.max(StrategyRun.as_of)).where(StrategyRun.as_of < as_of)
     ).scalar()
-    facts = read_case_facts(connection, as_of, active.document)
+    facts, outcome.uplift_drift = watched_case_facts(connection, as_of, active.document)
     due = _evaluate(connection, engine, active, facts, as_of, previous)
     outcome.cases = facts.num_rows
     entered = _write_state(connection, active.code, due, as_of, outcome)
@@ -634,7 +636,8 @@ def _record_run(
             strategy_id=strategy_id,
             engine=engine,
             counts=outcome.counts()
-            | {"fairness": None if outcome.fairness is None else outcome.fairness.to_json()},
+            | {"fairness": None if outcome.fairness is None else outcome.fairness.to_json()}
+            | run_counts(outcome.uplift_drift),
             finished_at=now,
         )
     )

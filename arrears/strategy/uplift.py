@@ -9,7 +9,12 @@ model; both are audited (``model.train``, ``model.activate``).
 
 Scored every night, set-based, when the case facts are read
 (:func:`arrears.strategy.facts.with_uplift`): every open case gets ``uplift_gain`` and
-``uplift_band`` from the active model, NULL when none is active.
+``uplift_band`` from the active model, NULL when none is active; the scored cases' drift against
+the training sample is judged (:mod:`arrears.strategy.uplift_drift`).
+
+The persuadable threshold is the default, chosen (``--gain-threshold``) or the break-even gain of
+the contact's cost (``--contact-cost``, :mod:`arrears.strategy.uplift_thresholds`); how, is kept in
+the version's metrics (``threshold_basis``).
 """
 
 from __future__ import annotations
@@ -38,11 +43,12 @@ from arrears.scoring import repository as scoring_repository
 from arrears.scoring import service as scoring_service
 from arrears.scoring import uplift
 from arrears.scoring.models import AccountScore, ModelVersion
-from arrears.strategy import experiments
+from arrears.strategy import experiments, uplift_thresholds
 from arrears.strategy.document import Experiment
 from arrears.strategy.models import ExperimentMember
 from arrears.strategy.simulation import evidence
 from arrears.strategy.simulation.pair import Plan
+from arrears.strategy.uplift_thresholds import ContactCost
 
 PURPOSE = uplift.PURPOSE
 
@@ -52,13 +58,14 @@ def load(row: ModelVersion) -> uplift.UpliftModel:
 
 
 class Thresholds(NamedTuple):
-    """The bands' thresholds (:mod:`arrears.scoring.uplift`), stored with the model."""
+    """The bands' thresholds (:mod:`arrears.scoring.uplift`), stored with the model. ``gain``
+    None: derived from the contact's cost (:mod:`uplift_thresholds`), else the default."""
 
-    gain: float = uplift.GAIN_THRESHOLD
+    gain: float | None = None
     sure: float = uplift.SURE_THRESHOLD
 
     def checked(self) -> Thresholds:
-        if not (0 < self.gain < 1 and 0 < self.sure < 1):
+        if not ((self.gain is None or 0 < self.gain < 1) and 0 < self.sure < 1):
             raise InvalidInputError(
                 N_("--gain-threshold and --sure-threshold are chances between 0 and 1, like 0.05 and 0.5")
             )
@@ -82,18 +89,24 @@ def train_simulated(
     now: datetime,
     activate: bool = False,
     thresholds: Thresholds | None = None,
+    costs: ContactCost | None = None,
 ) -> Trained:
     """A model trained on the simulator's customers randomised into the plan's two strategies
-    (control first); its measures include the Qini against the truth, which only a simulation has."""
+    (control first); its measures include the Qini against the truth, which only a simulation has.
+    ``costs``: the persuadable threshold at the break-even gain, each customer's amount collected
+    being that of its arm."""
     check_permission(who, Permission.STRATEGY_WRITE)
-    _, facts, control, treatment = evidence.potential_outcomes(plan)
-    data = evidence.randomised(facts, plan.start, control, treatment, plan.seed, protected)
+    _check_costs(thresholds, costs)
+    found = evidence.potential(plan)
+    data = evidence.randomised(
+        found.facts, plan.start, found.paid[0], found.paid[1], plan.seed, protected, collected=found.collected
+    )
     source = (
         f"simulated: {plan.names[1]} against {plan.names[0]}, {plan.customers} customers, "
         f"{plan.days} days from {plan.start.isoformat()}, seed {plan.seed}"
     )
     window = (plan.start, plan.start)
-    return _store(session, who, data, source, rounds, plan.seed, now, activate, window, thresholds)
+    return _store(session, who, data, source, rounds, plan.seed, now, activate, window, thresholds, costs)
 
 
 def train_from_experiment(
@@ -111,11 +124,14 @@ def train_from_experiment(
     now: datetime,
     activate: bool = False,
     thresholds: Thresholds | None = None,
+    costs: ContactCost | None = None,
 ) -> Trained:
     """A model trained on an experiment's matured members: the arm left alone
     (:func:`untreated_arm`) against ``arm`` (default: the only other arm); the outcome is the case
-    cured within the horizon."""
+    cured within the horizon. ``costs``: the persuadable threshold at the break-even gain, the
+    value of a paying member the mean collected from those cured (in their cases' currency)."""
     check_permission(who, Permission.STRATEGY_WRITE)
+    _check_costs(thresholds, costs)
     control = untreated_arm(experiment)
     treated_arm = _treated_arm(experiment, control, arm)
     members = [
@@ -135,18 +151,30 @@ def train_from_experiment(
     products = uplift.products_of(facts)
     entered = pa.array([m.entered_on for m in members], pa.date32())
     x, names = uplift.features(facts, entered, products, protected)
+    currencies = sorted({m.currency for m in members})
+    if costs is not None and len(currencies) != 1:
+        raise InvalidInputError(
+            N_(
+                "experiment {experiment}'s members are in several currencies ({currencies}): "
+                "--contact-cost needs one"
+            ),
+            experiment=experiment.code,
+            currencies=", ".join(currencies),
+        )
     data = uplift.Randomised(
         x,
         names,
         products,
         np.array([m.arm == treated_arm for m in members]),
         np.array([m.cured for m in members], np.int8),
+        collected=np.array([m.collected for m in members], np.int64),
+        currency=currencies[0] if len(currencies) == 1 else None,
     )
     source = (
         f"experiment {experiment.code}: {treated_arm} against {control}, cured within {horizon_days} days"
     )
     window = (min(m.entered_on for m in members), max(m.entered_on for m in members))
-    return _store(session, who, data, source, rounds, seed, now, activate, window, thresholds)
+    return _store(session, who, data, source, rounds, seed, now, activate, window, thresholds, costs)
 
 
 def untreated_arm(experiment: Experiment) -> str:
@@ -250,14 +278,17 @@ def _store(
     activate: bool,
     window: tuple[date, date],
     thresholds: Thresholds | None,
+    costs: ContactCost | None,
 ) -> Trained:
     gain, sure = thresholds or Thresholds()
+    found = uplift_thresholds.basis(gain, costs, data.outcome, data.collected, data.currency)
     try:
-        model, metrics = uplift.train(data, rounds, seed, gain, sure)
+        model, metrics = uplift.train(data, rounds, seed, found.gain, sure)
     except ValueError as error:
         raise InvalidInputError(
             N_("the uplift model cannot be trained: {reason}"), reason=str(error)
         ) from error
+    metrics["threshold_basis"] = found.to_json()
     parameters = {"rounds": rounds, "seed": seed, "learner": "two LightGBM classifiers (T-learner)"}
     row = scoring_service.register(
         session,
@@ -278,6 +309,12 @@ def _store(
     if activate:
         activate_version(session, who, row.version, now)
     return Trained(row.version, activate, metrics)
+
+
+def _check_costs(thresholds: Thresholds | None, costs: ContactCost | None) -> None:
+    """Refused before any work: a threshold both chosen and derived."""
+    if costs is not None and thresholds is not None and thresholds.gain is not None:
+        raise InvalidInputError(uplift_thresholds.BOTH)
 
 
 def activate_version(session: Session, who: Principal | Actor, version: int, now: datetime) -> ModelVersion:

@@ -1,7 +1,9 @@
 """The model registry's pages (模型登记, issue #15 §5): every version by purpose with its headline
 figures, and one version's figures — its calibration error beside its AUC, and its reliability
 diagram (predicted against paid per equal-mass bin, with each bin's 95% interval) drawn from the
-reliability table kept when it was trained; an uplift model's Qini, bands and both arms.
+reliability table kept when it was trained; an uplift model's Qini, bands and both arms, how
+its persuadable threshold was set, and its drift on the latest night that scored with it (PSI per
+variable against its training sample, :mod:`arrears.strategy.uplift_drift`).
 
 Thin, like the API's routes (GET /api/v1/models[/{purpose}/{version}]): the page declares
 ``model.read`` and calls :mod:`arrears.scoring.model_registry`, which checks it again.
@@ -26,6 +28,8 @@ from arrears.i18n import N_, translate
 from arrears.scoring import model_registry
 from arrears.scoring.models import ModelVersion
 from arrears.scoring.uplift import KIND as UPLIFT_KIND
+from arrears.strategy import uplift_drift
+from arrears.strategy.uplift_thresholds import sentence
 from arrears.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -56,14 +60,23 @@ def model_page(
     language = render.language_of(request)
     row = model_registry.version(session, principal, purpose, version)
     series = _reliability_series(row, language)
+    uplift = row.kind == UPLIFT_KIND
+    metrics = row.metrics or {}
     context: dict[str, Any] = {
         "row": row,
-        "uplift": row.kind == UPLIFT_KIND,
-        "metrics": row.metrics or {},
+        "uplift": uplift,
+        "metrics": metrics,
         "series": series,
         "chart": _chart(series, language) if series else None,
         "arm_names": {arm: translate(name, language) for arm, name in ARMS.items()},
     }
+    if uplift:
+        context |= {
+            "threshold_basis": sentence(metrics.get("threshold_basis"), language),
+            "drift": uplift_drift.latest(session, principal, row.version),
+            "watched": bool(metrics.get("profile")),
+            "stability_names": {k: translate(v, language) for k, v in uplift_drift.STABILITY.items()},
+        }
     return render.render(request, "model.html", context)
 
 

@@ -5,6 +5,7 @@ and Spark; no model, no band (and a warning); the commands' permissions and audi
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +270,7 @@ def test_a_model_from_an_experiment_s_arms(engine: Engine) -> None:
                 as_of=AS_OF + timedelta(days=10), rounds=10, seed=1, protected=frozenset(), now=NOW,
             )  # fmt: skip
     assert trained.metrics["customers"] == 30
+    assert trained.metrics["threshold_basis"] == {"how": "default", "gain": 0.05}
     assert set(trained.metrics["calibration"]) == {"treated", "control"}
     with engine.connect() as connection:
         row = connection.execute(select(ModelVersion)).one()
@@ -284,13 +286,15 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
         app,
         ["strategy", "uplift", "train", "--simulated", str(file), "--customers", "1000", "--horizon", "5",
          "--rounds", "10", "--start", AS_OF.isoformat(), "--sure-threshold", "0.3",
-         "--plot", str(tmp_path / "uplift.png")],
+         "--contact-cost", "2.00", "--plot", str(tmp_path / "uplift.png")],
     )  # fmt: skip
     assert trained.exit_code == 0, trained.output
     assert (tmp_path / "uplift.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # both arms' reliability
     assert "AUC" in trained.output
     assert "Stored uplift_contact version 1." in trained.output
     assert "Against the simulator's truth: Qini" in trained.output and "ECE" in trained.output
+    said = " ".join(trained.output.split())
+    assert "the break-even of a contact costing 2.00 CNY against" in said  # how the threshold was set
     activated = runner.invoke(app, ["strategy", "uplift", "activate", "--version", "1"])
     assert activated.exit_code == 0, activated.output
     missing = runner.invoke(app, ["strategy", "uplift", "activate", "--version", "7"])
@@ -315,7 +319,14 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
     assert all(name.startswith("system:") for _, name in audited)
     with command_line_database.connect() as connection:
         stored = connection.execute(select(ModelVersion.metrics, ModelVersion.is_active)).one()
-    assert stored.metrics["thresholds"] == {"gain": 0.05, "sure": 0.3} and stored.is_active
+    basis = stored.metrics["threshold_basis"]
+    assert basis["how"] == "break_even" and basis["value_from"] == "data" and basis["currency"] == "CNY"
+    assert stored.metrics["thresholds"] == {"gain": basis["gain"], "sure": 0.3} and stored.is_active
+    # the break-even is 2.00 CNY over the mean a paying simulated customer brought (shown rounded)
+    assert abs(Decimal(basis["break_even"]) - Decimal("2.00") / Decimal(basis["value_per_payer"])) < Decimal(
+        "1e-5"
+    )
+    assert f"the mean of the {basis['payers']:,} who paid in the randomised data" in said
 
 
 def test_the_staff_pages_name_the_band_in_both_languages() -> None:
@@ -339,3 +350,43 @@ def test_the_staff_pages_name_the_band_in_both_languages() -> None:
     assert translate(lines["uplift_band"], "en") == "sure thing: likely to pay without contact"
     assert translate(lines["uplift_band"], "zh-CN") == "必然还款型：不联系也很可能还款"
     assert why_lines(StrategyAction(why={"facts": {"bucket": "M1"}}), reader)["uplift_band"] is None
+
+
+def test_a_threshold_from_costs_on_an_experiment_without_amounts_needs_the_value_of_a_payer(
+    engine: Engine,
+) -> None:
+    arms = experiment_book(engine)
+    with engine.begin() as connection:  # cured on the third day, nothing paid within the horizon
+        for n, case_id in enumerate(sorted(arms)):
+            if n % 3 == 0:
+                connection.execute(
+                    update(Case)
+                    .where(Case.case_id == case_id)
+                    .values(status="closed", closed_on=AS_OF + timedelta(days=2), close_reason="cured")
+                )
+    options: dict[str, Any] = {
+        "arm": None, "buckets": BANK.bucket_order, "horizon_days": 10, "as_of": AS_OF + timedelta(days=10),
+        "rounds": 10, "seed": 1, "protected": frozenset(), "now": NOW,
+    }  # fmt: skip
+    with transaction(engine) as session:
+        _, experiment = service.experiment_of(session, SYSTEM, "m1-calls")
+        with pytest.raises(InvalidInputError) as unpriced:
+            uplift.train_from_experiment(
+                session, SYSTEM, experiment, costs=uplift.ContactCost("3.00"), **options
+            )
+        assert "give --value-per-payer AMOUNT (CNY)" in unpriced.value.message("en")
+        with pytest.raises(InvalidInputError) as both:
+            uplift.train_from_experiment(
+                session, SYSTEM, experiment, costs=uplift.ContactCost("3.00", "250.00"),
+                thresholds=uplift.Thresholds(0.1), **options,
+            )  # fmt: skip
+        assert "not both" in both.value.message("en")
+        trained = uplift.train_from_experiment(
+            session, SYSTEM, experiment, costs=uplift.ContactCost("3.00", "250.00"), **options
+        )
+    # 3.00 / 250.00 = 0.012: persuadable above 1.2 points
+    assert trained.metrics["threshold_basis"] == {
+        "how": "break_even", "gain": 0.012, "currency": "CNY", "contact_cost": "3.00",
+        "value_per_payer": "250.00", "value_from": "given", "payers": None, "break_even": "0.012000",
+    }  # fmt: skip
+    assert trained.metrics["thresholds"]["gain"] == 0.012

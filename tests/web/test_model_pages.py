@@ -7,19 +7,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
 import httpx
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from arrears.audit.trail import SYSTEM
 from arrears.auth.models import User
 from arrears.auth.permissions import Role
 from arrears.clock import FixedClock
 from arrears.db import transaction
+from arrears.scoring import service as scoring_service
 from arrears.scoring import use_cases
 from arrears.scoring.datasets import LabelledData
+from arrears.scoring.uplift import UpliftModel, train
+from arrears.strategy import uplift as strategy_uplift
+from arrears.strategy.models import StrategyRun
+from arrears.strategy.uplift_drift import UpliftDrift, Variable, run_counts
 from tests.api.conftest import API_NOW, Api
 from tests.scoring.synthetic import portfolio
-from tests.strategy.test_uplift import store_synthetic
+from tests.strategy.test_nightly import AS_OF, approve
+from tests.strategy.test_uplift import store_synthetic, synthetic
 from tests.web.test_supervise import signed_in
 
 
@@ -139,3 +149,79 @@ def test_who_may_read_the_registry(
     for name, role in (("zhou.check", Role.COMPLIANCE_OFFICER), ("zhao.audit", Role.AUDITOR)):
         signed_up(name, role=role)
         assert signed_in(browser, name).get("/models/cure/1").status_code == 200
+
+
+def store_uplift(engine: Engine, model: UpliftModel, metrics: dict[str, Any], *, activate: bool) -> int:
+    with transaction(engine) as session:
+        row = scoring_service.register(
+            session,
+            model,
+            scoring_service.TrainingRecord("uplift_contact", "synthetic", {}, metrics, "0" * 64),
+            FixedClock(API_NOW),
+            "test",
+        )
+        if activate:
+            strategy_uplift.activate_version(session, SYSTEM, row.version, API_NOW)
+        return row.version
+
+
+def kept_night(engine: Engine, day: date, strategy_id: int, drift: UpliftDrift) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            insert(StrategyRun).values(
+                as_of=day, strategy_id=strategy_id, engine="duckdb", finished_at=API_NOW,
+                counts={"strategy_cases": drift.cases, **run_counts(drift)},
+            )
+        )  # fmt: skip
+
+
+def test_an_uplift_model_s_page_shows_its_latest_night_s_drift_and_how_its_threshold_was_set(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User]
+) -> None:
+    model, metrics = train(synthetic(2000), rounds=10, seed=1)
+    derived = {"how": "break_even", "gain": 0.012, "currency": "CNY", "contact_cost": "3.00",
+               "value_per_payer": "250.00", "value_from": "data", "payers": 812, "break_even": "0.012000"}  # fmt: skip
+    store_uplift(api.engine, model, metrics | {"threshold_basis": derived}, activate=True)  # version 1
+    old = UpliftModel(model.models, model.features, model.products)  # stored before the profile was kept
+    unwatched = {k: v for k, v in metrics.items() if k not in ("profile", "threshold_basis")}
+    store_uplift(api.engine, old, unwatched, activate=False)  # version 2
+    store_uplift(api.engine, model, metrics, activate=False)  # version 3: watched, never scored with
+    strategy_id = approve(api.engine)
+
+    def variables(dpd: float, stability: str) -> tuple[Variable, ...]:
+        return (
+            Variable("dpd", dpd, 0.0206, stability),
+            Variable("gain", 0.0312, 0.0206, "stable"),
+            Variable("overdue", 0.0021, 0.0206, "stable"),
+        )
+
+    kept_night(api.engine, AS_OF - timedelta(days=1), strategy_id,
+               UpliftDrift(1, 1_200, 55, variables(0.0103, "stable"), None, 0.1, 0.25))  # fmt: skip
+    kept_night(api.engine, AS_OF, strategy_id,
+               UpliftDrift(1, 1_250, 55, variables(0.4132, "alert"), None, 0.1, 0.25))  # fmt: skip
+    signed_up("chen.plan", role=Role.STRATEGY_ANALYST)
+    analyst = signed_in(browser, "chen.plan")
+
+    page = analyst.get("/models/uplift_contact/1")
+    assert page.status_code == 200, page.text
+    drift = page.text.split("data-drift>", 1)[1].split("</section>", 1)[0]
+    assert f'data-drift-night="{AS_OF.isoformat()}"' in drift and "1,250 cases scored" in drift
+    assert _cells(drift, 'data-variable="dpd"') == ["dpd", "0.4132", "0.0206", "alert"]
+    assert 'data-variable="dpd" data-stability="alert"' in drift
+    assert _cells(drift, 'data-variable="gain"')[3] == "stable"
+    assert "warning above 0.1, alert above 0.25" in drift
+    basis = page.text.split('data-figure="threshold-basis">', 1)[1].split("</dd>", 1)[0]
+    assert "the break-even of a contact costing 3.00 CNY against 250.00 CNY" in basis and "812" in basis
+
+    chinese = signed_in(browser, "chen.plan", "zh-CN").get("/models/uplift_contact/1")
+    assert chinese.status_code == 200
+    zh_drift = chinese.text.split("data-drift>", 1)[1].split("</section>", 1)[0]
+    assert "漂移" in chinese.text and _cells(zh_drift, 'data-variable="dpd"')[3] == "警报"
+    assert _cells(zh_drift, 'data-variable="gain"')[3] == "稳定" and "盈亏平衡" in chinese.text
+
+    old_page = analyst.get("/models/uplift_contact/2")
+    assert old_page.status_code == 200 and "data-drift-unwatched" in old_page.text
+    assert "stored without its training sample&#39;s profile" in old_page.text
+    assert "not recorded (stored before it was kept)" in old_page.text
+    fresh = analyst.get("/models/uplift_contact/3")
+    assert fresh.status_code == 200 and "No night has scored cases with this version yet." in fresh.text

@@ -32,11 +32,12 @@ import pyarrow as pa
 from arrears.i18n import N_, translate
 from arrears.scoring.uplift import Randomised, features, products_of, qini, qini_of_truth, two_models
 from arrears.strategy.simulation.pair import Plan
-from arrears.strategy.simulation.population import Population, draw_population
+from arrears.strategy.simulation.population import CURRENCY, Population, draw_population
 from arrears.strategy.simulation.run import first_night_facts, simulate
 from arrears.strategy.statistics import power_proportions, rate_nearest
 
 Flags = npt.NDArray[np.bool_]
+Amounts = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -140,16 +141,21 @@ def randomised(
     treatment: Flags,
     seed: int = 1,
     protected: frozenset[str] = frozenset(),
+    collected: tuple[Amounts, Amounts] | None = None,
 ) -> Randomised:
     """The simulated customers as a bank's experiment would see them: each one randomised into
-    the treated or the control arm (half each), with the outcome of that arm, and the true effect
-    that no experiment sees."""
+    the treated or the control arm (half each), with the outcome of that arm (and, given each
+    one's amounts collected under the control and under the treatment, the amount of that arm),
+    and the true effect that no experiment sees."""
     products = products_of(facts)
     x, names = features(facts, as_of, products, protected)
     treated = np.random.default_rng([seed, 0x7EA7]).random(len(control)) < 0.5
     observed = np.where(treated, treatment, control).astype(np.int8)
     truth = treatment.astype(np.int64) - control.astype(np.int64)
-    return Randomised(x, names, products, treated, observed, truth)
+    if collected is None:
+        return Randomised(x, names, products, treated, observed, truth)
+    amounts = np.where(treated, collected[1], collected[0]).astype(np.int64)
+    return Randomised(x, names, products, treated, observed, truth, amounts, CURRENCY)
 
 
 @dataclass(frozen=True)
@@ -175,16 +181,45 @@ def potential_outcomes(
 ) -> tuple[Population, pa.Table, Flags, Flags]:
     """The plan's customers, their first night's facts, and whether each was paid up by the end
     of the horizon under the control (the plan's first strategy) and under the treatment."""
+    found = potential(plan, progress)
+    return found.people, found.facts, found.paid[0], found.paid[1]
+
+
+@dataclass(frozen=True)
+class Potential:
+    """Each customer's outcomes under both strategies (control first): paid up by the end of the
+    horizon, and the amount collected (minor units of the simulation's currency)."""
+
+    people: Population
+    facts: pa.Table
+    paid: tuple[Flags, Flags]
+    collected: tuple[Amounts, Amounts]
+
+
+def potential(plan: Plan, progress: Callable[[int, int], None] | None = None) -> Potential:
+    """:func:`potential_outcomes` with the amounts collected under each strategy."""
     people = draw_population(plan.customers, plan.seed, plan.start)
-    paid = []
+    runs = []
     for index, document in enumerate(plan.documents):
         hook = None if progress is None else (lambda done, i=index: progress(i, done))
-        run = simulate(
-            document, people, start=plan.start, days=plan.days, seed=plan.seed, bank=plan.bank, progress=hook
+        runs.append(
+            simulate(
+                document,
+                people,
+                start=plan.start,
+                days=plan.days,
+                seed=plan.seed,
+                bank=plan.bank,
+                progress=hook,
+            )
         )
-        paid.append(run.cured)
     facts = first_night_facts(plan.documents[0], people, plan.start, plan.bank)
-    return people, facts, paid[0], paid[1]
+    return Potential(
+        people,
+        facts,
+        (runs[0].cured, runs[1].cured),
+        (runs[0].collected.astype(np.int64), runs[1].collected.astype(np.int64)),
+    )
 
 
 def sentences(found: Evidence, language: str) -> list[str]:

@@ -1,0 +1,208 @@
+"""The uplift model's persuadable threshold, chosen or derived from costs (pure: no database).
+
+A contact pays when what it adds is worth more than it costs: a customer whose chance of paying
+rises by ``gain`` when contacted brings, on average, ``gain × V`` more, V being the amount a paying
+customer pays; so contact pays when ``gain × V > C``, C the contact's cost, that is when
+``gain > C / V``: the **break-even gain**, the threshold above which a customer is
+``persuadable`` (:mod:`arrears.scoring.uplift`). Money stays in integer minor units and Decimal;
+the break-even is rounded *up* to :data:`PLACES` decimal places, so that rounding never makes
+persuadable a customer whose contact would not pay. V is the mean amount collected within the
+horizon from the randomised customers who paid (both arms), when the data has amounts, else the
+one given (``--value-per-payer``).
+
+How the threshold came about is kept with the model (:class:`ThresholdBasis`, in its metrics) and
+said by the train command and the registry page (:func:`sentence`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from arrears.errors import InvalidInputError
+from arrears.i18n import N_, translate
+from arrears.money import exponent, format_major, parse_major, round_half_even
+from arrears.scoring.uplift import GAIN_THRESHOLD
+
+PLACES = Decimal("0.000001")
+"""The break-even gain is kept to six decimal places (a ten-thousandth of a point)."""
+How = Literal["default", "given", "break_even"]
+
+BOTH = N_(
+    "give --gain-threshold or --contact-cost, not both: the persuadable threshold is either chosen "
+    "or derived from the contact's cost"
+)
+VALUE_ALONE = N_("--value-per-payer is read only with --contact-cost (the break-even gain)")
+
+
+@dataclass(frozen=True)
+class ContactCost:
+    """``--contact-cost`` (and ``--value-per-payer``), as written: decimal strings in major units
+    of the randomised customers' currency."""
+
+    cost: str
+    value_per_payer: str | None = None
+
+
+@dataclass(frozen=True)
+class ThresholdBasis:
+    """How the persuadable threshold came about."""
+
+    gain: float
+    how: How
+    currency: str | None = None
+    contact_cost: int | None = None
+    """Minor units."""
+    value_per_payer: Decimal | None = None
+    """Minor units: the mean over the paying customers (exact), or the amount given."""
+    payers: int | None = None
+    """The paying customers it is the mean of; None when it was given."""
+    break_even: Decimal | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Kept in the model's metrics (``threshold_basis``); amounts as decimal strings."""
+        found: dict[str, Any] = {"how": self.how, "gain": self.gain}
+        if self.how == "break_even":
+            assert self.currency and self.contact_cost is not None and self.value_per_payer is not None
+            found |= {
+                "currency": self.currency,
+                "contact_cost": format_major(self.contact_cost, self.currency),
+                "value_per_payer": _shown(self.value_per_payer, self.currency),
+                "value_from": "given" if self.payers is None else "data",
+                "payers": self.payers,
+                "break_even": str(self.break_even),
+            }
+        return found
+
+
+def _shown(minor: Decimal, currency: str) -> str:
+    """An amount in minor units (a mean: maybe a fraction of one) to the currency's places."""
+    return format_major(round_half_even(minor.scaleb(-exponent(currency)), currency), currency)
+
+
+def break_even(contact_cost: int, value_per_payer: Decimal) -> Decimal:
+    """The gain at which a contact pays for itself, ``C / V`` (both in minor units of one
+    currency), rounded up to :data:`PLACES`."""
+    return (Decimal(contact_cost) / value_per_payer).quantize(PLACES, rounding=ROUND_CEILING)
+
+
+def basis(
+    gain: float | None,
+    costs: ContactCost | None,
+    outcome: npt.NDArray[np.int8],
+    collected: npt.NDArray[np.int64] | None,
+    currency: str | None,
+) -> ThresholdBasis:
+    """The threshold chosen (``gain``), derived from ``costs`` (with the randomised customers'
+    outcomes and amounts collected, minor units of ``currency``), or the default."""
+    if costs is None:
+        if gain is None:
+            return ThresholdBasis(GAIN_THRESHOLD, "default")
+        return ThresholdBasis(gain, "given")
+    if gain is not None:
+        raise InvalidInputError(BOTH)
+    if currency is None:
+        raise InvalidInputError(
+            N_("the randomised customers' amounts are not in one currency: --contact-cost needs one")
+        )
+    cost = parse_major(costs.cost, currency)
+    if cost <= 0:
+        raise InvalidInputError(
+            N_("--contact-cost must be more than 0 {currency} (it was {cost})"),
+            currency=currency,
+            cost=costs.cost,
+        )
+    value, payers = _value_per_payer(costs, outcome, collected, currency)
+    found = break_even(cost, value)
+    if found >= 1:
+        raise InvalidInputError(
+            N_(
+                "a contact costing {cost} {currency} never pays when a paying customer brings "
+                "{value} {currency}: the break-even gain would be {gain}, and a gain is at most 1"
+            ),
+            cost=costs.cost,
+            currency=currency,
+            value=_shown(value, currency),
+            gain=str(found),
+        )
+    return ThresholdBasis(float(found), "break_even", currency, cost, value, payers, found)
+
+
+def _value_per_payer(
+    costs: ContactCost,
+    outcome: npt.NDArray[np.int8],
+    collected: npt.NDArray[np.int64] | None,
+    currency: str,
+) -> tuple[Decimal, int | None]:
+    """The amount given, else the mean collected from the customers who paid (minor units)."""
+    if costs.value_per_payer is not None:
+        value = parse_major(costs.value_per_payer, currency)
+        if value <= 0:
+            raise InvalidInputError(
+                N_("--value-per-payer must be more than 0 {currency} (it was {value})"),
+                currency=currency,
+                value=costs.value_per_payer,
+            )
+        return Decimal(value), None
+    paid = outcome == 1
+    payers = int(paid.sum())
+    total = 0 if collected is None or not payers else int(collected[paid].sum())
+    if total <= 0:
+        raise InvalidInputError(
+            N_(
+                "the randomised data has no amount collected from the customers who paid: give "
+                "--value-per-payer AMOUNT ({currency}) beside --contact-cost"
+            ),
+            currency=currency,
+        )
+    return Decimal(total) / Decimal(payers), payers
+
+
+def sentence(found: Mapping[str, Any] | None, language: str) -> str | None:
+    """How the threshold came about, in a sentence (None for a model stored before it was kept)."""
+    if not found:
+        return None
+    gain = f"{float(found['gain']):.6g}"
+    if found["how"] == "default":
+        return translate(
+            N_(
+                "Persuadable above a gain of {gain}: the default "
+                "(neither --gain-threshold nor --contact-cost)."
+            ),
+            language,
+            gain=gain,
+        )
+    if found["how"] == "given":
+        return translate(
+            N_("Persuadable above a gain of {gain}: as chosen (--gain-threshold)."), language, gain=gain
+        )
+    currency = found["currency"]
+    cost, value = f"{found['contact_cost']} {currency}", f"{found['value_per_payer']} {currency}"
+    if found.get("payers") is None:
+        return translate(
+            N_(
+                "Persuadable above a gain of {gain}: the break-even of a contact costing {cost} against "
+                "{value} collected per paying customer (as given, --value-per-payer)."
+            ),
+            language,
+            gain=found["break_even"],
+            cost=cost,
+            value=value,
+        )
+    return translate(
+        N_(
+            "Persuadable above a gain of {gain}: the break-even of a contact costing {cost} against "
+            "{value} collected per paying customer (the mean of the {payers} who paid in the "
+            "randomised data)."
+        ),
+        language,
+        gain=found["break_even"],
+        cost=cost,
+        value=value,
+        payers=f"{found['payers']:,}",
+    )
