@@ -34,6 +34,7 @@ from arrears.compliance.gate import decide
 from arrears.compliance.packs import Pack, load_pack, load_policy
 from arrears.contacts.dispositions import REFUSED_BY_GATE, Disposition, dispositions
 from arrears.contacts.models import Callback, CallbackStatus, Contact, ContactPreference, PreferenceKind
+from arrears.db.keys import one_of
 from arrears.disputes.models import Hold
 from arrears.portfolio.models import ContactPoint, Customer
 
@@ -77,12 +78,16 @@ def facts_for_many(
     ids = sorted(set(customer_ids))
     zones: dict[str, str | None] = dict(
         session.execute(
-            select(Customer.customer_id, Customer.timezone).where(Customer.customer_id.in_(ids))
+            select(Customer.customer_id, Customer.timezone).where(
+                one_of(Customer.customer_id, ids, _dialect(session))
+            )
         ).all()
     )
     points: dict[str, list[GatePoint]] = defaultdict(list)
     for p in session.scalars(
-        select(ContactPoint).where(ContactPoint.customer_id.in_(ids)).order_by(ContactPoint.id)
+        select(ContactPoint)
+        .where(one_of(ContactPoint.customer_id, ids, _dialect(session)))
+        .order_by(ContactPoint.id)
     ):
         points[p.customer_id].append(
             GatePoint(str(p.id), p.type, GATE_PARTIES.get(p.party, p.party), p.do_not_contact)
@@ -181,6 +186,10 @@ def take_turns(session: Session, customer_ids: Collection[str]) -> None:
         hold_chain(session)  # the write lock, with the audit trail's answer to a stale snapshot
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 CustomerEvents = Iterable[tuple[str, Event]]
 """Events of the gate, each with the customer it is about."""
 
@@ -191,7 +200,7 @@ def _contact_events(
     rows = session.scalars(
         select(Contact)
         .where(
-            Contact.customer_id.in_(customer_ids),
+            one_of(Contact.customer_id, customer_ids, _dialect(session)),
             Contact.started_at >= at - timedelta(days=HISTORY_DAYS),
             Contact.started_at <= at,
             # a contact the gate refused never happened; one recorded after the fact did, whatever
@@ -221,7 +230,7 @@ def _contact_events(
 def _hold_events(session: Session, customer_ids: Collection[str], at: datetime) -> CustomerEvents:
     holds = session.scalars(
         select(Hold).where(
-            Hold.customer_id.in_(customer_ids),
+            one_of(Hold.customer_id, customer_ids, _dialect(session)),
             Hold.placed_at <= at,
             or_(Hold.lifted_at.is_(None), Hold.lifted_at > at),
         )
@@ -233,7 +242,7 @@ def _hold_events(session: Session, customer_ids: Collection[str], at: datetime) 
 def _preference_events(session: Session, customer_ids: Collection[str], at: datetime) -> CustomerEvents:
     preferences = session.scalars(
         select(ContactPreference).where(
-            ContactPreference.customer_id.in_(customer_ids),
+            one_of(ContactPreference.customer_id, customer_ids, _dialect(session)),
             ContactPreference.recorded_at <= at,
             or_(ContactPreference.withdrawn_at.is_(None), ContactPreference.withdrawn_at > at),
         )
@@ -267,7 +276,7 @@ def _callback_events(session: Session, customer_ids: Collection[str], at: dateti
         select(Case.customer_id, Callback.created_at, Callback.due_at)
         .join(Case, Case.case_id == Callback.case_id)
         .where(
-            Case.customer_id.in_(customer_ids),
+            one_of(Case.customer_id, customer_ids, _dialect(session)),
             Callback.status == CallbackStatus.OPEN,
             Callback.created_at <= at,
         )

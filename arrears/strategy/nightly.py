@@ -54,11 +54,11 @@ from arrears.cases.models import Case, CaseStatus
 from arrears.compliance.batch import decide_batch
 from arrears.compliance.batch_facts import BatchFacts
 from arrears.compliance.decision import Decision, Verdict
-from arrears.compliance.facts import Facts
 from arrears.compliance.packs import Pack
 from arrears.contacts.gate import facts_for_many
 from arrears.contacts.models import CallTask, CallTaskStatus
 from arrears.db.arrow import insert_arrow, read_arrow
+from arrears.db.keys import one_of
 from arrears.i18n import N_, Text
 from arrears.queues import repository as queue_repository
 from arrears.strategy import evaluation
@@ -77,8 +77,6 @@ from arrears.strategy.repository import ActiveStrategy, active_strategy
 from arrears.strategy.uplift_drift import UpliftDrift, night_note, run_counts, watched_case_facts
 from arrears.strategy.validation import GATE_CHANNELS
 
-CHUNK = 5000
-"""Ids one statement names at most."""
 DEFAULT_CALL_WINDOW = ("09:00", "20:00")
 """A call whose window is ``best`` and whose customer has no right-party contact yet."""
 
@@ -209,8 +207,10 @@ def _write_state(
     open_case = exists().where(Case.case_id == CaseSegment.case_id, Case.status == str(CaseStatus.OPEN))
     connection.execute(delete(CaseSegment).where(~open_case))  # NOT EXISTS: NOT IN is quadratic on PostgreSQL
     ids = entered.column("case_id").to_pylist()
-    for start in range(0, len(ids), CHUNK):
-        connection.execute(delete(CaseSegment).where(CaseSegment.case_id.in_(ids[start : start + CHUNK])))
+    if ids:
+        connection.execute(
+            delete(CaseSegment).where(one_of(CaseSegment.case_id, ids, connection.dialect.name))
+        )
     rows = entered.append_column("strategy", pa.array([code] * entered.num_rows, pa.string()))
     insert_arrow(
         connection,
@@ -238,15 +238,13 @@ def _write_members(connection: Connection, entered: pa.Table, strategy_id: int) 
     ]
     if not rows:
         return
-    known: set[tuple[str, str]] = set()
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        found = connection.execute(
-            select(ExperimentMember.experiment, ExperimentMember.case_id).where(
-                ExperimentMember.case_id.in_([r["case_id"] for r in chunk])
-            )
+    ids = [r["case_id"] for r in rows]
+    found = connection.execute(
+        select(ExperimentMember.experiment, ExperimentMember.case_id).where(
+            one_of(ExperimentMember.case_id, ids, connection.dialect.name)
         )
-        known.update((experiment, case_id) for experiment, case_id in found)
+    )
+    known: set[tuple[str, str]] = {(experiment, case_id) for experiment, case_id in found}
     fresh = [r for r in rows if (r["experiment"], r["case_id"]) not in known]
     insert_arrow(connection, ExperimentMember.__tablename__, pa.Table.from_pylist(fresh, MEMBER_SCHEMA))
 
@@ -398,10 +396,8 @@ def gate_actions(connection: Connection, actions: Sequence[Action], pack: Pack) 
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     customers = sorted({a.row["customer_id"] for a in actions})
     at = min(a.planned_at for a in actions)
-    known: dict[str, Facts] = {}
     try:
-        for start in range(0, len(customers), CHUNK):  # a statement names CHUNK ids at most
-            known.update(facts_for_many(session, customers[start : start + CHUNK], at))
+        known = facts_for_many(session, customers, at)
     finally:
         session.close()
     requests = pa.table(
@@ -426,10 +422,10 @@ def _fresh(connection: Connection, actions: Sequence[Action], outcome: NightOutc
     """The actions not chosen before (a night run again chooses each once)."""
     keys = [a.key for a in actions]
     existing: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
+    if keys:
         existing.update(
             connection.execute(
-                select(StrategyAction.key).where(StrategyAction.key.in_(keys[start : start + CHUNK]))
+                select(StrategyAction.key).where(one_of(StrategyAction.key, keys, connection.dialect.name))
             ).scalars()
         )
     outcome.already = len(existing)

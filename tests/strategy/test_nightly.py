@@ -22,7 +22,7 @@ from arrears.compliance.packs import load_pack
 from arrears.contacts.models import ContactPreference
 from arrears.db import transaction
 from arrears.disputes.models import Hold
-from arrears.strategy import arms, messages, nightly
+from arrears.strategy import arms, messages
 from arrears.strategy.evaluation import DuckDBStrategyEngine
 from arrears.strategy.models import CaseSegment, Strategy, StrategyAction
 from arrears.strategy.nightly import NightOutcome, run_night
@@ -249,8 +249,8 @@ def test_a_night_names_a_bounded_number_of_ids_per_statement(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """At 10M accounts a night has more customers than SQLite takes variables in one statement:
-    the gate's facts, the messages and the members are read and written in chunks."""
-    monkeypatch.setattr(nightly, "CHUNK", 2)
+    the messages are written in chunks; the gate's facts, the segments, the members and the
+    actions chosen before name their ids as one bound value (arrears.db.keys, tests/test_db_keys.py)."""
     monkeypatch.setattr(messages, "CHUNK", 2)
     book = Book(engine)
     for n in range(5):
