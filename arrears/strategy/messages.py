@@ -25,6 +25,7 @@ from arrears.channels.outbox import queue_many
 from arrears.channels.reminders import POINT_TYPES, debtor_points, template_language
 from arrears.channels.rendering import InvalidTemplateError, MessageContext, provider_params, render
 from arrears.channels.templates import active_template
+from arrears.db.keys import one_of
 from arrears.i18n import N_, Text
 from arrears.portfolio.models import Customer
 
@@ -49,7 +50,7 @@ class MessageAction:
 
 
 CHUNK = 5000
-"""Actions composed together (their cases and customers named in one statement)."""
+"""Actions composed together (their messages queued in one go)."""
 
 
 def queue_messages(
@@ -68,12 +69,14 @@ def _queue_chunk(
     now: datetime,
     templates: dict[tuple[str, str, str], MessageTemplate | None],
 ) -> None:
-    case_ids = select(Case.case_id).where(Case.case_id.in_(sorted({a.case_id for a in actions})))
+    dialect = session.get_bind().dialect.name
+    case_ids = select(Case.case_id).where(one_of(Case.case_id, sorted({a.case_id for a in actions}), dialect))
     points = debtor_points(session, case_ids)
+    customers = sorted({a.customer_id for a in actions})
     names = dict(
         session.execute(
             select(Customer.customer_id, Customer.name).where(
-                Customer.customer_id.in_(sorted({a.customer_id for a in actions}))
+                one_of(Customer.customer_id, customers, dialect)
             )
         ).all()
     )
