@@ -300,3 +300,57 @@ def test_a_rule_finds_nothing_where_its_required_words_are_absent() -> None:
                     checked += 1
                     assert pattern.search(text) is None, (rule.id, text)
     assert checked > 100
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("坐牢是不会的，但法院判了不履行会被限制高消费", "false_legal"),
+        ("上门找你家人是不可能的", "third_party_leverage"),
+    ],
+)
+def test_a_clause_that_ends_by_denying_what_it_named_is_a_negation(text: str, category: str) -> None:
+    assert category not in categories(text)
+    assert any("negated" in d.because for d in check_conduct(text).dropped)
+    assert "false_legal" in categories("你这样下去迟早坐牢的")
+    assert "false_legal" in categories("你要坐牢也不是没有可能")  # a double negation denies nothing
+
+
+def test_the_debtors_own_words_said_back_to_them_are_theirs_in_that_clause_only() -> None:
+    said_back = "您刚才说打算找朋友周转一下，这个您自己决定就行"
+    assert "new_borrowing" not in categories(said_back)
+    assert any("reported" in d.because for d in check_conduct(said_back).dropped)
+    assert "new_borrowing" in categories("你刚才说没钱，那就去找朋友借啊")  # the answer is the collector's
+    assert "third_party_leverage" in categories("我跟你说过，再不还就告诉你老板")
+
+
+@pytest.mark.parametrize(
+    ("clean", "flagged", "category"),
+    [
+        ("您是他妈妈吧？麻烦让他回个电话", "你他妈还不还钱", "insult"),
+        ("打風落大雨，你出入小心，還款嘅事下星期再講", "你出入小心啲，我哋啲人成日經過", "threat"),
+        (
+            "Scammers sometimes pretend to be the police and threaten arrest; we never do that.",
+            "Pay today or you will be arrested.",
+            "false_legal",
+        ),
+        ("你每天早上七点送孩子去幼儿园", "明天早上六点我就去你家门口等着", "forbidden_time"),
+    ],
+)
+def test_general_forms_that_were_too_wide_now_tell_the_two_apart(
+    clean: str, flagged: str, category: str
+) -> None:
+    """Rounds 3–4: 他妈 is "his mother" unless it is the expletive; care about the weather is not
+    menace; a scam warning names arrest without threatening it; an early hour with the debtor's own
+    errand is not a contact (the hour needs a visit to the debtor, a call, a message)."""
+    assert category not in categories(clean)
+    assert category in categories(flagged)
+
+
+def test_asking_a_relative_to_talk_the_debtor_round_is_leverage() -> None:
+    for text in (
+        "您是他妈妈吧？他欠我们三万多一直不还，您得好好说说他。",
+        "Your husband owes us nearly two grand. Can you make sure he sorts it out this week?",
+    ):
+        assert {"disclosure", "third_party_leverage"} <= categories(text, party="family"), text
+    assert "third_party_leverage" not in categories("麻烦您让他方便的时候回个电话", party="family")
