@@ -19,7 +19,8 @@ from arrears.yamlfile import Document, FileModel, YamlFileError, read_yaml, vali
 SPLITS = ("dev", "heldout", "heldout2", "heldout3")
 """dev: tuned on; heldout: the first held-out part, measured once in session 14 and open to tuning
 since; heldout2: written apart in session 15, measured once before round 3 and open to tuning
-since; heldout3: written apart in session 16, never tuned on (data/qa/corpus/README.md)."""
+since; heldout3: written apart in session 16, measured before and after round 3 and open to tuning
+since round 4 (data/qa/corpus/README.md)."""
 NONE = "none"
 """The confusion table's row and column for 'no category'."""
 

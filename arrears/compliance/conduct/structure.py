@@ -48,7 +48,8 @@ _REPORTED_EN = re.compile(
     r"|his \w+|her \w+|the \w+)"
     r"\s+(?:\w+\s+)?(?:said|says|claimed|claims|asked|asks|told us|told me|complained|complains|threatened|"
     r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
-    r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b"
+    r"mentioned|stated|states|reported|reports|insists|insisted|accused|called me|called us|cursed|"
+    r"swore at)\b"
     r"|\baccording to\b|\bheard that\b|\byou (?:mentioned|said|told (?:me|us)|suggested|were thinking of)\b"
 )
 _SUBJECT_THEN_SPEECH = re.compile(
@@ -69,9 +70,16 @@ _AFTER_NEGATION_ZH = re.compile(
 """A clause that ends by denying what it named: "坐牢是不会的", "上门是不可能的"."""
 _OWN_WORDS = re.compile(
     r"我.{0,3}(?:跟|对|和|给|向).{0,3}(?:他|她|客户|对方)说|(?:^|[，,。])(?:跟|对)(?:他|她|客户)说"
-    r"|\bi told\b|\btold (?:him|her|them)\b"
+    r"|\bi told\b|\btold (?:him|her|them)\b|\b(?:i|we) (?:said|replied|wrote)\b"
 )
-_QUOTES = re.compile(r"[“\"「『]([^”\"」』]*)[”\"」』]")
+_QUOTES = re.compile(r"[“\"「『]([^”\"」』]*)[”\"」』]|(?<![a-z])'(.+?)'(?![a-z])")
+"""Quotations: in double or corner quotes, or in single quotes that are not apostrophes ('…')."""
+_SPEECH_BEFORE_QUOTE = re.compile(
+    r"\b(?:said|says|saying|shouted|yelled|screamed|claimed|threatened|replied|texted|wrote)\b[\s,:]*$"
+    r"|(?:说|称|表示|骂|喊|吼|扬言|威胁|回复)[：:，,]?\s*$"
+)
+"""A speech verb right before a quotation, its subject left out as notes do ("became aggressive,
+said '…'"): the quotation is someone else's unless the collector says it is their own."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,7 @@ def reported_by_other(text: str, scope: Scope, start: int) -> str | None:
         lead = text[max(scope.sentence[0], inside_quote - 12) : inside_quote]
         if _OWN_WORDS.search(lead):
             return None
-        cue = _REPORTED_ZH.search(lead) or _REPORTED_EN.search(lead)
+        cue = _REPORTED_ZH.search(lead) or _REPORTED_EN.search(lead) or _SPEECH_BEFORE_QUOTE.search(lead)
         if cue:
             return cue.group(0)
     you = _REPORTED_YOU_ZH.search(text, scope.clause[0], start)
@@ -164,7 +172,8 @@ def _last(pattern: re.Pattern[str], text: str) -> str | None:
 
 def _quote_around(text: str, start: int) -> int | None:
     for found in _QUOTES.finditer(text):
-        if found.start(1) <= start < found.end(1):
+        inner = 1 if found.group(1) is not None else 2
+        if found.start(inner) <= start < found.end(inner):
             return found.start()
         if found.start() > start:
             break
