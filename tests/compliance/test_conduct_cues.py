@@ -49,3 +49,25 @@ def test_the_model_reads_cues_and_marks_them_said_to_a_third_party() -> None:
     said = features("她欠我们三万块，你让她快点还", "family", "collector")
     assert "s:debt" in said and "3p|s:debt" in said and is_cue("3p|s:debt")
     assert "3p|s:debt" not in features("你欠我们三万块，快点还", "debtor", "collector")
+
+
+def test_what_is_spoken_of_is_read_as_classes_of_words_in_either_script() -> None:
+    assert {"s:media", "s:post", "s:media&post"} <= names("再不还我就把你照片发到你们业主群")
+    assert {"s:media", "s:post"} <= names("We'll post your name on our defaulters page.")
+    assert {"s:kin_role", "s:urge", "s:debt"} <= names("他欠我们三万多，您当妈的得好好说说他")
+    assert "s:entitled" in names("As guarantor on your nephew's loan you're liable for the missed payments.")
+    assert "s:crime~neg" in names("欠信用卡是民事纠纷，不会坐牢")
+
+
+def test_a_negation_reaches_the_rest_of_its_clause_and_a_denial_after_counts() -> None:
+    assert "s:borrow~neg" in names("我们不会要求您找亲戚朋友借钱")  # ten characters after 不会
+    assert "s:crime~neg" in names("坐牢是不会的")
+    assert "s:borrow" in names("没钱就去找亲戚朋友借")  # no negation over the borrowing
+
+
+def test_the_model_reads_its_n_grams_negated_or_reported_as_other_features() -> None:
+    said = features("我们不会联系您的家人", "debtor", "collector")
+    assert "n|c:家人" in said and "c:家人" not in said
+    reported = features("客户说要去告诉他老婆", "debtor", "collector")
+    assert "r|c:老婆" in reported
+    assert "c:家人" in features("我们会联系您的家人", "debtor", "collector")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from arrears.compliance.conduct.normalise import HAS_CJK, HAS_LATIN, Normalised, normalise
 from arrears.compliance.conduct.rules import Rule, RuleBook, load_rules
-from arrears.compliance.conduct.structure import negation_before, reported_by_other, scope_of
+from arrears.compliance.conduct.structure import negation_after, negation_before, reported_by_other, scope_of
 
 DEBTOR_SIDE = frozenset({"debtor", "spouse", "attorney", "guarantor", "unknown"})
 """Parties a text may speak of the debt to (the pack narrows this further, see content.py)."""
@@ -86,14 +86,14 @@ def _judge(
             continue
         span = normalised.original_span(start, end)
         evidence = original[span[0] : span[1]]
-        because = _set_aside(rule, plain, start)
+        because = _set_aside(rule, plain, start, end)
         if because is not None:
             dropped.append(Dropped(rule.id, evidence, because))
             continue
         findings.append(Finding(rule.category, rule.id, rule.pack_key, rule.severity, *span, evidence))
 
 
-def _set_aside(rule: Rule, text: str, start: int) -> str | None:
+def _set_aside(rule: Rule, text: str, start: int, end: int) -> str | None:
     scope = scope_of(text, start)
     if rule.unless is not None and rule.unless.search(text, scope.sentence[0], scope.sentence[1]):
         return "lawful statement"
@@ -102,7 +102,7 @@ def _set_aside(rule: Rule, text: str, start: int) -> str | None:
         if cue is not None:
             return f"reported speech “{cue}”"
     if rule.negatable:
-        negation = negation_before(text, scope, start)
+        negation = negation_before(text, scope, start) or negation_after(text, scope, end)
         if negation is not None:
             return f"negated by “{negation}”"
     return None

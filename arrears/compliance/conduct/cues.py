@@ -21,7 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from arrears.compliance.conduct.rules import RuleBook, load_rules
-from arrears.compliance.conduct.structure import negation_before, reported_by_other, scope_of
+from arrears.compliance.conduct.structure import (
+    MARK_REACH_EN,
+    MARK_REACH_ZH,
+    negation_after,
+    negation_before,
+    reported_by_other,
+    scope_of,
+)
 
 PREFIX = "s:"
 """Cue features' names start with this (``s:tell``, ``s:tell~neg``, ``s:rel_family&tell``)."""
@@ -57,7 +64,10 @@ def find_cues(text: str, book: RuleBook | None = None) -> list[Cue]:
             how = ""
             if reported_by_other(text, scope, start) is not None:
                 how = "rep"
-            elif negation_before(text, scope, start) is not None:
+            elif (
+                negation_before(text, scope, start, MARK_REACH_ZH, MARK_REACH_EN) is not None
+                or negation_after(text, scope, end) is not None
+            ):
                 how = "neg"
             found.append(Cue(name, start, end, bisect.bisect_right(ends, start), how))
     found.sort(key=lambda c: (c.start, c.name))

@@ -7,10 +7,13 @@ together, for reviewing notes and transcripts and for measuring (docs/qa.md).
 The text is read as the rules read it (``normalise``: Traditional → Simplified, folded forms,
 evasions spelled out). Its features: character n-grams (1–4) of every run of Chinese characters;
 words and word pairs, and the character n-grams (3–5) inside each word, of the Latin text; the
-party spoken to and the speaker. Each present n-gram weighs its idf, the vector is L2-normalised,
-and one logistic regression per category scores it. Beside it, when the sentence encoder is
-installed (embedding.py, the ``qa-model`` extra), a second logistic regression per category reads
-the sentence's embedding (with the party and whether the bank's system speaks), and the two
+party spoken to and the speaker. An n-gram under a negation or in someone else's words (the
+rules' structure, reaching the rest of its clause: structure.marks) is another feature, ``n|`` or
+``r|``; the cues (cues.py) are read beside them. Each present n-gram weighs its idf, the vector is
+L2-normalised, and one logistic regression per category scores it. Beside it, when the sentence
+encoder is installed (embedding.py, the ``qa-model`` extra), a second logistic regression per
+category reads the sentence's embedding (with the party, whether the bank's system speaks, the
+embedding again when said to a third party, and the cues), and the two
 probabilities are averaged. A category is found when its probability reaches the threshold chosen
 by grouped cross-validation (by the corpus' files) for a precision of at least 0.95 — one for the
 n-grams alone, one for the average. The evidence is where the n-grams that pushed the score up
@@ -41,8 +44,9 @@ from arrears.compliance.conduct.checker import OTHER_SPEAKERS, Checked, Finding,
 from arrears.compliance.conduct.cues import cue_features, is_cue
 from arrears.compliance.conduct.normalise import Normalised, normalise
 from arrears.compliance.conduct.rules import load_rules
+from arrears.compliance.conduct.structure import marks
 
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4
 MODEL_FILE = "model.json"
 SCALE = 1000
 """Idf, weights and intercepts are stored in thousandths (integers: a smaller, exact file)."""
@@ -89,21 +93,28 @@ def occurrences(normalised: str, party: str, speaker: str) -> Iterator[Occurrenc
         yield Occurrence(feature, start, end)
         if third and "&" not in feature:
             yield Occurrence(f"3p|{feature}", start, end)
+    how = marks(normalised)
+
+    def said(name: str, at: int) -> str:
+        """An n-gram under a negation or in someone else's words is another feature (``n|``, ``r|``)."""
+        return name if how[at] == "." else f"{how[at]}|{name}"
+
     for run in _CJK_RUN.finditer(normalised):
         chars, offset = run.group(), run.start()
         for order in _CJK_ORDERS:
             for i in range(len(chars) - order + 1):
                 gram = chars[i : i + order]
-                yield Occurrence(f"c:{gram}", offset + i, offset + i + order)
+                yield Occurrence(said(f"c:{gram}", offset + i), offset + i, offset + i + order)
                 if third and order <= _THIRD_PARTY_ORDER:
                     yield Occurrence(f"3p|c:{gram}", offset + i, offset + i + order)
     words = list(_WORD.finditer(normalised))
     for i, word in enumerate(words):
-        yield Occurrence(f"w:{word.group()}", *word.span())
+        yield Occurrence(said(f"w:{word.group()}", word.start()), *word.span())
         if third:
             yield Occurrence(f"3p|w:{word.group()}", *word.span())
         if i + 1 < len(words):
-            yield Occurrence(f"w:{word.group()} {words[i + 1].group()}", word.start(), words[i + 1].end())
+            pair = f"w:{word.group()} {words[i + 1].group()}"
+            yield Occurrence(said(pair, word.start()), word.start(), words[i + 1].end())
         padded = f" {word.group()} "
         for order in _WORD_CHAR_ORDERS:
             for j in range(len(padded) - order + 1):
@@ -307,10 +318,16 @@ class Contribution:
 def sentence_inputs(
     embedded: NDArray[np.float64], parties: list[str], speakers: list[str]
 ) -> NDArray[np.float64]:
-    """The sentence model's inputs: the embedding, the party (one-hot), whether the system speaks."""
+    """The sentence model's inputs: the embedding, the party (one-hot), whether the system speaks,
+    and the embedding again when said to a third party (zeros otherwise): what the same words mean
+    depends on whom they are said to — the debt told to a relative, a relative asked to press the
+    debtor — and a linear model cannot weigh that without the product."""
     party = np.array([[p == known for known in SENTENCE_PARTIES] for p in parties], dtype=np.float64)
     system = np.array([[s == "system"] for s in speakers], dtype=np.float64)
-    return np.hstack([embedded, party.reshape(len(parties), -1), system.reshape(len(speakers), -1)])
+    third = np.array([[p in THIRD_PARTIES] for p in parties], dtype=np.float64).reshape(len(parties), 1)
+    return np.hstack(
+        [embedded, party.reshape(len(parties), -1), system.reshape(len(speakers), -1), embedded * third]
+    )
 
 
 def model_findings(
@@ -387,9 +404,10 @@ def _evidence_span(
     for occurrence in found:
         if occurrence.end > occurrence.start:
             where.setdefault(occurrence.feature, []).append(occurrence)
-    anchor = where[top[0].feature][0]
+    spans = [c for c in top if "&" not in c.feature] or top  # a pair of cues explains, its cues show
+    anchor = where[spans[0].feature][0]
     start, end = anchor.start, anchor.end
-    for contribution in top[1:]:
+    for contribution in spans[1:]:
         for occurrence in where.get(contribution.feature, []):
             if occurrence.start - end <= _EVIDENCE_REACH and start - occurrence.end <= _EVIDENCE_REACH:
                 start, end = min(start, occurrence.start), max(end, occurrence.end)

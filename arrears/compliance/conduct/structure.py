@@ -48,7 +48,8 @@ _REPORTED_EN = re.compile(
     r"|his \w+|her \w+|the \w+)"
     r"\s+(?:\w+\s+)?(?:said|says|claimed|claims|asked|asks|told us|told me|complained|complains|threatened|"
     r"yelled|shouted|screamed|is worried|was worried|worries|fears|feared|thinks|thought|believes|believed|"
-    r"mentioned|stated|states|reported|insists|insisted|accused|called me|called us|cursed|swore at)\b"
+    r"mentioned|stated|states|reported|reports|insists|insisted|accused|called me|called us|cursed|"
+    r"swore at)\b"
     r"|\baccording to\b|\bheard that\b|\byou (?:mentioned|said|told (?:me|us)|suggested|were thinking of)\b"
 )
 _SUBJECT_THEN_SPEECH = re.compile(
@@ -56,11 +57,29 @@ _SUBJECT_THEN_SPEECH = re.compile(
     r"(?:说|称|表示|扬言|威胁|骂|问|喊)"
 )
 """A third person's sentence whose speech verb comes after a comma ("客户情绪激动，说要……")."""
+_REPORTED_YOU_ZH = re.compile(
+    r"(?<![跟对和给向让叫])(?:你|您)(?:刚才|刚刚|之前|上次|前面|昨天|早上)(?:也)?(?:说|讲|提到|提过|话|表示)(?:过)?"
+    r"|(?<![跟对和给向让叫])(?:你|您)(?:说过|提到过?|提过|讲过)"
+)
+"""The debtor's own words said back to them ("您刚才说打算找朋友周转"), in the same clause only: a
+collector answering them in the next clause ("你刚才说没钱，那就去借") speaks for themselves."""
+_AFTER_NEGATION_ZH = re.compile(
+    r"^[^，,。；;！!？?]{0,6}?(?:是|都是|也是|那是|倒是|倒|就)?(?:绝对|肯定|从来|根本)?"
+    r"(?:不会|不可能|不存在|没有|唔会|冇可能|唔可能)(?:的|嘅|啦|喇|了|的事)?$"
+)
+"""A clause that ends by denying what it named: "坐牢是不会的", "上门是不可能的"."""
 _OWN_WORDS = re.compile(
     r"我.{0,3}(?:跟|对|和|给|向).{0,3}(?:他|她|客户|对方)说|(?:^|[，,。])(?:跟|对)(?:他|她|客户)说"
-    r"|\bi told\b|\btold (?:him|her|them)\b"
+    r"|\bi told\b|\btold (?:him|her|them)\b|\b(?:i|we) (?:said|replied|wrote)\b"
 )
-_QUOTES = re.compile(r"[“\"「『]([^”\"」』]*)[”\"」』]")
+_QUOTES = re.compile(r"[“\"「『]([^”\"」』]*)[”\"」』]|(?<![a-z])'(.+?)'(?![a-z])")
+"""Quotations: in double or corner quotes, or in single quotes that are not apostrophes ('…')."""
+_SPEECH_BEFORE_QUOTE = re.compile(
+    r"\b(?:said|says|saying|shouted|yelled|screamed|claimed|threatened|replied|texted|wrote)\b[\s,:]*$"
+    r"|(?:说|称|表示|骂|喊|吼|扬言|威胁|回复)[：:，,]?\s*$"
+)
+"""A speech verb right before a quotation, its subject left out as notes do ("became aggressive,
+said '…'"): the quotation is someone else's unless the collector says it is their own."""
 
 
 @dataclass(frozen=True)
@@ -96,18 +115,31 @@ NEGATION_WINDOW_ZH = 8
 NEGATION_WINDOW_EN = 40
 
 
-def negation_before(text: str, scope: Scope, start: int) -> str | None:
-    """The negation that scopes over a match at ``start``, if any ("不会", "never", "won't")."""
-    low_zh = max(scope.consequence_start, start - NEGATION_WINDOW_ZH - 2)
-    window = _SUGGESTION.sub("", _A_NOT_A.sub("", text[low_zh:start]))[-NEGATION_WINDOW_ZH:]
+def negation_before(
+    text: str,
+    scope: Scope,
+    start: int,
+    reach_zh: int = NEGATION_WINDOW_ZH,
+    reach_en: int = NEGATION_WINDOW_EN,
+) -> str | None:
+    """The negation that scopes over a match at ``start``, if any ("不会", "never", "won't"): within
+    ``reach_zh`` characters before it in Chinese, ``reach_en`` in English, in its consequence."""
+    low_zh = max(scope.consequence_start, start - reach_zh - 2)
+    window = _SUGGESTION.sub("", _A_NOT_A.sub("", text[low_zh:start]))[-reach_zh:]
     found = _NEGATION_ZH.search(window)
     if found:
         return found.group(0)
-    low_en = max(scope.consequence_start, start - NEGATION_WINDOW_EN)
+    low_en = max(scope.consequence_start, start - reach_en)
     window = _SUGGESTION.sub("", text[low_en:start])
     if _EN_DEBTOR_NEGATION.search(window):
         return None
     found = _NEGATION_EN.search(window)
+    return found.group(0) if found else None
+
+
+def negation_after(text: str, scope: Scope, end: int) -> str | None:
+    """The denial that ends the clause after a match ending at ``end`` ("坐牢是不会的"), if any."""
+    found = _AFTER_NEGATION_ZH.search(text[end : scope.clause[1]])
     return found.group(0) if found else None
 
 
@@ -118,9 +150,12 @@ def reported_by_other(text: str, scope: Scope, start: int) -> str | None:
         lead = text[max(scope.sentence[0], inside_quote - 12) : inside_quote]
         if _OWN_WORDS.search(lead):
             return None
-        cue = _REPORTED_ZH.search(lead) or _REPORTED_EN.search(lead)
+        cue = _REPORTED_ZH.search(lead) or _REPORTED_EN.search(lead) or _SPEECH_BEFORE_QUOTE.search(lead)
         if cue:
             return cue.group(0)
+    you = _REPORTED_YOU_ZH.search(text, scope.clause[0], start)
+    if you is not None:
+        return you.group(0)
     before = text[scope.sentence[0] : start]
     if _OWN_WORDS.search(before):
         return None
@@ -137,8 +172,43 @@ def _last(pattern: re.Pattern[str], text: str) -> str | None:
 
 def _quote_around(text: str, start: int) -> int | None:
     for found in _QUOTES.finditer(text):
-        if found.start(1) <= start < found.end(1):
+        inner = 1 if found.group(1) is not None else 2
+        if found.start(inner) <= start < found.end(inner):
             return found.start()
         if found.start() > start:
             break
     return None
+
+
+MARK_REACH_ZH = 30
+MARK_REACH_EN = 100
+"""How far a negation reaches for the trained model's n-grams and cues (marks, cues.py): the rest of
+its clause's consequence, rather than the rules' few characters — an n-gram is a hint, not a finding,
+and "我们不会要求您找亲戚朋友借钱" negates the borrowing ten characters on."""
+
+
+_STARTS_A_GRAM = re.compile(r"[\u3400-\u9fff]|(?<![a-z0-9$£€'])[a-z0-9$£€']")
+"""A Chinese character or the first character of a word: where the model's n-grams begin."""
+
+
+def marks(text: str) -> str:
+    """How each character of ``text`` is said, one letter a character: ``n`` under a negation that
+    scopes over it ("我们**不会**联系您的家人", "we will **not** tell…"), ``r`` in someone else's
+    words ("客户说…", "he said…"), ``.`` plain — what the rules' structure would judge a match
+    starting there (the trained model reads its n-grams so)."""
+    out = []
+    for start in range(len(text)):
+        if not _STARTS_A_GRAM.match(text, start):  # read by no n-gram: left plain
+            out.append(".")
+            continue
+        scope = scope_of(text, start)
+        if reported_by_other(text, scope, start) is not None:
+            out.append("r")
+        elif (
+            negation_before(text, scope, start, MARK_REACH_ZH, MARK_REACH_EN) is not None
+            or negation_after(text, scope, start + 1) is not None
+        ):
+            out.append("n")
+        else:
+            out.append(".")
+    return "".join(out)
