@@ -305,11 +305,15 @@ def _actions(
     action_day = as_of + timedelta(days=1)
     read = facts_read(active.document)
     actions = []
+    windows: dict[tuple[str, int, str], tuple[datetime, datetime | None]] = {}  # the same for a step and zone
     for row in rows:
         fact = by_case[row["case_id"]] | {"days_open": row["days_open"], "age": row["age"]}
         step = active.document.paths[row["path"]].steps[row["step"]]
         zone = fact["timezone"] or bank_zone
-        start, end = step_window(step, action_day, ZoneInfo(zone))
+        where = (row["path"], row["step"], zone)
+        if where not in windows:
+            windows[where] = step_window(step, action_day, ZoneInfo(zone))
+        start, end = windows[where]
         actions.append(Action(row, step, start, end, zone, _why(active, row, fact, read), fact))
     return actions
 
