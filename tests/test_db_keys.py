@@ -11,7 +11,7 @@ def test_one_of_finds_exactly_the_rows_of_the_keys_given(engine: Engine) -> None
     ids = [f"C{n:06d}" for n in range(40_000)] + ["O'Brien", "张伟"]
     with engine.begin() as connection:
         connection.execute(insert(Customer), [{"customer_id": i, "name": "x"} for i in ids])
-        wanted = ids[::3] + ["O'Brien", "张伟", "nobody"]
+        wanted = [*ids[::3], "O'Brien", "张伟", "nobody"]
         found = connection.execute(
             select(Customer.customer_id).where(one_of(Customer.customer_id, wanted, connection.dialect.name))
         ).scalars()
