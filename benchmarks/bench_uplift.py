@@ -5,7 +5,7 @@
 Trains the model (:mod:`arrears.scoring.uplift`) on ``--train`` randomised synthetic customers,
 stores it as bytes and reads it back (as the night does from the registry), then scores a facts
 table of ``--cases`` open cases (the columns the model reads, drawn at random) the way
-:func:`arrears.strategy.facts.with_uplift` does: the features, one prediction per arm over all the
+:func:`arrears.strategy.facts.score_uplift` does: the features, one prediction per arm over all the
 rows, the bands. Printed: the seconds of each part, best of ``--repeat``, and the bands' counts.
 Then the night's way (:func:`arrears.strategy.facts.read_case_facts` with a strategy whose M1
 segment reads the band): the cases that segment could take on its other conditions picked on

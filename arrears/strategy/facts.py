@@ -259,15 +259,6 @@ def band_candidates(facts: pa.Table, as_of: date, document: StrategyDocument) ->
     return np.sort(np.asarray(found["row_number_"], np.int64))
 
 
-def with_uplift(
-    connection: Connection, facts: pa.Table, as_of: date, rows: npt.NDArray[np.int64] | None = None
-) -> pa.Table:
-    """The facts with each case's estimated gain and band from the active uplift model, scored
-    set-based (one prediction per arm over all of ``rows`` at once, None: every row); NULL for the
-    rows not scored, and for all when no uplift model is active."""
-    return score_uplift(connection, facts, as_of, rows)[0]
-
-
 @dataclass(frozen=True)
 class UpliftScoring:
     """What the active model scored: its version, the model, and the scored rows with the
@@ -281,8 +272,10 @@ class UpliftScoring:
 def score_uplift(
     connection: Connection, facts: pa.Table, as_of: date, rows: npt.NDArray[np.int64] | None = None
 ) -> tuple[pa.Table, UpliftScoring | None]:
-    """:func:`with_uplift`, and what was scored (None when nothing was: no active model, or no
-    row to score)."""
+    """The facts with each case's estimated gain and band from the active uplift model, scored
+    set-based (one prediction per arm over all of ``rows`` at once, None: every row; NULL for the
+    rows not scored, and for all when no uplift model is active), and what was scored (None when
+    nothing was: no active model, or no row to score)."""
     n = facts.num_rows
     gain, codes = np.full(n, np.nan), np.full(n, -1, np.int8)
     active = None if rows is not None and not len(rows) else _active_uplift(connection)

@@ -8,7 +8,7 @@ action. Stored in the scoring registry as a version of purpose :data:`PURPOSE`, 
 model; both are audited (``model.train``, ``model.activate``).
 
 Scored every night, set-based, when the case facts are read
-(:func:`arrears.strategy.facts.with_uplift`): every open case gets ``uplift_gain`` and
+(:func:`arrears.strategy.facts.score_uplift`): every open case gets ``uplift_gain`` and
 ``uplift_band`` from the active model, NULL when none is active; the scored cases' drift against
 the training sample is judged (:mod:`arrears.strategy.uplift_drift`).
 
