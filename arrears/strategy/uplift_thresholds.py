@@ -118,8 +118,7 @@ def basis(
             cost=costs.cost,
         )
     value, payers = _value_per_payer(costs, outcome, collected, currency)
-    found = break_even(cost, value)
-    if found >= 1:
+    if Decimal(cost) >= value:  # before rounding: a cost of 200 digits has no six places to round to
         raise InvalidInputError(
             N_(
                 "a contact costing {cost} {currency} never pays when a paying customer brings "
@@ -128,9 +127,15 @@ def basis(
             cost=costs.cost,
             currency=currency,
             value=_shown(value, currency),
-            gain=str(found),
+            gain=_ratio(Decimal(cost) / value),
         )
+    found = break_even(cost, value)
     return ThresholdBasis(float(found), "break_even", currency, cost, value, payers, found)
+
+
+def _ratio(ratio: Decimal) -> str:
+    """A break-even gain of 1 or more as the refusal says it (six places while they fit)."""
+    return str(ratio.quantize(PLACES, rounding=ROUND_CEILING)) if ratio.adjusted() < 20 else f"{ratio:.3e}"
 
 
 def _value_per_payer(

@@ -79,6 +79,9 @@ def test_what_cannot_give_a_threshold_is_refused_in_both_languages() -> None:
         basis(None, ContactCost("187.50"), PAID, COLLECTED, "CNY")
     assert "never pays when a paying customer brings 187.50 CNY" in dear.value.message("en")
     assert "1.000000" in dear.value.message("zh-CN")
+    with pytest.raises(InvalidInputError) as huge:  # 200 digits: refused, not a decimal.InvalidOperation
+        basis(None, ContactCost("9" * 200), PAID, COLLECTED, "CNY")
+    assert "never pays" in huge.value.message("en") and "e+" in huge.value.message("zh-CN")
     with pytest.raises(InvalidInputError) as free:
         basis(None, ContactCost("0"), PAID, COLLECTED, "CNY")
     assert "--contact-cost must be more than 0 CNY" in free.value.message("en")
