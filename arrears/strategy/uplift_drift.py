@@ -45,6 +45,16 @@ NO_PROFILE = "no_profile"
 FEW_CASES = "few_cases"
 STABILITY = {"stable": N_("stable"), "warn": N_("warn"), "alert": N_("alert")}
 """How each judgement is named on the registry page."""
+VARIABLES = {
+    "dpd": N_("days past due"),
+    "overdue": N_("overdue amount"),
+    "score": N_("score"),
+    "age": N_("age"),
+    "product": N_("product"),
+    "english": N_("English-speaking"),
+    "gain": N_("predicted gain from contact"),
+}
+"""The model's variables (arrears.scoring.uplift.FEATURES, and its gain) in words on the page."""
 
 
 @dataclass(frozen=True)

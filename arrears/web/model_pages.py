@@ -76,6 +76,7 @@ def model_page(
             "drift": uplift_drift.latest(session, principal, row.version),
             "watched": bool(metrics.get("profile")),
             "stability_names": {k: translate(v, language) for k, v in uplift_drift.STABILITY.items()},
+            "variable_names": {k: translate(v, language) for k, v in uplift_drift.VARIABLES.items()},
         }
     return render.render(request, "model.html", context)
 

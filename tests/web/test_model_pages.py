@@ -206,7 +206,7 @@ def test_an_uplift_model_s_page_shows_its_latest_night_s_drift_and_how_its_thres
     assert page.status_code == 200, page.text
     drift = page.text.split("data-drift>", 1)[1].split("</section>", 1)[0]
     assert f'data-drift-night="{AS_OF.isoformat()}"' in drift and "1,250 cases scored" in drift
-    assert _cells(drift, 'data-variable="dpd"') == ["dpd", "0.4132", "0.0206", "alert"]
+    assert _cells(drift, 'data-variable="dpd"') == ["days past due dpd", "0.4132", "0.0206", "alert"]
     assert 'data-variable="dpd" data-stability="alert"' in drift
     assert _cells(drift, 'data-variable="gain"')[3] == "stable"
     assert "warning above 0.1, alert above 0.25" in drift
@@ -217,6 +217,7 @@ def test_an_uplift_model_s_page_shows_its_latest_night_s_drift_and_how_its_thres
     assert chinese.status_code == 200
     zh_drift = chinese.text.split("data-drift>", 1)[1].split("</section>", 1)[0]
     assert "漂移" in chinese.text and _cells(zh_drift, 'data-variable="dpd"')[3] == "警报"
+    assert _cells(zh_drift, 'data-variable="dpd"')[0] == "逾期天数 dpd"
     assert _cells(zh_drift, 'data-variable="gain"')[3] == "稳定" and "盈亏平衡" in chinese.text
 
     old_page = analyst.get("/models/uplift_contact/2")
