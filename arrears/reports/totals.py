@@ -30,6 +30,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    Integer,
     MetaData,
     String,
     Table,
@@ -66,17 +67,16 @@ GROUP BY r.bucket, r.currency, COALESCE(a.product, '')
 
 # The changes of the ranges of the window ([start, day]) joined to each account's range on day: a
 # range counts from the day it began (or the window's start) to the day it ended. Formatted with
-# the names of the two dates' parameters, the accounts taken (all, or a temporary table's) and
-# the product each is counted under.
+# the ranges read (every account's, or the moved accounts' staged in MOVED_RANGES), the names of
+# the two dates' parameters and the product each range is counted under.
 ROLL_CHANGES_SQL = """
 WITH past AS (
     SELECT r.valid_from, r.valid_to, r.bucket AS from_bucket, n.bucket AS to_bucket,
            r.currency, {product} AS product, r.outstanding_amount
-    FROM delinquency_ranges r
-    JOIN delinquency_ranges n ON n.account_id = r.account_id
-        AND n.valid_from <= :{day} AND (n.valid_to IS NULL OR n.valid_to > :{day})
-    LEFT JOIN accounts a ON a.account_id = r.account_id{join}
-    WHERE r.valid_from <= :{day} AND (r.valid_to IS NULL OR r.valid_to > :{start}){only}
+    FROM {ranges} r
+    JOIN {ranges} n ON n.account_id = r.account_id
+        AND n.valid_from <= :{day} AND (n.valid_to IS NULL OR n.valid_to > :{day}){join}
+    WHERE r.valid_from <= :{day} AND (r.valid_to IS NULL OR r.valid_to > :{start})
 )
 SELECT CASE WHEN valid_from < :{start} THEN :{start} ELSE valid_from END AS since,
        from_bucket, to_bucket, currency, product,
@@ -91,6 +91,7 @@ GROUP BY valid_to, from_bucket, to_bucket, currency, product
 """
 
 CURRENT_PRODUCT = "COALESCE(a.product, '')"
+WITH_PRODUCT = "\n    LEFT JOIN accounts a ON a.account_id = r.account_id"
 
 # The rows summed into the night's cells; the changes before the window's start fold into it.
 ROLL_CELLS_SQL = """
@@ -104,12 +105,30 @@ HAVING SUM(accounts) <> 0 OR SUM(balance) <> 0
 """
 
 COUNTED_SQL = ROLL_CELLS_SQL.format(
-    changes=ROLL_CHANGES_SQL.format(day="as_of", start="start", product=CURRENT_PRODUCT, join="", only="")
+    changes=ROLL_CHANGES_SQL.format(
+        ranges="delinquency_ranges", day="as_of", start="start", product=CURRENT_PRODUCT, join=WITH_PRODUCT
+    )
 )
 """Every account's changes, counted from the ranges."""
 
 MOVED = "tmp_roll_moved"
 """The accounts whose contribution a carried night takes off and adds again."""
+MOVED_RANGES = "tmp_roll_moved_ranges"
+"""Their ranges of both nights' windows, each with the product the previous night counted it
+under (``product_was``) and today's (``product``): read once from the ranges, by their index."""
+
+# (CROSS JOIN: SQLite walks the moved accounts and searches each one's ranges by the index; with a
+# plain join it may scan every range, the temporary table having no statistics.)
+STAGE_MOVED_RANGES_SQL = f"""
+INSERT INTO {MOVED_RANGES}
+SELECT r.account_id, r.valid_from, r.valid_to, r.bucket, r.bucket_rank, r.currency,
+       r.outstanding_amount, r.overdue_amount, {CURRENT_PRODUCT},
+       CASE WHEN m.moved THEN COALESCE(m.product_was, '') ELSE {CURRENT_PRODUCT} END
+FROM {MOVED} m CROSS JOIN delinquency_ranges r
+LEFT JOIN accounts a ON a.account_id = r.account_id
+WHERE r.account_id = m.account_id
+  AND r.valid_from <= :as_of AND (r.valid_to IS NULL OR r.valid_to > :previous_start)
+"""
 
 CARRIED_SQL = ROLL_CELLS_SQL.format(
     changes=" UNION ALL ".join(
@@ -118,20 +137,12 @@ CARRIED_SQL = ROLL_CELLS_SQL.format(
             "FROM roll_day_cells WHERE as_of = :previous",
             "SELECT since, from_bucket, to_bucket, currency, product, -accounts, -balance FROM ("
             + ROLL_CHANGES_SQL.format(
-                day="previous",
-                start="previous_start",
-                product=f"CASE WHEN m.moved THEN COALESCE(m.product_was, '') ELSE {CURRENT_PRODUCT} END",
-                join=f" JOIN {MOVED} m ON m.account_id = r.account_id",
-                only=f" AND r.account_id IN (SELECT account_id FROM {MOVED})",
+                ranges=MOVED_RANGES, day="previous", start="previous_start", product="r.product_was", join=""
             )
             + ") AS taken_off",
             "SELECT * FROM ("
             + ROLL_CHANGES_SQL.format(
-                day="as_of",
-                start="start",
-                product=CURRENT_PRODUCT,
-                join="",
-                only=f" AND r.account_id IN (SELECT account_id FROM {MOVED})",
+                ranges=MOVED_RANGES, day="as_of", start="start", product="r.product", join=""
             )
             + ") AS added",
         )
@@ -140,19 +151,13 @@ CARRIED_SQL = ROLL_CELLS_SQL.format(
 """The previous night's cells, less the moved accounts' contribution then (under the product it
 was counted under), plus theirs now."""
 
-# One account's range on a day, under the product its night counted it: the previous night's
-# under the product it had then (``product_was`` of a noted account), tonight's under today's.
-MOVED_ON_DAY_SQL = """
-SELECT r.bucket, r.currency, {product} AS product, {rank} AS bucket_rank, {sign} AS accounts,
-       {sign} * r.outstanding_amount AS outstanding, {sign} * r.overdue_amount AS overdue
-FROM delinquency_ranges r
-JOIN {moved} m ON m.account_id = r.account_id
-LEFT JOIN accounts a ON a.account_id = r.account_id
-WHERE r.account_id IN (SELECT account_id FROM {moved})
-  AND r.valid_from <= :{day} AND (r.valid_to IS NULL OR r.valid_to > :{day})
+# One moved account's range on a day, under the product its night counted it.
+MOVED_ON_DAY_SQL = f"""
+SELECT r.bucket, r.currency, r.{{product}} AS product, {{rank}} AS bucket_rank, {{sign}} AS accounts,
+       {{sign}} * r.outstanding_amount AS outstanding, {{sign}} * r.overdue_amount AS overdue
+FROM {MOVED_RANGES} r
+WHERE r.valid_from <= :{{day}} AND (r.valid_to IS NULL OR r.valid_to > :{{day}})
 """
-# (The IN as well as the join: SQLite then walks the moved accounts' ranges by their index rather
-# than every range, as ROLL_CHANGES_SQL does.)
 
 CARRIED_BUCKETS_SQL = f"""
 INSERT INTO bucket_day_totals
@@ -162,19 +167,9 @@ FROM (
     SELECT bucket, currency, product, bucket_rank, accounts, outstanding, overdue
     FROM bucket_day_totals WHERE as_of = :previous
     UNION ALL
-    {
-    MOVED_ON_DAY_SQL.format(
-        product=f"CASE WHEN m.moved THEN COALESCE(m.product_was, '') ELSE {CURRENT_PRODUCT} END",
-        rank="CAST(NULL AS INTEGER)",
-        sign="-1",
-        moved=MOVED,
-        day="previous",
-    )
-}
+    {MOVED_ON_DAY_SQL.format(product="product_was", rank="CAST(NULL AS INTEGER)", sign="-1", day="previous")}
     UNION ALL
-    {
-    MOVED_ON_DAY_SQL.format(product=CURRENT_PRODUCT, rank="r.bucket_rank", sign="1", moved=MOVED, day="as_of")
-}
+    {MOVED_ON_DAY_SQL.format(product="product", rank="r.bucket_rank", sign="1", day="as_of")}
 ) AS totals
 GROUP BY bucket, currency, product
 HAVING SUM(accounts) <> 0
@@ -370,6 +365,7 @@ def _carry_roll(
     if not accounts or moved.num_rows > CARRY_SHARE * int(accounts):
         return False
     _stage_moved(connection, moved, noted)
+    _stage_moved_ranges(connection, as_of, window_start(since))
     connection.execute(delete(BucketDayTotal).where(BucketDayTotal.as_of == as_of))
     connection.execute(_dated(CARRIED_BUCKETS_SQL, "as_of", "previous"), {"as_of": as_of, "previous": since})
     connection.execute(delete(RollDayCell).where(RollDayCell.as_of == as_of))
@@ -382,6 +378,7 @@ def _carry_roll(
             "previous_start": window_start(since),
         },
     )
+    connection.execute(text(f"DROP TABLE {MOVED_RANGES}"))
     connection.execute(text(f"DROP TABLE {MOVED}"))
     return True
 
@@ -397,7 +394,8 @@ def _stage_moved(connection: Connection, moved: pa.Table, noted: int | None) -> 
         Column("product_was", String(32)),
         prefixes=["TEMPORARY"],
     )
-    connection.execute(text(f"DROP TABLE IF EXISTS {MOVED}"))  # one a rolled-back night left
+    for name in (MOVED_RANGES, MOVED):  # ones a rolled-back night left
+        connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
     table.create(connection)
     ids = moved.column("account_id")
     insert_arrow(
@@ -413,6 +411,29 @@ def _stage_moved(connection: Connection, moved: pa.Table, noted: int | None) -> 
     )
     if noted is not None:
         _add_noted(connection, table, noted)
+
+
+def _stage_moved_ranges(connection: Connection, as_of: date, previous_start: date) -> None:
+    """MOVED_RANGES: the moved accounts' ranges from the previous night's window start to ``as_of``."""
+    Table(
+        MOVED_RANGES,
+        MetaData(),
+        Column("account_id", String(64), primary_key=True),
+        Column("valid_from", Date, primary_key=True),
+        Column("valid_to", Date),
+        Column("bucket", String(16), nullable=False),
+        Column("bucket_rank", Integer, nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("outstanding_amount", BigInteger, nullable=False),
+        Column("overdue_amount", BigInteger, nullable=False),
+        Column("product", String(32), nullable=False),
+        Column("product_was", String(32), nullable=False),
+        prefixes=["TEMPORARY"],
+    ).create(connection)
+    connection.execute(
+        _dated(STAGE_MOVED_RANGES_SQL, "as_of", "previous_start"),
+        {"as_of": as_of, "previous_start": previous_start},
+    )
 
 
 def _add_noted(connection: Connection, table: Table, noted: int) -> None:
