@@ -27,7 +27,9 @@ from arrears.api.problems import language_of
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.concurrency import etag, parse_if_match
-from arrears.strategy import service, simulations
+from arrears.scoring import model_registry
+from arrears.scoring.uplift import PURPOSE as UPLIFT
+from arrears.strategy import service, simulations, uplift_drift
 from arrears.strategy.carrying import VisitChoice
 from arrears.strategy.document import CODE, StrategyDocument
 from arrears.strategy.evaluation import DuckDBStrategyEngine
@@ -44,12 +46,14 @@ from arrears.strategy.schemas import (
     DecisionIn,
     DiffOut,
     ExperimentReportOut,
+    NightDriftOut,
     ReasonIn,
     SimulationRunOut,
     SimulationRunsOut,
     StrategiesOut,
     StrategyIn,
     StrategyOut,
+    UpliftDriftOut,
 )
 
 router = APIRouter(tags=["strategy"])
@@ -60,6 +64,7 @@ Approver = Annotated[Principal, Depends(requires(Permission.STRATEGY_APPROVE))]
 CaseReader = Annotated[Principal, Depends(requires(Permission.CASE_READ))]
 Confirmer = Annotated[Principal, Depends(requires(Permission.ACTION_CONFIRM))]
 SimulationReader = Annotated[Principal, Depends(requires(Permission.SIMULATION_READ))]
+ModelReader = Annotated[Principal, Depends(requires(Permission.MODEL_READ))]
 StrategyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ActionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -425,3 +430,25 @@ def get_simulation(
     """The run with both documents as simulated, each measure's figures and 95% interval as the
     report prints them, the experiment's size, and the amounts collected each day."""
     return SimulationRunOut.of(simulations.run(session, principal, run_id), language_of(request), full=True)
+
+
+@router.get(
+    f"/models/{UPLIFT}/{{version}}/drift",
+    response_model=UpliftDriftOut,
+    responses=problem_responses(400, 403, 404),
+    summary="The uplift model's drift, night by night",
+)
+def uplift_model_drift(
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: ModelReader,
+    session: DatabaseSession,
+    nights: Annotated[int, Query(ge=1, le=366, description="How many of the latest nights")] = 30,
+) -> UpliftDriftOut:
+    """Each night that scored cases with this version of the uplift model, the latest first: per
+    variable its PSI against the training sample, the PSI chance alone reaches, and stable, warn
+    or alert (arrears.strategy.uplift_drift); empty when no night has scored with it."""
+    model_registry.version(session, principal, UPLIFT, version)  # 404 for a version not stored
+    found = uplift_drift.nights(session, principal, version, nights)
+    return UpliftDriftOut(
+        purpose=UPLIFT, version=version, nights=[NightDriftOut.of(night) for night in found]
+    )

@@ -19,6 +19,7 @@ from arrears.strategy.simulation import report
 from arrears.strategy.simulation.population import CURRENCY
 from arrears.strategy.simulation.report import Line
 from arrears.strategy.simulations import comparison_of
+from arrears.strategy.uplift_drift import NightDrift
 from arrears.strategy.validation import Report
 
 
@@ -449,3 +450,41 @@ def _bare(figure: str) -> str:
 class SimulationRunsOut(BaseModel):
     runs: list[SimulationRunOut] = Field(description="Newest first")
     next_cursor: str | None = Field(description="Pass as cursor for the next page; none: the last page")
+
+
+class DriftVariableOut(BaseModel):
+    name: str = Field(description="dpd, overdue, score… or gain (the predicted gain from contact)")
+    psi: float = Field(description="Population stability index against the training sample")
+    noise: float = Field(description="The PSI chance alone reaches with these sample sizes")
+    stability: str = Field(description="stable, warn or alert")
+
+
+class NightDriftOut(BaseModel):
+    as_of: date
+    cases: int = Field(description="Cases the night scored with the model")
+    needed: int = Field(description="Cases the noise floor's approximation needs")
+    reason: str | None = Field(description="Why not judged (no_profile, few_cases); null when judged")
+    warn: float = Field(description="PSI above which a variable warns")
+    alert: float = Field(description="PSI above which a variable alerts")
+    variables: list[DriftVariableOut] = Field(description="Worst first; empty when not judged")
+
+    @classmethod
+    def of(cls, night: NightDrift) -> NightDriftOut:
+        kept = night.drift
+        return cls(
+            as_of=night.as_of,
+            cases=kept["cases"],
+            needed=kept["needed"],
+            reason=kept["reason"],
+            warn=kept["warn"],
+            alert=kept["alert"],
+            variables=[DriftVariableOut(**variable) for variable in kept["variables"]],
+        )
+
+
+class UpliftDriftOut(BaseModel):
+    purpose: str
+    version: int
+    nights: list[NightDriftOut] = Field(
+        description="The nights that scored with this version, the latest first"
+    )

@@ -173,15 +173,21 @@ class NightDrift:
     """As :meth:`UpliftDrift.to_json` kept it."""
 
 
-def latest(session: Session, who: Principal | Actor, version: int) -> NightDrift | None:
-    """The latest night's drift of this version of the uplift model, if a night scored with it
-    (for the registry's readers: ``model.read``)."""
+def nights(session: Session, who: Principal | Actor, version: int, limit: int) -> list[NightDrift]:
+    """The drift of this version of the uplift model on each night that scored with it, the latest
+    first, ``limit`` nights at most (for the registry's readers: ``model.read``)."""
     check_permission(who, Permission.MODEL_READ)
     kept = StrategyRun.counts[(KEY, "version")].as_integer()
-    row = session.execute(
+    rows = session.execute(
         select(StrategyRun.as_of, StrategyRun.counts)
         .where(kept == version)
         .order_by(StrategyRun.as_of.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else NightDrift(row.as_of, row.counts[KEY])
+        .limit(limit)
+    )
+    return [NightDrift(row.as_of, row.counts[KEY]) for row in rows]
+
+
+def latest(session: Session, who: Principal | Actor, version: int) -> NightDrift | None:
+    """The latest night's drift of this version of the uplift model, if a night scored with it."""
+    found = nights(session, who, version, 1)
+    return found[0] if found else None

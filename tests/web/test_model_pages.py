@@ -226,3 +226,40 @@ def test_an_uplift_model_s_page_shows_its_latest_night_s_drift_and_how_its_thres
     assert "not recorded (stored before it was kept)" in old_page.text
     fresh = analyst.get("/models/uplift_contact/3")
     assert fresh.status_code == 200 and "No night has scored cases with this version yet." in fresh.text
+
+
+def test_the_api_gives_the_uplift_model_s_drift_night_by_night(api: Api) -> None:
+    model, metrics = train(synthetic(2000), rounds=10, seed=1)
+    store_uplift(api.engine, model, metrics, activate=True)  # version 1
+    store_uplift(api.engine, model, metrics, activate=False)  # version 2: never scored with
+    strategy_id = approve(api.engine)
+    for day, dpd, stability in ((AS_OF - timedelta(days=1), 0.0103, "stable"), (AS_OF, 0.4132, "alert")):
+        variables = (Variable("dpd", dpd, 0.0206, stability), Variable("gain", 0.0312, 0.0206, "stable"))
+        kept_night(api.engine, day, strategy_id, UpliftDrift(1, 1_250, 55, variables, None, 0.1, 0.25))
+    analyst = api.as_(api.person(Role.STRATEGY_ANALYST))
+
+    answer = analyst.get("/api/v1/models/uplift_contact/1/drift")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["purpose"], body["version"]) == ("uplift_contact", 1)
+    assert [night["as_of"] for night in body["nights"]] == [
+        AS_OF.isoformat(),
+        (AS_OF - timedelta(days=1)).isoformat(),
+    ]
+    latest = body["nights"][0]
+    assert (latest["cases"], latest["needed"], latest["reason"], latest["warn"], latest["alert"]) == (
+        1_250, 55, None, 0.1, 0.25
+    )  # fmt: skip
+    assert latest["variables"][0] == {"name": "dpd", "psi": 0.4132, "noise": 0.0206, "stability": "alert"}
+    assert body["nights"][1]["variables"][0]["stability"] == "stable"
+    one = analyst.get("/api/v1/models/uplift_contact/1/drift", params={"nights": 1}).json()
+    assert [night["as_of"] for night in one["nights"]] == [AS_OF.isoformat()]
+    assert analyst.get("/api/v1/models/uplift_contact/2/drift").json()["nights"] == []
+
+    assert analyst.get("/api/v1/models/uplift_contact/9/drift").status_code == 404
+    refused = analyst.get("/api/v1/models/uplift_contact/1/drift", params={"nights": 0})
+    assert refused.status_code == 422 and "nights" in refused.text
+    collector = api.as_(api.person(Role.COLLECTOR))
+    assert collector.get("/api/v1/models/uplift_contact/1/drift").status_code == 403
+    auditor = api.as_(api.person(Role.AUDITOR))
+    assert auditor.get("/api/v1/models/uplift_contact/1/drift").status_code == 200
