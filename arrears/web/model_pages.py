@@ -12,9 +12,10 @@ Thin, like the API's routes (GET /api/v1/models[/{purpose}/{version}]): the page
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
+import pygal
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
@@ -31,6 +32,9 @@ from arrears.scoring.uplift import KIND as UPLIFT_KIND
 from arrears.strategy import uplift_drift
 from arrears.strategy.uplift_thresholds import sentence
 from arrears.web import render
+from arrears.web.dashboard import _config as chart_config
+from arrears.web.dashboard import _short as short_day
+from arrears.web.dashboard import _svg as chart_svg
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,6 +44,8 @@ PurposePath = Annotated[str, Path(pattern=PURPOSE)]
 VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ARMS = {"treated": N_("contacted (treated)"), "control": N_("not contacted (control)")}
 HELD_OUT = N_("held out")
+DRIFT_NIGHTS = 60
+"""The nights the drift chart draws at most (the API gives up to a year)."""
 SERIES_COLOURS = (PALETTE[0], PALETTE[3])
 """A series' dots and its intervals in one colour (the diagonal grey)."""
 
@@ -71,9 +77,11 @@ def model_page(
         "arm_names": {arm: translate(name, language) for arm, name in ARMS.items()},
     }
     if uplift:
+        nights = uplift_drift.nights(session, principal, row.version, DRIFT_NIGHTS)
         context |= {
             "threshold_basis": sentence(metrics.get("threshold_basis"), language),
-            "drift": uplift_drift.latest(session, principal, row.version),
+            "drift": nights[0] if nights else None,
+            "drift_chart": drift_chart(nights, language),
             "watched": bool(metrics.get("profile")),
             "stability_names": {k: translate(v, language) for k, v in uplift_drift.STABILITY.items()},
             "variable_names": {k: translate(v, language) for k, v in uplift_drift.VARIABLES.items()},
@@ -103,8 +111,6 @@ def chart_title(language: str) -> str:
 def _chart(series: Mapping[str, list[Mapping[str, Any]]], language: str) -> Markup:
     """Predicted against paid per bin (a dot per bin, its 95% interval as a bar), the diagonal of
     perfect calibration beside: an SVG with no script, drawn in the reader's language."""
-    import pygal
-
     chart = pygal.XY(
         js=[],
         disable_xml_declaration=True,
@@ -140,3 +146,40 @@ def _chart(series: Mapping[str, list[Mapping[str, Any]]], language: str) -> Mark
     svg = script_free_svg(chart)
     label = escape(chart_title(language))
     return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
+
+
+def drift_title(language: str) -> str:
+    return translate(N_("PSI of each variable, night by night"), language)
+
+
+def drift_chart(nights: Sequence[uplift_drift.NightDrift], language: str) -> Markup | None:
+    """Each variable's PSI on the nights that judged it (the latest ``DRIFT_NIGHTS``), oldest first,
+    with the warning and alert levels as dashed lines; None with fewer than two judged nights."""
+    judged = [night for night in reversed(nights) if night.drift.get("variables")]
+    if len(judged) < 2:
+        return None
+    psi = {
+        name: [{v["name"]: v["psi"] for v in night.drift["variables"]}.get(name) for night in judged]
+        for name in sorted({v["name"] for night in judged for v in night.drift["variables"]})
+    }
+    latest = judged[-1].drift
+    chart = pygal.Line(
+        chart_config(
+            drift_title(language),
+            x_labels_major_every=max(1, len(judged) // 10),
+            show_y_guides=False,  # the warning and alert levels are the lines to read against
+            legend_at_bottom_columns=2,
+        ),
+        x_labels=[short_day(night.as_of, language) for night in judged],
+    )
+    for name, values in psi.items():
+        words = translate(uplift_drift.VARIABLES[name], language) if name in uplift_drift.VARIABLES else name
+        chart.add(f"{words} {name}", values)
+    for level, label in ((latest["warn"], N_("warning")), (latest["alert"], N_("alert"))):
+        chart.add(
+            translate(label, language),
+            [level] * len(judged),
+            stroke_style={"dasharray": "4,3"},
+            show_dots=False,
+        )
+    return chart_svg(chart)

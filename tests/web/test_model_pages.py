@@ -210,6 +210,9 @@ def test_an_uplift_model_s_page_shows_its_latest_night_s_drift_and_how_its_thres
     assert 'data-variable="dpd" data-stability="alert"' in drift
     assert _cells(drift, 'data-variable="gain"')[3] == "stable"
     assert "warning above 0.1, alert above 0.25" in drift
+    chart = drift.split("<figure data-drift-chart>", 1)[1].split("</figure>", 1)[0]
+    assert 'aria-label="PSI of each variable, night by night"' in chart and "<script" not in chart
+    assert "days past due dpd" in chart and "predicted gain from contact gain" in chart and ">alert<" in chart
     basis = page.text.split('data-figure="threshold-basis">', 1)[1].split("</dd>", 1)[0]
     assert "the break-even of a contact costing 3.00 CNY against 250.00 CNY" in basis and "812" in basis
 
@@ -219,6 +222,7 @@ def test_an_uplift_model_s_page_shows_its_latest_night_s_drift_and_how_its_thres
     assert "漂移" in chinese.text and _cells(zh_drift, 'data-variable="dpd"')[3] == "警报"
     assert _cells(zh_drift, 'data-variable="dpd"')[0] == "逾期天数 dpd"
     assert _cells(zh_drift, 'data-variable="gain"')[3] == "稳定" and "盈亏平衡" in chinese.text
+    assert 'aria-label="各变量逐夜的 PSI"' in zh_drift and "逾期天数 dpd" in zh_drift.split("data-drift-chart", 1)[1]
 
     old_page = analyst.get("/models/uplift_contact/2")
     assert old_page.status_code == 200 and "data-drift-unwatched" in old_page.text
@@ -226,6 +230,7 @@ def test_an_uplift_model_s_page_shows_its_latest_night_s_drift_and_how_its_thres
     assert "not recorded (stored before it was kept)" in old_page.text
     fresh = analyst.get("/models/uplift_contact/3")
     assert fresh.status_code == 200 and "No night has scored cases with this version yet." in fresh.text
+    assert "data-drift-chart" not in fresh.text
 
 
 def test_the_api_gives_the_uplift_model_s_drift_night_by_night(api: Api) -> None:
