@@ -222,7 +222,10 @@ def test_an_uplift_model_s_page_shows_its_latest_night_s_drift_and_how_its_thres
     assert "漂移" in chinese.text and _cells(zh_drift, 'data-variable="dpd"')[3] == "警报"
     assert _cells(zh_drift, 'data-variable="dpd"')[0] == "逾期天数 dpd"
     assert _cells(zh_drift, 'data-variable="gain"')[3] == "稳定" and "盈亏平衡" in chinese.text
-    assert 'aria-label="各变量逐夜的 PSI"' in zh_drift and "逾期天数 dpd" in zh_drift.split("data-drift-chart", 1)[1]
+    assert (
+        'aria-label="各变量逐夜的 PSI"' in zh_drift
+        and "逾期天数 dpd" in zh_drift.split("data-drift-chart", 1)[1]
+    )
 
     old_page = analyst.get("/models/uplift_contact/2")
     assert old_page.status_code == 200 and "data-drift-unwatched" in old_page.text
