@@ -20,7 +20,8 @@ SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4")
 """dev: tuned on; heldout: the first held-out part, measured once in session 14 and open to tuning
 since; heldout2: written apart in session 15, measured once before round 3 and open to tuning
 since; heldout3: written apart in session 16, measured before and after round 3, open to round
-4's tuning; heldout4: written apart in session 17, never tuned on (data/qa/corpus/README.md)."""
+4's tuning; heldout4: written apart in session 17, measured before and after round 4, open to round
+5's tuning (data/qa/corpus/README.md)."""
 NONE = "none"
 """The confusion table's row and column for 'no category'."""
 
