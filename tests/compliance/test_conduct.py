@@ -407,3 +407,73 @@ def test_a_quotation_after_a_speech_verb_is_someone_elses_words() -> None:
     note = "Customer became aggressive, said 'I know where your call centre is, watch yourself'. Call ended."
     assert "threat" not in categories(note)
     assert "third_party_leverage" in categories("I said 'we will call your boss' and he hung up")
+
+
+@pytest.mark.parametrize(
+    ("text", "party", "expected"),
+    [
+        # a relative asked to see to it, at night; the debtor's people to talk them round; a group of theirs
+        (
+            "Could you remind her that her card is three months behind? She really needs to settle it.",
+            "family",
+            {"disclosure", "third_party_leverage"},
+        ),
+        (
+            "你见到他叫他赶紧把钱 settle 了，他欠我们两万多",
+            "colleague",
+            {"disclosure", "third_party_leverage"},
+        ),
+        (
+            "阿姨这么晚打扰您了，您女儿的网贷逾期了，您得管管她",
+            "family",
+            {"forbidden_time", "disclosure", "third_party_leverage"},
+        ),
+        ("要不我们请你舅舅跟你聊聊？", "debtor", {"third_party_leverage"}),
+        ("Don't make me call your mum about this.", "debtor", {"third_party_leverage"}),
+        ("再不还，我们就在你们小区业主群里说说你的事", "debtor", {"reputation", "third_party_leverage"}),
+        ("我们不介意帮你在家长群里自我介绍一下", "debtor", {"reputation", "third_party_leverage"}),
+        ("We would have no choice but to make this public.", "debtor", {"reputation"}),
+        # property, the job and the home left to chance; a visit at night; a message stamped at night
+        ("你那辆新买的电动车停在楼下，哪天被人划了可别怪我们", "debtor", {"threat"}),
+        ("你这份工作还保不保得住，就看你这周的表现了", "debtor", {"threat"}),
+        (
+            "Our field team drives past your street most evenings. Don't blame us if things get awkward.",
+            "debtor",
+            {"threat"},
+        ),
+        ("Expect our collector at your flat around 11pm tonight.", "debtor", {"threat", "forbidden_time"}),
+        ("凌晨两点我们的人就在你家楼下等你", "debtor", {"threat", "forbidden_time"}),
+        ("[Sent 23:47] Your payment is overdue, reply now.", "debtor", {"forbidden_time"}),
+        # the law made up, fees made up, borrowing and selling pressed
+        ("你这笔卡债已经移送检察院侦办了", "debtor", {"false_legal"}),
+        (
+            "Your NRIC will be flagged and you won't be allowed to leave the country.",
+            "debtor",
+            {"false_legal"},
+        ),
+        ("上门一趟的交通费三百块，全算你头上", "debtor", {"false_fee_deadline"}),
+        ("你那台摩托卖一卖嘛，先还一部分", "debtor", {"new_borrowing"}),
+        ("Stick the balance on your Visa and we're done.", "debtor", {"new_borrowing"}),
+        ("你个憨批，电话都不接", "debtor", {"insult"}),
+        # hard negatives close to them
+        ("Customer asked to be called after 10pm because of her shift; consent noted.", "unknown", set()),
+        ("您说想把车卖了还款，这是您的决定，我们也可以给您做分期", "debtor", set()),
+        ("If you're considering a payday loan, please speak to a debt adviser first.", "debtor", set()),
+        ("这个月的罚息每天都在计算，按合同约定", "debtor", set()),
+        ("如遇有人冒充我司上门泼漆，请立即报警", "debtor", set()),
+        ("只有被法院认定为失信被执行人才会被限制高消费", "debtor", set()),
+        (
+            "We will not post anything about you online, and we never contact your neighbours.",
+            "debtor",
+            set(),
+        ),
+        ("我们不会在任何群里公布您的信息，也不会联系您的同事", "debtor", set()),
+        ("Please pass on that he should ring us back when convenient.", "family", set()),
+    ],
+)
+def test_round_five_forms_and_the_hard_negatives_beside_them(
+    text: str, party: str, expected: set[str]
+) -> None:
+    """Round 5 (heldout4 opened): general forms, probes written for this test (not corpus items) —
+    judged exactly, the clean ones included."""
+    assert categories(text, party=party) == expected

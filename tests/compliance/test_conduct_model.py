@@ -234,11 +234,17 @@ def test_training_is_deterministic_for_a_seed_and_prints_the_figures(corpus: Pat
     result = runner.invoke(app, [*command, "--examples", str(tmp_path / "none.yaml"), "--seed", "0"])
     assert result.exit_code == 0, result.output
     assert "rules | n-grams" in result.output and "forbidden_time" in result.output
-    assert "dev + heldout + heldout2 → heldout3" in result.output and "grouped 5-fold" in result.output
-    assert "160 items: dev 40, heldout 40, heldout2 40, heldout3 40" in result.output
+    assert (
+        "dev + heldout + heldout2 + heldout3 → heldout4" in result.output
+        and "grouped 5-fold" in result.output
+    )
+    assert "160 items: dev 32, heldout 32, heldout2 32, heldout3 32, heldout4 32" in result.output
     written = json.loads(out.read_text("utf-8"))
     about = written.pop("about")
-    assert set(about["grouped_cross_validation"]) == {"dev + heldout + heldout2 → heldout3", "grouped 5-fold"}
+    assert set(about["grouped_cross_validation"]) == {
+        "dev + heldout + heldout2 + heldout3 → heldout4",
+        "grouped 5-fold",
+    }
     again = small_training(0).to_dict()
     again.pop("about")
     assert written == again  # the same corpus and seed, another process: the same model
@@ -251,8 +257,8 @@ def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> Non
         app, ["compliance", "evaluate-content", str(corpus), "--with-model", "--misses", "200"]
     )
     assert without.exit_code == 0 and with_model.exit_code == 0, with_model.output
-    assert "40 items, 40 judged exactly" in without.output  # the dev split: a quarter of the examples
-    assert "40 items" in with_model.output
+    assert "32 items, 32 judged exactly" in without.output  # the dev split: a fifth of the examples
+    assert "32 items" in with_model.output
 
 
 def test_the_sentence_model_reads_the_embedding_again_said_to_a_third_party() -> None:

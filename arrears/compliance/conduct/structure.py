@@ -32,11 +32,14 @@ _NEGATION_EN = re.compile(
 _EN_DEBTOR_NEGATION = re.compile(
     r"\b(?:you|he|she|they)\s+(?:\w+\s+)?(?:\w*n't|not|never)\s+(?:\w+\s+)?"
     r"(?:pay|respond|call|answer|reply|get back|make|settle|contact us)|\bnot paying\b"
+    r"|\b(?:if|unless|when) (?:\w+ )?no (?:pmt|payment|ptp|response|reply|contact|money|call ?back)\b"
 )
 _SUGGESTION = re.compile(
     r"\bwhy (?:don't|not)\b|\b(?:can't|couldn't|won't) you\b|何不|为什么不|怎么不|不会去|不就"
+    r"|\b(?:don't|do not) make me\b|\bno (?:other )?(?:choice|option|alternative)\b|不介意|唔介意|不妨"
 )
-""""Why don't you ...", "can't you just ...", "不会去借啊": a suggestion, not a negation."""
+""""Why don't you ...", "can't you just ...", "不会去借啊": a suggestion, not a negation; nor are "don't make
+me ring your dad" (a threat), "we will have no choice but to…" and "我们不介意帮你…" (a willingness)."""
 _REPORTED_ZH = re.compile(
     r"(?<![跟对和给向让叫])(?:他|她|客户|顾客|对方|债务人|借款人|他们|她们|家属|家人|老婆|老公|丈夫|妻子|儿子|女儿|妈妈|"
     r"母亲|父亲|爸爸|同事|领导|有人|朋友|邻居|本人|持卡人|用户|客人)(?:也|还|就|一直|又|刚才|曾|却|反复)?"
@@ -51,6 +54,7 @@ _REPORTED_EN = re.compile(
     r"mentioned|stated|states|reported|reports|insists|insisted|accused|called me|called us|cursed|"
     r"swore at)\b"
     r"|\baccording to\b|\bheard that\b|\byou (?:mentioned|said|told (?:me|us)|suggested|were thinking of)\b"
+    r"|\byou(?:'re| are) (?:thinking|considering)\b"
 )
 _SUBJECT_THEN_SPEECH = re.compile(
     r"^(?:客户|顾客|对方|债务人|借款人|他|她|家属|持卡人)[^，,。]{0,12}[，,](?:又|还|并|也|就|便)?"
@@ -58,11 +62,14 @@ _SUBJECT_THEN_SPEECH = re.compile(
 )
 """A third person's sentence whose speech verb comes after a comma ("客户情绪激动，说要……")."""
 _REPORTED_YOU_ZH = re.compile(
-    r"(?<![跟对和给向让叫])(?:你|您)(?:刚才|刚刚|之前|上次|前面|昨天|早上)(?:也)?(?:说|讲|提到|提过|话|表示)(?:过)?"
+    r"(?<![跟对和给向让叫])(?:你|您)(?:刚才|刚刚|之前|上次|前面|昨天|早上|头先|啱先|啱啱|先前)(?:也)?"
+    r"(?:说|讲|提到|提过|话|表示)(?:过)?"
     r"|(?<![跟对和给向让叫])(?:你|您)(?:说过|提到过?|提过|讲过)"
+    r"|(?<![跟对和给向让叫])(?:你|您)(?:说|话|讲)(?:想|要(?!不要|唔要)|打算|准备|有人)"
 )
-"""The debtor's own words said back to them ("您刚才说打算找朋友周转"), in the same clause only: a
-collector answering them in the next clause ("你刚才说没钱，那就去借") speaks for themselves."""
+"""The debtor's own words said back to them ("您刚才说打算找朋友周转", "你话想问屋企人借", "您说有人在您
+家门口喷了漆"), in the same clause only: a collector answering them in the next clause ("你刚才说没钱，
+那就去借") speaks for themselves."""
 _AFTER_NEGATION_ZH = re.compile(
     r"^[^，,。；;！!？?]{0,6}?(?:是|都是|也是|那是|倒是|倒|就)?(?:绝对|肯定|从来|根本)?"
     r"(?:不会|不可能|不存在|没有|唔会|冇可能|唔可能)(?:的|嘅|啦|喇|了|的事)?$"
