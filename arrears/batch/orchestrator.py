@@ -64,12 +64,6 @@ of every open case (the queues' plan); with the default cache the pages it chang
 to the write-ahead log or a temporary file again and again before the commit, and every page
 read again from the file (docs/strategy.md, "Measures", session 16). Pages are taken only as
 the night touches them, and given back after."""
-NIGHT_MMAP_BYTES = 2_147_418_112
-"""How much of the database file a night's connection reads through memory-mapping rather than
-``read()`` (each page copied into the cache): SQLite's largest as built into Python (it answers
-the most it takes), the whole file of a book of a few million accounts. At 1M accounts the
-night's ``read()`` fell from 2.29 to 0.93 GB and its CPU time by about 8% (docs/strategy.md,
-"Measures", session 18). Writes still go through the write-ahead log."""
 
 
 def dates_between(first: date, last: date) -> list[date]:
@@ -332,27 +326,22 @@ class _Reminders:
 def _night_transaction(database: Engine) -> Iterator[Connection]:
     """A connection in a transaction, committed on leaving (rolled back on an error). On SQLite its
     page caches (the database's and the temporary tables') are :data:`NIGHT_CACHE_MIB` each for
-    the transaction and its file mapped up to :data:`NIGHT_MMAP_BYTES`, and the connection's own
-    settings again after (the pool keeps the connection)."""
-    night_settings = {
-        "main.cache_size": -NIGHT_CACHE_MIB * 1024,
-        "temp.cache_size": -NIGHT_CACHE_MIB * 1024,
-        "mmap_size": NIGHT_MMAP_BYTES,
-    }
+    the transaction, and the connection's own sizes again after (the pool keeps the connection)."""
     with database.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
         before: dict[str, int] = {}
-        if connection.dialect.name == "sqlite":
-            for pragma, value in night_settings.items():
-                before[pragma] = int(connection.exec_driver_sql(f"PRAGMA {pragma}").scalar_one())
-                connection.exec_driver_sql(f"PRAGMA {pragma} = {value}")
+        if sqlite:
+            for schema in ("main", "temp"):
+                before[schema] = int(connection.exec_driver_sql(f"PRAGMA {schema}.cache_size").scalar_one())
+                connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = -{NIGHT_CACHE_MIB * 1024}")
             connection.commit()
         try:
             with connection.begin():
                 yield connection
         finally:
             if before and not connection.invalidated:
-                for pragma, value in before.items():
-                    connection.exec_driver_sql(f"PRAGMA {pragma} = {value}")
+                for schema, size in before.items():
+                    connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = {size}")
                 connection.commit()
 
 
