@@ -185,9 +185,3 @@ def nights(session: Session, who: Principal | Actor, version: int, limit: int) -
         .limit(limit)
     )
     return [NightDrift(row.as_of, row.counts[KEY]) for row in rows]
-
-
-def latest(session: Session, who: Principal | Actor, version: int) -> NightDrift | None:
-    """The latest night's drift of this version of the uplift model, if a night scored with it."""
-    found = nights(session, who, version, 1)
-    return found[0] if found else None

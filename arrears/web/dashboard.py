@@ -20,11 +20,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import pygal
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from openpyxl import Workbook
 from starlette.responses import Response
 
@@ -34,7 +32,7 @@ from arrears.audit.trail import record
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.channels.rendering import PRODUCT_NAMES
-from arrears.charts import page_style, script_free_svg
+from arrears.charts import grouped_numbers, inline_svg, page_chart_config, short_day
 from arrears.contacts.dispositions import dispositions
 from arrears.delinquency.rules import DelinquencyRules, load_rules
 from arrears.errors import InvalidInputError, NotFoundError, echo
@@ -302,39 +300,6 @@ def _roll_table(dash: Dashboard, _: Callable[[str], str]) -> Table:
 # --- charts -------------------------------------------------------------------------------------
 
 
-def _config(title: str, **more: Any) -> pygal.Config:
-    """pygal inlined in the page: no script, nothing linked, no XML declaration."""
-    return pygal.Config(
-        js=[],
-        disable_xml_declaration=True,
-        title=title,
-        width=720,
-        height=320,
-        legend_at_bottom=True,
-        show_minor_x_labels=False,
-        x_label_rotation=30,
-        truncate_legend=-1,
-        style=page_style(),
-        **more,
-    )
-
-
-def _svg(chart: Any) -> Markup:
-    """The chart's SVG to inline in the page, without pygal's script: the page runs no chart script."""
-    svg = script_free_svg(chart)
-    label = escape(chart.config.title or "")
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
-
-
-def _short(day: date, language: str) -> str:
-    return format_date(day, format="short", locale=language.replace("-", "_"))
-
-
-def _grouped(language: str) -> Callable[[float], str]:
-    """An axis' numbers grouped by the reader's locale (240,000,000), never in exponent form."""
-    return lambda value: format_decimal(value, locale=language.replace("-", "_"))
-
-
 def _every(count: int) -> int:
     return max(1, count // 10)
 
@@ -346,66 +311,72 @@ def charts(dash: Dashboard, language: str, currency: str) -> dict[str, Markup]:
         return translate(text, language, **params)
 
     out = _bucket_charts(dash, language, currency, _)
-    grouped = _grouped(language)
+    grouped = grouped_numbers(language)
     if dash.flows:
-        labels = [_short(f.day, language) for f in dash.flows]
+        labels = [short_day(f.day, language) for f in dash.flows]
         chart = pygal.Bar(
-            _config(_(TITLES["flows"]), x_labels_major_every=_every(len(labels))),
+            page_chart_config(_(TITLES["flows"]), x_labels_major_every=_every(len(labels))),
             x_labels=labels,
             value_formatter=grouped,
         )
         chart.add(_("Entries"), [f.entries for f in dash.flows])
         chart.add(_("Cures"), [f.cures for f in dash.flows])
-        out["flows"] = _svg(chart)
+        out["flows"] = inline_svg(chart)
     if dash.promises:
-        labels = [_short(p.day, language) for p in dash.promises]
+        labels = [short_day(p.day, language) for p in dash.promises]
         chart = pygal.Line(
-            _config(_(TITLES["promises"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))),
+            page_chart_config(
+                _(TITLES["promises"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))
+            ),
             x_labels=labels,
             value_formatter=grouped,
         )
         chart.add(_("Kept rate"), [_percent(p.kept_rate) for p in dash.promises])
-        out["promises"] = _svg(chart)
+        out["promises"] = inline_svg(chart)
     if dash.contacts:
-        labels = [_short(r.day, language) for r in dash.contacts if r.day]
+        labels = [short_day(r.day, language) for r in dash.contacts if r.day]
         chart = pygal.Line(
-            _config(_(TITLES["contacts"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))),
+            page_chart_config(
+                _(TITLES["contacts"]) + " (%)", range=(0, 100), x_labels_major_every=_every(len(labels))
+            ),
             x_labels=labels,
             value_formatter=grouped,
         )
         chart.add(_("RPC rate"), [_percent(r.right_party_rate) for r in dash.contacts])
         chart.add(_("Contact rate"), [_percent(r.contact_rate) for r in dash.contacts])
-        out["contacts"] = _svg(chart)
+        out["contacts"] = inline_svg(chart)
     days = [c for c in dash.collected if c.currency == currency]
     if days:
-        labels = [_short(c.day, language) for c in days]
+        labels = [short_day(c.day, language) for c in days]
         chart = pygal.Bar(
-            _config(_("Collected ({currency})", currency=currency), x_labels_major_every=_every(len(labels))),
+            page_chart_config(
+                _("Collected ({currency})", currency=currency), x_labels_major_every=_every(len(labels))
+            ),
             x_labels=labels,
             value_formatter=grouped,
         )
         chart.add(_("Collected"), [float(Amount(c.amount, c.currency).major) for c in days])
-        out["collected"] = _svg(chart)
+        out["collected"] = inline_svg(chart)
     if dash.queues:
         labels = [f"{dash.team_names.get(q.team_id, q.team_id)} · {q.queue}" for q in dash.queues]
         chart = pygal.HorizontalStackedBar(
-            _config(_(TITLES["queues"])), x_labels=labels, value_formatter=grouped
+            page_chart_config(_(TITLES["queues"])), x_labels=labels, value_formatter=grouped
         )
         for index, label in enumerate(AGE_LABELS):
             chart.add(_(label), [q.ages[index] for q in dash.queues])
-        out["queues"] = _svg(chart)
+        out["queues"] = inline_svg(chart)
     if dash.collectors:
         labels = [
             dash.user_names.get(p.collector_id, str(p.collector_id)) if p.collector_id else ""
             for p in dash.collectors
         ]
         chart = pygal.HorizontalBar(
-            _config(_(TITLES["collectors"])), x_labels=labels, value_formatter=grouped
+            page_chart_config(_(TITLES["collectors"])), x_labels=labels, value_formatter=grouped
         )
         chart.add(_("Attempts"), [p.attempts for p in dash.collectors])
         chart.add(_("Right-party contacts"), [p.right_party for p in dash.collectors])
         chart.add(_("Promises"), [p.promises for p in dash.collectors])
-        out["collectors"] = _svg(chart)
+        out["collectors"] = inline_svg(chart)
     return out
 
 
@@ -421,23 +392,25 @@ def _bucket_charts(dash: Dashboard, language: str, currency: str, _: Callable[..
         accounts[(p.as_of, p.bucket)] += p.accounts
         if p.currency == currency:
             balance[(p.as_of, p.bucket)] = Amount(p.outstanding, p.currency).major
-    labels = [_short(d, language) for d in dates]
+    labels = [short_day(d, language) for d in dates]
     every = _every(len(labels))
-    grouped = _grouped(language)
+    grouped = grouped_numbers(language)
     chart = pygal.StackedBar(
-        _config(_("Accounts by bucket"), x_labels_major_every=every), x_labels=labels, value_formatter=grouped
+        page_chart_config(_("Accounts by bucket"), x_labels_major_every=every),
+        x_labels=labels,
+        value_formatter=grouped,
     )
     for name in names:
         chart.add(name, [accounts.get((d, name), 0) for d in dates])
-    out = {"buckets": _svg(chart)}
+    out = {"buckets": inline_svg(chart)}
     chart = pygal.StackedBar(
-        _config(_("Balance by bucket ({currency})", currency=currency), x_labels_major_every=every),
+        page_chart_config(_("Balance by bucket ({currency})", currency=currency), x_labels_major_every=every),
         x_labels=labels,
         value_formatter=grouped,
     )
     for name in names:
         chart.add(name, [float(balance.get((d, name), 0)) for d in dates])
-    out["balance"] = _svg(chart)
+    out["balance"] = inline_svg(chart)
     return out
 
 

@@ -27,6 +27,7 @@ from arrears.api.paging import now, today
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
 from arrears.auth.service import new_secret
+from arrears.charts import grouped_numbers, inline_svg, page_chart_config, short_day
 from arrears.errors import ArrearsError, InvalidInputError
 from arrears.i18n import N_, translate
 from arrears.strategy import service, statistics
@@ -34,7 +35,6 @@ from arrears.strategy.document import CODE
 from arrears.strategy.experiments import LOWER_IS_BETTER, RATES, ExperimentReport, evidence
 from arrears.strategy.fairness import MEASURES
 from arrears.web import once, render
-from arrears.web.dashboard import _config, _grouped, _short, _svg
 from arrears.web.strategy_pages import attempt
 from arrears.web.supervise import names_of
 
@@ -131,9 +131,9 @@ def rate_chart(found: ExperimentReport, language: str) -> Markup | None:
     title = translate(N_("Rates per arm, with 95% intervals (%)"), language)
     top = max(_percent(a.rates[r].upper) for a in arms for r in RATES)
     chart = pygal.Bar(
-        _config(title, x_labels_major_every=1, range=(0, max(1.0, top))),
+        page_chart_config(title, x_labels_major_every=1, range=(0, max(1.0, top))),
         x_labels=[translate(RATE_WORDS[r], language) for r in RATES],
-        value_formatter=_grouped(language),
+        value_formatter=grouped_numbers(language),
     )
     for arm in arms:
         chart.add(
@@ -146,7 +146,7 @@ def rate_chart(found: ExperimentReport, language: str) -> Markup | None:
                 for r in RATES
             ],
         )
-    return _svg(chart)
+    return inline_svg(chart)
 
 
 def difference_chart(found: ExperimentReport, language: str) -> Markup | None:
@@ -158,9 +158,9 @@ def difference_chart(found: ExperimentReport, language: str) -> Markup | None:
     days = sorted({day for c in compared for day, _ in c.daily})
     title = translate(N_("Cure rate: challenger minus control, by day (points)"), language)
     chart = pygal.Line(
-        _config(title, x_labels_major_every=max(1, len(days) // 10)),
-        x_labels=[_short(day, language) for day in days],
-        value_formatter=_grouped(language),
+        page_chart_config(title, x_labels_major_every=max(1, len(days) // 10)),
+        x_labels=[short_day(day, language) for day in days],
+        value_formatter=grouped_numbers(language),
     )
     for c in compared:
         at = dict(c.daily)
@@ -175,7 +175,7 @@ def difference_chart(found: ExperimentReport, language: str) -> Markup | None:
             [_percent(at[d].upper) if d in at else None for d in days],
             stroke_style={"dasharray": "4,3"},
         )
-    return _svg(chart)
+    return inline_svg(chart)
 
 
 def power_of(found: ExperimentReport, effect: Decimal) -> list[dict[str, Any]]:
@@ -323,13 +323,13 @@ def fairness_charts(report: dict[str, Any], language: str) -> dict[str, Markup]:
         )
         bars = [_ratio_bar(r) for ratios in by_measure.values() for r in ratios]
         top = max([b["ci"]["high"] if "ci" in b else b["value"] for b in bars if b] + [1.25])
-        chart = pygal.Bar(_config(title, x_labels_major_every=1, range=(0, top)), x_labels=groups)
+        chart = pygal.Bar(page_chart_config(title, x_labels_major_every=1, range=(0, top)), x_labels=groups)
         for measure in MEASURES:
             chart.add(
                 translate(MEASURE_WORDS[measure], language),
                 [_ratio_bar(r) for r in by_measure.get(measure, [])],
             )
-        charts[attribute] = _svg(chart)
+        charts[attribute] = inline_svg(chart)
     return charts
 
 

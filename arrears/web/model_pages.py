@@ -18,13 +18,13 @@ from typing import Annotated, Any
 import pygal
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from starlette.responses import Response
 
 from arrears.api.access import DatabaseSession, page_requires
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal
-from arrears.charts import PALETTE, page_style, script_free_svg
+from arrears.charts import PALETTE, inline_svg, page_chart_config, page_style, short_day
 from arrears.i18n import N_, translate
 from arrears.scoring import model_registry
 from arrears.scoring.models import ModelVersion
@@ -32,9 +32,6 @@ from arrears.scoring.uplift import KIND as UPLIFT_KIND
 from arrears.strategy import uplift_drift
 from arrears.strategy.uplift_thresholds import sentence
 from arrears.web import render
-from arrears.web.dashboard import _config as chart_config
-from arrears.web.dashboard import _short as short_day
-from arrears.web.dashboard import _svg as chart_svg
 
 router = APIRouter(include_in_schema=False)
 
@@ -143,9 +140,7 @@ def _chart(series: Mapping[str, list[Mapping[str, Any]]], language: str) -> Mark
         chart.add(name, points)
         interval = translate(N_("{name}: 95% interval"), language, name=name)
         chart.add(interval, bars, stroke=True, show_dots=False, allow_interruptions=True)
-    svg = script_free_svg(chart)
-    label = escape(chart_title(language))
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
+    return inline_svg(chart)
 
 
 def drift_title(language: str) -> str:
@@ -164,7 +159,7 @@ def drift_chart(nights: Sequence[uplift_drift.NightDrift], language: str) -> Mar
     }
     latest = judged[-1].drift
     chart = pygal.Line(
-        chart_config(
+        page_chart_config(
             drift_title(language),
             x_labels_major_every=max(1, len(judged) // 10),
             show_y_guides=False,  # the warning and alert levels are the lines to read against
@@ -182,4 +177,4 @@ def drift_chart(nights: Sequence[uplift_drift.NightDrift], language: str) -> Mar
             stroke_style={"dasharray": "4,3"},
             show_dots=False,
         )
-    return chart_svg(chart)
+    return inline_svg(chart)

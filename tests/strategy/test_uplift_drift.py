@@ -118,9 +118,10 @@ def test_a_book_whose_dpd_doubled_flags_dpd_and_the_same_book_does_not(engine: E
     assert kept(engine, AS_OF)["variables"] == stored["variables"]  # each night keeps its own
 
     with transaction(engine) as session:
-        found = uplift_drift.latest(session, SYSTEM, 1)
-        assert found is not None and found.as_of == AS_OF + timedelta(days=1)
-        assert uplift_drift.latest(session, SYSTEM, 2) is None
+        found = uplift_drift.nights(session, SYSTEM, 1, 30)
+        assert [n.as_of for n in found] == [AS_OF + timedelta(days=1), AS_OF]  # the latest first
+        assert [n.as_of for n in uplift_drift.nights(session, SYSTEM, 1, 1)] == [AS_OF + timedelta(days=1)]
+        assert uplift_drift.nights(session, SYSTEM, 2, 30) == []
 
 
 def test_an_artifact_without_a_profile_still_loads_and_its_drift_is_said_not_judged(engine: Engine) -> None:
