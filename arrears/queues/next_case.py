@@ -236,6 +236,15 @@ def release(session: Session, principal: Principal, *, now: datetime) -> Lease:
     return held
 
 
+LATEST_SCORE_BP = """
+SELECT CAST(ROUND(s.probability * 10000) AS BIGINT) FROM account_scores s
+WHERE s.account_id = ca.account_id AND s.as_of <= :as_of
+ORDER BY s.as_of DESC, s.id DESC LIMIT 1
+"""
+"""The account's latest probability of paying up to the date, in basis points (the last written of
+that day's): one search of the scores' index (account, date) per account, whatever the history."""
+
+
 def refresh_priorities(connection: Connection, as_of: date) -> int:
     """Recompute ``priority_level`` and ``priority_value`` of every queued open case for the
     business date ``as_of``, in one statement; rewrites only the rows whose priority changed and
@@ -244,9 +253,11 @@ def refresh_priorities(connection: Connection, as_of: date) -> int:
     The three "today" conditions are joined as sets of case ids, not asked per case (correlated
     EXISTS): SQLite drove each EXISTS from the installments due that day, once per queued case,
     which took 190 s at 1M accounts on a night with many promises due (benchmarks/bench_nightly.py
-    --reuse), against 0.7 s as sets."""
+    --reuse), against 0.7 s as sets. Each account's latest score is the other way round, asked per
+    account (LATEST_SCORE_BP) rather than ranked over every score kept: the scores grow by the
+    book every night, and ranking them all grew with the history (benchmarks/bench_priorities.py)."""
     statement = text(
-        """
+        f"""
         UPDATE case_queues SET priority_level = fresh.level, priority_value = fresh.value
         FROM (
             SELECT q.case_id AS case_id,
@@ -274,23 +285,10 @@ def refresh_priorities(connection: Connection, as_of: date) -> int:
             ) plan_broken ON plan_broken.case_id = q.case_id
             LEFT JOIN (
                 SELECT ca.case_id AS case_id,
-                    SUM(ca.overdue_amount * COALESCE(s.bp, :default_bp) / 10000) AS value
+                    SUM(ca.overdue_amount * COALESCE(({LATEST_SCORE_BP}), :default_bp) / 10000) AS value
                 FROM case_accounts ca
                 JOIN cases cc ON cc.case_id = ca.case_id AND cc.status = 'open'
                     AND ca.currency = cc.currency
-                LEFT JOIN (
-                    SELECT ranked.account_id AS account_id, ranked.bp AS bp FROM (
-                        SELECT s.account_id AS account_id,
-                            CAST(ROUND(s.probability * 10000) AS BIGINT) AS bp,
-                            ROW_NUMBER() OVER (
-                                PARTITION BY s.account_id ORDER BY s.as_of DESC, s.id DESC
-                            ) AS n
-                        FROM account_scores s
-                        JOIN case_accounts sa ON sa.account_id = s.account_id
-                        JOIN cases sc ON sc.case_id = sa.case_id AND sc.status = 'open'
-                        WHERE s.as_of <= :as_of
-                    ) ranked WHERE ranked.n = 1
-                ) s ON s.account_id = ca.account_id
                 GROUP BY ca.case_id
             ) e ON e.case_id = q.case_id
         ) fresh

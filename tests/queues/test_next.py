@@ -21,6 +21,7 @@ from arrears.disputes.models import Hold
 from arrears.portfolio.models import Account, ContactPoint, Customer
 from arrears.queues.models import CaseQueue, Lease
 from arrears.queues.next_case import refresh_priorities
+from arrears.scoring.models import AccountScore
 from tests.api.book import Book as ReadBook
 from tests.api.conftest import API_NOW, Api, Person
 from tests.api.work_book import assignments, audit_entries
@@ -296,6 +297,33 @@ def test_priority_each_level_in_order(api: Api) -> None:
     answer = client.post(NEXT)
     assert answer.status_code == 404
     assert answer.json()["code"] == "no_case_to_work"
+
+
+def test_the_expected_recovery_reads_each_account_s_latest_score_up_to_the_day(api: Api) -> None:
+    """Not an older score, nor one dated after the day: the latest up to it."""
+    team = api.team("T1")
+    me = collector(api, team)
+    add_cases(api.engine, [Queued("rescored", team, me.user_id, overdue=100_000)])
+    model = ReadBook(api.engine).model()
+    with api.engine.begin() as connection:
+        connection.execute(
+            insert(AccountScore),
+            [
+                {"account_id": "A-Nrescored", "case_id": case_id_of("rescored"), "as_of": day,
+                 "model_version_id": model, "score": 600, "probability": probability, "band": "C", "reasons": []}
+                for day, probability in ((TODAY - timedelta(days=5), 0.9), (TODAY - timedelta(days=1), 0.1),
+                                         (TODAY + timedelta(days=1), 0.8))
+            ],
+        )  # fmt: skip
+
+    def value_on(day: date) -> int:
+        refresh(api.engine, day)
+        with api.engine.connect() as connection:
+            return int(connection.scalar(select(CaseQueue.priority_value)) or 0)
+
+    assert value_on(TODAY) == 10_000  # 100,000 x 0.1, the score of the day before
+    assert value_on(TODAY + timedelta(days=1)) == 80_000  # the score of that day
+    assert value_on(TODAY - timedelta(days=3)) == 90_000  # before the later scores were made
 
 
 def test_reason_in_the_callers_language(api: Api) -> None:
