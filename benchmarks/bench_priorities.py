@@ -1,7 +1,7 @@
-"""The queue priorities of a night as the scores' history grows: each account's latest score asked
-by the scores' index (``next_case.LATEST_SCORE_BP``, as shipped) against every score kept ranked
-per account (the statement before session 18, kept here as the peer), side by side on the same
-book and history.
+"""The queue priorities of a night as the scores' history grows: ``next_case.refresh_priorities`` as
+shipped (each account's latest score asked of the scores' index) against every score kept ranked
+per account (the expected recovery as written before session 18, kept here as the peer), side
+by side on the same book and history.
 
     .venv/bin/python benchmarks/bench_nightly.py --accounts 1000000 --keep-after-feed --orm-sample 0
     .venv/bin/python benchmarks/bench_priorities.py --accounts 1000000 --nights 0 7 30
@@ -9,14 +9,16 @@ book and history.
 Works on a copy of what ``--keep-after-feed`` kept (SQLite), its cases queued as the night before
 left them: for each ``--nights`` K every open case's account gets a score for each
 of the K nights before (the batch scores every open case's account every night), and both
-statements refresh the priorities in a transaction rolled back, best of ``--repeat``. Printed:
-the scores kept, each way's seconds, and whether both gave every case the same priority.
+ways refresh the priorities in a transaction rolled back, best of ``--repeat``. Printed: the
+scores kept, each way's seconds, and whether both gave every case the same expected recovery
+(the peer writes it alone; the shipped statement the levels as well).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -46,19 +48,6 @@ FROM (
 ) e
 WHERE case_queues.case_id = e.case_id
 """
-ASKED_SQL = f"""
-UPDATE case_queues SET priority_level = 0, priority_value = COALESCE(e.value, 0)
-FROM (
-    SELECT ca.case_id AS case_id,
-        SUM(ca.overdue_amount * COALESCE(({next_case.LATEST_SCORE_BP}), :default_bp) / 10000) AS value
-    FROM case_accounts ca
-    JOIN cases cc ON cc.case_id = ca.case_id AND cc.status = 'open' AND ca.currency = cc.currency
-    GROUP BY ca.case_id
-) e
-WHERE case_queues.case_id = e.case_id
-"""
-"""Both ways write the expected recovery alone (the levels are the same statement's either way)."""
-
 SCORES_SQL = """
 INSERT INTO account_scores (account_id, case_id, as_of, model_version_id, score, probability, band, reasons)
 SELECT ca.account_id, ca.case_id, :day, :model, 600, (abs(random()) % 1000) / 1000.0, 'C', '[]'
@@ -73,13 +62,19 @@ VALUES ('cure', 999, 'scorecard', 'bench', '[]', '{}', '{}', :zeros, 'bench', :z
 """
 
 
-def timed(connection: Connection, sql: str, as_of: date, repeat: int) -> tuple[float, dict[str, Any]]:
+def ranked(connection: Connection, as_of: date) -> None:
+    connection.execute(text(RANKED_SQL), {"as_of": as_of, "default_bp": next_case.DEFAULT_PROBABILITY_BP})
+
+
+def timed(
+    connection: Connection, refresh: Callable[[Connection, date], object], as_of: date, repeat: int
+) -> tuple[float, dict[str, Any]]:
     best = float("inf")
     values: dict[str, Any] = {}
     for _ in range(repeat):
         with connection.begin_nested() as attempt:
             started = time.perf_counter()
-            connection.execute(text(sql), {"as_of": as_of, "default_bp": next_case.DEFAULT_PROBABILITY_BP})
+            refresh(connection, as_of)
             best = min(best, time.perf_counter() - started)
             values = dict(connection.execute(select(CaseQueue.case_id, CaseQueue.priority_value)).all())
             attempt.rollback()
@@ -107,11 +102,11 @@ def main() -> None:
                 kept += 1
                 connection.execute(text(SCORES_SQL), {"day": as_of - timedelta(days=kept), "model": model})
             scores = connection.execute(text("SELECT count(*) FROM account_scores")).scalar_one()
-            asked, by_index = timed(connection, ASKED_SQL, as_of, options.repeat)
-            ranked, by_rank = timed(connection, RANKED_SQL, as_of, options.repeat)
+            asked, by_index = timed(connection, next_case.refresh_priorities, as_of, options.repeat)
+            every, by_rank = timed(connection, ranked, as_of, options.repeat)
             print(
                 f"  {nights:3d} nights of scores ({scores:,} kept): latest asked per account "
-                f"{asked:6.2f} s; every score ranked (peer) {ranked:6.2f} s; "
+                f"{asked:6.2f} s; every score ranked (peer) {every:6.2f} s; "
                 f"same priorities: {by_index == by_rank}"
             )
     database.dispose()

@@ -153,10 +153,8 @@ def drift_chart(nights: Sequence[uplift_drift.NightDrift], language: str) -> Mar
     judged = [night for night in reversed(nights) if night.drift.get("variables")]
     if len(judged) < 2:
         return None
-    psi = {
-        name: [{v["name"]: v["psi"] for v in night.drift["variables"]}.get(name) for night in judged]
-        for name in sorted({v["name"] for night in judged for v in night.drift["variables"]})
-    }
+    by_night = [{v["name"]: v["psi"] for v in night.drift["variables"]} for night in judged]
+    psi = {name: [found.get(name) for found in by_night] for name in sorted(set().union(*by_night))}
     latest = judged[-1].drift
     chart = pygal.Line(
         page_chart_config(
