@@ -267,6 +267,12 @@ def test_the_api_gives_the_uplift_model_s_drift_night_by_night(api: Api) -> None
     assert analyst.get("/api/v1/models/uplift_contact/9/drift").status_code == 404
     refused = analyst.get("/api/v1/models/uplift_contact/1/drift", params={"nights": 0})
     assert refused.status_code == 422 and "nights" in refused.text
+    too_long = analyst.get(
+        "/api/v1/models/uplift_contact/1/drift",
+        params={"nights": "9" * 5000},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert too_long.status_code == 422 and "query.nights: 数字过长，无法读取" in too_long.json()["detail"]
     collector = api.as_(api.person(Role.COLLECTOR))
     assert collector.get("/api/v1/models/uplift_contact/1/drift").status_code == 403
     auditor = api.as_(api.person(Role.AUDITOR))
