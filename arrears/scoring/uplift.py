@@ -287,6 +287,9 @@ class Randomised:
     """Each customer's amount collected within the horizon, in minor units of ``currency``
     (the persuadable threshold's break-even, :mod:`arrears.strategy.uplift`); None: unknown."""
     currency: str | None = None
+    cost: npt.NDArray[np.int64] | None = None
+    """What each customer's arm cost within the horizon, minor units of ``currency``, at its
+    strategy's price per action (``--cost-from-arms``); None: not priced."""
 
 
 def train(

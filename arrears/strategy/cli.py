@@ -545,11 +545,20 @@ def uplift_train(
             "above the break-even gain 联系成本.",
         ),
     ] = None,
+    cost_from_arms: Annotated[
+        bool,
+        typer.Option(
+            "--cost-from-arms",
+            help="The contact's cost counted from the arms: the treated arm's cost per customer less the "
+            "control's, at the strategy's prices per action 按组计算联系成本.",
+        ),
+    ] = False,
     value_per_payer: Annotated[
         str | None,
         typer.Option(
             "--value-per-payer",
-            help="With --contact-cost: collected per paying customer (default: the randomised data's mean).",
+            help="With --contact-cost or --cost-from-arms: collected per paying customer "
+            "(default: the randomised data's mean).",
         ),
     ] = None,
     sure_threshold: Annotated[
@@ -574,16 +583,17 @@ def uplift_train(
 
         check_png(plot)
     thresholds = uplift.Thresholds(gain_threshold, sure_threshold).checked()
-    costs = _contact_cost(gain_threshold, contact_cost, value_per_payer)
+    costs = _contact_cost(gain_threshold, contact_cost, value_per_payer, cost_from_arms)
     settings = get_settings()
     bank = service.bank_of(settings)
     with work() as (session, now):
         if experiment is not None:
-            _, found = service.experiment_of(session, cli_actor(), experiment)
+            holder, found = service.experiment_of(session, cli_actor(), experiment)
             trained = uplift.train_from_experiment(
                 session, cli_actor(), found, arm=arm, buckets=bank.bucket_order, horizon_days=horizon,
                 as_of=_today(as_of), rounds=rounds, seed=seed, protected=bank.protected, now=now,
                 activate=activate, thresholds=thresholds, costs=costs,
+                prices=service.document_of(holder).costs,
             )  # fmt: skip
         else:
             assert simulated is not None
@@ -597,11 +607,13 @@ def uplift_train(
         _plot_uplift(trained, plot)
 
 
-def _contact_cost(gain: float | None, cost: str | None, value: str | None) -> Any:
+def _contact_cost(gain: float | None, cost: str | None, value: str | None, from_arms: bool) -> Any:
     """The break-even's inputs, refused before any work when the threshold is also chosen."""
     from arrears.strategy import uplift_thresholds
 
-    if cost is None:
+    if cost is not None and from_arms:
+        raise InvalidInputError(uplift_thresholds.BOTH_COSTS)
+    if cost is None and not from_arms:
         if value is not None:
             raise InvalidInputError(uplift_thresholds.VALUE_ALONE)
         return None

@@ -13,8 +13,9 @@ Scored every night, set-based, when the case facts are read
 the training sample is judged (:mod:`arrears.strategy.uplift_drift`).
 
 The persuadable threshold is the default, chosen (``--gain-threshold``) or the break-even gain of
-the contact's cost (``--contact-cost``, :mod:`arrears.strategy.uplift_thresholds`); how, is kept in
-the version's metrics (``threshold_basis``).
+the contact's cost (``--contact-cost``, or ``--cost-from-arms``: what the arms cost at the strategy's
+prices, :mod:`arrears.strategy.uplift_thresholds`); how, is kept in the version's metrics
+(``threshold_basis``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from arrears.scoring import service as scoring_service
 from arrears.scoring import uplift
 from arrears.scoring.models import AccountScore, ModelVersion
 from arrears.strategy import experiments, uplift_thresholds
-from arrears.strategy.document import Experiment
+from arrears.strategy.document import Costs, Experiment
 from arrears.strategy.models import ExperimentMember
 from arrears.strategy.simulation import evidence
 from arrears.strategy.simulation.pair import Plan
@@ -94,13 +95,15 @@ def train_simulated(
     """A model trained on the simulator's customers randomised into the plan's two strategies
     (control first); its measures include the Qini against the truth, which only a simulation has.
     ``costs``: the persuadable threshold at the break-even gain, each customer's amount collected
-    being that of its arm."""
+    (and cost, at each strategy's prices) being that of its arm."""
     check_permission(who, Permission.STRATEGY_WRITE)
     _check_costs(thresholds, costs)
     found = evidence.potential(plan)
+    priced = all(document.costs is not None for document in plan.documents)
     data = evidence.randomised(
-        found.facts, plan.start, found.paid[0], found.paid[1], plan.seed, protected, collected=found.collected
-    )
+        found.facts, plan.start, found.paid[0], found.paid[1], plan.seed, protected,
+        collected=found.collected, cost=found.cost if priced else None,
+    )  # fmt: skip
     source = (
         f"simulated: {plan.names[1]} against {plan.names[0]}, {plan.customers} customers, "
         f"{plan.days} days from {plan.start.isoformat()}, seed {plan.seed}"
@@ -125,19 +128,23 @@ def train_from_experiment(
     activate: bool = False,
     thresholds: Thresholds | None = None,
     costs: ContactCost | None = None,
+    prices: Costs | None = None,
 ) -> Trained:
     """A model trained on an experiment's matured members: the arm left alone
     (:func:`untreated_arm`) against ``arm`` (default: the only other arm); the outcome is the case
     cured within the horizon. ``costs``: the persuadable threshold at the break-even gain, the
-    value of a paying member the mean collected from those cured (in their cases' currency)."""
+    value of a paying member the mean collected from those cured (in their cases' currency);
+    ``prices``: the strategy's cost per action, each member's cost counted at them (its actions
+    in the horizon, as the experiment's report counts them) for ``--cost-from-arms``."""
     check_permission(who, Permission.STRATEGY_WRITE)
     _check_costs(thresholds, costs)
     control = untreated_arm(experiment)
     treated_arm = _treated_arm(experiment, control, arm)
+    counted = prices if costs is not None and costs.cost is None else None
     members = [
         m
         for m in experiments.matured_members(
-            session, experiment, None, buckets, horizon_days=horizon_days, as_of=as_of
+            session, experiment, counted, buckets, horizon_days=horizon_days, as_of=as_of
         )
         if m.arm in (control, treated_arm)
     ]
@@ -161,6 +168,16 @@ def train_from_experiment(
             experiment=experiment.code,
             currencies=", ".join(currencies),
         )
+    if counted is not None and currencies != [counted.currency]:
+        raise InvalidInputError(
+            N_(
+                "experiment {experiment}'s members are in {currencies} and its strategy's prices in "
+                "{priced}: --cost-from-arms needs one currency"
+            ),
+            experiment=experiment.code,
+            currencies=", ".join(currencies),
+            priced=counted.currency,
+        )
     data = uplift.Randomised(
         x,
         names,
@@ -169,6 +186,7 @@ def train_from_experiment(
         np.array([m.cured for m in members], np.int8),
         collected=np.array([m.collected for m in members], np.int64),
         currency=currencies[0] if len(currencies) == 1 else None,
+        cost=None if counted is None else np.array([m.cost for m in members], np.int64),
     )
     source = (
         f"experiment {experiment.code}: {treated_arm} against {control}, cured within {horizon_days} days"
@@ -281,7 +299,8 @@ def _store(
     costs: ContactCost | None,
 ) -> Trained:
     gain, sure = thresholds or Thresholds()
-    found = uplift_thresholds.basis(gain, costs, data.outcome, data.collected, data.currency)
+    arms = uplift_thresholds.ArmCosts(data.cost, data.treated)
+    found = uplift_thresholds.basis(gain, costs, data.outcome, data.collected, data.currency, arms)
     try:
         model, metrics = uplift.train(data, rounds, seed, found.gain, sure)
     except ValueError as error:

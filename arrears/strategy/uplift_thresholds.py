@@ -8,7 +8,11 @@ customer pays; so contact pays when ``gain × V > C``, C the contact's cost, tha
 the break-even is rounded *up* to :data:`PLACES` decimal places, so that rounding never makes
 persuadable a customer whose contact would not pay. V is the mean amount collected within the
 horizon from the randomised customers who paid (both arms), when the data has amounts, else the
-one given (``--value-per-payer``).
+one given (``--value-per-payer``). C is the one given (``--contact-cost``), or what the arms cost
+(``--cost-from-arms``): the treated arm's mean cost per customer within the horizon less the
+control arm's, each customer's actions at its strategy's price per action — what choosing the
+treated path for one more customer costs on average, its steps together, the ones a customer who
+pays early never reaches left out.
 
 How the threshold came about is kept with the model (:class:`ThresholdBasis`, in its metrics) and
 said by the train command and the registry page (:func:`sentence`).
@@ -34,19 +38,39 @@ PLACES = Decimal("0.000001")
 How = Literal["default", "given", "break_even"]
 
 BOTH = N_(
-    "give --gain-threshold or --contact-cost, not both: the persuadable threshold is either chosen "
-    "or derived from the contact's cost"
+    "give --gain-threshold or the contact's cost (--contact-cost, --cost-from-arms), not both: the "
+    "persuadable threshold is either chosen or derived from the contact's cost"
 )
-VALUE_ALONE = N_("--value-per-payer is read only with --contact-cost (the break-even gain)")
+BOTH_COSTS = N_(
+    "give --contact-cost or --cost-from-arms, not both: the contact's cost is either given or "
+    "counted from the arms"
+)
+VALUE_ALONE = N_(
+    "--value-per-payer is read only with --contact-cost or --cost-from-arms (the break-even gain)"
+)
 
 
 @dataclass(frozen=True)
 class ContactCost:
-    """``--contact-cost`` (and ``--value-per-payer``), as written: decimal strings in major units
-    of the randomised customers' currency."""
+    """``--contact-cost`` or ``--cost-from-arms`` (and ``--value-per-payer``), as written: decimal
+    strings in major units of the randomised customers' currency."""
 
-    cost: str
+    cost: str | None
+    """None: counted from the arms (``--cost-from-arms``)."""
     value_per_payer: str | None = None
+
+
+FROM_ARMS = ContactCost(None)
+
+
+@dataclass(frozen=True)
+class ArmCosts:
+    """What each randomised customer's arm cost within the horizon (minor units), at its
+    strategy's price per action, and which customers were treated."""
+
+    cost: npt.NDArray[np.int64] | None
+    """None: the actions are not priced (no ``costs`` in the strategy)."""
+    treated: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -56,13 +80,15 @@ class ThresholdBasis:
     gain: float
     how: How
     currency: str | None = None
-    contact_cost: int | None = None
-    """Minor units."""
+    contact_cost: Decimal | None = None
+    """Minor units: the amount given, or the difference of the arms' means (exact)."""
     value_per_payer: Decimal | None = None
     """Minor units: the mean over the paying customers (exact), or the amount given."""
     payers: int | None = None
     """The paying customers it is the mean of; None when it was given."""
     break_even: Decimal | None = None
+    arm_costs: tuple[Decimal, Decimal] | None = None
+    """Minor units per customer, control first, when the contact's cost was counted from the arms."""
 
     def to_json(self) -> dict[str, Any]:
         """Kept in the model's metrics (``threshold_basis``); amounts as decimal strings."""
@@ -71,12 +97,19 @@ class ThresholdBasis:
             assert self.currency and self.contact_cost is not None and self.value_per_payer is not None
             found |= {
                 "currency": self.currency,
-                "contact_cost": format_major(self.contact_cost, self.currency),
+                "contact_cost": _shown(self.contact_cost, self.currency),
+                "cost_from": "given" if self.arm_costs is None else "arms",
                 "value_per_payer": _shown(self.value_per_payer, self.currency),
                 "value_from": "given" if self.payers is None else "data",
                 "payers": self.payers,
                 "break_even": str(self.break_even),
             }
+            if self.arm_costs is not None:
+                control, treated = self.arm_costs
+                found |= {
+                    "control_cost": _shown(control, self.currency),
+                    "treated_cost": _shown(treated, self.currency),
+                }
         return found
 
 
@@ -85,7 +118,7 @@ def _shown(minor: Decimal, currency: str) -> str:
     return format_major(round_half_even(minor.scaleb(-exponent(currency)), currency), currency)
 
 
-def break_even(contact_cost: int, value_per_payer: Decimal) -> Decimal:
+def break_even(contact_cost: int | Decimal, value_per_payer: Decimal) -> Decimal:
     """The gain at which a contact pays for itself, ``C / V`` (both in minor units of one
     currency), rounded up to :data:`PLACES`."""
     return (Decimal(contact_cost) / value_per_payer).quantize(PLACES, rounding=ROUND_CEILING)
@@ -97,9 +130,11 @@ def basis(
     outcome: npt.NDArray[np.int8],
     collected: npt.NDArray[np.int64] | None,
     currency: str | None,
+    arms: ArmCosts | None = None,
 ) -> ThresholdBasis:
     """The threshold chosen (``gain``), derived from ``costs`` (with the randomised customers'
-    outcomes and amounts collected, minor units of ``currency``), or the default."""
+    outcomes and amounts collected, minor units of ``currency``, and for ``--cost-from-arms``
+    what each one's arm cost), or the default."""
     if costs is None:
         if gain is None:
             return ThresholdBasis(GAIN_THRESHOLD, "default")
@@ -110,27 +145,63 @@ def basis(
         raise InvalidInputError(
             N_("the randomised customers' amounts are not in one currency: --contact-cost needs one")
         )
-    cost = parse_major(costs.cost, currency)
-    if cost <= 0:
-        raise InvalidInputError(
-            N_("--contact-cost must be more than 0 {currency} (it was {cost})"),
-            currency=currency,
-            cost=costs.cost,
-        )
+    cost, arm_costs = _contact_cost(costs, arms, currency)
     value, payers = _value_per_payer(costs, outcome, collected, currency)
-    if Decimal(cost) >= value:  # before rounding: a cost of 200 digits has no six places to round to
+    if cost >= value:  # before rounding: a cost of 200 digits has no six places to round to
         raise InvalidInputError(
             N_(
                 "a contact costing {cost} {currency} never pays when a paying customer brings "
                 "{value} {currency}: the break-even gain would be {gain}, and a gain is at most 1"
             ),
-            cost=costs.cost,
+            cost=costs.cost if costs.cost is not None else _shown(cost, currency),
             currency=currency,
             value=_shown(value, currency),
-            gain=_ratio(Decimal(cost) / value),
+            gain=_ratio(cost / value),
         )
     found = break_even(cost, value)
-    return ThresholdBasis(float(found), "break_even", currency, cost, value, payers, found)
+    return ThresholdBasis(float(found), "break_even", currency, cost, value, payers, found, arm_costs)
+
+
+def _contact_cost(
+    costs: ContactCost, arms: ArmCosts | None, currency: str
+) -> tuple[Decimal, tuple[Decimal, Decimal] | None]:
+    """C in minor units: the amount given, or the treated arm's mean cost less the control's."""
+    if costs.cost is not None:
+        cost = parse_major(costs.cost, currency)
+        if cost <= 0:
+            raise InvalidInputError(
+                N_("--contact-cost must be more than 0 {currency} (it was {cost})"),
+                currency=currency,
+                cost=costs.cost,
+            )
+        return Decimal(cost), None
+    if arms is None or arms.cost is None:
+        raise InvalidInputError(
+            N_(
+                "the arms' actions have no price: --cost-from-arms needs the strategy's cost per "
+                "action (its costs), or give --contact-cost"
+            )
+        )
+    if arms.treated.all() or not arms.treated.any():
+        raise InvalidInputError(N_("--cost-from-arms needs customers in both arms"))
+    control = _mean(arms.cost[~arms.treated])
+    treated = _mean(arms.cost[arms.treated])
+    if treated <= control:
+        raise InvalidInputError(
+            N_(
+                "the treated arm cost {treated} {currency} a customer and the control arm {control} "
+                "{currency}: contact costs nothing more, so any gain would pay; choose --gain-threshold"
+            ),
+            treated=_shown(treated, currency),
+            control=_shown(control, currency),
+            currency=currency,
+        )
+    return treated - control, (control, treated)
+
+
+def _mean(amounts: npt.NDArray[np.int64]) -> Decimal:
+    """The exact mean of integer minor units (no float)."""
+    return Decimal(int(amounts.sum())) / Decimal(len(amounts))
 
 
 def _ratio(ratio: Decimal) -> str:
@@ -188,6 +259,17 @@ def sentence(found: Mapping[str, Any] | None, language: str) -> str | None:
         )
     currency = found["currency"]
     cost, value = f"{found['contact_cost']} {currency}", f"{found['value_per_payer']} {currency}"
+    if found.get("cost_from") == "arms":
+        cost = translate(
+            N_(
+                "{cost} (the treated arm's {treated} a customer less the control arm's {control}, "
+                "at the strategies' prices per action)"
+            ),
+            language,
+            cost=cost,
+            treated=f"{found['treated_cost']} {currency}",
+            control=f"{found['control_cost']} {currency}",
+        )
     if found.get("payers") is None:
         return translate(
             N_(

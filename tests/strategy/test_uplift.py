@@ -329,6 +329,30 @@ def test_the_commands_train_and_activate_audited(command_line_database: Engine, 
     assert f"the mean of the {basis['payers']:,} who paid in the randomised data" in said
 
 
+def test_the_command_counts_the_contact_s_cost_from_the_simulated_arms(
+    command_line_database: Engine, tmp_path: Path
+) -> None:
+    file = tmp_path / "remind.yaml"
+    file.write_text(REMIND, "utf-8")
+    runner = CliRunner(env={"COLUMNS": "300", "ARREARS_LANGUAGE": "en"})
+    trained = runner.invoke(
+        app,
+        ["strategy", "uplift", "train", "--simulated", str(file), "--customers", "1000", "--horizon", "5",
+         "--rounds", "10", "--start", AS_OF.isoformat(), "--cost-from-arms"],
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    with command_line_database.connect() as connection:
+        basis = connection.execute(select(ModelVersion.metrics)).scalar_one()["threshold_basis"]
+    # the control is the strategy with no step (nothing spent); the treated arm's SMS and calls
+    # within five days cost something for every customer still owing
+    assert basis["cost_from"] == "arms" and basis["control_cost"] == "0.00"
+    assert Decimal(basis["treated_cost"]) > 0 and basis["contact_cost"] == basis["treated_cost"]
+    said = " ".join(trained.output.split())
+    assert (
+        f"(the treated arm's {basis['treated_cost']} CNY a customer less the control arm's 0.00 CNY" in said
+    )
+
+
 def test_the_staff_pages_name_the_band_in_both_languages() -> None:
     action = StrategyAction(
         why={"facts": {"uplift_band": "sure_thing", "bucket": "M1"}, "segment": "m1", "uplift_gain": -0.0123}
@@ -386,7 +410,52 @@ def test_a_threshold_from_costs_on_an_experiment_without_amounts_needs_the_value
         )
     # 3.00 / 250.00 = 0.012: persuadable above 1.2 points
     assert trained.metrics["threshold_basis"] == {
-        "how": "break_even", "gain": 0.012, "currency": "CNY", "contact_cost": "3.00",
+        "how": "break_even", "gain": 0.012, "currency": "CNY", "contact_cost": "3.00", "cost_from": "given",
         "value_per_payer": "250.00", "value_from": "given", "payers": None, "break_even": "0.012000",
     }  # fmt: skip
     assert trained.metrics["thresholds"]["gain"] == 0.012
+
+
+def test_a_threshold_from_what_the_experiment_s_arms_cost(engine: Engine) -> None:
+    arms = experiment_book(engine)
+    options: dict[str, Any] = {
+        "arm": None, "buckets": BANK.bucket_order, "horizon_days": 10, "as_of": AS_OF + timedelta(days=10),
+        "rounds": 10, "seed": 1, "protected": frozenset(), "now": NOW,
+    }  # fmt: skip
+    with engine.begin() as connection:  # a third cured, so that both arms have payers and not
+        for n, case_id in enumerate(sorted(arms)):
+            if n % 3 == 0:
+                connection.execute(
+                    update(Case)
+                    .where(Case.case_id == case_id)
+                    .values(status="closed", closed_on=AS_OF + timedelta(days=2), close_reason="cured")
+                )
+    with transaction(engine) as session:
+        holder, experiment = service.experiment_of(session, SYSTEM, "m1-calls")
+        prices = service.document_of(holder).costs
+        assert prices is not None
+        trained = uplift.train_from_experiment(
+            session, SYSTEM, experiment, costs=uplift.ContactCost(None, "250.00"), prices=prices, **options
+        )
+        with pytest.raises(InvalidInputError) as unpriced:
+            uplift.train_from_experiment(
+                session, SYSTEM, experiment, costs=uplift.ContactCost(None, "250.00"), **options
+            )
+        assert "--cost-from-arms needs the strategy's cost per action" in unpriced.value.message("en")
+        dollars = prices.model_copy(update={"currency": "USD"})
+        with pytest.raises(InvalidInputError) as other:
+            uplift.train_from_experiment(
+                session,
+                SYSTEM,
+                experiment,
+                costs=uplift.ContactCost(None, "250.00"),
+                prices=dollars,
+                **options,
+            )
+        assert "are in CNY and its strategy's prices in USD" in other.value.message("en")
+    # the champion (treated: the quiet arm is left alone) had one call, 4.00 CNY, within the horizon;
+    # the quiet arm nothing: C = 4.00 CNY; 400 / 25,000 = 0.016
+    basis = trained.metrics["threshold_basis"]
+    assert (basis["cost_from"], basis["treated_cost"], basis["control_cost"]) == ("arms", "4.00", "0.00")
+    assert basis["contact_cost"] == "4.00" and basis["break_even"] == "0.016000"
+    assert trained.metrics["thresholds"]["gain"] == 0.016

@@ -18,6 +18,8 @@ from arrears.errors import InvalidInputError
 from arrears.money import MoneyError
 from arrears.strategy.uplift_thresholds import (
     BOTH,
+    FROM_ARMS,
+    ArmCosts,
     ContactCost,
     ThresholdBasis,
     basis,
@@ -48,6 +50,7 @@ def test_the_value_of_a_payer_is_the_mean_collected_from_those_who_paid() -> Non
         "gain": 0.02,
         "currency": "CNY",
         "contact_cost": "3.75",
+        "cost_from": "given",
         "value_per_payer": "187.50",
         "value_from": "data",
         "payers": 4,
@@ -92,6 +95,59 @@ def test_what_cannot_give_a_threshold_is_refused_in_both_languages() -> None:
     assert "not in one currency" in mixed.value.message("en")
 
 
+TREATED = np.array([1, 1, 1, 0, 0, 0], np.bool_)
+
+
+def test_the_contact_s_cost_counted_from_the_arms_is_the_difference_of_their_means() -> None:
+    # the treated arm's actions cost 5.00, 3.00 and 4.00 CNY (4.00 a customer), the control's 1.00,
+    # 0.00 and 0.50 (0.50): C = 3.50 CNY; V = 187.50 CNY as above; 350 / 18,750 = 0.018666…, up
+    arms = ArmCosts(np.array([500, 300, 400, 100, 0, 50], np.int64), TREATED)
+    found = basis(None, FROM_ARMS, PAID, COLLECTED, "CNY", arms)
+    assert found.break_even == Decimal("0.018667") and found.gain == 0.018667
+    assert found.contact_cost == Decimal(350) and found.arm_costs == (Decimal(50), Decimal(400))
+    assert found.to_json() == {
+        "how": "break_even", "gain": 0.018667, "currency": "CNY", "contact_cost": "3.50",
+        "cost_from": "arms", "control_cost": "0.50", "treated_cost": "4.00", "value_per_payer": "187.50",
+        "value_from": "data", "payers": 4, "break_even": "0.018667",
+    }  # fmt: skip
+    said = sentence(found.to_json(), "en")
+    assert said == (
+        "Persuadable above a gain of 0.018667: the break-even of a contact costing 3.50 CNY (the treated "
+        "arm's 4.00 CNY a customer less the control arm's 0.50 CNY, at the strategies' prices per action) "
+        "against 187.50 CNY collected per paying customer (the mean of the 4 who paid in the randomised data)."
+    )
+    chinese = sentence(found.to_json(), "zh-CN")
+    assert (
+        chinese is not None
+        and "3.50 CNY" in chinese
+        and "0.50 CNY" in chinese
+        and "a customer" not in chinese
+    )
+    # a mean that is not a whole fen is kept exact: C = 400 − 1/3 fen; 399.666… / 18,750 = 0.0213155…, up
+    thirds = ArmCosts(np.array([400, 400, 400, 0, 0, 1], np.int64), TREATED)
+    exact = basis(None, FROM_ARMS, PAID, COLLECTED, "CNY", thirds)
+    assert exact.break_even == Decimal("0.021316") and exact.to_json()["control_cost"] == "0.00"
+    given = basis(None, ContactCost(None, "250.00"), PAID, None, "CNY", arms)  # 350 / 25,000 = 0.014
+    assert given.break_even == Decimal("0.014000")
+    assert "(as given, --value-per-payer)" in (sentence(given.to_json(), "en") or "")
+
+
+@pytest.mark.parametrize(
+    ("arms", "said"),
+    [
+        (None, "--cost-from-arms needs the strategy's cost per action"),
+        (ArmCosts(None, TREATED), "--cost-from-arms needs the strategy's cost per action"),
+        (ArmCosts(np.zeros(6, np.int64), np.ones(6, np.bool_)), "needs customers in both arms"),
+        (ArmCosts(np.array([100, 100, 100, 100, 200, 0]), TREATED), "contact costs nothing more"),
+    ],
+)
+def test_arms_that_cannot_price_a_contact_are_refused(arms: ArmCosts | None, said: str) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        basis(None, FROM_ARMS, PAID, COLLECTED, "CNY", arms)
+    assert said in refused.value.message("en")
+    assert said not in refused.value.message("zh-CN")
+
+
 def test_how_the_threshold_came_about_in_a_sentence() -> None:
     derived = basis(None, ContactCost("3.75"), PAID, COLLECTED, "CNY").to_json()
     assert sentence(derived, "en") == (
@@ -110,7 +166,11 @@ def test_how_the_threshold_came_about_in_a_sentence() -> None:
 @pytest.mark.parametrize(
     ("language", "both_said", "alone_said"),
     [
-        ("en", "give --gain-threshold or --contact-cost, not both", "--value-per-payer is read only with"),
+        (
+            "en",
+            "give --gain-threshold or the contact's cost (--contact-cost, --cost-from-arms), not both",
+            "--value-per-payer is read only with",
+        ),
         ("zh-CN", "不能同时", "--value-per-payer"),
     ],
 )
@@ -127,11 +187,17 @@ def test_the_command_refuses_a_threshold_chosen_and_derived(
             ["strategy", "uplift", "train", "--simulated", str(file), "--gain-threshold", "0.1",
              "--contact-cost", "3.00"],
         )  # fmt: skip
+        both_costs = runner.invoke(
+            app,
+            ["strategy", "uplift", "train", "--simulated", str(file), "--contact-cost", "3.00",
+             "--cost-from-arms"],
+        )  # fmt: skip
         alone = runner.invoke(
             app, ["strategy", "uplift", "train", "--simulated", str(file), "--value-per-payer", "200"]
         )
     finally:
         get_settings.cache_clear()
+    assert both_costs.exit_code == 2 and "--cost-from-arms" in both_costs.output
     for answer, said in ((both, both_said), (alone, alone_said)):
         assert answer.exit_code == 2, answer.output
         assert said in " ".join(answer.output.split()) and "Traceback" not in answer.output

@@ -142,11 +142,12 @@ def randomised(
     seed: int = 1,
     protected: frozenset[str] = frozenset(),
     collected: tuple[Amounts, Amounts] | None = None,
+    cost: tuple[Amounts, Amounts] | None = None,
 ) -> Randomised:
     """The simulated customers as a bank's experiment would see them: each one randomised into
     the treated or the control arm (half each), with the outcome of that arm (and, given each
-    one's amounts collected under the control and under the treatment, the amount of that arm),
-    and the true effect that no experiment sees."""
+    one's amounts collected and costs under the control and under the treatment, those of that
+    arm), and the true effect that no experiment sees."""
     products = products_of(facts)
     x, names = features(facts, as_of, products, protected)
     treated = np.random.default_rng([seed, 0x7EA7]).random(len(control)) < 0.5
@@ -155,7 +156,8 @@ def randomised(
     if collected is None:
         return Randomised(x, names, products, treated, observed, truth)
     amounts = np.where(treated, collected[1], collected[0]).astype(np.int64)
-    return Randomised(x, names, products, treated, observed, truth, amounts, CURRENCY)
+    spent = None if cost is None else np.where(treated, cost[1], cost[0]).astype(np.int64)
+    return Randomised(x, names, products, treated, observed, truth, amounts, CURRENCY, spent)
 
 
 @dataclass(frozen=True)
@@ -188,12 +190,14 @@ def potential_outcomes(
 @dataclass(frozen=True)
 class Potential:
     """Each customer's outcomes under both strategies (control first): paid up by the end of the
-    horizon, and the amount collected (minor units of the simulation's currency)."""
+    horizon, the amount collected and what its actions cost (minor units of the simulation's
+    currency, at each strategy's prices)."""
 
     people: Population
     facts: pa.Table
     paid: tuple[Flags, Flags]
     collected: tuple[Amounts, Amounts]
+    cost: tuple[Amounts, Amounts]
 
 
 def potential(plan: Plan, progress: Callable[[int, int], None] | None = None) -> Potential:
@@ -219,6 +223,7 @@ def potential(plan: Plan, progress: Callable[[int, int], None] | None = None) ->
         facts,
         (runs[0].cured, runs[1].cured),
         (runs[0].collected.astype(np.int64), runs[1].collected.astype(np.int64)),
+        (runs[0].cost.astype(np.int64), runs[1].cost.astype(np.int64)),
     )
 
 
