@@ -29,7 +29,7 @@ from arrears.delinquency.definition import (
     to_spark,
 )
 from arrears.delinquency.frames import SNAPSHOT_SCHEMA, empty_previous
-from arrears.delinquency.ranges import CHANGES_SCHEMA, changes_sql, states_sql
+from arrears.delinquency.ranges import CHANGES_SCHEMA, STATE_COLUMNS, changes_sql, states_sql
 from arrears.delinquency.rules import DelinquencyRules
 from arrears.portfolio.frames import PortfolioFrames, conform
 
@@ -129,7 +129,8 @@ class DuckDBEngine:
         self._con.execute("CREATE TABLE IF NOT EXISTS superseded (rows BIGINT)")
         self._con.execute("CREATE TABLE IF NOT EXISTS written_meta (as_of DATE, run_attempt INTEGER)")
         self._pending_written: date | None = None
-        leftovers = ("state", "written_next", *(f"{table}_loading" for table in STAGED_TABLES))
+        self._pending_changes_only = False
+        leftovers = ("state", "written_next", "written_changes", *(f"{t}_loading" for t in STAGED_TABLES))
         for leftover in leftovers:  # by a killed run
             self._con.execute(f"DROP TABLE IF EXISTS {leftover}")
 
@@ -311,26 +312,46 @@ class DuckDBEngine:
         """What ``snapshot`` (of ``as_of``, the latest snapshot date or after it) changes against
         the snapshot this store wrote last, when that is the one the database holds for
         ``base`` (its date and run attempt): the accounts whose state differs
-        (``ranges.CHANGES_SCHEMA``); None when the store does not hold that one. The snapshot's
-        states are kept aside, to be the written one once its run is marked (:meth:`mark_run`)."""
+        (``ranges.CHANGES_SCHEMA``); None when the store does not hold that one. What is needed
+        to make the snapshot's states the written ones is kept aside until its run is marked
+        (:meth:`mark_run`): the changes alone (``written_changes``, applied to ``written`` then;
+        a night changes a few percent of the accounts, and writing every state again cost most
+        of this step), or every state (``written_next``) when the store holds no usable base."""
         con = self._con
+        held = con.execute("SELECT as_of, run_attempt FROM written_meta").fetchall()
+        usable = base is not None and held == [base]
         con.register("night_snapshot", snapshot)
         try:
-            con.execute(f"CREATE OR REPLACE TABLE written_next AS {states_sql('night_snapshot')}")
+            if usable:
+                states = f"({states_sql('night_snapshot', ordered=False)})"
+                con.execute(f"CREATE OR REPLACE TABLE written_changes AS {changes_sql(states, 'written')}")
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE written_next AS {states_sql('night_snapshot')}")
         finally:
             con.unregister("night_snapshot")
-        self._pending_written = as_of
-        held = con.execute("SELECT as_of, run_attempt FROM written_meta").fetchall()
-        if base is None or held != [base]:
+        self._pending_written, self._pending_changes_only = as_of, usable
+        if not usable:
+            con.execute("DROP TABLE IF EXISTS written_changes")
             return None
-        return con.sql(changes_sql("written_next", "written")).to_arrow_table().cast(CHANGES_SCHEMA)
+        con.execute("DROP TABLE IF EXISTS written_next")
+        ordered = "SELECT * FROM written_changes ORDER BY account_id"  # the table keeps no order
+        return con.sql(ordered).to_arrow_table().cast(CHANGES_SCHEMA)
 
     def _keep_written(self, as_of: date, run_attempt: int) -> None:
-        """The states kept aside become the written snapshot of that run, all at once."""
+        """The states kept aside become the written snapshot of that run, all at once: the changes
+        applied to the written states, or every state put in their place."""
         con = self._con
+        columns = ", ".join(("account_id", *STATE_COLUMNS))
         con.execute("BEGIN TRANSACTION")
-        con.execute("DROP TABLE IF EXISTS written")
-        con.execute("ALTER TABLE written_next RENAME TO written")
+        if self._pending_changes_only:
+            con.execute("DELETE FROM written WHERE account_id IN (SELECT account_id FROM written_changes)")
+            con.execute(
+                f"INSERT INTO written ({columns}) SELECT {columns} FROM written_changes WHERE present"
+            )
+            con.execute("DROP TABLE written_changes")
+        else:
+            con.execute("DROP TABLE IF EXISTS written")
+            con.execute("ALTER TABLE written_next RENAME TO written")
         con.execute("DELETE FROM written_meta")
         con.execute("INSERT INTO written_meta VALUES (?, ?)", [as_of, run_attempt])
         con.execute("COMMIT")

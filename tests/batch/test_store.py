@@ -234,6 +234,18 @@ def test_the_roll_from_the_carried_state_equals_the_roll_from_the_stored_snapsho
     for day in days:
         assert_reference(engine, book, day, previous)
         previous = {account_id: row[5] for account_id, row in stored_snapshot(engine, day).items()}
+    # the store's written states, kept by applying each night's changes, are the last snapshot's
+    latest = stored_snapshot(engine, days[-1])
+    for store in open_store(store_file):
+        written = store.connection.execute(
+            "SELECT account_id, customer_id, currency, status, bucket, overdue_amount, outstanding_amount, "
+            "roll FROM written"
+        ).fetchall()
+        pending = store.connection.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('written_changes', 'written_next')"
+        ).fetchall()
+    assert pending == [(0,)] and len(written) == len(latest) > 0
+    assert {row[0]: row[1:] for row in written} == {a: (*row[1:4], *row[5:]) for a, row in latest.items()}
 
 
 def test_a_store_of_another_database_starts_again_from_a_full_read(
