@@ -1,10 +1,12 @@
 """The uplift model: who pays because they are contacted, and who pays (or not) anyway.
 
 A "T-learner": one LightGBM classifier per arm of a randomised experiment (treated: contacted by
-the strategy's path; control: not), with the scoring's own boosting settings; a customer's
-estimated *gain* is the difference of the two predicted chances of paying. The simulator's
-evidence (:mod:`arrears.strategy.simulation.evidence`) and the model the night scores with are
-trained here, by the same functions.
+a strategy's path; control: not), with the scoring's own boosting settings; a customer's
+estimated *gain* is the difference of two predicted chances of paying. With several treated arms
+(an experiment with several challengers) there is one classifier for each, and a customer's gain
+is that of the arm with the highest chance of paying (its *best arm*): contact pays when some
+path makes paying likelier. The simulator's evidence (:mod:`arrears.strategy.simulation.evidence`)
+and the model the night scores with are trained here, by the same functions.
 
 Bands (``uplift_band``, a strategy fact), from the gain and the chance of paying without contact
 (the control arm's prediction), with thresholds stored with the model:
@@ -15,9 +17,10 @@ Bands (``uplift_band``, a strategy fact), from the gain and the chance of paying
 - ``lost_cause``: a small gain and a lower chance either way.
 
 Measures kept with a trained model: the Qini coefficient (:func:`qini`) of its ranking on a
-held-out part of the randomised customers, and per arm the calibration of the arm's classifier,
-out of fold on the training part (expected calibration error and Brier score,
-:mod:`arrears.scoring.metrics`).
+held-out part of the randomised customers (any treated arm against the control, ranked by the
+gain; and each treated arm's own, its customers and the control's ranked by that arm's gain), and
+per arm the calibration of the arm's classifier, out of fold on the training part (expected
+calibration error and Brier score, :mod:`arrears.scoring.metrics`).
 
 Kept in the artifact beside the two classifiers: how the training sample was distributed
 (:func:`profile_of`, a :class:`arrears.scoring.monitoring.Profile` per feature and one of the
@@ -47,6 +50,8 @@ Flags = npt.NDArray[np.bool_]
 Outcome = npt.NDArray[np.int8]
 Codes = npt.NDArray[np.int8]
 """A band as its index in :data:`BANDS`; −1: none."""
+Arms = npt.NDArray[np.int16]
+"""Each customer's treated arm, its index in the arms' names; −1: the control."""
 
 PURPOSE = "uplift_contact"
 """The registry's purpose of the model the night scores with."""
@@ -109,29 +114,65 @@ def band_names(codes: Codes) -> pa.Array:
 
 
 @dataclass(frozen=True)
-class TwoModels:
-    treated: Any
+class ArmModels:
+    """One classifier per arm: the control's and each treated arm's, by the arm's name."""
+
     control: Any
+    treated: tuple[tuple[str, Any], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.treated)
 
     def predict(self, x: Floats) -> Floats:
-        """The estimated gain: the treated arm's chance of paying less the control arm's."""
+        """The estimated gain: the best arm's chance of paying less the control arm's."""
         gain, _ = self.arms(x)
         return gain
 
     def arms(self, x: Floats) -> tuple[Floats, Floats]:
         """The gain and the chance of paying without contact, for every row at once."""
-        without: Floats = self.control.predict(x)
-        gain: Floats = self.treated.predict(x) - without
+        gain, without, _ = self.best(x)
         return gain, without
+
+    def best(self, x: Floats) -> tuple[Floats, Floats, Arms]:
+        """The gain, the chance without contact and the best arm (its index), for every row."""
+        without: Floats = self.control.predict(x)
+        chances = self.chances(x)
+        best = np.argmax(chances, axis=1).astype(np.int16)
+        gain: Floats = chances[np.arange(len(without)), best] - without
+        return gain, without, best
+
+    def chances(self, x: Floats) -> Floats:
+        """Each treated arm's chance of paying (rows × arms)."""
+        return np.column_stack([model.predict(x) for _, model in self.treated])
+
+
+def arm_models(
+    x: Floats,
+    arm: Arms,
+    outcome: Outcome,
+    names: tuple[str, ...],
+    arms: tuple[str, ...],
+    rounds: int,
+    seed: int,
+) -> ArmModels:
+    """One LightGBM classifier per arm (the "T-learner"); the scoring's own boosting settings."""
+    control = arm < 0
+    return ArmModels(
+        _arm_model(x[control], outcome[control], names, rounds, seed),
+        tuple(
+            (name, _arm_model(x[arm == k], outcome[arm == k], names, rounds, seed))
+            for k, name in enumerate(arms)
+        ),
+    )
 
 
 def two_models(
     x: Floats, treated: Flags, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int
-) -> TwoModels:
-    """One LightGBM classifier per arm (the "T-learner"); the scoring's own boosting settings."""
-    return TwoModels(
-        _arm_model(x[treated], outcome[treated], names, rounds, seed),
-        _arm_model(x[~treated], outcome[~treated], names, rounds, seed),
+) -> ArmModels:
+    """:func:`arm_models` for one treated arm (named ``treated``)."""
+    return arm_models(
+        x, np.where(treated, 0, -1).astype(np.int16), outcome, names, ("treated",), rounds, seed
     )
 
 
@@ -206,7 +247,7 @@ class Scored:
 class UpliftModel:
     """What a model version of an uplift purpose stores, and what the night scores with."""
 
-    models: TwoModels
+    models: ArmModels
     features: tuple[str, ...]
     products: tuple[str, ...]
     gain_threshold: float = GAIN_THRESHOLD
@@ -245,7 +286,7 @@ class UpliftModel:
             "features": list(self.features),
             "products": list(self.products),
             "thresholds": self.thresholds(),
-            "treated": self.models.treated.model_to_string(),
+            "arms": [[name, model.model_to_string()] for name, model in self.models.treated],
             "control": self.models.control.model_to_string(),
         }
         if self.profile is not None:
@@ -262,8 +303,12 @@ class UpliftModel:
         if document.get("format") != ARTIFACT_FORMAT or document.get("kind") != KIND:
             raise ValueError("not an uplift model artifact of a supported format")
         profile = document.get("profile")
+        arms = document.get("arms") or [["treated", document["treated"]]]  # stored before several arms
         return cls(
-            TwoModels(lgb.Booster(model_str=document["treated"]), lgb.Booster(model_str=document["control"])),
+            ArmModels(
+                lgb.Booster(model_str=document["control"]),
+                tuple((str(name), lgb.Booster(model_str=text)) for name, text in arms),
+            ),
             tuple(document["features"]),
             tuple(document["products"]),
             float(document["thresholds"]["gain"]),
@@ -274,8 +319,8 @@ class UpliftModel:
 
 @dataclass(frozen=True)
 class Randomised:
-    """Customers randomised into a treated and a control arm, with each one's outcome (and, from
-    the simulator, each one's true effect)."""
+    """Customers randomised into treated arms and a control arm, with each one's outcome (and,
+    from the simulator, each one's true effect)."""
 
     x: Floats
     names: tuple[str, ...]
@@ -290,6 +335,16 @@ class Randomised:
     cost: npt.NDArray[np.int64] | None = None
     """What each customer's arm cost within the horizon, minor units of ``currency``, at its
     strategy's price per action (``--cost-from-arms``); None: not priced."""
+    arm: Arms | None = None
+    """Each treated customer's arm (its index in ``arms``), −1 for the control; None: one treated
+    arm (``treated`` says who)."""
+    arms: tuple[str, ...] = ("treated",)
+    """The treated arms' names."""
+    control: str = "control"
+    """The control arm's name."""
+
+    def arm_of(self) -> Arms:
+        return self.arm if self.arm is not None else np.where(self.treated, 0, -1).astype(np.int16)
 
 
 def train(
@@ -303,8 +358,9 @@ def train(
     rng = np.random.default_rng([seed, 0x0F7])
     held = rng.random(len(data.outcome)) < HELD_OUT
     fit = ~held
-    _check_arms(data.treated[fit], data.outcome[fit])
-    models = two_models(data.x[fit], data.treated[fit], data.outcome[fit], data.names, rounds, seed)
+    arm = data.arm_of()
+    _check_arms(arm[fit], data.outcome[fit], len(data.arms))
+    models = arm_models(data.x[fit], arm[fit], data.outcome[fit], data.names, data.arms, rounds, seed)
     profile = profile_of(data.x[fit], data.names, models.predict(data.x[fit]))
     model = UpliftModel(models, data.names, data.products, gain_threshold, sure_threshold, profile=profile)
     gain, without = models.arms(data.x[held])
@@ -314,13 +370,13 @@ def train(
         "trained_on": int(fit.sum()),
         "held_out": int(held.sum()),
         "treated_share": float(data.treated.mean()),
-        "qini_held_out": qini(gain, data.treated[held], data.outcome[held]),
+        "arms": {"treated": list(data.arms), "control": data.control},
+        "qini_held_out": qini(gain, arm[held] >= 0, data.outcome[held]),
+        "qini_by_arm": _qini_by_arm(models, data.x[held], arm[held], data.outcome[held], without),
         "held_out_bands": {BANDS[code]: int(c) for code, c in zip(codes, counts, strict=True)},
         "thresholds": model.thresholds(),
         "profile": {"rows": int(fit.sum()), "variables": list(profile)},
-        "calibration": _out_of_fold(
-            data.x[fit], data.treated[fit], data.outcome[fit], data.names, rounds, seed
-        ),
+        "calibration": _out_of_fold(data, fit, rounds, seed),
     }
     if data.truth is not None:
         truth = data.truth[held]
@@ -330,27 +386,41 @@ def train(
     return model, metrics
 
 
-def _check_arms(treated: Flags, outcome: Outcome) -> None:
-    for arm in (treated, ~treated):
-        if arm.sum() < 2 * FOLDS or len(np.unique(outcome[arm])) < 2:
+def _qini_by_arm(
+    models: ArmModels, x: Floats, arm: Arms, outcome: Outcome, without: Floats
+) -> dict[str, float]:
+    """Each treated arm's Qini: its customers and the control's, ranked by that arm's own gain."""
+    chances = models.chances(x)
+    found = {}
+    for k, name in enumerate(models.names):
+        rows = (arm == k) | (arm < 0)
+        found[name] = qini(chances[rows, k] - without[rows], arm[rows] == k, outcome[rows])
+    return found
+
+
+def _check_arms(arm: Arms, outcome: Outcome, arms: int) -> None:
+    for k in (-1, *range(arms)):
+        inside = arm == k
+        if inside.sum() < 2 * FOLDS or len(np.unique(outcome[inside])) < 2:
             raise ValueError("each arm needs customers who paid and who did not")
 
 
-def _out_of_fold(
-    x: Floats, treated: Flags, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int
-) -> dict[str, dict[str, Any]]:
+def _out_of_fold(data: Randomised, fit: Flags, rounds: int, seed: int) -> dict[str, dict[str, Any]]:
     """Each arm's classifier judged on the rows it was not fitted on (``FOLDS`` folds): its AUC,
-    Brier score, calibration error and reliability table, as a scoring model's are kept."""
+    Brier score, calibration error and reliability table, as a scoring model's are kept (the
+    treated arms first, by name, then the control)."""
     from arrears.scoring.metrics import measure  # the scoring extra
     from arrears.scoring.report import figures_record
 
+    x, outcome, arms, names = data.x[fit], data.outcome[fit], data.arm_of()[fit], data.names
     fold = np.random.default_rng([seed, 0xF01D]).integers(0, FOLDS, len(outcome))
     found = {}
-    for arm_name, arm in (("treated", treated), ("control", ~treated)):
+    for arm_name, k in (*((name, k) for k, name in enumerate(data.arms)), (data.control, -1)):
+        arm = arms == k
         predicted = np.zeros(int(arm.sum()))
         rows, arm_fold, arm_outcome = x[arm], fold[arm], outcome[arm]
-        for k in range(FOLDS):
-            out = arm_fold == k
+        for part in range(FOLDS):
+            out = arm_fold == part
             if out.any():
                 model = _arm_model(rows[~out], arm_outcome[~out], names, rounds, seed)
                 predicted[out] = model.predict(rows[out])

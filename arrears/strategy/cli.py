@@ -513,7 +513,10 @@ def uplift_train(
         str | None, typer.Option("--experiment", help="Train on this experiment's arms 实验编号.")
     ] = None,
     arm: Annotated[
-        str | None, typer.Option("--arm", help="The arm set against the control (default: the only one).")
+        str | None,
+        typer.Option(
+            "--arm", help="The one arm set against the control (default: every other arm, in one model)."
+        ),
     ] = None,
     horizon: HorizonOption = 30,
     simulated: Annotated[
@@ -673,6 +676,14 @@ def _show_uplift(trained: Any) -> None:
                 N_("Against the simulator's truth: Qini {truth} (the perfect ranking: {best})."),
                 truth=f"{metrics['qini_truth']:.3f}",
                 best=f"{metrics['qini_truth_best']:.3f}",
+            )
+        )
+    by_arm = metrics.get("qini_by_arm") or {}
+    if len(by_arm) > 1:
+        console.print(
+            say(
+                N_("Qini of each arm against the control: {qinis}."),
+                qinis=", ".join(f"{arm} {value:.3f}" for arm, value in by_arm.items()),
             )
         )
     for arm, found in metrics["calibration"].items():

@@ -1,8 +1,9 @@
 """Who pays anyway: the uplift model of the strategy's fact ``uplift_band``.
 
 Trained on randomised arms (:mod:`arrears.scoring.uplift`, a T-learner): a real experiment's
-matured members (treated: the arm that is compared, control: the arm with no path), each with
-the facts of the night it entered the arm and whether its case was cured within the horizon; or,
+matured members (treated: every other arm, one classifier each, or the one named; control: the
+arm with no path), each with the facts of the night it entered the arm and whether its case was
+cured within the horizon; or,
 for a bank with no experiment yet, the simulator's customers randomised into a strategy and no
 action. Stored in the scoring registry as a version of purpose :data:`PURPOSE`, activated as any
 model; both are audited (``model.train``, ``model.activate``).
@@ -131,22 +132,29 @@ def train_from_experiment(
     prices: Costs | None = None,
 ) -> Trained:
     """A model trained on an experiment's matured members: the arm left alone
-    (:func:`untreated_arm`) against ``arm`` (default: the only other arm); the outcome is the case
-    cured within the horizon. ``costs``: the persuadable threshold at the break-even gain, the
+    (:func:`untreated_arm`) against ``arm``, or against every other arm at once (None: one
+    classifier per arm, a customer's gain that of its best arm); the outcome is the case cured
+    within the horizon. ``costs``: the persuadable threshold at the break-even gain, the
     value of a paying member the mean collected from those cured (in their cases' currency);
     ``prices``: the strategy's cost per action, each member's cost counted at them (its actions
     in the horizon, as the experiment's report counts them) for ``--cost-from-arms``."""
     check_permission(who, Permission.STRATEGY_WRITE)
     _check_costs(thresholds, costs)
     control = untreated_arm(experiment)
-    treated_arm = _treated_arm(experiment, control, arm)
+    treated = _treated_arms(experiment, control, arm)
     counted = prices if costs is not None and costs.cost is None else None
+    if counted is not None and len(treated) > 1:
+        raise InvalidInputError(
+            N_("--cost-from-arms prices one arm against {control}: name it with --arm (one of {arms})"),
+            control=control,
+            arms=", ".join(treated),
+        )
     members = [
         m
         for m in experiments.matured_members(
             session, experiment, counted, buckets, horizon_days=horizon_days, as_of=as_of
         )
-        if m.arm in (control, treated_arm)
+        if m.arm == control or m.arm in treated
     ]
     if not members:
         raise InvalidInputError(
@@ -178,18 +186,23 @@ def train_from_experiment(
             currencies=", ".join(currencies),
             priced=counted.currency,
         )
+    index = {name: k for k, name in enumerate(treated)}
     data = uplift.Randomised(
         x,
         names,
         products,
-        np.array([m.arm == treated_arm for m in members]),
+        np.array([m.arm != control for m in members]),
         np.array([m.cured for m in members], np.int8),
         collected=np.array([m.collected for m in members], np.int64),
         currency=currencies[0] if len(currencies) == 1 else None,
         cost=None if counted is None else np.array([m.cost for m in members], np.int64),
+        arm=np.array([index.get(m.arm, -1) for m in members], np.int16),
+        arms=treated,
+        control=control,
     )
     source = (
-        f"experiment {experiment.code}: {treated_arm} against {control}, cured within {horizon_days} days"
+        f"experiment {experiment.code}: {', '.join(treated)} against {control}, "
+        f"cured within {horizon_days} days"
     )
     window = (min(m.entered_on for m in members), max(m.entered_on for m in members))
     return _store(session, who, data, source, rounds, seed, now, activate, window, thresholds, costs)
@@ -201,17 +214,19 @@ def untreated_arm(experiment: Experiment) -> str:
     return next((a.name for a in experiment.arms if a.path == "none"), experiments.control_arm(experiment))
 
 
-def _treated_arm(experiment: Experiment, control: str, arm: str | None) -> str:
-    others = [a.name for a in experiment.arms if a.name != control]
-    if arm is None and len(others) == 1:
-        return others[0]
-    if arm is None or arm not in others:
+def _treated_arms(experiment: Experiment, control: str, arm: str | None) -> tuple[str, ...]:
+    """The arms set against the control: the one named, else every other (in the experiment's
+    order)."""
+    others = tuple(a.name for a in experiment.arms if a.name != control)
+    if arm is None:
+        return others
+    if arm not in others:
         raise InvalidInputError(
             N_("name the arm to set against {control} with --arm: one of {arms}"),
             control=control,
-            arms=", ".join(others) if arm is None else f"{', '.join(others)} (not {echo(arm)})",
+            arms=f"{', '.join(others)} (not {echo(arm)})",
         )
-    return arm
+    return (arm,)
 
 
 def entry_facts(session: Session, code: str, members: list[experiments.Member]) -> pa.Table:
@@ -359,4 +374,7 @@ def _checksum(data: uplift.Randomised) -> str:
     digest.update("\x1f".join(data.names).encode())
     for part in (data.x, data.treated, data.outcome):
         digest.update(np.ascontiguousarray(part).tobytes())
+    if len(data.arms) > 1:  # which treated arm each customer was in (one arm: the flags say it)
+        digest.update("\x1f".join(data.arms).encode())
+        digest.update(np.ascontiguousarray(data.arm_of()).tobytes())
     return digest.hexdigest()

@@ -4,6 +4,8 @@ and Spark; no model, no band (and a warning); the commands' permissions and audi
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,14 +33,14 @@ from arrears.scoring import uplift as model_uplift
 from arrears.scoring.models import ModelVersion
 from arrears.strategy import evaluation, service, uplift
 from arrears.strategy.facts import FACTS_SCHEMA, read_case_facts
-from arrears.strategy.models import CaseSegment, StrategyAction
+from arrears.strategy.models import CaseSegment, ExperimentMember, StrategyAction
 from arrears.strategy.repository import parse_document
 from arrears.strategy.simulation.pair import Plan, bank_for, no_action
 from arrears.web import render
 from arrears.web.strategy_pages import why_lines
 from tests.api.book import Book, case_id_of
 from tests.strategy.test_evaluation import fact
-from tests.strategy.test_experiments import BANK, experiment_book
+from tests.strategy.test_experiments import BANK, WITH_COSTS, experiment_book
 from tests.strategy.test_nightly import AS_OF, DOCUMENT, NOW, approve, night
 from tests.strategy.test_simulation import REMIND
 
@@ -70,6 +72,75 @@ def synthetic(n: int = 4000, seed: int = 3) -> model_uplift.Randomised:
     chance = np.where(dpd < 30, 0.9, np.where(dpd < 60, np.where(treated, 0.9, 0.1), 0.05))
     paid = (rng.random(n) < chance).astype(np.int8)
     return model_uplift.Randomised(x, names, products, treated, paid)
+
+
+def three_arms(n: int = 6000, seed: int = 4) -> model_uplift.Randomised:
+    """Customers randomised into a control and two treated arms, with responses planted by DPD:
+    under 30 days they pay either way; 30 to 59 only after an SMS; 60 to 89 only after a call."""
+    rng = np.random.default_rng(seed)
+    facts = pa.table(
+        {
+            "dpd": pa.array(rng.integers(1, 90, n), pa.int32()),
+            "overdue": pa.array(rng.integers(10_000, 500_000, n), pa.int64()),
+            "score": pa.nulls(n, pa.int32()),
+            "product": pa.array(["personal_loan"] * n),
+            "language": pa.array(["zh"] * n),
+            "birth_date": pa.nulls(n, pa.date32()),
+        }
+    )
+    products = model_uplift.products_of(facts)
+    x, names = model_uplift.features(facts, AS_OF, products)
+    arm = rng.integers(-1, 2, n).astype(np.int16)  # −1 control, 0 sms, 1 call
+    dpd = x[:, names.index("dpd")]
+    helped = ((dpd >= 30) & (dpd < 60) & (arm == 0)) | ((dpd >= 60) & (arm == 1))
+    chance = np.where(dpd < 30, 0.9, np.where(helped, 0.9, 0.05))
+    paid = (rng.random(n) < chance).astype(np.int8)
+    return model_uplift.Randomised(
+        x, names, products, arm >= 0, paid, arm=arm, arms=("sms", "call"), control="quiet"
+    )
+
+
+def test_one_model_over_several_arms_finds_each_customer_s_best_arm() -> None:
+    data = three_arms()
+    model, metrics = model_uplift.train(data, rounds=40, seed=1, gain_threshold=0.1)
+    assert model.models.names == ("sms", "call")
+    assert list(metrics["calibration"]) == ["sms", "call", "quiet"]
+    assert metrics["arms"] == {"treated": ["sms", "call"], "control": "quiet"}
+    # each arm helps a third of the book: against the control, each ranks its own customers first
+    assert metrics["qini_by_arm"]["sms"] > 0.2 and metrics["qini_by_arm"]["call"] > 0.2
+    assert metrics["qini_held_out"] > 0.1  # any arm against the control: a call wasted at 45 days counts
+    probe = pa.table(
+        {
+            "dpd": pa.array([10, 45, 75], pa.int32()),
+            "overdue": pa.array([100_000] * 3, pa.int64()),
+            "score": pa.nulls(3, pa.int32()),
+            "product": pa.array(["personal_loan"] * 3),
+            "language": pa.array(["zh"] * 3),
+            "birth_date": pa.nulls(3, pa.date32()),
+        }
+    )
+    x, _ = model_uplift.features(probe, AS_OF, model.products)
+    gain, without, best = model.models.best(x)
+    assert list(best[1:]) == [0, 1]  # 45 days: the SMS; 75 days: the call
+    assert gain[1] > 0.5 and gain[2] > 0.5 and abs(gain[0]) < 0.1 and without[0] > 0.7
+    _, codes = model.score(probe, AS_OF)
+    assert [model_uplift.BANDS[c] for c in codes] == ["sure_thing", "persuadable", "persuadable"]
+    again = model_uplift.UpliftModel.from_bytes(model.to_bytes())
+    assert again.models.names == ("sms", "call")
+    assert np.allclose(again.models.chances(x), model.models.chances(x))
+
+
+def test_a_model_stored_with_one_treated_arm_before_several_were_kept_still_loads() -> None:
+    model, _ = model_uplift.train(synthetic(), rounds=20, seed=1)
+    document = json.loads(gzip.decompress(model.to_bytes()))
+    [[name, treated]] = document.pop("arms")
+    assert name == "treated"
+    older = gzip.compress(json.dumps(document | {"treated": treated}).encode())
+    loaded = model_uplift.UpliftModel.from_bytes(older)
+    x = synthetic(50, seed=9).x
+    assert loaded.models.names == ("treated",) and np.allclose(
+        loaded.models.predict(x), model.models.predict(x)
+    )
 
 
 def store_synthetic(engine: Engine, *, activate: bool = True) -> int:
@@ -271,11 +342,60 @@ def test_a_model_from_an_experiment_s_arms(engine: Engine) -> None:
             )  # fmt: skip
     assert trained.metrics["customers"] == 30
     assert trained.metrics["threshold_basis"] == {"how": "default", "gain": 0.05}
-    assert set(trained.metrics["calibration"]) == {"treated", "control"}
+    assert set(trained.metrics["calibration"]) == {"champion", "quiet"}  # the arms by their names
     with engine.connect() as connection:
         row = connection.execute(select(ModelVersion)).one()
     assert row.training_source.startswith("experiment m1-calls: champion against quiet")
     assert row.training_from == AS_OF and not row.is_active
+
+
+THREE_ARMS = WITH_COSTS.replace(
+    'arms: [{name: champion, share: "50%"}, {name: quiet, share: "50%", path: none}]',
+    'arms: [{name: champion, share: "34%"}, {name: again, share: "33%", path: firm}, {name: quiet, share: "33%", path: none}]',
+)
+
+
+def test_an_experiment_with_two_challengers_trains_one_model_over_every_arm(engine: Engine) -> None:
+    book = Book(engine)
+    for n in range(90):
+        book.case(f"y{n:02d}", dpd=5, bucket="M1")
+    approve(engine, THREE_ARMS)
+    night(engine)
+    with engine.begin() as connection:  # a third of the cases cured on the third day
+        arms = dict(connection.execute(select(ExperimentMember.case_id, ExperimentMember.arm)).all())
+        for n, case_id in enumerate(sorted(arms)):
+            if n % 3 == 0:
+                connection.execute(
+                    update(Case)
+                    .where(Case.case_id == case_id)
+                    .values(status="closed", closed_on=AS_OF + timedelta(days=2), close_reason="cured")
+                )
+    assert set(arms.values()) == {"champion", "again", "quiet"}
+    options: dict[str, Any] = {
+        "buckets": BANK.bucket_order, "horizon_days": 10, "as_of": AS_OF + timedelta(days=10), "rounds": 10,
+        "seed": 1, "protected": frozenset(), "now": NOW,
+    }  # fmt: skip
+    with transaction(engine) as session:
+        holder, experiment = service.experiment_of(session, SYSTEM, "m1-calls")
+        every = uplift.train_from_experiment(session, SYSTEM, experiment, arm=None, **options)
+        one = uplift.train_from_experiment(session, SYSTEM, experiment, arm="again", **options)
+        with pytest.raises(InvalidInputError) as unpriced:
+            uplift.train_from_experiment(
+                session, SYSTEM, experiment, arm=None, costs=uplift.ContactCost(None, "250.00"),
+                prices=service.document_of(holder).costs, **options,
+            )  # fmt: skip
+    assert "name it with --arm (one of champion, again)" in unpriced.value.message("en")
+    assert every.metrics["arms"] == {"treated": ["champion", "again"], "control": "quiet"}
+    assert list(every.metrics["calibration"]) == ["champion", "again", "quiet"]
+    assert set(every.metrics["qini_by_arm"]) == {"champion", "again"}
+    assert every.metrics["customers"] == 90 and one.metrics["customers"] < 90
+    assert one.metrics["arms"] == {"treated": ["again"], "control": "quiet"}
+    with engine.connect() as connection:
+        sources = connection.execute(
+            select(ModelVersion.training_source).order_by(ModelVersion.version)
+        ).all()
+    assert sources[0][0].startswith("experiment m1-calls: champion, again against quiet")
+    assert sources[1][0].startswith("experiment m1-calls: again against quiet")
 
 
 def test_the_commands_train_and_activate_audited(command_line_database: Engine, tmp_path: Path) -> None:
