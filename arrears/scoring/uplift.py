@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
@@ -105,6 +106,12 @@ def features(
 
 def _floats(column: pa.Array | pa.ChunkedArray) -> Floats:
     return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+
+
+def arms_of(metrics: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """A stored version's treated arms, from its metrics (one, named ``treated``, in a version
+    stored before the arms were kept)."""
+    return tuple(((metrics or {}).get("arms") or {}).get("treated") or ("treated",))
 
 
 def band_names(codes: Codes) -> pa.Array:
@@ -235,6 +242,8 @@ class Scored:
     codes: Codes
     x: Floats
     names: tuple[str, ...]
+    best: Arms | None = None
+    """Each row's best arm (its index in the model's arms)."""
 
     def columns(self) -> dict[str, Floats]:
         """Each feature's column and the gain, by the names of the model's profile."""
@@ -266,10 +275,16 @@ class UpliftModel:
     def scored(self, facts: pa.Table, as_of: date) -> Scored:
         """:meth:`score` with the features the rows were scored on."""
         if facts.num_rows == 0:
-            return Scored(np.zeros(0), np.zeros(0, np.int8), np.zeros((0, len(self.features))), self.features)
+            empty = np.zeros((0, len(self.features)))
+            return Scored(np.zeros(0), np.zeros(0, np.int8), empty, self.features, np.zeros(0, np.int16))
         x, names = features(facts, as_of, self.products, frozenset(FEATURES) - set(self.features))
-        gain, without = self.models.arms(x)
-        return Scored(gain, self.band_codes(gain, without), x, names)
+        gain, without, best = self.models.best(x)
+        return Scored(gain, self.band_codes(gain, without), x, names, best)
+
+    def arm_names(self, best: Arms) -> pa.Array:
+        """The arms' names (NULL where ``best`` is −1)."""
+        indices = pa.array(best, pa.int16(), mask=best < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(self.models.names)).dictionary_decode()
 
     def band_codes(self, gain: Floats, without: Floats) -> Codes:
         band = np.where(without >= self.sure_threshold, 1, 2)

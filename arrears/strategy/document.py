@@ -18,7 +18,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -112,6 +112,8 @@ class When(FileModel):
     uplift_band: list[Literal["persuadable", "sure_thing", "lost_cause", "do_not_disturb"]] | None = Field(
         default=None, min_length=1
     )
+    uplift_arm: list[Annotated[str, Field(pattern=CODE)]] | None = Field(default=None, min_length=1)
+    """The arm of the active uplift model under which the case is likeliest to pay (its best arm)."""
 
     def constrained(self) -> dict[str, object]:
         """The facts this segment reads, with their conditions."""

@@ -45,6 +45,7 @@ CONDITION_COLUMNS = {
     "days_open": "days_open",
     "last_contact": "last_contact",
     "uplift_band": "uplift_band",
+    "uplift_arm": "uplift_arm",
 }
 """The column each condition of :class:`~arrears.strategy.document.When` reads (``overdue`` reads
 ``overdue`` and ``currency``)."""

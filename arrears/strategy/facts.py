@@ -74,11 +74,15 @@ READ_SCHEMA = pa.schema(
     ]
 )
 """What :func:`read_case_facts` reads from the database in one statement."""
-FACTS_SCHEMA = READ_SCHEMA.append(pa.field("uplift_gain", pa.float64())).append(
-    pa.field("uplift_band", pa.string())
+FACTS_SCHEMA = (
+    READ_SCHEMA.append(pa.field("uplift_gain", pa.float64()))
+    .append(pa.field("uplift_band", pa.string()))
+    .append(pa.field("uplift_arm", pa.string()))
 )
-"""The night's facts: those read, and each case's estimated gain from contact and its band
-(:mod:`arrears.scoring.uplift`); the engine derives ``age``, ``days_open`` and the rest."""
+"""The night's facts: those read, and each case's estimated gain from contact, its band and its
+best arm (:mod:`arrears.scoring.uplift`); the engine derives ``age``, ``days_open`` and the rest."""
+UPLIFT_FACTS = ("uplift_band", "uplift_arm")
+"""The facts only the uplift model gives: a segment reading one has its cases scored."""
 
 
 def read_case_facts(
@@ -238,12 +242,13 @@ def _parts(connection: Connection, as_of: date) -> dict[str, tuple[Select[Any], 
 
 
 def band_candidates(facts: pa.Table, as_of: date, document: StrategyDocument) -> npt.NDArray[np.int64]:
-    """The rows of the cases that a segment reading ``uplift_band`` could take whatever their band
-    (its other conditions, on DuckDB over the Arrow facts): only theirs need the model."""
+    """The rows of the cases that a segment reading ``uplift_band`` or ``uplift_arm`` could take
+    whatever the model says (its other conditions, on DuckDB over the Arrow facts): only theirs
+    need the model."""
     conditions = [
-        evaluation.condition_sql(segment.when.model_copy(update={"uplift_band": None}))
+        evaluation.condition_sql(segment.when.model_copy(update=dict.fromkeys(UPLIFT_FACTS)))
         for segment in document.segments
-        if segment.when.uplift_band is not None
+        if any(getattr(segment.when, fact) is not None for fact in UPLIFT_FACTS)
     ]
     if not conditions or facts.num_rows == 0:
         return np.zeros(0, np.int64)
@@ -277,17 +282,22 @@ def score_uplift(
     rows not scored, and for all when no uplift model is active), and what was scored (None when
     nothing was: no active model, or no row to score)."""
     n = facts.num_rows
-    gain, codes = np.full(n, np.nan), np.full(n, -1, np.int8)
+    gain, codes, best = np.full(n, np.nan), np.full(n, -1, np.int8), np.full(n, -1, np.int16)
     active = None if rows is not None and not len(rows) else _active_uplift(connection)
     scoring = None
     if active is not None:
         chosen = np.arange(n) if rows is None else rows
         scored = active[1].scored(facts.take(chosen) if rows is not None else facts, as_of)
         gain[chosen], codes[chosen] = scored.gain, scored.codes
+        if scored.best is not None:
+            best[chosen] = scored.best
         scoring = UpliftScoring(active[0], active[1], scored)
-    table = facts.append_column(
-        FACTS_SCHEMA.field("uplift_gain"), pa.array(gain, pa.float64(), mask=codes < 0)
-    ).append_column(FACTS_SCHEMA.field("uplift_band"), uplift.band_names(codes))
+    arms = active[1].arm_names(best) if active is not None else pa.nulls(n, pa.string())
+    table = (
+        facts.append_column(FACTS_SCHEMA.field("uplift_gain"), pa.array(gain, pa.float64(), mask=codes < 0))
+        .append_column(FACTS_SCHEMA.field("uplift_band"), uplift.band_names(codes))
+        .append_column(FACTS_SCHEMA.field("uplift_arm"), arms)
+    )
     return table, scoring
 
 

@@ -356,7 +356,7 @@ def _why(
         "facts": {name: _plain(fact.get(name)) for name in read[row["segment"]]},
         "score": {"score": fact["score"], "band": fact["score_band"], "reason": fact["score_reason"]},
     }
-    if "uplift_band" in read[row["segment"]] and fact.get("uplift_gain") is not None:
+    if set(read[row["segment"]]) & {"uplift_band", "uplift_arm"} and fact.get("uplift_gain") is not None:
         why["uplift_gain"] = round(float(fact["uplift_gain"]), 4)
     return why
 

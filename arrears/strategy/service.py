@@ -185,6 +185,7 @@ def known(session: Session, bank: Bank) -> Known:
         [] if queue_set is None else [q.code for q in parse_queue_set(queue_set, "active queue set").queues]
     )
     agencies = session.scalars(select(Agency.code).where(Agency.active.is_(True)))
+    active_uplift = scoring_repository.active_version(session, uplift.PURPOSE)
     return Known(
         buckets=bank.buckets,
         score_bands=bank.score_bands,
@@ -192,7 +193,10 @@ def known(session: Session, bank: Bank) -> Known:
         queues=frozenset(queues),
         agencies=frozenset(agencies),
         protected=bank.protected,
-        uplift_model=scoring_repository.active_version(session, uplift.PURPOSE) is not None,
+        uplift_model=active_uplift is not None,
+        uplift_arms=frozenset(uplift.arms_of(active_uplift.metrics))
+        if active_uplift is not None
+        else frozenset(),
     )
 
 

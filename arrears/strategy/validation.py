@@ -87,6 +87,8 @@ class Known:
     protected: frozenset[str] = DEFAULT_PROTECTED
     uplift_model: bool = False
     """Whether an uplift model is active (without one, ``uplift_band`` is NULL on every case)."""
+    uplift_arms: frozenset[str] = frozenset()
+    """The active uplift model's treated arms (the names ``uplift_arm`` can take)."""
 
 
 @dataclass
@@ -296,17 +298,34 @@ def _unused_paths(document: StrategyDocument) -> Iterable[Problem]:
 
 
 def _uplift_without_model(document: StrategyDocument, known: Known) -> Iterable[Problem]:
-    if known.uplift_model:
-        return
     for i, segment in enumerate(document.segments):
-        if segment.when.uplift_band is not None:
+        for fact in ("uplift_band", "uplift_arm"):
+            if getattr(segment.when, fact) is not None and not known.uplift_model:
+                yield Problem(
+                    f"segments[{i}].when.{fact}",
+                    Text.of(
+                        N_(
+                            "no uplift model is active: {fact} is empty on every case and segment "
+                            "{segment} takes none (arrears strategy uplift train, then activate)"
+                        ),
+                        fact=fact,
+                        segment=segment.code,
+                    ),
+                    warning=True,
+                )
+        unknown = [
+            a for a in segment.when.uplift_arm or () if known.uplift_model and a not in known.uplift_arms
+        ]
+        if unknown:
             yield Problem(
-                f"segments[{i}].when.uplift_band",
+                f"segments[{i}].when.uplift_arm",
                 Text.of(
                     N_(
-                        "no uplift model is active: uplift_band is empty on every case and segment "
-                        "{segment} takes none (arrears strategy uplift train, then activate)"
+                        "the active uplift model has no arm {arms} (its arms: {known}): segment {segment} "
+                        "takes no case by it"
                     ),
+                    arms=", ".join(unknown),
+                    known=", ".join(sorted(known.uplift_arms)),
                     segment=segment.code,
                 ),
                 warning=True,

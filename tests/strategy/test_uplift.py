@@ -49,6 +49,13 @@ SURE = DOCUMENT.replace(
     "when: {hold: [none], bucket: [M1], uplift_band: [sure_thing]}, path: gentle}",
 )
 """The night's strategy with its M1 segment narrowed to the customers who pay anyway."""
+BY_ARM = DOCUMENT.replace(
+    "when: {hold: [none], bucket: [M1]}, path: gentle}",
+    "when: {hold: [none], bucket: [M1], uplift_arm: [sms]}, path: gentle}",
+)
+"""The M1 segment narrowed to the customers whose best arm is the SMS arm."""
+ROUTED = BY_ARM.replace("uplift_arm: [sms]", "uplift_band: [persuadable], uplift_arm: [sms]")
+"""…and whom contact helps: a customer who pays either way has a best arm too (by a hair)."""
 
 
 def synthetic(n: int = 4000, seed: int = 3) -> model_uplift.Randomised:
@@ -243,6 +250,46 @@ def test_a_night_with_an_active_model_fills_the_band_and_the_segment_takes_exact
     assert all("uplift_gain" not in why for why in whys if why["segment"] != "m1")
 
 
+def test_a_night_routes_each_case_by_its_best_arm(engine: Engine) -> None:
+    planted = bands_book(engine)  # DPD 5, 45 and 75: best arm none to speak of, the SMS, the call
+    with transaction(engine) as session:
+        model, metrics = model_uplift.train(three_arms(), rounds=40, seed=1, gain_threshold=0.1)
+        row = scoring_service.register(
+            session,
+            model,
+            scoring_service.TrainingRecord(uplift.PURPOSE, "three arms", {}, metrics, "0" * 64),
+            FixedClock(NOW),
+            "test",
+        )
+        uplift.activate_version(session, SYSTEM, row.version, NOW)
+    with engine.connect() as connection:
+        facts = read_case_facts(connection, AS_OF, parse_document(ROUTED, "routed"))
+    arms = dict(zip(facts["case_id"].to_pylist(), facts["uplift_arm"].to_pylist(), strict=True))
+    persuadable = {case for case, band in planted.items() if band == "persuadable"}  # DPD 45
+    assert {arms[case] for case in persuadable} == {"sms"}
+    assert {arms[case] for case, band in planted.items() if band == "lost_cause"} == {"call"}  # DPD 75
+    assert None not in arms.values()  # every M1 case scored: each has a best arm
+    approve(engine, ROUTED)
+    night(engine)
+    with engine.connect() as connection:
+        in_m1 = set(
+            connection.execute(select(CaseSegment.case_id).where(CaseSegment.segment == "m1")).scalars()
+        )
+        whys = connection.execute(select(StrategyAction.why)).scalars().all()
+    assert in_m1 == persuadable
+    assert all(
+        why["facts"]["uplift_arm"] == "sms" and why["uplift_gain"] > 0.5
+        for why in whys
+        if why["segment"] == "m1"
+    )
+    unknown = parse_document(ROUTED.replace("uplift_arm: [sms]", "uplift_arm: [sms, letter]"), "routed")
+    with transaction(engine) as session:
+        report = service.check(session, SYSTEM, unknown, BANK, AS_OF)
+    [warned] = [p for p in report.warnings if p.where == "segments[1].when.uplift_arm"]
+    assert "has no arm letter (its arms: call, sms)" in warned.render("en")
+    assert "letter" in warned.render("zh-CN") and "has no arm" not in warned.render("zh-CN")
+
+
 def test_without_an_active_model_the_band_is_empty_the_segment_takes_none_and_validation_warns(
     engine: Engine,
 ) -> None:
@@ -266,13 +313,15 @@ def test_without_an_active_model_the_band_is_empty_the_segment_takes_none_and_va
 
 def banded_facts() -> pa.Table:
     rows = []
-    for n, band in enumerate(["sure_thing", "persuadable", None, "do_not_disturb", "sure_thing"]):
-        rows.append(fact(f"c{n}", uplift_band=band))
+    bands = ["sure_thing", "persuadable", None, "do_not_disturb", "sure_thing"]
+    arms = ["call", "sms", None, "sms", "call"]
+    for n, (band, arm) in enumerate(zip(bands, arms, strict=True)):
+        rows.append(fact(f"c{n}", uplift_band=band, uplift_arm=arm))
     return pa.Table.from_pylist(rows, FACTS_SCHEMA)
 
 
-def segmented(engine: evaluation.StrategyEngine) -> dict[str, Any]:
-    document = parse_document(SURE, "sure")
+def segmented(engine: evaluation.StrategyEngine, text: str = SURE) -> dict[str, Any]:
+    document = parse_document(text, "sure")
     due = evaluation.evaluate(
         engine,
         document,
@@ -287,10 +336,11 @@ def segmented(engine: evaluation.StrategyEngine) -> dict[str, Any]:
 def test_the_segment_reads_the_band_on_duckdb() -> None:
     duck = evaluation.DuckDBStrategyEngine()
     try:
-        found = segmented(duck)
+        found, by_arm = segmented(duck), segmented(duck, BY_ARM)
     finally:
         duck.close()
     assert {case for case, segment in found.items() if segment == "m1"} == {"c0", "c4"}
+    assert {case for case, segment in by_arm.items() if segment == "m1"} == {"c1", "c3"}  # best arm: SMS
 
 
 @pytest.mark.spark
@@ -300,6 +350,7 @@ def test_the_segment_reads_the_band_on_spark(spark: Any) -> None:
     duck = evaluation.DuckDBStrategyEngine()
     try:
         assert segmented(on_spark) == segmented(duck)
+        assert segmented(on_spark, BY_ARM) == segmented(duck, BY_ARM)
     finally:
         on_spark.close()
         duck.close()

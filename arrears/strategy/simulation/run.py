@@ -419,6 +419,7 @@ class _Run:
                 _labels(LAST_CONTACTS, s.last_contact[open_]),
                 pa.nulls(n, pa.float64()),  # no uplift model scores the simulated customers
                 pa.nulls(n, pa.string()),
+                pa.nulls(n, pa.string()),
             ],
             schema=FACTS_SCHEMA,
         )
