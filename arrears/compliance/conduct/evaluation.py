@@ -21,7 +21,8 @@ SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 since; heldout2: written apart in session 15, measured once before round 3 and open to tuning
 since; heldout3: written apart in session 16, measured before and after round 3, open to round
 4's tuning; heldout4: written apart in session 17, measured before and after round 4, open to
-round 5's tuning; heldout5: written apart in session 18, never tuned on (data/qa/corpus/README.md)."""
+round 5's tuning; heldout5: written apart in session 18, measured before and after round 5, open to
+round 6's tuning (data/qa/corpus/README.md)."""
 NONE = "none"
 """The confusion table's row and column for 'no category'."""
 
