@@ -74,8 +74,11 @@ def main() -> None:  # noqa: PLR0915 (an experiment script, read top to bottom)
     parser.add_argument("--e5", type=Path, required=True, help="The folder of e5torch.py and libe5tok.so.")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--schemes", default="all")
+    parser.add_argument("--frozen", type=int, default=FROZEN, help="Layers left as they are (of 12).")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--smoke", action="store_true", help="A few items only: to try the script.")
     args = parser.parse_args()
+    frozen, epochs = args.frozen, args.epochs
     sys.path.insert(0, str(args.e5))
     from e5torch import Tokenizer, load  # the converter (an experiment beside this script)
 
@@ -111,11 +114,11 @@ def main() -> None:  # noqa: PLR0915 (an experiment script, read top to bottom)
         for s in range(0, len(by_length), 32):
             rows = by_length[s : s + 32]
             ids, att = padded(rows)
-            hidden = base.hidden(ids, att, upto=FROZEN)
+            hidden = base.hidden(ids, att, upto=frozen)
             for r, i in enumerate(rows):
                 cache[i] = hidden[r, : len(tokens[i])].clone()
     print(f"frozen layers cached in {time.time() - started:.0f} s", flush=True)
-    top_state = copy.deepcopy(nn.ModuleList(base.layers[FROZEN:]).state_dict())
+    top_state = copy.deepcopy(nn.ModuleList(base.layers[frozen:]).state_dict())
 
     def stacked(rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         width = max(len(tokens[i]) for i in rows)
@@ -136,7 +139,7 @@ def main() -> None:  # noqa: PLR0915 (an experiment script, read top to bottom)
     def train(rows: list[int], seed: int = 0) -> tuple[nn.ModuleList, nn.Linear]:
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
-        top = copy.deepcopy(nn.ModuleList(base.layers[FROZEN:]))
+        top = copy.deepcopy(nn.ModuleList(base.layers[frozen:]))
         top.load_state_dict(top_state)
         top.train()
         head = nn.Linear(base.cfg["H"], len(categories))
@@ -148,10 +151,10 @@ def main() -> None:  # noqa: PLR0915 (an experiment script, read top to bottom)
             [{"params": top.parameters(), "lr": 1e-4}, {"params": head.parameters(), "lr": 2e-3}],
             weight_decay=0.01,
         )
-        steps = EPOCHS * ((len(rows) + BATCH - 1) // BATCH)
+        steps = epochs * ((len(rows) + BATCH - 1) // BATCH)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: max(0.0, 1.0 - s / steps))
         where = {i: r for r, i in enumerate(rows)}
-        for epoch in range(EPOCHS):
+        for epoch in range(epochs):
             order = list(rng.permutation(rows))
             chunks = [
                 sorted(order[s : s + BATCH * 8], key=lambda i: len(tokens[i]))
