@@ -212,8 +212,8 @@ def train_content_model_command(
     corpus: Annotated[
         Path,
         typer.Argument(
-            help="The corpus folder: its dev/, heldout/ and heldout2/ splits (and train-extra/) are "
-            "trained on."
+            help="The corpus folder: its splits open to training, dev/ to heldout5/ (and train-extra/), "
+            "are trained on."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the model (JSON).")],
@@ -226,8 +226,9 @@ def train_content_model_command(
         bool, typer.Option(help="Print grouped cross-validated figures (a few minutes).")
     ] = True,
 ) -> None:
-    """Train the conduct model on the corpus' dev, heldout and heldout2 splits, its train-extra/
-    folder and the written examples; with the sentence model when the qa-model extra is installed.
+    """Train the conduct model on the corpus' splits open to training (dev to heldout5), its
+    train-extra/ folder and the written examples; with the sentence model when the qa-model extra
+    is installed.
 
     No other split is read. The same corpus, seed and encoder write the same file.
     """
