@@ -58,20 +58,26 @@ ROUTED = BY_ARM.replace("uplift_arm: [sms]", "uplift_band: [persuadable], uplift
 """…and whom contact helps: a customer who pays either way has a best arm too (by a hair)."""
 
 
-def synthetic(n: int = 4000, seed: int = 3) -> model_uplift.Randomised:
-    """Randomised customers whose response is planted by DPD: under 30 days they pay either way
-    (sure things), 30 to 59 only when contacted (persuadable), from 60 never (lost causes)."""
-    rng = np.random.default_rng(seed)
-    facts = pa.table(
+def book_facts(dpd: Any, overdue: Any) -> pa.Table:
+    """The facts the model reads of personal loans to Chinese speakers, unscored, of no known age."""
+    n = len(dpd)
+    return pa.table(
         {
-            "dpd": pa.array(rng.integers(1, 90, n), pa.int32()),
-            "overdue": pa.array(rng.integers(10_000, 500_000, n), pa.int64()),
+            "dpd": pa.array(dpd, pa.int32()),
+            "overdue": pa.array(overdue, pa.int64()),
             "score": pa.nulls(n, pa.int32()),
             "product": pa.array(["personal_loan"] * n),
             "language": pa.array(["zh"] * n),
             "birth_date": pa.nulls(n, pa.date32()),
         }
     )
+
+
+def synthetic(n: int = 4000, seed: int = 3) -> model_uplift.Randomised:
+    """Randomised customers whose response is planted by DPD: under 30 days they pay either way
+    (sure things), 30 to 59 only when contacted (persuadable), from 60 never (lost causes)."""
+    rng = np.random.default_rng(seed)
+    facts = book_facts(rng.integers(1, 90, n), rng.integers(10_000, 500_000, n))
     products = model_uplift.products_of(facts)
     x, names = model_uplift.features(facts, AS_OF, products)
     treated = rng.random(n) < 0.5
@@ -85,16 +91,7 @@ def three_arms(n: int = 6000, seed: int = 4) -> model_uplift.Randomised:
     """Customers randomised into a control and two treated arms, with responses planted by DPD:
     under 30 days they pay either way; 30 to 59 only after an SMS; 60 to 89 only after a call."""
     rng = np.random.default_rng(seed)
-    facts = pa.table(
-        {
-            "dpd": pa.array(rng.integers(1, 90, n), pa.int32()),
-            "overdue": pa.array(rng.integers(10_000, 500_000, n), pa.int64()),
-            "score": pa.nulls(n, pa.int32()),
-            "product": pa.array(["personal_loan"] * n),
-            "language": pa.array(["zh"] * n),
-            "birth_date": pa.nulls(n, pa.date32()),
-        }
-    )
+    facts = book_facts(rng.integers(1, 90, n), rng.integers(10_000, 500_000, n))
     products = model_uplift.products_of(facts)
     x, names = model_uplift.features(facts, AS_OF, products)
     arm = rng.integers(-1, 2, n).astype(np.int16)  # −1 control, 0 sms, 1 call
@@ -116,16 +113,7 @@ def test_one_model_over_several_arms_finds_each_customer_s_best_arm() -> None:
     # each arm helps a third of the book: against the control, each ranks its own customers first
     assert metrics["qini_by_arm"]["sms"] > 0.2 and metrics["qini_by_arm"]["call"] > 0.2
     assert metrics["qini_held_out"] > 0.1  # any arm against the control: a call wasted at 45 days counts
-    probe = pa.table(
-        {
-            "dpd": pa.array([10, 45, 75], pa.int32()),
-            "overdue": pa.array([100_000] * 3, pa.int64()),
-            "score": pa.nulls(3, pa.int32()),
-            "product": pa.array(["personal_loan"] * 3),
-            "language": pa.array(["zh"] * 3),
-            "birth_date": pa.nulls(3, pa.date32()),
-        }
-    )
+    probe = book_facts([10, 45, 75], [100_000] * 3)
     x, _ = model_uplift.features(probe, AS_OF, model.products)
     gain, without, best = model.models.best(x)
     assert list(best[1:]) == [0, 1]  # 45 days: the SMS; 75 days: the call
