@@ -167,13 +167,8 @@ def _contact_cost(
 ) -> tuple[Decimal, tuple[Decimal, Decimal] | None]:
     """C in minor units: the amount given, or the treated arm's mean cost less the control's."""
     if costs.cost is not None:
-        cost = parse_major(costs.cost, currency)
-        if cost <= 0:
-            raise InvalidInputError(
-                N_("--contact-cost must be more than 0 {currency} (it was {cost})"),
-                currency=currency,
-                cost=costs.cost,
-            )
+        refusal = N_("--contact-cost must be more than 0 {currency} (it was {cost})")
+        cost = _positive(costs.cost, currency, refusal, "cost")
         return Decimal(cost), None
     if arms is None or arms.cost is None:
         raise InvalidInputError(
@@ -199,6 +194,15 @@ def _contact_cost(
     return treated - control, (control, treated)
 
 
+def _positive(text: str, currency: str, refusal: str, shown_as: str) -> int:
+    """An amount given on the command line, in minor units; refused (``refusal``, the text given as
+    its ``shown_as``) unless above 0."""
+    amount = parse_major(text, currency)
+    if amount <= 0:
+        raise InvalidInputError(refusal, currency=currency, **{shown_as: text})
+    return amount
+
+
 def _mean(amounts: npt.NDArray[np.int64]) -> Decimal:
     """The exact mean of integer minor units (no float)."""
     return Decimal(int(amounts.sum())) / Decimal(len(amounts))
@@ -217,13 +221,8 @@ def _value_per_payer(
 ) -> tuple[Decimal, int | None]:
     """The amount given, else the mean collected from the customers who paid (minor units)."""
     if costs.value_per_payer is not None:
-        value = parse_major(costs.value_per_payer, currency)
-        if value <= 0:
-            raise InvalidInputError(
-                N_("--value-per-payer must be more than 0 {currency} (it was {value})"),
-                currency=currency,
-                value=costs.value_per_payer,
-            )
+        refusal = N_("--value-per-payer must be more than 0 {currency} (it was {value})")
+        value = _positive(costs.value_per_payer, currency, refusal, "value")
         return Decimal(value), None
     paid = outcome == 1
     payers = int(paid.sum())

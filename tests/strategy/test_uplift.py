@@ -358,9 +358,9 @@ def test_training_and_activating_need_the_strategy_permissions(engine: Engine) -
         assert connection.execute(select(AuditEntry)).all() == []
 
 
-def test_a_model_from_an_experiment_s_arms(engine: Engine) -> None:
-    arms = experiment_book(engine)
-    with engine.begin() as connection:  # a third of each arm cured on the third day
+def cure_a_third(engine: Engine, arms: dict[str, str]) -> None:
+    """Every third of the cases (by id, so a third of each arm) closed cured on the third day."""
+    with engine.begin() as connection:
         for n, case_id in enumerate(sorted(arms)):
             if n % 3 == 0:
                 connection.execute(
@@ -368,6 +368,11 @@ def test_a_model_from_an_experiment_s_arms(engine: Engine) -> None:
                     .where(Case.case_id == case_id)
                     .values(status="closed", closed_on=AS_OF + timedelta(days=2), close_reason="cured")
                 )
+
+
+def test_a_model_from_an_experiment_s_arms(engine: Engine) -> None:
+    arms = experiment_book(engine)
+    cure_a_third(engine, arms)  # a third of each arm cured on the third day
     with transaction(engine) as session:
         _, experiment = service.experiment_of(session, SYSTEM, "m1-calls")
         trained = uplift.train_from_experiment(
@@ -400,15 +405,9 @@ def test_an_experiment_with_two_challengers_trains_one_model_over_every_arm(engi
         book.case(f"y{n:02d}", dpd=5, bucket="M1")
     approve(engine, THREE_ARMS)
     night(engine)
-    with engine.begin() as connection:  # a third of the cases cured on the third day
+    with engine.connect() as connection:
         arms = dict(connection.execute(select(ExperimentMember.case_id, ExperimentMember.arm)).all())
-        for n, case_id in enumerate(sorted(arms)):
-            if n % 3 == 0:
-                connection.execute(
-                    update(Case)
-                    .where(Case.case_id == case_id)
-                    .values(status="closed", closed_on=AS_OF + timedelta(days=2), close_reason="cured")
-                )
+    cure_a_third(engine, arms)  # a third of the cases cured on the third day
     assert set(arms.values()) == {"champion", "again", "quiet"}
     options: dict[str, Any] = {
         "buckets": BANK.bucket_order, "horizon_days": 10, "as_of": AS_OF + timedelta(days=10), "rounds": 10,
@@ -539,14 +538,7 @@ def test_a_threshold_from_costs_on_an_experiment_without_amounts_needs_the_value
     engine: Engine,
 ) -> None:
     arms = experiment_book(engine)
-    with engine.begin() as connection:  # cured on the third day, nothing paid within the horizon
-        for n, case_id in enumerate(sorted(arms)):
-            if n % 3 == 0:
-                connection.execute(
-                    update(Case)
-                    .where(Case.case_id == case_id)
-                    .values(status="closed", closed_on=AS_OF + timedelta(days=2), close_reason="cured")
-                )
+    cure_a_third(engine, arms)  # cured on the third day, nothing paid within the horizon
     options: dict[str, Any] = {
         "arm": None, "buckets": BANK.bucket_order, "horizon_days": 10, "as_of": AS_OF + timedelta(days=10),
         "rounds": 10, "seed": 1, "protected": frozenset(), "now": NOW,
@@ -581,14 +573,7 @@ def test_a_threshold_from_what_the_experiment_s_arms_cost(engine: Engine) -> Non
         "arm": None, "buckets": BANK.bucket_order, "horizon_days": 10, "as_of": AS_OF + timedelta(days=10),
         "rounds": 10, "seed": 1, "protected": frozenset(), "now": NOW,
     }  # fmt: skip
-    with engine.begin() as connection:  # a third cured, so that both arms have payers and not
-        for n, case_id in enumerate(sorted(arms)):
-            if n % 3 == 0:
-                connection.execute(
-                    update(Case)
-                    .where(Case.case_id == case_id)
-                    .values(status="closed", closed_on=AS_OF + timedelta(days=2), close_reason="cured")
-                )
+    cure_a_third(engine, arms)  # a third cured, so that both arms have payers and not
     with transaction(engine) as session:
         holder, experiment = service.experiment_of(session, SYSTEM, "m1-calls")
         prices = service.document_of(holder).costs
