@@ -29,7 +29,7 @@ from arrears.strategy.uplift_drift import UpliftDrift, Variable, run_counts
 from tests.api.conftest import API_NOW, Api
 from tests.scoring.synthetic import portfolio
 from tests.strategy.test_nightly import AS_OF, approve
-from tests.strategy.test_uplift import store_synthetic, synthetic
+from tests.strategy.test_uplift import store_synthetic, synthetic, three_arms
 from tests.web.test_supervise import signed_in
 
 
@@ -134,6 +134,28 @@ def test_the_pages_show_the_calibration_beside_the_auc_and_the_reliability_diagr
     chinese = signed_in(browser, "chen.plan", "zh-CN").get("/models/uplift_contact/1")
     assert chinese.status_code == 200
     assert "可靠性" in chinese.text and "联系（处理组）" in chinese.text
+
+
+def test_an_uplift_model_over_several_arms_shows_each_arm_s_qini(
+    api: Api, browser: Callable[..., httpx.Client], signed_up: Callable[..., User]
+) -> None:
+    signed_up("chen.plan", role=Role.STRATEGY_ANALYST)
+    model, metrics = train(three_arms(), rounds=40, seed=1, gain_threshold=0.1)
+    with transaction(api.engine) as session:
+        scoring_service.register(
+            session, model, scoring_service.TrainingRecord(strategy_uplift.PURPOSE, "three arms", {}, metrics, "0" * 64),
+            FixedClock(API_NOW), "test",
+        )  # fmt: skip
+    pages = {}
+    for language in ("en", "zh-CN"):
+        page = signed_in(browser, "chen.plan", language).get("/models/uplift_contact/1")
+        assert page.status_code == 200
+        for arm in ("sms", "call"):
+            assert _cells(page.text, f'data-arm="{arm}"')[-1] == f"{metrics['qini_by_arm'][arm]:.4f}"
+        assert _cells(page.text, 'data-arm="quiet"')[-1] == "—"  # the control has no Qini of its own
+        pages[language] = page.text
+    assert "Qini against the control" in pages["en"]
+    assert "相对对照组的 Qini" in pages["zh-CN"] and "Qini against the control" not in pages["zh-CN"]
 
 
 def test_who_may_read_the_registry(
