@@ -2,11 +2,17 @@
 
 Every test that takes ``engine`` runs twice, once per database. PostgreSQL comes from
 ``ARREARS_TEST_POSTGRES_URL``; without it those variants skip, saying why. Each PostgreSQL test
-gets a schema of its own, so tests may run in parallel against one server.
+gets a database of its own, so tests may run in parallel against one server.
+
+The migrations run once per process and kind, into a template; each test's database is a copy
+of it (SQLite: the file copied; PostgreSQL: ``CREATE DATABASE … TEMPLATE``, some 50 ms where
+running the migrations takes 0.9 s). ``bare_engine`` (no schema yet) is for the migrations' own
+tests.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -20,7 +26,7 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from arrears.api.observability import JsonFormatter
 from arrears.clock import FixedClock
@@ -59,39 +65,88 @@ def _sqlite_engine(directory: Path) -> Engine:
     return make_engine(f"sqlite:///{directory / 'arrears.db'}")
 
 
+_TEMPLATES: dict[str, str] = {}
+"""This process's migrated templates: the SQLite file's path, the PostgreSQL database's name."""
+
+
+def _template(kind: str) -> str:
+    """The migrated template of ``kind``, made (and dropped at exit) once per process."""
+    if kind not in _TEMPLATES:
+        _TEMPLATES[kind] = _sqlite_template() if kind == "sqlite" else _postgres_template()
+    return _TEMPLATES[kind]
+
+
+def _sqlite_template() -> str:
+    directory = Path(tempfile.mkdtemp(prefix="arrears-test-template-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    engine = _sqlite_engine(directory)
+    upgrade(engine)
+    engine.dispose()  # the last connection closed: the WAL is folded into the file
+    return str(directory / "arrears.db")
+
+
+def _postgres_admin() -> Engine:
+    assert POSTGRES_URL is not None
+    return make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+def _postgres_database(name: str) -> Engine:
+    assert POSTGRES_URL is not None
+    return make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+
+
+def _postgres_template() -> str:
+    name = f"arrears_template_{uuid.uuid4().hex[:12]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    atexit.register(_drop_database, name)
+    engine = _postgres_database(name)
+    upgrade(engine)
+    engine.dispose()  # a template must have no connection when it is copied
+    admin.dispose()
+    return name
+
+
+def _drop_database(name: str) -> None:
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        # FORCE: a test's leftover connection (a killed command's, say) must not keep it alive
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @contextmanager
-def database(kind: str, directory: Path) -> Iterator[Engine]:
-    """An empty database of ``kind`` (sqlite: a file in ``directory``; postgresql: a schema of its
-    own), dropped afterwards. The fixtures below use it; a module-scoped fixture may too."""
+def database(kind: str, directory: Path, migrated: bool = True) -> Iterator[Engine]:
+    """A database of ``kind`` (sqlite: a file in ``directory``; postgresql: a database of its
+    own) built by the migrations, or empty (``migrated`` False); dropped afterwards. The
+    fixtures below use it; a module-scoped fixture may too."""
     if kind == "sqlite":
+        if migrated:
+            shutil.copyfile(_template(kind), directory / "arrears.db")
         engine = _sqlite_engine(directory)
         yield engine
         engine.dispose()
         return
-    assert POSTGRES_URL is not None
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    name = f"arrears_test_{uuid.uuid4().hex[:12]}"
+    # WAL_LOG (PostgreSQL 15): the small template copied through the WAL, with no checkpoint
+    copy = f' TEMPLATE "{_template(kind)}" STRATEGY WAL_LOG' if migrated else ""
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    admin.dispose()
+    engine = _postgres_database(name)
     try:
         yield engine
     finally:
         engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        _drop_database(name)
 
 
 def command_line_url(engine: Engine) -> str:
     """The URL a command run in the test (ARREARS_DATABASE_URL) reaches ``engine``'s database
-    with: on PostgreSQL, with the test's own schema on its search path."""
-    url = engine.url
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
+    with."""
+    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -107,25 +162,31 @@ def command_line_database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> It
 
 
 @pytest.fixture
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """The kind of database the test is parametrised with (see :func:`pytest_generate_tests`)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def bare_engine(database_kind: str, tmp_path: Path) -> Iterator[Engine]:
     """An empty database (no schema yet) of the kind the test is parametrised with."""
-    with database(getattr(request, "param", "sqlite"), tmp_path) as engine:
+    with database(database_kind, tmp_path, migrated=False) as engine:
         yield engine
 
 
 @pytest.fixture
-def engine(bare_engine: Engine) -> Engine:
-    """A database built by the migrations."""
-    upgrade(bare_engine)
-    return bare_engine
+def engine(database_kind: str, tmp_path: Path) -> Iterator[Engine]:
+    """A database built by the migrations (a copy of this process's migrated template)."""
+    with database(database_kind, tmp_path) as engine:
+        yield engine
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that uses the database once on SQLite and once on PostgreSQL."""
-    if "bare_engine" in metafunc.fixturenames and not any(
-        m.name == "parametrize" and "bare_engine" in m.args[0] for m in metafunc.definition.iter_markers()
+    if "database_kind" in metafunc.fixturenames and not any(
+        m.name == "parametrize" and "database_kind" in m.args[0] for m in metafunc.definition.iter_markers()
     ):
-        metafunc.parametrize("bare_engine", DATABASES, indirect=True)
+        metafunc.parametrize("database_kind", DATABASES, indirect=True)
 
 
 @pytest.fixture

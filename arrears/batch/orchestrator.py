@@ -65,6 +65,9 @@ to the write-ahead log or a temporary file again and again before the commit, an
 read again from the file (docs/strategy.md, "Measures", session 16). Pages are taken only as
 the night touches them, and given back after."""
 
+SQLITE_DEFAULT_CACHE_SIZE = -2000
+"""SQLite's own page cache (2,000 KiB), what a connection's caches are given back at."""
+
 
 def dates_between(first: date, last: date) -> list[date]:
     if last < first:
@@ -332,7 +335,9 @@ def _night_transaction(database: Engine) -> Iterator[Connection]:
         before: dict[str, int] = {}
         if sqlite:
             for schema in ("main", "temp"):
-                before[schema] = int(connection.exec_driver_sql(f"PRAGMA {schema}.cache_size").scalar_one())
+                size = int(connection.exec_driver_sql(f"PRAGMA {schema}.cache_size").scalar_one())
+                # 0: the temporary database is not open yet, and opens with SQLite's default
+                before[schema] = size or SQLITE_DEFAULT_CACHE_SIZE
                 connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = -{NIGHT_CACHE_MIB * 1024}")
             connection.commit()
         try:

@@ -28,7 +28,6 @@ from arrears.api.app import create_app
 from arrears.auth.permissions import ROLE_PERMISSIONS, Role
 from arrears.clock import FixedClock
 from arrears.config import load_settings
-from arrears.db.migrate import upgrade
 from arrears.portfolio.models import Customer
 from tests.api.conftest import API_NOW, Api, serving
 from tests.conftest import DATABASES, database
@@ -98,7 +97,6 @@ class Matrix:
 @pytest.fixture(scope="module", params=DATABASES)
 def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     with database(request.param, tmp_path_factory.mktemp("matrix")) as engine:
-        upgrade(engine)
         clock = FixedClock(API_NOW)
         settings = load_settings(database_url=engine.url.render_as_string(hide_password=False), language="en")
         app = create_app(settings, engine=engine, clock=clock)

@@ -44,7 +44,7 @@ def test_a_401_names_the_scheme_and_no_answer_is_cached(api: Api) -> None:
     assert "Cache-Control" not in api.client().get("/healthz").headers
 
 
-@pytest.mark.parametrize("bare_engine", [POSTGRESQL], indirect=True)
+@pytest.mark.parametrize("database_kind", [POSTGRESQL], indirect=True)
 def test_a_database_without_a_free_connection_is_a_503_to_retry(engine: Engine) -> None:
     """PostgreSQL only: the pool settings are PostgreSQL's (SQLite keeps SQLAlchemy's own pool)."""
     settings = load_settings(

@@ -47,7 +47,7 @@ def _write_concurrently(engine: Engine, threads: int, entries: int) -> list[Base
     return failures
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[1]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[1]], indirect=True)
 def test_many_writers_on_postgresql_leave_one_intact_chain(engine: Engine) -> None:
     failures = _write_concurrently(engine, threads=8, entries=50)
     assert failures == []
@@ -57,7 +57,7 @@ def test_many_writers_on_postgresql_leave_one_intact_chain(engine: Engine) -> No
     assert state.intact and state.entries == 400 and written == 400
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[0]], indirect=True)
 def test_many_writers_on_sqlite_wait_their_turn(engine: Engine) -> None:
     failures = _write_concurrently(engine, threads=4, entries=25)
     assert failures == []  # before the write lock was taken first: UNIQUE constraint failed on seq
@@ -66,7 +66,7 @@ def test_many_writers_on_sqlite_wait_their_turn(engine: Engine) -> None:
     assert state.intact and state.entries == 100
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[0]], indirect=True)
 def test_a_sqlite_unit_of_work_that_read_appends_after_another_committed(engine: Engine) -> None:
     sessions = session_factory(engine)
     with sessions() as reader, reader.begin():
@@ -78,7 +78,7 @@ def test_a_sqlite_unit_of_work_that_read_appends_after_another_committed(engine:
         assert head(connection) is not None and verify(connection).entries == 2
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[0]], indirect=True)
 def test_a_sqlite_snapshot_older_than_the_head_is_busy_not_a_broken_chain(engine: Engine) -> None:
     sessions = session_factory(engine)
     with pytest.raises(ChainMovedError), sessions() as reader, reader.begin():

@@ -38,7 +38,7 @@ def _refused(connection: Connection, statement: str) -> str:
     return str(refused.value.orig)
 
 
-@pytest.mark.parametrize("bare_engine", POSTGRES, indirect=True)
+@pytest.mark.parametrize("database_kind", POSTGRES, indirect=True)
 def test_the_application_role_appends_but_cannot_update_or_delete(engine: Engine, role: str) -> None:
     fill(engine, 3)
     with engine.begin() as connection:
@@ -67,13 +67,13 @@ def test_the_application_role_appends_but_cannot_update_or_delete(engine: Engine
         assert verify(connection).entries == 4
 
 
-@pytest.mark.parametrize("bare_engine", POSTGRES, indirect=True)
+@pytest.mark.parametrize("database_kind", POSTGRES, indirect=True)
 def test_a_role_name_that_is_not_one_is_refused(engine: Engine) -> None:
     with engine.connect() as connection, pytest.raises(InvalidInputError):
         grants.grant_statements(connection, 'app"; DROP TABLE users; --')
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[0]], indirect=True)
 def test_sqlite_has_no_grants(engine: Engine) -> None:
     with engine.connect() as connection, pytest.raises(InvalidInputError):
         grants.grant_statements(connection, "app")

@@ -126,7 +126,7 @@ def test_a_second_run_is_refused_while_the_lock_is_held(
     run_batch(engine, [date(2024, 3, 1)], duck, RULES, clock)  # released: the next run goes ahead
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[1]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[1]], indirect=True)
 def test_a_night_on_postgresql_leaves_its_tables_analysed(
     engine: Engine, duck: DuckDBEngine, clock: FixedClock
 ) -> None:

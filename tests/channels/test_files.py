@@ -157,7 +157,7 @@ def test_an_acceptance_after_the_lease_ran_out_still_counts(engine: Engine, tmp_
     assert work(engine, {"email": sink}, clock, once=True, settings=settings).claimed == 0
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[0]], indirect=True)
 def test_the_worker_stops_cleanly_on_ctrl_c(command_line_database: Engine, tmp_path: Path) -> None:
     engine = command_line_database
     queue(engine, seed(engine)[0], "ctrl-c-1")

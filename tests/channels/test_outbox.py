@@ -120,7 +120,7 @@ def test_cancel_and_resend(engine: Engine) -> None:
     assert events(engine, dead)[-1] == ("queued", "resend: address corrected")
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[1]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[1]], indirect=True)
 def test_two_callers_racing_on_one_key_make_one_message(engine: Engine) -> None:
     customer = seed(engine)[0]
     ready = threading.Barrier(2)

@@ -19,7 +19,7 @@ from tests.conftest import DATABASES
 MESSAGES = 200
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[1]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[1]], indirect=True)
 def test_two_workers_never_send_a_message_twice(engine: Engine) -> None:
     customers = seed(engine, 20)
     for n in range(MESSAGES):
@@ -63,7 +63,7 @@ def test_two_workers_never_send_a_message_twice(engine: Engine) -> None:
     assert sum(t.sent for t in tallies) == MESSAGES
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[1]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[1]], indirect=True)
 def test_outcomes_commit_lazily_and_the_claim_durably(engine: Engine) -> None:
     """PostgreSQL: a settled outcome's commit does not wait for the disk (worker._commit_lazily);
     the claim, which records the gate's contact, does."""

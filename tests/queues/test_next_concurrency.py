@@ -95,12 +95,12 @@ def hammer(api: Api, *, clients: int, calls: int, cases: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("bare_engine", [DATABASES[1]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[1]], indirect=True)
 def test_twenty_collectors_two_thousand_calls_postgresql(api: Api) -> None:
     hammer(api, clients=20, calls=2000, cases=2200)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[0]], indirect=True)
 def test_five_collectors_on_sqlite(api: Api) -> None:
     hammer(api, clients=5, calls=200, cases=260)

@@ -221,7 +221,7 @@ def cookies_of(api: Api, browser: Callable[..., httpx.Client], username: str) ->
     return [{"name": name, "value": value, "url": api.url} for name, value in client.cookies.items()]
 
 
-@pytest.mark.parametrize("bare_engine", [DATABASES[0]], indirect=True)
+@pytest.mark.parametrize("database_kind", [DATABASES[0]], indirect=True)
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 def test_every_page_passes_the_accessibility_check_and_speaks_the_language(
     api: Api,
