@@ -122,10 +122,16 @@ def band_names(codes: Codes) -> pa.Array:
 
 @dataclass(frozen=True)
 class ArmModels:
-    """One classifier per arm: the control's and each treated arm's, by the arm's name."""
+    """One classifier per arm: the control's and each treated arm's, by the arm's name. Every
+    one starts from the same log-odds (``prior``, of all the arms' customers paying, added to
+    each one's raw score): boosting stops short of the data by the rounds it is given, and
+    classifiers that each started from their own arm's rate would stop short towards different
+    rates, a difference that reads as gain where no arm helps. 0: a model stored before (each
+    classifier started from its own arm's rate, inside its trees)."""
 
     control: Any
     treated: tuple[tuple[str, Any], ...]
+    prior: float = 0.0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -143,15 +149,43 @@ class ArmModels:
 
     def best(self, x: Floats) -> tuple[Floats, Floats, Arms]:
         """The gain, the chance without contact and the best arm (its index), for every row."""
-        without: Floats = self.control.predict(x)
+        without = self.without(x)
         chances = self.chances(x)
         best = np.argmax(chances, axis=1).astype(np.int16)
         gain: Floats = chances[np.arange(len(without)), best] - without
         return gain, without, best
 
+    def without(self, x: Floats) -> Floats:
+        """The chance of paying without contact (the control arm's classifier)."""
+        return chance(self.control, x, self.prior)
+
     def chances(self, x: Floats) -> Floats:
         """Each treated arm's chance of paying (rows × arms)."""
-        return np.column_stack([model.predict(x) for _, model in self.treated])
+        return np.column_stack([chance(model, x, self.prior) for _, model in self.treated])
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "arms": [[name, model.model_to_string()] for name, model in self.treated],
+            "control": self.control.model_to_string(),
+            "prior": self.prior,
+        }
+
+    @classmethod
+    def loaded(cls, document: Mapping[str, Any]) -> ArmModels:
+        import lightgbm as lgb
+
+        arms = document.get("arms") or [["treated", document["treated"]]]  # stored before several arms
+        return cls(
+            lgb.Booster(model_str=document["control"]),
+            tuple((str(name), lgb.Booster(model_str=text)) for name, text in arms),
+            float(document.get("prior", 0.0)),
+        )
+
+
+def chance(model: Any, x: Floats, prior: float) -> Floats:
+    """A classifier's chance of paying: its raw score from the log-odds it started from."""
+    found: Floats = 1.0 / (1.0 + np.exp(-(model.predict(x, raw_score=True) + prior)))
+    return found
 
 
 def arm_models(
@@ -163,15 +197,23 @@ def arm_models(
     rounds: int,
     seed: int,
 ) -> ArmModels:
-    """One LightGBM classifier per arm (the "T-learner"); the scoring's own boosting settings."""
-    control = arm < 0
+    """One LightGBM classifier per arm (the "T-learner"); the scoring's own boosting settings,
+    every one started from the same log-odds (:class:`ArmModels`)."""
+    control, prior = arm < 0, log_odds(outcome)
     return ArmModels(
-        _arm_model(x[control], outcome[control], names, rounds, seed),
+        _arm_model(x[control], outcome[control], names, rounds, seed, prior),
         tuple(
-            (name, _arm_model(x[arm == k], outcome[arm == k], names, rounds, seed))
+            (name, _arm_model(x[arm == k], outcome[arm == k], names, rounds, seed, prior))
             for k, name in enumerate(arms)
         ),
+        prior,
     )
+
+
+def log_odds(outcome: Outcome) -> float:
+    """The log-odds of paying among all the customers given (at least one paid and one not)."""
+    rate = float(outcome.mean())
+    return float(np.log(rate / (1.0 - rate)))
 
 
 def two_models(
@@ -183,14 +225,22 @@ def two_models(
     )
 
 
-def _arm_model(x: Floats, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int) -> Any:
+def _arm_model(
+    x: Floats, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int, prior: float
+) -> Any:
     import lightgbm as lgb
 
     from arrears.scoring.boosting import DEFAULT_PARAMETERS
 
-    parameters = DEFAULT_PARAMETERS | {"seed": seed}
+    parameters = DEFAULT_PARAMETERS | {"seed": seed, "boost_from_average": False}
     categorical: list[int] | Literal["auto"] = [names.index("product")] if "product" in names else "auto"
-    data = lgb.Dataset(x, label=outcome, feature_name=list(names), categorical_feature=categorical)
+    data = lgb.Dataset(
+        x,
+        label=outcome,
+        feature_name=list(names),
+        categorical_feature=categorical,
+        init_score=np.full(len(outcome), prior),
+    )
     return lgb.train(parameters, data, num_boost_round=rounds)
 
 
@@ -295,35 +345,28 @@ class UpliftModel:
         return {"gain": self.gain_threshold, "sure": self.sure_threshold}
 
     def to_bytes(self) -> bytes:
-        document = {
+        document: dict[str, Any] = {
             "format": ARTIFACT_FORMAT,
             "kind": self.kind,
             "features": list(self.features),
             "products": list(self.products),
             "thresholds": self.thresholds(),
-            "arms": [[name, model.model_to_string()] for name, model in self.models.treated],
-            "control": self.models.control.model_to_string(),
         }
+        document |= self.models.stored()
         if self.profile is not None:
             document["profile"] = {name: p.to_dict() for name, p in self.profile.items()}
         return gzip.compress(json.dumps(document).encode(), mtime=0)
 
     @classmethod
     def from_bytes(cls, artifact: bytes) -> UpliftModel:
-        import lightgbm as lgb
-
         from arrears.scoring.monitoring import Profile
 
         document = json.loads(gzip.decompress(artifact))
         if document.get("format") != ARTIFACT_FORMAT or document.get("kind") != KIND:
             raise ValueError("not an uplift model artifact of a supported format")
         profile = document.get("profile")
-        arms = document.get("arms") or [["treated", document["treated"]]]  # stored before several arms
         return cls(
-            ArmModels(
-                lgb.Booster(model_str=document["control"]),
-                tuple((str(name), lgb.Booster(model_str=text)) for name, text in arms),
-            ),
+            ArmModels.loaded(document),
             tuple(document["features"]),
             tuple(document["products"]),
             float(document["thresholds"]["gain"]),
@@ -378,8 +421,9 @@ def train(
     models = arm_models(data.x[fit], arm[fit], data.outcome[fit], data.names, data.arms, rounds, seed)
     profile = profile_of(data.x[fit], data.names, models.predict(data.x[fit]))
     model = UpliftModel(models, data.names, data.products, gain_threshold, sure_threshold, profile=profile)
-    gain, without = models.arms(data.x[held])
-    codes, counts = np.unique(model.band_codes(gain, without), return_counts=True)
+    gain, without, best = models.best(data.x[held])
+    band = model.band_codes(gain, without)
+    codes, counts = np.unique(band, return_counts=True)
     metrics: dict[str, Any] = {
         "customers": len(data.outcome),
         "trained_on": int(fit.sum()),
@@ -389,6 +433,10 @@ def train(
         "qini_held_out": qini(gain, arm[held] >= 0, data.outcome[held]),
         "qini_by_arm": _qini_by_arm(models, data.x[held], arm[held], data.outcome[held], without),
         "held_out_bands": {BANDS[code]: int(c) for code, c in zip(codes, counts, strict=True)},
+        "gain_seen": {
+            "all": gain_seen(gain, best, arm[held], data.outcome[held]),
+            BANDS[0]: gain_seen(*(a[band == 0] for a in (gain, best, arm[held], data.outcome[held]))),
+        },
         "thresholds": model.thresholds(),
         "profile": {"rows": int(fit.sum()), "variables": list(profile)},
         "calibration": _out_of_fold(data, fit, rounds, seed),
@@ -399,6 +447,30 @@ def train(
         metrics["qini_truth_best"] = qini_of_truth(truth.astype(np.float64), truth)
         metrics["true_effect"] = float(data.truth.mean())
     return model, metrics
+
+
+def gain_seen(gain: Floats, best: Arms, arm: Arms, outcome: Outcome) -> dict[str, Any]:
+    """The mean gain the model predicts for some customers against the gain their randomisation
+    shows: among the customers whose best arm is k, the paying rate of those who were in arm k
+    less that of those in the control, weighted by how many have k as their best arm (strata
+    with no customer in one of the two are left out), with its 95% confidence interval (normal
+    approximation over the strata). ``seen`` None: no stratum has both."""
+    found: dict[str, Any] = {"customers": len(gain), "predicted": float(gain.mean()) if len(gain) else None}
+    differences, variances, weights = [], [], []
+    for k in np.unique(best):
+        stratum = best == k
+        took, left = outcome[stratum & (arm == k)], outcome[stratum & (arm < 0)]
+        if len(took) and len(left):
+            p1, p0 = took.mean(), left.mean()
+            differences.append(p1 - p0)
+            variances.append(p1 * (1 - p1) / len(took) + p0 * (1 - p0) / len(left))
+            weights.append(stratum.sum())
+    if not weights:
+        return found | {"seen": None, "low": None, "high": None}
+    w = np.array(weights, np.float64) / sum(weights)
+    seen = float(w @ np.array(differences))
+    half_width = 1.959964 * float(np.sqrt(w**2 @ np.array(variances)))
+    return found | {"seen": seen, "low": seen - half_width, "high": seen + half_width}
 
 
 def _qini_by_arm(
@@ -428,6 +500,7 @@ def _out_of_fold(data: Randomised, fit: Flags, rounds: int, seed: int) -> dict[s
     from arrears.scoring.report import figures_record
 
     x, outcome, arms, names = data.x[fit], data.outcome[fit], data.arm_of()[fit], data.names
+    prior = log_odds(outcome)
     fold = np.random.default_rng([seed, 0xF01D]).integers(0, FOLDS, len(outcome))
     found = {}
     for arm_name, k in (*((name, k) for k, name in enumerate(data.arms)), (data.control, -1)):
@@ -437,8 +510,8 @@ def _out_of_fold(data: Randomised, fit: Flags, rounds: int, seed: int) -> dict[s
         for part in range(FOLDS):
             out = arm_fold == part
             if out.any():
-                model = _arm_model(rows[~out], arm_outcome[~out], names, rounds, seed)
-                predicted[out] = model.predict(rows[out])
+                model = _arm_model(rows[~out], arm_outcome[~out], names, rounds, seed, prior)
+                predicted[out] = chance(model, rows[out], prior)
         figures = figures_record(measure(predicted, arm_outcome), reliability=True)
         found[arm_name] = {"customers": figures["accounts"], **figures}
     return found

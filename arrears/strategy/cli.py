@@ -686,6 +686,7 @@ def _show_uplift(trained: Any) -> None:
                 qinis=", ".join(f"{arm} {value:.3f}" for arm, value in by_arm.items()),
             )
         )
+    _show_gain_seen(metrics)
     for arm, found in metrics["calibration"].items():
         console.print(
             say(
@@ -708,6 +709,26 @@ def _show_uplift(trained: Any) -> None:
     threshold = sentence(metrics.get("threshold_basis"), message_language())
     if threshold is not None:
         console.print(threshold, highlight=False)
+
+
+def _show_gain_seen(metrics: dict[str, Any]) -> None:
+    for group, found in (metrics.get("gain_seen") or {}).items():
+        if found["seen"] is None:
+            continue
+        console.print(
+            say(
+                N_(
+                    "{group}: gain predicted {predicted}, seen {seen} (95% CI {low} to {high}), "
+                    "{customers} held-out customers."
+                ),
+                group=say(N_("All")) if group == "all" else group,
+                predicted=f"{found['predicted']:.3f}",
+                seen=f"{found['seen']:.3f}",
+                low=f"{found['low']:.3f}",
+                high=f"{found['high']:.3f}",
+                customers=f"{found['customers']:,}",
+            )
+        )
 
 
 @uplift_app.command("activate")

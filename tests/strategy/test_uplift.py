@@ -125,6 +125,64 @@ def test_one_model_over_several_arms_finds_each_customer_s_best_arm() -> None:
     assert np.allclose(again.models.chances(x), model.models.chances(x))
 
 
+def started_from_their_own_rates(data: model_uplift.Randomised, rounds: int) -> model_uplift.ArmModels:
+    """The arms' classifiers as they were trained before the common prior: each boosted from its
+    own arm's paying rate (LightGBM's default), as an artifact stored then loads."""
+    import lightgbm as lgb
+
+    from arrears.scoring.boosting import DEFAULT_PARAMETERS
+
+    arm = data.arm_of()
+
+    def fit(rows: Any) -> Any:
+        found = lgb.Dataset(data.x[rows], label=data.outcome[rows], feature_name=list(data.names))
+        return lgb.train(DEFAULT_PARAMETERS | {"seed": 1}, found, num_boost_round=rounds)
+
+    return model_uplift.ArmModels(fit(arm < 0), tuple((n, fit(arm == k)) for k, n in enumerate(data.arms)))
+
+
+def no_arm_helps(products: tuple[str, ...]) -> Any:
+    """The model's inputs at 1 to 29 days past due, where :func:`three_arms` planted no gain."""
+    return model_uplift.features(book_facts(np.arange(1, 30), [100_000] * 29), AS_OF, products)[0]
+
+
+def test_every_arm_s_classifier_starts_from_one_prior_so_that_stopping_short_is_no_gain() -> None:
+    data = three_arms()
+    quiet = no_arm_helps(data.products)
+    # 40 rounds stop short of the data: each arm's classifier is still near where it started
+    before = started_from_their_own_rates(data, 40).predict(quiet).mean()
+    now = model_uplift.arm_models(data.x, data.arm_of(), data.outcome, data.names, data.arms, 40, 1)
+    assert before > 0.05  # the control started from its lower rate, and is still below the arms
+    assert abs(now.predict(quiet).mean()) < 0.02
+    assert now.prior == pytest.approx(np.log(data.outcome.mean() / (1 - data.outcome.mean())))
+
+
+def test_a_model_that_stopped_short_predicts_less_gain_than_its_held_out_arms_show() -> None:
+    model, metrics = model_uplift.train(three_arms(), rounds=40, seed=1, gain_threshold=0.1)
+    for group in ("all", "persuadable"):
+        found = metrics["gain_seen"][group]
+        assert found["predicted"] < found["low"], (group, found)  # 40 rounds: too few
+    assert metrics["gain_seen"]["persuadable"]["seen"] > 0.8
+    again = model_uplift.UpliftModel.from_bytes(model.to_bytes())
+    assert again.models.prior == model.models.prior != 0
+    quiet = no_arm_helps(model.products)
+    assert np.allclose(again.models.predict(quiet), model.models.predict(quiet))
+
+
+def test_the_gain_seen_is_each_best_arm_s_paying_rate_less_the_control_s_weighted_by_stratum() -> None:
+    best = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], np.int16)
+    arm = np.array([0, 0, -1, -1, 1, 1, -1, -1, 0, 0], np.int16)  # the last two: neither side
+    paid = np.array([1, 1, 0, 1, 1, 0, 0, 0, 1, 1], np.int8)
+    found = model_uplift.gain_seen(np.full(10, 0.25), best, arm, paid)
+    # stratum 0: 1 − 0.5; stratum 1: 0.5 − 0; weighted 4 : 6
+    assert found["seen"] == pytest.approx(0.4 * 0.5 + 0.6 * 0.5)
+    half_width = 1.959964 * np.sqrt(0.4**2 * (0 + 0.25 / 2) + 0.6**2 * (0.25 / 2 + 0))
+    assert (found["low"], found["high"]) == pytest.approx((0.5 - half_width, 0.5 + half_width))
+    assert found["predicted"] == 0.25 and found["customers"] == 10
+    nobody_left_alone = model_uplift.gain_seen(np.zeros(2), best[:2], arm[:2], paid[:2])
+    assert nobody_left_alone["seen"] is None
+
+
 def test_a_model_stored_with_one_treated_arm_before_several_were_kept_still_loads() -> None:
     model, _ = model_uplift.train(synthetic(), rounds=20, seed=1)
     document = json.loads(gzip.decompress(model.to_bytes()))
@@ -136,6 +194,20 @@ def test_a_model_stored_with_one_treated_arm_before_several_were_kept_still_load
     assert loaded.models.names == ("treated",) and np.allclose(
         loaded.models.predict(x), model.models.predict(x)
     )
+
+
+def test_a_model_stored_before_the_common_prior_predicts_as_it_did() -> None:
+    data = synthetic(2000)
+    before = started_from_their_own_rates(data, 20)
+    document = json.loads(
+        gzip.decompress(model_uplift.UpliftModel(before, data.names, data.products).to_bytes())
+    )
+    assert document.pop("prior") == 0.0
+    loaded = model_uplift.UpliftModel.from_bytes(gzip.compress(json.dumps(document).encode()))
+    x = synthetic(50, seed=9).x
+    assert loaded.models.prior == 0.0
+    assert np.allclose(loaded.models.without(x), before.control.predict(x))  # LightGBM's own chance
+    assert np.allclose(loaded.models.chances(x)[:, 0], before.treated[0][1].predict(x))
 
 
 def store_synthetic(engine: Engine, *, activate: bool = True) -> int:

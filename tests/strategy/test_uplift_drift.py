@@ -129,8 +129,9 @@ def test_an_artifact_without_a_profile_still_loads_and_its_drift_is_said_not_jud
     document = json.loads(
         gzip.decompress(model_uplift.UpliftModel(model.models, model.features, model.products).to_bytes())
     )
-    [[_, treated]] = document.pop("arms")  # as stored before the profile and several arms were kept
+    [[_, treated]] = document.pop("arms")  # as stored before the profile, several arms and the prior
     document["treated"] = treated
+    document.pop("prior")
     assert set(document) == {"format", "kind", "features", "products", "thresholds", "treated", "control"}
     old = gzip.compress(json.dumps(document).encode())
     loaded = model_uplift.UpliftModel.from_bytes(old)

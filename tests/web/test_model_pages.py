@@ -153,9 +153,19 @@ def test_an_uplift_model_over_several_arms_shows_each_arm_s_qini(
         for arm in ("sms", "call"):
             assert _cells(page.text, f'data-arm="{arm}"')[-1] == f"{metrics['qini_by_arm'][arm]:.4f}"
         assert _cells(page.text, 'data-arm="quiet"')[-1] == "—"  # the control has no Qini of its own
+        for group in ("all", "persuadable"):
+            found = metrics["gain_seen"][group]
+            cells = _cells(page.text, f'data-group="{group}"')
+            assert cells[1:] == [
+                f"{found['customers']:,}",
+                f"{found['predicted']:.3f}",
+                f"{found['seen']:.3f}",
+                f"{found['low']:.3f} – {found['high']:.3f}",
+            ]
         pages[language] = page.text
-    assert "Qini against the control" in pages["en"]
+    assert "Qini against the control" in pages["en"] and "Gain seen" in pages["en"]
     assert "相对对照组的 Qini" in pages["zh-CN"] and "Qini against the control" not in pages["zh-CN"]
+    assert "实测增益" in pages["zh-CN"] and "Gain seen" not in pages["zh-CN"]
 
 
 def test_who_may_read_the_registry(
