@@ -73,6 +73,12 @@ SURE_THRESHOLD = 0.5
 """With a small gain, a chance of paying without contact at or above this is a sure thing."""
 HELD_OUT = 0.3
 FOLDS = 3
+MOST_ROUNDS = 2000
+"""Rounds chosen by early stopping (``rounds`` None) stop here at the latest."""
+PATIENCE = 50
+"""Early stopping: the rounds without a lower log loss on the arm's stopping fifth before it stops."""
+STOPPING_SHARE = 0.2
+"""The share of an arm's customers its rounds are chosen on (then boosted on all of them)."""
 
 
 def products_of(facts: pa.Table) -> tuple[str, ...]:
@@ -194,11 +200,12 @@ def arm_models(
     outcome: Outcome,
     names: tuple[str, ...],
     arms: tuple[str, ...],
-    rounds: int,
+    rounds: int | None,
     seed: int,
 ) -> ArmModels:
     """One LightGBM classifier per arm (the "T-learner"); the scoring's own boosting settings,
-    every one started from the same log-odds (:class:`ArmModels`)."""
+    every one started from the same log-odds (:class:`ArmModels`). ``rounds`` None: each arm's
+    chosen by early stopping (:func:`_arm_model`)."""
     control, prior = arm < 0, log_odds(outcome)
     return ArmModels(
         _arm_model(x[control], outcome[control], names, rounds, seed, prior),
@@ -226,22 +233,41 @@ def two_models(
 
 
 def _arm_model(
-    x: Floats, outcome: Outcome, names: tuple[str, ...], rounds: int, seed: int, prior: float
+    x: Floats, outcome: Outcome, names: tuple[str, ...], rounds: int | None, seed: int, prior: float
 ) -> Any:
+    """An arm's classifier, boosted ``rounds`` times; None: as many times as lowered the log loss
+    on a random fifth of the arm's customers boosted on the rest (stopped after
+    :data:`PATIENCE` rounds without, at most :data:`MOST_ROUNDS`), then boosted on all of them."""
     import lightgbm as lgb
 
     from arrears.scoring.boosting import DEFAULT_PARAMETERS
 
     parameters = DEFAULT_PARAMETERS | {"seed": seed, "boost_from_average": False}
     categorical: list[int] | Literal["auto"] = [names.index("product")] if "product" in names else "auto"
-    data = lgb.Dataset(
-        x,
-        label=outcome,
-        feature_name=list(names),
-        categorical_feature=categorical,
-        init_score=np.full(len(outcome), prior),
-    )
-    return lgb.train(parameters, data, num_boost_round=rounds)
+
+    def dataset(rows: Flags) -> Any:
+        return lgb.Dataset(
+            x[rows],
+            label=outcome[rows],
+            feature_name=list(names),
+            categorical_feature=categorical,
+            init_score=np.full(int(rows.sum()), prior),
+        )
+
+    everyone = np.ones(len(outcome), np.bool_)
+    if rounds is None:
+        stopping = np.random.default_rng([seed, 0x5709]).random(len(outcome)) < STOPPING_SHARE
+        if any(len(np.unique(outcome[part])) < 2 for part in (stopping, ~stopping)):
+            raise ValueError("an arm is too small to choose its rounds on a fifth of it: give --rounds")
+        trial = lgb.train(
+            parameters | {"metric": "binary_logloss"},
+            dataset(~stopping),
+            num_boost_round=MOST_ROUNDS,
+            valid_sets=[dataset(stopping)],
+            callbacks=[lgb.early_stopping(PATIENCE, verbose=False)],
+        )
+        rounds = max(int(trial.best_iteration), 1)
+    return lgb.train(parameters, dataset(everyone), num_boost_round=rounds)
 
 
 def qini(predicted: Floats, treated: Flags, outcome: Outcome) -> float:
@@ -407,7 +433,7 @@ class Randomised:
 
 def train(
     data: Randomised,
-    rounds: int,
+    rounds: int | None,
     seed: int,
     gain_threshold: float = GAIN_THRESHOLD,
     sure_threshold: float = SURE_THRESHOLD,
@@ -440,6 +466,8 @@ def train(
         "thresholds": model.thresholds(),
         "profile": {"rows": int(fit.sum()), "variables": list(profile)},
         "calibration": _out_of_fold(data, fit, rounds, seed),
+        "rounds": _rounds_of(models, data.control),
+        "rounds_chosen": rounds is None,
     }
     if data.truth is not None:
         truth = data.truth[held]
@@ -492,7 +520,13 @@ def _check_arms(arm: Arms, outcome: Outcome, arms: int) -> None:
             raise ValueError("each arm needs customers who paid and who did not")
 
 
-def _out_of_fold(data: Randomised, fit: Flags, rounds: int, seed: int) -> dict[str, dict[str, Any]]:
+def _rounds_of(models: ArmModels, control: str) -> dict[str, int]:
+    """Each arm's boosting rounds (the treated arms by name, then the control)."""
+    found = {name: int(model.current_iteration()) for name, model in models.treated}
+    return found | {control: int(models.control.current_iteration())}
+
+
+def _out_of_fold(data: Randomised, fit: Flags, rounds: int | None, seed: int) -> dict[str, dict[str, Any]]:
     """Each arm's classifier judged on the rows it was not fitted on (``FOLDS`` folds): its AUC,
     Brier score, calibration error and reliability table, as a scoring model's are kept (the
     treated arms first, by name, then the control)."""

@@ -503,7 +503,13 @@ uplift_app = typer.Typer(
 )
 app.add_typer(uplift_app, name="uplift")
 RoundsOption = Annotated[
-    int, typer.Option("--rounds", min=10, max=2000, help="Boosting rounds per arm 轮数.")
+    int | None,
+    typer.Option(
+        "--rounds",
+        min=10,
+        max=2000,
+        help="Boosting rounds per arm 轮数 (default: each arm's chosen by early stopping).",
+    ),
 ]
 
 
@@ -531,7 +537,7 @@ def uplift_train(
         date | None, date_option("--start", help="With --simulated: the first night (default: today).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 1,
-    rounds: RoundsOption = 100,
+    rounds: RoundsOption = None,
     gain_threshold: Annotated[
         float | None,
         typer.Option(
@@ -684,6 +690,16 @@ def _show_uplift(trained: Any) -> None:
             say(
                 N_("Qini of each arm against the control: {qinis}."),
                 qinis=", ".join(f"{arm} {value:.3f}" for arm, value in by_arm.items()),
+            )
+        )
+    if "rounds" in metrics:
+        console.print(
+            say(
+                N_("Boosting rounds per arm ({how}): {rounds}."),
+                how=say(N_("chosen by early stopping"))
+                if metrics.get("rounds_chosen")
+                else say(N_("as given")),
+                rounds=", ".join(f"{arm} {count:,}" for arm, count in metrics["rounds"].items()),
             )
         )
     _show_gain_seen(metrics)

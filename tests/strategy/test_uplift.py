@@ -169,6 +169,28 @@ def test_a_model_that_stopped_short_predicts_less_gain_than_its_held_out_arms_sh
     assert np.allclose(again.models.predict(quiet), model.models.predict(quiet))
 
 
+def test_rounds_chosen_by_early_stopping_bring_the_gain_predicted_within_what_the_arms_show() -> None:
+    data = three_arms()
+    fixed = model_uplift.train(data, rounds=100, seed=1, gain_threshold=0.1)[1]
+    chosen = model_uplift.train(data, rounds=None, seed=1, gain_threshold=0.1)[1]
+    assert fixed["rounds"] == {"sms": 100, "call": 100, "quiet": 100} and not fixed["rounds_chosen"]
+    assert chosen["rounds_chosen"] and list(chosen["rounds"]) == ["sms", "call", "quiet"]
+    rounds = chosen["rounds"]
+    assert (
+        all(10 <= count < model_uplift.MOST_ROUNDS for count in rounds.values()) and rounds != fixed["rounds"]
+    )
+    for group in ("all", "persuadable"):
+        assert fixed["gain_seen"][group]["predicted"] < fixed["gain_seen"][group]["low"]  # 100: too few
+        found = chosen["gain_seen"][group]
+        assert found["low"] <= found["predicted"] <= found["high"], (group, found)
+
+
+def test_an_arm_too_small_to_choose_its_rounds_on_is_refused() -> None:
+    data = synthetic(40, seed=3)
+    with pytest.raises(ValueError, match="give --rounds"):
+        model_uplift.train(data, rounds=None, seed=1)
+
+
 def test_the_gain_seen_is_each_best_arm_s_paying_rate_less_the_control_s_weighted_by_stratum() -> None:
     best = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], np.int16)
     arm = np.array([0, 0, -1, -1, 1, 1, -1, -1, 0, 0], np.int16)  # the last two: neither side

@@ -151,8 +151,8 @@ def test_an_uplift_model_over_several_arms_shows_each_arm_s_qini(
         page = signed_in(browser, "chen.plan", language).get("/models/uplift_contact/1")
         assert page.status_code == 200
         for arm in ("sms", "call"):
-            assert _cells(page.text, f'data-arm="{arm}"')[-1] == f"{metrics['qini_by_arm'][arm]:.4f}"
-        assert _cells(page.text, 'data-arm="quiet"')[-1] == "—"  # the control has no Qini of its own
+            assert _cells(page.text, f'data-arm="{arm}"')[-2:] == [f"{metrics['qini_by_arm'][arm]:.4f}", "40"]
+        assert _cells(page.text, 'data-arm="quiet"')[-2:] == ["—", "40"]  # the control has no Qini of its own
         for group in ("all", "persuadable"):
             found = metrics["gain_seen"][group]
             cells = _cells(page.text, f'data-group="{group}"')
