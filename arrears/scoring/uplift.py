@@ -20,7 +20,10 @@ Measures kept with a trained model: the Qini coefficient (:func:`qini`) of its r
 held-out part of the randomised customers (any treated arm against the control, ranked by the
 gain; and each treated arm's own, its customers and the control's ranked by that arm's gain), and
 per arm the calibration of the arm's classifier, out of fold on the training part (expected
-calibration error and Brier score, :mod:`arrears.scoring.metrics`).
+calibration error and Brier score, :mod:`arrears.scoring.metrics`); the held-out gain the model
+predicts against the gain the arms show (:func:`gain_seen`); and each arm's boosting rounds,
+chosen by early stopping unless given (:func:`_arm_model`). Every arm's classifier starts from
+the same prior (:class:`ArmModels`).
 
 Kept in the artifact beside the two classifiers: how the training sample was distributed
 (:func:`profile_of`, a :class:`arrears.scoring.monitoring.Profile` per feature and one of the
