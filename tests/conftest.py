@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,9 @@ def _sqlite_template() -> str:
     return str(directory / "arrears.db")
 
 
+@cache
 def _postgres_admin() -> Engine:
+    """The server's own database, where this process creates and drops the tests' databases."""
     assert POSTGRES_URL is not None
     return make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
@@ -97,23 +100,19 @@ def _postgres_database(name: str) -> Engine:
 
 def _postgres_template() -> str:
     name = f"arrears_template_{uuid.uuid4().hex[:12]}"
-    admin = _postgres_admin()
-    with admin.connect() as connection:
+    with _postgres_admin().connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     atexit.register(_drop_database, name)
     engine = _postgres_database(name)
     upgrade(engine)
     engine.dispose()  # a template must have no connection when it is copied
-    admin.dispose()
     return name
 
 
 def _drop_database(name: str) -> None:
-    admin = _postgres_admin()
-    with admin.connect() as connection:
+    with _postgres_admin().connect() as connection:
         # FORCE: a test's leftover connection (a killed command's, say) must not keep it alive
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @contextmanager
@@ -131,10 +130,8 @@ def database(kind: str, directory: Path, migrated: bool = True) -> Iterator[Engi
     name = f"arrears_test_{uuid.uuid4().hex[:12]}"
     # WAL_LOG (PostgreSQL 15): the small template copied through the WAL, with no checkpoint
     copy = f' TEMPLATE "{_template(kind)}" STRATEGY WAL_LOG' if migrated else ""
-    admin = _postgres_admin()
-    with admin.connect() as connection:
+    with _postgres_admin().connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
-    admin.dispose()
     engine = _postgres_database(name)
     try:
         yield engine

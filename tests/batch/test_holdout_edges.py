@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pytest
 from pytest import MonkeyPatch
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from arrears.cli import app
 from arrears.config import get_settings
+from tests.conftest import command_line_url
 
 ROOT = Path(__file__).resolve().parents[2]
 D1, D2, D3 = "2024-05-30", "2024-05-31", "2024-06-01"
@@ -383,12 +384,7 @@ def assert_matches_definitions(paths: dict[str, Path]) -> None:
 @pytest.fixture
 def database(engine: Engine, monkeypatch: MonkeyPatch) -> Iterator[Engine]:
     """The migrated database of the conftest (SQLite or PostgreSQL)."""
-    url = engine.url
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    use_database(monkeypatch, url.render_as_string(hide_password=False))
+    use_database(monkeypatch, command_line_url(engine))
     yield engine
     get_settings.cache_clear()
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from pytest import MonkeyPatch
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from arrears.cli import app
 from arrears.config import get_settings
 from arrears.portfolio.feeds import MAX_AMOUNT
+from tests.conftest import command_line_url
 
 runner = CliRunner()
 HALF = f"{MAX_AMOUNT // 2 // 100}.00"  # CNY: half the bound per installment or payment
@@ -33,12 +34,7 @@ FEED = {
 
 @pytest.fixture
 def database(engine: Engine, monkeypatch: MonkeyPatch) -> Iterator[Engine]:
-    url = engine.url
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    monkeypatch.setenv("ARREARS_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ARREARS_DATABASE_URL", command_line_url(engine))
     monkeypatch.setenv("ARREARS_LANGUAGE", "en")
     monkeypatch.delenv("ARREARS_BATCH_STORE", raising=False)
     monkeypatch.delenv("ARREARS_DELINQUENCY_RULES", raising=False)

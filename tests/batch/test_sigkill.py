@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from arrears.batch.orchestrator import run_batch
 from arrears.clock import FixedClock
@@ -39,8 +39,8 @@ from arrears.db import make_engine
 from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.rules import DelinquencyRules
 
-url, schema, marker, kill_at, store = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4], sys.argv[5]
-database = make_engine(url, connect_args={"options": f"-csearch_path={schema}"} if schema else {})
+url, marker, kill_at, store = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+database = make_engine(url)
 
 def stop_here(step):
     if step == kill_at:
@@ -78,10 +78,6 @@ def test_sigkill_mid_run_changes_nothing_and_the_rerun_completes(
     before = {t: dump(engine, t, order) for t, order in TABLES.items()}
     assert before["cases"]
 
-    schema = ""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            schema = str(connection.execute(text("SELECT current_schema()")).scalar())
     marker = tmp_path / "reached"
     child = subprocess.Popen(
         [
@@ -89,7 +85,6 @@ def test_sigkill_mid_run_changes_nothing_and_the_rerun_completes(
             "-c",
             CHILD,
             engine.url.render_as_string(hide_password=False),
-            schema,
             str(marker),
             kill_at,
             str(store or ""),

@@ -5,7 +5,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from arrears.cli import app
@@ -13,6 +13,7 @@ from arrears.config import get_settings
 from arrears.db import transaction
 from arrears.portfolio.models import Account, Customer
 from arrears.scoring import repository
+from tests.conftest import command_line_url
 from tests.scoring.synthetic import portfolio
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -34,12 +35,7 @@ def _bank_csv(path: Path, rows: int = 1500) -> Path:
 
 @pytest.fixture
 def database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    url = engine.url
-    if engine.dialect.name == "postgresql":  # the test's own schema, as the engine fixture set it
-        with engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    monkeypatch.setenv("ARREARS_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ARREARS_DATABASE_URL", command_line_url(engine))
     get_settings.cache_clear()
     yield engine  # type: ignore[misc]
     get_settings.cache_clear()
