@@ -39,6 +39,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -500,7 +501,7 @@ def gain_seen(gain: Floats, best: Arms, arm: Arms, outcome: Outcome) -> dict[str
         return found | {"seen": None, "low": None, "high": None}
     w = np.array(weights, np.float64) / sum(weights)
     seen = float(w @ np.array(differences))
-    half_width = 1.959964 * float(np.sqrt(w**2 @ np.array(variances)))
+    half_width = NormalDist().inv_cdf(0.975) * float(np.sqrt(w**2 @ np.array(variances)))
     return found | {"seen": seen, "low": seen - half_width, "high": seen + half_width}
 
 

