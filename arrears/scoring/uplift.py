@@ -47,6 +47,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arrears.i18n import N_
+
 if TYPE_CHECKING:
     from arrears.scoring.monitoring import Profile
 
@@ -262,7 +264,7 @@ def _arm_model(
     if rounds is None:
         stopping = np.random.default_rng([seed, 0x5709]).random(len(outcome)) < STOPPING_SHARE
         if any(len(np.unique(outcome[part])) < 2 for part in (stopping, ~stopping)):
-            raise ValueError("an arm is too small to choose its rounds on a fifth of it: give --rounds")
+            raise ValueError(N_("an arm is too small to choose its rounds on a fifth of it: give --rounds"))
         trial = lgb.train(
             parameters | {"metric": "binary_logloss"},
             dataset(~stopping),
@@ -521,7 +523,7 @@ def _check_arms(arm: Arms, outcome: Outcome, arms: int) -> None:
     for k in (-1, *range(arms)):
         inside = arm == k
         if inside.sum() < 2 * FOLDS or len(np.unique(outcome[inside])) < 2:
-            raise ValueError("each arm needs customers who paid and who did not")
+            raise ValueError(N_("each arm needs customers who paid and who did not"))
 
 
 def _rounds_of(models: ArmModels, control: str) -> dict[str, int]:

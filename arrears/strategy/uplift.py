@@ -39,7 +39,7 @@ from arrears.cases.models import CaseAccount
 from arrears.clock import FixedClock
 from arrears.delinquency.models import DelinquencySnapshot
 from arrears.errors import InvalidInputError, echo
-from arrears.i18n import N_
+from arrears.i18n import N_, Text
 from arrears.portfolio.models import Account, Customer
 from arrears.scoring import repository as scoring_repository
 from arrears.scoring import service as scoring_service
@@ -319,8 +319,8 @@ def _store(
     try:
         model, metrics = uplift.train(data, rounds, seed, found.gain, sure)
     except ValueError as error:
-        raise InvalidInputError(
-            N_("the uplift model cannot be trained: {reason}"), reason=str(error)
+        raise InvalidInputError(  # the reason a marked message, said in the reader's language
+            N_("the uplift model cannot be trained: {reason}"), reason=Text.of(str(error))
         ) from error
     metrics["threshold_basis"] = found.to_json()
     parameters = {"rounds": rounds, "seed": seed, "learner": "two LightGBM classifiers (T-learner)"}

@@ -192,6 +192,20 @@ def test_an_arm_too_small_to_choose_its_rounds_on_is_refused() -> None:
         model_uplift.train(data, rounds=None, seed=1)
 
 
+def test_a_refused_training_says_why_in_the_reader_s_language_and_stores_nothing(engine: Engine) -> None:
+    treated = parse_document(REMIND, "remind")
+    plan = Plan((no_action(treated), treated), ("none", "remind"), 40, 10, 2, AS_OF, bank_for(Settings()))
+    with pytest.raises(InvalidInputError) as refused, transaction(engine) as session:
+        uplift.train_simulated(session, SYSTEM, plan, rounds=None, protected=frozenset(), now=NOW)
+    english, chinese = refused.value.message("en"), refused.value.message("zh-CN")
+    assert english.startswith("the uplift model cannot be trained: ")
+    assert "give --rounds" in english or "who paid and who did not" in english
+    assert "请给出 --rounds" in chinese or "已还款和未还款" in chinese
+    assert not any("a" <= c <= "z" for c in chinese.replace("--rounds", "").split("：", 1)[-1])
+    with engine.connect() as connection:
+        assert connection.execute(select(ModelVersion.id)).all() == []
+
+
 def test_the_gain_seen_is_each_best_arm_s_paying_rate_less_the_control_s_weighted_by_stratum() -> None:
     best = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], np.int16)
     arm = np.array([0, 0, -1, -1, 1, 1, -1, -1, 0, 0], np.int16)  # the last two: neither side
