@@ -36,6 +36,7 @@ from arrears.cases import service as cases
 from arrears.channels import reminders as reminder_step
 from arrears.clock import Clock, business_today, yesterday
 from arrears.compliance.packs import Pack
+from arrears.db.arrow import cyclic_gc_paused
 from arrears.delinquency import repository as snapshots
 from arrears.delinquency.engines import DuckDBEngine, SnapshotEngine, SparkEngine
 from arrears.delinquency.rules import DelinquencyRules
@@ -181,19 +182,20 @@ def run_batch(
         try:
             for done, as_of in enumerate(dates):
                 report(f"as of {as_of.isoformat()}", done, len(dates))
-                summary = _run_day(
-                    database,
-                    as_of,
-                    engine,
-                    rules,
-                    clock if night_clock is None else night_clock(as_of),
-                    checkpoint,
-                    scorer,
-                    promise_terms,
-                    plan_grace_days,
-                    _Reminders(reminders, bank_zone, pay_links) if reminders is not None else None,
-                    deciding,
-                )
+                with cyclic_gc_paused():  # the night's objects are freed by reference counting
+                    summary = _run_day(
+                        database,
+                        as_of,
+                        engine,
+                        rules,
+                        clock if night_clock is None else night_clock(as_of),
+                        checkpoint,
+                        scorer,
+                        promise_terms,
+                        plan_grace_days,
+                        _Reminders(reminders, bank_zone, pay_links) if reminders is not None else None,
+                        deciding,
+                    )
                 refresh_statistics(database)
                 if done == 0:
                     summary.notes.append(_sync_note(synced))

@@ -19,12 +19,14 @@ a transaction that has written keep the cursor path.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,23 @@ CHUNK_ROWS = 200_000
 
 Query = str | ClauseElement
 """A SELECT: SQL text with ``:name`` parameters (given in ``params``), or a Core statement."""
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector held off while rows cross as Python objects.
+
+    A bulk read or write makes a tuple per row and an object per value, all freed by reference
+    counting; but their number triggers the cycle collector again and again, and each of its
+    full passes walks every object the process holds (a night's are many). At 1M accounts a
+    night's reads took twice as long with it running (docs/batch.md)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def driver_connection(connection: Connection) -> Any:
@@ -174,19 +193,18 @@ def _copy_out(connection: Connection, sql: str, values: Any, schema: pa.Schema) 
 
 def _fetch_sqlite(connection: Connection, sql: str, values: Any, schema: pa.Schema) -> pa.Table:
     cursor = driver_connection(connection).cursor()
-    cursor.execute(sql, values)
     batches = []
-    while rows := cursor.fetchmany(CHUNK_ROWS):
-        columns = list(zip(*rows, strict=True))
-        arrays = [
-            _sqlite_array(list(values), field.type) for values, field in zip(columns, schema, strict=True)
-        ]
-        batches.append(pa.record_batch(arrays, schema=schema))
+    with cyclic_gc_paused():
+        cursor.execute(sql, values)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            columns = zip(*rows, strict=True)
+            arrays = [_sqlite_array(part, field.type) for part, field in zip(columns, schema, strict=True)]
+            batches.append(pa.record_batch(arrays, schema=schema))
     cursor.close()
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def _sqlite_array(values: list[Any], kind: pa.DataType) -> pa.Array:
+def _sqlite_array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     if pa.types.is_date(kind):
         return pa.array(values, pa.string()).cast(kind)  # SQLite keeps dates as ISO text
     if pa.types.is_boolean(kind):
@@ -216,9 +234,10 @@ def insert_arrow(connection: Connection, table_name: str, rows: pa.Table | pa.Re
     placeholders = ", ".join("?" for _ in rows.schema.names)
     cursor = driver_connection(connection).cursor()
     statement = f"INSERT INTO {table_name} ({columns}) VALUES ({placeholders})"
-    for batch in batches:
-        values = [_sqlite_values(column) for column in batch.columns]
-        cursor.executemany(statement, zip(*values, strict=True))
+    with cyclic_gc_paused():
+        for batch in batches:
+            values = [_sqlite_values(column) for column in batch.columns]
+            cursor.executemany(statement, zip(*values, strict=True))
     cursor.close()
 
 

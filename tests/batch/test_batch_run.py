@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -169,3 +170,23 @@ def test_a_night_on_sqlite_has_a_large_page_cache_and_gives_it_back(
     run_batch(engine, [START + timedelta(days=40)], duck, RULES, clock)
     with engine.connect() as connection:
         assert int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one()) == -2000
+
+
+def test_a_night_runs_with_the_cycle_collector_paused_and_gives_it_back(
+    engine: Engine, duck: DuckDBEngine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each night's transaction runs without Python's cycle collector (its full passes walked
+    every object the night held, again and again: docs/batch.md); it runs again afterwards."""
+    insert_book(engine, *facts_of(generated_book(20, seed=5)))
+    during: list[bool] = []
+    night = orchestrator._run_day
+
+    def watched(*args: object, **kwargs: object) -> object:
+        during.append(gc.isenabled())
+        return night(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(orchestrator, "_run_day", watched)
+    assert gc.isenabled()
+    run_batch(engine, [START + timedelta(days=40), START + timedelta(days=41)], duck, RULES, clock)
+    assert during == [False, False]
+    assert gc.isenabled()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,23 @@ def test_bound_parameters_read_the_same_rows_by_adbc_and_by_cursor(
     assert sorted(by_adbc.accounts.column("account_id").to_pylist()) == accounts[50:120]
     for name in ("accounts", "installments", "payments"):
         assert getattr(by_adbc, name).equals(getattr(by_cursor, name)), name
+
+
+def test_the_cycle_collector_is_paused_inside_and_given_back_as_it_was() -> None:
+    assert gc.isenabled()
+    with bulk.cyclic_gc_paused():
+        assert not gc.isenabled()
+        with bulk.cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # an inner pause does not end the outer one
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), bulk.cyclic_gc_paused():
+        raise RuntimeError("a failed read")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with bulk.cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
