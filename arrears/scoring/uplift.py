@@ -16,6 +16,10 @@ Bands (``uplift_band``, a strategy fact), from the gain and the chance of paying
 - ``sure_thing``: a small gain and a chance of paying without contact ≥ ``sure_threshold``;
 - ``lost_cause``: a small gain and a lower chance either way.
 
+With several treated arms priced apart, each arm may have its own threshold (its break-even gain,
+``arm_thresholds``): the best arm is then the one whose gain passes its threshold by most, and a
+row's band is judged against its best arm's threshold.
+
 Measures kept with a trained model: the Qini coefficient (:func:`qini`) of its ranking on a
 held-out part of the randomised customers (any treated arm against the control, ranked by the
 gain; and each treated arm's own, its customers and the control's ranked by that arm's gain), and
@@ -37,7 +41,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Literal
@@ -159,11 +163,14 @@ class ArmModels:
         gain, without, _ = self.best(x)
         return gain, without
 
-    def best(self, x: Floats) -> tuple[Floats, Floats, Arms]:
-        """The gain, the chance without contact and the best arm (its index), for every row."""
+    def best(self, x: Floats, thresholds: Floats | None = None) -> tuple[Floats, Floats, Arms]:
+        """The gain, the chance without contact and the best arm (its index), for every row. The
+        best arm has the highest chance of paying; with each arm's own persuadable threshold
+        (``thresholds``, its break-even gain), the highest gain beyond its threshold: the arm
+        whose contact pays most, a cheap reminder before a dear call that adds a little more."""
         without = self.without(x)
         chances = self.chances(x)
-        best = np.argmax(chances, axis=1).astype(np.int16)
+        best = np.argmax(chances if thresholds is None else chances - thresholds, axis=1).astype(np.int16)
         gain: Floats = chances[np.arange(len(without)), best] - without
         return gain, without, best
 
@@ -347,6 +354,10 @@ class UpliftModel:
     profile: dict[str, Profile] | None = None
     """The training sample's distribution (:func:`profile_of`); None in an artifact stored
     before it was kept."""
+    arm_thresholds: tuple[float, ...] | None = None
+    """Each treated arm's own persuadable threshold (its break-even gain, its cost being its
+    own), in the order of the arms; None: ``gain_threshold`` for every arm (and in an artifact
+    stored before arms had their own)."""
 
     def score(self, facts: pa.Table, as_of: date) -> tuple[Floats, Codes]:
         """Every case's estimated gain and band (its index in :data:`BANDS`), set-based: one
@@ -360,21 +371,35 @@ class UpliftModel:
             empty = np.zeros((0, len(self.features)))
             return Scored(np.zeros(0), np.zeros(0, np.int8), empty, self.features, np.zeros(0, np.int16))
         x, names = features(facts, as_of, self.products, frozenset(FEATURES) - set(self.features))
-        gain, without, best = self.models.best(x)
-        return Scored(gain, self.band_codes(gain, without), x, names, best)
+        gain, without, best = self.best(x)
+        return Scored(gain, self.band_codes(gain, without, best), x, names, best)
+
+    def best(self, x: Floats) -> tuple[Floats, Floats, Arms]:
+        """:meth:`ArmModels.best` with the model's thresholds: each arm's own when it has them."""
+        own = None if self.arm_thresholds is None else np.asarray(self.arm_thresholds, np.float64)
+        return self.models.best(x, own)
 
     def arm_names(self, best: Arms) -> pa.Array:
         """The arms' names (NULL where ``best`` is −1)."""
         indices = pa.array(best, pa.int16(), mask=best < 0)
         return pa.DictionaryArray.from_arrays(indices, pa.array(self.models.names)).dictionary_decode()
 
-    def band_codes(self, gain: Floats, without: Floats) -> Codes:
+    def band_codes(self, gain: Floats, without: Floats, best: Arms | None = None) -> Codes:
+        """Each row's band from its gain against its best arm's threshold (``best``: the rows'
+        best arms, needed when the arms have thresholds of their own)."""
+        threshold: Floats | float = self.gain_threshold
+        if self.arm_thresholds is not None:
+            assert best is not None, "the arms have their own thresholds: the rows' best arms are needed"
+            threshold = np.asarray(self.arm_thresholds, np.float64)[best]
         band = np.where(without >= self.sure_threshold, 1, 2)
-        band = np.where(gain > self.gain_threshold, 0, band)
-        return np.where(gain < -self.gain_threshold, 3, band).astype(np.int8)
+        band = np.where(gain > threshold, 0, band)
+        return np.where(gain < -threshold, 3, band).astype(np.int8)
 
-    def thresholds(self) -> dict[str, float]:
-        return {"gain": self.gain_threshold, "sure": self.sure_threshold}
+    def thresholds(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"gain": self.gain_threshold, "sure": self.sure_threshold}
+        if self.arm_thresholds is not None:
+            found["arms"] = dict(zip(self.models.names, self.arm_thresholds, strict=True))
+        return found
 
     def to_bytes(self) -> bytes:
         document: dict[str, Any] = {
@@ -397,13 +422,16 @@ class UpliftModel:
         if document.get("format") != ARTIFACT_FORMAT or document.get("kind") != KIND:
             raise ValueError("not an uplift model artifact of a supported format")
         profile = document.get("profile")
+        models = ArmModels.loaded(document)
+        own = document["thresholds"].get("arms")
         return cls(
-            ArmModels.loaded(document),
+            models,
             tuple(document["features"]),
             tuple(document["products"]),
             float(document["thresholds"]["gain"]),
             float(document["thresholds"]["sure"]),
             profile=None if profile is None else {k: Profile.from_dict(v) for k, v in profile.items()},
+            arm_thresholds=None if own is None else tuple(float(own[name]) for name in models.names),
         )
 
 
@@ -443,18 +471,22 @@ def train(
     seed: int,
     gain_threshold: float = GAIN_THRESHOLD,
     sure_threshold: float = SURE_THRESHOLD,
+    arm_thresholds: Mapping[str, float] | None = None,
 ) -> tuple[UpliftModel, dict[str, Any]]:
-    """The model, fitted on a random 70% of the customers, and its measures (see the module)."""
+    """The model, fitted on a random 70% of the customers, and its measures (see the module).
+    ``arm_thresholds``: each treated arm's own persuadable threshold, by name (all of them)."""
     rng = np.random.default_rng([seed, 0x0F7])
     held = rng.random(len(data.outcome)) < HELD_OUT
     fit = ~held
     arm = data.arm_of()
     _check_arms(arm[fit], data.outcome[fit], len(data.arms))
     models = arm_models(data.x[fit], arm[fit], data.outcome[fit], data.names, data.arms, rounds, seed)
-    profile = profile_of(data.x[fit], data.names, models.predict(data.x[fit]))
-    model = UpliftModel(models, data.names, data.products, gain_threshold, sure_threshold, profile=profile)
-    gain, without, best = models.best(data.x[held])
-    band = model.band_codes(gain, without)
+    own = None if arm_thresholds is None else tuple(float(arm_thresholds[name]) for name in data.arms)
+    model = UpliftModel(models, data.names, data.products, gain_threshold, sure_threshold, arm_thresholds=own)
+    profile = profile_of(data.x[fit], data.names, model.best(data.x[fit])[0])
+    model = replace(model, profile=profile)
+    gain, without, best = model.best(data.x[held])
+    band = model.band_codes(gain, without, best)
     codes, counts = np.unique(band, return_counts=True)
     metrics: dict[str, Any] = {
         "customers": len(data.outcome),

@@ -558,8 +558,9 @@ def uplift_train(
         bool,
         typer.Option(
             "--cost-from-arms",
-            help="The contact's cost counted from the arms: the treated arm's cost per customer less the "
-            "control's, at the strategy's prices per action 按组计算联系成本.",
+            help="The contact's cost counted from the arms: each treated arm's cost per customer less the "
+            "control's, at the strategy's prices per action; several arms each get their own threshold "
+            "按组计算联系成本，各组各自的阈值.",
         ),
     ] = False,
     value_per_payer: Annotated[

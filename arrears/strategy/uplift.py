@@ -137,18 +137,13 @@ def train_from_experiment(
     within the horizon. ``costs``: the persuadable threshold at the break-even gain, the
     value of a paying member the mean collected from those cured (in their cases' currency);
     ``prices``: the strategy's cost per action, each member's cost counted at them (its actions
-    in the horizon, as the experiment's report counts them) for ``--cost-from-arms``."""
+    in the horizon, as the experiment's report counts them) for ``--cost-from-arms``; with several
+    treated arms, each arm's own break-even (:mod:`uplift_thresholds`)."""
     check_permission(who, Permission.STRATEGY_WRITE)
     _check_costs(thresholds, costs)
     control = untreated_arm(experiment)
     treated = _treated_arms(experiment, control, arm)
     counted = prices if costs is not None and costs.cost is None else None
-    if counted is not None and len(treated) > 1:
-        raise InvalidInputError(
-            N_("--cost-from-arms prices one arm against {control}: name it with --arm (one of {arms})"),
-            control=control,
-            arms=", ".join(treated),
-        )
     members = [
         m
         for m in experiments.matured_members(
@@ -314,10 +309,10 @@ def _store(
     costs: ContactCost | None,
 ) -> Trained:
     gain, sure = thresholds or Thresholds()
-    arms = uplift_thresholds.ArmCosts(data.cost, data.treated)
+    arms = uplift_thresholds.ArmCosts(data.cost, data.treated, data.arm, data.arms)
     found = uplift_thresholds.basis(gain, costs, data.outcome, data.collected, data.currency, arms)
     try:
-        model, metrics = uplift.train(data, rounds, seed, found.gain, sure)
+        model, metrics = uplift.train(data, rounds, seed, found.gain, sure, found.arm_thresholds())
     except ValueError as error:
         raise InvalidInputError(  # the reason a marked message, said in the reader's language
             N_("the uplift model cannot be trained: {reason}"), reason=Text.of(str(error))

@@ -66,11 +66,26 @@ FROM_ARMS = ContactCost(None)
 @dataclass(frozen=True)
 class ArmCosts:
     """What each randomised customer's arm cost within the horizon (minor units), at its
-    strategy's price per action, and which customers were treated."""
+    strategy's price per action, and which customers were treated (and in which arm)."""
 
     cost: npt.NDArray[np.int64] | None
     """None: the actions are not priced (no ``costs`` in the strategy)."""
     treated: npt.NDArray[np.bool_]
+    arm: npt.NDArray[np.int16] | None = None
+    """Each customer's treated arm (its index in ``names``), −1 for the control; None: one arm."""
+    names: tuple[str, ...] = ("treated",)
+
+
+@dataclass(frozen=True)
+class ArmBreakEven:
+    """One treated arm's own contact cost and break-even gain, when the arms are priced apart."""
+
+    arm: str
+    cost: Decimal
+    """Minor units per customer: the arm's mean cost within the horizon."""
+    contact_cost: Decimal
+    """Minor units: the arm's mean cost less the control's."""
+    break_even: Decimal
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,13 @@ class ThresholdBasis:
     break_even: Decimal | None = None
     arm_costs: tuple[Decimal, Decimal] | None = None
     """Minor units per customer, control first, when the contact's cost was counted from the arms."""
+    per_arm: tuple[ArmBreakEven, ...] = ()
+    """Each treated arm's own break-even, when several were counted from the arms; ``gain`` is
+    then the lowest of them (the model judges each arm by its own)."""
+
+    def arm_thresholds(self) -> dict[str, float] | None:
+        """Each treated arm's persuadable threshold, by name; None: one for all (``gain``)."""
+        return {a.arm: float(a.break_even) for a in self.per_arm} or None
 
     def to_json(self) -> dict[str, Any]:
         """Kept in the model's metrics (``threshold_basis``); amounts as decimal strings."""
@@ -110,6 +132,16 @@ class ThresholdBasis:
                     "control_cost": _shown(control, self.currency),
                     "treated_cost": _shown(treated, self.currency),
                 }
+            if self.per_arm:
+                found["arms"] = [
+                    {
+                        "arm": a.arm,
+                        "cost": _shown(a.cost, self.currency),
+                        "contact_cost": _shown(a.contact_cost, self.currency),
+                        "break_even": str(a.break_even),
+                    }
+                    for a in self.per_arm
+                ]
         return found
 
 
@@ -147,19 +179,60 @@ def basis(
         )
     cost, arm_costs = _contact_cost(costs, arms, currency)
     value, payers = _value_per_payer(costs, outcome, collected, currency)
-    if cost >= value:  # before rounding: a cost of 200 digits has no six places to round to
+    _check_pays(costs.cost if costs.cost is not None else _shown(cost, currency), cost, value, currency)
+    found = break_even(cost, value)
+    per_arm = _per_arm(arms, value, currency) if costs.cost is None and arms is not None else ()
+    lowest = min((a.break_even for a in per_arm), default=found)
+    return ThresholdBasis(
+        float(lowest), "break_even", currency, cost, value, payers, found, arm_costs, per_arm
+    )
+
+
+def _check_pays(shown: str, cost: Decimal, value: Decimal, currency: str) -> None:
+    """Refused: a contact that costs as much as a paying customer brings (checked before rounding:
+    a cost of 200 digits has no six places to round to)."""
+    if cost >= value:
         raise InvalidInputError(
             N_(
                 "a contact costing {cost} {currency} never pays when a paying customer brings "
                 "{value} {currency}: the break-even gain would be {gain}, and a gain is at most 1"
             ),
-            cost=costs.cost if costs.cost is not None else _shown(cost, currency),
+            cost=shown,
             currency=currency,
             value=_shown(value, currency),
             gain=_ratio(cost / value),
         )
-    found = break_even(cost, value)
-    return ThresholdBasis(float(found), "break_even", currency, cost, value, payers, found, arm_costs)
+
+
+def _per_arm(arms: ArmCosts, value: Decimal, currency: str) -> tuple[ArmBreakEven, ...]:
+    """Each treated arm's own break-even, its mean cost less the control's against the same V,
+    when there are several (one arm: the pooled figure is its own)."""
+    if arms.arm is None or arms.cost is None or len(arms.names) < 2:
+        return ()
+    control = _mean(arms.cost[arms.arm < 0])
+    found = []
+    for index, name in enumerate(arms.names):
+        mine = arms.arm == index
+        if not mine.any():
+            raise InvalidInputError(
+                N_("--cost-from-arms needs customers in every arm: the arm {arm} has none"), arm=name
+            )
+        cost = _mean(arms.cost[mine])
+        if cost <= control:
+            raise InvalidInputError(
+                N_(
+                    "the arm {arm} cost {treated} {currency} a customer and the control arm {control} "
+                    "{currency}: its contact costs nothing more, so any gain would pay; choose "
+                    "--gain-threshold"
+                ),
+                arm=name,
+                treated=_shown(cost, currency),
+                control=_shown(control, currency),
+                currency=currency,
+            )
+        _check_pays(f"{_shown(cost - control, currency)} ({name})", cost - control, value, currency)
+        found.append(ArmBreakEven(name, cost, cost - control, break_even(cost - control, value)))
+    return tuple(found)
 
 
 def _contact_cost(
@@ -257,6 +330,8 @@ def sentence(found: Mapping[str, Any] | None, language: str) -> str | None:
             N_("Persuadable above a gain of {gain}: as chosen (--gain-threshold)."), language, gain=gain
         )
     currency = found["currency"]
+    if found.get("arms"):
+        return _per_arm_sentence(found, language)
     cost, value = f"{found['contact_cost']} {currency}", f"{found['value_per_payer']} {currency}"
     if found.get("cost_from") == "arms":
         cost = translate(
@@ -291,4 +366,46 @@ def sentence(found: Mapping[str, Any] | None, language: str) -> str | None:
         cost=cost,
         value=value,
         payers=f"{found['payers']:,}",
+    )
+
+
+def _per_arm_sentence(found: Mapping[str, Any], language: str) -> str:
+    """How each arm's own threshold came about (the arms priced apart, ``--cost-from-arms``)."""
+    currency = found["currency"]
+    arms = "; ".join(
+        translate(
+            N_(
+                "{arm} {gain} (a contact costing {cost}: the arm's {treated} a customer less the "
+                "control arm's {control})"
+            ),
+            language,
+            arm=arm["arm"],
+            gain=arm["break_even"],
+            cost=f"{arm['contact_cost']} {currency}",
+            treated=f"{arm['cost']} {currency}",
+            control=f"{found['control_cost']} {currency}",
+        )
+        for arm in found["arms"]
+    )
+    value = f"{found['value_per_payer']} {currency}"
+    if found.get("payers") is None:
+        return translate(
+            N_(
+                "Persuadable above each arm's own break-even gain, against {value} collected per paying "
+                "customer (as given, --value-per-payer), at the strategies' prices per action: {arms}."
+            ),
+            language,
+            value=value,
+            arms=arms,
+        )
+    return translate(
+        N_(
+            "Persuadable above each arm's own break-even gain, against {value} collected per paying "
+            "customer (the mean of the {payers} who paid in the randomised data), at the strategies' "
+            "prices per action: {arms}."
+        ),
+        language,
+        value=value,
+        payers=f"{found['payers']:,}",
+        arms=arms,
     )

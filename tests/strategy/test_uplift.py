@@ -37,6 +37,7 @@ from arrears.strategy.facts import FACTS_SCHEMA, read_case_facts
 from arrears.strategy.models import CaseSegment, ExperimentMember, StrategyAction
 from arrears.strategy.repository import parse_document
 from arrears.strategy.simulation.pair import Plan, bank_for, no_action
+from arrears.strategy.uplift_thresholds import sentence
 from arrears.web import render
 from arrears.web.strategy_pages import why_lines
 from tests.api.book import Book, case_id_of
@@ -124,6 +125,56 @@ def test_one_model_over_several_arms_finds_each_customer_s_best_arm() -> None:
     again = model_uplift.UpliftModel.from_bytes(model.to_bytes())
     assert again.models.names == ("sms", "call")
     assert np.allclose(again.models.chances(x), model.models.chances(x))
+
+
+def both_arms_help(n: int = 6000, seed: int = 5) -> model_uplift.Randomised:
+    """Customers randomised into a control and two treated arms: under 30 days 0.7 pay whatever
+    is done; from 30 days 0.1 pay left alone, 0.6 after an SMS and 0.95 after a call."""
+    rng = np.random.default_rng(seed)
+    facts = book_facts(rng.integers(1, 90, n), rng.integers(10_000, 500_000, n))
+    products = model_uplift.products_of(facts)
+    x, names = model_uplift.features(facts, AS_OF, products)
+    arm = rng.integers(-1, 2, n).astype(np.int16)  # −1 control, 0 sms, 1 call
+    dpd = x[:, names.index("dpd")]
+    chance = np.where(dpd < 30, 0.7, np.where(arm == 1, 0.95, np.where(arm == 0, 0.6, 0.1)))
+    paid = (rng.random(n) < chance).astype(np.int8)
+    return model_uplift.Randomised(
+        x, names, products, arm >= 0, paid, arm=arm, arms=("sms", "call"), control="quiet"
+    )
+
+
+def test_arms_with_their_own_thresholds_route_each_customer_to_the_contact_that_pays_most() -> None:
+    """The best arm is the one whose gain passes its own break-even by most: at 45 and 75 days a
+    call adds about 0.8 and an SMS about 0.45–0.55; the call wins unless its cost eats the difference."""
+    from dataclasses import replace
+
+    model, one = model_uplift.train(both_arms_help(), rounds=100, seed=1, gain_threshold=0.05)
+    probe = book_facts([10, 45, 75], [100_000] * 3)
+    x, _ = model_uplift.features(probe, AS_OF, model.products)
+    assert list(model.best(x)[2][1:]) == [1, 1]  # one threshold for both: the call, likeliest to pay
+
+    def routed(sms: float, call: float) -> tuple[list[int], list[str]]:
+        own = replace(model, arm_thresholds=(sms, call))
+        scored = own.scored(probe, AS_OF)
+        assert scored.best is not None
+        return list(scored.best[1:]), [model_uplift.BANDS[c] for c in scored.codes]
+
+    assert routed(0.05, 0.5) == ([0, 0], ["sure_thing", "persuadable", "persuadable"])  # dear calls: the SMS
+    assert routed(0.05, 0.2) == ([1, 1], ["sure_thing", "persuadable", "persuadable"])  # cheaper: the call
+    assert routed(0.05, 0.05) == ([1, 1], ["sure_thing", "persuadable", "persuadable"])  # as one threshold
+    assert routed(0.7, 0.9)[1] == ["sure_thing", "lost_cause", "lost_cause"]  # neither pays its cost
+    dear = replace(model, arm_thresholds=(0.05, 0.5))
+    again = model_uplift.UpliftModel.from_bytes(dear.to_bytes())
+    assert again.arm_thresholds == (0.05, 0.5) and again.thresholds()["arms"] == {"sms": 0.05, "call": 0.5}
+    assert model_uplift.UpliftModel.from_bytes(model.to_bytes()).arm_thresholds is None  # as stored before
+    _, metrics = model_uplift.train(
+        both_arms_help(), rounds=100, seed=1, gain_threshold=0.05, arm_thresholds={"sms": 0.05, "call": 0.5}
+    )
+    assert metrics["thresholds"]["arms"] == {"sms": 0.05, "call": 0.5}
+    # what the held-out persuadable show in their arms: routed to the call, its larger planted gain
+    # (0.60 seen, the under-30s among them adding none); routed to the SMS, the SMS's smaller (0.35)
+    assert one["gain_seen"]["persuadable"]["seen"] > 0.5
+    assert metrics["gain_seen"]["persuadable"]["seen"] < 0.45
 
 
 def started_from_their_own_rates(data: model_uplift.Randomised, rounds: int) -> model_uplift.ArmModels:
@@ -514,6 +565,7 @@ def test_an_experiment_with_two_challengers_trains_one_model_over_every_arm(engi
         book.case(f"y{n:02d}", dpd=5, bucket="M1")
     approve(engine, THREE_ARMS)
     night(engine)
+    night(engine, AS_OF + timedelta(days=1))  # the champion's call (day 2)
     with engine.connect() as connection:
         arms = dict(connection.execute(select(ExperimentMember.case_id, ExperimentMember.arm)).all())
     cure_a_third(engine, arms)  # a third of the cases cured on the third day
@@ -526,12 +578,12 @@ def test_an_experiment_with_two_challengers_trains_one_model_over_every_arm(engi
         holder, experiment = service.experiment_of(session, SYSTEM, "m1-calls")
         every = uplift.train_from_experiment(session, SYSTEM, experiment, arm=None, **options)
         one = uplift.train_from_experiment(session, SYSTEM, experiment, arm="again", **options)
-        with pytest.raises(InvalidInputError) as unpriced:
+        with pytest.raises(InvalidInputError) as free:  # each arm priced apart: the firm path cost nothing
             uplift.train_from_experiment(
                 session, SYSTEM, experiment, arm=None, costs=uplift.ContactCost(None, "250.00"),
                 prices=service.document_of(holder).costs, **options,
             )  # fmt: skip
-    assert "name it with --arm (one of champion, again)" in unpriced.value.message("en")
+    assert "the arm again cost 0.00 CNY a customer and the control arm 0.00 CNY" in free.value.message("en")
     assert every.metrics["arms"] == {"treated": ["champion", "again"], "control": "quiet"}
     assert list(every.metrics["calibration"]) == ["champion", "again", "quiet"]
     assert set(every.metrics["qini_by_arm"]) == {"champion", "again"}
@@ -543,6 +595,36 @@ def test_an_experiment_with_two_challengers_trains_one_model_over_every_arm(engi
         ).all()
     assert sources[0][0].startswith("experiment m1-calls: champion, again against quiet")
     assert sources[1][0].startswith("experiment m1-calls: again against quiet")
+
+
+def test_each_challenger_is_priced_against_the_control_on_its_own(engine: Engine) -> None:
+    book = Book(engine)
+    for n in range(90):
+        book.case(f"y{n:02d}", dpd=5, bucket="M1")
+    approve(engine, THREE_ARMS.replace("path: firm", "path: gentle"))
+    night(engine)
+    night(engine, AS_OF + timedelta(days=1))  # each challenger's call (day 2)
+    with engine.connect() as connection:
+        arms = dict(connection.execute(select(ExperimentMember.case_id, ExperimentMember.arm)).all())
+    cure_a_third(engine, arms)
+    with transaction(engine) as session:
+        holder, experiment = service.experiment_of(session, SYSTEM, "m1-calls")
+        trained = uplift.train_from_experiment(
+            session, SYSTEM, experiment, arm=None, costs=uplift.ContactCost(None, "250.00"),
+            prices=service.document_of(holder).costs, buckets=BANK.bucket_order, horizon_days=10,
+            as_of=AS_OF + timedelta(days=10), rounds=10, seed=1, protected=frozenset(), now=NOW,
+        )  # fmt: skip
+    # each challenger's call within the horizon, 4.00 CNY against the quiet arm's nothing:
+    # 400 / 25,000 = 0.016 for each, kept with the model and said per arm
+    basis = trained.metrics["threshold_basis"]
+    assert [(a["arm"], a["cost"], a["contact_cost"], a["break_even"]) for a in basis["arms"]] == [
+        ("champion", "4.00", "4.00", "0.016000"),
+        ("again", "4.00", "4.00", "0.016000"),
+    ]
+    assert trained.metrics["thresholds"]["arms"] == {"champion": 0.016, "again": 0.016}
+    said = sentence(basis, "en")
+    assert said is not None and said.startswith("Persuadable above each arm's own break-even gain")
+    assert "champion 0.016000 (a contact costing 4.00 CNY" in said
 
 
 def test_the_commands_train_and_activate_audited(command_line_database: Engine, tmp_path: Path) -> None:

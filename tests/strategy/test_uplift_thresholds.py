@@ -132,6 +132,49 @@ def test_the_contact_s_cost_counted_from_the_arms_is_the_difference_of_their_mea
     assert "(as given, --value-per-payer)" in (sentence(given.to_json(), "en") or "")
 
 
+def test_several_treated_arms_each_have_their_own_break_even() -> None:
+    # an SMS arm (customers 0, 1: 0.50 and 0.70 CNY, 0.60 a customer), a call arm (2, 3: 4.00 and
+    # 5.00, 4.50) and the control (4, 5: 0.00 and 0.20, 0.10); V = 187.50 CNY as above.
+    # SMS: C = 0.50 CNY, 50 / 18,750 = 0.0026666…, up 0.002667; call: C = 4.40, 440 / 18,750 =
+    # 0.0234666…, up 0.023467; pooled (both against the control): 2.55 − 0.10 = 2.45, 0.013067
+    arm = np.array([0, 0, 1, 1, -1, -1], np.int16)
+    costs = np.array([50, 70, 400, 500, 0, 20], np.int64)
+    arms = ArmCosts(costs, arm >= 0, arm, ("sms", "call"))
+    found = basis(None, FROM_ARMS, PAID, COLLECTED, "CNY", arms)
+    assert found.arm_thresholds() == {"sms": 0.002667, "call": 0.023467}
+    assert found.gain == 0.002667 and found.break_even == Decimal("0.013067")  # the lowest; the pooled
+    assert found.to_json()["arms"] == [
+        {"arm": "sms", "cost": "0.60", "contact_cost": "0.50", "break_even": "0.002667"},
+        {"arm": "call", "cost": "4.50", "contact_cost": "4.40", "break_even": "0.023467"},
+    ]
+    assert sentence(found.to_json(), "en") == (
+        "Persuadable above each arm's own break-even gain, against 187.50 CNY collected per paying customer "
+        "(the mean of the 4 who paid in the randomised data), at the strategies' prices per action: sms "
+        "0.002667 (a contact costing 0.50 CNY: the arm's 0.60 CNY a customer less the control arm's 0.10 "
+        "CNY); call 0.023467 (a contact costing 4.40 CNY: the arm's 4.50 CNY a customer less the control "
+        "arm's 0.10 CNY)."
+    )
+    chinese = sentence(found.to_json(), "zh-CN")
+    assert (
+        chinese is not None and "0.023467" in chinese and "4.40 CNY" in chinese and "contact" not in chinese
+    )
+    one = basis(None, FROM_ARMS, PAID, COLLECTED, "CNY", ArmCosts(costs, arm >= 0))  # not told the arms
+    assert one.arm_thresholds() is None and one.gain == 0.013067
+    given = basis(None, ContactCost("3.00"), PAID, COLLECTED, "CNY", arms)  # one cost given: one threshold
+    assert given.arm_thresholds() is None and "arms" not in given.to_json()
+    with pytest.raises(InvalidInputError) as empty:
+        basis(
+            None, FROM_ARMS, PAID, COLLECTED, "CNY", ArmCosts(costs, arm >= 0, arm, ("sms", "call", "visit"))
+        )
+    assert "the arm visit has none" in empty.value.message("en")
+    cheap = ArmCosts(np.array([0, 20, 400, 500, 0, 20], np.int64), arm >= 0, arm, ("sms", "call"))
+    with pytest.raises(InvalidInputError) as free:
+        basis(None, FROM_ARMS, PAID, COLLECTED, "CNY", cheap)
+    said = free.value.message("en")
+    assert "the arm sms cost 0.10 CNY a customer and the control arm 0.10 CNY" in said
+    assert "sms" in free.value.message("zh-CN") and "a customer" not in free.value.message("zh-CN")
+
+
 @pytest.mark.parametrize(
     ("arms", "said"),
     [
