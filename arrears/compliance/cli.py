@@ -212,7 +212,7 @@ def train_content_model_command(
     corpus: Annotated[
         Path,
         typer.Argument(
-            help="The corpus folder: its splits open to training, dev/ to heldout5/ (and train-extra/), "
+            help="The corpus folder: its splits open to training, dev/ to heldout6/ (and train-extra/), "
             "are trained on."
         ),
     ],
@@ -226,7 +226,7 @@ def train_content_model_command(
         bool, typer.Option(help="Print grouped cross-validated figures (a few minutes).")
     ] = True,
 ) -> None:
-    """Train the conduct model on the corpus' splits open to training (dev to heldout5), its
+    """Train the conduct model on the corpus' splits open to training (dev to heldout6), its
     train-extra/ folder and the written examples; with the sentence model when the qa-model extra
     is installed.
 
