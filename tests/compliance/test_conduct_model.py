@@ -137,7 +137,8 @@ def test_the_cues_behind_a_finding_are_named_with_where_they_are() -> None:
 def test_the_evidence_is_whole_words_of_the_original_text() -> None:
     text = "You're a worthless deadbeat, pay up"
     (finding,) = model_findings(text)
-    assert finding.category == "insult" and "deadbeat" in finding.evidence
+    assert finding.category == "insult"
+    assert "deadbeat" in finding.evidence or "worthless" in finding.evidence  # the strongest n-grams' words
     assert text.index(finding.evidence) in (0, text.index("worthless"), text.index("deadbeat"))
     end = text.index(finding.evidence) + len(finding.evidence)
     assert end == len(text) or not text[end].isalnum()  # whole words
@@ -235,16 +236,17 @@ def test_training_is_deterministic_for_a_seed_and_prints_the_figures(corpus: Pat
     assert result.exit_code == 0, result.output
     assert "rules | n-grams" in result.output and "forbidden_time" in result.output
     assert (
-        "dev + heldout + heldout2 + heldout3 + heldout4 → heldout5" in result.output
+        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 → heldout6" in result.output
         and "grouped 5-fold" in result.output
     )
     assert (
-        "160 items: dev 27, heldout 27, heldout2 27, heldout3 27, heldout4 26, heldout5 26" in result.output
+        "160 items: dev 23, heldout 23, heldout2 23, heldout3 23, heldout4 23, heldout5 23, heldout6 22"
+        in result.output
     )
     written = json.loads(out.read_text("utf-8"))
     about = written.pop("about")
     assert set(about["grouped_cross_validation"]) == {
-        "dev + heldout + heldout2 + heldout3 + heldout4 → heldout5",
+        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 → heldout6",
         "grouped 5-fold",
     }
     again = small_training(0).to_dict()
@@ -259,8 +261,9 @@ def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> Non
         app, ["compliance", "evaluate-content", str(corpus), "--with-model", "--misses", "200"]
     )
     assert without.exit_code == 0 and with_model.exit_code == 0, with_model.output
-    assert "27 items, 27 judged exactly" in without.output  # the dev split: a sixth of the examples
-    assert "27 items" in with_model.output
+    assert "23 items, 23 judged exactly" in without.output  # the dev split: a seventh of the examples
+    assert "23 items" in with_model.output
+    assert "The rules with the model: n-grams" in with_model.output  # which model it used
 
 
 def test_the_sentence_model_reads_the_embedding_again_said_to_a_third_party() -> None:

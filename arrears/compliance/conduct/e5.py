@@ -219,6 +219,38 @@ def _gelu(x: Floats) -> Floats:
     return out
 
 
+def run_layer(w: Layer, c: Config, x: Floats, lengths: Sequence[int]) -> Floats:
+    """A layer of weights ``w`` on the states of texts one after the other (tokens × hidden; texts
+    of ``lengths`` tokens): the token-wise products for all at once, attention within each text."""
+    hidden, heads = c.hidden, c.heads
+    size = hidden // heads
+    scale = np.float32(1.0 / np.sqrt(size))
+    qkv = x @ w.qkv
+    qkv += w.qkvb
+    context = np.empty_like(x)
+    at = 0
+    for length in lengths:
+        # heads × tokens × size for each of q, k, v
+        q, k, v = qkv[at : at + length].reshape(length, 3, heads, size).transpose(1, 2, 0, 3)
+        scores = q @ k.transpose(0, 2, 1)
+        scores *= scale
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        context[at : at + length] = (scores @ v).transpose(1, 0, 2).reshape(length, hidden)
+        at += length
+    attended = context @ w.ao
+    attended += w.aob
+    attended += x
+    x = _layer_norm(attended, w.aln, w.alnb, c.eps)
+    inner = x @ w.fi
+    inner += w.fib
+    out = _gelu(inner) @ w.fo
+    out += w.fob
+    out += x
+    return _layer_norm(out, w.oln, w.olnb, c.eps)
+
+
 class E5:
     """The model of ``e5-small-q4.bin``: see the module's docstring."""
 
@@ -320,34 +352,7 @@ class E5:
     def layer(self, n: int, x: Floats, lengths: Sequence[int]) -> Floats:
         """Layer ``n`` (from 0) on the states of texts one after the other (tokens × hidden; texts
         of ``lengths`` tokens): the token-wise products for all at once, attention within each text."""
-        w, c = self.layers[n], self.config
-        hidden, heads = c.hidden, c.heads
-        size = hidden // heads
-        scale = np.float32(1.0 / np.sqrt(size))
-        qkv = x @ w.qkv
-        qkv += w.qkvb
-        context = np.empty_like(x)
-        at = 0
-        for length in lengths:
-            # heads × tokens × size for each of q, k, v
-            q, k, v = qkv[at : at + length].reshape(length, 3, heads, size).transpose(1, 2, 0, 3)
-            scores = q @ k.transpose(0, 2, 1)
-            scores *= scale
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context[at : at + length] = (scores @ v).transpose(1, 0, 2).reshape(length, hidden)
-            at += length
-        attended = context @ w.ao
-        attended += w.aob
-        attended += x
-        x = _layer_norm(attended, w.aln, w.alnb, c.eps)
-        inner = x @ w.fi
-        inner += w.fib
-        out = _gelu(inner) @ w.fo
-        out += w.fob
-        out += x
-        return _layer_norm(out, w.oln, w.olnb, c.eps)
+        return run_layer(self.layers[n], self.config, x, lengths)
 
     def run(
         self,

@@ -22,7 +22,9 @@ since; heldout2: written apart in session 15, measured once before round 3 and o
 since; heldout3: written apart in session 16, measured before and after round 3, open to round
 4's tuning; heldout4: written apart in session 17, measured before and after round 4, open to
 round 5's tuning; heldout5: written apart in session 18, measured before and after round 5, open to
-round 6's training; heldout6: written apart in session 19, never tuned on (data/qa/corpus/README.md)."""
+round 6's training; heldout6: written apart in session 19, measured before and after round 6, open to
+round 7's training (data/qa/corpus/README.md). A newer part being written (heldout7) is not listed
+until it is measured."""
 NONE = "none"
 """The confusion table's row and column for 'no category'."""
 

