@@ -98,8 +98,8 @@ test: $(STAMP)
 
 # Lint and format checks cover the Python code (ruff would also reformat code blocks in docs/).
 lint: $(STAMP)
-	$(BIN)/ruff check arrears tests benchmarks
-	$(BIN)/ruff format --check arrears tests benchmarks
+	$(BIN)/ruff check arrears tests benchmarks tools
+	$(BIN)/ruff format --check arrears tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -107,8 +107,8 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 format: $(STAMP)
-	$(BIN)/ruff format arrears tests benchmarks
-	$(BIN)/ruff check --fix arrears tests benchmarks
+	$(BIN)/ruff format arrears tests benchmarks tools
+	$(BIN)/ruff check --fix arrears tests benchmarks tools
 
 # The text catalogue: extract every marked message, then merge it into the zh-CN translations
 # (new messages arrive empty; tests/test_i18n.py fails until each is translated).
