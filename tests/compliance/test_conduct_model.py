@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -158,12 +157,7 @@ def test_check_with_model_adds_the_models_categories_to_the_rules() -> None:
     assert not any(f.rule == "model.insult" for f in ruled.findings)  # not found twice
 
 
-def test_the_model_loads_and_judges_with_the_network_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise OSError("network is off in this test")
-
-    monkeypatch.setattr(socket, "socket", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+def test_the_model_loads_and_judges_with_the_network_off(network_off: None) -> None:
     conduct_model._shipped_model.cache_clear()
     embedding._encoder.cache_clear()
     try:

@@ -11,7 +11,6 @@ against the file, so it cannot go stale with the wheel.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,12 +112,7 @@ def test_hidden_states_resume_from_a_frozen_layer(model: e5.E5) -> None:
     assert np.allclose(pooled, model.embed(TEXTS[:4], query=True), atol=1e-5)
 
 
-def test_it_loads_and_embeds_with_the_network_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise OSError("network is off in this test")
-
-    monkeypatch.setattr(socket, "socket", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+def test_it_loads_and_embeds_with_the_network_off(network_off: None) -> None:
     e5.load.cache_clear()
     try:
         vectors = e5.embed(["我们不会联系您的家人", "We will not contact your family", "明天下雨吗"])

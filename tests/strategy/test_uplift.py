@@ -89,21 +89,29 @@ def synthetic(n: int = 4000, seed: int = 3) -> model_uplift.Randomised:
     return model_uplift.Randomised(x, names, products, treated, paid)
 
 
-def three_arms(n: int = 6000, seed: int = 4) -> model_uplift.Randomised:
-    """Customers randomised into a control and two treated arms, with responses planted by DPD:
-    under 30 days they pay either way; 30 to 59 only after an SMS; 60 to 89 only after a call."""
+def sms_call_or_quiet(n: int, seed: int, chance: Any) -> model_uplift.Randomised:
+    """Customers of 1 to 89 days past due randomised into a control (quiet) and two treated arms
+    (sms, call), each paying with ``chance(dpd, arm)`` (arm −1: the control, 0: sms, 1: call)."""
     rng = np.random.default_rng(seed)
     facts = book_facts(rng.integers(1, 90, n), rng.integers(10_000, 500_000, n))
     products = model_uplift.products_of(facts)
     x, names = model_uplift.features(facts, AS_OF, products)
-    arm = rng.integers(-1, 2, n).astype(np.int16)  # −1 control, 0 sms, 1 call
-    dpd = x[:, names.index("dpd")]
-    helped = ((dpd >= 30) & (dpd < 60) & (arm == 0)) | ((dpd >= 60) & (arm == 1))
-    chance = np.where(dpd < 30, 0.9, np.where(helped, 0.9, 0.05))
-    paid = (rng.random(n) < chance).astype(np.int8)
+    arm = rng.integers(-1, 2, n).astype(np.int16)
+    paid = (rng.random(n) < chance(x[:, names.index("dpd")], arm)).astype(np.int8)
     return model_uplift.Randomised(
         x, names, products, arm >= 0, paid, arm=arm, arms=("sms", "call"), control="quiet"
     )
+
+
+def three_arms(n: int = 6000, seed: int = 4) -> model_uplift.Randomised:
+    """Responses planted by DPD: under 30 days they pay either way; 30 to 59 only after an SMS;
+    60 to 89 only after a call."""
+
+    def chance(dpd: Any, arm: Any) -> Any:
+        helped = ((dpd >= 30) & (dpd < 60) & (arm == 0)) | ((dpd >= 60) & (arm == 1))
+        return np.where(dpd < 30, 0.9, np.where(helped, 0.9, 0.05))
+
+    return sms_call_or_quiet(n, seed, chance)
 
 
 def test_one_model_over_several_arms_finds_each_customer_s_best_arm() -> None:
@@ -128,18 +136,12 @@ def test_one_model_over_several_arms_finds_each_customer_s_best_arm() -> None:
 
 
 def both_arms_help(n: int = 6000, seed: int = 5) -> model_uplift.Randomised:
-    """Customers randomised into a control and two treated arms: under 30 days 0.7 pay whatever
-    is done; from 30 days 0.1 pay left alone, 0.6 after an SMS and 0.95 after a call."""
-    rng = np.random.default_rng(seed)
-    facts = book_facts(rng.integers(1, 90, n), rng.integers(10_000, 500_000, n))
-    products = model_uplift.products_of(facts)
-    x, names = model_uplift.features(facts, AS_OF, products)
-    arm = rng.integers(-1, 2, n).astype(np.int16)  # −1 control, 0 sms, 1 call
-    dpd = x[:, names.index("dpd")]
-    chance = np.where(dpd < 30, 0.7, np.where(arm == 1, 0.95, np.where(arm == 0, 0.6, 0.1)))
-    paid = (rng.random(n) < chance).astype(np.int8)
-    return model_uplift.Randomised(
-        x, names, products, arm >= 0, paid, arm=arm, arms=("sms", "call"), control="quiet"
+    """Under 30 days 0.7 pay whatever is done; from 30 days 0.1 pay left alone, 0.6 after an SMS
+    and 0.95 after a call."""
+    return sms_call_or_quiet(
+        n,
+        seed,
+        lambda dpd, arm: np.where(dpd < 30, 0.7, np.where(arm == 1, 0.95, np.where(arm == 0, 0.6, 0.1))),
     )
 
 
