@@ -16,27 +16,13 @@ import os
 os.environ["OMP_NUM_THREADS"] = "1"
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
-import argparse
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+from bench_e5 import options, rate, sampled  # the same texts and the same timing as e5's own bench
 
 from arrears.compliance.conduct import e5, embedding, reader
-from arrears.compliance.conduct.evaluation import load_corpus
 from arrears.compliance.conduct.model import check_with_model, describe, load_model, reader_for
-from arrears.compliance.conduct.model_training import TRAINING_SPLITS
-
-CORPUS = Path(__file__).resolve().parent.parent / "data/qa/corpus"
-
-
-def rate(run: Callable[[], object], count: int, repeat: int) -> float:
-    """Texts a second, the best of ``repeat`` runs."""
-    best = float("inf")
-    for _ in range(repeat):
-        began = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - began)
-    return count / best
 
 
 def timed(label: str, load: Callable[[], object]) -> None:
@@ -46,15 +32,8 @@ def timed(label: str, load: Callable[[], object]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
-    parser.add_argument("--texts", type=int, default=500)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--repeat", type=int, default=1)
-    args = parser.parse_args()
-
-    items = [i for split in TRAINING_SPLITS for i in load_corpus(args.corpus, split)]
-    chosen = items[:: max(1, len(items) // args.texts)][: args.texts]
+    args = options()
+    chosen = sampled(args.corpus, args.texts)
     triples = [(i.text, i.party, i.speaker) for i in chosen]
 
     timed("the shipped model (model.json)", load_model)

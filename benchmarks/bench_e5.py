@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from arrears.compliance.conduct import e5
-from arrears.compliance.conduct.evaluation import load_corpus
+from arrears.compliance.conduct.evaluation import CorpusItem, load_corpus
 from arrears.compliance.conduct.model_training import TRAINING_SPLITS
 
 CORPUS = Path(__file__).resolve().parent.parent / "data/qa/corpus"
@@ -41,16 +41,25 @@ def rate(run: Callable[[], object], count: int, repeat: int) -> float:
     return count / best
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
+    """The benches' options: the corpus, how many texts, the batch size, the runs to take the best of."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--texts", type=int, default=500)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=1)
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    items = [i for split in TRAINING_SPLITS for i in load_corpus(args.corpus, split)]
-    texts = [i.text for i in items[:: max(1, len(items) // args.texts)]][: args.texts]
+
+def sampled(corpus: Path, count: int) -> list[CorpusItem]:
+    """Every n-th item of the open splits, ``count`` of them."""
+    items = [i for split in TRAINING_SPLITS for i in load_corpus(corpus, split)]
+    return items[:: max(1, len(items) // count)][:count]
+
+
+def main() -> None:
+    args = options()
+    texts = [i.text for i in sampled(args.corpus, args.texts)]
 
     began = time.perf_counter()
     model = e5.load()
