@@ -20,7 +20,7 @@ from arrears.errors import BusyError
 from arrears.i18n import N_
 
 # The advisory lock key: one per schema, so that two Arrears databases sharing one PostgreSQL
-# database in different schemas (as the parallel tests do) do not lock each other out.
+# database in different schemas do not lock each other out (locks are per database anyway).
 ADVISORY_KEY_SQL = "hashtextextended('arrears-batch:' || current_schema(), 0)"
 
 
@@ -73,12 +73,13 @@ def _advisory_lock(engine: Engine, label: str) -> Iterator[None]:
         key = connection.execute(text(f"SELECT {ADVISORY_KEY_SQL}")).scalar_one()
         got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
         connection.commit()
-        if not got:
+        if not got:  # advisory locks are per database: the holder is sought in this one
             holder = connection.execute(
                 text(
                     "SELECT a.application_name || ', pid ' || a.pid FROM pg_locks l "
                     "JOIN pg_stat_activity a ON a.pid = l.pid "
                     "WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                     "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key LIMIT 1"
                 ),
                 {"key": key},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -16,7 +17,7 @@ from arrears.delinquency.engines import DuckDBEngine
 from arrears.delinquency.reference import reference_snapshot
 from arrears.delinquency.rules import DelinquencyRules
 from tests.batch.book import dump, insert_book
-from tests.conftest import DATABASES
+from tests.conftest import DATABASES, database
 from tests.delinquency.portfolios import START, facts_of, generated_book
 
 RULES = DelinquencyRules(materiality={"JPY": 100})
@@ -125,6 +126,19 @@ def test_a_second_run_is_refused_while_the_lock_is_held(
         assert "2024-03-01" in message
         assert "Another batch run is in progress" in message and "另一个批处理正在运行" in message
     run_batch(engine, [date(2024, 3, 1)], duck, RULES, clock)  # released: the next run goes ahead
+
+
+@pytest.mark.parametrize("database_kind", [DATABASES[1]], indirect=True)
+def test_a_batch_in_another_postgresql_database_neither_blocks_nor_is_named(
+    engine: Engine, duck: DuckDBEngine, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Advisory locks are per database: a run elsewhere on the server (same key) holds its own."""
+    with database("postgresql", tmp_path) as elsewhere, batch_lock(elsewhere, "arrears batch elsewhere"):
+        run_batch(engine, [date(2024, 3, 1)], duck, RULES, clock)
+        with batch_lock(engine, "arrears batch here"), pytest.raises(BatchLockedError) as refused:
+            run_batch(engine, [date(2024, 3, 2)], duck, RULES, clock)
+    assert "arrears batch here" in str(refused.value)
+    assert "elsewhere" not in str(refused.value)
 
 
 @pytest.mark.parametrize("database_kind", [DATABASES[1]], indirect=True)
