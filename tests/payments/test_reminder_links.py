@@ -161,6 +161,11 @@ def test_a_reminder_stopped_by_a_payment_cancels_its_link(api: Api) -> None:
     night(api.engine)
     [(token_hash, (_, _, status, _, message_id))] = links(api.engine).items()
     assert status == "issued"
+    with api.engine.connect() as connection:  # queued by the night (not refused by its gate)
+        queued = connection.execute(
+            select(OutboxMessage.state, OutboxMessage.stop_reason).where(OutboxMessage.id == message_id)
+        ).one()
+    assert tuple(queued) == ("queued", None)
 
     assert post(core_system(api), payment("P-1", "A-P1", "100.00")).status_code == 200
 
