@@ -3,11 +3,12 @@ and evidence spans in the original text."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from arrears.compliance.conduct import check_conduct
+from arrears.compliance.conduct import check_conduct, structure
 from arrears.compliance.conduct.normalise import normalise
 from arrears.compliance.conduct.rules import ConductRulesError, RulesFile, load_rules
 from arrears.yamlfile import parse_yaml, validate
@@ -477,3 +478,37 @@ def test_round_five_forms_and_the_hard_negatives_beside_them(
     """Round 5 (heldout4 opened): general forms, probes written for this test (not corpus items) —
     judged exactly, the clean ones included."""
     assert categories(text, party=party) == expected
+
+
+def _scanned_scope(text: str, start: int) -> tuple[tuple[int, int], tuple[int, int], int]:
+    """scope_of as it read the text before its boundaries were indexed: a scan up to ``start``."""
+
+    def last_end(pattern: re.Pattern[str], before: int, lower: int = 0) -> int:
+        ends = [found.end() for found in pattern.finditer(text, lower, before)]
+        return ends[-1] if ends else lower
+
+    def next_start(pattern: re.Pattern[str]) -> int:
+        found = pattern.search(text, start)
+        return found.start() if found else len(text)
+
+    sentence, clause = structure._SENTENCE_END, structure._CLAUSE_END
+    clause_start = last_end(clause, start)
+    consequence = max(clause_start, last_end(structure._CONDITION, start, lower=clause_start))
+    return (clause_start, next_start(clause)), (last_end(sentence, start), next_start(sentence)), consequence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mr.Smith said we will sue. Pay now.",
+        "a - - b - c",
+        "客户说“再不还就起诉你”，我们不会这样做。",
+        "he said 'we will call your boss' ... ok",
+        "。。\n\n",
+        "",
+    ],
+)
+def test_the_indexed_boundaries_read_as_a_scan_of_the_text(text: str) -> None:
+    for start in range(len(text) + 1):
+        scope = structure.scope_of(text, start)
+        assert (scope.clause, scope.sentence, scope.consequence_start) == _scanned_scope(text, start)

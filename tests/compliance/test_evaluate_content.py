@@ -93,6 +93,10 @@ def test_the_tables_speak_chinese(corpus: Path, monkeypatch: pytest.MonkeyPatch)
             "x2",
         ),
         ("items: [{id: x3, text: hi", "line"),
+        (
+            f"- {{id: x4, text: {'再不还' * 3334}, lang: zh-Hans, speaker: collector, party: debtor, source: call}}",
+            "x4",
+        ),
         ("just text", "expected a list of items"),
     ],
 )

@@ -41,9 +41,15 @@ class EvidenceSpec(FileModel):
     span: str
 
 
+MAX_ITEM_TEXT = 10_000
+"""The longest text an item may hold: a transcript turn's limit (arrears.qa.schemas), far above the
+corpus's longest (333 characters). The sentence encoder reads a text whole, its cost growing
+faster than its length (an item of 100,000 characters took 40 s)."""
+
+
 class CorpusItem(FileModel):
     id: str
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_ITEM_TEXT)
     lang: Literal["zh-Hans", "zh-Hant", "en", "mixed"]
     speaker: Literal["collector", "customer", "system"]
     party: Literal["debtor", "family", "employer", "colleague", "third_party", "unknown"]
