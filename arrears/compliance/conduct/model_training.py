@@ -425,9 +425,9 @@ def train(
     the corpus' splits (train-extra and the written examples are always on the training side: text
     written for training reads more plainly than the corpus, and would lower the thresholds); with
     ``measure``, the grouped cross-validated figures too. The model records what it was trained
-    from (``fingerprint``) and, given the written examples as ``probe``, the digest of the same
-    training on them alone (``probe_digest``): a test compares both with what training would use
-    now, so a stale model.json is found without training it all again."""
+    from (``fingerprint``) and, given the written examples as ``probe``, what the same training
+    gives on them alone (``probe_probabilities``): a test compares both with what training would
+    use and give now, so a stale model.json is found without training it all again."""
     with threadpool_limits(limits=1):
         return _train(parts, seed, c, measure, sentences, probe, progress)
 
@@ -471,7 +471,7 @@ def _train(
     }
     if probe is not None:
         progress("probe")
-        about["probe"] = probe_digest(seed=seed, sentences=fitted.encoder is not None, examples=probe)
+        about["probe"] = probe_probabilities(seed=seed, sentences=fitted.encoder is not None, examples=probe)
     model = ContentModel(fitted.names, fitted.idf, fitted.categories, about, fitted.encoder)
     return Trained(model, measured)
 
@@ -479,7 +479,7 @@ def _train(
 def fingerprint(parts: Sequence[Labelled], *, seed: int, c: float, sentences: bool) -> dict[str, Any]:
     """What the weights are trained from besides the code: each item trained on (its file, text,
     party, speaker and labels), the rules file (its evasions and cues make the features), the
-    settings, and the sentence encoder's version. Equal fingerprints and probes (probe_digest):
+    settings, and the sentence encoder's version. Equal fingerprints and probes (probe_probabilities):
     the same training."""
     items = hashlib.sha256()
     for part in parts:
@@ -519,14 +519,29 @@ def probe_parts(examples: Path = EXAMPLES) -> list[Labelled]:
     return [Labelled(split, f"{split}/probe.yaml", items[k :: len(splits)]) for k, split in enumerate(splits)]
 
 
-def probe_digest(*, seed: int = 0, sentences: bool, examples: Path = EXAMPLES) -> str:
-    """The digest of the model trained on probe_parts (no measuring, no probe of its own): the
-    training code, the features and the settings in one figure, some seconds to recompute."""
-    trained = _train(probe_parts(examples), seed, REGULARISATION, False, sentences, None, lambda _: None)
-    data = trained.model.to_dict()
-    data.pop("about")
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+PROBE_TOLERANCE = 1e-4
+"""How far a probe's probabilities may lie from those recorded: another processor's BLAS kernels
+move them by some 1e-7 (OpenBLAS's Sandybridge kernels against its Haswell ones on one machine:
+1.2e-7 at most), a change to the features or the training by far more."""
+
+
+def probe_probabilities(*, seed: int = 0, sentences: bool, examples: Path = EXAMPLES) -> list[list[float]]:
+    """The probabilities (items × categories) that the model trained on probe_parts gives its own
+    items (no measuring, no probe of its own): the training code, the features and the settings in
+    some seconds. Compared within PROBE_TOLERANCE, not digested: the last bits of a float depend
+    on the processor."""
+    parts = probe_parts(examples)
+    with threadpool_limits(limits=1):
+        trained = _train(parts, seed, REGULARISATION, False, sentences, None, lambda _: None)
+        scores = probabilities(trained.model, [s for part in parts for s in samples(part, sentences)])
+    found = scores.ensemble if scores.ensemble is not None else scores.ngrams
+    return [[round(float(p), 6) for p in row] for row in found]
+
+
+def probe_drift(recorded: Sequence[Sequence[float]], now: Sequence[Sequence[float]]) -> float:
+    """The largest difference between two probes' probabilities (infinite when their shapes differ)."""
+    old, new = np.asarray(recorded, dtype=np.float64), np.asarray(now, dtype=np.float64)
+    return float(np.abs(old - new).max()) if old.shape == new.shape and old.size else float("inf")
 
 
 def _ratio(value: float | None) -> str:

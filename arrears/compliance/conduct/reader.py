@@ -221,10 +221,13 @@ class Reader:
 
 
 def shipped_digest() -> str:
-    """The digest of the shipped model.json the thresholds were chosen with (the mean reads its
-    probability)."""
-    data = resources.files("arrears.compliance.conduct").joinpath("model.json").read_bytes()
-    return hashlib.sha256(data).hexdigest()
+    """The digest of the shipped model.json's weights and thresholds (its ``about``, what it was
+    trained from and measured on, left out), with which the reader's thresholds were chosen: the
+    mean reads the model's probability."""
+    data = json.loads(resources.files("arrears.compliance.conduct").joinpath("model.json").read_text("utf-8"))
+    data.pop("about", None)
+    canonical = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def present() -> bool:
