@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from hypothesis import settings
 from sqlalchemy import Engine, make_url, text
 
@@ -256,6 +257,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(str(finding))
         reporter.write_line(f"{len(findings)} in all; the logs are kept in {directory}")
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def served_app() -> Iterator[tuple[FastAPI, str]]:
+    """One app served by uvicorn on loopback per test process, and its base URL; the ``api``
+    fixture (tests/api/conftest.py) binds it to each test's database. A new app per test would
+    analyse its routes again on their first requests, about a second of every API test."""
+    from arrears.api.app import create_app
+    from arrears.config import load_settings
+    from tests.api.conftest import serving
+
+    app = create_app(load_settings(database_url="sqlite://", language="en"))
+    with serving(app) as url:
+        yield app, url
 
 
 @pytest.fixture(scope="session")

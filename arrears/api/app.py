@@ -1,4 +1,4 @@
-"""The app factory: one FastAPI application per process, all state in ``app.state.context``.
+"""The app factory: one FastAPI application per process, its state in ``app.state`` (``bind``).
 
 Workers are stateless: everything a request needs beyond the process's settings (credentials,
 throttling counts, the audit chain's head) is in the database, so any number of workers against
@@ -135,8 +135,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.context = AppContext(settings=settings, engine=engine, clock=clock or SystemClock())
-    app.state.sessions = session_factory(engine)
+    bind(app, settings, engine, clock or SystemClock())
     problems.install(app)
     observability.install(app)
     app.include_router(health.router)
@@ -145,3 +144,13 @@ def create_app(
     openapi.install(app, API_PREFIX)
     web.install(app)  # the pages at /, after the API's error handlers (it wraps them)
     return app
+
+
+def bind(app: FastAPI, settings: Settings, engine: Engine, clock: Clock) -> None:
+    """Point ``app`` at its settings, database and clock: its context, its sessions and its own
+    metrics registry. The routes read them per request, so an app may be bound again while no
+    request runs (the tests serve one app per process, bound to each test's database: FastAPI
+    analyses the 175 routes once per app, on their first requests, about a second)."""
+    app.state.context = AppContext(settings=settings, engine=engine, clock=clock)
+    app.state.sessions = session_factory(engine)
+    app.state.metrics = observability.Metrics(engine)

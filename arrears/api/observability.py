@@ -280,9 +280,8 @@ def route_template(scope: Scope) -> str:
 class RequestObserver:
     """Gives each request its id, and logs and counts it when it is answered (or fails)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -313,7 +312,8 @@ class RequestObserver:
         finally:
             seconds = time.perf_counter() - started
             route = route_template(scope)
-            self.metrics.observe(scope["method"], route, status, seconds)
+            metrics: Metrics = scope["app"].state.metrics  # the app's, as bound (app.bind)
+            metrics.observe(scope["method"], route, status, seconds)
             principal = state.get("principal")
             client = scope.get("client")
             log.log(
@@ -350,6 +350,6 @@ def metrics(request: Request, _: None = Depends(public)) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    app.state.metrics = Metrics(app.state.context.engine)
-    app.add_middleware(RequestObserver, metrics=app.state.metrics)
+    """The request observer and /metrics; the registry itself is ``app.state.metrics`` (app.bind)."""
+    app.add_middleware(RequestObserver)
     app.include_router(router)

@@ -21,7 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from arrears.api.app import create_app
+from arrears.api.app import bind
 from arrears.auth import service as auth
 from arrears.auth.models import Agency, CredentialKind, Team, TeamLeader, User
 from arrears.auth.permissions import Role
@@ -127,11 +127,13 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture
-def api(engine: Engine) -> Iterator[Api]:
+def api(engine: Engine, served_app: tuple[FastAPI, str]) -> Iterator[Api]:
+    """The process's served app (``served_app``, tests/conftest.py) bound to this test's database
+    and a clock of its own."""
+    app, url = served_app
     clock = FixedClock(API_NOW)
     settings = load_settings(database_url=engine.url.render_as_string(hide_password=False), language="en")
-    app = create_app(settings, engine=engine, clock=clock)
-    with serving(app) as url:
-        served = Api(app=app, url=url, engine=engine, clock=clock)
-        yield served
-        served.close()
+    bind(app, settings, engine, clock)
+    served = Api(app=app, url=url, engine=engine, clock=clock)
+    yield served
+    served.close()
