@@ -444,11 +444,7 @@ def _train(
     tested = [s for part in parts if part.split in TRAINING_SPLITS for s in samples(part, sentences)]
     extra = [s for part in parts if part.split not in TRAINING_SPLITS for s in samples(part, sentences)]
     progress("thresholds")
-    scores = out_of_fold(tested, extra, c, seed)
-    truth = truth_of(tested)
-    alone = thresholds_for(scores.ngrams, truth)
-    ensemble = thresholds_for(scores.ensemble, truth) if scores.ensemble is not None else None
-    fitted = fit([*tested, *extra], alone, c, seed, ensemble)
+    fitted = _fitted(tested, extra, c, seed)
     measured = None
     figures: dict[str, Any] = {}
     if measure:
@@ -474,6 +470,15 @@ def _train(
         about["probe"] = probe_probabilities(seed=seed, sentences=fitted.encoder is not None, examples=probe)
     model = ContentModel(fitted.names, fitted.idf, fitted.categories, about, fitted.encoder)
     return Trained(model, measured)
+
+
+def _fitted(tested: Sequence[Sample], extra: Sequence[Sample], c: float, seed: int) -> ContentModel:
+    """Fitted on every sample, its thresholds from the out-of-fold probabilities of ``tested``."""
+    scores = out_of_fold(tested, extra, c, seed)
+    truth = truth_of(tested)
+    alone = thresholds_for(scores.ngrams, truth)
+    ensemble = thresholds_for(scores.ensemble, truth) if scores.ensemble is not None else None
+    return fit([*tested, *extra], alone, c, seed, ensemble)
 
 
 def fingerprint(parts: Sequence[Labelled], *, seed: int, c: float, sentences: bool) -> dict[str, Any]:
@@ -530,10 +535,9 @@ def probe_probabilities(*, seed: int = 0, sentences: bool, examples: Path = EXAM
     items (no measuring, no probe of its own): the training code, the features and the settings in
     some seconds. Compared within PROBE_TOLERANCE, not digested: the last bits of a float depend
     on the processor."""
-    parts = probe_parts(examples)
+    tested = [s for part in probe_parts(examples) for s in samples(part, sentences)]
     with threadpool_limits(limits=1):
-        trained = _train(parts, seed, REGULARISATION, False, sentences, None, lambda _: None)
-        scores = probabilities(trained.model, [s for part in parts for s in samples(part, sentences)])
+        scores = probabilities(_fitted(tested, [], REGULARISATION, seed), tested)
     found = scores.ensemble if scores.ensemble is not None else scores.ngrams
     return [[round(float(p), 6) for p in row] for row in found]
 

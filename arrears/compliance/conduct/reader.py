@@ -245,14 +245,15 @@ def paired() -> bool:
     reader leaves thresholds that were chosen on another model's probabilities: the model is then
     read alone, with a warning, rather than joined to a reader it was never measured with."""
     trained_with = Reader.about_of().get("training", {}).get("shipped_model")
-    if trained_with == shipped_digest():
+    shipped = shipped_digest()
+    if trained_with == shipped:
         return True
     log.warning(
         "conduct reader: %s was trained with model.json %s, not the shipped %s; the model is read alone "
         "(retrain the reader: docs/qa.md, Round 7)",
         ABOUT_FILE,
         str(trained_with)[:12],
-        shipped_digest()[:12],
+        shipped[:12],
     )
     return False
 
