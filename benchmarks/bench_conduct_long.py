@@ -1,0 +1,58 @@
+"""The conduct checker on long texts, one core (docs/qa.md, "Since (session 22)").
+
+A collector's note of growing length (a threat, a clean question and an English reminder, repeated),
+checked by the rules alone (``check_conduct``) and with the shipped model (``check_with_model``),
+beside the floor the model cannot go under: its sentence encoder reading the text once. The
+structure around each match (sentences, clauses, quotations) is indexed once per text; a text
+scanned again at every character grew with the square of its length (16,000 characters took
+57 s with the test suite running beside it).
+
+    PYTHONPATH=. python benchmarks/bench_conduct_long.py [--lengths 2000 8000 16000]
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core, set before numpy (OpenBLAS) starts its threads.
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import argparse
+import time
+from collections.abc import Callable
+
+from arrears.compliance.conduct import check_conduct, embedding
+from arrears.compliance.conduct.model import check_with_model, load_model
+
+NOTE = (
+    "再不还钱，我们就把你的照片做成海报贴满你们小区。您好，请问本月账单已收到吗？ "
+    "Please pay your bill by Friday, thank you. "
+)
+
+
+def seconds(check: Callable[[str], object], text: str) -> float:
+    began = time.perf_counter()
+    check(text)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lengths", type=int, nargs="+", default=[2_000, 8_000, 16_000])
+    lengths = parser.parse_args().lengths
+    model = load_model()
+    check_with_model("您好", model=model)  # the encoder and the reader loaded before timing
+    print(f"{'characters':>10}  {'rules':>8}  {'with the model':>14}  {'floor: the encoder once':>23}")
+    for length in lengths:
+        text = (NOTE * (length // len(NOTE) + 1))[:length]
+        rules = seconds(check_conduct, text)
+        with_model = seconds(lambda t: check_with_model(t, model=model), text)
+        floor = seconds(lambda t: embedding.embed([t]), text)
+        print(f"{length:>10,}  {rules:>7.2f}s  {with_model:>13.2f}s  {floor:>22.2f}s")
+
+
+if __name__ == "__main__":
+    main()
