@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from arrears.errors import one_of
+from arrears.errors import InvalidInputError, one_of
+from arrears.i18n import N_
 
 if TYPE_CHECKING:
     from arrears.compliance.decision import Reason
@@ -135,10 +136,17 @@ def check_text_command(
 
     An unknown pack, purpose, channel or party is refused with the list of known ones (exit 2).
     """
+    from arrears.compliance.conduct.evaluation import MAX_ITEM_TEXT
     from arrears.compliance.content import check_text
     from arrears.compliance.facts import CHANNELS, PARTIES, TEXT_PURPOSES, TextRequest, canonical_channel
     from arrears.compliance.packs import available_packs, load_pack
 
+    if len(text) > MAX_ITEM_TEXT:
+        raise InvalidInputError(
+            N_("The text has {length} characters; at most {maximum} are checked at once"),
+            length=len(text),
+            maximum=MAX_ITEM_TEXT,
+        )
     one_of(pack_id, available_packs(), "--pack")
     one_of(purpose, sorted(TEXT_PURPOSES), "--purpose")
     one_of(party, sorted(PARTIES), "--party")
@@ -184,7 +192,7 @@ def evaluate_content_command(
     items = evaluation.load_corpus(corpus, split)
     if with_model or model_file is not None:
         from arrears.compliance.conduct.model import check_with_model, describe, load_model
-        from arrears.i18n import N_, translate
+        from arrears.i18n import translate
 
         model = load_model(model_file)
         console.print(translate(N_("The rules with the model: {model}"), language, model=describe(model)))

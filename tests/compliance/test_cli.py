@@ -125,6 +125,13 @@ def test_check_text_refuses_an_unknown_value_with_the_known_ones(option: str, va
     )
 
 
+def test_check_text_refuses_a_text_longer_than_a_transcript_turn() -> None:
+    result = runner.invoke(app, ["compliance", "check-text", "=SUM(A1)" + "再不还就曝光你" * 1500])
+    assert result.exit_code == 2
+    assert "The text has 10508 characters; at most 10000 are checked at once" in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
 def test_check_text_takes_a_channel_alias() -> None:
     result = runner.invoke(
         app, ["compliance", "check-text", "--channel", "text", "--pack", "us-regf", "Pay now."]
