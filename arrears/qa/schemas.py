@@ -15,6 +15,12 @@ from arrears.qa.repository import WeekRow
 
 MAX_ID = 2**31 - 1
 MAX_TURNS = 5000
+MAX_TURN_CHARS = 10_000
+MAX_TRANSCRIPT_CHARS = 100_000
+"""All the turns' text together: a two-hour call is about 30,000 characters in Chinese and
+100,000 in fast English. Each turn is checked as it comes in, and with the model a checker reads
+some 6,000 characters a second (docs/qa.md, "Since (session 22)"): 5,000 turns at their own limit
+would hold the request for hours."""
 SPEAKERS: dict[str, Speaker] = {
     "collector": Speaker.COLLECTOR,
     "agent": Speaker.COLLECTOR,
@@ -33,7 +39,7 @@ class TurnIn(_In):
     speaker: Literal["collector", "agent", "customer", "client", "other"]
     start: Decimal = Field(ge=0, le=86_400, decimal_places=3, description="Seconds from the call's start")
     end: Decimal = Field(ge=0, le=86_400, decimal_places=3)
-    text: str = Field(min_length=1, max_length=10_000)
+    text: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> TurnIn:
@@ -50,6 +56,15 @@ class TurnIn(_In):
 class TranscriptIn(_In):
     language: str | None = Field(default=None, max_length=16, description="As the speech-to-text gave it")
     turns: list[TurnIn] = Field(min_length=1, max_length=MAX_TURNS)
+
+    @model_validator(mode="after")
+    def _not_too_long(self) -> TranscriptIn:
+        total = sum(len(turn.text) for turn in self.turns)
+        if total > MAX_TRANSCRIPT_CHARS:
+            raise ValueError(
+                f"the turns hold {total:,} characters in all, more than a transcript may ({MAX_TRANSCRIPT_CHARS:,})"
+            )
+        return self
 
     def spec(self, contact_id: int, source: str) -> service.TranscriptSpec:
         return service.TranscriptSpec(contact_id, tuple(t.spec() for t in self.turns), self.language, source)

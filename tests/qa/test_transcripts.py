@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from arrears.auth.permissions import Role
+from arrears.qa.schemas import MAX_TRANSCRIPT_CHARS, MAX_TURN_CHARS
 from tests.api.conftest import Api
 from tests.api.work_book import audit_entries
 from tests.contacts.helpers import Desk, desk
@@ -140,6 +141,10 @@ def test_bad_transcripts_are_refused_naming_what_is_wrong(api: Api) -> None:
         f"/api/v1/contacts/{sms.json()['id']}/transcript", json={"turns": turns(("agent", "您好"))}
     )
     assert wrong.status_code == 409 and wrong.json()["code"] == "not_a_conversation"
+    each_at_its_limit = turns(*[("agent", "您好" * (MAX_TURN_CHARS // 2))] * 11)
+    too_long = api.as_(d.supervisor).post(url, json={"turns": each_at_its_limit})
+    assert too_long.status_code == 422 and "110,000 characters" in too_long.text
+    assert f"({MAX_TRANSCRIPT_CHARS:,})" in too_long.text
     assert (
         api.as_(d.supervisor)
         .post("/api/v1/contacts/999999/transcript", json={"turns": backwards[:0] or turns(("agent", "x"))})
@@ -147,3 +152,5 @@ def test_bad_transcripts_are_refused_naming_what_is_wrong(api: Api) -> None:
         == 404
     )
     assert audit_entries(api, "transcript.import") == []
+    at_the_limit = api.as_(d.supervisor).post(url, json={"turns": each_at_its_limit[:10]})
+    assert at_the_limit.status_code == 201, at_the_limit.text
