@@ -472,7 +472,10 @@ def _write_actions(
     for action in actions:
         outcome.actions[action.step.action] += 1
         outcome.statuses[action.status] += 1
-    insert_arrow(connection, StrategyAction.__tablename__, _action_rows(actions, as_of, strategy_id))
+    # In the order of the key (which starts with the case): its unique index and the case's are
+    # then filled in order, not at random pages of them.
+    rows = _action_rows(actions, as_of, strategy_id).sort_by("key")
+    insert_arrow(connection, StrategyAction.__tablename__, rows)
 
 
 ACTION_SCHEMA = pa.schema(
