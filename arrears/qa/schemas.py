@@ -62,7 +62,8 @@ class TranscriptIn(_In):
         total = sum(len(turn.text) for turn in self.turns)
         if total > MAX_TRANSCRIPT_CHARS:
             raise ValueError(
-                f"the turns hold {total:,} characters in all, more than a transcript may ({MAX_TRANSCRIPT_CHARS:,})"
+                f"the turns hold {total:,} characters in all, "
+                f"more than a transcript may ({MAX_TRANSCRIPT_CHARS:,})"
             )
         return self
 
