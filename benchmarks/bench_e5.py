@@ -41,14 +41,18 @@ def rate(run: Callable[[], object], count: int, repeat: int) -> float:
     return count / best
 
 
-def options() -> argparse.Namespace:
+def parser() -> argparse.ArgumentParser:
     """The benches' options: the corpus, how many texts, the batch size, the runs to take the best of."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--texts", type=int, default=500)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=1)
-    return parser.parse_args()
+    return parser
+
+
+def options() -> argparse.Namespace:
+    return parser().parse_args()
 
 
 def sampled(corpus: Path, count: int) -> list[CorpusItem]:

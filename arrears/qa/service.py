@@ -8,7 +8,7 @@ line's :class:`Actor`) and the caller's row scope as a SQL filter (``visible``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from arrears.auth.permissions import Permission
 from arrears.auth.principal import Principal, actor_of, check_permission
 from arrears.compliance.conduct import check_conduct, e5, load_rules
 from arrears.compliance.conduct.checker import Checked, Finding
-from arrears.compliance.conduct.model import check_with_model, load_model, reader_for
+from arrears.compliance.conduct.model import check_many_with_model, load_model, reader_for
 from arrears.compliance.conduct.rules import CATEGORIES
 from arrears.compliance.packs import Pack
 from arrears.contacts import repository as contacts
@@ -131,9 +131,14 @@ def import_transcript(
         raise NotAConversationError(contact_id=contact.id, channel=contact.channel)
     if repository.transcript_of_contact(session, contact.id) is not None:
         raise TranscriptExistsError(contact_id=contact.id)
-    check = check_with_model if with_model else check_conduct
     party = _party_of(contact, pack)
-    turns = [_checked_turn(seq, turn, party, pack, check) for seq, turn in enumerate(spec.turns, 1)]
+    texts = [scrub(turn.text) for turn in spec.turns]
+    items = [(text, party, turn.speaker) for text, turn in zip(texts, spec.turns, strict=True)]
+    checked = _checked(items, with_model)
+    turns = [
+        _turn(seq, turn, text, found, pack)
+        for seq, (turn, text, found) in enumerate(zip(spec.turns, texts, checked, strict=True), 1)
+    ]
     findings = [f for turn in turns for f in turn.findings]
     transcript = CallTranscript(
         contact_id=contact.id,
@@ -193,11 +198,16 @@ def _party_of(contact: Contact, pack: Pack) -> str:
     return "debtor" if policy in ("consumer", "attorney") else "third_party"
 
 
-def _checked_turn(
-    seq: int, turn: TurnSpec, party: str, pack: Pack, check: Callable[..., Checked]
-) -> TranscriptTurn:
-    text = scrub(turn.text)
-    checked = check(text, party=party, speaker=turn.speaker)
+def _checked(items: Sequence[tuple[str, str, str]], with_model: bool) -> list[Checked]:
+    """Each turn (text, party, speaker) checked: by the rules one at a time, or with the model all
+    together (its sentence encoder and reader read the turns in batches, with the same findings as
+    one at a time)."""
+    if with_model:
+        return check_many_with_model(items)
+    return [check_conduct(text, party=party, speaker=speaker) for text, party, speaker in items]
+
+
+def _turn(seq: int, turn: TurnSpec, text: str, checked: Checked, pack: Pack) -> TranscriptTurn:
     return TranscriptTurn(
         seq=seq,
         speaker=turn.speaker,

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from arrears.auth.permissions import Role
+from arrears.compliance.conduct.checker import Checked
+from arrears.compliance.conduct.model import check_many_with_model, check_with_model
+from arrears.qa import service
 from arrears.qa.schemas import MAX_TRANSCRIPT_CHARS, MAX_TURN_CHARS
 from tests.api.conftest import Api
 from tests.api.work_book import audit_entries
@@ -96,6 +101,41 @@ def test_the_content_model_adds_what_the_rules_miss_when_the_bank_turns_it_on(ap
     assert finding["rule_ids"] and PAYDAY[finding["start"] : finding["end"]] == finding["evidence"]
     assert "; model" in with_model.json()["checked_with"] and with_model.json()["score"] < 100
     assert with_model.json()["turns"][1]["findings"] == []  # the customer's words: still nothing
+
+
+def test_with_the_model_a_calls_turns_are_checked_together_as_each_alone(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = desk(api)
+    context = api.app.state.context
+    context.settings = context.settings.model_copy(update={"qa_content_model": True})
+    calls: list[list[tuple[str, str, str]]] = []
+
+    def counted(items: list[tuple[str, str, str]]) -> list[Checked]:
+        calls.append(list(items))
+        return check_many_with_model(items)
+
+    monkeypatch.setattr(service, "check_many_with_model", counted)
+    said = turns(
+        ("collector", PAYDAY),
+        ("customer", CUSTOMER),
+        ("collector", THREAT),
+        ("other", THREAT),
+        ("collector", REASSURANCE),
+    )
+    made = api.as_(d.supervisor).post(f"/api/v1/contacts/{a_call(d)}/transcript", json={"turns": said})
+    assert made.status_code == 201, made.text
+    [items] = calls  # the whole call in one
+    assert [speaker for _, _, speaker in items] == [
+        "collector",
+        "customer",
+        "collector",
+        "other",
+        "collector",
+    ]
+    stored = [[(f["rule"], f["start"], f["end"]) for f in turn["findings"]] for turn in made.json()["turns"]]
+    assert stored == [[(f.rule, f.start, f.end) for f in check_with_model(*item).findings] for item in items]
+    assert stored[0] and stored[2] and not stored[1] and not stored[3]
 
 
 def test_each_route_checks_its_permission_and_the_scope(api: Api) -> None:

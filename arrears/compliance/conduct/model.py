@@ -2,7 +2,9 @@
 
 Not wired into ``check_conduct`` nor ``check_text`` (it reads a few hundred texts a second where
 the rules read ten thousand): ``check_with_model`` gives the rules' findings and the model's
-together, for reviewing notes and transcripts and for measuring (docs/qa.md).
+together, for reviewing notes and transcripts and for measuring (docs/qa.md);
+``check_many_with_model`` the same for many texts, its encoders reading them together (a call
+transcript's turns).
 
 The text is read as the rules read it (``normalise``: Traditional → Simplified, folded forms,
 evasions spelled out). Its features: character n-grams (1–4) of every run of Chinese characters;
@@ -68,6 +70,12 @@ CUE_VALUE = 0.1
 """A present cue's value in the n-gram model's vector (cues.py; n-grams weigh their idf, L2-normalised)."""
 SENTENCE_CUE_VALUE = 0.2
 """A present cue's value among the sentence model's inputs (the embedding has length 1)."""
+CHUNK = 64
+"""Texts the sentence encoder and the reader read together (``check_many_with_model``): two of the
+reader's batches, a chunk's features held at a time however long the transcript."""
+NEAR = 1e-3
+"""How close to its threshold a score read in a batch is computed again for its text alone:
+batching moves a probability by some 1e-6 (docs/qa.md, Round 7), a thousandth of this."""
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_CHAR = re.compile(r"[a-z0-9']")
@@ -338,32 +346,59 @@ def sentence_inputs(
     )
 
 
-def shipped_probabilities(model: ContentModel, items: Sequence[tuple[str, str, str]]) -> NDArray[np.float64]:
+def shipped_probabilities(model: ContentModel, items: Sequence[reader.Item]) -> NDArray[np.float64]:
     """Items (text, party, speaker) × categories (in ``CATEGORIES`` order, as the reader's and the
     training's columns; model.json keeps them sorted by name): the model's own probability, as
-    ``model_findings`` reads it without the reader; a customer's words 0."""
+    ``model_findings`` reads it without the reader, one text at a time; a customer's words 0."""
     out = np.zeros((len(items), len(CATEGORIES)))
     for row, (text, party, speaker) in enumerate(items):
         if speaker in OTHER_SPEAKERS or not text:
             continue
-        normalised = read_text(text)
-        present = {o.feature for o in occurrences(normalised.text, party, speaker)}
-        scores = _scores(model, normalised, present, party, speaker)
-        out[row] = [scores[c] for c in CATEGORIES]
+        scores = _scores(model, [_reading(text, party, speaker)], None)[0]
+        by_name = dict(zip(model.categories, scores.tolist(), strict=True))
+        out[row] = [by_name[c] for c in CATEGORIES]
     return out
 
 
-def _scores(
-    model: ContentModel, normalised: Normalised, present: set[str], party: str, speaker: str
-) -> dict[str, float]:
-    """Each category's probability: the n-grams', averaged with the sentence model's when it reads."""
-    scores = model.scores(model.vector(present))
+class _Reading(NamedTuple):
+    """A text the model reads (not a customer's): as the rules read it, and its features."""
+
+    item: reader.Item
+    normalised: Normalised
+    present: set[str]
+
+
+def _reading(text: str, party: str, speaker: str) -> _Reading:
+    normalised = read_text(text)
+    present = {o.feature for o in occurrences(normalised.text, party, speaker)}
+    return _Reading((text, party, speaker), normalised, present)
+
+
+def _scores(model: ContentModel, readings: Sequence[_Reading], mixed: Reader | None) -> NDArray[np.float64]:
+    """Readings × the model's categories (``model.categories`` order): the n-grams' probability,
+    averaged with the sentence model's when it reads, then with the reader's when it joins. The
+    sentence encoder and the reader read the texts together."""
+    scores = np.array([list(model.probabilities(r.present).values()) for r in readings])
     if model.reads_sentences:
-        inputs = sentence_inputs(embedding.embed([normalised.text]), [party], [speaker])
-        inputs = np.hstack([inputs, model.cue_inputs_of([present])])
-        sentence = model.sentence_scores(inputs)[0]
-        scores = {name: (p + float(sentence[k])) / 2 for k, (name, p) in enumerate(scores.items())}
+        embedded = embedding.embed([r.normalised.text for r in readings])
+        inputs = sentence_inputs(embedded, [r.item[1] for r in readings], [r.item[2] for r in readings])
+        inputs = np.hstack([inputs, model.cue_inputs_of([r.present for r in readings])])
+        scores = (scores + model.sentence_scores(inputs)) / 2
+    if mixed is not None:
+        theirs = mixed.probabilities([r.item for r in readings])
+        columns = [mixed.categories.index(name) for name in model.categories]
+        scores = (scores + theirs[:, columns]) / 2
     return scores
+
+
+def _thresholds(model: ContentModel, mixed: Reader | None) -> NDArray[np.float64]:
+    """Each category's threshold (``model.categories`` order): the reader's for the mean with it,
+    else the model's own (of the mean with its sentence model when that reads)."""
+    if mixed is not None:
+        return np.array([mixed.thresholds[name] for name in model.categories])
+    return np.array(
+        [c.ensemble_threshold if model.reads_sentences else c.threshold for c in model.categories.values()]
+    )
 
 
 def reader_for(model: ContentModel) -> Reader | None:
@@ -401,29 +436,42 @@ def model_findings(
     """
     if speaker in OTHER_SPEAKERS or not text:
         return ()
-    model = model or load_model()
-    normalised = read_text(text)
-    found = list(occurrences(normalised.text, party, speaker))
-    present = {o.feature for o in found}
-    vector = model.vector(present)
-    scores = _scores(model, normalised, present, party, speaker)
+    return _model_findings(model or load_model(), [(text, party, speaker)])[0]
+
+
+def _model_findings(model: ContentModel, items: Sequence[reader.Item]) -> list[tuple[Finding, ...]]:
+    """Each item's ``model_findings``, the sentence encoder and the reader reading the texts
+    together. Batching moves their floats in the last bits (BLAS sums a bigger matrix's products
+    in another order): a score within NEAR of its threshold is computed again for its text
+    alone, as ``model_findings`` computes it, so that no decision depends on the batch."""
     mixed = reader_for(model)
-    if mixed is not None:
-        theirs = dict(
-            zip(mixed.categories, mixed.probabilities([(text, party, speaker)])[0].tolist(), strict=True)
-        )
-        scores = {name: (p + theirs[name]) / 2 for name, p in scores.items()}
+    thresholds = _thresholds(model, mixed)
+    read = [row for row, (text, _, speaker) in enumerate(items) if speaker not in OTHER_SPEAKERS and text]
+    readings = [_reading(*items[row]) for row in read]
+    out: list[tuple[Finding, ...]] = [()] * len(items)
+    if not readings:
+        return out
+    for row, reading, batched in zip(read, readings, _scores(model, readings, mixed), strict=True):
+        near = len(readings) > 1 and bool(np.any(np.abs(batched - thresholds) < NEAR))
+        scores = _scores(model, [reading], mixed)[0] if near else batched
+        out[row] = _findings(model, reading, scores, thresholds)
+    return out
+
+
+def _findings(
+    model: ContentModel, reading: _Reading, scores: NDArray[np.float64], thresholds: NDArray[np.float64]
+) -> tuple[Finding, ...]:
+    """The categories whose score reaches its threshold, each with its evidence."""
+    found = [name for name, p, t in zip(model.categories, scores, thresholds, strict=True) if p >= t]
+    if not found:
+        return ()
+    text, party, speaker = reading.item
+    where = list(occurrences(reading.normalised.text, party, speaker))
+    vector = model.vector(reading.present)
     findings: list[Finding] = []
-    for name, probability in scores.items():
-        category = model.categories[name]
-        if mixed is not None:
-            threshold = mixed.thresholds[name]
-        else:
-            threshold = category.ensemble_threshold if model.reads_sentences else category.threshold
-        if probability < threshold:
-            continue
-        top = strongest(category, vector, model)
-        start, end = _evidence_span(top, found, normalised)
+    for name in found:
+        top = strongest(model.categories[name], vector, model)
+        start, end = _evidence_span(top, where, reading.normalised)
         findings.append(Finding(name, f"model.{name}", name, _severity(name), start, end, text[start:end]))
     return tuple(findings)
 
@@ -523,8 +571,25 @@ def check_with_model(
     nothing on text written apart (docs/qa.md, Round 2). The rules' explanation of a non-finding
     (``dropped``) is kept as it is.
     """
-    checked = check_conduct(text, party=party, speaker=speaker)
-    ruled = checked.categories
-    theirs = model_findings(text, party=party, speaker=speaker, model=model)
-    extra = [f for f in theirs if f.category not in ruled]
-    return Checked((*checked.findings, *extra), checked.dropped)
+    return check_many_with_model([(text, party, speaker)], model=model)[0]
+
+
+def check_many_with_model(
+    items: Sequence[reader.Item], *, model: ContentModel | None = None
+) -> list[Checked]:
+    """``check_with_model`` of each item (text, party, speaker), the same ``Checked`` as one at a
+    time: the rules read each text, the sentence encoder and the reader CHUNK texts together (a
+    call transcript's turns; docs/qa.md says what it saves)."""
+    model = model or load_model()
+    checked: list[Checked] = []
+    for first in range(0, len(items), CHUNK):
+        chunk = items[first : first + CHUNK]
+        for (text, party, speaker), theirs in zip(chunk, _model_findings(model, chunk), strict=True):
+            checked.append(_union(check_conduct(text, party=party, speaker=speaker), theirs))
+    return checked
+
+
+def _union(ruled: Checked, theirs: tuple[Finding, ...]) -> Checked:
+    """The rules' findings, and the model's for the categories the rules did not find."""
+    found = ruled.categories
+    return Checked((*ruled.findings, *(f for f in theirs if f.category not in found)), ruled.dropped)

