@@ -18,9 +18,9 @@ MAX_TURNS = 5000
 MAX_TURN_CHARS = 10_000
 MAX_TRANSCRIPT_CHARS = 100_000
 """All the turns' text together: a two-hour call is about 30,000 characters in Chinese and
-100,000 in fast English. Each turn is checked as it comes in, and with the model a checker reads
-some 6,000 characters a second (docs/qa.md, "Since (session 22)"): 5,000 turns at their own limit
-would hold the request for hours."""
+100,000 in fast English. The turns are checked during the request, with the model at some 1,800
+characters a second in short turns and 6,000 in long ones (docs/qa.md): 100,000 characters take
+up to a minute, where 5,000 turns at their own limit would have held it for hours."""
 SPEAKERS: dict[str, Speaker] = {
     "collector": Speaker.COLLECTOR,
     "agent": Speaker.COLLECTOR,
