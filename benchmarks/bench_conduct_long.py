@@ -6,8 +6,9 @@ beside the floor the model cannot go under: its sentence encoder reading the tex
 structure around each match (sentences, clauses, quotations) is indexed once per text; a text
 scanned again at every character grew with the square of its length (16,000 characters took
 57 s with the test suite running beside it). ``--unpunctuated`` takes the note's punctuation out:
-one sentence and one clause, across which the condition and reported-speech cues are sought at
-each match; ``check-text`` is what ``arrears compliance check-text`` runs (the rules, the cn pack).
+one sentence and one clause, across which the condition and reported-speech cues were scanned at
+each match until their matches were indexed too; ``check-text`` is what ``arrears compliance
+check-text`` runs (the rules, the cn pack).
 
     PYTHONPATH=. python benchmarks/bench_conduct_long.py [--lengths 2000 8000 16000] [--unpunctuated]
 """
