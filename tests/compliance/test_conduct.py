@@ -3,8 +3,14 @@ and evidence spans in the original text."""
 
 from __future__ import annotations
 
+import math
 import re
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from re import _constants as sre
+from re import _parser as sre_parse
+from typing import Any
 
 import pytest
 
@@ -512,3 +518,187 @@ def test_the_indexed_boundaries_read_as_a_scan_of_the_text(text: str) -> None:
     for start in range(len(text) + 1):
         scope = structure.scope_of(text, start)
         assert (scope.clause, scope.sentence, scope.consequence_start) == _scanned_scope(text, start)
+
+
+def _scanned_reported(text: str, scope: structure.Scope, start: int) -> str | None:
+    """reported_by_other outside quotations as it read the text before its cues were indexed: a scan
+    of the clause and of the sentence up to ``start``."""
+    you = structure._REPORTED_YOU_ZH.search(text, scope.clause[0], start)
+    if you is not None:
+        return you.group(0)
+    before = text[scope.sentence[0] : start]
+    if structure._OWN_WORDS.search(before):
+        return None
+    carried = structure._SUBJECT_THEN_SPEECH.search(before)
+    if carried:
+        return carried.group(0)
+    for pattern in (structure._REPORTED_ZH, structure._REPORTED_EN):
+        found = list(pattern.finditer(before))
+        if found:
+            return found[-1].group(0)
+    return None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他说话费太贵了他说话题",
+        "你说要不要还你说想还你说要",
+        "客户情绪激动，说要上门",
+        "债务人今天情绪非常激动一直在骂，又扬言要投诉",
+        "我刚刚才跟你们的客户说他们说会还。跟他说",
+        "借款人反复话费债务人一直误以为您刚才也提到过",
+        "we repliedx he said the customer said his mom really was worriedly",
+        "he " + "我们" * 40 + " said then you were thinking ofx",
+        "customer  \u3000 really was worriedx told them or you willx",
+        "pay or you willx then 再不还要不然就",
+    ],
+)
+def test_the_indexed_cues_read_as_a_scan_of_the_text(text: str) -> None:
+    """The condition and reported-speech cues are found from matches indexed once per text; near each
+    position they are sought again, where a match could read past it (tools/check_structure_equivalence.py
+    compares them on every corpus text and thousands of random ones)."""
+    for start in range(len(text) + 1):
+        scope = structure.scope_of(text, start)
+        assert (scope.clause, scope.sentence, scope.consequence_start) == _scanned_scope(text, start)
+        assert structure.reported_by_other(text, scope, start) == _scanned_reported(text, scope, start)
+
+
+class _Counted:
+    """A pattern that counts the characters its searches and scans are given."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.wrapped, self.pattern, self.flags = pattern, pattern.pattern, pattern.flags
+        self.read = 0
+
+    def _given(self, string: str, pos: int, endpos: int) -> None:
+        self.read += max(0, min(endpos, len(string)) - pos)
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        self._given(string, pos, endpos)
+        return self.wrapped.search(string, pos, endpos)
+
+    def finditer(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        self._given(string, pos, endpos)
+        return self.wrapped.finditer(string, pos, endpos)
+
+
+_CUES = (
+    "_CONDITION",
+    "_REPORTED_YOU_ZH",
+    "_OWN_WORDS",
+    "_SUBJECT_THEN_SPEECH",
+    "_REPORTED_ZH",
+    "_REPORTED_EN",
+)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "我们不会上门客户说再不还就曝光你他说话费要不然他们说会还的话就 he said or else then ",
+        "we will not visit or else then the customer said he was worried his mom really was worried 他们 ",
+    ],
+)
+def test_a_long_text_without_punctuation_is_read_near_each_position(
+    words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """marks() asks for the structure at each of 10,000 characters in one sentence and one clause: the
+    cues are taken from matches indexed once and sought again in a few characters before each position
+    (a scan up to each gave every cue 10,000²/2 = 50,000,000 characters to read)."""
+    text = (words * (10_000 // len(words) + 1))[:10_000]
+    counted = {name: _Counted(getattr(structure, name)) for name in _CUES}
+    for name, pattern in counted.items():
+        monkeypatch.setattr(structure, name, pattern)
+    structure._matches.cache_clear()
+    try:
+        how = structure.marks(text)
+    finally:
+        structure._matches.cache_clear()
+    assert {name: pattern.read for name, pattern in counted.items() if pattern.read > 30 * len(text)} == {}
+    assert set(how) == {".", "r", "n"}
+    for start in [*range(0, len(text), 97), *range(len(text) - 60, len(text))]:
+        assert how[start] == _scanned_mark(text, start), start
+
+
+def _scanned_mark(text: str, start: int) -> str:
+    """marks()'s letter at ``start`` from the scans (the text has no quotation)."""
+    if not structure._STARTS_A_GRAM.match(text, start):
+        return "."
+    scope = structure.Scope(*_scanned_scope(text, start))
+    if _scanned_reported(text, scope, start) is not None:
+        return "r"
+    before = structure.negation_before(text, scope, start, structure.MARK_REACH_ZH, structure.MARK_REACH_EN)
+    return "n" if before or structure.negation_after(text, scope, start + 1) else "."
+
+
+def _reads(items: Sequence[tuple[Any, Any]]) -> float:
+    """How far past its start an attempt of a parsed pattern may read the string: before each item
+    the widest its prefix can be, then the item's own reach (lookaheads, ``\\b`` and ``$`` included)."""
+    width, reach = 0.0, 0.0
+    for op, av in items:
+        reach = max(reach, width + _item_reads(op, av))
+        width += _widest([(op, av)])
+    return reach
+
+
+def _widest(items: Sequence[tuple[Any, Any]]) -> float:
+    widest = sre_parse.SubPattern(sre_parse.State(), list(items)).getwidth()[1]
+    return math.inf if widest >= sre.MAXREPEAT else widest
+
+
+def _item_reads(op: Any, av: Any) -> float:
+    if op in (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY):
+        return 1
+    if op is sre.AT:  # \b reads the character at it, $ the one after (a final newline)
+        return {sre.AT_BEGINNING: 0, sre.AT_BOUNDARY: 1, sre.AT_NON_BOUNDARY: 1, sre.AT_END: 2}[av]
+    if op is sre.SUBPATTERN:
+        return _reads(av[-1])
+    if op is sre.BRANCH:
+        return max(_reads(branch) for branch in av[1])
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+        _, most, body = av
+        if most == sre.MAXREPEAT:
+            return math.inf
+        return (most - 1) * _widest(body) + _reads(body) if most else 0
+    if op in (sre.ASSERT, sre.ASSERT_NOT):
+        direction, body = av
+        return _reads(body) if direction == 1 else 0  # a lookbehind reads before
+    raise AssertionError(f"{op} is not measured")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reach"),
+    [
+        ("_CONDITION", "_CONDITION_REACH"),
+        ("_REPORTED_YOU_ZH", "_REPORTED_YOU_REACH"),
+        ("_REPORTED_ZH", "_REPORTED_ZH_REACH"),
+        ("_OWN_WORDS", "_OWN_WORDS_REACH"),
+        ("_SUBJECT_THEN_SPEECH", "_SUBJECT_THEN_SPEECH_REACH"),
+    ],
+)
+def test_a_cue_is_sought_again_as_far_back_as_it_can_read(pattern: str, reach: str) -> None:
+    """A match taken from the index is the one a scan cut at a position finds only if it read nothing
+    at or past the position: each cue's reach bounds what its pattern reads."""
+    compiled = getattr(structure, pattern)
+    assert _reads(sre_parse.parse(compiled.pattern, compiled.flags)) <= getattr(structure, reach)
+
+
+def test_the_english_reported_speech_reads_far_only_from_a_subject_and_a_space() -> None:
+    """_REPORTED_EN's \\w+ and \\s+ read on without bound, but only after a subject and a space
+    (_A_WORD_THEN_SPACE): then through a subject's word, spaces, a word and spaces (six changes of
+    run at most, _REPORTED_EN_RUNS) to a verb. Elsewhere it reads no further than _REPORTED_EN_REACH."""
+    boundary, (_, (_, branches)) = sre_parse.parse(structure._REPORTED_EN.pattern)
+    assert boundary == (sre.AT, sre.AT_BOUNDARY)
+    near = structure._REPORTED_EN_REACH
+    assert all(max(1, _reads(branch)) <= near for branch in branches[1:])
+    (_, (_, subjects)), *runs, verb, end = branches[0]
+    for subject in subjects:
+        letters = "".join(chr(av) for op, av in subject if op is sre.LITERAL)
+        rest = [(op, av) for op, av in subject if op is not sre.LITERAL]
+        assert str(rest) in ("[]", str(list(sre_parse.parse(r"\w+")))), letters
+        assert structure._A_WORD_THEN_SPACE.match(letters if rest else letters + " "), letters
+        assert len(letters) + 1 <= near
+    assert str(runs) == str(list(sre_parse.parse(r"\s+(?:\w+\s+)?")))
+    assert structure._REPORTED_EN_RUNS == 6
+    assert _reads([verb, end]) <= structure._REPORTED_EN_VERB_REACH

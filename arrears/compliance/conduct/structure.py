@@ -10,9 +10,11 @@ the collector reports from someone else ("客户说要去告我们", "he said he
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?\n“”\"()（）]|\.(?=\s|$)| - ")
@@ -105,7 +107,8 @@ def scope_of(text: str, start: int) -> Scope:
     clause_start = bounds.clause.last_end(text, start)
     sentence_end = bounds.sentence.next_start(len(text), start)
     clause_end = bounds.clause.next_start(len(text), start)
-    consequence = max(clause_start, _last_end(_CONDITION, text, start, lower=clause_start))
+    condition = _matches(text).condition.last(clause_start, start)
+    consequence = max(clause_start, condition[1] if condition else clause_start)
     return Scope((clause_start, clause_end), (sentence_start, sentence_end), consequence)
 
 
@@ -158,11 +161,163 @@ def _bounds(text: str) -> _TextBounds:
     return _TextBounds(_Boundaries.of(_SENTENCE_END, text), _Boundaries.of(_CLAUSE_END, text), quotes)
 
 
-def _last_end(pattern: re.Pattern[str], text: str, before: int, lower: int = 0) -> int:
-    end = lower
-    for found in pattern.finditer(text, lower, before):
-        end = found.end()
-    return end
+_CONDITION_REACH = 12
+"""How far past its start an attempt of _CONDITION reads: "or you will" and the ``\\b`` after it.
+Each pattern's reach is checked against the pattern (tests/compliance/test_conduct.py)."""
+_REPORTED_YOU_REACH = 7
+"""_REPORTED_YOU_ZH's: "您刚才也提到过"."""
+_REPORTED_ZH_REACH = 8
+"""_REPORTED_ZH's: "债务人一直误以为"."""
+_OWN_WORDS_REACH = 11
+"""_OWN_WORDS': "我刚刚才跟你们的客户说", "we replied" and the ``\\b`` after it."""
+_SUBJECT_THEN_SPEECH_REACH = 19
+"""_SUBJECT_THEN_SPEECH's, from the sentence's start: a subject, twelve characters, a comma, a verb."""
+_REPORTED_EN_REACH = 21
+"""_REPORTED_EN's, where no subject and space start ("you were thinking of" and its ``\\b``)."""
+_REPORTED_EN_RUNS = 6
+"""Where a subject and a space start (_A_WORD_THEN_SPACE), _REPORTED_EN reads on through ``\\w+``
+and ``\\s+``: the subject, a space, "his"'s word, spaces, a word, spaces — across at most six
+changes between runs of word characters, spaces and the rest (_RUNS) — to a verb."""
+_REPORTED_EN_VERB_REACH = 12
+"""And past the last of those changes: a verb of at most 11 characters and the ``\\b`` after it."""
+_A_WORD_THEN_SPACE = re.compile(r"(?=[a-z]{2,10}\s)")
+"""Where one of _REPORTED_EN's subjects (he … cardholder, "his ", "her ", "the ") may start."""
+_RUNS = re.compile(r"\w+|\s+|[^\w\s]+")
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """How far past its start an attempt to match may read the string (its lookaheads, ``\\b`` and
+    ``$`` included): a cut of the string (endpos) at or past that leaves the attempt as it was.
+    ``near`` bounds every attempt but those at ``far_starts``, which read below ``far_ends``
+    (non-decreasing)."""
+
+    near: int
+    far_starts: Sequence[int] = ()
+    far_ends: Sequence[int] = ()
+
+    def settled_below(self, cut: int) -> int:
+        """A place before which no attempt reads at or past ``cut``."""
+        below = cut - self.near + 1
+        first_unsettled = bisect_right(self.far_ends, cut)
+        if first_unsettled < len(self.far_starts):
+            below = min(below, self.far_starts[first_unsettled])
+        return below
+
+
+class _Matches:
+    """The match of ``pattern`` at each place of ``string`` where it matches, read to the string's
+    end, found once. A scan of the string from ``lower`` to a cut (``pos`` and ``endpos``:
+    lookbehinds read before ``lower``, the cut is the end of the string) is taken from them for
+    the attempts that read nothing at or past the cut, and is scanned again only after those:
+    marks() asks at every character, and a scan of a text without punctuation (one clause, one
+    sentence) at each made it grow with the square of its length."""
+
+    def __init__(self, pattern: re.Pattern[str], string: str, reach: _Reach) -> None:
+        self.pattern, self.string, self.reach = pattern, string, reach
+        spans = [found.span(1) for found in _at_every_place(pattern).finditer(string)]
+        self.starts = [start for start, _ in spans]
+        self.ends = [end for _, end in spans]
+        # From each lower asked, the matches (their indexes) a scan finds, as far as it was asked.
+        self._scans: dict[int, list[int]] = {}
+        self._lock = threading.Lock()
+
+    def first(self, lower: int, cut: int) -> tuple[int, int] | None:
+        """The span ``pattern.search(string, lower, cut)`` finds."""
+        settled = self.reach.settled_below(cut)
+        at = bisect_left(self.starts, lower)
+        if at < len(self.starts) and self.starts[at] < settled:
+            return self.starts[at], self.ends[at]
+        found = self.pattern.search(self.string, max(lower, settled), cut)
+        return found.span() if found else None
+
+    def last(self, lower: int, cut: int) -> tuple[int, int] | None:
+        """The span of the last match ``pattern.finditer(string, lower, cut)`` finds."""
+        if cut <= lower:
+            return None
+        settled = self.reach.settled_below(cut)
+        scanned = self._last_scanned(lower, settled)
+        last = (self.starts[scanned], self.ends[scanned]) if scanned is not None else None
+        for found in self.pattern.finditer(self.string, max(last[1] if last else lower, settled), cut):
+            last = found.span()
+        return last
+
+    def _last_scanned(self, lower: int, below: int) -> int | None:
+        """The last match a scan from ``lower`` finds that starts before ``below``."""
+        first_unsettled = bisect_left(self.starts, below)
+        with self._lock:
+            scan = self._scans.setdefault(lower, [])
+            following = bisect_left(self.starts, self.ends[scan[-1]] if scan else lower)
+            while following < first_unsettled:
+                scan.append(following)
+                following = bisect_left(self.starts, self.ends[following])
+            taken = bisect_left(scan, first_unsettled)
+            return scan[taken - 1] if taken else None
+
+
+@cache
+def _at_every_place(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` tried at every place, overlapping, its match in group 1 (it has no backreference)."""
+    return re.compile(f"(?=({pattern.pattern}))", pattern.flags)
+
+
+@dataclass(frozen=True)
+class _SentenceMatches:
+    """A sentence's text (a slice: lookbehinds and ``^`` see nothing before it) and the matches the
+    reported-speech cues are sought in."""
+
+    text: str
+    own_words: _Matches
+    reported_zh: _Matches
+    reported_en: _Matches
+
+    @classmethod
+    def of(cls, sentence: str) -> _SentenceMatches:
+        return cls(
+            sentence,
+            _Matches(_OWN_WORDS, sentence, _Reach(_OWN_WORDS_REACH)),
+            _Matches(_REPORTED_ZH, sentence, _Reach(_REPORTED_ZH_REACH)),
+            _Matches(_REPORTED_EN, sentence, _english_reach(sentence)),
+        )
+
+
+def _english_reach(sentence: str) -> _Reach:
+    """How far _REPORTED_EN's attempts read in ``sentence`` (_REPORTED_EN_RUNS)."""
+    changes = [run.start() for run in _RUNS.finditer(sentence)][1:]
+    starts, ends = [], []
+    for found in _A_WORD_THEN_SPACE.finditer(sentence):
+        start = found.start()
+        last_change = bisect_right(changes, start) + _REPORTED_EN_RUNS - 1
+        through = changes[last_change] if last_change < len(changes) else len(sentence)
+        starts.append(start)
+        ends.append(max(start + _REPORTED_EN_REACH, through + _REPORTED_EN_VERB_REACH))
+    return _Reach(_REPORTED_EN_REACH, starts, ends)
+
+
+@dataclass(frozen=True)
+class _TextMatches:
+    text: str
+    condition: _Matches
+    reported_you: _Matches
+    sentences: dict[tuple[int, int], _SentenceMatches] = field(default_factory=dict)
+
+    def sentence(self, start: int, end: int) -> _SentenceMatches:
+        """The matches in ``text[start:end]``, found when first asked."""
+        found = self.sentences.get((start, end))
+        if found is None:
+            found = self.sentences.setdefault((start, end), _SentenceMatches.of(self.text[start:end]))
+        return found
+
+
+@lru_cache(maxsize=8)
+def _matches(text: str) -> _TextMatches:
+    """The text's condition and reported-speech matches, found once per text (each sentence's when
+    first asked)."""
+    return _TextMatches(
+        text,
+        _Matches(_CONDITION, text, _Reach(_CONDITION_REACH)),
+        _Matches(_REPORTED_YOU_ZH, text, _Reach(_REPORTED_YOU_REACH)),
+    )
 
 
 NEGATION_WINDOW_ZH = 8
@@ -207,21 +362,26 @@ def reported_by_other(text: str, scope: Scope, start: int) -> str | None:
         cue = _REPORTED_ZH.search(lead) or _REPORTED_EN.search(lead) or _SPEECH_BEFORE_QUOTE.search(lead)
         if cue:
             return cue.group(0)
-    you = _REPORTED_YOU_ZH.search(text, scope.clause[0], start)
+    you = _matches(text).reported_you.first(scope.clause[0], start)
     if you is not None:
-        return you.group(0)
-    before = text[scope.sentence[0] : start]
-    if _OWN_WORDS.search(before):
+        return text[you[0] : you[1]]
+    return _reported_before(text, scope.sentence, start)
+
+
+def _reported_before(text: str, sentence: tuple[int, int], start: int) -> str | None:
+    """The cue in ``text[sentence[0]:start]``, read as that slice, unless the collector says they
+    are their own words."""
+    if start <= sentence[0]:
         return None
-    carried = _SUBJECT_THEN_SPEECH.search(before)
+    matches = _matches(text).sentence(sentence[0], max(sentence[1], start))
+    cut = start - sentence[0]
+    if matches.own_words.first(0, cut) is not None:
+        return None
+    carried = _SUBJECT_THEN_SPEECH.search(matches.text, 0, min(cut, _SUBJECT_THEN_SPEECH_REACH))
     if carried:
         return carried.group(0)
-    return _last(_REPORTED_ZH, before) or _last(_REPORTED_EN, before)
-
-
-def _last(pattern: re.Pattern[str], text: str) -> str | None:
-    matches = list(pattern.finditer(text))
-    return matches[-1].group(0) if matches else None
+    found = matches.reported_zh.last(0, cut) or matches.reported_en.last(0, cut)
+    return matches.text[found[0] : found[1]] if found else None
 
 
 def _quote_around(text: str, start: int) -> int | None:
