@@ -245,6 +245,21 @@ def test_the_gate_reads_each_customer_s_own_facts(engine: Engine) -> None:
     assert chosen[(case_id_of("fine"), "sms", 1)].status == "done"
 
 
+def test_a_missed_night_run_late_does_not_choose_again_what_a_later_night_chose(engine: Engine) -> None:
+    """The actions chosen before are read from the nights after the previous one evaluated: a
+    night run after a later one finds what that one chose for it (the same step, the same key)."""
+    Book(engine).case("early", dpd=5, bucket="M1")
+    approve(engine)
+    night(engine)
+    later = night(engine, AS_OF + timedelta(days=2))  # the night between missed: it owes day 2 and 3
+    assert (case_id_of("early"), "sms", 2) in actions(engine) and sum(later.actions.values()) >= 1
+    chosen = actions(engine)
+    day_two = [key for key in chosen if key[2] == 2]
+    between = night(engine, AS_OF + timedelta(days=1))  # run late: owes day 2, chosen already
+    assert len(day_two) == 2 and between.already == len(day_two) and sum(between.actions.values()) == 0
+    assert actions(engine).keys() == chosen.keys()
+
+
 def test_a_night_names_a_bounded_number_of_ids_per_statement(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
