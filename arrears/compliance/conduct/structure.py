@@ -15,6 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?\n“”\"()（）]|\.(?=\s|$)| - ")
@@ -159,6 +160,23 @@ def _bounds(text: str) -> _TextBounds:
         inner = 1 if found.group(1) is not None else 2
         quotes.append((found.start(), found.start(inner), found.end(inner)))
     return _TextBounds(_Boundaries.of(_SENTENCE_END, text), _Boundaries.of(_CLAUSE_END, text), quotes)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """The text's sentences as ``scope_of`` bounds them, each with the mark that ends it; those of
+    nothing but whitespace left out."""
+    return _pieces(text, _bounds(text).sentence.ends)
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """The text's clauses as ``scope_of`` bounds them, each with the mark that ends it; those of
+    nothing but whitespace left out."""
+    return _pieces(text, _bounds(text).clause.ends)
+
+
+def _pieces(text: str, ends: list[int]) -> list[tuple[int, int]]:
+    cuts = [0, *ends, len(text)]
+    return [(start, end) for start, end in pairwise(cuts) if text[start:end].strip()]
 
 
 _CONDITION_REACH = 12
