@@ -171,6 +171,9 @@ VALIDATION_MESSAGES = {
     "greater_than": N_("is more than {gt}"),
     "less_than": N_("is less than {lt}"),
     "string_pattern_mismatch": N_("does not have the expected form ({pattern})"),
+    "transcript_too_long": N_(
+        "the turns hold {total} characters in all, more than a transcript may ({maximum})"
+    ),
 }
 
 

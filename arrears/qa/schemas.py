@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from arrears.compliance.conduct.rules import Category
 from arrears.qa import service
@@ -61,9 +62,10 @@ class TranscriptIn(_In):
     def _not_too_long(self) -> TranscriptIn:
         total = sum(len(turn.text) for turn in self.turns)
         if total > MAX_TRANSCRIPT_CHARS:
-            raise ValueError(
-                f"the turns hold {total:,} characters in all, "
-                f"more than a transcript may ({MAX_TRANSCRIPT_CHARS:,})"
+            raise PydanticCustomError(
+                "transcript_too_long",
+                "the turns hold {total} characters in all, more than a transcript may ({maximum})",
+                {"total": f"{total:,}", "maximum": f"{MAX_TRANSCRIPT_CHARS:,}"},
             )
         return self
 

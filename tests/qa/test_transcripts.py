@@ -185,6 +185,10 @@ def test_bad_transcripts_are_refused_naming_what_is_wrong(api: Api) -> None:
     too_long = api.as_(d.supervisor).post(url, json={"turns": each_at_its_limit})
     assert too_long.status_code == 422 and "110,000 characters" in too_long.text
     assert f"({MAX_TRANSCRIPT_CHARS:,})" in too_long.text
+    chinese = api.as_(d.supervisor, **{"Accept-Language": "zh-CN"}).post(
+        url, json={"turns": each_at_its_limit}
+    )
+    assert chinese.status_code == 422 and "共 110,000 个字符" in chinese.json()["detail"]
     assert (
         api.as_(d.supervisor)
         .post("/api/v1/contacts/999999/transcript", json={"turns": backwards[:0] or turns(("agent", "x"))})
