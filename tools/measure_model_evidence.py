@@ -25,7 +25,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from arrears.compliance.conduct.evaluation import CorpusItem, load_corpus
-from arrears.compliance.conduct.model import check_many_with_model, describe, features, load_model
+from arrears.compliance.conduct.model import (
+    check_many_with_model,
+    describe,
+    features,
+    found_by_ngrams,
+    load_model,
+)
 from arrears.compliance.conduct.rules import CATEGORIES
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "qa" / "corpus"
@@ -72,13 +78,6 @@ def is_whole_text(text: str, start: int, end: int) -> bool:
     return start <= len(text) - len(text.lstrip()) and end >= len(text.rstrip())
 
 
-def found_by_ngrams_alone(item: CorpusItem, category: str) -> bool:
-    """Whether the n-gram model, read alone, reaches its own threshold for ``category``."""
-    shipped = load_model()
-    probability = shipped.probabilities(features(item.text, item.party, item.speaker))[category]
-    return probability >= shipped.categories[category].threshold
-
-
 def measure(items: list[CorpusItem]) -> dict[str, Tally]:
     tallies = {category: Tally() for category in CATEGORIES}
     checked = check_many_with_model([(i.text, i.party, i.speaker) for i in items])
@@ -93,7 +92,9 @@ def measure(items: list[CorpusItem]) -> dict[str, Tally]:
             tally.overlapping += overlapping
             tally.whole_text += whole
             tally.characters += finding.end - finding.start
-            if not found_by_ngrams_alone(item, finding.category):
+            if finding.category not in found_by_ngrams(
+                load_model(), features(item.text, item.party, item.speaker)
+            ):
                 tally.carried += 1
                 tally.carried_overlapping += overlapping
                 tally.carried_whole_text += whole

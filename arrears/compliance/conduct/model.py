@@ -479,11 +479,11 @@ def _findings(
     text, party, speaker = reading.item
     where = list(occurrences(reading.normalised.text, party, speaker))
     vector = model.vector(reading.present)
-    alone = model.scores(vector)
+    alone = found_by_ngrams(model, reading.present)
     evidence: dict[str, _NgramEvidence] = {}
     for name in found:
         top = strongest(model.categories[name], vector, model)
-        backed = bool(top) and alone[name] >= model.categories[name].threshold
+        backed = bool(top) and name in alone
         evidence[name] = _NgramEvidence(*_evidence_span(top, where, reading.normalised), bool(top), backed)
     spans = _evidence_in_parts(model, mixed, reading, evidence) if mixed is not None else {}
     findings: list[Finding] = []
@@ -491,6 +491,13 @@ def _findings(
         start, end = spans.get(name, (evidence[name].start, evidence[name].end))
         findings.append(Finding(name, f"model.{name}", name, _severity(name), start, end, text[start:end]))
     return tuple(findings)
+
+
+def found_by_ngrams(model: ContentModel, present: set[str]) -> set[str]:
+    """The categories the n-gram model read alone finds, each at its own threshold (where it does
+    not, the sentence model and the reader carried the category)."""
+    probabilities = model.probabilities(present)
+    return {name for name, p in probabilities.items() if p >= model.categories[name].threshold}
 
 
 class _NgramEvidence(NamedTuple):
