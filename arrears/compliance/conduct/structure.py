@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from itertools import pairwise
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
@@ -223,6 +223,17 @@ class _Reach:
         return below
 
 
+SCAN_LIMIT = 200
+"""A scan this short (characters from its lower bound to the cut) is run as it is: indexing every
+place of a text costs more than scanning a clause of a few dozen characters (the corpus' utterances
+average 48), and the index pays only in long clauses and sentences."""
+
+
+def _fixed(reach: int) -> Callable[[str], _Reach]:
+    """A pattern's reach that does not depend on the string."""
+    return lambda _string: _Reach(reach)
+
+
 class _Matches:
     """The match of ``pattern`` at each place of ``string`` where it matches, read to the string's
     end, found once. A scan of the string from ``lower`` to a cut (``pos`` and ``endpos``:
@@ -231,17 +242,34 @@ class _Matches:
     marks() asks at every character, and a scan of a text without punctuation (one clause, one
     sentence) at each made it grow with the square of its length."""
 
-    def __init__(self, pattern: re.Pattern[str], string: str, reach: _Reach) -> None:
-        self.pattern, self.string, self.reach = pattern, string, reach
-        spans = [found.span(1) for found in _at_every_place(pattern).finditer(string)]
-        self.starts = [start for start, _ in spans]
-        self.ends = [end for _, end in spans]
+    def __init__(self, pattern: re.Pattern[str], string: str, reach: Callable[[str], _Reach]) -> None:
+        self.pattern, self.string, self._reach_of = pattern, string, reach
         # From each lower asked, the matches (their indexes) a scan finds, as far as it was asked.
         self._scans: dict[int, list[int]] = {}
         self._lock = threading.Lock()
 
+    @cached_property
+    def reach(self) -> _Reach:
+        return self._reach_of(self.string)
+
+    @cached_property
+    def _spans(self) -> tuple[list[int], list[int]]:
+        spans = [found.span(1) for found in _at_every_place(self.pattern).finditer(self.string)]
+        return [start for start, _ in spans], [end for _, end in spans]
+
+    @property
+    def starts(self) -> list[int]:
+        return self._spans[0]
+
+    @property
+    def ends(self) -> list[int]:
+        return self._spans[1]
+
     def first(self, lower: int, cut: int) -> tuple[int, int] | None:
         """The span ``pattern.search(string, lower, cut)`` finds."""
+        if cut - lower <= SCAN_LIMIT:
+            found = self.pattern.search(self.string, lower, cut)
+            return found.span() if found else None
         settled = self.reach.settled_below(cut)
         at = bisect_left(self.starts, lower)
         if at < len(self.starts) and self.starts[at] < settled:
@@ -253,6 +281,9 @@ class _Matches:
         """The span of the last match ``pattern.finditer(string, lower, cut)`` finds."""
         if cut <= lower:
             return None
+        if cut - lower <= SCAN_LIMIT:
+            spans = [found.span() for found in self.pattern.finditer(self.string, lower, cut)]
+            return spans[-1] if spans else None
         settled = self.reach.settled_below(cut)
         scanned = self._last_scanned(lower, settled)
         last = (self.starts[scanned], self.ends[scanned]) if scanned is not None else None
@@ -293,9 +324,9 @@ class _SentenceMatches:
     def of(cls, sentence: str) -> _SentenceMatches:
         return cls(
             sentence,
-            _Matches(_OWN_WORDS, sentence, _Reach(_OWN_WORDS_REACH)),
-            _Matches(_REPORTED_ZH, sentence, _Reach(_REPORTED_ZH_REACH)),
-            _Matches(_REPORTED_EN, sentence, _english_reach(sentence)),
+            _Matches(_OWN_WORDS, sentence, _fixed(_OWN_WORDS_REACH)),
+            _Matches(_REPORTED_ZH, sentence, _fixed(_REPORTED_ZH_REACH)),
+            _Matches(_REPORTED_EN, sentence, _english_reach),
         )
 
 
@@ -333,8 +364,8 @@ def _matches(text: str) -> _TextMatches:
     first asked)."""
     return _TextMatches(
         text,
-        _Matches(_CONDITION, text, _Reach(_CONDITION_REACH)),
-        _Matches(_REPORTED_YOU_ZH, text, _Reach(_REPORTED_YOU_REACH)),
+        _Matches(_CONDITION, text, _fixed(_CONDITION_REACH)),
+        _Matches(_REPORTED_YOU_ZH, text, _fixed(_REPORTED_YOU_REACH)),
     )
 
 
