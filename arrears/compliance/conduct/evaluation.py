@@ -16,15 +16,16 @@ from arrears.compliance.conduct.rules import CATEGORIES, Category
 from arrears.i18n import N_
 from arrears.yamlfile import Document, FileModel, YamlFileError, read_yaml, validate_each
 
-SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
 """dev: tuned on; heldout: the first held-out part, measured once in session 14 and open to tuning
 since; heldout2: written apart in session 15, measured once before round 3 and open to tuning
 since; heldout3: written apart in session 16, measured before and after round 3, open to round
 4's tuning; heldout4: written apart in session 17, measured before and after round 4, open to
 round 5's tuning; heldout5: written apart in session 18, measured before and after round 5, open to
 round 6's training; heldout6: written apart in session 19, measured before and after round 6, open to
-round 7's training; heldout7: written apart in session 21 while round 7 trained, the figures that
-count now (data/qa/corpus/README.md)."""
+round 7's training; heldout7: written apart in session 21 while round 7 trained, measured before
+and after round 7; heldout8: written apart in session 24, the figures that count now
+(data/qa/corpus/README.md)."""
 NONE = "none"
 """The confusion table's row and column for 'no category'."""
 
