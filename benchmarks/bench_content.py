@@ -1,6 +1,6 @@
 """The conduct checker's speed on one core, beside the old lexicon check (the floor).
 
-    .venv/bin/python benchmarks/bench_content.py [--corpus data/qa/corpus] [--seconds 3]
+    .venv/bin/python benchmarks/bench_content.py [--corpus data/qa/corpus] [--seconds 3] [--rules-only]
 
 Utterances come from the corpus' dev split when --corpus is given (never the held-out split),
 else from a built-in mix of Chinese (Simplified and Traditional), English and mixed texts, clean
@@ -13,6 +13,9 @@ machine the CPU figure is the steadier), the checker's share of the floor's rate
   * gate     check_text under the cn pack: the checker, the pack's rule ids and the decision
   * model    the trained conduct model alone (model_findings: normalisation, n-grams, 10 scores)
   * rules + model  check_with_model: the checker's rules and the model (what --with-model measures)
+
+--rules-only runs the first three (the model's contenders load the sentence encoder and take
+minutes on a busy machine).
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ def main() -> None:
     )
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rules-only", action="store_true", help="floor, checker and gate only")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -100,9 +104,10 @@ def main() -> None:
         "floor (old lexicon)": lexicon_floor(),
         "checker (conduct)": check_conduct,
         "gate (check_text, cn)": lambda text: check_text(TextRequest("note", text, "call"), cn),
-        "model (trained)": model_findings,
-        "rules + model": lambda text: check_with_model(text, "debtor", "collector"),
     }
+    if not args.rules_only:
+        contenders["model (trained)"] = model_findings
+        contenders["rules + model"] = lambda text: check_with_model(text, "debtor", "collector")
     print(f"{len(texts)} utterances, mean {sum(map(len, texts)) / len(texts):.0f} characters, one core")
     print(f"  {'':24} {'wall clock':>14}   {'CPU time':>14}   {'× floor (CPU)':>13}")
     rates = {name: rate(check, texts, args.seconds) for name, check in contenders.items()}

@@ -52,7 +52,6 @@ def check_text(request: TextRequest, pack: Pack, lexicon: Lexicon | None = None)
     """The conduct checker's findings (conduct/) as the pack's rules, and a template's required
     elements (the lexicon)."""
     lexicon = lexicon or load_lexicon()
-    text = lexicon.normalise(request.text)
     party_policy = pack.party_policy(request.party)
     speaks_to = "debtor" if party_policy in ("consumer", "attorney") else "third_party"
     checked = check_conduct(request.text, party=speaks_to)
@@ -61,7 +60,7 @@ def check_text(request: TextRequest, pack: Pack, lexicon: Lexicon | None = None)
         *_party_reasons(request, checked.findings, pack, party_policy),
     ]
     if request.purpose == "template":
-        reasons.extend(_required_elements(request, text, pack, lexicon))
+        reasons.extend(_required_elements(request, lexicon.normalise(request.text), pack, lexicon))
     reasons = _merge_by_rule(reasons)
     verdict = verdict_of(reasons, flag_as_review=request.purpose not in ("template", "script"))
     rules_version = load_rules().version

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from arrears.compliance.conduct.normalise import HAS_CJK, HAS_LATIN, Normalised, normalise
@@ -66,21 +68,31 @@ def check_conduct(
     dropped: list[Dropped] = []
     plain = normalised.text
     for rule, pattern, requires in book.searches(party in DEBTOR_SIDE, has_zh, has_en):
-        if (requires is None or requires.search(plain) is not None) and pattern.search(plain) is not None:
-            _judge(rule, pattern, normalised, text, findings, dropped)
+        if requires is not None and requires.search(plain) is None:
+            continue
+        first = pattern.search(plain)
+        if first is not None:
+            _judge(rule, _every_match(pattern, plain, first), normalised, text, findings, dropped)
     return Checked(tuple(_one_per_rule(findings)), tuple(dropped))
+
+
+def _every_match(pattern: re.Pattern[str], text: str, first: re.Match[str]) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, its first match already found by a search (not sought again)."""
+    if first.end() == first.start():  # finditer must move past an empty match: let it
+        return pattern.finditer(text, first.start())
+    return itertools.chain((first,), pattern.finditer(text, first.end()))
 
 
 def _judge(
     rule: Rule,
-    pattern: re.Pattern[str],
+    matches: Iterable[re.Match[str]],
     normalised: Normalised,
     original: str,
     findings: list[Finding],
     dropped: list[Dropped],
 ) -> None:
     plain = normalised.text
-    for found in pattern.finditer(plain):
+    for found in matches:
         start, end = found.span()
         if end == start:
             continue

@@ -165,10 +165,27 @@ def _evasion_pattern(evasions: tuple[tuple[re.Pattern[str], str], ...]) -> _Evas
     return _Evasions(re.compile(guarded(every)), re.compile(guarded(alone_pattern)), in_order)
 
 
+_KNOWN_EVASIONS: dict[int, tuple[Sequence[tuple[re.Pattern[str], str]], _Evasions]] = {}
+"""_evasion_pattern's answer for each evasions object seen (kept alive here, so its id stays its own)."""
+
+
+def _evasions_of(evasions: Sequence[tuple[re.Pattern[str], str]]) -> _Evasions:
+    """_evasion_pattern's answer, found by the evasions' identity rather than their hash: a compiled
+    pattern's hash reads all its code, and hashing the rule book's evasions for every text cost a
+    third of normalise."""
+    known = _KNOWN_EVASIONS.get(id(evasions))
+    if known is not None and known[0] is evasions:
+        return known[1]
+    found = _evasion_pattern(tuple(evasions))
+    if len(_KNOWN_EVASIONS) < 8:
+        _KNOWN_EVASIONS[id(evasions)] = (evasions, found)
+    return found
+
+
 def _spell_out(
     text: str, origin: list[int], evasions: Sequence[tuple[re.Pattern[str], str]]
 ) -> tuple[str, list[int]]:
-    found = _evasion_pattern(tuple(evasions))
+    found = _evasions_of(evasions)
     mixed = HAS_CJK.search(text) is not None and HAS_LATIN.search(text) is not None
     pattern = found.everywhere if mixed else found.latin_or_cjk
     if pattern.search(text) is None:

@@ -150,6 +150,19 @@ def _structure(text: str) -> Iterator[tuple[int, str, int]]:
         index += 1
 
 
+def non_capturing(pattern: str) -> str:
+    """``pattern`` with every capturing group made non-capturing (``(a|b)`` reads ``(?:a|b)``): the same
+    matches, found faster (``re`` saves a capturing group's bounds at each attempt). For patterns
+    whose groups nothing reads and that hold no backreference."""
+    opens = [
+        index
+        for index, char, _ in _structure(pattern)
+        if char == "(" and pattern[index + 1 : index + 2] != "?"
+    ]
+    pieces = [pattern[start:end] for start, end in zip([0, *opens], [*opens, len(pattern)], strict=True)]
+    return "(?:".join(piece if i == 0 else piece[1:] for i, piece in enumerate(pieces))
+
+
 def _matching_paren(text: str) -> int | None:
     return next((index for index, char, depth in _structure(text) if char == ")" and depth == 0), None)
 

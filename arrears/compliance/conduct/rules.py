@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 from pydantic import Field
 
-from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded
+from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded, non_capturing
 from arrears.compliance.lexicon import Pattern, PatternsSpec
 from arrears.i18n import N_
 from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
@@ -207,4 +207,4 @@ def _alternation(patterns: list[str], words: dict[str, str]) -> re.Pattern[str] 
         for prefix, group in shared.items()
         if group
     ]
-    return re.compile(guarded("|".join(parts)))
+    return re.compile(non_capturing(guarded("|".join(parts))))

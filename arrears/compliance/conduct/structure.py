@@ -124,11 +124,12 @@ class _Boundaries:
 
     @classmethod
     def of(cls, pattern: re.Pattern[str], text: str) -> _Boundaries:
-        starts_here = re.compile(f"(?=(?:{pattern.pattern}))", pattern.flags)
-        return cls(
-            [found.end() for found in pattern.finditer(text)],
-            [found.start() for found in starts_here.finditer(text)],
-        )
+        spans = [found.span() for found in pattern.finditer(text)]
+        ends = [end for _, end in spans]
+        if all(end - start == 1 for start, end in spans):
+            # one character each: the scan tried every place, and found every one a match starts at
+            return cls(ends, [start for start, _ in spans])
+        return cls(ends, [found.start() for found in _at_every_place(pattern).finditer(text)])
 
     def last_end(self, text: str, before: int) -> int:
         """The end of the last match in ``text[:before]`` as the pattern reads it there: a full
