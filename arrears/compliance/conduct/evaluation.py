@@ -16,7 +16,17 @@ from arrears.compliance.conduct.rules import CATEGORIES, Category
 from arrears.i18n import N_
 from arrears.yamlfile import Document, FileModel, YamlFileError, read_yaml, validate_each
 
-SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
+SPLITS = (
+    "dev",
+    "heldout",
+    "heldout2",
+    "heldout3",
+    "heldout4",
+    "heldout5",
+    "heldout6",
+    "heldout7",
+    "heldout8",
+)
 """dev: tuned on; heldout: the first held-out part, measured once in session 14 and open to tuning
 since; heldout2: written apart in session 15, measured once before round 3 and open to tuning
 since; heldout3: written apart in session 16, measured before and after round 3, open to round
