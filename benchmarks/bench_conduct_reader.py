@@ -40,8 +40,6 @@ from arrears.compliance.conduct.model import (
 )
 from arrears.compliance.conduct.model_training import TRAINING_SPLITS
 
-Item = tuple[str, str, str]
-
 
 def timed(label: str, load: Callable[[], object]) -> None:
     began = time.perf_counter()
@@ -75,7 +73,7 @@ def every_nth(items: list[CorpusItem], count: int) -> list[CorpusItem]:
     return items[:: max(1, len(items) // count)][:count]
 
 
-def transcript(corpus: Path, turns: int) -> list[Item]:
+def transcript(corpus: Path, turns: int) -> list[reader.Item]:
     """A call of ``turns`` turns: the open splits' call items, the collector's and the customer's
     in turn (every n-th of each)."""
     calls = [i for split in TRAINING_SPLITS for i in load_corpus(corpus, split) if i.source == "call"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from arrears.compliance.conduct.evaluation import read_items
+from arrears.compliance.conduct.evaluation import CorpusError, CorpusItem, read_items
 
 GRAM = 4
 
@@ -27,6 +27,10 @@ def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
     return len(left & right) / len(left | right) if left or right else 0.0
 
 
+def items_of(folder: Path) -> list[CorpusItem]:
+    return [item for path in sorted(folder.glob("*.yaml")) for item in read_items(path)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -35,15 +39,20 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path("data/qa/corpus"))
     parser.add_argument("--threshold", type=float, default=0.45)
     options = parser.parse_args()
-    older = [
-        (item.id, grams(item.text))
-        for folder in sorted(p for p in options.corpus.iterdir() if p.is_dir())
-        if folder.resolve() != options.new.resolve()
-        for path in sorted(folder.glob("*.yaml"))
-        for item in read_items(path)
+    for folder in (options.new, options.corpus):
+        if not folder.is_dir():
+            parser.error(f"{folder} is not a folder")
+    splits = [
+        p for p in sorted(options.corpus.iterdir()) if p.is_dir() and p.resolve() != options.new.resolve()
     ]
+    try:
+        older = [(item.id, grams(item.text)) for folder in splits for item in items_of(folder)]
+        new_items = items_of(options.new)
+    except CorpusError as error:
+        parser.exit(2, f"{error}\n")
+    if not older:
+        parser.error(f"{options.corpus} holds no items to compare with")
     close = 0
-    new_items = [item for path in sorted(options.new.glob("*.yaml")) for item in read_items(path)]
     for item in new_items:
         mine = grams(item.text)
         score, nearest = max((jaccard(mine, theirs), name) for name, theirs in older)

@@ -10,10 +10,11 @@ threshold: the sentence model and the fine-tuned reader carried the category) ar
 their evidence is the one least backed by the n-grams it is drawn from.
 
     PYTHONPATH=. nice -n 19 python tools/measure_model_evidence.py [--split dev --split heldout …]
-    PYTHONPATH=. nice -n 19 python tools/measure_model_evidence.py --held-out    # heldout7, once
+    PYTHONPATH=. nice -n 19 python tools/measure_model_evidence.py --held-out    # the newest part, once
 
-By default: dev, heldout … heldout6 and train-extra. ``--held-out`` reads heldout7 alone, the part
-whose figures count (data/qa/corpus/README.md): never for tuning. Prints a Markdown table.
+By default: every split but the newest (``evaluation.SPLITS``), and train-extra. ``--held-out``
+reads the newest alone, the part whose figures count (data/qa/corpus/README.md): never for tuning.
+Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from arrears.compliance.conduct.evaluation import CorpusItem, load_corpus
+from arrears.compliance.conduct.evaluation import SPLITS, CorpusItem, load_corpus
 from arrears.compliance.conduct.model import (
     check_many_with_model,
     describe,
@@ -35,8 +36,8 @@ from arrears.compliance.conduct.model import (
 from arrears.compliance.conduct.rules import CATEGORIES
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "qa" / "corpus"
-OPEN_SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "train-extra")
-HELD_OUT = "heldout7"
+HELD_OUT = SPLITS[-1]
+OPEN_SPLITS = (*SPLITS[:-1], "train-extra")
 
 
 @dataclass
@@ -80,11 +81,14 @@ def is_whole_text(text: str, start: int, end: int) -> bool:
 
 def measure(items: list[CorpusItem]) -> dict[str, Tally]:
     tallies = {category: Tally() for category in CATEGORIES}
+    model = load_model()
     checked = check_many_with_model([(i.text, i.party, i.speaker) for i in items])
     for item, result in zip(items, checked, strict=True):
-        for finding in result.findings:
-            if not finding.rule.startswith("model.") or finding.category not in item.labels:
-                continue
+        labelled = [f for f in result.findings if f.rule.startswith("model.") and f.category in item.labels]
+        by_ngrams = (
+            found_by_ngrams(model, features(item.text, item.party, item.speaker)) if labelled else set()
+        )
+        for finding in labelled:
             tally = tallies[finding.category]
             overlapping = overlaps(finding.start, finding.end, labelled_spans(item, finding.category))
             whole = is_whole_text(item.text, finding.start, finding.end)
@@ -92,9 +96,7 @@ def measure(items: list[CorpusItem]) -> dict[str, Tally]:
             tally.overlapping += overlapping
             tally.whole_text += whole
             tally.characters += finding.end - finding.start
-            if finding.category not in found_by_ngrams(
-                load_model(), features(item.text, item.party, item.speaker)
-            ):
+            if finding.category not in by_ngrams:
                 tally.carried += 1
                 tally.carried_overlapping += overlapping
                 tally.carried_whole_text += whole

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from arrears.compliance.conduct.rules import Category
+from arrears.errors import VALIDATION_MESSAGES
 from arrears.qa import service
 from arrears.qa.models import CallTranscript, QaVerdict, Speaker, TranscriptTurn, Verdict
 from arrears.qa.repository import WeekRow
@@ -22,6 +23,8 @@ MAX_TRANSCRIPT_CHARS = 100_000
 100,000 in fast English. The turns are checked during the request, with the model at some 1,800
 characters a second in short turns and 6,000 in long ones (docs/qa.md): 100,000 characters take
 up to a minute, where 5,000 turns at their own limit would have held it for hours."""
+TRANSCRIPT_TOO_LONG = "transcript_too_long"
+"""The error's type: its words, in the reader's language, are ``errors.VALIDATION_MESSAGES``'."""
 SPEAKERS: dict[str, Speaker] = {
     "collector": Speaker.COLLECTOR,
     "agent": Speaker.COLLECTOR,
@@ -63,8 +66,8 @@ class TranscriptIn(_In):
         total = sum(len(turn.text) for turn in self.turns)
         if total > MAX_TRANSCRIPT_CHARS:
             raise PydanticCustomError(
-                "transcript_too_long",
-                "the turns hold {total} characters in all, more than a transcript may ({maximum})",
+                TRANSCRIPT_TOO_LONG,
+                VALIDATION_MESSAGES[TRANSCRIPT_TOO_LONG],
                 {"total": f"{total:,}", "maximum": f"{MAX_TRANSCRIPT_CHARS:,}"},
             )
         return self

@@ -357,12 +357,11 @@ def shipped_probabilities(model: ContentModel, items: Sequence[reader.Item]) -> 
     training's columns; model.json keeps them sorted by name): the model's own probability, as
     ``model_findings`` reads it without the reader, one text at a time; a customer's words 0."""
     out = np.zeros((len(items), len(CATEGORIES)))
+    columns = [list(model.categories).index(name) for name in CATEGORIES]
     for row, (text, party, speaker) in enumerate(items):
         if speaker in OTHER_SPEAKERS or not text:
             continue
-        scores = _scores(model, [_reading(text, party, speaker)], None)[0]
-        by_name = dict(zip(model.categories, scores.tolist(), strict=True))
-        out[row] = [by_name[c] for c in CATEGORIES]
+        out[row] = _scores(model, [_reading(text, party, speaker)], None)[0][columns]
     return out
 
 
