@@ -411,13 +411,20 @@ def keep_after_feed(accounts: int, url: str | None) -> int:
 
 
 def put_back_kept(accounts: int, url: str | None) -> None:
-    """The kept state put back (``--next-night-again``), written out to disk before the night runs."""
+    """The kept state put back (``--next-night-again``), its schema brought to the code's (a state
+    kept by an earlier version, as a bank migrates before the night), written out to disk before
+    the night runs."""
     import os
+
+    from arrears.db.migrate import upgrade
 
     folder = folder_for(accounts, url)
     if url is not None or not (folder / KEPT / "store.duckdb").exists():
         raise SystemExit(f"nothing kept in {folder / KEPT}: run with --keep-after-feed first (SQLite)")
     _copy_state(folder / KEPT, folder)
+    database = database_for(folder, url)
+    upgrade(database)
+    database.dispose()
     os.sync()  # the copy's pages written out now, not while the night runs
 
 

@@ -39,7 +39,7 @@ def test_simulation_runs_go_down_and_come_back(engine: Engine) -> None:
     assert "simulation_runs" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert "simulation_runs" in inspect(engine).get_table_names()
-    assert current_revision(engine) == "0023_case_worst_account"
+    assert current_revision(engine) == "0024_strategy_actions_touched"
 
 
 def test_the_cases_already_there_are_given_their_worst_account_in_the_cases_steps_order(

@@ -8,12 +8,22 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
+import pytest
 from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import sqlite
 from typer.testing import CliRunner
 
 from arrears.cli import app
 from arrears.portfolio.models import Customer
-from arrears.strategy.fairness import TOUCHED_SCHEMA, _age_bands, _counts, _outcomes, _ratio, _regions
+from arrears.strategy.fairness import (
+    TOUCHED_SCHEMA,
+    _age_bands,
+    _counts,
+    _outcomes,
+    _ratio,
+    _regions,
+    window_query,
+)
 from arrears.strategy.models import StrategyRun
 from tests.api.book import Book
 from tests.strategy.test_nightly import AS_OF, approve, night
@@ -97,9 +107,9 @@ def test_age_bands_and_regions_counted_set_based_are_each_cases_own() -> None:
         ),
         pa.table(
             {
-                "case_id": ["b", "c", "z"],
-                "contacted": [True, False, True],
-                "escalated": [False, True, True],
+                "case_id": ["b", "c", "z", "b"],  # one row per action: b twice
+                "contacted": [True, False, True, False],
+                "escalated": [False, True, True, True],
             },
             schema=TOUCHED_SCHEMA,
         ),
@@ -107,11 +117,22 @@ def test_age_bands_and_regions_counted_set_based_are_each_cases_own() -> None:
     )
     assert outcomes.to_pydict() == {
         "contacted": [False, True, False, False],
-        "escalated": [False, False, True, False],
+        "escalated": [False, True, True, False],
         "high_risk": [True, False, False, True],
     }
     counts = _counts(outcomes.append_column("group", pa.array(["x", "x", None, "y"], pa.string())))
     assert counts == {
-        "x": {"cases": 2, "contacted": 1, "escalated": 0, "high_risk": 1},
+        "x": {"cases": 2, "contacted": 1, "escalated": 1, "high_risk": 1},
         "y": {"cases": 1, "contacted": 0, "escalated": 0, "high_risk": 1},
     }
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)  # SQLite's plan, by name
+def test_the_windows_cases_are_read_from_the_index_alone(engine: Engine) -> None:
+    """The actions' rows are wide (details, reasons, why): the report must not read them."""
+    statement = window_query(AS_OF, 30).compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    with engine.connect() as connection:
+        plan = " ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}"))
+    assert "COVERING INDEX ix_strategy_actions_as_of_action_case_id" in plan, plan
