@@ -143,7 +143,7 @@ def _touched(connection: Connection, as_of: date, days: int) -> pa.Table:
     )
 
 
-def window_query(as_of: date, days: int) -> Select[tuple[str, str]]:
+def window_query(as_of: date, days: int) -> Select[str, str]:
     """The window's actions, read from the index on (as_of, action, case_id) alone: the actions'
     rows are wide (details, reasons, why), and grouping them per case in SQLite cost a sort of
     every row; the cases are told apart in Arrow instead (at 10M: 11 s, now 4, docs/strategy.md,
