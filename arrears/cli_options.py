@@ -19,6 +19,10 @@ from arrears.i18n import N_, translate
 
 DATE_FORMAT = "YYYY-MM-DD"
 NOT_A_DATE = N_("{value} is not a date (YYYY-MM-DD) / 不是日期")
+OUT_OF_RANGE = N_("{value} is outside the business dates Arrears keeps ({first} to {last})")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+"""The business dates a command takes: the night subtracts windows from a date and adds terms to
+it, which near year 1 or 9999 leave Python's calendar."""
 
 
 def parse_date(text: str | date) -> date:
@@ -26,9 +30,16 @@ def parse_date(text: str | date) -> date:
     if isinstance(text, date):
         return text
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise typer.BadParameter(translate(NOT_A_DATE, message_language(), value=repr(echo(text)))) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(
+            translate(
+                OUT_OF_RANGE, message_language(), value=repr(echo(text)), first=FIRST_DAY, last=LAST_DAY
+            )
+        )
+    return day
 
 
 def date_option(*names: str, help: str) -> Any:

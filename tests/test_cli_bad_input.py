@@ -109,6 +109,12 @@ def test_a_date_that_is_not_one_is_refused_by_every_command(args: list[str]) -> 
     refused(2, *args, says=("is not a date (YYYY-MM-DD)",))
 
 
+@pytest.mark.parametrize("day", ["0001-01-05", "9999-12-31"])
+def test_a_date_near_the_calendars_ends_is_refused_not_a_traceback(database: Path, day: str) -> None:
+    """The night subtracts windows and adds terms: year 1 or 9999 left Python's calendar."""
+    refused(2, "batch", "run", "--as-of", day, "--simulate", says=(day, "outside the business dates"))
+
+
 def test_a_night_in_the_future_is_refused_unless_simulated(database: Path) -> None:
     refused(2, "batch", "run", "--as-of", "2099-01-01", says=("2099-01-01", "business today", "--simulate"))
     refused(2, "batch", "run", "--from", "2099-01-01", "--to", "2099-01-02", says=("2099-01-02",))
