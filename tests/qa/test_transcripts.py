@@ -81,8 +81,9 @@ def test_a_clean_call_scores_100_and_is_not_flagged(api: Api) -> None:
     assert contact.review_status == "none"
 
 
-PAYDAY = "Have you thought about taking out a small payday advance to cover this?"
-"""Pressure to borrow elsewhere the rules miss (no word of theirs) and the trained model finds."""
+PAYDAY = "Have you thought about getting a small advance somewhere to cover this?"
+"""Pressure to borrow elsewhere the rules miss (no word of theirs) and the trained model finds (round 8's
+rules find "a small payday advance to cover this", the sentence this test used before)."""
 
 
 def test_the_content_model_adds_what_the_rules_miss_when_the_bank_turns_it_on(api: Api) -> None:
