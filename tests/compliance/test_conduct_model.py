@@ -28,6 +28,7 @@ from arrears.compliance.conduct.model_training import (
     PROBE_TOLERANCE,
     TRAINING_SPLITS,
     Labelled,
+    feature_rules_digest,
     fingerprint,
     probe_drift,
     probe_parts,
@@ -35,10 +36,13 @@ from arrears.compliance.conduct.model_training import (
     train,
     training_items,
 )
+from arrears.compliance.conduct.rules import ConductRulesError, RulesFile, load_rules, rule_book
+from arrears.yamlfile import parse_yaml, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "qa" / "corpus"
 WRITTEN = ROOT / EXAMPLES
+RULES_FILE = ROOT / "arrears" / "compliance" / "conduct" / "rules.yaml"
 runner = CliRunner()
 
 THREAT = "再不还钱，我把你的照片做成海报贴满你们小区"
@@ -59,7 +63,7 @@ def small_training(seed: int) -> ContentModel:
 
 
 def test_the_shipped_model_was_trained_from_what_training_reads_now() -> None:
-    """A stale model.json fails here: the items trained on, the rules file (its evasions and cues
+    """A stale model.json fails here: the items trained on, the rules file's evasions and cues (they
     make the features), the settings and the encoder are the fingerprint training records; the
     probe is what the same training code gives on the written examples alone (some seconds), within
     a tolerance for another processor's rounding, so a change to the features or the training
@@ -99,6 +103,30 @@ def test_the_fingerprint_changes_with_an_item_a_label_or_a_setting() -> None:
     assert fingerprint(parts[:-1], seed=0, c=4.0, sentences=False)["items"] != base["items"]
     assert fingerprint(parts, seed=0, c=8.0, sentences=False)["settings"] != base["settings"]
     assert fingerprint(parts, seed=0, c=4.0, sentences=False) == base
+
+
+def test_the_fingerprint_reads_the_evasions_and_cues_not_the_rules() -> None:
+    """A rule written otherwise leaves the trained model current; an evasion or a cue does not."""
+    spec = validate(
+        parse_yaml(RULES_FILE.read_text("utf-8"), "rules.yaml", error=ConductRulesError),
+        RulesFile,
+        error=ConductRulesError,
+    )
+    base = feature_rules_digest(rule_book(spec))
+    assert base == feature_rules_digest(load_rules())
+    first = spec.rules[0]
+    faster = spec.model_copy(
+        update={"rules": [first.model_copy(update={"zh": ["(?:换了)"]}), *spec.rules[1:]]}
+    )
+    assert feature_rules_digest(rule_book(faster)) == base
+    evasion = spec.evasions[0].model_copy(update={"read": "另一个读法"})
+    assert (
+        feature_rules_digest(rule_book(spec.model_copy(update={"evasions": [evasion, *spec.evasions[1:]]})))
+        != base
+    )
+    name, patterns = next(iter(spec.cues.items()))
+    cue = patterns.model_copy(update={"zh": [*patterns.zh, "新的线索词"]})
+    assert feature_rules_digest(rule_book(spec.model_copy(update={"cues": {**spec.cues, name: cue}}))) != base
 
 
 def test_no_other_split_is_read(tmp_path: Path) -> None:
