@@ -1,9 +1,11 @@
 from datetime import date
 
+import pytest
 from sqlalchemy import Engine, insert, inspect, select
 
 from arrears.db.migrate import current_revision, upgrade
 from arrears.models import metadata
+from tests.conftest import DATABASES
 
 
 def test_migrations_build_every_table_of_the_models(engine: Engine) -> None:
@@ -39,7 +41,7 @@ def test_simulation_runs_go_down_and_come_back(engine: Engine) -> None:
     assert "simulation_runs" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert "simulation_runs" in inspect(engine).get_table_names()
-    assert current_revision(engine) == "0024_strategy_actions_touched"
+    assert current_revision(engine) == "0025_sqlite_instants_as_written"
 
 
 def test_the_cases_already_there_are_given_their_worst_account_in_the_cases_steps_order(
@@ -103,3 +105,39 @@ def test_the_cases_already_there_are_given_their_worst_account_in_the_cases_step
     with engine.connect() as connection:
         worst = dict(connection.execute(select(Case.case_id, Case.worst_account_id)).all())
     assert worst == {"K1": "A3", "K2": "B1"}
+
+
+@pytest.mark.parametrize("database_kind", [DATABASES[0]], indirect=True)  # PostgreSQL keeps timestamptz
+def test_the_instants_bulk_writes_left_with_an_offset_are_stored_as_every_other_instant(
+    engine: Engine,
+) -> None:
+    """0025: "2026-12-08 01:00:00+00:00" (Python's default form, left by insert_arrow) becomes
+    "2026-12-08 01:00:00.000000", as UTCDateTime stores it; a value already so stays as it is."""
+    from alembic import command
+
+    from arrears.db.migrate import alembic_config
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0024_strategy_actions_touched")
+    written = ["2026-12-08 01:00:00+00:00", "2026-12-08 01:00:00.000005+00:00", "2026-12-08 09:30:00.250000"]
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # rows alone, without their cases
+        for number, (start, end) in enumerate(zip(written, [*written[1:], written[0]], strict=True), start=1):
+            connection.exec_driver_sql(
+                "INSERT INTO call_tasks (id, action_id, case_id, customer_id, due_on, window_start, window_end, "
+                "best, status, why) VALUES (?, ?, 'K1', 'C1', '2026-12-08', ?, ?, 0, 'open', '{}')",
+                (number, number, start, end),
+            )
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    upgrade(engine)
+    with engine.connect() as connection:
+        stored = connection.exec_driver_sql(
+            "SELECT window_start, window_end FROM call_tasks ORDER BY id"
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        ("2026-12-08 01:00:00.000000", "2026-12-08 01:00:00.000005"),
+        ("2026-12-08 01:00:00.000005", "2026-12-08 09:30:00.250000"),
+        ("2026-12-08 09:30:00.250000", "2026-12-08 01:00:00.000000"),
+    ]

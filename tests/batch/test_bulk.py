@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gc
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, insert, select
 
+from arrears.db import UTCDateTime, make_engine
 from arrears.db import arrow as bulk
-from arrears.db import make_engine
 from arrears.db.migrate import upgrade
 from arrears.portfolio.repository import read_portfolio
 from tests.batch.book import insert_book
@@ -81,3 +84,35 @@ def test_the_cycle_collector_is_paused_inside_and_given_back_as_it_was() -> None
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_instants_written_in_bulk_compare_equal_to_the_same_instants_bound(engine: Engine) -> None:
+    """insert_arrow stores an instant as the ORM does (on SQLite the same text), so a comparison at
+    the very microsecond holds in both directions, whatever the column's zone."""
+    table = Table(
+        "bulk_instants", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime())
+    )
+    table.create(engine)
+    east = timezone(timedelta(hours=8))
+    instants = [datetime(2026, 12, 8, 1, 0, tzinfo=UTC), datetime(2026, 12, 8, 9, 0, 0, 5, tzinfo=east)]
+    column = pa.array(instants, pa.timestamp("us", tz="Asia/Shanghai"))
+    with engine.begin() as connection:
+        bulk.insert_arrow(connection, "bulk_instants", pa.table({"id": [1, 2], "at": column}))
+        connection.execute(insert(table), [{"id": 3, "at": instants[0]}, {"id": 4, "at": instants[1]}])
+    with engine.connect() as connection:
+        for at in instants:
+            same = select(table.c.id).where(table.c.at >= at, table.c.at <= at).order_by(table.c.id)
+            assert len(connection.execute(same).all()) == 2, at
+        if engine.dialect.name == "sqlite":
+            texts = connection.exec_driver_sql("SELECT at FROM bulk_instants ORDER BY id").scalars().all()
+            assert texts[:2] == texts[2:] == ["2026-12-08 01:00:00.000000", "2026-12-08 01:00:00.000005"]
+
+
+def test_a_naive_timestamp_column_is_refused_before_anything_is_written(engine: Engine) -> None:
+    table = Table("naive_instants", MetaData(), Column("at", UTCDateTime()))
+    table.create(engine)
+    naive = pa.table({"at": pa.array([datetime(2026, 12, 8, 1, 0)], pa.timestamp("us"))})  # noqa: DTZ001
+    with engine.begin() as connection, pytest.raises(TypeError, match="time zone: \\['at'\\]"):
+        bulk.insert_arrow(connection, "naive_instants", naive)
+    with engine.connect() as connection:
+        assert connection.execute(select(table.c.at)).all() == []
