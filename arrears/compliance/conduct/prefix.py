@@ -28,6 +28,41 @@ def guarded(pattern: str) -> str:
     return "|".join(_behind(first_chars(a), a) if first_chars(a) else guarded(a) for a in alternatives)
 
 
+def guarded_runs(pattern: str) -> str:
+    """``pattern`` behind one lookahead on its possible first characters, as :func:`guarded`; when
+    some of its alternatives begin where that is not known, each run of consecutive alternatives
+    that all begin with known characters behind one lookahead (not one each), the others as
+    :func:`guarded` puts them. The same matches in the same order: each lookahead only tests what
+    every alternative behind it needs."""
+    chars = first_chars(pattern)
+    if chars:
+        return _behind(chars, pattern)
+    alternatives = _top_level_alternatives(pattern)
+    if len(alternatives) == 1:
+        inner = _whole_group(pattern)
+        return pattern if inner is None else f"(?:{guarded_runs(inner)})"
+    parts: list[str] = []
+    run: list[str] = []
+    run_chars: set[str] = set()
+
+    def close_run() -> None:
+        if run:
+            parts.append(_behind(frozenset(run_chars), run[0] if len(run) == 1 else "|".join(run)))
+            run.clear()
+            run_chars.clear()
+
+    for alternative in alternatives:
+        known = first_chars(alternative)
+        if known:
+            run.append(alternative)
+            run_chars.update(known)
+        else:
+            close_run()
+            parts.append(guarded_runs(alternative))
+    close_run()
+    return "|".join(parts)
+
+
 def _whole_group(pattern: str) -> str | None:
     """The inside of ``(?:…)`` when that group is the whole pattern."""
     if pattern.startswith("(?:") and _matching_paren(pattern) == len(pattern) - 1:

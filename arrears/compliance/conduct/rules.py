@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 from pydantic import Field
 
-from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded, non_capturing
+from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded, guarded_runs, non_capturing
 from arrears.compliance.lexicon import Pattern, PatternsSpec
 from arrears.i18n import N_
 from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
@@ -172,8 +172,8 @@ def _rule(spec: RuleSpec, words: dict[str, str]) -> Rule:
         category=spec.category,
         pack_key=spec.pack_key or spec.category,
         severity=spec.severity,
-        zh=_alternation(spec.zh, words),
-        en=_alternation(spec.en, words),
+        zh=_alternation(spec.zh, words, runs=True),
+        en=_alternation(spec.en, words, runs=True),
         negatable=spec.negatable,
         reportable=spec.reportable,
         third_party_only=spec.party == "third",
@@ -188,7 +188,7 @@ _SHARED = ("^", "\\b")
 """Tests that begin alternatives and are shared by them: the start of the text, a word boundary."""
 
 
-def _alternation(patterns: list[str], words: dict[str, str]) -> re.Pattern[str] | None:
+def _alternation(patterns: list[str], words: dict[str, str], *, runs: bool = False) -> re.Pattern[str] | None:
     """One pattern for a list (one search instead of many), word classes spelled out.
 
     The alternatives that begin at a word boundary (``\\b(?:tell|call)…``, most English ones)
@@ -199,12 +199,13 @@ def _alternation(patterns: list[str], words: dict[str, str]) -> re.Pattern[str] 
     the match (the same findings on the corpus and the examples)."""
     if not patterns:
         return None
+    guard = guarded_runs if runs else guarded
     alternatives = [a for p in patterns for a in _top_level_alternatives(_expand(p, words))]
     shared = {prefix: [a[len(prefix) :] for a in alternatives if a.startswith(prefix)] for prefix in _SHARED}
     parts = [f"(?:{a})" for a in alternatives if not a.startswith(_SHARED)]
     parts += [
-        prefix + "(?:" + guarded("|".join(f"(?:{a})" for a in group)) + ")"
+        prefix + "(?:" + guard("|".join(f"(?:{a})" for a in group)) + ")"
         for prefix, group in shared.items()
         if group
     ]
-    return re.compile(non_capturing(guarded("|".join(parts))))
+    return re.compile(non_capturing(guard("|".join(parts))))
