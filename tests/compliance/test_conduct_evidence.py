@@ -35,9 +35,9 @@ CARRIED = [
         "周四前还联系不上你的话，我们就给她班主任打个电话",
     ),
     (
-        "Your son is getting married next month, right? We might come to the banquet too and chat "
+        "Your sister's wedding is on Saturday, isn't it? We might come to the banquet too and chat "
         "with the in-laws about your situation.",
-        "reputation",
+        "third_party_leverage",
         "We might come to the banquet too and chat with the in-laws about your situation",
     ),
 ]
