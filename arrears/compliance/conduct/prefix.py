@@ -15,32 +15,25 @@ _SPECIAL = set(".^$*+?{}[]()|\\")
 _CLASS_SPECIAL = set("^-]\\[")
 
 
-def guarded(pattern: str) -> str:
+def guarded(pattern: str, *, runs: bool = False) -> str:
     """``pattern`` behind a lookahead on its possible first characters, when they are known; else
-    each of its alternatives behind its own, where known."""
+    each of its alternatives behind its own, where known. ``runs``: each run of consecutive
+    alternatives that all begin with known characters behind one lookahead (not one each), the
+    others guarded alone. The same matches in the same order: a lookahead only tests what every
+    alternative behind it needs."""
     chars = first_chars(pattern)
     if chars:
         return _behind(chars, pattern)
     alternatives = _top_level_alternatives(pattern)
     if len(alternatives) == 1:
         inner = _whole_group(pattern)
-        return pattern if inner is None else f"(?:{guarded(inner)})"
-    return "|".join(_behind(first_chars(a), a) if first_chars(a) else guarded(a) for a in alternatives)
+        return pattern if inner is None else f"(?:{guarded(inner, runs=runs)})"
+    if not runs:
+        return "|".join(_behind(first_chars(a), a) if first_chars(a) else guarded(a) for a in alternatives)
+    return "|".join(_guarded_runs(alternatives))
 
 
-def guarded_runs(pattern: str) -> str:
-    """``pattern`` behind one lookahead on its possible first characters, as :func:`guarded`; when
-    some of its alternatives begin where that is not known, each run of consecutive alternatives
-    that all begin with known characters behind one lookahead (not one each), the others as
-    :func:`guarded` puts them. The same matches in the same order: each lookahead only tests what
-    every alternative behind it needs."""
-    chars = first_chars(pattern)
-    if chars:
-        return _behind(chars, pattern)
-    alternatives = _top_level_alternatives(pattern)
-    if len(alternatives) == 1:
-        inner = _whole_group(pattern)
-        return pattern if inner is None else f"(?:{guarded_runs(inner)})"
+def _guarded_runs(alternatives: list[str]) -> list[str]:
     parts: list[str] = []
     run: list[str] = []
     run_chars: set[str] = set()
@@ -58,9 +51,9 @@ def guarded_runs(pattern: str) -> str:
             run_chars.update(known)
         else:
             close_run()
-            parts.append(guarded_runs(alternative))
+            parts.append(guarded(alternative, runs=True))
     close_run()
-    return "|".join(parts)
+    return parts
 
 
 def _whole_group(pattern: str) -> str | None:

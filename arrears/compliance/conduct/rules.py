@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 from pydantic import Field
 
-from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded, guarded_runs, non_capturing
+from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded, non_capturing
 from arrears.compliance.lexicon import Pattern, PatternsSpec
 from arrears.i18n import N_
 from arrears.yamlfile import FileModel, YamlFileError, parse_yaml, validate
@@ -199,13 +199,12 @@ def _alternation(patterns: list[str], words: dict[str, str], *, runs: bool = Fal
     the match (the same findings on the corpus and the examples)."""
     if not patterns:
         return None
-    guard = guarded_runs if runs else guarded
     alternatives = [a for p in patterns for a in _top_level_alternatives(_expand(p, words))]
     shared = {prefix: [a[len(prefix) :] for a in alternatives if a.startswith(prefix)] for prefix in _SHARED}
     parts = [f"(?:{a})" for a in alternatives if not a.startswith(_SHARED)]
     parts += [
-        prefix + "(?:" + guard("|".join(f"(?:{a})" for a in group)) + ")"
+        prefix + "(?:" + guarded("|".join(f"(?:{a})" for a in group), runs=runs) + ")"
         for prefix, group in shared.items()
         if group
     ]
-    return re.compile(non_capturing(guard("|".join(parts))))
+    return re.compile(non_capturing(guarded("|".join(parts), runs=runs)))
