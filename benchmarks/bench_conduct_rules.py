@@ -2,8 +2,8 @@
 
     PYTHONPATH=. python benchmarks/bench_conduct_rules.py [--repeats 3] [--profile] [--top 15]
 
-The texts are every item of the open splits (model_training.TRAINING_SPLITS: dev, heldout …
-heldout7; never heldout8), longer than dev's alone. Printed: ``check_conduct(text)`` (to the
+The texts are every item of the splits trained on (model_training.TRAINING_SPLITS; never the part
+held out for measuring), longer than dev's alone. Printed: ``check_conduct(text)`` (to the
 debtor, as a collector: what bench_content.py's checker runs) per second of CPU time, each pass
 and the best of --repeats, pinned to one core. With --profile, each rule's searches as the
 checker runs them (its ``requires`` test, its pattern's search, its further matches), timed for
