@@ -308,15 +308,17 @@ def test_a_guarded_rule_finds_what_the_unguarded_one_finds() -> None:
 
 
 def test_a_rule_finds_nothing_where_its_required_words_are_absent() -> None:
-    """``requires`` only skips work: on the written examples and the corpus' dev split, a rule with
-    required words finds nothing in a text without them."""
+    """``requires`` only skips work: on the written examples and every split but the newest held-out
+    part (whose texts nobody reads while changing the rules), a rule with required words finds
+    nothing in a text without them."""
     import yaml
 
-    from arrears.compliance.conduct.evaluation import load_corpus
+    from arrears.compliance.conduct.evaluation import SPLITS, load_corpus
 
     corpus = Path(__file__).parents[2] / "data" / "qa" / "corpus"
     examples = yaml.safe_load((EXAMPLES / "examples.yaml").read_text("utf-8"))
-    texts = [item["text"] for item in examples] + [item.text for item in load_corpus(corpus, "dev")]
+    open_splits = [item.text for split in SPLITS[:-1] for item in load_corpus(corpus, split)]
+    texts = [item["text"] for item in examples] + open_splits
     book = load_rules()
     normalised = [normalise(text, book.evasions).text for text in texts]
     checked = 0
