@@ -405,8 +405,15 @@ def keep_after_feed(accounts: int, url: str | None) -> int:
     the next night can be run again from them (``--next-night-again``)."""
     if url is not None:
         raise SystemExit("--keep-after-feed keeps a SQLite database only")
+    import shutil
+
     folder = folder_for(accounts, url)
-    _copy_state(folder, folder / KEPT)
+    partial = folder / f"{KEPT}.partial"  # renamed when whole: a stopped copy is never taken as kept
+    shutil.rmtree(partial, ignore_errors=True)
+    _copy_state(folder, partial)
+    shutil.rmtree(folder / KEPT, ignore_errors=True)
+    partial.rename(folder / KEPT)
+    print(f"kept the state after the feed in {folder / KEPT}", flush=True)
     return 1
 
 
