@@ -13,10 +13,18 @@ from typer.core import TyperGroup
 from arrears import __version__
 from arrears.config import get_settings, message_language
 from arrears.errors import ArrearsError, InvalidInputError
-from arrears.i18n import N_
+from arrears.i18n import N_, translate
 
 # File-system errors a user causes by naming the wrong path; any other exception is a bug.
 USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError)
+OS_REASONS: dict[type[OSError], str] = {
+    FileNotFoundError: N_("no such file or folder"),
+    IsADirectoryError: N_("is a folder, not a file"),
+    NotADirectoryError: N_("a part of the path is not a folder"),
+    PermissionError: N_("permission denied"),
+    FileExistsError: N_("already exists"),
+}
+"""The reason of each, in the reader's language (the system's strerror is English only)."""
 
 
 errors = Console(stderr=True)
@@ -42,9 +50,10 @@ class ArrearsGroup(TyperGroup):
             report(error)
             raise typer.Exit(error.exit_code) from error
         except USER_OS_ERRORS as error:
-            failure = InvalidInputError(
-                N_("{path}: {reason}"), path=error.filename or "", reason=error.strerror or str(error)
+            reason = next(
+                translate(r, message_language()) for c, r in OS_REASONS.items() if isinstance(error, c)
             )
+            failure = InvalidInputError(N_("{path}: {reason}"), path=error.filename or "", reason=reason)
             report(failure)
             raise typer.Exit(failure.exit_code) from error
 

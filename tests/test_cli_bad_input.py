@@ -500,3 +500,19 @@ def test_the_business_today_is_the_last_date_a_night_may_run() -> None:
     with pytest.raises(InvalidInputError, match="--simulate"):
         resolve_dates(None, date(2024, 5, 30), date(2024, 6, 3), late_utc, "Asia/Shanghai")
     assert resolve_dates(date(2099, 1, 1), None, None, late_utc, "UTC", simulate=True) == [date(2099, 1, 1)]
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"), [("en", "is a folder, not a file"), ("zh-CN", "是文件夹，不是文件")]
+)
+def test_a_file_path_that_is_a_folder_is_said_in_the_users_language(
+    tmp_path: Path, language: str, reason: str
+) -> None:
+    """The system's reason (strerror) is English only: the CLI says its own, translated."""
+    output = refused(
+        2,
+        *("compliance", "evaluate-content", "data/qa/corpus", "--markdown", str(tmp_path)),
+        says=(str(tmp_path), reason),
+        env={"ARREARS_LANGUAGE": language},
+    )
+    assert "Is a directory" not in output
