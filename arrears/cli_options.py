@@ -8,7 +8,9 @@ with a usage error (exit status 2) in the user's language, never a traceback::
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -45,3 +47,22 @@ def parse_date(text: str | date) -> date:
 def date_option(*names: str, help: str) -> Any:
     """A Typer option holding a business date (``date``, or ``date | None`` with a default)."""
     return typer.Option(*names, parser=parse_date, metavar=DATE_FORMAT, help=help)
+
+
+def writable_file(path: Path) -> Path:
+    """A file a command will write after long work, checked before the work: a folder, a missing
+    parent folder or one not writable is refused now (the command line says why), not after
+    minutes of training or computing."""
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileNotFoundError(2, "No such file or directory", str(parent))
+    if not os.access(path if path.exists() else parent, os.W_OK):
+        raise PermissionError(13, "Permission denied", str(path))
+    return path
+
+
+def out_file_option(*names: str, help: str) -> Any:
+    """A Typer option naming a file to write, checked by :func:`writable_file` when parsed."""
+    return typer.Option(*names, parser=lambda text: writable_file(Path(text)), help=help)

@@ -516,3 +516,23 @@ def test_a_file_path_that_is_a_folder_is_said_in_the_users_language(
         env={"ARREARS_LANGUAGE": language},
     )
     assert "Is a directory" not in output
+
+
+@pytest.mark.parametrize(
+    ("command", "out"),
+    [
+        (("compliance", "train-content-model", "no-such-corpus"), "."),
+        (("compliance", "train-content-model", "no-such-corpus"), "no-such-folder/model.json"),
+        (("delinquency", "export", "--as-of", "2026-11-23"), "."),
+        (("model", "features", "--as-of", "2026-11-23"), "no-such-folder/features.parquet"),
+    ],
+)
+def test_a_file_to_write_is_checked_before_the_work(
+    tmp_path: Path, command: tuple[str, ...], out: str
+) -> None:
+    """Training a model takes minutes: an --out that cannot be written is refused first (before
+    the corpus, here missing, is even read), not once the work is done."""
+    target = tmp_path / out
+    reason = "is a folder, not a file" if target.is_dir() else "no such file or folder"
+    output = refused(2, *command, "--out", str(target), says=(reason,))
+    assert "no-such-corpus" not in output

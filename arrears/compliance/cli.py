@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from arrears.cli_options import out_file_option
 from arrears.errors import InvalidInputError, one_of
 from arrears.i18n import N_
 
@@ -222,11 +223,11 @@ def train_content_model_command(
     corpus: Annotated[
         Path,
         typer.Argument(
-            help="The corpus folder: its splits open to training, dev/ to heldout6/ (and train-extra/), "
-            "are trained on."
+            help="The corpus folder: its splits open to training (dev/ up to the latest held-out part "
+            "opened) and train-extra/ are trained on."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the model (JSON).")],
+    out: Annotated[Path, out_file_option("--out", help="Where to write the model (JSON).")],
     examples: Annotated[
         Path | None,
         typer.Option(help="More labelled items to train on (default: the checker's written examples)."),
@@ -236,7 +237,8 @@ def train_content_model_command(
         bool, typer.Option(help="Print grouped cross-validated figures (a few minutes).")
     ] = True,
 ) -> None:
-    """Train the conduct model on the corpus' splits open to training (dev to heldout6), its
+    """Train the conduct model on the corpus' splits open to training (dev up to the latest
+    held-out part opened), its
     train-extra/ folder and the written examples; with the sentence model when the qa-model extra
     is installed.
 

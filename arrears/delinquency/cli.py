@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.console import Console
 
-from arrears.cli_options import date_option
+from arrears.cli_options import date_option, out_file_option
 from arrears.config import get_settings
 from arrears.db import open_database
 from arrears.delinquency.rules import DelinquencyRules, load_rules
@@ -50,7 +50,7 @@ def rules_from(path: Path | None) -> DelinquencyRules:
 @app.command("export")
 def export(
     as_of: Annotated[date, date_option("--as-of", help="Snapshot date (YYYY-MM-DD).")],
-    out: Annotated[Path, typer.Option("--out", help="File to write: .csv or .parquet.")],
+    out: Annotated[Path, out_file_option("--out", help="File to write: .csv or .parquet.")],
 ) -> None:
     """Write the snapshot of a date as CSV or Parquet, amounts as decimal strings."""
     from arrears.delinquency.export import export_snapshot

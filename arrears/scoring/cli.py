@@ -17,7 +17,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from arrears.cli_options import date_option
+from arrears.cli_options import date_option, out_file_option
 from arrears.clock import SystemClock
 from arrears.db import open_database, transaction
 from arrears.errors import InvalidInputError, one_of
@@ -242,7 +242,7 @@ def show(
 @app.command("features")
 def features_command(
     as_of: Annotated[date, date_option("--as-of", help="Business date, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    out: Annotated[Path, out_file_option("--out", help="Parquet file to write.")],
     engine_name: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
 ) -> None:
     """Compute the features of the accounts delinquent on a date from the stored snapshots.
