@@ -41,7 +41,7 @@ def test_simulation_runs_go_down_and_come_back(engine: Engine) -> None:
     assert "simulation_runs" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert "simulation_runs" in inspect(engine).get_table_names()
-    assert current_revision(engine) == "0025_sqlite_instants_as_written"
+    assert current_revision(engine) == "0026_cases_closed_updated_on"
 
 
 def test_the_cases_already_there_are_given_their_worst_account_in_the_cases_steps_order(

@@ -67,7 +67,15 @@ class Case(Base):
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
         ),
-        Index(None, "status", "updated_on"),
+        # The closed cases by the night that closed them (a rerun of that night reads them again).
+        # Not the open ones: every night moves each open case's updated_on, and an index on it
+        # would be rewritten 1.4M times a night at 10M accounts for reads that scan anyway.
+        Index(
+            "ix_cases_closed_updated_on",
+            "updated_on",
+            sqlite_where=text("status = 'closed'"),
+            postgresql_where=text("status = 'closed'"),
+        ),
     )
 
 
