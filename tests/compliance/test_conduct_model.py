@@ -268,17 +268,18 @@ def test_training_is_deterministic_for_a_seed_and_prints_the_figures(corpus: Pat
     assert result.exit_code == 0, result.output
     assert "rules | n-grams" in result.output and "forbidden_time" in result.output
     assert (
-        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 + heldout6 → heldout7" in result.output
+        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 + heldout6 + heldout7 → heldout8"
+        in result.output
         and "grouped 5-fold" in result.output
     )
     assert (
-        "160 items: dev 20, heldout 20, heldout2 20, heldout3 20, heldout4 20, heldout5 20, heldout6 20, "
-        "heldout7 20" in result.output
+        "160 items: dev 18, heldout 18, heldout2 18, heldout3 18, heldout4 18, heldout5 18, heldout6 18, "
+        "heldout7 17, heldout8 17" in result.output
     )
     written = json.loads(out.read_text("utf-8"))
     about = written.pop("about")
     assert set(about["grouped_cross_validation"]) == {
-        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 + heldout6 → heldout7",
+        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 + heldout6 + heldout7 → heldout8",
         "grouped 5-fold",
     }
     again = small_training(0).to_dict()
@@ -293,8 +294,8 @@ def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> Non
         app, ["compliance", "evaluate-content", str(corpus), "--with-model", "--misses", "200"]
     )
     assert without.exit_code == 0 and with_model.exit_code == 0, with_model.output
-    assert "20 items, 20 judged exactly" in without.output  # the dev split: an eighth of the examples
-    assert "20 items" in with_model.output
+    assert "18 items, 18 judged exactly" in without.output  # the dev split: a ninth of the examples
+    assert "18 items" in with_model.output
     assert "The rules with the model: n-grams" in with_model.output  # which model it used
 
 
