@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 from arrears.compliance.conduct import embedding
 from arrears.compliance.conduct.checker import OTHER_SPEAKERS, check_conduct
 from arrears.compliance.conduct.cues import PAIR_REACH, is_cue
-from arrears.compliance.conduct.evaluation import CorpusItem, Tally, load_corpus, read_items
+from arrears.compliance.conduct.evaluation import SPLITS, CorpusItem, Tally, load_corpus, read_items
 from arrears.compliance.conduct.model import (
     CUE_VALUE,
     MODEL_FORMAT,
@@ -67,21 +67,12 @@ SENTENCE_REGULARISATION = 4.0
 SMALLEST = 0.05
 """Weights smaller than this are left out: a third of the file, no loss of precision on dev."""
 EXAMPLES = Path("tests/compliance/conduct/examples.yaml")
-TRAINING_SPLITS = (
-    "dev",
-    "heldout",
-    "heldout2",
-    "heldout3",
-    "heldout4",
-    "heldout5",
-    "heldout6",
-    "heldout7",
-    "heldout8",
-)
-"""The corpus' splits open to tuning and training (round 3 opened heldout2, round 4 heldout3, round 5
-heldout4, round 6 heldout5, round 7 heldout6, round 8 heldout7,
-round 9 heldout8); the last is the one the "written
-apart" scheme tests on. A held-out part being written beside them is never read."""
+LATEST_TRAINED = "heldout8"
+TRAINING_SPLITS = SPLITS[: SPLITS.index(LATEST_TRAINED) + 1]
+"""The corpus' splits trained on: every split up to LATEST_TRAINED (round 3 opened heldout2, round 4
+heldout3 … round 9 heldout8); the last is the one the "written apart" scheme tests on. A split
+measured since (heldout9, open to the next round) waits for the next training, and the held-out
+part being written is never read."""
 EXTRA_FOLDER = "train-extra"
 """Items written for training only (optional): trained on, never measured on as a split."""
 SCHEMES = (f"{' + '.join(TRAINING_SPLITS[:-1])} → {TRAINING_SPLITS[-1]}", "grouped 5-fold")
