@@ -55,10 +55,9 @@ def writable_file(path: Path) -> Path:
     minutes of training or computing."""
     if path.is_dir():
         raise IsADirectoryError(21, "Is a directory", str(path))
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(2, "No such file or directory", str(parent))
-    if not os.access(path if path.exists() else parent, os.W_OK):
+    if not path.parent.is_dir():  # a bare name's parent is "."
+        raise FileNotFoundError(2, "No such file or directory", str(path.parent))
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
         raise PermissionError(13, "Permission denied", str(path))
     return path
 
