@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 from typing import Annotated, Any
 
@@ -12,11 +13,10 @@ from typer.core import TyperGroup
 
 from arrears import __version__
 from arrears.config import get_settings, message_language
-from arrears.errors import ArrearsError, InvalidInputError
+from arrears.errors import ArrearsError, InvalidInputError, echo
 from arrears.i18n import N_, translate
 
 # File-system errors a user causes by naming the wrong path; any other exception is a bug.
-USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError)
 OS_REASONS: dict[type[OSError], str] = {
     FileNotFoundError: N_("no such file or folder"),
     IsADirectoryError: N_("is a folder, not a file"),
@@ -25,6 +25,8 @@ OS_REASONS: dict[type[OSError], str] = {
     FileExistsError: N_("already exists"),
 }
 """The reason of each, in the reader's language (the system's strerror is English only)."""
+NAME_TOO_LONG = N_("the name is too long for the file system")
+"""ENAMETOOLONG is a plain OSError, told apart by its errno."""
 
 
 errors = Console(stderr=True)
@@ -40,6 +42,14 @@ def report(error: ArrearsError) -> None:
     )
 
 
+def _os_reason(error: OSError) -> str | None:
+    """Why a path the user named failed, in the user's language; None: not the user's doing."""
+    if error.errno == errno.ENAMETOOLONG:
+        return translate(NAME_TOO_LONG, message_language())
+    found = (r for c, r in OS_REASONS.items() if isinstance(error, c))
+    return next((translate(r, message_language()) for r in found), None)
+
+
 class ArrearsGroup(TyperGroup):
     """The root command: the one place where domain errors become a message and an exit status."""
 
@@ -49,11 +59,13 @@ class ArrearsGroup(TyperGroup):
         except ArrearsError as error:
             report(error)
             raise typer.Exit(error.exit_code) from error
-        except USER_OS_ERRORS as error:
-            reason = next(
-                translate(r, message_language()) for c, r in OS_REASONS.items() if isinstance(error, c)
+        except OSError as error:
+            reason = _os_reason(error)
+            if reason is None:
+                raise
+            failure = InvalidInputError(
+                N_("{path}: {reason}"), path=echo(error.filename or ""), reason=reason
             )
-            failure = InvalidInputError(N_("{path}: {reason}"), path=error.filename or "", reason=reason)
             report(failure)
             raise typer.Exit(failure.exit_code) from error
 

@@ -536,3 +536,19 @@ def test_a_file_to_write_is_checked_before_the_work(
     reason = "is a folder, not a file" if target.is_dir() else "no such file or folder"
     output = refused(2, *command, "--out", str(target), says=(reason,))
     assert "no-such-corpus" not in output
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [("en", "the name is too long for the file system"), ("zh-CN", "名称过长，文件系统不接受")],
+)
+def test_a_path_too_long_for_the_file_system_is_said_not_raised(language: str, reason: str) -> None:
+    """ENAMETOOLONG is a plain OSError: the CLI tells it apart by its errno, in the user's language."""
+    name = "a" * 100_000
+    output = refused(
+        2,
+        *("compliance", "train-content-model", "no-such-corpus", "--out", name),
+        says=(reason,),
+        env={"ARREARS_LANGUAGE": language},
+    )
+    assert "Traceback" not in output and name not in output  # the path echoed cut, not whole
