@@ -525,6 +525,7 @@ def test_a_file_path_that_is_a_folder_is_said_in_the_users_language(
         (("compliance", "train-content-model", "no-such-corpus"), "no-such-folder/model.json"),
         (("delinquency", "export", "--as-of", "2026-11-23"), "."),
         (("model", "features", "--as-of", "2026-11-23"), "no-such-folder/features.parquet"),
+        (("audit", "export", "--from", "2026-11-01", "--to", "2026-11-02"), "."),
     ],
 )
 def test_a_file_to_write_is_checked_before_the_work(

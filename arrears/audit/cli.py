@@ -16,7 +16,7 @@ from arrears.audit.export import ExportFormat
 from arrears.audit.repository import EntryFilter
 from arrears.audit.trail import Actor
 from arrears.audit.verify import Anchor, ChainBrokenError, verify
-from arrears.cli_options import date_option
+from arrears.cli_options import date_option, out_file_option
 from arrears.clock import SystemClock
 from arrears.config import get_settings, message_language
 from arrears.db import open_database, transaction
@@ -64,7 +64,7 @@ def verify_command(
 def export_command(
     first: Annotated[date, date_option("--from", help="First day (the bank's zone). 起始日。")],
     last: Annotated[date, date_option("--to", help="Last day, included. 截止日（含）。")],
-    out: Annotated[Path, typer.Option("--out", help="The file to write. 输出文件。", dir_okay=False)],
+    out: Annotated[Path, out_file_option("--out", help="The file to write. 输出文件。")],
     customer: Annotated[
         str | None, typer.Option("--customer", metavar="ID", help="Only this customer's entries. 仅该客户。")
     ] = None,
