@@ -163,16 +163,18 @@ def check_text_command(
 
 @app.command("evaluate-content")
 def evaluate_content_command(
-    corpus: Annotated[Path, typer.Argument(help="The corpus folder (with dev/ and heldout/).")],
-    split: Annotated[str, typer.Option(help="dev, heldout or all.")] = "dev",
+    corpus: Annotated[Path, typer.Argument(help="The corpus folder (a folder per split: dev/, heldout/ …).")],
+    split: Annotated[
+        str, typer.Option(help="A split (dev, heldout, heldout2 … the newest held-out part), or all.")
+    ] = "dev",
     markdown: Annotated[
         Path | None, typer.Option(help="Also write the tables as Markdown to this file ('-': print them).")
     ] = None,
-    misses: Annotated[int, typer.Option(help="List this many items the checker got wrong.")] = 0,
+    misses: Annotated[int, typer.Option(min=0, help="List this many items the checker got wrong.")] = 0,
     with_model: Annotated[
         bool,
         typer.Option(
-            "--with-model", help="The rules and the trained model together (an experiment, docs/qa.md)."
+            "--with-model", help="The rules with the shipped model and reader, as the checker runs them."
         ),
     ] = False,
     model_file: Annotated[

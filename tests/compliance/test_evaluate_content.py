@@ -75,6 +75,12 @@ def test_the_command_prints_the_tables_and_writes_markdown(corpus: Path, tmp_pat
     assert "| insult | - | 0.000 | 0 | 0 | 1 | 1 |" in markdown
 
 
+def test_a_negative_number_of_misses_is_refused_not_read_as_all_but_the_last(corpus: Path) -> None:
+    result = runner.invoke(app, ["compliance", "evaluate-content", str(corpus), "--misses", "-1"])
+    assert result.exit_code == 2
+    assert "--misses" in result.output and "d5:" not in result.output
+
+
 def test_the_tables_speak_chinese(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARREARS_LANGUAGE", "zh-CN")
     get_settings.cache_clear()
