@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import errno
 import importlib
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+
+# Typer 0.29 carries its own copy of click: its usage errors are these, not click's.
+from typer._click.exceptions import (
+    BadParameter,
+    MissingParameter,
+    NoArgsIsHelpError,
+    NoSuchOption,
+    UsageError,
+)
 from typer.core import TyperGroup
 
 from arrears import __version__
 from arrears.config import get_settings, message_language
-from arrears.errors import ArrearsError, InvalidInputError, echo
-from arrears.i18n import N_, translate
+from arrears.errors import VALIDATION_MESSAGES, ArrearsError, InvalidInputError, echo, validation_message
+from arrears.i18n import N_, Text, translate
 
 # File-system errors a user causes by naming the wrong path; any other exception is a bug.
 OS_REASONS: dict[type[OSError], str] = {
@@ -50,12 +61,100 @@ def _os_reason(error: OSError) -> str | None:
     return next((translate(r, message_language()) for r in found), None)
 
 
+# A usage error said in the reader's language. Typer's own words are English only (its copy of
+# click has no catalogue), so each kind is said again from what the error carries: the parameter,
+# the value, the rule. A kind not known here keeps Typer's words, after the command's name.
+REQUIRED = N_("{parameter} is required")
+NOT_TAKEN = N_("{parameter} does not take {value}: {problem}")
+PARAMETER_PROBLEM = N_("{parameter}: {problem}")
+NO_SUCH_OPTION = N_("{command} has no option {option}")
+DID_YOU_MEAN = N_("{problem} (did you mean {candidates}?)")
+COMMAND_PROBLEM = N_("{command}: {problem}")
+TRY_HELP = N_("Try '{command} --help' for help.")
+# The errors Typer raises as bare words, without their parts: read back from those words.
+PLAIN_USAGE_ERRORS = [
+    (re.compile(r"Option (?P<option>'.*?') requires an argument\."), N_("{option} needs a value")),
+    (re.compile(r"Option (?P<option>'.*?') does not take a value\."), N_("{option} takes no value")),
+    (
+        re.compile(r"No such command (?P<name>'.*?')\.(?: Did you mean (?P<candidates>.*)\?)?"),
+        N_("{command} has no command {name}"),
+    ),
+    (re.compile(r"Missing command\."), N_("{command} needs a command")),
+    (
+        re.compile(r"Got unexpected extra argument\(s\) \((?P<arguments>.*)\)"),
+        N_("{command} takes no more arguments: {arguments}"),
+    ),
+]
+
+
+def _usage_message(error: UsageError) -> Text:
+    """What the user got wrong on the command line, in words of ours where we know the kind."""
+    command = repr(error.ctx.command_path if error.ctx else "arrears")
+    if isinstance(error, BadParameter) and error.param is not None:
+        parameter = error.param.get_error_hint()
+        if isinstance(error, MissingParameter):
+            return Text.of(REQUIRED, parameter=parameter)
+        cause = error.__cause__
+        if isinstance(cause, ValidationError) and cause.errors():
+            item = cause.errors()[0]
+            problem = _choices_problem(error.param) or validation_message(item) or str(item["msg"])
+            return Text.of(NOT_TAKEN, parameter=parameter, value=repr(echo(item["input"])), problem=problem)
+        return Text.of(PARAMETER_PROBLEM, parameter=parameter, problem=error.message)
+    if isinstance(error, NoSuchOption):
+        said = Text.of(NO_SUCH_OPTION, command=command, option=repr(echo(error.option_name)))
+        return _did_you_mean(said, ", ".join(repr(name) for name in sorted(error.possibilities or ())))
+    for words, template in PLAIN_USAGE_ERRORS:
+        if found := words.fullmatch(error.message):
+            parts = found.groupdict()
+            candidates = parts.pop("candidates", None) or ""
+            return _did_you_mean(Text.of(template, command=command, **parts), candidates)
+    return Text.of(COMMAND_PROBLEM, command=command, problem=error.format_message())
+
+
+def _did_you_mean(said: Text, candidates: str) -> Text:
+    return Text.of(DID_YOU_MEAN, problem=said, candidates=candidates) if candidates else said
+
+
+def _choices_problem(param: Any) -> Text | None:
+    """The choices an enum or Literal option is not given one of (Typer checks those with a validator
+    of its own, whose pydantic error is a bare "value_error" in English)."""
+    choices = getattr(getattr(param, "type_descriptor", None), "choices", None)
+    if not choices:
+        return None
+    expected = ", ".join(repr(getattr(choice, "value", choice)) for choice in choices)
+    return Text.of(VALIDATION_MESSAGES["enum"], expected=expected)
+
+
+def report_usage(error: UsageError) -> NoReturn:
+    """Show a usage error as :func:`report` shows a domain error, then how to get help; exit 2."""
+    if isinstance(error, NoArgsIsHelpError):  # not an error: a bare group shows its help
+        raise error
+    said = _usage_message(error)
+    report(InvalidInputError(said.message, **dict(said.params)))
+    if error.ctx is not None:
+        errors.print(
+            escape(translate(TRY_HELP, message_language(), command=error.ctx.command_path)),
+            highlight=False,
+            soft_wrap=True,
+        )
+    raise typer.Exit(error.exit_code) from error
+
+
 class ArrearsGroup(TyperGroup):
-    """The root command: the one place where domain errors become a message and an exit status."""
+    """The root command: the one place where domain and usage errors become a message and an exit
+    status."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as error:  # the root's own options, parsed before invoke
+            report_usage(error)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as error:  # a command's options and arguments, parsed inside the root's invoke
+            report_usage(error)
         except ArrearsError as error:
             report(error)
             raise typer.Exit(error.exit_code) from error

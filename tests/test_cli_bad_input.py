@@ -12,7 +12,9 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +23,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from arrears.cli import app
+from arrears.cli import ArrearsGroup, app
 from arrears.config import get_settings
 from arrears.db import make_engine
 from arrears.db.migrate import upgrade
@@ -57,9 +59,9 @@ def database(settings: Path) -> Path:
     return settings
 
 
-def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+def invoke(*args: str, env: dict[str, str] | None = None, cli: typer.Typer = app) -> tuple[int, str]:
     get_settings.cache_clear()
-    result = runner.invoke(app, list(args), env=env)
+    result = runner.invoke(cli, list(args), env=env)
     get_settings.cache_clear()
     exception = result.exception
     assert exception is None or isinstance(exception, SystemExit), (
@@ -69,8 +71,14 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     return result.exit_code, " ".join(result.output.split())
 
 
-def refused(status: int, *args: str, says: tuple[str, ...], env: dict[str, str] | None = None) -> str:
-    code, output = invoke(*args, env=env)
+def refused(
+    status: int,
+    *args: str,
+    says: tuple[str, ...],
+    env: dict[str, str] | None = None,
+    cli: typer.Typer = app,
+) -> str:
+    code, output = invoke(*args, env=env, cli=cli)
     assert code == status, output
     squashed = "".join(output.split())  # the console wraps long paths anywhere, even inside a word
     for needle in says:
@@ -87,6 +95,104 @@ def labelled_csv(path: Path, rows: int = 300, *, one_class: bool = False) -> Pat
     }
     pa_csv.write_csv(pa.table(columns), path)
     return path
+
+
+# --- usage errors: the command line's own ---------------------------------------------------------
+
+EVALUATE_CONTENT = ("compliance", "evaluate-content", "data/qa/corpus")
+USAGE_ERRORS = [
+    (
+        ("qa", "sample", "--per-band", "0"),
+        "'--per-band' does not take '0': is at least 1",
+        "'--per-band' 不接受 '0'：至少为 1",
+    ),
+    (EVALUATE_CONTENT[:2], "'corpus' is required", "缺少必填参数 'corpus'"),
+    (
+        (*EVALUATE_CONTENT, "--nope"),
+        "has no option '--nope' (did you mean '--model'?)",
+        "没有选项 '--nope'（是否想用 '--model'？）",
+    ),
+    (
+        (*EVALUATE_CONTENT, "--misses", "abc"),
+        "'--misses' does not take 'abc': is not a whole number",
+        "'--misses' 不接受 'abc'：不是整数",
+    ),
+    ((*EVALUATE_CONTENT, "--misses"), "'--misses' needs a value", "'--misses' 需要一个值"),
+    (("model", "train", "--activate=yes"), "'--activate' takes no value", "'--activate' 不带值"),
+    (("no-such-command",), "has no command 'no-such-command'", "没有命令 'no-such-command'"),
+    (("--nope",), "has no option '--nope'", "没有选项 '--nope'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "en", "zh"), USAGE_ERRORS, ids=[" ".join(args) for args, _, _ in USAGE_ERRORS]
+)
+def test_a_usage_error_names_the_parameter_in_the_users_language(
+    args: tuple[str, ...], en: str, zh: str
+) -> None:
+    english = refused(2, *args, says=(en,), env={"ARREARS_LANGUAGE": "en"})
+    chinese = refused(2, *args, says=(zh,), env={"ARREARS_LANGUAGE": "zh-CN"})
+    assert "Error" not in english + chinese  # the title of Typer's panel
+    assert "Try '" not in chinese
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+choices_app = typer.Typer(cls=ArrearsGroup)
+
+
+@choices_app.command()
+def send(
+    channel: Annotated[Channel, typer.Option()] = Channel.SMS,
+    tone: Annotated[Literal["firm", "soft"], typer.Option()] = "soft",
+) -> None:
+    """A command of an enum and a Literal option (the CLI itself checks its choices with one_of)."""
+
+
+@choices_app.command()
+def other() -> None:
+    """A second command, so that the app is a group as the CLI is."""
+
+
+CHOICE_ERRORS = [
+    (
+        ("send", "--channel", "fax"),
+        "'--channel' does not take 'fax': is not one of 'sms', 'email'",
+        "'--channel' 不接受 'fax'：不在可选值 'sms', 'email' 之中",
+    ),
+    (
+        ("send", "--tone", "rude"),
+        "'--tone' does not take 'rude': is not one of 'firm', 'soft'",
+        "'--tone' 不接受 'rude'：不在可选值 'firm', 'soft' 之中",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "en", "zh"), CHOICE_ERRORS, ids=["enum", "Literal"])
+def test_a_value_not_offered_names_the_choices_in_the_users_language(
+    args: tuple[str, ...], en: str, zh: str
+) -> None:
+    refused(2, *args, says=(en,), env={"ARREARS_LANGUAGE": "en"}, cli=choices_app)
+    refused(2, *args, says=(zh,), env={"ARREARS_LANGUAGE": "zh-CN"}, cli=choices_app)
+
+
+@choices_app.command()
+def future(ctx: typer.Context) -> None:
+    """A usage error Typer may say one day, of a kind arrears.cli does not know."""
+    ctx.fail("A usage error a later Typer says.")
+
+
+def test_a_usage_error_of_a_kind_not_known_keeps_the_librarys_words() -> None:
+    refused(
+        2,
+        "future",
+        says=("future'：A usage error a later Typer says.", "future --help' 查看帮助"),
+        env={"ARREARS_LANGUAGE": "zh-CN"},
+        cli=choices_app,
+    )
 
 
 # --- dates -------------------------------------------------------------------------------------
