@@ -67,12 +67,7 @@ def check_conduct(
     findings: list[Finding] = []
     dropped: list[Dropped] = []
     plain = normalised.text
-    # Hyperscan's candidates are a superset of the patterns that match (prefilter.py): a pattern
-    # left out cannot match, so skipping its search changes no decision.
-    candidates = book.prefilter.candidates(plain)
     for rule, pattern, requires in book.searches(party in DEBTOR_SIDE, has_zh, has_en):
-        if candidates is not None and id(pattern) not in candidates:
-            continue
         if requires is not None and requires.search(plain) is None:
             continue
         first = pattern.search(plain)

@@ -10,7 +10,6 @@ from typing import Literal, get_args
 
 from pydantic import Field
 
-from arrears.compliance.conduct.prefilter import Prefilter
 from arrears.compliance.conduct.prefix import _top_level_alternatives, guarded, non_capturing
 from arrears.compliance.lexicon import Pattern, PatternsSpec
 from arrears.i18n import N_
@@ -117,11 +116,6 @@ class RuleBook:
                         if pattern is not None
                     )
         return plans
-
-    @cached_property
-    def prefilter(self) -> Prefilter:
-        """Which rules' patterns may match a text, found in one pass (built at the first check)."""
-        return Prefilter(pattern for rule in self.rules for pattern in (rule.zh, rule.en) if pattern is not None)
 
     def searches(self, to_debtor: bool, zh: bool, en: bool) -> tuple[Search, ...]:
         """The patterns to search, in the rules' order, for a text to the debtor's side or not, with
