@@ -167,7 +167,8 @@ def test_the_cues_behind_a_finding_are_named_with_where_they_are() -> None:
     assert finding.category == "third_party_leverage"
     assert text[finding.start : finding.end] == finding.evidence and "your manager" in finding.evidence
     named = [c.feature for c in explain(text, "third_party_leverage", model=lowered)]
-    assert "s:rel_yours&tell" in named  # someone of the debtor's, and a talk with them, together
+    # someone of the debtor's (or at their work) and a talk with them, named together as one cue
+    assert {"s:rel_yours&tell", "s:rel_work&tell"} & set(named)
     assert model_findings("We will not have a chat with your manager about this.", model=lowered) == ()
 
 
@@ -267,19 +268,20 @@ def test_training_is_deterministic_for_a_seed_and_prints_the_figures(corpus: Pat
     result = runner.invoke(app, [*command, "--examples", str(tmp_path / "none.yaml"), "--seed", "0"])
     assert result.exit_code == 0, result.output
     assert "rules | n-grams" in result.output and "forbidden_time" in result.output
+    printed = " ".join(result.output.split())  # the table's title wraps at the console's width
     assert (
-        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 + heldout6 + heldout7 → heldout8"
-        in result.output
-        and "grouped 5-fold" in result.output
+        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 + heldout6 + heldout7 + heldout8 → heldout9"
+        in printed
+        and "grouped 5-fold" in printed
     )
     assert (
-        "160 items: dev 18, heldout 18, heldout2 18, heldout3 18, heldout4 18, heldout5 18, heldout6 18, "
-        "heldout7 17, heldout8 17" in result.output
+        "160 items: dev 16, heldout 16, heldout2 16, heldout3 16, heldout4 16, heldout5 16, heldout6 16, "
+        "heldout7 16, heldout8 16, heldout9 16" in result.output
     )
     written = json.loads(out.read_text("utf-8"))
     about = written.pop("about")
     assert set(about["grouped_cross_validation"]) == {
-        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 + heldout6 + heldout7 → heldout8",
+        "dev + heldout + heldout2 + heldout3 + heldout4 + heldout5 + heldout6 + heldout7 + heldout8 → heldout9",
         "grouped 5-fold",
     }
     again = small_training(0).to_dict()
@@ -294,8 +296,8 @@ def test_evaluate_content_measures_the_rules_with_the_model(corpus: Path) -> Non
         app, ["compliance", "evaluate-content", str(corpus), "--with-model", "--misses", "200"]
     )
     assert without.exit_code == 0 and with_model.exit_code == 0, with_model.output
-    assert "18 items, 18 judged exactly" in without.output  # the dev split: a ninth of the examples
-    assert "18 items" in with_model.output
+    assert "16 items, 16 judged exactly" in without.output  # the dev split: a tenth of the examples
+    assert "16 items" in with_model.output
     assert "The rules with the model: n-grams" in with_model.output  # which model it used
 
 
