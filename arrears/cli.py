@@ -99,7 +99,7 @@ def _usage_message(error: UsageError) -> Text:
             item = cause.errors()[0]
             problem = _choices_problem(error.param) or validation_message(item) or str(item["msg"])
             return Text.of(NOT_TAKEN, parameter=parameter, value=repr(echo(item["input"])), problem=problem)
-        return Text.of(PARAMETER_PROBLEM, parameter=parameter, problem=error.message)
+        return Text.of(PARAMETER_PROBLEM, parameter=parameter, problem=_path_problem(error.message))
     if isinstance(error, NoSuchOption):
         said = Text.of(NO_SUCH_OPTION, command=command, option=repr(echo(error.option_name)))
         return _did_you_mean(said, ", ".join(repr(name) for name in sorted(error.possibilities or ())))
@@ -109,6 +109,27 @@ def _usage_message(error: UsageError) -> Text:
             candidates = parts.pop("candidates", None) or ""
             return _did_you_mean(Text.of(template, command=command, **parts), candidates)
     return Text.of(COMMAND_PROBLEM, command=command, problem=error.format_message())
+
+
+# A path parameter's check (Typer's, before the command runs), read back as the OS error it stands for.
+PATH_PROBLEMS = {
+    "does not exist": OS_REASONS[FileNotFoundError],
+    "is a directory": OS_REASONS[IsADirectoryError],
+    "is a file": N_("is a file, not a folder"),
+    "is not readable": OS_REASONS[PermissionError],
+    "is not writable": OS_REASONS[PermissionError],
+}
+PATH_PROBLEM = re.compile(
+    r"(?:file|directory|path) (?P<path>'.*') (?P<problem>" + "|".join(PATH_PROBLEMS) + r")\."
+)
+
+
+def _path_problem(message: str) -> Text | str:
+    if found := PATH_PROBLEM.fullmatch(message):
+        return Text.of(
+            N_("{path}: {reason}"), path=found["path"], reason=Text.of(PATH_PROBLEMS[found["problem"]])
+        )
+    return message
 
 
 def _did_you_mean(said: Text, candidates: str) -> Text:

@@ -121,6 +121,11 @@ USAGE_ERRORS = [
     (("model", "train", "--activate=yes"), "'--activate' takes no value", "'--activate' 不带值"),
     (("no-such-command",), "has no command 'no-such-command'", "没有命令 'no-such-command'"),
     (("--nope",), "has no option '--nope'", "没有选项 '--nope'"),
+    (
+        ("compliance", "replay", "no-such-scenario"),
+        "'files': 'no-such-scenario': no such file or folder",
+        "'files'：'no-such-scenario'：没有这个文件或文件夹",
+    ),
 ]
 
 
