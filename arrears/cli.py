@@ -127,7 +127,7 @@ PATH_PROBLEM = re.compile(
 def _path_problem(message: str) -> Text | str:
     if found := PATH_PROBLEM.fullmatch(message):
         return Text.of(
-            N_("{path}: {reason}"), path=found["path"], reason=Text.of(PATH_PROBLEMS[found["problem"]])
+            N_("{path}: {reason}"), path=echo(found["path"]), reason=Text.of(PATH_PROBLEMS[found["problem"]])
         )
     return message
 
