@@ -76,6 +76,10 @@ REFERENCES = 20
 def prepare(corpus: Path, work: Path) -> None:
     started = time.time()
     work.mkdir(parents=True, exist_ok=True)
+    # a job's output is kept so that a stopped run goes on where it was, but only for the data it
+    # was trained from: once the data is prepared again (the labels may have changed), it is stale
+    for stale in work.glob("job-*"):
+        stale.unlink()
     parts = training_items(corpus, EXAMPLES)
     tested = [s for part in parts if part.split in TRAINING_SPLITS for s in samples(part)]
     extra = [s for part in parts if part.split not in TRAINING_SPLITS for s in samples(part)]
