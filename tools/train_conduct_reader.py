@@ -76,17 +76,15 @@ REFERENCES = 20
 def prepare(corpus: Path, work: Path) -> None:
     started = time.time()
     work.mkdir(parents=True, exist_ok=True)
-    # a job's output is kept so that a stopped run goes on where it was, but only for the data it
-    # was trained from: once the data is prepared again (the labels may have changed), it is stale
-    for stale in work.glob("job-*"):
-        stale.unlink()
     parts = training_items(corpus, EXAMPLES)
     tested = [s for part in parts if part.split in TRAINING_SPLITS for s in samples(part)]
     extra = [s for part in parts if part.split not in TRAINING_SPLITS for s in samples(part)]
+    everything = [*tested, *extra]
+    fingerprint = items_digest(everything)
+    drop_stale_jobs(work, fingerprint)
     print(
         f"read and embedded {len(tested)} + {len(extra)} items in {time.time() - started:.0f} s", flush=True
     )
-    everything = [*tested, *extra]
     folds = fold_of(tested)
     with threadpool_limits(limits=1):
         shipped = out_of_fold(tested, extra, REGULARISATION, SEED)
@@ -140,10 +138,21 @@ def prepare(corpus: Path, work: Path) -> None:
         "latest": latest,
         "texts": [[s.item.text, s.item.party, s.item.speaker] for s in everything],
         "ids": [f"{s.file}#{s.item.id}" for s in everything],
-        "fingerprint": items_digest(everything),
+        "fingerprint": fingerprint,
     }
     (work / "data.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
     print(f"prepared in {time.time() - started:.0f} s", flush=True)
+
+
+def drop_stale_jobs(work: Path, digest: str) -> None:
+    """A torch job's output is kept so that a stopped run goes on where it was (``run_jobs`` skips
+    the jobs done), but only while the items are those it was trained from: when the data prepared
+    earlier in ``work`` came from other items (a label changed), its jobs are dropped."""
+    prepared = work / "data.json"
+    if prepared.exists() and json.loads(prepared.read_text("utf-8"))["fingerprint"] == digest:
+        return
+    for stale in work.glob("job-*"):
+        stale.unlink()
 
 
 def items_digest(items: list[Any]) -> str:
