@@ -7,6 +7,7 @@ import math
 import re
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from re import _constants as sre
 from re import _parser as sre_parse
@@ -152,6 +153,33 @@ def test_lawful_statements_of_process_pass() -> None:
         categories("If a judgment is entered, the creditor may seek to garnish wages as permitted by law.")
         == set()
     )
+
+
+class CountedSearches:
+    """A rule's ``unless`` that counts its searches."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.searches = pattern, 0
+
+    def search(self, text: str, *span: int) -> re.Match[str] | None:
+        self.searches += 1
+        return self.pattern.search(text, *span)
+
+
+def test_a_rules_unless_is_searched_once_a_sentence_however_many_its_matches() -> None:
+    """A long text with no sentence mark is one sentence: its rule's ``unless`` is searched once,
+    not at each of its matches, and the matches it sets aside are set aside the same."""
+    book = load_rules()
+    (rule,) = [r for r in book.rules if r.id == "third_party.within_reach"]
+    counted = CountedSearches(rule.unless)
+    patched = replace(book, rules=tuple(replace(r, unless=counted) if r is rule else r for r in book.rules))
+    text = "if we rang her she would want to know about the debt and paying " * 200
+    checked = check_conduct(text, party="debtor", speaker="collector", book=patched)
+    assert rule.id in {f.rule for f in checked.findings} and counted.searches == 1
+    with_lawyer = text + " your lawyer"  # the unless' word, in the one sentence: every match set aside
+    checked = check_conduct(with_lawyer, party="debtor", speaker="collector", book=patched)
+    assert rule.id not in {f.rule for f in checked.findings} and counted.searches == 2
+    assert sum(d.rule == rule.id for d in checked.dropped) > 100
 
 
 def test_each_finding_names_its_rule_severity_and_pack_key() -> None:

@@ -92,23 +92,33 @@ def _judge(
     dropped: list[Dropped],
 ) -> None:
     plain = normalised.text
+    lawful: dict[tuple[int, int], bool] = {}
     for found in matches:
         start, end = found.span()
         if end == start:
             continue
         span = normalised.original_span(start, end)
         evidence = original[span[0] : span[1]]
-        because = _set_aside(rule, plain, start, end)
+        because = _set_aside(rule, plain, start, end, lawful)
         if because is not None:
             dropped.append(Dropped(rule.id, evidence, because))
             continue
         findings.append(Finding(rule.category, rule.id, rule.pack_key, rule.severity, *span, evidence))
 
 
-def _set_aside(rule: Rule, text: str, start: int, end: int) -> str | None:
+def _set_aside(
+    rule: Rule, text: str, start: int, end: int, lawful: dict[tuple[int, int], bool]
+) -> str | None:
+    """Why the match at ``start``–``end`` is not a finding, or None. ``lawful`` keeps whether the
+    rule's ``unless`` is in each sentence already searched: a long text with no sentence mark is
+    one sentence, and searching it again for each of a rule's thousands of matches cost seconds."""
     scope = scope_of(text, start)
-    if rule.unless is not None and rule.unless.search(text, scope.sentence[0], scope.sentence[1]):
-        return "lawful statement"
+    if rule.unless is not None:
+        sentence = scope.sentence
+        if sentence not in lawful:
+            lawful[sentence] = rule.unless.search(text, *sentence) is not None
+        if lawful[sentence]:
+            return "lawful statement"
     if rule.reportable:
         cue = reported_by_other(text, scope, start)
         if cue is not None:
