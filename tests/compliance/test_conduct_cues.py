@@ -3,7 +3,7 @@ the trained model's inputs beside its n-grams."""
 
 from __future__ import annotations
 
-from arrears.compliance.conduct.cues import PREFIX, cue_features, find_cues, is_cue
+from arrears.compliance.conduct.cues import PAIR_REACH, PREFIX, cue_features, find_cues, is_cue
 from arrears.compliance.conduct.model import features, read_text
 
 
@@ -71,3 +71,36 @@ def test_the_model_reads_its_n_grams_negated_or_reported_as_other_features() -> 
     reported = features("客户说要去告诉他老婆", "debtor", "collector")
     assert "r|c:老婆" in reported
     assert "c:家人" in features("我们会联系您的家人", "debtor", "collector")
+
+
+def _every_pair(text: str) -> set[str]:
+    """The pairs as defined: two plain cues of different kinds at most PAIR_REACH sentences apart."""
+    plain = [c for c in find_cues(text) if not c.how]
+    return {
+        f"{PREFIX}{'&'.join(sorted((a.name, b.name)))}"
+        for i, a in enumerate(plain)
+        for b in plain[i + 1 :]
+        if b.name != a.name and b.sentence - a.sentence <= PAIR_REACH
+    }
+
+
+def test_a_long_unbroken_note_makes_a_pair_per_cue_and_kind_not_one_per_two_cues() -> None:
+    """A note with no sentence mark is one sentence: pairing each cue with every later one made
+    64,000 characters take minutes (benchmarks/bench_conduct_long.py --unpunctuated)."""
+    text = read_text("再不还钱我们就打给你老板 " * 150).text
+    cues = [c for c in find_cues(text) if not c.how]
+    kinds = {c.name for c in cues}
+    pairs = [name for name, _, _ in cue_features(text) if "&" in name]
+    assert len(cues) >= 300 and len(kinds) >= 3
+    assert len(pairs) <= len(cues) * (len(kinds) - 1)
+    assert set(pairs) == _every_pair(text)
+
+
+def test_the_pairs_are_those_of_every_two_cues_near_each_other() -> None:
+    for text in (
+        "Your kids walk home at three. We know the route. If you don't pay, I'll call your boss.",
+        "再不还钱，我就打给你老板，你老婆每天几点下班，走哪条路，我们都清楚。我们不会联系您的家人",
+        "再不还我就把你照片发到你们业主群，告诉你老板，告诉你老婆，告诉你老板",
+    ):
+        normalised = read_text(text).text
+        assert {name for name, _, _ in cue_features(normalised) if "&" in name} == _every_pair(normalised)

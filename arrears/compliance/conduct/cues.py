@@ -76,19 +76,31 @@ def find_cues(text: str, book: RuleBook | None = None) -> list[Cue]:
 
 def cue_features(text: str, book: RuleBook | None = None) -> Iterator[tuple[str, int, int]]:
     """The cue features of a normalised text with their spans: each cue (``s:tell``, negated
-    ``s:tell~neg``, reported ``s:tell~rep``) and each pair of plain cues near each other."""
+    ``s:tell~neg``, reported ``s:tell~rep``) and each pair of plain cues near each other, a cue
+    paired with the nearest following cue of each other kind only: the same pairs are present, and a
+    text of one long sentence (a note with no punctuation) makes a pair per cue and kind, not one
+    for every two of its thousands of cues."""
     cues = find_cues(text, book)
     plain = [c for c in cues if not c.how]
     for cue in cues:
         yield (f"{PREFIX}{cue.name}~{cue.how}" if cue.how else f"{PREFIX}{cue.name}", cue.start, cue.end)
-    for i, first in enumerate(plain):
-        for second in plain[i + 1 :]:
+    for first, seconds in zip(plain, _nearest_of_each_kind(plain), strict=True):
+        for second in seconds:
             if second.sentence - first.sentence > PAIR_REACH:
                 break
-            if second.name == first.name:
-                continue
             a, b = sorted((first.name, second.name))
             yield (f"{PREFIX}{a}&{b}", min(first.start, second.start), max(first.end, second.end))
+
+
+def _nearest_of_each_kind(cues: list[Cue]) -> list[list[Cue]]:
+    """For each cue (in text order), the nearest cue after it of each other kind, in text order."""
+    following: dict[str, int] = {}
+    nearest: list[list[Cue]] = [[] for _ in cues]
+    for i in range(len(cues) - 1, -1, -1):
+        after = sorted(j for name, j in following.items() if name != cues[i].name)
+        nearest[i] = [cues[j] for j in after]
+        following[cues[i].name] = i
+    return nearest
 
 
 def is_cue(feature: str) -> bool:

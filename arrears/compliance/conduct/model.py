@@ -370,13 +370,14 @@ class _Reading(NamedTuple):
 
     item: reader.Item
     normalised: Normalised
+    where: list[Occurrence]
     present: set[str]
 
 
 def _reading(text: str, party: str, speaker: str) -> _Reading:
     normalised = read_text(text)
-    present = {o.feature for o in occurrences(normalised.text, party, speaker)}
-    return _Reading((text, party, speaker), normalised, present)
+    where = list(occurrences(normalised.text, party, speaker))
+    return _Reading((text, party, speaker), normalised, where, {o.feature for o in where})
 
 
 def _scores(model: ContentModel, readings: Sequence[_Reading], mixed: Reader | None) -> NDArray[np.float64]:
@@ -475,15 +476,16 @@ def _findings(
     found = [name for name, p, t in zip(model.categories, scores, thresholds, strict=True) if p >= t]
     if not found:
         return ()
-    text, party, speaker = reading.item
-    where = list(occurrences(reading.normalised.text, party, speaker))
+    text = reading.item[0]
     vector = model.vector(reading.present)
     alone = found_by_ngrams(model, reading.present)
     evidence: dict[str, _NgramEvidence] = {}
     for name in found:
         top = strongest(model.categories[name], vector, model)
         backed = bool(top) and name in alone
-        evidence[name] = _NgramEvidence(*_evidence_span(top, where, reading.normalised), bool(top), backed)
+        evidence[name] = _NgramEvidence(
+            *_evidence_span(top, reading.where, reading.normalised), bool(top), backed
+        )
     spans = _evidence_in_parts(model, mixed, reading, evidence) if mixed is not None else {}
     findings: list[Finding] = []
     for name in found:
