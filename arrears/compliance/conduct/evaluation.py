@@ -30,6 +30,7 @@ SPLITS = (
     "heldout10",
     "heldout11",
     "heldout12",
+    "heldout13",
 )
 """dev: tuned on; heldout: the first held-out part, measured once in session 14 and open to tuning
 since; heldout2: written apart in session 15, measured once before round 3 and open to tuning
@@ -42,7 +43,8 @@ and after round 7, open to round 8's; heldout8: written apart in session 24, mea
 after round 8; heldout9: written apart in session 26, measured before and after round 9;
 heldout10: written apart in session 27, measured before and after round 10; heldout11: written
 apart in session 28, measured before and after round 11; heldout12: written apart in session 29,
-the figures that count now (data/qa/corpus/README.md)."""
+measured before and after round 12; heldout13: written apart in session 30, the figures that count
+now (data/qa/corpus/README.md)."""
 NONE = "none"
 """The confusion table's row and column for 'no category'."""
 
