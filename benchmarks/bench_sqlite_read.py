@@ -26,24 +26,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from arrears.db.arrow import CHUNK_ROWS, _sqlite_array, cyclic_gc_paused
+from arrears.strategy.facts import OPEN_CASES
 
-SCHEMA = pa.schema(
-    [
-        ("case_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("opened_on", pa.date32()),
-        ("bucket", pa.string()),
-        ("dpd", pa.int32()),
-        ("overdue", pa.int64()),
-        ("currency", pa.string()),
-        ("broken_promises", pa.int32()),
-        ("language", pa.string()),
-        ("country", pa.string()),
-        ("timezone", pa.string()),
-        ("birth_date", pa.date32()),
-        ("product", pa.string()),
-    ]
-)
+SCHEMA = OPEN_CASES
 SELECT = f"SELECT {', '.join(SCHEMA.names)} FROM open_cases ORDER BY case_id"
 
 

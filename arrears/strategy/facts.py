@@ -160,6 +160,22 @@ def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
 
 
 CASE_IDS = _schema(("case_id", pa.string()))
+OPEN_CASES = _schema(
+    ("case_id", pa.string()),
+    ("customer_id", pa.string()),
+    ("opened_on", pa.date32()),
+    ("bucket", pa.string()),
+    ("dpd", pa.int32()),
+    ("overdue", pa.int64()),
+    ("currency", pa.string()),
+    ("broken_promises", pa.int32()),
+    ("language", pa.string()),
+    ("country", pa.string()),
+    ("timezone", pa.string()),
+    ("birth_date", pa.date32()),
+    ("product", pa.string()),
+)
+"""The open cases with their customer and worst account, as the night reads them."""
 
 
 def _parts(connection: Connection, as_of: date) -> dict[str, tuple[Select[Any], pa.Schema]]:
@@ -187,21 +203,7 @@ def _parts(connection: Connection, as_of: date) -> dict[str, tuple[Select[Any], 
             .outerjoin(Account, Account.account_id == Case.worst_account_id)
             .where(open_case)
             .order_by(Case.case_id),
-            _schema(
-                ("case_id", pa.string()),
-                ("customer_id", pa.string()),
-                ("opened_on", pa.date32()),
-                ("bucket", pa.string()),
-                ("dpd", pa.int32()),
-                ("overdue", pa.int64()),
-                ("currency", pa.string()),
-                ("broken_promises", pa.int32()),
-                ("language", pa.string()),
-                ("country", pa.string()),
-                ("timezone", pa.string()),
-                ("birth_date", pa.date32()),
-                ("product", pa.string()),
-            ),
+            OPEN_CASES,
         ),
         "scores": (
             select(
