@@ -116,3 +116,43 @@ def test_a_naive_timestamp_column_is_refused_before_anything_is_written(engine: 
         bulk.insert_arrow(connection, "naive_instants", naive)
     with engine.connect() as connection:
         assert connection.execute(select(table.c.at)).all() == []
+
+
+def test_the_cursor_reads_each_column_in_its_schema_type_nulls_kept() -> None:
+    """Dates come back from SQLite as text, booleans as integers, a real column may hold an
+    integer: each is read in the schema's type, a NULL as a null, across several batches."""
+    engine = make_engine("sqlite://")
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("on_day", pa.date32()),
+            ("flag", pa.bool_()),
+            ("amount", pa.int64()),
+            ("ratio", pa.float64()),
+        ]
+    )
+    rows = [
+        (
+            f"r{i:07d}",
+            None if i % 7 == 0 else f"2026-12-{i % 28 + 1:02d}",
+            [0, 1, None][i % 3],
+            i * 10**9,
+            i % 2 or 0.5,
+        )
+        for i in range(bulk.CHUNK_ROWS + 5)
+    ]
+    with engine.connect() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE t (id TEXT, on_day DATE, flag BOOLEAN, amount BIGINT, ratio REAL)"
+        )
+        connection.exec_driver_sql("INSERT INTO t VALUES (?, ?, ?, ?, ?)", rows)
+        read = bulk.read_arrow(
+            connection, "SELECT id, on_day, flag, amount, ratio FROM t ORDER BY id", schema
+        )
+    engine.dispose()
+    assert read.schema.equals(schema) and read.num_rows == len(rows)
+    assert read.column("on_day").null_count == sum(1 for r in rows if r[1] is None)
+    assert read.column("flag").to_pylist()[:4] == [False, True, None, False]
+    assert read.column("on_day").to_pylist()[1].isoformat() == "2026-12-02"
+    assert read.column("amount").to_pylist()[-1] == rows[-1][3]
+    assert read.column("ratio").to_pylist()[:2] == [0.5, 1.0]
