@@ -38,7 +38,7 @@ import json
 import subprocess
 import sys
 import time
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -329,6 +329,7 @@ def reference_rows(meta: dict[str, Any], truth: NDArray[np.bool_], silent: NDArr
 def export(
     work: Path, out: Path, data: Any, meta: dict[str, Any], chosen: dict[str, float], done: list[int]
 ) -> None:
+    check_shipped_model(meta["fingerprint"])
     final = np.load(work / "job-final.npz")
     weights = {k[len("weight.") :]: final[k] for k in final.files if k.startswith("weight.")}
     torch_all = final["probabilities"]
@@ -385,6 +386,22 @@ def export(
     else:
         raise SystemExit("float16 changes decisions too: not written")
     print(f"written {out / reader.READER_FILE} and {out / reader.ABOUT_FILE} ({about['storage']})")
+
+
+def check_shipped_model(items: str) -> None:
+    """The reader is paired with the model.json in place (its digest, its probabilities): refuse
+    to write one beside a model.json trained on other items (an older one, or one written
+    elsewhere and not yet put in place)."""
+    about = json.loads(
+        resources.files("arrears.compliance.conduct").joinpath("model.json").read_text("utf-8")
+    )
+    trained_on = about.get("about", {}).get("fingerprint", {}).get("items")
+    if trained_on != items:
+        raise SystemExit(
+            f"the model.json in place was trained on other items ({str(trained_on)[:12]}, the reader's "
+            f"{items[:12]}): train it first (arrears compliance train-content-model data/qa/corpus --out "
+            "arrears/compliance/conduct/model.json), then run finish again"
+        )
 
 
 def shipped_fingerprint() -> str:
