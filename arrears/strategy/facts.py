@@ -160,20 +160,14 @@ def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
 
 
 CASE_IDS = _schema(("case_id", pa.string()))
-OPEN_CASES = _schema(
-    ("case_id", pa.string()),
-    ("customer_id", pa.string()),
-    ("opened_on", pa.date32()),
-    ("bucket", pa.string()),
-    ("dpd", pa.int32()),
-    ("overdue", pa.int64()),
-    ("currency", pa.string()),
-    ("broken_promises", pa.int32()),
-    ("language", pa.string()),
-    ("country", pa.string()),
-    ("timezone", pa.string()),
-    ("birth_date", pa.date32()),
-    ("product", pa.string()),
+OPEN_CASES = pa.schema(
+    [
+        READ_SCHEMA.field(name)
+        for name in (
+            *("case_id", "customer_id", "opened_on", "bucket", "dpd", "overdue", "currency"),
+            *("broken_promises", "language", "country", "timezone", "birth_date", "product"),
+        )
+    ]
 )
 """The open cases with their customer and worst account, as the night reads them."""
 
